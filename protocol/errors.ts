@@ -1,0 +1,53 @@
+import { z } from 'zod';
+
+/**
+ * Every error code a client can see, with what it means. Stable: clients branch on these.
+ * The README's error table is generated from this object, so the two never drift.
+ */
+export const errorCodes = {
+  BAD_JSON: 'The frame is not valid JSON text.',
+  BINARY_NOT_SUPPORTED: 'Binary frames are not part of the protocol; send JSON text frames.',
+  VALIDATION_FAILED: 'The frame does not match the schema of its event; `path` names the field.',
+  UNKNOWN_EVENT: 'The `event_type` is not in the event catalog.',
+  WRONG_DIRECTION: 'The event is sent by the server only.',
+  FORBIDDEN_ROLE: 'The token’s role does not allow this event (a viewer cannot edit).',
+  SESSION_FORBIDDEN: 'The token does not allow this session.',
+  SESSION_REQUIRED: 'The token allows several sessions: choose one with `?session=`.',
+  RATE_LIMITED: 'Too many messages per second on this connection; the frame was dropped.',
+  FRAME_TOO_LARGE: 'The frame exceeds the relay’s frame size limit; it was dropped.',
+  AUTH_TOKEN_MISSING: 'No token: pass `?token=` or an `Authorization: Bearer` header.',
+  AUTH_TOKEN_INVALID: 'The token is malformed, has a bad signature or wrong claims.',
+  AUTH_TOKEN_EXPIRED: 'The token has expired; mint a new one.',
+  TOO_MANY_CONNECTIONS: 'The relay is at its connection limit; try another relay or later.',
+  CONNECTION_RATE_LIMITED: 'Too many new connections from this address in the last minute.',
+  NOT_FOUND: 'No such endpoint.',
+  INTERNAL: 'An unexpected error in the relay; it has been logged.',
+} as const;
+
+export type ErrorCode = keyof typeof errorCodes;
+export const ErrorCode = z.enum(Object.keys(errorCodes) as [ErrorCode, ...ErrorCode[]]);
+
+/** A client-caused error: only `{code, message, path}` ever reaches the wire. */
+export class ProtocolError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string = errorCodes[code],
+    readonly path?: string,
+  ) {
+    super(message);
+    this.name = 'ProtocolError';
+  }
+}
+
+/**
+ * WebSocket close codes the relay uses. 1000-1015 are the standard ones (RFC 6455); the
+ * 4000-4999 range is for applications.
+ */
+export const closeCodes = {
+  NORMAL: 1000,
+  GOING_AWAY: 1001,
+  MESSAGE_TOO_BIG: 1009,
+  INTERNAL_ERROR: 1011,
+  HEARTBEAT_TIMEOUT: 4000,
+  SLOW_CONSUMER: 4008,
+} as const;

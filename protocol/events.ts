@@ -1,0 +1,52 @@
+import type { z } from 'zod';
+import { AiResponsePayload } from './schemas/ai';
+import { ChatMessageIn, ChatMessageOut } from './schemas/chat';
+import { CursorPayload, EditPayload } from './schemas/collaboration';
+import { Participant } from './schemas/common';
+import { BreakpointPayload } from './schemas/debugging';
+import {
+  ConnectPayload,
+  DisconnectPayload,
+  ErrorPayload,
+  NotificationPayload,
+  PingPayload,
+  PongPayload,
+} from './schemas/system';
+
+/**
+ * The event catalog: every event on the wire, its direction and its payload schemas.
+ * `client` is what a client may send (absent: server-only), `server` what the relay sends
+ * (absent: client-only). This object is the single source of truth for the wire.
+ */
+export const events = {
+  connect: { server: ConnectPayload, description: 'Sent once the connection is established.' },
+  disconnect: { server: DisconnectPayload, description: 'Sent before the relay closes the connection.' },
+  error: { server: ErrorPayload, description: 'A frame was refused; nothing else happened.' },
+  'chat.message': { client: ChatMessageIn, server: ChatMessageOut, description: 'Chat message.' },
+  'collaboration.edit': { client: EditPayload, server: EditPayload, description: 'Code edit operation.' },
+  'collaboration.cursor': { client: CursorPayload, server: CursorPayload, description: 'Cursor position update.' },
+  'system.notification': { server: NotificationPayload, description: 'System notification.' },
+  'system.ping': { client: PingPayload, description: 'Application-level liveness probe.' },
+  'system.pong': { server: PongPayload, description: 'Answer to `system.ping`.' },
+  'session.joined': { server: Participant, description: 'Someone joined the session.' },
+  'session.left': { server: Participant, description: 'Someone left the session.' },
+  'ai.response': { server: AiResponsePayload, description: 'AI response chunk.' },
+  'debugging.breakpoint': { client: BreakpointPayload, server: BreakpointPayload, description: 'Debugging breakpoint event.' },
+} as const;
+
+export type EventCatalog = typeof events;
+export type EventType = keyof EventCatalog;
+
+type SchemaOf<E, K extends 'client' | 'server'> = E extends Record<K, infer S extends z.ZodType> ? S : never;
+
+/** Events a client may send, and their payload types. */
+export type ClientEventType = { [E in EventType]: EventCatalog[E] extends { client: z.ZodType } ? E : never }[EventType];
+/** Events the relay sends, and their payload types. */
+export type ServerEventType = { [E in EventType]: EventCatalog[E] extends { server: z.ZodType } ? E : never }[EventType];
+
+export type ClientPayload<E extends ClientEventType> = z.infer<SchemaOf<EventCatalog[E], 'client'>>;
+export type ServerPayload<E extends ServerEventType> = z.infer<SchemaOf<EventCatalog[E], 'server'>>;
+
+export function isEventType(name: string): name is EventType {
+  return Object.prototype.hasOwnProperty.call(events, name);
+}

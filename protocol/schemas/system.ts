@@ -1,0 +1,59 @@
+import { z } from 'zod';
+import { ErrorCode } from '../errors';
+import { ConnectionId, Participant, SessionId, Timestamp } from './common';
+
+export const ConnectPayload = z.strictObject({
+  connection_id: ConnectionId,
+  relay_id: z.string().min(1),
+  server_time: Timestamp,
+  heartbeat_interval_ms: z.number().int().positive(),
+  session_id: SessionId,
+  user: Participant,
+  /** Everyone in the session at the time of connecting, this connection included. */
+  participants: z.array(Participant),
+  limits: z.strictObject({
+    max_frame_bytes: z.number().int().positive(),
+    max_messages_per_second: z.number().int().positive(),
+  }),
+});
+export type ConnectPayload = z.infer<typeof ConnectPayload>;
+
+export const DisconnectReason = z.enum([
+  'shutdown',
+  'slow_consumer',
+  'heartbeat_timeout',
+  'frame_too_large',
+  'server_error',
+]);
+export type DisconnectReason = z.infer<typeof DisconnectReason>;
+
+export const DisconnectPayload = z.strictObject({
+  reason: DisconnectReason,
+  message: z.string(),
+  /** Whether reconnecting (to this or another relay) is expected to work. */
+  reconnect: z.boolean(),
+});
+export type DisconnectPayload = z.infer<typeof DisconnectPayload>;
+
+export const ErrorPayload = z.strictObject({
+  code: ErrorCode,
+  message: z.string(),
+  /** Dotted path of the offending field, for validation failures (`payload.content`). */
+  path: z.string().optional(),
+  /** The event type of the frame that caused the error, when it could be read. */
+  event_type: z.string().max(128).optional(),
+});
+export type ErrorPayload = z.infer<typeof ErrorPayload>;
+
+export const NotificationPayload = z.strictObject({
+  level: z.enum(['info', 'warning', 'error']),
+  message: z.string().min(1).max(2000),
+  code: z.string().max(64).optional(),
+});
+export type NotificationPayload = z.infer<typeof NotificationPayload>;
+
+export const PingPayload = z.strictObject({ nonce: z.string().max(64).optional() });
+export const PongPayload = z.strictObject({
+  nonce: z.string().max(64).optional(),
+  server_time: Timestamp,
+});
