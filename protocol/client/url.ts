@@ -1,0 +1,15 @@
+/**
+ * The relay's WebSocket URL with the token and, optionally, the session in the query
+ * (`ws://host:port/ws?token=JWT&session=ID`, the seed's contract). Forgiving about the base:
+ * `http(s)://` becomes `ws(s)://`, and a bare origin gets the `/ws` path.
+ */
+export function relayUrl(endpoint: string, token: string, session?: string): string {
+  let base = endpoint.trim().replace(/#.*$/u, '');
+  base = base.replace(/^http(s?):\/\//iu, 'ws$1://');
+  if (!/^wss?:\/\//iu.test(base)) throw new TypeError(`relay URL must start with ws://, wss://, http:// or https://, got "${endpoint}"`);
+  // Only a scheme and a host (no path, no query): add the relay's endpoint path.
+  if (/^wss?:\/\/[^/?]+\/?$/iu.test(base)) base = `${base.replace(/\/$/u, '')}/ws`;
+  let query = `token=${encodeURIComponent(token)}`;
+  if (session !== undefined) query += `&session=${encodeURIComponent(session)}`;
+  return `${base}${base.includes('?') ? '&' : '?'}${query}`;
+}

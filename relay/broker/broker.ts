@@ -1,0 +1,52 @@
+/**
+ * Cross-relay fan-out with per-channel history (Centrifuge's broker model). Delivery is ordered
+ * per channel. A publication's position is its offset in the channel's stream plus the stream's
+ * epoch: when history is lost (a restarted in-memory relay, a Redis without persistence) the
+ * epoch changes and a client resuming from an old position knows it must resync.
+ */
+export interface BrokerMessage {
+  /** The event type, for per-type statistics without parsing `data`. */
+  eventType: string;
+  /** The serialized envelope, sent to sockets as is. */
+  data: string;
+  /** A connection that must not receive it (usually its sender). */
+  exclude?: string;
+  /** Only these users' connections receive it (a direct message). */
+  users?: readonly string[];
+}
+
+export interface StreamPosition {
+  offset: number;
+  epoch: string;
+}
+
+export interface Publication extends BrokerMessage {
+  /** 0 when the publication was not kept in history. */
+  offset: number;
+}
+
+export interface PublishOptions {
+  /** Keep the publication in the channel's bounded history (for resume). */
+  history?: boolean;
+}
+
+export interface Disposable {
+  dispose(): void;
+}
+
+export interface BrokerHealth {
+  status: 'up' | 'down';
+  kind: 'memory' | 'redis';
+  latencyMs?: number;
+  detail?: string;
+}
+
+export interface Broker {
+  /** Publishes to every subscriber of the channel on every relay. */
+  publish(channel: string, message: BrokerMessage, options?: PublishOptions): Promise<StreamPosition>;
+  subscribe(channel: string, listener: (publication: Publication) => void): Promise<Disposable>;
+  /** Publications after `since` (exclusive), oldest first, and the channel's current position. */
+  history(channel: string, since: StreamPosition, limit: number): Promise<{ publications: Publication[]; position: StreamPosition; recovered: boolean }>;
+  health(): Promise<BrokerHealth>;
+  close(): Promise<void>;
+}

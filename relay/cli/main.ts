@@ -1,0 +1,130 @@
+import { parseArgs } from 'node:util';
+import { Role } from '../../protocol';
+import { mintToken } from '../auth/tokens';
+import { resolveAuthSecret } from '../config/auth-secret';
+import { ConfigError, loadConfig, settingDescriptions } from '../config/config';
+import { createLogger } from '../log';
+import { startRelay } from '../relay';
+
+const usage = `Usage: relay <command> [options]
+
+Commands:
+  serve                 start the relay (configured by environment variables, below)
+  token                 print a signed token (JWT) for a participant
+    --user ID           user id (required)
+    --session ID        session the token may join (repeat for several; required)
+    --role ROLE         host | editor | viewer (default editor)
+    --name NAME         display name (default: the user id)
+    --ttl DURATION      lifetime: seconds or 30m, 1h, 7d (default 1h)
+    --admin             may notify every session through the REST API
+  help                  this text
+
+Settings (environment variables, or a JSON file named by RELAY_CONFIG):
+${Object.entries(settingDescriptions)
+  .map(([name, text]) => `  ${name.padEnd(38)}${text}`)
+  .join('\n')}
+`;
+
+async function serve(): Promise<void> {
+  const config = loadConfig();
+  const log = createLogger(config.logLevel);
+  const { secret, generatedAt } = resolveAuthSecret(config);
+  if (generatedAt) {
+    log.warn(
+      { secret_file: generatedAt },
+      'AUTH_SECRET is not set: using a generated development secret. Mint tokens with `node dist/relay.js token --user alice --session s1`; set AUTH_SECRET (and NODE_ENV=production) for real use',
+    );
+  }
+  const relay = await startRelay({ config, secret, logger: log });
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (++signals > 1) {
+      log.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    log.info({ signal }, 'signal received, draining');
+    // A hard stop in case draining itself hangs.
+    setTimeout(() => process.exit(1), config.shutdownTimeoutMs + 5000).unref();
+    relay.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        log.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
+
+function token(args: string[]): void {
+  const { values } = parseArgs({
+    args,
+    options: {
+      user: { type: 'string' },
+      session: { type: 'string', multiple: true },
+      role: { type: 'string', default: 'editor' },
+      name: { type: 'string' },
+      ttl: { type: 'string', default: '1h' },
+      admin: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  if (!values.user) throw new UsageError('token: --user is required');
+  if (!values.session?.length) throw new UsageError('token: --session is required');
+  const role = Role.safeParse(values.role);
+  if (!role.success) throw new UsageError(`token: --role must be host, editor or viewer (got "${values.role}")`);
+  if (!/^\d+$|^\d+(\.\d+)?\s*(ms|s|m|h|d|w|y)$/.test(values.ttl)) {
+    throw new UsageError(`token: --ttl must be seconds or a duration like 30m, 1h, 7d (got "${values.ttl}")`);
+  }
+  const ttl = /^\d+$/.test(values.ttl) ? Number(values.ttl) : values.ttl;
+  const { secret } = resolveAuthSecret(loadConfig());
+  const jwt = mintToken(secret, {
+    user: values.user,
+    sessions: values.session,
+    role: role.data,
+    ttl,
+    ...(values.name && { name: values.name }),
+    admin: values.admin,
+  });
+  process.stdout.write(`${jwt}\n`);
+}
+
+class UsageError extends Error {}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'serve':
+    case undefined:
+      return serve();
+    case 'token':
+      return token(rest);
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(usage);
+      return;
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof ConfigError || error instanceof UsageError) {
+    process.stderr.write(`relay: ${error.message}\n`);
+    if (error instanceof UsageError) process.stderr.write('Run `relay help` for usage.\n');
+    process.exit(2);
+  }
+  // parseArgs throws TypeErrors with a `code` for unknown or malformed options.
+  if (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS')) {
+    process.stderr.write(`relay: ${error.message}\nRun \`relay help\` for usage.\n`);
+    process.exit(2);
+  }
+  if (error instanceof Error && 'issues' in error) {
+    process.stderr.write(`relay: invalid value: ${error.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`relay: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

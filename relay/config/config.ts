@@ -1,0 +1,185 @@
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+
+/** Bad configuration: the message is one line that names the setting and what was wrong. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const integer = (min: number, max: number) =>
+  z.preprocess(
+    (value) => (typeof value === 'string' && /^\s*-?\d+\s*$/.test(value) ? Number(value) : value),
+    z.number({ error: `must be an integer between ${min} and ${max}` }).int().min(min).max(max),
+  );
+
+const boolean = z.preprocess(
+  (value) => (value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value),
+  z.boolean({ error: 'must be true or false' }),
+);
+
+/** The seed's level names, and pino's own, are both accepted. */
+const seedLevels = {
+  DEBUG: 'debug',
+  INFO: 'info',
+  WARNING: 'warn',
+  ERROR: 'error',
+  CRITICAL: 'fatal',
+} as const;
+export type LogLevel = (typeof seedLevels)[keyof typeof seedLevels] | 'silent' | 'trace';
+
+const logLevel = z.preprocess(
+  (value) => {
+    if (typeof value !== 'string') return value;
+    const upper = value.toUpperCase() as keyof typeof seedLevels;
+    if (upper in seedLevels) return seedLevels[upper];
+    return value.toLowerCase() === 'warn' ? 'warn' : value.toLowerCase() === 'fatal' ? 'fatal' : value.toLowerCase();
+  },
+  z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], {
+    error: 'must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL (or silent)',
+  }),
+);
+
+const originList = z.preprocess(
+  (value) => (typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value),
+  z.array(z.string().regex(/^(\*|https?:\/\/[^\s/]+)$/, 'must be "*" or origins like https://host:port')),
+);
+
+/**
+ * Every setting, named as its environment variable. A config file (`RELAY_CONFIG=path.json`)
+ * uses the same names; the environment wins over the file, the file over the defaults.
+ */
+const ConfigSchema = z.strictObject({
+  NODE_ENV: z.string().default('development'),
+  WS_HOST: z.string().min(1).default('127.0.0.1'),
+  WS_PORT: integer(0, 65535).default(8001),
+  AUTH_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
+  LOG_LEVEL: logLevel.default('info'),
+  RELAY_ID: z.string().regex(/^[\w.-]{1,64}$/, 'must be 1-64 letters, digits, . _ -').optional(),
+  WS_MAX_FRAME_BYTES: integer(256, 16 * 1024 * 1024).default(64 * 1024),
+  WS_MAX_MESSAGES_PER_SECOND: integer(1, 1_000_000).default(200),
+  WS_MAX_CONNECTIONS_PER_IP_PER_MINUTE: integer(1, 10_000_000).default(600),
+  WS_MAX_CONNECTIONS: integer(1, 10_000_000).default(20_000),
+  WS_MAX_BUFFERED_BYTES: integer(1024, 1024 * 1024 * 1024).default(1024 * 1024),
+  WS_HEARTBEAT_INTERVAL_MS: integer(100, 3_600_000).default(25_000),
+  SHUTDOWN_TIMEOUT_MS: integer(0, 600_000).default(10_000),
+  CORS_ORIGINS: originList.default([]),
+  TRUST_PROXY: boolean.default(false),
+  RELAY_STATE_DIR: z.string().min(1).optional(),
+});
+
+export type RawConfig = z.infer<typeof ConfigSchema>;
+
+export interface RelayConfig {
+  production: boolean;
+  host: string;
+  port: number;
+  /** Undefined when not configured; see `resolveAuthSecret`. */
+  authSecret: string | undefined;
+  redisUrl: string | undefined;
+  logLevel: LogLevel;
+  relayId: string | undefined;
+  limits: {
+    maxFrameBytes: number;
+    maxMessagesPerSecond: number;
+    maxConnectionsPerIpPerMinute: number;
+    maxConnections: number;
+    maxBufferedBytes: number;
+  };
+  heartbeatIntervalMs: number;
+  shutdownTimeoutMs: number;
+  corsOrigins: string[];
+  trustProxy: boolean;
+  /** Where a development secret is kept between runs; see `resolveAuthSecret`. */
+  stateDir: string;
+}
+
+const settingNames = new Set(Object.keys(ConfigSchema.shape));
+
+function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`RELAY_CONFIG: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new ConfigError(`RELAY_CONFIG: ${path} is not valid JSON`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigError(`RELAY_CONFIG: ${path} must hold a JSON object of settings`);
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/** Reads the configuration from the environment (and the optional file); throws ConfigError. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
+  const fromFile = env.RELAY_CONFIG ? readConfigFile(env.RELAY_CONFIG) : {};
+  const merged: Record<string, unknown> = { ...fromFile };
+  for (const name of settingNames) {
+    const value = env[name];
+    if (value !== undefined && value !== '') merged[name] = value;
+  }
+  const result = ConfigSchema.safeParse(merged);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const name = issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : String(issue.path[0] ?? 'config');
+    const message = issue.code === 'unrecognized_keys' ? 'unknown setting in the config file' : issue.message;
+    const got = issue.code === 'unrecognized_keys' ? undefined : merged[name];
+    const shown = name === 'AUTH_SECRET' || got === undefined ? '' : ` (got ${JSON.stringify(got)})`;
+    throw new ConfigError(`Invalid configuration: ${name} ${message}${shown}`);
+  }
+  const raw = result.data;
+  return {
+    production: raw.NODE_ENV === 'production',
+    host: raw.WS_HOST,
+    port: raw.WS_PORT,
+    authSecret: raw.AUTH_SECRET,
+    redisUrl: raw.REDIS_URL,
+    logLevel: raw.LOG_LEVEL,
+    relayId: raw.RELAY_ID,
+    limits: {
+      maxFrameBytes: raw.WS_MAX_FRAME_BYTES,
+      maxMessagesPerSecond: raw.WS_MAX_MESSAGES_PER_SECOND,
+      maxConnectionsPerIpPerMinute: raw.WS_MAX_CONNECTIONS_PER_IP_PER_MINUTE,
+      maxConnections: raw.WS_MAX_CONNECTIONS,
+      maxBufferedBytes: raw.WS_MAX_BUFFERED_BYTES,
+    },
+    heartbeatIntervalMs: raw.WS_HEARTBEAT_INTERVAL_MS,
+    shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT_MS,
+    corsOrigins: raw.CORS_ORIGINS,
+    trustProxy: raw.TRUST_PROXY,
+    stateDir: raw.RELAY_STATE_DIR ?? defaultStateDir(env),
+  };
+}
+
+/** The settings table for `relay --help` and the README. */
+export const settingDescriptions: Record<keyof RawConfig, string> = {
+  NODE_ENV: '`production` makes a missing AUTH_SECRET an error',
+  WS_HOST: 'interface to listen on (default 127.0.0.1; 0.0.0.0 for all)',
+  WS_PORT: 'port for WebSocket and REST (default 8001)',
+  AUTH_SECRET: 'HS256 secret for tokens, at least 16 characters',
+  REDIS_URL: 'redis:// URL; unset = embedded in-memory bus and storage',
+  LOG_LEVEL: 'DEBUG, INFO, WARNING, ERROR or CRITICAL (default INFO)',
+  RELAY_ID: 'name of this relay in logs and stats (default: generated)',
+  WS_MAX_FRAME_BYTES: 'largest inbound frame (default 65536)',
+  WS_MAX_MESSAGES_PER_SECOND: 'inbound messages per connection per second (default 200)',
+  WS_MAX_CONNECTIONS_PER_IP_PER_MINUTE: 'new connections per client address per minute (default 600)',
+  WS_MAX_CONNECTIONS: 'connections per relay (default 20000)',
+  WS_MAX_BUFFERED_BYTES: 'outbound buffer per connection before it is closed as a slow consumer (default 1048576)',
+  WS_HEARTBEAT_INTERVAL_MS: 'ping interval; a peer silent for two intervals is closed (default 25000)',
+  SHUTDOWN_TIMEOUT_MS: 'how long a graceful shutdown waits for connections to drain (default 10000)',
+  CORS_ORIGINS: 'comma-separated origins allowed to call the REST API (default none)',
+  TRUST_PROXY: 'take the client address from X-Forwarded-For (behind Nginx) (default false)',
+  RELAY_STATE_DIR: 'where a generated development secret is kept (default ~/.local/state/tandem-relay)',
+};
+
+function defaultStateDir(env: NodeJS.ProcessEnv): string {
+  const base = env.XDG_STATE_HOME || join(env.HOME || homedir(), '.local', 'state');
+  return join(base, 'tandem-relay');
+}

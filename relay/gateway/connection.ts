@@ -1,0 +1,111 @@
+import type { WebSocket } from 'ws';
+import {
+  closeCodes,
+  type DisconnectReason,
+  type ErrorPayload,
+  type Participant,
+  type ServerEventType,
+  type ServerPayload,
+  SYSTEM_USER_ID,
+} from '../../protocol';
+import type { Principal } from '../auth/tokens';
+import { serverFrame } from './server-frame';
+
+/** How long a connection being closed for misbehaviour may take to say goodbye. */
+const CLOSE_GRACE_MS = 2000;
+
+const disconnectCloseCodes: Record<DisconnectReason, number> = {
+  shutdown: closeCodes.GOING_AWAY,
+  slow_consumer: closeCodes.SLOW_CONSUMER,
+  heartbeat_timeout: closeCodes.HEARTBEAT_TIMEOUT,
+  frame_too_large: closeCodes.MESSAGE_TOO_BIG,
+  server_error: closeCodes.INTERNAL_ERROR,
+};
+
+export interface ConnectionLimits {
+  maxBufferedBytes: number;
+  maxMessagesPerSecond: number;
+}
+
+/**
+ * One client socket and what the relay knows of it. Kept small (no per-connection closures or
+ * timers): a relay holds tens of thousands of these.
+ */
+export class Connection {
+  lastSeen = Date.now();
+  /** Token bucket for inbound messages. */
+  private tokens: number;
+  private refilledAt = Date.now();
+
+  constructor(
+    readonly id: string,
+    readonly socket: WebSocket,
+    readonly principal: Principal,
+    readonly sessionId: string,
+    private readonly limits: ConnectionLimits,
+    private readonly onSlowConsumer: (connection: Connection) => void,
+  ) {
+    this.tokens = limits.maxMessagesPerSecond;
+  }
+
+  get userId(): string {
+    return this.principal.userId;
+  }
+
+  get participant(): Participant {
+    return {
+      user_id: this.principal.userId,
+      display_name: this.principal.displayName,
+      role: this.principal.role,
+      connection_id: this.id,
+    };
+  }
+
+  get isOpen(): boolean {
+    return this.socket.readyState === 1;
+  }
+
+  /** Takes one token; false when the connection is over its message rate. */
+  allowMessage(now: number): boolean {
+    const rate = this.limits.maxMessagesPerSecond;
+    this.tokens = Math.min(rate, this.tokens + ((now - this.refilledAt) * rate) / 1000);
+    this.refilledAt = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+
+  /**
+   * Sends an already serialized frame. A peer that lets its outbound buffer grow past the limit
+   * is closed as a slow consumer instead, so it never holds back anyone else.
+   */
+  sendRaw(data: string): boolean {
+    const socket = this.socket;
+    if (socket.readyState !== 1) return false;
+    if (socket.bufferedAmount + data.length > this.limits.maxBufferedBytes) {
+      this.onSlowConsumer(this);
+      return false;
+    }
+    socket.send(data);
+    return true;
+  }
+
+  /** Sends a relay event addressed to this connection only. */
+  send<E extends ServerEventType>(eventType: E, payload: ServerPayload<E>): boolean {
+    return this.sendRaw(serverFrame(eventType, payload, { userId: SYSTEM_USER_ID, sessionId: this.sessionId }));
+  }
+
+  sendError(error: ErrorPayload): boolean {
+    return this.send('error', error);
+  }
+
+  /** Says why, then closes; a peer that does not complete the close handshake is cut off. */
+  disconnect(reason: DisconnectReason, message: string, reconnect: boolean): void {
+    const socket = this.socket;
+    if (socket.readyState !== 1) return;
+    // Written straight to the socket: a slow consumer's buffer is already over the limit.
+    socket.send(serverFrame('disconnect', { reason, message, reconnect }, { userId: SYSTEM_USER_ID, sessionId: this.sessionId }));
+    socket.close(disconnectCloseCodes[reason], reason);
+    setTimeout(() => socket.terminate(), CLOSE_GRACE_MS).unref();
+  }
+}

@@ -1,0 +1,248 @@
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocket, WebSocketServer } from 'ws';
+import { decodeClientFrame, type ErrorPayload, ProtocolError } from '../../protocol';
+import { verifyToken } from '../auth/tokens';
+import type { RelayConfig } from '../config/config';
+import type { Logger } from '../log';
+import type { PresenceStore } from '../broker/presence';
+import type { Hub } from '../routing/hub';
+import type { Router } from '../routing/router';
+import type { RelayStats } from '../stats';
+import { Connection } from './connection';
+import { ConnectionRateLimiter } from './connection-rate';
+import { serverFrame } from './server-frame';
+import { chooseSession, clientAddress, readToken, refuseUpgrade } from './upgrade';
+
+/**
+ * Frames above the configured limit are answered with FRAME_TOO_LARGE and dropped while the
+ * connection stays; only frames above this multiple are cut off by `ws` (close 1009), so a
+ * too-large paste does not cost anyone their session, and memory stays bounded.
+ */
+const HARD_FRAME_LIMIT_FACTOR = 4;
+
+const connectionOf = new WeakMap<WebSocket, Connection>();
+
+export interface GatewayDeps {
+  config: RelayConfig;
+  secret: string;
+  relayId: string;
+  hub: Hub;
+  router: Router;
+  presence: PresenceStore;
+  stats: RelayStats;
+  log: Logger;
+}
+
+/** The WebSocket side of the relay: upgrade and auth, limits, heartbeat, frames in, shutdown. */
+export class Gateway {
+  private readonly wss: WebSocketServer;
+  private readonly connectionRate: ConnectionRateLimiter;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private connectionCounter = 0;
+  private draining = false;
+  /** Listeners shared by every socket (`this` is the socket): no closures per connection. */
+  private readonly onMessage: (this: WebSocket, data: Buffer, isBinary: boolean) => void;
+  private readonly onClose: (this: WebSocket) => void;
+  private readonly onSlowConsumer = (connection: Connection) => this.closeSlowConsumer(connection);
+
+  constructor(private readonly deps: GatewayDeps) {
+    const { limits } = deps.config;
+    const handleMessage = this.handleMessage.bind(this);
+    const forget = this.forget.bind(this);
+    this.onMessage = function (this: WebSocket, data: Buffer, isBinary: boolean) {
+      const connection = connectionOf.get(this);
+      if (connection) handleMessage(connection, data, isBinary);
+    };
+    this.onClose = function (this: WebSocket) {
+      const connection = connectionOf.get(this);
+      if (connection) void forget(connection);
+    };
+    this.wss = new WebSocketServer({
+      noServer: true,
+      clientTracking: false,
+      maxPayload: limits.maxFrameBytes * HARD_FRAME_LIMIT_FACTOR,
+      perMessageDeflate: false,
+    });
+    this.connectionRate = new ConnectionRateLimiter(limits.maxConnectionsPerIpPerMinute);
+  }
+
+  get connectionCount(): number {
+    return this.deps.hub.connections.size;
+  }
+
+  get isDraining(): boolean {
+    return this.draining;
+  }
+
+  attach(server: Server): void {
+    server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(request, socket, head));
+    const interval = this.deps.config.heartbeatIntervalMs;
+    this.heartbeat = setInterval(() => this.sweep(), interval);
+    this.heartbeat.unref();
+  }
+
+  private onUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => socket.destroy());
+    const { config, stats, log } = this.deps;
+    try {
+      const url = new URL(request.url ?? '/', 'http://relay');
+      if (url.pathname !== '/ws') throw new ProtocolError('NOT_FOUND', 'WebSocket endpoint is /ws');
+      if (this.draining) throw new ProtocolError('TOO_MANY_CONNECTIONS', 'the relay is shutting down');
+      if (this.connectionCount >= config.limits.maxConnections) throw new ProtocolError('TOO_MANY_CONNECTIONS');
+      const address = clientAddress(request, config.trustProxy);
+      if (!this.connectionRate.allow(address)) throw new ProtocolError('CONNECTION_RATE_LIMITED');
+      const principal = verifyToken(this.deps.secret, readToken(request, url));
+      const sessionId = chooseSession(principal, url.searchParams.get('session'));
+      this.wss.handleUpgrade(request, socket, head, (ws) => {
+        const id = `${this.deps.relayId}.${(++this.connectionCounter).toString(36)}`;
+        const connection = new Connection(id, ws, principal, sessionId, config.limits, this.onSlowConsumer);
+        void this.accept(connection, address);
+      });
+    } catch (error) {
+      const refusal = error instanceof ProtocolError ? error : new ProtocolError('INTERNAL');
+      stats.connectionsRefused++;
+      stats.countError(refusal.code);
+      // The URL is never logged: its query string carries the token.
+      log.info({ code: refusal.code, address: request.socket.remoteAddress }, 'connection refused');
+      if (!(error instanceof ProtocolError)) log.error({ err: error }, 'upgrade failed');
+      refuseUpgrade(socket, refusal);
+    }
+  }
+
+  private async accept(connection: Connection, address: string): Promise<void> {
+    const { hub, presence, stats, log, config, relayId } = this.deps;
+    const ws = connection.socket;
+    connectionOf.set(ws, connection);
+    ws.on('message', this.onMessage);
+    ws.on('pong', onPong);
+    ws.on('error', onSocketError);
+    ws.once('close', this.onClose);
+    stats.connectionsTotal++;
+    log.debug({ connection: connection.id, user: connection.userId, session: connection.sessionId, address }, 'connected');
+    try {
+      await hub.add(connection);
+      await presence.add(connection.sessionId, connection.participant);
+      const participants = await presence.list(connection.sessionId);
+      connection.send('connect', {
+        connection_id: connection.id,
+        relay_id: relayId,
+        server_time: new Date().toISOString(),
+        heartbeat_interval_ms: config.heartbeatIntervalMs,
+        session_id: connection.sessionId,
+        user: connection.participant,
+        participants,
+        limits: { max_frame_bytes: config.limits.maxFrameBytes, max_messages_per_second: config.limits.maxMessagesPerSecond },
+      });
+      await this.publishPresence(connection, 'session.joined');
+    } catch (error) {
+      log.error({ err: error, connection: connection.id }, 'could not admit connection');
+      connection.disconnect('server_error', 'the relay could not admit the connection', true);
+    }
+  }
+
+  private handleMessage(connection: Connection, data: Buffer, isBinary: boolean): void {
+    const { limits } = this.deps.config;
+    const now = Date.now();
+    connection.lastSeen = now;
+    if (!connection.allowMessage(now)) return this.refuse(connection, new ProtocolError('RATE_LIMITED'));
+    if (isBinary) return this.refuse(connection, new ProtocolError('BINARY_NOT_SUPPORTED'));
+    if (data.length > limits.maxFrameBytes) {
+      return this.refuse(connection, new ProtocolError('FRAME_TOO_LARGE', `frames are limited to ${limits.maxFrameBytes} bytes`));
+    }
+    const decoded = decodeClientFrame(data.toString());
+    if (!decoded.ok) return this.refuse(connection, decoded.error, decoded.eventType);
+    this.deps.stats.countIn(decoded.frame.event_type);
+    this.deps.router.dispatch(connection, decoded.frame).catch((error: unknown) => {
+      if (error instanceof ProtocolError) return this.refuse(connection, error, decoded.frame.event_type);
+      this.deps.log.error({ err: error, connection: connection.id, event: decoded.frame.event_type }, 'handler failed');
+      this.refuse(connection, new ProtocolError('INTERNAL'), decoded.frame.event_type);
+    });
+  }
+
+  private refuse(connection: Connection, error: ProtocolError, eventType?: string): void {
+    this.deps.stats.countError(error.code);
+    this.deps.log.debug({ connection: connection.id, code: error.code, path: error.path }, 'frame refused');
+    const payload: ErrorPayload = { code: error.code, message: error.message };
+    if (error.path) payload.path = error.path;
+    if (eventType) payload.event_type = eventType;
+    connection.sendError(payload);
+  }
+
+  private closeSlowConsumer(connection: Connection): void {
+    this.deps.stats.countError('SLOW_CONSUMER');
+    this.deps.log.warn({ connection: connection.id, user: connection.userId }, 'closing slow consumer');
+    connection.disconnect('slow_consumer', `outbound buffer over ${this.deps.config.limits.maxBufferedBytes} bytes`, true);
+  }
+
+  private async forget(connection: Connection): Promise<void> {
+    const { hub, presence, log } = this.deps;
+    hub.remove(connection);
+    log.debug({ connection: connection.id }, 'disconnected');
+    try {
+      await presence.remove(connection.sessionId, connection.id);
+      if (!this.draining) await this.publishPresence(connection, 'session.left');
+    } catch (error) {
+      log.warn({ err: error, connection: connection.id }, 'could not publish departure');
+    }
+  }
+
+  private publishPresence(connection: Connection, eventType: 'session.joined' | 'session.left') {
+    return this.deps.hub.toSession(
+      connection.sessionId,
+      { eventType, data: serverFrameFor(connection, eventType) },
+      { exclude: connection.id },
+      { history: true },
+    );
+  }
+
+  /** Pings everyone; closes whoever stayed silent for two intervals. */
+  private sweep(): void {
+    const now = Date.now();
+    const deadline = now - 2 * this.deps.config.heartbeatIntervalMs;
+    for (const connection of this.deps.hub.connections) {
+      const ws = connection.socket;
+      if (ws.readyState !== WebSocket.OPEN) continue;
+      if (connection.lastSeen < deadline) {
+        this.deps.log.info({ connection: connection.id }, 'closing silent peer');
+        connection.disconnect('heartbeat_timeout', 'no answer to pings for two heartbeat intervals', true);
+        ws.terminate();
+      } else {
+        ws.ping();
+      }
+    }
+  }
+
+  /** Stops accepting, tells everyone, waits for them to go (bounded), then cuts the rest. */
+  async shutdown(timeoutMs: number): Promise<void> {
+    this.draining = true;
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    const connections = [...this.deps.hub.connections];
+    const closed = connections.map(
+      (connection) => new Promise<void>((resolve) => {
+        if (connection.socket.readyState === WebSocket.CLOSED) return resolve();
+        connection.socket.once('close', () => resolve());
+      }),
+    );
+    for (const connection of connections) connection.disconnect('shutdown', 'the relay is shutting down', true);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+    await Promise.race([Promise.all(closed), timeout]);
+    clearTimeout(timer);
+    for (const connection of connections) connection.socket.terminate();
+    this.wss.close();
+  }
+}
+
+function serverFrameFor(connection: Connection, eventType: 'session.joined' | 'session.left'): string {
+  return serverFrame(eventType, connection.participant, { userId: connection.userId, sessionId: connection.sessionId });
+}
+
+function onPong(this: WebSocket): void {
+  const connection = connectionOf.get(this);
+  if (connection) connection.lastSeen = Date.now();
+}
+
+function onSocketError(this: WebSocket): void {
+  // Socket errors end in 'close', where the connection is cleaned up; nothing to add here.
+}

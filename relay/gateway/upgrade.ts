@@ -1,0 +1,71 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { type ErrorCode, errorCodes, ProtocolError } from '../../protocol';
+import type { Principal } from '../auth/tokens';
+
+const statusText: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  429: 'Too Many Requests',
+  503: 'Service Unavailable',
+};
+
+export const upgradeStatus: Partial<Record<ErrorCode, number>> = {
+  AUTH_TOKEN_MISSING: 401,
+  AUTH_TOKEN_INVALID: 401,
+  AUTH_TOKEN_EXPIRED: 401,
+  SESSION_REQUIRED: 400,
+  SESSION_FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  CONNECTION_RATE_LIMITED: 429,
+  TOO_MANY_CONNECTIONS: 503,
+};
+
+/** Answers a refused upgrade with a plain HTTP response (no socket is ever opened). */
+export function refuseUpgrade(socket: Duplex, error: ProtocolError): void {
+  const status = upgradeStatus[error.code] ?? 400;
+  const body = JSON.stringify({ code: error.code, message: error.message });
+  if (socket.writable) {
+    socket.end(
+      `HTTP/1.1 ${status} ${statusText[status] ?? 'Error'}\r\n` +
+        'Content-Type: application/json\r\n' +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+        'Connection: close\r\n\r\n' +
+        body,
+    );
+  }
+  socket.destroy();
+}
+
+/** The token from `?token=` (the seed's way) or an `Authorization: Bearer` header. */
+export function readToken(request: IncomingMessage, url: URL): string | undefined {
+  const fromQuery = url.searchParams.get('token');
+  if (fromQuery) return fromQuery;
+  const header = request.headers.authorization;
+  const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
+  return match?.[1];
+}
+
+/** The session the connection joins: `?session=`, or the token's only session. */
+export function chooseSession(principal: Principal, requested: string | null): string {
+  if (requested) {
+    if (!principal.sessions.includes(requested)) {
+      throw new ProtocolError('SESSION_FORBIDDEN', `the token does not allow session "${requested.slice(0, 128)}"`);
+    }
+    return requested;
+  }
+  if (principal.sessions.length === 1) return principal.sessions[0]!;
+  throw new ProtocolError('SESSION_REQUIRED', `${errorCodes.SESSION_REQUIRED.replace(/\.$/, '')}: one of ${principal.sessions.join(', ')}`);
+}
+
+/** The client's address, from X-Forwarded-For when the relay sits behind a trusted proxy. */
+export function clientAddress(request: IncomingMessage, trustProxy: boolean): string {
+  if (trustProxy) {
+    const forwarded = request.headers['x-forwarded-for'];
+    const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
+    if (first) return first;
+  }
+  return request.socket.remoteAddress ?? 'unknown';
+}

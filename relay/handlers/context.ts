@@ -1,0 +1,32 @@
+import type { ServerEventType, ServerPayload } from '../../protocol';
+import type { PublishOptions } from '../broker/broker';
+import type { Connection } from '../gateway/connection';
+import { serverFrame } from '../gateway/server-frame';
+import type { Audience, Hub } from '../routing/hub';
+
+/** What handlers need from the relay, and nothing more. */
+export class HandlerContext {
+  private messageCounter = 0;
+
+  constructor(
+    readonly hub: Hub,
+    readonly relayId: string,
+  ) {}
+
+  /** Unique across relays: the relay id makes it so without coordination. */
+  nextMessageId(): string {
+    return `${this.relayId}-${Date.now().toString(36)}-${(++this.messageCounter).toString(36)}`;
+  }
+
+  /** Publishes an event from `sender` to the sender's session. */
+  publishFrom<E extends ServerEventType>(
+    sender: Connection,
+    eventType: E,
+    payload: ServerPayload<E>,
+    audience: Audience = {},
+    options?: PublishOptions,
+  ): Promise<unknown> {
+    const data = serverFrame(eventType, payload, { userId: sender.userId, sessionId: sender.sessionId });
+    return this.hub.toSession(sender.sessionId, { eventType, data }, audience, options);
+  }
+}

@@ -1,0 +1,16 @@
+import type { HandlerTable } from '../routing/router';
+import { chatMessageHandler } from './chat';
+import { cursorHandler, editHandler } from './collaboration';
+import type { HandlerContext } from './context';
+import { breakpointHandler } from './debugging';
+import { pingHandler } from './system';
+
+export function createHandlers(context: HandlerContext): HandlerTable {
+  return {
+    'chat.message': chatMessageHandler(context),
+    'collaboration.edit': editHandler(context),
+    'collaboration.cursor': cursorHandler(context),
+    'debugging.breakpoint': breakpointHandler(context),
+    'system.ping': pingHandler(),
+  };
+}

@@ -1,0 +1,92 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Broker } from './broker/broker';
+import { MemoryBroker } from './broker/memory-broker';
+import { MemoryPresenceStore } from './broker/memory-presence';
+import type { PresenceStore } from './broker/presence';
+import { ConfigError, type RelayConfig } from './config/config';
+import { Gateway } from './gateway/gateway';
+import { HandlerContext } from './handlers/context';
+import { createHandlers } from './handlers';
+import { HttpApi } from './http/http-api';
+import { createLogger, type Logger } from './log';
+import { Hub } from './routing/hub';
+import { Router } from './routing/router';
+import { RelayStats } from './stats';
+
+export interface Relay {
+  readonly relayId: string;
+  readonly port: number;
+  /** `ws://host:port/ws` */
+  readonly url: string;
+  /** Graceful: stop accepting, say `disconnect` (reason `shutdown`), drain, close. */
+  stop(): Promise<void>;
+}
+
+export interface RelayOptions {
+  config: RelayConfig;
+  secret: string;
+  logger?: Logger;
+}
+
+/** Picks the bus and storage: the embedded in-memory ones unless REDIS_URL is set. */
+function createStorage(config: RelayConfig): { broker: Broker; presence: PresenceStore } {
+  if (config.redisUrl) {
+    throw new ConfigError('Invalid configuration: REDIS_URL is not supported by this build yet; unset it to use the embedded default');
+  }
+  return { broker: new MemoryBroker(), presence: new MemoryPresenceStore() };
+}
+
+/** The composition root: reads nothing itself, wires the parts, listens. */
+export async function startRelay({ config, secret, logger }: RelayOptions): Promise<Relay> {
+  const log = logger ?? createLogger(config.logLevel);
+  const relayId = config.relayId ?? `relay-${randomUUID().slice(0, 8)}`;
+  const { broker, presence } = createStorage(config);
+  const stats = new RelayStats();
+  const hub = new Hub(broker, stats);
+  await hub.start();
+  const router = new Router(createHandlers(new HandlerContext(hub, relayId)));
+  const gateway = new Gateway({ config, secret, relayId, hub, router, presence, stats, log });
+  const api = new HttpApi({
+    relayId,
+    secret,
+    redisConfigured: config.redisUrl !== undefined,
+    corsOrigins: config.corsOrigins,
+    gateway,
+    hub,
+    broker,
+    stats,
+    log,
+  });
+
+  const server: Server = createServer((request, response) => api.handle(request, response));
+  gateway.attach(server);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const url = `ws://${host}:${port}/ws`;
+  log.info({ relay: relayId, url, storage: config.redisUrl ? 'redis' : 'memory' }, 'relay listening');
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      log.info({ relay: relayId, connections: gateway.connectionCount }, 'shutting down');
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      await gateway.shutdown(config.shutdownTimeoutMs);
+      server.closeAllConnections();
+      await closed;
+      await hub.close();
+      await presence.close();
+      await broker.close();
+      log.info({ relay: relayId }, 'stopped');
+    })());
+
+  return { relayId, port, url, stop };
+}

@@ -1,0 +1,32 @@
+/** Counters behind `/ws/stats`. Plain maps: one increment per message, no allocation. */
+export class RelayStats {
+  readonly startedAt = Date.now();
+  private readonly inbound = new Map<string, number>();
+  private readonly outbound = new Map<string, number>();
+  private readonly errors = new Map<string, number>();
+  connectionsTotal = 0;
+  connectionsRefused = 0;
+
+  countIn(eventType: string): void {
+    this.inbound.set(eventType, (this.inbound.get(eventType) ?? 0) + 1);
+  }
+
+  countOut(eventType: string, deliveries = 1): void {
+    this.outbound.set(eventType, (this.outbound.get(eventType) ?? 0) + deliveries);
+  }
+
+  countError(code: string): void {
+    this.errors.set(code, (this.errors.get(code) ?? 0) + 1);
+  }
+
+  snapshot() {
+    return {
+      uptime_s: Math.round((Date.now() - this.startedAt) / 1000),
+      connections_total: this.connectionsTotal,
+      connections_refused: this.connectionsRefused,
+      messages_in: Object.fromEntries(this.inbound),
+      messages_out: Object.fromEntries(this.outbound),
+      errors: Object.fromEntries(this.errors),
+    };
+  }
+}
