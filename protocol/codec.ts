@@ -40,7 +40,9 @@ export function formatPath(path: ReadonlyArray<PropertyKey>): string {
 
 function validationError(error: z.ZodError, prefix: string[]): ProtocolError {
   const issue = error.issues[0];
-  const path = formatPath([...prefix, ...(issue?.path ?? [])]);
+  // For an unknown key the offending field is the key itself, not the object holding it.
+  const unknownKey = issue?.code === 'unrecognized_keys' ? issue.keys.slice(0, 1) : [];
+  const path = formatPath([...prefix, ...(issue?.path ?? []), ...unknownKey]);
   const message = issue ? `${path || 'frame'}: ${issue.message}` : 'invalid frame';
   return new ProtocolError('VALIDATION_FAILED', message, path || undefined);
 }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 /**
  * Every error code a client can see, with what it means. Stable: clients branch on these.
- * The README's error table is generated from this object, so the two never drift.
+ * A test checks that the README lists each one with this text.
  */
 export const errorCodes = {
   BAD_JSON: 'The frame is not valid JSON text.',

@@ -1,0 +1,109 @@
+/**
+ * Payload examples per event and direction: ones the schema must accept (the seed's examples
+ * among them) and near misses it must refuse. Shared by the zod and the JSON Schema tests, so
+ * both are held to the same cases.
+ */
+export interface Examples {
+  valid: unknown[];
+  invalid: unknown[];
+}
+
+const participant = { user_id: 'alice', display_name: 'Alice', role: 'editor', connection_id: 'relay-1.1' };
+const now = '2026-11-26T03:34:21.123Z';
+
+export const payloadExamples: Record<string, Examples> = {
+  'connect.server': {
+    valid: [
+      {
+        connection_id: 'relay-1.1',
+        relay_id: 'relay-1',
+        server_time: now,
+        heartbeat_interval_ms: 25000,
+        session_id: 's1',
+        user: participant,
+        participants: [participant],
+        limits: { max_frame_bytes: 65536, max_messages_per_second: 200 },
+      },
+    ],
+    invalid: [{}, { connection_id: 'relay-1.1', relay_id: 'relay-1' }],
+  },
+  'disconnect.server': {
+    valid: [{ reason: 'shutdown', message: 'the relay is shutting down', reconnect: true }],
+    invalid: [{ reason: 'bored', message: 'x', reconnect: true }, { reason: 'shutdown', message: 'x' }],
+  },
+  'error.server': {
+    valid: [
+      { code: 'BAD_JSON', message: 'The frame is not valid JSON text.' },
+      { code: 'VALIDATION_FAILED', message: 'payload.content: expected string', path: 'payload.content', event_type: 'chat.message' },
+    ],
+    invalid: [{ code: 'NOPE', message: 'x' }, { code: 'BAD_JSON' }],
+  },
+  'chat.message.client': {
+    valid: [{ content: 'Hello, world!' }, { content: 'psst', to: 'bob', client_message_id: 'c-1' }, { content: '👋🏽 naïve ∑' }],
+    invalid: [{}, { content: '' }, { content: 5 }, { content: 'x'.repeat(10_001) }, { content: 'hi', extra: 1 }, { content: 'hi', to: '' }, { text: 'hi' }],
+  },
+  'chat.message.server': {
+    valid: [{ content: 'Hello, world!', message_id: 'm1', display_name: 'Alice' }],
+    invalid: [{ content: 'Hello, world!' }, { content: 'hi', message_id: '', display_name: 'Alice' }],
+  },
+  'collaboration.edit.client': {
+    valid: [
+      { document: 'src/app.ts', rev: 0, client_id: 'c1', seq: 0, op: ['hello'] },
+      { document: 'src/app.ts', rev: 12, client_id: 'c1', seq: 3, op: [5, { d: 'abc' }, 'xyz'] },
+    ],
+    invalid: [
+      { document: 'src/app.ts', rev: -1, client_id: 'c1', seq: 0, op: [] },
+      { document: 'src/app.ts', rev: 0, client_id: 'c1', seq: 0, op: [0] },
+      { document: 'src/app.ts', rev: 0, client_id: 'c1', seq: 0, op: [1.5] },
+      { document: 'src/app.ts', rev: 0, client_id: 'c1', seq: 0, op: [{ d: '' }] },
+      { document: 'src/app.ts', rev: 0, client_id: 'c1', seq: 0, op: [{ i: 'x' }] },
+      { document: '', rev: 0, client_id: 'c1', seq: 0, op: ['x'] },
+      { rev: 0, client_id: 'c1', seq: 0, op: ['x'] },
+    ],
+  },
+  'collaboration.cursor.client': {
+    valid: [{ document: 'src/app.ts', selections: [{ anchor: 3, head: 3 }] }, { document: 'a', rev: 2, selections: [{ anchor: 0, head: 9 }, { anchor: 12, head: 10 }] }],
+    invalid: [{ document: 'a', selections: [] }, { document: 'a', selections: [{ anchor: -1, head: 0 }] }, { document: 'a', selections: [{ line: 1, character: 2 }] }],
+  },
+  'system.notification.server': {
+    valid: [{ level: 'info', message: 'Relay restarting in 5 minutes' }, { level: 'warning', message: 'x', code: 'MAINTENANCE' }],
+    invalid: [{ level: 'debug', message: 'x' }, { level: 'info', message: '' }],
+  },
+  'system.ping.client': { valid: [{}, { nonce: 'n1' }], invalid: [{ nonce: 5 }, { nonce: 'n', x: 1 }] },
+  'system.pong.server': { valid: [{ server_time: now }, { nonce: 'n1', server_time: now }], invalid: [{}, { server_time: 'noon' }] },
+  'session.joined.server': { valid: [participant], invalid: [{ ...participant, role: 'admin' }, { user_id: 'alice' }] },
+  'session.left.server': { valid: [participant], invalid: [{ ...participant, connection_id: '' }] },
+  'ai.response.server': {
+    valid: [{ request_id: 'r1', index: 0, delta: 'Hel', done: false }, { request_id: 'r1', index: 3, delta: '', done: true, model: 'gpt-4o-mini' }],
+    invalid: [{ request_id: 'r1', index: -1, delta: 'x', done: false }, { request_id: 'r1', delta: 'x' }],
+  },
+  'debugging.breakpoint.client': {
+    valid: [
+      { action: 'add', breakpoint: { id: 'bp1', document: 'src/app.ts', line: 41, enabled: true } },
+      { action: 'update', breakpoint: { id: 'bp1', document: 'src/app.ts', line: 41, column: 4, enabled: false, condition: 'i > 3', hit_condition: '5', log_message: 'i={i}' } },
+    ],
+    invalid: [
+      { action: 'toggle', breakpoint: { id: 'bp1', document: 'a', line: 1, enabled: true } },
+      { action: 'add', breakpoint: { id: 'bp1', document: 'a', line: -1, enabled: true } },
+      { action: 'add' },
+    ],
+  },
+};
+
+/** Whole frames as clients send them; the seed's JavaScript and Python examples first. */
+export const clientFrameExamples = {
+  valid: [
+    { event_type: 'chat.message', payload: { content: 'Hello, world!' }, timestamp: new Date().toISOString() },
+    // Python's datetime.now().isoformat(): microseconds, no offset.
+    { event_type: 'chat.message', payload: { content: 'Hello, world!' }, timestamp: '2026-11-26T03:34:21.123456' },
+    { event_type: 'collaboration.cursor', payload: { document: 'a.ts', selections: [{ anchor: 1, head: 1 }] }, session_id: 's1', user_id: 'alice' },
+    { event_type: 'system.ping', payload: {} },
+  ],
+  invalid: [
+    { payload: { content: 'x' } },
+    { event_type: 'chat.message', payload: { content: 'x' }, timestamp: 'yesterday' },
+    { event_type: 'chat.message', payload: { content: 'x' }, extra: true },
+    { event_type: 'chat.message', payload: { content: 'x' }, session_id: '' },
+    { event_type: '', payload: {} },
+  ],
+};

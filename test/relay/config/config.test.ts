@@ -1,0 +1,134 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { resolveAuthSecret } from '../../../relay/config/auth-secret';
+import { ConfigError, loadConfig } from '../../../relay/config/config';
+
+const tempDir = () => mkdtempSync(join(tmpdir(), 'tandem-config-'));
+
+function configError(env: Record<string, string>): string {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
+    assert.ok(!error.message.includes('\n'), 'one line');
+    return error.message;
+  }
+  assert.fail(`configuration ${JSON.stringify(env)} should have been refused`);
+}
+
+describe('configuration', () => {
+  it('has working defaults: port 8001 on loopback, 64 KiB frames, 1 MiB outbound buffer', () => {
+    const config = loadConfig({});
+    assert.equal(config.port, 8001);
+    assert.equal(config.host, '127.0.0.1');
+    assert.equal(config.limits.maxFrameBytes, 65536);
+    assert.equal(config.limits.maxBufferedBytes, 1048576);
+    assert.equal(config.redisUrl, undefined);
+    assert.equal(config.production, false);
+    assert.equal(config.logLevel, 'info');
+  });
+
+  it("reads the seed's variables and the limits from the environment", () => {
+    const config = loadConfig({
+      WS_HOST: '0.0.0.0',
+      WS_PORT: '9000',
+      LOG_LEVEL: 'WARNING',
+      WS_MAX_FRAME_BYTES: '2048',
+      WS_MAX_MESSAGES_PER_SECOND: '10',
+      CORS_ORIGINS: 'https://a.test, http://b.test:8080',
+      TRUST_PROXY: 'true',
+    });
+    assert.equal(config.host, '0.0.0.0');
+    assert.equal(config.port, 9000);
+    assert.equal(config.logLevel, 'warn');
+    assert.equal(config.limits.maxFrameBytes, 2048);
+    assert.equal(config.limits.maxMessagesPerSecond, 10);
+    assert.deepEqual(config.corsOrigins, ['https://a.test', 'http://b.test:8080']);
+    assert.equal(config.trustProxy, true);
+  });
+
+  it('maps every seed log level', () => {
+    const levels = { DEBUG: 'debug', INFO: 'info', WARNING: 'warn', ERROR: 'error', CRITICAL: 'fatal', silent: 'silent' };
+    for (const [given, expected] of Object.entries(levels)) assert.equal(loadConfig({ LOG_LEVEL: given }).logLevel, expected);
+  });
+
+  it('refuses each bad value with one line that names it', () => {
+    const cases: Array<[Record<string, string>, RegExp]> = [
+      [{ WS_PORT: 'eighty' }, /WS_PORT must be an integer between 0 and 65535 \(got "eighty"\)/],
+      [{ WS_PORT: '70000' }, /WS_PORT/],
+      [{ WS_PORT: '80.5' }, /WS_PORT/],
+      [{ LOG_LEVEL: 'LOUD' }, /LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL/],
+      [{ REDIS_URL: 'http://localhost' }, /REDIS_URL must be a redis:\/\/ or rediss:\/\/ URL/],
+      [{ WS_MAX_FRAME_BYTES: '0' }, /WS_MAX_FRAME_BYTES/],
+      [{ WS_MAX_BUFFERED_BYTES: '-5' }, /WS_MAX_BUFFERED_BYTES/],
+      [{ WS_HEARTBEAT_INTERVAL_MS: 'soon' }, /WS_HEARTBEAT_INTERVAL_MS/],
+      [{ TRUST_PROXY: 'maybe' }, /TRUST_PROXY must be true or false/],
+      [{ CORS_ORIGINS: 'not a url' }, /CORS_ORIGINS/],
+      [{ RELAY_ID: 'has spaces' }, /RELAY_ID/],
+    ];
+    for (const [env, expected] of cases) assert.match(configError(env), expected);
+  });
+
+  it('never echoes a bad AUTH_SECRET back', () => {
+    const message = configError({ AUTH_SECRET: 'short-secret' });
+    assert.match(message, /AUTH_SECRET must be at least 16 characters/);
+    assert.ok(!message.includes('short-secret'));
+  });
+
+  it('reads a JSON config file named by RELAY_CONFIG; the environment wins over it', () => {
+    const file = join(tempDir(), 'relay.json');
+    writeFileSync(file, JSON.stringify({ WS_PORT: 9100, WS_MAX_MESSAGES_PER_SECOND: 5, LOG_LEVEL: 'ERROR' }));
+    const config = loadConfig({ RELAY_CONFIG: file, LOG_LEVEL: 'DEBUG' });
+    assert.equal(config.port, 9100);
+    assert.equal(config.limits.maxMessagesPerSecond, 5);
+    assert.equal(config.logLevel, 'debug');
+  });
+
+  it('refuses a config file that is missing, not JSON, or has unknown settings', () => {
+    const dir = tempDir();
+    assert.match(configError({ RELAY_CONFIG: join(dir, 'nope.json') }), /RELAY_CONFIG: cannot read .*ENOENT/);
+    writeFileSync(join(dir, 'bad.json'), '{ port: 1 ');
+    assert.match(configError({ RELAY_CONFIG: join(dir, 'bad.json') }), /not valid JSON/);
+    writeFileSync(join(dir, 'list.json'), '[1]');
+    assert.match(configError({ RELAY_CONFIG: join(dir, 'list.json') }), /must hold a JSON object/);
+    writeFileSync(join(dir, 'typo.json'), JSON.stringify({ WS_PROT: 1 }));
+    assert.match(configError({ RELAY_CONFIG: join(dir, 'typo.json') }), /WS_PROT unknown setting/);
+  });
+});
+
+describe('the auth secret', () => {
+  it('uses AUTH_SECRET when set', () => {
+    const secret = resolveAuthSecret(loadConfig({ AUTH_SECRET: 'a-long-enough-secret' }));
+    assert.deepEqual(secret, { secret: 'a-long-enough-secret' });
+  });
+
+  it('is required in production', () => {
+    assert.throws(() => resolveAuthSecret(loadConfig({ NODE_ENV: 'production', RELAY_STATE_DIR: tempDir() })), {
+      name: 'ConfigError',
+      message: /AUTH_SECRET is required when NODE_ENV=production/,
+    });
+  });
+
+  it('is generated once in development, kept private, and reused by the next process', () => {
+    const dir = join(tempDir(), 'state');
+    const first = resolveAuthSecret(loadConfig({ RELAY_STATE_DIR: dir }));
+    assert.ok(first.generatedAt, 'says it was generated');
+    assert.ok(first.secret.length >= 32);
+    assert.equal(statSync(first.generatedAt).mode & 0o777, 0o600);
+    assert.equal(readFileSync(first.generatedAt, 'utf8').trim(), first.secret);
+    const second = resolveAuthSecret(loadConfig({ RELAY_STATE_DIR: dir }));
+    assert.equal(second.secret, first.secret);
+  });
+
+  it('says so clearly when the state directory cannot be written', () => {
+    const file = join(tempDir(), 'a-file');
+    writeFileSync(file, '');
+    assert.throws(() => resolveAuthSecret(loadConfig({ RELAY_STATE_DIR: join(file, 'sub') })), {
+      name: 'ConfigError',
+      message: /RELAY_STATE_DIR .* is not writable .*set AUTH_SECRET instead/,
+    });
+  });
+});
