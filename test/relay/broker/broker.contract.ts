@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import type { Broker, Publication } from '../../../relay/broker/broker';
+
+let channelCounter = 0;
+/** A fresh channel per test, so implementations sharing a backend never see each other's data. */
+const freshChannel = () => `contract-${process.pid}-${++channelCounter}`;
+const message = (n: number) => ({ eventType: 'chat.message', data: `{"n":${n}}` });
+
+/**
+ * The behaviour every Broker must have, written once and run against each implementation
+ * (ShareDB's pubsub/db test suites are the model). `create(historySize)` makes a broker.
+ */
+export function brokerContract(name: string, create: (historySize: number) => Promise<Broker>): void {
+  describe(`Broker contract: ${name}`, () => {
+    const brokers: Broker[] = [];
+    const make = async (historySize = 100) => {
+      const broker = await create(historySize);
+      brokers.push(broker);
+      return broker;
+    };
+    after(async () => {
+      for (const broker of brokers) await broker.close();
+    });
+
+    it('delivers every publication to every subscriber of the channel, in order', async () => {
+      const broker = await make();
+      const channel = freshChannel();
+      const a: Publication[] = [];
+      const b: Publication[] = [];
+      await broker.subscribe(channel, (p) => a.push(p));
+      await broker.subscribe(channel, (p) => b.push(p));
+      for (let n = 0; n < 50; n++) await broker.publish(channel, message(n));
+      await waitFor(() => a.length === 50 && b.length === 50);
+      assert.deepEqual(a.map((p) => p.data), Array.from({ length: 50 }, (_, n) => `{"n":${n}}`));
+      assert.deepEqual(b.map((p) => p.data), a.map((p) => p.data));
+    });
+
+    it('keeps channels apart', async () => {
+      const broker = await make();
+      const [one, two] = [freshChannel(), freshChannel()];
+      const got: string[] = [];
+      await broker.subscribe(one, (p) => got.push(p.data));
+      await broker.publish(two, message(1));
+      await broker.publish(one, message(2));
+      await waitFor(() => got.length === 1);
+      assert.deepEqual(got, ['{"n":2}']);
+    });
+
+    it('carries the routing metadata (event type, excluded connection, users) untouched', async () => {
+      const broker = await make();
+      const channel = freshChannel();
+      const got: Publication[] = [];
+      await broker.subscribe(channel, (p) => got.push(p));
+      await broker.publish(channel, { eventType: 'chat.message', data: '{}', exclude: 'relay-1.7', users: ['bob', 'alice'] });
+      await waitFor(() => got.length === 1);
+      assert.equal(got[0]!.eventType, 'chat.message');
+      assert.equal(got[0]!.exclude, 'relay-1.7');
+      assert.deepEqual(got[0]!.users, ['bob', 'alice']);
+    });
+
+    it('stops delivering after the subscription is disposed', async () => {
+      const broker = await make();
+      const channel = freshChannel();
+      const got: string[] = [];
+      const marker: string[] = [];
+      const subscription = await broker.subscribe(channel, (p) => got.push(p.data));
+      await broker.subscribe(channel, (p) => marker.push(p.data));
+      subscription.dispose();
+      await broker.publish(channel, message(1));
+      await waitFor(() => marker.length === 1);
+      assert.deepEqual(got, []);
+    });
+
+    it('numbers history publications 1, 2, 3... in one epoch and replays what came after a position', async () => {
+      const broker = await make();
+      const channel = freshChannel();
+      const positions = [];
+      for (let n = 1; n <= 5; n++) positions.push(await broker.publish(channel, message(n), { history: true }));
+      assert.deepEqual(positions.map((p) => p.offset), [1, 2, 3, 4, 5]);
+      assert.equal(new Set(positions.map((p) => p.epoch)).size, 1);
+      const { publications, position, recovered } = await broker.history(channel, positions[1]!, 100);
+      assert.equal(recovered, true);
+      assert.deepEqual(publications.map((p) => p.offset), [3, 4, 5]);
+      assert.deepEqual(publications.map((p) => p.data), ['{"n":3}', '{"n":4}', '{"n":5}']);
+      assert.deepEqual(position, positions[4]);
+    });
+
+    it('does not keep publications made without history', async () => {
+      const broker = await make();
+      const channel = freshChannel();
+      const first = await broker.publish(channel, message(1), { history: true });
+      await broker.publish(channel, message(2));
+      const { publications } = await broker.history(channel, { offset: 0, epoch: first.epoch }, 100);
+      assert.deepEqual(publications.map((p) => p.data), ['{"n":1}']);
+    });
+
+    it('says history cannot be recovered when the position is older than what is kept, or from another epoch', async () => {
+      const broker = await make(3);
+      const channel = freshChannel();
+      let last = await broker.publish(channel, message(1), { history: true });
+      for (let n = 2; n <= 10; n++) last = await broker.publish(channel, message(n), { history: true });
+      const tooOld = await broker.history(channel, { offset: 2, epoch: last.epoch }, 100);
+      assert.equal(tooOld.recovered, false);
+      assert.deepEqual(tooOld.position, last);
+      const recent = await broker.history(channel, { offset: 7, epoch: last.epoch }, 100);
+      assert.equal(recent.recovered, true);
+      assert.deepEqual(recent.publications.map((p) => p.offset), [8, 9, 10]);
+      const otherEpoch = await broker.history(channel, { offset: 9, epoch: 'not-this-one' }, 100);
+      assert.equal(otherEpoch.recovered, false);
+    });
+
+    it('reports its health', async () => {
+      const broker = await make();
+      const health = await broker.health();
+      assert.equal(health.status, 'up');
+    });
+  });
+}
+
+async function waitFor(condition: () => boolean, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
