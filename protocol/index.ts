@@ -9,3 +9,4 @@ export * from './schemas/collaboration';
 export * from './schemas/common';
 export * from './schemas/debugging';
 export * from './schemas/system';
+export * from './client';

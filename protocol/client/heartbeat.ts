@@ -18,7 +18,7 @@ export class Heartbeat {
   private lastReceivedAt = 0;
   /** When the outstanding ping went out; cleared by any frame. */
   private pingSentAt: number | undefined;
-  private timer: unknown;
+  private timer: ReturnType<typeof setTimeout> | undefined;
   private running = false;
 
   constructor(

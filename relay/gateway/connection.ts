@@ -9,6 +9,7 @@ import {
   SYSTEM_USER_ID,
 } from '../../protocol';
 import type { Principal } from '../auth/tokens';
+import type { RelayStats } from '../stats';
 import { serverFrame } from './server-frame';
 
 /** How long a connection being closed for misbehaviour may take to say goodbye. */
@@ -21,6 +22,9 @@ const disconnectCloseCodes: Record<DisconnectReason, number> = {
   frame_too_large: closeCodes.MESSAGE_TOO_BIG,
   server_error: closeCodes.INTERNAL_ERROR,
 };
+
+/** Buffers are sent as text frames: they hold a serialized JSON envelope. */
+const TEXT_FRAME = { binary: false } as const;
 
 export interface ConnectionLimits {
   maxBufferedBytes: number;
@@ -44,6 +48,8 @@ export class Connection {
     readonly sessionId: string,
     private readonly limits: ConnectionLimits,
     private readonly onSlowConsumer: (connection: Connection) => void,
+    /** Counts what is sent to this connection alone (`connect`, `error`, ...) in `/ws/stats`. */
+    private readonly stats?: Pick<RelayStats, 'countOut'>,
   ) {
     this.tokens = limits.maxMessagesPerSecond;
   }
@@ -79,20 +85,22 @@ export class Connection {
    * Sends an already serialized frame. A peer that lets its outbound buffer grow past the limit
    * is closed as a slow consumer instead, so it never holds back anyone else.
    */
-  sendRaw(data: string): boolean {
+  sendRaw(data: string | Buffer): boolean {
     const socket = this.socket;
     if (socket.readyState !== 1) return false;
     if (socket.bufferedAmount + data.length > this.limits.maxBufferedBytes) {
       this.onSlowConsumer(this);
       return false;
     }
-    socket.send(data);
+    socket.send(data, TEXT_FRAME);
     return true;
   }
 
   /** Sends a relay event addressed to this connection only. */
   send<E extends ServerEventType>(eventType: E, payload: ServerPayload<E>): boolean {
-    return this.sendRaw(serverFrame(eventType, payload, { userId: SYSTEM_USER_ID, sessionId: this.sessionId }));
+    const sent = this.sendRaw(serverFrame(eventType, payload, { userId: SYSTEM_USER_ID, sessionId: this.sessionId }));
+    if (sent) this.stats?.countOut(eventType);
+    return sent;
   }
 
   sendError(error: ErrorPayload): boolean {
@@ -103,8 +111,11 @@ export class Connection {
   disconnect(reason: DisconnectReason, message: string, reconnect: boolean): void {
     const socket = this.socket;
     if (socket.readyState !== 1) return;
-    // Written straight to the socket: a slow consumer's buffer is already over the limit.
+    // Sent past the buffer check: a slow consumer is already over its limit. If it is not
+    // reading at all, this and the close frame wait behind its backlog and are lost when the
+    // grace period cuts it off; a peer that resumes within the grace period gets both.
     socket.send(serverFrame('disconnect', { reason, message, reconnect }, { userId: SYSTEM_USER_ID, sessionId: this.sessionId }));
+    this.stats?.countOut('disconnect');
     socket.close(disconnectCloseCodes[reason], reason);
     setTimeout(() => socket.terminate(), CLOSE_GRACE_MS).unref();
   }

@@ -39,6 +39,8 @@ export class Gateway {
   private readonly wss: WebSocketServer;
   private readonly connectionRate: ConnectionRateLimiter;
   private heartbeat: NodeJS.Timeout | undefined;
+  /** When the last two sweeps ran (each pinged everyone). */
+  private sweptAt: [number, number] = [0, 0];
   private connectionCounter = 0;
   private draining = false;
   /** Listeners shared by every socket (`this` is the socket): no closures per connection. */
@@ -96,7 +98,7 @@ export class Gateway {
       const sessionId = chooseSession(principal, url.searchParams.get('session'));
       this.wss.handleUpgrade(request, socket, head, (ws) => {
         const id = `${this.deps.relayId}.${(++this.connectionCounter).toString(36)}`;
-        const connection = new Connection(id, ws, principal, sessionId, config.limits, this.onSlowConsumer);
+        const connection = new Connection(id, ws, principal, sessionId, config.limits, this.onSlowConsumer, this.deps.stats);
         void this.accept(connection, address);
       });
     } catch (error) {
@@ -196,10 +198,15 @@ export class Gateway {
     );
   }
 
-  /** Pings everyone; closes whoever stayed silent for two intervals. */
+  /**
+   * Pings everyone; closes whoever stayed silent for two intervals and through the last two
+   * pings. The second condition keeps a relay whose own event loop stalled (a long GC, a starved
+   * CPU) from blaming its peers: their pongs wait unread until after this timer has run.
+   */
   private sweep(): void {
     const now = Date.now();
-    const deadline = now - 2 * this.deps.config.heartbeatIntervalMs;
+    const deadline = Math.min(now - 2 * this.deps.config.heartbeatIntervalMs, this.sweptAt[0]);
+    this.sweptAt = [this.sweptAt[1], now];
     for (const connection of this.deps.hub.connections) {
       const ws = connection.socket;
       if (ws.readyState !== WebSocket.OPEN) continue;

@@ -27,16 +27,19 @@ export const upgradeStatus: Partial<Record<ErrorCode, number>> = {
 export function refuseUpgrade(socket: Duplex, error: ProtocolError): void {
   const status = upgradeStatus[error.code] ?? 400;
   const body = JSON.stringify({ code: error.code, message: error.message });
-  if (socket.writable) {
-    socket.end(
-      `HTTP/1.1 ${status} ${statusText[status] ?? 'Error'}\r\n` +
-        'Content-Type: application/json\r\n' +
-        `Content-Length: ${Buffer.byteLength(body)}\r\n` +
-        'Connection: close\r\n\r\n' +
-        body,
-    );
+  if (!socket.writable) {
+    socket.destroy();
+    return;
   }
-  socket.destroy();
+  // Destroyed once the response is flushed (as `ws` does), so the body is never cut off.
+  socket.once('finish', () => socket.destroy());
+  socket.end(
+    `HTTP/1.1 ${status} ${statusText[status] ?? 'Error'}\r\n` +
+      'Content-Type: application/json\r\n' +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+      'Connection: close\r\n\r\n' +
+      body,
+  );
 }
 
 /** The token from `?token=` (the seed's way) or an `Authorization: Bearer` header. */

@@ -39,7 +39,7 @@ export class HttpApi {
     this.route(request, response).catch((error: unknown) => {
       const known = error instanceof ProtocolError;
       if (!known) this.deps.log.error({ err: error, path: pathOf(request) }, 'request failed');
-      const status = known ? (error.code.startsWith('AUTH_') ? 401 : error.code === 'SESSION_FORBIDDEN' || error.code === 'FORBIDDEN_ROLE' ? 403 : 400) : 500;
+      const status = known ? statusOf(error) : 500;
       const body = known ? { code: error.code, message: error.message, ...(error.path && { path: error.path }) } : { code: 'INTERNAL', message: 'internal error' };
       send(response, status, body);
     });
@@ -134,6 +134,13 @@ export class HttpApi {
     response.setHeader('Access-Control-Allow-Methods', 'GET, POST, OPTIONS');
     response.setHeader('Access-Control-Allow-Headers', 'Authorization, Content-Type');
   }
+}
+
+function statusOf(error: ProtocolError): number {
+  if (error.code.startsWith('AUTH_')) return 401;
+  if (error.code === 'SESSION_FORBIDDEN' || error.code === 'FORBIDDEN_ROLE') return 403;
+  if (error.code === 'FRAME_TOO_LARGE') return 413;
+  return 400;
 }
 
 function pathOf(request: IncomingMessage): string {

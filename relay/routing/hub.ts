@@ -75,7 +75,9 @@ export class Hub {
   }
 
   private deliver(connections: Iterable<Connection>, publication: Publication): void {
-    const { data, exclude, users } = publication;
+    const { exclude, users } = publication;
+    // Encoded once here rather than once per socket inside `ws`.
+    const data = Buffer.from(publication.data);
     let delivered = 0;
     for (const connection of connections) {
       if (connection.id === exclude) continue;

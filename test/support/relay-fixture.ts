@@ -1,6 +1,8 @@
 import { once } from 'node:events';
+import { type IncomingHttpHeaders, request as httpRequestRaw } from 'node:http';
+import { connect as connectTcp } from 'node:net';
 import WebSocket from 'ws';
-import { decodeServerFrame, type Role, type ServerFrame } from '../../protocol';
+import { type ClientEventType, type ClientPayload, decodeServerFrame, type Role, type ServerFrame } from '../../protocol';
 import { mintToken, type MintOptions } from '../../relay/auth/tokens';
 import { loadConfig, type RelayConfig } from '../../relay/config/config';
 import { createLogger } from '../../relay/log';
@@ -8,10 +10,16 @@ import { type Relay, startRelay } from '../../relay/relay';
 
 export const TEST_SECRET = 'test-secret-0123456789abcdef';
 
+export interface TestRelayOptions {
+  /** Receives the relay's JSON log lines; the level is then debug unless LOG_LEVEL says otherwise. */
+  logSink?: LogSink;
+}
+
 /** A relay in this process on a free loopback port; settings as environment variable names. */
-export async function startTestRelay(settings: Record<string, string> = {}): Promise<TestRelay> {
-  const config: RelayConfig = loadConfig({ WS_HOST: '127.0.0.1', WS_PORT: '0', AUTH_SECRET: TEST_SECRET, LOG_LEVEL: 'silent', ...settings });
-  const relay = await startRelay({ config, secret: TEST_SECRET, logger: createLogger(config.logLevel) });
+export async function startTestRelay(settings: Record<string, string> = {}, options: TestRelayOptions = {}): Promise<TestRelay> {
+  const defaultLevel = options.logSink ? 'debug' : 'silent';
+  const config: RelayConfig = loadConfig({ WS_HOST: '127.0.0.1', WS_PORT: '0', AUTH_SECRET: TEST_SECRET, LOG_LEVEL: defaultLevel, ...settings });
+  const relay = await startRelay({ config, secret: TEST_SECRET, logger: createLogger(config.logLevel, options.logSink) });
   return new TestRelay(relay, config);
 }
 
@@ -95,5 +103,225 @@ export class TestClient {
 
   close(): void {
     this.socket.close();
+  }
+}
+
+// --- Helpers for the gateway and REST tests (test/relay/gateway, test/relay/http) ---
+
+/** A pino destination that keeps the relay's JSON log lines, to check what the relay writes. */
+export class LogSink {
+  readonly lines: string[] = [];
+
+  write(line: string): void {
+    this.lines.push(line);
+  }
+
+  get text(): string {
+    return this.lines.join('');
+  }
+
+  /** The parsed log records, optionally only those with this `msg`. */
+  records(message?: string): Array<Record<string, unknown>> {
+    const records = this.lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    return message === undefined ? records : records.filter((record) => record.msg === message);
+  }
+}
+
+/**
+ * Opens a raw socket at `url` with `ws` client options (headers, `autoPong`, ...) and waits for
+ * the relay's `connect` event. Fails with the HTTP status if the upgrade is refused.
+ */
+export async function openTestClient(url: string, options: WebSocket.ClientOptions = {}, timeoutMs = 3000): Promise<TestClient> {
+  const client = new TestClient(new WebSocket(url, options));
+  // A refused upgrade rejects `closed` through `once`; the error below is the one to report.
+  client.closed.catch(() => undefined);
+  const refused = new Promise<never>((_, reject) => {
+    client.socket.once('unexpected-response', (_request, response) => reject(new Error(`upgrade refused with HTTP ${response.statusCode}`)));
+    client.socket.once('error', reject);
+  });
+  refused.catch(() => undefined);
+  await Promise.race([client.next('connect', () => true, timeoutMs), refused]);
+  return client;
+}
+
+/** A refused upgrade: the HTTP status and the JSON body (`{code, message}`). */
+export interface UpgradeRefusal {
+  status: number;
+  contentType: string | undefined;
+  body: { code?: unknown; message?: unknown };
+}
+
+/** Attempts a WebSocket upgrade the relay must refuse; rejects if a socket opens instead. */
+export function refusedUpgrade(url: string, options: WebSocket.ClientOptions = {}, timeoutMs = 3000): Promise<UpgradeRefusal> {
+  const socket = new WebSocket(url, options);
+  return new Promise<UpgradeRefusal>((resolve, reject) => {
+    const timer = setTimeout(() => finish(new Error(`no answer to the upgrade within ${timeoutMs} ms`)), timeoutMs);
+    const finish = (error: Error | undefined, refusal?: UpgradeRefusal) => {
+      clearTimeout(timer);
+      socket.removeAllListeners();
+      socket.on('error', () => undefined);
+      if (socket.readyState === WebSocket.OPEN) socket.terminate();
+      if (error) reject(error);
+      else resolve(refusal!);
+    };
+    socket.once('open', () => finish(new Error('the upgrade was accepted: a socket opened')));
+    socket.once('error', (error) => finish(error));
+    socket.once('unexpected-response', (request, response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (text += chunk));
+      response.once('end', () => {
+        request.destroy();
+        try {
+          const body = JSON.parse(text) as UpgradeRefusal['body'];
+          finish(undefined, { status: response.statusCode ?? 0, contentType: response.headers['content-type'], body });
+        } catch {
+          finish(new Error(`the refusal body is not JSON: ${text}`));
+        }
+      });
+    });
+  });
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  text: string;
+}
+
+/** One HTTP request to the relay; the body is sent as is. */
+export function httpRequest(
+  url: string,
+  init: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {},
+  timeoutMs = 3000,
+): Promise<HttpResponse> {
+  return new Promise<HttpResponse>((resolve, reject) => {
+    const headers = { ...init.headers, ...(init.body !== undefined && { 'Content-Length': String(Buffer.byteLength(init.body)) }) };
+    const req = httpRequestRaw(url, { method: init.method ?? 'GET', headers, timeout: timeoutMs }, (response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (text += chunk));
+      response.once('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, text }));
+      response.once('error', reject);
+    });
+    req.once('timeout', () => req.destroy(new Error(`no answer from ${url} within ${timeoutMs} ms`)));
+    req.once('error', reject);
+    req.end(init.body);
+  });
+}
+
+/** The JSON body of a response (typed by the caller: these are assertions' inputs, not trusted). */
+export function jsonBody<T = Record<string, unknown>>(response: HttpResponse): T {
+  return JSON.parse(response.text) as T;
+}
+
+/** The body of `GET /ws/stats`. */
+export interface WsStats {
+  relay_id: string;
+  connections: number;
+  sessions: number;
+  uptime_s: number;
+  connections_total: number;
+  connections_refused: number;
+  messages_in: Record<string, number>;
+  messages_out: Record<string, number>;
+  errors: Record<string, number>;
+}
+
+export async function fetchStats(relay: TestRelay): Promise<WsStats> {
+  const response = await httpRequest(`${relay.httpUrl}/ws/stats`);
+  if (response.status !== 200) throw new Error(`GET /ws/stats answered ${response.status}: ${response.text}`);
+  return jsonBody<WsStats>(response);
+}
+
+/** Polls until `condition` holds (e.g. the relay has processed a close), or fails naming `what`. */
+export async function waitUntil(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 3000, intervalMs = 10): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+/**
+ * An HTTP request whose head is sent except for its final blank line, so the relay holds an
+ * active (not idle) connection; `complete()` finishes it and resolves with the response. This
+ * lets a test make a request at an exact moment, e.g. while the relay drains after it has
+ * stopped listening. Put `Connection: close` in the head so the relay ends the response.
+ */
+export async function holdRequest(port: number, head: string): Promise<{ complete(timeoutMs?: number): Promise<HttpResponse>; destroy(): void }> {
+  const socket = connectTcp(port, '127.0.0.1');
+  await once(socket, 'connect');
+  socket.write(head.replace(/(\r\n)*$/, '\r\n'));
+  return {
+    complete(timeoutMs = 3000) {
+      return new Promise<HttpResponse>((resolve, reject) => {
+        const chunks: Buffer[] = [];
+        const timer = setTimeout(() => {
+          socket.destroy();
+          reject(new Error(`no complete response within ${timeoutMs} ms`));
+        }, timeoutMs);
+        socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+        socket.once('error', reject);
+        socket.once('close', () => {
+          clearTimeout(timer);
+          const raw = Buffer.concat(chunks).toString('utf8');
+          const split = raw.indexOf('\r\n\r\n');
+          if (split === -1) return reject(new Error(`no HTTP response before the connection closed: ${JSON.stringify(raw)}`));
+          const [statusLine = '', ...headerLines] = raw.slice(0, split).split('\r\n');
+          const headers: IncomingHttpHeaders = {};
+          for (const line of headerLines) {
+            const colon = line.indexOf(':');
+            headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+          }
+          resolve({ status: Number(statusLine.split(' ')[1]), headers, text: raw.slice(split + 4) });
+        });
+        socket.write('\r\n');
+      });
+    },
+    destroy() {
+      socket.destroy();
+    },
+  };
+}
+
+/** A client frame in the seed's envelope; `extra` may carry (spoofed) `session_id` / `user_id`. */
+export function clientFrame<E extends ClientEventType>(eventType: E, payload: ClientPayload<E>, extra: { session_id?: string; user_id?: string } = {}) {
+  return { event_type: eventType, payload, timestamp: new Date().toISOString(), ...extra };
+}
+
+/** Valid payloads for each client event, for tests about routing rather than content. */
+export const samplePayloads = {
+  chat: (content = 'hello', extra: Partial<ClientPayload<'chat.message'>> = {}): ClientPayload<'chat.message'> => ({ content, ...extra }),
+  edit: (extra: Partial<ClientPayload<'collaboration.edit'>> = {}): ClientPayload<'collaboration.edit'> => ({
+    document: 'src/main.ts',
+    rev: 0,
+    client_id: 'editor-1',
+    seq: 0,
+    op: ['x'],
+    ...extra,
+  }),
+  cursor: (extra: Partial<ClientPayload<'collaboration.cursor'>> = {}): ClientPayload<'collaboration.cursor'> => ({
+    document: 'src/main.ts',
+    selections: [{ anchor: 1, head: 1 }],
+    ...extra,
+  }),
+  breakpoint: (extra: Partial<ClientPayload<'debugging.breakpoint'>> = {}): ClientPayload<'debugging.breakpoint'> => ({
+    action: 'add',
+    breakpoint: { id: 'bp-1', document: 'src/main.ts', line: 3, enabled: true },
+    ...extra,
+  }),
+};
+
+/** `promise`, or a rejection naming `what` after `timeoutMs`; the timer never outlives it. */
+export async function within<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -1,0 +1,10 @@
+/** The typed relay client. Portable: the WebSocket implementation comes in through a transport. */
+export * from './auth-error';
+export * from './backoff';
+export * from './browser-transport';
+export * from './emitter';
+export * from './heartbeat';
+export * from './node-ws-transport';
+export * from './relay-client';
+export * from './transport';
+export * from './url';
