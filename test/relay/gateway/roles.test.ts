@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import {
+  clientFrame,
+  fetchStats,
+  samplePayloads,
+  startTestRelay,
+  type TestClient,
+  type TestRelay,
+} from '../../support/relay-fixture';
+
+describe('roles and what a frame may claim', () => {
+  let relay: TestRelay;
+  let clients: TestClient[];
+  /** Host, editor and viewer in s1. */
+  let host: TestClient;
+  let editor: TestClient;
+  let viewer: TestClient;
+  beforeEach(async () => {
+    relay = await startTestRelay();
+    clients = [];
+    host = await join('hank', { role: 'host' });
+    editor = await join('eve', { role: 'editor' });
+    viewer = await join('vic', { role: 'viewer' });
+  });
+  afterEach(async () => {
+    for (const client of clients) client.close();
+    await relay.stop();
+  });
+  async function join(...args: Parameters<TestRelay['connect']>) {
+    const client = await relay.connect(...args);
+    clients.push(client);
+    return client;
+  }
+  /** `sender` chats a marker; once `receiver` has it, whatever `sender` sent before has been handled. */
+  async function marker(sender: TestClient, receiver: TestClient, text = 'marker'): Promise<void> {
+    sender.send(clientFrame('chat.message', samplePayloads.chat(text)));
+    await receiver.next('chat.message', (f) => f.payload.content === text && f.user_id !== 'system');
+  }
+
+  it('refuses a viewer’s edit with FORBIDDEN_ROLE and relays it to nobody', async () => {
+    viewer.send(clientFrame('collaboration.edit', samplePayloads.edit()));
+    const error = await viewer.next('error');
+    assert.equal(error.payload.code, 'FORBIDDEN_ROLE');
+    assert.equal(error.payload.event_type, 'collaboration.edit');
+    assert.equal(error.user_id, 'system');
+
+    await marker(viewer, host);
+    await editor.next('chat.message', (f) => f.payload.content === 'marker');
+    assert.deepEqual(host.of('collaboration.edit'), []);
+    assert.deepEqual(editor.of('collaboration.edit'), []);
+    assert.equal((await fetchStats(relay)).errors.FORBIDDEN_ROLE, 1);
+  });
+
+  it('refuses a viewer’s breakpoint with FORBIDDEN_ROLE and relays it to nobody', async () => {
+    viewer.send(clientFrame('debugging.breakpoint', samplePayloads.breakpoint()));
+    const error = await viewer.next('error');
+    assert.equal(error.payload.code, 'FORBIDDEN_ROLE');
+    assert.equal(error.payload.event_type, 'debugging.breakpoint');
+
+    await marker(viewer, host);
+    await editor.next('chat.message', (f) => f.payload.content === 'marker');
+    assert.deepEqual(host.of('debugging.breakpoint'), []);
+    assert.deepEqual(editor.of('debugging.breakpoint'), []);
+  });
+
+  it('relays a viewer’s cursor', async () => {
+    viewer.send(clientFrame('collaboration.cursor', samplePayloads.cursor()));
+    const cursor = await host.next('collaboration.cursor');
+    assert.equal(cursor.user_id, 'vic');
+    assert.deepEqual(cursor.payload, samplePayloads.cursor());
+    assert.equal((await editor.next('collaboration.cursor')).user_id, 'vic');
+    assert.deepEqual(viewer.of('error'), []);
+  });
+
+  it('relays a viewer’s chat', async () => {
+    viewer.send(clientFrame('chat.message', samplePayloads.chat('can I watch?')));
+    assert.equal((await host.next('chat.message')).user_id, 'vic');
+    assert.equal((await editor.next('chat.message')).payload.content, 'can I watch?');
+    assert.deepEqual(viewer.of('error'), []);
+  });
+
+  it('relays edits and breakpoints from an editor and from a host', async () => {
+    editor.send(clientFrame('collaboration.edit', samplePayloads.edit({ client_id: 'eve-1' })));
+    host.send(clientFrame('debugging.breakpoint', samplePayloads.breakpoint()));
+    assert.equal((await viewer.next('collaboration.edit')).user_id, 'eve');
+    assert.equal((await viewer.next('debugging.breakpoint')).user_id, 'hank');
+    assert.deepEqual([...editor.of('error'), ...host.of('error')], []);
+  });
+
+  it('refuses a frame naming another session with SESSION_FORBIDDEN and relays it nowhere', async () => {
+    const elsewhere = await join('otto', { sessions: ['s2'] });
+    editor.send(clientFrame('chat.message', samplePayloads.chat('sneaky'), { session_id: 's2' }));
+    const error = await editor.next('error');
+    assert.equal(error.payload.code, 'SESSION_FORBIDDEN');
+    assert.equal(error.payload.path, 'session_id');
+    assert.equal(error.payload.event_type, 'chat.message');
+
+    await marker(editor, host);
+    elsewhere.send(clientFrame('chat.message', samplePayloads.chat('s2 marker')));
+    await elsewhere.next('chat.message', (f) => f.payload.content === 's2 marker');
+    for (const client of [host, viewer, editor, elsewhere]) {
+      assert.ok(!client.of('chat.message').some((f) => f.payload.content === 'sneaky'), 'nobody got the refused chat');
+    }
+  });
+
+  it('accepts a frame that names its own session', async () => {
+    editor.send(clientFrame('collaboration.cursor', samplePayloads.cursor(), { session_id: 's1' }));
+    assert.equal((await host.next('collaboration.cursor')).session_id, 's1');
+  });
+
+  it('overwrites a spoofed user_id with the token’s subject on every relayed event', async () => {
+    const spoof = { user_id: 'hank' };
+    editor.send(clientFrame('chat.message', samplePayloads.chat('from eve'), spoof));
+    editor.send(clientFrame('collaboration.edit', samplePayloads.edit(), spoof));
+    editor.send(clientFrame('collaboration.cursor', samplePayloads.cursor(), spoof));
+    editor.send(clientFrame('debugging.breakpoint', samplePayloads.breakpoint(), spoof));
+
+    const received = [
+      await viewer.next('chat.message'),
+      await viewer.next('collaboration.edit'),
+      await viewer.next('collaboration.cursor'),
+      await viewer.next('debugging.breakpoint'),
+    ];
+    for (const frame of received) assert.equal(frame.user_id, 'eve', `${frame.event_type} is attributed to the token's user`);
+  });
+});
