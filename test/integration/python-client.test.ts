@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { decodeClientFrame } from '../../protocol';
-import { startTestRelay, type TestClient, type TestRelay } from '../support/relay-fixture';
+import { startTestRelay, type TestRelay } from '../support/relay-fixture';
 import { PYTHON, type PythonRun, pythonPrint, requirePythonModule, runPython } from '../support/python';
 
 const SCRIPT = join(__dirname, 'seed_client.py');
@@ -10,7 +10,6 @@ const REPLY = 'Hello from TypeScript!';
 
 describe("the seed's Python client (python3-websockets) against the relay", () => {
   let relay: TestRelay;
-  let ts: TestClient | undefined;
   let python: PythonRun | undefined;
 
   before(async () => {
@@ -18,7 +17,6 @@ describe("the seed's Python client (python3-websockets) against the relay", () =
   });
   after(async () => {
     python?.kill();
-    ts?.close();
     await relay?.stop();
   });
 
@@ -41,7 +39,7 @@ describe("the seed's Python client (python3-websockets) against the relay", () =
 
   it('exchanges chat messages with a TypeScript client in the same session', async () => {
     requirePythonModule('websockets', 'python3-websockets');
-    ts = await relay.connect('ts-alice', { name: 'Alice (TS)' });
+    const ts = await relay.connect('ts-alice', { name: 'Alice (TS)' });
     python = runPython(
       SCRIPT,
       { RELAY_URL: relay.url, RELAY_TOKEN: relay.token({ user: 'py-bob', name: 'Bob (Python)' }), EXPECTED_REPLY: REPLY, CLIENT_TIMEOUT_S: '10' },

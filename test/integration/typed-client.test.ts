@@ -3,7 +3,8 @@ import { after, describe, it } from 'node:test';
 import jwt from 'jsonwebtoken';
 import WebSocket from 'ws';
 import { createNodeWsTransport, type RelayAuthError, RelayClient, type RelayClientState } from '../../protocol';
-import { fetchStats, startTestRelay, TEST_SECRET, type TestRelay, waitUntil, within } from '../support/relay-fixture';
+import { fetchStats, startTestRelay, TEST_SECRET, type TestRelay } from '../support/relay-fixture';
+import { sleep, waitUntil, within } from '../support/wait';
 
 const transport = createNodeWsTransport(WebSocket);
 
@@ -54,7 +55,7 @@ describe('typed client against the relay', () => {
     assert.equal(error.code, 'AUTH_TOKEN_EXPIRED');
     assert.equal(carol.state, 'closed');
     // Several backoff ceilings later, still exactly one attempt reached the relay.
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    await sleep(400);
     assert.equal((await fetchStats(relay)).connections_refused, 1);
     assert.ok(!states.includes('reconnecting'), `states: ${states.join(' -> ')}`);
   });

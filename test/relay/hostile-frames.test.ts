@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { ServerFrame } from '../../protocol';
 import { type BadFrame, fuzzedBadFrames, handWrittenBadFrames } from '../support/bad-frames';
-import { fetchStats, httpRequest, startTestRelay, type TestClient, type TestRelay, within } from '../support/relay-fixture';
-import { maskedFrame, objectPrototypeKeys, rawUpgrade, readCloseCode, untilFrames } from '../support/socket-helpers';
+import { fetchStats, httpRequest, startTestRelay, type TestClient, type TestRelay } from '../support/relay-fixture';
+import { maskedFrame, objectPrototypeKeys, rawUpgrade, readCloseCode } from '../support/socket-helpers';
+import { within } from '../support/wait';
 
 const SEED = 20_240_611;
 const FUZZED = 600;
@@ -33,20 +34,10 @@ function assertMatches(bad: BadFrame, error: ErrorFrame | undefined): void {
 
 describe('hostile frames', () => {
   let relay: TestRelay;
-  const clients: TestClient[] = [];
-  const connect = async (user: string, role: 'editor' | 'viewer' = 'editor') => {
-    const client = await relay.connect(user, { role });
-    clients.push(client);
-    return client;
-  };
-
   before(async () => {
     relay = await startTestRelay({ WS_MAX_MESSAGES_PER_SECOND: '1000000', SHUTDOWN_TIMEOUT_MS: '1000' });
   });
-  after(async () => {
-    for (const client of clients) client.close();
-    await relay.stop();
-  });
+  after(() => relay.stop());
 
   it('answers each of 1,000+ bad frames with exactly one error, delivers none, and never disturbs the session', async () => {
     const prototypeBefore = objectPrototypeKeys();
@@ -56,9 +47,9 @@ describe('hostile frames', () => {
 
     // Mallory joins first, so the others never see even her arrival: anything of hers they
     // receive got through.
-    const mallory = await connect('mallory', 'viewer');
-    const bob = await connect('bob');
-    const carol = await connect('carol');
+    const mallory = await relay.connect('mallory', { role: 'viewer' });
+    const bob = await relay.connect('bob');
+    const carol = await relay.connect('carol');
     const errors = () => mallory.of('error');
     const sendBad = (bad: BadFrame) => mallory.socket.send(bad.data, { binary: bad.binary === true });
     const carolSent: string[] = [];
@@ -71,7 +62,7 @@ describe('hostile frames', () => {
     // Hand-written frames in lockstep: each error is matched to the frame that caused it.
     for (const [i, bad] of handWritten.entries()) {
       sendBad(bad);
-      await untilFrames(mallory, () => errors().length > i, `the error for ${bad.label}`);
+      await mallory.until(() => errors().length > i, `the error for ${bad.label}`);
       assertMatches(bad, errors()[i]);
       if (i % CHAT_EVERY === 0) carolChat();
     }
@@ -129,20 +120,20 @@ describe('hostile frames', () => {
   });
 
   it('closes a connection that sends a text frame that is not UTF-8 (1007), and only that one', async () => {
-    const victim = await connect('dave');
-    const liar = await connect('erin');
+    const victim = await relay.connect('dave');
+    const liar = await relay.connect('erin');
     const liarId = liar.of('connect')[0]!.payload.connection_id;
     liar.socket.send(Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), { binary: false });
     const closed = await within(liar.closed, 3000, 'the relay to close the connection');
     assert.equal(closed.code, 1007, "RFC 6455: invalid frame payload data");
     await victim.next('session.left', (f) => f.payload.connection_id === liarId);
-    const other = await connect('frank');
+    const other = await relay.connect('frank');
     other.send({ event_type: 'chat.message', payload: { content: 'after', client_message_id: 'after-utf8' } });
     await victim.next('chat.message', (f) => f.payload.client_message_id === 'after-utf8');
   });
 
   it('closes a connection that breaks the WebSocket framing (1002, or 1009 when too long), and only that one', async () => {
-    const witness = await connect('grace');
+    const witness = await relay.connect('grace');
     const hi = Buffer.from('hi');
     const violations: Array<[string, Buffer, number]> = [
       ['an unmasked frame', Buffer.from([0x81, 0x02, 0x68, 0x69]), 1002],
@@ -168,7 +159,7 @@ describe('hostile frames', () => {
         socket.destroy();
       }
     }
-    const other = await connect('heidi');
+    const other = await relay.connect('heidi');
     other.send({ event_type: 'chat.message', payload: { content: 'after', client_message_id: 'after-framing' } });
     await witness.next('chat.message', (f) => f.payload.client_message_id === 'after-framing');
     assert.equal(witness.of('chat.message').filter((f) => f.user_id === 'raw').length, 0);

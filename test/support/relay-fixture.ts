@@ -1,6 +1,5 @@
 import { once } from 'node:events';
 import { type IncomingHttpHeaders, request as httpRequestRaw } from 'node:http';
-import { connect as connectTcp } from 'node:net';
 import WebSocket from 'ws';
 import { type ClientEventType, type ClientPayload, decodeServerFrame, type Role, type ServerFrame } from '../../protocol';
 import { mintToken, type MintOptions } from '../../relay/auth/tokens';
@@ -24,6 +23,8 @@ export async function startTestRelay(settings: Record<string, string> = {}, opti
 }
 
 export class TestRelay {
+  private readonly opened: TestClient[] = [];
+
   constructor(
     readonly relay: Relay,
     readonly config: RelayConfig,
@@ -37,28 +38,58 @@ export class TestRelay {
     return `http://127.0.0.1:${this.relay.port}`;
   }
 
+  /** Every client `connect` has opened, closed ones included, until `stop()` closes them. */
+  get clients(): readonly TestClient[] {
+    return this.opened;
+  }
+
   token(options: Partial<MintOptions> & { user: string }): string {
     return mintToken(TEST_SECRET, { sessions: ['s1'], role: 'editor' as Role, ttl: '5m', ...options });
   }
 
-  /** Opens a raw `ws` socket and waits for the relay's `connect` event. */
+  /** Opens a raw `ws` socket and waits for the relay's `connect` event; `stop()` closes it. */
   async connect(user: string, options: Partial<MintOptions> & { query?: string } = {}): Promise<TestClient> {
     const token = this.token({ user, ...options });
     const client = new TestClient(new WebSocket(`${this.url}?token=${token}${options.query ?? ''}`));
     await client.next('connect');
+    this.opened.push(client);
     return client;
   }
 
-  stop(): Promise<void> {
-    return this.relay.stop();
+  /**
+   * Begins the relay's own graceful stop and resolves once it is draining: a client that stopped
+   * reading (it never answers the close) keeps it draining until SHUTDOWN_TIMEOUT_MS. `stopped`
+   * settles with the relay's `stop()`.
+   */
+  async beginDrain(): Promise<{ stopped: Promise<void> }> {
+    const watcher = await this.connect('watcher');
+    const stuck = await this.connect('stuck');
+    stuck.socket.pause();
+    const stopped = this.relay.stop();
+    await watcher.next('disconnect');
+    return { stopped };
+  }
+
+  /**
+   * Closes the clients `connect` opened (cutting off those that stopped reading: they would never
+   * answer the close), then stops the relay. A test of the relay's own graceful stop, with its
+   * clients still connected, calls `relay.stop()` on the `relay` property instead.
+   */
+  async stop(): Promise<void> {
+    for (const client of this.opened.splice(0)) {
+      if (client.socket.isPaused) client.socket.terminate();
+      else client.close();
+    }
+    await this.relay.stop();
   }
 }
 
 /** A raw socket that records every frame the relay sends, for assertions. */
 export class TestClient {
   readonly frames: ServerFrame[] = [];
-  private waiters: Array<{ match: (f: ServerFrame) => boolean; resolve: (f: ServerFrame) => void }> = [];
   readonly closed: Promise<{ code: number; reason: string }>;
+  /** Called after every recorded frame, and when the socket closes. */
+  private readonly waiters = new Set<() => void>();
 
   constructor(readonly socket: WebSocket) {
     socket.on('message', (data, isBinary) => {
@@ -66,9 +97,12 @@ export class TestClient {
       const decoded = decodeServerFrame(data.toString());
       if (!decoded.ok) throw new Error(`relay sent an invalid frame: ${decoded.error.message}: ${data.toString()}`);
       this.frames.push(decoded.frame);
-      this.waiters = this.waiters.filter((w) => (w.match(decoded.frame) ? (w.resolve(decoded.frame), false) : true));
+      for (const waiter of this.waiters) waiter();
     });
     this.closed = once(socket, 'close').then(([code, reason]) => ({ code: code as number, reason: String(reason) }));
+    socket.on('close', () => {
+      for (const waiter of this.waiters) waiter();
+    });
   }
 
   /** The first frame (already received or future) of this type that matches, with a timeout. */
@@ -79,18 +113,12 @@ export class TestClient {
   ): Promise<Extract<ServerFrame, { event_type: E }>> {
     type F = Extract<ServerFrame, { event_type: E }>;
     const test = (f: ServerFrame): f is F => f.event_type === eventType && match(f as F);
-    const seen = this.frames.find(test);
-    if (seen) return Promise.resolve(seen);
-    return new Promise<F>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no ${eventType} frame within ${timeoutMs} ms`)), timeoutMs);
-      this.waiters.push({
-        match: test,
-        resolve: (f) => {
-          clearTimeout(timer);
-          resolve(f as F);
-        },
-      });
-    });
+    return this.waitFor(() => this.frames.find(test), `a ${eventType} frame`, timeoutMs);
+  }
+
+  /** Resolves once `condition()` holds, re-checking it after every frame the client records. */
+  async until(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+    await this.waitFor(() => condition() || undefined, what, timeoutMs);
   }
 
   of<E extends ServerFrame['event_type']>(eventType: E): Array<Extract<ServerFrame, { event_type: E }>> {
@@ -103,6 +131,35 @@ export class TestClient {
 
   close(): void {
     this.socket.close();
+  }
+
+  /**
+   * The first value `found()` returns other than undefined, checked now and after every frame;
+   * rejects, naming `what`, if the connection closes first or after `timeoutMs`.
+   */
+  private waitFor<T>(found: () => T | undefined, what: string, timeoutMs: number): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const stop = () => {
+        clearTimeout(timer);
+        this.waiters.delete(check);
+      };
+      const check = () => {
+        const value = found();
+        if (value !== undefined) {
+          stop();
+          resolve(value);
+        } else if (this.socket.readyState === WebSocket.CLOSED) {
+          stop();
+          reject(new Error(`the connection closed while waiting for ${what}`));
+        }
+      };
+      const timer = setTimeout(() => {
+        stop();
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
+      }, timeoutMs);
+      this.waiters.add(check);
+      check();
+    });
   }
 }
 
@@ -234,55 +291,13 @@ export async function fetchStats(relay: TestRelay): Promise<WsStats> {
   return jsonBody<WsStats>(response);
 }
 
-/** Polls until `condition` holds (e.g. the relay has processed a close), or fails naming `what`. */
-export async function waitUntil(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 3000, intervalMs = 10): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-}
-
-/**
- * An HTTP request whose head is sent except for its final blank line, so the relay holds an
- * active (not idle) connection; `complete()` finishes it and resolves with the response. This
- * lets a test make a request at an exact moment, e.g. while the relay drains after it has
- * stopped listening. Put `Connection: close` in the head so the relay ends the response.
- */
-export async function holdRequest(port: number, head: string): Promise<{ complete(timeoutMs?: number): Promise<HttpResponse>; destroy(): void }> {
-  const socket = connectTcp(port, '127.0.0.1');
-  await once(socket, 'connect');
-  socket.write(head.replace(/(\r\n)*$/, '\r\n'));
-  return {
-    complete(timeoutMs = 3000) {
-      return new Promise<HttpResponse>((resolve, reject) => {
-        const chunks: Buffer[] = [];
-        const timer = setTimeout(() => {
-          socket.destroy();
-          reject(new Error(`no complete response within ${timeoutMs} ms`));
-        }, timeoutMs);
-        socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-        socket.once('error', reject);
-        socket.once('close', () => {
-          clearTimeout(timer);
-          const raw = Buffer.concat(chunks).toString('utf8');
-          const split = raw.indexOf('\r\n\r\n');
-          if (split === -1) return reject(new Error(`no HTTP response before the connection closed: ${JSON.stringify(raw)}`));
-          const [statusLine = '', ...headerLines] = raw.slice(0, split).split('\r\n');
-          const headers: IncomingHttpHeaders = {};
-          for (const line of headerLines) {
-            const colon = line.indexOf(':');
-            headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
-          }
-          resolve({ status: Number(statusLine.split(' ')[1]), headers, text: raw.slice(split + 4) });
-        });
-        socket.write('\r\n');
-      });
-    },
-    destroy() {
-      socket.destroy();
-    },
-  };
+/** `POST /api/notifications` with `token` as the bearer (none if undefined); a string body is sent as is. */
+export function postNotification(relay: TestRelay, token: string | undefined, body: unknown): Promise<HttpResponse> {
+  return httpRequest(`${relay.httpUrl}/api/notifications`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', ...(token && { Authorization: `Bearer ${token}` }) },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
 }
 
 /** A client frame in the seed's envelope; `extra` may carry (spoofed) `session_id` / `user_id`. */
@@ -312,16 +327,3 @@ export const samplePayloads = {
     ...extra,
   }),
 };
-
-/** `promise`, or a rejection naming `what` after `timeoutMs`; the timer never outlives it. */
-export async function within<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}

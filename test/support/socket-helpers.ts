@@ -1,38 +1,9 @@
-/** Helpers for the limit and hostile-frame tests (the fixture has the general ones). */
+/** Raw-socket and frame-level helpers: what `ws` and plain HTTP requests cannot do. */
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import type { IncomingHttpHeaders } from 'node:http';
 import { connect, type Socket } from 'node:net';
-import type { TestClient } from './relay-fixture';
-
-/**
- * Resolves once `condition()` holds, re-checking after every frame the client receives (the
- * fixture's own listener has recorded the frame by then). Rejects on timeout or close.
- */
-export function untilFrames(client: TestClient, condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  if (condition()) return Promise.resolve();
-  const socket = client.socket;
-  return new Promise<void>((resolve, reject) => {
-    const cleanup = () => {
-      clearTimeout(timer);
-      socket.off('message', check);
-      socket.off('close', onClose);
-    };
-    const check = () => {
-      if (!condition()) return;
-      cleanup();
-      resolve();
-    };
-    const onClose = () => {
-      cleanup();
-      reject(new Error(`the connection closed while waiting for ${what}`));
-    };
-    const timer = setTimeout(() => {
-      cleanup();
-      reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
-    }, timeoutMs);
-    socket.on('message', check);
-    socket.on('close', onClose);
-  });
-}
+import type { HttpResponse } from './relay-fixture';
 
 /** A chat frame whose UTF-8 text is exactly `bytes` long (ASCII content). */
 export function chatFrameOfBytes(bytes: number, clientMessageId = 'sized'): string {
@@ -50,6 +21,19 @@ export function objectPrototypeKeys(): string[] {
   return Object.getOwnPropertyNames(Object.prototype).sort();
 }
 
+/** The head of a WebSocket upgrade request for `wsUrl`, as `ws` would send it (no final blank line). */
+export function upgradeRequestHead(wsUrl: string): string {
+  const url = new URL(wsUrl);
+  return [
+    `GET ${url.pathname}${url.search} HTTP/1.1`,
+    `Host: ${url.host}`,
+    'Connection: Upgrade',
+    'Upgrade: websocket',
+    'Sec-WebSocket-Version: 13',
+    `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}`,
+  ].join('\r\n');
+}
+
 /**
  * A WebSocket upgrade done by hand over a plain TCP socket, for frames `ws` would never send.
  * Resolves with the socket once the relay answered 101 (and any bytes it sent after).
@@ -57,10 +41,7 @@ export function objectPrototypeKeys(): string[] {
 export function rawUpgrade(wsUrl: string, timeoutMs = 3000): Promise<{ socket: Socket; rest: Buffer }> {
   const url = new URL(wsUrl);
   const socket = connect(Number(url.port), url.hostname);
-  socket.write(
-    `GET ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
-      `Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\n\r\n`,
-  );
+  socket.write(`${upgradeRequestHead(wsUrl)}\r\n\r\n`);
   return new Promise((resolve, reject) => {
     let received = Buffer.alloc(0);
     const finish = (error?: Error) => {
@@ -154,4 +135,46 @@ export function readCloseCode(socket: Socket, rest: Buffer, timeoutMs = 3000): P
     socket.on('close', onClose);
     parse();
   });
+}
+
+/**
+ * An HTTP request whose head is sent except for its final blank line, so the relay holds an
+ * active (not idle) connection; `complete()` finishes it and resolves with the response. This
+ * lets a test make a request at an exact moment, e.g. while the relay drains after it has
+ * stopped listening. Put `Connection: close` in the head so the relay ends the response.
+ */
+export async function holdRequest(port: number, head: string): Promise<{ complete(timeoutMs?: number): Promise<HttpResponse>; destroy(): void }> {
+  const socket = connect(port, '127.0.0.1');
+  await once(socket, 'connect');
+  socket.write(head.replace(/(\r\n)*$/, '\r\n'));
+  return {
+    complete(timeoutMs = 3000) {
+      return new Promise<HttpResponse>((resolve, reject) => {
+        const chunks: Buffer[] = [];
+        const timer = setTimeout(() => {
+          socket.destroy();
+          reject(new Error(`no complete response within ${timeoutMs} ms`));
+        }, timeoutMs);
+        socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+        socket.once('error', reject);
+        socket.once('close', () => {
+          clearTimeout(timer);
+          const raw = Buffer.concat(chunks).toString('utf8');
+          const split = raw.indexOf('\r\n\r\n');
+          if (split === -1) return reject(new Error(`no HTTP response before the connection closed: ${JSON.stringify(raw)}`));
+          const [statusLine = '', ...headerLines] = raw.slice(0, split).split('\r\n');
+          const headers: IncomingHttpHeaders = {};
+          for (const line of headerLines) {
+            const colon = line.indexOf(':');
+            headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+          }
+          resolve({ status: Number(statusLine.split(' ')[1]), headers, text: raw.slice(split + 4) });
+        });
+        socket.write('\r\n');
+      });
+    },
+    destroy() {
+      socket.destroy();
+    },
+  };
 }

@@ -1,169 +1,35 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, it } from 'node:test';
-import WebSocket, { WebSocketServer } from 'ws';
+import WebSocket from 'ws';
 import { decodeServerFrame } from '../../../protocol/codec';
-import type { ConnectPayload, DisconnectPayload } from '../../../protocol/schemas/system';
+import type { ConnectPayload } from '../../../protocol/schemas/system';
 import {
   createBrowserTransport,
   createNodeWsTransport,
   type DisconnectInfo,
-  type Disposable,
   type RelayAuthError,
-  RelayClient,
-  type RelayClientOptions,
   type RelayClientState,
 } from '../../../protocol/client/index';
+import {
+  chatFrame,
+  closeAll,
+  connectFrame,
+  createClient,
+  disconnectFrame,
+  frame,
+  nextEvent,
+  recordDisconnects,
+  recordStates,
+  startFakeRelay,
+} from '../../support/fake-relay';
+import { sleep, waitUntil } from '../../support/wait';
 
 // Real sockets against small `ws` servers that play the relay for the case at hand.
 
 const TIMEOUT = { timeout: 5000 };
-const cleanups: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-interface FakeRelayBehaviour {
-  /** Refuse upgrade number `n` (1-based) with this HTTP answer; undefined accepts it. */
-  refuse?: (n: number) => { status: number; body: string } | undefined;
-  /** What to do with accepted connection number `n`; default: send a `connect` event. */
-  onConnection?: (socket: WebSocket, n: number) => void;
-}
-
-interface FakeRelay {
-  url: string;
-  /** The request URL of every upgrade attempt, refused or not. */
-  upgrades: string[];
-  /** Every frame the relay received, parsed. */
-  received: Array<{ event_type: string; payload: Record<string, unknown>; timestamp: string }>;
-  sockets: WebSocket[];
-}
-
-async function startRelay(behaviour: FakeRelayBehaviour = {}): Promise<FakeRelay> {
-  const server = http.createServer((_req, res) => res.writeHead(404).end());
-  const wss = new WebSocketServer({ noServer: true });
-  const relay: FakeRelay = { url: '', upgrades: [], received: [], sockets: [] };
-  server.on('upgrade', (req, socket: Socket, head) => {
-    relay.upgrades.push(req.url ?? '');
-    // The client may hang up while a refusal is still being written: not the relay's crash.
-    socket.on('error', () => undefined);
-    const refusal = behaviour.refuse?.(relay.upgrades.length);
-    if (refusal) {
-      const reason = http.STATUS_CODES[refusal.status] ?? 'Refused';
-      socket.end(
-        `HTTP/1.1 ${refusal.status} ${reason}\r\nContent-Type: application/json\r\n` +
-          `Content-Length: ${Buffer.byteLength(refusal.body)}\r\nConnection: close\r\n\r\n${refusal.body}`,
-      );
-      return;
-    }
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      relay.sockets.push(ws);
-      ws.on('message', (data, isBinary) => {
-        if (!isBinary) relay.received.push(JSON.parse(data.toString()));
-      });
-      (behaviour.onConnection ?? ((s) => s.send(connectFrame())))(ws, relay.sockets.length);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  relay.url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/ws`;
-  cleanups.push(async () => {
-    for (const ws of relay.sockets) ws.terminate();
-    wss.close();
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  });
-  return relay;
-}
-
-function frame(event_type: string, payload: unknown): string {
-  return JSON.stringify({ event_type, payload, timestamp: new Date().toISOString(), session_id: 's1', user_id: 'system' });
-}
-
-function connectPayload(heartbeatIntervalMs = 30_000): ConnectPayload {
-  const user = { user_id: 'alice', display_name: 'Alice', role: 'host' as const, connection_id: 'c1' };
-  return {
-    connection_id: 'c1',
-    relay_id: 'relay-1',
-    server_time: new Date().toISOString(),
-    heartbeat_interval_ms: heartbeatIntervalMs,
-    session_id: 's1',
-    user,
-    participants: [user],
-    limits: { max_frame_bytes: 65_536, max_messages_per_second: 50 },
-  };
-}
-
-function connectFrame(heartbeatIntervalMs?: number): string {
-  return frame('connect', connectPayload(heartbeatIntervalMs));
-}
-
-function disconnectFrame(payload: DisconnectPayload): string {
-  return frame('disconnect', payload);
-}
-
-function chatFrame(content: unknown): string {
-  return frame('chat.message', { content, message_id: 'm1', display_name: 'Bob' });
-}
-
-function client(options: Partial<RelayClientOptions> & Pick<RelayClientOptions, 'url'>): RelayClient {
-  const transport = options.transport ?? createNodeWsTransport(WebSocket, { handshakeTimeoutMs: 2000 });
-  let finished = false;
-  const relayClient = new RelayClient({
-    token: 'test-token',
-    backoff: { baseDelayMs: 10, maxDelayMs: 50 },
-    ...options,
-    // Should a broken close() leave a retry behind, it ends here instead of keeping the file alive.
-    transport: (url, listener) => {
-      if (finished) throw new Error('test is over');
-      return transport(url, listener);
-    },
-  });
-  cleanups.push(() => {
-    finished = true;
-    relayClient.dispose();
-  });
-  return relayClient;
-}
-
-/** The next value a listener gets, or a rejection after `ms`. */
-function next<T>(subscribe: (listener: (value: T) => void) => Disposable, ms = 2000): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      subscription.dispose();
-      reject(new Error(`nothing within ${ms} ms`));
-    }, ms);
-    const subscription = subscribe((value) => {
-      clearTimeout(timer);
-      subscription.dispose();
-      resolve(value);
-    });
-  });
-}
-
-async function until(condition: () => boolean, ms = 2000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`${what} not met within ${ms} ms`);
-    await sleep(5);
-  }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function recordStates(relayClient: RelayClient): RelayClientState[] {
-  const states: RelayClientState[] = [];
-  relayClient.onStateChange((state) => states.push(state));
-  return states;
-}
-
-function recordDisconnects(relayClient: RelayClient): DisconnectInfo[] {
-  const infos: DisconnectInfo[] = [];
-  relayClient.onDisconnected((info) => infos.push(info));
-  return infos;
-}
+afterEach(closeAll);
 
 describe('RelayClient: connect, send, receive', () => {
   it('the fixtures are valid relay frames', () => {
@@ -173,11 +39,11 @@ describe('RelayClient: connect, send, receive', () => {
   });
 
   it('connects with the token and session in the URL and reports the connect payload', TIMEOUT, async () => {
-    const relay = await startRelay();
-    const c = client({ url: relay.url, token: 'a.b+c', session: 'team/1' });
+    const relay = await startFakeRelay();
+    const c = createClient({ url: relay.url, token: 'a.b+c', session: 'team/1' });
     const states = recordStates(c);
     assert.equal(c.state, 'closed');
-    const connected = next<ConnectPayload>((l) => c.onConnected(l));
+    const connected = nextEvent<ConnectPayload>((l) => c.onConnected(l));
     c.connect();
     const payload = await connected;
     assert.equal(payload.connection_id, 'c1');
@@ -188,15 +54,15 @@ describe('RelayClient: connect, send, receive', () => {
   });
 
   it('sends typed events as the seed envelope', TIMEOUT, async () => {
-    const relay = await startRelay();
-    const c = client({ url: relay.url });
+    const relay = await startFakeRelay();
+    const c = createClient({ url: relay.url });
     assert.equal(c.send('chat.message', { content: 'too early' }), false);
     c.connect();
-    await next((l) => c.onConnected(l));
+    await nextEvent((l) => c.onConnected(l));
     const before = Date.now();
     assert.equal(c.send('chat.message', { content: 'hi', client_message_id: 'x1' }), true);
     assert.equal(c.send('collaboration.cursor', { document: 'src/a.ts', selections: [{ anchor: 1, head: 3 }] }), true);
-    await until(() => relay.received.length >= 2);
+    await waitUntil(() => relay.received.length >= 2, 'two frames at the relay');
     const [chat] = relay.received;
     assert.deepEqual(Object.keys(chat ?? {}).sort(), ['event_type', 'payload', 'timestamp']);
     assert.equal(chat?.event_type, 'chat.message');
@@ -208,7 +74,7 @@ describe('RelayClient: connect, send, receive', () => {
   });
 
   it('delivers validated frames to typed listeners and drops invalid ones with a protocol error', TIMEOUT, async () => {
-    const relay = await startRelay({
+    const relay = await startFakeRelay({
       onConnection: (socket) => {
         socket.send(connectFrame());
         socket.send(chatFrame(42)); // content must be a string
@@ -218,7 +84,7 @@ describe('RelayClient: connect, send, receive', () => {
         socket.send(chatFrame('hello'));
       },
     });
-    const c = client({ url: relay.url });
+    const c = createClient({ url: relay.url });
     const contents: string[] = [];
     const messageIds: string[] = [];
     c.on('chat.message', (payload, frame) => {
@@ -230,7 +96,7 @@ describe('RelayClient: connect, send, receive', () => {
     const frames: string[] = [];
     c.onFrame((f) => frames.push(f.event_type));
     c.connect();
-    await until(() => contents.length === 1);
+    await waitUntil(() => contents.length === 1, 'the valid chat');
     assert.deepEqual(contents, ['hello']);
     assert.deepEqual(messageIds, ['m1']);
     assert.deepEqual(errors, [
@@ -243,7 +109,7 @@ describe('RelayClient: connect, send, receive', () => {
   });
 
   it('with validateInbound: false, only parses', TIMEOUT, async () => {
-    const relay = await startRelay({
+    const relay = await startFakeRelay({
       onConnection: (socket) => {
         socket.send(connectFrame());
         socket.send(chatFrame(42));
@@ -251,27 +117,27 @@ describe('RelayClient: connect, send, receive', () => {
         socket.send(chatFrame('ok'));
       },
     });
-    const c = client({ url: relay.url, validateInbound: false });
+    const c = createClient({ url: relay.url, validateInbound: false });
     const contents: unknown[] = [];
     c.on('chat.message', (payload) => contents.push(payload.content));
     const errors: string[] = [];
     c.onProtocolError((error) => errors.push(error.code));
     c.connect();
-    await until(() => contents.length === 2);
+    await waitUntil(() => contents.length === 2, 'both chats');
     assert.deepEqual(contents, [42, 'ok']);
     assert.deepEqual(errors, ['VALIDATION_FAILED']);
   });
 
   it('with parse: false, hands every text frame raw to onRawFrame and parses nothing', TIMEOUT, async () => {
     const sent = [connectFrame(), '{not json', chatFrame('a')];
-    const relay = await startRelay({
+    const relay = await startFakeRelay({
       onConnection: (socket) => {
         for (const text of sent) socket.send(text);
         socket.send(Buffer.from('binary'), { binary: true });
         socket.send('last');
       },
     });
-    const c = client({ url: relay.url, parse: false });
+    const c = createClient({ url: relay.url, parse: false });
     const raw: string[] = [];
     c.onRawFrame((text) => raw.push(text));
     let parsed = 0;
@@ -279,15 +145,15 @@ describe('RelayClient: connect, send, receive', () => {
     c.onConnected(() => parsed++);
     c.onProtocolError(() => parsed++);
     c.on('chat.message', () => parsed++);
-    const open = next<RelayClientState>((l) => c.onStateChange((s) => s === 'open' && l(s)));
+    const open = nextEvent<RelayClientState>((l) => c.onStateChange((s) => s === 'open' && l(s)));
     c.connect();
     await open;
-    await until(() => raw.length === 4);
+    await waitUntil(() => raw.length === 4, 'four raw frames');
     assert.deepEqual(raw, [...sent, 'last']);
     assert.equal(parsed, 0);
     assert.equal(c.send('chat.message', { content: 'raw mode sends too' }), true);
     assert.equal(c.sendRaw(frame('chat.message', { content: 'pre-built' })), true);
-    await until(() => relay.received.length === 2);
+    await waitUntil(() => relay.received.length === 2, 'both frames at the relay');
   });
 });
 
@@ -301,11 +167,11 @@ describe('RelayClient: refused tokens', () => {
   ];
   for (const { status, body, code } of cases) {
     it(`stops with ${code} on ${status} ${body.slice(0, 30)}`, TIMEOUT, async () => {
-      const relay = await startRelay({ refuse: () => ({ status, body }) });
-      const c = client({ url: relay.url, backoff: { baseDelayMs: 1, maxDelayMs: 1 } });
+      const relay = await startFakeRelay({ refuse: () => ({ status, body }) });
+      const c = createClient({ url: relay.url, backoff: { baseDelayMs: 1, maxDelayMs: 1 } });
       const states = recordStates(c);
       const disconnects = recordDisconnects(c);
-      const authError = next<RelayAuthError>((l) => c.onAuthError(l));
+      const authError = nextEvent<RelayAuthError>((l) => c.onAuthError(l));
       c.connect();
       const error = await authError;
       assert.ok(error instanceof Error);
@@ -325,14 +191,14 @@ describe('RelayClient: refused tokens', () => {
   }
 
   it('retries 503 and 429 with backoff, then connects', TIMEOUT, async () => {
-    const relay = await startRelay({
+    const relay = await startFakeRelay({
       refuse: (n) => (n === 1 ? { status: 503, body: '{"code":"TOO_MANY_CONNECTIONS","message":"full"}' } : n === 2 ? { status: 429, body: '' } : undefined),
     });
-    const c = client({ url: relay.url, backoff: { baseDelayMs: 20, maxDelayMs: 100, random: () => 1 } });
+    const c = createClient({ url: relay.url, backoff: { baseDelayMs: 20, maxDelayMs: 100, random: () => 1 } });
     const disconnects = recordDisconnects(c);
     let authErrors = 0;
     c.onAuthError(() => authErrors++);
-    const connected = next((l) => c.onConnected(l));
+    const connected = nextEvent((l) => c.onConnected(l));
     c.connect();
     await connected;
     assert.equal(relay.upgrades.length, 3);
@@ -348,15 +214,14 @@ describe('RelayClient: refused tokens', () => {
   });
 
   it('reads at most a bounded part of a refusal body', TIMEOUT, async () => {
-    const relay = await startRelay({ refuse: () => ({ status: 503, body: 'x'.repeat(200_000) }) });
-    const c = new RelayClient({
+    const relay = await startFakeRelay({ refuse: () => ({ status: 503, body: 'x'.repeat(200_000) }) });
+    const c = createClient({
       url: relay.url,
       token: 't',
       transport: createNodeWsTransport(WebSocket, { maxRejectionBodyChars: 100 }),
       reconnect: false,
     });
-    cleanups.push(() => c.dispose());
-    const info = next<DisconnectInfo>((l) => c.onDisconnected(l));
+    const info = nextEvent<DisconnectInfo>((l) => c.onDisconnected(l));
     c.connect();
     const { rejection } = await info;
     assert.equal(rejection?.status, 503);
@@ -367,13 +232,13 @@ describe('RelayClient: refused tokens', () => {
 
 describe('RelayClient: heartbeat', () => {
   it('pings a silent relay after one interval and reconnects after another', TIMEOUT, async () => {
-    const relay = await startRelay({ onConnection: (socket) => socket.send(connectFrame(60)) });
-    const c = client({ url: relay.url, backoff: { baseDelayMs: 5000, maxDelayMs: 5000, random: () => 0 } });
+    const relay = await startFakeRelay({ onConnection: (socket) => socket.send(connectFrame(60)) });
+    const c = createClient({ url: relay.url, backoff: { baseDelayMs: 5000, maxDelayMs: 5000, random: () => 0 } });
     const disconnects = recordDisconnects(c);
-    const connectedAt = next((l) => c.onConnected(l)).then(() => Date.now());
+    const connectedAt = nextEvent((l) => c.onConnected(l)).then(() => Date.now());
     c.connect();
     const start = await connectedAt;
-    const info = await next<DisconnectInfo>((l) => c.onDisconnected(l));
+    const info = await nextEvent<DisconnectInfo>((l) => c.onDisconnected(l));
     const elapsed = Date.now() - start;
     assert.equal(info.cause, 'heartbeat-timeout');
     assert.equal(info.wasOpen, true);
@@ -383,12 +248,12 @@ describe('RelayClient: heartbeat', () => {
     assert.equal(pings.length, 1);
     assert.equal(typeof pings[0]?.payload.nonce, 'string');
     // random 0: the retry is immediate; a second connection proves the reconnect.
-    await until(() => relay.upgrades.length === 2, 2000, 'reconnect');
+    await waitUntil(() => relay.upgrades.length === 2, 'reconnect', 2000);
     assert.equal(disconnects.length, 1);
   });
 
   it('stays connected when the relay answers pings, whatever it answers', TIMEOUT, async () => {
-    const relay = await startRelay({
+    const relay = await startFakeRelay({
       onConnection: (socket) => {
         // Roomy interval: the answer must beat it even on a loaded machine.
         socket.send(connectFrame(100));
@@ -398,10 +263,10 @@ describe('RelayClient: heartbeat', () => {
         });
       },
     });
-    const c = client({ url: relay.url });
+    const c = createClient({ url: relay.url });
     const disconnects = recordDisconnects(c);
     c.connect();
-    await next((l) => c.onConnected(l));
+    await nextEvent((l) => c.onConnected(l));
     await sleep(600);
     assert.equal(c.state, 'open');
     assert.equal(disconnects.length, 0);
@@ -410,25 +275,25 @@ describe('RelayClient: heartbeat', () => {
   });
 
   it('does not ping while frames keep arriving', TIMEOUT, async () => {
-    const relay = await startRelay({
+    const relay = await startFakeRelay({
       onConnection: (socket) => {
         socket.send(connectFrame(150));
         const timer = setInterval(() => socket.send(chatFrame('tick')), 10);
         socket.on('close', () => clearInterval(timer));
       },
     });
-    const c = client({ url: relay.url });
+    const c = createClient({ url: relay.url });
     c.connect();
-    await next((l) => c.onConnected(l));
+    await nextEvent((l) => c.onConnected(l));
     await sleep(450);
     assert.equal(c.state, 'open');
     assert.equal(relay.received.filter((f) => f.event_type === 'system.ping').length, 0);
   });
 
   it('gives up on an attempt that never reaches connect', TIMEOUT, async () => {
-    const relay = await startRelay({ onConnection: () => undefined });
-    const c = client({ url: relay.url, connectTimeoutMs: 80, reconnect: false });
-    const info = next<DisconnectInfo>((l) => c.onDisconnected(l));
+    const relay = await startFakeRelay({ onConnection: () => undefined });
+    const c = createClient({ url: relay.url, connectTimeoutMs: 80, reconnect: false });
+    const info = nextEvent<DisconnectInfo>((l) => c.onDisconnected(l));
     c.connect();
     assert.equal((await info).cause, 'connect-timeout');
     assert.equal(c.state, 'closed');
@@ -437,12 +302,12 @@ describe('RelayClient: heartbeat', () => {
 
 describe('RelayClient: reconnect', () => {
   it('backs off exponentially while connections fail, and close() stops it', TIMEOUT, async () => {
-    const relay = await startRelay({ onConnection: (socket) => socket.close(1011, 'nope') });
-    const c = client({ url: relay.url, backoff: { baseDelayMs: 10, maxDelayMs: 80, random: () => 1 } });
+    const relay = await startFakeRelay({ onConnection: (socket) => socket.close(1011, 'nope') });
+    const c = createClient({ url: relay.url, backoff: { baseDelayMs: 10, maxDelayMs: 80, random: () => 1 } });
     const disconnects = recordDisconnects(c);
     const states = recordStates(c);
     c.connect();
-    await until(() => disconnects.length >= 5, 3000, 'five failed attempts');
+    await waitUntil(() => disconnects.length >= 5, 'five failed attempts', 3000);
     assert.deepEqual(
       disconnects.slice(0, 5).map((d) => [d.cause, d.code, d.wasOpen, d.retry?.attempt, d.retry?.delayMs]),
       [
@@ -463,7 +328,7 @@ describe('RelayClient: reconnect', () => {
   });
 
   it('starts the backoff again after a connection that reached connect', TIMEOUT, async () => {
-    const relay = await startRelay({
+    const relay = await startFakeRelay({
       onConnection: (socket, n) => {
         if (n % 2 === 1) socket.close(1011, 'fail'); // odd: fail before connect
         else {
@@ -472,12 +337,12 @@ describe('RelayClient: reconnect', () => {
         }
       },
     });
-    const c = client({ url: relay.url, backoff: { baseDelayMs: 10, maxDelayMs: 1000, random: () => 1 } });
+    const c = createClient({ url: relay.url, backoff: { baseDelayMs: 10, maxDelayMs: 1000, random: () => 1 } });
     const disconnects = recordDisconnects(c);
     let connects = 0;
     c.onConnected(() => connects++);
     c.connect();
-    await until(() => disconnects.length >= 6, 3000, 'six disconnects');
+    await waitUntil(() => disconnects.length >= 6, 'six disconnects', 3000);
     c.close();
     assert.deepEqual(
       disconnects.slice(0, 6).map((d) => [d.wasOpen, d.retry?.attempt]),
@@ -495,7 +360,7 @@ describe('RelayClient: reconnect', () => {
   });
 
   it('reconnects after a relay disconnect that allows it', TIMEOUT, async () => {
-    const relay = await startRelay({
+    const relay = await startFakeRelay({
       onConnection: (socket, n) => {
         socket.send(connectFrame());
         if (n === 1) {
@@ -504,30 +369,30 @@ describe('RelayClient: reconnect', () => {
         }
       },
     });
-    const c = client({ url: relay.url });
+    const c = createClient({ url: relay.url });
     const disconnects = recordDisconnects(c);
     c.connect();
-    await until(() => relay.upgrades.length === 2 && c.state === 'open', 2000, 'second connection');
+    await waitUntil(() => relay.upgrades.length === 2 && c.state === 'open', 'second connection', 2000);
     assert.equal(disconnects[0]?.code, 1001);
     assert.equal(disconnects[0]?.serverDisconnect?.reason, 'shutdown');
     assert.ok(disconnects[0]?.retry);
   });
 
   it('honours a relay disconnect with reconnect: false', TIMEOUT, async () => {
-    const relay = await startRelay({
+    const relay = await startFakeRelay({
       onConnection: (socket) => {
         socket.send(connectFrame());
         socket.send(disconnectFrame({ reason: 'slow_consumer', message: 'too slow', reconnect: false }));
         socket.close(4008, 'slow consumer');
       },
     });
-    const c = client({ url: relay.url, backoff: { baseDelayMs: 1, maxDelayMs: 1 } });
+    const c = createClient({ url: relay.url, backoff: { baseDelayMs: 1, maxDelayMs: 1 } });
     const states = recordStates(c);
     const disconnects = recordDisconnects(c);
     const reasons: string[] = [];
     c.on('disconnect', (payload) => reasons.push(payload.reason));
     c.connect();
-    await until(() => c.state === 'closed' && disconnects.length === 1, 2000, 'closed');
+    await waitUntil(() => c.state === 'closed' && disconnects.length === 1, 'closed', 2000);
     await sleep(50);
     assert.equal(relay.upgrades.length, 1);
     assert.deepEqual(states, ['connecting', 'open', 'closed']);
@@ -538,49 +403,49 @@ describe('RelayClient: reconnect', () => {
   });
 
   it('does not reconnect when told not to, and can be started again', TIMEOUT, async () => {
-    const relay = await startRelay({
+    const relay = await startFakeRelay({
       onConnection: (socket) => {
         socket.send(connectFrame());
         setTimeout(() => socket.terminate(), 5);
       },
     });
-    const c = client({ url: relay.url, reconnect: false });
+    const c = createClient({ url: relay.url, reconnect: false });
     c.connect();
-    await until(() => c.state === 'closed' && relay.upgrades.length === 1, 2000, 'closed');
+    await waitUntil(() => c.state === 'closed' && relay.upgrades.length === 1, 'closed', 2000);
     await sleep(50);
     assert.equal(relay.upgrades.length, 1);
     c.connect();
-    await until(() => relay.upgrades.length === 2, 2000, 'restarted');
+    await waitUntil(() => relay.upgrades.length === 2, 'restarted', 2000);
   });
 
   it('asks a token provider before every attempt', TIMEOUT, async () => {
-    const relay = await startRelay({ onConnection: (socket) => socket.close(1011, 'fail') });
+    const relay = await startFakeRelay({ onConnection: (socket) => socket.close(1011, 'fail') });
     let minted = 0;
-    const c = client({ url: relay.url, token: () => `token-${++minted}` });
+    const c = createClient({ url: relay.url, token: () => `token-${++minted}` });
     c.connect();
-    await until(() => relay.upgrades.length >= 3, 2000, 'three attempts');
+    await waitUntil(() => relay.upgrades.length >= 3, 'three attempts', 2000);
     c.close();
     assert.deepEqual(relay.upgrades.slice(0, 3), ['/ws?token=token-1', '/ws?token=token-2', '/ws?token=token-3']);
   });
 
   it('close() during connecting ends the attempt and stops', TIMEOUT, async () => {
-    const relay = await startRelay({ onConnection: () => undefined });
-    const c = client({ url: relay.url });
+    const relay = await startFakeRelay({ onConnection: () => undefined });
+    const c = createClient({ url: relay.url });
     const disconnects = recordDisconnects(c);
     c.connect();
-    await until(() => relay.sockets.length === 1);
+    await waitUntil(() => relay.sockets.length === 1, 'the attempt to reach the relay');
     c.close();
     assert.equal(c.state, 'closed');
     assert.deepEqual(
       disconnects.map((d) => [d.cause, d.retry]),
       [['client-closed', undefined]],
     );
-    await until(() => relay.sockets[0]?.readyState === WebSocket.CLOSED, 2000, 'socket closed at the relay');
+    await waitUntil(() => relay.sockets[0]?.readyState === WebSocket.CLOSED, 'socket closed at the relay', 2000);
     assert.equal(relay.upgrades.length, 1);
   });
 
   it('a bad URL stops at once instead of retrying', () => {
-    const c = client({ url: 'ftp://nowhere' });
+    const c = createClient({ url: 'ftp://nowhere' });
     const disconnects = recordDisconnects(c);
     c.connect();
     assert.equal(c.state, 'closed');
@@ -592,7 +457,7 @@ describe('RelayClient: reconnect', () => {
 describe('transports', () => {
   // `ws` also implements the standard WebSocket interface, so it stands in for a browser here.
   it('the browser adapter carries text frames, drops binary ones and reports the close', TIMEOUT, async () => {
-    const relay = await startRelay({
+    const relay = await startFakeRelay({
       onConnection: (socket) => {
         socket.send(connectFrame());
         socket.send(Buffer.from(chatFrame('binary')), { binary: true });
@@ -600,12 +465,12 @@ describe('transports', () => {
         socket.on('message', () => socket.close(4321, 'bye'));
       },
     });
-    const c = client({ url: relay.url, transport: createBrowserTransport(WebSocket), reconnect: false });
+    const c = createClient({ url: relay.url, transport: createBrowserTransport(WebSocket), reconnect: false });
     const contents: string[] = [];
     c.on('chat.message', (payload) => contents.push(payload.content));
-    const disconnected = next<DisconnectInfo>((l) => c.onDisconnected(l));
+    const disconnected = nextEvent<DisconnectInfo>((l) => c.onDisconnected(l));
     c.connect();
-    await until(() => contents.length === 1);
+    await waitUntil(() => contents.length === 1, 'the text chat');
     assert.equal(c.send('chat.message', { content: 'close please' }), true);
     const info = await disconnected;
     assert.deepEqual(contents, ['text']);
@@ -613,13 +478,13 @@ describe('transports', () => {
   });
 
   it('the browser adapter cannot see a refusal, so the client keeps retrying with backoff', TIMEOUT, async () => {
-    const relay = await startRelay({ refuse: () => ({ status: 401, body: '{"code":"AUTH_TOKEN_EXPIRED","message":"expired"}' }) });
-    const c = client({ url: relay.url, transport: createBrowserTransport(WebSocket), backoff: { baseDelayMs: 5, maxDelayMs: 20 } });
+    const relay = await startFakeRelay({ refuse: () => ({ status: 401, body: '{"code":"AUTH_TOKEN_EXPIRED","message":"expired"}' }) });
+    const c = createClient({ url: relay.url, transport: createBrowserTransport(WebSocket), backoff: { baseDelayMs: 5, maxDelayMs: 20 } });
     const disconnects = recordDisconnects(c);
     let authErrors = 0;
     c.onAuthError(() => authErrors++);
     c.connect();
-    await until(() => disconnects.length >= 3, 2000, 'three attempts');
+    await waitUntil(() => disconnects.length >= 3, 'three attempts', 2000);
     c.close();
     assert.equal(authErrors, 0);
     assert.deepEqual(
@@ -634,7 +499,7 @@ describe('transports', () => {
   });
 
   it('the node adapter reports a refusal once, after its body, and no error beside it', TIMEOUT, async () => {
-    const relay = await startRelay({ refuse: () => ({ status: 401, body: '{"code":"AUTH_TOKEN_EXPIRED","message":"é😀 expired"}' }) });
+    const relay = await startFakeRelay({ refuse: () => ({ status: 401, body: '{"code":"AUTH_TOKEN_EXPIRED","message":"é😀 expired"}' }) });
     const events: string[] = [];
     const done = new Promise<void>((resolve) => {
       createNodeWsTransport(WebSocket)(`${relay.url}?token=t`, {

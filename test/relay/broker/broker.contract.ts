@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import type { Broker, Publication } from '../../../relay/broker/broker';
+import { waitUntil } from '../../support/wait';
 
 let channelCounter = 0;
 /** A fresh channel per test, so implementations sharing a backend never see each other's data. */
@@ -31,7 +32,7 @@ export function brokerContract(name: string, create: (historySize: number) => Pr
       await broker.subscribe(channel, (p) => a.push(p));
       await broker.subscribe(channel, (p) => b.push(p));
       for (let n = 0; n < 50; n++) await broker.publish(channel, message(n));
-      await waitFor(() => a.length === 50 && b.length === 50);
+      await waitUntil(() => a.length === 50 && b.length === 50, 'all 50 publications at both subscribers');
       assert.deepEqual(a.map((p) => p.data), Array.from({ length: 50 }, (_, n) => `{"n":${n}}`));
       assert.deepEqual(b.map((p) => p.data), a.map((p) => p.data));
     });
@@ -43,7 +44,7 @@ export function brokerContract(name: string, create: (historySize: number) => Pr
       await broker.subscribe(one, (p) => got.push(p.data));
       await broker.publish(two, message(1));
       await broker.publish(one, message(2));
-      await waitFor(() => got.length === 1);
+      await waitUntil(() => got.length === 1, 'the publication');
       assert.deepEqual(got, ['{"n":2}']);
     });
 
@@ -53,7 +54,7 @@ export function brokerContract(name: string, create: (historySize: number) => Pr
       const got: Publication[] = [];
       await broker.subscribe(channel, (p) => got.push(p));
       await broker.publish(channel, { eventType: 'chat.message', data: '{}', exclude: 'relay-1.7', users: ['bob', 'alice'] });
-      await waitFor(() => got.length === 1);
+      await waitUntil(() => got.length === 1, 'the publication');
       assert.equal(got[0]!.eventType, 'chat.message');
       assert.equal(got[0]!.exclude, 'relay-1.7');
       assert.deepEqual(got[0]!.users, ['bob', 'alice']);
@@ -68,7 +69,7 @@ export function brokerContract(name: string, create: (historySize: number) => Pr
       await broker.subscribe(channel, (p) => marker.push(p.data));
       subscription.dispose();
       await broker.publish(channel, message(1));
-      await waitFor(() => marker.length === 1);
+      await waitUntil(() => marker.length === 1, 'the publication to the remaining subscriber');
       assert.deepEqual(got, []);
     });
 
@@ -116,12 +117,4 @@ export function brokerContract(name: string, create: (historySize: number) => Pr
       assert.equal(health.status, 'up');
     });
   });
-}
-
-async function waitFor(condition: () => boolean, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }

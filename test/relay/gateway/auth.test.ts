@@ -10,8 +10,8 @@ import {
   startTestRelay,
   TEST_SECRET,
   type TestRelay,
-  waitUntil,
 } from '../../support/relay-fixture';
+import { waitUntil } from '../../support/wait';
 
 const inFiveMinutes = () => Math.floor(Date.now() / 1000) + 300;
 

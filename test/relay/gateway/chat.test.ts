@@ -20,7 +20,5 @@ describe('chat over the gateway', () => {
     assert.equal(atBob.payload.content, 'Hello, world!');
     assert.equal(atBob.payload.display_name, 'Alice');
     assert.equal(atAlice.payload.message_id, atBob.payload.message_id);
-    alice.close();
-    bob.close();
   });
 });

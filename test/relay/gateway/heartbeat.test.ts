@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
 import { closeCodes } from '../../../protocol';
-import { fetchStats, startTestRelay, TestClient, type TestRelay, waitUntil, within } from '../../support/relay-fixture';
+import { fetchStats, startTestRelay, TestClient, type TestRelay } from '../../support/relay-fixture';
+import { waitUntil, within } from '../../support/wait';
 
 const HEARTBEAT_MS = 100; // the smallest interval the config allows
 

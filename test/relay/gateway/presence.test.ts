@@ -1,27 +1,18 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { fetchStats, startTestRelay, type TestClient, type TestRelay, waitUntil } from '../../support/relay-fixture';
+import { fetchStats, startTestRelay, type TestRelay } from '../../support/relay-fixture';
+import { waitUntil } from '../../support/wait';
 
 describe('connect, session.joined and session.left', () => {
   let relay: TestRelay;
-  const open: TestClient[] = [];
   before(async () => {
     relay = await startTestRelay({ RELAY_ID: 'relay-presence', WS_HEARTBEAT_INTERVAL_MS: '30000' });
   });
-  after(async () => {
-    for (const client of open) client.close();
-    await relay.stop();
-  });
-  /** Connects and keeps the client for clean-up. */
-  const join = async (...args: Parameters<TestRelay['connect']>) => {
-    const client = await relay.connect(...args);
-    open.push(client);
-    return client;
-  };
+  after(() => relay.stop());
 
   it('sends `connect` with the connection, relay, clock, heartbeat, session, user and limits', async () => {
     const before = Date.now();
-    const alice = await join('alice', { name: 'Alice', role: 'host', sessions: ['p1'] });
+    const alice = await relay.connect('alice', { name: 'Alice', role: 'host', sessions: ['p1'] });
     const after = Date.now();
     const { payload, user_id, session_id } = await alice.next('connect');
 
@@ -39,8 +30,8 @@ describe('connect, session.joined and session.left', () => {
   });
 
   it('gives every connection its own id, and lists who is already there', async () => {
-    const alice = await join('alice', { sessions: ['p2'] });
-    const bob = await join('bob', { name: 'Bob', role: 'viewer', sessions: ['p2'] });
+    const alice = await relay.connect('alice', { sessions: ['p2'] });
+    const bob = await relay.connect('bob', { name: 'Bob', role: 'viewer', sessions: ['p2'] });
     const aliceConnect = await alice.next('connect');
     const bobConnect = await bob.next('connect');
 
@@ -54,8 +45,8 @@ describe('connect, session.joined and session.left', () => {
   });
 
   it('tells the others `session.joined` with the newcomer, but not the newcomer itself', async () => {
-    const alice = await join('alice', { sessions: ['p3'] });
-    const bob = await join('bob', { name: 'Bob', role: 'viewer', sessions: ['p3'] });
+    const alice = await relay.connect('alice', { sessions: ['p3'] });
+    const bob = await relay.connect('bob', { name: 'Bob', role: 'viewer', sessions: ['p3'] });
     const bobConnect = await bob.next('connect');
     const joined = await alice.next('session.joined');
 
@@ -69,8 +60,8 @@ describe('connect, session.joined and session.left', () => {
   });
 
   it('tells the others `session.left` when a connection closes', async () => {
-    const alice = await join('alice', { sessions: ['p4'] });
-    const bob = await join('bob', { sessions: ['p4'] });
+    const alice = await relay.connect('alice', { sessions: ['p4'] });
+    const bob = await relay.connect('bob', { sessions: ['p4'] });
     const bobId = (await bob.next('connect')).payload.connection_id;
     bob.close();
     const left = await alice.next('session.left');
@@ -78,22 +69,22 @@ describe('connect, session.joined and session.left', () => {
     assert.equal(left.user_id, 'bob');
     assert.equal(left.session_id, 'p4');
     assert.equal(left.payload.connection_id, bobId);
-    const carol = await join('carol', { sessions: ['p4'] });
+    const carol = await relay.connect('carol', { sessions: ['p4'] });
     const { participants } = (await carol.next('connect')).payload;
     assert.deepEqual(participants.map((p) => p.user_id).sort(), ['alice', 'carol'], 'bob is no longer listed');
   });
 
   it('keeps sessions apart: a join in one session is not announced in another', async () => {
-    const alice = await join('alice', { sessions: ['p5'] });
-    await join('bob', { sessions: ['p6'] });
-    const carol = await join('carol', { sessions: ['p5'] });
+    const alice = await relay.connect('alice', { sessions: ['p5'] });
+    await relay.connect('bob', { sessions: ['p6'] });
+    const carol = await relay.connect('carol', { sessions: ['p5'] });
     const joined = await alice.next('session.joined');
     assert.equal(joined.user_id, 'carol', 'the first join alice hears of is carol’s, in her own session');
     assert.equal((await carol.next('connect')).payload.participants.length, 2);
   });
 
   it('counts connections and sessions in /ws/stats as they come and go', async () => {
-    await waitUntil(async () => (await fetchStats(relay)).connections === open.filter((c) => c.socket.readyState === 1).length, 'stats to settle');
+    await waitUntil(async () => (await fetchStats(relay)).connections === relay.clients.filter((c) => c.socket.readyState === 1).length, 'stats to settle');
     const before = await fetchStats(relay);
     const dave = await relay.connect('dave', { sessions: ['p7'] });
     const during = await fetchStats(relay);

@@ -11,27 +11,17 @@ import {
 
 describe('roles and what a frame may claim', () => {
   let relay: TestRelay;
-  let clients: TestClient[];
   /** Host, editor and viewer in s1. */
   let host: TestClient;
   let editor: TestClient;
   let viewer: TestClient;
   beforeEach(async () => {
     relay = await startTestRelay();
-    clients = [];
-    host = await join('hank', { role: 'host' });
-    editor = await join('eve', { role: 'editor' });
-    viewer = await join('vic', { role: 'viewer' });
+    host = await relay.connect('hank', { role: 'host' });
+    editor = await relay.connect('eve', { role: 'editor' });
+    viewer = await relay.connect('vic', { role: 'viewer' });
   });
-  afterEach(async () => {
-    for (const client of clients) client.close();
-    await relay.stop();
-  });
-  async function join(...args: Parameters<TestRelay['connect']>) {
-    const client = await relay.connect(...args);
-    clients.push(client);
-    return client;
-  }
+  afterEach(() => relay.stop());
   /** `sender` chats a marker; once `receiver` has it, whatever `sender` sent before has been handled. */
   async function marker(sender: TestClient, receiver: TestClient, text = 'marker'): Promise<void> {
     sender.send(clientFrame('chat.message', samplePayloads.chat(text)));
@@ -89,7 +79,7 @@ describe('roles and what a frame may claim', () => {
   });
 
   it('refuses a frame naming another session with SESSION_FORBIDDEN and relays it nowhere', async () => {
-    const elsewhere = await join('otto', { sessions: ['s2'] });
+    const elsewhere = await relay.connect('otto', { sessions: ['s2'] });
     editor.send(clientFrame('chat.message', samplePayloads.chat('sneaky'), { session_id: 's2' }));
     const error = await editor.next('error');
     assert.equal(error.payload.code, 'SESSION_FORBIDDEN');

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import {
   clientFrame,
-  httpRequest,
+  postNotification,
   samplePayloads,
   startTestRelay,
   type TestClient,
@@ -30,32 +30,16 @@ function routedFrames(client: TestClient, ...markers: string[]) {
 
 describe('routing', () => {
   let relay: TestRelay;
-  let clients: TestClient[];
   beforeEach(async () => {
     relay = await startTestRelay();
-    clients = [];
   });
-  afterEach(async () => {
-    for (const client of clients) client.close();
-    await relay.stop();
-  });
-  const join = async (...args: Parameters<TestRelay['connect']>) => {
-    const client = await relay.connect(...args);
-    clients.push(client);
-    return client;
-  };
-  const notify = (token: string, body: unknown) =>
-    httpRequest(`${relay.httpUrl}/api/notifications`, {
-      method: 'POST',
-      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify(body),
-    });
+  afterEach(() => relay.stop());
 
   describe('to a session', () => {
     it('delivers chat to everyone in the session, sender included, as one message', async () => {
-      const alice = await join('alice');
-      const bob = await join('bob');
-      const carol = await join('carol', { role: 'viewer' });
+      const alice = await relay.connect('alice');
+      const bob = await relay.connect('bob');
+      const carol = await relay.connect('carol', { role: 'viewer' });
       alice.send(clientFrame('chat.message', samplePayloads.chat('hi all', { client_message_id: 'm-1' })));
 
       const received = await Promise.all([alice, bob, carol].map((c) => c.next('chat.message')));
@@ -69,8 +53,8 @@ describe('routing', () => {
     });
 
     it('delivers edits, cursors and breakpoints to the others in the session, not back to the sender', async () => {
-      const alice = await join('alice');
-      const bob = await join('bob');
+      const alice = await relay.connect('alice');
+      const bob = await relay.connect('bob');
       alice.send(clientFrame('collaboration.edit', samplePayloads.edit()));
       alice.send(clientFrame('collaboration.cursor', samplePayloads.cursor()));
       alice.send(clientFrame('debugging.breakpoint', samplePayloads.breakpoint()));
@@ -85,10 +69,10 @@ describe('routing', () => {
 
   describe('to one user', () => {
     it('delivers a chat with `to` to that user’s connections and the sender only', async () => {
-      const alice = await join('alice');
-      const bobLaptop = await join('bob');
-      const bobDesktop = await join('bob');
-      const carol = await join('carol');
+      const alice = await relay.connect('alice');
+      const bobLaptop = await relay.connect('bob');
+      const bobDesktop = await relay.connect('bob');
+      const carol = await relay.connect('carol');
       alice.send(clientFrame('chat.message', samplePayloads.chat('psst', { to: 'bob' })));
 
       for (const client of [bobLaptop, bobDesktop, alice]) {
@@ -109,10 +93,10 @@ describe('routing', () => {
 
   describe('to everyone (REST notifications)', () => {
     it('an admin without session_id reaches connections in every session', async () => {
-      const s1 = await join('alice', { sessions: ['s1'] });
-      const s2 = await join('bob', { sessions: ['s2'] });
+      const s1 = await relay.connect('alice', { sessions: ['s1'] });
+      const s2 = await relay.connect('bob', { sessions: ['s2'] });
       const admin = relay.token({ user: 'ops', role: 'host', admin: true, sessions: ['ops'] });
-      const response = await notify(admin, { level: 'warning', message: 'relay restarts at noon', code: 'MAINTENANCE' });
+      const response = await postNotification(relay, admin, { level: 'warning', message: 'relay restarts at noon', code: 'MAINTENANCE' });
 
       assert.equal(response.status, 202, response.text);
       for (const client of [s1, s2]) {
@@ -123,10 +107,10 @@ describe('routing', () => {
     });
 
     it('a host with session_id of their session reaches that session only', async () => {
-      const inS1 = await join('alice', { sessions: ['s1'] });
-      const inS2 = await join('bob', { sessions: ['s2'] });
+      const inS1 = await relay.connect('alice', { sessions: ['s1'] });
+      const inS2 = await relay.connect('bob', { sessions: ['s2'] });
       const host = relay.token({ user: 'hank', role: 'host', sessions: ['s1'] });
-      const response = await notify(host, { level: 'info', message: 'for s1', session_id: 's1' });
+      const response = await postNotification(relay, host, { level: 'info', message: 'for s1', session_id: 's1' });
 
       assert.equal(response.status, 202, response.text);
       const notification = await inS1.next('system.notification');
@@ -137,10 +121,10 @@ describe('routing', () => {
     });
 
     it('a notification with user_id reaches only that user in the session', async () => {
-      const alice = await join('alice');
-      const bob = await join('bob');
+      const alice = await relay.connect('alice');
+      const bob = await relay.connect('bob');
       const host = relay.token({ user: 'hank', role: 'host', sessions: ['s1'] });
-      const response = await notify(host, { level: 'info', message: 'just bob', session_id: 's1', user_id: 'bob' });
+      const response = await postNotification(relay, host, { level: 'info', message: 'just bob', session_id: 's1', user_id: 'bob' });
 
       assert.equal(response.status, 202, response.text);
       assert.equal((await bob.next('system.notification')).payload.message, 'just bob');
@@ -151,10 +135,10 @@ describe('routing', () => {
 
   describe('isolation between sessions', () => {
     it('never delivers one session’s chat, edits, cursors or breakpoints to another', async () => {
-      const alice = await join('alice', { sessions: ['s1'] });
-      const bob = await join('bob', { sessions: ['s1'] });
-      const dave = await join('dave', { sessions: ['s2'] });
-      const erin = await join('erin', { sessions: ['s2'] });
+      const alice = await relay.connect('alice', { sessions: ['s1'] });
+      const bob = await relay.connect('bob', { sessions: ['s1'] });
+      const dave = await relay.connect('dave', { sessions: ['s2'] });
+      const erin = await relay.connect('erin', { sessions: ['s2'] });
       alice.send(clientFrame('chat.message', samplePayloads.chat('s1 chat')));
       alice.send(clientFrame('collaboration.edit', samplePayloads.edit()));
       alice.send(clientFrame('collaboration.cursor', samplePayloads.cursor()));

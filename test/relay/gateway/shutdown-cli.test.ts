@@ -10,7 +10,8 @@ import { before, describe, it } from 'node:test';
 import { closeCodes } from '../../../protocol';
 import { mintToken } from '../../../relay/auth/tokens';
 import { ensureRelayBuilt, ROOT } from '../../support/cli';
-import { openTestClient, within } from '../../support/relay-fixture';
+import { openTestClient } from '../../support/relay-fixture';
+import { within } from '../../support/wait';
 
 const SECRET = 'cli-shutdown-secret-0123456789';
 

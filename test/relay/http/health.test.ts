@@ -1,13 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import {
-  holdRequest,
-  httpRequest,
-  jsonBody,
-  startTestRelay,
-  type TestClient,
-  type TestRelay,
-} from '../../support/relay-fixture';
+import { httpRequest, jsonBody, startTestRelay, type TestRelay } from '../../support/relay-fixture';
+import { holdRequest } from '../../support/socket-helpers';
 
 interface Check {
   status: string;
@@ -24,15 +18,11 @@ interface Health {
 
 describe('health endpoints', () => {
   let relay: TestRelay;
-  let client: TestClient | undefined;
   before(async () => {
     relay = await startTestRelay({ RELAY_ID: 'relay-health' });
-    client = await relay.connect('alice');
+    await relay.connect('alice');
   });
-  after(async () => {
-    client?.close();
-    await relay.stop();
-  });
+  after(() => relay.stop());
 
   it('GET /health answers 200 with the websocket, redis and broker checks', async () => {
     const response = await httpRequest(`${relay.httpUrl}/health`);
@@ -74,19 +64,13 @@ describe('health while draining', () => {
 
   it('answers 503 on /health (status unavailable) and /health/websocket (down) during the drain', async () => {
     const relay = await startTestRelay({ SHUTDOWN_TIMEOUT_MS: '1500' });
-    let stuck: TestClient | undefined;
     const requests: Array<Awaited<ReturnType<typeof holdRequest>>> = [];
     try {
-      const watcher = await relay.connect('alice');
-      // A client that stops reading never answers the close: the relay keeps draining.
-      stuck = await relay.connect('bob');
-      stuck.socket.pause();
       const overall = await held(relay, '/health');
       const websocket = await held(relay, '/health/websocket');
       requests.push(overall, websocket);
 
-      const stopping = relay.stop();
-      await watcher.next('disconnect'); // the drain has begun
+      const { stopped } = await relay.beginDrain();
       const overallResponse = await overall.complete();
       assert.equal(overallResponse.status, 503);
       const health = jsonBody<Health>(overallResponse);
@@ -98,10 +82,9 @@ describe('health while draining', () => {
       const websocketResponse = await websocket.complete();
       assert.equal(websocketResponse.status, 503);
       assert.equal(jsonBody<Check>(websocketResponse).status, 'down');
-      await stopping;
+      await stopped;
     } finally {
       for (const request of requests) request.destroy();
-      stuck?.socket.terminate();
       await relay.stop();
     }
   });

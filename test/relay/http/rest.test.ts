@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { httpRequest, jsonBody, startTestRelay, type TestClient, type TestRelay } from '../../support/relay-fixture';
+import { httpRequest, jsonBody, postNotification, startTestRelay, type TestClient, type TestRelay } from '../../support/relay-fixture';
 
 const ALLOWED = 'http://allowed.test';
 const MAX_BODY_BYTES = 64 * 1024;
@@ -61,28 +61,20 @@ describe('CORS by default', () => {
 
 describe('routes and request bodies', () => {
   let relay: TestRelay;
-  let listener: TestClient | undefined;
+  let listener: TestClient;
   let host: string;
   before(async () => {
     relay = await startTestRelay();
     listener = await relay.connect('alice');
     host = relay.token({ user: 'hank', role: 'host', sessions: ['s1'] });
   });
-  after(async () => {
-    listener?.close();
-    await relay.stop();
-  });
+  after(() => relay.stop());
   /** A valid notification for s1 padded with JSON whitespace to exactly `bytes` bytes. */
   const paddedBody = (message: string, bytes: number) => {
     const json = JSON.stringify({ level: 'info', message, session_id: 's1' });
     return json + ' '.repeat(bytes - Buffer.byteLength(json));
   };
-  const post = (body: string) =>
-    httpRequest(`${relay.httpUrl}/api/notifications`, {
-      method: 'POST',
-      headers: { Authorization: `Bearer ${host}`, 'Content-Type': 'application/json' },
-      body,
-    });
+  const post = (body: string) => postNotification(relay, host, body);
 
   it('answers an unknown route with 404 and a JSON code', async () => {
     const response = await httpRequest(`${relay.httpUrl}/no/such/route`);
@@ -100,7 +92,7 @@ describe('routes and request bodies', () => {
   it('accepts a body of exactly 64 KiB', async () => {
     const response = await post(paddedBody('just fits', MAX_BODY_BYTES));
     assert.equal(response.status, 202, response.text);
-    assert.equal((await listener!.next('system.notification')).payload.message, 'just fits');
+    assert.equal((await listener.next('system.notification')).payload.message, 'just fits');
   });
 
   it('refuses a body one byte over 64 KiB with 413 FRAME_TOO_LARGE, and delivers nothing', async () => {
@@ -109,8 +101,8 @@ describe('routes and request bodies', () => {
     assert.equal(jsonBody(response).code, 'FRAME_TOO_LARGE');
     // A small notification afterwards is the marker: the refused one would have come first.
     assert.equal((await post(paddedBody('marker', 100))).status, 202);
-    await listener!.next('system.notification', (f) => f.payload.message === 'marker');
-    assert.ok(!listener!.of('system.notification').some((f) => f.payload.message === 'too large'));
+    await listener.next('system.notification', (f) => f.payload.message === 'marker');
+    assert.ok(!listener.of('system.notification').some((f) => f.payload.message === 'too large'));
   });
 
   it('answers (rather than resets) a much larger body', async () => {

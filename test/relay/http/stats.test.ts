@@ -6,7 +6,6 @@ import {
   refusedUpgrade,
   samplePayloads,
   startTestRelay,
-  type TestClient,
   type TestRelay,
   type WsStats,
 } from '../../support/relay-fixture';
@@ -17,21 +16,15 @@ import {
  */
 describe('GET /ws/stats', () => {
   let relay: TestRelay;
-  const clients: TestClient[] = [];
   let startedAt: number;
   let stats: WsStats;
   before(async () => {
     startedAt = Date.now();
     relay = await startTestRelay({ RELAY_ID: 'relay-stats' });
-    const join = async (...args: Parameters<TestRelay['connect']>) => {
-      const client = await relay.connect(...args);
-      clients.push(client);
-      return client;
-    };
-    const alice = await join('alice');
-    const bob = await join('bob');
-    const vic = await join('vic', { role: 'viewer' });
-    const carol = await join('carol', { sessions: ['s2'] });
+    const alice = await relay.connect('alice');
+    const bob = await relay.connect('bob');
+    const vic = await relay.connect('vic', { role: 'viewer' });
+    const carol = await relay.connect('carol', { sessions: ['s2'] });
 
     alice.send(clientFrame('chat.message', samplePayloads.chat('one')));
     alice.send(clientFrame('chat.message', samplePayloads.chat('two')));
@@ -48,10 +41,7 @@ describe('GET /ws/stats', () => {
     await carol.next('error');
     stats = await fetchStats(relay);
   });
-  after(async () => {
-    for (const client of clients) client.close();
-    await relay.stop();
-  });
+  after(() => relay.stop());
 
   it('counts the open connections and sessions', () => {
     assert.equal(stats.relay_id, 'relay-stats');

@@ -1,32 +1,23 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { closeCodes } from '../../../protocol';
-import { httpRequest, startTestRelay, type TestClient, type TestRelay, within } from '../../support/relay-fixture';
-import { chatFrameOfBytes, untilFrames } from '../../support/socket-helpers';
+import { httpRequest, startTestRelay, type TestRelay } from '../../support/relay-fixture';
+import { chatFrameOfBytes } from '../../support/socket-helpers';
+import { within } from '../../support/wait';
 
 const LIMIT = 1024;
 const HARD_LIMIT = 4 * LIMIT;
 
 describe('frame size limit (WS_MAX_FRAME_BYTES)', () => {
   let relay: TestRelay;
-  const clients: TestClient[] = [];
-  const connect = async (user: string) => {
-    const client = await relay.connect(user);
-    clients.push(client);
-    return client;
-  };
-
   before(async () => {
     relay = await startTestRelay({ WS_MAX_FRAME_BYTES: String(LIMIT), SHUTDOWN_TIMEOUT_MS: '1000' });
   });
-  after(async () => {
-    for (const client of clients) client.close();
-    await relay.stop();
-  });
+  after(() => relay.stop());
 
   it('answers a frame over the limit with FRAME_TOO_LARGE, drops it, and keeps the connection', async () => {
-    const alice = await connect('alice');
-    const bob = await connect('bob');
+    const alice = await relay.connect('alice');
+    const bob = await relay.connect('bob');
 
     // Exactly at the limit: accepted.
     alice.send(chatFrameOfBytes(LIMIT, 'at-limit'));
@@ -37,7 +28,7 @@ describe('frame size limit (WS_MAX_FRAME_BYTES)', () => {
     for (const [size, id] of [[LIMIT + 1, 'over-by-one'], [HARD_LIMIT, 'at-hard-limit']] as const) {
       const before = alice.of('error').length;
       alice.send(chatFrameOfBytes(size, id));
-      await untilFrames(alice, () => alice.of('error').length > before, `the error for a ${size}-byte frame`);
+      await alice.until(() => alice.of('error').length > before, `the error for a ${size}-byte frame`);
       const error = alice.of('error')[before]!;
       assert.equal(error.payload.code, 'FRAME_TOO_LARGE', `a ${size}-byte frame`);
       assert.match(error.payload.message, new RegExp(`${LIMIT} bytes`));
@@ -48,7 +39,7 @@ describe('frame size limit (WS_MAX_FRAME_BYTES)', () => {
     assert.ok(euros.length < LIMIT && Buffer.byteLength(euros) > LIMIT);
     const beforeEuros = alice.of('error').length;
     alice.send(euros);
-    await untilFrames(alice, () => alice.of('error').length > beforeEuros, 'the error for a multi-byte frame');
+    await alice.until(() => alice.of('error').length > beforeEuros, 'the error for a multi-byte frame');
     assert.equal(alice.of('error')[beforeEuros]!.payload.code, 'FRAME_TOO_LARGE');
 
     // Still usable: a chat after the refusals goes through, and none of the refused ones did.
@@ -64,9 +55,9 @@ describe('frame size limit (WS_MAX_FRAME_BYTES)', () => {
   });
 
   it('closes a connection whose frame is over 4x the limit with 1009; the rest of the session is unaffected', async () => {
-    const mallory = await connect('mallory');
-    const bob = await connect('bob2');
-    const carol = await connect('carol');
+    const mallory = await relay.connect('mallory');
+    const bob = await relay.connect('bob2');
+    const carol = await relay.connect('carol');
     const malloryId = mallory.of('connect')[0]!.payload.connection_id;
 
     mallory.send(chatFrameOfBytes(HARD_LIMIT + 1, 'too-big'));

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { fetchStats, startTestRelay, type TestClient, type TestRelay } from '../../support/relay-fixture';
-import { untilFrames } from '../../support/socket-helpers';
+import { fetchStats, startTestRelay, type TestRelay } from '../../support/relay-fixture';
+import { sleep } from '../../support/wait';
 
 const RATE = 5;
 const BURST = 40;
@@ -10,32 +10,22 @@ const chat = (id: string) => JSON.stringify({ event_type: 'chat.message', payloa
 
 describe('message rate limit (WS_MAX_MESSAGES_PER_SECOND, token bucket)', () => {
   let relay: TestRelay;
-  const clients: TestClient[] = [];
-  const connect = async (user: string) => {
-    const client = await relay.connect(user);
-    clients.push(client);
-    return client;
-  };
-
   before(async () => {
     relay = await startTestRelay({ WS_MAX_MESSAGES_PER_SECOND: String(RATE), SHUTDOWN_TIMEOUT_MS: '1000' });
   });
-  after(async () => {
-    for (const client of clients) client.close();
-    await relay.stop();
-  });
+  after(() => relay.stop());
 
   it('lets a full bucket through and answers the rest of a burst with RATE_LIMITED', async () => {
-    const alice = await connect('alice');
-    const bob = await connect('bob');
-    const carol = await connect('carol');
+    const alice = await relay.connect('alice');
+    const bob = await relay.connect('bob');
+    const carol = await relay.connect('carol');
     const ids = Array.from({ length: BURST }, (_, i) => `burst-${i}`);
 
     // The whole burst is written in one tick; the bucket holds RATE tokens when it starts.
     const start = Date.now();
     for (const id of ids) alice.send(chat(id));
     const answered = () => alice.of('chat.message').length + alice.of('error').length;
-    await untilFrames(alice, () => answered() >= BURST, 'an answer to every frame of the burst');
+    await alice.until(() => answered() >= BURST, 'an answer to every frame of the burst');
     const elapsed = Date.now() - start + 1;
 
     // A marker from someone else, sent after alice has every answer, arrives at bob after all
@@ -62,16 +52,16 @@ describe('message rate limit (WS_MAX_MESSAGES_PER_SECOND, token bucket)', () => 
   });
 
   it('refills the bucket over time', async () => {
-    const dave = await connect('dave');
-    const erin = await connect('erin');
+    const dave = await relay.connect('dave');
+    const erin = await relay.connect('erin');
     // Empty the bucket: a burst far larger than any refill while it is processed.
     for (let i = 0; i < BURST; i++) dave.send(chat(`drain-${i}`));
     const answered = () => dave.of('chat.message').filter((f) => f.user_id === 'dave').length + dave.of('error').length;
-    await untilFrames(dave, () => answered() >= BURST, 'an answer to every frame of the burst');
+    await dave.until(() => answered() >= BURST, 'an answer to every frame of the burst');
     assert.ok(dave.of('error').length > 0, 'the burst emptied the bucket');
 
     // One token comes back every 1000 / RATE ms: after 1.5 of those, one message goes through.
-    await new Promise((resolve) => setTimeout(resolve, (1000 / RATE) * 1.5));
+    await sleep((1000 / RATE) * 1.5);
     const errorsBefore = dave.of('error').length;
     dave.send(chat('refilled'));
     await erin.next('chat.message', (f) => f.payload.client_message_id === 'refilled');

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { closeCodes, MAX_CHAT_CHARS } from '../../../protocol';
-import { fetchStats, startTestRelay, type TestClient, type TestRelay, within } from '../../support/relay-fixture';
-import { untilFrames } from '../../support/socket-helpers';
+import { fetchStats, startTestRelay, type TestClient, type TestRelay } from '../../support/relay-fixture';
+import { within } from '../../support/wait';
 
 const MAX_BUFFERED = 64 * 1024;
 /** Enough to fill the kernel's loopback buffers many times over; the test stops far earlier. */
@@ -23,10 +23,8 @@ interface Session {
 
 describe('slow consumer (WS_MAX_BUFFERED_BYTES)', () => {
   let relay: TestRelay | undefined;
-  const clients: TestClient[] = [];
 
   afterEach(async () => {
-    for (const client of clients.splice(0)) client.socket.terminate();
     await relay?.stop();
     relay = undefined;
   });
@@ -41,7 +39,6 @@ describe('slow consumer (WS_MAX_BUFFERED_BYTES)', () => {
     const sloth = await relay.connect('sloth');
     const publisher = await relay.connect('publisher');
     const reader = await relay.connect('reader');
-    clients.push(sloth, publisher, reader);
     sloth.socket.pause();
     assert.equal(sloth.socket.isPaused, true);
     return { relay, sloth, slothId: sloth.of('connect')[0]!.payload.connection_id, publisher, reader };
@@ -78,7 +75,7 @@ describe('slow consumer (WS_MAX_BUFFERED_BYTES)', () => {
   /** The healthy peers got every message, in order, and no error. */
   async function assertOthersGotEverything({ publisher, reader }: Session, sent: number): Promise<void> {
     const expected = Array.from({ length: sent }, (_, i) => `m${i}`);
-    await untilFrames(publisher, () => chatIdsFrom(publisher, 'publisher').length >= sent, 'the publisher to see all its echoes');
+    await publisher.until(() => chatIdsFrom(publisher, 'publisher').length >= sent, 'the publisher to see all its echoes');
     assert.deepEqual(chatIdsFrom(reader, 'publisher'), expected, 'the reader got every message, in order');
     assert.deepEqual(chatIdsFrom(publisher, 'publisher'), expected, 'so did the publisher');
     assert.ok(reader.of('chat.message').every((f) => f.payload.content === CONTENT));
