@@ -125,6 +125,8 @@ export class Gateway {
     try {
       await hub.add(connection);
       await presence.add(connection.sessionId, connection.participant);
+      // Closed while being admitted: its departure may have been handled before this arrival.
+      if (!connection.isOpen) return await presence.remove(connection.sessionId, connection.id);
       const participants = await presence.list(connection.sessionId);
       connection.send('connect', {
         connection_id: connection.id,
