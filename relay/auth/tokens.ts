@@ -1,3 +1,4 @@
+import { createSecretKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { z } from 'zod';
 import { DisplayName, ProtocolError, Role, SessionId, UserId } from '../../protocol';
@@ -32,6 +33,13 @@ export interface MintOptions {
   ttl: string | number;
 }
 
+const secretKeys = new Map<string, KeyObject>();
+function secretKey(secret: string): KeyObject {
+  let key = secretKeys.get(secret);
+  if (!key) secretKeys.set(secret, (key = createSecretKey(Buffer.from(secret, 'utf8'))));
+  return key;
+}
+
 export function mintToken(secret: string, options: MintOptions): string {
   const claims = TokenClaims.parse({
     sub: options.user,
@@ -40,7 +48,7 @@ export function mintToken(secret: string, options: MintOptions): string {
     role: options.role,
     ...(options.admin ? { admin: true } : {}),
   });
-  return jwt.sign(claims, secret, { algorithm: 'HS256', expiresIn: options.ttl as jwt.SignOptions['expiresIn'] });
+  return jwt.sign(claims, secretKey(secret), { algorithm: 'HS256', expiresIn: options.ttl as jwt.SignOptions['expiresIn'] });
 }
 
 /** Verifies signature, algorithm, expiry and claims. Throws ProtocolError with an AUTH_* code. */
@@ -48,7 +56,7 @@ export function verifyToken(secret: string, token: string | undefined): Principa
   if (!token) throw new ProtocolError('AUTH_TOKEN_MISSING');
   let decoded: unknown;
   try {
-    decoded = jwt.verify(token, secret, { algorithms: ['HS256'] });
+    decoded = jwt.verify(token, secretKey(secret), { algorithms: ['HS256'] });
   } catch (error) {
     if (error instanceof jwt.TokenExpiredError) throw new ProtocolError('AUTH_TOKEN_EXPIRED');
     throw new ProtocolError('AUTH_TOKEN_INVALID');

@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import {
   closeCodes,
@@ -11,6 +12,7 @@ import {
 import type { Principal } from '../auth/tokens';
 import type { RelayStats } from '../stats';
 import { serverFrame } from './server-frame';
+import { batchWritesThisTick } from './write-batcher';
 
 /** How long a connection being closed for misbehaviour may take to say goodbye. */
 const CLOSE_GRACE_MS = 2000;
@@ -44,6 +46,8 @@ export class Connection {
   constructor(
     readonly id: string,
     readonly socket: WebSocket,
+    /** The TCP stream under `socket`, the one the upgrade arrived on. */
+    private readonly stream: Duplex,
     readonly principal: Principal,
     readonly sessionId: string,
     private readonly limits: ConnectionLimits,
@@ -92,6 +96,7 @@ export class Connection {
       this.onSlowConsumer(this);
       return false;
     }
+    batchWritesThisTick(this.stream);
     socket.send(data, TEXT_FRAME);
     return true;
   }

@@ -98,7 +98,7 @@ export class Gateway {
       const sessionId = chooseSession(principal, url.searchParams.get('session'));
       this.wss.handleUpgrade(request, socket, head, (ws) => {
         const id = `${this.deps.relayId}.${(++this.connectionCounter).toString(36)}`;
-        const connection = new Connection(id, ws, principal, sessionId, config.limits, this.onSlowConsumer, this.deps.stats);
+        const connection = new Connection(id, ws, socket, principal, sessionId, config.limits, this.onSlowConsumer, this.deps.stats);
         void this.accept(connection, address);
       });
     } catch (error) {

@@ -1,0 +1,90 @@
+import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+
+/** Linux only: CPU time and memory of another process, read from /proc (no cooperation needed). */
+
+let clockTicks: number | undefined;
+function ticksPerSecond(): number {
+  if (clockTicks === undefined) {
+    try {
+      clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    } catch {
+      clockTicks = 100;
+    }
+  }
+  return clockTicks;
+}
+
+export interface ProcSample {
+  /** When it was taken (ms, monotonic). */
+  at: number;
+  /** User + system CPU time used so far, in ms. */
+  cpuMs: number;
+  /** The kernel's share of `cpuMs` (system calls: here mostly socket reads and writes). */
+  sysMs: number;
+  rssBytes: number;
+  /** Peak RSS so far. */
+  hwmBytes: number;
+}
+
+export function sampleProcess(pid: number): ProcSample | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name may hold spaces and parentheses: fields are counted after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const utime = Number(fields[11]);
+    const stime = Number(fields[12]);
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    return {
+      at: performance.now(),
+      cpuMs: ((utime + stime) * 1000) / ticksPerSecond(),
+      sysMs: (stime * 1000) / ticksPerSecond(),
+      rssBytes: kilobytes(status, 'VmRSS') * 1024,
+      hwmBytes: kilobytes(status, 'VmHWM') * 1024,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+function kilobytes(status: string, field: string): number {
+  const match = new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm').exec(status);
+  return match ? Number(match[1]) : 0;
+}
+
+/** Kernel CPU use between two samples, in % of one core. */
+export function sysPercent(from: ProcSample | undefined, to: ProcSample | undefined): number | undefined {
+  if (!from || !to || to.at <= from.at) return undefined;
+  return (100 * (to.sysMs - from.sysMs)) / (to.at - from.at);
+}
+
+/** CPU use between two samples, in % of one core. */
+export function cpuPercent(from: ProcSample | undefined, to: ProcSample | undefined): number | undefined {
+  if (!from || !to || to.at <= from.at) return undefined;
+  return (100 * (to.cpuMs - from.cpuMs)) / (to.at - from.at);
+}
+
+export interface SystemSample {
+  at: number;
+  busyTicks: number;
+  totalTicks: number;
+}
+
+/** The whole machine's CPU counters (all cores), from /proc/stat. */
+export function sampleSystem(): SystemSample | undefined {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!;
+    const ticks = line.trim().split(/\s+/).slice(1).map(Number);
+    const idle = (ticks[3] ?? 0) + (ticks[4] ?? 0);
+    const totalTicks = ticks.slice(0, 8).reduce((a, b) => a + b, 0);
+    return { at: performance.now(), busyTicks: totalTicks - idle, totalTicks };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Share of the whole machine that was busy between two samples, in % (100 = every core). */
+export function systemBusyPercent(from: SystemSample | undefined, to: SystemSample | undefined): number | undefined {
+  if (!from || !to || to.totalTicks <= from.totalTicks) return undefined;
+  return (100 * (to.busyTicks - from.busyTicks)) / (to.totalTicks - from.totalTicks);
+}

@@ -1,0 +1,197 @@
+import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { build } from 'esbuild';
+import { inspectorUrl } from './inspector';
+import type { FromLoadgen, ToLoadgen } from './ipc';
+
+/**
+ * The processes of a bench run: the server under test (the relay's bundle, or the plain `ws`
+ * baseline) and the load generators. Everything runs as plain `node` on bundles (no tsx on a
+ * hot path), and every child is killed when the bench ends, however it ends.
+ */
+
+const root = resolve(__dirname, '..', '..');
+/** `npm run build`'s bundle, or another (e.g. a patched relay, to measure a fix) named by BENCH_RELAY_BUNDLE. */
+export const relayBundle = process.env.BENCH_RELAY_BUNDLE ? resolve(process.env.BENCH_RELAY_BUNDLE) : join(root, 'dist', 'relay.js');
+
+const children = new Set<ChildProcess>();
+const tempDirs = new Set<string>();
+process.on('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+});
+// Signals end the bench through 'exit', so its children go with it.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(130));
+
+function track(child: ChildProcess): ChildProcess {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+
+export interface Bundles {
+  plainServer: string;
+  loadgen: string;
+  dispose(): void;
+}
+
+/** Compiles the baseline server and the load generator to a temporary folder. */
+export async function bundleBenchProcesses(): Promise<Bundles> {
+  const dir = mkdtempSync(join(tmpdir(), 'tandem-bench-'));
+  tempDirs.add(dir);
+  const entries = { plainServer: 'plain-ws-server.ts', loadgen: 'loadgen.ts' } as const;
+  await Promise.all(
+    Object.values(entries).map((file) =>
+      build({
+        entryPoints: [join(__dirname, file)],
+        outfile: join(dir, file.replace(/\.ts$/, '.js')),
+        bundle: true,
+        platform: 'node',
+        target: 'node20',
+        format: 'cjs',
+        logLevel: 'error',
+      }),
+    ),
+  );
+  return {
+    plainServer: join(dir, 'plain-ws-server.js'),
+    loadgen: join(dir, 'loadgen.js'),
+    dispose: () => {
+      rmSync(dir, { recursive: true, force: true });
+      tempDirs.delete(dir);
+    },
+  };
+}
+
+export interface ServerProcess {
+  name: string;
+  pid: number;
+  /** `ws://127.0.0.1:PORT/ws` */
+  url: string;
+  /** The last lines it printed, for error reports. */
+  output: string[];
+  /** Set once a server started with `--inspect` has printed it. */
+  inspectorUrl?: string;
+  stop(): Promise<void>;
+}
+
+export interface ServerLaunch {
+  name: string;
+  args: string[];
+  env: Record<string, string>;
+  /** Finds the WebSocket URL in one line of the server's output. */
+  readUrl(line: string): string | undefined;
+  timeoutMs: number;
+}
+
+export function startServer(launch: ServerLaunch): Promise<ServerProcess> {
+  const child = track(spawn(process.execPath, launch.args, { env: { ...process.env, ...launch.env }, stdio: ['ignore', 'pipe', 'pipe'] }));
+  const output: string[] = [];
+  const remember = (line: string) => {
+    output.push(line);
+    if (output.length > 20) output.shift();
+  };
+  const server: ServerProcess = { name: launch.name, pid: child.pid!, url: '', output, stop: () => stopChild(child, 5000) };
+  createInterface({ input: child.stderr! }).on('line', (line) => {
+    remember(line);
+    server.inspectorUrl ??= inspectorUrl(line);
+  });
+  const lines = createInterface({ input: child.stdout! });
+  return new Promise((resolvePromise, reject) => {
+    const fail = (why: string) => {
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      reject(new Error(`${launch.name}: ${why}\n${output.join('\n')}`));
+    };
+    const onExit = (code: number | null, signal: string | null) => fail(`exited (${signal ?? code}) before listening`);
+    const timer = setTimeout(() => fail(`not listening after ${launch.timeoutMs} ms`), launch.timeoutMs);
+    child.once('exit', onExit);
+    lines.on('line', (line) => {
+      remember(line);
+      const url = server.url ? undefined : launch.readUrl(line);
+      if (!url) return;
+      clearTimeout(timer);
+      child.off('exit', onExit);
+      server.url = url;
+      resolvePromise(server);
+    });
+  });
+}
+
+/** SIGTERM (unless it was asked to exit another way), then SIGKILL if it has not exited within `graceMs`. */
+export function stopChild(child: ChildProcess, graceMs: number, terminate = true): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolvePromise) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolvePromise();
+    });
+    if (terminate) child.kill('SIGTERM');
+  });
+}
+
+type Reply<T extends FromLoadgen['type']> = Extract<FromLoadgen, { type: T }>;
+
+/** One load generator process, asked one thing at a time. */
+export class LoadgenProcess {
+  private readonly child: ChildProcess;
+  private waiting: { type: string; resolve: (message: FromLoadgen) => void; reject: (error: Error) => void } | undefined;
+  private exited: Error | undefined;
+
+  constructor(bundle: string, readonly name: string) {
+    const prof = process.env.BENCH_LOADGEN_PROF ? ['--cpu-prof', `--cpu-prof-dir=${resolve(process.env.BENCH_LOADGEN_PROF)}`] : [];
+    this.child = track(fork(bundle, [], { execArgv: prof, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+    this.child.on('message', (message: FromLoadgen) => {
+      const waiting = this.waiting;
+      if (message.type === 'fatal') return this.fail(new Error(`${name}: ${message.message}`));
+      if (!waiting || waiting.type !== message.type) return;
+      this.waiting = undefined;
+      waiting.resolve(message);
+    });
+    this.child.once('exit', (code, signal) => this.fail(new Error(`${name} exited (${signal ?? code})`)));
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  request<T extends FromLoadgen['type']>(message: ToLoadgen, reply: T, timeoutMs: number): Promise<Reply<T>> {
+    if (this.exited) return Promise.reject(this.exited);
+    if (this.waiting) return Promise.reject(new Error(`${this.name}: already waiting for "${this.waiting.type}"`));
+    return new Promise((resolvePromise, reject) => {
+      const timer = setTimeout(() => {
+        this.waiting = undefined;
+        reject(new Error(`${this.name}: no "${reply}" within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.waiting = {
+        type: reply,
+        resolve: (answer) => {
+          clearTimeout(timer);
+          resolvePromise(answer as Reply<T>);
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      };
+      this.child.send(message);
+    });
+  }
+
+  private fail(error: Error): void {
+    this.exited ??= error;
+    const waiting = this.waiting;
+    this.waiting = undefined;
+    waiting?.reject(error);
+  }
+
+  async stop(): Promise<void> {
+    const asked = this.child.connected;
+    if (asked) this.child.send({ type: 'exit' } satisfies ToLoadgen);
+    await stopChild(this.child, 3000, !asked);
+  }
+}
