@@ -10,3 +10,4 @@ export * from './schemas/common';
 export * from './schemas/debugging';
 export * from './schemas/system';
 export * from './client';
+export * from './ot';

@@ -1,0 +1,6 @@
+export { textType, type OtType, type TextType } from './text-type';
+export { OtError, otErrorCodes, type OtErrorCode } from './ot-error';
+export type { Side } from './transform';
+export type { SelectionRange } from './cursor';
+export type { TextOpComponent } from './text-op';
+export { TextDocument } from './text-document';
