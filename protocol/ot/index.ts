@@ -4,3 +4,4 @@ export type { Side } from './transform';
 export type { SelectionRange } from './cursor';
 export type { TextOpComponent } from './text-op';
 export { TextDocument } from './text-document';
+export { ClientDocument, SyncError, syncErrorCodes, diff as textDiff, type ClientState, type ClientDocumentOptions, type OutgoingEdit, type ResyncResult, type SyncErrorCode } from './client-document';

@@ -1,0 +1,270 @@
+/**
+ * The client side of central, server-ordered OT (Jupiter / ot.js style) for one document: the
+ * state machine Synchronized / AwaitingConfirm / AwaitingWithBuffer. Shared by the extension, the
+ * tests and the load generator; it does no I/O: every method returns what the caller must send
+ * to the server or apply to the editor.
+ *
+ * - `outstanding`: the one op sent and not yet acknowledged (kept transformed so that it applies
+ *   to `serverText`); the op as first sent is kept too, for `resendPending`.
+ * - `buffer`: local edits made while an op is outstanding, composed into one op (applies after
+ *   `outstanding`). It gets its `seq` only when it is sent, after the ack.
+ * - `serverText` is the text at `revision` as the server has it; `text` is
+ *   `serverText` + outstanding + buffer, what the local editor shows.
+ *
+ * Incoming server ops are transformed against the outstanding op and then the buffer, one op at a
+ * time (never against a composed history), with the tie-break of `transform`: the server op is
+ * committed, so it goes `'left'`; the pending ops are not, so they go `'right'`.
+ */
+import { apply } from './apply';
+import { isNoop, normalize, splitsPair, type TextOp } from './text-op';
+import { compose, transform } from './transform';
+
+export type ClientState = 'synchronized' | 'awaitingConfirm' | 'awaitingWithBuffer';
+
+/** An op for the server: `EditPayload` without `document` (the caller adds it). */
+export interface OutgoingEdit {
+  /** The revision the op was made against. */
+  readonly rev: number;
+  readonly client_id: string;
+  readonly seq: number;
+  readonly op: TextOp;
+}
+
+export interface ClientDocumentOptions {
+  clientId: string;
+  /** The revision of `text` on the server. */
+  revision: number;
+  text: string;
+  /** The seq of the first op this client sends (default 0); keep it across resyncs of one client id. */
+  nextSeq?: number;
+}
+
+export const syncErrorCodes = {
+  REVISION_GAP: 'A server op or ack skips revisions: ops were missed, the caller must catch up or resync.',
+  REVISION_STALE: 'A server op at a revision the client already has (a duplicate); it was ignored.',
+  UNEXPECTED_ACK: 'An ack arrived while no op is outstanding.',
+} as const;
+export type SyncErrorCode = keyof typeof syncErrorCodes;
+
+export class SyncError extends Error {
+  constructor(
+    readonly code: SyncErrorCode,
+    message: string = syncErrorCodes[code],
+  ) {
+    super(message);
+    this.name = 'SyncError';
+  }
+}
+
+export interface ResyncResult {
+  /** Turns the local text from before `resync` into the new local text: apply it to the editor. */
+  readonly op: TextOp;
+  /** The rebased local edits, to send (state awaitingConfirm), or undefined if none are left. */
+  readonly outgoing: OutgoingEdit | undefined;
+}
+
+export class ClientDocument {
+  readonly clientId: string;
+  private rev: number;
+  private local: string;
+  private server: string;
+  private seq: number;
+  /** The outstanding op as first sent (for `resendPending`). */
+  private sent: OutgoingEdit | undefined;
+  /** The outstanding op, transformed past every server op since: applies to `server`. */
+  private pending: TextOp | undefined;
+  /** Applies after `pending`. Only set while `pending` is. */
+  private buf: TextOp | undefined;
+
+  constructor(options: ClientDocumentOptions) {
+    const { clientId, revision, text, nextSeq = 0 } = options;
+    if (!(Number.isSafeInteger(revision) && revision >= 0)) throw new TypeError(`revision must be a non-negative integer, got ${String(revision)}`);
+    if (!(Number.isSafeInteger(nextSeq) && nextSeq >= 0)) throw new TypeError(`nextSeq must be a non-negative integer, got ${String(nextSeq)}`);
+    if (typeof text !== 'string') throw new TypeError('text must be a string');
+    this.clientId = clientId;
+    this.rev = revision;
+    this.local = text;
+    this.server = text;
+    this.seq = nextSeq;
+  }
+
+  get state(): ClientState {
+    if (this.pending === undefined) return 'synchronized';
+    return this.buf === undefined ? 'awaitingConfirm' : 'awaitingWithBuffer';
+  }
+  /** The last server revision this client has applied. */
+  get revision(): number {
+    return this.rev;
+  }
+  /** The local text (what the editor shows). */
+  get text(): string {
+    return this.local;
+  }
+  /** The text at `revision` as the server has it (without the local pending edits). */
+  get serverText(): string {
+    return this.server;
+  }
+  /** The seq the next sent op gets. */
+  get nextSeq(): number {
+    return this.seq;
+  }
+  /** The outstanding op, transformed to apply to `serverText`. */
+  get outstanding(): TextOp | undefined {
+    return this.pending;
+  }
+  get buffer(): TextOp | undefined {
+    return this.buf;
+  }
+
+  /**
+   * A local edit, made against `text`. Applies it to `text` (throws an `OtError` and changes
+   * nothing if it does not fit), and returns the edit to send when synchronized; otherwise it is
+   * buffered and `undefined` is returned. An op that changes nothing is dropped.
+   */
+  applyLocal(op: TextOp): OutgoingEdit | undefined {
+    const next = apply(this.local, op); // validates against the local text
+    const norm = normalize(op);
+    if (isNoop(norm)) return undefined;
+    this.local = next;
+    if (this.pending === undefined) return this.send(norm);
+    this.buf = this.buf === undefined ? norm : compose(this.buf, norm);
+    return undefined;
+  }
+
+  /**
+   * An op of another client, committed by the server at revision `rev`. Returns the op to apply
+   * to the editor (it applies to `text` as it was before this call). Throws `SyncError`
+   * `REVISION_GAP` if `rev` is not `revision + 1` (the caller must catch up or resync) and
+   * `REVISION_STALE` if this client has `rev` already; in both cases nothing changes.
+   */
+  applyServer(op: TextOp, rev: number): TextOp {
+    this.checkNext(rev);
+    const server = apply(this.server, op); // validates against the server text
+    let incoming = normalize(op);
+    let pending = this.pending;
+    let buf = this.buf;
+    if (pending !== undefined) {
+      const p = transform(pending, incoming, 'right');
+      incoming = transform(incoming, pending, 'left');
+      pending = p;
+      if (buf !== undefined) {
+        const b = transform(buf, incoming, 'right');
+        incoming = transform(incoming, buf, 'left');
+        buf = b;
+      }
+    }
+    const local = apply(this.local, incoming);
+    this.server = server;
+    this.local = local;
+    this.pending = pending;
+    this.buf = buf;
+    this.rev = rev;
+    return incoming;
+  }
+
+  /**
+   * The server committed the outstanding op at revision `rev`. From awaitingWithBuffer, returns
+   * the buffer to send (based on `rev`, with the next seq). An ack for a revision this client
+   * already has is a duplicate (the server acks a resubmitted op again) and is ignored. `seq`,
+   * if given, must be the outstanding op's.
+   */
+  serverAck(rev: number, seq?: number): OutgoingEdit | undefined {
+    if (Number.isSafeInteger(rev) && rev <= this.rev) return undefined; // duplicate ack
+    if (this.pending === undefined || this.sent === undefined) throw new SyncError('UNEXPECTED_ACK', `ack for revision ${rev} while synchronized`);
+    if (seq !== undefined && seq !== this.sent.seq) {
+      throw new SyncError('UNEXPECTED_ACK', `ack for seq ${seq}, but seq ${this.sent.seq} is outstanding`);
+    }
+    this.checkNext(rev);
+    this.server = apply(this.server, this.pending);
+    this.rev = rev;
+    this.pending = undefined;
+    this.sent = undefined;
+    const buf = this.buf;
+    this.buf = undefined;
+    return buf === undefined ? undefined : this.send(buf);
+  }
+
+  /**
+   * After a reconnect: the outstanding op exactly as first sent (same `client_id`, `seq`, `rev`
+   * and op), so that the server acks it again if it already committed it, or transforms it from
+   * its original revision if it did not. `undefined` when nothing is outstanding.
+   */
+  resendPending(): OutgoingEdit | undefined {
+    return this.sent;
+  }
+
+  /**
+   * Recovery when the server no longer has the history since `revision`: adopt `snapshot` at
+   * `revision` and keep the user's pending edits.
+   *
+   * The pending edits (outstanding then buffer) are known exactly as one op against `serverText`.
+   * What happened on the server between is not: it is approximated by one replacement, the
+   * common-prefix/common-suffix diff from `serverText` to `snapshot` (never splitting a surrogate
+   * pair). The pending op is transformed past that diff (`'right'`, as uncommitted ops are) and
+   * becomes a new op with a new seq. Limitation: the diff is coarse, so where remote changes and
+   * local edits overlap, a local insert inside the replaced span lands at its start and a local
+   * delete of text the span replaced is dropped; edits outside the span are kept exactly.
+   *
+   * `lastCommittedSeq`: the last seq of this client the server committed, if it can tell. If it
+   * covers the outstanding op, that op is taken to be in the snapshot already and only the buffer
+   * is rebased; otherwise the outstanding op is taken as not committed.
+   */
+  resync(snapshot: string, revision: number, lastCommittedSeq?: number): ResyncResult {
+    if (typeof snapshot !== 'string') throw new TypeError('snapshot must be a string');
+    if (!(Number.isSafeInteger(revision) && revision >= 0)) throw new TypeError(`revision must be a non-negative integer, got ${String(revision)}`);
+    let base = this.server;
+    let pending: TextOp = [];
+    if (this.pending !== undefined && this.sent !== undefined) {
+      if (lastCommittedSeq !== undefined && lastCommittedSeq >= this.sent.seq) base = apply(base, this.pending);
+      else pending = this.pending;
+      if (this.buf !== undefined) pending = compose(pending, this.buf);
+    }
+    const remote = diff(base, snapshot);
+    const rebased = transform(pending, remote, 'right');
+    // What the editor must do: the remote change as seen after the local edits.
+    const editorOp = transform(remote, pending, 'left');
+    const local = apply(snapshot, rebased);
+    this.server = snapshot;
+    this.local = local;
+    this.rev = revision;
+    this.pending = undefined;
+    this.sent = undefined;
+    this.buf = undefined;
+    return { op: editorOp, outgoing: isNoop(rebased) ? undefined : this.send(rebased) };
+  }
+
+  private send(op: TextOp): OutgoingEdit {
+    const edit: OutgoingEdit = { rev: this.rev, client_id: this.clientId, seq: this.seq++, op };
+    this.sent = edit;
+    this.pending = op;
+    return edit;
+  }
+
+  private checkNext(rev: number): void {
+    if (!Number.isSafeInteger(rev)) throw new TypeError(`rev must be an integer, got ${String(rev)}`);
+    if (rev <= this.rev) throw new SyncError('REVISION_STALE', `revision ${rev} already applied (at ${this.rev})`);
+    if (rev !== this.rev + 1) throw new SyncError('REVISION_GAP', `expected revision ${this.rev + 1}, got ${rev}`);
+  }
+}
+
+/**
+ * One replacement that turns `a` into `b`: the common prefix and suffix are retained, the middle
+ * replaced. Boundaries never fall inside a surrogate pair.
+ */
+export function diff(a: string, b: string): TextOp {
+  if (a === b) return [];
+  const max = Math.min(a.length, b.length);
+  let p = 0;
+  while (p < max && a.charCodeAt(p) === b.charCodeAt(p)) p++;
+  if (splitsPair(a, p) || splitsPair(b, p)) p--;
+  let s = 0;
+  while (s < max - p && a.charCodeAt(a.length - 1 - s) === b.charCodeAt(b.length - 1 - s)) s++;
+  if (splitsPair(a, a.length - s) || splitsPair(b, b.length - s)) s--;
+  const op: TextOp = [];
+  if (p > 0) op.push(p);
+  const ins = b.slice(p, b.length - s);
+  const del = a.slice(p, a.length - s);
+  if (ins.length > 0) op.push(ins);
+  if (del.length > 0) op.push({ d: del });
+  return normalize(op);
+}
