@@ -20,6 +20,12 @@ export const errorCodes = {
   AUTH_TOKEN_EXPIRED: 'The token has expired; mint a new one.',
   TOO_MANY_CONNECTIONS: 'The relay is at its connection limit; try another relay or later.',
   CONNECTION_RATE_LIMITED: 'Too many new connections from this address in the last minute.',
+  DOCUMENT_NOT_FOUND: 'The session has no such document; a host or editor creates it with `collaboration.open`.',
+  EDIT_REV_TOO_NEW: 'The op’s base revision is newer than the document’s; nothing was applied.',
+  OP_INVALID: 'The op is not an array of components: positive integers, non-empty strings and `{d: "text"}`.',
+  OP_OUT_OF_RANGE: 'A retain or delete runs past the end of the document.',
+  OP_DELETE_MISMATCH: 'A delete carries text that is not the text at that place in the document.',
+  OP_SPLITS_SURROGATE: 'The op would split a surrogate pair (half a character) or inserts a lone surrogate.',
   NOT_FOUND: 'No such endpoint.',
   INTERNAL: 'An unexpected error in the relay; it has been logged.',
 } as const;

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { AiResponsePayload } from './schemas/ai';
 import { ChatMessageIn, ChatMessageOut } from './schemas/chat';
-import { CursorPayload, EditPayload } from './schemas/collaboration';
+import { AckPayload, CursorPayload, EditPayload, OpenPayload, ResyncPayload, SnapshotPayload } from './schemas/collaboration';
 import { Participant } from './schemas/common';
 import { BreakpointPayload } from './schemas/debugging';
 import {
@@ -23,7 +23,15 @@ export const events = {
   disconnect: { server: DisconnectPayload, description: 'Sent before the relay closes the connection.' },
   error: { server: ErrorPayload, description: 'A frame was refused; nothing else happened.' },
   'chat.message': { client: ChatMessageIn, server: ChatMessageOut, description: 'Chat message.' },
-  'collaboration.edit': { client: EditPayload, server: EditPayload, description: 'Code edit operation.' },
+  'collaboration.open': { client: OpenPayload, description: 'Join a document of the session (a host or editor creates it with `text` if new); answered by `collaboration.snapshot`.' },
+  'collaboration.snapshot': { server: SnapshotPayload, description: 'A document’s text and revision: the answer to `collaboration.open`.' },
+  'collaboration.edit': {
+    client: EditPayload,
+    server: EditPayload,
+    description: 'Code edit operation: from a client, an op made against `rev`; from the relay, an op committed at revision `rev`.',
+  },
+  'collaboration.ack': { server: AckPayload, description: 'To the sender only: its op (`client_id`, `seq`) was committed at revision `rev`.' },
+  'collaboration.resync': { server: ResyncPayload, description: 'The op’s base revision is older than the kept history: adopt `text` at `rev`, rebase pending edits.' },
   'collaboration.cursor': { client: CursorPayload, server: CursorPayload, description: 'Cursor position update.' },
   'system.notification': { server: NotificationPayload, description: 'System notification.' },
   'system.ping': { client: PingPayload, description: 'Application-level liveness probe.' },

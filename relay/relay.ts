@@ -6,6 +6,9 @@ import { MemoryBroker } from './broker/memory-broker';
 import { MemoryPresenceStore } from './broker/memory-presence';
 import type { PresenceStore } from './broker/presence';
 import { ConfigError, type RelayConfig } from './config/config';
+import { DocumentAuthority } from './documents/document-authority';
+import type { DocumentStore } from './documents/document-store';
+import { MemoryDocumentStore } from './documents/memory-document-store';
 import { Gateway } from './gateway/gateway';
 import { HandlerContext } from './handlers/context';
 import { createHandlers } from './handlers';
@@ -31,22 +34,22 @@ export interface RelayOptions {
 }
 
 /** Picks the bus and storage: the embedded in-memory ones unless REDIS_URL is set. */
-function createStorage(config: RelayConfig): { broker: Broker; presence: PresenceStore } {
+function createStorage(config: RelayConfig): { broker: Broker; presence: PresenceStore; documents: DocumentStore } {
   if (config.redisUrl) {
     throw new ConfigError('Invalid configuration: REDIS_URL is not supported by this build yet; unset it to use the embedded default');
   }
-  return { broker: new MemoryBroker(), presence: new MemoryPresenceStore() };
+  return { broker: new MemoryBroker(), presence: new MemoryPresenceStore(), documents: new MemoryDocumentStore(config.documentHistorySize) };
 }
 
 /** The composition root: reads nothing itself, wires the parts, listens. */
 export async function startRelay({ config, secret, logger }: RelayOptions): Promise<Relay> {
   const log = logger ?? createLogger(config.logLevel);
   const relayId = config.relayId ?? `relay-${randomUUID().slice(0, 8)}`;
-  const { broker, presence } = createStorage(config);
+  const { broker, presence, documents } = createStorage(config);
   const stats = new RelayStats();
   const hub = new Hub(broker, stats);
   await hub.start();
-  const router = new Router(createHandlers(new HandlerContext(hub, relayId)));
+  const router = new Router(createHandlers(new HandlerContext(hub, relayId, new DocumentAuthority(documents))));
   const gateway = new Gateway({ config, secret, relayId, hub, router, presence, stats, log });
   const api = new HttpApi({
     relayId,
@@ -84,6 +87,7 @@ export async function startRelay({ config, secret, logger }: RelayOptions): Prom
       await closed;
       await hub.close();
       await presence.close();
+      await documents.close();
       await broker.close();
       log.info({ relay: relayId }, 'stopped');
     })());

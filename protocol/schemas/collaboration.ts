@@ -36,3 +36,50 @@ export const CursorPayload = z.strictObject({
   selections: z.array(Selection).min(1).max(100),
 });
 export type CursorPayload = z.infer<typeof CursorPayload>;
+
+/** Joins a document of the session; a host or editor creates it (with `text`) if it is new. */
+export const OpenPayload = z.strictObject({
+  document: DocumentId,
+  /** The initial text if the document does not exist yet (default ''); ignored otherwise. */
+  text: z.string().max(10_000_000).optional(),
+  /**
+   * Rejoining (after a reconnect): the revision the client has. If the relay still keeps the
+   * history since, it first sends the ops committed after it as `collaboration.edit` frames to
+   * this connection (the client's own among them: it takes those as acks), then the snapshot.
+   */
+  rev: z.number().int().nonnegative().optional(),
+  /** With `rev`: the client's id, so that the snapshot says which of its ops were committed (`last_seq`). */
+  client_id: Identifier.optional(),
+});
+export type OpenPayload = z.infer<typeof OpenPayload>;
+
+/** The document as the relay has it at `rev`: the answer to `collaboration.open`. */
+export const SnapshotPayload = z.strictObject({
+  document: DocumentId,
+  rev: z.number().int().nonnegative(),
+  text: z.string(),
+  /** The last seq of the open's `client_id` (same user) committed to the document, if any. */
+  last_seq: z.number().int().nonnegative().optional(),
+});
+export type SnapshotPayload = z.infer<typeof SnapshotPayload>;
+
+/** The relay committed the sender's op (`client_id`, `seq`) at revision `rev`. */
+export const AckPayload = z.strictObject({
+  document: DocumentId,
+  rev: z.number().int().positive(),
+  client_id: Identifier,
+  seq: z.number().int().nonnegative(),
+});
+export type AckPayload = z.infer<typeof AckPayload>;
+
+/**
+ * The relay no longer has the history since the op's base revision: the client adopts `text` at
+ * `rev` and rebases its pending edits onto it (`ClientDocument.resync`). The op was not applied.
+ */
+export const ResyncPayload = z.strictObject({
+  document: DocumentId,
+  rev: z.number().int().nonnegative(),
+  text: z.string(),
+  reason: z.enum(['history_trimmed']),
+});
+export type ResyncPayload = z.infer<typeof ResyncPayload>;

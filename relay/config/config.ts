@@ -65,6 +65,7 @@ const ConfigSchema = z.strictObject({
   WS_MAX_BUFFERED_BYTES: integer(1024, 1024 * 1024 * 1024).default(1024 * 1024),
   WS_HEARTBEAT_INTERVAL_MS: integer(100, 3_600_000).default(25_000),
   SHUTDOWN_TIMEOUT_MS: integer(0, 600_000).default(10_000),
+  DOCUMENT_HISTORY_SIZE: integer(1, 1_000_000).default(1000),
   CORS_ORIGINS: originList.default([]),
   TRUST_PROXY: boolean.default(false),
   RELAY_STATE_DIR: z.string().min(1).optional(),
@@ -90,6 +91,8 @@ export interface RelayConfig {
   };
   heartbeatIntervalMs: number;
   shutdownTimeoutMs: number;
+  /** Committed ops kept per document for transforming late ops; older bases get a resync. */
+  documentHistorySize: number;
   corsOrigins: string[];
   trustProxy: boolean;
   /** Where a development secret is kept between runs; see `resolveAuthSecret`. */
@@ -152,6 +155,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     },
     heartbeatIntervalMs: raw.WS_HEARTBEAT_INTERVAL_MS,
     shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT_MS,
+    documentHistorySize: raw.DOCUMENT_HISTORY_SIZE,
     corsOrigins: raw.CORS_ORIGINS,
     trustProxy: raw.TRUST_PROXY,
     stateDir: raw.RELAY_STATE_DIR ?? defaultStateDir(env),
@@ -174,6 +178,7 @@ export const settingDescriptions: Record<keyof RawConfig, string> = {
   WS_MAX_BUFFERED_BYTES: 'outbound buffer per connection before it is closed as a slow consumer (default 1048576)',
   WS_HEARTBEAT_INTERVAL_MS: 'ping interval; a peer silent for two intervals is closed (default 25000)',
   SHUTDOWN_TIMEOUT_MS: 'how long a graceful shutdown waits for connections to drain (default 10000)',
+  DOCUMENT_HISTORY_SIZE: 'committed ops kept per shared document; an op based on an older revision gets a resync (default 1000)',
   CORS_ORIGINS: 'comma-separated origins allowed to call the REST API (default none)',
   TRUST_PROXY: 'take the client address from X-Forwarded-For (behind Nginx) (default false)',
   RELAY_STATE_DIR: 'where a generated development secret is kept (default ~/.local/state/tandem-relay)',

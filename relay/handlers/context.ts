@@ -1,5 +1,6 @@
 import type { ServerEventType, ServerPayload } from '../../protocol';
 import type { PublishOptions } from '../broker/broker';
+import type { DocumentAuthority } from '../documents/document-authority';
 import type { Connection } from '../gateway/connection';
 import { serverFrame } from '../gateway/server-frame';
 import type { Audience, Hub } from '../routing/hub';
@@ -11,6 +12,7 @@ export class HandlerContext {
   constructor(
     readonly hub: Hub,
     readonly relayId: string,
+    readonly documents: DocumentAuthority,
   ) {}
 
   /** Unique across relays: the relay id makes it so without coordination. */

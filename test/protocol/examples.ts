@@ -61,6 +61,22 @@ export const payloadExamples: Record<string, Examples> = {
       { rev: 0, client_id: 'c1', seq: 0, op: ['x'] },
     ],
   },
+  'collaboration.open.client': {
+    valid: [{ document: 'src/app.ts' }, { document: 'src/app.ts', text: '' }, { document: 'a', text: 'line 1\nline 2 👋🏽\n' }, { document: 'a', rev: 12, client_id: 'c1' }],
+    invalid: [{}, { document: '' }, { document: 'a', text: 5 }, { document: 'a', rev: -1 }, { document: 'a', client_id: '' }, { document: 'a', seq: 0 }],
+  },
+  'collaboration.snapshot.server': {
+    valid: [{ document: 'src/app.ts', rev: 0, text: '' }, { document: 'a', rev: 42, text: 'hello\n' }, { document: 'a', rev: 42, text: 'x', last_seq: 3 }],
+    invalid: [{ document: 'a', rev: -1, text: '' }, { document: 'a', rev: 0 }, { document: 'a', text: 'x' }],
+  },
+  'collaboration.ack.server': {
+    valid: [{ document: 'src/app.ts', rev: 1, client_id: 'c1', seq: 0 }, { document: 'a', rev: 99, client_id: 'vscode-1.2', seq: 7 }],
+    invalid: [{ document: 'a', rev: 0, client_id: 'c1', seq: 0 }, { document: 'a', rev: 1, client_id: '', seq: 0 }, { document: 'a', rev: 1, client_id: 'c1' }],
+  },
+  'collaboration.resync.server': {
+    valid: [{ document: 'src/app.ts', rev: 1200, text: 'hello', reason: 'history_trimmed' }],
+    invalid: [{ document: 'a', rev: 3, text: 'x' }, { document: 'a', rev: 3, text: 'x', reason: 'bored' }, { document: 'a', rev: -3, text: 'x', reason: 'history_trimmed' }],
+  },
   'collaboration.cursor.client': {
     valid: [{ document: 'src/app.ts', selections: [{ anchor: 3, head: 3 }] }, { document: 'a', rev: 2, selections: [{ anchor: 0, head: 9 }, { anchor: 12, head: 10 }] }],
     invalid: [{ document: 'a', selections: [] }, { document: 'a', selections: [{ anchor: -1, head: 0 }] }, { document: 'a', selections: [{ line: 1, character: 2 }] }],

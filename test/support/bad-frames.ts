@@ -87,6 +87,7 @@ const deepObjects = (depth: number) => '{"a":'.repeat(depth) + '1' + '}'.repeat(
 export const validPayloads: Record<string, Json> = {
   'chat.message': { content: 'hi', to: 'bob', client_message_id: 'c-1' },
   'collaboration.edit': { document: 'src/a.ts', rev: 0, client_id: 'mallory-1', seq: 0, op: [1, 'x', { d: 'y' }] },
+  'collaboration.open': { document: 'src/a.ts', text: 'hello' },
   'collaboration.cursor': { document: 'src/a.ts', rev: 1, selections: [{ anchor: 0, head: 1 }] },
   'debugging.breakpoint': {
     action: 'add',

@@ -316,6 +316,7 @@ export const samplePayloads = {
     op: ['x'],
     ...extra,
   }),
+  open: (extra: Partial<ClientPayload<'collaboration.open'>> = {}): ClientPayload<'collaboration.open'> => ({ document: 'src/main.ts', ...extra }),
   cursor: (extra: Partial<ClientPayload<'collaboration.cursor'>> = {}): ClientPayload<'collaboration.cursor'> => ({
     document: 'src/main.ts',
     selections: [{ anchor: 1, head: 1 }],
@@ -327,3 +328,14 @@ export const samplePayloads = {
     ...extra,
   }),
 };
+
+/** `client` opens (a host or editor: creates if new) `document` and waits for its snapshot. */
+export async function openDocument(client: TestClient, document = 'src/main.ts', text?: string) {
+  const before = client.of('collaboration.snapshot').length;
+  const errors = client.of('error').length;
+  client.send(clientFrame('collaboration.open', { document, ...(text !== undefined && { text }) }));
+  await client.until(() => client.of('collaboration.snapshot').length > before || client.of('error').length > errors, `a snapshot of ${document}`);
+  const snapshot = client.of('collaboration.snapshot')[before];
+  if (!snapshot) throw new Error(`opening ${document} failed: ${JSON.stringify(client.of('error').at(-1)?.payload)}`);
+  return snapshot.payload;
+}

@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import {
   clientFrame,
   fetchStats,
+  openDocument,
   samplePayloads,
   startTestRelay,
   type TestClient,
@@ -29,6 +30,8 @@ describe('roles and what a frame may claim', () => {
   }
 
   it('refuses a viewer’s edit with FORBIDDEN_ROLE and relays it to nobody', async () => {
+    await openDocument(editor);
+    await openDocument(viewer);
     viewer.send(clientFrame('collaboration.edit', samplePayloads.edit()));
     const error = await viewer.next('error');
     assert.equal(error.payload.code, 'FORBIDDEN_ROLE');
@@ -40,6 +43,17 @@ describe('roles and what a frame may claim', () => {
     assert.deepEqual(host.of('collaboration.edit'), []);
     assert.deepEqual(editor.of('collaboration.edit'), []);
     assert.equal((await fetchStats(relay)).errors.FORBIDDEN_ROLE, 1);
+    assert.deepEqual(await openDocument(host), { document: 'src/main.ts', rev: 0, text: '' }, 'the document is unchanged');
+  });
+
+  it('lets a viewer join an existing document but not create one', async () => {
+    viewer.send(clientFrame('collaboration.open', samplePayloads.open({ text: 'mine' })));
+    const error = await viewer.next('error');
+    assert.equal(error.payload.code, 'DOCUMENT_NOT_FOUND');
+    assert.equal(error.payload.event_type, 'collaboration.open');
+    assert.deepEqual(viewer.of('collaboration.snapshot'), []);
+    assert.deepEqual(await openDocument(editor, 'src/main.ts', 'theirs'), { document: 'src/main.ts', rev: 0, text: 'theirs' });
+    assert.deepEqual(await openDocument(viewer), { document: 'src/main.ts', rev: 0, text: 'theirs' });
   });
 
   it('refuses a viewer’s breakpoint with FORBIDDEN_ROLE and relays it to nobody', async () => {
@@ -71,10 +85,15 @@ describe('roles and what a frame may claim', () => {
   });
 
   it('relays edits and breakpoints from an editor and from a host', async () => {
+    await openDocument(editor);
     editor.send(clientFrame('collaboration.edit', samplePayloads.edit({ client_id: 'eve-1' })));
     host.send(clientFrame('debugging.breakpoint', samplePayloads.breakpoint()));
     assert.equal((await viewer.next('collaboration.edit')).user_id, 'eve');
     assert.equal((await viewer.next('debugging.breakpoint')).user_id, 'hank');
+    assert.equal((await editor.next('collaboration.ack')).payload.rev, 1);
+    host.send(clientFrame('collaboration.edit', samplePayloads.edit({ client_id: 'hank-1', rev: 1, op: [1, 'y'] })));
+    assert.equal((await viewer.next('collaboration.edit', (f) => f.payload.rev === 2)).user_id, 'hank');
+    assert.deepEqual(await openDocument(viewer), { document: 'src/main.ts', rev: 2, text: 'xy' });
     assert.deepEqual([...editor.of('error'), ...host.of('error')], []);
   });
 
@@ -101,6 +120,7 @@ describe('roles and what a frame may claim', () => {
 
   it('overwrites a spoofed user_id with the token’s subject on every relayed event', async () => {
     const spoof = { user_id: 'hank' };
+    await openDocument(editor);
     editor.send(clientFrame('chat.message', samplePayloads.chat('from eve'), spoof));
     editor.send(clientFrame('collaboration.edit', samplePayloads.edit(), spoof));
     editor.send(clientFrame('collaboration.cursor', samplePayloads.cursor(), spoof));

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import {
   clientFrame,
+  openDocument,
   postNotification,
   samplePayloads,
   startTestRelay,
@@ -55,11 +56,14 @@ describe('routing', () => {
     it('delivers edits, cursors and breakpoints to the others in the session, not back to the sender', async () => {
       const alice = await relay.connect('alice');
       const bob = await relay.connect('bob');
+      await openDocument(alice);
       alice.send(clientFrame('collaboration.edit', samplePayloads.edit()));
       alice.send(clientFrame('collaboration.cursor', samplePayloads.cursor()));
       alice.send(clientFrame('debugging.breakpoint', samplePayloads.breakpoint()));
 
-      assert.deepEqual((await bob.next('collaboration.edit')).payload, samplePayloads.edit());
+      // The edit reaches bob as committed: at revision 1; alice gets an ack instead of an echo.
+      assert.deepEqual((await bob.next('collaboration.edit')).payload, samplePayloads.edit({ rev: 1 }));
+      assert.deepEqual((await alice.next('collaboration.ack')).payload, { document: 'src/main.ts', rev: 1, client_id: 'editor-1', seq: 0 });
       assert.deepEqual((await bob.next('collaboration.cursor')).payload, samplePayloads.cursor());
       assert.deepEqual((await bob.next('debugging.breakpoint')).payload, samplePayloads.breakpoint());
       await roundTrip(alice, 'marker');
@@ -139,6 +143,7 @@ describe('routing', () => {
       const bob = await relay.connect('bob', { sessions: ['s1'] });
       const dave = await relay.connect('dave', { sessions: ['s2'] });
       const erin = await relay.connect('erin', { sessions: ['s2'] });
+      await openDocument(alice);
       alice.send(clientFrame('chat.message', samplePayloads.chat('s1 chat')));
       alice.send(clientFrame('collaboration.edit', samplePayloads.edit()));
       alice.send(clientFrame('collaboration.cursor', samplePayloads.cursor()));
@@ -155,6 +160,9 @@ describe('routing', () => {
       assert.deepEqual(routedFrames(dave, 'dave marker'), [], 'dave (s2) received nothing from s1');
       assert.deepEqual(routedFrames(erin, 'dave marker'), [], 'erin (s2) received nothing from s1');
       assert.deepEqual(routedFrames(alice, 's1 chat'), [], 'and s2’s marker never reached alice');
+      // Documents are per session: s2's document of the same name is a new, empty one.
+      assert.deepEqual(await openDocument(dave), { document: 'src/main.ts', rev: 0, text: '' });
+      assert.deepEqual(await openDocument(bob), { document: 'src/main.ts', rev: 1, text: 'x' });
     });
   });
 });

@@ -1,0 +1,66 @@
+import { TextDocument } from '../../protocol';
+import type { CommittedOp, DocumentHead, DocumentSnapshot, DocumentStore, LastCommit } from './document-store';
+
+interface StoredDocument {
+  text: TextDocument;
+  rev: number;
+  /** The last `historySize` committed ops, oldest first: `history[i].rev === rev - history.length + 1 + i`. */
+  history: CommittedOp[];
+  lastCommits: Map<string, LastCommit>;
+}
+
+const key = (sessionId: string, documentId: string) => `${sessionId}\u0000${documentId}`;
+const clientKey = (userId: string, clientId: string) => `${userId}\u0000${clientId}`;
+
+/** The embedded default: documents live as long as the relay process. */
+export class MemoryDocumentStore implements DocumentStore {
+  private readonly documents = new Map<string, StoredDocument>();
+
+  constructor(private readonly historySize = 1000) {
+    if (!(Number.isSafeInteger(historySize) && historySize >= 1)) throw new RangeError(`historySize must be a positive integer, got ${historySize}`);
+  }
+
+  async create(sessionId: string, documentId: string, text: string): Promise<boolean> {
+    const k = key(sessionId, documentId);
+    if (this.documents.has(k)) return false;
+    this.documents.set(k, { text: new TextDocument(text), rev: 0, history: [], lastCommits: new Map() });
+    return true;
+  }
+
+  async head(sessionId: string, documentId: string): Promise<DocumentHead | undefined> {
+    const doc = this.documents.get(key(sessionId, documentId));
+    return doc && { rev: doc.rev, oldestRev: doc.rev - doc.history.length };
+  }
+
+  async snapshot(sessionId: string, documentId: string): Promise<DocumentSnapshot | undefined> {
+    const doc = this.documents.get(key(sessionId, documentId));
+    return doc && { rev: doc.rev, text: doc.text.toString() };
+  }
+
+  async read(sessionId: string, documentId: string, fromRev: number): Promise<CommittedOp[] | undefined> {
+    const doc = this.documents.get(key(sessionId, documentId));
+    if (!doc) return undefined;
+    const oldest = doc.rev - doc.history.length;
+    if (fromRev < oldest || fromRev > doc.rev) return undefined;
+    return doc.history.slice(fromRev - oldest);
+  }
+
+  async append(sessionId: string, documentId: string, entry: CommittedOp): Promise<boolean> {
+    const doc = this.documents.get(key(sessionId, documentId));
+    if (!doc || entry.rev !== doc.rev + 1) return false;
+    doc.text.apply(entry.op); // throws before changing anything if the op does not apply
+    doc.rev = entry.rev;
+    doc.history.push(entry);
+    if (doc.history.length > this.historySize) doc.history.splice(0, doc.history.length - this.historySize);
+    doc.lastCommits.set(clientKey(entry.userId, entry.clientId), { seq: entry.seq, rev: entry.rev });
+    return true;
+  }
+
+  async lastCommit(sessionId: string, documentId: string, userId: string, clientId: string): Promise<LastCommit | undefined> {
+    return this.documents.get(key(sessionId, documentId))?.lastCommits.get(clientKey(userId, clientId));
+  }
+
+  async close(): Promise<void> {
+    this.documents.clear();
+  }
+}

@@ -1,0 +1,216 @@
+/**
+ * An OT participant for tests against the real relay: the typed `RelayClient` plus a
+ * `ClientDocument` for one document, wired the way an editor integration would wire them,
+ * including rejoining after a dropped connection. Random edits for convergence tests too.
+ */
+import WebSocket from 'ws';
+import {
+  ClientDocument,
+  createNodeWsTransport,
+  type OutgoingEdit,
+  RelayClient,
+  textType,
+  type TextOp,
+  type Transport,
+  type TransportFactory,
+} from '../../protocol';
+
+const nodeTransport = createNodeWsTransport(WebSocket);
+
+export class OtPeer {
+  readonly client: RelayClient;
+  doc: ClientDocument | undefined;
+  /** Everything that went wrong (error frames, exceptions in handlers); a test expects none. */
+  readonly problems: string[] = [];
+  /** Seqs sent on the current connection (a rejoin resends the outstanding op only if it is not among them). */
+  private sentOnConnection = new Set<number>();
+  /** Between a (re)connect and the snapshot that answers its open. */
+  private joining = true;
+  private transport: Transport | undefined;
+  private readyResolve: (() => void) | undefined;
+  readonly ready: Promise<void>;
+  connects = 0;
+  resyncs = 0;
+
+  constructor(
+    url: string,
+    token: string,
+    readonly clientId: string,
+    readonly document: string,
+    private readonly initialText?: string,
+  ) {
+    this.ready = new Promise((resolve) => (this.readyResolve = resolve));
+    const transport: TransportFactory = (u, listener) => (this.transport = nodeTransport(u, listener));
+    this.client = new RelayClient({ url, token, transport, backoff: { baseDelayMs: 10, maxDelayMs: 50 }, onListenerError: (e) => this.problem(e) });
+    this.client.onConnected(() => this.join());
+    this.client.on('collaboration.snapshot', (p) => p.document === this.document && this.onSnapshot(p.text, p.rev, p.last_seq));
+    this.client.on('collaboration.edit', (p) => p.document === this.document && this.onEdit(p.op, p.rev, p.client_id, p.seq));
+    this.client.on('collaboration.ack', (p) => p.document === this.document && this.onAck(p.rev, p.seq));
+    this.client.on('collaboration.resync', (p) => p.document === this.document && this.onResync(p.text, p.rev));
+    this.client.on('error', (p) => this.problems.push(`${this.clientId}: error ${p.code}: ${p.message}`));
+  }
+
+  start(): Promise<void> {
+    this.client.connect();
+    return this.ready;
+  }
+
+  /** Cuts the connection abruptly (no close handshake); the client reconnects by itself. */
+  drop(): void {
+    this.transport?.terminate?.();
+  }
+
+  get text(): string {
+    return this.doc?.text ?? '';
+  }
+
+  /** A local edit against `text`. */
+  edit(op: TextOp): void {
+    if (!this.doc) throw new Error(`${this.clientId} edits before its snapshot`);
+    const outgoing = this.doc.applyLocal(op);
+    if (outgoing) this.send(outgoing);
+  }
+
+  /** In step with the relay: connected, joined, nothing pending. */
+  get settled(): boolean {
+    return this.client.state === 'open' && !this.joining && this.doc?.state === 'synchronized';
+  }
+
+  dispose(): void {
+    this.client.dispose();
+  }
+
+  private join(): void {
+    this.connects++;
+    this.joining = true;
+    this.sentOnConnection = new Set();
+    const doc = this.doc;
+    const rejoin = doc ? { rev: doc.revision, client_id: this.clientId } : {};
+    this.client.send('collaboration.open', { document: this.document, ...(this.initialText !== undefined && { text: this.initialText }), ...rejoin });
+  }
+
+  private send(edit: OutgoingEdit): void {
+    if (this.client.send('collaboration.edit', { document: this.document, ...edit })) this.sentOnConnection.add(edit.seq);
+  }
+
+  private onSnapshot(text: string, rev: number, lastSeq: number | undefined): void {
+    this.guard(() => {
+      this.joining = false;
+      if (!this.doc) {
+        this.doc = new ClientDocument({ clientId: this.clientId, revision: rev, text });
+        this.readyResolve?.();
+        return;
+      }
+      if (rev !== this.doc.revision) {
+        // The ops missed while away are no longer kept: rebase onto the snapshot.
+        this.resyncs++;
+        const { outgoing } = this.doc.resync(text, rev, lastSeq);
+        if (outgoing) this.send(outgoing);
+        return;
+      }
+      const pending = this.doc.resendPending();
+      if (pending && !this.sentOnConnection.has(pending.seq)) this.send(pending);
+    });
+  }
+
+  private onEdit(op: TextOp, rev: number, clientId: string, seq: number): void {
+    this.guard(() => {
+      const doc = this.doc;
+      if (!doc || rev <= doc.revision) return;
+      // While rejoining, live ops may overtake the catch-up; the catch-up has them too.
+      if (this.joining && rev > doc.revision + 1) return;
+      if (clientId === this.clientId && doc.resendPending()?.seq === seq) {
+        // Our own op, committed while we were away: it is our ack.
+        const next = doc.serverAck(rev, seq);
+        if (next) this.send(next);
+        return;
+      }
+      doc.applyServer(op, rev);
+    });
+  }
+
+  private onAck(rev: number, seq: number): void {
+    this.guard(() => {
+      const next = this.doc?.serverAck(rev, seq);
+      if (next) this.send(next);
+    });
+  }
+
+  private onResync(text: string, rev: number): void {
+    this.guard(() => {
+      if (!this.doc) return;
+      this.resyncs++;
+      const { outgoing } = this.doc.resync(text, rev);
+      if (outgoing) this.send(outgoing);
+    });
+  }
+
+  private guard(f: () => void): void {
+    try {
+      f();
+    } catch (error) {
+      this.problem(error);
+    }
+  }
+
+  private problem(error: unknown): void {
+    this.problems.push(`${this.clientId}: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
+  }
+}
+
+/** A small seeded PRNG (mulberry32), so that a failing run can be replayed. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const PIECES = ['a', 'b', 'z', ' ', '\n', 'é', '👋🏽', '😀', '∑', '{', '}'];
+
+/** Moves `pos` off the middle of a surrogate pair. */
+function boundary(text: string, pos: number): number {
+  if (pos > 0 && pos < text.length) {
+    const hi = text.charCodeAt(pos - 1);
+    const lo = text.charCodeAt(pos);
+    if (hi >= 0xd800 && hi <= 0xdbff && lo >= 0xdc00 && lo <= 0xdfff) return pos - 1;
+  }
+  return pos;
+}
+
+export interface RandomEditOptions {
+  /** Spans that must stay whole: no edit inside them, no delete across them. */
+  protectedSpans?: Array<[number, number]>;
+  /** Text to insert instead of a random piece (a unique marker). */
+  insert?: string;
+}
+
+/**
+ * A random edit of `text`: a single character, a paste (several lines, emoji), a delete (up to a
+ * few lines) or a replacement; undefined if the pick falls inside a protected span.
+ */
+export function randomEdit(text: string, random: () => number, options: RandomEditOptions = {}): TextOp | undefined {
+  const spans = options.protectedSpans ?? [];
+  const pick = (n: number) => Math.floor(random() * n);
+  const piece = () => PIECES[pick(PIECES.length)]!;
+  const paste = () => Array.from({ length: 2 + pick(12) }, piece).join('');
+  const kind = random();
+  let insert = options.insert ?? (kind < 0.5 ? piece() : paste());
+  const from = boundary(text, pick(text.length + 1));
+  let to = from;
+  if (options.insert === undefined && kind >= 0.7 && text.length > 0) {
+    to = boundary(text, Math.min(text.length, from + 1 + pick(kind >= 0.9 ? 60 : 8)));
+    if (kind < 0.85) insert = '';
+  }
+  for (const [s, e] of spans) {
+    if (from > s && from < e) return undefined;
+    if (to > s && to < e) return undefined;
+    if (from <= s && to >= e && to > from) return undefined;
+  }
+  if (from === to && insert === '') return undefined;
+  return textType.fromChange(from, text.slice(from, to), insert);
+}
