@@ -195,3 +195,52 @@ export class LoadgenProcess {
     await stopChild(this.child, 3000, !asked);
   }
 }
+
+/** Generous limits: the benches measure throughput, not the relay's protections. */
+export function benchRelayEnv(secret: string): Record<string, string> {
+  return {
+    NODE_ENV: 'production',
+    WS_HOST: '127.0.0.1',
+    WS_PORT: '0',
+    AUTH_SECRET: secret,
+    // Info: its 'relay listening' line carries the port. Nothing on the hot path logs at info.
+    LOG_LEVEL: 'info',
+    WS_MAX_MESSAGES_PER_SECOND: '1000000',
+    WS_MAX_CONNECTIONS_PER_IP_PER_MINUTE: '10000000',
+    WS_MAX_CONNECTIONS: '100000',
+    WS_MAX_BUFFERED_BYTES: String(64 * 1024 * 1024),
+    SHUTDOWN_TIMEOUT_MS: '1000',
+  };
+}
+
+/** The bundled relay (`node dist/relay.js serve`); its URL comes from its 'relay listening' log line. */
+export function relayLaunch(env: Record<string, string>, nodeArgs: string[] = []): ServerLaunch {
+  return {
+    name: 'relay',
+    args: [...nodeArgs, relayBundle, 'serve'],
+    env,
+    readUrl: (line) => {
+      try {
+        const record = JSON.parse(line) as { msg?: string; url?: string };
+        return record.msg === 'relay listening' ? record.url : undefined;
+      } catch {
+        return undefined;
+      }
+    },
+    timeoutMs: 10_000,
+  };
+}
+
+/** A baseline server bundle that prints `{"listening":PORT}` once it listens. */
+export function baselineLaunch(name: string, bundle: string, nodeArgs: string[] = []): ServerLaunch {
+  return {
+    name,
+    args: [...nodeArgs, bundle],
+    env: { WS_HOST: '127.0.0.1', WS_PORT: '0' },
+    readUrl: (line) => {
+      const match = /^\{"listening":(\d+)\}$/.exec(line.trim());
+      return match ? `ws://127.0.0.1:${match[1]}/ws` : undefined;
+    },
+    timeoutMs: 10_000,
+  };
+}

@@ -131,7 +131,7 @@ const n2 = (value: number | undefined) => (value === undefined || !Number.isFini
 const n1 = (value: number | undefined) => (value === undefined || !Number.isFinite(value) ? '-' : value.toFixed(1));
 
 /** The first two columns (and `leftColumns`) are aligned left, the others (numbers) right. */
-function table(headers: string[], rows: string[][], leftColumns: number[] = []): string {
+export function table(headers: string[], rows: string[][], leftColumns: number[] = []): string {
   const widths = headers.map((header, i) => Math.max(header.length, ...rows.map((row) => (row[i] ?? '').length)));
   const left = (i: number) => i < 2 || leftColumns.includes(i);
   const line = (cells: string[]) => cells.map((cell, i) => (left(i) ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ').trimEnd();

@@ -6,7 +6,7 @@ import { mintToken } from '../../relay/auth/tokens';
 import { monotonicMs } from './clock';
 import { InspectorSession } from './inspector';
 import type { ClientGroup, CollectResult, Driver, Load, PublishResult } from './ipc';
-import { bundleBenchProcesses, type Bundles, LoadgenProcess, relayBundle, type ServerLaunch, type ServerProcess, startServer } from './processes';
+import { baselineLaunch, benchRelayEnv, bundleBenchProcesses, type Bundles, LoadgenProcess, relayLaunch, type ServerLaunch, type ServerProcess, startServer } from './processes';
 import { cpuPercent, type ProcSample, sampleProcess, sampleSystem, sysPercent, systemBusyPercent } from './proc-stats';
 import { check, checksTable, combineRounds, info, type IdleFigures, idleTable, type ScenarioFigures, scenarioTable, summarize } from './report';
 
@@ -64,49 +64,12 @@ const config = {
 
 const secret = randomBytes(24).toString('hex');
 
-/** Generous limits: the bench measures throughput, not the relay's protections. */
-const relayEnv: Record<string, string> = {
-  NODE_ENV: 'production',
-  WS_HOST: '127.0.0.1',
-  WS_PORT: '0',
-  AUTH_SECRET: secret,
-  // Info: its 'relay listening' line carries the port. Nothing on the hot path logs at info.
-  LOG_LEVEL: 'info',
-  WS_MAX_MESSAGES_PER_SECOND: '1000000',
-  WS_MAX_CONNECTIONS_PER_IP_PER_MINUTE: '10000000',
-  WS_MAX_CONNECTIONS: '100000',
-  WS_MAX_BUFFERED_BYTES: String(64 * 1024 * 1024),
-  SHUTDOWN_TIMEOUT_MS: '1000',
-};
+const relayEnv = benchRelayEnv(secret);
 
 function launchFor(target: string, bundles: Bundles, phase: string, nodeArgs: string[] = []): ServerLaunch {
   const prof = env.BENCH_SERVER_PROF ? ['--cpu-prof', `--cpu-prof-dir=${resolve(env.BENCH_SERVER_PROF)}`, `--cpu-prof-name=${target}-${phase}.cpuprofile`] : [];
-  if (target === 'relay') {
-    return {
-      name: 'relay',
-      args: [...nodeArgs, ...prof, relayBundle, 'serve'],
-      env: relayEnv,
-      readUrl: (line) => {
-        try {
-          const record = JSON.parse(line) as { msg?: string; url?: string };
-          return record.msg === 'relay listening' ? record.url : undefined;
-        } catch {
-          return undefined;
-        }
-      },
-      timeoutMs: 10_000,
-    };
-  }
-  return {
-    name: 'plain',
-    args: [...nodeArgs, ...prof, bundles.plainServer],
-    env: { WS_HOST: '127.0.0.1', WS_PORT: '0' },
-    readUrl: (line) => {
-      const match = /^\{"listening":(\d+)\}$/.exec(line.trim());
-      return match ? `ws://127.0.0.1:${match[1]}/ws` : undefined;
-    },
-    timeoutMs: 10_000,
-  };
+  if (target === 'relay') return relayLaunch(relayEnv, [...nodeArgs, ...prof]);
+  return baselineLaunch('plain', bundles.plainServer, [...nodeArgs, ...prof]);
 }
 
 function token(user: string, sessions: string[]): string {

@@ -1,0 +1,53 @@
+/** What the OT bench (`run-ot.ts`) and its load generator process (`ot-loadgen.ts`) say. */
+
+export type OtTarget = 'relay' | 'sharedb';
+
+/**
+ * closed: every editor keeps `window` single-character inserts unacknowledged, typing the next
+ * as soon as one is acknowledged. open: every editor types `rate` characters a second, each a
+ * distinct character, so that the others can tell when it reaches them.
+ */
+export type OtLoad = { mode: 'closed'; window: number } | { mode: 'open'; rate: number };
+
+export interface OtSetup {
+  type: 'setup';
+  target: OtTarget;
+  url: string;
+  /** Relay: one token per editor. */
+  tokens: string[];
+  editors: number;
+  document: string;
+  text: string;
+  load: OtLoad;
+}
+
+export interface OtGo {
+  type: 'go';
+  /** Monotonic ms (see `clock.ts`). */
+  startAt: number;
+  warmupMs: number;
+  measureMs: number;
+  /** After the window, how long to wait for what is still in flight. */
+  drainMs: number;
+}
+
+export type ToOtLoadgen = OtSetup | OtGo;
+
+export interface OtResult {
+  type: 'result';
+  /** Keystrokes typed in the measured window, and those acknowledged in it. */
+  typedInWindow: number;
+  ackedInWindow: number;
+  /** Document revisions committed in the window (each an op as the server saw it; one may carry several keystrokes). */
+  commitsInWindow: number;
+  /** Open loop: keystroke-to-remote latencies (ms) of keystrokes typed in the window, one per receiving editor. */
+  latencies: number[];
+  /** Remote arrivals expected for keystrokes typed in the window, and those seen. */
+  expectedArrivals: number;
+  arrivals: number;
+  /** Client-side: acknowledgement round trip of keystrokes typed in the window. */
+  ackLatencies: number[];
+  problems: string[];
+}
+
+export type FromOtLoadgen = { type: 'ready' } | OtResult | { type: 'fatal'; message: string };

@@ -1,0 +1,412 @@
+import { type ChildProcess, execFile, fork } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { build } from 'esbuild';
+import { mintToken } from '../../../relay/auth/tokens';
+import { monotonicMs } from '../clock';
+import { baselineLaunch, benchRelayEnv, relayLaunch, type ServerLaunch, type ServerProcess, startServer, stopChild } from '../processes';
+import { cpuPercent, type ProcSample, sampleProcess } from '../proc-stats';
+import { check, checksTable, info, type LatencySummary, summarize, table } from '../report';
+import type { FromOtLoadgen, OtLoad, OtResult, OtTarget, ToOtLoadgen } from './ot-ipc';
+
+/**
+ * The OT bench: shared editing through the relay against ShareDB (in memory, `text-unicode`
+ * over `ws`), the same editing workload in the same run. Prints a table and writes
+ * bench-results/ot.json. It measures; it asserts nothing.
+ *   1. transform and apply throughput in-process (test/protocol/ot/ot-throughput.bench.ts, run as is);
+ *   2. commit throughput on one document: 4 editors typing single characters in a closed loop;
+ *   3. keystroke-to-remote latency, 2, 5 and 10 editors each typing 10 characters a second.
+ * Run: npm run build && node --import tsx test/bench/ot/run-ot.ts
+ *
+ * Knobs (environment): OT_BENCH_TARGETS=relay,sharedb  OT_BENCH_EDITORS=2,5,10  OT_BENCH_WINDOWS=1,16
+ *   OT_BENCH_MEASURE_MS=4000 (throughput window; latency runs take 5 s)  OT_BENCH_DOC_KB=10
+ *   OT_BENCH_SKIP_INPROCESS=1  BENCH_RELAY_BUNDLE=file (another relay build)
+ */
+
+const env = process.env;
+const list = (value: string | undefined, fallback: string) => (value ?? fallback).split(',').map((s) => s.trim()).filter(Boolean);
+const config = {
+  targets: list(env.OT_BENCH_TARGETS, 'relay,sharedb').filter((t): t is OtTarget => t === 'relay' || t === 'sharedb'),
+  throughputEditors: 4,
+  /** Closed loop: keystrokes each editor keeps unacknowledged (beyond one, the client libraries compose them). */
+  windows: list(env.OT_BENCH_WINDOWS, '1,16').map(Number),
+  throughputMeasureMs: Number(env.OT_BENCH_MEASURE_MS ?? 4000),
+  latencyEditors: list(env.OT_BENCH_EDITORS, '2,5,10').map(Number),
+  charsPerSecond: 10,
+  latencyMeasureMs: 5000,
+  warmupMs: 1000,
+  drainMs: 2000,
+  /** Once per server, untimed, before anything counts. */
+  primeMs: 1500,
+  docChars: Number(env.OT_BENCH_DOC_KB ?? 10) * 1024,
+  inProcessSeconds: 0.5,
+  skipInProcess: env.OT_BENCH_SKIP_INPROCESS === '1',
+  deadlineMs: 150_000,
+};
+
+const root = resolve(__dirname, '..', '..', '..');
+const secret = randomBytes(24).toString('hex');
+const SESSION = 'ot-bench';
+
+const relayEnv = benchRelayEnv(secret);
+
+function launch(target: OtTarget, sharedbBundle: string): ServerLaunch {
+  return target === 'relay' ? relayLaunch(relayEnv) : baselineLaunch('sharedb', sharedbBundle);
+}
+
+// ---- processes -------------------------------------------------------------------------------
+
+const loadgens = new Set<ChildProcess>();
+// processes.ts ends the bench on SIGINT/SIGTERM through 'exit' and kills the servers; the load generators go too.
+process.on('exit', () => {
+  for (const child of loadgens) child.kill('SIGKILL');
+});
+
+interface OtBundles {
+  sharedbServer: string;
+  loadgen: string;
+  dispose(): void;
+}
+
+async function bundle(): Promise<OtBundles> {
+  const dir = mkdtempSync(join(tmpdir(), 'tandem-ot-bench-'));
+  const entries = ['sharedb-server.ts', 'ot-loadgen.ts'];
+  await Promise.all(
+    entries.map((file) =>
+      build({ entryPoints: [join(__dirname, file)], outfile: join(dir, file.replace(/\.ts$/, '.js')), bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'error' }),
+    ),
+  );
+  const dispose = () => rmSync(dir, { recursive: true, force: true });
+  process.on('exit', dispose);
+  return { sharedbServer: join(dir, 'sharedb-server.js'), loadgen: join(dir, 'ot-loadgen.js'), dispose };
+}
+
+/** One run in a fresh load generator process: setup (editors connect), go, result. */
+class OtLoadgen {
+  private readonly child: ChildProcess;
+  private readonly messages: FromOtLoadgen[] = [];
+  private wake: (() => void) | undefined;
+  private exited: string | undefined;
+
+  constructor(bundlePath: string) {
+    this.child = fork(bundlePath, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    loadgens.add(this.child);
+    this.child.on('message', (message: FromOtLoadgen) => {
+      this.messages.push(message);
+      this.wake?.();
+    });
+    this.child.once('exit', (code, signal) => {
+      loadgens.delete(this.child);
+      this.exited = `load generator exited (${signal ?? code})`;
+      this.wake?.();
+    });
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  send(message: ToOtLoadgen): void {
+    this.child.send(message);
+  }
+
+  async next<T extends FromOtLoadgen['type']>(type: T, timeoutMs: number): Promise<Extract<FromOtLoadgen, { type: T }>> {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const fatal = this.messages.find((m) => m.type === 'fatal');
+      if (fatal?.type === 'fatal') throw new Error(`load generator: ${fatal.message}`);
+      const index = this.messages.findIndex((m) => m.type === type);
+      if (index >= 0) return this.messages.splice(index, 1)[0] as Extract<FromOtLoadgen, { type: T }>;
+      if (this.exited) throw new Error(this.exited);
+      const left = deadline - performance.now();
+      if (left <= 0) throw new Error(`load generator: no "${type}" within ${timeoutMs} ms`);
+      await new Promise<void>((r) => {
+        const timer = setTimeout(r, left);
+        this.wake = () => {
+          clearTimeout(timer);
+          r();
+        };
+      });
+      this.wake = undefined;
+    }
+  }
+
+  stop(): Promise<void> {
+    if (this.child.connected) this.child.disconnect();
+    return stopChild(this.child, 2000);
+  }
+}
+
+// ---- runs --------------------------------------------------------------------------------------
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, ms)));
+
+interface RunFigures {
+  scenario: string;
+  target: OtTarget;
+  editors: number;
+  load: OtLoad;
+  /** Keystrokes acknowledged per second (single-character ops, as typed). */
+  ackedOpsPerSecond: number;
+  typedOpsPerSecond: number;
+  /** Document revisions per second (ops as the server committed them: composed keystrokes count once). */
+  commitsPerSecond: number;
+  keystrokesPerCommit: number | undefined;
+  remoteLatencyMs: LatencySummary | undefined;
+  ackLatencyMs: LatencySummary | undefined;
+  /** Remote arrivals of the window's keystrokes not seen by the end of the drain. */
+  missingArrivals: number;
+  serverCpuPercent: number | undefined;
+  /** Server CPU time per committed keystroke, and per commit (document revision). */
+  serverMicrosPerOp: number | undefined;
+  serverMicrosPerCommit: number | undefined;
+  serverRssMB: number | undefined;
+  loadgenCpuPercent: number | undefined;
+  problems: string[];
+}
+
+let runCount = 0;
+
+async function runOnce(target: OtTarget, server: ServerProcess, bundles: OtBundles, scenario: string, editors: number, load: OtLoad, measureMs: number, warmupMs = config.warmupMs): Promise<RunFigures> {
+  const loadgen = new OtLoadgen(bundles.loadgen);
+  try {
+    const tokens = Array.from({ length: editors }, (_, i) => mintToken(secret, { user: `editor-${i}`, sessions: [SESSION], role: 'editor', ttl: '1h' }));
+    const text = documentText(config.docChars);
+    loadgen.send({ type: 'setup', target, url: server.url, tokens, editors, document: `bench/run-${++runCount}.txt`, text, load });
+    await loadgen.next('ready', 20_000);
+    const startAt = monotonicMs() + 200;
+    const windowStart = startAt + warmupMs;
+    const windowEnd = windowStart + measureMs;
+    const pids = [server.pid, loadgen.pid];
+    let before: Array<ProcSample | undefined> = [];
+    let after: Array<ProcSample | undefined> = [];
+    const sampling = Promise.all([sleep(windowStart - monotonicMs()).then(() => (before = pids.map(sampleProcess))), sleep(windowEnd - monotonicMs()).then(() => (after = pids.map(sampleProcess)))]);
+    loadgen.send({ type: 'go', startAt, warmupMs, measureMs, drainMs: config.drainMs });
+    const result: OtResult = await loadgen.next('result', windowEnd - monotonicMs() + config.drainMs + 10_000);
+    await sampling;
+    const seconds = measureMs / 1000;
+    const serverCpu = cpuPercent(before[0], after[0]);
+    const figures: RunFigures = {
+      scenario,
+      target,
+      editors,
+      load,
+      ackedOpsPerSecond: result.ackedInWindow / seconds,
+      typedOpsPerSecond: result.typedInWindow / seconds,
+      commitsPerSecond: result.commitsInWindow / seconds,
+      keystrokesPerCommit: result.commitsInWindow > 0 ? result.ackedInWindow / result.commitsInWindow : undefined,
+      remoteLatencyMs: summarize(result.latencies),
+      ackLatencyMs: summarize(result.ackLatencies),
+      missingArrivals: result.expectedArrivals - result.arrivals,
+      serverCpuPercent: serverCpu,
+      serverMicrosPerOp: serverCpu === undefined || result.ackedInWindow === 0 ? undefined : (serverCpu * 1e4 * seconds) / result.ackedInWindow,
+      serverMicrosPerCommit: serverCpu === undefined || result.commitsInWindow === 0 ? undefined : (serverCpu * 1e4 * seconds) / result.commitsInWindow,
+      serverRssMB: after[0] ? after[0].rssBytes / 2 ** 20 : undefined,
+      loadgenCpuPercent: cpuPercent(before[1], after[1]),
+      problems: result.problems,
+    };
+    process.stdout.write(
+      `  ${target.padEnd(7)} ${scenario.padEnd(28)} ${Math.round(figures.ackedOpsPerSecond).toLocaleString('en-US').padStart(7)} ops/s, ${Math.round(figures.commitsPerSecond).toLocaleString('en-US').padStart(7)} commits/s, ` +
+        `remote p50/p99 ${f2(figures.remoteLatencyMs?.p50)}/${f2(figures.remoteLatencyMs?.p99)} ms, ack p99 ${f2(figures.ackLatencyMs?.p99)} ms, server CPU ${f0(serverCpu)}%, loadgen CPU ${f0(figures.loadgenCpuPercent)}%` +
+        `${result.problems.length ? `, PROBLEMS: ${result.problems[0]}` : ''}\n`,
+    );
+    return figures;
+  } finally {
+    await loadgen.stop();
+  }
+}
+
+/** Lines of code, ASCII only (the bench's inserted characters are CJK: no collision). */
+function documentText(chars: number): string {
+  const line = 'const value = compute(input, 42); // a line of code with some text\n';
+  return line.repeat(Math.ceil(chars / line.length)).slice(0, chars);
+}
+
+// ---- in-process figures -------------------------------------------------------------------
+
+interface InProcessFigure {
+  name: string;
+  perSecond: number;
+}
+
+/** test/protocol/ot/ot-throughput.bench.ts as it is, its printed lines read back. */
+function inProcess(): Promise<{ header: string; figures: InProcessFigure[] }> {
+  const script = join(root, 'test', 'protocol', 'ot', 'ot-throughput.bench.ts');
+  return new Promise((resolvePromise, reject) => {
+    const child = execFile(process.execPath, ['--import', 'tsx', script], { cwd: root, env: { ...env, OT_BENCH_SECONDS: String(config.inProcessSeconds) }, timeout: 60_000 }, (error, stdout) => {
+      if (error) return reject(error);
+      const lines = stdout.split('\n');
+      const figures: InProcessFigure[] = [];
+      for (const line of lines) {
+        const match = /^(.+?)\s+([\d,]+) \/s$/.exec(line.trim());
+        if (match) figures.push({ name: match[1]!, perSecond: Number(match[2]!.replace(/,/g, '')) });
+      }
+      resolvePromise({ header: lines[0] ?? '', figures });
+    });
+    loadgens.add(child);
+    child.once('exit', () => loadgens.delete(child));
+  });
+}
+
+// ---- report ----------------------------------------------------------------------------------
+
+const f0 = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '-' : Math.round(v).toLocaleString('en-US'));
+const f2 = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(2));
+
+
+function runsTable(runs: RunFigures[]): string {
+  return table(
+    ['scenario', 'target', 'editors', 'ops/s', 'commits/s', 'keys/commit', 'remote p50', 'remote p99', 'samples', 'missing', 'ack p50', 'ack p99', 'srv CPU%', 'srv µs/op', 'srv µs/commit', 'srv RSS MB', 'gen CPU%'],
+    runs.map((r) => [
+      r.scenario,
+      r.target,
+      String(r.editors),
+      f0(r.ackedOpsPerSecond),
+      f0(r.commitsPerSecond),
+      f2(r.keystrokesPerCommit),
+      f2(r.remoteLatencyMs?.p50),
+      f2(r.remoteLatencyMs?.p99),
+      f0(r.remoteLatencyMs?.samples),
+      r.load.mode === 'open' ? String(r.missingArrivals) : '',
+      f2(r.ackLatencyMs?.p50),
+      f2(r.ackLatencyMs?.p99),
+      f0(r.serverCpuPercent),
+      f2(r.serverMicrosPerOp),
+      f2(r.serverMicrosPerCommit),
+      r.serverRssMB === undefined ? '-' : r.serverRssMB.toFixed(1),
+      f0(r.loadgenCpuPercent),
+    ]),
+  );
+}
+
+// ---- main ------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const cpu = cpus();
+  process.stdout.write(`Tandem OT bench: ${cpu.length} x ${cpu[0]?.model ?? '?'}, node ${process.version}; targets ${config.targets.join(', ')}\n`);
+
+  let inProcessFigures: InProcessFigure[] = [];
+  let inProcessHeader = '';
+  if (!config.skipInProcess) {
+    process.stdout.write('In-process transform/apply/commit (test/protocol/ot/ot-throughput.bench.ts):\n');
+    ({ header: inProcessHeader, figures: inProcessFigures } = await inProcess());
+    for (const f of inProcessFigures) process.stdout.write(`  ${f.name.padEnd(62)} ${f0(f.perSecond).padStart(11)} /s\n`);
+  }
+
+  const bundles = await bundle();
+  const servers = new Map<OtTarget, ServerProcess>();
+  const runs: RunFigures[] = [];
+  try {
+    for (const target of config.targets) servers.set(target, await startServer(launch(target, bundles.sharedbServer)));
+    process.stdout.write('Through the servers (each run: a fresh document and load generator process):\n');
+    for (const [target, server] of servers) await runOnce(target, server, bundles, 'priming (untimed)', config.throughputEditors, { mode: 'closed', window: 4 }, config.primeMs, 0);
+    let turn = 0;
+    const each = async (run: (target: OtTarget, server: ServerProcess) => Promise<RunFigures>) => {
+      // The targets take turns going first, so that a change in the machine's load hits both alike.
+      const order = turn++ % 2 === 0 ? [...servers] : [...servers].reverse();
+      for (const [target, server] of order) runs.push(await run(target, server));
+    };
+    for (const window of config.windows) {
+      const scenario = `commit, closed, window ${window}`;
+      await each((target, server) => runOnce(target, server, bundles, scenario, config.throughputEditors, { mode: 'closed', window }, config.throughputMeasureMs));
+    }
+    for (const editors of config.latencyEditors) {
+      const scenario = `latency, ${config.charsPerSecond} chars/s each`;
+      await each((target, server) => runOnce(target, server, bundles, scenario, editors, { mode: 'open', rate: config.charsPerSecond }, config.latencyMeasureMs));
+    }
+  } finally {
+    await Promise.all([...servers.values()].map((s) => s.stop()));
+    bundles.dispose();
+  }
+
+  // Sort for the table: by scenario, then target.
+  const scenarioOrder = [...new Set(runs.map((r) => `${r.scenario}|${r.editors}`))];
+  runs.sort((a, b) => scenarioOrder.indexOf(`${a.scenario}|${a.editors}`) - scenarioOrder.indexOf(`${b.scenario}|${b.editors}`) || a.target.localeCompare(b.target));
+
+  const find = (target: OtTarget, scenario: string, editors: number) => runs.find((r) => r.target === target && r.scenario === scenario && r.editors === editors);
+  const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined && b > 0 ? a / b : undefined);
+  const inproc = (name: string) => inProcessFigures.find((f) => f.name === name)?.perSecond;
+  // Sustained commit throughput: the best closed-loop figure of each target (its ops/s, i.e. keystrokes committed).
+  const best = (target: OtTarget) => runs.filter((r) => r.target === target && r.load.mode === 'closed').sort((a, b) => b.ackedOpsPerSecond - a.ackedOpsPerSecond)[0];
+  const relayBest = best('relay');
+  const sharedbBest = best('sharedb');
+  const w1 = `commit, closed, window 1`;
+  const checks = [
+    check('single-char transforms/s (in-process)', inproc('single-character: transform'), '>=', 1_000_000, '100 KB document; ot-throughput.bench.ts'),
+    info('paste-sized transforms/s (in-process)', inproc('paste-sized: transform'), '2 KB pastes on a 100 KB document'),
+    check('single-char commits/s, in memory (in-process)', inproc('single-character: commit, TextDocument (3 transforms + apply)'), '>=', 20_000, '3 transforms + apply on a TextDocument, no I/O'),
+    check(
+      'commit ops/s through the relay, 4 editors',
+      relayBest?.ackedOpsPerSecond,
+      '>=',
+      20_000,
+      `best closed-loop run (${relayBest?.scenario ?? '-'}): ${f0(relayBest?.commitsPerSecond)} commits/s; window 1 (no composing): ${f0(find('relay', w1, 4)?.ackedOpsPerSecond)} ops/s`,
+    ),
+    check('commit ops/s, relay/ShareDB', ratio(relayBest?.ackedOpsPerSecond, sharedbBest?.ackedOpsPerSecond), '>=', 2, `${f0(relayBest?.ackedOpsPerSecond)} vs ${f0(sharedbBest?.ackedOpsPerSecond)} ops/s (best closed-loop runs)`),
+    info('commit ops/s, relay/ShareDB, window 1', ratio(find('relay', w1, 4)?.ackedOpsPerSecond, find('sharedb', w1, 4)?.ackedOpsPerSecond), `${f0(find('relay', w1, 4)?.ackedOpsPerSecond)} vs ${f0(find('sharedb', w1, 4)?.ackedOpsPerSecond)} ops/s: one op in flight per editor, every keystroke its own commit`),
+    info(
+      'server CPU per commit, ShareDB/relay, window 1',
+      ratio(find('sharedb', w1, 4)?.serverMicrosPerCommit, find('relay', w1, 4)?.serverMicrosPerCommit),
+      `${f2(find('relay', w1, 4)?.serverMicrosPerCommit)} vs ${f2(find('sharedb', w1, 4)?.serverMicrosPerCommit)} µs (relay vs ShareDB): the commit-rate ratio a saturated server core would give, less sensitive to the load generator`,
+    ),
+    ...config.latencyEditors.flatMap((editors) => {
+      const scenario = `latency, ${config.charsPerSecond} chars/s each`;
+      const relay = find('relay', scenario, editors)?.remoteLatencyMs;
+      const sharedb = find('sharedb', scenario, editors)?.remoteLatencyMs;
+      return [
+        check(`remote p99 ms, ${editors} editors, relay`, relay?.p99, '<=', 10, `p50 ${f2(relay?.p50)} ms, ${relay?.samples ?? 0} samples`),
+        check(`remote p99, ${editors} editors, relay/ShareDB`, ratio(relay?.p99, sharedb?.p99), '<=', 0.5, `${f2(relay?.p99)} vs ${f2(sharedb?.p99)} ms; p50 ${f2(relay?.p50)} vs ${f2(sharedb?.p50)} ms`),
+      ];
+    }),
+  ];
+
+  const summary = [
+    '',
+    `Editors insert single characters at random places in one document (${config.docChars} chars of ASCII code at the start), both sides through their own client library ` +
+      `(relay: RelayClient + ClientDocument; ShareDB: sharedb/lib/client + ot-text-unicode), which keep one op in flight and compose what is typed meanwhile.`,
+    `commit: ${config.throughputEditors} editors in a closed loop, each keeping <window> keystrokes unacknowledged; ${config.warmupMs} ms warm-up + ${config.throughputMeasureMs} ms measured. ` +
+      `ops/s: keystrokes acknowledged; commits/s: document revisions (one may carry several composed keystrokes).`,
+    `latency: every editor types ${config.charsPerSecond} distinct characters a second (open loop, staggered); remote: from the keystroke until another editor's client has the op (one sample per receiving editor); ` +
+      `ack: until the typist's ack. ${config.warmupMs} ms warm-up + ${config.latencyMeasureMs} ms measured. All editors in one load generator process: one clock.`,
+    ...(inProcessHeader ? [`In-process: ${inProcessHeader}`] : []),
+    '',
+    runsTable(runs),
+    '',
+    checksTable(checks),
+    '',
+  ].join('\n');
+  process.stdout.write(summary);
+
+  const out = join(root, 'bench-results');
+  mkdirSync(out, { recursive: true });
+  const file = join(out, 'ot.json');
+  const report = {
+    bench: 'ot',
+    date: new Date().toISOString(),
+    durationSeconds: (Date.now() - started) / 1000,
+    machine: { cpus: cpu.length, cpuModel: cpu[0]?.model, node: process.version, platform: process.platform, totalMemoryMB: Math.round(totalmem() / 2 ** 20) },
+    config: { ...config, relayEnv: { ...relayEnv, AUTH_SECRET: '[redacted]' } },
+    inProcess: { header: inProcessHeader, figures: inProcessFigures },
+    runs,
+    targets: checks,
+  };
+  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+  process.stdout.write(`Written to ${file} in ${Math.round((Date.now() - started) / 1000)} s.\n`);
+}
+
+const deadline = setTimeout(() => {
+  process.stderr.write(`ot bench: gave up after ${config.deadlineMs / 1000} s\n`);
+  process.exit(1);
+}, config.deadlineMs);
+deadline.unref();
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(`ot bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  },
+);
