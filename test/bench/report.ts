@@ -1,3 +1,6 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
 /** Figures and the printed tables of the bench. It measures and prints; it never asserts. */
 
 export interface LatencySummary {
@@ -126,8 +129,8 @@ export interface IdleFigures {
   firstError?: string;
 }
 
-const n0 = (value: number | undefined) => (value === undefined || !Number.isFinite(value) ? '-' : Math.round(value).toLocaleString('en-US'));
-const n2 = (value: number | undefined) => (value === undefined || !Number.isFinite(value) ? '-' : value.toFixed(2));
+export const n0 = (value: number | undefined) => (value === undefined || !Number.isFinite(value) ? '-' : Math.round(value).toLocaleString('en-US'));
+export const n2 = (value: number | undefined) => (value === undefined || !Number.isFinite(value) ? '-' : value.toFixed(2));
 const n1 = (value: number | undefined) => (value === undefined || !Number.isFinite(value) ? '-' : value.toFixed(1));
 
 /** The first two columns (and `leftColumns`) are aligned left, the others (numbers) right. */
@@ -215,4 +218,25 @@ export function checksTable(checks: TargetCheck[]): string {
     ]),
     [4],
   );
+}
+
+/**
+ * Writes `bench-results/<name>.json` with the machine, the config (secret redacted) and the
+ * figures, and says where; every bench reports the same way.
+ */
+export function writeBenchReport(name: string, startedAt: number, config: object, relayEnv: Record<string, string>, figures: object): void {
+  const out = resolve(__dirname, '..', '..', 'bench-results');
+  mkdirSync(out, { recursive: true });
+  const file = join(out, `${name}.json`);
+  const cpu = cpus();
+  const report = {
+    bench: name,
+    date: new Date().toISOString(),
+    durationSeconds: (Date.now() - startedAt) / 1000,
+    machine: { cpus: cpu.length, cpuModel: cpu[0]?.model, node: process.version, platform: process.platform, totalMemoryMB: Math.round(totalmem() / 2 ** 20) },
+    config: { ...config, relayEnv: { ...relayEnv, AUTH_SECRET: '[redacted]' } },
+    ...figures,
+  };
+  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+  process.stdout.write(`Written to ${file} in ${Math.round((Date.now() - startedAt) / 1000)} s.\n`);
 }

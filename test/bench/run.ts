@@ -1,14 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
-import { join, resolve } from 'node:path';
+import { cpus } from 'node:os';
+import { resolve } from 'node:path';
 import { mintToken } from '../../relay/auth/tokens';
 import { monotonicMs } from './clock';
 import { InspectorSession } from './inspector';
 import type { ClientGroup, CollectResult, Driver, Load, PublishResult } from './ipc';
 import { baselineLaunch, benchRelayEnv, bundleBenchProcesses, type Bundles, LoadgenProcess, relayLaunch, type ServerLaunch, type ServerProcess, startServer } from './processes';
 import { cpuPercent, type ProcSample, sampleProcess, sampleSystem, sysPercent, systemBusyPercent } from './proc-stats';
-import { check, checksTable, combineRounds, info, type IdleFigures, idleTable, type ScenarioFigures, scenarioTable, summarize } from './report';
+import { check, checksTable, combineRounds, info, type IdleFigures, idleTable, type ScenarioFigures, scenarioTable, summarize, writeBenchReport } from './report';
 
 /**
  * `npm run bench`: session broadcast through the relay against a plain `ws` broadcast server
@@ -378,21 +377,7 @@ async function main(): Promise<void> {
   ].join('\n');
   process.stdout.write(summary);
 
-  const out = resolve(__dirname, '..', '..', 'bench-results');
-  mkdirSync(out, { recursive: true });
-  const file = join(out, 'relay-broadcast.json');
-  const report = {
-    bench: 'relay-broadcast',
-    date: new Date().toISOString(),
-    durationSeconds: (Date.now() - started) / 1000,
-    machine: { cpus: cpu.length, cpuModel: cpu[0]?.model, node: process.version, platform: process.platform, totalMemoryMB: Math.round(totalmem() / 2 ** 20) },
-    config: { ...config, relayEnv: { ...relayEnv, AUTH_SECRET: '[redacted]' } },
-    scenarios,
-    idle: idles,
-    targets: checks,
-  };
-  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
-  process.stdout.write(`Written to ${file} in ${Math.round((Date.now() - started) / 1000)} s.\n`);
+  writeBenchReport('relay-broadcast', started, config, relayEnv, { scenarios, idle: idles, targets: checks });
 }
 
 const deadline = setTimeout(() => {

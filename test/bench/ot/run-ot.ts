@@ -1,14 +1,14 @@
 import { type ChildProcess, execFile, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { mintToken } from '../../../relay/auth/tokens';
 import { monotonicMs } from '../clock';
 import { baselineLaunch, benchRelayEnv, relayLaunch, type ServerLaunch, type ServerProcess, startServer, stopChild } from '../processes';
 import { cpuPercent, type ProcSample, sampleProcess } from '../proc-stats';
-import { check, checksTable, info, type LatencySummary, summarize, table } from '../report';
+import { check, checksTable, info, type LatencySummary, n0, n2, summarize, table, writeBenchReport } from '../report';
 import type { FromOtLoadgen, OtLoad, OtResult, OtTarget, ToOtLoadgen } from './ot-ipc';
 
 /**
@@ -209,7 +209,7 @@ async function runOnce(target: OtTarget, server: ServerProcess, bundles: OtBundl
     };
     process.stdout.write(
       `  ${target.padEnd(7)} ${scenario.padEnd(28)} ${Math.round(figures.ackedOpsPerSecond).toLocaleString('en-US').padStart(7)} ops/s, ${Math.round(figures.commitsPerSecond).toLocaleString('en-US').padStart(7)} commits/s, ` +
-        `remote p50/p99 ${f2(figures.remoteLatencyMs?.p50)}/${f2(figures.remoteLatencyMs?.p99)} ms, ack p99 ${f2(figures.ackLatencyMs?.p99)} ms, server CPU ${f0(serverCpu)}%, loadgen CPU ${f0(figures.loadgenCpuPercent)}%` +
+        `remote p50/p99 ${n2(figures.remoteLatencyMs?.p50)}/${n2(figures.remoteLatencyMs?.p99)} ms, ack p99 ${n2(figures.ackLatencyMs?.p99)} ms, server CPU ${n0(serverCpu)}%, loadgen CPU ${n0(figures.loadgenCpuPercent)}%` +
         `${result.problems.length ? `, PROBLEMS: ${result.problems[0]}` : ''}\n`,
     );
     return figures;
@@ -252,8 +252,6 @@ function inProcess(): Promise<{ header: string; figures: InProcessFigure[] }> {
 
 // ---- report ----------------------------------------------------------------------------------
 
-const f0 = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '-' : Math.round(v).toLocaleString('en-US'));
-const f2 = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(2));
 
 
 function runsTable(runs: RunFigures[]): string {
@@ -263,20 +261,20 @@ function runsTable(runs: RunFigures[]): string {
       r.scenario,
       r.target,
       String(r.editors),
-      f0(r.ackedOpsPerSecond),
-      f0(r.commitsPerSecond),
-      f2(r.keystrokesPerCommit),
-      f2(r.remoteLatencyMs?.p50),
-      f2(r.remoteLatencyMs?.p99),
-      f0(r.remoteLatencyMs?.samples),
+      n0(r.ackedOpsPerSecond),
+      n0(r.commitsPerSecond),
+      n2(r.keystrokesPerCommit),
+      n2(r.remoteLatencyMs?.p50),
+      n2(r.remoteLatencyMs?.p99),
+      n0(r.remoteLatencyMs?.samples),
       r.load.mode === 'open' ? String(r.missingArrivals) : '',
-      f2(r.ackLatencyMs?.p50),
-      f2(r.ackLatencyMs?.p99),
-      f0(r.serverCpuPercent),
-      f2(r.serverMicrosPerOp),
-      f2(r.serverMicrosPerCommit),
+      n2(r.ackLatencyMs?.p50),
+      n2(r.ackLatencyMs?.p99),
+      n0(r.serverCpuPercent),
+      n2(r.serverMicrosPerOp),
+      n2(r.serverMicrosPerCommit),
       r.serverRssMB === undefined ? '-' : r.serverRssMB.toFixed(1),
-      f0(r.loadgenCpuPercent),
+      n0(r.loadgenCpuPercent),
     ]),
   );
 }
@@ -293,7 +291,7 @@ async function main(): Promise<void> {
   if (!config.skipInProcess) {
     process.stdout.write('In-process transform/apply/commit (test/protocol/ot/ot-throughput.bench.ts):\n');
     ({ header: inProcessHeader, figures: inProcessFigures } = await inProcess());
-    for (const f of inProcessFigures) process.stdout.write(`  ${f.name.padEnd(62)} ${f0(f.perSecond).padStart(11)} /s\n`);
+    for (const f of inProcessFigures) process.stdout.write(`  ${f.name.padEnd(62)} ${n0(f.perSecond).padStart(11)} /s\n`);
   }
 
   const bundles = await bundle();
@@ -343,22 +341,22 @@ async function main(): Promise<void> {
       relayBest?.ackedOpsPerSecond,
       '>=',
       20_000,
-      `best closed-loop run (${relayBest?.scenario ?? '-'}): ${f0(relayBest?.commitsPerSecond)} commits/s; window 1 (no composing): ${f0(find('relay', w1, 4)?.ackedOpsPerSecond)} ops/s`,
+      `best closed-loop run (${relayBest?.scenario ?? '-'}): ${n0(relayBest?.commitsPerSecond)} commits/s; window 1 (no composing): ${n0(find('relay', w1, 4)?.ackedOpsPerSecond)} ops/s`,
     ),
-    check('commit ops/s, relay/ShareDB', ratio(relayBest?.ackedOpsPerSecond, sharedbBest?.ackedOpsPerSecond), '>=', 2, `${f0(relayBest?.ackedOpsPerSecond)} vs ${f0(sharedbBest?.ackedOpsPerSecond)} ops/s (best closed-loop runs)`),
-    info('commit ops/s, relay/ShareDB, window 1', ratio(find('relay', w1, 4)?.ackedOpsPerSecond, find('sharedb', w1, 4)?.ackedOpsPerSecond), `${f0(find('relay', w1, 4)?.ackedOpsPerSecond)} vs ${f0(find('sharedb', w1, 4)?.ackedOpsPerSecond)} ops/s: one op in flight per editor, every keystroke its own commit`),
+    check('commit ops/s, relay/ShareDB', ratio(relayBest?.ackedOpsPerSecond, sharedbBest?.ackedOpsPerSecond), '>=', 2, `${n0(relayBest?.ackedOpsPerSecond)} vs ${n0(sharedbBest?.ackedOpsPerSecond)} ops/s (best closed-loop runs)`),
+    info('commit ops/s, relay/ShareDB, window 1', ratio(find('relay', w1, 4)?.ackedOpsPerSecond, find('sharedb', w1, 4)?.ackedOpsPerSecond), `${n0(find('relay', w1, 4)?.ackedOpsPerSecond)} vs ${n0(find('sharedb', w1, 4)?.ackedOpsPerSecond)} ops/s: one op in flight per editor, every keystroke its own commit`),
     info(
       'server CPU per commit, ShareDB/relay, window 1',
       ratio(find('sharedb', w1, 4)?.serverMicrosPerCommit, find('relay', w1, 4)?.serverMicrosPerCommit),
-      `${f2(find('relay', w1, 4)?.serverMicrosPerCommit)} vs ${f2(find('sharedb', w1, 4)?.serverMicrosPerCommit)} µs (relay vs ShareDB): the commit-rate ratio a saturated server core would give, less sensitive to the load generator`,
+      `${n2(find('relay', w1, 4)?.serverMicrosPerCommit)} vs ${n2(find('sharedb', w1, 4)?.serverMicrosPerCommit)} µs (relay vs ShareDB): the commit-rate ratio a saturated server core would give, less sensitive to the load generator`,
     ),
     ...config.latencyEditors.flatMap((editors) => {
       const scenario = `latency, ${config.charsPerSecond} chars/s each`;
       const relay = find('relay', scenario, editors)?.remoteLatencyMs;
       const sharedb = find('sharedb', scenario, editors)?.remoteLatencyMs;
       return [
-        check(`remote p99 ms, ${editors} editors, relay`, relay?.p99, '<=', 10, `p50 ${f2(relay?.p50)} ms, ${relay?.samples ?? 0} samples`),
-        check(`remote p99, ${editors} editors, relay/ShareDB`, ratio(relay?.p99, sharedb?.p99), '<=', 0.5, `${f2(relay?.p99)} vs ${f2(sharedb?.p99)} ms; p50 ${f2(relay?.p50)} vs ${f2(sharedb?.p50)} ms`),
+        check(`remote p99 ms, ${editors} editors, relay`, relay?.p99, '<=', 10, `p50 ${n2(relay?.p50)} ms, ${relay?.samples ?? 0} samples`),
+        check(`remote p99, ${editors} editors, relay/ShareDB`, ratio(relay?.p99, sharedb?.p99), '<=', 0.5, `${n2(relay?.p99)} vs ${n2(sharedb?.p99)} ms; p50 ${n2(relay?.p50)} vs ${n2(sharedb?.p50)} ms`),
       ];
     }),
   ];
@@ -380,21 +378,7 @@ async function main(): Promise<void> {
   ].join('\n');
   process.stdout.write(summary);
 
-  const out = join(root, 'bench-results');
-  mkdirSync(out, { recursive: true });
-  const file = join(out, 'ot.json');
-  const report = {
-    bench: 'ot',
-    date: new Date().toISOString(),
-    durationSeconds: (Date.now() - started) / 1000,
-    machine: { cpus: cpu.length, cpuModel: cpu[0]?.model, node: process.version, platform: process.platform, totalMemoryMB: Math.round(totalmem() / 2 ** 20) },
-    config: { ...config, relayEnv: { ...relayEnv, AUTH_SECRET: '[redacted]' } },
-    inProcess: { header: inProcessHeader, figures: inProcessFigures },
-    runs,
-    targets: checks,
-  };
-  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
-  process.stdout.write(`Written to ${file} in ${Math.round((Date.now() - started) / 1000)} s.\n`);
+  writeBenchReport('ot', started, config, relayEnv, { inProcess: { header: inProcessHeader, figures: inProcessFigures }, runs, targets: checks });
 }
 
 const deadline = setTimeout(() => {
