@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { AiResponsePayload } from './schemas/ai';
 import { ChatMessageIn, ChatMessageOut } from './schemas/chat';
-import { AckPayload, CursorPayload, EditPayload, OpenPayload, ResyncPayload, SnapshotPayload } from './schemas/collaboration';
+import { AckPayload, ClosePayload, CursorPayload, EditPayload, OpenPayload, ResyncPayload, SnapshotPayload } from './schemas/collaboration';
 import { Participant } from './schemas/common';
 import { BreakpointPayload } from './schemas/debugging';
 import {
@@ -24,6 +24,7 @@ export const events = {
   error: { server: ErrorPayload, description: 'A frame was refused; nothing else happened.' },
   'chat.message': { client: ChatMessageIn, server: ChatMessageOut, description: 'Chat message.' },
   'collaboration.open': { client: OpenPayload, description: 'Join a document of the session (a host or editor creates it with `text` if new); answered by `collaboration.snapshot`.' },
+  'collaboration.close': { client: ClosePayload, description: 'Leave a document: its edits and cursors stop coming (the editor closed it).' },
   'collaboration.snapshot': { server: SnapshotPayload, description: 'A document’s text and revision: the answer to `collaboration.open`.' },
   'collaboration.edit': {
     client: EditPayload,

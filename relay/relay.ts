@@ -38,7 +38,11 @@ function createStorage(config: RelayConfig): { broker: Broker; presence: Presenc
   if (config.redisUrl) {
     throw new ConfigError('Invalid configuration: REDIS_URL is not supported by this build yet; unset it to use the embedded default');
   }
-  return { broker: new MemoryBroker(), presence: new MemoryPresenceStore(), documents: new MemoryDocumentStore(config.documentHistorySize) };
+  return {
+    broker: new MemoryBroker(),
+    presence: new MemoryPresenceStore(),
+    documents: new MemoryDocumentStore({ historySize: config.documentHistorySize, idleTimeoutMs: config.documentIdleTimeoutMs }),
+  };
 }
 
 /** The composition root: reads nothing itself, wires the parts, listens. */
@@ -49,7 +53,9 @@ export async function startRelay({ config, secret, logger }: RelayOptions): Prom
   const stats = new RelayStats();
   const hub = new Hub(broker, stats);
   await hub.start();
-  const router = new Router(createHandlers(new HandlerContext(hub, relayId, new DocumentAuthority(documents))));
+  const authority = new DocumentAuthority(documents, { maxLength: config.documentMaxLength });
+  const router = new Router(createHandlers(new HandlerContext(hub, relayId, authority)));
+  const keepOpenDocuments = keepDocumentsAlive(hub, documents, config.documentIdleTimeoutMs, log);
   const gateway = new Gateway({ config, secret, relayId, hub, router, presence, stats, log });
   const api = new HttpApi({
     relayId,
@@ -83,6 +89,7 @@ export async function startRelay({ config, secret, logger }: RelayOptions): Prom
       log.info({ relay: relayId, connections: gateway.connectionCount }, 'shutting down');
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       await gateway.shutdown(config.shutdownTimeoutMs);
+      clearInterval(keepOpenDocuments);
       server.closeAllConnections();
       await closed;
       await hub.close();
@@ -93,4 +100,16 @@ export async function startRelay({ config, secret, logger }: RelayOptions): Prom
     })());
 
   return { relayId, port, url, stop };
+}
+
+/**
+ * The store drops a document nobody used for the idle timeout; one that is merely open (someone
+ * reading, or thinking) must stay, so the documents open here are touched well within it.
+ */
+function keepDocumentsAlive(hub: Hub, documents: DocumentStore, idleTimeoutMs: number, log: Logger): NodeJS.Timeout {
+  return setInterval(() => {
+    for (const { sessionId, documentId } of hub.openDocuments()) {
+      documents.touch(sessionId, documentId).catch((error: unknown) => log.warn({ err: error, session: sessionId }, 'could not keep a document alive'));
+    }
+  }, Math.max(100, idleTimeoutMs / 4)).unref();
 }

@@ -53,6 +53,10 @@ export const OpenPayload = z.strictObject({
 });
 export type OpenPayload = z.infer<typeof OpenPayload>;
 
+/** Leaves a document: no more of its edits and cursors (the editor closed it). */
+export const ClosePayload = z.strictObject({ document: DocumentId });
+export type ClosePayload = z.infer<typeof ClosePayload>;
+
 /** The document as the relay has it at `rev`: the answer to `collaboration.open`. */
 export const SnapshotPayload = z.strictObject({
   document: DocumentId,

@@ -13,6 +13,11 @@ export interface BrokerMessage {
   exclude?: string;
   /** Only these users' connections receive it (a direct message). */
   users?: readonly string[];
+  /**
+   * Sent to the `exclude` connection instead of `data`, in the same order as the others get
+   * `data` (an edit's ack to its sender: it must not overtake the edits committed before it).
+   */
+  echo?: { eventType: string; data: string };
 }
 
 export interface StreamPosition {

@@ -66,6 +66,8 @@ const ConfigSchema = z.strictObject({
   WS_HEARTBEAT_INTERVAL_MS: integer(100, 3_600_000).default(25_000),
   SHUTDOWN_TIMEOUT_MS: integer(0, 600_000).default(10_000),
   DOCUMENT_HISTORY_SIZE: integer(1, 1_000_000).default(1000),
+  DOCUMENT_MAX_LENGTH: integer(1, 100_000_000).default(10_000_000),
+  DOCUMENT_IDLE_TIMEOUT_MS: integer(1000, 7 * 24 * 3_600_000).default(600_000),
   CORS_ORIGINS: originList.default([]),
   TRUST_PROXY: boolean.default(false),
   RELAY_STATE_DIR: z.string().min(1).optional(),
@@ -93,6 +95,10 @@ export interface RelayConfig {
   shutdownTimeoutMs: number;
   /** Committed ops kept per document for transforming late ops; older bases get a resync. */
   documentHistorySize: number;
+  /** UTF-16 code units a shared document may hold. */
+  documentMaxLength: number;
+  /** A document nobody has open is dropped after this long. */
+  documentIdleTimeoutMs: number;
   corsOrigins: string[];
   trustProxy: boolean;
   /** Where a development secret is kept between runs; see `resolveAuthSecret`. */
@@ -156,6 +162,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     heartbeatIntervalMs: raw.WS_HEARTBEAT_INTERVAL_MS,
     shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT_MS,
     documentHistorySize: raw.DOCUMENT_HISTORY_SIZE,
+    documentMaxLength: raw.DOCUMENT_MAX_LENGTH,
+    documentIdleTimeoutMs: raw.DOCUMENT_IDLE_TIMEOUT_MS,
     corsOrigins: raw.CORS_ORIGINS,
     trustProxy: raw.TRUST_PROXY,
     stateDir: raw.RELAY_STATE_DIR ?? defaultStateDir(env),
@@ -179,6 +187,8 @@ export const settingDescriptions: Record<keyof RawConfig, string> = {
   WS_HEARTBEAT_INTERVAL_MS: 'ping interval; a peer silent for two intervals is closed (default 25000)',
   SHUTDOWN_TIMEOUT_MS: 'how long a graceful shutdown waits for connections to drain (default 10000)',
   DOCUMENT_HISTORY_SIZE: 'committed ops kept per shared document; an op based on an older revision gets a resync (default 1000)',
+  DOCUMENT_MAX_LENGTH: 'the most UTF-16 code units a shared document may hold; a bigger open or edit gets DOCUMENT_TOO_LARGE (default 10000000)',
+  DOCUMENT_IDLE_TIMEOUT_MS: 'a shared document that nobody has open is dropped after this long (default 600000, 10 minutes)',
   CORS_ORIGINS: 'comma-separated origins allowed to call the REST API (default none)',
   TRUST_PROXY: 'take the client address from X-Forwarded-For (behind Nginx) (default false)',
   RELAY_STATE_DIR: 'where a generated development secret is kept (default ~/.local/state/tandem-relay)',

@@ -15,6 +15,8 @@ export interface DocumentHead {
   rev: number;
   /** The oldest base revision whose history is still kept: `read(fromRev)` works for fromRev >= this. */
   oldestRev: number;
+  /** The text's length in UTF-16 code units. */
+  length: number;
 }
 
 export interface DocumentSnapshot {
@@ -51,6 +53,11 @@ export interface DocumentStore {
    * does not apply to the snapshot, and then changes nothing.
    */
   append(sessionId: string, documentId: string, entry: CommittedOp): Promise<boolean>;
+  /**
+   * Someone still has the document open: keep it. A document that is neither touched nor used
+   * for the store's idle timeout is dropped (with its history and dedupe records).
+   */
+  touch(sessionId: string, documentId: string): Promise<void>;
   /** The last commit of `clientId` by `userId` to the document, if it is known. */
   lastCommit(sessionId: string, documentId: string, userId: string, clientId: string): Promise<LastCommit | undefined>;
   close(): Promise<void>;

@@ -7,38 +7,53 @@ interface StoredDocument {
   /** The last `historySize` committed ops, oldest first: `history[i].rev === rev - history.length + 1 + i`. */
   history: CommittedOp[];
   lastCommits: Map<string, LastCommit>;
+  usedAt: number;
+}
+
+export interface MemoryDocumentStoreOptions {
+  /** Committed ops kept per document (default 1000). */
+  historySize?: number;
+  /** A document neither used nor touched for this long is dropped (default 10 minutes). */
+  idleTimeoutMs?: number;
 }
 
 const key = (sessionId: string, documentId: string) => `${sessionId}\u0000${documentId}`;
 const clientKey = (userId: string, clientId: string) => `${userId}\u0000${clientId}`;
 
-/** The embedded default: documents live as long as the relay process. */
+/** The embedded default: documents live in this process, until idle or the relay stops. */
 export class MemoryDocumentStore implements DocumentStore {
   private readonly documents = new Map<string, StoredDocument>();
+  private readonly historySize: number;
+  private readonly idleTimeoutMs: number;
+  private readonly sweeper: NodeJS.Timeout;
 
-  constructor(private readonly historySize = 1000) {
+  constructor({ historySize = 1000, idleTimeoutMs = 600_000 }: MemoryDocumentStoreOptions = {}) {
     if (!(Number.isSafeInteger(historySize) && historySize >= 1)) throw new RangeError(`historySize must be a positive integer, got ${historySize}`);
+    if (!(idleTimeoutMs > 0)) throw new RangeError(`idleTimeoutMs must be positive, got ${idleTimeoutMs}`);
+    this.historySize = historySize;
+    this.idleTimeoutMs = idleTimeoutMs;
+    this.sweeper = setInterval(() => this.dropIdle(), Math.max(100, idleTimeoutMs / 4)).unref();
   }
 
   async create(sessionId: string, documentId: string, text: string): Promise<boolean> {
     const k = key(sessionId, documentId);
     if (this.documents.has(k)) return false;
-    this.documents.set(k, { text: new TextDocument(text), rev: 0, history: [], lastCommits: new Map() });
+    this.documents.set(k, { text: new TextDocument(text), rev: 0, history: [], lastCommits: new Map(), usedAt: Date.now() });
     return true;
   }
 
   async head(sessionId: string, documentId: string): Promise<DocumentHead | undefined> {
-    const doc = this.documents.get(key(sessionId, documentId));
-    return doc && { rev: doc.rev, oldestRev: doc.rev - doc.history.length };
+    const doc = this.use(sessionId, documentId);
+    return doc && { rev: doc.rev, oldestRev: doc.rev - doc.history.length, length: doc.text.length };
   }
 
   async snapshot(sessionId: string, documentId: string): Promise<DocumentSnapshot | undefined> {
-    const doc = this.documents.get(key(sessionId, documentId));
+    const doc = this.use(sessionId, documentId);
     return doc && { rev: doc.rev, text: doc.text.toString() };
   }
 
   async read(sessionId: string, documentId: string, fromRev: number): Promise<CommittedOp[] | undefined> {
-    const doc = this.documents.get(key(sessionId, documentId));
+    const doc = this.use(sessionId, documentId);
     if (!doc) return undefined;
     const oldest = doc.rev - doc.history.length;
     if (fromRev < oldest || fromRev > doc.rev) return undefined;
@@ -46,7 +61,7 @@ export class MemoryDocumentStore implements DocumentStore {
   }
 
   async append(sessionId: string, documentId: string, entry: CommittedOp): Promise<boolean> {
-    const doc = this.documents.get(key(sessionId, documentId));
+    const doc = this.use(sessionId, documentId);
     if (!doc || entry.rev !== doc.rev + 1) return false;
     doc.text.apply(entry.op); // throws before changing anything if the op does not apply
     doc.rev = entry.rev;
@@ -56,11 +71,27 @@ export class MemoryDocumentStore implements DocumentStore {
     return true;
   }
 
+  async touch(sessionId: string, documentId: string): Promise<void> {
+    this.use(sessionId, documentId);
+  }
+
   async lastCommit(sessionId: string, documentId: string, userId: string, clientId: string): Promise<LastCommit | undefined> {
-    return this.documents.get(key(sessionId, documentId))?.lastCommits.get(clientKey(userId, clientId));
+    return this.use(sessionId, documentId)?.lastCommits.get(clientKey(userId, clientId));
   }
 
   async close(): Promise<void> {
+    clearInterval(this.sweeper);
     this.documents.clear();
+  }
+
+  private use(sessionId: string, documentId: string): StoredDocument | undefined {
+    const doc = this.documents.get(key(sessionId, documentId));
+    if (doc) doc.usedAt = Date.now();
+    return doc;
+  }
+
+  private dropIdle(): void {
+    const before = Date.now() - this.idleTimeoutMs;
+    for (const [k, doc] of this.documents) if (doc.usedAt < before) this.documents.delete(k);
   }
 }

@@ -39,6 +39,8 @@ export interface ConnectionLimits {
  */
 export class Connection {
   lastSeen = Date.now();
+  /** The documents of the session this connection opened (it gets their edits and cursors). */
+  readonly openDocuments = new Set<string>();
   /** Token bucket for inbound messages. */
   private tokens: number;
   private refilledAt = Date.now();

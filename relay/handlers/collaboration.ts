@@ -1,10 +1,14 @@
+import { ProtocolError } from '../../protocol';
+import type { Connection } from '../gateway/connection';
+import { serverFrame } from '../gateway/server-frame';
 import type { Handler } from '../routing/router';
 import type { HandlerContext } from './context';
 
 /**
- * Joins a document of the session and answers with its snapshot. A host or editor creates it
- * (with `text`) if it is new; a viewer can only join an existing one. A client rejoining with the
- * revision it has first gets the ops it missed, if the history since is still kept.
+ * Joins a document of the session and answers with its snapshot; from then on the connection
+ * gets the document's edits and cursors. A host or editor creates it (with `text`) if it is new;
+ * a viewer can only join an existing one. A client rejoining with the revision it has first gets
+ * the ops it missed, if the history since is still kept.
  */
 export function openHandler(context: HandlerContext): Handler<'collaboration.open'> {
   return {
@@ -16,41 +20,86 @@ export function openHandler(context: HandlerContext): Handler<'collaboration.ope
         rev: payload.rev,
         clientId: payload.client_id,
       };
-      await context.documents.open(connection.sessionId, connection.userId, request, ({ missed, snapshot }) => {
-        for (const edit of missed) connection.send('collaboration.edit', edit);
-        connection.send('collaboration.snapshot', snapshot);
+      const wasOpen = connection.openDocuments.has(payload.document);
+      try {
+        await context.documents.open(connection.sessionId, connection.userId, request, {
+          join: () => context.hub.joinDocument(connection, payload.document),
+          send: ({ missed, snapshot }) => {
+            for (const edit of missed) connection.send('collaboration.edit', edit);
+            connection.send('collaboration.snapshot', snapshot);
+          },
+        });
+      } catch (error) {
+        if (!wasOpen) context.hub.leaveDocument(connection, payload.document);
+        throw error;
+      }
+    },
+  };
+}
+
+/** Stops getting a document's edits and cursors (the editor closed it). */
+export function closeHandler(context: HandlerContext): Handler<'collaboration.close'> {
+  return {
+    handle: (connection, { payload }) => {
+      context.hub.leaveDocument(connection, payload.document);
+    },
+  };
+}
+
+/**
+ * An op goes through the document authority. Committed, it is published on the document's
+ * channel with its revision: the others get the edit, the sender gets the ack in its place
+ * (`echo`), so the ack can never overtake an earlier revision on any relay. An op based on a
+ * revision older than the kept history gets a resync instead.
+ */
+export function editHandler(context: HandlerContext): Handler<'collaboration.edit'> {
+  return {
+    roles: ['host', 'editor'],
+    handle: async (connection, { payload }) => {
+      requireOpen(connection, payload.document);
+      await context.documents.commit(connection.sessionId, connection.userId, payload, async (result) => {
+        if (result.kind === 'resync') {
+          connection.send('collaboration.resync', result.resync);
+          return;
+        }
+        if (!result.committed) {
+          connection.send('collaboration.ack', result.ack); // a resubmit of an op committed before
+          return;
+        }
+        const envelope = { userId: connection.userId, sessionId: connection.sessionId };
+        await context.hub.toDocument(
+          connection.sessionId,
+          payload.document,
+          {
+            eventType: 'collaboration.edit',
+            data: serverFrame('collaboration.edit', result.committed, envelope),
+            echo: { eventType: 'collaboration.ack', data: serverFrame('collaboration.ack', result.ack, envelope) },
+          },
+          { exclude: connection.id },
+        );
       });
     },
   };
 }
 
 /**
- * An op goes through the document authority: committed, it is published to the rest of the
- * session with its revision, then acked to its sender, both in the document's commit order (the
- * publication first: the sender must see every earlier revision before its ack). An op based on
- * a revision older than the kept history gets a resync instead.
+ * Cursors are ephemeral: no history, not echoed, only to those who opened the document. One
+ * placed at an older revision is moved to the head first. Viewers have cursors too.
  */
-export function editHandler(context: HandlerContext): Handler<'collaboration.edit'> {
+export function cursorHandler(context: HandlerContext): Handler<'collaboration.cursor'> {
   return {
-    roles: ['host', 'editor'],
     handle: async (connection, { payload }) => {
-      await context.documents.commit(connection.sessionId, connection.userId, payload, async (result) => {
-        if (result.kind === 'resync') {
-          connection.send('collaboration.resync', result.resync);
-          return;
-        }
-        if (result.committed) await context.publishFrom(connection, 'collaboration.edit', result.committed, { exclude: connection.id });
-        connection.send('collaboration.ack', result.ack);
+      requireOpen(connection, payload.document);
+      await context.documents.cursor(connection.sessionId, connection.userId, payload, async (cursor) => {
+        const data = serverFrame('collaboration.cursor', cursor, { userId: connection.userId, sessionId: connection.sessionId });
+        await context.hub.toDocument(connection.sessionId, payload.document, { eventType: 'collaboration.cursor', data }, { exclude: connection.id });
       });
     },
   };
 }
 
-/** Cursors are ephemeral: no history, not echoed. Viewers have cursors too. */
-export function cursorHandler(context: HandlerContext): Handler<'collaboration.cursor'> {
-  return {
-    handle: async (connection, { payload }) => {
-      await context.publishFrom(connection, 'collaboration.cursor', payload, { exclude: connection.id });
-    },
-  };
+function requireOpen(connection: Connection, document: string): void {
+  if (!connection.openDocuments.has(document)) {
+    throw new ProtocolError('DOCUMENT_NOT_OPEN', `open "${document.slice(0, 128)}" with collaboration.open first`, 'payload.document');
+  }
 }

@@ -1,6 +1,6 @@
 import type { HandlerTable } from '../routing/router';
 import { chatMessageHandler } from './chat';
-import { cursorHandler, editHandler, openHandler } from './collaboration';
+import { closeHandler, cursorHandler, editHandler, openHandler } from './collaboration';
 import type { HandlerContext } from './context';
 import { breakpointHandler } from './debugging';
 import { pingHandler } from './system';
@@ -9,6 +9,7 @@ export function createHandlers(context: HandlerContext): HandlerTable {
   return {
     'chat.message': chatMessageHandler(context),
     'collaboration.open': openHandler(context),
+    'collaboration.close': closeHandler(context),
     'collaboration.edit': editHandler(context),
     'collaboration.cursor': cursorHandler(context),
     'debugging.breakpoint': breakpointHandler(context),

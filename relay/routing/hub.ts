@@ -6,25 +6,33 @@ import type { RelayStats } from '../stats';
 export interface Audience {
   /** Only these users' connections (a direct message, or a notice to one user). */
   users?: readonly string[];
-  /** Not this connection (usually the sender). */
+  /** Not this connection (usually the sender); it gets the message's `echo` instead, if any. */
   exclude?: string;
 }
 
-interface LocalSession {
+export type HubMessage = Omit<BrokerMessage, 'exclude' | 'users'>;
+
+/** The local connections of one broker channel, and this relay's one subscription to it. */
+interface Topic {
   connections: Set<Connection>;
   subscription: Promise<Disposable>;
 }
 
 const sessionChannel = (sessionId: string) => `session:${sessionId}`;
+// Session ids cannot hold a NUL, so the channel name is unambiguous whatever the document path.
+const documentChannel = (sessionId: string, documentId: string) => `doc:${sessionId}\u0000${documentId}`;
 const EVERYONE = 'everyone';
 
 /**
- * This relay's connections, grouped by session. Every publication goes through the broker (so
- * other relays see it) and comes back here once per relay, where it is fanned out to the local
- * sockets of its session: the frame is serialized once, whatever the number of recipients.
+ * This relay's connections, grouped by session and by open document. Every publication goes
+ * through the broker (so other relays see it) and comes back here once per relay, where it is
+ * fanned out to the local sockets of its channel: the frame is serialized once, whatever the
+ * number of recipients. A session channel reaches everyone in the session; a document channel
+ * only those who opened the document (edits and cursors are of no use to anyone else).
  */
 export class Hub {
-  private readonly sessions = new Map<string, LocalSession>();
+  private readonly topics = new Map<string, Topic>();
+  private readonly sessionIds = new Set<string>();
   readonly connections = new Set<Connection>();
   private everyoneSubscription: Promise<Disposable> | undefined;
 
@@ -39,48 +47,89 @@ export class Hub {
   }
 
   get sessionCount(): number {
-    return this.sessions.size;
+    return this.sessionIds.size;
   }
 
   /** Adds a connection; resolves once its session's publications reach this relay. */
   async add(connection: Connection): Promise<void> {
     this.connections.add(connection);
-    let session = this.sessions.get(connection.sessionId);
-    if (!session) {
-      const connections = new Set<Connection>();
-      const subscription = this.broker.subscribe(sessionChannel(connection.sessionId), (publication) =>
-        this.deliver(connections, publication),
-      );
-      session = { connections, subscription };
-      this.sessions.set(connection.sessionId, session);
-    }
-    session.connections.add(connection);
-    await session.subscription;
+    this.sessionIds.add(connection.sessionId);
+    await this.join(sessionChannel(connection.sessionId), connection);
   }
 
   remove(connection: Connection): void {
     this.connections.delete(connection);
-    const session = this.sessions.get(connection.sessionId);
-    if (!session || !session.connections.delete(connection) || session.connections.size > 0) return;
-    this.sessions.delete(connection.sessionId);
-    void session.subscription.then((subscription) => subscription.dispose());
+    for (const documentId of connection.openDocuments) this.leaveDocument(connection, documentId);
+    this.leave(sessionChannel(connection.sessionId), connection);
+    if (!this.topics.has(sessionChannel(connection.sessionId))) this.sessionIds.delete(connection.sessionId);
   }
 
-  toSession(sessionId: string, message: Omit<BrokerMessage, 'exclude' | 'users'>, audience: Audience = {}, options?: PublishOptions): Promise<StreamPosition> {
+  /** The connection gets the document's edits and cursors from now on (once subscribed: await it). */
+  joinDocument(connection: Connection, documentId: string): Promise<void> {
+    connection.openDocuments.add(documentId);
+    return this.join(documentChannel(connection.sessionId, documentId), connection);
+  }
+
+  leaveDocument(connection: Connection, documentId: string): void {
+    connection.openDocuments.delete(documentId);
+    this.leave(documentChannel(connection.sessionId, documentId), connection);
+  }
+
+  /** The (session, document) pairs some local connection has open. */
+  *openDocuments(): Iterable<{ sessionId: string; documentId: string }> {
+    const seen = new Set<string>();
+    for (const connection of this.connections) {
+      for (const documentId of connection.openDocuments) {
+        const key = documentChannel(connection.sessionId, documentId);
+        if (seen.has(key)) continue;
+        seen.add(key);
+        yield { sessionId: connection.sessionId, documentId };
+      }
+    }
+  }
+
+  toSession(sessionId: string, message: HubMessage, audience: Audience = {}, options?: PublishOptions): Promise<StreamPosition> {
     return this.broker.publish(sessionChannel(sessionId), { ...message, ...audience }, options);
   }
 
-  toEveryone(message: Omit<BrokerMessage, 'exclude' | 'users'>, audience: Audience = {}): Promise<StreamPosition> {
+  /** To the connections that opened the document, on every relay. */
+  toDocument(sessionId: string, documentId: string, message: HubMessage, audience: Audience = {}): Promise<StreamPosition> {
+    return this.broker.publish(documentChannel(sessionId, documentId), { ...message, ...audience });
+  }
+
+  toEveryone(message: HubMessage, audience: Audience = {}): Promise<StreamPosition> {
     return this.broker.publish(EVERYONE, { ...message, ...audience });
   }
 
+  private join(channel: string, connection: Connection): Promise<void> {
+    let topic = this.topics.get(channel);
+    if (!topic) {
+      const connections = new Set<Connection>();
+      const subscription = this.broker.subscribe(channel, (publication) => this.deliver(connections, publication));
+      topic = { connections, subscription };
+      this.topics.set(channel, topic);
+    }
+    topic.connections.add(connection);
+    return topic.subscription.then(() => undefined);
+  }
+
+  private leave(channel: string, connection: Connection): void {
+    const topic = this.topics.get(channel);
+    if (!topic || !topic.connections.delete(connection) || topic.connections.size > 0) return;
+    this.topics.delete(channel);
+    void topic.subscription.then((subscription) => subscription.dispose());
+  }
+
   private deliver(connections: Iterable<Connection>, publication: Publication): void {
-    const { exclude, users } = publication;
+    const { exclude, users, echo } = publication;
     // Encoded once here rather than once per socket inside `ws`.
     const data = Buffer.from(publication.data);
     let delivered = 0;
     for (const connection of connections) {
-      if (connection.id === exclude) continue;
+      if (connection.id === exclude) {
+        if (echo && connection.sendRaw(echo.data)) this.stats.countOut(echo.eventType);
+        continue;
+      }
       if (users && !users.includes(connection.userId)) continue;
       if (connection.sendRaw(data)) delivered++;
     }
@@ -88,9 +137,10 @@ export class Hub {
   }
 
   async close(): Promise<void> {
-    const subscriptions = [...this.sessions.values()].map((s) => s.subscription);
+    const subscriptions = [...this.topics.values()].map((t) => t.subscription);
     if (this.everyoneSubscription) subscriptions.push(this.everyoneSubscription);
-    this.sessions.clear();
+    this.topics.clear();
+    this.sessionIds.clear();
     for (const subscription of subscriptions) (await subscription).dispose();
   }
 }

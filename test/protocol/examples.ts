@@ -65,6 +65,10 @@ export const payloadExamples: Record<string, Examples> = {
     valid: [{ document: 'src/app.ts' }, { document: 'src/app.ts', text: '' }, { document: 'a', text: 'line 1\nline 2 👋🏽\n' }, { document: 'a', rev: 12, client_id: 'c1' }],
     invalid: [{}, { document: '' }, { document: 'a', text: 5 }, { document: 'a', rev: -1 }, { document: 'a', client_id: '' }, { document: 'a', seq: 0 }],
   },
+  'collaboration.close.client': {
+    valid: [{ document: 'src/app.ts' }],
+    invalid: [{}, { document: '' }, { document: 'a', rev: 1 }, { document: 7 }],
+  },
   'collaboration.snapshot.server': {
     valid: [{ document: 'src/app.ts', rev: 0, text: '' }, { document: 'a', rev: 42, text: 'hello\n' }, { document: 'a', rev: 42, text: 'x', last_seq: 3 }],
     invalid: [{ document: 'a', rev: -1, text: '' }, { document: 'a', rev: 0 }, { document: 'a', text: 'x' }],

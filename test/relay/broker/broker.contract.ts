@@ -54,10 +54,14 @@ export function brokerContract(name: string, create: (historySize: number) => Pr
       const got: Publication[] = [];
       await broker.subscribe(channel, (p) => got.push(p));
       await broker.publish(channel, { eventType: 'chat.message', data: '{}', exclude: 'relay-1.7', users: ['bob', 'alice'] });
-      await waitUntil(() => got.length === 1, 'the publication');
+      await broker.publish(channel, { eventType: 'collaboration.edit', data: '{"e":1}', exclude: 'relay-1.8', echo: { eventType: 'collaboration.ack', data: '{"a":1}' } });
+      await waitUntil(() => got.length === 2, 'the publications');
       assert.equal(got[0]!.eventType, 'chat.message');
       assert.equal(got[0]!.exclude, 'relay-1.7');
       assert.deepEqual(got[0]!.users, ['bob', 'alice']);
+      assert.equal(got[0]!.echo, undefined);
+      assert.deepEqual(got[1]!.echo, { eventType: 'collaboration.ack', data: '{"a":1}' });
+      assert.equal(got[1]!.users, undefined);
     });
 
     it('stops delivering after the subscription is disposed', async () => {

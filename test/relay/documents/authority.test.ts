@@ -96,7 +96,7 @@ describe('document authority over real sockets', () => {
       { payload: edit({ rev: 0, seq: 0, op: [4, 'x'] }), code: 'OP_SPLITS_SURROGATE' },
       { payload: edit({ rev: 0, seq: 0, op: ['\ud83d'] }), code: 'OP_SPLITS_SURROGATE' },
       { payload: edit({ rev: 1, seq: 0, op: ['x'] }), code: 'EDIT_REV_TOO_NEW', path: 'payload.rev' },
-      { payload: edit({ document: 'nope.ts', rev: 0, seq: 0, op: ['x'] }), code: 'DOCUMENT_NOT_FOUND', path: 'payload.document' },
+      { payload: edit({ document: 'nope.ts', rev: 0, seq: 0, op: ['x'] }), code: 'DOCUMENT_NOT_OPEN', path: 'payload.document' },
     ];
     for (const [i, { payload, code, path }] of cases.entries()) {
       alice.send({ event_type: 'collaboration.edit', payload });

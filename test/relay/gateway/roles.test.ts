@@ -69,10 +69,12 @@ describe('roles and what a frame may claim', () => {
   });
 
   it('relays a viewer’s cursor', async () => {
+    await openDocument(host, 'src/main.ts', 'hello');
+    for (const client of [editor, viewer]) await openDocument(client);
     viewer.send(clientFrame('collaboration.cursor', samplePayloads.cursor()));
     const cursor = await host.next('collaboration.cursor');
     assert.equal(cursor.user_id, 'vic');
-    assert.deepEqual(cursor.payload, samplePayloads.cursor());
+    assert.deepEqual(cursor.payload, samplePayloads.cursor({ rev: 0 }), 'stamped with the head revision');
     assert.equal((await editor.next('collaboration.cursor')).user_id, 'vic');
     assert.deepEqual(viewer.of('error'), []);
   });
@@ -85,7 +87,7 @@ describe('roles and what a frame may claim', () => {
   });
 
   it('relays edits and breakpoints from an editor and from a host', async () => {
-    await openDocument(editor);
+    for (const client of [editor, host, viewer]) await openDocument(client);
     editor.send(clientFrame('collaboration.edit', samplePayloads.edit({ client_id: 'eve-1' })));
     host.send(clientFrame('debugging.breakpoint', samplePayloads.breakpoint()));
     assert.equal((await viewer.next('collaboration.edit')).user_id, 'eve');
@@ -93,7 +95,8 @@ describe('roles and what a frame may claim', () => {
     assert.equal((await editor.next('collaboration.ack')).payload.rev, 1);
     host.send(clientFrame('collaboration.edit', samplePayloads.edit({ client_id: 'hank-1', rev: 1, op: [1, 'y'] })));
     assert.equal((await viewer.next('collaboration.edit', (f) => f.payload.rev === 2)).user_id, 'hank');
-    assert.deepEqual(await openDocument(viewer), { document: 'src/main.ts', rev: 2, text: 'xy' });
+    const newcomer = await relay.connect('nina', { role: 'viewer' });
+    assert.deepEqual(await openDocument(newcomer), { document: 'src/main.ts', rev: 2, text: 'xy' });
     assert.deepEqual([...editor.of('error'), ...host.of('error')], []);
   });
 
@@ -114,13 +117,14 @@ describe('roles and what a frame may claim', () => {
   });
 
   it('accepts a frame that names its own session', async () => {
+    for (const client of [editor, host]) await openDocument(client);
     editor.send(clientFrame('collaboration.cursor', samplePayloads.cursor(), { session_id: 's1' }));
     assert.equal((await host.next('collaboration.cursor')).session_id, 's1');
   });
 
   it('overwrites a spoofed user_id with the token’s subject on every relayed event', async () => {
     const spoof = { user_id: 'hank' };
-    await openDocument(editor);
+    for (const client of [editor, viewer]) await openDocument(client);
     editor.send(clientFrame('chat.message', samplePayloads.chat('from eve'), spoof));
     editor.send(clientFrame('collaboration.edit', samplePayloads.edit(), spoof));
     editor.send(clientFrame('collaboration.cursor', samplePayloads.cursor(), spoof));

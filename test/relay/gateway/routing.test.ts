@@ -57,6 +57,7 @@ describe('routing', () => {
       const alice = await relay.connect('alice');
       const bob = await relay.connect('bob');
       await openDocument(alice);
+      await openDocument(bob);
       alice.send(clientFrame('collaboration.edit', samplePayloads.edit()));
       alice.send(clientFrame('collaboration.cursor', samplePayloads.cursor()));
       alice.send(clientFrame('debugging.breakpoint', samplePayloads.breakpoint()));
@@ -64,7 +65,7 @@ describe('routing', () => {
       // The edit reaches bob as committed: at revision 1; alice gets an ack instead of an echo.
       assert.deepEqual((await bob.next('collaboration.edit')).payload, samplePayloads.edit({ rev: 1 }));
       assert.deepEqual((await alice.next('collaboration.ack')).payload, { document: 'src/main.ts', rev: 1, client_id: 'editor-1', seq: 0 });
-      assert.deepEqual((await bob.next('collaboration.cursor')).payload, samplePayloads.cursor());
+      assert.deepEqual((await bob.next('collaboration.cursor')).payload, samplePayloads.cursor({ rev: 1 }));
       assert.deepEqual((await bob.next('debugging.breakpoint')).payload, samplePayloads.breakpoint());
       await roundTrip(alice, 'marker');
       assert.deepEqual(routedFrames(alice, 'marker'), [], 'nothing of her own came back to alice');
@@ -143,7 +144,8 @@ describe('routing', () => {
       const bob = await relay.connect('bob', { sessions: ['s1'] });
       const dave = await relay.connect('dave', { sessions: ['s2'] });
       const erin = await relay.connect('erin', { sessions: ['s2'] });
-      await openDocument(alice);
+      // The same document path in both sessions: still two documents.
+      for (const client of [alice, bob, dave, erin]) await openDocument(client);
       alice.send(clientFrame('chat.message', samplePayloads.chat('s1 chat')));
       alice.send(clientFrame('collaboration.edit', samplePayloads.edit()));
       alice.send(clientFrame('collaboration.cursor', samplePayloads.cursor()));

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import {
   clientFrame,
   fetchStats,
+  openDocument,
   refusedUpgrade,
   samplePayloads,
   startTestRelay,
@@ -26,6 +27,7 @@ describe('GET /ws/stats', () => {
     const vic = await relay.connect('vic', { role: 'viewer' });
     const carol = await relay.connect('carol', { sessions: ['s2'] });
 
+    for (const client of [alice, bob, vic]) await openDocument(client);
     alice.send(clientFrame('chat.message', samplePayloads.chat('one')));
     alice.send(clientFrame('chat.message', samplePayloads.chat('two')));
     bob.send(clientFrame('collaboration.cursor', samplePayloads.cursor()));
@@ -52,7 +54,7 @@ describe('GET /ws/stats', () => {
   });
 
   it('counts inbound messages by event type (valid frames only)', () => {
-    assert.deepEqual(stats.messages_in, { 'chat.message': 2, 'collaboration.cursor': 1, 'collaboration.edit': 1 });
+    assert.deepEqual(stats.messages_in, { 'collaboration.open': 3, 'chat.message': 2, 'collaboration.cursor': 1, 'collaboration.edit': 1 });
   });
 
   it('counts outbound messages by event type, once per recipient', () => {
@@ -60,6 +62,7 @@ describe('GET /ws/stats', () => {
       connect: 4,
       // bob's join reaches alice; vic's reaches alice and bob; carol is alone in s2.
       'session.joined': 3,
+      'collaboration.snapshot': 3,
       'chat.message': 6,
       'collaboration.cursor': 2,
       error: 2,

@@ -1,0 +1,313 @@
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import type { Logger } from '../log';
+import type { Broker, BrokerHealth, BrokerMessage, Disposable, Publication, PublishOptions, StreamPosition } from './broker';
+import { defineScript, type RedisConnections, withTimeout } from './redis-connection';
+
+/**
+ * N relays on one Redis (not Redis Cluster: see `liveness`): sharded pub/sub fans publications
+ * out, a bounded stream per channel keeps the history, and a per-channel epoch says when that
+ * history was lost. Pub/sub is at most once: a relay whose subscriber was down misses what was
+ * published meanwhile (its clients resume from history).
+ *
+ * Per channel, all keys share the channel as their hash tag (cluster-ready: one slot per channel):
+ * - `<prefix>{<channel>}:meta`   hash: `e` epoch, `s` offset of the last history publication
+ * - `<prefix>{<channel>}:stream` stream: entry id `<offset>-0`, fields `h` header, `d` data
+ * - `<prefix>{<channel>}`        shard channel, payload `<offset>\n<header>\n<data>`
+ * The header is the message's JSON without `data`, which is carried as is: nobody parses the
+ * envelope twice, and new message fields travel without a format change.
+ */
+
+/**
+ * The epoch is per channel and lives in the channel's meta hash. When that hash is gone (a Redis
+ * restarted without persistence, an expired or evicted key) the next caller's random candidate
+ * becomes the epoch, and any old stream entries are dropped: they belong to the lost epoch.
+ */
+const ENSURE_EPOCH = `
+local epoch = redis.call('HGET', KEYS[1], 'e')
+if not epoch then
+  epoch = ARGV[1]
+  redis.call('DEL', KEYS[2])
+  redis.call('HSET', KEYS[1], 'e', epoch, 's', 0)
+  redis.call('EXPIRE', KEYS[1], ARGV[2])
+end
+`;
+
+/**
+ * One script, so that the offset order and the delivery order are the same order. XADD runs
+ * before the counter moves: Redis does not roll a failed script back. MAXLEN ~ trims whole
+ * stream nodes (cheap); `history` enforces the exact window by offset.
+ * ARGV: epoch candidate, ttl s, shard channel, header, data, keep ('1'|'0'), history size.
+ */
+const PUBLISH = `${ENSURE_EPOCH}
+local offset = 0
+if ARGV[6] == '1' then
+  offset = tonumber(redis.call('HGET', KEYS[1], 's')) + 1
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[7], offset .. '-0', 'h', ARGV[4], 'd', ARGV[5])
+  redis.call('HSET', KEYS[1], 's', offset)
+  redis.call('EXPIRE', KEYS[1], ARGV[2])
+  redis.call('EXPIRE', KEYS[2], ARGV[2])
+end
+redis.call('SPUBLISH', ARGV[3], offset .. '\\n' .. ARGV[4] .. '\\n' .. ARGV[5])
+return {offset, epoch}
+`;
+
+/**
+ * Creates the epoch if needed (a client must get a position it can later resume from, even on a
+ * channel without history yet). Recovered iff same epoch, not ahead of the top, within the last
+ * `history size` offsets, and the stream really starts right after `since` (it may have expired).
+ * ARGV: epoch candidate, ttl s, since offset, since epoch, count, history size.
+ */
+const HISTORY = `${ENSURE_EPOCH}
+local top = tonumber(redis.call('HGET', KEYS[1], 's'))
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+local since = tonumber(ARGV[3])
+if ARGV[4] ~= epoch or since > top or since < top - tonumber(ARGV[6]) then return {top, epoch, 0, {}} end
+if since == top then return {top, epoch, 1, {}} end
+local first = (since + 1) .. '-0'
+local entries = redis.call('XRANGE', KEYS[2], first, '+', 'COUNT', ARGV[5])
+if #entries == 0 or entries[1][1] ~= first then return {top, epoch, 0, {}} end
+return {top, epoch, 1, entries}
+`;
+
+type StreamEntry = [id: string, fields: string[]];
+
+const Options = z.object({
+  /** Names this relay's liveness channel. */
+  relayId: z.string().min(1),
+  /** Publications kept per channel for resume. */
+  historySize: z.int().min(1).default(1000),
+  /** A channel's history and epoch go after this long without history activity (default 1 day). */
+  historyTtlSeconds: z.int().min(1).default(86_400),
+  /** Prefix of every key and channel, so that several deployments (or tests) can share one Redis. */
+  prefix: z.string().default('tandem:'),
+  /** How often the subscription is proven alive end to end; 0 turns the check off. */
+  livenessIntervalMs: z.int().min(0).default(5_000),
+  /** How long a liveness ping may take to come back before the subscriber is reconnected. */
+  livenessTimeoutMs: z.int().min(1).default(3_000),
+  /** How long `subscribe` waits for Redis to confirm (e.g. through an outage). */
+  subscribeTimeoutMs: z.int().min(1).default(10_000),
+  /** How long `health` waits for PING. */
+  healthTimeoutMs: z.int().min(1).default(1_000),
+});
+
+export type RedisBrokerOptions = z.input<typeof Options> & { log?: Pick<Logger, 'info' | 'warn' | 'error'> };
+
+type Listener = (publication: Publication) => void;
+
+interface Channel {
+  listeners: Set<Listener>;
+  /** Settles once Redis confirmed the subscription. */
+  subscribed: Promise<unknown>;
+}
+
+export class RedisBroker implements Broker {
+  private readonly options: z.output<typeof Options>;
+  private readonly log: RedisBrokerOptions['log'];
+  private readonly command: Redis;
+  private readonly subscriber: Redis;
+  /** Keyed by shard channel name, which is what the subscriber's messages carry. */
+  private readonly channels = new Map<string, Channel>();
+  private readonly runPublish: (keys: readonly string[], args: readonly (string | number)[]) => Promise<[number, string]>;
+  private readonly runHistory: (keys: readonly string[], args: readonly (string | number)[]) => Promise<[number, string, number, StreamEntry[]]>;
+  private readonly livenessChannel: string;
+  private readonly livenessTimer: NodeJS.Timeout | undefined;
+  private livenessWaiter: { token: string; arrived: () => void } | undefined;
+  private livenessRunning = false;
+  private livenessCounter = 0;
+  private subscriberReadyAt = 0;
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    private readonly redis: RedisConnections,
+    options: RedisBrokerOptions,
+  ) {
+    this.options = Options.parse(options);
+    this.log = options.log;
+    redis.acquire();
+    this.command = redis.command;
+    this.subscriber = redis.subscriber;
+    this.runPublish = defineScript(this.command, 'tandemBrokerPublish', 2, PUBLISH);
+    this.runHistory = defineScript(this.command, 'tandemBrokerHistory', 2, HISTORY);
+    this.subscriber.on('smessage', this.onMessage);
+    this.subscriber.on('ready', this.onSubscriberReady);
+    if (this.subscriber.status === 'ready') this.subscriberReadyAt = performance.now();
+    // Outside the `{…}` form of user channels, so no channel name can collide with it.
+    this.livenessChannel = `${this.options.prefix}liveness:{${this.options.relayId}:${randomUUID().slice(0, 8)}}`;
+    if (this.options.livenessIntervalMs > 0) {
+      this.subscriber.ssubscribe(this.livenessChannel).catch((error: unknown) => this.log?.warn({ err: error }, 'redis liveness subscription failed'));
+      this.livenessTimer = setInterval(() => void this.checkLiveness(), this.options.livenessIntervalMs).unref();
+    }
+  }
+
+  async publish(channel: string, message: BrokerMessage, options?: PublishOptions): Promise<StreamPosition> {
+    const { data, ...meta } = message;
+    const keys = this.keysOf(channel);
+    const [offset, epoch] = await this.runPublish(
+      [keys.meta, keys.stream],
+      [newEpoch(), this.options.historyTtlSeconds, keys.channel, JSON.stringify(meta), data, options?.history ? '1' : '0', this.options.historySize],
+    );
+    return { offset, epoch };
+  }
+
+  async subscribe(channel: string, listener: Listener): Promise<Disposable> {
+    const name = this.keysOf(channel).channel;
+    let entry = this.channels.get(name);
+    if (!entry) {
+      entry = { listeners: new Set(), subscribed: this.subscriber.ssubscribe(name) };
+      this.channels.set(name, entry);
+      // Awaited below by every subscriber of the channel; this keeps an unawaited rejection quiet.
+      entry.subscribed.catch(() => undefined);
+    }
+    const joined = entry;
+    joined.listeners.add(listener);
+    const subscription = { dispose: () => this.unsubscribe(name, joined, listener) };
+    try {
+      await withTimeout(joined.subscribed, this.options.subscribeTimeoutMs, `subscribing to ${channel}`);
+    } catch (error) {
+      subscription.dispose();
+      throw error;
+    }
+    return subscription;
+  }
+
+  async history(channel: string, since: StreamPosition, limit: number): Promise<{ publications: Publication[]; position: StreamPosition; recovered: boolean }> {
+    const keys = this.keysOf(channel);
+    // A position that is no offset at all cannot be resumed from (and must not reach XRANGE).
+    const sinceOffset = Number.isSafeInteger(since.offset) && since.offset >= 0 ? since.offset : -1;
+    const count = Math.max(0, Math.trunc(limit) || 0);
+    const [top, epoch, recovered, entries] = await this.runHistory(
+      [keys.meta, keys.stream],
+      [newEpoch(), this.options.historyTtlSeconds, sinceOffset, since.epoch, Math.max(1, count), this.options.historySize],
+    );
+    const publications = entries.slice(0, count).map(([id, fields]) => fromEntry(id, fields));
+    return { publications, position: { offset: top, epoch }, recovered: recovered === 1 };
+  }
+
+  /** PING's round trip; down as soon as either connection is down (fan-out needs both). */
+  async health(): Promise<BrokerHealth> {
+    if (this.closing) return { status: 'down', kind: 'redis', detail: 'closed' };
+    for (const [role, client] of [['command', this.command], ['subscriber', this.subscriber]] as const) {
+      if (client.status !== 'ready') return { status: 'down', kind: 'redis', detail: `${role} connection ${client.status}` };
+    }
+    const started = performance.now();
+    try {
+      await withTimeout(this.command.ping(), this.options.healthTimeoutMs, 'PING');
+    } catch {
+      return { status: 'down', kind: 'redis', detail: 'no answer to PING' };
+    }
+    return { status: 'up', kind: 'redis', latencyMs: Math.round((performance.now() - started) * 100) / 100 };
+  }
+
+  close(): Promise<void> {
+    return (this.closing ??= this.shutdown());
+  }
+
+  private async shutdown(): Promise<void> {
+    clearInterval(this.livenessTimer);
+    this.subscriber.off('smessage', this.onMessage);
+    this.subscriber.off('ready', this.onSubscriberReady);
+    const names = [...this.channels.keys()];
+    if (this.livenessTimer) names.push(this.livenessChannel);
+    this.channels.clear();
+    // Matters only when the subscriber outlives this broker (shared); quick or skipped.
+    if (this.subscriber.status === 'ready' && names.length > 0) {
+      await withTimeout(Promise.all(names.map((name) => this.subscriber.sunsubscribe(name))), 1000, 'SUNSUBSCRIBE').catch(() => undefined);
+    }
+    await this.redis.release();
+  }
+
+  private unsubscribe(name: string, entry: Channel, listener: Listener): void {
+    if (!entry.listeners.delete(listener) || entry.listeners.size > 0 || this.channels.get(name) !== entry) return;
+    this.channels.delete(name);
+    if (this.closing) return;
+    // Queued behind the SSUBSCRIBE on the same connection, so the two never cross.
+    this.subscriber.sunsubscribe(name).catch((error: unknown) => this.log?.warn({ err: error, channel: name }, 'redis unsubscribe failed'));
+  }
+
+  private readonly onMessage = (name: string, payload: string): void => {
+    if (name === this.livenessChannel) {
+      if (this.livenessWaiter?.token === payload) this.livenessWaiter.arrived();
+      return;
+    }
+    const entry = this.channels.get(name);
+    if (!entry) return;
+    const publication = decode(payload);
+    for (const listener of entry.listeners) {
+      // A throwing listener must not unwind into ioredis's reply parser, nor starve the others.
+      try {
+        listener(publication);
+      } catch (error) {
+        this.log?.error({ err: error, channel: name }, 'broker listener failed');
+      }
+    }
+  };
+
+  private readonly onSubscriberReady = (): void => {
+    this.subscriberReadyAt = performance.now();
+  };
+
+  /**
+   * A subscription can die without the socket closing (a NAT or proxy that dropped the flow, a
+   * half-open TCP connection): ioredis would wait forever. So a ping goes round the real path,
+   * command connection -> Redis -> subscriber; when it does not come back, the subscriber is
+   * reconnected, and ioredis re-subscribes every channel. A command connection that does not
+   * answer is left to its own socket timeout; nothing is concluded about the subscriber then.
+   */
+  private async checkLiveness(): Promise<void> {
+    if (this.livenessRunning || this.closing) return;
+    if (this.command.status !== 'ready' || this.subscriber.status !== 'ready') return;
+    // Right after a reconnect, the re-subscriptions may still be on their way.
+    if (performance.now() - this.subscriberReadyAt < this.options.livenessTimeoutMs) return;
+    this.livenessRunning = true;
+    const token = `${++this.livenessCounter}`;
+    const arrived = new Promise<void>((resolve) => (this.livenessWaiter = { token, arrived: resolve }));
+    try {
+      let receivers: unknown;
+      try {
+        receivers = await this.command.spublish(this.livenessChannel, token);
+      } catch {
+        return;
+      }
+      const alive = receivers !== 0 && (await withTimeout(arrived, this.options.livenessTimeoutMs, 'liveness ping').then(() => true, () => false));
+      if (alive || this.closing || this.subscriber.status !== 'ready') return;
+      this.log?.warn({ relay: this.options.relayId }, 'redis subscription is not delivering; reconnecting the subscriber');
+      this.subscriber.disconnect(true);
+    } finally {
+      this.livenessWaiter = undefined;
+      this.livenessRunning = false;
+    }
+  }
+
+  private keysOf(channel: string): { meta: string; stream: string; channel: string } {
+    // The subscriber hands channel names back decoded from UTF-8: a name that is not well-formed
+    // UTF-16 (a lone surrogate) is looked up by what Redis will actually return.
+    const base = `${this.options.prefix}{${Buffer.from(channel).toString()}}`;
+    return { meta: `${base}:meta`, stream: `${base}:stream`, channel: base };
+  }
+}
+
+function newEpoch(): string {
+  return randomUUID().slice(0, 8);
+}
+
+/** `<offset>\n<header>\n<data>`: neither the offset nor JSON text holds a raw newline. */
+function decode(payload: string): Publication {
+  const first = payload.indexOf('\n');
+  const second = payload.indexOf('\n', first + 1);
+  const meta = JSON.parse(payload.slice(first + 1, second)) as Omit<BrokerMessage, 'data'>;
+  return { ...meta, data: payload.slice(second + 1), offset: Number(payload.slice(0, first)) };
+}
+
+function fromEntry(id: string, fields: string[]): Publication {
+  let header = '{}';
+  let data = '';
+  for (let i = 0; i < fields.length; i += 2) {
+    if (fields[i] === 'h') header = fields[i + 1]!;
+    else if (fields[i] === 'd') data = fields[i + 1]!;
+  }
+  const meta = JSON.parse(header) as Omit<BrokerMessage, 'data'>;
+  return { ...meta, data, offset: Number(id.slice(0, id.indexOf('-'))) };
+}

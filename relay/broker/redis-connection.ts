@@ -1,0 +1,201 @@
+import { Redis, type RedisOptions } from 'ioredis';
+import type { Logger } from '../log';
+
+/**
+ * The relay's Redis "pool": exactly two connections per relay, whatever the number of sessions.
+ *
+ * - `command`: every ordinary command of the broker, the presence store and any other Redis-backed
+ *   store. Redis runs one client's commands in order and ioredis pipelines them on one socket,
+ *   so one connection carries a relay's load; more would only reorder its writes.
+ * - `subscriber`: in (sharded) subscriber mode, it carries every channel this relay listens to.
+ *   A connection in subscriber mode cannot run other commands, hence the second one.
+ *
+ * The users (broker, presence store) `acquire` in their constructors and `release` in their
+ * `close`; the last release closes both connections, so the composition root needs no ordering.
+ */
+export interface RedisConnectionOptions {
+  /** Names the connections in CLIENT LIST as `<name>:cmd` and `<name>:sub` (the relay id). */
+  name: string;
+  /** How long `open` waits for both connections, and each later TCP connect (default 10 s). */
+  connectTimeoutMs?: number;
+  /** A command without a reply after this long fails, and a silent socket is dropped (default 5 s). */
+  commandTimeoutMs?: number;
+  /** The reconnect backoff's ceiling (default 2 s). */
+  maxReconnectDelayMs?: number;
+  log?: Pick<Logger, 'info' | 'warn'>;
+}
+
+type Role = 'cmd' | 'sub';
+
+export class RedisConnections {
+  private users = 0;
+  private closing: Promise<void> | undefined;
+
+  private constructor(
+    readonly command: Redis,
+    readonly subscriber: Redis,
+  ) {}
+
+  /**
+   * Connects both and waits until they are ready, so a wrong or unreachable REDIS_URL stops the
+   * relay at start-up with one clear line instead of failing its first requests.
+   */
+  static async open(url: string, options: RedisConnectionOptions): Promise<RedisConnections> {
+    const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
+    const commandTimeoutMs = options.commandTimeoutMs ?? 5_000;
+    const maxDelay = options.maxReconnectDelayMs ?? 2_000;
+    const name = options.name.replace(/[^\w.:-]/g, '_');
+    const common: RedisOptions = {
+      // Created idle so that the listeners below are in place before the first connect.
+      lazyConnect: true,
+      connectTimeout: connectTimeoutMs,
+      // Reconnect forever, backing off exponentially up to `maxDelay`; the jitter keeps N relays
+      // from hitting a restarted Redis in lockstep.
+      retryStrategy: (attempt) => Math.round(Math.min(maxDelay, 50 * 2 ** Math.min(attempt - 1, 10)) * (0.5 + Math.random() / 2)),
+    };
+    const command = new Redis(url, {
+      ...common,
+      connectionName: `${name}:cmd`,
+      // Fail fast while disconnected: a publish that waited in an offline queue would reach the
+      // session seconds late, after the client gave up on it, and the queue would grow without
+      // bound during an outage. The relay answers with an error instead; clients resend.
+      enableOfflineQueue: false,
+      // A command in flight when the connection drops is rejected at once, never resent: its
+      // script may have run already, and running a publish twice would deliver it twice.
+      maxRetriesPerRequest: 0,
+      autoResendUnfulfilledCommands: false,
+      commandTimeout: commandTimeoutMs,
+      // A half-open socket (a dead peer that never sent a FIN) would otherwise swallow commands
+      // until TCP gives up, minutes later: silence while a reply is due means reconnect.
+      socketTimeout: commandTimeoutMs,
+    });
+    const subscriber = new Redis(url, {
+      ...common,
+      connectionName: `${name}:sub`,
+      // The opposite choices: a (s)subscribe issued during an outage waits and is sent once the
+      // connection is back, ioredis re-subscribes every confirmed channel after a reconnect and
+      // resends the ones in flight, so the set of subscribed channels survives any outage. The
+      // broker bounds how long a caller waits for a subscription.
+      enableOfflineQueue: true,
+      maxRetriesPerRequest: null,
+      autoResubscribe: true,
+      autoResendUnfulfilledCommands: true,
+    });
+    const connections = new RedisConnections(command, subscriber);
+    const closing = () => connections.closing !== undefined;
+    watch(command, 'cmd', closing, options.log);
+    watch(subscriber, 'sub', closing, options.log);
+    try {
+      await Promise.all([ready(command, connectTimeoutMs), ready(subscriber, connectTimeoutMs)]);
+    } catch (error) {
+      await connections.close();
+      throw new Error(`Redis at ${redactUrl(url)} is not reachable: ${(error as Error).message}`);
+    }
+    return connections;
+  }
+
+  /** Registers a user; the connections stay open until every user has released them. */
+  acquire(): void {
+    if (this.closing) throw new Error('the Redis connections are closed');
+    this.users++;
+  }
+
+  async release(): Promise<void> {
+    if (--this.users <= 0) await this.close();
+  }
+
+  /** Closes both connections now, whoever still uses them. Idempotent. */
+  close(): Promise<void> {
+    return (this.closing ??= Promise.all([quit(this.command), quit(this.subscriber)]).then(() => undefined));
+  }
+}
+
+/** Logs an outage once when it begins and once when it ends, not every failed reconnect. */
+function watch(client: Redis, role: Role, closing: () => boolean, log: RedisConnectionOptions['log']): void {
+  let wasReady = false;
+  let down = false;
+  let lastError = '';
+  client.on('error', (error: Error) => {
+    // Without a listener ioredis prints every error to the console.
+    lastError = error.message;
+  });
+  client.on('ready', () => {
+    if (down) log?.info({ connection: role }, 'redis connection restored');
+    wasReady = true;
+    down = false;
+  });
+  client.on('close', () => {
+    if (!wasReady || down || closing()) return;
+    down = true;
+    log?.warn({ connection: role, reason: lastError || 'closed' }, 'redis connection lost; reconnecting');
+  });
+}
+
+function ready(client: Redis, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let lastError: Error | undefined;
+    const onError = (error: Error) => (lastError = error);
+    const timer = setTimeout(() => {
+      client.off('ready', onReady);
+      client.off('error', onError);
+      reject(new Error(`no connection within ${timeoutMs} ms${lastError ? ` (${lastError.message})` : ''}`));
+    }, timeoutMs);
+    const onReady = () => {
+      clearTimeout(timer);
+      client.off('error', onError);
+      resolve();
+    };
+    client.once('ready', onReady);
+    client.on('error', onError);
+    // Its rejection only repeats the first error; the retries go on and `ready` or the timer decides.
+    client.connect().catch(() => undefined);
+  });
+}
+
+/** QUIT lets pending replies arrive; a connection that is down, or does not answer, is dropped. */
+async function quit(client: Redis): Promise<void> {
+  if (client.status === 'end') return;
+  if (client.status === 'ready') {
+    try {
+      await withTimeout(client.quit(), 1000, 'QUIT');
+      return;
+    } catch {
+      // Fall through to the hard close.
+    }
+  }
+  client.disconnect();
+}
+
+/** `promise`, or a rejection after `ms` (for Redis calls that must not hang a caller). */
+export async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The URL for a log line or an error: without its password. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(invalid URL)';
+  }
+}
+
+/**
+ * A Lua script as a typed function. ioredis sends EVALSHA and falls back to EVAL on NOSCRIPT,
+ * so a restarted Redis (empty script cache) needs nothing from the caller.
+ */
+export function defineScript<T>(client: Redis, name: string, numberOfKeys: number, lua: string): (keys: readonly string[], args: readonly (string | number)[]) => Promise<T> {
+  if (!(name in client)) client.defineCommand(name, { numberOfKeys, lua });
+  const call = (client as unknown as Record<string, (...args: (string | number)[]) => Promise<T>>)[name]!.bind(client);
+  return (keys, args) => call(...keys, ...args);
+}
