@@ -11,11 +11,15 @@
  * - `serverText` is the text at `revision` as the server has it; `text` is
  *   `serverText` + outstanding + buffer, what the local editor shows.
  *
+ * Both texts are chunked `TextDocument`s: a keystroke in a large file costs about one chunk, not
+ * a copy of the file (a string edit copies the whole string on the next read).
+ *
  * Incoming server ops are transformed against the outstanding op and then the buffer, one op at a
  * time (never against a composed history), with the tie-break of `transform`: the server op is
  * committed, so it goes `'left'`; the pending ops are not, so they go `'right'`.
  */
 import { apply } from './apply';
+import { TextDocument } from './text-document';
 import { isNoop, normalize, splitsPair, type TextOp } from './text-op';
 import { compose, transform } from './transform';
 
@@ -66,8 +70,11 @@ export interface ResyncResult {
 export class ClientDocument {
   readonly clientId: string;
   private rev: number;
-  private local: string;
-  private server: string;
+  private local: TextDocument;
+  private server: TextDocument;
+  /** `local` and `server` as strings, made on demand. */
+  private localText: string | undefined;
+  private serverString: string | undefined;
   private seq: number;
   /** The outstanding op as first sent (for `resendPending`). */
   private sent: OutgoingEdit | undefined;
@@ -83,8 +90,10 @@ export class ClientDocument {
     if (typeof text !== 'string') throw new TypeError('text must be a string');
     this.clientId = clientId;
     this.rev = revision;
-    this.local = text;
-    this.server = text;
+    this.local = new TextDocument(text);
+    this.server = new TextDocument(text);
+    this.localText = text;
+    this.serverString = text;
     this.seq = nextSeq;
   }
 
@@ -98,11 +107,15 @@ export class ClientDocument {
   }
   /** The local text (what the editor shows). */
   get text(): string {
-    return this.local;
+    return (this.localText ??= this.local.toString());
+  }
+  /** The local text's length in UTF-16 code units (without building the string). */
+  get length(): number {
+    return this.local.length;
   }
   /** The text at `revision` as the server has it (without the local pending edits). */
   get serverText(): string {
-    return this.server;
+    return (this.serverString ??= this.server.toString());
   }
   /** The seq the next sent op gets. */
   get nextSeq(): number {
@@ -122,10 +135,11 @@ export class ClientDocument {
    * buffered and `undefined` is returned. An op that changes nothing is dropped.
    */
   applyLocal(op: TextOp): OutgoingEdit | undefined {
-    const next = apply(this.local, op); // validates against the local text
+    this.local.check(op);
     const norm = normalize(op);
     if (isNoop(norm)) return undefined;
-    this.local = next;
+    this.local.apply(norm);
+    this.localText = undefined;
     if (this.pending === undefined) return this.send(norm);
     this.buf = this.buf === undefined ? norm : compose(this.buf, norm);
     return undefined;
@@ -139,7 +153,7 @@ export class ClientDocument {
    */
   applyServer(op: TextOp, rev: number): TextOp {
     this.checkNext(rev);
-    const server = apply(this.server, op); // validates against the server text
+    this.server.check(op);
     let incoming = normalize(op);
     let pending = this.pending;
     let buf = this.buf;
@@ -153,9 +167,12 @@ export class ClientDocument {
         buf = b;
       }
     }
-    const local = apply(this.local, incoming);
-    this.server = server;
-    this.local = local;
+    // Both checked before either changes: a bad op leaves the client as it was.
+    this.local.check(incoming);
+    this.server.apply(op);
+    this.local.apply(incoming);
+    this.serverString = undefined;
+    this.localText = undefined;
     this.pending = pending;
     this.buf = buf;
     this.rev = rev;
@@ -175,7 +192,8 @@ export class ClientDocument {
       throw new SyncError('UNEXPECTED_ACK', `ack for seq ${seq}, but seq ${this.sent.seq} is outstanding`);
     }
     this.checkNext(rev);
-    this.server = apply(this.server, this.pending);
+    this.server.apply(this.pending);
+    this.serverString = undefined;
     this.rev = rev;
     this.pending = undefined;
     this.sent = undefined;
@@ -212,7 +230,7 @@ export class ClientDocument {
   resync(snapshot: string, revision: number, lastCommittedSeq?: number): ResyncResult {
     if (typeof snapshot !== 'string') throw new TypeError('snapshot must be a string');
     if (!(Number.isSafeInteger(revision) && revision >= 0)) throw new TypeError(`revision must be a non-negative integer, got ${String(revision)}`);
-    let base = this.server;
+    let base = this.serverText;
     let pending: TextOp = [];
     if (this.pending !== undefined && this.sent !== undefined) {
       if (lastCommittedSeq !== undefined && lastCommittedSeq >= this.sent.seq) base = apply(base, this.pending);
@@ -224,8 +242,10 @@ export class ClientDocument {
     // What the editor must do: the remote change as seen after the local edits.
     const editorOp = transform(remote, pending, 'left');
     const local = apply(snapshot, rebased);
-    this.server = snapshot;
-    this.local = local;
+    this.server = new TextDocument(snapshot);
+    this.serverString = snapshot;
+    this.local = new TextDocument(local);
+    this.localText = local;
     this.rev = revision;
     this.pending = undefined;
     this.sent = undefined;

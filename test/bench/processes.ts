@@ -215,9 +215,11 @@ export function benchRelayEnv(secret: string): Record<string, string> {
 
 /** The bundled relay (`node dist/relay.js serve`); its URL comes from its 'relay listening' log line. */
 export function relayLaunch(env: Record<string, string>, nodeArgs: string[] = []): ServerLaunch {
+  // BENCH_RELAY_PROF=dir writes a CPU profile of each relay there (open it in Chrome DevTools).
+  const prof = process.env.BENCH_RELAY_PROF ? ['--cpu-prof', `--cpu-prof-dir=${resolve(process.env.BENCH_RELAY_PROF)}`] : [];
   return {
     name: 'relay',
-    args: [...nodeArgs, relayBundle, 'serve'],
+    args: [...prof, ...nodeArgs, relayBundle, 'serve'],
     env,
     readUrl: (line) => {
       try {

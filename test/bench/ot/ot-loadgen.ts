@@ -22,6 +22,8 @@ const send = (message: FromOtLoadgen) => new Promise<void>((resolve) => process.
 interface Editor {
   /** The local text. */
   text(): string;
+  /** Its length (UTF-16 code units), without building the text. */
+  length(): number;
   /** Types `op`; `acked` runs once the server has committed it. */
   type(op: TextOp, acked: () => void): void;
   /** Revision of the document as this editor knows it. */
@@ -58,6 +60,7 @@ async function relayEditor(setup: OtSetup, index: number, onRemote: OnRemote): P
   await peer.start();
   return {
     text: () => peer.text,
+    length: () => peer.doc?.length ?? 0,
     type: (op, acked) => {
       const idle = peer.doc!.state === 'synchronized';
       peer.edit(op);
@@ -86,6 +89,7 @@ async function sharedbEditor(setup: OtSetup, index: number, onRemote: OnRemote):
   if (!doc.type) await call((cb) => doc.create(setup.text, textUnicode.uri, cb));
   return {
     text: () => (typeof doc.data === 'string' ? doc.data : ''),
+    length: () => (typeof doc.data === 'string' ? doc.data.length : 0),
     type: (op, acked) =>
       doc.submitOp(op, undefined, (error) => {
         if (error) problems.push(`editor-${index}: ${error.message}`);
@@ -97,9 +101,9 @@ async function sharedbEditor(setup: OtSetup, index: number, onRemote: OnRemote):
   };
 }
 
-/** An insert of `char` at a random place of `text` (the texts here have no surrogate pairs). */
-function insertAt(text: string, char: string): TextOp {
-  const pos = Math.floor(Math.random() * (text.length + 1));
+/** An insert of `char` at a random place of a text of `length` (the texts here have no surrogate pairs). */
+function insertAt(length: number, char: string): TextOp {
+  const pos = Math.floor(Math.random() * (length + 1));
   return pos === 0 ? [char] : [pos, char];
 }
 
@@ -126,7 +130,7 @@ async function run(setup: OtSetup, go: OtGo, editors: Editor[], sentAt: Map<stri
     const counted = inWindow(at);
     if (counted) result.typedInWindow++;
     outstanding++;
-    editors[editor]!.type(insertAt(editors[editor]!.text(), char), () => {
+    editors[editor]!.type(insertAt(editors[editor]!.length(), char), () => {
       outstanding--;
       const now = monotonicMs();
       if (inWindow(now)) result.ackedInWindow++;

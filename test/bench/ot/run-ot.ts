@@ -91,7 +91,9 @@ class OtLoadgen {
   private exited: string | undefined;
 
   constructor(bundlePath: string) {
-    this.child = fork(bundlePath, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    // BENCH_LOADGEN_PROF=dir writes a CPU profile of each load generator there.
+    const prof = env.BENCH_LOADGEN_PROF ? ['--cpu-prof', `--cpu-prof-dir=${resolve(env.BENCH_LOADGEN_PROF)}`] : [];
+    this.child = fork(bundlePath, [], { execArgv: prof, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     loadgens.add(this.child);
     this.child.on('message', (message: FromOtLoadgen) => {
       this.messages.push(message);
