@@ -13,6 +13,8 @@ export const errorCodes = {
   FORBIDDEN_ROLE: 'The token’s role does not allow this event (a viewer cannot edit).',
   SESSION_FORBIDDEN: 'The token does not allow this session.',
   SESSION_REQUIRED: 'The token allows several sessions: choose one with `?session=`.',
+  SESSION_NOT_FOUND: 'No such session: it expired, or it was created on a relay that has restarted without Redis.',
+  SESSION_ENDED: 'The host ended the session: its invites and tokens no longer work.',
   RATE_LIMITED: 'Too many messages per second on this connection; the frame was dropped.',
   FRAME_TOO_LARGE: 'The frame exceeds the relay’s frame size limit; it was dropped.',
   AUTH_TOKEN_MISSING: 'No token: pass `?token=` or an `Authorization: Bearer` header.',
@@ -58,4 +60,5 @@ export const closeCodes = {
   INTERNAL_ERROR: 1011,
   HEARTBEAT_TIMEOUT: 4000,
   SLOW_CONSUMER: 4008,
+  SESSION_ENDED: 4010,
 } as const;

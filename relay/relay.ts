@@ -15,6 +15,10 @@ import { createHandlers } from './handlers';
 import { HttpApi } from './http/http-api';
 import { createLogger, type Logger } from './log';
 import { Hub } from './routing/hub';
+import { SessionsApi } from './http/sessions-api';
+import { MemorySessionStore } from './sessions/memory-session-store';
+import { SessionDirectory } from './sessions/session-directory';
+import type { SessionStore } from './sessions/session-store';
 import { Router } from './routing/router';
 import { RelayStats } from './stats';
 
@@ -34,7 +38,7 @@ export interface RelayOptions {
 }
 
 /** Picks the bus and storage: the embedded in-memory ones unless REDIS_URL is set. */
-function createStorage(config: RelayConfig): { broker: Broker; presence: PresenceStore; documents: DocumentStore } {
+function createStorage(config: RelayConfig): { broker: Broker; presence: PresenceStore; documents: DocumentStore; sessionStore: SessionStore } {
   if (config.redisUrl) {
     throw new ConfigError('Invalid configuration: REDIS_URL is not supported by this build yet; unset it to use the embedded default');
   }
@@ -42,6 +46,7 @@ function createStorage(config: RelayConfig): { broker: Broker; presence: Presenc
     broker: new MemoryBroker(),
     presence: new MemoryPresenceStore(),
     documents: new MemoryDocumentStore({ historySize: config.documentHistorySize, idleTimeoutMs: config.documentIdleTimeoutMs }),
+    sessionStore: new MemorySessionStore(),
   };
 }
 
@@ -49,14 +54,15 @@ function createStorage(config: RelayConfig): { broker: Broker; presence: Presenc
 export async function startRelay({ config, secret, logger }: RelayOptions): Promise<Relay> {
   const log = logger ?? createLogger(config.logLevel);
   const relayId = config.relayId ?? `relay-${randomUUID().slice(0, 8)}`;
-  const { broker, presence, documents } = createStorage(config);
+  const { broker, presence, documents, sessionStore } = createStorage(config);
   const stats = new RelayStats();
   const hub = new Hub(broker, stats);
   await hub.start();
   const authority = new DocumentAuthority(documents, { maxLength: config.documentMaxLength });
   const router = new Router(createHandlers(new HandlerContext(hub, relayId, authority)));
   const keepOpenDocuments = keepDocumentsAlive(hub, documents, config.documentIdleTimeoutMs, log);
-  const gateway = new Gateway({ config, secret, relayId, hub, router, presence, stats, log });
+  const sessions = new SessionDirectory(sessionStore, hub);
+  const gateway = new Gateway({ config, secret, relayId, hub, router, presence, sessions, stats, log });
   const api = new HttpApi({
     relayId,
     secret,
@@ -66,6 +72,7 @@ export async function startRelay({ config, secret, logger }: RelayOptions): Prom
     hub,
     broker,
     stats,
+    sessions: new SessionsApi({ secret, sessions, presence, publicUrl: config.publicUrl, trustProxy: config.trustProxy }),
     log,
   });
 
@@ -95,6 +102,7 @@ export async function startRelay({ config, secret, logger }: RelayOptions): Prom
       await hub.close();
       await presence.close();
       await documents.close();
+      await sessionStore.close();
       await broker.close();
       log.info({ relay: relayId }, 'stopped');
     })());

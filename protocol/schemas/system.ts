@@ -24,6 +24,7 @@ export const DisconnectReason = z.enum([
   'heartbeat_timeout',
   'frame_too_large',
   'server_error',
+  'session_ended',
 ]);
 export type DisconnectReason = z.infer<typeof DisconnectReason>;
 

@@ -51,24 +51,86 @@ export function mintToken(secret: string, options: MintOptions): string {
   return jwt.sign(claims, secretKey(secret), { algorithm: 'HS256', expiresIn: options.ttl as jwt.SignOptions['expiresIn'] });
 }
 
-/** Verifies signature, algorithm, expiry and claims. Throws ProtocolError with an AUTH_* code. */
-export function verifyToken(secret: string, token: string | undefined): Principal {
+/** Verifies signature, algorithm and expiry; the claims are the caller's to check. */
+function verifySigned(secret: string, token: string | undefined, what = 'token'): Record<string, unknown> {
   if (!token) throw new ProtocolError('AUTH_TOKEN_MISSING');
   let decoded: unknown;
   try {
     decoded = jwt.verify(token, secretKey(secret), { algorithms: ['HS256'] });
   } catch (error) {
-    if (error instanceof jwt.TokenExpiredError) throw new ProtocolError('AUTH_TOKEN_EXPIRED');
-    throw new ProtocolError('AUTH_TOKEN_INVALID');
+    if (error instanceof jwt.TokenExpiredError) throw new ProtocolError('AUTH_TOKEN_EXPIRED', what === 'token' ? undefined : `the ${what} has expired`);
+    throw new ProtocolError('AUTH_TOKEN_INVALID', what === 'token' ? undefined : `the ${what} is malformed or has a bad signature`);
   }
+  if (typeof decoded !== 'object' || decoded === null || typeof (decoded as { exp?: unknown }).exp !== 'number') {
+    throw new ProtocolError('AUTH_TOKEN_INVALID', `the ${what} has no expiry ("exp" claim)`);
+  }
+  return decoded as Record<string, unknown>;
+}
+
+/**
+ * Verifies a session token (the one a WebSocket connection presents). Throws ProtocolError with
+ * an AUTH_* code; a personal token or an invite is refused with a message that says what to do.
+ */
+export function verifyToken(secret: string, token: string | undefined): Principal {
+  const decoded = verifySigned(secret, token);
+  if (decoded.kind === 'personal') {
+    throw new ProtocolError('AUTH_TOKEN_INVALID', 'a personal token cannot join a session: create one with POST /api/sessions');
+  }
+  if (decoded.kind === 'invite') throw new ProtocolError('AUTH_TOKEN_INVALID', 'an invite is not a token: redeem it with POST /api/invites/redeem');
   const claims = TokenClaims.safeParse(decoded);
   if (!claims.success) {
     const field = String(claims.error.issues[0]?.path[0] ?? 'claims');
     throw new ProtocolError('AUTH_TOKEN_INVALID', `the token's "${field}" claim is missing or invalid`);
   }
-  if (typeof (decoded as { exp?: unknown }).exp !== 'number') {
-    throw new ProtocolError('AUTH_TOKEN_INVALID', 'the token has no expiry ("exp" claim)');
-  }
   const { sub, name, sessions, role, admin } = claims.data;
   return { userId: sub, displayName: name ?? sub, sessions, role, admin: admin ?? false };
+}
+
+/**
+ * A personal token says who someone is, across sessions, and that they may host: it creates
+ * sessions through the REST API (which answers with a session token) and joins none itself.
+ * The operator mints it (`relay token --personal`); the extension keeps it in SecretStorage.
+ */
+const PersonalClaims = z.object({ kind: z.literal('personal'), sub: UserId, name: DisplayName.optional() });
+
+export interface PersonalPrincipal {
+  userId: string;
+  displayName: string;
+}
+
+export function mintPersonalToken(secret: string, options: { user: string; name?: string; ttl: string | number }): string {
+  const claims = PersonalClaims.parse({ kind: 'personal', sub: options.user, name: options.name });
+  return jwt.sign(claims, secretKey(secret), { algorithm: 'HS256', expiresIn: options.ttl as jwt.SignOptions['expiresIn'] });
+}
+
+export function verifyPersonalToken(secret: string, token: string | undefined): PersonalPrincipal {
+  const claims = PersonalClaims.safeParse(verifySigned(secret, token));
+  if (!claims.success) throw new ProtocolError('AUTH_TOKEN_INVALID', 'this call needs a personal token (relay token --personal)');
+  return { userId: claims.data.sub, displayName: claims.data.name ?? claims.data.sub };
+}
+
+/**
+ * An invite: signed, expiring, for one session and one role. It is redeemed (POST
+ * /api/invites/redeem) for a session token; ending the session revokes it.
+ */
+const InviteClaims = z.object({ kind: z.literal('invite'), sid: SessionId, role: z.enum(['editor', 'viewer']) });
+export type InviteRole = z.infer<typeof InviteClaims>['role'];
+
+export interface Invite {
+  sessionId: string;
+  role: InviteRole;
+  /** Seconds since the epoch. */
+  expiresAt: number;
+}
+
+export function mintInvite(secret: string, options: { sessionId: string; role: InviteRole; expiresAt: number }): string {
+  const claims = InviteClaims.parse({ kind: 'invite', sid: options.sessionId, role: options.role });
+  return jwt.sign({ ...claims, exp: options.expiresAt }, secretKey(secret), { algorithm: 'HS256' });
+}
+
+export function verifyInvite(secret: string, invite: string | undefined): Invite {
+  const decoded = verifySigned(secret, invite, 'invite');
+  const claims = InviteClaims.safeParse(decoded);
+  if (!claims.success) throw new ProtocolError('AUTH_TOKEN_INVALID', 'this is not an invite');
+  return { sessionId: claims.data.sid, role: claims.data.role, expiresAt: decoded.exp as number };
 }

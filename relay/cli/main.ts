@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { Role } from '../../protocol';
-import { mintToken } from '../auth/tokens';
+import { mintPersonalToken, mintToken } from '../auth/tokens';
 import { resolveAuthSecret } from '../config/auth-secret';
 import { ConfigError, loadConfig, settingDescriptions } from '../config/config';
 import { createLogger } from '../log';
@@ -17,6 +17,9 @@ Commands:
     --name NAME         display name (default: the user id)
     --ttl DURATION      lifetime: seconds or 30m, 1h, 7d (default 1h)
     --admin             may notify every session through the REST API
+    --personal          a personal token instead: who you are, across sessions; it creates
+                        sessions (POST /api/sessions, the extension's "Start Session") and
+                        needs no --session or --role (default ttl 30d)
   help                  this text
 
 Settings (environment variables, or a JSON file named by RELAY_CONFIG):
@@ -65,19 +68,27 @@ function token(args: string[]): void {
       session: { type: 'string', multiple: true },
       role: { type: 'string', default: 'editor' },
       name: { type: 'string' },
-      ttl: { type: 'string', default: '1h' },
+      ttl: { type: 'string' },
       admin: { type: 'boolean', default: false },
+      personal: { type: 'boolean', default: false },
     },
     strict: true,
   });
   if (!values.user) throw new UsageError('token: --user is required');
+  const ttlText = values.ttl ?? (values.personal ? '30d' : '1h');
+  if (!/^\d+$|^\d+(\.\d+)?\s*(ms|s|m|h|d|w|y)$/.test(ttlText)) {
+    throw new UsageError(`token: --ttl must be seconds or a duration like 30m, 1h, 7d (got "${ttlText}")`);
+  }
+  const ttl = /^\d+$/.test(ttlText) ? Number(ttlText) : ttlText;
+  if (values.personal) {
+    if (values.session?.length || values.admin) throw new UsageError('token: --personal takes no --session or --admin');
+    const { secret } = resolveAuthSecret(loadConfig());
+    process.stdout.write(`${mintPersonalToken(secret, { user: values.user, ttl, ...(values.name && { name: values.name }) })}\n`);
+    return;
+  }
   if (!values.session?.length) throw new UsageError('token: --session is required');
   const role = Role.safeParse(values.role);
   if (!role.success) throw new UsageError(`token: --role must be host, editor or viewer (got "${values.role}")`);
-  if (!/^\d+$|^\d+(\.\d+)?\s*(ms|s|m|h|d|w|y)$/.test(values.ttl)) {
-    throw new UsageError(`token: --ttl must be seconds or a duration like 30m, 1h, 7d (got "${values.ttl}")`);
-  }
-  const ttl = /^\d+$/.test(values.ttl) ? Number(values.ttl) : values.ttl;
   const { secret } = resolveAuthSecret(loadConfig());
   const jwt = mintToken(secret, {
     user: values.user,

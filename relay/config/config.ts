@@ -68,6 +68,7 @@ const ConfigSchema = z.strictObject({
   DOCUMENT_HISTORY_SIZE: integer(1, 1_000_000).default(1000),
   DOCUMENT_MAX_LENGTH: integer(1, 100_000_000).default(10_000_000),
   DOCUMENT_IDLE_TIMEOUT_MS: integer(1000, 7 * 24 * 3_600_000).default(600_000),
+  PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
   CORS_ORIGINS: originList.default([]),
   TRUST_PROXY: boolean.default(false),
   RELAY_STATE_DIR: z.string().min(1).optional(),
@@ -95,6 +96,8 @@ export interface RelayConfig {
   shutdownTimeoutMs: number;
   /** Committed ops kept per document for transforming late ops; older bases get a resync. */
   documentHistorySize: number;
+  /** Where clients reach the service (invite links carry it); from the request when unset. */
+  publicUrl?: string;
   /** UTF-16 code units a shared document may hold. */
   documentMaxLength: number;
   /** A document nobody has open is dropped after this long. */
@@ -162,6 +165,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     heartbeatIntervalMs: raw.WS_HEARTBEAT_INTERVAL_MS,
     shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT_MS,
     documentHistorySize: raw.DOCUMENT_HISTORY_SIZE,
+    ...(raw.PUBLIC_URL !== undefined && { publicUrl: raw.PUBLIC_URL }),
     documentMaxLength: raw.DOCUMENT_MAX_LENGTH,
     documentIdleTimeoutMs: raw.DOCUMENT_IDLE_TIMEOUT_MS,
     corsOrigins: raw.CORS_ORIGINS,
@@ -186,6 +190,7 @@ export const settingDescriptions: Record<keyof RawConfig, string> = {
   WS_MAX_BUFFERED_BYTES: 'outbound buffer per connection before it is closed as a slow consumer (default 1048576)',
   WS_HEARTBEAT_INTERVAL_MS: 'ping interval; a peer silent for two intervals is closed (default 25000)',
   SHUTDOWN_TIMEOUT_MS: 'how long a graceful shutdown waits for connections to drain (default 10000)',
+  PUBLIC_URL: 'the URL clients reach this service at (behind Nginx: its https:// URL); invite links carry it. Default: the Host of each request',
   DOCUMENT_HISTORY_SIZE: 'committed ops kept per shared document; an op based on an older revision gets a resync (default 1000)',
   DOCUMENT_MAX_LENGTH: 'the most UTF-16 code units a shared document may hold; a bigger open or edit gets DOCUMENT_TOO_LARGE (default 10000000)',
   DOCUMENT_IDLE_TIMEOUT_MS: 'a shared document that nobody has open is dropped after this long (default 600000, 10 minutes)',

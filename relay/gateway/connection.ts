@@ -23,6 +23,7 @@ const disconnectCloseCodes: Record<DisconnectReason, number> = {
   heartbeat_timeout: closeCodes.HEARTBEAT_TIMEOUT,
   frame_too_large: closeCodes.MESSAGE_TOO_BIG,
   server_error: closeCodes.INTERNAL_ERROR,
+  session_ended: closeCodes.SESSION_ENDED,
 };
 
 /** Buffers are sent as text frames: they hold a serialized JSON envelope. */

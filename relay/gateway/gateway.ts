@@ -7,6 +7,7 @@ import type { RelayConfig } from '../config/config';
 import type { Logger } from '../log';
 import type { PresenceStore } from '../broker/presence';
 import type { Hub } from '../routing/hub';
+import type { SessionDirectory } from '../sessions/session-directory';
 import type { Router } from '../routing/router';
 import type { RelayStats } from '../stats';
 import { Connection } from './connection';
@@ -30,6 +31,8 @@ export interface GatewayDeps {
   hub: Hub;
   router: Router;
   presence: PresenceStore;
+  /** Refuses tokens of a session that has ended. */
+  sessions: Pick<SessionDirectory, 'assertNotEnded'>;
   stats: RelayStats;
   log: Logger;
 }
@@ -78,13 +81,16 @@ export class Gateway {
   }
 
   attach(server: Server): void {
-    server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(request, socket, head));
+    server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => void this.onUpgrade(request, socket, head));
+    this.deps.hub.onSessionEnded((connections) => {
+      for (const connection of connections) connection.disconnect('session_ended', 'the host ended the session', false);
+    });
     const interval = this.deps.config.heartbeatIntervalMs;
     this.heartbeat = setInterval(() => this.sweep(), interval);
     this.heartbeat.unref();
   }
 
-  private onUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+  private async onUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     socket.on('error', () => socket.destroy());
     const { config, stats, log } = this.deps;
     try {
@@ -96,6 +102,8 @@ export class Gateway {
       if (!this.connectionRate.allow(address)) throw new ProtocolError('CONNECTION_RATE_LIMITED');
       const principal = verifyToken(this.deps.secret, readToken(request, url));
       const sessionId = chooseSession(principal, url.searchParams.get('session'));
+      await this.deps.sessions.assertNotEnded(sessionId);
+      if (socket.destroyed) return;
       this.wss.handleUpgrade(request, socket, head, (ws) => {
         const id = `${this.deps.relayId}.${(++this.connectionCounter).toString(36)}`;
         const connection = new Connection(id, ws, socket, principal, sessionId, config.limits, this.onSlowConsumer, this.deps.stats);

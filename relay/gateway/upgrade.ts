@@ -8,6 +8,7 @@ const statusText: Record<number, string> = {
   401: 'Unauthorized',
   403: 'Forbidden',
   404: 'Not Found',
+  410: 'Gone',
   429: 'Too Many Requests',
   503: 'Service Unavailable',
 };
@@ -19,6 +20,8 @@ export const upgradeStatus: Partial<Record<ErrorCode, number>> = {
   SESSION_REQUIRED: 400,
   SESSION_FORBIDDEN: 403,
   NOT_FOUND: 404,
+  SESSION_NOT_FOUND: 404,
+  SESSION_ENDED: 410,
   CONNECTION_RATE_LIMITED: 429,
   TOO_MANY_CONNECTIONS: 503,
 };

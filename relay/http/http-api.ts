@@ -7,8 +7,8 @@ import { serverFrame } from '../gateway/server-frame';
 import type { Logger } from '../log';
 import type { Hub } from '../routing/hub';
 import type { RelayStats } from '../stats';
-
-const MAX_BODY_BYTES = 64 * 1024;
+import { bearerToken, pathOf, readBody, send, statusOf } from './http-util';
+import type { SessionsApi } from './sessions-api';
 
 export interface HttpApiDeps {
   relayId: string;
@@ -19,6 +19,7 @@ export interface HttpApiDeps {
   hub: Hub;
   broker: Broker;
   stats: RelayStats;
+  sessions: SessionsApi;
   log: Logger;
 }
 
@@ -31,7 +32,9 @@ const NotificationRequest = NotificationPayload.extend({
   user_id: UserId.optional(),
 });
 
-/** The REST surface: health, stats, and notifications pushed to sessions. JSON in and out. */
+const SESSION_PATH = /^\/api\/sessions\/([^/]+)$/;
+
+/** The REST surface: health, stats, sessions and invites, notifications pushed to sessions. JSON in and out. */
 export class HttpApi {
   constructor(private readonly deps: HttpApiDeps) {}
 
@@ -62,9 +65,19 @@ export class HttpApi {
         return send(response, 200, this.wsStats());
       case 'POST /api/notifications':
         return send(response, 202, await this.notify(request));
-      default:
-        return send(response, 404, { code: 'NOT_FOUND', message: `no route for ${method} ${path}` });
+      case 'POST /api/sessions':
+        return send(response, 201, await this.deps.sessions.create(request));
+      case 'POST /api/invites/redeem':
+        return send(response, 200, await this.deps.sessions.redeem(request));
     }
+    const session = SESSION_PATH.exec(path);
+    if (session) {
+      const sessionId = SessionId.safeParse(decodeURIComponent(session[1]!));
+      if (!sessionId.success) throw new ProtocolError('SESSION_NOT_FOUND', 'not a session id', 'path');
+      if (method === 'GET') return send(response, 200, await this.deps.sessions.get(request, sessionId.data));
+      if (method === 'DELETE') return send(response, 200, await this.deps.sessions.end(request, sessionId.data));
+    }
+    return send(response, 404, { code: 'NOT_FOUND', message: `no route for ${method} ${path}` });
   }
 
   private async health(response: ServerResponse): Promise<void> {
@@ -107,13 +120,7 @@ export class HttpApi {
   /** Hosts may notify their own session; admins anyone, everyone included. */
   private async notify(request: IncomingMessage): Promise<{ delivered_to: string }> {
     const principal = verifyToken(this.deps.secret, bearerToken(request));
-    const parsed = NotificationRequest.safeParse(await readJson(request));
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const path = issue?.path.join('.') || undefined;
-      throw new ProtocolError('VALIDATION_FAILED', `${path ?? 'body'}: ${issue?.message ?? 'invalid'}`, path);
-    }
-    const { session_id: sessionId, user_id: userId, ...notification } = parsed.data;
+    const { session_id: sessionId, user_id: userId, ...notification } = await readBody(request, NotificationRequest);
     const isHostOfSession = sessionId !== undefined && principal.role === 'host' && principal.sessions.includes(sessionId);
     if (!principal.admin && !isHostOfSession) {
       throw new ProtocolError('FORBIDDEN_ROLE', sessionId ? `only the session's host or an admin can notify "${sessionId}"` : 'only an admin can notify every session');
@@ -131,50 +138,8 @@ export class HttpApi {
     if (!origin || !(allowed.includes('*') || allowed.includes(origin))) return;
     response.setHeader('Access-Control-Allow-Origin', allowed.includes('*') ? '*' : origin);
     response.setHeader('Vary', 'Origin');
-    response.setHeader('Access-Control-Allow-Methods', 'GET, POST, OPTIONS');
+    response.setHeader('Access-Control-Allow-Methods', 'GET, POST, DELETE, OPTIONS');
     response.setHeader('Access-Control-Allow-Headers', 'Authorization, Content-Type');
-  }
-}
-
-function statusOf(error: ProtocolError): number {
-  if (error.code.startsWith('AUTH_')) return 401;
-  if (error.code === 'SESSION_FORBIDDEN' || error.code === 'FORBIDDEN_ROLE') return 403;
-  if (error.code === 'FRAME_TOO_LARGE') return 413;
-  return 400;
-}
-
-function pathOf(request: IncomingMessage): string {
-  const url = request.url ?? '/';
-  const query = url.indexOf('?');
-  return query === -1 ? url : url.slice(0, query);
-}
-
-function bearerToken(request: IncomingMessage): string | undefined {
-  const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '');
-  return match?.[1];
-}
-
-function send(response: ServerResponse, status: number, body?: unknown): void {
-  if (body === undefined) {
-    response.writeHead(status).end();
-    return;
-  }
-  const text = JSON.stringify(body);
-  response.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) }).end(text);
-}
-
-async function readJson(request: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw new ProtocolError('FRAME_TOO_LARGE', `request bodies are limited to ${MAX_BODY_BYTES} bytes`);
-    chunks.push(chunk);
-  }
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch {
-    throw new ProtocolError('BAD_JSON', 'the request body is not valid JSON');
   }
 }
 

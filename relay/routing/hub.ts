@@ -23,6 +23,9 @@ const sessionChannel = (sessionId: string) => `session:${sessionId}`;
 const documentChannel = (sessionId: string, documentId: string) => `doc:${sessionId}\u0000${documentId}`;
 const EVERYONE = 'everyone';
 
+/** An internal publication on a session channel: every relay closes its connections of the session. */
+export const SESSION_ENDED_CONTROL = 'session.ended';
+
 /**
  * This relay's connections, grouped by session and by open document. Every publication goes
  * through the broker (so other relays see it) and comes back here once per relay, where it is
@@ -35,6 +38,7 @@ export class Hub {
   private readonly sessionIds = new Set<string>();
   readonly connections = new Set<Connection>();
   private everyoneSubscription: Promise<Disposable> | undefined;
+  private sessionEnded: (connections: Connection[]) => void = () => {};
 
   constructor(
     private readonly broker: Broker,
@@ -48,6 +52,11 @@ export class Hub {
 
   get sessionCount(): number {
     return this.sessionIds.size;
+  }
+
+  /** Called with this relay's connections of a session that has just ended. */
+  onSessionEnded(listener: (connections: Connection[]) => void): void {
+    this.sessionEnded = listener;
   }
 
   /** Adds a connection; resolves once its session's publications reach this relay. */
@@ -121,6 +130,7 @@ export class Hub {
   }
 
   private deliver(connections: Iterable<Connection>, publication: Publication): void {
+    if (publication.eventType === SESSION_ENDED_CONTROL) return this.sessionEnded([...connections]);
     const { exclude, users, echo } = publication;
     // Encoded once here rather than once per socket inside `ws`.
     const data = Buffer.from(publication.data);

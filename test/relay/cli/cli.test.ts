@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import jwt from 'jsonwebtoken';
-import { verifyToken } from '../../../relay/auth/tokens';
+import { verifyPersonalToken, verifyToken } from '../../../relay/auth/tokens';
 import { runRelayCli } from '../../support/cli';
 
 const SECRET = 'cli-test-secret-0123456789';
@@ -28,6 +28,16 @@ describe('relay CLI', () => {
     assert.equal(exp - iat, 3600);
   });
 
+  it('`relay token --personal` prints a personal token (30 days) that cannot join a session', () => {
+    const result = runRelayCli(['token', '--user', 'alice', '--name', 'Alice', '--personal'], { AUTH_SECRET: SECRET });
+    assert.equal(result.status, 0, result.stderr);
+    const token = result.stdout.trim();
+    assert.deepEqual(verifyPersonalToken(SECRET, token), { userId: 'alice', displayName: 'Alice' });
+    assert.throws(() => verifyToken(SECRET, token), /personal token cannot join a session/);
+    const { exp, iat } = jwt.decode(token) as { exp: number; iat: number };
+    assert.equal(exp - iat, 30 * 86400);
+  });
+
   it('`relay token` signs with the development secret `relay serve` generated', () => {
     const stateDir = mkdtempSync(join(tmpdir(), 'tandem-cli-'));
     const first = runRelayCli(['token', '--user', 'a', '--session', 's1'], { RELAY_STATE_DIR: stateDir });
@@ -46,6 +56,7 @@ describe('relay CLI', () => {
       [['token', '--user', 'a', '--session', 's1', '--ttl', 'forever'], /--ttl must be seconds or a duration/],
       [['token', '--user', 'a b', '--session', 's1'], /invalid value/],
       [['token', '--usr', 'a'], /Unknown option '--usr'/],
+      [['token', '--user', 'a', '--personal', '--session', 's1'], /--personal takes no --session or --admin/],
       [['launch'], /unknown command "launch"/],
     ];
     for (const [args, expected] of cases) {
