@@ -234,7 +234,14 @@ export class RedisBroker implements Broker {
     }
     const entry = this.channels.get(name);
     if (!entry) return;
-    const publication = decode(payload);
+    let publication: Publication;
+    try {
+      publication = decode(payload);
+    } catch (error) {
+      // Not from a RedisBroker (someone else publishing under the prefix): dropped, not thrown.
+      this.log?.warn({ err: error, channel: name }, 'undecodable publication dropped');
+      return;
+    }
     for (const listener of entry.listeners) {
       // A throwing listener must not unwind into ioredis's reply parser, nor starve the others.
       try {
@@ -284,10 +291,13 @@ export class RedisBroker implements Broker {
   private keysOf(channel: string): { meta: string; stream: string; channel: string } {
     // The subscriber hands channel names back decoded from UTF-8: a name that is not well-formed
     // UTF-16 (a lone surrogate) is looked up by what Redis will actually return.
-    const base = `${this.options.prefix}{${Buffer.from(channel).toString()}}`;
+    const wellFormed = SURROGATE.test(channel) ? Buffer.from(channel).toString() : channel;
+    const base = `${this.options.prefix}{${wellFormed}}`;
     return { meta: `${base}:meta`, stream: `${base}:stream`, channel: base };
   }
 }
+
+const SURROGATE = /[\uD800-\uDFFF]/;
 
 function newEpoch(): string {
   return randomUUID().slice(0, 8);

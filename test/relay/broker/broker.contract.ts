@@ -115,6 +115,19 @@ export function brokerContract(name: string, create: (historySize: number) => Pr
       assert.equal(otherEpoch.recovered, false);
     });
 
+    it('gives a position on a channel without history yet that resumes from its first publication, `limit` at a time', async () => {
+      const broker = await make();
+      const channel = freshChannel();
+      const { position, publications } = await broker.history(channel, { offset: 0, epoch: 'unknown' }, 10);
+      assert.deepEqual(publications, []);
+      assert.equal(position.offset, 0);
+      for (let n = 1; n <= 3; n++) await broker.publish(channel, message(n), { history: true });
+      const page = await broker.history(channel, position, 2);
+      assert.equal(page.recovered, true);
+      assert.deepEqual(page.publications.map((p) => p.offset), [1, 2]);
+      assert.deepEqual(page.position, { offset: 3, epoch: position.epoch });
+    });
+
     it('reports its health', async () => {
       const broker = await make();
       const health = await broker.health();

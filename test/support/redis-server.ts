@@ -1,0 +1,240 @@
+/**
+ * A real `redis-server` for tests that must stop, kill, freeze or restart Redis: its own process
+ * on a free loopback port with its own temp dir, never the shared instance on 6379.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sleep } from './wait';
+
+export interface RedisServerOptions {
+  /** `none`: data lives in memory only. `aof-always`: AOF fsynced on every write, so even SIGKILL loses nothing. */
+  persistence?: 'none' | 'aof-always';
+  /** Extra redis.conf lines, e.g. `maxmemory 10mb`. */
+  config?: string[];
+  /** Upper bound for start, stop and restart (default 10 s). */
+  timeoutMs?: number;
+}
+
+const BINARY = process.env.REDIS_SERVER_BIN ?? 'redis-server';
+/** Only the tail of the server's output is kept: enough to explain a failure. */
+const LOG_LIMIT = 64 * 1024;
+
+const live = new Set<RedisServer>();
+// A test process that dies or forgets `dispose()` must not leave servers or temp dirs behind.
+process.once('exit', () => {
+  for (const server of live) server.disposeSync();
+});
+
+/** Starts a server on a free port; retries with another port if one was taken meanwhile. */
+export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
+  for (let attempt = 1; ; attempt++) {
+    const server = new RedisServer(await freePort(), options);
+    try {
+      await server.start();
+      return server;
+    } catch (error) {
+      server.disposeSync();
+      if (attempt >= 3 || !server.log.includes('Address already in use')) throw error;
+    }
+  }
+}
+
+export class RedisServer {
+  readonly dir = mkdtempSync(join(tmpdir(), 'tandem-redis-'));
+  private process: ChildProcess | undefined;
+  private exited: Promise<void> = Promise.resolve();
+  private frozen = false;
+  private output = '';
+  private readonly timeoutMs: number;
+
+  constructor(
+    readonly port: number,
+    options: RedisServerOptions,
+  ) {
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+    const aof = options.persistence === 'aof-always';
+    const lines = [
+      `port ${port}`,
+      'bind 127.0.0.1',
+      `dir ${this.dir}`,
+      'daemonize no',
+      'logfile ""',
+      'save ""',
+      `appendonly ${aof ? 'yes' : 'no'}`,
+      'appendfsync always',
+      ...(options.config ?? []),
+    ];
+    writeFileSync(join(this.dir, 'redis.conf'), lines.join('\n') + '\n');
+    live.add(this);
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  get running(): boolean {
+    return this.process !== undefined;
+  }
+
+  /** The server's recent output (all starts), to explain a failure. */
+  get log(): string {
+    return this.output;
+  }
+
+  /** Starts the process (again, after `stop`/`kill`: same port, same dir) and waits until it answers PING. */
+  async start(): Promise<void> {
+    if (this.process) throw new Error('redis-server is already running');
+    const child = spawn(BINARY, [join(this.dir, 'redis.conf')], { cwd: this.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.process = child;
+    this.frozen = false;
+    const append = (chunk: Buffer) => {
+      this.output = (this.output + chunk.toString()).slice(-LOG_LIMIT);
+    };
+    child.stdout!.on('data', append);
+    child.stderr!.on('data', append);
+    this.exited = new Promise((resolve) => {
+      child.once('exit', () => {
+        if (this.process === child) this.process = undefined;
+        resolve();
+      });
+      child.once('error', (error) => {
+        append(Buffer.from(`spawn failed: ${error.message}\n`));
+        if (this.process === child) this.process = undefined;
+        resolve();
+      });
+    });
+    const deadline = Date.now() + this.timeoutMs;
+    while ((await ping(this.port).catch(() => '')) !== '+PONG') {
+      if (this.process !== child) throw new Error(`redis-server exited during start-up:\n${this.logTail()}`);
+      if (Date.now() > deadline) {
+        await this.kill();
+        throw new Error(`redis-server did not answer PING within ${this.timeoutMs} ms:\n${this.logTail()}`);
+      }
+      await sleep(20);
+    }
+  }
+
+  /** Graceful shutdown (SIGTERM; with AOF the data is on disk), then waits for the exit. */
+  async stop(): Promise<void> {
+    await this.signal('SIGTERM');
+  }
+
+  /** A crash: SIGKILL, then waits for the exit. */
+  async kill(): Promise<void> {
+    await this.signal('SIGKILL');
+  }
+
+  /** Stops (if running) and starts again on the same port with the same dir. */
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.start();
+  }
+
+  /**
+   * Unreachable without a disconnect: SIGSTOP. Connections stay open and new ones are even
+   * accepted by the kernel, but nothing is answered, as with a hung server or a lost network.
+   */
+  freeze(): void {
+    if (!this.process) throw new Error('redis-server is not running');
+    this.process.kill('SIGSTOP');
+    this.frozen = true;
+  }
+
+  /** Undoes `freeze`: everything queued meanwhile is answered. */
+  thaw(): void {
+    if (!this.process || !this.frozen) return;
+    this.process.kill('SIGCONT');
+    this.frozen = false;
+  }
+
+  /** Unreachable for `ms`, then answering again. */
+  async pause(ms: number): Promise<void> {
+    this.freeze();
+    try {
+      await sleep(ms);
+    } finally {
+      this.thaw();
+    }
+  }
+
+  /** The output's tail, for a failure message. */
+  logTail(lines = 40): string {
+    return this.output.split('\n').slice(-lines).join('\n');
+  }
+
+  /**
+   * Writes the output to stderr if the test failed: `afterEach((t) => server.printLogIfFailed(t))`.
+   * Node sets `passed` on the test context (since 20.12); its type declarations do not say so yet.
+   */
+  printLogIfFailed(context: object): void {
+    if ((context as { passed?: boolean }).passed === false) process.stderr.write(`--- redis-server :${this.port} output ---\n${this.logTail()}\n---\n`);
+  }
+
+  /** Kills the process and removes the temp dir. */
+  async dispose(): Promise<void> {
+    await this.kill();
+    this.disposeSync();
+  }
+
+  /** For the exit hook: nothing asynchronous runs there. */
+  disposeSync(): void {
+    if (this.process) {
+      this.process.kill('SIGKILL');
+      this.process = undefined;
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+    live.delete(this);
+  }
+
+  private async signal(signal: 'SIGTERM' | 'SIGKILL'): Promise<void> {
+    const child = this.process;
+    if (!child) return;
+    child.kill(signal);
+    // A stopped process only acts on SIGTERM once it runs again.
+    if (this.frozen) this.thaw();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), this.timeoutMs)));
+    try {
+      if ((await Promise.race([this.exited, timeout])) === 'timeout') {
+        child.kill('SIGKILL');
+        await this.exited;
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+/** A port the kernel just handed out and took back: free unless someone grabs it meanwhile. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (!address || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+/** One inline PING over a fresh socket; resolves with the first reply line. */
+function ping(port: number, timeoutMs = 1000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    let reply = '';
+    socket.setTimeout(timeoutMs, () => socket.destroy(new Error('PING timed out')));
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (chunk) => {
+      reply += chunk.toString();
+      const end = reply.indexOf('\r\n');
+      if (end < 0) return;
+      socket.destroy();
+      resolve(reply.slice(0, end));
+    });
+    socket.once('error', reject);
+    socket.once('close', () => reject(new Error('closed before a reply')));
+  });
+}
