@@ -1,7 +1,9 @@
 // Bundles each entry point so the relay image and the .vsix carry no node_modules.
+// `--production`: minified, without source maps (what `npm run package` ships).
 import { build } from 'esbuild';
 
-const common = { bundle: true, platform: 'node', target: 'node20', sourcemap: true, logLevel: 'warning' };
+const production = process.argv.includes('--production');
+const common = { bundle: true, platform: 'node', target: 'node20', sourcemap: !production, minify: production, logLevel: 'warning' };
 
 await Promise.all([
   build({
@@ -14,7 +16,8 @@ await Promise.all([
     ...common,
     entryPoints: ['extension/extension.ts'],
     outfile: 'dist/extension.js',
-    external: ['vscode'],
+    // ws's optional native helpers: not installed, and ws works without them.
+    external: ['vscode', 'bufferutil', 'utf-8-validate'],
     format: 'cjs',
   }),
 ]);

@@ -1,0 +1,261 @@
+import * as vscode from 'vscode';
+import WebSocket from 'ws';
+import { type ConnectPayload, createNodeWsTransport, type DisconnectInfo, type Participant, RelayClient, type Role } from '../../protocol';
+import type { Log } from '../log';
+import type { InviteLink } from './invite-link';
+import { type CreatedSession, relayApi } from './relay-api';
+
+/**
+ * `idle`: no session. `connecting`: first connection under way. `live`: connected.
+ * `reconnecting`: the connection dropped; retrying by itself. `ended`: the host ended it, the
+ * token stopped working, or we left (`endReason` says which).
+ */
+export type SessionState = 'idle' | 'connecting' | 'live' | 'reconnecting' | 'ended';
+
+export interface SessionInfo {
+  sessionId: string;
+  name?: string;
+  role: Role;
+  userId: string;
+  displayName: string;
+  /** The relay's http(s) URL (REST). */
+  relayUrl: string;
+  wsUrl: string;
+  /** The session token this connection uses. */
+  token: string;
+  /** For a host: the invite links. */
+  invites?: CreatedSession['invites'];
+}
+
+const LATENCY_PROBE_MS = 5000;
+const nodeTransport = createNodeWsTransport(WebSocket);
+
+/**
+ * One Tandem session of this window, host or guest: creating or joining it over REST, the
+ * WebSocket connection (reconnecting by itself), participants, round-trip latency. What travels
+ * in the session (documents, cursors, files) hangs off `client` and `onDidConnect`.
+ */
+export class SessionController implements vscode.Disposable {
+  private currentState: SessionState = 'idle';
+  private current: SessionInfo | undefined;
+  private relay: RelayClient | undefined;
+  private readonly people = new Map<string, Participant>();
+  private latency: number | undefined;
+  private ended: string | undefined;
+  private probe: NodeJS.Timeout | undefined;
+  private probeNonce: { nonce: string; sentAt: number } | undefined;
+  private wasLive = false;
+  private readonly subscriptions: Array<{ dispose(): void }> = [];
+
+  private readonly changed = new vscode.EventEmitter<void>();
+  /** State, participants or latency changed. */
+  readonly onDidChange = this.changed.event;
+  private readonly connected = new vscode.EventEmitter<ConnectPayload>();
+  /** Every (re)connection, once the relay has admitted it: rejoin documents here. */
+  readonly onDidConnect = this.connected.event;
+  private readonly announced = new vscode.EventEmitter<string>();
+  /** Someone joined or left; the session ended. Human-readable. */
+  readonly onDidAnnounce = this.announced.event;
+
+  constructor(private readonly log: Log) {}
+
+  get state(): SessionState {
+    return this.currentState;
+  }
+  get info(): SessionInfo | undefined {
+    return this.current;
+  }
+  get client(): RelayClient | undefined {
+    return this.relay;
+  }
+  get participants(): Participant[] {
+    return [...this.people.values()];
+  }
+  get latencyMs(): number | undefined {
+    return this.latency;
+  }
+  /** Why the session ended, once `ended`. */
+  get endReason(): string | undefined {
+    return this.ended;
+  }
+  get isActive(): boolean {
+    return this.currentState !== 'idle' && this.currentState !== 'ended';
+  }
+
+  /** Creates a session on the relay (the personal token may host) and connects as its host. */
+  async host(relayUrl: string, personalToken: string, options: { name?: string; ttlHours: number }): Promise<SessionInfo> {
+    this.assertIdle();
+    const created = await relayApi.createSession(relayUrl, personalToken, {
+      ...(options.name && { name: options.name.slice(0, 200) }),
+      ttl_s: Math.round(options.ttlHours * 3600),
+    });
+    this.log.info(`created session ${created.session_id} on ${created.relay_url}`);
+    return this.start({
+      sessionId: created.session_id,
+      ...(created.name !== undefined && { name: created.name }),
+      role: 'host',
+      userId: created.host.user_id,
+      displayName: created.host.display_name,
+      relayUrl: created.relay_url,
+      wsUrl: created.ws_url,
+      token: created.host.token,
+      invites: created.invites,
+    });
+  }
+
+  /** Redeems an invite and connects as a guest. */
+  async join(link: InviteLink, displayName: string | undefined): Promise<SessionInfo> {
+    this.assertIdle();
+    const redeemed = await relayApi.redeemInvite(link.relayUrl, link.invite, displayName);
+    this.log.info(`joined session ${redeemed.session_id} as ${redeemed.role} (${redeemed.user_id})`);
+    return this.start({
+      sessionId: redeemed.session_id,
+      role: redeemed.role,
+      userId: redeemed.user_id,
+      displayName: redeemed.display_name,
+      relayUrl: link.relayUrl,
+      wsUrl: redeemed.ws_url,
+      token: redeemed.token,
+    });
+  }
+
+  /** Host: ends the session for everyone (the relay revokes its invites), then disconnects. */
+  async end(): Promise<void> {
+    const info = this.current;
+    if (!info || info.role !== 'host') throw new Error('only the host can end the session');
+    if (this.currentState !== 'ended') await relayApi.endSession(info.relayUrl, info.sessionId, info.token);
+    this.stop('you ended the session');
+  }
+
+  /** Guest (or a host that wants to stay out): disconnects; the session goes on without us. */
+  leave(): void {
+    this.stop('you left the session');
+  }
+
+  /** Back to `idle` after `ended`, so that a new session can start. */
+  reset(): void {
+    if (this.isActive) return;
+    this.current = undefined;
+    this.ended = undefined;
+    this.setState('idle');
+  }
+
+  private assertIdle(): void {
+    if (this.isActive) throw new Error(`already in session ${this.current?.sessionId ?? ''}: end or leave it first`);
+    this.reset();
+  }
+
+  private start(info: SessionInfo): SessionInfo {
+    this.current = info;
+    this.people.clear();
+    this.wasLive = false;
+    this.latency = undefined;
+    const client = new RelayClient({
+      url: info.wsUrl,
+      token: info.token,
+      transport: nodeTransport,
+      onListenerError: (error) => this.log.error('a session listener failed', error),
+    });
+    this.relay = client;
+    this.subscriptions.push(
+      client.onStateChange((state) => this.onClientState(state)),
+      client.onConnected((payload) => this.onConnected(payload)),
+      client.onDisconnected((disconnect) => this.onDisconnected(disconnect)),
+      client.onAuthError((error) => this.finish(`the relay refused the session token: ${error.message}`)),
+      client.on('session.joined', (participant) => {
+        this.people.set(participant.connection_id, participant);
+        this.announced.fire(`${participant.display_name} joined the session (${participant.role})`);
+        this.changed.fire();
+      }),
+      client.on('session.left', (participant) => {
+        this.people.delete(participant.connection_id);
+        this.announced.fire(`${participant.display_name} left the session`);
+        this.changed.fire();
+      }),
+      client.on('system.pong', (pong) => {
+        if (!this.probeNonce || pong.nonce !== this.probeNonce.nonce) return;
+        this.latency = Date.now() - this.probeNonce.sentAt;
+        this.probeNonce = undefined;
+        this.changed.fire();
+      }),
+    );
+    this.setState('connecting');
+    client.connect();
+    return info;
+  }
+
+  private onClientState(state: RelayClient['state']): void {
+    if (state === 'open') {
+      this.wasLive = true;
+      this.setState('live');
+      this.startProbe();
+    } else if (state === 'connecting' || state === 'reconnecting') {
+      if (this.currentState === 'live') this.log.warn('connection lost; reconnecting');
+      this.stopProbe();
+      this.setState(this.wasLive ? 'reconnecting' : 'connecting');
+    }
+  }
+
+  private onConnected(payload: ConnectPayload): void {
+    this.people.clear();
+    for (const participant of payload.participants) this.people.set(participant.connection_id, participant);
+    this.log.info(`connected to ${payload.relay_id} as ${payload.connection_id}; ${payload.participants.length} in the session`);
+    this.changed.fire();
+    this.connected.fire(payload);
+  }
+
+  private onDisconnected(info: DisconnectInfo): void {
+    const said = info.serverDisconnect;
+    if (said?.reason === 'session_ended') return this.finish('the host ended the session');
+    if (!info.retry && info.cause !== 'client-closed') this.finish(said ? `disconnected: ${said.message}` : `disconnected (${info.cause})`);
+  }
+
+  private finish(reason: string): void {
+    if (!this.isActive) return;
+    this.announced.fire(reason.charAt(0).toUpperCase() + reason.slice(1));
+    this.stop(reason);
+  }
+
+  private stop(reason: string): void {
+    this.stopProbe();
+    for (const subscription of this.subscriptions.splice(0)) subscription.dispose();
+    this.relay?.dispose();
+    this.relay = undefined;
+    this.people.clear();
+    this.latency = undefined;
+    this.ended = reason;
+    this.log.info(`session ended: ${reason}`);
+    this.setState('ended');
+  }
+
+  private startProbe(): void {
+    this.stopProbe();
+    const send = () => {
+      const nonce = Math.random().toString(36).slice(2, 10);
+      if (this.relay?.send('system.ping', { nonce })) this.probeNonce = { nonce, sentAt: Date.now() };
+    };
+    send();
+    this.probe = setInterval(send, LATENCY_PROBE_MS);
+  }
+
+  private stopProbe(): void {
+    if (this.probe) clearInterval(this.probe);
+    this.probe = undefined;
+    this.probeNonce = undefined;
+  }
+
+  private setState(state: SessionState): void {
+    if (this.currentState === state) return;
+    this.currentState = state;
+    void vscode.commands.executeCommand('setContext', 'tandem.state', state);
+    void vscode.commands.executeCommand('setContext', 'tandem.role', this.current?.role ?? 'none');
+    this.changed.fire();
+  }
+
+  dispose(): void {
+    if (this.isActive) this.stop('VS Code is closing the window');
+    this.changed.dispose();
+    this.connected.dispose();
+    this.announced.dispose();
+  }
+}

@@ -1,0 +1,55 @@
+import * as vscode from 'vscode';
+import type { SessionController, SessionState } from '../session/session-controller';
+
+const look: Record<SessionState, { icon: string; label: string }> = {
+  idle: { icon: '$(broadcast)', label: 'Tandem' },
+  connecting: { icon: '$(sync~spin)', label: 'connecting' },
+  live: { icon: '$(broadcast)', label: 'live' },
+  reconnecting: { icon: '$(sync~spin)', label: 'reconnecting' },
+  ended: { icon: '$(circle-slash)', label: 'ended' },
+};
+
+/** One status bar item: the session's state, how many are in it, and the round-trip latency. */
+export class SessionStatusBar implements vscode.Disposable {
+  private readonly item = vscode.window.createStatusBarItem('tandem.status', vscode.StatusBarAlignment.Left, 100);
+  private readonly subscription: vscode.Disposable;
+
+  constructor(private readonly session: SessionController) {
+    this.item.name = 'Tandem';
+    this.subscription = session.onDidChange(() => this.render());
+    this.render();
+    this.item.show();
+  }
+
+  /** What the item says, for tests. */
+  get text(): string {
+    return this.item.text;
+  }
+
+  private render(): void {
+    const { state, info } = this.session;
+    const { icon, label } = look[state];
+    const parts = [`${icon} ${state === 'idle' ? label : `Tandem: ${label}`}`];
+    if (state === 'live') {
+      parts.push(`$(person) ${this.session.participants.length}`);
+      if (this.session.latencyMs !== undefined) parts.push(`${this.session.latencyMs} ms`);
+    }
+    this.item.text = parts.join('  ');
+    this.item.backgroundColor = state === 'reconnecting' ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
+    const tooltip = new vscode.MarkdownString(undefined, true);
+    if (info) {
+      tooltip.appendMarkdown(`**Tandem session** \`${info.sessionId}\`${info.name ? ` (${info.name})` : ''}\n\n`);
+      tooltip.appendMarkdown(`You are **${info.displayName}**, ${info.role}. Relay: ${info.relayUrl}\n\n`);
+      if (state === 'ended' && this.session.endReason) tooltip.appendMarkdown(`Ended: ${this.session.endReason}\n\n`);
+    } else {
+      tooltip.appendMarkdown('No session. Click to start or join one.');
+    }
+    this.item.tooltip = tooltip;
+    this.item.command = 'tandem.showSessionMenu';
+  }
+
+  dispose(): void {
+    this.subscription.dispose();
+    this.item.dispose();
+  }
+}

@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+
+const root = join(__dirname, '..', '..');
+const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+  main: string;
+  activationEvents: string[];
+  contributes: {
+    commands: Array<{ command: string; title: string; category: string }>;
+    configuration: { title: string; properties: Record<string, { description?: string; markdownDescription?: string }> };
+    views: Record<string, Array<{ id: string }>>;
+    viewsContainers: { activitybar: Array<{ id: string; icon: string }> };
+  };
+};
+
+describe('the extension package', () => {
+  it('puts every command under the Tandem category and every setting under tandem.*, each described', () => {
+    const { commands, configuration } = manifest.contributes;
+    assert.ok(commands.length >= 8);
+    for (const command of commands) {
+      assert.match(command.command, /^tandem\.[a-zA-Z]+$/);
+      assert.equal(command.category, 'Tandem', command.command);
+    }
+    assert.equal(configuration.title, 'Tandem');
+    for (const [key, setting] of Object.entries(configuration.properties)) {
+      assert.match(key, /^tandem\.[a-zA-Z]+$/);
+      assert.ok(setting.description ?? setting.markdownDescription, `${key} has a description`);
+    }
+    assert.ok(!Object.keys(configuration.properties).some((key) => /token|secret/i.test(key)), 'no token in settings: tokens live in SecretStorage');
+  });
+
+  it('activates on its URI handler and its file system, and registers every command it contributes', () => {
+    assert.deepEqual(manifest.activationEvents, ['onUri', 'onFileSystem:tandem']);
+    const source = readFileSync(join(root, 'extension', 'extension.ts'), 'utf8');
+    for (const { command } of manifest.contributes.commands) assert.ok(source.includes(`'${command}'`), `${command} is registered in extension.ts`);
+    assert.deepEqual(manifest.contributes.views.tandem?.map((v) => v.id), ['tandem.participants']);
+  });
+
+  it('packs only the bundled extension, its manifest, README, licence and icons (vsce ls)', () => {
+    const result = spawnSync(process.execPath, [join(root, 'node_modules', '@vscode', 'vsce', 'vsce'), 'ls', '--no-dependencies'], { cwd: root, encoding: 'utf8' });
+    assert.equal(result.status, 0, result.stderr);
+    const files = result.stdout.trim().split('\n').map((line) => line.trim()).sort();
+    assert.deepEqual(files, ['LICENSE', 'README.md', 'dist/extension.js', 'media/tandem.svg', 'package.json']);
+  });
+});
