@@ -43,6 +43,11 @@ export const OpenPayload = z.strictObject({
   /** The initial text if the document does not exist yet (default ''); ignored otherwise. */
   text: z.string().max(10_000_000).optional(),
   /**
+   * The initial text continues in the next `collaboration.open` of this document (a large file
+   * does not fit in one frame): the relay concatenates the pieces in order and answers the last.
+   */
+  more: z.boolean().optional(),
+  /**
    * Rejoining (after a reconnect): the revision the client has. If the relay still keeps the
    * history since, it first sends the ops committed after it as `collaboration.edit` frames to
    * this connection (the client's own among them: it takes those as acks), then the snapshot.

@@ -68,6 +68,11 @@ export class DocumentAuthority {
     private readonly limits: DocumentLimits = { maxLength: 10_000_000 },
   ) {}
 
+  /** The most UTF-16 code units a document may hold. */
+  get maxLength(): number {
+    return this.limits.maxLength;
+  }
+
   /** Joins `documentId`, creating it with `text` if it does not exist and `mayCreate`. */
   open(sessionId: string, userId: string, request: OpenRequest, hooks: OpenHooks): Promise<void> {
     const { document, text = '', mayCreate, rev, clientId } = request;

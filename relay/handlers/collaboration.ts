@@ -4,6 +4,36 @@ import { serverFrame } from '../gateway/server-frame';
 import type { Handler } from '../routing/router';
 import type { HandlerContext } from './context';
 
+/** Initial texts arriving in pieces (`more: true`), per connection and document, until the last piece. */
+const pieces = new WeakMap<Connection, Map<string, string[]>>();
+
+/**
+ * Keeps a piece of a large initial text; the total a connection may have pending is bounded by
+ * the document size limit, so pieces cannot be used to hold the relay's memory.
+ */
+function keepPiece(connection: Connection, document: string, text: string, maxLength: number): void {
+  let byDocument = pieces.get(connection);
+  if (!byDocument) pieces.set(connection, (byDocument = new Map()));
+  let pending = 0;
+  for (const parts of byDocument.values()) for (const part of parts) pending += part.length;
+  if (pending + text.length > maxLength) {
+    byDocument.delete(document);
+    throw new ProtocolError('DOCUMENT_TOO_LARGE', `the pieces of initial text add up to more than ${maxLength} code units`, 'payload.text');
+  }
+  const parts = byDocument.get(document) ?? [];
+  parts.push(text);
+  byDocument.set(document, parts);
+}
+
+/** The pieces kept so far (and forgets them). */
+function takePieces(connection: Connection, document: string): string | undefined {
+  const byDocument = pieces.get(connection);
+  const parts = byDocument?.get(document);
+  if (!parts) return undefined;
+  byDocument!.delete(document);
+  return parts.join('');
+}
+
 /**
  * Joins a document of the session and answers with its snapshot; from then on the connection
  * gets the document's edits and cursors. A host or editor creates it (with `text`) if it is new;
@@ -13,9 +43,14 @@ import type { HandlerContext } from './context';
 export function openHandler(context: HandlerContext): Handler<'collaboration.open'> {
   return {
     handle: async (connection, { payload }) => {
+      if (payload.more) {
+        if (connection.principal.role !== 'viewer') keepPiece(connection, payload.document, payload.text ?? '', context.documents.maxLength);
+        return;
+      }
+      const earlier = takePieces(connection, payload.document);
       const request = {
         document: payload.document,
-        text: payload.text,
+        text: earlier === undefined ? payload.text : earlier + (payload.text ?? ''),
         mayCreate: connection.principal.role !== 'viewer',
         rev: payload.rev,
         clientId: payload.client_id,

@@ -96,6 +96,27 @@ describe('document lifecycle: who gets what, cursors, limits, idle documents, re
     assert.deepEqual(await openDocument(viewer, DOC), { document: DOC, rev: 1, text: 'a23456789' });
   });
 
+  it('takes a large initial text in pieces (`more: true`), answers the last piece, and bounds what it holds', async () => {
+    relay = await startTestRelay({ WS_MAX_FRAME_BYTES: '1024', DOCUMENT_MAX_LENGTH: '5000' });
+    const alice = await relay.connect('alice', { role: 'host' });
+    const line = (n: number) => `line ${String(n).padStart(4, '0')} ${'x'.repeat(40)}\n`;
+    const text = Array.from({ length: 80 }, (_, n) => line(n)).join(''); // 4,000 code units: four times the frame limit
+    const pieces = text.match(/[^]{1,700}/g)!;
+    for (const [i, piece] of pieces.entries()) {
+      alice.send(clientFrame('collaboration.open', { document: 'big.ts', text: piece, ...(i < pieces.length - 1 && { more: true }) }));
+    }
+    const snapshot = await alice.next('collaboration.snapshot');
+    assert.equal(snapshot.payload.text, text);
+    assert.equal(alice.of('collaboration.snapshot').length, 1, 'only the last piece is answered');
+    assert.deepEqual(alice.of('error'), []);
+    // Pieces adding up past DOCUMENT_MAX_LENGTH are refused, and nothing is created.
+    for (let i = 0; i < 8; i++) alice.send(clientFrame('collaboration.open', { document: 'huge.ts', text: 'y'.repeat(700), more: true }));
+    const error = await alice.next('error');
+    assert.equal(error.payload.code, 'DOCUMENT_TOO_LARGE');
+    const vic = await relay.connect('vic', { role: 'viewer' });
+    await assert.rejects(openDocument(vic, 'huge.ts'), /DOCUMENT_NOT_FOUND/);
+  });
+
   it('drops a document nobody has had open for DOCUMENT_IDLE_TIMEOUT_MS, and keeps an open one however quiet', async () => {
     relay = await startTestRelay({ DOCUMENT_IDLE_TIMEOUT_MS: '1000' });
     const alice = await relay.connect('alice', { role: 'host' });
