@@ -35,7 +35,9 @@ const config = {
   throughputMeasureMs: Number(env.OT_BENCH_MEASURE_MS ?? 4000),
   latencyEditors: list(env.OT_BENCH_EDITORS, '2,5,10').map(Number),
   charsPerSecond: 10,
+  /** At least this long, and long enough for `latencySamples` remote samples (a p99 needs hundreds), up to 30 s. */
   latencyMeasureMs: 5000,
+  latencySamples: 1000,
   warmupMs: 1000,
   drainMs: 2000,
   /** Once per server, untimed, before anything counts. */
@@ -43,8 +45,14 @@ const config = {
   docChars: Number(env.OT_BENCH_DOC_KB ?? 10) * 1024,
   inProcessSeconds: 0.5,
   skipInProcess: env.OT_BENCH_SKIP_INPROCESS === '1',
-  deadlineMs: 150_000,
+  deadlineMs: 300_000,
 };
+
+/** Remote samples per second: every keystroke reaches every other editor. */
+function latencyWindowMs(editors: number): number {
+  const samplesPerSecond = editors * (editors - 1) * config.charsPerSecond;
+  return Math.min(30_000, Math.max(config.latencyMeasureMs, Math.ceil((config.latencySamples / samplesPerSecond) * 1000)));
+}
 
 const root = resolve(__dirname, '..', '..', '..');
 const secret = randomBytes(24).toString('hex');
@@ -315,7 +323,7 @@ async function main(): Promise<void> {
     }
     for (const editors of config.latencyEditors) {
       const scenario = `latency, ${config.charsPerSecond} chars/s each`;
-      await each((target, server) => runOnce(target, server, bundles, scenario, editors, { mode: 'open', rate: config.charsPerSecond }, config.latencyMeasureMs));
+      await each((target, server) => runOnce(target, server, bundles, scenario, editors, { mode: 'open', rate: config.charsPerSecond }, latencyWindowMs(editors)));
     }
   } finally {
     await Promise.all([...servers.values()].map((s) => s.stop()));
@@ -370,7 +378,7 @@ async function main(): Promise<void> {
     `commit: ${config.throughputEditors} editors in a closed loop, each keeping <window> keystrokes unacknowledged; ${config.warmupMs} ms warm-up + ${config.throughputMeasureMs} ms measured. ` +
       `ops/s: keystrokes acknowledged; commits/s: document revisions (one may carry several composed keystrokes).`,
     `latency: every editor types ${config.charsPerSecond} distinct characters a second (open loop, staggered); remote: from the keystroke until another editor's client has the op (one sample per receiving editor); ` +
-      `ack: until the typist's ack. ${config.warmupMs} ms warm-up + ${config.latencyMeasureMs} ms measured. All editors in one load generator process: one clock.`,
+      `ack: until the typist's ack. ${config.warmupMs} ms warm-up + ${config.latencyMeasureMs} ms measured (longer for few editors: up to 30 s, for ${config.latencySamples} remote samples). All editors in one load generator process: one clock.`,
     ...(inProcessHeader ? [`In-process: ${inProcessHeader}`] : []),
     '',
     runsTable(runs),
