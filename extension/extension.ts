@@ -1,6 +1,10 @@
 import * as vscode from 'vscode';
+import type { Participant } from '../protocol';
 import { settings } from './config';
 import { Log } from './log';
+import { FollowMode } from './presence/follow';
+import { RemoteCursors } from './presence/remote-cursors';
+import { SharedDocumentRegistry } from './presence/shared-document-registry';
 import { InviteLinkError, parseInviteLink } from './session/invite-link';
 import { PersonalTokenStore } from './session/personal-token';
 import { RelayApiError } from './session/relay-api';
@@ -11,6 +15,9 @@ import { SessionStatusBar } from './ui/status-bar';
 /** What `activate` returns (`vscode.extensions.getExtension('tandem.tandem').exports`): for tests and other extensions. */
 export interface TandemApi {
   readonly session: SessionController;
+  readonly documents: SharedDocumentRegistry;
+  readonly cursors: RemoteCursors;
+  readonly follow: FollowMode;
   readonly statusBar: SessionStatusBar;
   readonly personalTokens: PersonalTokenStore;
 }
@@ -22,8 +29,11 @@ export interface TandemApi {
 export function activate(context: vscode.ExtensionContext): TandemApi {
   const log = new Log();
   const session = new SessionController(log);
-  const statusBar = new SessionStatusBar(session);
-  const participants = new ParticipantsView(session);
+  const documents = new SharedDocumentRegistry(session);
+  const cursors = new RemoteCursors(session, documents);
+  const follow = new FollowMode(session, cursors, documents);
+  const statusBar = new SessionStatusBar(session, follow);
+  const participants = new ParticipantsView(session, cursors, follow);
   const personalTokens = new PersonalTokenStore(context.secrets);
   const commands = new SessionCommands(session, personalTokens, log);
   void vscode.commands.executeCommand('setContext', 'tandem.state', 'idle');
@@ -32,6 +42,9 @@ export function activate(context: vscode.ExtensionContext): TandemApi {
   context.subscriptions.push(
     log,
     session,
+    documents,
+    cursors,
+    follow,
     statusBar,
     participants,
     vscode.window.registerTreeDataProvider('tandem.participants', participants),
@@ -45,11 +58,14 @@ export function activate(context: vscode.ExtensionContext): TandemApi {
     vscode.commands.registerCommand('tandem.setPersonalToken', (token?: string) => commands.setPersonalToken(token)),
     vscode.commands.registerCommand('tandem.forgetPersonalToken', () => commands.forgetPersonalToken()),
     vscode.commands.registerCommand('tandem.showSessionMenu', () => commands.menu()),
+    vscode.commands.registerCommand('tandem.followParticipant', (who?: Participant | string) => commands.follow(follow, who)),
+    vscode.commands.registerCommand('tandem.unfollow', () => follow.stop()),
+    vscode.commands.registerCommand('tandem.goToParticipant', (who?: Participant | string) => commands.goTo(follow, who)),
     // vscode://tandem.tandem/join?relay=...&invite=... (the relay's invite links)
     vscode.window.registerUriHandler({ handleUri: (uri) => commands.join(uri.toString(true)) }),
   );
   log.info('Tandem activated');
-  return { session, statusBar, personalTokens };
+  return { session, documents, cursors, follow, statusBar, personalTokens };
 }
 
 export function deactivate(): void {
@@ -139,6 +155,30 @@ class SessionCommands {
     const { relayUrl } = settings();
     await this.personalTokens.delete(relayUrl);
     void vscode.window.showInformationMessage(`Tandem: forgot the personal token for ${relayUrl}.`);
+  }
+
+  async follow(follow: FollowMode, who?: Participant | string): Promise<void> {
+    const userId = await this.pickParticipant(who, 'Follow whom?');
+    if (userId) follow.follow(userId);
+  }
+
+  async goTo(follow: FollowMode, who?: Participant | string): Promise<void> {
+    const userId = await this.pickParticipant(who, 'Go to whom?');
+    if (userId && !(await follow.goTo(userId))) void vscode.window.showInformationMessage('Tandem: they are not in a shared file right now.');
+  }
+
+  /** The user id given (a participant from the view, or an id), or one picked from the others. */
+  private async pickParticipant(who: Participant | string | undefined, title: string): Promise<string | undefined> {
+    if (typeof who === 'string') return who;
+    if (who) return who.user_id;
+    const me = this.session.info?.userId;
+    const others = new Map(this.session.participants.filter((p) => p.user_id !== me).map((p) => [p.user_id, p]));
+    if (others.size === 0) return void vscode.window.showInformationMessage('Tandem: nobody else is in the session.');
+    const picked = await vscode.window.showQuickPick(
+      [...others.values()].map((p) => ({ label: p.display_name, description: p.role, userId: p.user_id })),
+      { title },
+    );
+    return picked?.userId;
   }
 
   /** The status bar item's menu: what can be done in the current state. */

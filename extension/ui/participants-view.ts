@@ -1,17 +1,27 @@
 import * as vscode from 'vscode';
 import type { Participant } from '../../protocol';
+import type { FollowMode } from '../presence/follow';
+import type { RemoteCursors } from '../presence/remote-cursors';
 import type { SessionController } from '../session/session-controller';
 
 const roleIcon: Record<Participant['role'], string> = { host: 'star-full', editor: 'edit', viewer: 'eye' };
 
-/** The Participants view: who is in the session (one entry per person), their role, which one is you. */
+/**
+ * The Participants view: who is in the session (one entry per person), their role, the file
+ * they are in, and Follow / Go to for each of the others.
+ */
 export class ParticipantsView implements vscode.TreeDataProvider<Participant>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChangeTreeData = this.changed.event;
-  private readonly subscription: vscode.Disposable;
+  private readonly subscriptions: vscode.Disposable[];
 
-  constructor(private readonly session: SessionController) {
-    this.subscription = session.onDidChange(() => this.changed.fire());
+  constructor(
+    private readonly session: SessionController,
+    private readonly cursors: RemoteCursors,
+    private readonly follow: FollowMode,
+  ) {
+    const refresh = () => this.changed.fire();
+    this.subscriptions = [session.onDidChange(refresh), cursors.onDidChange(refresh), follow.onDidChange(refresh)];
   }
 
   getChildren(element?: Participant): Participant[] {
@@ -25,17 +35,20 @@ export class ParticipantsView implements vscode.TreeDataProvider<Participant>, v
 
   getTreeItem(participant: Participant): vscode.TreeItem {
     const isMe = participant.user_id === this.session.info?.userId;
+    const following = this.follow.following === participant.user_id;
     const item = new vscode.TreeItem(participant.display_name + (isMe ? ' (you)' : ''));
     item.id = participant.user_id;
-    item.description = participant.role;
-    item.iconPath = new vscode.ThemeIcon(roleIcon[participant.role]);
-    item.contextValue = isMe ? 'tandem.self' : 'tandem.participant';
-    item.tooltip = `${participant.display_name}: ${participant.role}`;
+    const file = this.cursors.get(participant.user_id)?.documentId;
+    item.description = [participant.role, file, following ? 'following' : undefined].filter(Boolean).join(' · ');
+    item.iconPath = new vscode.ThemeIcon(following ? 'eye-watch' : roleIcon[participant.role]);
+    item.contextValue = isMe ? 'tandem.self' : following ? 'tandem.participant.followed' : 'tandem.participant';
+    item.tooltip = `${participant.display_name}: ${participant.role}${file ? `, in ${file}` : ''}`;
+    if (!isMe && file) item.command = { command: 'tandem.goToParticipant', title: 'Go to', arguments: [participant] };
     return item;
   }
 
   dispose(): void {
-    this.subscription.dispose();
+    for (const subscription of this.subscriptions) subscription.dispose();
     this.changed.dispose();
   }
 }

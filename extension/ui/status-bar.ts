@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import type { FollowMode } from '../presence/follow';
 import type { SessionController, SessionState } from '../session/session-controller';
 
 const look: Record<SessionState, { icon: string; label: string }> = {
@@ -12,11 +13,15 @@ const look: Record<SessionState, { icon: string; label: string }> = {
 /** One status bar item: the session's state, how many are in it, and the round-trip latency. */
 export class SessionStatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('tandem.status', vscode.StatusBarAlignment.Left, 100);
-  private readonly subscription: vscode.Disposable;
+  private readonly subscriptions: vscode.Disposable[];
 
-  constructor(private readonly session: SessionController) {
+  constructor(
+    private readonly session: SessionController,
+    private readonly follow?: FollowMode,
+  ) {
     this.item.name = 'Tandem';
-    this.subscription = session.onDidChange(() => this.render());
+    this.subscriptions = [session.onDidChange(() => this.render())];
+    if (follow) this.subscriptions.push(follow.onDidChange(() => this.render()));
     this.render();
     this.item.show();
   }
@@ -33,6 +38,8 @@ export class SessionStatusBar implements vscode.Disposable {
     if (state === 'live') {
       parts.push(`$(person) ${this.session.participants.length}`);
       if (this.session.latencyMs !== undefined) parts.push(`${this.session.latencyMs} ms`);
+      const followed = this.follow?.following;
+      if (followed) parts.push(`$(eye) following ${this.session.participants.find((p) => p.user_id === followed)?.display_name ?? followed}`);
     }
     this.item.text = parts.join('  ');
     this.item.backgroundColor = state === 'reconnecting' ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
@@ -49,7 +56,7 @@ export class SessionStatusBar implements vscode.Disposable {
   }
 
   dispose(): void {
-    this.subscription.dispose();
+    for (const subscription of this.subscriptions) subscription.dispose();
     this.item.dispose();
   }
 }
