@@ -88,7 +88,11 @@ class SessionCommands {
       if (!token) return;
     }
     const folder = vscode.workspace.workspaceFolders?.[0];
-    const info = await this.run('Starting a Tandem session…', () => this.session.host(relayUrl, token, { name: folder?.name, ttlHours: sessionTtlHours }));
+    const info = await this.run('Starting a Tandem session…', async () => {
+      const started = await this.session.host(relayUrl, token, { name: folder?.name, ttlHours: sessionTtlHours });
+      await this.session.whenLive();
+      return started;
+    });
     if (!info?.invites) return;
     await vscode.env.clipboard.writeText(info.invites.editor.link);
     // Not awaited: the command is done once the session is live, whether or not anyone clicks.
@@ -131,7 +135,10 @@ class SessionCommands {
       if (answer !== 'Leave and Join') return;
       this.session.leave();
     }
-    await this.run('Joining the Tandem session…', () => this.session.join(invite, settings().displayName));
+    await this.run('Joining the Tandem session…', async () => {
+      await this.session.join(invite, settings().displayName);
+      await this.session.whenLive();
+    });
   }
 
   leave(): void {

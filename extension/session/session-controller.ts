@@ -119,6 +119,16 @@ export class SessionController implements vscode.Disposable {
     });
   }
 
+  /**
+   * Connects again to a session this window was in before VS Code restarted its extensions (as it
+   * does when a guest's shared folder is added to the workspace), with the token kept then.
+   */
+  resume(info: SessionInfo): SessionInfo {
+    this.assertIdle();
+    this.log.info(`resuming session ${info.sessionId} as ${info.role}`);
+    return this.start(info);
+  }
+
   /** Host: ends the session for everyone (the relay revokes its invites), then disconnects. */
   async end(): Promise<void> {
     const info = this.current;
@@ -130,6 +140,27 @@ export class SessionController implements vscode.Disposable {
   /** Guest (or a host that wants to stay out): disconnects; the session goes on without us. */
   leave(): void {
     this.stop('you left the session');
+  }
+
+  /**
+   * Resolves once the session is live (at once if it is); rejects if it ends first or does not
+   * get there within `timeoutMs` (it keeps trying in the background then).
+   */
+  whenLive(timeoutMs = 20_000): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const check = () => {
+        if (this.currentState === 'live') return done(() => resolve());
+        if (this.currentState === 'ended' || this.currentState === 'idle') return done(() => reject(new Error(this.ended ?? 'the session ended')));
+      };
+      const timer = setTimeout(() => done(() => reject(new Error(`not connected after ${timeoutMs / 1000} s; still trying (see Tandem: Show Log)`))), timeoutMs);
+      const subscription = this.changed.event(check);
+      const done = (settle: () => void) => {
+        clearTimeout(timer);
+        subscription.dispose();
+        settle();
+      };
+      check();
+    });
   }
 
   /** Back to `idle` after `ended`, so that a new session can start. */

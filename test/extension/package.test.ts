@@ -32,8 +32,8 @@ describe('the extension package', () => {
     assert.ok(!Object.keys(configuration.properties).some((key) => /token|secret/i.test(key)), 'no token in settings: tokens live in SecretStorage');
   });
 
-  it('activates on its URI handler and its file system, and registers every command it contributes', () => {
-    assert.deepEqual(manifest.activationEvents, ['onUri', 'onFileSystem:tandem']);
+  it('activates after start-up (its status bar item), on its URI handler and its file system, and registers every command it contributes', () => {
+    assert.deepEqual(manifest.activationEvents, ['onStartupFinished', 'onUri', 'onFileSystem:tandem']);
     const source = readFileSync(join(root, 'extension', 'extension.ts'), 'utf8');
     for (const { command } of manifest.contributes.commands) assert.ok(source.includes(`'${command}'`), `${command} is registered in extension.ts`);
     assert.deepEqual(manifest.contributes.views.tandem?.map((v) => v.id), ['tandem.participants']);

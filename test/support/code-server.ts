@@ -3,7 +3,7 @@
  * call, on a free loopback port, with a user-data dir and extensions dir of its own. The install is
  * made by `node scripts/install-code-server.mjs` (see notes/vscode-under-test.md).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
@@ -64,6 +64,8 @@ export interface CodeServerOptions {
   env?: Record<string, string>;
   /** How long to wait for the first HTTP answer; a busy 2-core machine needs several seconds. */
   startTimeoutMs?: number;
+  /** A .vsix to install into this server's extensions dir first, as a user would. */
+  vsix?: string;
 }
 
 /** Highest number of log characters kept: enough for a failure report, bounded on a chatty run. */
@@ -191,6 +193,16 @@ function spawnCodeServer(entry: string, port: number, options: CodeServerOptions
   const homeEnv = Object.fromEntries(Object.entries(home).map(([name, dir]) => [name, join(tempRoot, dir)]));
   for (const dir of Object.values(homeEnv)) mkdirSync(dir);
   writeFileSync(join(userDataDir, 'User', 'settings.json'), JSON.stringify({ ...BASE_SETTINGS, ...options.settings }, null, 2));
+  if (options.vsix) {
+    const installed = spawnSync(process.execPath, [entry, '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir, '--install-extension', options.vsix], {
+      env: { ...process.env, ...homeEnv, NO_COLOR: '1' },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    if (installed.status !== 0 || !/successfully installed/.test(installed.stdout)) {
+      throw new Error(`code-server could not install ${options.vsix}: ${installed.stdout}${installed.stderr}`);
+    }
+  }
   const args = [
     entry,
     '--auth', 'none',

@@ -1,16 +1,21 @@
 /**
- * A real relay for extension-host suites: the built bundle (`dist/relay.js serve`, made by
+ * A real relay for extension-host suites and end-to-end tests: the built bundle (`dist/relay.js serve`, made by
  * `npm run build`, which the runner does first) as a child of the extension host, on a fixed free
  * loopback port so that it can be killed and started again where clients will find it.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
-/** The repo root: suites run from out/test/extension-host/suites/. */
-export const REPO_ROOT = join(__dirname, '..', '..', '..', '..');
+/** The repo root, found upwards: suites run bundled from out/test/extension-host/suites/, node tests from test/. */
+export const REPO_ROOT = (() => {
+  let dir = __dirname;
+  while (!existsSync(join(dir, 'relay', 'cli', 'main.ts')) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+})();
 
 async function freePort(): Promise<number> {
   const server = createServer();

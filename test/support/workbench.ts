@@ -1,0 +1,101 @@
+/**
+ * Driving a VS Code workbench (code-server in headless Chromium) the way a person does: the
+ * Command Palette, input boxes, the status bar, the clipboard, the keyboard. For end-to-end
+ * tests of the extension through its UI.
+ */
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import { screenshot } from './browser';
+import type { CodeServer } from './code-server';
+
+const UI_TIMEOUT_MS = 30_000;
+
+export class Workbench {
+  private constructor(
+    readonly name: string,
+    readonly context: BrowserContext,
+    readonly page: Page,
+    readonly consoleLog: string[],
+  ) {}
+
+  /** Opens the server's folder in a fresh browser context (clipboard allowed) and waits for the workbench. */
+  static async open(browser: Browser, server: CodeServer, name: string): Promise<Workbench> {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.origin });
+    const page = await context.newPage();
+    const consoleLog: string[] = [];
+    page.on('console', (message) => {
+      if (consoleLog.length < 2000) consoleLog.push(`[${message.type()}] ${message.text()}`);
+    });
+    await page.goto(`${server.origin}/?folder=${encodeURIComponent(server.folder)}`, { waitUntil: 'domcontentloaded', timeout: 60_000 });
+    await page.locator('.monaco-workbench .part.statusbar').waitFor({ state: 'visible', timeout: 90_000 });
+    return new Workbench(name, context, page, consoleLog);
+  }
+
+  /**
+   * Runs a command by its palette title (e.g. "Tandem: Start Session"). The palette's list is
+   * computed when it opens: a command whose `when` clause or extension was not ready yet is
+   * missing, so a miss closes it and tries again (bounded).
+   */
+  async runCommand(title: string): Promise<void> {
+    await this.page.bringToFront();
+    const input = this.quickInput();
+    let rows: string[] = [];
+    for (let attempt = 0; attempt < 6; attempt++) {
+      for (let open = 0; open < 5 && !(await input.isVisible()); open++) {
+        await this.page.keyboard.press('F1');
+        await input.waitFor({ state: 'visible', timeout: 5000 }).catch(() => undefined);
+      }
+      await input.fill(`>${title}`);
+      const row = this.page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first();
+      if (await row.waitFor({ state: 'visible', timeout: 5000 }).then(() => true, () => false)) {
+        await row.click();
+        return;
+      }
+      rows = await this.page.locator('.quick-input-widget .monaco-list-row').allInnerTexts();
+      await this.page.keyboard.press('Escape');
+      await this.page.waitForTimeout(1000);
+    }
+    throw new Error(`${this.name}: the Command Palette has no "${title}"; it offered ${JSON.stringify(rows)}`);
+  }
+
+  /** Types `text` into the open input box (a prompt from a command) and confirms it. */
+  async answer(text: string, promptContains?: string): Promise<void> {
+    const widget = this.page.locator('.quick-input-widget');
+    if (promptContains) await widget.getByText(promptContains, { exact: false }).first().waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
+    const input = this.quickInput();
+    await input.waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
+    await input.fill(text);
+    await input.press('Enter');
+  }
+
+  /** Waits until some status bar item's text matches, and returns it. */
+  async statusBar(pattern: RegExp, timeoutMs = UI_TIMEOUT_MS): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    let seen: string[] = [];
+    while (Date.now() < deadline) {
+      seen = await this.page.locator('.part.statusbar .statusbar-item').allInnerTexts();
+      const match = seen.find((text) => pattern.test(text));
+      if (match !== undefined) return match;
+      await this.page.waitForTimeout(200);
+    }
+    throw new Error(`${this.name}: no status bar item matched ${pattern} within ${timeoutMs} ms; saw ${JSON.stringify(seen)}`);
+  }
+
+  /** The system clipboard as this window sees it. */
+  async readClipboard(): Promise<string> {
+    await this.page.bringToFront();
+    return this.page.evaluate(() => navigator.clipboard.readText());
+  }
+
+  async screenshot(label: string): Promise<string | undefined> {
+    return screenshot(this.page, `${label}-${this.name}`);
+  }
+
+  async close(): Promise<void> {
+    await this.context.close().catch(() => undefined);
+  }
+
+  private quickInput(): Locator {
+    return this.page.locator('.quick-input-widget input.input, .quick-input-widget .quick-input-box input').first();
+  }
+}
