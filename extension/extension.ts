@@ -11,10 +11,14 @@ import { RelayApiError } from './session/relay-api';
 import { SessionController } from './session/session-controller';
 import { ParticipantsView } from './ui/participants-view';
 import { SessionStatusBar } from './ui/status-bar';
+import { registerWorkspaceSharing } from './workspace/workspace-sharing';
+import { SessionDocuments } from './collab/session-documents';
 
 /** What `activate` returns (`vscode.extensions.getExtension('tandem.tandem').exports`): for tests and other extensions. */
 export interface TandemApi {
   readonly session: SessionController;
+  /** Every shared text document's OT binding. */
+  readonly sessionDocuments: SessionDocuments;
   readonly documents: SharedDocumentRegistry;
   readonly cursors: RemoteCursors;
   readonly follow: FollowMode;
@@ -39,6 +43,10 @@ export function activate(context: vscode.ExtensionContext): TandemApi {
   void vscode.commands.executeCommand('setContext', 'tandem.state', 'idle');
   void vscode.commands.executeCommand('setContext', 'tandem.role', 'none');
 
+  // Before the session: disposed first, so that closing the window is not taken for leaving.
+  const sharing = registerWorkspaceSharing(context, session, log);
+  const sessionDocuments = new SessionDocuments(session, documents, sharing, log);
+  context.subscriptions.push(sharing, sessionDocuments);
   context.subscriptions.push(
     log,
     session,
@@ -65,7 +73,7 @@ export function activate(context: vscode.ExtensionContext): TandemApi {
     vscode.window.registerUriHandler({ handleUri: (uri) => commands.join(uri.toString(true)) }),
   );
   log.info('Tandem activated');
-  return { session, documents, cursors, follow, statusBar, personalTokens };
+  return { session, sessionDocuments, documents, cursors, follow, statusBar, personalTokens };
 }
 
 export function deactivate(): void {

@@ -9,6 +9,7 @@ import {
   type ServerEventType,
   type ServerPayload,
 } from './events';
+import { RequestId } from './schemas/workspace';
 
 /** A validated frame from a client, narrowed by its event type. */
 export type ClientFrame = {
@@ -38,13 +39,20 @@ export function formatPath(path: ReadonlyArray<PropertyKey>): string {
   return out;
 }
 
-function validationError(error: z.ZodError, prefix: string[]): ProtocolError {
+function validationError(error: z.ZodError, prefix: string[], requestId?: string): ProtocolError {
   const issue = error.issues[0];
   // For an unknown key the offending field is the key itself, not the object holding it.
   const unknownKey = issue?.code === 'unrecognized_keys' ? issue.keys.slice(0, 1) : [];
   const path = formatPath([...prefix, ...(issue?.path ?? []), ...unknownKey]);
   const message = issue ? `${path || 'frame'}: ${issue.message}` : 'invalid frame';
-  return new ProtocolError('VALIDATION_FAILED', message, path || undefined);
+  return new ProtocolError('VALIDATION_FAILED', message, path || undefined, requestId);
+}
+
+/** A payload's `request_id`, if it is a valid one: the error then says which request failed. */
+function readRequestId(payload: unknown): string | undefined {
+  if (typeof payload !== 'object' || payload === null) return undefined;
+  const id = (payload as { request_id?: unknown }).request_id;
+  return RequestId.safeParse(id).success ? (id as string) : undefined;
 }
 
 function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
@@ -73,7 +81,7 @@ export function decodeClientFrame(text: string): Decoded<ClientFrame> {
     return { ok: false, eventType, error: new ProtocolError('WRONG_DIRECTION', `"${eventType}" is sent by the server only`, 'event_type') };
   }
   const payload = spec.client.safeParse(envelope.data.payload);
-  if (!payload.success) return { ok: false, eventType, error: validationError(payload.error, ['payload']) };
+  if (!payload.success) return { ok: false, eventType, error: validationError(payload.error, ['payload'], readRequestId(envelope.data.payload)) };
   const frame = { ...envelope.data, payload: payload.data } as ClientFrame;
   return { ok: true, frame };
 }

@@ -30,6 +30,7 @@ export const errorCodes = {
   OP_OUT_OF_RANGE: 'A retain or delete runs past the end of the document.',
   OP_DELETE_MISMATCH: 'A delete carries text that is not the text at that place in the document.',
   OP_SPLITS_SURROGATE: 'The op would split a surrogate pair (half a character) or inserts a lone surrogate.',
+  HOST_NOT_CONNECTED: 'The session’s host is not connected, so its shared folder cannot answer; `request_id` names the request.',
   NOT_FOUND: 'No such endpoint.',
   INTERNAL: 'An unexpected error in the relay; it has been logged.',
 } as const;
@@ -37,12 +38,14 @@ export const errorCodes = {
 export type ErrorCode = keyof typeof errorCodes;
 export const ErrorCode = z.enum(Object.keys(errorCodes) as [ErrorCode, ...ErrorCode[]]);
 
-/** A client-caused error: only `{code, message, path}` ever reaches the wire. */
+/** A client-caused error: only `{code, message, path, request_id}` ever reaches the wire. */
 export class ProtocolError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string = errorCodes[code],
     readonly path?: string,
+    /** The `request_id` of the refused frame, for events that carry one (`workspace.request`). */
+    readonly requestId?: string,
   ) {
     super(message);
     this.name = 'ProtocolError';

@@ -12,6 +12,7 @@ import {
   PingPayload,
   PongPayload,
 } from './schemas/system';
+import { WorkspaceChangedPayload, WorkspaceRequestIn, WorkspaceRequestOut, WorkspaceResponse } from './schemas/workspace';
 
 /**
  * The event catalog: every event on the wire, its direction and its payload schemas.
@@ -41,6 +42,17 @@ export const events = {
   'session.left': { server: Participant, description: 'Someone left the session.' },
   'ai.response': { server: AiResponsePayload, description: 'AI response chunk.' },
   'debugging.breakpoint': { client: BreakpointPayload, server: BreakpointPayload, description: 'Debugging breakpoint event.' },
+  'workspace.request': {
+    client: WorkspaceRequestIn,
+    server: WorkspaceRequestOut,
+    description: 'A file operation on the host’s shared folder: from a guest; to the host’s connection with the `requester` added.',
+  },
+  'workspace.response': {
+    client: WorkspaceResponse,
+    server: WorkspaceResponse,
+    description: 'The host’s answer to a `workspace.request` (one piece of it when chunked), delivered to the `requester` only.',
+  },
+  'workspace.changed': { client: WorkspaceChangedPayload, server: WorkspaceChangedPayload, description: 'Files changed in the host’s shared folder (host only).' },
 } as const;
 
 export type EventCatalog = typeof events;

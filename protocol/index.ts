@@ -9,5 +9,6 @@ export * from './schemas/collaboration';
 export * from './schemas/common';
 export * from './schemas/debugging';
 export * from './schemas/system';
+export * from './schemas/workspace';
 export * from './client';
 export * from './ot';

@@ -1,14 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ProtocolError } from '../protocol';
 import type { Broker } from './broker/broker';
 import { MemoryBroker } from './broker/memory-broker';
 import { MemoryPresenceStore } from './broker/memory-presence';
 import type { PresenceStore } from './broker/presence';
+import { RedisBroker } from './broker/redis-broker';
+import { RedisConnections } from './broker/redis-connection';
+import { RedisPresenceStore } from './broker/redis-presence';
 import { ConfigError, type RelayConfig } from './config/config';
 import { DocumentAuthority } from './documents/document-authority';
 import type { DocumentStore } from './documents/document-store';
 import { MemoryDocumentStore } from './documents/memory-document-store';
+import { RedisDocumentStore } from './documents/redis-document-store';
+import type { Connection } from './gateway/connection';
 import { Gateway } from './gateway/gateway';
 import { HandlerContext } from './handlers/context';
 import { createHandlers } from './handlers';
@@ -17,6 +23,7 @@ import { createLogger, type Logger } from './log';
 import { Hub } from './routing/hub';
 import { SessionsApi } from './http/sessions-api';
 import { MemorySessionStore } from './sessions/memory-session-store';
+import { RedisSessionStore } from './sessions/redis-session-store';
 import { SessionDirectory } from './sessions/session-directory';
 import type { SessionStore } from './sessions/session-store';
 import { Router } from './routing/router';
@@ -37,54 +44,115 @@ export interface RelayOptions {
   logger?: Logger;
 }
 
-/** Picks the bus and storage: the embedded in-memory ones unless REDIS_URL is set. */
-function createStorage(config: RelayConfig): { broker: Broker; presence: PresenceStore; documents: DocumentStore; sessionStore: SessionStore } {
-  if (config.redisUrl) {
-    throw new ConfigError('Invalid configuration: REDIS_URL is not supported by this build yet; unset it to use the embedded default');
+interface Storage {
+  broker: Broker;
+  presence: PresenceStore;
+  documents: DocumentStore;
+  sessionStore: SessionStore;
+  /** With REDIS_URL: the relay's two Redis connections (closed by the last of the four above). */
+  redis?: RedisConnections;
+}
+
+/** Prefix of every Redis key and channel of the relay (broker, presence, documents, sessions). */
+const REDIS_PREFIX = 'tandem:';
+
+/**
+ * Picks the bus and storage: the embedded in-memory ones unless REDIS_URL is set. A Redis that
+ * cannot be reached at start-up stops the relay with one line (`RedisConnections.open` waits for
+ * it, bounded): a wrong URL is better found at once than as a relay that never works. Once
+ * started, the relay rides out any outage by itself (see `rejoinAfterSubscriberOutage`).
+ */
+async function createStorage(config: RelayConfig, relayId: string, log: Logger): Promise<Storage> {
+  if (!config.redisUrl) {
+    const broker = new MemoryBroker();
+    return {
+      broker,
+      presence: new MemoryPresenceStore(),
+      documents: new MemoryDocumentStore({ historySize: config.documentHistorySize, idleTimeoutMs: config.documentIdleTimeoutMs, broker }),
+      sessionStore: new MemorySessionStore(),
+    };
   }
-  return {
-    broker: new MemoryBroker(),
-    presence: new MemoryPresenceStore(),
-    documents: new MemoryDocumentStore({ historySize: config.documentHistorySize, idleTimeoutMs: config.documentIdleTimeoutMs }),
-    sessionStore: new MemorySessionStore(),
-  };
+  let redis: RedisConnections;
+  try {
+    redis = await RedisConnections.open(config.redisUrl, { name: relayId, log });
+  } catch (error) {
+    throw new ConfigError(`REDIS_URL: ${(error as Error).message}`);
+  }
+  const made: Array<{ close(): Promise<void> }> = [];
+  const keep = <T extends { close(): Promise<void> }>(part: T): T => (made.push(part), part);
+  try {
+    return {
+      broker: keep(new RedisBroker(redis, { relayId, prefix: REDIS_PREFIX, log })),
+      presence: keep(new RedisPresenceStore(redis, relayId, { prefix: REDIS_PREFIX, log })),
+      documents: keep(
+        new RedisDocumentStore(redis, { historySize: config.documentHistorySize, idleTimeoutMs: config.documentIdleTimeoutMs, prefix: REDIS_PREFIX }),
+      ),
+      sessionStore: keep(new RedisSessionStore(redis, { prefix: REDIS_PREFIX })),
+      redis,
+    };
+  } catch (error) {
+    for (const part of made) await part.close();
+    await redis.close();
+    throw error;
+  }
 }
 
 /** The composition root: reads nothing itself, wires the parts, listens. */
 export async function startRelay({ config, secret, logger }: RelayOptions): Promise<Relay> {
   const log = logger ?? createLogger(config.logLevel);
   const relayId = config.relayId ?? `relay-${randomUUID().slice(0, 8)}`;
-  const { broker, presence, documents, sessionStore } = createStorage(config);
+  const storage = await createStorage(config, relayId, log);
+  const { broker, presence, documents, sessionStore, redis } = storage;
   const stats = new RelayStats();
   const hub = new Hub(broker, stats);
-  await hub.start();
-  const authority = new DocumentAuthority(documents, { maxLength: config.documentMaxLength });
-  const router = new Router(createHandlers(new HandlerContext(hub, relayId, authority)));
-  const keepOpenDocuments = keepDocumentsAlive(hub, documents, config.documentIdleTimeoutMs, log);
-  const sessions = new SessionDirectory(sessionStore, hub);
-  const gateway = new Gateway({ config, secret, relayId, hub, router, presence, sessions, stats, log });
-  const api = new HttpApi({
-    relayId,
-    secret,
-    redisConfigured: config.redisUrl !== undefined,
-    corsOrigins: config.corsOrigins,
-    gateway,
-    hub,
-    broker,
-    stats,
-    sessions: new SessionsApi({ secret, sessions, presence, publicUrl: config.publicUrl, trustProxy: config.trustProxy }),
-    log,
-  });
-
-  const server: Server = createServer((request, response) => api.handle(request, response));
-  gateway.attach(server);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => {
-      server.off('error', reject);
-      resolve();
+  // In this order (the broker last: the hub's subscriptions go through it); each part is closed
+  // even if one before it failed. The last of them to let go of Redis closes its connections.
+  const closeStorage = async () => {
+    for (const part of [hub, presence, documents, sessionStore, broker]) {
+      await part.close().catch((error: unknown) => log.warn({ err: error }, 'could not close a part of the storage'));
+    }
+  };
+  let server: Server;
+  let gateway: Gateway;
+  let keepOpenDocuments: NodeJS.Timeout | undefined;
+  let stopWatching = () => {};
+  try {
+    await hub.start();
+    const authority = new DocumentAuthority(documents, { maxLength: config.documentMaxLength });
+    const router = new Router(createHandlers(new HandlerContext(hub, relayId, authority, presence)));
+    keepOpenDocuments = keepDocumentsAlive(hub, documents, config.documentIdleTimeoutMs, log);
+    const sessions = new SessionDirectory(sessionStore, hub);
+    gateway = new Gateway({ config, secret, relayId, hub, router, presence, sessions: retryableWhileUnreachable(sessions), stats, log });
+    if (redis) stopWatching = rejoinAfterSubscriberOutage(redis, hub, log);
+    const api = new HttpApi({
+      relayId,
+      secret,
+      redisConfigured: config.redisUrl !== undefined,
+      corsOrigins: config.corsOrigins,
+      gateway,
+      hub,
+      broker,
+      stats,
+      sessions: new SessionsApi({ secret, sessions, presence, publicUrl: config.publicUrl, trustProxy: config.trustProxy }),
+      log,
     });
-  });
+    server = createServer((request, response) => api.handle(request, response));
+    gateway.attach(server);
+    const listening = server;
+    await new Promise<void>((resolve, reject) => {
+      listening.once('error', reject);
+      listening.listen(config.port, config.host, () => {
+        listening.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    // Whatever was made is let go, Redis connections included, so a failed start leaves nothing behind.
+    stopWatching();
+    clearInterval(keepOpenDocuments);
+    await closeStorage();
+    throw error;
+  }
   const { port } = server.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `ws://${host}:${port}/ws`;
@@ -95,19 +163,74 @@ export async function startRelay({ config, secret, logger }: RelayOptions): Prom
     (stopping ??= (async () => {
       log.info({ relay: relayId, connections: gateway.connectionCount }, 'shutting down');
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      stopWatching();
       await gateway.shutdown(config.shutdownTimeoutMs);
       clearInterval(keepOpenDocuments);
       server.closeAllConnections();
       await closed;
-      await hub.close();
-      await presence.close();
-      await documents.close();
-      await sessionStore.close();
-      await broker.close();
+      await closeStorage();
       log.info({ relay: relayId }, 'stopped');
     })());
 
   return { relayId, port, url, stop };
+}
+
+/**
+ * Refuses a connection with a status the client retries (503) while the session store cannot be
+ * asked whether the session has ended (Redis unreachable): refusing it for good, or admitting a
+ * session that may have ended, would both be wrong. The error catalog has no code for "try again
+ * shortly" yet; TOO_MANY_CONNECTIONS is the one that answers 503 ("try another relay or later").
+ */
+function retryableWhileUnreachable(sessions: SessionDirectory): Pick<SessionDirectory, 'assertNotEnded'> {
+  return {
+    assertNotEnded: async (id) => {
+      try {
+        await sessions.assertNotEnded(id);
+      } catch (error) {
+        if (error instanceof ProtocolError) throw error;
+        throw new ProtocolError('TOO_MANY_CONNECTIONS', 'the relay cannot reach its session store right now; try again shortly');
+      }
+    },
+  };
+}
+
+/**
+ * Pub/sub is at most once: while this relay's subscriber connection was down, it missed the
+ * commits published meanwhile, and its clients of a document would see a gap in the revisions
+ * (or never get the ack of an op they sent). Once the subscriptions are back, those clients are
+ * told to reconnect; their rejoin (`collaboration.open` with the revision they have) sends them
+ * what they missed, from the document store. Returns a function that stops watching.
+ */
+function rejoinAfterSubscriberOutage(redis: RedisConnections, hub: Hub, log: Logger): () => void {
+  const subscriber = redis.subscriber;
+  let lost = false;
+  const onClose = () => {
+    lost = true;
+  };
+  const onReady = () => {
+    if (!lost) return;
+    lost = false;
+    // 'ready' comes before ioredis re-subscribes; a PING sent after the re-subscriptions is
+    // answered after them, on the same connection: from then on nothing more is missed.
+    setImmediate(() => {
+      subscriber.ping().then(
+        () => rejoin(hub.documentConnections(), log),
+        (error: unknown) => log.warn({ err: error }, 'redis subscriber not usable after reconnecting'),
+      );
+    });
+  };
+  subscriber.on('close', onClose);
+  subscriber.on('ready', onReady);
+  return () => {
+    subscriber.off('close', onClose);
+    subscriber.off('ready', onReady);
+  };
+}
+
+function rejoin(connections: Connection[], log: Logger): void {
+  if (connections.length === 0) return;
+  log.warn({ connections: connections.length }, 'redis subscriptions restored: clients with open documents rejoin to catch up');
+  for (const connection of connections) connection.disconnect('server_error', 'the relay lost its connection to Redis for a moment; reconnect to catch up', true);
 }
 
 /**

@@ -59,7 +59,11 @@ export class RemoteCursors implements vscode.Disposable {
         this.scheduleSend(); // tell the others where we are after every (re)connect
       }),
       session.onDidChange(() => this.onSessionChange()),
-      documents.onDidOpen((document) => this.watch(document)),
+      documents.onDidOpen((document) => {
+        this.watch(document);
+        // The document we are in may have just become shared: say where we are.
+        if (vscode.window.activeTextEditor?.document === document.textDocument) this.scheduleSend();
+      }),
       documents.onDidClose((document) => this.render(document.id)),
       vscode.window.onDidChangeTextEditorSelection((event) => {
         if (this.documents.forTextDocument(event.textEditor.document)) this.scheduleSend();

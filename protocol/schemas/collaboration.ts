@@ -48,6 +48,11 @@ export const OpenPayload = z.strictObject({
    */
   more: z.boolean().optional(),
   /**
+   * `false`: only join; if the document does not exist, answer DOCUMENT_NOT_FOUND instead of
+   * creating it empty (a guest opening a file the host has not shared yet).
+   */
+  create: z.boolean().optional(),
+  /**
    * Rejoining (after a reconnect): the revision the client has. If the relay still keeps the
    * history since, it first sends the ops committed after it as `collaboration.edit` frames to
    * this connection (the client's own among them: it takes those as acks), then the snapshot.

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ErrorCode } from '../errors';
-import { ConnectionId, Participant, SessionId, Timestamp } from './common';
+import { ConnectionId, Identifier, Participant, SessionId, Timestamp } from './common';
 
 export const ConnectPayload = z.strictObject({
   connection_id: ConnectionId,
@@ -43,6 +43,8 @@ export const ErrorPayload = z.strictObject({
   path: z.string().optional(),
   /** The event type of the frame that caused the error, when it could be read. */
   event_type: z.string().max(128).optional(),
+  /** The `request_id` of the refused frame, for events that carry one (`workspace.request`). */
+  request_id: Identifier.optional(),
 });
 export type ErrorPayload = z.infer<typeof ErrorPayload>;
 

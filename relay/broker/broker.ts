@@ -14,6 +14,11 @@ export interface BrokerMessage {
   /** Only these users' connections receive it (a direct message). */
   users?: readonly string[];
   /**
+   * Only this connection receives it, on whichever relay holds it (the answer to one request:
+   * connection ids are unique across relays, so every relay but one delivers nothing).
+   */
+  connection?: string;
+  /**
    * Sent to the `exclude` connection instead of `data`, in the same order as the others get
    * `data` (an edit's ack to its sender: it must not overtake the edits committed before it).
    */

@@ -5,6 +5,7 @@ import { resolveAuthSecret } from '../config/auth-secret';
 import { ConfigError, loadConfig, settingDescriptions } from '../config/config';
 import { createLogger } from '../log';
 import { startRelay } from '../relay';
+import { deploy, deployUsage } from './deploy';
 
 const usage = `Usage: relay <command> [options]
 
@@ -20,7 +21,7 @@ Commands:
     --personal          a personal token instead: who you are, across sessions; it creates
                         sessions (POST /api/sessions, the extension's "Start Session") and
                         needs no --session or --role (default ttl 30d)
-  help                  this text
+${deployUsage}  help                  this text
 
 Settings (environment variables, or a JSON file named by RELAY_CONFIG):
 ${Object.entries(settingDescriptions)
@@ -111,6 +112,8 @@ async function main(argv: string[]): Promise<void> {
       return serve();
     case 'token':
       return token(rest);
+    case 'deploy':
+      return deploy(rest);
     case 'help':
     case '--help':
     case '-h':

@@ -9,12 +9,28 @@ import {
   textType,
   type TextOp,
 } from '../../protocol';
-import type { DocumentStore } from './document-store';
+import type { CommitPublication, DocumentStore } from './document-store';
 
-/** What committing an op led to: the sender is acked, or told to resync; `committed` is for the others. */
+/**
+ * What committing an op led to. `committed`: the store has published it (`announce`) with the
+ * commit. `duplicate`: a resubmit of an op committed before, to be acked to its sender again.
+ * `resync`: the op's base revision is older than the kept history; nothing was applied.
+ */
 export type CommitResult =
-  | { kind: 'ack'; ack: AckPayload; committed?: EditPayload }
+  | { kind: 'committed'; ack: AckPayload; committed: EditPayload }
+  | { kind: 'duplicate'; ack: AckPayload }
   | { kind: 'resync'; resync: ResyncPayload };
+
+export interface CommitHooks {
+  /**
+   * The publication that announces a commit to the document's connections on every relay. The
+   * store publishes it with the commit (atomically, on Redis), because only the store sees the
+   * commits of every relay in one order: publishing afterwards could reorder two relays' revisions.
+   */
+  announce(committed: EditPayload, ack: AckPayload): CommitPublication;
+  /** Runs in the document's queue when nothing new was committed: the sender alone is answered. */
+  reply(result: Exclude<CommitResult, { kind: 'committed' }>): void | Promise<void>;
+}
 
 export interface OpenRequest {
   document: string;
@@ -48,8 +64,17 @@ export interface DocumentLimits {
   maxLength: number;
 }
 
-/** A store that keeps losing the compare-and-set is broken or overloaded; give up rather than spin. */
-const MAX_APPEND_ATTEMPTS = 10;
+/**
+ * Losing the compare-and-set means another relay committed to the document meanwhile (one relay
+ * serializes its own commits), so each loss is someone's progress. Under a steady stream of
+ * commits from other relays a relay can lose several times in a row (the Redis store then gives
+ * it the next turn, which bounds that), hence the jittered pause after the first few losses and
+ * the generous bound; a store that keeps losing beyond it is broken or overloaded: give up
+ * rather than spin.
+ */
+const MAX_APPEND_ATTEMPTS = 50;
+const BACKOFF_AFTER_ATTEMPTS = 3;
+const MAX_BACKOFF_MS = 20;
 
 /**
  * The relay's authority over the shared documents (central, server-ordered OT): one linear
@@ -90,7 +115,9 @@ export class DocumentAuthority {
       if (rev !== undefined && rev > snapshot.rev) {
         throw new ProtocolError('EDIT_REV_TOO_NEW', `revision ${rev} is newer than the document's (${snapshot.rev})`, 'payload.rev');
       }
-      const missed = rev === undefined ? [] : ((await this.store.read(sessionId, document, rev)) ?? []);
+      // Another relay may commit between the two reads: the catch-up stops at the snapshot, and the
+      // later commits reach the connection as publications, held by the hub until it has the snapshot.
+      const missed = rev === undefined ? [] : ((await this.store.read(sessionId, document, rev)) ?? []).filter((c) => c.rev <= snapshot.rev);
       const last = clientId === undefined ? undefined : await this.store.lastCommit(sessionId, document, userId, clientId);
       hooks.send({
         missed: missed.map((c) => ({ document, rev: c.rev, client_id: c.clientId, seq: c.seq, op: c.op })),
@@ -100,11 +127,16 @@ export class DocumentAuthority {
   }
 
   /**
-   * Commits `edit` from `userId`. `publish` runs in the document's queue, right after the commit:
-   * whatever it sends is ordered with the other commits of the document.
+   * Commits `edit` from `userId`; the store publishes `hooks.announce(...)` with the commit. A
+   * resubmit or a resync is answered by `hooks.reply`, in the document's queue: ordered with the
+   * commits this relay makes.
    */
-  commit(sessionId: string, userId: string, edit: EditPayload, publish: (result: CommitResult) => Promise<void>): Promise<void> {
-    return this.serialize(sessionId, edit.document, async () => publish(await this.commitNow(sessionId, userId, edit)));
+  commit(sessionId: string, userId: string, edit: EditPayload, hooks: CommitHooks): Promise<CommitResult> {
+    return this.serialize(sessionId, edit.document, async () => {
+      const result = await this.commitNow(sessionId, userId, edit, hooks);
+      if (result.kind !== 'committed') await hooks.reply(result);
+      return result;
+    });
   }
 
   /**
@@ -115,11 +147,13 @@ export class DocumentAuthority {
    */
   cursor(sessionId: string, userId: string, cursor: CursorPayload, publish: (cursor: CursorPayload) => Promise<void>): Promise<void> {
     return this.serialize(sessionId, cursor.document, async () => {
-      const head = await this.store.head(sessionId, cursor.document);
-      if (!head) throw notFound(cursor.document);
+      // Without a revision no history is needed (a base past the head reads none).
+      const state = await this.store.since(sessionId, cursor.document, cursor.rev ?? Infinity);
+      if (!state) throw notFound(cursor.document);
+      const { head } = state;
       const base = cursor.rev ?? head.rev;
       if (base > head.rev) throw new ProtocolError('EDIT_REV_TOO_NEW', `revision ${base} is newer than the document's (${head.rev})`, 'payload.rev');
-      const history = base === head.rev ? [] : await this.store.read(sessionId, cursor.document, base);
+      const history = cursor.rev === undefined ? [] : state.ops;
       if (!history) return;
       const clamp = (n: number) => Math.min(n, head.length);
       const selections = cursor.selections.map((s) => {
@@ -131,13 +165,16 @@ export class DocumentAuthority {
     });
   }
 
-  private async commitNow(sessionId: string, userId: string, edit: EditPayload): Promise<CommitResult> {
+  private async commitNow(sessionId: string, userId: string, edit: EditPayload, hooks: CommitHooks): Promise<CommitResult> {
     const { document, client_id: clientId, seq } = edit;
     for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
-      const head = await this.store.head(sessionId, document);
-      if (!head) throw notFound(document);
-      const last = await this.store.lastCommit(sessionId, document, userId, clientId);
-      if (last && seq <= last.seq) return { kind: 'ack', ack: { document, rev: last.rev, client_id: clientId, seq: last.seq } };
+      if (attempt >= BACKOFF_AFTER_ATTEMPTS) await pause(Math.random() * Math.min(MAX_BACKOFF_MS, attempt));
+      // Both at once (one round trip on Redis): the shorter the time between reading the head and
+      // appending, the less often another relay commits in between.
+      const [state, last] = await Promise.all([this.store.since(sessionId, document, edit.rev), this.store.lastCommit(sessionId, document, userId, clientId)]);
+      if (!state) throw notFound(document);
+      const { head, ops: history } = state;
+      if (last && seq <= last.seq) return { kind: 'duplicate', ack: { document, rev: last.rev, client_id: clientId, seq: last.seq } };
       if (edit.rev > head.rev) {
         throw new ProtocolError('EDIT_REV_TOO_NEW', `the op is based on revision ${edit.rev}, the document is at ${head.rev}`, 'payload.rev');
       }
@@ -148,24 +185,26 @@ export class DocumentAuthority {
       } catch (error) {
         throw toProtocolError(error);
       }
-      const history = edit.rev === head.rev ? [] : await this.store.read(sessionId, document, edit.rev);
       if (!history) {
         const snapshot = await this.store.snapshot(sessionId, document);
         if (!snapshot) throw notFound(document);
         return { kind: 'resync', resync: { document, rev: snapshot.rev, text: snapshot.text, reason: 'history_trimmed' } };
       }
-      const rev = edit.rev + history.length + 1;
+      const rev = head.rev + 1;
+      const ack: AckPayload = { document, rev, client_id: clientId, seq };
+      let committed: EditPayload;
       try {
-        for (const committed of history) op = textType.transform(op, committed.op, 'right');
+        for (const c of history) op = textType.transform(op, c.op, 'right');
         const length = head.length + lengthChange(op);
         if (length > this.limits.maxLength) {
           throw new ProtocolError('DOCUMENT_TOO_LARGE', `the document would have ${length} code units, the limit is ${this.limits.maxLength}`, 'payload.op');
         }
-        if (!(await this.store.append(sessionId, document, { rev, op, userId, clientId, seq }))) continue;
+        committed = { document, rev, client_id: clientId, seq, op };
+        if (!(await this.store.append(sessionId, document, { rev, op, userId, clientId, seq }, hooks.announce(committed, ack)))) continue;
       } catch (error) {
         throw toProtocolError(error);
       }
-      return { kind: 'ack', ack: { document, rev, client_id: clientId, seq }, committed: { document, rev, client_id: clientId, seq, op } };
+      return { kind: 'committed', ack, committed };
     }
     throw new Error(`document "${document}": lost the commit race ${MAX_APPEND_ATTEMPTS} times`);
   }
@@ -188,13 +227,17 @@ export class DocumentAuthority {
 }
 
 /** How many code units the op adds (negative: removes); whether it fits is the store's check. */
-function lengthChange(op: TextOp): number {
+export function lengthChange(op: TextOp): number {
   let change = 0;
   for (const c of op) {
     if (typeof c === 'string') change += c.length;
     else if (typeof c === 'object') change -= c.d.length;
   }
   return change;
+}
+
+function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function notFound(document: string): ProtocolError {

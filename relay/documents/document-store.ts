@@ -1,4 +1,5 @@
 import type { TextOp } from '../../protocol';
+import type { BrokerMessage } from '../broker/broker';
 
 /** One committed op: the document went from `rev - 1` to `rev` by applying `op`. */
 export interface CommittedOp {
@@ -31,10 +32,20 @@ export interface LastCommit {
 }
 
 /**
- * Storage of the shared documents (ShareDB's model, shaped so that Redis can back it later):
- * per document of a session, a snapshot at the head revision and a bounded history of committed
- * ops. Ordering is the caller's job (`DocumentAuthority` serializes per document); `append` is a
- * compare-and-set on the revision so that several relays on one store cannot both commit a rev.
+ * The broker publication that announces a commit (the edit for the others, the ack as the
+ * sender's echo), handed to `append` so that the store publishes it with the commit.
+ */
+export interface CommitPublication {
+  /** The broker channel (the hub's channel of the document). */
+  channel: string;
+  message: BrokerMessage;
+}
+
+/**
+ * Storage of the shared documents (ShareDB's model): per document of a session, a snapshot at
+ * the head revision and a bounded history of committed ops. Ordering within a relay is the
+ * caller's job (`DocumentAuthority` serializes per document); `append` is a compare-and-set on
+ * the revision so that several relays on one store cannot both commit a rev.
  */
 export interface DocumentStore {
   /** Creates the document at revision 0 with `text`; false if it exists already (nothing changes). */
@@ -48,11 +59,26 @@ export interface DocumentStore {
    */
   read(sessionId: string, documentId: string, fromRev: number): Promise<CommittedOp[] | undefined>;
   /**
-   * Commits `entry` (its `rev` must be head + 1) and records it as its client's last commit. False
-   * if the head moved (lost a race: read again and transform). Throws the `OtError` of the op if it
-   * does not apply to the snapshot, and then changes nothing.
+   * The head and the ops committed after `fromRev` up to it, as of one moment (one round trip on
+   * Redis: what a commit needs, read at once, so that another relay has less time to commit in
+   * between). `ops` as `read` has them; undefined if the document does not exist.
    */
-  append(sessionId: string, documentId: string, entry: CommittedOp): Promise<boolean>;
+  since(sessionId: string, documentId: string, fromRev: number): Promise<{ head: DocumentHead; ops: CommittedOp[] | undefined } | undefined>;
+  /**
+   * Commits `entry` (its `rev` must be head + 1) and records it as its client's last commit. False
+   * if the head moved or the entry's (user, client id, seq) is already committed (lost a race: read
+   * again and transform, or ack). Throws the `OtError` of the op if it does not apply to the
+   * snapshot, and then changes nothing.
+   *
+   * `publication`, if given, is published iff the entry is committed, and the publications of a
+   * document are published in revision order, whichever relay committed them. Publishing after
+   * `append` returned would not do: two relays committing revisions 5 and 6 could publish them
+   * in the other order, and a client on a third relay would see a gap. (Memory: published right
+   * after the commit, within the one relay's per-document queue. Redis: by the commit script.)
+   * Publishing is at most once, like the broker: a commit whose publication a relay missed is
+   * caught up by rejoining (`collaboration.open` with the revision the client has).
+   */
+  append(sessionId: string, documentId: string, entry: CommittedOp, publication?: CommitPublication): Promise<boolean>;
   /**
    * Someone still has the document open: keep it. A document that is neither touched nor used
    * for the store's idle timeout is dropped (with its history and dedupe records).

@@ -1,3 +1,4 @@
-export type { CommittedOp, DocumentHead, DocumentSnapshot, DocumentStore, LastCommit } from './document-store';
+export type { CommitPublication, CommittedOp, DocumentHead, DocumentSnapshot, DocumentStore, LastCommit } from './document-store';
 export { MemoryDocumentStore } from './memory-document-store';
-export { DocumentAuthority, type CommitResult, type OpenRequest, type OpenResult } from './document-authority';
+export { RedisDocumentStore, type RedisDocumentStoreOptions } from './redis-document-store';
+export { DocumentAuthority, type CommitHooks, type CommitResult, type OpenRequest, type OpenResult } from './document-authority';

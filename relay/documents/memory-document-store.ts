@@ -1,5 +1,6 @@
 import { TextDocument } from '../../protocol';
-import type { CommittedOp, DocumentHead, DocumentSnapshot, DocumentStore, LastCommit } from './document-store';
+import type { Broker } from '../broker/broker';
+import type { CommitPublication, CommittedOp, DocumentHead, DocumentSnapshot, DocumentStore, LastCommit } from './document-store';
 
 interface StoredDocument {
   text: TextDocument;
@@ -15,6 +16,8 @@ export interface MemoryDocumentStoreOptions {
   historySize?: number;
   /** A document neither used nor touched for this long is dropped (default 10 minutes). */
   idleTimeoutMs?: number;
+  /** Publishes the commits' publications (`append`); needed only if publications are passed. */
+  broker?: Pick<Broker, 'publish'>;
 }
 
 const key = (sessionId: string, documentId: string) => `${sessionId}\u0000${documentId}`;
@@ -26,12 +29,14 @@ export class MemoryDocumentStore implements DocumentStore {
   private readonly historySize: number;
   private readonly idleTimeoutMs: number;
   private readonly sweeper: NodeJS.Timeout;
+  private readonly broker: Pick<Broker, 'publish'> | undefined;
 
-  constructor({ historySize = 1000, idleTimeoutMs = 600_000 }: MemoryDocumentStoreOptions = {}) {
+  constructor({ historySize = 1000, idleTimeoutMs = 600_000, broker }: MemoryDocumentStoreOptions = {}) {
     if (!(Number.isSafeInteger(historySize) && historySize >= 1)) throw new RangeError(`historySize must be a positive integer, got ${historySize}`);
     if (!(idleTimeoutMs > 0)) throw new RangeError(`idleTimeoutMs must be positive, got ${idleTimeoutMs}`);
     this.historySize = historySize;
     this.idleTimeoutMs = idleTimeoutMs;
+    this.broker = broker;
     this.sweeper = setInterval(() => this.dropIdle(), Math.max(100, idleTimeoutMs / 4)).unref();
   }
 
@@ -60,14 +65,29 @@ export class MemoryDocumentStore implements DocumentStore {
     return doc.history.slice(fromRev - oldest);
   }
 
-  async append(sessionId: string, documentId: string, entry: CommittedOp): Promise<boolean> {
+  async since(sessionId: string, documentId: string, fromRev: number): Promise<{ head: DocumentHead; ops: CommittedOp[] | undefined } | undefined> {
+    const head = await this.head(sessionId, documentId);
+    return head && { head, ops: await this.read(sessionId, documentId, fromRev) };
+  }
+
+  /**
+   * One process, one relay: its `DocumentAuthority` serializes the commits of a document, so
+   * publishing right after the commit keeps the publications in revision order. A failed publish
+   * (not with the MemoryBroker) leaves the commit in place; a resend is acked as a duplicate.
+   */
+  async append(sessionId: string, documentId: string, entry: CommittedOp, publication?: CommitPublication): Promise<boolean> {
+    if (publication && !this.broker) throw new Error('MemoryDocumentStore: a publication needs the `broker` option');
     const doc = this.use(sessionId, documentId);
     if (!doc || entry.rev !== doc.rev + 1) return false;
+    const client = clientKey(entry.userId, entry.clientId);
+    const last = doc.lastCommits.get(client);
+    if (last && entry.seq <= last.seq) return false;
     doc.text.apply(entry.op); // throws before changing anything if the op does not apply
     doc.rev = entry.rev;
     doc.history.push(entry);
     if (doc.history.length > this.historySize) doc.history.splice(0, doc.history.length - this.historySize);
-    doc.lastCommits.set(clientKey(entry.userId, entry.clientId), { seq: entry.seq, rev: entry.rev });
+    doc.lastCommits.set(client, { seq: entry.seq, rev: entry.rev });
+    if (publication) await this.broker!.publish(publication.channel, publication.message);
     return true;
   }
 

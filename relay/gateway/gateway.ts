@@ -178,6 +178,7 @@ export class Gateway {
     const payload: ErrorPayload = { code: error.code, message: error.message };
     if (error.path) payload.path = error.path;
     if (eventType) payload.event_type = eventType;
+    if (error.requestId) payload.request_id = error.requestId;
     connection.sendError(payload);
   }
 

@@ -51,21 +51,27 @@ export function openHandler(context: HandlerContext): Handler<'collaboration.ope
       const request = {
         document: payload.document,
         text: earlier === undefined ? payload.text : earlier + (payload.text ?? ''),
-        mayCreate: connection.principal.role !== 'viewer',
+        mayCreate: connection.principal.role !== 'viewer' && payload.create !== false,
         rev: payload.rev,
         clientId: payload.client_id,
       };
       const wasOpen = connection.openDocuments.has(payload.document);
       try {
         await context.documents.open(connection.sessionId, connection.userId, request, {
+          // From here the document's publications for this connection wait in the hub: a commit
+          // made by another relay meanwhile must not reach the client before the snapshot.
           join: () => context.hub.joinDocument(connection, payload.document),
           send: ({ missed, snapshot }) => {
             for (const edit of missed) connection.send('collaboration.edit', edit);
             connection.send('collaboration.snapshot', snapshot);
+            context.hub.documentReady(connection, payload.document);
           },
         });
       } catch (error) {
-        if (!wasOpen) context.hub.leaveDocument(connection, payload.document);
+        if (wasOpen) context.hub.documentReady(connection, payload.document);
+        else context.hub.leaveDocument(connection, payload.document);
+        // The store failed (Redis unreachable): no snapshot will come; rejoining later will do.
+        if (!(error instanceof ProtocolError)) connection.disconnect('server_error', 'the document could not be read; reconnect and open it again', true);
         throw error;
       }
     },
@@ -84,42 +90,50 @@ export function closeHandler(context: HandlerContext): Handler<'collaboration.cl
 /**
  * An op goes through the document authority. Committed, it is published on the document's
  * channel with its revision: the others get the edit, the sender gets the ack in its place
- * (`echo`), so the ack can never overtake an earlier revision on any relay. An op based on a
- * revision older than the kept history gets a resync instead.
+ * (`echo`), so the ack can never overtake an earlier revision on any relay. The store publishes
+ * it as part of the commit, so publications follow revision order across relays too. An op
+ * based on a revision older than the kept history gets a resync instead.
+ *
+ * When the store fails (Redis unreachable, a reply that never came), the op may or may not have
+ * been committed, and no ack will come: the connection is closed with `reconnect: true`, and the
+ * client's rejoin (its revision and client id) tells it which of its ops were committed.
  */
 export function editHandler(context: HandlerContext): Handler<'collaboration.edit'> {
   return {
     roles: ['host', 'editor'],
     handle: async (connection, { payload }) => {
       requireOpen(connection, payload.document);
-      await context.documents.commit(connection.sessionId, connection.userId, payload, async (result) => {
-        if (result.kind === 'resync') {
-          connection.send('collaboration.resync', result.resync);
-          return;
-        }
-        if (!result.committed) {
-          connection.send('collaboration.ack', result.ack); // a resubmit of an op committed before
-          return;
-        }
-        const envelope = { userId: connection.userId, sessionId: connection.sessionId };
-        await context.hub.toDocument(
-          connection.sessionId,
-          payload.document,
-          {
-            eventType: 'collaboration.edit',
-            data: serverFrame('collaboration.edit', result.committed, envelope),
-            echo: { eventType: 'collaboration.ack', data: serverFrame('collaboration.ack', result.ack, envelope) },
+      const envelope = { userId: connection.userId, sessionId: connection.sessionId };
+      try {
+        await context.documents.commit(connection.sessionId, connection.userId, payload, {
+          announce: (committed, ack) =>
+            context.hub.documentPublication(
+              connection.sessionId,
+              payload.document,
+              {
+                eventType: 'collaboration.edit',
+                data: serverFrame('collaboration.edit', committed, envelope),
+                echo: { eventType: 'collaboration.ack', data: serverFrame('collaboration.ack', ack, envelope) },
+              },
+              { exclude: connection.id },
+            ),
+          reply: (result) => {
+            if (result.kind === 'resync') connection.send('collaboration.resync', result.resync);
+            else connection.send('collaboration.ack', result.ack); // a resubmit of an op committed before
           },
-          { exclude: connection.id },
-        );
-      });
+        });
+      } catch (error) {
+        if (!(error instanceof ProtocolError)) connection.disconnect('server_error', 'the edit could not be stored; reconnect and rejoin the document', true);
+        throw error;
+      }
     },
   };
 }
 
 /**
- * Cursors are ephemeral: no history, not echoed, only to those who opened the document. One
- * placed at an older revision is moved to the head first. Viewers have cursors too.
+ * Cursors are ephemeral: no history, not echoed. They go to the whole session, not only to the
+ * document's openers: everyone needs to know which file each participant is in (to follow them,
+ * or show it). One placed at an older revision is moved to the head first. Viewers have cursors too.
  */
 export function cursorHandler(context: HandlerContext): Handler<'collaboration.cursor'> {
   return {
@@ -127,7 +141,7 @@ export function cursorHandler(context: HandlerContext): Handler<'collaboration.c
       requireOpen(connection, payload.document);
       await context.documents.cursor(connection.sessionId, connection.userId, payload, async (cursor) => {
         const data = serverFrame('collaboration.cursor', cursor, { userId: connection.userId, sessionId: connection.sessionId });
-        await context.hub.toDocument(connection.sessionId, payload.document, { eventType: 'collaboration.cursor', data }, { exclude: connection.id });
+        await context.hub.toSession(connection.sessionId, { eventType: 'collaboration.cursor', data }, { exclude: connection.id });
       });
     },
   };

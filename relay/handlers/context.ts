@@ -1,5 +1,6 @@
 import type { ServerEventType, ServerPayload } from '../../protocol';
 import type { PublishOptions } from '../broker/broker';
+import type { PresenceStore } from '../broker/presence';
 import type { DocumentAuthority } from '../documents/document-authority';
 import type { Connection } from '../gateway/connection';
 import { serverFrame } from '../gateway/server-frame';
@@ -13,6 +14,8 @@ export class HandlerContext {
     readonly hub: Hub,
     readonly relayId: string,
     readonly documents: DocumentAuthority,
+    /** Who is connected to each session, across relays (the host's connection, for file requests). */
+    readonly presence: PresenceStore,
   ) {}
 
   /** Unique across relays: the relay id makes it so without coordination. */

@@ -4,6 +4,7 @@ import { closeHandler, cursorHandler, editHandler, openHandler } from './collabo
 import type { HandlerContext } from './context';
 import { breakpointHandler } from './debugging';
 import { pingHandler } from './system';
+import { workspaceChangedHandler, workspaceRequestHandler, workspaceResponseHandler } from './workspace';
 
 export function createHandlers(context: HandlerContext): HandlerTable {
   return {
@@ -14,5 +15,8 @@ export function createHandlers(context: HandlerContext): HandlerTable {
     'collaboration.cursor': cursorHandler(context),
     'debugging.breakpoint': breakpointHandler(context),
     'system.ping': pingHandler(),
+    'workspace.request': workspaceRequestHandler(context),
+    'workspace.response': workspaceResponseHandler(context),
+    'workspace.changed': workspaceChangedHandler(context),
   };
 }

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { NotificationPayload, ProtocolError, SessionId, SYSTEM_USER_ID, UserId } from '../../protocol';
 import { verifyToken } from '../auth/tokens';
-import type { Broker } from '../broker/broker';
+import type { Broker, BrokerHealth } from '../broker/broker';
 import type { Gateway } from '../gateway/gateway';
 import { serverFrame } from '../gateway/server-frame';
 import type { Logger } from '../log';
@@ -81,9 +81,10 @@ export class HttpApi {
   }
 
   private async health(response: ServerResponse): Promise<void> {
-    const [redisStatus, redis] = await this.redisHealth();
-    const [websocketStatus, websocket] = this.websocketHealth();
+    // One PING answers both checks: with Redis frozen, each would wait out its own timeout.
     const broker = await this.deps.broker.health();
+    const [redisStatus, redis] = await this.redisHealth(broker);
+    const [websocketStatus, websocket] = this.websocketHealth();
     const healthy = redisStatus === 200 && websocketStatus === 200 && broker.status === 'up';
     send(response, healthy ? 200 : 503, {
       status: healthy ? 'ok' : 'unavailable',
@@ -93,11 +94,15 @@ export class HttpApi {
     });
   }
 
-  private async redisHealth(): Promise<[number, { status: Status; latency_ms?: number; detail?: string }]> {
+  /**
+   * With REDIS_URL, the broker's check is Redis's: the broker, presence, documents and sessions
+   * share its connections, and a PING on the command connection measures `latency_ms`.
+   */
+  private async redisHealth(known?: BrokerHealth): Promise<[number, { status: Status; latency_ms?: number; detail?: string }]> {
     if (!this.deps.redisConfigured) {
       return [200, { status: 'not_configured', detail: 'REDIS_URL is not set; the relay uses its embedded in-memory bus and storage' }];
     }
-    const health = await this.deps.broker.health();
+    const health = known ?? (await this.deps.broker.health());
     const body = { status: health.status, ...(health.latencyMs !== undefined && { latency_ms: health.latencyMs }), ...(health.detail && { detail: health.detail }) };
     return [health.status === 'up' ? 200 : 503, body];
   }

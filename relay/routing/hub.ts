@@ -1,4 +1,5 @@
 import type { Broker, BrokerMessage, Disposable, Publication, PublishOptions, StreamPosition } from '../broker/broker';
+import type { CommitPublication } from '../documents/document-store';
 import type { Connection } from '../gateway/connection';
 import type { RelayStats } from '../stats';
 
@@ -8,14 +9,18 @@ export interface Audience {
   users?: readonly string[];
   /** Not this connection (usually the sender); it gets the message's `echo` instead, if any. */
   exclude?: string;
+  /** Only this connection, on whichever relay holds it (an answer to its request). */
+  connection?: string;
 }
 
-export type HubMessage = Omit<BrokerMessage, 'exclude' | 'users'>;
+export type HubMessage = Omit<BrokerMessage, 'exclude' | 'users' | 'connection'>;
 
 /** The local connections of one broker channel, and this relay's one subscription to it. */
 interface Topic {
   connections: Set<Connection>;
   subscription: Promise<Disposable>;
+  /** Connections opening the document: its publications wait here until they have the snapshot. */
+  held?: Map<Connection, Publication[]>;
 }
 
 const sessionChannel = (sessionId: string) => `session:${sessionId}`;
@@ -63,7 +68,7 @@ export class Hub {
   async add(connection: Connection): Promise<void> {
     this.connections.add(connection);
     this.sessionIds.add(connection.sessionId);
-    await this.join(sessionChannel(connection.sessionId), connection);
+    await this.join(sessionChannel(connection.sessionId), connection).subscription;
   }
 
   remove(connection: Connection): void {
@@ -73,15 +78,37 @@ export class Hub {
     if (!this.topics.has(sessionChannel(connection.sessionId))) this.sessionIds.delete(connection.sessionId);
   }
 
-  /** The connection gets the document's edits and cursors from now on (once subscribed: await it). */
+  /**
+   * The connection gets the document's edits and cursors from now on (once subscribed: await
+   * it), but held back until `documentReady`: the snapshot it is about to get is read after the
+   * subscription, and a commit that another relay publishes in between must not reach the client
+   * before it (it would be lost: the client has no document yet, or skips ahead of its catch-up).
+   * Held publications at or below the snapshot's revision are duplicates the client skips.
+   */
   joinDocument(connection: Connection, documentId: string): Promise<void> {
     connection.openDocuments.add(documentId);
-    return this.join(documentChannel(connection.sessionId, documentId), connection);
+    const topic = this.join(documentChannel(connection.sessionId, documentId), connection);
+    topic.held ??= new Map();
+    if (!topic.held.has(connection)) topic.held.set(connection, []);
+    return topic.subscription.then(() => undefined);
+  }
+
+  /** The connection has its snapshot: what was held for it is sent, in order, and nothing is held any more. */
+  documentReady(connection: Connection, documentId: string): void {
+    const topic = this.topics.get(documentChannel(connection.sessionId, documentId));
+    const held = topic?.held?.get(connection);
+    if (!topic || !held) return;
+    topic.held!.delete(connection);
+    if (topic.held!.size === 0) delete topic.held;
+    for (const publication of held) this.deliver([connection], publication);
   }
 
   leaveDocument(connection: Connection, documentId: string): void {
     connection.openDocuments.delete(documentId);
-    this.leave(documentChannel(connection.sessionId, documentId), connection);
+    const channel = documentChannel(connection.sessionId, documentId);
+    const topic = this.topics.get(channel);
+    if (topic?.held?.delete(connection) && topic.held.size === 0) delete topic.held;
+    this.leave(channel, connection);
   }
 
   /** The (session, document) pairs some local connection has open. */
@@ -106,20 +133,35 @@ export class Hub {
     return this.broker.publish(documentChannel(sessionId, documentId), { ...message, ...audience });
   }
 
+  /**
+   * What `toDocument` would publish, for a document store to publish itself as part of a commit
+   * (see `DocumentStore.append`): the order of the commits is then the order of the publications.
+   */
+  documentPublication(sessionId: string, documentId: string, message: HubMessage, audience: Audience = {}): CommitPublication {
+    return { channel: documentChannel(sessionId, documentId), message: { ...message, ...audience } };
+  }
+
   toEveryone(message: HubMessage, audience: Audience = {}): Promise<StreamPosition> {
     return this.broker.publish(EVERYONE, { ...message, ...audience });
   }
 
-  private join(channel: string, connection: Connection): Promise<void> {
+  /** This relay's connections that have some document open (they rejoin to catch up on commits). */
+  documentConnections(): Connection[] {
+    return [...this.connections].filter((connection) => connection.openDocuments.size > 0);
+  }
+
+  private join(channel: string, connection: Connection): Topic {
     let topic = this.topics.get(channel);
     if (!topic) {
-      const connections = new Set<Connection>();
-      const subscription = this.broker.subscribe(channel, (publication) => this.deliver(connections, publication));
-      topic = { connections, subscription };
+      const created: Topic = {
+        connections: new Set(),
+        subscription: this.broker.subscribe(channel, (publication) => this.deliverToTopic(created, publication)),
+      };
+      topic = created;
       this.topics.set(channel, topic);
     }
     topic.connections.add(connection);
-    return topic.subscription.then(() => undefined);
+    return topic;
   }
 
   private leave(channel: string, connection: Connection): void {
@@ -129,9 +171,21 @@ export class Hub {
     void topic.subscription.then((subscription) => subscription.dispose());
   }
 
+  private deliverToTopic(topic: Topic, publication: Publication): void {
+    const held = topic.held;
+    if (!held) return this.deliver(topic.connections, publication);
+    const now: Connection[] = [];
+    for (const connection of topic.connections) {
+      const waiting = held.get(connection);
+      if (waiting) waiting.push(publication);
+      else now.push(connection);
+    }
+    this.deliver(now, publication);
+  }
+
   private deliver(connections: Iterable<Connection>, publication: Publication): void {
     if (publication.eventType === SESSION_ENDED_CONTROL) return this.sessionEnded([...connections]);
-    const { exclude, users, echo } = publication;
+    const { exclude, users, echo, connection: only } = publication;
     // Encoded once here rather than once per socket inside `ws`.
     const data = Buffer.from(publication.data);
     let delivered = 0;
@@ -141,6 +195,7 @@ export class Hub {
         continue;
       }
       if (users && !users.includes(connection.userId)) continue;
+      if (only !== undefined && connection.id !== only) continue;
       if (connection.sendRaw(data)) delivered++;
     }
     if (delivered > 0) this.stats.countOut(publication.eventType, delivered);
@@ -151,6 +206,7 @@ export class Hub {
     if (this.everyoneSubscription) subscriptions.push(this.everyoneSubscription);
     this.topics.clear();
     this.sessionIds.clear();
-    for (const subscription of subscriptions) (await subscription).dispose();
+    // A subscription that never came through (Redis down at the time) has nothing to dispose.
+    for (const subscription of subscriptions) await subscription.then((s) => s.dispose(), () => undefined);
   }
 }

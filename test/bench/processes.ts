@@ -217,6 +217,8 @@ export function benchRelayEnv(secret: string): Record<string, string> {
 export function relayLaunch(env: Record<string, string>, nodeArgs: string[] = []): ServerLaunch {
   // BENCH_RELAY_PROF=dir writes a CPU profile of each relay there (open it in Chrome DevTools).
   const prof = process.env.BENCH_RELAY_PROF ? ['--cpu-prof', `--cpu-prof-dir=${resolve(process.env.BENCH_RELAY_PROF)}`] : [];
+  // BENCH_RELAY_NODE_ARGS="--max-semi-space-size=32": node flags for experiments with the relay.
+  prof.push(...(process.env.BENCH_RELAY_NODE_ARGS ?? '').split(' ').filter(Boolean));
   return {
     name: 'relay',
     args: [...prof, ...nodeArgs, relayBundle, 'serve'],

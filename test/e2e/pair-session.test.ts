@@ -14,7 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { mintPersonalToken } from '../../relay/auth/tokens';
 import { REPO_ROOT, RelayProcess } from '../extension-host/support/relay-process';
-import { launchChromium } from '../support/browser';
+import { ARTIFACTS_DIR, launchChromium } from '../support/browser';
 import { type CodeServer, startCodeServer } from '../support/code-server';
 import { Workbench } from '../support/workbench';
 
@@ -39,13 +39,23 @@ describe('a pair session through the UI of two VS Code windows', { timeout: 300_
   before(async () => {
     temp = mkdtempSync(join(tmpdir(), 'tandem-e2e-'));
     const vsix = packageExtension(temp);
-    relay = await RelayProcess.start();
+    relay = await RelayProcess.start({ LOG_LEVEL: 'debug' });
     const hostFolder = join(temp, 'host-project');
     const guestFolder = join(temp, 'guest-scratch');
     mkdirSync(join(hostFolder, 'src'), { recursive: true });
     mkdirSync(guestFolder);
     writeFileSync(join(hostFolder, 'src', 'app.ts'), 'export const greeting = "hello";\n');
-    const settings = (name: string) => ({ 'tandem.relayUrl': relay.httpUrl, 'tandem.displayName': name });
+    writeFileSync(join(hostFolder, 'src', 'notes.txt'), INITIAL_NOTES);
+    writeFileSync(join(hostFolder, '.env'), 'SECRET=never-shared\n');
+    const settings = (name: string) => ({
+      'tandem.relayUrl': relay.httpUrl,
+      'tandem.displayName': name,
+      // Plain typing: no suggestion may take a keystroke.
+      'editor.quickSuggestions': { other: false, comments: false, strings: false },
+      'editor.suggestOnTriggerCharacters': false,
+      'editor.wordBasedSuggestions': 'off',
+      'files.autoSave': 'off',
+    });
     const [hostServer, guestServer] = await Promise.all([
       startCodeServer({ folder: hostFolder, vsix, settings: settings('Hana Host') }),
       startCodeServer({ folder: guestFolder, vsix, settings: settings('Gus Guest') }),
@@ -58,6 +68,10 @@ describe('a pair session through the UI of two VS Code windows', { timeout: 300_
   });
 
   after(async () => {
+    if (relay) {
+      mkdirSync(ARTIFACTS_DIR, { recursive: true });
+      writeFileSync(join(ARTIFACTS_DIR, 'pair-session-relay.log'), relay.log);
+    }
     for (const window of windows) {
       await window.screenshot('pair-session-end');
       await window.close();
@@ -86,3 +100,5 @@ describe('a pair session through the UI of two VS Code windows', { timeout: 300_
     await host.screenshot('pair-session-joined');
   });
 });
+
+const INITIAL_NOTES = 'Meeting notes\n- first point\n- second point\n';

@@ -35,6 +35,7 @@ export const payloadExamples: Record<string, Examples> = {
     valid: [
       { code: 'BAD_JSON', message: 'The frame is not valid JSON text.' },
       { code: 'VALIDATION_FAILED', message: 'payload.content: expected string', path: 'payload.content', event_type: 'chat.message' },
+      { code: 'HOST_NOT_CONNECTED', message: 'The host is not connected.', event_type: 'workspace.request', request_id: 'r-1' },
     ],
     invalid: [{ code: 'NOPE', message: 'x' }, { code: 'BAD_JSON' }],
   },
@@ -62,7 +63,7 @@ export const payloadExamples: Record<string, Examples> = {
     ],
   },
   'collaboration.open.client': {
-    valid: [{ document: 'src/app.ts' }, { document: 'src/app.ts', text: '' }, { document: 'a', text: 'line 1\nline 2 👋🏽\n' }, { document: 'a', rev: 12, client_id: 'c1' }],
+    valid: [{ document: 'src/app.ts' }, { document: 'src/app.ts', text: '' }, { document: 'a', text: 'line 1\nline 2 👋🏽\n' }, { document: 'a', rev: 12, client_id: 'c1' }, { document: 'a', create: false }, { document: 'a', text: 'part', more: true }],
     invalid: [{}, { document: '' }, { document: 'a', text: 5 }, { document: 'a', rev: -1 }, { document: 'a', client_id: '' }, { document: 'a', seq: 0 }],
   },
   'collaboration.close.client': {
@@ -109,6 +110,80 @@ export const payloadExamples: Record<string, Examples> = {
     ],
   },
 };
+
+// The shared folder: guests' requests, the host's answers (both directions carry `requester`).
+const workspaceRequests = [
+  { request_id: 'r-1', op: 'stat', path: '' },
+  { request_id: 'r-2', op: 'readDirectory', path: 'src' },
+  { request_id: 'r-2', op: 'readDirectory', path: 'src', chunk: 1 },
+  { request_id: 'r-3', op: 'readFile', path: 'src/app.ts' },
+  { request_id: 'r-3', op: 'readFile', path: 'src/app.ts', chunk: 7 },
+  { request_id: 'r-4', op: 'writeFile', path: 'notes/ü 👋.md', content: 'aGVsbG8=', chunk: 0, done: true, create: true, overwrite: false },
+  { request_id: 'r-4', op: 'writeFile', path: 'empty', content: '', chunk: 0, done: true, create: true, overwrite: true },
+  { request_id: 'r-5', op: 'createDirectory', path: 'a/b' },
+  { request_id: 'r-6', op: 'delete', path: 'a', recursive: true },
+  { request_id: 'r-7', op: 'rename', path: 'a.txt', to: 'b/a.txt', overwrite: false },
+  { request_id: 'r-8', op: 'stat', path: '..hidden/.env' },
+];
+const badWorkspaceRequests = [
+  {},
+  { request_id: 'r-1', op: 'chmod', path: 'a' },
+  { request_id: 'r-1', op: 'stat' },
+  { request_id: 'r-1', op: 'stat', path: '/etc/passwd' },
+  { request_id: 'r-1', op: 'stat', path: '../outside' },
+  { request_id: 'r-1', op: 'stat', path: 'a/../../outside' },
+  { request_id: 'r-1', op: 'stat', path: 'a/./b' },
+  { request_id: 'r-1', op: 'stat', path: 'a//b' },
+  { request_id: 'r-1', op: 'stat', path: 'a/' },
+  { request_id: 'r-1', op: 'stat', path: 'a\\..\\..\\b' },
+  { request_id: 'r-1', op: 'stat', path: 'a\u0000b' },
+  { request_id: 'r-1', op: 'stat', path: 'x'.repeat(4097) },
+  { request_id: '', op: 'stat', path: 'a' },
+  { request_id: 'r-1', op: 'stat', path: 'a', recursive: true },
+  { request_id: 'r-1', op: 'readFile', path: 'a', chunk: -1 },
+  { request_id: 'r-1', op: 'writeFile', path: 'a', content: 'not base64!', chunk: 0, done: true, create: true, overwrite: true },
+  { request_id: 'r-1', op: 'writeFile', path: 'a', content: 'aGVsbG8', chunk: 0, done: true, create: true, overwrite: true },
+  { request_id: 'r-1', op: 'writeFile', path: 'a', content: 'aGVsbG8=', chunk: 0, create: true, overwrite: true },
+  { request_id: 'r-1', op: 'delete', path: 'a' },
+  { request_id: 'r-1', op: 'rename', path: 'a', to: '../b', overwrite: false },
+];
+const workspaceResponses = [
+  { request_id: 'r-1', requester: 'relay-1.4', ok: true, result: { kind: 'stat', type: 'directory', size: 0, ctime: 1, mtime: 2, name: 'my-project' } },
+  { request_id: 'r-1', requester: 'relay-1.4', ok: true, result: { kind: 'stat', type: 'file', symlink: true, size: 12, ctime: 0, mtime: 1764127000123.5, readonly: true } },
+  { request_id: 'r-2', requester: 'relay-1.4', ok: true, result: { kind: 'directory', entries: [{ name: 'a.ts', type: 'file' }, { name: 'lib', type: 'directory', symlink: true }], chunks: 1 } },
+  { request_id: 'r-3', requester: 'relay-1.4', chunk: 2, ok: true, result: { kind: 'content', content: 'aGVsbG8=', size: 150000, chunks: 4 } },
+  { request_id: 'r-4', requester: 'relay-1.4', ok: true, result: { kind: 'done' } },
+  { request_id: 'r-5', requester: 'relay-1.4', ok: false, error: { code: 'FileNotFound', message: 'a/b: no such file or directory' } },
+  { request_id: 'r-6', requester: 'relay-1.4', ok: false, error: { code: 'NoPermissions', message: 'not shared' } },
+];
+const badWorkspaceResponses = [
+  {},
+  { request_id: 'r-1', ok: true, result: { kind: 'done' } },
+  { request_id: 'r-1', requester: 'relay-1.4', ok: true },
+  { request_id: 'r-1', requester: 'relay-1.4', ok: true, error: { code: 'FileNotFound', message: 'x' } },
+  { request_id: 'r-1', requester: 'relay-1.4', ok: false, error: { code: 'ENOENT', message: 'x' } },
+  { request_id: 'r-1', requester: 'relay-1.4', ok: true, result: { kind: 'stat', type: 'socket', size: 0, ctime: 0, mtime: 0 } },
+  { request_id: 'r-1', requester: 'relay-1.4', ok: true, result: { kind: 'directory', entries: [{ name: '..', type: 'directory' }], chunks: 1 } },
+  { request_id: 'r-1', requester: 'relay-1.4', ok: true, result: { kind: 'directory', entries: [{ name: 'a/b', type: 'file' }], chunks: 1 } },
+  { request_id: 'r-1', requester: 'relay-1.4', ok: true, result: { kind: 'content', content: '%%%', size: 3, chunks: 1 } },
+  { request_id: 'r-1', requester: 'relay-1.4', ok: true, result: { kind: 'content', content: '', size: 0, chunks: 0 } },
+  { request_id: 'r-1', requester: 'relay-1.4', ok: true, result: { kind: 'done', extra: 1 } },
+];
+const workspaceChanges = [
+  { changes: [{ type: 'created', path: 'src/new.ts' }] },
+  { changes: [{ type: 'changed', path: 'a.txt' }, { type: 'deleted', path: 'old' }, { type: 'changed', path: '' }] },
+];
+const badWorkspaceChanges = [{ changes: [] }, { changes: [{ type: 'renamed', path: 'a' }] }, { changes: [{ type: 'created', path: '../a' }] }, {}];
+
+payloadExamples['workspace.request.client'] = { valid: workspaceRequests, invalid: [...badWorkspaceRequests, { ...workspaceRequests[0], requester: 'relay-1.4' }] };
+payloadExamples['workspace.request.server'] = {
+  valid: workspaceRequests.map((request) => ({ ...request, requester: 'relay-1.4' })),
+  invalid: [...badWorkspaceRequests.map((request) => ({ ...request, requester: 'relay-1.4' })), workspaceRequests[0]],
+};
+payloadExamples['workspace.response.client'] = { valid: workspaceResponses, invalid: badWorkspaceResponses };
+payloadExamples['workspace.response.server'] = { valid: workspaceResponses, invalid: badWorkspaceResponses };
+payloadExamples['workspace.changed.client'] = { valid: workspaceChanges, invalid: badWorkspaceChanges };
+payloadExamples['workspace.changed.server'] = { valid: workspaceChanges, invalid: badWorkspaceChanges };
 
 /** Whole frames as clients send them; the seed's JavaScript and Python examples first. */
 export const clientFrameExamples = {

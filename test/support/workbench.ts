@@ -17,8 +17,11 @@ export class Workbench {
     readonly consoleLog: string[],
   ) {}
 
-  /** Opens the server's folder in a fresh browser context (clipboard allowed) and waits for the workbench. */
-  static async open(browser: Browser, server: CodeServer, name: string): Promise<Workbench> {
+  /**
+   * Opens the server's folder in a fresh browser context (clipboard allowed) and waits for the
+   * workbench. `query` opens something else: `ew=true` is an empty window.
+   */
+  static async open(browser: Browser, server: CodeServer, name: string, query = `folder=${encodeURIComponent(server.folder)}`): Promise<Workbench> {
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.origin });
     const page = await context.newPage();
@@ -26,7 +29,7 @@ export class Workbench {
     page.on('console', (message) => {
       if (consoleLog.length < 2000) consoleLog.push(`[${message.type()}] ${message.text()}`);
     });
-    await page.goto(`${server.origin}/?folder=${encodeURIComponent(server.folder)}`, { waitUntil: 'domcontentloaded', timeout: 60_000 });
+    await page.goto(`${server.origin}/?${query}`, { waitUntil: 'domcontentloaded', timeout: 60_000 });
     await page.locator('.monaco-workbench .part.statusbar').waitFor({ state: 'visible', timeout: 90_000 });
     return new Workbench(name, context, page, consoleLog);
   }
@@ -79,6 +82,43 @@ export class Workbench {
       await this.page.waitForTimeout(200);
     }
     throw new Error(`${this.name}: no status bar item matched ${pattern} within ${timeoutMs} ms; saw ${JSON.stringify(seen)}`);
+  }
+
+  /** Waits until the active editor's tab is `name` and the editor has the focus. */
+  async editorFocused(name: string): Promise<void> {
+    await this.page.locator('.tabs-container .tab.active', { hasText: name }).waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
+    await this.page.locator('.editor-instance .monaco-editor textarea').first().focus();
+  }
+
+  /** The active editor's whole text (select all, copy, read the clipboard); the selection is put back to the end. */
+  async editorText(): Promise<string> {
+    await this.page.bringToFront();
+    await this.page.locator('.editor-instance .monaco-editor textarea').first().focus();
+    await this.page.keyboard.press('Control+A');
+    await this.page.keyboard.press('Control+C');
+    await this.page.keyboard.press('Control+End');
+    return this.readClipboard();
+  }
+
+  /**
+   * Waits for another participant's cursor label (`name`) in the editor. The label is a
+   * decoration's `after` text: CSS content on a generated element, so it is looked up in the
+   * computed styles.
+   */
+  async cursorLabel(name: string, timeoutMs = UI_TIMEOUT_MS): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const found = await this.page.evaluate((label) => {
+        const elements = document.querySelectorAll('.editor-instance .view-lines span');
+        for (let i = 0; i < elements.length; i++) {
+          if (getComputedStyle(elements[i]!, '::after').content.includes(label)) return true;
+        }
+        return false;
+      }, name);
+      if (found) return;
+      await this.page.waitForTimeout(200);
+    }
+    throw new Error(`${this.name}: no cursor labelled "${name}" in the editor within ${timeoutMs} ms`);
   }
 
   /** The system clipboard as this window sees it. */

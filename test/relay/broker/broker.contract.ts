@@ -64,6 +64,21 @@ export function brokerContract(name: string, create: (historySize: number) => Pr
       assert.equal(got[1]!.users, undefined);
     });
 
+    it('carries a target connection untouched, in history too, and leaves it absent when not set', async () => {
+      const broker = await make();
+      const channel = freshChannel();
+      const got: Publication[] = [];
+      await broker.subscribe(channel, (p) => got.push(p));
+      const first = await broker.publish(channel, { eventType: 'workspace.response', data: '{"r":1}', connection: 'relay-2.c9' }, { history: true });
+      await broker.publish(channel, { eventType: 'workspace.changed', data: '{"r":2}', exclude: 'relay-2.c1' }, { history: true });
+      await waitUntil(() => got.length === 2, 'the publications');
+      assert.equal(got[0]!.connection, 'relay-2.c9');
+      assert.equal(got[0]!.exclude, undefined);
+      assert.equal(got[1]!.connection, undefined);
+      const { publications } = await broker.history(channel, { offset: first.offset - 1, epoch: first.epoch }, 10);
+      assert.deepEqual(publications.map((p) => p.connection), ['relay-2.c9', undefined]);
+    });
+
     it('stops delivering after the subscription is disposed', async () => {
       const broker = await make();
       const channel = freshChannel();

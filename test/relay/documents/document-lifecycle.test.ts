@@ -16,7 +16,7 @@ describe('document lifecycle: who gets what, cursors, limits, idle documents, re
     relay = undefined;
   });
 
-  it('sends edits and cursors only to connections that opened the document, until they close it', async () => {
+  it('sends edits only to connections that opened the document, until they close it; cursors to the whole session', async () => {
     relay = await startTestRelay();
     const alice = await relay.connect('alice', { role: 'host' });
     const bob = await relay.connect('bob');
@@ -35,7 +35,8 @@ describe('document lifecycle: who gets what, cursors, limits, idle documents, re
     bob.send(edit({ rev: 0, client_id: 'b', seq: 0, op: ['x'] }, 'other.ts'));
     await carol.next('collaboration.edit');
     assert.deepEqual(carol.of('collaboration.edit').map((f) => f.payload.document), ['other.ts']);
-    assert.deepEqual(carol.of('collaboration.cursor'), []);
+    // Where alice is matters to carol too (to follow her), even without the document open.
+    assert.deepEqual(carol.of('collaboration.cursor').map((f) => [f.user_id, f.payload.document]), [['alice', DOC]]);
 
     await openDocument(alice, 'other.ts');
     bob.send(clientFrame('collaboration.close', { document: DOC }));
@@ -115,6 +116,18 @@ describe('document lifecycle: who gets what, cursors, limits, idle documents, re
     assert.equal(error.payload.code, 'DOCUMENT_TOO_LARGE');
     const vic = await relay.connect('vic', { role: 'viewer' });
     await assert.rejects(openDocument(vic, 'huge.ts'), /DOCUMENT_NOT_FOUND/);
+  });
+
+  it('joins without creating when asked (`create: false`): DOCUMENT_NOT_FOUND until the host shares it', async () => {
+    relay = await startTestRelay();
+    const alice = await relay.connect('alice', { role: 'host' });
+    const bob = await relay.connect('bob');
+    bob.send(clientFrame('collaboration.open', { document: 'later.ts', create: false }));
+    const error = await bob.next('error');
+    assert.equal(error.payload.code, 'DOCUMENT_NOT_FOUND');
+    assert.deepEqual(await openDocument(alice, 'later.ts', 'from disk'), { document: 'later.ts', rev: 0, text: 'from disk' }, 'bob created nothing');
+    bob.send(clientFrame('collaboration.open', { document: 'later.ts', create: false }));
+    assert.equal((await bob.next('collaboration.snapshot')).payload.text, 'from disk');
   });
 
   it('drops a document nobody has had open for DOCUMENT_IDLE_TIMEOUT_MS, and keeps an open one however quiet', async () => {

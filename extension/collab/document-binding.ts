@@ -1,0 +1,552 @@
+/**
+ * One editor document bound to one shared (OT) document: local changes become ops for the relay,
+ * the relay's ops become edits of the editor, and neither is lost when they race.
+ *
+ * Three texts, in wire form (LF):
+ * - `mirror`: the editor's text as of the last change event handled (see wire-text.ts);
+ * - `client.text` (`ClientDocument`): the shared text with this user's pending edits;
+ * - the editor's own text, which equals `mirror` whenever this code runs (the extension host
+ *   updates the document and fires its change event in one go).
+ * They differ only while one edit of ours is on its way to the editor (`inFlight`): then
+ * `client.text` is `mirror` plus that op (for a remote op), or `mirror` (for an undo or redo).
+ *
+ * Remote ops are applied one `WorkspaceEdit` at a time from a queue (`inbox`, which also holds
+ * acks, resyncs, snapshots and undo requests, so they keep their order). VS Code refuses a
+ * `WorkspaceEdit` made against an older version of the document (`applyEdit` answers false; the
+ * edits carry entry metadata so that this holds for the active editor too, see remote-edit.ts),
+ * and the change events of whatever it applied before an `applyEdit` arrive before that answer. So:
+ * - the change event our edit causes is recognised by the text it produces: converted to an op
+ *   like any change and compared by effect with the op we applied (changes.ts `sameEffect`);
+ * - any other change event is the user's (or another extension's): a local edit. If one arrives
+ *   while our edit is in flight, our edit will be refused; the local op is transformed past ours
+ *   for the client, ours past the local one for the editor, and ours is sent again.
+ * If the editor and the shared text still part (an edit that applied without its event, a change
+ * event that does not fit the copy, a length that differs when idle), the binding recovers by
+ * replacing the editor's text with the shared text, and logs it.
+ */
+import * as vscode from 'vscode';
+import { ClientDocument, diff, type OutgoingEdit } from '../../protocol/ot/client-document';
+import { isNoop, type TextOp } from '../../protocol/ot/text-op';
+import { transform } from '../../protocol/ot/transform';
+import { changesToOp, sameEffect } from './changes';
+import { crFix, documentLineIndex, type LineIndex, toWireText, wireLength, withoutCr } from './eol';
+import { replacementsFor, toWorkspaceEdit } from './remote-edit';
+import { UndoStack, type UndoStackOptions } from './undo-stack';
+import { WireText } from './wire-text';
+
+export type { OutgoingEdit };
+
+/** The shared document as the relay gave it (`collaboration.snapshot`), and who this client is. */
+export interface BindingSnapshot {
+  /** Wire form (LF). */
+  readonly text: string;
+  readonly rev: number;
+  readonly clientId: string;
+  /** Keep the seq counter across bindings of one client id (default 0). */
+  readonly nextSeq?: number;
+}
+
+/** Where the binding logs (a `vscode.LogOutputChannel` fits). */
+export interface BindingLog {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+export interface DocumentBindingOptions {
+  /** Sends an op (`collaboration.edit` without `document`). False: not sent; it is sent again after the next snapshot. */
+  send(edit: OutgoingEdit): boolean | void;
+  log?: BindingLog;
+  /** Listen to `onDidChangeTextDocument` itself (default); false: the owner calls `onLocalChange`. */
+  listen?: boolean;
+  undo?: UndoStackOptions;
+}
+
+type Inbound =
+  | { kind: 'edit'; op: TextOp; rev: number; clientId: string | undefined; seq: number | undefined }
+  | { kind: 'ack'; rev: number; seq: number }
+  | { kind: 'resync'; text: string; rev: number; lastSeq: number | undefined }
+  | { kind: 'snapshot'; text: string; rev: number; lastSeq: number | undefined }
+  | { kind: 'undo' | 'redo'; done: (applied: boolean) => void };
+
+/** An edit of ours on its way to the editor. */
+interface Apply {
+  readonly kind: 'remote' | 'undo' | 'redo';
+  /** Against `mirror`. For `remote` it is in `client.text` already; an undo or redo is not yet. */
+  op: TextOp;
+  /** A local change came first: the `applyEdit` under way will be refused; send `op` again. */
+  stale: boolean;
+  /** Refusals without a local change in between. */
+  failures: number;
+  /** Superseded by a recovery: its answer is ignored. */
+  cancelled: boolean;
+  readonly done?: (applied: boolean) => void;
+}
+
+const MAX_FAILURES = 3;
+const MAX_RESET_ATTEMPTS = 5;
+const silent: BindingLog = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+export class DocumentBinding implements vscode.Disposable {
+  private readonly client: ClientDocument;
+  private mirror: WireText;
+  private crlf: boolean;
+  private readonly undoStack: UndoStack;
+  private readonly inbox: Inbound[] = [];
+  private inFlight: Apply | undefined;
+  private resetting = false;
+  /** Between `onRejoining` and the snapshot that answers the re-open: nothing is sent. */
+  private joining = false;
+  private sentOnConnection = new Set<number>();
+  private disposed = false;
+  private wasIdle = false;
+  /** A remote op reached the editor since the last length check (keystrokes alone skip it). */
+  private unchecked = true;
+  private readonly sendEdit: (edit: OutgoingEdit) => boolean | void;
+  private readonly log: BindingLog;
+  private readonly disposables: vscode.Disposable[] = [];
+  private readonly idleEmitter = new vscode.EventEmitter<void>();
+  private readonly recoverEmitter = new vscode.EventEmitter<string>();
+  private readonly textEmitter = new vscode.EventEmitter<{ op: TextOp; local: boolean }>();
+  /**
+   * The editor's text changed (wire op against the text before it): `local` for this user's
+   * typing, undo and redo, not for remote edits. Presence moves cursors with it.
+   */
+  readonly onDidChangeText = this.textEmitter.event;
+  /** Nothing pending: every edit acknowledged, every remote op in the editor. */
+  readonly onDidBecomeIdle = this.idleEmitter.event;
+  /** The editor's text was replaced by the shared text; the reason. */
+  readonly onDidRecover = this.recoverEmitter.event;
+  /** Counts, for logs and tests. */
+  readonly stats = {
+    localOps: 0,
+    remoteOps: 0,
+    /** Remote edits sent to the editor again after a local change got in first. */
+    retries: 0,
+    recoveries: 0,
+    /** The editor's change events handled, the time spent on them (ms), and the longest one. */
+    changes: 0,
+    changeMs: 0,
+    maxChangeMs: 0,
+  };
+
+  constructor(
+    readonly document: vscode.TextDocument,
+    snapshot: BindingSnapshot,
+    options: DocumentBindingOptions,
+  ) {
+    this.sendEdit = options.send;
+    this.log = options.log ?? silent;
+    this.undoStack = new UndoStack(options.undo);
+    this.crlf = document.eol === vscode.EndOfLine.CRLF;
+    this.client = new ClientDocument({ clientId: snapshot.clientId, revision: snapshot.rev, text: snapshot.text, nextSeq: snapshot.nextSeq });
+    this.disposables.push(this.idleEmitter, this.recoverEmitter, this.textEmitter);
+    if (options.listen !== false) this.disposables.push(vscode.workspace.onDidChangeTextDocument((e) => this.onLocalChange(e)));
+    const shown = toWireText(document.getText());
+    this.mirror = new WireText(shown);
+    // A `\r` on the wire (from a client that sends CRLF) cannot be shown: VS Code turns it into
+    // a line break. Replace it on the wire too, so that everyone converges on what editors show.
+    const wire = toWireText(snapshot.text);
+    if (wire !== snapshot.text) this.sendOut(this.client.applyLocal(crFix([snapshot.text])));
+    if (shown !== this.client.text) this.recover('the editor does not show the shared text it was bound to');
+    this.checkIdle();
+  }
+
+  /** The shared text with this user's pending edits (wire form): what the editor shows once idle. */
+  get text(): string {
+    return this.client.text;
+  }
+  /** The last revision of the shared document applied here. */
+  get revision(): number {
+    return this.client.revision;
+  }
+  get clientId(): string {
+    return this.client.clientId;
+  }
+  /** Nothing pending: no queued or in-flight remote edit, no unacknowledged local edit. */
+  get idle(): boolean {
+    return !this.disposed && !this.inFlight && !this.resetting && !this.joining && this.inbox.length === 0 && this.client.state === 'synchronized';
+  }
+
+  /** Resolves once idle (at once if idle now). */
+  whenIdle(): Promise<void> {
+    if (this.idle) return Promise.resolve();
+    return new Promise((resolve) => {
+      const listener = this.onDidBecomeIdle(() => {
+        listener.dispose();
+        resolve();
+      });
+    });
+  }
+
+  // --- From the relay (in the order they arrive) ---
+
+  /** `collaboration.edit` from the relay: an op committed at `rev`. */
+  onRemoteEdit(op: TextOp, rev: number, clientId?: string, seq?: number): void {
+    this.enqueue({ kind: 'edit', op, rev, clientId, seq });
+  }
+
+  /** `collaboration.ack`: this client's op `seq` was committed at `rev`. */
+  onAck(rev: number, seq: number): void {
+    this.enqueue({ kind: 'ack', rev, seq });
+  }
+
+  /** `collaboration.resync`: adopt `text` at `rev` and rebase the pending edits onto it. */
+  onResync(text: string, rev: number): void {
+    this.enqueue({ kind: 'resync', text, rev, lastSeq: undefined });
+  }
+
+  /**
+   * The connection was lost and the document is being opened again (`collaboration.open` with
+   * `rev: binding.revision` and `client_id`): nothing is sent until the snapshot arrives.
+   */
+  onRejoining(): void {
+    this.joining = true;
+    this.sentOnConnection = new Set();
+  }
+
+  /** The snapshot answering a re-open: resends what is pending, or rebases onto it if ops were missed. */
+  onSnapshot(text: string, rev: number, lastSeq?: number): void {
+    this.enqueue({ kind: 'snapshot', text, rev, lastSeq });
+  }
+
+  // --- Undo and redo of this user's own edits ---
+
+  /** Undoes this user's last edit group (not someone else's); false if there was none. */
+  undo(): Promise<boolean> {
+    return this.request('undo');
+  }
+
+  redo(): Promise<boolean> {
+    return this.request('redo');
+  }
+
+  // --- From the editor ---
+
+  /** A change of the editor's document (others are ignored): a local edit, or one of ours arriving. */
+  onLocalChange(event: vscode.TextDocumentChangeEvent): void {
+    if (event.document !== this.document || this.disposed) return;
+    const started = performance.now();
+    try {
+      this.handleChange(event);
+    } finally {
+      const ms = performance.now() - started;
+      this.stats.changes++;
+      this.stats.changeMs += ms;
+      this.stats.maxChangeMs = Math.max(this.stats.maxChangeMs, ms);
+    }
+  }
+
+  private handleChange(event: vscode.TextDocumentChangeEvent): void {
+    const crlfBefore = this.crlf;
+    this.crlf = event.document.eol === vscode.EndOfLine.CRLF;
+    // Also fired with no changes (e.g. when the dirty state changes).
+    if (event.contentChanges.length === 0 || this.resetting) return;
+    let op: TextOp;
+    try {
+      op = changesToOp(event.contentChanges, crlfBefore, this.mirror);
+    } catch (error) {
+      this.recover(`a change of the editor did not fit the text it was made against (${message(error)})`);
+      return;
+    }
+    const apply = this.inFlight;
+    if (apply && !apply.stale && sameEffect(op, this.docOp(apply), this.mirror)) {
+      this.mirror.apply(op);
+      this.inFlight = undefined;
+      this.arrived(apply, op);
+      this.pump();
+      return;
+    }
+    try {
+      this.local(op, apply);
+    } catch (error) {
+      this.recover(`a change of the editor could not be shared (${message(error)})`);
+      return;
+    }
+    this.checkIdle();
+  }
+
+  /**
+   * Compares the editor's text with the shared one (O(n): for tests and diagnostics). On a
+   * difference it recovers and returns false.
+   */
+  verify(): boolean {
+    if (this.disposed || this.resetting) return true;
+    const shown = toWireText(this.document.getText());
+    if (shown === this.mirror.toString() && (this.inFlight !== undefined || shown === this.client.text)) return true;
+    this.recover('the editor does not show the shared text');
+    return false;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const item of this.inbox.splice(0)) if (item.kind === 'undo' || item.kind === 'redo') item.done(false);
+    this.cancelInFlight();
+    for (const d of this.disposables.splice(0).reverse()) d.dispose();
+  }
+
+  // --- Internals ---
+
+  private enqueue(item: Inbound): void {
+    if (this.disposed) {
+      if (item.kind === 'undo' || item.kind === 'redo') item.done(false);
+      return;
+    }
+    this.inbox.push(item);
+    this.pump();
+  }
+
+  private request(kind: 'undo' | 'redo'): Promise<boolean> {
+    return new Promise((done) => this.enqueue({ kind, done }));
+  }
+
+  /** Handles queued items until one of them needs the editor (an edit in flight). */
+  private pump(): void {
+    while (!this.disposed && !this.inFlight && !this.resetting && this.inbox.length > 0) {
+      const item = this.inbox.shift()!;
+      try {
+        this.process(item);
+      } catch (error) {
+        // A relay message out of order or not fitting the text: a bug on one side or the other.
+        // The owner reopens the document if it keeps happening; the editor is left as it is.
+        this.log.error(`${this.name}: could not handle ${item.kind} (${message(error)})`);
+        if (item.kind === 'undo' || item.kind === 'redo') item.done(false);
+      }
+    }
+    this.checkIdle();
+  }
+
+  private process(item: Inbound): void {
+    const client = this.client;
+    switch (item.kind) {
+      case 'edit': {
+        if (item.rev <= client.revision) return; // had it already (a catch-up overlapping live ops)
+        if (this.joining && item.rev > client.revision + 1) return; // a live op overtaking the catch-up, which has it too
+        if (item.clientId === client.clientId && item.seq !== undefined && client.resendPending()?.seq === item.seq) {
+          // Our own op, committed while we were away: it is our ack.
+          this.sendOut(client.serverAck(item.rev, item.seq));
+          return;
+        }
+        this.stats.remoteOps++;
+        this.start({ kind: 'remote', op: client.applyServer(item.op, item.rev), stale: false, failures: 0, cancelled: false });
+        return;
+      }
+      case 'ack':
+        this.sendOut(client.serverAck(item.rev, item.seq));
+        return;
+      case 'snapshot':
+        this.joining = false;
+        if (item.rev === client.revision) {
+          const pending = client.resendPending();
+          if (pending && !this.sentOnConnection.has(pending.seq)) this.sendOut(pending);
+          return;
+        }
+        this.resync(item.text, item.rev, item.lastSeq);
+        return;
+      case 'resync':
+        this.resync(item.text, item.rev, item.lastSeq);
+        return;
+      case 'undo':
+      case 'redo': {
+        const op = item.kind === 'undo' ? this.undoStack.takeUndo() : this.undoStack.takeRedo();
+        if (!op) item.done(false);
+        else this.start({ kind: item.kind, op, stale: false, failures: 0, cancelled: false, done: item.done });
+        return;
+      }
+    }
+  }
+
+  private resync(text: string, rev: number, lastSeq: number | undefined): void {
+    this.log.info(`${this.name}: ops were missed; rebasing the pending edits onto revision ${rev}`);
+    const { op, outgoing } = this.client.resync(text, rev, lastSeq);
+    this.sendOut(outgoing);
+    this.start({ kind: 'remote', op, stale: false, failures: 0, cancelled: false });
+  }
+
+  private start(apply: Apply): void {
+    if (isNoop(apply.op)) {
+      apply.done?.(false);
+      return;
+    }
+    this.inFlight = apply;
+    this.issue(apply);
+  }
+
+  /** Sends `apply` to the editor as one `WorkspaceEdit`, against the document as it is now. */
+  private issue(apply: Apply): void {
+    let edit: vscode.WorkspaceEdit;
+    try {
+      edit = toWorkspaceEdit(this.document.uri, replacementsFor(this.docOp(apply), this.index()), vscode);
+    } catch (error) {
+      this.recover(`an edit did not fit the editor's text (${message(error)})`);
+      return;
+    }
+    apply.stale = false;
+    void vscode.workspace.applyEdit(edit).then(
+      (ok) => this.answered(apply, ok),
+      (error: unknown) => {
+        this.log.warn(`${this.name}: applyEdit failed (${message(error)})`);
+        this.answered(apply, false);
+      },
+    );
+  }
+
+  /** VS Code's answer to `applyEdit`; its change event, if any, has been handled already. */
+  private answered(apply: Apply, ok: boolean): void {
+    if (this.disposed || apply.cancelled) return;
+    if (this.inFlight !== apply) {
+      // Recognised by its text. Refused means a local change made exactly the same edit first:
+      // the two count as one (the text shows it once, as everyone's does).
+      if (!ok) this.log.info(`${this.name}: a local change identical to a ${apply.kind} edit was taken for it`);
+      return;
+    }
+    if (ok) {
+      this.inFlight = undefined;
+      apply.done?.(false);
+      this.recover(`the editor applied a ${apply.kind} edit but reported a different change`);
+      return;
+    }
+    if (apply.stale) {
+      this.stats.retries++;
+      this.issue(apply);
+      return;
+    }
+    if (++apply.failures < MAX_FAILURES && !this.document.isClosed) {
+      // Refused with no local change seen: give a change event on its way a moment to arrive.
+      setTimeout(() => {
+        if (!this.disposed && this.inFlight === apply && !apply.cancelled) this.issue(apply);
+      }, 20 * apply.failures);
+      return;
+    }
+    this.inFlight = undefined;
+    apply.done?.(false);
+    if (apply.kind === 'remote') this.recover(`the editor refused a remote edit ${MAX_FAILURES} times`);
+    else this.pump();
+  }
+
+  /** Our edit reached the editor (recognised by its change event, `op`). */
+  private arrived(apply: Apply, op: TextOp): void {
+    // `op` (the change as the editor reported it) has the same effect as `docOp(apply)`.
+    this.textEmitter.fire({ op, local: apply.kind !== 'remote' });
+    if (apply.kind === 'remote') {
+      this.unchecked = true;
+      this.undoStack.transform(op);
+      // The editor shows any `\r` the op inserted as a line break: share that form.
+      if (withoutCr(apply.op) !== apply.op) this.sendOut(this.client.applyLocal(crFix(apply.op)));
+      return;
+    }
+    this.sendOut(this.client.applyLocal(apply.op));
+    if (apply.kind === 'undo') this.undoStack.undone(apply.op);
+    else this.undoStack.redone(apply.op);
+    apply.done?.(true);
+  }
+
+  /** A local edit `op` (against `mirror`), with `apply` of ours possibly in flight. */
+  private local(op: TextOp, apply: Apply | undefined): void {
+    if (apply) apply.stale = true; // the document's version moved: that applyEdit will be refused
+    if (isNoop(op)) return; // e.g. an EOL switch: nothing changes on the wire
+    let forClient = op;
+    if (apply) {
+      // The client has the remote op already; the editor had the local one first.
+      if (apply.kind === 'remote') forClient = transform(op, apply.op, 'right');
+      apply.op = transform(apply.op, op, 'left');
+    }
+    const outgoing = this.client.applyLocal(forClient); // throws (changing nothing) if not shareable
+    this.mirror.apply(op);
+    this.textEmitter.fire({ op, local: true });
+    this.undoStack.recordLocal(op);
+    this.stats.localOps++;
+    this.sendOut(outgoing);
+  }
+
+  private sendOut(edit: OutgoingEdit | undefined): void {
+    if (!edit || this.joining || this.disposed) return;
+    if (this.sendEdit(edit) !== false) this.sentOnConnection.add(edit.seq);
+  }
+
+  /**
+   * Replaces the editor's text with the shared text, then takes the editor's text as it is then
+   * (typing that landed after the replacement is a local edit). Undo history is dropped.
+   */
+  private recover(reason: string): void {
+    if (this.disposed) return;
+    this.stats.recoveries++;
+    this.log.warn(`${this.name}: ${reason}; replacing the editor's text with the shared text`);
+    this.cancelInFlight();
+    this.recoverEmitter.fire(reason);
+    if (this.resetting) return;
+    this.resetting = true;
+    void this.reset();
+  }
+
+  private async reset(): Promise<void> {
+    for (let attempt = 0; attempt < MAX_RESET_ATTEMPTS && !this.disposed; attempt++) {
+      // One replacement of the part that differs (not the whole text), so the cursor stays put.
+      const crlf = this.document.eol === vscode.EndOfLine.CRLF;
+      const fix = diff(toWireText(this.document.getText()), this.client.text);
+      if (isNoop(fix)) break;
+      const index = documentLineIndex(this.document, vscode.Position, crlf);
+      const ok = await Promise.resolve(vscode.workspace.applyEdit(toWorkspaceEdit(this.document.uri, replacementsFor(fix, index), vscode))).catch(() => false);
+      if (ok) break;
+      await new Promise((resolve) => setTimeout(resolve, 20 * (attempt + 1)));
+    }
+    if (this.disposed) return;
+    this.crlf = this.document.eol === vscode.EndOfLine.CRLF;
+    const shown = toWireText(this.document.getText());
+    this.mirror = new WireText(shown);
+    this.undoStack.clear();
+    this.resetting = false;
+    this.unchecked = true;
+    if (shown !== this.client.text) {
+      try {
+        this.sendOut(this.client.applyLocal(diff(this.client.text, shown)));
+      } catch (error) {
+        this.log.error(`${this.name}: the editor's text cannot be shared (${message(error)}); it stays as it is`);
+      }
+    }
+    this.pump();
+  }
+
+  private cancelInFlight(): void {
+    const apply = this.inFlight;
+    this.inFlight = undefined;
+    if (!apply) return;
+    apply.cancelled = true;
+    apply.done?.(false);
+  }
+
+  /** What `apply` does to the editor: its op, with any `\r` inserted as a line break. */
+  private docOp(apply: Apply): TextOp {
+    return apply.kind === 'remote' ? withoutCr(apply.op) : apply.op;
+  }
+
+  private index(): LineIndex {
+    return documentLineIndex(this.document, vscode.Position, this.crlf);
+  }
+
+  private checkIdle(): void {
+    const idle = this.idle;
+    if (idle && !this.wasIdle) {
+      // A length that differs means a missed change. Cheap, but VS Code's line index updates the
+      // line offsets up to the end: not after every keystroke, after remote edits.
+      if (this.unchecked && wireLength(this.index()) !== this.client.length) {
+        this.recover('the editor text and the shared text differ in length');
+        return;
+      }
+      this.unchecked = false;
+      this.wasIdle = true;
+      this.idleEmitter.fire();
+      return;
+    }
+    this.wasIdle = idle;
+  }
+
+  private get name(): string {
+    return this.document.uri.toString(true);
+  }
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

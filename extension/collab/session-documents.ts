@@ -1,0 +1,241 @@
+import * as vscode from 'vscode';
+import type { ErrorPayload, RelayClient } from '../../protocol';
+import type { Log } from '../log';
+import type { SharedDocumentRegistry } from '../presence/shared-document-registry';
+import type { SharedDocument } from '../presence/shared-documents';
+import type { SessionController } from '../session/session-controller';
+import { DocumentBinding } from './document-binding';
+import { documentLineIndex, positionAtWire, toWireText, wireOffsetAt } from './eol';
+
+/** What this layer needs from workspace sharing: which files are shared, and what guests open. */
+export interface SharedFiles {
+  /**
+   * The relay document id (wire path) of a document this window shares or sees shared, or
+   * undefined if it is not part of the session (outside the folder, excluded, another session).
+   */
+  documentIdOf(uri: vscode.Uri): Promise<string | undefined>;
+  /** Host: a guest read this path (it is opening the file): share it now. */
+  readonly onDidGuestRead: vscode.Event<string>;
+  /** Host: where a wire path lives on disk. */
+  uriOf(documentId: string): vscode.Uri | undefined;
+}
+
+/** Pieces of a large initial text stay well under the relay's frame limit (its default 64 KiB, JSON-escaped). */
+const OPEN_PIECE_CHARS = 16 * 1024;
+/** A guest opening a file the host has not shared yet retries for this long. */
+const JOIN_RETRY_MS = 400;
+const JOIN_GIVE_UP_MS = 15_000;
+
+interface Entry {
+  id: string;
+  textDocument: vscode.TextDocument;
+  binding: DocumentBinding | undefined;
+  /** Our own id for this document's edits: (user, client id, seq) makes resubmits idempotent. */
+  clientId: string;
+  joinStartedAt: number;
+  retry: NodeJS.Timeout | undefined;
+  shared: (SharedDocument & vscode.Disposable) | undefined;
+  registration: vscode.Disposable | undefined;
+}
+
+/**
+ * Every shared text document of the session is one OT document on the relay, through a
+ * `DocumentBinding`. The host shares a file when it opens it or a guest reads it (creating the
+ * relay document with the file's text); a guest joins the documents of the `tandem:` files it
+ * opens (never creating one). After a lost connection, every document is joined again from the
+ * revision it had, and pending edits are resent: nothing typed is lost.
+ */
+export class SessionDocuments implements vscode.Disposable {
+  private readonly entries = new Map<string, Entry>();
+  private client: RelayClient | undefined;
+  private clientSubscriptions: Array<{ dispose(): void }> = [];
+  private readonly disposables: vscode.Disposable[] = [];
+  private readonly instance = Math.random().toString(36).slice(2, 8);
+
+  constructor(
+    private readonly session: SessionController,
+    private readonly registry: SharedDocumentRegistry,
+    private readonly files: SharedFiles,
+    private readonly log: Log,
+  ) {
+    this.disposables.push(
+      session.onDidConnect(() => this.onConnected()),
+      session.onDidChange(() => {
+        if (!session.isActive) this.closeAll();
+      }),
+      vscode.workspace.onDidOpenTextDocument((document) => void this.consider(document)),
+      vscode.workspace.onDidCloseTextDocument((document) => this.forgetDocument(document)),
+      files.onDidGuestRead((id) => void this.shareForGuest(id)),
+    );
+  }
+
+  /** The binding of a document id, for tests and commands. */
+  binding(documentId: string): DocumentBinding | undefined {
+    return this.entries.get(documentId)?.binding;
+  }
+
+  private onConnected(): void {
+    const client = this.session.client;
+    if (!client) return;
+    if (client !== this.client) this.subscribe(client);
+    // Documents bound on an earlier connection: rejoin from the revision they have.
+    for (const entry of this.entries.values()) this.join(entry);
+    for (const document of vscode.workspace.textDocuments) void this.consider(document);
+  }
+
+  private subscribe(client: RelayClient): void {
+    for (const subscription of this.clientSubscriptions) subscription.dispose();
+    this.client = client;
+    const withEntry = (id: string, f: (entry: Entry) => void) => {
+      const entry = this.entries.get(id);
+      if (entry) f(entry);
+    };
+    this.clientSubscriptions = [
+      client.on('collaboration.snapshot', (p) => withEntry(p.document, (entry) => this.onSnapshot(entry, p.text, p.rev, p.last_seq))),
+      client.on('collaboration.edit', (p) => withEntry(p.document, (entry) => entry.binding?.onRemoteEdit(p.op, p.rev, p.client_id, p.seq))),
+      client.on('collaboration.ack', (p) => withEntry(p.document, (entry) => entry.binding?.onAck(p.rev, p.seq))),
+      client.on('collaboration.resync', (p) => withEntry(p.document, (entry) => entry.binding?.onResync(p.text, p.rev))),
+      client.on('error', (p) => this.onError(p)),
+    ];
+  }
+
+  /** Shares or joins `document` if it belongs to the session and is not bound yet. */
+  private async consider(document: vscode.TextDocument): Promise<void> {
+    if (!this.session.isActive || this.session.state !== 'live' || !this.client) return;
+    if (document.isClosed || [...this.entries.values()].some((e) => e.textDocument === document)) return;
+    const id = await this.files.documentIdOf(document.uri);
+    if (id === undefined || this.entries.has(id) || document.isClosed) return;
+    const entry: Entry = {
+      id,
+      textDocument: document,
+      binding: undefined,
+      clientId: `${this.session.info?.userId ?? 'me'}.${this.instance}.${id.length.toString(36)}${hash(id)}`,
+      joinStartedAt: Date.now(),
+      retry: undefined,
+      shared: undefined,
+      registration: undefined,
+    };
+    this.entries.set(id, entry);
+    this.join(entry);
+  }
+
+  /** Host: a guest is opening `id`; open the file here (not shown) so that its document exists. */
+  private async shareForGuest(id: string): Promise<void> {
+    if (this.entries.has(id) || this.session.info?.role !== 'host') return;
+    const uri = this.files.uriOf(id);
+    if (!uri) return;
+    try {
+      const document = await vscode.workspace.openTextDocument(uri);
+      await this.consider(document);
+    } catch {
+      // Not a text file (or gone): the guest reads it through the file system alone.
+    }
+  }
+
+  /** Opens (host: creates with the text, in pieces) or rejoins the relay document. */
+  private join(entry: Entry): void {
+    const client = this.client;
+    if (!client || this.session.state !== 'live') return;
+    if (entry.binding) {
+      entry.binding.onRejoining();
+      client.send('collaboration.open', { document: entry.id, rev: entry.binding.revision, client_id: entry.binding.clientId });
+      return;
+    }
+    if (this.session.info?.role !== 'host') {
+      client.send('collaboration.open', { document: entry.id, create: false });
+      return;
+    }
+    const text = toWireText(entry.textDocument.getText());
+    for (let start = 0; start + OPEN_PIECE_CHARS < text.length; start += OPEN_PIECE_CHARS) {
+      client.send('collaboration.open', { document: entry.id, text: text.slice(start, start + OPEN_PIECE_CHARS), more: true });
+    }
+    const last = text.length === 0 ? '' : text.slice(Math.floor((text.length - 1) / OPEN_PIECE_CHARS) * OPEN_PIECE_CHARS);
+    client.send('collaboration.open', { document: entry.id, text: last });
+  }
+
+  private onSnapshot(entry: Entry, text: string, rev: number, lastSeq: number | undefined): void {
+    if (entry.binding) return entry.binding.onSnapshot(text, rev, lastSeq);
+    if (entry.textDocument.isClosed) return this.forget(entry);
+    const client = this.client;
+    entry.binding = new DocumentBinding(
+      entry.textDocument,
+      { text, rev, clientId: entry.clientId },
+      { send: (edit) => client?.send('collaboration.edit', { document: entry.id, ...edit }) ?? false, log: { info: (m) => this.log.info(m), warn: (m) => this.log.warn(m), error: (m) => this.log.error(m) } },
+    );
+    entry.shared = sharedDocumentOf(entry.id, entry.binding);
+    entry.registration = this.registry.register(entry.shared);
+    this.log.info(`${this.session.info?.role === 'host' ? 'sharing' : 'joined'} ${entry.id} at revision ${rev}`);
+  }
+
+  private onError(error: ErrorPayload): void {
+    if (error.event_type !== 'collaboration.open' || error.code !== 'DOCUMENT_NOT_FOUND') {
+      if (error.event_type?.startsWith('collaboration.')) this.log.warn(`relay refused ${error.event_type}: ${error.code} ${error.message}`);
+      return;
+    }
+    // A guest's file the host has not shared yet: try again for a while (the host shares it when it serves the read).
+    for (const entry of this.entries.values()) {
+      if (entry.binding || entry.retry) continue;
+      if (Date.now() - entry.joinStartedAt > JOIN_GIVE_UP_MS) {
+        this.log.warn(`${entry.id} is not shared by the host; editing it here stays local`);
+        continue;
+      }
+      entry.retry = setTimeout(() => {
+        entry.retry = undefined;
+        this.join(entry);
+      }, JOIN_RETRY_MS);
+    }
+  }
+
+  private forgetDocument(document: vscode.TextDocument): void {
+    for (const entry of this.entries.values()) if (entry.textDocument === document) this.forget(entry);
+  }
+
+  private forget(entry: Entry): void {
+    this.entries.delete(entry.id);
+    if (entry.retry) clearTimeout(entry.retry);
+    entry.registration?.dispose();
+    entry.shared?.dispose();
+    entry.binding?.dispose();
+    this.client?.send('collaboration.close', { document: entry.id });
+  }
+
+  private closeAll(): void {
+    for (const entry of [...this.entries.values()]) this.forget(entry);
+    for (const subscription of this.clientSubscriptions.splice(0)) subscription.dispose();
+    this.client = undefined;
+  }
+
+  dispose(): void {
+    this.closeAll();
+    for (const disposable of this.disposables) disposable.dispose();
+  }
+}
+
+/** The binding as presence sees it. */
+function sharedDocumentOf(id: string, binding: DocumentBinding): SharedDocument & vscode.Disposable {
+  const document = binding.document;
+  const index = () => documentLineIndex(document, vscode.Position, document.eol === vscode.EndOfLine.CRLF);
+  return {
+    id,
+    textDocument: document,
+    get revision() {
+      return binding.revision;
+    },
+    toWire: (offset) => {
+      const position = document.positionAt(offset);
+      return wireOffsetAt(index(), position.line, position.character);
+    },
+    fromWire: (offset) => {
+      const { line, character } = positionAtWire(index(), offset);
+      return document.offsetAt(new vscode.Position(line, character));
+    },
+    onDidChangeText: binding.onDidChangeText,
+    dispose: () => undefined,
+  };
+}
+
+function hash(text: string): string {
+  let h = 2166136261;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
+  return (h >>> 0).toString(36);
+}

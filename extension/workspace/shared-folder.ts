@@ -1,0 +1,58 @@
+/**
+ * The host's folder in the guest's Explorer: a workspace folder `tandem://<session-id>/`.
+ *
+ * Adding a folder restarts VS Code's extensions unless the window already is a multi-root
+ * workspace (the first folder changes, or a single-folder window becomes an untitled workspace; in
+ * the browser the page reloads). So: in a multi-root window the folder is added at once, after
+ * the others; otherwise the guest is asked first, and the session is resumed after the restart
+ * (`GuestResume`). Removing works the same way round.
+ */
+import * as vscode from 'vscode';
+import { SHARED_SCHEME, sharedFolderUri } from './shared-fs';
+
+export function sharedFolderIndex(sessionId: string): number {
+  return (vscode.workspace.workspaceFolders ?? []).findIndex((f) => f.uri.scheme === SHARED_SCHEME && f.uri.authority === sessionId);
+}
+
+/** The sessions whose shared folder this window shows (after a restart: the ones to resume). */
+export function sharedFoldersShown(): string[] {
+  return (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === SHARED_SCHEME).map((f) => f.uri.authority);
+}
+
+/** Adding or removing this folder restarts the extensions (see above). */
+function restarts(index: number): boolean {
+  return vscode.workspace.workspaceFile === undefined || index === 0;
+}
+
+/**
+ * Shows the folder. Resolves `added` when it is (or already was) in the workspace, `restarting`
+ * when adding it restarts the extensions (keep what must survive first: `beforeRestart`), and
+ * `declined` when the guest said no.
+ */
+export async function showSharedFolder(sessionId: string, name: string, beforeRestart: () => Promise<void>): Promise<'added' | 'restarting' | 'declined'> {
+  if (sharedFolderIndex(sessionId) >= 0) return 'added';
+  const index = vscode.workspace.workspaceFolders?.length ?? 0;
+  const folder = { uri: sharedFolderUri(sessionId), name };
+  if (!restarts(index)) return vscode.workspace.updateWorkspaceFolders(index, 0, folder) ? 'added' : 'declined';
+  const choice = await vscode.window.showInformationMessage(
+    `Tandem: show the host's folder "${name}" in the Explorer? VS Code reloads the window to add it; the session resumes by itself.`,
+    'Show in Explorer',
+  );
+  // The session may have ended while the question was open.
+  if (choice !== 'Show in Explorer' || sharedFolderIndex(sessionId) >= 0) return 'declined';
+  await beforeRestart();
+  return vscode.workspace.updateWorkspaceFolders(index, 0, folder) ? 'restarting' : 'declined';
+}
+
+/** Takes the folder out of the workspace, asking first when that restarts the extensions. */
+export async function removeSharedFolder(sessionId: string, reason: string): Promise<void> {
+  const index = sharedFolderIndex(sessionId);
+  if (index < 0) return;
+  if (restarts(index)) {
+    const name = vscode.workspace.workspaceFolders?.[index]?.name ?? sessionId;
+    const choice = await vscode.window.showInformationMessage(`Tandem: ${reason}. Remove "${name}" from the workspace?`, 'Remove Folder');
+    if (choice !== 'Remove Folder') return;
+  }
+  const now = sharedFolderIndex(sessionId);
+  if (now >= 0) vscode.workspace.updateWorkspaceFolders(now, 1);
+}

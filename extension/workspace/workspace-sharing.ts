@@ -1,0 +1,297 @@
+/**
+ * Sharing the host's folder, wired to the session: as host, the file service and the change feed
+ * on the first workspace folder; as guest, the `tandem:` file system (read-only for viewers), the
+ * folder in the Explorer, and resuming the session after VS Code restarts the extensions.
+ */
+import * as vscode from 'vscode';
+import type { RelayClient } from '../../protocol/client/relay-client';
+import { settings } from '../config';
+import type { Log } from '../log';
+import type { SessionController, SessionInfo } from '../session/session-controller';
+import { ChangeFeed } from './change-feed';
+import type { ExclusionRules } from './exclusions';
+import { GuestResume } from './guest-resume';
+import { HostFileService, type ServedRequest } from './host-files';
+import { HostFolder } from './host-folder';
+import { SHARED_SCHEME, SharedFileSystem } from './shared-fs';
+import { removeSharedFolder, sharedFoldersShown, showSharedFolder } from './shared-folder';
+import { relativeWirePath } from './wire-path';
+import { WorkspaceClient } from './workspace-client';
+
+/** How long the file system waits for a session being resumed before answering "unavailable". */
+const RESUME_WAIT_MS = 15_000;
+
+interface HostShare {
+  client: RelayClient;
+  folder: HostFolder | undefined;
+  dispose(): void;
+}
+
+interface GuestShare {
+  client: RelayClient;
+  sessionId: string;
+  requests: WorkspaceClient;
+  /** The folder was offered (or added) once for this connection. */
+  placed: boolean;
+  dispose(): void;
+}
+
+/** Called once by `activate`. */
+export function registerWorkspaceSharing(context: vscode.ExtensionContext, session: SessionController, log: Log): WorkspaceSharing {
+  return new WorkspaceSharing(context, session, log);
+}
+
+export class WorkspaceSharing implements vscode.Disposable {
+  private host: HostShare | undefined;
+  private guest: GuestShare | undefined;
+  private provider: { fs: SharedFileSystem; registration: vscode.Disposable } | undefined;
+  private resuming: string | undefined;
+  private disposed = false;
+  private readonly resume: GuestResume;
+  private readonly subscriptions: vscode.Disposable[] = [];
+  private readonly guestChanged = new vscode.EventEmitter<void>();
+  private readonly served = new vscode.EventEmitter<ServedRequest>();
+  /** Host: a guest's request was served (a file read, written, renamed...): for editing features to follow. */
+  readonly onDidServe = this.served.event;
+  private readonly guestRead = new vscode.EventEmitter<string>();
+  /** Host: a guest read this file (wire path): it is opening it. */
+  readonly onDidGuestRead = this.guestRead.event;
+
+  constructor(
+    context: vscode.ExtensionContext,
+    private readonly session: SessionController,
+    private readonly log: Log,
+  ) {
+    this.resume = new GuestResume(context);
+    this.subscriptions.push(
+      this.guestChanged,
+      this.served,
+      this.guestRead,
+      this.served.event((request) => {
+        if (request.op === 'readFile') this.guestRead.fire(request.path);
+      }),
+      session.onDidChange(() => this.update()),
+      vscode.workspace.onDidChangeConfiguration((event) => {
+        if (event.affectsConfiguration('tandem.exclude') || event.affectsConfiguration('tandem.respectGitignore')) this.host?.folder?.setRules(exclusionRules());
+      }),
+    );
+    this.resumeShownFolder();
+    this.update();
+  }
+
+  /** Host: the folder guests see, if a session is being hosted. */
+  get hostFolder(): vscode.Uri | undefined {
+    return this.host?.folder?.root;
+  }
+
+  /**
+   * The wire path (document id) of a file this window shares or sees shared, or undefined when it
+   * is not part of the session: outside the folder, excluded, or another session's.
+   */
+  async documentIdOf(uri: vscode.Uri): Promise<string | undefined> {
+    const info = this.session.info;
+    if (!info || !this.session.isActive) return undefined;
+    if (info.role !== 'host') {
+      if (uri.scheme !== SHARED_SCHEME || uri.authority !== info.sessionId) return undefined;
+      return relativeWirePath('/', uri.path) || undefined;
+    }
+    const folder = this.host?.folder;
+    if (!folder || uri.scheme !== folder.root.scheme || uri.authority !== folder.root.authority) return undefined;
+    const path = relativeWirePath(folder.root.path, uri.path);
+    if (!path || (await folder.isExcluded(path, false)) || !(await folder.staysInside(path))) return undefined;
+    return path;
+  }
+
+  /** Host: where a wire path lives in the shared folder. */
+  uriOf(documentId: string): vscode.Uri | undefined {
+    try {
+      return this.host?.folder?.uriOf(documentId, 'read');
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * A window that shows a shared folder was (re)started: its file system must exist before
+   * `activate` returns (VS Code asks for it right after), and the session it belongs to is joined
+   * again with the token kept for it.
+   */
+  private resumeShownFolder(): void {
+    const sessionId = sharedFoldersShown()[0];
+    if (!sessionId) return;
+    const kept = this.resume.kept(sessionId);
+    this.registerProvider(sessionId, kept?.info.role !== 'editor');
+    if (!kept) return void removeSharedFolder(sessionId, 'that Tandem session is over');
+    this.resuming = sessionId;
+    void this.resume
+      .session(sessionId)
+      .then((info) => {
+        if (!info || this.disposed || this.session.isActive) return;
+        this.session.resume(info);
+      })
+      .catch((error: unknown) => this.log.error(`could not resume session ${sessionId}`, error))
+      .finally(() => {
+        this.resuming = undefined;
+        this.guestChanged.fire();
+      });
+  }
+
+  private update(): void {
+    if (this.disposed) return;
+    const { client, info, isActive } = this.session;
+    if (isActive && client && info?.role === 'host') {
+      if (this.host?.client !== client) {
+        this.host?.dispose();
+        this.host = this.startHost(client);
+      }
+    } else if (this.host) {
+      this.host.dispose();
+      this.host = undefined;
+    }
+
+    if (isActive && client && info && info.role !== 'host') {
+      if (this.guest?.client !== client) {
+        this.guest?.dispose();
+        this.guest = this.startGuest(client, info);
+        this.guestChanged.fire();
+      }
+      if (this.session.state === 'live' && !this.guest.placed) {
+        this.guest.placed = true;
+        void this.place(this.guest, info);
+      }
+    } else if (this.guest) {
+      const ended = this.guest;
+      this.guest = undefined;
+      ended.dispose();
+      this.guestChanged.fire();
+      void this.endGuest(ended.sessionId, this.session.endReason ?? 'the session ended');
+    }
+  }
+
+  private startHost(client: RelayClient): HostShare {
+    // The first folder, unless it is itself someone else's shared folder.
+    const root = vscode.workspace.workspaceFolders?.find((f) => f.uri.scheme !== SHARED_SCHEME)?.uri;
+    const folder = root && new HostFolder(root, exclusionRules());
+    const service = new HostFileService({
+      folder,
+      client,
+      roleOf: (connectionId) => this.session.participants.find((p) => p.connection_id === connectionId)?.role,
+      onError: (message, error) => this.log.error(message, error),
+    });
+    const served = service.onDidServe((request) => this.served.fire(request));
+    const feed = folder && new ChangeFeed(folder, (payload) => void client.send('workspace.changed', payload), () => client.connection?.limits.max_frame_bytes ?? 64 * 1024);
+    this.log.info(folder ? `sharing ${folder.root.toString(true)} with the session's guests` : 'no folder open: guests see no shared folder');
+    return {
+      client,
+      folder,
+      dispose: () => {
+        feed?.dispose();
+        served.dispose();
+        service.dispose();
+      },
+    };
+  }
+
+  private startGuest(client: RelayClient, info: SessionInfo): GuestShare {
+    this.registerProvider(info.sessionId, info.role === 'viewer');
+    const requests = new WorkspaceClient(client);
+    let connections = 0;
+    const subscriptions = [
+      client.on('workspace.changed', (payload) => this.fileSystemOf(info.sessionId)?.fireChanges(payload)),
+      // Changes made while the connection was down were never told: look again at everything.
+      client.onConnected(() => {
+        if (++connections > 1) this.fileSystemOf(info.sessionId)?.fireRefresh();
+      }),
+    ];
+    return {
+      client,
+      sessionId: info.sessionId,
+      requests,
+      placed: false,
+      dispose: () => {
+        for (const subscription of subscriptions) subscription.dispose();
+        requests.dispose();
+      },
+    };
+  }
+
+  /** Keeps what a restart needs, then shows the folder in the Explorer (asking, if that restarts). */
+  private async place(guest: GuestShare, info: SessionInfo): Promise<void> {
+    try {
+      const root = await guest.requests.stat('').catch(() => undefined);
+      const name = `${root?.name ?? info.name ?? info.sessionId} (Tandem)`;
+      await this.resume.keep(info, name);
+      const outcome = await showSharedFolder(info.sessionId, name, async () => undefined);
+      this.log.info(`shared folder of ${info.sessionId}: ${outcome}`);
+    } catch (error) {
+      this.log.error('could not show the shared folder', error);
+    }
+  }
+
+  private async endGuest(sessionId: string, reason: string): Promise<void> {
+    this.disposeProvider(sessionId);
+    try {
+      await this.resume.forget(sessionId);
+      await removeSharedFolder(sessionId, reason);
+    } catch (error) {
+      this.log.error('could not clean up after the session', error);
+    }
+  }
+
+  private registerProvider(sessionId: string, readonly: boolean): void {
+    if (this.provider?.fs.sessionId === sessionId && this.provider.fs.readonly === readonly) return;
+    this.disposeProvider();
+    const fs = new SharedFileSystem(sessionId, () => this.requestsFor(sessionId), readonly);
+    const registration = vscode.workspace.registerFileSystemProvider(SHARED_SCHEME, fs, { isCaseSensitive: true, isReadonly: readonly });
+    this.provider = { fs, registration };
+  }
+
+  private disposeProvider(sessionId?: string): void {
+    if (!this.provider || (sessionId !== undefined && this.provider.fs.sessionId !== sessionId)) return;
+    this.provider.registration.dispose();
+    this.provider.fs.dispose();
+    this.provider = undefined;
+  }
+
+  private fileSystemOf(sessionId: string): SharedFileSystem | undefined {
+    return this.provider?.fs.sessionId === sessionId ? this.provider.fs : undefined;
+  }
+
+  /** The session's requests; while it is being resumed, waits for it (bounded). */
+  private async requestsFor(sessionId: string): Promise<WorkspaceClient | undefined> {
+    const current = () => (this.guest?.sessionId === sessionId ? this.guest.requests : undefined);
+    if (current() || this.resuming !== sessionId) return current();
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, RESUME_WAIT_MS);
+      const subscription = this.guestChanged.event(() => {
+        if (current() || this.resuming !== sessionId) done();
+      });
+      function done() {
+        clearTimeout(timer);
+        subscription.dispose();
+        resolve();
+      }
+    });
+    return current();
+  }
+
+  /**
+   * Deactivation (VS Code closing or reloading the window) comes before the session's own
+   * disposal: the session then ends without this taking it for the guest leaving (the kept
+   * session and the folder stay, for the window to resume).
+   */
+  dispose(): void {
+    this.disposed = true;
+    this.host?.dispose();
+    this.guest?.dispose();
+    this.host = undefined;
+    this.guest = undefined;
+    this.disposeProvider();
+    for (const subscription of this.subscriptions.splice(0)) subscription.dispose();
+  }
+}
+
+function exclusionRules(): ExclusionRules {
+  const { exclude, respectGitignore } = settings();
+  return { globs: exclude, respectGitignore };
+}

@@ -1,0 +1,406 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import { TextDocument, textType, type TextOp } from '../../protocol';
+import { defineScript, type RedisConnections } from '../broker/redis-connection';
+import { lengthChange } from './document-authority';
+import type { CommitPublication, CommittedOp, DocumentHead, DocumentSnapshot, DocumentStore, LastCommit } from './document-store';
+
+/**
+ * The shared documents in Redis, for relays that share one (single Redis, not Cluster: the commit
+ * script publishes on a channel it is not given as a key). Per document of a session, under
+ * `<prefix>doc:{<session>\0<document>}` (one hash slot):
+ *
+ * - `…:meta`  hash: `e` incarnation (random per create: a document dropped and created again is
+ *   another document to every cache), `rev` head revision, `len` length in UTF-16 code units,
+ *   `srev` revision of the snapshot, `snap` the snapshot's text as JSON (JSON keeps any lone
+ *   surrogate of an initial text, which UTF-8 would not).
+ * - `…:ops`   stream: the committed ops, entry id `<rev>-0`, fields `o` op JSON, `u` user, `c` client, `s` seq.
+ * - `…:seen`  hash: `<user>\0<client id>` -> `<seq> <rev>` of its last commit (resubmits are acked).
+ *
+ * The head text is the snapshot plus the ops after it. The snapshot is rewritten by the relay that
+ * commits every `snapshotInterval`-th op past it (it holds the new text anyway, see the cache), in
+ * the commit script itself, and the stream is trimmed (`MINID ~`, whole stream nodes: cheap) below
+ * `min(snapshot, head - historySize)`: what a reader needs to rebuild the head, and what a late op
+ * needs to be transformed. `read` enforces the exact `historySize` window, as the memory store does.
+ *
+ * A commit is one script: compare-and-set on (incarnation, revision), the dedupe check, XADD,
+ * head and length, the client's last commit, the snapshot if due, the idle expiry, and the
+ * commit's publication (SPUBLISH in the broker's wire format). Publishing inside the script makes
+ * the order of publications the order of revisions, whichever relay commits: publishing after
+ * the script returned, two relays could publish revisions 5 and 6 the other way round.
+ *
+ * Each relay keeps the head text of recently used documents (a chunked `TextDocument`, LRU),
+ * keyed by (incarnation, revision): ops are validated and applied locally, and a reader fetches
+ * only the ops committed since (by other relays). Nothing is read at start-up.
+ *
+ * Every write and `touch` sets the idle expiry (PEXPIRE) of all three keys; reads do not, so that
+ * a read costs no write (nor an AOF fsync). The relay touches the documents its clients have open.
+ */
+
+/**
+ * ARGV: incarnation, snapshot JSON, length, ttl ms. 1 if created; 0 if the document exists. Keys
+ * left behind by a lost meta hash (evicted) belong to no incarnation: dropped first.
+ */
+const CREATE = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('DEL', KEYS[2], KEYS[3])
+redis.call('HSET', KEYS[1], 'e', ARGV[1], 'rev', 0, 'len', ARGV[3], 'srev', 0, 'snap', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return 1
+`;
+
+/**
+ * The head, and what a cache at (incarnation ARGV[1], revision ARGV[2]) needs to reach it: the ops
+ * since (mode 'd'), or, if the cache is of another incarnation, too far behind (more than ARGV[3]
+ * ops) or past the kept history, the snapshot and the ops after it (mode 'f').
+ * Returns nil if the document does not exist, else {e, rev, len, srev, mode, snapshot JSON, entries}.
+ */
+const LOAD = `
+local m = redis.call('HMGET', KEYS[1], 'e', 'rev', 'len', 'srev')
+if not m[1] then return false end
+local rev = tonumber(m[2])
+local from = tonumber(ARGV[2])
+if m[1] == ARGV[1] and from >= 0 and from <= rev and rev - from <= tonumber(ARGV[3]) then
+  if from == rev then return {m[1], m[2], m[3], m[4], 'd', '', {}} end
+  local first = (from + 1) .. '-0'
+  local entries = redis.call('XRANGE', KEYS[2], first, '+')
+  if #entries == rev - from and entries[1][1] == first then return {m[1], m[2], m[3], m[4], 'd', '', entries} end
+end
+local srev = tonumber(m[4])
+local entries = {}
+if srev < rev then entries = redis.call('XRANGE', KEYS[2], (srev + 1) .. '-0', '+') end
+return {m[1], m[2], m[3], m[4], 'f', redis.call('HGET', KEYS[1], 'snap'), entries}
+`;
+
+/**
+ * ARGV: 1 incarnation, 2 rev, 3 op JSON, 4 user, 5 client id, 6 seq, 7 dedupe field, 8 length
+ * change, 9 ttl ms, 10 history size, 11 snapshot JSON at rev ('' if not due), 12 shard channel
+ * ('' for none), 13 payload, 14 this store's instance id, 15 turn ms. Returns {1, srev} if
+ * committed, {0, head rev} if not (another incarnation: head -1).
+ *
+ * Turns: a relay that lost the race (the head moved) claims the next commit of the document
+ * (`…:turn`, expiring after ARGV[15] ms), and the others yield to it until it has committed.
+ * Without that, a relay whose clients commit non-stop would win most races against one whose
+ * read-transform-append cycle is a little behind, and starve it; with it, each relay loses at
+ * most a couple of times in a row. A yield looks like a lost race to the caller: it reads and
+ * tries again.
+ *
+ * XADD goes first among the writes: Redis does not roll back a script that fails halfway, and
+ * nothing else has changed if it fails.
+ */
+const APPEND = `
+local m = redis.call('HMGET', KEYS[1], 'e', 'rev', 'srev')
+if m[1] ~= ARGV[1] then return {0, -1} end
+local rev = tonumber(ARGV[2])
+local head = tonumber(m[2])
+local turn = redis.call('GET', KEYS[4])
+if head + 1 ~= rev then
+  if not turn or turn == ARGV[14] then redis.call('SET', KEYS[4], ARGV[14], 'PX', ARGV[15]) end
+  return {0, head}
+end
+if turn and turn ~= ARGV[14] then return {0, head} end
+local last = redis.call('HGET', KEYS[3], ARGV[7])
+if last and tonumber(string.match(last, '^%d+')) >= tonumber(ARGV[6]) then return {0, head} end
+local srev = tonumber(m[3])
+if ARGV[11] ~= '' then srev = rev end
+local keep = math.min(srev, rev - tonumber(ARGV[10]))
+if keep > 0 then
+  redis.call('XADD', KEYS[2], 'MINID', '~', keep + 1, rev .. '-0', 'o', ARGV[3], 'u', ARGV[4], 'c', ARGV[5], 's', ARGV[6])
+else
+  redis.call('XADD', KEYS[2], rev .. '-0', 'o', ARGV[3], 'u', ARGV[4], 'c', ARGV[5], 's', ARGV[6])
+end
+if ARGV[11] ~= '' then redis.call('HSET', KEYS[1], 'srev', rev, 'snap', ARGV[11]) end
+redis.call('HSET', KEYS[1], 'rev', rev)
+redis.call('HINCRBY', KEYS[1], 'len', ARGV[8])
+redis.call('HSET', KEYS[3], ARGV[7], ARGV[6] .. ' ' .. rev)
+for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[9]) end
+if turn then redis.call('DEL', KEYS[4]) end
+if ARGV[12] ~= '' then redis.call('SPUBLISH', ARGV[12], ARGV[13]) end
+return {1, srev}
+`;
+
+type StreamEntry = [id: string, fields: string[]];
+type LoadReply = [epoch: string, rev: string, length: string, srev: string, mode: 'd' | 'f', snapshot: string, entries: StreamEntry[]] | null;
+
+const Options = z.object({
+  /** Committed ops kept per document for transforming late ops (DOCUMENT_HISTORY_SIZE). */
+  historySize: z.int().min(1).default(1000),
+  /** A document neither written nor touched for this long is dropped (DOCUMENT_IDLE_TIMEOUT_MS). */
+  idleTimeoutMs: z.int().min(1).default(600_000),
+  /** The committing relay rewrites the snapshot once the head is this many ops past it. */
+  snapshotInterval: z.int().min(1).default(100),
+  /** Prefix of every key; publications use it too, so it must be the broker's. */
+  prefix: z.string().default('tandem:'),
+  /** Head texts kept by this relay (least recently used go first). */
+  cacheDocuments: z.int().min(0).default(256),
+  /** ... and at most this many UTF-16 code units in all (default 32 M, about 64 MB). */
+  cacheLength: z.int().min(0).default(32 * 1024 * 1024),
+  /** Recent ops kept with each cached text, so that a late op's history is read without Redis. */
+  cacheOps: z.int().min(0).default(200),
+  /** How long a relay that lost a commit race has the document's next commit to itself (see APPEND). */
+  turnMs: z.int().min(1).default(100),
+});
+
+export type RedisDocumentStoreOptions = z.input<typeof Options>;
+
+/** A head text at (incarnation, revision), with the last ops that led to it. */
+interface Cached {
+  epoch: string;
+  rev: number;
+  /** The snapshot's revision as last seen: when the next one is due. */
+  srev: number;
+  text: TextDocument;
+  /** Ops `rev - recent.length + 1 .. rev`. */
+  recent: CommittedOp[];
+}
+
+interface Keys {
+  meta: string;
+  ops: string;
+  seen: string;
+  turn: string;
+}
+
+export class RedisDocumentStore implements DocumentStore {
+  private readonly options: z.output<typeof Options>;
+  private readonly command: Redis;
+  private readonly runCreate: (keys: readonly string[], args: readonly (string | number)[]) => Promise<number>;
+  private readonly runLoad: (keys: readonly string[], args: readonly (string | number)[]) => Promise<LoadReply>;
+  private readonly runAppend: (keys: readonly string[], args: readonly (string | number)[]) => Promise<[number, number]>;
+  /** Insertion order is use order: the first entry is the least recently used. */
+  private readonly cache = new Map<string, Cached>();
+  private cachedLength = 0;
+  /** Names this store in the document's turn (unique per process, like a relay instance). */
+  private readonly instance = randomUUID().slice(0, 8);
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    private readonly redis: RedisConnections,
+    options: RedisDocumentStoreOptions = {},
+  ) {
+    this.options = Options.parse(options);
+    redis.acquire();
+    this.command = redis.command;
+    this.runCreate = defineScript(this.command, 'tandemDocumentCreate', 3, CREATE);
+    this.runLoad = defineScript(this.command, 'tandemDocumentLoad', 2, LOAD);
+    this.runAppend = defineScript(this.command, 'tandemDocumentAppend', 4, APPEND);
+  }
+
+  async create(sessionId: string, documentId: string, text: string): Promise<boolean> {
+    const epoch = randomUUID().slice(0, 8);
+    const keys = this.keysOf(sessionId, documentId);
+    const created = await this.runCreate([keys.meta, keys.ops, keys.seen], [epoch, JSON.stringify(text), text.length, this.options.idleTimeoutMs]);
+    if (created !== 1) return false;
+    this.remember(cacheKey(sessionId, documentId), { epoch, rev: 0, srev: 0, text: new TextDocument(text), recent: [] });
+    return true;
+  }
+
+  /** One small HMGET: neither the text nor the ops. */
+  async head(sessionId: string, documentId: string): Promise<DocumentHead | undefined> {
+    const [epoch, rev, length] = await this.command.hmget(this.keysOf(sessionId, documentId).meta, 'e', 'rev', 'len');
+    const key = cacheKey(sessionId, documentId);
+    if (epoch === null || rev === null || length === null) {
+      this.forget(key);
+      return undefined;
+    }
+    if (this.cache.get(key)?.epoch !== epoch) this.forget(key);
+    const head = Number(rev);
+    return { rev: head, oldestRev: Math.max(0, head - this.options.historySize), length: Number(length) };
+  }
+
+  async snapshot(sessionId: string, documentId: string): Promise<DocumentSnapshot | undefined> {
+    const doc = await this.load(sessionId, documentId);
+    return doc && { rev: doc.rev, text: doc.text.toString() };
+  }
+
+  async read(sessionId: string, documentId: string, fromRev: number): Promise<CommittedOp[] | undefined> {
+    return (await this.since(sessionId, documentId, fromRev))?.ops;
+  }
+
+  /** One script round trip when the document is cached (the ops since); the ops from the cache. */
+  async since(sessionId: string, documentId: string, fromRev: number): Promise<{ head: DocumentHead; ops: CommittedOp[] | undefined } | undefined> {
+    const doc = await this.load(sessionId, documentId);
+    if (!doc) return undefined;
+    const { rev, recent } = doc;
+    const head = { rev, oldestRev: Math.max(0, rev - this.options.historySize), length: doc.text.length };
+    if (fromRev > rev || fromRev < head.oldestRev) return { head, ops: undefined };
+    if (fromRev >= rev - recent.length) return { head, ops: recent.slice(recent.length - (rev - fromRev)) };
+    // Older than the cached ops: from the stream, up to the head just loaded.
+    const keys = this.keysOf(sessionId, documentId);
+    const entries = (await this.command.xrange(keys.ops, `${fromRev + 1}-0`, `${rev}-0`)) as StreamEntry[];
+    const complete = entries.length === rev - fromRev && entries[0]?.[0] === `${fromRev + 1}-0`;
+    return { head, ops: complete ? entries.map(toCommittedOp) : undefined };
+  }
+
+  async append(sessionId: string, documentId: string, entry: CommittedOp, publication?: CommitPublication): Promise<boolean> {
+    const key = cacheKey(sessionId, documentId);
+    let doc = this.cache.get(key);
+    if (!doc || doc.rev < entry.rev - 1) doc = await this.load(sessionId, documentId);
+    if (!doc || doc.rev !== entry.rev - 1) return false;
+    // The text at entry.rev - 1 of this incarnation is what Redis has too (revisions never change):
+    // the op is checked here, and the script checks that the head is still entry.rev - 1. The text
+    // is out of the cache while the script runs, so that nothing else catches it up meanwhile, and
+    // stays out if the script fails: it may have run (a reply lost with the connection).
+    this.forget(key);
+    try {
+      doc.text.apply(entry.op); // throws the op's OtError before changing anything
+    } catch (error) {
+      this.remember(key, doc);
+      throw error;
+    }
+    const snapshot = entry.rev - doc.srev >= this.options.snapshotInterval ? JSON.stringify(doc.text.toString()) : '';
+    const [channel, payload] = publication ? encodePublication(this.options.prefix, publication) : ['', ''];
+    const keys = this.keysOf(sessionId, documentId);
+    const result = await this.runAppend(
+      [keys.meta, keys.ops, keys.seen, keys.turn],
+      [
+        doc.epoch,
+        entry.rev,
+        JSON.stringify(entry.op),
+        entry.userId,
+        entry.clientId,
+        entry.seq,
+        dedupeField(entry.userId, entry.clientId),
+        lengthChange(entry.op),
+        this.options.idleTimeoutMs,
+        this.options.historySize,
+        snapshot,
+        channel,
+        payload,
+        this.instance,
+        this.options.turnMs,
+      ],
+    );
+    if (result[0] !== 1) {
+      // Lost the race (or the op was committed already): back to entry.rev - 1, still true of that revision.
+      if (result[1] !== -1) {
+        doc.text.apply(textType.invert(entry.op));
+        this.remember(key, doc);
+      }
+      return false;
+    }
+    doc.rev = entry.rev;
+    doc.srev = result[1];
+    doc.recent.push(entry);
+    if (doc.recent.length > this.options.cacheOps) doc.recent.splice(0, doc.recent.length - this.options.cacheOps);
+    this.remember(key, doc);
+    return true;
+  }
+
+  async touch(sessionId: string, documentId: string): Promise<void> {
+    const keys = this.keysOf(sessionId, documentId);
+    const ttl = this.options.idleTimeoutMs;
+    await this.command.multi().pexpire(keys.meta, ttl).pexpire(keys.ops, ttl).pexpire(keys.seen, ttl).exec();
+  }
+
+  async lastCommit(sessionId: string, documentId: string, userId: string, clientId: string): Promise<LastCommit | undefined> {
+    const value = await this.command.hget(this.keysOf(sessionId, documentId).seen, dedupeField(userId, clientId));
+    if (value === null) return undefined;
+    const [seq, rev] = value.split(' ').map(Number);
+    return { seq: seq!, rev: rev! };
+  }
+
+  /** Forgets the cached texts and lets go of Redis (the documents stay in Redis). */
+  close(): Promise<void> {
+    return (this.closing ??= (async () => {
+      this.cache.clear();
+      this.cachedLength = 0;
+      await this.redis.release();
+    })());
+  }
+
+  /**
+   * The document's head text, brought up to date: from the cache plus the ops since, or from the
+   * snapshot plus the ops after it. Undefined if the document does not exist.
+   */
+  private async load(sessionId: string, documentId: string, fromSnapshot = false): Promise<Cached | undefined> {
+    const key = cacheKey(sessionId, documentId);
+    const cached = fromSnapshot ? undefined : this.cache.get(key);
+    const keys = this.keysOf(sessionId, documentId);
+    // Past the kept history the ops are gone anyway, and the script answers with the snapshot.
+    const reply = await this.runLoad([keys.meta, keys.ops], [cached?.epoch ?? '', cached?.rev ?? -1, Math.max(1000, this.options.historySize)]);
+    if (!reply) {
+      this.forget(key);
+      return undefined;
+    }
+    const [epoch, revText, , srevText, mode, snapshot, entries] = reply;
+    const rev = Number(revText);
+    const srev = Number(srevText);
+    let doc: Cached;
+    if (mode === 'f') {
+      doc = { epoch, rev: srev, srev, text: new TextDocument(JSON.parse(snapshot) as string), recent: [] };
+    } else if (cached && this.cache.get(key) === cached && cached.rev === rev - entries.length) {
+      doc = cached;
+    } else {
+      // The entry moved on or went while the ops were on their way (not with the authority's
+      // per-document queue, but cheap to get right): start over from the snapshot.
+      return this.load(sessionId, documentId, true);
+    }
+    this.forget(key);
+    for (const entry of entries) {
+      const op = toCommittedOp(entry);
+      if (op.rev !== doc.rev + 1) throw new Error(`document "${documentId}": the stored history skips from revision ${doc.rev} to ${op.rev}`);
+      doc.text.apply(op.op);
+      doc.rev = op.rev;
+      doc.recent.push(op);
+    }
+    if (doc.rev !== rev) throw new Error(`document "${documentId}": the stored history ends at revision ${doc.rev}, the head is ${rev}`);
+    doc.srev = Math.max(doc.srev, srev);
+    if (doc.recent.length > this.options.cacheOps) doc.recent.splice(0, doc.recent.length - this.options.cacheOps);
+    this.remember(key, doc);
+    return doc;
+  }
+
+  /** (Re)inserts as the most recently used entry, then evicts the least recently used over the bounds. */
+  private remember(key: string, doc: Cached): void {
+    this.forget(key);
+    this.cache.set(key, doc);
+    this.cachedLength += doc.text.length;
+    for (const [oldest, entry] of this.cache) {
+      if (this.cache.size <= this.options.cacheDocuments && this.cachedLength <= this.options.cacheLength) break;
+      this.cache.delete(oldest);
+      this.cachedLength -= entry.text.length;
+    }
+  }
+
+  private forget(key: string): void {
+    const entry = this.cache.get(key);
+    if (!entry) return;
+    this.cache.delete(key);
+    this.cachedLength -= entry.text.length;
+  }
+
+  private keysOf(sessionId: string, documentId: string): Keys {
+    const base = `${this.options.prefix}doc:{${sessionId}\u0000${documentId}}`;
+    return { meta: `${base}:meta`, ops: `${base}:ops`, seen: `${base}:seen`, turn: `${base}:turn` };
+  }
+}
+
+const cacheKey = (sessionId: string, documentId: string) => `${sessionId}\u0000${documentId}`;
+const dedupeField = (userId: string, clientId: string) => `${userId}\u0000${clientId}`;
+
+function toCommittedOp([id, fields]: StreamEntry): CommittedOp {
+  const value: Record<string, string> = {};
+  for (let i = 0; i < fields.length; i += 2) value[fields[i]!] = fields[i + 1]!;
+  return {
+    rev: Number(id.slice(0, id.indexOf('-'))),
+    op: JSON.parse(value.o ?? '[]') as TextOp,
+    userId: value.u ?? '',
+    clientId: value.c ?? '',
+    seq: Number(value.s),
+  };
+}
+
+/**
+ * The shard channel and payload `RedisBroker` uses for a publication kept out of history (offset
+ * 0): `<prefix>{<channel>}` and `0\n<header>\n<data>`, the header being the message's JSON without
+ * `data`. Written here because the commit script publishes it itself (see the header comment);
+ * the contract test has a RedisBroker subscriber receive it, so a format change cannot go unseen.
+ */
+export function encodePublication(prefix: string, { channel, message }: CommitPublication): [channel: string, payload: string] {
+  const { data, ...header } = message;
+  // As the broker does: Redis hands channel names back as UTF-8, so a lone surrogate is named by what comes back.
+  const wellFormed = /[\uD800-\uDFFF]/.test(channel) ? Buffer.from(channel).toString() : channel;
+  return [`${prefix}{${wellFormed}}`, `0\n${JSON.stringify(header)}\n${data}`];
+}

@@ -1,0 +1,51 @@
+import { ProtocolError, READ_ONLY_WORKSPACE_OPS } from '../../protocol';
+import { serverFrame } from '../gateway/server-frame';
+import type { Handler } from '../routing/router';
+import type { HandlerContext } from './context';
+
+/**
+ * The host's shared folder: the relay only routes, it never sees a file system. A guest's request
+ * goes to the session's host connection (on whichever relay holds it) with the requester's
+ * connection id added, and the host's answer goes back to that one connection. Roles are checked
+ * here, not only in the extensions: a viewer's write never reaches the host.
+ */
+export function workspaceRequestHandler(context: HandlerContext): Handler<'workspace.request'> {
+  return {
+    handle: async (connection, { payload }) => {
+      if (connection.principal.role === 'viewer' && !READ_ONLY_WORKSPACE_OPS.includes(payload.op)) {
+        throw new ProtocolError('FORBIDDEN_ROLE', `a viewer cannot ${payload.op} in the shared folder`, 'payload.op', payload.request_id);
+      }
+      // Normally one; while a host reconnects its old connection may linger in presence for a
+      // moment: it is dead, so asking it too costs nothing and the live one answers.
+      const hosts = (await context.presence.list(connection.sessionId)).filter((p) => p.role === 'host' && p.connection_id !== connection.id);
+      if (hosts.length === 0) throw new ProtocolError('HOST_NOT_CONNECTED', undefined, undefined, payload.request_id);
+      const data = serverFrame('workspace.request', { ...payload, requester: connection.id }, { userId: connection.userId, sessionId: connection.sessionId });
+      await Promise.all(
+        hosts.map((host) => context.hub.toSession(connection.sessionId, { eventType: 'workspace.request', data }, { connection: host.connection_id })),
+      );
+    },
+  };
+}
+
+/**
+ * Only to the requester: the answer (file contents among them) is nobody else's business. A
+ * `requester` outside the session reaches no one, since the publication stays in the session.
+ */
+export function workspaceResponseHandler(context: HandlerContext): Handler<'workspace.response'> {
+  return {
+    roles: ['host'],
+    handle: async (connection, { payload }) => {
+      await context.publishFrom(connection, 'workspace.response', payload, { connection: payload.requester });
+    },
+  };
+}
+
+/** The host's file changes, to everyone else in the session (no history: a returning guest re-reads). */
+export function workspaceChangedHandler(context: HandlerContext): Handler<'workspace.changed'> {
+  return {
+    roles: ['host'],
+    handle: async (connection, { payload }) => {
+      await context.publishFrom(connection, 'workspace.changed', payload, { exclude: connection.id });
+    },
+  };
+}

@@ -1,0 +1,329 @@
+/**
+ * `DocumentBinding` in a real VS Code against a real relay (in the extension host): editor
+ * documents (CRLF and LF temp files) bound to one shared document, next to a raw OT client
+ * (`OtPeer`) typing as a remote user. Each test ends with every participant idle on one text,
+ * each editor showing it in its own line ending.
+ */
+import assert from 'node:assert/strict';
+import { setup, suite, suiteSetup, suiteTeardown, teardown, test } from 'mocha';
+import * as vscode from 'vscode';
+import { textType } from '../../../protocol';
+import { OtPeer, prng } from '../../support/ot-peer';
+import type { TestRelay } from '../../support/relay-fixture';
+import { converged, editorOf, EditorPeer, type EditorPeerOptions, eventually, localEdit, startCollabRelay, TempFiles } from '../support/collab-peers';
+
+const { Position, Range, Selection } = vscode;
+
+suite('document binding', () => {
+  let relay: TestRelay;
+  let files: TempFiles;
+  const peers: Array<EditorPeer | OtPeer> = [];
+  let count = 0;
+
+  suiteSetup(async () => {
+    relay = await startCollabRelay();
+  });
+  setup(() => {
+    files = new TempFiles();
+  });
+  suiteTeardown(async () => {
+    await relay?.stop();
+  });
+  teardown(async () => {
+    for (const peer of peers.splice(0)) peer.dispose();
+    await files?.dispose();
+  });
+
+  /** A fresh shared document id and options for a participant in it. */
+  function room(name: string) {
+    const documentId = `${name}-${++count}.txt`;
+    const options = (user: string, extra: Partial<EditorPeerOptions> = {}): EditorPeerOptions => ({ relay, user, clientId: `${user}-${count}`, documentId, ...extra });
+    return { documentId, options };
+  }
+
+  async function host(text: string, options: EditorPeerOptions): Promise<EditorPeer> {
+    const peer = await EditorPeer.host(await files.open(text), options);
+    peers.push(peer);
+    return peer;
+  }
+
+  /** A guest whose editor document is an LF file (the host's may be CRLF). */
+  async function guest(options: EditorPeerOptions): Promise<EditorPeer> {
+    const peer = await EditorPeer.guest((text) => files.open(text), options);
+    peers.push(peer);
+    return peer;
+  }
+
+  async function remote(options: EditorPeerOptions): Promise<OtPeer> {
+    const peer = new OtPeer(relay.url, relay.token({ user: options.user }), options.clientId, options.documentId);
+    peers.push(peer);
+    await peer.start();
+    return peer;
+  }
+
+  /** The raw peer inserts `text` at `at` (a wire offset; default: the end). */
+  function remoteInsert(peer: OtPeer, text: string, at = peer.text.length): void {
+    peer.edit(textType.fromChange(at, '', text));
+  }
+
+  test('a CRLF host and an LF guest converge, editing both ways; each keeps its line ending', async () => {
+    const { options } = room('eol');
+    const a = await host('alpha\r\nbeta\r\ngamma\r\n', options('hana'));
+    const b = await guest(options('gus'));
+    assert.equal(a.text, 'alpha\nbeta\ngamma\n', 'the wire form has LF');
+    assert.equal(b.document.getText(), 'alpha\nbeta\ngamma\n');
+    assert.equal(a.document.eol, vscode.EndOfLine.CRLF);
+    assert.equal(b.document.eol, vscode.EndOfLine.LF);
+
+    await editorOf(a.document, vscode.ViewColumn.One);
+    await editorOf(b.document, vscode.ViewColumn.Two);
+    await localEdit(a.document, (e) => e.insert(new Position(1, 0), 'one\ntwo '));
+    await localEdit(b.document, (e, d) => e.insert(d.lineAt(d.lineCount - 2).range.end, '\r\nlast'));
+    await localEdit(a.document, (e) => e.delete(new Range(0, 5, 1, 0))); // joins two lines: deletes a CRLF
+    const text = await converged([a, b]);
+    assert.equal(text, 'alphaone\ntwo beta\ngamma\nlast\n');
+    assert.equal(a.document.getText(), 'alphaone\r\ntwo beta\r\ngamma\r\nlast\r\n');
+  });
+
+  test('a multi-cursor edit (several changes in one event) is one op', async () => {
+    const { options } = room('multi');
+    const a = await host('alpha\r\nbeta\r\ngamma\r\ndelta\r\n', options('hana'));
+    const b = await guest(options('gus'));
+    const before = a.bound.stats.localOps;
+    await localEdit(a.document, (e) => {
+      e.replace(new Range(0, 0, 0, 5), 'ALPHA');
+      e.insert(new Position(1, 4), '!');
+      e.delete(new Range(2, 5, 3, 0));
+      e.insert(new Position(3, 5), '\nepsilon');
+    });
+    assert.equal(a.bound.stats.localOps, before + 1, 'one event, one op');
+    assert.equal(await converged([a, b]), 'ALPHA\nbeta!\ngammadelta\nepsilon\n');
+
+    // Typing with three cursors, as a user does it.
+    const editor = await vscode.window.showTextDocument(a.document, vscode.ViewColumn.One);
+    editor.selections = [new Selection(0, 0, 0, 0), new Selection(1, 0, 1, 0), new Selection(3, 7, 3, 7)];
+    await vscode.commands.executeCommand('type', { text: '> ' });
+    assert.equal(await converged([a, b]), '> ALPHA\n> beta!\ngammadelta\nepsilon> \n');
+  });
+
+  test('surrogate pairs: emoji inserted and deleted locally and remotely', async () => {
+    const { options } = room('emoji');
+    const a = await host('smile: \n', options('hana'));
+    const r = await remote(options('rita'));
+    await localEdit(a.document, (e) => e.insert(new Position(0, 7), '😀👋🏽'));
+    await converged([a], [r]);
+    remoteInsert(r, '🎉', 0);
+    r.edit(textType.fromChange(r.text.indexOf('😀'), '😀', ''));
+    await converged([a], [r]);
+    assert.equal(a.text, '🎉smile: 👋🏽\n');
+    // 👋🏽 is two code points, four code units.
+    await localEdit(a.document, (e) => e.delete(new Range(0, 9, 0, 13)));
+    const editor = await vscode.window.showTextDocument(a.document, vscode.ViewColumn.One);
+    editor.selection = new Selection(0, 2, 0, 2);
+    await vscode.commands.executeCommand('deleteLeft');
+    remoteInsert(r, ' 🚀');
+    assert.equal(await converged([a], [r]), 'smile: \n 🚀');
+  });
+
+  test('typing that races remote edits is transformed, never lost', async function () {
+    this.timeout(90_000);
+    const { options } = room('race');
+    const a = await host('first line\r\nsecond line\r\n', options('hana'));
+    const b = await guest(options('gus'));
+    const r = await remote(options('rita'));
+    await editorOf(b.document, vscode.ViewColumn.Two);
+    const editor = await vscode.window.showTextDocument(a.document, { viewColumn: vscode.ViewColumn.One, preserveFocus: false });
+    editor.selection = new Selection(1, 0, 1, 0);
+    const random = prng(20240611);
+    const typed = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ'.repeat(2);
+    const greek = 'αβγδεζηθικλμνξοπρστυφχψω';
+    let remoteCount = 0;
+    let guestTyped = '';
+    for (let i = 0; i < typed.length; i++) {
+      // A burst of remote inserts, then a keystroke while they are on their way to the editors.
+      for (let k = 0; k < 3; k++, remoteCount++) remoteInsert(r, String(remoteCount % 10), Math.floor(random() * (r.text.length + 1)));
+      const keystroke = vscode.commands.executeCommand('type', { text: typed[i] });
+      if (i % 2 === 0) {
+        const ch = greek[(i / 2) % greek.length]!;
+        guestTyped += ch;
+        const at = Math.floor(random() * (b.text.length + 1));
+        await localEdit(b.document, (e, d) => e.insert(d.positionAt(Math.min(at, d.getText().length)), ch));
+      }
+      await keystroke;
+    }
+    const text = await converged([a, b], [r], 60_000);
+    assert.equal(text.replace(/[^A-Z]/g, ''), typed, 'every keystroke, in order');
+    assert.equal([...text.replace(/[^α-ω]/g, '')].sort().join(''), [...guestTyped].sort().join(''), "every one of the guest's inserts");
+    assert.equal(text.replace(/[^0-9]/g, '').length, remoteCount, 'every remote insert');
+    const retries = a.bound.stats.retries + b.bound.stats.retries;
+    this.test!.title += ` (${retries} remote edits re-sent after losing a race)`;
+    assert.equal(a.bound.stats.recoveries + b.bound.stats.recoveries, 0, `no recovery needed:\n${[...a.logged, ...b.logged].join('\n')}`);
+  });
+
+  test("undo and redo take back this user's own edits, not the remote ones made since", async () => {
+    const { options } = room('undo');
+    const a = await host('one\ntwo\n', options('hana', { binding: { undo: { groupMs: 0 } } }));
+    const r = await remote(options('rita'));
+    await localEdit(a.document, (e) => e.insert(new Position(0, 0), 'MINE '));
+    await converged([a], [r]);
+    remoteInsert(r, 'THEIRS\n');
+    remoteInsert(r, '[', 0); // before my text: my undo must still find it
+    await converged([a], [r]);
+    assert.equal(await a.bound.undo(), true);
+    assert.equal(await converged([a], [r]), '[one\ntwo\nTHEIRS\n');
+    assert.equal(await a.bound.redo(), true);
+    assert.equal(await converged([a], [r]), '[MINE one\ntwo\nTHEIRS\n');
+    // A remote edit inside my text: undo takes back what is left of mine.
+    r.edit(textType.fromChange(r.text.indexOf('INE'), 'INE', 'ine!'));
+    await converged([a], [r]);
+    assert.equal(await a.bound.undo(), true);
+    assert.equal(await converged([a], [r]), '[ine!one\ntwo\nTHEIRS\n');
+    assert.equal(await a.bound.undo(), false, 'nothing more of mine to undo');
+  });
+
+  test("VS Code's own Undo takes back the last edit in the editor, a remote one included (why the binding has its own)", async () => {
+    const { options } = room('native-undo');
+    const a = await host('one\n', options('hana'));
+    const r = await remote(options('rita'));
+    await localEdit(a.document, (e) => e.insert(new Position(0, 0), 'MINE '));
+    remoteInsert(r, 'THEIRS\n');
+    await converged([a], [r]);
+    await vscode.window.showTextDocument(a.document, { viewColumn: vscode.ViewColumn.One, preserveFocus: false });
+    await vscode.commands.executeCommand('undo');
+    // VS Code puts every WorkspaceEdit on the undo stack: its Undo removed the remote edit, and
+    // the binding shared that like any other change. The result still converges.
+    assert.equal(await converged([a], [r]), 'MINE one\n');
+  });
+
+  test('an EOL switch in the editor changes nothing on the wire', async () => {
+    const { options } = room('eol-switch');
+    const a = await host('a\r\nb\r\n', options('hana'));
+    const r = await remote(options('rita'));
+    const before = a.bound.stats.localOps;
+    await localEdit(a.document, (e) => e.setEndOfLine(vscode.EndOfLine.LF));
+    assert.equal(a.document.eol, vscode.EndOfLine.LF);
+    assert.equal(a.bound.stats.localOps, before, 'no op');
+    await localEdit(a.document, (e) => e.insert(new Position(1, 1), '!'));
+    remoteInsert(r, 'c\n');
+    assert.equal(await converged([a], [r]), 'a\nb!\nc\n');
+  });
+
+  test('a \\r from a client that sends CRLF is shown as a line break and shared as \\n', async () => {
+    const { options } = room('cr');
+    const a = await host('x\r\n', options('hana'));
+    const b = await guest(options('gus'));
+    const r = await remote(options('rita'));
+    remoteInsert(r, 'one\r\ntwo\r\n');
+    assert.equal(await converged([a, b], [r]), 'x\none\ntwo\n');
+  });
+
+  test('a lost connection: edits on both sides while away, the relay has dropped that history; rejoining rebases', async () => {
+    const short = await startCollabRelay({ DOCUMENT_HISTORY_SIZE: '2' });
+    try {
+      const documentId = 'rejoin.txt';
+      const a = await EditorPeer.host(await files.open('start\r\n'), { relay: short, user: 'hana', clientId: 'hana-rejoin', documentId });
+      peers.push(a);
+      const r = new OtPeer(short.url, short.token({ user: 'rita' }), 'rita-rejoin', documentId);
+      peers.push(r);
+      await r.start();
+      await converged([a], [r]);
+      a.disconnect();
+      await localEdit(a.document, (e) => e.insert(new Position(0, 0), 'OFFLINE '));
+      await localEdit(a.document, (e) => e.insert(new Position(1, 0), 'tail\n'));
+      for (let i = 0; i < 5; i++) {
+        remoteInsert(r, `r${i} `, 0);
+        await eventually(() => r.settled, () => 'the remote edit to be committed');
+      }
+      a.reconnect();
+      const text = await converged([a], [r]);
+      assert.equal(text, 'r4 r3 r2 r1 r0 OFFLINE start\ntail\n');
+      assert.ok(a.logged.some((line) => line.includes('rebasing')), `rebased: ${a.logged.join('\n')}`);
+    } finally {
+      for (const peer of peers.splice(0)) peer.dispose();
+      await short.stop();
+    }
+  });
+
+  test('a lost connection with an op in flight: the rejoin takes its commit as the ack, nothing twice', async () => {
+    const { options } = room('drop');
+    const a = await host('start\n', options('hana'));
+    const r = await remote(options('rita'));
+    for (let i = 0; i < 10; i++) {
+      await localEdit(a.document, (e, d) => e.insert(d.positionAt(d.getText().length), `${i}`));
+      if (i % 3 === 0) a.drop();
+      remoteInsert(r, 'r', 0);
+    }
+    const text = await converged([a], [r]);
+    assert.equal(text.replace(/[^0-9]/g, ''), '0123456789');
+    assert.equal(text.replace(/[^r]/g, '').length, 11); // ten inserts, plus the r of "start"
+  });
+
+  test('a change the binding missed is found, and the editor gets the shared text back', async () => {
+    const { options } = room('diverge');
+    let drop = false;
+    const a = await host('shared\n', options('hana', { binding: { listen: false } }));
+    const forward = vscode.workspace.onDidChangeTextDocument((e) => {
+      if (!drop) a.binding?.onLocalChange(e);
+      else if (e.document === a.document) drop = false;
+    });
+    try {
+      const r = await remote(options('rita'));
+      await localEdit(a.document, (e) => e.insert(new Position(0, 0), 'seen '));
+      await converged([a], [r]);
+      drop = true;
+      await localEdit(a.document, (e) => e.insert(new Position(1, 0), 'MISSED'));
+      const recovered = new Promise<string>((resolve) => a.bound.onDidRecover(resolve));
+      assert.equal(a.bound.verify(), false, 'verify finds the difference');
+      assert.match(await recovered, /does not show the shared text/);
+      remoteInsert(r, 'after\n');
+      assert.equal(await converged([a], [r], 30_000, 1), 'seen shared\nafter\n');
+      assert.ok(a.logged.some((line) => line.startsWith('warn:') && line.includes('replacing')), a.logged.join('\n'));
+    } finally {
+      forward.dispose();
+    }
+  });
+
+  test('a 1 MB CRLF document opens and takes 200 local and 50 remote edits (timing in the title)', async function () {
+    this.timeout(150_000);
+    const { options } = room('large');
+    const line = 'const value = 12345; // a line of sixty characters, more or less';
+    const lines = Math.ceil((1024 * 1024) / (line.length + 2));
+    const content = Array.from({ length: lines }, (_, i) => `${i} ${line}`).join('\r\n');
+    const edit = (i: number, lineNo: number) => (e: vscode.TextEditorEdit, d: vscode.TextDocument) => {
+      if (i % 4 === 3) e.delete(new Range(lineNo, 0, lineNo, Math.min(3, d.lineAt(lineNo).text.length)));
+      else e.insert(new Position(lineNo, 1), i % 10 === 0 ? '\nx' : 'x');
+    };
+
+    // The same edits in an unshared copy first: what VS Code and the editor API cost by themselves.
+    const plain = await files.open(content);
+    await editorOf(plain, vscode.ViewColumn.Three);
+    let random = prng(99);
+    let started = Date.now();
+    for (let i = 0; i < 200; i++) await localEdit(plain, edit(i, Math.floor(random() * lines)));
+    const baselineMs = Date.now() - started;
+
+    started = Date.now();
+    const a = await host(content, options('hana'));
+    const b = await guest(options('gus'));
+    const r = await remote(options('rita'));
+    const openMs = Date.now() - started;
+    assert.ok(a.document.getText().length >= 1024 * 1024);
+    await editorOf(a.document, vscode.ViewColumn.One);
+    await editorOf(b.document, vscode.ViewColumn.Two);
+    random = prng(99);
+    started = Date.now();
+    for (let i = 0; i < 200; i++) {
+      await localEdit(a.document, edit(i, Math.floor(random() * lines)));
+      if (i % 4 === 0) remoteInsert(r, 'R', Math.floor(random() * r.text.length));
+    }
+    const editedMs = Date.now() - started;
+    await converged([a, b], [r], 120_000);
+    const totalMs = Date.now() - started;
+    const { changeMs, maxChangeMs, changes } = a.bound.stats;
+    const timing =
+      `open ${openMs} ms; 200 edits ${editedMs} ms (unshared: ${baselineMs} ms), converged after ${totalMs} ms; ` +
+      `the binding's own time per change event ${(changeMs / Math.max(1, changes)).toFixed(2)} ms avg, ${maxChangeMs.toFixed(1)} ms max`;
+    console.log(`1 MB document: ${timing}`);
+    this.test!.title += ` (${timing})`;
+  });
+});

@@ -1,0 +1,83 @@
+/**
+ * For the shared-folder suites: a host folder on disk (temp dir), the host's file service on a
+ * plain RelayClient with a host token, and guests as plain RelayClients.
+ */
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import * as vscode from 'vscode';
+import WebSocket from 'ws';
+import { createNodeWsTransport, RelayClient } from '../../../protocol';
+import { ChangeFeed } from '../../../extension/workspace/change-feed';
+import type { ExclusionRules } from '../../../extension/workspace/exclusions';
+import { HostFileService } from '../../../extension/workspace/host-files';
+import { HostFolder } from '../../../extension/workspace/host-folder';
+
+const transport = createNodeWsTransport(WebSocket);
+
+export const DEFAULT_RULES: ExclusionRules = { globs: ['**/.env', '**/*.pem', '**/*.key'], respectGitignore: true };
+
+/** Polls until `condition` holds, failing after `timeoutMs` with `what()` (evaluated then). */
+export async function eventually(condition: () => boolean | Promise<boolean>, what: () => string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what()}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+export async function connectClient(url: string, token: string): Promise<RelayClient> {
+  const client = new RelayClient({ url, token, transport });
+  client.connect();
+  await eventually(() => client.state === 'open', () => `a client to connect (state ${client.state})`);
+  return client;
+}
+
+export type Tree = Record<string, string | Uint8Array | { symlink: string }>;
+
+/** A temp dir with these files (paths with `/`), folders made as needed. */
+export function makeTree(tree: Tree, prefix = 'tandem-shared-'): string {
+  const root = mkdtempSync(join(tmpdir(), prefix));
+  for (const [path, content] of Object.entries(tree)) {
+    const target = join(root, ...path.split('/'));
+    mkdirSync(dirname(target), { recursive: true });
+    if (typeof content === 'object' && 'symlink' in content) symlinkSync(content.symlink, target);
+    else writeFileSync(target, content);
+  }
+  return root;
+}
+
+/** Removes a tree when the extension host exits: its file watcher is still running (see TestHost). */
+export function removeTreeOnExit(root: string | undefined): void {
+  if (root) process.once('exit', () => rmSync(root, { recursive: true, force: true }));
+}
+
+/** The extension's host side on `root`, answering through `client`: file service and change feed. */
+export class TestHost {
+  readonly folder: HostFolder;
+  readonly service: HostFileService;
+  readonly feed: ChangeFeed;
+
+  constructor(
+    readonly root: string,
+    readonly client: RelayClient,
+    rules: ExclusionRules = DEFAULT_RULES,
+    roleOf?: (connectionId: string) => 'host' | 'editor' | 'viewer' | undefined,
+  ) {
+    this.folder = new HostFolder(vscode.Uri.file(root), rules);
+    this.service = new HostFileService({ folder: this.folder, client, ...(roleOf && { roleOf }) });
+    this.feed = new ChangeFeed(this.folder, (payload) => void client.send('workspace.changed', payload), () => client.connection?.limits.max_frame_bytes ?? 65_536);
+  }
+
+  /**
+   * The change feed's watcher is left running (it sends nothing once the client is closed):
+   * stopping a file watcher on a folder outside the workspace whose subfolders were deleted fails
+   * in VS Code's watcher (@parcel/watcher: "Unable to remove watcher: Invalid argument"), and
+   * watchers started after that got no events at all (code-server 4.100.3). A host's real shared
+   * folder is a workspace folder, which VS Code watches anyway.
+   */
+  dispose(): void {
+    this.service.dispose();
+    this.client.dispose();
+  }
+}

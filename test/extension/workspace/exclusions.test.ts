@@ -1,0 +1,140 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Exclusions } from '../../../extension/workspace/exclusions';
+import { globToRegExp, matchesAny } from '../../../extension/workspace/glob';
+import { isRiskyNameOn, isWirePath, prefixesOf, relativeWirePath } from '../../../extension/workspace/wire-path';
+
+const DEFAULT_GLOBS = ['**/.env', '**/*.pem', '**/*.key'];
+
+function matcher(...patterns: string[]) {
+  const compiled = patterns.map(globToRegExp).filter((r): r is RegExp => r !== undefined);
+  return (path: string) => matchesAny(compiled, path);
+}
+
+/** Exclusions over an in-memory set of `.gitignore` files. */
+function exclusions(gitignores: Record<string, string>, globs: string[] = DEFAULT_GLOBS, respectGitignore = true) {
+  const reads: string[] = [];
+  const rules = new Exclusions({ globs, respectGitignore }, async (path) => {
+    reads.push(path);
+    return gitignores[path];
+  });
+  return { rules, reads };
+}
+
+describe('glob patterns (tandem.exclude)', () => {
+  it('matches the default secrets at any depth, and nothing like them', () => {
+    const excluded = matcher(...DEFAULT_GLOBS);
+    for (const path of ['.env', 'app/.env', 'a/b/c/.env', 'cert.pem', 'deep/er/server.key', 'X.PEM', '.ENV']) assert.ok(excluded(path), path);
+    for (const path of ['.env.example', 'env', 'a.envx', 'pem', 'key.txt', 'keys/readme', 'a/.environment']) assert.ok(!excluded(path), path);
+  });
+
+  it('follows VS Code glob syntax: *, ?, **, {a,b}, [abc], [!abc]', () => {
+    assert.ok(matcher('src/*.ts')('src/a.ts'));
+    assert.ok(!matcher('src/*.ts')('src/sub/a.ts'), '* stays within one name');
+    assert.ok(matcher('src/**/*.ts')('src/sub/deeper/a.ts'));
+    assert.ok(matcher('src/**/*.ts')('src/a.ts'), '** may be no folder at all');
+    assert.ok(matcher('secrets/**')('secrets'));
+    assert.ok(matcher('secrets/**')('secrets/a/b'));
+    assert.ok(!matcher('secrets/**')('secretsx/a'));
+    assert.ok(matcher('**/*.{pem,crt}')('a/b.crt'));
+    assert.ok(matcher('**/id_{rsa,ed25519}{,.pub}')('home/.ssh/id_ed25519.pub'));
+    assert.ok(matcher('file?.txt')('file1.txt'));
+    assert.ok(!matcher('file?.txt')('file10.txt'));
+    assert.ok(matcher('log[0-9].txt')('log7.txt'));
+    assert.ok(!matcher('log[!0-9].txt')('log7.txt'));
+    assert.ok(matcher('a+b(c).txt')('a+b(c).txt'), 'regex characters are literal');
+    assert.ok(!matcher('a.b')('axb'));
+  });
+
+  it('treats a pattern without a slash as a name at any depth, and trims ./ and slashes', () => {
+    assert.ok(matcher('*.secret')('deep/x.secret'));
+    assert.ok(matcher('./config/local.json')('config/local.json'));
+    assert.ok(matcher('/config/')('config'));
+    assert.equal(globToRegExp('  '), undefined);
+  });
+});
+
+describe('Exclusions', () => {
+  it('always hides .git, and everything inside an excluded folder', async () => {
+    const { rules } = exclusions({}, [], false);
+    assert.ok(await rules.isExcluded('.git', true));
+    assert.ok(await rules.isExcluded('.git/hooks/pre-commit', false));
+    assert.ok(await rules.isExcluded('sub/.git/config', false));
+    assert.ok(!(await rules.isExcluded('.github/workflows/ci.yml', false)));
+    assert.ok(!(await rules.isExcluded('', true)), 'the folder itself is shared');
+  });
+
+  it('applies tandem.exclude to the path and to every folder above it', async () => {
+    const { rules } = exclusions({}, ['**/.env', 'private'], false);
+    assert.ok(await rules.isExcluded('app/.env', false));
+    assert.ok(await rules.isExcluded('.env/inside.txt', false), 'a folder named .env hides what it holds');
+    assert.ok(await rules.isExcluded('lib/private/notes.md', false));
+    assert.ok(!(await rules.isExcluded('lib/public/notes.md', false)));
+  });
+
+  it('reads .gitignore files from the top down, the deepest one with an opinion deciding', async () => {
+    const { rules } = exclusions({
+      '.gitignore': 'node_modules/\n*.log\n/build\n!keep.log\n# a comment\n',
+      'packages/app/.gitignore': 'generated/\n!important.log\nsecret-*.json\n',
+    });
+    assert.ok(await rules.isExcluded('node_modules', true));
+    assert.ok(await rules.isExcluded('packages/app/node_modules/x/index.js', false));
+    assert.ok(!(await rules.isExcluded('node_modules', false)), '`dir/` rules apply to folders only');
+    assert.ok(await rules.isExcluded('debug.log', false));
+    assert.ok(await rules.isExcluded('a/b/debug.log', false));
+    assert.ok(!(await rules.isExcluded('keep.log', false)), 're-included');
+    assert.ok(await rules.isExcluded('build', true));
+    assert.ok(!(await rules.isExcluded('src/build', true)), '/build is anchored to its .gitignore’s folder');
+    assert.ok(await rules.isExcluded('packages/app/generated/types.ts', false));
+    assert.ok(!(await rules.isExcluded('packages/other/generated/types.ts', false)), 'a subfolder’s rules stay in it');
+    assert.ok(!(await rules.isExcluded('packages/app/important.log', false)), 'a deeper file re-includes');
+    assert.ok(await rules.isExcluded('packages/app/secret-prod.json', false));
+    assert.ok(await rules.isExcluded('.env', false), 'the globs apply too');
+  });
+
+  it('cannot re-include a file whose folder is excluded (as git)', async () => {
+    const { rules } = exclusions({ '.gitignore': 'dist/\n!dist/keep.js\n' });
+    assert.ok(await rules.isExcluded('dist/keep.js', false));
+  });
+
+  it('ignores .gitignore when told to, reads each one once, and again after reset()', async () => {
+    const off = exclusions({ '.gitignore': '*.log\n' }, [], false);
+    assert.ok(!(await off.rules.isExcluded('a.log', false)));
+    assert.deepEqual(off.reads, []);
+
+    const on = exclusions({ '.gitignore': '*.log\n' }, []);
+    for (let i = 0; i < 3; i++) await on.rules.isExcluded('a/b/c.log', false);
+    assert.deepEqual(on.reads.sort(), ['.gitignore', 'a/.gitignore', 'a/b/.gitignore']);
+    on.rules.reset();
+    await on.rules.isExcluded('x.log', false);
+    assert.equal(on.reads.filter((p) => p === '.gitignore').length, 2);
+    assert.ok(Exclusions.isRulesFile('a/.gitignore') && Exclusions.isRulesFile('.gitignore') && !Exclusions.isRulesFile('a.gitignore'));
+  });
+
+  it('mayBeExcluded: for a deleted path of unknown kind, either rule counts', async () => {
+    const { rules } = exclusions({ '.gitignore': 'out/\n' }, []);
+    assert.ok(await rules.mayBeExcluded('out'));
+    assert.ok(!(await rules.isExcluded('out', false)));
+  });
+});
+
+describe('wire paths', () => {
+  it('accepts relative /-separated paths only', () => {
+    for (const path of ['', 'a', 'a/b.txt', '..a', 'a/.b', 'ü/👋 x']) assert.ok(isWirePath(path), path);
+    for (const path of ['/a', 'a/', 'a//b', '.', '..', 'a/../b', 'a/./b', 'a\\b', 'a\u0000b']) assert.ok(!isWirePath(path), path);
+  });
+
+  it('lists the prefixes of a path and finds one under a root URI path', () => {
+    assert.deepEqual(prefixesOf('a/b/c'), ['a', 'a/b', 'a/b/c']);
+    assert.deepEqual(prefixesOf(''), []);
+    assert.equal(relativeWirePath('/home/h/proj', '/home/h/proj/src/a.ts'), 'src/a.ts');
+    assert.equal(relativeWirePath('/home/h/proj/', '/home/h/proj'), '');
+    assert.equal(relativeWirePath('/home/h/proj', '/home/h/project/a.ts'), undefined);
+  });
+
+  it('on Windows, refuses names the file system would read as another file', () => {
+    for (const name of ['.env.', '.env ', 'file:stream', 'PROGRA~1', 'con', 'NUL.txt', 'a?b']) assert.ok(isRiskyNameOn('win32', name), name);
+    for (const name of ['.env', 'a.txt', 'console.log']) assert.ok(!isRiskyNameOn('win32', name), name);
+    assert.ok(!isRiskyNameOn('linux', 'file:stream'));
+  });
+});

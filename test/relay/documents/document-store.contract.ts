@@ -1,0 +1,171 @@
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { OtError, type TextOp } from '../../../protocol';
+import type { Broker, Publication } from '../../../relay/broker/broker';
+import type { CommitPublication, CommittedOp, DocumentStore } from '../../../relay/documents/document-store';
+import { sleep, waitUntil } from '../../support/wait';
+
+export interface DocumentStoreOptions {
+  historySize?: number;
+  idleTimeoutMs?: number;
+}
+
+/** A store, and the broker its commits' publications go out on (to check them). */
+export interface DocumentStoreFixture {
+  store: DocumentStore;
+  broker: Broker;
+  close(): Promise<void>;
+}
+
+let counter = 0;
+/** A fresh session per test, so implementations sharing a backend never see each other's documents. */
+const freshSession = () => `contract-${process.pid}-${++counter}`;
+const DOC = 'src/doc.ts';
+
+const entry = (rev: number, op: TextOp, extra: Partial<CommittedOp> = {}): CommittedOp => ({ rev, op, userId: 'alice', clientId: 'c-alice', seq: rev - 1, ...extra });
+const publication = (session: string, rev: number): CommitPublication => ({
+  channel: `doc:${session}\u0000${DOC}`,
+  message: { eventType: 'collaboration.edit', data: `{"rev":${rev}}`, exclude: 'relay-1.1', echo: { eventType: 'collaboration.ack', data: `{"ack":${rev}}` } },
+});
+
+/**
+ * The behaviour every DocumentStore must have, written once and run against each implementation
+ * (as the broker's contract is). `create(options)` makes a store and the broker it publishes on.
+ */
+export function documentStoreContract(name: string, create: (options: DocumentStoreOptions) => Promise<DocumentStoreFixture>): void {
+  describe(`DocumentStore contract: ${name}`, () => {
+    const fixtures: DocumentStoreFixture[] = [];
+    const make = async (options: DocumentStoreOptions = {}) => {
+      const fixture = await create(options);
+      fixtures.push(fixture);
+      return fixture;
+    };
+    after(async () => {
+      for (const fixture of fixtures) await fixture.close();
+    });
+
+    it('creates a document once, at revision 0 with its text; a missing one is undefined everywhere', async () => {
+      const { store } = await make();
+      const session = freshSession();
+      assert.equal(await store.head(session, DOC), undefined);
+      assert.equal(await store.snapshot(session, DOC), undefined);
+      assert.equal(await store.read(session, DOC, 0), undefined);
+      assert.equal(await store.lastCommit(session, DOC, 'alice', 'c-alice'), undefined);
+      assert.equal(await store.append(session, DOC, entry(1, ['x'])), false);
+      assert.equal(await store.create(session, DOC, 'hello 👋🏽'), true);
+      assert.equal(await store.create(session, DOC, 'other text'), false);
+      assert.deepEqual(await store.head(session, DOC), { rev: 0, oldestRev: 0, length: 10 });
+      assert.deepEqual(await store.snapshot(session, DOC), { rev: 0, text: 'hello 👋🏽' });
+      assert.deepEqual(await store.read(session, DOC, 0), []);
+      assert.equal(await store.head(session, 'other.ts'), undefined, 'documents are per id');
+      assert.equal(await store.head(freshSession(), DOC), undefined, 'and per session');
+    });
+
+    it('commits at head + 1 only, and keeps text, length, history and the last commit per (user, client)', async () => {
+      const { store } = await make();
+      const session = freshSession();
+      await store.create(session, DOC, 'abc');
+      assert.equal(await store.append(session, DOC, entry(2, ['x'])), false, 'a revision ahead of the head');
+      assert.equal(await store.append(session, DOC, entry(1, [3, '😀'])), true);
+      assert.equal(await store.append(session, DOC, entry(1, ['y'])), false, 'revision 1 is taken');
+      assert.equal(await store.append(session, DOC, entry(2, [{ d: 'a' }], { userId: 'bob', clientId: 'c-bob', seq: 7 })), true);
+      assert.deepEqual(await store.head(session, DOC), { rev: 2, oldestRev: 0, length: 4 });
+      assert.deepEqual(await store.snapshot(session, DOC), { rev: 2, text: 'bc😀' });
+      assert.deepEqual(await store.read(session, DOC, 0), [entry(1, [3, '😀']), entry(2, [{ d: 'a' }], { userId: 'bob', clientId: 'c-bob', seq: 7 })]);
+      assert.deepEqual(await store.read(session, DOC, 1), [entry(2, [{ d: 'a' }], { userId: 'bob', clientId: 'c-bob', seq: 7 })]);
+      assert.deepEqual(await store.read(session, DOC, 2), []);
+      assert.equal(await store.read(session, DOC, 3), undefined, 'a base revision from the future');
+      assert.deepEqual(await store.since(session, DOC, 1), {
+        head: { rev: 2, oldestRev: 0, length: 4 },
+        ops: [entry(2, [{ d: 'a' }], { userId: 'bob', clientId: 'c-bob', seq: 7 })],
+      });
+      assert.deepEqual(await store.since(session, DOC, 3), { head: { rev: 2, oldestRev: 0, length: 4 }, ops: undefined });
+      assert.equal(await store.since(session, 'missing.ts', 0), undefined);
+      assert.deepEqual(await store.lastCommit(session, DOC, 'alice', 'c-alice'), { seq: 0, rev: 1 });
+      assert.deepEqual(await store.lastCommit(session, DOC, 'bob', 'c-bob'), { seq: 7, rev: 2 });
+      assert.equal(await store.lastCommit(session, DOC, 'bob', 'c-alice'), undefined, 'keyed by user and client id');
+    });
+
+    it('refuses a resubmit of a committed (user, client, seq): false, nothing changes', async () => {
+      const { store } = await make();
+      const session = freshSession();
+      await store.create(session, DOC, '');
+      assert.equal(await store.append(session, DOC, entry(1, ['a'], { seq: 5 })), true);
+      assert.equal(await store.append(session, DOC, entry(2, ['b'], { seq: 5 })), false);
+      assert.equal(await store.append(session, DOC, entry(2, ['b'], { seq: 4 })), false);
+      assert.equal(await store.append(session, DOC, entry(2, ['b'], { seq: 5, userId: 'bob' })), true, 'another user, same client id and seq');
+      assert.deepEqual(await store.snapshot(session, DOC), { rev: 2, text: 'ba' });
+    });
+
+    it('throws the OtError of an op that does not apply, and changes nothing', async () => {
+      const { store } = await make();
+      const session = freshSession();
+      await store.create(session, DOC, 'abc😀');
+      const cases: Array<[TextOp, string]> = [
+        [[6, 'x'], 'OP_OUT_OF_RANGE'],
+        [[1, { d: 'x' }], 'OP_DELETE_MISMATCH'],
+        [[4, 'x'], 'OP_SPLITS_SURROGATE'],
+        [['\ud83d'], 'OP_SPLITS_SURROGATE'],
+      ];
+      for (const [op, code] of cases) {
+        await assert.rejects(store.append(session, DOC, entry(1, op)), (error: unknown) => error instanceof OtError && error.code === code, JSON.stringify(op));
+      }
+      assert.deepEqual(await store.head(session, DOC), { rev: 0, oldestRev: 0, length: 5 });
+      assert.deepEqual(await store.snapshot(session, DOC), { rev: 0, text: 'abc😀' });
+      assert.equal(await store.lastCommit(session, DOC, 'alice', 'c-alice'), undefined);
+      assert.equal(await store.append(session, DOC, entry(1, [3, '-'])), true, 'revision 1 and seq 0 are still free');
+      assert.deepEqual(await store.snapshot(session, DOC), { rev: 1, text: 'abc-😀' });
+    });
+
+    it('keeps the last `historySize` ops: older base revisions cannot be read', async () => {
+      const { store } = await make({ historySize: 3 });
+      const session = freshSession();
+      await store.create(session, DOC, '');
+      for (let rev = 1; rev <= 5; rev++) assert.equal(await store.append(session, DOC, entry(rev, rev === 1 ? ['0'] : [rev - 1, String(rev - 1)])), true);
+      assert.deepEqual(await store.head(session, DOC), { rev: 5, oldestRev: 2, length: 5 });
+      assert.equal(await store.read(session, DOC, 0), undefined);
+      assert.equal(await store.read(session, DOC, 1), undefined);
+      assert.deepEqual((await store.read(session, DOC, 2))?.map((c) => c.rev), [3, 4, 5]);
+      assert.deepEqual((await store.read(session, DOC, 4))?.map((c) => c.op), [[4, '4']]);
+      assert.deepEqual(await store.since(session, DOC, 1), { head: { rev: 5, oldestRev: 2, length: 5 }, ops: undefined });
+      assert.deepEqual(await store.snapshot(session, DOC), { rev: 5, text: '01234' });
+    });
+
+    it('publishes a commit’s publication once, in revision order, and nothing for an append that fails', async () => {
+      const { store, broker } = await make();
+      const session = freshSession();
+      const got: Publication[] = [];
+      await broker.subscribe(publication(session, 0).channel, (p) => got.push(p));
+      await store.create(session, DOC, '');
+      assert.equal(await store.append(session, DOC, entry(1, ['a']), publication(session, 1)), true);
+      assert.equal(await store.append(session, DOC, entry(1, ['b'], { seq: 1 }), publication(session, 99)), false, 'lost the race');
+      await assert.rejects(store.append(session, DOC, entry(2, [5, 'x'], { seq: 1 }), publication(session, 98)), OtError);
+      assert.equal(await store.append(session, DOC, entry(2, ['a'], { seq: 0 }), publication(session, 97)), false, 'a resubmit');
+      for (let rev = 2; rev <= 20; rev++) assert.equal(await store.append(session, DOC, entry(rev, ['a']), publication(session, rev)), true);
+      await waitUntil(() => got.length >= 20, '20 publications');
+      await sleep(50); // nothing else is on its way
+      assert.deepEqual(got.map((p) => p.data), Array.from({ length: 20 }, (_, i) => `{"rev":${i + 1}}`));
+      assert.deepEqual(got[0]!.echo, { eventType: 'collaboration.ack', data: '{"ack":1}' });
+      assert.equal(got[0]!.exclude, 'relay-1.1');
+      assert.equal(got[0]!.eventType, 'collaboration.edit');
+    });
+
+    it('drops a document neither written nor touched for the idle timeout, and keeps a touched one', async () => {
+      const { store } = await make({ idleTimeoutMs: 1000 });
+      const session = freshSession();
+      await store.create(session, 'kept.ts', 'kept');
+      await store.create(session, 'dropped.ts', 'dropped');
+      await store.append(session, 'dropped.ts', entry(1, ['!']));
+      // Idle expiry is about time: the document must not be looked at meanwhile (a look is a use in memory).
+      for (let i = 0; i < 10; i++) {
+        await sleep(250);
+        await store.touch(session, 'kept.ts');
+      }
+      assert.equal(await store.head(session, 'dropped.ts'), undefined);
+      assert.equal(await store.lastCommit(session, 'dropped.ts', 'alice', 'c-alice'), undefined, 'with its dedupe records');
+      assert.deepEqual(await store.snapshot(session, 'kept.ts'), { rev: 0, text: 'kept' });
+      assert.equal(await store.create(session, 'dropped.ts', 'new'), true, 'the id is free again');
+      assert.deepEqual(await store.read(session, 'dropped.ts', 0), [], 'a new history');
+    });
+  });
+}

@@ -1,0 +1,234 @@
+import assert from 'node:assert/strict';
+import { after, afterEach, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
+import type { EditPayload } from '../../../protocol';
+import type { Publication } from '../../../relay/broker/broker';
+import { RedisBroker } from '../../../relay/broker/redis-broker';
+import { type RedisConnectionOptions, RedisConnections } from '../../../relay/broker/redis-connection';
+import { DocumentAuthority } from '../../../relay/documents/document-authority';
+import type { CommittedOp } from '../../../relay/documents/document-store';
+import { RedisDocumentStore, type RedisDocumentStoreOptions } from '../../../relay/documents/redis-document-store';
+import { type RedisServer, startRedisServer } from '../../support/redis-server';
+import { waitUntil } from '../../support/wait';
+import { documentStoreContract } from './document-store.contract';
+
+// Needs /usr/bin/redis-server: every server here is the test's own, on a free port.
+const servers: RedisServer[] = [];
+const closers: Array<() => Promise<void>> = [];
+const shared = startRedisServer();
+
+async function ownServer(options: Parameters<typeof startRedisServer>[0] = {}): Promise<RedisServer> {
+  const server = await startRedisServer(options);
+  servers.push(server);
+  return server;
+}
+
+let relayCounter = 0;
+/** A relay's view: its own Redis connections and store (and cache). */
+async function storeOn(url: string, options: RedisDocumentStoreOptions = {}, connection: Partial<RedisConnectionOptions> = {}): Promise<RedisDocumentStore> {
+  const redis = await RedisConnections.open(url, { name: `relay-${++relayCounter}`, connectTimeoutMs: 5000, maxReconnectDelayMs: 200, ...connection });
+  const store = new RedisDocumentStore(redis, options);
+  closers.push(() => store.close());
+  return store;
+}
+
+async function brokerOn(url: string): Promise<RedisBroker> {
+  const relayId = `relay-${++relayCounter}`;
+  const broker = new RedisBroker(await RedisConnections.open(url, { name: relayId, connectTimeoutMs: 5000 }), { relayId, livenessIntervalMs: 0 });
+  closers.push(() => broker.close());
+  return broker;
+}
+
+after(async () => {
+  for (const close of closers) await close();
+  for (const server of [...servers, await shared]) await server.dispose();
+});
+
+// The publications go through a RedisBroker subscriber: that proves the commit script speaks the broker's wire format.
+documentStoreContract('redis', async (options) => {
+  const relayId = `relay-${++relayCounter}`;
+  const redis = await RedisConnections.open((await shared).url, { name: relayId, connectTimeoutMs: 5000 });
+  const broker = new RedisBroker(redis, { relayId, livenessIntervalMs: 0 });
+  const store = new RedisDocumentStore(redis, options);
+  return {
+    store,
+    broker,
+    close: async () => {
+      await store.close();
+      await broker.close();
+    },
+  };
+});
+
+let sessionCounter = 0;
+const freshSession = () => `redis-doc-${process.pid}-${++sessionCounter}`;
+const DOC = 'src/doc.ts';
+const entry = (rev: number, op: CommittedOp['op'], seq = rev - 1, userId = 'alice'): CommittedOp => ({ rev, op, userId, clientId: `c-${userId}`, seq });
+
+describe('RedisDocumentStore', () => {
+  afterEach(async (t) => {
+    for (const server of [...servers, await shared]) server.printLogIfFailed(t);
+  });
+
+  it('two relays on one Redis: each sees the other’s commits, whatever its cache holds', async () => {
+    const url = (await shared).url;
+    const [a, b] = [await storeOn(url), await storeOn(url)];
+    const session = freshSession();
+    assert.equal(await a.create(session, DOC, 'abc'), true);
+    assert.equal(await b.create(session, DOC, 'ignored'), false);
+    assert.equal(await a.append(session, DOC, entry(1, ['1'])), true);
+    assert.deepEqual(await b.snapshot(session, DOC), { rev: 1, text: '1abc' });
+    assert.equal(await b.append(session, DOC, entry(2, [4, '2'], 0, 'bob')), true);
+    // A's cache is at revision 1: it loses the race, then catches up.
+    assert.equal(await a.append(session, DOC, entry(2, ['x'], 1)), false);
+    assert.deepEqual(await a.head(session, DOC), { rev: 2, oldestRev: 0, length: 5 });
+    assert.deepEqual((await a.read(session, DOC, 1))?.map((c) => c.op), [[4, '2']]);
+    assert.equal(await a.append(session, DOC, entry(3, ['x'], 1)), true);
+    assert.deepEqual(await b.snapshot(session, DOC), { rev: 3, text: 'x1abc2' });
+    assert.deepEqual(await b.lastCommit(session, DOC, 'alice', 'c-alice'), { seq: 1, rev: 3 });
+    assert.deepEqual((await b.read(session, DOC, 0))?.map((c) => [c.rev, c.userId, c.seq]), [
+      [1, 'alice', 0],
+      [2, 'bob', 0],
+      [3, 'alice', 1],
+    ]);
+  });
+
+  it('two relays commit to one document at once: every op once, publications in revision order everywhere', async () => {
+    const url = (await shared).url;
+    const stores = [await storeOn(url), await storeOn(url)];
+    const authorities = stores.map((store) => new DocumentAuthority(store));
+    const session = freshSession();
+    const channel = `doc:${session}`;
+    const inboxes: Publication[][] = [[], []];
+    for (const inbox of inboxes) await (await brokerOn(url)).subscribe(channel, (p) => inbox.push(p));
+    await stores[0]!.create(session, DOC, '');
+    const perRelay = 150;
+    await Promise.all(
+      authorities.map(async (authority, relay) => {
+        let rev = 0;
+        for (let seq = 0; seq < perRelay; seq++) {
+          const edit: EditPayload = { document: DOC, rev, client_id: `c-${relay}`, seq, op: [`⟦${relay}#${seq}⟧`] };
+          const result = await authority.commit(session, `user-${relay}`, edit, {
+            announce: (committed) => ({ channel, message: { eventType: 'collaboration.edit', data: JSON.stringify({ rev: committed.rev, op: committed.op }) } }),
+            reply: (reply) => assert.fail(`unexpected ${reply.kind}`),
+          });
+          assert.equal(result.kind, 'committed');
+          // Based on this relay's own last commit only: the other relay's ops are transformed past.
+          rev = result.kind === 'committed' ? result.ack.rev : rev;
+        }
+      }),
+    );
+    const total = perRelay * 2;
+    await waitUntil(() => inboxes.every((inbox) => inbox.length >= total), 'every publication at both subscribers', 10_000);
+    for (const inbox of inboxes) {
+      assert.deepEqual(inbox.map((p) => (JSON.parse(p.data) as { rev: number }).rev), Array.from({ length: total }, (_, i) => i + 1));
+    }
+    const [one, two] = [await stores[0]!.snapshot(session, DOC), await stores[1]!.snapshot(session, DOC)];
+    assert.deepEqual(one, two);
+    assert.equal(one!.rev, total);
+    const markers = one!.text.match(/⟦[^⟧]*⟧/gu) ?? [];
+    assert.equal(markers.length, total);
+    assert.equal(new Set(markers).size, total, 'every op exactly once');
+  });
+
+  it('writes a snapshot every `snapshotInterval` ops and trims the stream; a relay without a cache rebuilds the head', async () => {
+    const server = await ownServer({ config: ['stream-node-max-entries 4'] });
+    const writer = await storeOn(server.url, { historySize: 5, snapshotInterval: 10 });
+    const session = freshSession();
+    await writer.create(session, DOC, '');
+    let length = 0;
+    for (let rev = 1; rev <= 100; rev++) {
+      const insert = rev % 7 === 0 ? '😀' : 'x';
+      assert.equal(await writer.append(session, DOC, entry(rev, length === 0 ? [insert] : [length, insert])), true);
+      length += insert.length;
+    }
+    const expected = await writer.snapshot(session, DOC);
+    const admin = new Redis(server.url);
+    try {
+      const base = `tandem:doc:{${session}\u0000${DOC}}`;
+      const [srev, rev] = (await admin.hmget(`${base}:meta`, 'srev', 'rev')).map(Number);
+      assert.equal(rev, 100);
+      assert.ok(srev! >= 91, `snapshot at ${srev}`);
+      const kept = await admin.xlen(`${base}:ops`);
+      assert.ok(kept <= 5 + 10 + 8, `${kept} ops kept`);
+      assert.ok((await admin.pttl(`${base}:ops`)) > 0, 'the stream expires with the document');
+    } finally {
+      admin.disconnect();
+    }
+    const reader = await storeOn(server.url, { historySize: 5, snapshotInterval: 10, cacheOps: 0 });
+    assert.deepEqual(await reader.snapshot(session, DOC), expected);
+    assert.deepEqual((await reader.read(session, DOC, 95))?.map((c) => c.rev), [96, 97, 98, 99, 100]);
+    assert.equal(await reader.read(session, DOC, 94), undefined);
+    assert.equal(await reader.append(session, DOC, entry(101, [{ d: 'x' }])), true, 'the text starts with the first op’s x');
+    assert.deepEqual(await writer.snapshot(session, DOC), { rev: 101, text: expected!.text.slice(1) });
+  });
+
+  it('keeps an initial text as it is, lone surrogates included', async () => {
+    const url = (await shared).url;
+    const session = freshSession();
+    const text = 'a\ud800b\udc00c😀';
+    await (await storeOn(url)).create(session, DOC, text);
+    assert.deepEqual(await (await storeOn(url)).snapshot(session, DOC), { rev: 0, text });
+    assert.equal((await (await storeOn(url)).head(session, DOC))?.length, text.length);
+  });
+
+  it('a document dropped and created again is another document to every relay’s cache', async () => {
+    const url = (await shared).url;
+    const [a, b] = [await storeOn(url), await storeOn(url)];
+    const session = freshSession();
+    await a.create(session, DOC, 'old');
+    await a.append(session, DOC, entry(1, ['1']));
+    assert.deepEqual(await b.snapshot(session, DOC), { rev: 1, text: '1old' });
+    const admin = new Redis(url);
+    try {
+      const base = `tandem:doc:{${session}\u0000${DOC}}`;
+      await admin.del(`${base}:meta`, `${base}:ops`, `${base}:seen`); // as the idle expiry does
+    } finally {
+      admin.disconnect();
+    }
+    assert.equal(await a.create(session, DOC, 'new'), true);
+    assert.deepEqual(await b.snapshot(session, DOC), { rev: 0, text: 'new' });
+    assert.equal(await b.append(session, DOC, entry(1, [3, '!'])), true);
+    assert.deepEqual(await a.snapshot(session, DOC), { rev: 1, text: 'new!' });
+  });
+
+  it('Redis restarted with AOF (fsync always) after a crash: text, revisions, history and dedupe records are all there', async () => {
+    const server = await ownServer({ persistence: 'aof-always' });
+    const store = await storeOn(server.url);
+    const session = freshSession();
+    await store.create(session, DOC, '');
+    for (let rev = 1; rev <= 30; rev++) await store.append(session, DOC, entry(rev, rev === 1 ? ['a'] : [rev - 1, 'a']));
+    const before = await store.snapshot(session, DOC);
+    await server.kill();
+    await assert.rejects(store.head(session, DOC), 'no offline queue: fails at once while Redis is down');
+    await server.start();
+    await waitUntil(async () => (await store.head(session, DOC).catch(() => undefined)) !== undefined, 'the store to reconnect', 15_000, 50);
+    assert.deepEqual(await store.snapshot(session, DOC), before);
+    assert.deepEqual(await (await storeOn(server.url)).snapshot(session, DOC), before, 'a relay without a cache reads the same');
+    assert.deepEqual(await store.lastCommit(session, DOC, 'alice', 'c-alice'), { seq: 29, rev: 30 });
+    assert.equal((await store.read(session, DOC, 0))?.length, 30);
+    assert.equal(await store.append(session, DOC, entry(31, ['b'])), true);
+  });
+
+  it('a commit whose reply never came (Redis frozen): the relay does not trust its cached text afterwards', async () => {
+    const server = await ownServer();
+    const store = await storeOn(server.url, {}, { commandTimeoutMs: 300 });
+    const fresh = await storeOn(server.url);
+    const session = freshSession();
+    await store.create(session, DOC, 'abc');
+    assert.equal(await store.append(session, DOC, entry(1, ['1'])), true);
+    server.freeze();
+    try {
+      await assert.rejects(store.append(session, DOC, entry(2, ['2'])), /timed out|Command timed out/i);
+    } finally {
+      server.thaw();
+    }
+    await waitUntil(async () => (await store.head(session, DOC).catch(() => undefined)) !== undefined, 'the store to reconnect', 15_000, 50);
+    // Whether the script ran once Redis woke up or not, the relay agrees with Redis.
+    const seen = await store.snapshot(session, DOC);
+    assert.deepEqual(seen, await fresh.snapshot(session, DOC));
+    assert.ok(seen!.text === '21abc' || seen!.text === '1abc', seen!.text);
+    assert.equal(await store.append(session, DOC, entry(seen!.rev + 1, ['3'], 5)), true);
+    assert.deepEqual(await fresh.snapshot(session, DOC), { rev: seen!.rev + 1, text: `3${seen!.text}` });
+  });
+});
