@@ -85,8 +85,8 @@ export class Workbench {
   }
 
   /** Waits until the active editor's tab is `name` and the editor has the focus. */
-  async editorFocused(name: string): Promise<void> {
-    await this.page.locator('.tabs-container .tab.active', { hasText: name }).waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
+  async editorFocused(name: string, timeoutMs = UI_TIMEOUT_MS): Promise<void> {
+    await this.page.locator('.tabs-container .tab.active', { hasText: name }).waitFor({ state: 'visible', timeout: timeoutMs });
     await this.page.locator('.editor-instance .monaco-editor textarea').first().focus();
   }
 
