@@ -195,11 +195,13 @@ export class SessionController implements vscode.Disposable {
       client.onAuthError((error) => this.finish(`the relay refused the session token: ${error.message}`)),
       client.on('session.joined', (participant) => {
         this.people.set(participant.connection_id, participant);
+        this.log.info(`${participant.display_name} (${participant.user_id}, ${participant.connection_id}) joined`);
         this.announced.fire(`${participant.display_name} joined the session (${participant.role})`);
         this.changed.fire();
       }),
       client.on('session.left', (participant) => {
         this.people.delete(participant.connection_id);
+        this.log.info(`${participant.display_name} (${participant.user_id}, ${participant.connection_id}) left`);
         this.announced.fire(`${participant.display_name} left the session`);
         this.changed.fire();
       }),

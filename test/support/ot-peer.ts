@@ -6,6 +6,7 @@
 import WebSocket from 'ws';
 import {
   ClientDocument,
+  SyncError,
   createNodeWsTransport,
   type OutgoingEdit,
   RelayClient,
@@ -31,6 +32,8 @@ export class OtPeer {
   readonly ready: Promise<void>;
   connects = 0;
   resyncs = 0;
+  /** Catch-ups after a revision gap (publications lost, e.g. while the relay's Redis restarted). */
+  gapRejoins = 0;
 
   constructor(
     url: string,
@@ -82,6 +85,11 @@ export class OtPeer {
 
   private join(): void {
     this.connects++;
+    this.rejoin();
+  }
+
+  /** Opens the document again from the revision this peer has: the relay sends what was missed. */
+  private rejoin(): void {
     this.joining = true;
     this.sentOnConnection = new Set();
     const doc = this.doc;
@@ -149,6 +157,15 @@ export class OtPeer {
     try {
       f();
     } catch (error) {
+      // A gap (an edit or ack past the next revision): some publications never arrived. Catch up
+      // like after a reconnect, which is what the editor integration does too.
+      if (error instanceof SyncError && error.code === 'REVISION_GAP' && this.doc) {
+        if (!this.joining) {
+          this.gapRejoins++;
+          this.rejoin();
+        }
+        return;
+      }
       this.problem(error);
     }
   }
