@@ -25,7 +25,7 @@
  * replacing the editor's text with the shared text, and logs it.
  */
 import * as vscode from 'vscode';
-import { ClientDocument, diff, type OutgoingEdit } from '../../protocol/ot/client-document';
+import { ClientDocument, diff, type OutgoingEdit, SyncError } from '../../protocol/ot/client-document';
 import { isNoop, type TextOp } from '../../protocol/ot/text-op';
 import { transform } from '../../protocol/ot/transform';
 import { changesToOp, sameEffect } from './changes';
@@ -60,6 +60,12 @@ export interface DocumentBindingOptions {
   /** Listen to `onDidChangeTextDocument` itself (default); false: the owner calls `onLocalChange`. */
   listen?: boolean;
   undo?: UndoStackOptions;
+  /**
+   * An edit or ack skipped revisions (publications lost on the way, e.g. while the relay's Redis
+   * restarted): the owner re-opens the document from `revision` (after `onRejoining`), as after
+   * a reconnect, and the relay sends what was missed.
+   */
+  onGap?: () => void;
 }
 
 type Inbound =
@@ -103,6 +109,7 @@ export class DocumentBinding implements vscode.Disposable {
   /** A remote op reached the editor since the last length check (keystrokes alone skip it). */
   private unchecked = true;
   private readonly sendEdit: (edit: OutgoingEdit) => boolean | void;
+  private readonly onGap: (() => void) | undefined;
   private readonly log: BindingLog;
   private readonly disposables: vscode.Disposable[] = [];
   private readonly idleEmitter = new vscode.EventEmitter<void>();
@@ -136,6 +143,7 @@ export class DocumentBinding implements vscode.Disposable {
     options: DocumentBindingOptions,
   ) {
     this.sendEdit = options.send;
+    this.onGap = options.onGap;
     this.log = options.log ?? silent;
     this.undoStack = new UndoStack(options.undo);
     this.crlf = document.eol === vscode.EndOfLine.CRLF;
@@ -310,6 +318,13 @@ export class DocumentBinding implements vscode.Disposable {
       } catch (error) {
         // A relay message out of order or not fitting the text: a bug on one side or the other.
         // The owner reopens the document if it keeps happening; the editor is left as it is.
+        if (error instanceof SyncError && error.code === 'REVISION_GAP' && this.onGap) {
+          if (!this.joining) {
+            this.log.warn(`${this.name}: ${error.message}; catching up`);
+            this.onGap();
+          }
+          continue;
+        }
         this.log.error(`${this.name}: could not handle ${item.kind} (${message(error)})`);
         if (item.kind === 'undo' || item.kind === 'redo') item.done(false);
       }

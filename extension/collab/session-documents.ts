@@ -160,7 +160,11 @@ export class SessionDocuments implements vscode.Disposable {
     entry.binding = new DocumentBinding(
       entry.textDocument,
       { text, rev, clientId: entry.clientId },
-      { send: (edit) => client?.send('collaboration.edit', { document: entry.id, ...edit }) ?? false, log: { info: (m) => this.log.info(m), warn: (m) => this.log.warn(m), error: (m) => this.log.error(m) } },
+      {
+        send: (edit) => client?.send('collaboration.edit', { document: entry.id, ...edit }) ?? false,
+        log: { info: (m) => this.log.info(m), warn: (m) => this.log.warn(m), error: (m) => this.log.error(m) },
+        onGap: () => this.join(entry),
+      },
     );
     entry.shared = sharedDocumentOf(entry.id, entry.binding);
     entry.registration = this.registry.register(entry.shared);

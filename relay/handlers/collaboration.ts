@@ -56,6 +56,9 @@ export function openHandler(context: HandlerContext): Handler<'collaboration.ope
         clientId: payload.client_id,
       };
       const wasOpen = connection.openDocuments.has(payload.document);
+      // Open at once, not when the open's turn in the document's queue comes: an edit sent right
+      // behind the open (a client resending after a reconnect) is accepted, and queued after it.
+      connection.openDocuments.add(payload.document);
       try {
         await context.documents.open(connection.sessionId, connection.userId, request, {
           // From here the document's publications for this connection wait in the hub: a commit

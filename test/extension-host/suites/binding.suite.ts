@@ -258,6 +258,22 @@ suite('document binding', () => {
     assert.equal(text.replace(/[^r]/g, '').length, 11); // ten inserts, plus the r of "start"
   });
 
+  test('an edit that skips revisions (publications lost on the way) makes the binding catch up, not stop', async () => {
+    const { options } = room('gap');
+    const a = await host('one\n', options('hana'));
+    const r = await remote(options('rita'));
+    remoteInsert(r, 'two\n');
+    await converged([a], [r]);
+    // As if revisions in between never arrived: an op far past the binding's revision.
+    a.bound.onRemoteEdit(['lost '], a.bound.revision + 5, 'nobody', 0);
+    await eventually(() => a.logged.some((line) => line.startsWith('warn:') && line.includes('catching up')), () => a.logged.join('\n'));
+    remoteInsert(r, 'three\n');
+    await localEdit(a.document, (e, d) => e.insert(d.positionAt(0), '> '));
+    const text = await converged([a], [r]);
+    assert.equal(text, '> one\ntwo\nthree\n', 'the phantom op was not applied; real ones all were');
+    assert.ok(!a.logged.some((line) => line.startsWith('error:')), a.logged.join('\n'));
+  });
+
   test('a change the binding missed is found, and the editor gets the shared text back', async () => {
     const { options } = room('diverge');
     let drop = false;

@@ -184,6 +184,7 @@ export class EditorPeer {
       { text: snapshot.text, rev: snapshot.rev, clientId: this.options.clientId },
       {
         send: (edit) => this.client.send('collaboration.edit', { document: this.options.documentId, ...edit }),
+        onGap: () => this.open(),
         log: { info: log('info'), warn: log('warn'), error: log('error') },
         ...this.options.binding,
       },

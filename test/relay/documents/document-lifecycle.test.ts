@@ -52,6 +52,18 @@ describe('document lifecycle: who gets what, cursors, limits, idle documents, re
     assert.equal(error.payload.path, 'payload.document');
   });
 
+  it('accepts an edit sent right behind its open, before the snapshot came back (a resend after a reconnect)', async () => {
+    relay = await startTestRelay();
+    const alice = await relay.connect('alice', { role: 'host' });
+    await openDocument(alice, DOC, 'abc');
+    const bob = await relay.connect('bob');
+    bob.send(clientFrame('collaboration.open', { document: DOC }));
+    bob.send(edit({ rev: 0, client_id: 'b', seq: 0, op: [3, '!'] }));
+    assert.equal((await bob.next('collaboration.ack')).payload.rev, 1);
+    assert.deepEqual(bob.of('error'), []);
+    assert.ok(bob.frames.indexOf(bob.of('collaboration.snapshot')[0]!) < bob.frames.indexOf(bob.of('collaboration.ack')[0]!), 'the snapshot comes first');
+  });
+
   it('moves a cursor placed at an older revision through the ops others committed since', async () => {
     relay = await startTestRelay();
     const alice = await relay.connect('alice', { role: 'host' });
