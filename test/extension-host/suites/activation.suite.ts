@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { suite, test } from 'mocha';
 import * as vscode from 'vscode';
+import { eventually } from '../support/eventually';
 
 /** `publisher.name` from package.json. */
 const EXTENSION_ID = 'tandem.tandem';
@@ -10,15 +11,6 @@ function tandem(): vscode.Extension<unknown> {
   const extension = vscode.extensions.getExtension(EXTENSION_ID);
   assert.ok(extension, `${EXTENSION_ID} is not installed; installed: ${vscode.extensions.all.map((e) => e.id).join(', ')}`);
   return extension;
-}
-
-/** Polls until `condition` holds, failing after `timeoutMs` with `what()` (evaluated then). */
-async function eventually(condition: () => boolean, what: () => string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what()}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 suite('activation', () => {

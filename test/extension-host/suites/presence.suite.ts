@@ -16,16 +16,9 @@ import type { TandemApi } from '../../../extension/extension';
 import type { SharedDocument } from '../../../extension/presence/shared-documents';
 import { mintPersonalToken } from '../../../relay/auth/tokens';
 import { RelayProcess } from '../support/relay-process';
+import { eventually } from '../support/eventually';
 
 const transport = createNodeWsTransport(WebSocket);
-
-async function eventually(condition: () => boolean, what: () => string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what()}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 /** A shared document as the collab layer registers one: here an LF file, offsets 1:1. */
 function shareFile(textDocument: vscode.TextDocument, id: string): SharedDocument & vscode.Disposable {

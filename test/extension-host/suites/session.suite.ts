@@ -12,16 +12,9 @@ import { createNodeWsTransport, RelayClient } from '../../../protocol';
 import { mintPersonalToken } from '../../../relay/auth/tokens';
 import type { TandemApi } from '../../../extension/extension';
 import { RelayProcess } from '../support/relay-process';
+import { eventually } from '../support/eventually';
 
 const transport = createNodeWsTransport(WebSocket);
-
-async function eventually(condition: () => boolean, what: () => string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what()}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 async function post<T>(url: string, body: unknown, token?: string, method = 'POST'): Promise<T> {
   const response = await fetch(url, {

@@ -28,14 +28,9 @@ export function startCollabRelay(settings: Record<string, string> = {}): Promise
   });
 }
 
-/** Polls until `condition` holds, failing after `timeoutMs` with `what()` (evaluated then). */
-export async function eventually(condition: () => boolean, what: () => string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what()}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+import { eventually } from './eventually';
+
+export { eventually };
 
 /** Temp files to open as documents (on disk, so that each keeps the line ending it was written with). */
 export class TempFiles {

@@ -17,14 +17,9 @@ const transport = createNodeWsTransport(WebSocket);
 
 export const DEFAULT_RULES: ExclusionRules = { globs: ['**/.env', '**/*.pem', '**/*.key'], respectGitignore: true };
 
-/** Polls until `condition` holds, failing after `timeoutMs` with `what()` (evaluated then). */
-export async function eventually(condition: () => boolean | Promise<boolean>, what: () => string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what()}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+import { eventually } from './eventually';
+
+export { eventually };
 
 export async function connectClient(url: string, token: string): Promise<RelayClient> {
   const client = new RelayClient({ url, token, transport });
