@@ -13,6 +13,7 @@ import { ParticipantsView } from './ui/participants-view';
 import { SessionStatusBar } from './ui/status-bar';
 import { registerWorkspaceSharing } from './workspace/workspace-sharing';
 import { SessionDocuments } from './collab/session-documents';
+import { SharedUndo } from './collab/shared-undo';
 
 /** What `activate` returns (`vscode.extensions.getExtension('tandem.tandem').exports`): for tests and other extensions. */
 export interface TandemApi {
@@ -46,7 +47,8 @@ export function activate(context: vscode.ExtensionContext): TandemApi {
   // Before the session: disposed first, so that closing the window is not taken for leaving.
   const sharing = registerWorkspaceSharing(context, session, log);
   const sessionDocuments = new SessionDocuments(session, documents, sharing, log);
-  context.subscriptions.push(sharing, sessionDocuments);
+  const undo = new SharedUndo((document) => sessionDocuments.bindingOf(document), sessionDocuments.onDidChangeBindings);
+  context.subscriptions.push(sharing, sessionDocuments, undo);
   context.subscriptions.push(
     log,
     session,
@@ -68,6 +70,8 @@ export function activate(context: vscode.ExtensionContext): TandemApi {
     vscode.commands.registerCommand('tandem.showSessionMenu', () => commands.menu()),
     vscode.commands.registerCommand('tandem.followParticipant', (who?: Participant | string) => commands.follow(follow, who)),
     vscode.commands.registerCommand('tandem.unfollow', () => follow.stop()),
+    vscode.commands.registerCommand('tandem.undo', () => undo.run('undo')),
+    vscode.commands.registerCommand('tandem.redo', () => undo.run('redo')),
     vscode.commands.registerCommand('tandem.goToParticipant', (who?: Participant | string) => commands.goTo(follow, who)),
     // vscode://tandem.tandem/join?relay=...&invite=... (the relay's invite links)
     vscode.window.registerUriHandler({ handleUri: (uri) => commands.join(uri.toString(true)) }),

@@ -51,6 +51,9 @@ export class SessionDocuments implements vscode.Disposable {
   private clientSubscriptions: Array<{ dispose(): void }> = [];
   private readonly disposables: vscode.Disposable[] = [];
   private readonly instance = Math.random().toString(36).slice(2, 8);
+  private readonly bindingsChanged = new vscode.EventEmitter<void>();
+  /** A document got or lost its binding. */
+  readonly onDidChangeBindings = this.bindingsChanged.event;
 
   constructor(
     private readonly session: SessionController,
@@ -72,6 +75,12 @@ export class SessionDocuments implements vscode.Disposable {
   /** The binding of a document id, for tests and commands. */
   binding(documentId: string): DocumentBinding | undefined {
     return this.entries.get(documentId)?.binding;
+  }
+
+  /** The binding of an editor's document, if it is shared. */
+  bindingOf(document: vscode.TextDocument): DocumentBinding | undefined {
+    for (const entry of this.entries.values()) if (entry.textDocument === document) return entry.binding;
+    return undefined;
   }
 
   private onConnected(): void {
@@ -169,6 +178,7 @@ export class SessionDocuments implements vscode.Disposable {
     entry.shared = sharedDocumentOf(entry.id, entry.binding);
     entry.registration = this.registry.register(entry.shared);
     this.log.info(`${this.session.info?.role === 'host' ? 'sharing' : 'joined'} ${entry.id} at revision ${rev}`);
+    this.bindingsChanged.fire();
   }
 
   private onError(error: ErrorPayload): void {
@@ -201,6 +211,7 @@ export class SessionDocuments implements vscode.Disposable {
     entry.shared?.dispose();
     entry.binding?.dispose();
     this.client?.send('collaboration.close', { document: entry.id });
+    if (entry.binding) this.bindingsChanged.fire();
   }
 
   private closeAll(): void {
@@ -211,6 +222,7 @@ export class SessionDocuments implements vscode.Disposable {
 
   dispose(): void {
     this.closeAll();
+    this.bindingsChanged.dispose();
     for (const disposable of this.disposables) disposable.dispose();
   }
 }

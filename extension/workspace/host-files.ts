@@ -190,7 +190,8 @@ export class HostFileService implements vscode.Disposable {
     if (request.chunk !== 0) await this.assertWritable(folder, path, create, overwrite);
     const bytes = fromBase64Pieces(pieces);
     if (bytes.length > MAX_SHARED_FILE_BYTES) throw new FileFault('Unavailable', `${path}: larger than ${MAX_SHARED_FILE_BYTES / 1024 / 1024} MiB, not shared`);
-    await vscode.workspace.fs.writeFile(folder.uriOf(path, 'write'), bytes);
+    const uri = folder.uriOf(path, 'write');
+    if (!(await saveOpenDocumentHolding(uri, bytes))) await vscode.workspace.fs.writeFile(uri, bytes);
     return { kind: 'done' };
   }
 
@@ -306,4 +307,18 @@ async function statOf(uri: vscode.Uri): Promise<vscode.FileStat | undefined> {
     if (error instanceof vscode.FileSystemError && error.code === 'FileNotFound') return undefined;
     throw error;
   }
+}
+
+/**
+ * A guest saving a shared document: the host has the same document open, with the same text
+ * (they are one OT document), unsaved. Saving it here writes those bytes and leaves the host's
+ * editor clean; writing the file underneath would leave it dirty and in conflict with the disk.
+ * False when the host's document is not open, not dirty, or holds some other text (an edit still
+ * on its way): the bytes are written as they came.
+ */
+async function saveOpenDocumentHolding(uri: vscode.Uri, bytes: Uint8Array): Promise<boolean> {
+  const document = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+  if (!document || !document.isDirty) return false;
+  if (new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes) !== document.getText()) return false;
+  return document.save();
 }

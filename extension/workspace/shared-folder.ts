@@ -34,6 +34,18 @@ export async function showSharedFolder(sessionId: string, name: string, beforeRe
   const index = vscode.workspace.workspaceFolders?.length ?? 0;
   const folder = { uri: sharedFolderUri(sessionId), name };
   if (!restarts(index)) return vscode.workspace.updateWorkspaceFolders(index, 0, folder) ? 'added' : 'declined';
+  if (index === 0 && vscode.workspace.workspaceFile === undefined) {
+    // An empty window: the host's folder becomes this window's folder (no untitled workspace to
+    // make, which code-server was seen to leave half-done: a reload into "no folder opened").
+    const choice = await vscode.window.showInformationMessage(
+      `Tandem: open the host's folder "${name}" in this window? The session resumes by itself.`,
+      'Show in Explorer',
+    );
+    if (choice !== 'Show in Explorer' || sharedFolderIndex(sessionId) >= 0) return 'declined';
+    await beforeRestart();
+    await vscode.commands.executeCommand('vscode.openFolder', folder.uri, { forceReuseWindow: true });
+    return 'restarting';
+  }
   const choice = await vscode.window.showInformationMessage(
     `Tandem: show the host's folder "${name}" in the Explorer? VS Code reloads the window to add it; the session resumes by itself.`,
     'Show in Explorer',

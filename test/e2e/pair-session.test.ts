@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -35,6 +35,7 @@ describe('a pair session through the UI of two VS Code windows', { timeout: 300_
   const windows: Workbench[] = [];
   let host: Workbench;
   let guest: Workbench;
+  let notesPath: string;
 
   before(async () => {
     temp = mkdtempSync(join(tmpdir(), 'tandem-e2e-'));
@@ -45,7 +46,8 @@ describe('a pair session through the UI of two VS Code windows', { timeout: 300_
     mkdirSync(join(hostFolder, 'src'), { recursive: true });
     mkdirSync(guestFolder);
     writeFileSync(join(hostFolder, 'src', 'app.ts'), 'export const greeting = "hello";\n');
-    writeFileSync(join(hostFolder, 'src', 'notes.txt'), INITIAL_NOTES);
+    notesPath = join(hostFolder, 'src', 'notes.txt');
+    writeFileSync(notesPath, INITIAL_NOTES);
     writeFileSync(join(hostFolder, '.env'), 'SECRET=never-shared\n');
     const settings = (name: string) => ({
       'tandem.relayUrl': relay.httpUrl,
@@ -99,6 +101,100 @@ describe('a pair session through the UI of two VS Code windows', { timeout: 300_
     await guest.screenshot('pair-session-joined');
     await host.screenshot('pair-session-joined');
   });
+
+  it('both type at once into one file (200+ keystrokes each); Ctrl+Z takes back only your own; the guest saves to the host’s disk', async () => {
+    // The host opens a file: it is shared. The guest follows the host into it.
+    await host.quickOpen('notes.txt');
+    await host.editorFocused('notes.txt');
+    await host.page.keyboard.press('Control+End');
+    await guest.runCommand('Tandem: Follow Participant');
+    await guest.pick('Hana Host');
+    await guest.editorFocused('notes.txt', 60_000);
+    await guest.cursorLabel('Hana Host');
+    assert.equal(await guest.editorText(), INITIAL_NOTES);
+
+    // Interleaved rounds, both typing at the same time: at the same place (the end), then apart
+    // (the host at the start, the guest at the end). Keystrokes from each round can interleave
+    // character by character, so what is checked is that every character typed is there once.
+    const typed = { host: '', guest: '' };
+    const rounds: Array<{ host: string; guest: string; hostAt: 'Control+End' | 'Control+Home'; guestAt: 'Control+End' }> = [];
+    for (let round = 0; round < 6; round++) {
+      rounds.push({ host: words('abcdefghij', round, 40), guest: words('KLMNOPQRST', round, 40), hostAt: round % 2 === 0 ? 'Control+End' : 'Control+Home', guestAt: 'Control+End' });
+    }
+    for (const round of rounds) {
+      await host.page.keyboard.press(round.hostAt);
+      await guest.page.keyboard.press(round.guestAt);
+      await Promise.all([host.page.keyboard.type(round.host, { delay: 12 }), guest.page.keyboard.type(round.guest, { delay: 12 })]);
+      typed.host += round.host;
+      typed.guest += round.guest;
+    }
+    assert.ok(typed.host.length >= 200 && typed.guest.length >= 200, `${typed.host.length} and ${typed.guest.length} keystrokes`);
+    const converged = await sameText(host, guest);
+    assert.deepEqual(characterCounts(converged), characterCounts(INITIAL_NOTES + typed.host + typed.guest), 'every character typed is there exactly once');
+
+    // The guest types, the host types after it, the guest undoes: its own word goes, the host's stays.
+    await guest.page.keyboard.press('Control+End');
+    await guest.page.keyboard.type(' undome', { delay: 12 });
+    await eventuallyText(host, (text) => text.endsWith(' undome'), 'the guest’s word reaches the host');
+    await host.page.keyboard.press('Control+Home');
+    await host.page.keyboard.type('HOST ', { delay: 12 });
+    await eventuallyText(guest, (text) => text.startsWith('HOST '), 'the host’s word reaches the guest');
+    await guest.page.keyboard.press('Control+Z');
+    const afterUndo = await sameText(host, guest);
+    assert.equal(afterUndo, 'HOST ' + converged, 'the guest’s Ctrl+Z took back its own word only');
+
+    // The guest saves: the host's file on disk has the shared text, and the host's editor is clean.
+    await guest.page.keyboard.press('Control+S');
+    await eventually(() => readFileSync(notesPath, 'utf8') === afterUndo, () => `the host’s disk to have the text; it has ${JSON.stringify(readFileSync(notesPath, 'utf8'))}`);
+    await host.editorClean('notes.txt');
+    await guest.cursorLabel('Hana Host');
+    await guest.screenshot('pair-session-typed');
+    await host.screenshot('pair-session-typed');
+  });
 });
+
+/** `count` keystrokes: words of letters from `alphabet` (rotated by `round`), separated by spaces. */
+function words(alphabet: string, round: number, count: number): string {
+  let out = '';
+  for (let i = 0; out.length < count; i++) out += (i % 6 === 5 ? ' ' : alphabet[(i + round) % alphabet.length]!);
+  return out;
+}
+
+function characterCounts(text: string): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const c of text) counts[c] = (counts[c] ?? 0) + 1;
+  return counts;
+}
+
+async function eventually(check: () => boolean, what: () => string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what()}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+async function eventuallyText(window: Workbench, check: (text: string) => boolean, what: string, timeoutMs = 30_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const text = await window.editorText();
+    if (check(text)) return text;
+    if (Date.now() > deadline) throw new Error(`${window.name}: timed out waiting for ${what}; the editor has ${JSON.stringify(text)}`);
+    await window.page.waitForTimeout(300);
+  }
+}
+
+/** Waits until both editors show the same text (twice in a row, so nothing was still arriving). */
+async function sameText(a: Workbench, b: Workbench, timeoutMs = 30_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let previous: string | undefined;
+  for (;;) {
+    const [left, right] = [await a.editorText(), await b.editorText()];
+    if (left === right && left === previous) return left;
+    previous = left === right ? left : undefined;
+    if (Date.now() > deadline) throw new Error(`the editors did not converge: ${a.name} ${JSON.stringify(left)}, ${b.name} ${JSON.stringify(right)}`);
+    await a.page.waitForTimeout(300);
+  }
+}
 
 const INITIAL_NOTES = 'Meeting notes\n- first point\n- second point\n';

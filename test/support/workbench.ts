@@ -71,6 +71,35 @@ export class Workbench {
     await input.press('Enter');
   }
 
+  /** Picks the quick pick item labelled `label` (a command's own quick pick). */
+  async pick(label: string): Promise<void> {
+    const row = this.page.locator('.quick-input-widget .monaco-list-row', { hasText: label }).first();
+    await row.waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
+    await row.click();
+  }
+
+  /** Opens a file of the workspace by name through Quick Open (Ctrl+P). */
+  async quickOpen(fileName: string): Promise<void> {
+    await this.page.bringToFront();
+    const input = this.quickInput();
+    for (let open = 0; open < 5 && !(await input.isVisible()); open++) {
+      await this.page.keyboard.press('Control+P');
+      await input.waitFor({ state: 'visible', timeout: 5000 }).catch(() => undefined);
+    }
+    await input.fill(fileName);
+    await this.pick(fileName);
+  }
+
+  /** Waits until the editor tab `name` shows no unsaved changes. */
+  async editorClean(name: string, timeoutMs = UI_TIMEOUT_MS): Promise<void> {
+    const tab = this.page.locator('.tabs-container .tab', { hasText: name }).first();
+    const deadline = Date.now() + timeoutMs;
+    while ((await tab.getAttribute('class'))?.split(/\s+/).includes('dirty')) {
+      if (Date.now() > deadline) throw new Error(`${this.name}: the editor "${name}" still has unsaved changes after ${timeoutMs} ms`);
+      await this.page.waitForTimeout(200);
+    }
+  }
+
   /** Waits until some status bar item's text matches, and returns it. */
   async statusBar(pattern: RegExp, timeoutMs = UI_TIMEOUT_MS): Promise<string> {
     const deadline = Date.now() + timeoutMs;
