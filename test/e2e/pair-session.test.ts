@@ -6,95 +6,43 @@
  * are kept in test-artifacts/.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Browser } from 'playwright-core';
-import { mintPersonalToken } from '../../relay/auth/tokens';
-import { REPO_ROOT, RelayProcess } from '../extension-host/support/relay-process';
-import { ARTIFACTS_DIR, launchChromium } from '../support/browser';
-import { type CodeServer, startCodeServer } from '../support/code-server';
-import { Workbench } from '../support/workbench';
-
-/** The .vsix a user installs: built by vsce from the current build (npm test builds first). */
-function packageExtension(dir: string): string {
-  const vsix = join(dir, 'tandem.vsix');
-  const vsce = join(REPO_ROOT, 'node_modules', '@vscode', 'vsce', 'vsce');
-  const result = spawnSync(process.execPath, [vsce, 'package', '--no-dependencies', '--out', vsix], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 120_000 });
-  if (result.status !== 0) throw new Error(`vsce package failed: ${result.stdout}${result.stderr}`);
-  return vsix;
-}
+import type { Workbench } from '../support/workbench';
+import { HOST_NAME, PairWindows } from './support/pair-windows';
 
 describe('a pair session through the UI of two VS Code windows', { timeout: 300_000 }, () => {
-  let temp: string;
-  let relay: RelayProcess;
-  let browser: Browser;
-  const servers: CodeServer[] = [];
-  const windows: Workbench[] = [];
+  let pair: PairWindows;
   let host: Workbench;
   let guest: Workbench;
   let notesPath: string;
 
   before(async () => {
-    temp = mkdtempSync(join(tmpdir(), 'tandem-e2e-'));
-    const vsix = packageExtension(temp);
-    relay = await RelayProcess.start({ LOG_LEVEL: 'debug' });
-    const hostFolder = join(temp, 'host-project');
-    const guestFolder = join(temp, 'guest-scratch');
-    mkdirSync(join(hostFolder, 'src'), { recursive: true });
-    mkdirSync(guestFolder);
-    writeFileSync(join(hostFolder, 'src', 'app.ts'), 'export const greeting = "hello";\n');
-    notesPath = join(hostFolder, 'src', 'notes.txt');
-    writeFileSync(notesPath, INITIAL_NOTES);
-    writeFileSync(join(hostFolder, '.env'), 'SECRET=never-shared\n');
-    const settings = (name: string) => ({
-      'tandem.relayUrl': relay.httpUrl,
-      'tandem.displayName': name,
+    pair = await PairWindows.start({
+      name: 'pair-session',
+      hostFiles: { 'src/app.ts': 'export const greeting = "hello";\n', 'src/notes.txt': INITIAL_NOTES, '.env': 'SECRET=never-shared\n' },
       // Plain typing: no suggestion may take a keystroke.
-      'editor.quickSuggestions': { other: false, comments: false, strings: false },
-      'editor.suggestOnTriggerCharacters': false,
-      'editor.wordBasedSuggestions': 'off',
-      'files.autoSave': 'off',
+      settings: {
+        'editor.quickSuggestions': { other: false, comments: false, strings: false },
+        'editor.suggestOnTriggerCharacters': false,
+        'editor.wordBasedSuggestions': 'off',
+      },
     });
-    const [hostServer, guestServer] = await Promise.all([
-      startCodeServer({ folder: hostFolder, vsix, settings: settings('Hana Host') }),
-      startCodeServer({ folder: guestFolder, vsix, settings: settings('Gus Guest') }),
-    ]);
-    servers.push(hostServer!, guestServer!);
-    browser = await launchChromium();
-    host = await Workbench.open(browser, hostServer!, 'host');
-    guest = await Workbench.open(browser, guestServer!, 'guest');
-    windows.push(host, guest);
+    ({ host, guest } = pair);
+    notesPath = join(pair.hostFolder, 'src', 'notes.txt');
   });
 
   after(async () => {
-    if (relay) {
-      mkdirSync(ARTIFACTS_DIR, { recursive: true });
-      writeFileSync(join(ARTIFACTS_DIR, 'pair-session-relay.log'), relay.log);
-    }
-    for (const window of windows) {
-      await window.screenshot('pair-session-end');
-      await window.close();
-    }
-    await browser?.close();
-    for (const server of servers) await server.stop();
-    await relay?.stop();
-    if (temp) rmSync(temp, { recursive: true, force: true });
+    await pair?.close();
   });
 
   it('the host starts a session; the guest joins with the invite link; both see it live with two people', async () => {
-    await host.runCommand('Tandem: Start Session');
-    // First time: the personal token prompt (kept in secret storage).
-    await host.answer(mintPersonalToken(relay.secret, { user: 'hana', name: 'Hana Host', ttl: '1h' }), 'personal token');
-    await host.statusBar(/Tandem: live/, 60_000);
-    const link = await host.readClipboard();
+    const link = await pair.startSession();
     assert.match(link, /^vscode:\/\/tandem\.tandem\/join\?relay=/);
     await host.screenshot('pair-session-started');
 
-    await guest.runCommand('Tandem: Join Session');
-    await guest.answer(link, 'invite link');
+    await pair.joinSession(link);
     const guestStatus = await guest.statusBar(/Tandem: live.*2/s, 60_000);
     assert.match(guestStatus, /\d+ ms/, 'the round-trip time shows');
     await host.statusBar(/Tandem: live.*2/s);
@@ -108,9 +56,9 @@ describe('a pair session through the UI of two VS Code windows', { timeout: 300_
     await host.editorFocused('notes.txt');
     await host.page.keyboard.press('Control+End');
     await guest.runCommand('Tandem: Follow Participant');
-    await guest.pick('Hana Host');
+    await guest.pick(HOST_NAME);
     await guest.editorFocused('notes.txt', 60_000);
-    await guest.cursorLabel('Hana Host');
+    await guest.cursorLabel(HOST_NAME);
     assert.equal(await guest.editorText(), INITIAL_NOTES);
 
     // Interleaved rounds, both typing at the same time: at the same place (the end), then apart
@@ -147,7 +95,7 @@ describe('a pair session through the UI of two VS Code windows', { timeout: 300_
     await guest.page.keyboard.press('Control+S');
     await eventually(() => readFileSync(notesPath, 'utf8') === afterUndo, () => `the host’s disk to have the text; it has ${JSON.stringify(readFileSync(notesPath, 'utf8'))}`);
     await host.editorClean('notes.txt');
-    await guest.cursorLabel('Hana Host');
+    await guest.cursorLabel(HOST_NAME);
     await guest.screenshot('pair-session-typed');
     await host.screenshot('pair-session-typed');
   });

@@ -8,27 +8,11 @@
  * editor.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Browser } from 'playwright-core';
-import { mintPersonalToken } from '../../relay/auth/tokens';
-import { REPO_ROOT, RelayProcess } from '../extension-host/support/relay-process';
-import { launchChromium } from '../support/browser';
-import { type CodeServer, startCodeServer } from '../support/code-server';
-import { Workbench } from '../support/workbench';
+import type { Workbench } from '../support/workbench';
+import { PairWindows } from './support/pair-windows';
 
 const UI_TIMEOUT_MS = 60_000;
-
-function packageExtension(dir: string): string {
-  const vsix = join(dir, 'tandem.vsix');
-  const vsce = join(REPO_ROOT, 'node_modules', '@vscode', 'vsce', 'vsce');
-  const result = spawnSync(process.execPath, [vsce, 'package', '--no-dependencies', '--out', vsix], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 120_000 });
-  if (result.status !== 0) throw new Error(`vsce package failed: ${result.stdout}${result.stderr}`);
-  return vsix;
-}
 
 /** The Explorer's text once it satisfies `ready` (bounded), else what it last showed. */
 async function explorerText(window: Workbench, ready: (text: string) => boolean, timeoutMs = UI_TIMEOUT_MS): Promise<string> {
@@ -51,70 +35,41 @@ async function eventuallyUrl(window: Workbench, check: (url: string) => boolean)
 }
 
 describe('the host’s folder in the guest’s Explorer, across the reload that adding it causes', { timeout: 420_000 }, () => {
-  let temp: string;
-  let relay: RelayProcess;
-  let browser: Browser;
-  const servers: CodeServer[] = [];
-  const windows: Workbench[] = [];
+  let pair: PairWindows;
   let host: Workbench;
   let guest: Workbench;
 
   before(async () => {
-    temp = mkdtempSync(join(tmpdir(), 'tandem-e2e-folder-'));
-    const vsix = packageExtension(temp);
-    relay = await RelayProcess.start();
-    const hostFolder = join(temp, 'host-project');
-    mkdirSync(join(hostFolder, 'src'), { recursive: true });
-    mkdirSync(join(hostFolder, 'build'));
-    writeFileSync(join(hostFolder, 'README.md'), '# Shared from the host\n');
-    writeFileSync(join(hostFolder, 'src', 'app.ts'), 'export const answer = 42;\n');
-    writeFileSync(join(hostFolder, '.env'), 'SECRET=never-shared\n');
-    writeFileSync(join(hostFolder, '.gitignore'), 'build/\n');
-    writeFileSync(join(hostFolder, 'build', 'out.js'), 'compiled\n');
-    const guestFolder = join(temp, 'guest-unused');
-    mkdirSync(guestFolder);
-    const settings = (name: string) => ({ 'tandem.relayUrl': relay.httpUrl, 'tandem.displayName': name, 'files.autoSave': 'off' });
-    const [hostServer, guestServer] = await Promise.all([
-      startCodeServer({ folder: hostFolder, vsix, settings: settings('Hana Host') }),
-      startCodeServer({ folder: guestFolder, vsix, settings: settings('Gus Guest') }),
-    ]);
-    servers.push(hostServer!, guestServer!);
-    browser = await launchChromium();
-    host = await Workbench.open(browser, hostServer!, 'host');
-    // An empty window: adding the first folder is what VS Code reloads for.
-    guest = await Workbench.open(browser, guestServer!, 'guest', 'ew=true');
-    windows.push(host, guest);
+    pair = await PairWindows.start({
+      name: 'shared-folder',
+      hostFiles: {
+        'README.md': '# Shared from the host\n',
+        'src/app.ts': 'export const answer = 42;\n',
+        '.env': 'SECRET=never-shared\n',
+        '.gitignore': 'build/\n',
+        'build/out.js': 'compiled\n',
+      },
+      // An empty window: adding the first folder is what VS Code reloads for.
+      guestEmptyWindow: true,
+    });
+    ({ host, guest } = pair);
   });
 
   after(async () => {
-    for (const window of windows) {
-      await window.screenshot('shared-folder-end');
-      await window.close();
-    }
-    await browser?.close();
-    for (const server of servers) await server.stop();
-    await relay?.stop();
-    if (temp) rmSync(temp, { recursive: true, force: true });
+    await pair?.close();
   });
 
   it('the guest accepts "Show in Explorer"; after the reload the session is live again and the Explorer shows the shared files only', async () => {
-    await host.runCommand('Tandem: Start Session');
-    await host.answer(mintPersonalToken(relay.secret, { user: 'hana', name: 'Hana Host', ttl: '1h' }), 'personal token');
-    await host.statusBar(/Tandem: live/, UI_TIMEOUT_MS);
-    const link = await host.readClipboard();
-
-    await guest.runCommand('Tandem: Join Session');
-    await guest.answer(link, 'invite link');
-    await guest.statusBar(/Tandem: live/, UI_TIMEOUT_MS);
+    await pair.joinSession(await pair.startSession());
     const show = guest.page.locator('.notifications-toasts .monaco-button', { hasText: 'Show in Explorer' }).first();
     await show.waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
     assert.match(await guest.page.locator('.notifications-toasts').innerText(), /host-project \(Tandem\)/, 'the prompt names the host’s folder');
     await guest.screenshot('shared-folder-prompt');
 
     // The page navigates to the new workspace (`?workspace=` or `?folder=`, as VS Code decides).
-    const before = guest.page.url();
+    const startUrl = guest.page.url();
     await show.click();
-    await eventuallyUrl(guest, (url) => url !== before && /[?&](workspace|folder)=/.test(url));
+    await eventuallyUrl(guest, (url) => url !== startUrl && /[?&](workspace|folder)=/.test(url));
     await guest.page.locator('.monaco-workbench .part.statusbar').waitFor({ state: 'visible', timeout: 90_000 });
 
     // Resumed with the token it kept: live again, without joining anew.
