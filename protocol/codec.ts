@@ -24,6 +24,8 @@ export type ServerFrame = {
     timestamp: string;
     session_id?: string;
     user_id: string;
+    /** The event's position in the session log, on events the log keeps (see `OutboundEnvelope`). */
+    offset?: number;
   };
 }[ServerEventType];
 

@@ -26,6 +26,13 @@ export const OutboundEnvelope = z.strictObject({
   session_id: SessionId.optional(),
   /** The user the event comes from; `system` for the relay's own events. */
   user_id: UserId,
+  /**
+   * The event's position in the session log (chat, notifications, breakpoints, joins and
+   * leaves): present on events the log keeps. A client remembers the last one it saw and passes
+   * it when reconnecting (`since_offset`, with the `connect` event's `session_log.epoch`) to get
+   * exactly what it missed.
+   */
+  offset: z.number().int().positive().optional(),
 });
 export type OutboundEnvelope = z.infer<typeof OutboundEnvelope>;
 

@@ -195,11 +195,13 @@ function retryableWhileUnreachable(sessions: SessionDirectory): Pick<SessionDire
 }
 
 /**
- * Pub/sub is at most once: while this relay's subscriber connection was down, it missed the
- * commits published meanwhile, and its clients of a document would see a gap in the revisions
- * (or never get the ack of an op they sent). Once the subscriptions are back, those clients are
- * told to reconnect; their rejoin (`collaboration.open` with the revision they have) sends them
- * what they missed, from the document store. Returns a function that stops watching.
+ * Pub/sub is at most once: while this relay's subscriber connection was down, it missed what was
+ * published meanwhile: commits (its clients of a document would see a gap in the revisions, or
+ * never get the ack of an op they sent) and session events (chat, joins). Once the subscriptions
+ * are back, every client of this relay is told to reconnect: it resumes the session log from the
+ * last offset it saw and rejoins its documents from the revision it has (`collaboration.open`),
+ * so it gets exactly what it missed, from the broker's history and the document store. Returns a
+ * function that stops watching.
  */
 function rejoinAfterSubscriberOutage(redis: RedisConnections, hub: Hub, log: Logger): () => void {
   const subscriber = redis.subscriber;
@@ -214,7 +216,7 @@ function rejoinAfterSubscriberOutage(redis: RedisConnections, hub: Hub, log: Log
     // answered after them, on the same connection: from then on nothing more is missed.
     setImmediate(() => {
       subscriber.ping().then(
-        () => rejoin(hub.documentConnections(), log),
+        () => rejoin([...hub.connections], log),
         (error: unknown) => log.warn({ err: error }, 'redis subscriber not usable after reconnecting'),
       );
     });
@@ -229,7 +231,7 @@ function rejoinAfterSubscriberOutage(redis: RedisConnections, hub: Hub, log: Log
 
 function rejoin(connections: Connection[], log: Logger): void {
   if (connections.length === 0) return;
-  log.warn({ connections: connections.length }, 'redis subscriptions restored: clients with open documents rejoin to catch up');
+  log.warn({ connections: connections.length }, 'redis subscriptions restored: clients reconnect to catch up on the session log and their documents');
   for (const connection of connections) connection.disconnect('server_error', 'the relay lost its connection to Redis for a moment; reconnect to catch up', true);
 }
 

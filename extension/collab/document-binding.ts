@@ -25,7 +25,7 @@
  * replacing the editor's text with the shared text, and logs it.
  */
 import * as vscode from 'vscode';
-import { ClientDocument, diff, type OutgoingEdit, SyncError } from '../../protocol/ot/client-document';
+import { ClientDocument, diff, type OutgoingEdit, type RejoinState, SyncError } from '../../protocol/ot/client-document';
 import { isNoop, type TextOp } from '../../protocol/ot/text-op';
 import { transform } from '../../protocol/ot/transform';
 import { changesToOp, sameEffect } from './changes';
@@ -44,6 +44,20 @@ export interface BindingSnapshot {
   readonly clientId: string;
   /** Keep the seq counter across bindings of one client id (default 0). */
   readonly nextSeq?: number;
+  /** The document's epoch on the relay (`collaboration.snapshot`'s `epoch`). */
+  readonly epoch?: string;
+}
+
+/** A snapshot answering a re-open (`collaboration.snapshot`). */
+export interface RejoinSnapshot {
+  readonly text: string;
+  readonly rev: number;
+  readonly lastSeq?: number;
+  readonly epoch?: string;
+  /** The relay lost the document's history and rebuilt it from its participants' copies. */
+  readonly reset?: boolean;
+  /** With `reset`: turns this client's text as of its rejoin into `text`. */
+  readonly rebase?: TextOp;
 }
 
 /** Where the binding logs (a `vscode.LogOutputChannel` fits). */
@@ -72,7 +86,7 @@ type Inbound =
   | { kind: 'edit'; op: TextOp; rev: number; clientId: string | undefined; seq: number | undefined }
   | { kind: 'ack'; rev: number; seq: number }
   | { kind: 'resync'; text: string; rev: number; lastSeq: number | undefined }
-  | { kind: 'snapshot'; text: string; rev: number; lastSeq: number | undefined }
+  | ({ kind: 'snapshot' } & RejoinSnapshot)
   | { kind: 'undo' | 'redo'; done: (applied: boolean) => void };
 
 /** An edit of ours on its way to the editor. */
@@ -147,7 +161,7 @@ export class DocumentBinding implements vscode.Disposable {
     this.log = options.log ?? silent;
     this.undoStack = new UndoStack(options.undo);
     this.crlf = document.eol === vscode.EndOfLine.CRLF;
-    this.client = new ClientDocument({ clientId: snapshot.clientId, revision: snapshot.rev, text: snapshot.text, nextSeq: snapshot.nextSeq });
+    this.client = new ClientDocument({ clientId: snapshot.clientId, revision: snapshot.rev, text: snapshot.text, nextSeq: snapshot.nextSeq, epoch: snapshot.epoch });
     this.disposables.push(this.idleEmitter, this.recoverEmitter, this.textEmitter);
     if (options.listen !== false) this.disposables.push(vscode.workspace.onDidChangeTextDocument((e) => this.onLocalChange(e)));
     const shown = toWireText(document.getText());
@@ -170,6 +184,10 @@ export class DocumentBinding implements vscode.Disposable {
   }
   get clientId(): string {
     return this.client.clientId;
+  }
+  /** The document's epoch on the relay: sent with edits and cursors, so that none of an older one is applied. */
+  get epoch(): string | undefined {
+    return this.client.epoch;
   }
   /** Nothing pending: no queued or in-flight remote edit, no unacknowledged local edit. */
   get idle(): boolean {
@@ -205,17 +223,23 @@ export class DocumentBinding implements vscode.Disposable {
   }
 
   /**
-   * The connection was lost and the document is being opened again (`collaboration.open` with
-   * `rev: binding.revision` and `client_id`): nothing is sent until the snapshot arrives.
+   * The connection was lost (or revisions skipped) and the document is being opened again: returns
+   * what that `collaboration.open` carries besides `document` (`rev`, `client_id`, `epoch`, the
+   * confirmed `text` and `recovery`: the relay rebuilds the document from its participants' copies
+   * if it lost it). Nothing is sent until the snapshot arrives.
    */
-  onRejoining(): void {
+  onRejoining(): RejoinState {
     this.joining = true;
     this.sentOnConnection = new Set();
+    return this.client.rejoin();
   }
 
-  /** The snapshot answering a re-open: resends what is pending, or rebases onto it if ops were missed. */
-  onSnapshot(text: string, rev: number, lastSeq?: number): void {
-    this.enqueue({ kind: 'snapshot', text, rev, lastSeq });
+  /**
+   * The snapshot answering a re-open: resends what is pending, or rebases onto it if ops were
+   * missed; after a `reset` (the relay rebuilt the document) adopts the rebuilt text.
+   */
+  onSnapshot(snapshot: RejoinSnapshot): void {
+    this.enqueue({ kind: 'snapshot', ...snapshot });
   }
 
   // --- Undo and redo of this user's own edits ---
@@ -344,7 +368,8 @@ export class DocumentBinding implements vscode.Disposable {
           return;
         }
         this.stats.remoteOps++;
-        this.start({ kind: 'remote', op: client.applyServer(item.op, item.rev), stale: false, failures: 0, cancelled: false });
+        const from = item.clientId !== undefined && item.seq !== undefined ? { clientId: item.clientId, seq: item.seq } : undefined;
+        this.start({ kind: 'remote', op: client.applyServer(item.op, item.rev, from), stale: false, failures: 0, cancelled: false });
         return;
       }
       case 'ack':
@@ -352,6 +377,14 @@ export class DocumentBinding implements vscode.Disposable {
         return;
       case 'snapshot':
         this.joining = false;
+        if (item.reset) {
+          this.log.warn(`${this.name}: the relay lost this document's history and rebuilt it from its participants' copies (revision ${item.rev})`);
+          const { op, outgoing } = client.reset({ text: item.text, rev: item.rev, epoch: item.epoch, rebase: item.rebase });
+          this.sendOut(outgoing);
+          this.start({ kind: 'remote', op, stale: false, failures: 0, cancelled: false });
+          return;
+        }
+        client.endRejoin();
         if (item.rev === client.revision) {
           const pending = client.resendPending();
           if (pending && !this.sentOnConnection.has(pending.seq)) this.sendOut(pending);

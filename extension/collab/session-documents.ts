@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
-import type { ErrorPayload, RelayClient } from '../../protocol';
+import type { ErrorPayload, OpenPayload, RelayClient, SnapshotPayload } from '../../protocol';
+import { openFrames } from '../../protocol/client/open-frames';
 import type { Log } from '../log';
 import type { SharedDocumentRegistry } from '../presence/shared-document-registry';
 import type { SharedDocument } from '../presence/shared-documents';
@@ -21,7 +22,6 @@ export interface SharedFiles {
 }
 
 /** Pieces of a large initial text stay well under the relay's frame limit (its default 64 KiB, JSON-escaped). */
-const OPEN_PIECE_CHARS = 16 * 1024;
 /** A guest opening a file the host has not shared yet retries for this long. */
 const JOIN_RETRY_MS = 400;
 const JOIN_GIVE_UP_MS = 15_000;
@@ -100,7 +100,7 @@ export class SessionDocuments implements vscode.Disposable {
       if (entry) f(entry);
     };
     this.clientSubscriptions = [
-      client.on('collaboration.snapshot', (p) => withEntry(p.document, (entry) => this.onSnapshot(entry, p.text, p.rev, p.last_seq))),
+      client.on('collaboration.snapshot', (p) => withEntry(p.document, (entry) => this.onSnapshot(entry, p))),
       client.on('collaboration.edit', (p) => withEntry(p.document, (entry) => entry.binding?.onRemoteEdit(p.op, p.rev, p.client_id, p.seq))),
       client.on('collaboration.ack', (p) => withEntry(p.document, (entry) => entry.binding?.onAck(p.rev, p.seq))),
       client.on('collaboration.resync', (p) => withEntry(p.document, (entry) => entry.binding?.onResync(p.text, p.rev))),
@@ -145,32 +145,28 @@ export class SessionDocuments implements vscode.Disposable {
   private join(entry: Entry): void {
     const client = this.client;
     if (!client || this.session.state !== 'live') return;
-    if (entry.binding) {
-      entry.binding.onRejoining();
-      client.send('collaboration.open', { document: entry.id, rev: entry.binding.revision, client_id: entry.binding.clientId });
-      return;
-    }
-    if (this.session.info?.role !== 'host') {
-      client.send('collaboration.open', { document: entry.id, create: false });
-      return;
-    }
-    const text = toWireText(entry.textDocument.getText());
-    for (let start = 0; start + OPEN_PIECE_CHARS < text.length; start += OPEN_PIECE_CHARS) {
-      client.send('collaboration.open', { document: entry.id, text: text.slice(start, start + OPEN_PIECE_CHARS), more: true });
-    }
-    const last = text.length === 0 ? '' : text.slice(Math.floor((text.length - 1) / OPEN_PIECE_CHARS) * OPEN_PIECE_CHARS);
-    client.send('collaboration.open', { document: entry.id, text: last });
+    const send = (open: OpenPayload) => {
+      for (const frame of openFrames(open, client.connection?.limits.max_frame_bytes)) client.send('collaboration.open', frame);
+    };
+    // From the revision it has, with its copy: the relay rebuilds the document from it if it lost it.
+    if (entry.binding) return send({ document: entry.id, ...entry.binding.onRejoining() });
+    if (this.session.info?.role !== 'host') return send({ document: entry.id, create: false });
+    send({ document: entry.id, text: toWireText(entry.textDocument.getText()) });
   }
 
-  private onSnapshot(entry: Entry, text: string, rev: number, lastSeq: number | undefined): void {
-    if (entry.binding) return entry.binding.onSnapshot(text, rev, lastSeq);
+  private onSnapshot(entry: Entry, snapshot: SnapshotPayload): void {
+    const { text, rev, epoch } = snapshot;
+    if (entry.binding) return entry.binding.onSnapshot({ text, rev, lastSeq: snapshot.last_seq, epoch, reset: snapshot.reset, rebase: snapshot.rebase });
     if (entry.textDocument.isClosed) return this.forget(entry);
     const client = this.client;
     entry.binding = new DocumentBinding(
       entry.textDocument,
-      { text, rev, clientId: entry.clientId },
+      { text, rev, clientId: entry.clientId, epoch },
       {
-        send: (edit) => client?.send('collaboration.edit', { document: entry.id, ...edit }) ?? false,
+        send: (edit) => {
+          const current = entry.binding?.epoch ?? epoch;
+          return client?.send('collaboration.edit', { document: entry.id, ...edit, ...(current !== undefined && { epoch: current }) }) ?? false;
+        },
         log: { info: (m) => this.log.info(m), warn: (m) => this.log.warn(m), error: (m) => this.log.error(m) },
         onGap: () => this.join(entry),
       },

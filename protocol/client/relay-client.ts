@@ -1,13 +1,15 @@
 import { decodeServerFrame, type ServerFrame } from '../codec';
 import { closeCodes, ProtocolError } from '../errors';
 import type { ClientEventType, ClientPayload, ServerEventType, ServerPayload } from '../events';
+import type { ChatMessageIn } from '../schemas/chat';
 import type { ConnectPayload, DisconnectPayload } from '../schemas/system';
 import { authErrorFromRejection, type RelayAuthError } from './auth-error';
 import { Backoff, type BackoffOptions, defaultBackoff } from './backoff';
 import { type Disposable, Emitter } from './emitter';
 import { Heartbeat } from './heartbeat';
+import { DEFAULT_MAX_PENDING_CHAT, type PendingChat, SessionLogState } from './session-log';
 import type { HandshakeRejection, Transport, TransportCloseInfo, TransportFactory, TransportListener } from './transport';
-import { relayUrl } from './url';
+import { type ResumePosition, relayUrl } from './url';
 
 /**
  * `closed`: not connected and not trying (the initial state too; `connect()` leaves it).
@@ -74,6 +76,18 @@ export interface RelayClientOptions {
   heartbeatIntervalMs?: number | false;
   /** Where errors thrown by listeners go. Default: rethrown asynchronously. */
   onListenerError?: (error: unknown) => void;
+  /** A session log position to resume from on the first connection (one the app kept, see `sessionLogPosition`). */
+  resumeFrom?: ResumePosition;
+  /** How many chat messages may wait for their echo before `sendChat` refuses more. Default 1000. */
+  maxPendingChat?: number;
+}
+
+/** The session log lost what the client missed (see `onSessionLogLost`). */
+export interface SessionLogLost {
+  /** The position the client asked to resume from. */
+  since: ResumePosition;
+  /** The log's position now: the client is in step from here on. */
+  position: ResumePosition;
 }
 
 type ClientEvents = {
@@ -84,6 +98,7 @@ type ClientEvents = {
   protocolError: [error: ProtocolError, eventType: string | undefined];
   raw: [text: string];
   frame: [frame: ServerFrame];
+  sessionLogLost: [info: SessionLogLost];
 };
 
 type AttemptEnd = Pick<DisconnectInfo, 'cause' | 'code' | 'reason' | 'rejection' | 'error'>;
@@ -91,7 +106,12 @@ type AttemptEnd = Pick<DisconnectInfo, 'cause' | 'code' | 'reason' | 'rejection'
 /**
  * A typed connection to the relay: typed send and receive from the event catalog, app-level
  * heartbeat, reconnect with capped exponential backoff and full jitter, and a clean stop when
- * the relay refuses the token. It does not queue: `send` returns false unless `open`.
+ * the relay refuses the token. It does not queue: `send` returns false unless `open`; the one
+ * exception is chat, whose messages wait until the relay has shown them back (`sendChat`).
+ *
+ * Session log: the client remembers the position of the last logged event it saw and resumes
+ * from it on every reconnect, so it gets exactly the chat, notifications, breakpoints, joins and
+ * leaves it missed, before live ones; `onSessionLogLost` says when the relay could not.
  */
 export class RelayClient implements Disposable {
   private readonly events: Emitter<ClientEvents>;
@@ -115,6 +135,9 @@ export class RelayClient implements Disposable {
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private pingCount = 0;
   private connectPayload: ConnectPayload | undefined;
+  private readonly log: SessionLogState;
+  /** The position the current attempt asked to resume from. */
+  private resumedFrom: ResumePosition | undefined;
 
   constructor(private readonly options: RelayClientOptions) {
     if (typeof options.url !== 'string' || options.url === '') throw new TypeError('RelayClient: `url` is required');
@@ -130,6 +153,9 @@ export class RelayClient implements Disposable {
     this.validate = options.validateInbound ?? true;
     this.events = new Emitter(options.onListenerError);
     this.wire = new Emitter(options.onListenerError);
+    const maxPendingChat = options.maxPendingChat ?? DEFAULT_MAX_PENDING_CHAT;
+    if (!(Number.isInteger(maxPendingChat) && maxPendingChat > 0)) throw new RangeError(`RelayClient: maxPendingChat must be a positive integer, got ${maxPendingChat}`);
+    this.log = new SessionLogState(options.resumeFrom, maxPendingChat);
   }
 
   get state(): RelayClientState {
@@ -139,6 +165,19 @@ export class RelayClient implements Disposable {
   /** The relay's `connect` payload of the current connection (session, user, participants). */
   get connection(): ConnectPayload | undefined {
     return this.connectPayload;
+  }
+
+  /**
+   * The session log position of the last logged event this client saw (or of its admission):
+   * what the next reconnect resumes from. Keep it to resume after a restart (`resumeFrom`).
+   */
+  get sessionLogPosition(): ResumePosition | undefined {
+    return this.log.resumeFrom;
+  }
+
+  /** Chat messages sent but not yet seen back from the relay, in send order (resent after a reconnect). */
+  get pendingChat(): PendingChat[] {
+    return this.log.pendingChat;
   }
 
   /** Bytes the transport has queued but not sent: back off sending when this grows. */
@@ -174,7 +213,36 @@ export class RelayClient implements Disposable {
    */
   send<E extends ClientEventType>(eventType: E, payload: ClientPayload<E>): boolean {
     if (this.currentState !== 'open') return false;
-    return this.sendRaw(JSON.stringify({ event_type: eventType, payload, timestamp: new Date().toISOString() }));
+    if (eventType === 'chat.message' && this.parse) {
+      try {
+        this.sendChat(payload as ChatMessageIn);
+        return true;
+      } catch {
+        return false;
+      }
+    }
+    return this.sendFrame(eventType, payload);
+  }
+
+  /**
+   * Sends a chat message, now or (while not connected, or still receiving what it missed) as
+   * soon as it can, and again after every reconnect until the relay shows it back: none is lost
+   * to a dropped connection, and the relay logs each once. Gives it a `client_message_id` if it
+   * has none, and returns it. Throws a TypeError for an invalid message, a RangeError when
+   * `maxPendingChat` messages are waiting already. A message the relay refuses (an `error`, e.g.
+   * RATE_LIMITED) stays pending and goes again with the next connection.
+   * `send('chat.message', ...)` does the same while `open` (and returns false instead of throwing).
+   */
+  sendChat(message: ChatMessageIn): string {
+    if (!this.parse) throw new Error('RelayClient: sendChat needs parse: true (it must see its messages come back)');
+    const pending = this.log.add(message);
+    this.flushChat();
+    return pending.client_message_id;
+  }
+
+  /** Forgets the chat messages still waiting for the relay: they will not be resent. */
+  forgetPendingChat(): void {
+    this.log.forgetPendingChat();
   }
 
   /** Sends a frame serialized by the caller (load generators reuse one). Unchecked. */
@@ -227,6 +295,27 @@ export class RelayClient implements Disposable {
     return this.events.on('protocolError', listener);
   }
 
+  /**
+   * The session log lost what this client missed while away (the relay's storage restarted, or
+   * the client was too far behind): chat and notifications of that time are gone, and documents
+   * should be re-opened from their snapshots (a rejoin with the revision held does that).
+   */
+  onSessionLogLost(listener: (info: SessionLogLost) => void): Disposable {
+    return this.events.on('sessionLogLost', listener);
+  }
+
+  private sendFrame(eventType: ClientEventType, payload: unknown): boolean {
+    return this.sendRaw(JSON.stringify({ event_type: eventType, payload, timestamp: new Date().toISOString() }));
+  }
+
+  /** Sends the pending chat not yet sent on this connection, once it has caught up with the log. */
+  private flushChat(): void {
+    if (this.currentState !== 'open' || !this.log.isCaughtUp) return;
+    for (const message of this.log.takeUnsent(this.generation)) {
+      if (!this.sendFrame('chat.message', message)) return;
+    }
+  }
+
   /** Returns false if a listener changed the state again while this change was announced. */
   private setState(next: RelayClientState): boolean {
     if (next === this.currentState) return true;
@@ -260,7 +349,9 @@ export class RelayClient implements Disposable {
     let transport: Transport;
     try {
       const token = typeof this.options.token === 'function' ? this.options.token() : this.options.token;
-      transport = this.options.transport(relayUrl(this.options.url, token, this.options.session), listener);
+      // Without parsing, the client cannot follow the log, so it never asks to resume.
+      this.resumedFrom = this.parse ? this.log.resumeFrom : undefined;
+      transport = this.options.transport(relayUrl(this.options.url, token, this.options.session, this.resumedFrom), listener);
     } catch (thrown) {
       const error = thrown instanceof Error ? thrown : new Error(String(thrown));
       this.endAttempt({ cause: 'start-failed', code: closeCodes.NORMAL, reason: error.message, error }, 'none');
@@ -283,14 +374,18 @@ export class RelayClient implements Disposable {
     if (!this.parse || generation !== this.generation) return;
     const frame = this.validate ? this.decode(text) : this.parseUnchecked(text);
     if (!frame) return;
+    let caughtUp = false;
     if (frame.event_type === 'connect' && !this.reachedOpen) {
       this.becomeOpen(frame.payload);
       if (generation !== this.generation) return;
-    } else if (frame.event_type === 'disconnect') {
-      this.serverDisconnect = frame.payload;
+    } else {
+      if (frame.event_type === 'disconnect') this.serverDisconnect = frame.payload;
+      caughtUp = this.log.received(frame);
     }
     this.events.emit('frame', frame);
     if (generation === this.generation) this.wire.emit(frame.event_type, frame.payload, frame);
+    // After listeners saw the last missed event: a resend comes after what the app was shown.
+    if (caughtUp && generation === this.generation) this.flushChat();
   }
 
   private decode(text: string): ServerFrame | undefined {
@@ -329,7 +424,18 @@ export class RelayClient implements Disposable {
       });
       this.heartbeat.start();
     }
-    if (this.setState('open') && payload) this.events.emit('connected', payload);
+    let lost: SessionLogLost | undefined;
+    if (payload) {
+      const since = this.resumedFrom;
+      // Checked: with `validateInbound: false` the payload is unchecked.
+      const position = typeof payload.session_log === 'object' && payload.session_log !== null ? payload.session_log : undefined;
+      if (this.log.connected(position, payload.user?.user_id, since).lost && since) lost = { since, position: this.log.resumeFrom! };
+    }
+    if (!this.setState('open') || !payload) return;
+    const generation = this.generation;
+    this.events.emit('connected', payload);
+    if (lost && generation === this.generation) this.events.emit('sessionLogLost', lost);
+    if (generation === this.generation) this.flushChat();
   }
 
   private heartbeatInterval(payload: ConnectPayload | undefined): number | undefined {
@@ -356,6 +462,7 @@ export class RelayClient implements Disposable {
     this.transport = undefined;
     this.reachedOpen = false;
     this.connectPayload = undefined;
+    this.log.disconnected();
     this.clearConnectTimer();
     this.heartbeat?.stop();
     this.heartbeat = undefined;

@@ -19,8 +19,10 @@
  * committed, so it goes `'left'`; the pending ops are not, so they go `'right'`.
  */
 import { apply } from './apply';
+import { diffOp } from './diff';
 import { TextDocument } from './text-document';
-import { isNoop, normalize, splitsPair, type TextOp } from './text-op';
+import { isNoop, normalize, type TextOp } from './text-op';
+import type { CommittedEntry, RecoveryPayload } from '../schemas/collaboration';
 import { compose, transform } from './transform';
 
 export type ClientState = 'synchronized' | 'awaitingConfirm' | 'awaitingWithBuffer';
@@ -41,6 +43,47 @@ export interface ClientDocumentOptions {
   text: string;
   /** The seq of the first op this client sends (default 0); keep it across resyncs of one client id. */
   nextSeq?: number;
+  /** The document's epoch (`collaboration.snapshot`'s `epoch`), if the relay said. */
+  epoch?: string;
+  /**
+   * How many of the last committed ops to keep for a rejoin (default 100): if the relay lost the
+   * document's history, they let it rebuild what this client had confirmed (see `rejoin`).
+   */
+  historyLimit?: number;
+}
+
+/**
+ * What a rejoin (`collaboration.open` with `rev`) sends so that the relay can rebuild the document
+ * from this client's copy if it lost it: `text` is the confirmed text at `rev` (without pending
+ * edits), `recovery` the pending edits and the last committed ops. See `ClientDocument.rejoin`.
+ */
+export interface RejoinState {
+  readonly rev: number;
+  readonly client_id: string;
+  readonly epoch?: string;
+  readonly text: string;
+  readonly recovery: RecoveryPayload;
+}
+
+/** `collaboration.snapshot` flagged `reset`: the relay lost the history and rebuilt the document. */
+export interface ResetSnapshot {
+  readonly text: string;
+  readonly rev: number;
+  readonly epoch?: string;
+  /** Turns the client's text as of its rejoin (confirmed + pending) into `text`. */
+  readonly rebase?: TextOp;
+}
+
+/** Between `rejoin` and the snapshot that answers it. */
+interface Rejoin {
+  readonly state: RejoinState;
+  /** Every change of the local text since `rejoin`, as one op. */
+  since: TextOp;
+  /**
+   * Only local edits since (no server op or ack): the same upload can be sent again. A server op
+   * or ack means the relay answered the usual way, so no merge of this upload can have happened.
+   */
+  clean: boolean;
 }
 
 export const syncErrorCodes = {
@@ -82,9 +125,14 @@ export class ClientDocument {
   private pending: TextOp | undefined;
   /** Applies after `pending`. Only set while `pending` is. */
   private buf: TextOp | undefined;
+  private epochId: string | undefined;
+  /** The last committed ops, contiguous, ending at `rev` (empty after a resync or reset). */
+  private committed: CommittedEntry[] = [];
+  private readonly historyLimit: number;
+  private rejoining: Rejoin | undefined;
 
   constructor(options: ClientDocumentOptions) {
-    const { clientId, revision, text, nextSeq = 0 } = options;
+    const { clientId, revision, text, nextSeq = 0, epoch, historyLimit = 100 } = options;
     if (!(Number.isSafeInteger(revision) && revision >= 0)) throw new TypeError(`revision must be a non-negative integer, got ${String(revision)}`);
     if (!(Number.isSafeInteger(nextSeq) && nextSeq >= 0)) throw new TypeError(`nextSeq must be a non-negative integer, got ${String(nextSeq)}`);
     if (typeof text !== 'string') throw new TypeError('text must be a string');
@@ -95,6 +143,8 @@ export class ClientDocument {
     this.localText = text;
     this.serverString = text;
     this.seq = nextSeq;
+    this.epochId = epoch;
+    this.historyLimit = Math.max(0, Math.floor(historyLimit));
   }
 
   get state(): ClientState {
@@ -128,6 +178,18 @@ export class ClientDocument {
   get buffer(): TextOp | undefined {
     return this.buf;
   }
+  /** The document's epoch as last heard from the relay (a new one after a reset). */
+  get epoch(): string | undefined {
+    return this.epochId;
+  }
+  /** The last committed ops this client applied (oldest first, ending at `revision`). */
+  get history(): readonly CommittedEntry[] {
+    return this.committed;
+  }
+  /** Whether a `rejoin` awaits its snapshot. */
+  get isRejoining(): boolean {
+    return this.rejoining !== undefined;
+  }
 
   /**
    * A local edit, made against `text`. Applies it to `text` (throws an `OtError` and changes
@@ -140,6 +202,7 @@ export class ClientDocument {
     if (isNoop(norm)) return undefined;
     this.local.apply(norm);
     this.localText = undefined;
+    if (this.rejoining) this.rejoining.since = compose(this.rejoining.since, norm);
     if (this.pending === undefined) return this.send(norm);
     this.buf = this.buf === undefined ? norm : compose(this.buf, norm);
     return undefined;
@@ -149,9 +212,10 @@ export class ClientDocument {
    * An op of another client, committed by the server at revision `rev`. Returns the op to apply
    * to the editor (it applies to `text` as it was before this call). Throws `SyncError`
    * `REVISION_GAP` if `rev` is not `revision + 1` (the caller must catch up or resync) and
-   * `REVISION_STALE` if this client has `rev` already; in both cases nothing changes.
+   * `REVISION_STALE` if this client has `rev` already; in both cases nothing changes. `from`: who
+   * committed it (`client_id` and `seq` of the edit), kept with it for a rejoin's history.
    */
-  applyServer(op: TextOp, rev: number): TextOp {
+  applyServer(op: TextOp, rev: number, from?: { clientId: string; seq: number }): TextOp {
     this.checkNext(rev);
     this.server.check(op);
     let incoming = normalize(op);
@@ -176,6 +240,11 @@ export class ClientDocument {
     this.pending = pending;
     this.buf = buf;
     this.rev = rev;
+    this.remember({ rev, op: normalize(op), ...(from && { client_id: from.clientId, seq: from.seq }) });
+    if (this.rejoining) {
+      this.rejoining.since = compose(this.rejoining.since, incoming);
+      this.rejoining.clean = false;
+    }
     return incoming;
   }
 
@@ -195,6 +264,8 @@ export class ClientDocument {
     this.server.apply(this.pending);
     this.serverString = undefined;
     this.rev = rev;
+    this.remember({ rev, op: this.pending, client_id: this.clientId, seq: this.sent.seq });
+    if (this.rejoining) this.rejoining.clean = false; // answered the usual way: the next rejoin uploads afresh
     this.pending = undefined;
     this.sent = undefined;
     const buf = this.buf;
@@ -237,7 +308,7 @@ export class ClientDocument {
       else pending = this.pending;
       if (this.buf !== undefined) pending = compose(pending, this.buf);
     }
-    const remote = diff(base, snapshot);
+    const remote = diffOp(base, snapshot);
     const rebased = transform(pending, remote, 'right');
     // What the editor must do: the remote change as seen after the local edits.
     const editorOp = transform(remote, pending, 'left');
@@ -250,7 +321,79 @@ export class ClientDocument {
     this.pending = undefined;
     this.sent = undefined;
     this.buf = undefined;
+    this.committed = [];
+    this.rejoining = undefined;
     return { op: editorOp, outgoing: isNoop(rebased) ? undefined : this.send(rebased) };
+  }
+
+  /**
+   * Before re-opening the document (after a reconnect or a gap): what the `collaboration.open`
+   * sends besides `document` (`rev`, `client_id`, `epoch`, `text`, `recovery`). If the relay kept
+   * the document, it answers as usual (call `endRejoin` then); if it lost it (a new epoch), it
+   * rebuilds it from what its participants upload here and answers with a snapshot flagged `reset`
+   * (call `reset`).
+   *
+   * Reserves a seq for the commit that brings this client's pending edits back. Until the snapshot
+   * comes, the same upload is returned again (a connection lost before the answer: the relay
+   * recognises the upload by that seq and does not apply it twice), as long as only local edits
+   * were made meanwhile; local edits made after it are kept apart and rebased by `reset`. Send
+   * nothing else for the document until the snapshot.
+   *
+   * `maxHistory` bounds the committed ops sent (frames are limited; fewer only means that the
+   * relay may have to fall back to a coarser merge).
+   */
+  rejoin(maxHistory = this.historyLimit): RejoinState {
+    if (this.rejoining?.clean) return this.rejoining.state;
+    const recovery: RecoveryPayload = {
+      seq: this.seq++,
+      ...(this.pending !== undefined && this.sent !== undefined && { outstanding: { seq: this.sent.seq, op: this.pending } }),
+      ...(this.buf !== undefined && { buffer: this.buf }),
+      history: this.committed.slice(Math.max(0, this.committed.length - maxHistory)),
+    };
+    const state: RejoinState = { rev: this.rev, client_id: this.clientId, ...(this.epochId !== undefined && { epoch: this.epochId }), text: this.serverText, recovery };
+    this.rejoining = { state, since: [], clean: true };
+    return state;
+  }
+
+  /** The relay answered the rejoin as usual (same epoch): what `rejoin` kept is dropped. */
+  endRejoin(): void {
+    this.rejoining = undefined;
+  }
+
+  /**
+   * The relay lost the document's history and rebuilt it (a snapshot flagged `reset`): `text` at
+   * `rev` of the new `epoch` already holds this client's pending edits as of `rejoin` (the relay
+   * committed them), and `rebase` turns the local text as of `rejoin` into `text`. Local edits made
+   * since `rejoin` are rebased onto it and become the next op to send (with a new seq: the old
+   * epoch's seqs mean nothing to it). Returns the op that turns the local text into the new one,
+   * for the editor.
+   *
+   * Without a `rejoin` before (or a `rebase` that does not fit), a client with pending edits keeps
+   * its local text as it is and sends the difference from `text` as one op (`diffOp`): nothing of
+   * its own is lost, though a change of someone else's inside the replaced span is undone. One
+   * with nothing pending (a viewer) takes `text`.
+   */
+  reset(snapshot: ResetSnapshot): ResyncResult {
+    const { text, rev, epoch, rebase } = snapshot;
+    if (typeof text !== 'string') throw new TypeError('text must be a string');
+    if (!(Number.isSafeInteger(rev) && rev >= 0)) throw new TypeError(`revision must be a non-negative integer, got ${String(rev)}`);
+    const before = this.text;
+    const rebased = this.rejoining && rebase !== undefined ? rebaseOnto(before, text, this.rejoining.since, rebase) : undefined;
+    // Without a usable rebase: a client with nothing of its own pending simply takes the relay's text.
+    const own = this.pending !== undefined || (this.rejoining !== undefined && !isNoop(this.rejoining.since));
+    const { local, pending, editorOp } = rebased ?? (own ? { local: before, pending: diffOp(text, before), editorOp: [] } : { local: text, pending: [], editorOp: diffOp(before, text) });
+    this.server = new TextDocument(text);
+    this.serverString = text;
+    this.local = new TextDocument(local);
+    this.localText = local;
+    this.rev = rev;
+    this.epochId = epoch ?? this.epochId;
+    this.pending = undefined;
+    this.sent = undefined;
+    this.buf = undefined;
+    this.committed = [];
+    this.rejoining = undefined;
+    return { op: editorOp, outgoing: isNoop(pending) ? undefined : this.send(pending) };
   }
 
   private send(op: TextOp): OutgoingEdit {
@@ -258,6 +401,12 @@ export class ClientDocument {
     this.sent = edit;
     this.pending = op;
     return edit;
+  }
+
+  private remember(entry: CommittedEntry): void {
+    if (this.historyLimit === 0) return;
+    this.committed.push(entry);
+    if (this.committed.length > this.historyLimit) this.committed.splice(0, this.committed.length - this.historyLimit);
   }
 
   private checkNext(rev: number): void {
@@ -268,23 +417,19 @@ export class ClientDocument {
 }
 
 /**
- * One replacement that turns `a` into `b`: the common prefix and suffix are retained, the middle
- * replaced. Boundaries never fall inside a surrogate pair.
+ * `since` (local edits made after the rejoin) rebased past `rebase` (which turns the text as of the
+ * rejoin into `text`); undefined if they do not fit together.
  */
-export function diff(a: string, b: string): TextOp {
-  if (a === b) return [];
-  const max = Math.min(a.length, b.length);
-  let p = 0;
-  while (p < max && a.charCodeAt(p) === b.charCodeAt(p)) p++;
-  if (splitsPair(a, p) || splitsPair(b, p)) p--;
-  let s = 0;
-  while (s < max - p && a.charCodeAt(a.length - 1 - s) === b.charCodeAt(b.length - 1 - s)) s++;
-  if (splitsPair(a, a.length - s) || splitsPair(b, b.length - s)) s--;
-  const op: TextOp = [];
-  if (p > 0) op.push(p);
-  const ins = b.slice(p, b.length - s);
-  const del = a.slice(p, a.length - s);
-  if (ins.length > 0) op.push(ins);
-  if (del.length > 0) op.push({ d: del });
-  return normalize(op);
+function rebaseOnto(before: string, text: string, since: TextOp, rebase: TextOp): { local: string; pending: TextOp; editorOp: TextOp } | undefined {
+  try {
+    const pending = transform(since, rebase, 'right');
+    const editorOp = transform(rebase, since, 'left');
+    const local = apply(text, pending);
+    return apply(before, editorOp) === local ? { local, pending, editorOp } : undefined;
+  } catch {
+    return undefined;
+  }
 }
+
+/** The common-prefix/common-suffix replacement from `a` to `b` (see `diffOp`). */
+export { diffOp as diff } from './diff';

@@ -14,6 +14,14 @@ export const OpComponent = z.union([
 export const TextOp = z.array(OpComponent).max(10_000);
 export type TextOp = z.infer<typeof TextOp>;
 
+/**
+ * Names one incarnation of a document on the relay: a new one each time the relay creates it.
+ * A different epoch than the one a client knows means the relay lost the document (Redis
+ * restarted without persistence, an embedded relay restarted) and rebuilt it from its
+ * participants' copies: revisions and seqs of the old epoch mean nothing in the new one.
+ */
+export const Epoch = z.string().min(1).max(64);
+
 export const EditPayload = z.strictObject({
   document: DocumentId,
   /** The document revision the op was made against. */
@@ -22,6 +30,12 @@ export const EditPayload = z.strictObject({
   client_id: Identifier,
   seq: z.number().int().nonnegative(),
   op: TextOp,
+  /**
+   * The document's epoch the op was made in (from the client; the relay does not send it). An op
+   * of another epoch is never applied: the relay closes the connection with `reconnect: true`,
+   * and the client's rejoin brings its edits back (see `OpenPayload.recovery`).
+   */
+  epoch: Epoch.optional(),
 });
 export type EditPayload = z.infer<typeof EditPayload>;
 
@@ -34,13 +48,48 @@ export const CursorPayload = z.strictObject({
   document: DocumentId,
   rev: z.number().int().nonnegative().optional(),
   selections: z.array(Selection).min(1).max(100),
+  /** From the client: the epoch of `rev`; a cursor of another epoch is dropped. */
+  epoch: Epoch.optional(),
 });
 export type CursorPayload = z.infer<typeof CursorPayload>;
+
+/** A committed op as a rejoining client saw it (for `RecoveryPayload.history`). */
+export const CommittedEntry = z.strictObject({
+  rev: z.number().int().positive(),
+  op: TextOp,
+  /** Who committed it (the edit's `client_id` and `seq`), if the client knows. */
+  client_id: Identifier.optional(),
+  seq: z.number().int().nonnegative().optional(),
+});
+export type CommittedEntry = z.infer<typeof CommittedEntry>;
+
+/**
+ * What a rejoining client uploads so that the relay can rebuild a document it lost from the
+ * participants' copies (`ClientDocument.rejoin` makes it). Ignored while the relay still has the
+ * document in the client's epoch. Otherwise the relay merges, exactly where the ops allow: the
+ * ops the client confirmed past what the document already holds (`history`), then its pending
+ * edits, committed as one op with `seq`; the snapshot answering the open says how (`rebase`).
+ */
+export const RecoveryPayload = z.strictObject({
+  /** The seq of the commit that brings these edits back; the same upload sent again is recognised by it. */
+  seq: z.number().int().nonnegative(),
+  /** The op sent and not acknowledged, with its seq: applies to the open's `text` (at `rev`). */
+  outstanding: z.strictObject({ seq: z.number().int().nonnegative(), op: TextOp }).optional(),
+  /** Local edits not sent yet: apply after `outstanding`. */
+  buffer: TextOp.optional(),
+  /** The last committed ops the client applied, oldest first, ending at the open's `rev`. */
+  history: z.array(CommittedEntry).max(1000),
+});
+export type RecoveryPayload = z.infer<typeof RecoveryPayload>;
 
 /** Joins a document of the session; a host or editor creates it (with `text`) if it is new. */
 export const OpenPayload = z.strictObject({
   document: DocumentId,
-  /** The initial text if the document does not exist yet (default ''); ignored otherwise. */
+  /**
+   * The initial text if the document does not exist yet (default ''); ignored otherwise. A rejoin
+   * with `epoch` sends the text it has at `rev` (confirmed, without pending edits): if the relay
+   * lost the document, the first participant back recreates it from that.
+   */
   text: z.string().max(10_000_000).optional(),
   /**
    * The initial text continues in the next `collaboration.open` of this document (a large file
@@ -60,6 +109,14 @@ export const OpenPayload = z.strictObject({
   rev: z.number().int().nonnegative().optional(),
   /** With `rev`: the client's id, so that the snapshot says which of its ops were committed (`last_seq`). */
   client_id: Identifier.optional(),
+  /**
+   * With `rev` and `client_id`: the epoch `rev` belongs to. If the document's epoch is another one
+   * (or the document is gone and this open recreates it), the relay lost its history: it merges
+   * `recovery` into the document and answers with a snapshot flagged `reset`.
+   */
+  epoch: Epoch.optional(),
+  /** With `epoch`: the client's copy (pending edits, last committed ops), merged only if the relay lost the document. */
+  recovery: RecoveryPayload.optional(),
 });
 export type OpenPayload = z.infer<typeof OpenPayload>;
 
@@ -74,6 +131,16 @@ export const SnapshotPayload = z.strictObject({
   text: z.string(),
   /** The last seq of the open's `client_id` (same user) committed to the document, if any. */
   last_seq: z.number().int().nonnegative().optional(),
+  /** The document's epoch (always sent by this relay): send it with `rev` when rejoining. */
+  epoch: Epoch.optional(),
+  /**
+   * The relay lost the history of the epoch the rejoin named and rebuilt the document (`text` at
+   * `rev` of `epoch`), the rejoining client's uploaded edits included: the client adopts it
+   * (`ClientDocument.reset`) instead of resending anything of the old epoch.
+   */
+  reset: z.literal(true).optional(),
+  /** With `reset`: turns the client's text as of its rejoin (confirmed + pending) into `text`. */
+  rebase: TextOp.optional(),
 });
 export type SnapshotPayload = z.infer<typeof SnapshotPayload>;
 

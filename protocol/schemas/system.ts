@@ -2,6 +2,28 @@ import { z } from 'zod';
 import { ErrorCode } from '../errors';
 import { ConnectionId, Identifier, Participant, SessionId, Timestamp } from './common';
 
+/** Epochs are short tokens the relay makes (hex today); bounded so a URL stays small. */
+export const LogEpoch = z.string().regex(/^[\w-]{1,64}$/u, 'must be 1-64 letters, digits, _ or -');
+
+/**
+ * Where the session log stood when the connection was admitted. Events the log keeps carry an
+ * `offset`; `epoch` names the log's lifetime (it changes when the relay's storage lost history).
+ */
+export const SessionLogPosition = z.strictObject({
+  epoch: LogEpoch,
+  /** The log's last offset at admission: live events from here on have higher offsets. */
+  offset: z.number().int().nonnegative(),
+  /**
+   * Only when the client asked to resume (`since_offset` and `since_epoch`): true when the events
+   * it missed follow this `connect` (exactly those, in order, each with its offset), false when
+   * the log no longer has them (another epoch, or too far behind): resync from snapshots.
+   */
+  recovered: z.boolean().optional(),
+  /** With `recovered: true`: how many missed events follow before live ones. */
+  missed: z.number().int().nonnegative().optional(),
+});
+export type SessionLogPosition = z.infer<typeof SessionLogPosition>;
+
 export const ConnectPayload = z.strictObject({
   connection_id: ConnectionId,
   relay_id: z.string().min(1),
@@ -15,6 +37,8 @@ export const ConnectPayload = z.strictObject({
     max_frame_bytes: z.number().int().positive(),
     max_messages_per_second: z.number().int().positive(),
   }),
+  /** The session log's position (absent from relays that keep no log). */
+  session_log: SessionLogPosition.optional(),
 });
 export type ConnectPayload = z.infer<typeof ConnectPayload>;
 

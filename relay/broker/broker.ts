@@ -38,6 +38,21 @@ export interface Publication extends BrokerMessage {
 export interface PublishOptions {
   /** Keep the publication in the channel's bounded history (for resume). */
   history?: boolean;
+  /**
+   * With `history`: publish only if no publication of this channel was kept under the same key
+   * in the same epoch, within the dedupe window (the memory broker: as long as the history keeps
+   * it; Redis: a TTL). Checked and published in one atomic step, so a relay that dies in between
+   * cannot leave a key without its publication (a resend would then be dropped and lost).
+   */
+  idempotencyKey?: string;
+}
+
+export interface PublishResult extends StreamPosition {
+  /**
+   * Set when `idempotencyKey` had been used: nothing was published, `offset` is the original's,
+   * and `original` is the original publication while the history still has it.
+   */
+  duplicate?: { original?: Publication };
 }
 
 export interface Disposable {
@@ -53,7 +68,7 @@ export interface BrokerHealth {
 
 export interface Broker {
   /** Publishes to every subscriber of the channel on every relay. */
-  publish(channel: string, message: BrokerMessage, options?: PublishOptions): Promise<StreamPosition>;
+  publish(channel: string, message: BrokerMessage, options?: PublishOptions): Promise<PublishResult>;
   subscribe(channel: string, listener: (publication: Publication) => void): Promise<Disposable>;
   /** Publications after `since` (exclusive), oldest first, and the channel's current position. */
   history(channel: string, since: StreamPosition, limit: number): Promise<{ publications: Publication[]; position: StreamPosition; recovered: boolean }>;

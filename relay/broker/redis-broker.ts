@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { Logger } from '../log';
-import type { Broker, BrokerHealth, BrokerMessage, Disposable, Publication, PublishOptions, StreamPosition } from './broker';
+import type { Broker, BrokerHealth, BrokerMessage, Disposable, Publication, PublishOptions, PublishResult, StreamPosition } from './broker';
 import { defineScript, type RedisConnections, withTimeout } from './redis-connection';
 
 /**
@@ -16,6 +16,7 @@ import { defineScript, type RedisConnections, withTimeout } from './redis-connec
  * - `<prefix>{<channel>}:meta`   hash: `e` epoch, `s` offset of the last history publication
  * - `<prefix>{<channel>}:stream` stream: entry id `<offset>-0`, fields `h` header, `d` data
  * - `<prefix>{<channel>}`        shard channel, payload `<offset>\n<header>\n<data>`
+ * - `<prefix>{<channel>}:once:<key>` string `<epoch>:<offset>`: an idempotency key (a TTL)
  * The header is the message's JSON without `data`, which is carried as is: nobody parses the
  * envelope twice, and new message fields travel without a format change.
  */
@@ -36,12 +37,32 @@ end
 `;
 
 /**
- * One script, so that the offset order and the delivery order are the same order. XADD runs
- * before the counter moves: Redis does not roll a failed script back. MAXLEN ~ trims whole
- * stream nodes (cheap); `history` enforces the exact window by offset.
- * ARGV: epoch candidate, ttl s, shard channel, header, data, keep ('1'|'0'), history size.
+ * One script, so that the offset order and the delivery order are the same order, and an
+ * idempotent publish checks its key and publishes in one step (a relay dying in between would
+ * otherwise leave a key whose publication never happened). XADD runs before the counter moves:
+ * Redis does not roll a failed script back. MAXLEN ~ trims whole stream nodes (cheap); `history`
+ * enforces the exact window by offset. A key from another epoch is stale: history was lost.
+ * KEYS: meta, stream, idempotency key (untouched unless ARGV[8] is set).
+ * ARGV: epoch candidate, ttl s, shard channel, header, data, keep ('1'|'0'), history size,
+ * idempotency ttl s ('' = no key).
  */
 const PUBLISH = `${ENSURE_EPOCH}
+if ARGV[8] ~= '' then
+  local seen = redis.call('GET', KEYS[3])
+  if seen then
+    local colon = string.find(seen, ':', 1, true)
+    if colon and string.sub(seen, 1, colon - 1) == epoch then
+      local original = tonumber(string.sub(seen, colon + 1))
+      local entries = {}
+      -- The original only while it is within the history window that \`history\` serves.
+      if original > tonumber(redis.call('HGET', KEYS[1], 's')) - tonumber(ARGV[7]) then
+        local id = original .. '-0'
+        entries = redis.call('XRANGE', KEYS[2], id, id)
+      end
+      return {original, epoch, 1, entries}
+    end
+  end
+end
 local offset = 0
 if ARGV[6] == '1' then
   offset = tonumber(redis.call('HGET', KEYS[1], 's')) + 1
@@ -49,9 +70,10 @@ if ARGV[6] == '1' then
   redis.call('HSET', KEYS[1], 's', offset)
   redis.call('EXPIRE', KEYS[1], ARGV[2])
   redis.call('EXPIRE', KEYS[2], ARGV[2])
+  if ARGV[8] ~= '' then redis.call('SET', KEYS[3], epoch .. ':' .. offset, 'EX', ARGV[8]) end
 end
 redis.call('SPUBLISH', ARGV[3], offset .. '\\n' .. ARGV[4] .. '\\n' .. ARGV[5])
-return {offset, epoch}
+return {offset, epoch, 0, {}}
 `;
 
 /**
@@ -81,6 +103,8 @@ const Options = z.object({
   historySize: z.int().min(1).default(1000),
   /** A channel's history and epoch go after this long without history activity (default 1 day). */
   historyTtlSeconds: z.int().min(1).default(86_400),
+  /** How long an idempotency key dedupes a resend (default 1 hour). */
+  idempotencyTtlSeconds: z.int().min(1).default(3_600),
   /** Prefix of every key and channel, so that several deployments (or tests) can share one Redis. */
   prefix: z.string().default('tandem:'),
   /** How often the subscription is proven alive end to end; 0 turns the check off. */
@@ -110,7 +134,7 @@ export class RedisBroker implements Broker {
   private readonly subscriber: Redis;
   /** Keyed by shard channel name, which is what the subscriber's messages carry. */
   private readonly channels = new Map<string, Channel>();
-  private readonly runPublish: (keys: readonly string[], args: readonly (string | number)[]) => Promise<[number, string]>;
+  private readonly runPublish: (keys: readonly string[], args: readonly (string | number)[]) => Promise<[number, string, number, StreamEntry[]]>;
   private readonly runHistory: (keys: readonly string[], args: readonly (string | number)[]) => Promise<[number, string, number, StreamEntry[]]>;
   private readonly livenessChannel: string;
   private readonly livenessTimer: NodeJS.Timeout | undefined;
@@ -129,7 +153,7 @@ export class RedisBroker implements Broker {
     redis.acquire();
     this.command = redis.command;
     this.subscriber = redis.subscriber;
-    this.runPublish = defineScript(this.command, 'tandemBrokerPublish', 2, PUBLISH);
+    this.runPublish = defineScript(this.command, 'tandemBrokerPublish', 3, PUBLISH);
     this.runHistory = defineScript(this.command, 'tandemBrokerHistory', 2, HISTORY);
     this.subscriber.on('smessage', this.onMessage);
     this.subscriber.on('ready', this.onSubscriberReady);
@@ -142,14 +166,26 @@ export class RedisBroker implements Broker {
     }
   }
 
-  async publish(channel: string, message: BrokerMessage, options?: PublishOptions): Promise<StreamPosition> {
+  async publish(channel: string, message: BrokerMessage, options?: PublishOptions): Promise<PublishResult> {
     const { data, ...meta } = message;
     const keys = this.keysOf(channel);
-    const [offset, epoch] = await this.runPublish(
-      [keys.meta, keys.stream],
-      [newEpoch(), this.options.historyTtlSeconds, keys.channel, JSON.stringify(meta), data, options?.history ? '1' : '0', this.options.historySize],
+    const key = options?.history ? options.idempotencyKey : undefined;
+    const [offset, epoch, duplicate, entries] = await this.runPublish(
+      [keys.meta, keys.stream, `${keys.channel}:once:${key ?? ''}`],
+      [
+        newEpoch(),
+        this.options.historyTtlSeconds,
+        keys.channel,
+        JSON.stringify(meta),
+        data,
+        options?.history ? '1' : '0',
+        this.options.historySize,
+        key === undefined ? '' : this.options.idempotencyTtlSeconds,
+      ],
     );
-    return { offset, epoch };
+    if (duplicate !== 1) return { offset, epoch };
+    const entry = entries[0];
+    return { offset, epoch, duplicate: entry ? { original: fromEntry(entry[0], entry[1]) } : {} };
   }
 
   async subscribe(channel: string, listener: Listener): Promise<Disposable> {

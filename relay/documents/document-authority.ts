@@ -1,15 +1,30 @@
 import {
   type AckPayload,
   type CursorPayload,
+  diffOp,
   type EditPayload,
   OtError,
   ProtocolError,
+  type RecoveryPayload,
   type ResyncPayload,
   type SnapshotPayload,
   textType,
   type TextOp,
 } from '../../protocol';
-import type { CommitPublication, DocumentStore } from './document-store';
+import type { CommitPublication, CommittedOp, DocumentStore } from './document-store';
+import { fitted, localText, oldOps, plan, rebaseSince, replay, type RecoveryState, type RecoveryUpload } from './recovery';
+
+/**
+ * An edit (or rejoin) of an epoch the document no longer has: the relay lost the document's
+ * history (or the whole document) since the client last heard of it. Nothing was applied; the
+ * caller closes the connection with `reconnect: true`, and the client's rejoin brings its edits back.
+ */
+export class DocumentLostError extends Error {
+  constructor(readonly document: string) {
+    super(`document "${document.slice(0, 128)}": its history was lost; the client must rejoin`);
+    this.name = 'DocumentLostError';
+  }
+}
 
 /**
  * What committing an op led to. `committed`: the store has published it (`announce`) with the
@@ -41,6 +56,11 @@ export interface OpenRequest {
   /** The revision the client has: the ops since are sent first, if still kept. */
   rev?: number;
   clientId?: string;
+  /** The epoch of `rev`: if the document's is another, its history was lost and `recovery` is merged. */
+  epoch?: string;
+  recovery?: RecoveryPayload;
+  /** Whether the client may edit (not a viewer): only then are its uploaded edits merged. */
+  mayWrite?: boolean;
 }
 
 /** The answer to an open: the ops committed since the client's revision (if kept), then the snapshot. */
@@ -57,6 +77,8 @@ export interface OpenHooks {
    */
   join(): Promise<void>;
   send(result: OpenResult): void;
+  /** The publication of a commit the open makes (merging a rejoining client's copy): as `CommitHooks.announce`. */
+  announce?(committed: EditPayload, ack: AckPayload): CommitPublication;
 }
 
 export interface DocumentLimits {
@@ -98,18 +120,30 @@ export class DocumentAuthority {
     return this.limits.maxLength;
   }
 
-  /** Joins `documentId`, creating it with `text` if it does not exist and `mayCreate`. */
+  /**
+   * Joins `documentId`, creating it with `text` if it does not exist and `mayCreate`. A rejoin
+   * that names an epoch the document no longer has (or that recreates it) merges the client's copy
+   * into it (`recover`) and is answered with a snapshot flagged `reset`.
+   */
   open(sessionId: string, userId: string, request: OpenRequest, hooks: OpenHooks): Promise<void> {
-    const { document, text = '', mayCreate, rev, clientId } = request;
+    const { document, text, mayCreate, rev, clientId, epoch } = request;
+    const rejoin = rev !== undefined && clientId !== undefined && epoch !== undefined;
     return this.serialize(sessionId, document, async () => {
-      if (mayCreate) {
-        if (text.length > this.limits.maxLength) {
-          throw new ProtocolError('DOCUMENT_TOO_LARGE', `the text has ${text.length} code units, the limit is ${this.limits.maxLength}`, 'payload.text');
-        }
-        await this.store.create(sessionId, document, text);
+      if (text !== undefined && text.length > this.limits.maxLength) {
+        throw new ProtocolError('DOCUMENT_TOO_LARGE', `the text has ${text.length} code units, the limit is ${this.limits.maxLength}`, 'payload.text');
       }
-      if (!(await this.store.head(sessionId, document))) throw notFound(document);
+      // The head first: a (re)join of an existing document does not ship its text to the store.
+      let head = await this.store.head(sessionId, document);
+      if (!head && mayCreate && (text !== undefined || !rejoin)) {
+        // A rejoin recreates a lost document from the text the client had confirmed at `rev`: its
+        // recovery starts from there (recovery.ts); a first open creates it from its initial text.
+        const origin = rejoin ? { epoch, rev, history: oldOps(request.recovery) } : undefined;
+        await this.store.create(sessionId, document, text ?? '', origin);
+        head = await this.store.head(sessionId, document);
+      }
+      if (!head) throw notFound(document);
       await hooks.join();
+      if (rejoin && head.epoch !== epoch) return this.recover(sessionId, userId, request as RejoinRequest, hooks);
       const snapshot = await this.store.snapshot(sessionId, document);
       if (!snapshot) throw notFound(document);
       if (rev !== undefined && rev > snapshot.rev) {
@@ -121,9 +155,86 @@ export class DocumentAuthority {
       const last = clientId === undefined ? undefined : await this.store.lastCommit(sessionId, document, userId, clientId);
       hooks.send({
         missed: missed.map((c) => ({ document, rev: c.rev, client_id: c.clientId, seq: c.seq, op: c.op })),
-        snapshot: { document, rev: snapshot.rev, text: snapshot.text, ...(last && { last_seq: last.seq }) },
+        snapshot: { document, rev: snapshot.rev, text: snapshot.text, ...(last && { last_seq: last.seq }), epoch: snapshot.epoch },
       });
     });
+  }
+
+  /**
+   * Merges a rejoining client's copy into a document whose history was lost (see recovery.ts):
+   * one commit (the old ops it alone had confirmed, then its pending edits, with the upload's seq),
+   * then a snapshot flagged `reset` whose `rebase` turns the client's text into the snapshot's.
+   * The same upload again (the answer was lost) is recognised by its seq and not merged twice.
+   */
+  private async recover(sessionId: string, userId: string, request: RejoinRequest, hooks: OpenHooks): Promise<void> {
+    const { document, clientId, recovery } = request;
+    const upload: RecoveryUpload = {
+      epoch: request.epoch,
+      rev: request.rev,
+      clientId,
+      ...(request.text !== undefined && { text: request.text }),
+      ...(recovery?.outstanding && { outstanding: recovery.outstanding }),
+      ...(recovery?.buffer && { buffer: recovery.buffer }),
+      history: oldOps(recovery),
+    };
+    const mine = localText(upload);
+    const seq = recovery?.seq;
+    for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
+      if (attempt >= BACKOFF_AFTER_ATTEMPTS) await pause(Math.random() * Math.min(MAX_BACKOFF_MS, attempt));
+      const snapshot = await this.store.snapshot(sessionId, document);
+      if (!snapshot) throw notFound(document);
+      const [state, last] = await Promise.all([
+        this.store.since(sessionId, document, 0),
+        seq === undefined ? undefined : this.store.lastCommit(sessionId, document, userId, clientId),
+      ]);
+      if (!state) throw notFound(document);
+      if (state.head.rev !== snapshot.rev || state.head.epoch !== snapshot.epoch) continue; // another relay committed in between
+      const reset = (text: string, rev: number, rebase: TextOp | undefined, lastSeq?: number) =>
+        hooks.send({
+          missed: [],
+          snapshot: { document, rev, text, epoch: snapshot.epoch, reset: true, ...(rebase && { rebase: fitted(rebase, mine, text) }), ...(lastSeq !== undefined && { last_seq: lastSeq }) },
+        });
+      if (seq !== undefined && last && last.seq >= seq) {
+        // Merged before, and the snapshot that said so was lost with the connection.
+        return reset(snapshot.text, snapshot.rev, rebaseSince(state.ops, userId, clientId, seq) ?? (mine === undefined ? undefined : diffOp(mine, snapshot.text)), last.seq);
+      }
+      if (request.mayWrite === false) {
+        // A viewer's copy is not merged (it may not write): it only learns where the document is.
+        return reset(snapshot.text, snapshot.rev, mine === undefined ? undefined : diffOp(mine, snapshot.text));
+      }
+      const merge = plan(await this.recoveryState(sessionId, document, snapshot.epoch, state.ops), snapshot.text, upload);
+      if (textType.isNoop(merge.op) && merge.record.chain.length === 0 && !merge.record.outstanding) {
+        return reset(snapshot.text, snapshot.rev, merge.rebase);
+      }
+      if (seq === undefined) throw new ProtocolError('VALIDATION_FAILED', 'a rejoin with edits to merge needs recovery.seq', 'payload.recovery');
+      const length = state.head.length + lengthChange(merge.op);
+      if (length > this.limits.maxLength) {
+        throw new ProtocolError('DOCUMENT_TOO_LARGE', `the document would have ${length} code units, the limit is ${this.limits.maxLength}`, 'payload.recovery');
+      }
+      const rev = snapshot.rev + 1;
+      const committed: EditPayload = { document, rev, client_id: clientId, seq, op: merge.op };
+      const ack: AckPayload = { document, rev, client_id: clientId, seq };
+      const entry: CommittedOp = { rev, op: merge.op, userId, clientId, seq, recovery: merge.record };
+      try {
+        if (!(await this.store.append(sessionId, document, entry, hooks.announce?.(committed, ack)))) continue;
+      } catch (error) {
+        throw toProtocolError(error);
+      }
+      return reset(textType.apply(snapshot.text, merge.op), rev, merge.rebase, seq);
+    }
+    throw new Error(`document "${document}": lost the commit race ${MAX_APPEND_ATTEMPTS} times`);
+  }
+
+  /** The recovery state at the head, if the document was rebuilt by a rejoin and its history since is kept. */
+  private async recoveryState(sessionId: string, document: string, epoch: string, ops: CommittedOp[] | undefined): Promise<RecoveryState | undefined> {
+    if (!ops || (ops[0] !== undefined && ops[0].rev !== 1)) return undefined;
+    const origin = await this.store.origin(sessionId, document, epoch);
+    if (!origin) return undefined;
+    try {
+      return replay(origin, ops);
+    } catch {
+      return undefined; // records that do not fit together: merge by text
+    }
   }
 
   /**
@@ -151,6 +262,7 @@ export class DocumentAuthority {
       const state = await this.store.since(sessionId, cursor.document, cursor.rev ?? Infinity);
       if (!state) throw notFound(cursor.document);
       const { head } = state;
+      if (cursor.epoch !== undefined && cursor.epoch !== head.epoch) return; // of a lost epoch: the next one will do
       const base = cursor.rev ?? head.rev;
       if (base > head.rev) throw new ProtocolError('EDIT_REV_TOO_NEW', `revision ${base} is newer than the document's (${head.rev})`, 'payload.rev');
       const history = cursor.rev === undefined ? [] : state.ops;
@@ -172,8 +284,10 @@ export class DocumentAuthority {
       // Both at once (one round trip on Redis): the shorter the time between reading the head and
       // appending, the less often another relay commits in between.
       const [state, last] = await Promise.all([this.store.since(sessionId, document, edit.rev), this.store.lastCommit(sessionId, document, userId, clientId)]);
-      if (!state) throw notFound(document);
+      // An op of an epoch the document no longer has is never applied: its base means nothing here.
+      if (!state) throw edit.epoch === undefined ? notFound(document) : new DocumentLostError(document);
       const { head, ops: history } = state;
+      if (edit.epoch !== undefined && edit.epoch !== head.epoch) throw new DocumentLostError(document);
       if (last && seq <= last.seq) return { kind: 'duplicate', ack: { document, rev: last.rev, client_id: clientId, seq: last.seq } };
       if (edit.rev > head.rev) {
         throw new ProtocolError('EDIT_REV_TOO_NEW', `the op is based on revision ${edit.rev}, the document is at ${head.rev}`, 'payload.rev');
@@ -235,6 +349,8 @@ export function lengthChange(op: TextOp): number {
   }
   return change;
 }
+
+type RejoinRequest = OpenRequest & { rev: number; clientId: string; epoch: string };
 
 function pause(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

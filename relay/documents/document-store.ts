@@ -9,6 +9,46 @@ export interface CommittedOp {
   userId: string;
   clientId: string;
   seq: number;
+  /** Set on the commit that merged a rejoining client's copy into a rebuilt document (recovery.ts). */
+  recovery?: RecoveryRecord;
+}
+
+/** An op of a lost epoch, as a rejoining client uploaded it: the old text went from `rev - 1` to `rev`. */
+export interface OldOp {
+  rev: number;
+  op: TextOp;
+  clientId?: string;
+  seq?: number;
+}
+
+/**
+ * How a recovery commit was made, kept with it so that a later recovery can replay the epoch's
+ * history (recovery.ts `replay`): which old ops it brought in and what the rejoining client had.
+ */
+export interface RecoveryRecord {
+  /** The lost epoch the client came from, and the revision of it the client had. */
+  from: { epoch: string; rev: number };
+  /**
+   * Ops of that epoch this commit brought in (consecutive revisions, oldest first); `skipped`:
+   * already in the document through another participant's pending edits, not applied again.
+   */
+  chain: Array<OldOp & { skipped?: true }>;
+  /** The client's op that was sent and not acknowledged (now part of `pending`). */
+  outstanding?: { clientId: string; seq: number };
+  /** The client's pending edits as committed: the commit's op is the chain's ops, then this. */
+  pending: TextOp;
+  /** What the client was told (its text as of the rejoin -> the text after this commit). */
+  rebase: TextOp;
+}
+
+/**
+ * A document that a rejoin recreated after its history was lost: its revision 0 is the text the
+ * client had confirmed at `rev` of `epoch`, and `history` the last ops of that epoch it had.
+ */
+export interface RecoveryOrigin {
+  epoch: string;
+  rev: number;
+  history: OldOp[];
 }
 
 export interface DocumentHead {
@@ -18,11 +58,14 @@ export interface DocumentHead {
   oldestRev: number;
   /** The text's length in UTF-16 code units. */
   length: number;
+  /** The document's incarnation: random per `create`, so a document lost and created again is another. */
+  epoch: string;
 }
 
 export interface DocumentSnapshot {
   rev: number;
   text: string;
+  epoch: string;
 }
 
 /** The last op of one (user, client id) committed to a document, for acking resubmits. */
@@ -48,8 +91,13 @@ export interface CommitPublication {
  * the revision so that several relays on one store cannot both commit a rev.
  */
 export interface DocumentStore {
-  /** Creates the document at revision 0 with `text`; false if it exists already (nothing changes). */
-  create(sessionId: string, documentId: string, text: string): Promise<boolean>;
+  /**
+   * Creates the document at revision 0 with `text` and a new epoch; false if it exists already
+   * (nothing changes). `origin`: it is recreated from a rejoining client's copy (kept for `origin`).
+   */
+  create(sessionId: string, documentId: string, text: string, origin?: RecoveryOrigin): Promise<boolean>;
+  /** The `origin` the document was created with, if it is still the incarnation `epoch`. */
+  origin(sessionId: string, documentId: string, epoch: string): Promise<RecoveryOrigin | undefined>;
   /** Undefined if the document does not exist. */
   head(sessionId: string, documentId: string): Promise<DocumentHead | undefined>;
   snapshot(sessionId: string, documentId: string): Promise<DocumentSnapshot | undefined>;

@@ -1,8 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import { TextDocument } from '../../protocol';
 import type { Broker } from '../broker/broker';
-import type { CommitPublication, CommittedOp, DocumentHead, DocumentSnapshot, DocumentStore, LastCommit } from './document-store';
+import type { CommitPublication, CommittedOp, DocumentHead, DocumentSnapshot, DocumentStore, LastCommit, RecoveryOrigin } from './document-store';
 
 interface StoredDocument {
+  epoch: string;
+  origin: RecoveryOrigin | undefined;
   text: TextDocument;
   rev: number;
   /** The last `historySize` committed ops, oldest first: `history[i].rev === rev - history.length + 1 + i`. */
@@ -21,6 +24,8 @@ export interface MemoryDocumentStoreOptions {
 }
 
 const key = (sessionId: string, documentId: string) => `${sessionId}\u0000${documentId}`;
+/** A document's epoch: random, so that one created again after a restart is told apart (64 bits). */
+export const newEpoch = () => randomUUID().replaceAll('-', '').slice(0, 16);
 const clientKey = (userId: string, clientId: string) => `${userId}\u0000${clientId}`;
 
 /** The embedded default: documents live in this process, until idle or the relay stops. */
@@ -40,21 +45,27 @@ export class MemoryDocumentStore implements DocumentStore {
     this.sweeper = setInterval(() => this.dropIdle(), Math.max(100, idleTimeoutMs / 4)).unref();
   }
 
-  async create(sessionId: string, documentId: string, text: string): Promise<boolean> {
+  async create(sessionId: string, documentId: string, text: string, origin?: RecoveryOrigin): Promise<boolean> {
     const k = key(sessionId, documentId);
     if (this.documents.has(k)) return false;
-    this.documents.set(k, { text: new TextDocument(text), rev: 0, history: [], lastCommits: new Map(), usedAt: Date.now() });
+    const epoch = newEpoch();
+    this.documents.set(k, { epoch, origin, text: new TextDocument(text), rev: 0, history: [], lastCommits: new Map(), usedAt: Date.now() });
     return true;
+  }
+
+  async origin(sessionId: string, documentId: string, epoch: string): Promise<RecoveryOrigin | undefined> {
+    const doc = this.use(sessionId, documentId);
+    return doc?.epoch === epoch ? doc.origin : undefined;
   }
 
   async head(sessionId: string, documentId: string): Promise<DocumentHead | undefined> {
     const doc = this.use(sessionId, documentId);
-    return doc && { rev: doc.rev, oldestRev: doc.rev - doc.history.length, length: doc.text.length };
+    return doc && { rev: doc.rev, oldestRev: doc.rev - doc.history.length, length: doc.text.length, epoch: doc.epoch };
   }
 
   async snapshot(sessionId: string, documentId: string): Promise<DocumentSnapshot | undefined> {
     const doc = this.use(sessionId, documentId);
-    return doc && { rev: doc.rev, text: doc.text.toString() };
+    return doc && { rev: doc.rev, text: doc.text.toString(), epoch: doc.epoch };
   }
 
   async read(sessionId: string, documentId: string, fromRev: number): Promise<CommittedOp[] | undefined> {

@@ -4,18 +4,21 @@ import { z } from 'zod';
 import { TextDocument, textType, type TextOp } from '../../protocol';
 import { defineScript, type RedisConnections } from '../broker/redis-connection';
 import { lengthChange } from './document-authority';
-import type { CommitPublication, CommittedOp, DocumentHead, DocumentSnapshot, DocumentStore, LastCommit } from './document-store';
+import type { CommitPublication, CommittedOp, DocumentHead, DocumentSnapshot, DocumentStore, LastCommit, RecoveryOrigin, RecoveryRecord } from './document-store';
+import { newEpoch } from './memory-document-store';
 
 /**
  * The shared documents in Redis, for relays that share one (single Redis, not Cluster: the commit
  * script publishes on a channel it is not given as a key). Per document of a session, under
  * `<prefix>doc:{<session>\0<document>}` (one hash slot):
  *
- * - `…:meta`  hash: `e` incarnation (random per create: a document dropped and created again is
- *   another document to every cache), `rev` head revision, `len` length in UTF-16 code units,
- *   `srev` revision of the snapshot, `snap` the snapshot's text as JSON (JSON keeps any lone
- *   surrogate of an initial text, which UTF-8 would not).
- * - `…:ops`   stream: the committed ops, entry id `<rev>-0`, fields `o` op JSON, `u` user, `c` client, `s` seq.
+ * - `…:meta`  hash: `e` incarnation, the document's epoch (random per create: a document dropped
+ *   or lost and created again is another document to every cache and client), `rev` head revision,
+ *   `len` length in UTF-16 code units, `srev` revision of the snapshot, `snap` the snapshot's text
+ *   as JSON (JSON keeps any lone surrogate of an initial text, which UTF-8 would not), `o` the
+ *   recovery origin as JSON if a rejoin recreated it.
+ * - `…:ops`   stream: the committed ops, entry id `<rev>-0`, fields `o` op JSON, `u` user, `c` client,
+ *   `s` seq, and `x` the recovery record as JSON on a commit that merged a rejoining client's copy.
  * - `…:seen`  hash: `<user>\0<client id>` -> `<seq> <rev>` of its last commit (resubmits are acked).
  *
  * The head text is the snapshot plus the ops after it. The snapshot is rewritten by the relay that
@@ -39,13 +42,15 @@ import type { CommitPublication, CommittedOp, DocumentHead, DocumentSnapshot, Do
  */
 
 /**
- * ARGV: incarnation, snapshot JSON, length, ttl ms. 1 if created; 0 if the document exists. Keys
- * left behind by a lost meta hash (evicted) belong to no incarnation: dropped first.
+ * ARGV: incarnation, snapshot JSON, length, ttl ms, origin JSON ('' for none). 1 if created; 0 if
+ * the document exists. Keys left behind by a lost meta hash (evicted) belong to no incarnation:
+ * dropped first.
  */
 const CREATE = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('DEL', KEYS[2], KEYS[3])
 redis.call('HSET', KEYS[1], 'e', ARGV[1], 'rev', 0, 'len', ARGV[3], 'srev', 0, 'snap', ARGV[2])
+if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'o', ARGV[5]) end
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 return 1
 `;
@@ -76,8 +81,8 @@ return {m[1], m[2], m[3], m[4], 'f', redis.call('HGET', KEYS[1], 'snap'), entrie
 /**
  * ARGV: 1 incarnation, 2 rev, 3 op JSON, 4 user, 5 client id, 6 seq, 7 dedupe field, 8 length
  * change, 9 ttl ms, 10 history size, 11 snapshot JSON at rev ('' if not due), 12 shard channel
- * ('' for none), 13 payload, 14 this store's instance id, 15 turn ms. Returns {1, srev} if
- * committed, {0, head rev} if not (another incarnation: head -1).
+ * ('' for none), 13 payload, 14 this store's instance id, 15 turn ms, 16 recovery record JSON
+ * ('' for none). Returns {1, srev} if committed, {0, head rev} if not (another incarnation: head -1).
  *
  * Turns: a relay that lost the race (the head moved) claims the next commit of the document
  * (`…:turn`, expiring after ARGV[15] ms), and the others yield to it until it has committed.
@@ -105,10 +110,15 @@ if last and tonumber(string.match(last, '^%d+')) >= tonumber(ARGV[6]) then retur
 local srev = tonumber(m[3])
 if ARGV[11] ~= '' then srev = rev end
 local keep = math.min(srev, rev - tonumber(ARGV[10]))
+local fields = {rev .. '-0', 'o', ARGV[3], 'u', ARGV[4], 'c', ARGV[5], 's', ARGV[6]}
+if ARGV[16] ~= '' then
+  table.insert(fields, 'x')
+  table.insert(fields, ARGV[16])
+end
 if keep > 0 then
-  redis.call('XADD', KEYS[2], 'MINID', '~', keep + 1, rev .. '-0', 'o', ARGV[3], 'u', ARGV[4], 'c', ARGV[5], 's', ARGV[6])
+  redis.call('XADD', KEYS[2], 'MINID', '~', keep + 1, unpack(fields))
 else
-  redis.call('XADD', KEYS[2], rev .. '-0', 'o', ARGV[3], 'u', ARGV[4], 'c', ARGV[5], 's', ARGV[6])
+  redis.call('XADD', KEYS[2], unpack(fields))
 end
 if ARGV[11] ~= '' then redis.call('HSET', KEYS[1], 'srev', rev, 'snap', ARGV[11]) end
 redis.call('HSET', KEYS[1], 'rev', rev)
@@ -187,31 +197,37 @@ export class RedisDocumentStore implements DocumentStore {
     this.runAppend = defineScript(this.command, 'tandemDocumentAppend', 4, APPEND);
   }
 
-  async create(sessionId: string, documentId: string, text: string): Promise<boolean> {
-    const epoch = randomUUID().slice(0, 8);
+  async create(sessionId: string, documentId: string, text: string, origin?: RecoveryOrigin): Promise<boolean> {
+    const epoch = newEpoch();
     const keys = this.keysOf(sessionId, documentId);
-    const created = await this.runCreate([keys.meta, keys.ops, keys.seen], [epoch, JSON.stringify(text), text.length, this.options.idleTimeoutMs]);
+    const args = [epoch, JSON.stringify(text), text.length, this.options.idleTimeoutMs, origin ? JSON.stringify(origin) : ''];
+    const created = await this.runCreate([keys.meta, keys.ops, keys.seen], args);
     if (created !== 1) return false;
     this.remember(cacheKey(sessionId, documentId), { epoch, rev: 0, srev: 0, text: new TextDocument(text), recent: [] });
     return true;
+  }
+
+  async origin(sessionId: string, documentId: string, epoch: string): Promise<RecoveryOrigin | undefined> {
+    const [stored, origin] = await this.command.hmget(this.keysOf(sessionId, documentId).meta, 'e', 'o');
+    return stored === epoch && origin ? (JSON.parse(origin) as RecoveryOrigin) : undefined;
   }
 
   /** One small HMGET: neither the text nor the ops. */
   async head(sessionId: string, documentId: string): Promise<DocumentHead | undefined> {
     const [epoch, rev, length] = await this.command.hmget(this.keysOf(sessionId, documentId).meta, 'e', 'rev', 'len');
     const key = cacheKey(sessionId, documentId);
-    if (epoch === null || rev === null || length === null) {
+    if (epoch == null || rev == null || length == null) {
       this.forget(key);
       return undefined;
     }
     if (this.cache.get(key)?.epoch !== epoch) this.forget(key);
     const head = Number(rev);
-    return { rev: head, oldestRev: Math.max(0, head - this.options.historySize), length: Number(length) };
+    return { rev: head, oldestRev: Math.max(0, head - this.options.historySize), length: Number(length), epoch };
   }
 
   async snapshot(sessionId: string, documentId: string): Promise<DocumentSnapshot | undefined> {
     const doc = await this.load(sessionId, documentId);
-    return doc && { rev: doc.rev, text: doc.text.toString() };
+    return doc && { rev: doc.rev, text: doc.text.toString(), epoch: doc.epoch };
   }
 
   async read(sessionId: string, documentId: string, fromRev: number): Promise<CommittedOp[] | undefined> {
@@ -223,7 +239,7 @@ export class RedisDocumentStore implements DocumentStore {
     const doc = await this.load(sessionId, documentId);
     if (!doc) return undefined;
     const { rev, recent } = doc;
-    const head = { rev, oldestRev: Math.max(0, rev - this.options.historySize), length: doc.text.length };
+    const head = { rev, oldestRev: Math.max(0, rev - this.options.historySize), length: doc.text.length, epoch: doc.epoch };
     if (fromRev > rev || fromRev < head.oldestRev) return { head, ops: undefined };
     if (fromRev >= rev - recent.length) return { head, ops: recent.slice(recent.length - (rev - fromRev)) };
     // Older than the cached ops: from the stream, up to the head just loaded.
@@ -270,6 +286,7 @@ export class RedisDocumentStore implements DocumentStore {
         payload,
         this.instance,
         this.options.turnMs,
+        entry.recovery ? JSON.stringify(entry.recovery) : '',
       ],
     );
     if (result[0] !== 1) {
@@ -389,6 +406,7 @@ function toCommittedOp([id, fields]: StreamEntry): CommittedOp {
     userId: value.u ?? '',
     clientId: value.c ?? '',
     seq: Number(value.s),
+    ...(value.x !== undefined && { recovery: JSON.parse(value.x) as RecoveryRecord }),
   };
 }
 

@@ -42,6 +42,11 @@ export class Connection {
   lastSeen = Date.now();
   /** The documents of the session this connection opened (it gets their edits and cursors). */
   readonly openDocuments = new Set<string>();
+  /**
+   * The session log's position when this connection was admitted, and whether it resumed from
+   * an earlier one (events up to `offset` reached it then, or never will).
+   */
+  sessionLog: { epoch: string; offset: number; resumed: boolean } | undefined;
   /** Token bucket for inbound messages. */
   private tokens: number;
   private refilledAt = Date.now();
@@ -72,6 +77,15 @@ export class Connection {
       role: this.principal.role,
       connection_id: this.id,
     };
+  }
+
+  /** Bytes queued for this peer, and the most it may have queued before it is a slow consumer. */
+  get bufferedAmount(): number {
+    return this.socket.bufferedAmount;
+  }
+
+  get maxBufferedBytes(): number {
+    return this.limits.maxBufferedBytes;
   }
 
   get isOpen(): boolean {

@@ -5,6 +5,7 @@ import { decodeClientFrame, type ErrorPayload, ProtocolError } from '../../proto
 import { verifyToken } from '../auth/tokens';
 import type { RelayConfig } from '../config/config';
 import type { Logger } from '../log';
+import type { StreamPosition } from '../broker/broker';
 import type { PresenceStore } from '../broker/presence';
 import type { Hub } from '../routing/hub';
 import type { SessionDirectory } from '../sessions/session-directory';
@@ -13,7 +14,7 @@ import type { RelayStats } from '../stats';
 import { Connection } from './connection';
 import { ConnectionRateLimiter } from './connection-rate';
 import { serverFrame } from './server-frame';
-import { chooseSession, clientAddress, readToken, refuseUpgrade } from './upgrade';
+import { chooseSession, clientAddress, readResumePosition, readToken, refuseUpgrade } from './upgrade';
 
 /**
  * Frames above the configured limit are answered with FRAME_TOO_LARGE and dropped while the
@@ -102,12 +103,13 @@ export class Gateway {
       if (!this.connectionRate.allow(address)) throw new ProtocolError('CONNECTION_RATE_LIMITED');
       const principal = verifyToken(this.deps.secret, readToken(request, url));
       const sessionId = chooseSession(principal, url.searchParams.get('session'));
+      const since = readResumePosition(url);
       await this.deps.sessions.assertNotEnded(sessionId);
       if (socket.destroyed) return;
       this.wss.handleUpgrade(request, socket, head, (ws) => {
         const id = `${this.deps.relayId}.${(++this.connectionCounter).toString(36)}`;
         const connection = new Connection(id, ws, socket, principal, sessionId, config.limits, this.onSlowConsumer, this.deps.stats);
-        void this.accept(connection, address);
+        void this.accept(connection, address, since);
       });
     } catch (error) {
       const refusal = error instanceof ProtocolError ? error : new ProtocolError('INTERNAL');
@@ -120,7 +122,12 @@ export class Gateway {
     }
   }
 
-  private async accept(connection: Connection, address: string): Promise<void> {
+  /**
+   * Admits a connection: subscribed to its session (live publications held for it), presence,
+   * the session log read (from `since` when it resumes), `connect`, what it missed, the held
+   * live publications, and its arrival announced. Nothing reaches it before `connect`.
+   */
+  private async accept(connection: Connection, address: string, since: StreamPosition | undefined): Promise<void> {
     const { hub, presence, stats, log, config, relayId } = this.deps;
     const ws = connection.socket;
     connectionOf.set(ws, connection);
@@ -132,10 +139,12 @@ export class Gateway {
     log.debug({ connection: connection.id, user: connection.userId, session: connection.sessionId, address }, 'connected');
     try {
       await hub.add(connection);
+      const sessionLog = await hub.openSessionLog(connection, since);
       await presence.add(connection.sessionId, connection.participant);
       // Closed while being admitted: its departure may have been handled before this arrival.
       if (!connection.isOpen) return await presence.remove(connection.sessionId, connection.id);
       const participants = await presence.list(connection.sessionId);
+      connection.sessionLog = { ...sessionLog.position, resumed: sessionLog.recovered === true };
       connection.send('connect', {
         connection_id: connection.id,
         relay_id: relayId,
@@ -145,7 +154,14 @@ export class Gateway {
         user: connection.participant,
         participants,
         limits: { max_frame_bytes: config.limits.maxFrameBytes, max_messages_per_second: config.limits.maxMessagesPerSecond },
+        session_log: {
+          epoch: sessionLog.position.epoch,
+          offset: sessionLog.position.offset,
+          ...(sessionLog.recovered !== undefined && { recovered: sessionLog.recovered, missed: sessionLog.replay.length }),
+        },
       });
+      if (since) log.debug({ connection: connection.id, since, recovered: sessionLog.recovered, missed: sessionLog.replay.length }, 'resuming the session log');
+      await hub.sessionReady(connection, sessionLog);
       await this.publishPresence(connection, 'session.joined');
     } catch (error) {
       log.error({ err: error, connection: connection.id }, 'could not admit connection');

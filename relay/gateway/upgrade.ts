@@ -1,7 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { type ErrorCode, errorCodes, ProtocolError } from '../../protocol';
+import { z } from 'zod';
+import { type ErrorCode, errorCodes, LogEpoch, ProtocolError } from '../../protocol';
 import type { Principal } from '../auth/tokens';
+import type { StreamPosition } from '../broker/broker';
 
 const statusText: Record<number, string> = {
   400: 'Bad Request',
@@ -74,4 +76,28 @@ export function clientAddress(request: IncomingMessage, trustProxy: boolean): st
     if (first) return first;
   }
   return request.socket.remoteAddress ?? 'unknown';
+}
+
+/** A decimal offset as a client writes it: no sign, no exponent, no leading zeros, a safe integer. */
+const SinceOffset = z
+  .string()
+  .regex(/^(0|[1-9]\d{0,15})$/u, 'must be a non-negative integer')
+  .transform(Number)
+  .refine(Number.isSafeInteger, 'must be a safe integer');
+
+/**
+ * The session log position to resume from: `?since_offset=N&since_epoch=E`, both or neither
+ * (an offset means nothing without its epoch). Bad values are refused at the upgrade (400).
+ */
+export function readResumePosition(url: URL): StreamPosition | undefined {
+  const offset = url.searchParams.get('since_offset');
+  const epoch = url.searchParams.get('since_epoch');
+  if (offset === null && epoch === null) return undefined;
+  if (offset === null) throw new ProtocolError('VALIDATION_FAILED', 'since_offset: required with since_epoch', 'since_offset');
+  if (epoch === null) throw new ProtocolError('VALIDATION_FAILED', 'since_epoch: required with since_offset', 'since_epoch');
+  const parsedOffset = SinceOffset.safeParse(offset);
+  if (!parsedOffset.success) throw new ProtocolError('VALIDATION_FAILED', `since_offset: ${parsedOffset.error.issues[0]!.message}`, 'since_offset');
+  const parsedEpoch = LogEpoch.safeParse(epoch);
+  if (!parsedEpoch.success) throw new ProtocolError('VALIDATION_FAILED', `since_epoch: ${parsedEpoch.error.issues[0]!.message}`, 'since_epoch');
+  return { offset: parsedOffset.data, epoch: parsedEpoch.data };
 }

@@ -1,16 +1,61 @@
+import type { ChatMessageOut } from '../../protocol';
+import type { Publication } from '../broker/broker';
+import type { Connection } from '../gateway/connection';
+import { serverFrame } from '../gateway/server-frame';
 import type { Handler } from '../routing/router';
 import type { HandlerContext } from './context';
 
 /**
  * Chat goes to the whole session, sender included, so every participant (the sender too) sees
- * one order. With `to` it is a direct message: only the recipient's and sender's connections.
+ * one order; seeing its own message come back is how a sender knows it was logged. With `to` it
+ * is a direct message: only the recipient's and sender's connections.
+ *
+ * A message with a `client_message_id` is logged once per (user, id) within the broker's dedupe
+ * window: a client that resends what it never saw come back (its connection dropped) cannot
+ * make a duplicate. The check and the publish are one atomic step in the broker.
  */
 export function chatMessageHandler(context: HandlerContext): Handler<'chat.message'> {
   return {
     handle: async (connection, { payload }) => {
-      const message = { ...payload, message_id: context.nextMessageId(), display_name: connection.principal.displayName };
+      const message: ChatMessageOut = { ...payload, message_id: context.nextMessageId(), display_name: connection.principal.displayName };
       const audience = payload.to ? { users: [payload.to, connection.userId] } : {};
-      await context.publishFrom(connection, 'chat.message', message, audience, { history: true });
+      const data = serverFrame('chat.message', message, { userId: connection.userId, sessionId: connection.sessionId });
+      const id = payload.client_message_id;
+      const result = await context.hub.toSession(
+        connection.sessionId,
+        { eventType: 'chat.message', data },
+        audience,
+        { history: true, ...(id !== undefined && { idempotencyKey: chatKey(connection.userId, id) }) },
+      );
+      if (result.duplicate && !willSee(connection, result.offset, result.epoch)) {
+        await echoToSender(context, connection, result.duplicate.original?.data ?? data);
+      }
     },
   };
+}
+
+/** Unambiguous whatever the characters of the ids (an Identifier may hold `:`). */
+function chatKey(userId: string, clientMessageId: string): string {
+  return `chat:${userId.length}:${userId}:${clientMessageId}`;
+}
+
+/**
+ * Whether the sender of a resent message sees (or saw) the logged original anyway: it came after
+ * the connection's admission (it arrives live), or the connection resumed from a position before
+ * it (it was among the missed events). Otherwise (a fresh connection, or one whose history was
+ * lost) the sender would never learn that its message was logged, and would resend it forever.
+ */
+function willSee(connection: Connection, offset: number, epoch: string): boolean {
+  const log = connection.sessionLog;
+  if (!log || log.epoch !== epoch) return false;
+  return offset > log.offset || log.resumed;
+}
+
+/**
+ * The original (or, once the history dropped it, this resend's frame) to the sender's connection
+ * only, through the session channel so that it keeps its place among the live publications. It
+ * is not a log publication (no offset): the others have it already.
+ */
+function echoToSender(context: HandlerContext, connection: Connection, data: Publication['data']) {
+  return context.hub.toSession(connection.sessionId, { eventType: 'chat.message', data }, { connection: connection.id });
 }

@@ -1,4 +1,6 @@
-import { ProtocolError } from '../../protocol';
+import { type AckPayload, type EditPayload, ProtocolError } from '../../protocol';
+import { DocumentLostError } from '../documents/document-authority';
+import type { CommitPublication } from '../documents/document-store';
 import type { Connection } from '../gateway/connection';
 import { serverFrame } from '../gateway/server-frame';
 import type { Handler } from '../routing/router';
@@ -35,16 +37,40 @@ function takePieces(connection: Connection, document: string): string | undefine
 }
 
 /**
+ * The publication of a commit made for `connection` (an edit, or the merge of its copy when it
+ * rejoins a rebuilt document): the others get the edit, the sender the ack in its place (`echo`),
+ * so the ack can never overtake an earlier revision on any relay.
+ */
+function announcer(context: HandlerContext, connection: Connection, document: string): (committed: EditPayload, ack: AckPayload) => CommitPublication {
+  const envelope = { userId: connection.userId, sessionId: connection.sessionId };
+  return (committed, ack) =>
+    context.hub.documentPublication(
+      connection.sessionId,
+      document,
+      {
+        eventType: 'collaboration.edit',
+        data: serverFrame('collaboration.edit', committed, envelope),
+        echo: { eventType: 'collaboration.ack', data: serverFrame('collaboration.ack', ack, envelope) },
+      },
+      { exclude: connection.id },
+    );
+}
+
+/**
  * Joins a document of the session and answers with its snapshot; from then on the connection
  * gets the document's edits and cursors. A host or editor creates it (with `text`) if it is new;
  * a viewer can only join an existing one. A client rejoining with the revision it has first gets
- * the ops it missed, if the history since is still kept.
+ * the ops it missed, if the history since is still kept. One rejoining with an epoch the document
+ * no longer has (the relay lost its history) gets its uploaded copy merged and a snapshot flagged
+ * `reset` (document-authority.ts `recover`).
  */
 export function openHandler(context: HandlerContext): Handler<'collaboration.open'> {
   return {
     handle: async (connection, { payload }) => {
       if (payload.more) {
-        if (connection.principal.role !== 'viewer') keepPiece(connection, payload.document, payload.text ?? '', context.documents.maxLength);
+        // A viewer's pieces too: it never creates a document, but a rejoin sends its copy's text,
+        // which tells the relay how to bring it to a rebuilt document (`rebase`).
+        keepPiece(connection, payload.document, payload.text ?? '', context.documents.maxLength);
         return;
       }
       const earlier = takePieces(connection, payload.document);
@@ -52,8 +78,11 @@ export function openHandler(context: HandlerContext): Handler<'collaboration.ope
         document: payload.document,
         text: earlier === undefined ? payload.text : earlier + (payload.text ?? ''),
         mayCreate: connection.principal.role !== 'viewer' && payload.create !== false,
+        mayWrite: connection.principal.role !== 'viewer',
         rev: payload.rev,
         clientId: payload.client_id,
+        epoch: payload.epoch,
+        recovery: payload.recovery,
       };
       const wasOpen = connection.openDocuments.has(payload.document);
       // Open at once, not when the open's turn in the document's queue comes: an edit sent right
@@ -69,6 +98,7 @@ export function openHandler(context: HandlerContext): Handler<'collaboration.ope
             connection.send('collaboration.snapshot', snapshot);
             context.hub.documentReady(connection, payload.document);
           },
+          announce: announcer(context, connection, payload.document),
         });
       } catch (error) {
         if (wasOpen) context.hub.documentReady(connection, payload.document);
@@ -92,40 +122,34 @@ export function closeHandler(context: HandlerContext): Handler<'collaboration.cl
 
 /**
  * An op goes through the document authority. Committed, it is published on the document's
- * channel with its revision: the others get the edit, the sender gets the ack in its place
- * (`echo`), so the ack can never overtake an earlier revision on any relay. The store publishes
- * it as part of the commit, so publications follow revision order across relays too. An op
- * based on a revision older than the kept history gets a resync instead.
+ * channel with its revision (`announcer`). The store publishes it as part of the commit, so
+ * publications follow revision order across relays too. An op based on a revision older than the
+ * kept history gets a resync instead.
  *
  * When the store fails (Redis unreachable, a reply that never came), the op may or may not have
  * been committed, and no ack will come: the connection is closed with `reconnect: true`, and the
- * client's rejoin (its revision and client id) tells it which of its ops were committed.
+ * client's rejoin (its revision and client id) tells it which of its ops were committed. An op of
+ * an epoch the document no longer has (its history was lost) is not applied, and the connection
+ * is closed the same way: the client's rejoin uploads its copy, edits included, to be merged.
  */
 export function editHandler(context: HandlerContext): Handler<'collaboration.edit'> {
   return {
     roles: ['host', 'editor'],
     handle: async (connection, { payload }) => {
       requireOpen(connection, payload.document);
-      const envelope = { userId: connection.userId, sessionId: connection.sessionId };
       try {
         await context.documents.commit(connection.sessionId, connection.userId, payload, {
-          announce: (committed, ack) =>
-            context.hub.documentPublication(
-              connection.sessionId,
-              payload.document,
-              {
-                eventType: 'collaboration.edit',
-                data: serverFrame('collaboration.edit', committed, envelope),
-                echo: { eventType: 'collaboration.ack', data: serverFrame('collaboration.ack', ack, envelope) },
-              },
-              { exclude: connection.id },
-            ),
+          announce: announcer(context, connection, payload.document),
           reply: (result) => {
             if (result.kind === 'resync') connection.send('collaboration.resync', result.resync);
             else connection.send('collaboration.ack', result.ack); // a resubmit of an op committed before
           },
         });
       } catch (error) {
+        if (error instanceof DocumentLostError) {
+          connection.disconnect('server_error', 'the relay lost the document’s history; reconnect and rejoin it with your copy', true);
+          return;
+        }
         if (!(error instanceof ProtocolError)) connection.disconnect('server_error', 'the edit could not be stored; reconnect and rejoin the document', true);
         throw error;
       }

@@ -1,4 +1,4 @@
-import type { Broker, BrokerMessage, Disposable, Publication, PublishOptions, StreamPosition } from '../broker/broker';
+import type { Broker, BrokerMessage, Disposable, Publication, PublishOptions, PublishResult, StreamPosition } from '../broker/broker';
 import type { CommitPublication } from '../documents/document-store';
 import type { Connection } from '../gateway/connection';
 import type { RelayStats } from '../stats';
@@ -19,9 +19,29 @@ export type HubMessage = Omit<BrokerMessage, 'exclude' | 'users' | 'connection'>
 interface Topic {
   connections: Set<Connection>;
   subscription: Promise<Disposable>;
-  /** Connections opening the document: its publications wait here until they have the snapshot. */
+  /**
+   * Connections being admitted (session channel: until they have `connect` and what they missed)
+   * or opening a document (until they have its snapshot): publications wait here for them.
+   */
   held?: Map<Connection, Publication[]>;
 }
+
+/** What a connection gets of the session log when it is admitted (see `openSessionLog`). */
+export interface SessionLogStart {
+  /** The log's position when it was read: later publications reach the connection live. */
+  position: StreamPosition;
+  /** Only when the connection asked to resume: whether the log still had everything after its position. */
+  recovered?: boolean;
+  /** The publications it missed that it may see, oldest first (empty unless recovered). */
+  replay: Publication[];
+}
+
+/** History is read this many publications at a time (a channel keeps 1000 by default). */
+const REPLAY_PAGE = 500;
+/** A position no log has: reading "since" it only answers where the log stands. */
+const NOWHERE: StreamPosition = { offset: 0, epoch: '' };
+/** A replay waits for a peer to read at most this long before it is left to the slow-consumer check. */
+const REPLAY_STALL_MS = 10_000;
 
 const sessionChannel = (sessionId: string) => `session:${sessionId}`;
 // Session ids cannot hold a NUL, so the channel name is unambiguous whatever the document path.
@@ -37,6 +57,12 @@ export const SESSION_ENDED_CONTROL = 'session.ended';
  * fanned out to the local sockets of its channel: the frame is serialized once, whatever the
  * number of recipients. A session channel reaches everyone in the session; a document channel
  * only those who opened the document (edits and cursors are of no use to anyone else).
+ *
+ * The session channel is also the session log: publications kept in its history reach clients
+ * with their `offset` (spliced into the frame once per publication), and a connection admitted
+ * with a position it saw before gets what it missed, then the live ones, with no gap and nothing
+ * twice: it subscribes first, holds what arrives, reads the history, sends that, and releases
+ * only the held publications past what the history covered.
  */
 export class Hub {
   private readonly topics = new Map<string, Topic>();
@@ -64,11 +90,66 @@ export class Hub {
     this.sessionEnded = listener;
   }
 
-  /** Adds a connection; resolves once its session's publications reach this relay. */
+  /**
+   * Adds a connection; resolves once its session's publications reach this relay. They are held
+   * for it until `sessionReady`, so that they come after `connect` and the events it missed.
+   */
   async add(connection: Connection): Promise<void> {
     this.connections.add(connection);
     this.sessionIds.add(connection.sessionId);
-    await this.join(sessionChannel(connection.sessionId), connection).subscription;
+    const topic = this.join(sessionChannel(connection.sessionId), connection);
+    topic.held ??= new Map();
+    if (!topic.held.has(connection)) topic.held.set(connection, []);
+    await topic.subscription;
+  }
+
+  /**
+   * Reads the session log for a connection that `add` subscribed: where it stands and, with
+   * `since` (the last position the client saw), the publications after it. Read after
+   * subscribing, so that everything past `position` arrives live (and is held meanwhile).
+   */
+  async openSessionLog(connection: Connection, since?: StreamPosition): Promise<SessionLogStart> {
+    const channel = sessionChannel(connection.sessionId);
+    if (!since) return { position: (await this.broker.history(channel, NOWHERE, 0)).position, replay: [] };
+    let page = await this.broker.history(channel, since, REPLAY_PAGE);
+    const { position } = page;
+    const replay: Publication[] = [];
+    let last = since.offset;
+    for (;;) {
+      if (!page.recovered || page.position.epoch !== position.epoch) return { position, recovered: false, replay: [] };
+      for (const publication of page.publications) {
+        if (publication.offset > position.offset) break;
+        last = publication.offset;
+        if (visibleTo(connection, publication)) replay.push(publication);
+      }
+      if (last >= position.offset) return { position, recovered: true, replay };
+      // A page that ends short of the position it reported: the history moved under us.
+      if (page.publications.length === 0) return { position, recovered: false, replay: [] };
+      page = await this.broker.history(channel, { offset: last, epoch: position.epoch }, REPLAY_PAGE);
+    }
+  }
+
+  /**
+   * The connection has its `connect`: sends what it missed (paced to its reading, so a long
+   * replay is not mistaken for a slow consumer), then the publications held for it that came
+   * after `start.position`, and from then on everything as it arrives.
+   */
+  async sessionReady(connection: Connection, start: SessionLogStart): Promise<void> {
+    for (const publication of start.replay) {
+      await roomFor(connection, publication.data.length);
+      if (!connection.isOpen) return;
+      this.deliver([connection], publication);
+    }
+    // Looked up now: the connection may have left (and its topic gone) during the replay.
+    const topic = this.topics.get(sessionChannel(connection.sessionId));
+    const held = topic?.held?.get(connection);
+    if (!topic?.held || !held) return;
+    topic.held.delete(connection);
+    if (topic.held.size === 0) delete topic.held;
+    for (const publication of held) {
+      // At or below the position: in the replay (or from before the connection, if it did not resume).
+      if (publication.offset === 0 || publication.offset > start.position.offset) this.deliver([connection], publication);
+    }
   }
 
   remove(connection: Connection): void {
@@ -124,7 +205,7 @@ export class Hub {
     }
   }
 
-  toSession(sessionId: string, message: HubMessage, audience: Audience = {}, options?: PublishOptions): Promise<StreamPosition> {
+  toSession(sessionId: string, message: HubMessage, audience: Audience = {}, options?: PublishOptions): Promise<PublishResult> {
     return this.broker.publish(sessionChannel(sessionId), { ...message, ...audience }, options);
   }
 
@@ -145,11 +226,6 @@ export class Hub {
     return this.broker.publish(EVERYONE, { ...message, ...audience });
   }
 
-  /** This relay's connections that have some document open (they rejoin to catch up on commits). */
-  documentConnections(): Connection[] {
-    return [...this.connections].filter((connection) => connection.openDocuments.size > 0);
-  }
-
   private join(channel: string, connection: Connection): Topic {
     let topic = this.topics.get(channel);
     if (!topic) {
@@ -166,6 +242,7 @@ export class Hub {
 
   private leave(channel: string, connection: Connection): void {
     const topic = this.topics.get(channel);
+    if (topic?.held?.delete(connection) && topic.held.size === 0) delete topic.held;
     if (!topic || !topic.connections.delete(connection) || topic.connections.size > 0) return;
     this.topics.delete(channel);
     void topic.subscription.then((subscription) => subscription.dispose());
@@ -185,13 +262,13 @@ export class Hub {
 
   private deliver(connections: Iterable<Connection>, publication: Publication): void {
     if (publication.eventType === SESSION_ENDED_CONTROL) return this.sessionEnded([...connections]);
-    const { exclude, users, echo, connection: only } = publication;
+    const { exclude, users, echo, connection: only, offset } = publication;
     // Encoded once here rather than once per socket inside `ws`.
-    const data = Buffer.from(publication.data);
+    const data = Buffer.from(offset > 0 ? withOffset(publication.data, offset) : publication.data);
     let delivered = 0;
     for (const connection of connections) {
       if (connection.id === exclude) {
-        if (echo && connection.sendRaw(echo.data)) this.stats.countOut(echo.eventType);
+        if (echo && connection.sendRaw(offset > 0 ? withOffset(echo.data, offset) : echo.data)) this.stats.countOut(echo.eventType);
         continue;
       }
       if (users && !users.includes(connection.userId)) continue;
@@ -208,5 +285,29 @@ export class Hub {
     this.sessionIds.clear();
     // A subscription that never came through (Redis down at the time) has nothing to dispose.
     for (const subscription of subscriptions) await subscription.then((s) => s.dispose(), () => undefined);
+  }
+}
+
+/** Whether the connection is in the publication's audience (for a replay, where it was not yet). */
+function visibleTo(connection: Connection, publication: Publication): boolean {
+  if (publication.eventType === SESSION_ENDED_CONTROL || publication.exclude === connection.id) return false;
+  if (publication.users && !publication.users.includes(connection.userId)) return false;
+  return publication.connection === undefined || publication.connection === connection.id;
+}
+
+/**
+ * The envelope with its log position as a last field. The relay serialized it itself (an object,
+ * so it ends in `}`): splicing is cheaper than parsing and serializing it again.
+ */
+function withOffset(data: string, offset: number): string {
+  return data.endsWith('}') ? `${data.slice(0, -1)},"offset":${offset}}` : data;
+}
+
+/** Waits (bounded) until the peer has read enough that `bytes` more fit in half its buffer. */
+async function roomFor(connection: Connection, bytes: number): Promise<void> {
+  const deadline = Date.now() + REPLAY_STALL_MS;
+  const limit = connection.maxBufferedBytes / 2;
+  while (connection.isOpen && connection.bufferedAmount > 0 && connection.bufferedAmount + bytes > limit && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }

@@ -4,8 +4,11 @@
  * How receivers connect. `wire`: a receive-only socket that counts frames from their headers
  * (`wire-receiver.ts`); `typed`: the protocol's RelayClient in raw mode over `ws`; `raw`: bare
  * `ws` sockets. The publisher is always a RelayClient (`raw`: a bare `ws` socket).
+ * Against a Socket.IO server (the scale-out bench's baseline): `sio-wire` is the `wire` receiver
+ * speaking just enough Engine.IO to stay connected; `sio` is socket.io-client (websocket
+ * transport only), which is also the publisher there.
  */
-export type Driver = 'wire' | 'typed' | 'raw';
+export type Driver = 'wire' | 'typed' | 'raw' | 'sio-wire' | 'sio';
 
 /** `count` connections with one token to one session. */
 export interface ClientGroup {
@@ -26,6 +29,11 @@ export interface RunSpec {
   contentChars: number;
   /** Each client reads the send time of one frame in this many. */
   sampleEvery: number;
+  /**
+   * Set when several publishers share a session: this one's messages carry it, and only they
+   * count as its echoes (the closed loop's acknowledgements), not the other publishers' messages.
+   */
+  publisherTag?: string;
 }
 
 export type ToLoadgen =
@@ -71,6 +79,8 @@ export interface CollectResult {
   receivedInWindow: number;
   /** End-to-end latency (ms) of the sampled frames sent inside the measured window. */
   latencies: number[];
+  /** With a publisher tag: the latencies of the frames other publishers sent (a subset of `latencies`). */
+  otherLatencies?: number[];
   /** Clients that closed during the run (e.g. closed by the server as slow consumers). */
   closed: number;
 }

@@ -30,6 +30,8 @@ let sampleEvery = 20;
 let windowStart = Infinity;
 let windowEnd = -Infinity;
 let latencies: number[] = [];
+/** The sampled frames of other publishers (only when tagged): in the scale-out bench, those that crossed servers. */
+let otherLatencies: number[] = [];
 let closedDuringRun = 0;
 let running = false;
 /** Frames the publisher got back (its own messages, echoed): the closed loop's acknowledgements. */
@@ -37,6 +39,9 @@ let echoed = 0;
 let onEcho: (() => void) | undefined;
 /** Size of the last frame echoed to the publisher: what the server delivers. */
 let lastEchoBytes = 0;
+/** The current run's publisher tag (see RunSpec.publisherTag), as it starts the content; '' when alone. */
+let ownMarker = '';
+let ownMarkerBytes = Buffer.alloc(0);
 /** Frames received inside the measured window (by arrival), all clients together. */
 let receivedInWindow = 0;
 
@@ -58,6 +63,13 @@ function readStamp(data: string | Buffer, start: number, end: number): number {
   return value / 1000;
 }
 
+/** Whether a frame the publisher got is one of its own messages (always, when it publishes alone). */
+function isOwn(data: string | Buffer | undefined, start: number, end: number): boolean {
+  if (ownMarker === '' || data === undefined) return true;
+  const at = typeof data === 'string' ? data.indexOf(ownMarker, start) : data.indexOf(ownMarkerBytes, start);
+  return at >= 0 && at < end;
+}
+
 function onFrame(receiver: Receiver, data: string | Buffer | undefined, start: number, end: number): void {
   total++;
   const n = ++receiver.frames;
@@ -65,7 +77,9 @@ function onFrame(receiver: Receiver, data: string | Buffer | undefined, start: n
   if ((n + receiver.index) % sampleEvery !== 0 || data === undefined) return;
   const now = monotonicMs();
   const sentAt = readStamp(data, start, end);
-  if (sentAt >= windowStart && sentAt < windowEnd) latencies.push(now - sentAt);
+  if (!(sentAt >= windowStart && sentAt < windowEnd)) return;
+  latencies.push(now - sentAt);
+  if (ownMarker !== '' && !isOwn(data, start, end)) otherLatencies.push(now - sentAt);
 }
 
 function connect(url: string, groups: ClientGroup[], concurrency: number, timeoutMs: number, asPublisher: boolean): Promise<void> {
@@ -95,7 +109,7 @@ function connect(url: string, groups: ClientGroup[], concurrency: number, timeou
         next++;
         pending++;
         let settled = false;
-        const kind: Driver = asPublisher ? (driver === 'raw' ? 'raw' : 'typed') : driver;
+        const kind: Driver = asPublisher ? publisherDriver(driver) : driver;
         receiver.client = openBenchClient(kind, { url, token: group.token, session: group.session }, {
           open: () => {
             receiver.open = true;
@@ -110,7 +124,7 @@ function connect(url: string, groups: ClientGroup[], concurrency: number, timeou
               return;
             }
             onFrame(receiver, data, start, end);
-            if (receiver === publisher) {
+            if (receiver === publisher && isOwn(data, start, end)) {
               echoed++;
               lastEchoBytes = end - start;
               onEcho?.();
@@ -136,6 +150,13 @@ function connect(url: string, groups: ClientGroup[], concurrency: number, timeou
   });
 }
 
+/** The publisher must send: the receive-only drivers have a sending sibling. */
+function publisherDriver(receivers: Driver): Driver {
+  if (receivers === 'raw') return 'raw';
+  if (receivers === 'sio' || receivers === 'sio-wire') return 'sio';
+  return 'typed';
+}
+
 async function quiesce(quietMs: number, timeoutMs: number): Promise<void> {
   const deadline = monotonicMs() + timeoutMs;
   let lastFrameAt = monotonicMs();
@@ -153,7 +174,7 @@ async function quiesce(quietMs: number, timeoutMs: number): Promise<void> {
 }
 
 function content(seq: number, sentAt: number, chars: number): string {
-  const head = `bench ${seq} ${STAMP}${Math.round(sentAt * 1000)}@ `;
+  const head = `${ownMarker || 'bench '}${seq} ${STAMP}${Math.round(sentAt * 1000)}@ `;
   return head + 'x'.repeat(Math.max(0, chars - head.length));
 }
 
@@ -166,7 +187,10 @@ async function run(spec: RunSpec): Promise<void> {
   echoed = 0;
   closedDuringRun = 0;
   latencies = [];
+  otherLatencies = [];
   sampleEvery = spec.sampleEvery;
+  ownMarker = spec.publisherTag ? `bench ${spec.publisherTag}:` : '';
+  ownMarkerBytes = Buffer.from(ownMarker);
   for (const receiver of receivers) receiver.frames = 0;
   windowStart = spec.startAt + spec.warmupMs;
   windowEnd = windowStart + spec.measureMs;
@@ -271,6 +295,7 @@ async function collect(expectedPerClient: number, timeoutMs: number): Promise<vo
     received: total,
     receivedInWindow,
     latencies,
+    ...(ownMarker !== '' && { otherLatencies }),
     closed: closedDuringRun,
   };
   send(result);

@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 
 /** Linux only: CPU time and memory of another process, read from /proc (no cooperation needed). */
 
@@ -87,4 +88,32 @@ export function sampleSystem(): SystemSample | undefined {
 export function systemBusyPercent(from: SystemSample | undefined, to: SystemSample | undefined): number | undefined {
   if (!from || !to || to.totalTicks <= from.totalTicks) return undefined;
   return (100 * (to.busyTicks - from.busyTicks)) / (to.totalTicks - from.totalTicks);
+}
+
+/** CPU used by everything but our processes, in % of one core. */
+export function otherCpuPercent(machineBusy: number | undefined, own: Array<number | undefined>): number | undefined {
+  if (machineBusy === undefined) return undefined;
+  return Math.max(0, machineBusy * cpus().length - own.reduce<number>((a, c) => a + (c ?? 0), 0));
+}
+
+/**
+ * This machine is shared (other builds and tests run beside the benches): before a run, wait
+ * until processes other than ours use under 15% of a core, within what is left of a budget for
+ * the whole bench, so a busy machine delays a bench by at most that much.
+ */
+export class QuietWaiter {
+  constructor(private budgetLeftMs: number) {}
+
+  /** Returns the others' CPU use (% of one core) at the last look. */
+  async wait(ownPids: number[]): Promise<number | undefined> {
+    for (;;) {
+      const started = performance.now();
+      const before = ownPids.map(sampleProcess);
+      const systemBefore = sampleSystem();
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      const other = otherCpuPercent(systemBusyPercent(systemBefore, sampleSystem()), ownPids.map((pid, i) => cpuPercent(before[i], sampleProcess(pid))));
+      this.budgetLeftMs -= performance.now() - started;
+      if (other === undefined || other < 15 || this.budgetLeftMs <= 0) return other;
+    }
+  }
 }

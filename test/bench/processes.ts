@@ -40,25 +40,26 @@ export interface Bundles {
 
 /** Compiles the baseline server and the load generator to a temporary folder. */
 export async function bundleBenchProcesses(): Promise<Bundles> {
+  const { files, dispose } = await bundleEntries({ plainServer: join(__dirname, 'plain-ws-server.ts'), loadgen: join(__dirname, 'loadgen.ts') });
+  return { ...files, dispose };
+}
+
+/**
+ * Compiles each entry (name -> .ts path) to `<name>.js` in a temporary folder that goes with the
+ * bench however it ends: the processes then run as plain `node`, with no tsx on a hot path.
+ */
+export async function bundleEntries<K extends string>(entries: Record<K, string>): Promise<{ files: Record<K, string>; dispose(): void }> {
   const dir = mkdtempSync(join(tmpdir(), 'tandem-bench-'));
   tempDirs.add(dir);
-  const entries = { plainServer: 'plain-ws-server.ts', loadgen: 'loadgen.ts' } as const;
+  const files = {} as Record<K, string>;
   await Promise.all(
-    Object.values(entries).map((file) =>
-      build({
-        entryPoints: [join(__dirname, file)],
-        outfile: join(dir, file.replace(/\.ts$/, '.js')),
-        bundle: true,
-        platform: 'node',
-        target: 'node20',
-        format: 'cjs',
-        logLevel: 'error',
-      }),
-    ),
+    (Object.entries(entries) as Array<[K, string]>).map(([name, entry]) => {
+      files[name] = join(dir, `${name}.js`);
+      return build({ entryPoints: [entry], outfile: files[name], bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'error' });
+    }),
   );
   return {
-    plainServer: join(dir, 'plain-ws-server.js'),
-    loadgen: join(dir, 'loadgen.js'),
+    files,
     dispose: () => {
       rmSync(dir, { recursive: true, force: true });
       tempDirs.delete(dir);
@@ -134,20 +135,25 @@ export function stopChild(child: ChildProcess, graceMs: number, terminate = true
   });
 }
 
-type Reply<T extends FromLoadgen['type']> = Extract<FromLoadgen, { type: T }>;
+type Message = { type: string };
+type Reply<M extends Message, T extends M['type']> = Extract<M, { type: T }>;
 
-/** One load generator process, asked one thing at a time. */
-export class LoadgenProcess {
+/**
+ * A load generator process, asked one thing at a time over IPC. The message types default to
+ * `loadgen.ts`'s; other generators (e.g. the scale-out bench's reconnecting clients) bring their
+ * own, with the same conventions: a `fatal` reply ends it, `exit` asks it to leave.
+ */
+export class LoadgenProcess<To extends Message = ToLoadgen, From extends Message = FromLoadgen> {
   private readonly child: ChildProcess;
-  private waiting: { type: string; resolve: (message: FromLoadgen) => void; reject: (error: Error) => void } | undefined;
+  private waiting: { type: string; resolve: (message: From) => void; reject: (error: Error) => void } | undefined;
   private exited: Error | undefined;
 
   constructor(bundle: string, readonly name: string) {
     const prof = process.env.BENCH_LOADGEN_PROF ? ['--cpu-prof', `--cpu-prof-dir=${resolve(process.env.BENCH_LOADGEN_PROF)}`] : [];
     this.child = track(fork(bundle, [], { execArgv: prof, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
-    this.child.on('message', (message: FromLoadgen) => {
+    this.child.on('message', (message: From) => {
       const waiting = this.waiting;
-      if (message.type === 'fatal') return this.fail(new Error(`${name}: ${message.message}`));
+      if (message.type === 'fatal') return this.fail(new Error(`${name}: ${(message as { message?: string }).message}`));
       if (!waiting || waiting.type !== message.type) return;
       this.waiting = undefined;
       waiting.resolve(message);
@@ -159,7 +165,7 @@ export class LoadgenProcess {
     return this.child.pid!;
   }
 
-  request<T extends FromLoadgen['type']>(message: ToLoadgen, reply: T, timeoutMs: number): Promise<Reply<T>> {
+  request<T extends From['type']>(message: To, reply: T, timeoutMs: number): Promise<Reply<From, T>> {
     if (this.exited) return Promise.reject(this.exited);
     if (this.waiting) return Promise.reject(new Error(`${this.name}: already waiting for "${this.waiting.type}"`));
     return new Promise((resolvePromise, reject) => {
@@ -171,7 +177,7 @@ export class LoadgenProcess {
         type: reply,
         resolve: (answer) => {
           clearTimeout(timer);
-          resolvePromise(answer as Reply<T>);
+          resolvePromise(answer as Reply<From, T>);
         },
         reject: (error) => {
           clearTimeout(timer);
@@ -191,7 +197,7 @@ export class LoadgenProcess {
 
   async stop(): Promise<void> {
     const asked = this.child.connected;
-    if (asked) this.child.send({ type: 'exit' } satisfies ToLoadgen);
+    if (asked) this.child.send({ type: 'exit' });
     await stopChild(this.child, 3000, !asked);
   }
 }

@@ -57,7 +57,7 @@ export interface ScenarioFigures {
   rounds?: ScenarioFigures[];
 }
 
-function median(values: Array<number | undefined>): number | undefined {
+export function median(values: Array<number | undefined>): number | undefined {
   const known = values.filter((v): v is number => v !== undefined && Number.isFinite(v)).sort((a, b) => a - b);
   if (known.length === 0) return undefined;
   const middle = known.length >> 1;
@@ -71,7 +71,6 @@ function median(values: Array<number | undefined>): number | undefined {
 export function combineRounds(rounds: ScenarioFigures[]): ScenarioFigures {
   const first = rounds[0]!;
   const med = (pick: (f: ScenarioFigures) => number | undefined) => median(rounds.map(pick));
-  const latencies = rounds.map((r) => r.latencyMs).filter((l): l is LatencySummary => l !== undefined);
   const expected = rounds.reduce((a, r) => a + r.expectedDeliveries, 0);
   const received = rounds.reduce((a, r) => a + r.receivedDeliveries, 0);
   return {
@@ -83,15 +82,7 @@ export function combineRounds(rounds: ScenarioFigures[]): ScenarioFigures {
     receivedDeliveries: received,
     lossPercent: expected > 0 ? Math.max(0, (100 * (expected - received)) / expected) : 0,
     clientsClosed: rounds.reduce((a, r) => a + r.clientsClosed, 0),
-    latencyMs: latencies.length
-      ? {
-          samples: latencies.reduce((a, l) => a + l.samples, 0),
-          p50: median(latencies.map((l) => l.p50))!,
-          p99: median(latencies.map((l) => l.p99))!,
-          p999: median(latencies.map((l) => l.p999))!,
-          max: Math.max(...latencies.map((l) => l.max)),
-        }
-      : undefined,
+    latencyMs: combineLatencies(rounds.map((r) => r.latencyMs)),
     serverCpuPercent: med((f) => f.serverCpuPercent),
     serverSysPercent: med((f) => f.serverSysPercent),
     serverMicrosPerDelivery: med((f) => f.serverMicrosPerDelivery),
@@ -105,6 +96,19 @@ export function combineRounds(rounds: ScenarioFigures[]): ScenarioFigures {
     otherCpuBeforePercent: med((f) => f.otherCpuBeforePercent),
     publisherLagP99Ms: med((f) => f.publisherLagP99Ms),
     rounds,
+  };
+}
+
+/** Rounds' latencies as one: the median of each percentile, all the samples, the worst max. */
+export function combineLatencies(rounds: Array<LatencySummary | undefined>): LatencySummary | undefined {
+  const latencies = rounds.filter((l): l is LatencySummary => l !== undefined);
+  if (latencies.length === 0) return undefined;
+  return {
+    samples: latencies.reduce((a, l) => a + l.samples, 0),
+    p50: median(latencies.map((l) => l.p50))!,
+    p99: median(latencies.map((l) => l.p99))!,
+    p999: median(latencies.map((l) => l.p999))!,
+    max: Math.max(...latencies.map((l) => l.max)),
   };
 }
 

@@ -6,7 +6,7 @@ import { monotonicMs } from './clock';
 import { InspectorSession } from './inspector';
 import type { ClientGroup, CollectResult, Driver, Load, PublishResult } from './ipc';
 import { baselineLaunch, benchRelayEnv, bundleBenchProcesses, type Bundles, LoadgenProcess, relayLaunch, type ServerLaunch, type ServerProcess, startServer } from './processes';
-import { cpuPercent, type ProcSample, sampleProcess, sampleSystem, sysPercent, systemBusyPercent } from './proc-stats';
+import { cpuPercent, otherCpuPercent, type ProcSample, QuietWaiter, sampleProcess, sampleSystem, sysPercent, systemBusyPercent } from './proc-stats';
 import { check, checksTable, combineRounds, info, type IdleFigures, idleTable, type ScenarioFigures, scenarioTable, summarize, writeBenchReport } from './report';
 
 /**
@@ -160,29 +160,9 @@ async function broadcast(bundles: Bundles): Promise<ScenarioFigures[]> {
   }
 }
 
-let quietBudgetLeft = config.quietBudgetMs;
-
-/**
- * This machine is shared (other builds and tests run beside the bench): wait until processes
- * other than ours use under 15% of a core, within what is left of the budget. Returns their use.
- */
-async function waitForQuiet(ownPids: number[]): Promise<number | undefined> {
-  for (;;) {
-    const started = performance.now();
-    const before = ownPids.map(sampleProcess);
-    const systemBefore = sampleSystem();
-    await sleep(400);
-    const other = otherCpuPercent(systemBusyPercent(systemBefore, sampleSystem()), ownPids.map((pid, i) => cpuPercent(before[i], sampleProcess(pid))));
-    quietBudgetLeft -= performance.now() - started;
-    if (other === undefined || other < 15 || quietBudgetLeft <= 0) return other;
-  }
-}
-
-/** CPU used by everything but our processes, in % of one core. */
-function otherCpuPercent(machineBusy: number | undefined, own: Array<number | undefined>): number | undefined {
-  if (machineBusy === undefined) return undefined;
-  return Math.max(0, (machineBusy * cpus().length) - own.reduce<number>((a, c) => a + (c ?? 0), 0));
-}
+/** This machine is shared (other builds and tests run beside the bench): each run waits for a quiet moment, within a budget. */
+const quiet = new QuietWaiter(config.quietBudgetMs);
+const waitForQuiet = (ownPids: number[]) => quiet.wait(ownPids);
 
 async function runScenario(
   { target, server, loadgens }: Rig,

@@ -9,7 +9,8 @@ import { connect, type Socket } from 'node:net';
  * Buffer and one event per frame), which on two shared cores makes the generator the bottleneck.
  *
  * Just enough of RFC 6455 for a server's frames: unmasked, any length, split anywhere across
- * reads. It answers pings (the relay closes peers that stay silent) and ends on a close frame.
+ * reads. It answers pings (the relay closes peers that stay silent) and ends on a close frame;
+ * it sends nothing else unless asked (`sendText`).
  */
 
 export interface WireHooks {
@@ -54,6 +55,17 @@ export class WireReceiver {
     });
     this.socket.on('error', (error) => this.end(error.message));
     this.socket.on('close', () => this.end('socket closed'));
+  }
+
+  /**
+   * A short text frame (under 126 bytes), masked with a zero key: what a protocol on top needs to
+   * stay connected, e.g. Engine.IO's namespace connect and pong. Dropped before the upgrade.
+   */
+  sendText(text: string): void {
+    if (this.ended || this.handshake) return;
+    const payload = Buffer.from(text);
+    if (payload.length > 125) throw new RangeError('WireReceiver.sendText: at most 125 bytes');
+    this.socket.write(Buffer.concat([Buffer.from([0x81, 0x80 | payload.length, 0, 0, 0, 0]), payload]));
   }
 
   close(): void {
@@ -111,7 +123,11 @@ export class WireReceiver {
       if (this.headerLength < needed) return;
       let length = short;
       if (short === 126) length = (header[2]! << 8) | header[3]!;
-      else if (short === 127) for (let i = 6; i < 10; i++) length = length * 256 + header[i]!;
+      else if (short === 127) {
+        // 64-bit length; a frame here is far below 2^32 bytes, so the low four bytes are it.
+        length = 0;
+        for (let i = 6; i < 10; i++) length = length * 256 + header[i]!;
+      }
       this.headerLength = 0;
       const opcode = header[0]! & 0x0f;
       const fin = (header[0]! & 0x80) !== 0;

@@ -1,15 +1,18 @@
 /**
  * An OT participant for tests against the real relay: the typed `RelayClient` plus a
  * `ClientDocument` for one document, wired the way an editor integration would wire them,
- * including rejoining after a dropped connection. Random edits for convergence tests too.
+ * including rejoining after a dropped connection (with its copy, so that a relay that lost the
+ * document rebuilds it from the participants'). Random edits for convergence tests too.
  */
 import WebSocket from 'ws';
 import {
   ClientDocument,
   SyncError,
   createNodeWsTransport,
+  openFrames,
   type OutgoingEdit,
   RelayClient,
+  type SnapshotPayload,
   textType,
   type TextOp,
   type Transport,
@@ -17,6 +20,8 @@ import {
 } from '../../protocol';
 
 const nodeTransport = createNodeWsTransport(WebSocket);
+/** A rejoin the relay could not answer (the document is gone and this peer may not recreate it) is tried again after this. */
+const REJOIN_RETRY_MS = 100;
 
 export class OtPeer {
   readonly client: RelayClient;
@@ -25,13 +30,16 @@ export class OtPeer {
   readonly problems: string[] = [];
   /** Seqs sent on the current connection (a rejoin resends the outstanding op only if it is not among them). */
   private sentOnConnection = new Set<number>();
-  /** Between a (re)connect and the snapshot that answers its open. */
+  /** Between a (re)connect and the snapshot that answers its open: nothing is sent meanwhile. */
   private joining = true;
   private transport: Transport | undefined;
   private readyResolve: (() => void) | undefined;
+  private retry: NodeJS.Timeout | undefined;
   readonly ready: Promise<void>;
   connects = 0;
   resyncs = 0;
+  /** Snapshots flagged `reset`: the relay had lost the document and rebuilt it from the participants' copies. */
+  resets = 0;
   /** Catch-ups after a revision gap (publications lost, e.g. while the relay's Redis restarted). */
   gapRejoins = 0;
 
@@ -46,11 +54,15 @@ export class OtPeer {
     const transport: TransportFactory = (u, listener) => (this.transport = nodeTransport(u, listener));
     this.client = new RelayClient({ url, token, transport, backoff: { baseDelayMs: 10, maxDelayMs: 50 }, onListenerError: (e) => this.problem(e) });
     this.client.onConnected(() => this.join());
-    this.client.on('collaboration.snapshot', (p) => p.document === this.document && this.onSnapshot(p.text, p.rev, p.last_seq));
+    this.client.on('collaboration.snapshot', (p) => p.document === this.document && this.onSnapshot(p));
     this.client.on('collaboration.edit', (p) => p.document === this.document && this.onEdit(p.op, p.rev, p.client_id, p.seq));
     this.client.on('collaboration.ack', (p) => p.document === this.document && this.onAck(p.rev, p.seq));
     this.client.on('collaboration.resync', (p) => p.document === this.document && this.onResync(p.text, p.rev));
-    this.client.on('error', (p) => this.problems.push(`${this.clientId}: error ${p.code}: ${p.message}`));
+    this.client.on('error', (p) => {
+      // A rejoin of a document the relay lost, that this peer may not recreate (a viewer): later.
+      if (p.code === 'DOCUMENT_NOT_FOUND' && p.event_type === 'collaboration.open' && this.doc && this.joining) this.retryRejoin();
+      else this.problems.push(`${this.clientId}: error ${p.code}: ${p.message}`);
+    });
   }
 
   start(): Promise<void> {
@@ -80,6 +92,7 @@ export class OtPeer {
   }
 
   dispose(): void {
+    clearTimeout(this.retry);
     this.client.dispose();
   }
 
@@ -88,27 +101,54 @@ export class OtPeer {
     this.rejoin();
   }
 
-  /** Opens the document again from the revision this peer has: the relay sends what was missed. */
+  /**
+   * Opens the document again from the revision this peer has, with its copy (`ClientDocument.rejoin`):
+   * the relay sends what was missed, or, if it lost the document, merges the copy and says `reset`.
+   */
   private rejoin(): void {
+    clearTimeout(this.retry);
     this.joining = true;
     this.sentOnConnection = new Set();
     const doc = this.doc;
-    const rejoin = doc ? { rev: doc.revision, client_id: this.clientId } : {};
-    this.client.send('collaboration.open', { document: this.document, ...(this.initialText !== undefined && { text: this.initialText }), ...rejoin });
+    if (!doc) {
+      this.client.send('collaboration.open', { document: this.document, ...(this.initialText !== undefined && { text: this.initialText }) });
+      return;
+    }
+    // Long texts go in pieces, and the oldest committed ops are dropped if the frame is too large.
+    for (const open of openFrames({ document: this.document, ...doc.rejoin() }, this.client.connection?.limits.max_frame_bytes)) this.client.send('collaboration.open', open);
   }
 
+  private retryRejoin(): void {
+    clearTimeout(this.retry);
+    this.retry = setTimeout(() => {
+      if (this.client.state === 'open' && this.joining) this.rejoin();
+    }, REJOIN_RETRY_MS);
+  }
+
+  /** Sends an edit, but not while rejoining: what is pending then goes out after the snapshot. */
   private send(edit: OutgoingEdit): void {
-    if (this.client.send('collaboration.edit', { document: this.document, ...edit })) this.sentOnConnection.add(edit.seq);
+    if (this.joining) return;
+    const epoch = this.doc?.epoch;
+    if (this.client.send('collaboration.edit', { document: this.document, ...edit, ...(epoch !== undefined && { epoch }) })) this.sentOnConnection.add(edit.seq);
   }
 
-  private onSnapshot(text: string, rev: number, lastSeq: number | undefined): void {
+  private onSnapshot(snapshot: SnapshotPayload): void {
     this.guard(() => {
+      const { text, rev, last_seq: lastSeq, epoch } = snapshot;
       this.joining = false;
       if (!this.doc) {
-        this.doc = new ClientDocument({ clientId: this.clientId, revision: rev, text });
+        this.doc = new ClientDocument({ clientId: this.clientId, revision: rev, text, ...(epoch !== undefined && { epoch }) });
         this.readyResolve?.();
         return;
       }
+      if (snapshot.reset) {
+        // The relay lost the document and rebuilt it: our copy is merged in; adopt the new epoch.
+        this.resets++;
+        const { outgoing } = this.doc.reset({ text, rev, ...(epoch !== undefined && { epoch }), ...(snapshot.rebase && { rebase: snapshot.rebase }) });
+        if (outgoing) this.send(outgoing);
+        return;
+      }
+      this.doc.endRejoin();
       if (rev !== this.doc.revision) {
         // The ops missed while away are no longer kept: rebase onto the snapshot.
         this.resyncs++;
@@ -133,7 +173,7 @@ export class OtPeer {
         if (next) this.send(next);
         return;
       }
-      doc.applyServer(op, rev);
+      doc.applyServer(op, rev, { clientId, seq });
     });
   }
 

@@ -330,6 +330,15 @@ export const samplePayloads = {
 };
 
 /** `client` opens (a host or editor: creates if new) `document` and waits for its snapshot. */
+/**
+ * A snapshot without its epoch (a random id, checked to be there), for comparing whole snapshots.
+ */
+export function withoutEpoch<T extends { epoch?: string }>(snapshot: T): Omit<T, 'epoch'> {
+  const { epoch, ...rest } = snapshot;
+  if (typeof epoch !== 'string' || epoch.length === 0) throw new Error(`the snapshot has no epoch: ${JSON.stringify(snapshot)}`);
+  return rest;
+}
+
 export async function openDocument(client: TestClient, document = 'src/main.ts', text?: string) {
   const before = client.of('collaboration.snapshot').length;
   const errors = client.of('error').length;

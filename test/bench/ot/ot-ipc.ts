@@ -13,6 +13,8 @@ export interface OtSetup {
   type: 'setup';
   target: OtTarget;
   url: string;
+  /** Relay: editor i connects to `urls[i % urls.length]` instead (editors spread over relays on one Redis). */
+  urls?: string[];
   /** Relay: one token per editor. */
   tokens: string[];
   editors: number;

@@ -43,7 +43,8 @@ function insertedText(op: ReadonlyArray<unknown>): string {
 
 async function relayEditor(setup: OtSetup, index: number, onRemote: OnRemote): Promise<Editor> {
   const clientId = `editor-${index}`;
-  const peer = new OtPeer(setup.url, setup.tokens[index]!, clientId, setup.document, setup.text);
+  const url = setup.urls?.length ? setup.urls[index % setup.urls.length]! : setup.url;
+  const peer = new OtPeer(url, setup.tokens[index]!, clientId, setup.document, setup.text);
   let inflight: Array<() => void> = [];
   let buffered: Array<() => void> = [];
   // Registered after OtPeer's own listener: by now the buffer (if any) has been sent.

@@ -1,15 +1,14 @@
-import { type ChildProcess, execFile, fork } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
-import { build } from 'esbuild';
 import { mintToken } from '../../../relay/auth/tokens';
 import { monotonicMs } from '../clock';
-import { baselineLaunch, benchRelayEnv, relayLaunch, type ServerLaunch, type ServerProcess, startServer, stopChild } from '../processes';
+import { baselineLaunch, benchRelayEnv, relayLaunch, type ServerLaunch, type ServerProcess, startServer } from '../processes';
 import { cpuPercent, type ProcSample, sampleProcess } from '../proc-stats';
 import { check, checksTable, info, type LatencySummary, n0, n2, summarize, table, writeBenchReport } from '../report';
-import type { FromOtLoadgen, OtLoad, OtResult, OtTarget, ToOtLoadgen } from './ot-ipc';
+import type { OtLoad, OtResult, OtTarget } from './ot-ipc';
+import { bundleOtProcesses, documentText, type OtBundles, OtLoadgen, trackOtChild } from './ot-process';
 
 /**
  * The OT bench: shared editing through the relay against ShareDB (in memory, `text-unicode`
@@ -62,91 +61,6 @@ const relayEnv = benchRelayEnv(secret);
 
 function launch(target: OtTarget, sharedbBundle: string): ServerLaunch {
   return target === 'relay' ? relayLaunch(relayEnv) : baselineLaunch('sharedb', sharedbBundle);
-}
-
-// ---- processes -------------------------------------------------------------------------------
-
-const loadgens = new Set<ChildProcess>();
-// processes.ts ends the bench on SIGINT/SIGTERM through 'exit' and kills the servers; the load generators go too.
-process.on('exit', () => {
-  for (const child of loadgens) child.kill('SIGKILL');
-});
-
-interface OtBundles {
-  sharedbServer: string;
-  loadgen: string;
-  dispose(): void;
-}
-
-async function bundle(): Promise<OtBundles> {
-  const dir = mkdtempSync(join(tmpdir(), 'tandem-ot-bench-'));
-  const entries = ['sharedb-server.ts', 'ot-loadgen.ts'];
-  await Promise.all(
-    entries.map((file) =>
-      build({ entryPoints: [join(__dirname, file)], outfile: join(dir, file.replace(/\.ts$/, '.js')), bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'error' }),
-    ),
-  );
-  const dispose = () => rmSync(dir, { recursive: true, force: true });
-  process.on('exit', dispose);
-  return { sharedbServer: join(dir, 'sharedb-server.js'), loadgen: join(dir, 'ot-loadgen.js'), dispose };
-}
-
-/** One run in a fresh load generator process: setup (editors connect), go, result. */
-class OtLoadgen {
-  private readonly child: ChildProcess;
-  private readonly messages: FromOtLoadgen[] = [];
-  private wake: (() => void) | undefined;
-  private exited: string | undefined;
-
-  constructor(bundlePath: string) {
-    // BENCH_LOADGEN_PROF=dir writes a CPU profile of each load generator there.
-    const prof = env.BENCH_LOADGEN_PROF ? ['--cpu-prof', `--cpu-prof-dir=${resolve(env.BENCH_LOADGEN_PROF)}`] : [];
-    this.child = fork(bundlePath, [], { execArgv: prof, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    loadgens.add(this.child);
-    this.child.on('message', (message: FromOtLoadgen) => {
-      this.messages.push(message);
-      this.wake?.();
-    });
-    this.child.once('exit', (code, signal) => {
-      loadgens.delete(this.child);
-      this.exited = `load generator exited (${signal ?? code})`;
-      this.wake?.();
-    });
-  }
-
-  get pid(): number {
-    return this.child.pid!;
-  }
-
-  send(message: ToOtLoadgen): void {
-    this.child.send(message);
-  }
-
-  async next<T extends FromOtLoadgen['type']>(type: T, timeoutMs: number): Promise<Extract<FromOtLoadgen, { type: T }>> {
-    const deadline = performance.now() + timeoutMs;
-    for (;;) {
-      const fatal = this.messages.find((m) => m.type === 'fatal');
-      if (fatal?.type === 'fatal') throw new Error(`load generator: ${fatal.message}`);
-      const index = this.messages.findIndex((m) => m.type === type);
-      if (index >= 0) return this.messages.splice(index, 1)[0] as Extract<FromOtLoadgen, { type: T }>;
-      if (this.exited) throw new Error(this.exited);
-      const left = deadline - performance.now();
-      if (left <= 0) throw new Error(`load generator: no "${type}" within ${timeoutMs} ms`);
-      await new Promise<void>((r) => {
-        const timer = setTimeout(r, left);
-        this.wake = () => {
-          clearTimeout(timer);
-          r();
-        };
-      });
-      this.wake = undefined;
-    }
-  }
-
-  stop(): Promise<void> {
-    if (this.child.connected) this.child.disconnect();
-    return stopChild(this.child, 2000);
-  }
 }
 
 // ---- runs --------------------------------------------------------------------------------------
@@ -228,11 +142,6 @@ async function runOnce(target: OtTarget, server: ServerProcess, bundles: OtBundl
   }
 }
 
-/** Lines of code, ASCII only (the bench's inserted characters are CJK: no collision). */
-function documentText(chars: number): string {
-  const line = 'const value = compute(input, 42); // a line of code with some text\n';
-  return line.repeat(Math.ceil(chars / line.length)).slice(0, chars);
-}
 
 // ---- in-process figures -------------------------------------------------------------------
 
@@ -255,8 +164,7 @@ function inProcess(): Promise<{ header: string; figures: InProcessFigure[] }> {
       }
       resolvePromise({ header: lines[0] ?? '', figures });
     });
-    loadgens.add(child);
-    child.once('exit', () => loadgens.delete(child));
+    trackOtChild(child);
   });
 }
 
@@ -304,7 +212,7 @@ async function main(): Promise<void> {
     for (const f of inProcessFigures) process.stdout.write(`  ${f.name.padEnd(62)} ${n0(f.perSecond).padStart(11)} /s\n`);
   }
 
-  const bundles = await bundle();
+  const bundles = await bundleOtProcesses();
   const servers = new Map<OtTarget, ServerProcess>();
   const runs: RunFigures[] = [];
   try {

@@ -8,7 +8,9 @@ import assert from 'node:assert/strict';
 import { setup, suite, suiteSetup, suiteTeardown, teardown, test } from 'mocha';
 import * as vscode from 'vscode';
 import { textType } from '../../../protocol';
+import { mintToken } from '../../../relay/auth/tokens';
 import { OtPeer, prng } from '../../support/ot-peer';
+import { RelayProcess } from '../support/relay-process';
 import type { TestRelay } from '../../support/relay-fixture';
 import { converged, editorOf, EditorPeer, type EditorPeerOptions, eventually, localEdit, startCollabRelay, TempFiles } from '../support/collab-peers';
 
@@ -256,6 +258,40 @@ suite('document binding', () => {
     const text = await converged([a], [r]);
     assert.equal(text.replace(/[^0-9]/g, ''), '0123456789');
     assert.equal(text.replace(/[^r]/g, '').length, 11); // ten inserts, plus the r of "start"
+  });
+
+  test('the relay loses the document (restarted without Redis): the editor rejoins with its copy, nothing typed is lost or doubled', async function () {
+    this.timeout(90_000);
+    const relayProcess = await RelayProcess.start({ WS_MAX_MESSAGES_PER_SECOND: '100000' });
+    const target = { url: relayProcess.wsUrl, token: (claims: { user: string }) => mintToken(relayProcess.secret, { sessions: ['s1'], role: 'editor', ttl: '5m', ...claims }) };
+    try {
+      const documentId = 'lost.txt';
+      const a = await EditorPeer.host(await files.open('start\r\n'), { relay: target, user: 'hana', clientId: 'hana-lost', documentId });
+      peers.push(a);
+      const r = new OtPeer(target.url, target.token({ user: 'rita' }), 'rita-lost', documentId);
+      peers.push(r);
+      await r.start();
+      await localEdit(a.document, (e) => e.insert(new Position(1, 0), 'confirmed by hana\n'));
+      remoteInsert(r, 'confirmed by rita ', 0);
+      await converged([a], [r]);
+      const epoch = a.bound.epoch;
+      assert.ok(epoch, 'the snapshot named the epoch');
+
+      await relayProcess.kill();
+      // Typed while the relay is down: pending, to be merged into the rebuilt document.
+      await localEdit(a.document, (e, d) => e.insert(d.positionAt(d.getText().length), 'offline hana\n'));
+      remoteInsert(r, 'offline rita ', 0);
+      await relayProcess.restart();
+      const text = await converged([a], [r], 60_000);
+      for (const marker of ['confirmed by hana', 'confirmed by rita', 'offline hana', 'offline rita', 'start']) {
+        assert.equal(text.split(marker).length - 1, 1, `"${marker}" once in ${JSON.stringify(text)}`);
+      }
+      assert.notEqual(a.bound.epoch, epoch, 'a new epoch');
+      assert.ok(a.logged.some((line) => line.includes('rebuilt')), `the binding took the rebuilt document: ${a.logged.join('\n')}`);
+    } finally {
+      for (const peer of peers.splice(0)) peer.dispose();
+      await relayProcess.stop();
+    }
   });
 
   test('an edit that skips revisions (publications lost on the way) makes the binding catch up, not stop', async () => {

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import WebSocket from 'ws';
-import { createNodeWsTransport, RelayClient, type Transport, type TransportFactory } from '../../../protocol';
+import { createNodeWsTransport, openFrames, RelayClient, type SnapshotPayload, type Transport, type TransportFactory } from '../../../protocol';
 import { DocumentBinding, type DocumentBindingOptions } from '../../../extension/collab/document-binding';
 import { toDocumentText, toWireText } from '../../../extension/collab/eol';
 import type { OtPeer } from '../../support/ot-peer';
@@ -73,7 +73,7 @@ export async function localEdit(document: vscode.TextDocument, build: (edit: vsc
 }
 
 export interface EditorPeerOptions {
-  relay: TestRelay;
+  relay: Pick<TestRelay, 'url' | 'token'>;
   user: string;
   clientId: string;
   /** The shared document's id on the relay. */
@@ -92,8 +92,8 @@ export class EditorPeer {
   private transport: Transport | undefined;
   /** Relay messages that arrived before the binding existed (a guest creates its document first). */
   private early: Array<(binding: DocumentBinding) => void> = [];
-  private snapshotResolve: ((snapshot: { text: string; rev: number }) => void) | undefined;
-  private readonly firstSnapshot: Promise<{ text: string; rev: number }>;
+  private snapshotResolve: ((snapshot: SnapshotPayload) => void) | undefined;
+  private readonly firstSnapshot: Promise<SnapshotPayload>;
 
   private constructor(
     private readonly options: EditorPeerOptions,
@@ -110,7 +110,7 @@ export class EditorPeer {
     });
     const id = options.documentId;
     this.client.onConnected(() => this.open());
-    this.client.on('collaboration.snapshot', (p) => p.document === id && this.onSnapshot(p.text, p.rev, p.last_seq));
+    this.client.on('collaboration.snapshot', (p) => p.document === id && this.onSnapshot(p));
     this.client.on('collaboration.edit', (p) => p.document === id && this.deliver((b) => b.onRemoteEdit(p.op, p.rev, p.client_id, p.seq)));
     this.client.on('collaboration.ack', (p) => p.document === id && this.deliver((b) => b.onAck(p.rev, p.seq)));
     this.client.on('collaboration.resync', (p) => p.document === id && this.deliver((b) => b.onResync(p.text, p.rev)));
@@ -172,13 +172,16 @@ export class EditorPeer {
     this.client.dispose();
   }
 
-  private bind(document: vscode.TextDocument, snapshot: { text: string; rev: number }): void {
+  private bind(document: vscode.TextDocument, snapshot: SnapshotPayload): void {
     const log = (level: string) => (message: string) => this.logged.push(`${level}: ${message}`);
     this.binding = new DocumentBinding(
       document,
-      { text: snapshot.text, rev: snapshot.rev, clientId: this.options.clientId },
+      { text: snapshot.text, rev: snapshot.rev, clientId: this.options.clientId, epoch: snapshot.epoch },
       {
-        send: (edit) => this.client.send('collaboration.edit', { document: this.options.documentId, ...edit }),
+        send: (edit) => {
+          const epoch = this.binding?.epoch ?? snapshot.epoch;
+          return this.client.send('collaboration.edit', { document: this.options.documentId, ...edit, ...(epoch !== undefined && { epoch }) });
+        },
         onGap: () => this.open(),
         log: { info: log('info'), warn: log('warn'), error: log('error') },
         ...this.options.binding,
@@ -191,21 +194,22 @@ export class EditorPeer {
     const binding = this.binding;
     if (binding) {
       // Rejoin: the relay sends what was missed (our own ops among them), then a snapshot.
-      binding.onRejoining();
-      this.client.send('collaboration.open', { document: this.options.documentId, rev: binding.revision, client_id: binding.clientId });
+      const frames = openFrames({ document: this.options.documentId, ...binding.onRejoining() }, this.client.connection?.limits.max_frame_bytes);
+      for (const frame of frames) this.client.send('collaboration.open', frame);
       return;
     }
     this.client.send('collaboration.open', { document: this.options.documentId, ...(this.initialText !== undefined && { text: this.initialText }) });
   }
 
-  private onSnapshot(text: string, rev: number, lastSeq: number | undefined): void {
+  private onSnapshot(snapshot: SnapshotPayload): void {
     if (this.snapshotResolve) {
       const resolve = this.snapshotResolve;
       this.snapshotResolve = undefined;
-      resolve({ text, rev });
+      resolve(snapshot);
       return;
     }
-    this.deliver((b) => b.onSnapshot(text, rev, lastSeq));
+    const { text, rev, last_seq: lastSeq, epoch, reset, rebase } = snapshot;
+    this.deliver((b) => b.onSnapshot({ text, rev, lastSeq, epoch, reset, rebase }));
   }
 
   private deliver(f: (binding: DocumentBinding) => void): void {

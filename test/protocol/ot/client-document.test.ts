@@ -213,6 +213,78 @@ describe('ClientDocument transitions', () => {
     assert.equal(d.state, 'synchronized');
   });
 
+  it('keeps the last committed ops with who committed them, bounded, and forgets them on a resync', () => {
+    const d = new ClientDocument({ clientId: 'c1', revision: 3, text: 'abc', epoch: 'e1', historyLimit: 2 });
+    assert.equal(d.epoch, 'e1');
+    d.applyServer(['x'], 4, { clientId: 'c2', seq: 7 });
+    const out = d.applyLocal([4, '!'])!;
+    d.applyServer([1, 'y'], 5);
+    d.serverAck(6, out.seq);
+    assert.deepEqual(d.history, [
+      { rev: 5, op: [1, 'y'] },
+      { rev: 6, op: [5, '!'], client_id: 'c1', seq: 0 },
+    ]);
+    d.resync('other', 9);
+    assert.deepEqual(d.history, [], 'a hole in the history: nothing to offer a rejoin');
+  });
+
+  it('rejoin: the confirmed text at the revision, the pending edits apart, the history, and a reserved seq', () => {
+    const d = new ClientDocument({ clientId: 'c1', revision: 3, text: 'abc', epoch: 'e1' });
+    d.applyServer(['>'], 4, { clientId: 'c2', seq: 0 });
+    const sent = d.applyLocal([4, '1'])!;
+    d.applyLocal([5, '2']);
+    const state = d.rejoin();
+    assert.deepEqual(state, {
+      rev: 4,
+      client_id: 'c1',
+      epoch: 'e1',
+      text: '>abc',
+      recovery: { seq: 1, outstanding: { seq: sent.seq, op: [4, '1'] }, buffer: [5, '2'], history: [{ rev: 4, op: ['>'], client_id: 'c2', seq: 0 }] },
+    });
+    assert.ok(d.isRejoining);
+    assert.equal(d.nextSeq, 2, 'the seq is taken');
+    d.applyLocal([6, '3']);
+    assert.equal(d.rejoin(), state, 'only local edits since: the same upload (the relay recognises it by its seq)');
+    d.applyServer(['<'], 5);
+    assert.equal(d.rejoin().recovery.seq, 2, 'a server op since: a fresh upload');
+    d.endRejoin();
+    assert.ok(!d.isRejoining);
+    assert.equal(d.rejoin(1).recovery.history.length, 1, 'history bounded by the caller');
+  });
+
+  it('reset: adopts the rebuilt document and epoch; edits made after the rejoin are rebased and sent with a new seq', () => {
+    const d = new ClientDocument({ clientId: 'c1', revision: 40, text: 'one two', epoch: 'old' });
+    d.applyLocal([7, ' three']); // outstanding in the lost epoch
+    d.rejoin();
+    d.applyLocal(['>']); // typed while rejoining
+    const before = d.text;
+    // The relay rebuilt "one two three" from our copy and someone else's "zero ".
+    const { op, outgoing } = d.reset({ text: 'zero one two three', rev: 2, epoch: 'new', rebase: ['zero '] });
+    assert.equal(d.text, 'zero >one two three', 'the relay’s text goes first where both insert');
+    assert.equal(d.serverText, 'zero one two three');
+    assert.equal(apply(before, op), d.text, 'the op for the editor');
+    assert.deepEqual([d.revision, d.epoch, d.history.length, d.isRejoining], [2, 'new', 0, false]);
+    assert.deepEqual(outgoing, { rev: 2, client_id: 'c1', seq: 2, op: [5, '>'] });
+    assert.equal(d.resendPending(), outgoing);
+  });
+
+  it('reset without the rebase (or one that does not fit): pending edits keep the local text and send the difference', () => {
+    const d = new ClientDocument({ clientId: 'c1', revision: 4, text: 'abc' });
+    d.applyLocal([3, 'd']);
+    const { op, outgoing } = d.reset({ text: 'xbc', rev: 0, epoch: 'new' });
+    assert.deepEqual(op, []);
+    assert.equal(d.text, 'abcd');
+    assert.equal(apply(d.serverText, outgoing!.op), 'abcd');
+    const e = new ClientDocument({ clientId: 'c1', revision: 4, text: 'abc' });
+    e.applyLocal(['>']);
+    e.rejoin();
+    e.reset({ text: 'abc', rev: 0, rebase: [{ d: 'zzz' }] });
+    assert.equal(e.text, '>abc', 'a rebase that does not fit: the local text is kept');
+    const viewer = new ClientDocument({ clientId: 'v', revision: 4, text: 'abc' });
+    const taken = viewer.reset({ text: 'xbc', rev: 0 });
+    assert.deepEqual([viewer.text, apply('abc', taken.op), viewer.state], ['xbc', 'xbc', 'synchronized'], 'nothing pending: the relay’s text is taken');
+  });
+
   it('diff never splits a surrogate pair and turns a into b', () => {
     // 😀 and 😁 share their high surrogate; the diff must replace the whole pair.
     assert.deepEqual(diff('a😀b', 'a😁b'), [1, '😁', { d: '😀' }]);

@@ -143,6 +143,36 @@ export function brokerContract(name: string, create: (historySize: number) => Pr
       assert.deepEqual(page.position, { offset: 3, epoch: position.epoch });
     });
 
+    it('publishes under an idempotency key once: a repeat is neither kept nor delivered, and returns the original', async () => {
+      const broker = await make();
+      const channel = freshChannel();
+      const got: Publication[] = [];
+      await broker.subscribe(channel, (p) => got.push(p));
+      const first = await broker.publish(channel, { eventType: 'chat.message', data: '{"n":1}', users: ['ann'] }, { history: true, idempotencyKey: 'k1' });
+      await broker.publish(channel, message(2), { history: true, idempotencyKey: 'k2' });
+      const again = await broker.publish(channel, { eventType: 'chat.message', data: '{"n":"1 again"}' }, { history: true, idempotencyKey: 'k1' });
+      assert.equal(first.duplicate, undefined);
+      assert.equal(again.offset, first.offset);
+      assert.equal(again.epoch, first.epoch);
+      assert.equal(again.duplicate?.original?.data, '{"n":1}');
+      assert.equal(again.duplicate?.original?.offset, first.offset);
+      assert.deepEqual(again.duplicate?.original?.users, ['ann']);
+      await broker.publish(channel, message(3), { history: true });
+      await waitUntil(() => got.length === 3, 'three publications');
+      assert.deepEqual(got.map((p) => p.data), ['{"n":1}', '{"n":2}', '{"n":3}']);
+      const { publications } = await broker.history(channel, { offset: 0, epoch: first.epoch }, 100);
+      assert.deepEqual(publications.map((p) => p.offset), [1, 2, 3]);
+    });
+
+    it('keeps idempotency keys per channel', async () => {
+      const broker = await make();
+      const [one, two] = [freshChannel(), freshChannel()];
+      await broker.publish(one, message(1), { history: true, idempotencyKey: 'same' });
+      const other = await broker.publish(two, message(1), { history: true, idempotencyKey: 'same' });
+      assert.equal(other.duplicate, undefined);
+      assert.equal(other.offset, 1);
+    });
+
     it('reports its health', async () => {
       const broker = await make();
       const health = await broker.health();

@@ -114,6 +114,32 @@ describe('RedisBroker', () => {
     assert.deepEqual(publications.map((p) => p.data), [1, 2, 3, 4, 5, 6].map((n) => `{"n":"${n}"}`));
   });
 
+  it('remembers an idempotency key for its TTL, also once the history dropped its publication, and only in its epoch', async () => {
+    const server = await ownServer();
+    const broker = await brokerOn(server.url, { historySize: 2, idempotencyTtlSeconds: 1 });
+    const redis = new Redis(server.url);
+    try {
+      const first = await broker.publish('once', message(1), { history: true, idempotencyKey: 'k' });
+      for (let n = 2; n <= 40; n++) await broker.publish('once', message(n), { history: true });
+      const trimmed = await broker.publish('once', message('1 again'), { history: true, idempotencyKey: 'k' });
+      assert.equal(trimmed.offset, first.offset);
+      assert.deepEqual(trimmed.duplicate, {}, 'a duplicate, its original no longer in history');
+      assert.equal(await redis.get('tandem:{once}:once:k'), `${first.epoch}:${first.offset}`);
+      await waitUntil(async () => (await redis.exists('tandem:{once}:once:k')) === 0, 'the key to expire', 5000, 50);
+      const later = await broker.publish('once', message('1 later'), { history: true, idempotencyKey: 'k' });
+      assert.equal(later.duplicate, undefined);
+      assert.equal(later.offset, 41);
+      // A key left from a lost epoch (the meta hash gone, the key not) does not swallow a message.
+      await redis.del('tandem:{once}:meta');
+      const fresh = await broker.publish('once', message('1 fresh'), { history: true, idempotencyKey: 'k' });
+      assert.equal(fresh.duplicate, undefined);
+      assert.equal(fresh.offset, 1);
+      assert.notEqual(fresh.epoch, first.epoch);
+    } finally {
+      redis.disconnect();
+    }
+  });
+
   it('without persistence a restart starts a new epoch, and the old position is not recovered', async () => {
     const server = await ownServer('none');
     const broker = await brokerOn(server.url);

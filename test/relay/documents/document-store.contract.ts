@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { OtError, type TextOp } from '../../../protocol';
 import type { Broker, Publication } from '../../../relay/broker/broker';
-import type { CommitPublication, CommittedOp, DocumentStore } from '../../../relay/documents/document-store';
+import type { CommitPublication, CommittedOp, DocumentStore, RecoveryOrigin, RecoveryRecord } from '../../../relay/documents/document-store';
 import { sleep, waitUntil } from '../../support/wait';
 
 export interface DocumentStoreOptions {
@@ -21,6 +21,15 @@ let counter = 0;
 /** A fresh session per test, so implementations sharing a backend never see each other's documents. */
 const freshSession = () => `contract-${process.pid}-${++counter}`;
 const DOC = 'src/doc.ts';
+
+/** `value` (a head or snapshot) without its `epoch`, which must be there (random per create), to compare with a literal. */
+export function plain<T extends { epoch?: string }>(value: T | undefined): Omit<T, 'epoch'> | undefined {
+  if (value === undefined) return undefined;
+  const { epoch, ...rest } = value;
+  assert.match(epoch ?? '(none)', /^[0-9a-f]{16}$/, 'an epoch');
+  return rest;
+}
+const plainSince = (value: Awaited<ReturnType<DocumentStore['since']>>) => value && { ...value, head: plain(value.head) };
 
 const entry = (rev: number, op: TextOp, extra: Partial<CommittedOp> = {}): CommittedOp => ({ rev, op, userId: 'alice', clientId: 'c-alice', seq: rev - 1, ...extra });
 const publication = (session: string, rev: number): CommitPublication => ({
@@ -54,8 +63,8 @@ export function documentStoreContract(name: string, create: (options: DocumentSt
       assert.equal(await store.append(session, DOC, entry(1, ['x'])), false);
       assert.equal(await store.create(session, DOC, 'hello 👋🏽'), true);
       assert.equal(await store.create(session, DOC, 'other text'), false);
-      assert.deepEqual(await store.head(session, DOC), { rev: 0, oldestRev: 0, length: 10 });
-      assert.deepEqual(await store.snapshot(session, DOC), { rev: 0, text: 'hello 👋🏽' });
+      assert.deepEqual(plain(await store.head(session, DOC)), { rev: 0, oldestRev: 0, length: 10 });
+      assert.deepEqual(plain(await store.snapshot(session, DOC)), { rev: 0, text: 'hello 👋🏽' });
       assert.deepEqual(await store.read(session, DOC, 0), []);
       assert.equal(await store.head(session, 'other.ts'), undefined, 'documents are per id');
       assert.equal(await store.head(freshSession(), DOC), undefined, 'and per session');
@@ -69,17 +78,17 @@ export function documentStoreContract(name: string, create: (options: DocumentSt
       assert.equal(await store.append(session, DOC, entry(1, [3, '😀'])), true);
       assert.equal(await store.append(session, DOC, entry(1, ['y'])), false, 'revision 1 is taken');
       assert.equal(await store.append(session, DOC, entry(2, [{ d: 'a' }], { userId: 'bob', clientId: 'c-bob', seq: 7 })), true);
-      assert.deepEqual(await store.head(session, DOC), { rev: 2, oldestRev: 0, length: 4 });
-      assert.deepEqual(await store.snapshot(session, DOC), { rev: 2, text: 'bc😀' });
+      assert.deepEqual(plain(await store.head(session, DOC)), { rev: 2, oldestRev: 0, length: 4 });
+      assert.deepEqual(plain(await store.snapshot(session, DOC)), { rev: 2, text: 'bc😀' });
       assert.deepEqual(await store.read(session, DOC, 0), [entry(1, [3, '😀']), entry(2, [{ d: 'a' }], { userId: 'bob', clientId: 'c-bob', seq: 7 })]);
       assert.deepEqual(await store.read(session, DOC, 1), [entry(2, [{ d: 'a' }], { userId: 'bob', clientId: 'c-bob', seq: 7 })]);
       assert.deepEqual(await store.read(session, DOC, 2), []);
       assert.equal(await store.read(session, DOC, 3), undefined, 'a base revision from the future');
-      assert.deepEqual(await store.since(session, DOC, 1), {
+      assert.deepEqual(plainSince(await store.since(session, DOC, 1)), {
         head: { rev: 2, oldestRev: 0, length: 4 },
         ops: [entry(2, [{ d: 'a' }], { userId: 'bob', clientId: 'c-bob', seq: 7 })],
       });
-      assert.deepEqual(await store.since(session, DOC, 3), { head: { rev: 2, oldestRev: 0, length: 4 }, ops: undefined });
+      assert.deepEqual(plainSince(await store.since(session, DOC, 3)), { head: { rev: 2, oldestRev: 0, length: 4 }, ops: undefined });
       assert.equal(await store.since(session, 'missing.ts', 0), undefined);
       assert.deepEqual(await store.lastCommit(session, DOC, 'alice', 'c-alice'), { seq: 0, rev: 1 });
       assert.deepEqual(await store.lastCommit(session, DOC, 'bob', 'c-bob'), { seq: 7, rev: 2 });
@@ -94,7 +103,7 @@ export function documentStoreContract(name: string, create: (options: DocumentSt
       assert.equal(await store.append(session, DOC, entry(2, ['b'], { seq: 5 })), false);
       assert.equal(await store.append(session, DOC, entry(2, ['b'], { seq: 4 })), false);
       assert.equal(await store.append(session, DOC, entry(2, ['b'], { seq: 5, userId: 'bob' })), true, 'another user, same client id and seq');
-      assert.deepEqual(await store.snapshot(session, DOC), { rev: 2, text: 'ba' });
+      assert.deepEqual(plain(await store.snapshot(session, DOC)), { rev: 2, text: 'ba' });
     });
 
     it('throws the OtError of an op that does not apply, and changes nothing', async () => {
@@ -110,11 +119,37 @@ export function documentStoreContract(name: string, create: (options: DocumentSt
       for (const [op, code] of cases) {
         await assert.rejects(store.append(session, DOC, entry(1, op)), (error: unknown) => error instanceof OtError && error.code === code, JSON.stringify(op));
       }
-      assert.deepEqual(await store.head(session, DOC), { rev: 0, oldestRev: 0, length: 5 });
-      assert.deepEqual(await store.snapshot(session, DOC), { rev: 0, text: 'abc😀' });
+      assert.deepEqual(plain(await store.head(session, DOC)), { rev: 0, oldestRev: 0, length: 5 });
+      assert.deepEqual(plain(await store.snapshot(session, DOC)), { rev: 0, text: 'abc😀' });
       assert.equal(await store.lastCommit(session, DOC, 'alice', 'c-alice'), undefined);
       assert.equal(await store.append(session, DOC, entry(1, [3, '-'])), true, 'revision 1 and seq 0 are still free');
-      assert.deepEqual(await store.snapshot(session, DOC), { rev: 1, text: 'abc-😀' });
+      assert.deepEqual(plain(await store.snapshot(session, DOC)), { rev: 1, text: 'abc-😀' });
+    });
+
+    it('gives each incarnation its own epoch, keeps the origin a rejoin recreated it with and a commit’s recovery record', async () => {
+      const { store } = await make();
+      const session = freshSession();
+      const origin: RecoveryOrigin = { epoch: 'lost0123456789ab', rev: 7, history: [{ rev: 7, op: [1, 'x'], clientId: 'c', seq: 3 }] };
+      assert.equal(await store.create(session, DOC, 'abc', origin), true);
+      const { epoch } = (await store.head(session, DOC))!;
+      assert.equal((await store.snapshot(session, DOC))!.epoch, epoch);
+      assert.equal((await store.since(session, DOC, 0))!.head.epoch, epoch);
+      assert.deepEqual(await store.origin(session, DOC, epoch), origin);
+      assert.equal(await store.origin(session, DOC, origin.epoch), undefined, 'only for the incarnation it was created with');
+      const recovery: RecoveryRecord = {
+        from: { epoch: origin.epoch, rev: 7 },
+        chain: [{ rev: 8, op: ['y'], clientId: 'd', seq: 1, skipped: true }],
+        outstanding: { clientId: 'c', seq: 4 },
+        pending: [3, '!'],
+        rebase: ['y'],
+      };
+      assert.equal(await store.append(session, DOC, entry(1, [3, '!'], { recovery })), true);
+      assert.deepEqual(await store.read(session, DOC, 0), [entry(1, [3, '!'], { recovery })]);
+      const other = freshSession();
+      await store.create(other, DOC, 'abc');
+      const second = (await store.head(other, DOC))!.epoch;
+      assert.notEqual(second, epoch, 'another incarnation, another epoch');
+      assert.equal(await store.origin(other, DOC, second), undefined, 'created by a first open: no origin');
     });
 
     it('keeps the last `historySize` ops: older base revisions cannot be read', async () => {
@@ -122,13 +157,13 @@ export function documentStoreContract(name: string, create: (options: DocumentSt
       const session = freshSession();
       await store.create(session, DOC, '');
       for (let rev = 1; rev <= 5; rev++) assert.equal(await store.append(session, DOC, entry(rev, rev === 1 ? ['0'] : [rev - 1, String(rev - 1)])), true);
-      assert.deepEqual(await store.head(session, DOC), { rev: 5, oldestRev: 2, length: 5 });
+      assert.deepEqual(plain(await store.head(session, DOC)), { rev: 5, oldestRev: 2, length: 5 });
       assert.equal(await store.read(session, DOC, 0), undefined);
       assert.equal(await store.read(session, DOC, 1), undefined);
       assert.deepEqual((await store.read(session, DOC, 2))?.map((c) => c.rev), [3, 4, 5]);
       assert.deepEqual((await store.read(session, DOC, 4))?.map((c) => c.op), [[4, '4']]);
-      assert.deepEqual(await store.since(session, DOC, 1), { head: { rev: 5, oldestRev: 2, length: 5 }, ops: undefined });
-      assert.deepEqual(await store.snapshot(session, DOC), { rev: 5, text: '01234' });
+      assert.deepEqual(plainSince(await store.since(session, DOC, 1)), { head: { rev: 5, oldestRev: 2, length: 5 }, ops: undefined });
+      assert.deepEqual(plain(await store.snapshot(session, DOC)), { rev: 5, text: '01234' });
     });
 
     it('publishes a commit’s publication once, in revision order, and nothing for an append that fails', async () => {
@@ -163,7 +198,7 @@ export function documentStoreContract(name: string, create: (options: DocumentSt
       }
       assert.equal(await store.head(session, 'dropped.ts'), undefined);
       assert.equal(await store.lastCommit(session, 'dropped.ts', 'alice', 'c-alice'), undefined, 'with its dedupe records');
-      assert.deepEqual(await store.snapshot(session, 'kept.ts'), { rev: 0, text: 'kept' });
+      assert.deepEqual(plain(await store.snapshot(session, 'kept.ts')), { rev: 0, text: 'kept' });
       assert.equal(await store.create(session, 'dropped.ts', 'new'), true, 'the id is free again');
       assert.deepEqual(await store.read(session, 'dropped.ts', 0), [], 'a new history');
     });

@@ -10,7 +10,7 @@ import type { CommittedOp } from '../../../relay/documents/document-store';
 import { RedisDocumentStore, type RedisDocumentStoreOptions } from '../../../relay/documents/redis-document-store';
 import { type RedisServer, startRedisServer } from '../../support/redis-server';
 import { waitUntil } from '../../support/wait';
-import { documentStoreContract } from './document-store.contract';
+import { documentStoreContract, plain } from './document-store.contract';
 
 // Needs /usr/bin/redis-server: every server here is the test's own, on a free port.
 const servers: RedisServer[] = [];
@@ -77,14 +77,14 @@ describe('RedisDocumentStore', () => {
     assert.equal(await a.create(session, DOC, 'abc'), true);
     assert.equal(await b.create(session, DOC, 'ignored'), false);
     assert.equal(await a.append(session, DOC, entry(1, ['1'])), true);
-    assert.deepEqual(await b.snapshot(session, DOC), { rev: 1, text: '1abc' });
+    assert.deepEqual(plain(await b.snapshot(session, DOC)), { rev: 1, text: '1abc' });
     assert.equal(await b.append(session, DOC, entry(2, [4, '2'], 0, 'bob')), true);
     // A's cache is at revision 1: it loses the race, then catches up.
     assert.equal(await a.append(session, DOC, entry(2, ['x'], 1)), false);
-    assert.deepEqual(await a.head(session, DOC), { rev: 2, oldestRev: 0, length: 5 });
+    assert.deepEqual(plain(await a.head(session, DOC)), { rev: 2, oldestRev: 0, length: 5 });
     assert.deepEqual((await a.read(session, DOC, 1))?.map((c) => c.op), [[4, '2']]);
     assert.equal(await a.append(session, DOC, entry(3, ['x'], 1)), true);
-    assert.deepEqual(await b.snapshot(session, DOC), { rev: 3, text: 'x1abc2' });
+    assert.deepEqual(plain(await b.snapshot(session, DOC)), { rev: 3, text: 'x1abc2' });
     assert.deepEqual(await b.lastCommit(session, DOC, 'alice', 'c-alice'), { seq: 1, rev: 3 });
     assert.deepEqual((await b.read(session, DOC, 0))?.map((c) => [c.rev, c.userId, c.seq]), [
       [1, 'alice', 0],
@@ -160,7 +160,7 @@ describe('RedisDocumentStore', () => {
     assert.deepEqual((await reader.read(session, DOC, 95))?.map((c) => c.rev), [96, 97, 98, 99, 100]);
     assert.equal(await reader.read(session, DOC, 94), undefined);
     assert.equal(await reader.append(session, DOC, entry(101, [{ d: 'x' }])), true, 'the text starts with the first op’s x');
-    assert.deepEqual(await writer.snapshot(session, DOC), { rev: 101, text: expected!.text.slice(1) });
+    assert.deepEqual(plain(await writer.snapshot(session, DOC)), { rev: 101, text: expected!.text.slice(1) });
   });
 
   it('keeps an initial text as it is, lone surrogates included', async () => {
@@ -168,7 +168,7 @@ describe('RedisDocumentStore', () => {
     const session = freshSession();
     const text = 'a\ud800b\udc00c😀';
     await (await storeOn(url)).create(session, DOC, text);
-    assert.deepEqual(await (await storeOn(url)).snapshot(session, DOC), { rev: 0, text });
+    assert.deepEqual(plain(await (await storeOn(url)).snapshot(session, DOC)), { rev: 0, text });
     assert.equal((await (await storeOn(url)).head(session, DOC))?.length, text.length);
   });
 
@@ -178,7 +178,7 @@ describe('RedisDocumentStore', () => {
     const session = freshSession();
     await a.create(session, DOC, 'old');
     await a.append(session, DOC, entry(1, ['1']));
-    assert.deepEqual(await b.snapshot(session, DOC), { rev: 1, text: '1old' });
+    assert.deepEqual(plain(await b.snapshot(session, DOC)), { rev: 1, text: '1old' });
     const admin = new Redis(url);
     try {
       const base = `tandem:doc:{${session}\u0000${DOC}}`;
@@ -187,9 +187,23 @@ describe('RedisDocumentStore', () => {
       admin.disconnect();
     }
     assert.equal(await a.create(session, DOC, 'new'), true);
-    assert.deepEqual(await b.snapshot(session, DOC), { rev: 0, text: 'new' });
+    assert.deepEqual(plain(await b.snapshot(session, DOC)), { rev: 0, text: 'new' });
     assert.equal(await b.append(session, DOC, entry(1, [3, '!'])), true);
-    assert.deepEqual(await a.snapshot(session, DOC), { rev: 1, text: 'new!' });
+    assert.deepEqual(plain(await a.snapshot(session, DOC)), { rev: 1, text: 'new!' });
+  });
+
+  it('a relay without a cache reads the epoch, the origin and the recovery records another relay wrote', async () => {
+    const url = (await shared).url;
+    const [a, b] = [await storeOn(url), await storeOn(url)];
+    const session = freshSession();
+    const origin = { epoch: 'lost0123456789ab', rev: 3, history: [{ rev: 3, op: ['😀'], clientId: 'c', seq: 0 }] };
+    await a.create(session, DOC, 'abc', origin);
+    const recovery = { from: { epoch: origin.epoch, rev: 3 }, chain: [], pending: ['>'], rebase: [] };
+    assert.equal(await a.append(session, DOC, { ...entry(1, ['>']), recovery }), true);
+    const { epoch } = (await a.head(session, DOC))!;
+    assert.deepEqual(await b.snapshot(session, DOC), { rev: 1, text: '>abc', epoch });
+    assert.deepEqual(await b.origin(session, DOC, epoch), origin);
+    assert.deepEqual(await b.read(session, DOC, 0), [{ ...entry(1, ['>']), recovery }]);
   });
 
   it('Redis restarted with AOF (fsync always) after a crash: text, revisions, history and dedupe records are all there', async () => {
@@ -229,6 +243,6 @@ describe('RedisDocumentStore', () => {
     assert.deepEqual(seen, await fresh.snapshot(session, DOC));
     assert.ok(seen!.text === '21abc' || seen!.text === '1abc', seen!.text);
     assert.equal(await store.append(session, DOC, entry(seen!.rev + 1, ['3'], 5)), true);
-    assert.deepEqual(await fresh.snapshot(session, DOC), { rev: seen!.rev + 1, text: `3${seen!.text}` });
+    assert.deepEqual(plain(await fresh.snapshot(session, DOC)), { rev: seen!.rev + 1, text: `3${seen!.text}` });
   });
 });

@@ -1,0 +1,45 @@
+import type { OpenPayload } from '../schemas/collaboration';
+
+/** Code units of text per `collaboration.open` piece: well under a 64 KiB frame even as 3-byte UTF-8. */
+export const OPEN_PIECE_CHARS = 16 * 1024;
+/** Room left in a frame for the envelope around the payload. */
+const ENVELOPE_ALLOWANCE_BYTES = 1024;
+
+/**
+ * The `collaboration.open` frames that carry `open` within the relay's frame limit (the
+ * `connect` payload's `limits.max_frame_bytes`): a long `text` goes in pieces with `more: true`,
+ * everything else rides on the last piece, which the relay answers. A rejoin's `recovery.history`
+ * loses its oldest entries if the last frame would still be too large: fewer only means a coarser
+ * merge, should the relay have lost the document.
+ */
+export function openFrames(open: OpenPayload, maxFrameBytes = 64 * 1024): OpenPayload[] {
+  const text = open.text ?? '';
+  const frames: OpenPayload[] = [];
+  let last = 0;
+  for (; text.length - last > OPEN_PIECE_CHARS; last += OPEN_PIECE_CHARS) {
+    frames.push({ document: open.document, text: text.slice(last, last + OPEN_PIECE_CHARS), more: true });
+  }
+  let final: OpenPayload = { ...open, ...(open.text !== undefined && { text: text.slice(last) }) };
+  const limit = maxFrameBytes - ENVELOPE_ALLOWANCE_BYTES;
+  while (final.recovery && final.recovery.history.length > 0 && utf8Length(JSON.stringify(final)) > limit) {
+    const history = final.recovery.history;
+    final = { ...final, recovery: { ...final.recovery, history: history.slice(Math.ceil(history.length / 4)) } };
+  }
+  frames.push(final);
+  return frames;
+}
+
+/** The UTF-8 size of a string (no TextEncoder in every runtime `protocol/` targets). */
+export function utf8Length(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit < 0x80) bytes += 1;
+    else if (unit < 0x800) bytes += 2;
+    else if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 4;
+      i++;
+    } else bytes += 3;
+  }
+  return bytes;
+}

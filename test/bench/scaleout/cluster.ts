@@ -1,0 +1,99 @@
+import { createConnection } from 'node:net';
+import { mintToken } from '../../../relay/auth/tokens';
+import { startRedisServer, type RedisServer } from '../../support/redis-server';
+import { baselineLaunch, relayLaunch, type ServerLaunch, type ServerProcess, startServer } from '../processes';
+import type { QuietWaiter } from '../proc-stats';
+
+/**
+ * The servers of one scale-out target: relays (alone, or on a Redis of their own) or Socket.IO
+ * servers on one Redis with the redis adapter. Each target gets a fresh `redis-server` on a free
+ * port (never the shared one on 6379), so its CPU is the target's alone.
+ */
+
+export type TargetName = 'relay' | 'relay-redis' | 'relay-x2' | 'socketio-x2';
+
+export interface TargetSpec {
+  name: TargetName;
+  kind: 'relay' | 'socketio';
+  servers: number;
+  redis: boolean;
+  description: string;
+}
+
+export const TARGETS: Record<TargetName, TargetSpec> = {
+  relay: { name: 'relay', kind: 'relay', servers: 1, redis: false, description: 'one relay alone, embedded in-memory bus and store (no Redis)' },
+  'relay-redis': { name: 'relay-redis', kind: 'relay', servers: 1, redis: true, description: 'one relay with REDIS_URL (every publication through Redis)' },
+  'relay-x2': { name: 'relay-x2', kind: 'relay', servers: 2, redis: true, description: 'two relays on one Redis' },
+  'socketio-x2': { name: 'socketio-x2', kind: 'socketio', servers: 2, redis: true, description: 'two Socket.IO servers with @socket.io/redis-adapter on one Redis' },
+};
+
+/** What every phase of the bench shares. */
+export interface BenchContext {
+  secret: string;
+  relayEnv: Record<string, string>;
+  socketIoBundle: string;
+  loadgenBundle: string;
+  quiet: QuietWaiter;
+}
+
+export function sessionToken(context: BenchContext, user: string, sessions: string[]): string {
+  return mintToken(context.secret, { user, sessions, role: 'editor', ttl: '1h' });
+}
+
+export interface Cluster {
+  spec: TargetSpec;
+  servers: ServerProcess[];
+  redis: RedisServer | undefined;
+  redisPid: number | undefined;
+  /** Servers first, then Redis: the processes whose CPU is the target's. */
+  pids: number[];
+  stop(): Promise<void>;
+}
+
+export async function startCluster(context: BenchContext, spec: TargetSpec, extraEnv: Record<string, string> = {}): Promise<Cluster> {
+  const redis = spec.redis ? await startRedisServer() : undefined;
+  const servers: ServerProcess[] = [];
+  const stop = async () => {
+    await Promise.all(servers.map((s) => s.stop()));
+    await redis?.dispose();
+  };
+  try {
+    const redisPid = redis ? await redisProcessId(redis.port) : undefined;
+    for (let i = 0; i < spec.servers; i++) servers.push(await startServer(launch(context, spec, i, redis, extraEnv)));
+    return { spec, servers, redis, redisPid, pids: [...servers.map((s) => s.pid), ...(redisPid ? [redisPid] : [])], stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+function launch(context: BenchContext, spec: TargetSpec, index: number, redis: RedisServer | undefined, extraEnv: Record<string, string>): ServerLaunch {
+  const name = `${spec.name}-${index + 1}`;
+  const redisEnv: Record<string, string> = redis ? { REDIS_URL: redis.url } : {};
+  if (spec.kind === 'relay') {
+    const base = relayLaunch({ ...context.relayEnv, ...redisEnv, RELAY_ID: name, ...extraEnv });
+    return { ...base, name };
+  }
+  const base = baselineLaunch(name, context.socketIoBundle);
+  return { ...base, env: { ...base.env, ...redisEnv, AUTH_SECRET: context.secret, ...extraEnv } };
+}
+
+/** The server's pid from `INFO server` (the test helper keeps its child to itself). */
+function redisProcessId(port: number): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    let reply = '';
+    const done = (pid: number | undefined) => {
+      socket.destroy();
+      resolve(pid);
+    };
+    socket.setTimeout(2000, () => done(undefined));
+    socket.once('connect', () => socket.write('INFO server\r\n'));
+    socket.on('data', (chunk) => {
+      reply += chunk.toString();
+      const match = /process_id:(\d+)/.exec(reply);
+      if (match) done(Number(match[1]));
+    });
+    socket.once('error', () => done(undefined));
+  });
+}

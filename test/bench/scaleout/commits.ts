@@ -1,0 +1,102 @@
+import { monotonicMs } from '../clock';
+import type { OtResult } from '../ot/ot-ipc';
+import { documentText, OtLoadgen } from '../ot/ot-process';
+import { cpuPercent, type ProcSample, sampleProcess } from '../proc-stats';
+import { type LatencySummary, summarize } from '../report';
+import { type BenchContext, type Cluster, sessionToken, startCluster, type TargetSpec } from './cluster';
+
+/**
+ * Document commits through Redis: the OT bench's load generator (`ot/ot-loadgen.ts`: the
+ * protocol's RelayClient + ClientDocument, one op in flight per editor, composing meanwhile)
+ * against a relay alone (in memory), one relay on Redis, and two relays on one Redis with the
+ * editors alternating between them, so that every commit races the other relay's through the
+ * atomic Lua commit. Editors type single characters in a closed loop, one document.
+ */
+
+export interface CommitConfig {
+  editors: number[];
+  /** Keystrokes each editor keeps unacknowledged (1: every keystroke its own commit). */
+  window: number;
+  warmupMs: number;
+  measureMs: number;
+  drainMs: number;
+  docChars: number;
+}
+
+export interface CommitFigures {
+  target: string;
+  editors: number;
+  /** Document revisions per second (each a commit through the store: with Redis, one Lua script). */
+  commitsPerSecond: number;
+  /** Keystrokes acknowledged per second (several may share a commit). */
+  ackedOpsPerSecond: number;
+  ackLatencyMs: LatencySummary | undefined;
+  serverCpuPercents: number[];
+  redisCpuPercent: number | undefined;
+  loadgenCpuPercent: number | undefined;
+  /** Server CPU time (relays and Redis) per commit, µs. */
+  serverMicrosPerCommit: number | undefined;
+  problems: string[];
+}
+
+const SESSION = 'commit-bench';
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, ms)));
+let documents = 0;
+
+export async function commits(context: BenchContext, otLoadgenBundle: string, specs: TargetSpec[], config: CommitConfig, log: (line: string) => void): Promise<CommitFigures[]> {
+  const figures: CommitFigures[] = [];
+  for (const spec of specs) {
+    const cluster = await startCluster(context, spec);
+    try {
+      for (const editors of config.editors) figures.push(await runOnce(context, otLoadgenBundle, cluster, editors, config, log));
+    } finally {
+      await cluster.stop();
+    }
+  }
+  return figures;
+}
+
+async function runOnce(context: BenchContext, bundle: string, cluster: Cluster, editors: number, config: CommitConfig, log: (line: string) => void): Promise<CommitFigures> {
+  const loadgen = new OtLoadgen(bundle);
+  try {
+    const tokens = Array.from({ length: editors }, (_, i) => sessionToken(context, `editor-${i}`, [SESSION]));
+    const urls = cluster.servers.map((s) => s.url);
+    loadgen.send({ type: 'setup', target: 'relay', url: urls[0]!, urls, tokens, editors, document: `bench/commits-${++documents}.txt`, text: documentText(config.docChars), load: { mode: 'closed', window: config.window } });
+    await loadgen.next('ready', 20_000);
+    const pids = [...cluster.pids, loadgen.pid];
+    await context.quiet.wait(pids);
+    const startAt = monotonicMs() + 200;
+    const windowStart = startAt + config.warmupMs;
+    const windowEnd = windowStart + config.measureMs;
+    let before: Array<ProcSample | undefined> = [];
+    let after: Array<ProcSample | undefined> = [];
+    const sampling = Promise.all([sleep(windowStart - monotonicMs()).then(() => (before = pids.map(sampleProcess))), sleep(windowEnd - monotonicMs()).then(() => (after = pids.map(sampleProcess)))]);
+    loadgen.send({ type: 'go', startAt, warmupMs: config.warmupMs, measureMs: config.measureMs, drainMs: config.drainMs });
+    const result: OtResult = await loadgen.next('result', windowEnd - monotonicMs() + config.drainMs + 10_000);
+    await sampling;
+    const seconds = config.measureMs / 1000;
+    const cpu = (i: number) => cpuPercent(before[i], after[i]);
+    const serverCpu = cluster.pids.reduce<number | undefined>((a, _, i) => (a === undefined || cpu(i) === undefined ? undefined : a + cpu(i)!), 0);
+    const figures: CommitFigures = {
+      target: cluster.spec.name,
+      editors,
+      commitsPerSecond: result.commitsInWindow / seconds,
+      ackedOpsPerSecond: result.ackedInWindow / seconds,
+      ackLatencyMs: summarize(result.ackLatencies),
+      serverCpuPercents: cluster.servers.map((_, i) => cpu(i) ?? NaN),
+      redisCpuPercent: cluster.redisPid ? cpu(cluster.servers.length) : undefined,
+      loadgenCpuPercent: cpu(cluster.pids.length),
+      serverMicrosPerCommit: serverCpu === undefined || result.commitsInWindow === 0 ? undefined : (serverCpu * 1e4 * seconds) / result.commitsInWindow,
+      problems: result.problems,
+    };
+    log(
+      `  ${figures.target.padEnd(11)} commits, ${String(editors).padStart(2)} editors: ${Math.round(figures.commitsPerSecond).toLocaleString('en-US').padStart(6)} commits/s ` +
+        `(${Math.round(figures.ackedOpsPerSecond).toLocaleString('en-US')} keystrokes/s), ack p50/p99 ${figures.ackLatencyMs?.p50.toFixed(2) ?? '-'}/${figures.ackLatencyMs?.p99.toFixed(2) ?? '-'} ms, ` +
+        `servers CPU ${figures.serverCpuPercents.map(Math.round).join('+')}%${figures.redisCpuPercent === undefined ? '' : ` redis ${Math.round(figures.redisCpuPercent)}%`}, loadgen ${Math.round(figures.loadgenCpuPercent ?? NaN)}%` +
+        `${result.problems.length ? `, PROBLEMS: ${result.problems[0]}` : ''}`,
+    );
+    return figures;
+  } finally {
+    await loadgen.stop();
+  }
+}
