@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { Participant } from '../protocol';
+import type { NotificationPayload, Participant } from '../protocol';
 import { settings } from './config';
 import { Log } from './log';
 import { FollowMode } from './presence/follow';
@@ -59,6 +59,7 @@ export function activate(context: vscode.ExtensionContext): TandemApi {
     participants,
     vscode.window.registerTreeDataProvider('tandem.participants', participants),
     session.onDidAnnounce((message) => void vscode.window.showInformationMessage(`Tandem: ${message}`)),
+    session.onDidNotify(({ level, message }) => void showNotice(level, `Tandem (relay): ${message}`)),
     vscode.commands.registerCommand('tandem.showLog', () => log.show()),
     vscode.commands.registerCommand('tandem.startSession', () => commands.start()),
     vscode.commands.registerCommand('tandem.endSession', () => commands.end()),
@@ -256,4 +257,10 @@ function describe(error: unknown): string {
     return `${error.message}.${hints[error.code] ?? ''}`;
   }
   return error instanceof Error ? error.message : String(error);
+}
+
+function showNotice(level: NotificationPayload['level'], message: string): Thenable<unknown> {
+  if (level === 'error') return vscode.window.showErrorMessage(message);
+  if (level === 'warning') return vscode.window.showWarningMessage(message);
+  return vscode.window.showInformationMessage(message);
 }

@@ -3,7 +3,7 @@
  * the relay's ops become edits of the editor, and neither is lost when they race.
  *
  * Three texts, in wire form (LF):
- * - `mirror`: the editor's text as of the last change event handled (see wire-text.ts);
+ * - `mirror`: the editor's text as of the last change event handled (see `editorMirror`);
  * - `client.text` (`ClientDocument`): the shared text with this user's pending edits;
  * - the editor's own text, which equals `mirror` whenever this code runs (the extension host
  *   updates the document and fires its change event in one go).
@@ -32,7 +32,7 @@ import { changesToOp, sameEffect } from './changes';
 import { crFix, documentLineIndex, type LineIndex, toWireText, wireLength, withoutCr } from './eol';
 import { replacementsFor, toWorkspaceEdit } from './remote-edit';
 import { UndoStack, type UndoStackOptions } from './undo-stack';
-import { WireText } from './wire-text';
+import { TextDocument } from '../../protocol/ot/text-document';
 
 export type { OutgoingEdit };
 
@@ -109,7 +109,7 @@ const silent: BindingLog = { info: () => undefined, warn: () => undefined, error
 
 export class DocumentBinding implements vscode.Disposable {
   private readonly client: ClientDocument;
-  private mirror: WireText;
+  private mirror: TextDocument;
   private crlf: boolean;
   private readonly undoStack: UndoStack;
   private readonly inbox: Inbound[] = [];
@@ -165,7 +165,7 @@ export class DocumentBinding implements vscode.Disposable {
     this.disposables.push(this.idleEmitter, this.recoverEmitter, this.textEmitter);
     if (options.listen !== false) this.disposables.push(vscode.workspace.onDidChangeTextDocument((e) => this.onLocalChange(e)));
     const shown = toWireText(document.getText());
-    this.mirror = new WireText(shown);
+    this.mirror = editorMirror(shown);
     // A `\r` on the wire (from a client that sends CRLF) cannot be shown: VS Code turns it into
     // a line break. Replace it on the wire too, so that everyone converges on what editors show.
     const wire = toWireText(snapshot.text);
@@ -542,7 +542,7 @@ export class DocumentBinding implements vscode.Disposable {
     if (this.disposed) return;
     this.crlf = this.document.eol === vscode.EndOfLine.CRLF;
     const shown = toWireText(this.document.getText());
-    this.mirror = new WireText(shown);
+    this.mirror = editorMirror(shown);
     this.undoStack.clear();
     this.resetting = false;
     this.unchecked = true;
@@ -597,4 +597,16 @@ export class DocumentBinding implements vscode.Disposable {
 
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * The wire form (LF) of the editor's text as the binding last saw it, in chunks. Why a copy of
+ * its own: a change event carries the inserted text but not the deleted one, and an op must carry
+ * both (`{d: text}`), so the text before each change has to be at hand; VS Code's document is
+ * already past the change when the event arrives, and `ClientDocument.text` builds the whole
+ * string. In chunks a slice or a small edit costs about one chunk, so a keystroke in a 1 MB file
+ * does not copy the file. Surrogates unchecked: it follows whatever the editor holds.
+ */
+function editorMirror(text: string): TextDocument {
+  return new TextDocument(text, { surrogates: 'unchecked' });
 }

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import WebSocket from 'ws';
-import { type ConnectPayload, createNodeWsTransport, type DisconnectInfo, type Participant, RelayClient, type Role } from '../../protocol';
+import { type ConnectPayload, createNodeWsTransport, type DisconnectInfo, type NotificationPayload, type Participant, RelayClient, type Role } from '../../protocol';
 import type { Log } from '../log';
 import type { InviteLink } from './invite-link';
 import { type CreatedSession, relayApi } from './relay-api';
@@ -56,6 +56,9 @@ export class SessionController implements vscode.Disposable {
   private readonly announced = new vscode.EventEmitter<string>();
   /** Someone joined or left; the session ended. Human-readable. */
   readonly onDidAnnounce = this.announced.event;
+  private readonly notified = new vscode.EventEmitter<NotificationPayload>();
+  /** A `system.notification` from the relay. */
+  readonly onDidNotify = this.notified.event;
 
   constructor(private readonly log: Log) {}
 
@@ -205,6 +208,11 @@ export class SessionController implements vscode.Disposable {
         this.announced.fire(`${participant.display_name} left the session`);
         this.changed.fire();
       }),
+      // The relay's own notices (an operator's announcement, Redis lost and back): shown as they come.
+      client.on('system.notification', (notice) => {
+        this.log.info(`relay notice (${notice.level}${notice.code ? `, ${notice.code}` : ''}): ${notice.message}`);
+        this.notified.fire(notice);
+      }),
       client.on('system.pong', (pong) => {
         if (!this.probeNonce || pong.nonce !== this.probeNonce.nonce) return;
         this.latency = Date.now() - this.probeNonce.sentAt;
@@ -290,5 +298,6 @@ export class SessionController implements vscode.Disposable {
     this.changed.dispose();
     this.connected.dispose();
     this.announced.dispose();
+    this.notified.dispose();
   }
 }

@@ -8,6 +8,9 @@
  * more: about 7,000 edits/s on a 100 KB document, under the relay's target of 20,000 commits/s.
  *
  * Validation is exactly `apply`'s (`checkOp(op, doc)`): a refused op leaves the document as it was.
+ * With `surrogates: 'unchecked'` it does not refuse ops that split a surrogate pair or insert a
+ * lone one: for a copy of what an editor holds, which may have lone surrogates of its own (the
+ * VS Code binding's mirror of the editor text); it must follow the editor, not judge it.
  */
 import { OtError } from './ot-error';
 import { loneSurrogateAt, scanOp, type TextOp } from './text-op';
@@ -25,13 +28,15 @@ export class TextDocument {
   private chunks: string[] = [];
   private size = 0;
   private readonly chunkSize: number;
+  private readonly checkSurrogates: boolean;
   // A forward-only read position used while checking an op: chunk `ci` starts at `cs`.
   private ci = 0;
   private cs = 0;
 
   /** `chunkSize` (code units, default 4096) is for tests. */
-  constructor(text = '', options: { chunkSize?: number } = {}) {
+  constructor(text = '', options: { chunkSize?: number; surrogates?: 'checked' | 'unchecked' } = {}) {
     this.chunkSize = Math.max(2, options.chunkSize ?? DEFAULT_CHUNK);
+    this.checkSurrogates = options.surrogates !== 'unchecked';
     if (typeof text !== 'string') throw new OtError('OP_INVALID', 'the initial document must be a string');
     if (text.length > 0) this.chunks = this.split(text);
     this.size = text.length;
@@ -43,6 +48,24 @@ export class TextDocument {
 
   toString(): string {
     return this.chunks.join('');
+  }
+
+  /** The text in [from, to), clamped to the document; costs about the chunks it spans. */
+  slice(from: number, to: number): string {
+    from = Math.max(0, from);
+    to = Math.min(this.size, to);
+    if (to <= from) return '';
+    let out = '';
+    let start = 0;
+    for (const chunk of this.chunks) {
+      const end = start + chunk.length;
+      if (end > from) {
+        out += chunk.slice(Math.max(0, from - start), Math.min(chunk.length, to - start));
+        if (end >= to) break;
+      }
+      start = end;
+    }
+    return out;
   }
 
   /** Throws the `OtError` that `apply` would throw for this op on this document. */
@@ -61,7 +84,7 @@ export class TextDocument {
         this.checkBoundary(end, i);
         pos = end;
       } else if (typeof c === 'string') {
-        const at = loneSurrogateAt(c);
+        const at = this.checkSurrogates ? loneSurrogateAt(c) : -1;
         if (at >= 0) throw new OtError('OP_SPLITS_SURROGATE', `op component ${i} inserts a lone surrogate at ${at} (half of a pair)`, i);
       } else {
         for (const key in c) {
@@ -110,7 +133,7 @@ export class TextDocument {
   }
 
   private checkBoundary(pos: number, i: number): void {
-    if (pos <= 0 || pos >= this.size) return;
+    if (!this.checkSurrogates || pos <= 0 || pos >= this.size) return;
     const before = this.seek(pos - 1);
     const hi = before.charCodeAt(pos - 1 - this.cs);
     if (!isHigh(hi)) return;

@@ -1,7 +1,7 @@
 /**
  * Real processes for the deployment tests: relays from the bundle, nginx from a rendered
  * docker/nginx.conf, any command with a bound. Everything started here is killed when the test
- * process exits, even if a test forgot to stop it.
+ * process exits, even if a test forgot to stop it (relays: by test/support/relay-process).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -12,6 +12,7 @@ import { freePort, httpStatus } from '../../relay/cli/cluster/probes';
 import { findBinary } from '../../relay/cli/cluster/processes';
 import { ensureRelayBuilt, ROOT } from '../support/cli';
 import { TEST_SECRET } from '../support/relay-fixture';
+import { RelayProcess } from '../support/relay-process';
 import { waitUntil } from '../support/wait';
 
 export { freePort, ROOT, TEST_SECRET };
@@ -61,79 +62,13 @@ export function runRelay(args: string[], env: Record<string, string>, timeoutMs 
   });
 }
 
-/** A relay from the bundle (`node dist/relay.js serve`) on a free loopback port, its JSON log kept. */
-export class RelayProcess {
-  private output = '';
-  private readonly exited: Promise<void>;
-
-  private constructor(
-    readonly id: string,
-    readonly port: number,
-    private readonly child: ChildProcess,
-  ) {
-    live.add(child);
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (this.output += chunk));
-    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (this.output += chunk));
-    this.exited = once(child, 'exit').then(() => void live.delete(child));
-  }
-
-  static async start(id: string, settings: Record<string, string> = {}): Promise<RelayProcess> {
-    const port = await freePort();
-    const env = {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '/tmp',
-      WS_HOST: '127.0.0.1',
-      WS_PORT: String(port),
-      AUTH_SECRET: TEST_SECRET,
-      RELAY_ID: id,
-      TRUST_PROXY: 'true',
-      LOG_LEVEL: 'DEBUG',
-      SHUTDOWN_TIMEOUT_MS: '1000',
-      ...settings,
-    };
-    const child = spawn(process.execPath, [ensureRelayBuilt(), 'serve'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const relay = new RelayProcess(id, port, child);
-    await waitUntil(
-      async () => {
-        if (child.exitCode !== null) throw new Error(`relay ${id} exited during start-up:\n${relay.output}`);
-        return (await httpStatus(`${relay.url}/health`, 1000)) === 200;
-      },
-      `relay ${id} to answer /health`,
-      20_000,
-      50,
-    );
-    return relay;
-  }
-
-  get url(): string {
-    return `http://127.0.0.1:${this.port}`;
-  }
-
-  get address(): string {
-    return `127.0.0.1:${this.port}`;
-  }
-
-  /** The relay's parsed JSON log records, optionally only those with this `msg`. */
-  records(message?: string): Array<Record<string, unknown>> {
-    const records = this.output
-      .split('\n')
-      .filter((line) => line.startsWith('{'))
-      .map((line) => JSON.parse(line) as Record<string, unknown>);
-    return message === undefined ? records : records.filter((record) => record.msg === message);
-  }
-
-  /** A crash: SIGKILL, then waits for the exit. */
-  async kill(): Promise<void> {
-    this.child.kill('SIGKILL');
-    await this.exited;
-  }
-
-  async stop(): Promise<void> {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
-    await this.exited;
-    clearTimeout(timer);
-  }
+/**
+ * Relays from the bundle to put behind a proxy: each its RELAY_ID, all with TEST_SECRET (a token is
+ * good on any of them) and trusting the proxy's forwarded headers; debug logs, for their records.
+ */
+export async function startRelays(ids: string[], settings: Record<string, string> = {}): Promise<RelayProcess[]> {
+  ensureRelayBuilt();
+  return Promise.all(ids.map((id) => RelayProcess.start({ RELAY_ID: id, AUTH_SECRET: TEST_SECRET, TRUST_PROXY: 'true', LOG_LEVEL: 'DEBUG', ...settings })));
 }
 
 /** nginx running a rendered docker/nginx.conf, in the foreground, as this process's child. */

@@ -15,7 +15,8 @@ import { ensureCertificate } from '../../relay/cli/cluster/tls';
 import { httpGet } from '../../relay/cli/cluster/probes';
 import { clientFrame, openTestClient, type TestClient } from '../support/relay-fixture';
 import { waitUntil } from '../support/wait';
-import { freePort, NginxProcess, RelayProcess, requireBinary, TEST_SECRET } from './helpers';
+import type { RelayProcess } from '../support/relay-process';
+import { freePort, NginxProcess, requireBinary, startRelays, TEST_SECRET } from './helpers';
 
 describe('nginx (docker/nginx.conf) in front of two relays', () => {
   let dir: string;
@@ -41,7 +42,7 @@ describe('nginx (docker/nginx.conf) in front of two relays', () => {
     const certificate = ensureCertificate(join(dir, 'certs'), 1);
     ca = readFileSync(certificate.certificate);
     // A short heartbeat: an idle connection then needs its pings and pongs to cross nginx.
-    relays = await Promise.all(['relay-a', 'relay-b'].map((id) => RelayProcess.start(id, { WS_HEARTBEAT_INTERVAL_MS: '500' })));
+    relays = await startRelays(['relay-a', 'relay-b'], { WS_HEARTBEAT_INTERVAL_MS: '500' });
     [httpPort, httpsPort] = [await freePort(), await freePort()];
     nginx = await NginxProcess.start(
       join(dir, 'nginx'),

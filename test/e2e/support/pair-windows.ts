@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { mintPersonalToken } from '../../../relay/auth/tokens';
-import { REPO_ROOT, RelayProcess } from '../../extension-host/support/relay-process';
+import { REPO_ROOT, RelayProcess } from '../../support/relay-process';
 import { ARTIFACTS_DIR, launchChromium } from '../../support/browser';
 import { type CodeServer, startCodeServer } from '../../support/code-server';
 import { Workbench } from '../../support/workbench';

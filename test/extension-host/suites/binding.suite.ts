@@ -10,8 +10,8 @@ import * as vscode from 'vscode';
 import { textType } from '../../../protocol';
 import { mintToken } from '../../../relay/auth/tokens';
 import { OtPeer, prng } from '../../support/ot-peer';
-import { RelayProcess } from '../support/relay-process';
 import type { TestRelay } from '../../support/relay-fixture';
+import { RelayProcess } from '../../support/relay-process';
 import { converged, editorOf, EditorPeer, type EditorPeerOptions, eventually, localEdit, startCollabRelay, TempFiles } from '../support/collab-peers';
 
 const { Position, Range, Selection } = vscode;
@@ -263,7 +263,7 @@ suite('document binding', () => {
   test('the relay loses the document (restarted without Redis): the editor rejoins with its copy, nothing typed is lost or doubled', async function () {
     this.timeout(90_000);
     const relayProcess = await RelayProcess.start({ WS_MAX_MESSAGES_PER_SECOND: '100000' });
-    const target = { url: relayProcess.wsUrl, token: (claims: { user: string }) => mintToken(relayProcess.secret, { sessions: ['s1'], role: 'editor', ttl: '5m', ...claims }) };
+    const target = { url: relayProcess.url, token: (claims: { user: string }) => mintToken(relayProcess.secret, { sessions: ['s1'], role: 'editor', ttl: '5m', ...claims }) };
     try {
       const documentId = 'lost.txt';
       const a = await EditorPeer.host(await files.open('start\r\n'), { relay: target, user: 'hana', clientId: 'hana-lost', documentId });

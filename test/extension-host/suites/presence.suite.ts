@@ -15,7 +15,7 @@ import { createNodeWsTransport, type CursorPayload, RelayClient, type TextOp } f
 import type { TandemApi } from '../../../extension/extension';
 import type { SharedDocument } from '../../../extension/presence/shared-documents';
 import { mintPersonalToken } from '../../../relay/auth/tokens';
-import { RelayProcess } from '../support/relay-process';
+import { RelayProcess } from '../../support/relay-process';
 import { eventually } from '../support/eventually';
 
 const transport = createNodeWsTransport(WebSocket);

@@ -11,7 +11,7 @@ import WebSocket from 'ws';
 import { createNodeWsTransport, RelayClient } from '../../../protocol';
 import { mintPersonalToken } from '../../../relay/auth/tokens';
 import type { TandemApi } from '../../../extension/extension';
-import { RelayProcess } from '../support/relay-process';
+import { RelayProcess } from '../../support/relay-process';
 import { eventually } from '../support/eventually';
 
 const transport = createNodeWsTransport(WebSocket);

@@ -4,7 +4,9 @@ import fc from 'fast-check';
 import { textType } from '../../../protocol/ot';
 import { changesToOp, type ContentChange, sameEffect } from '../../../extension/collab/changes';
 import { stringLineIndex, toDocumentText } from '../../../extension/collab/eol';
-import { WireText } from '../../../extension/collab/wire-text';
+import { TextDocument } from '../../../protocol/ot/text-document';
+
+const mirror = (text: string) => new TextDocument(text, { surrogates: 'unchecked' });
 
 /** A change as VS Code reports it for a document with `docText`: from and to are document offsets. */
 function change(docText: string, from: number, to: number, text: string): ContentChange {
@@ -17,7 +19,7 @@ function change(docText: string, from: number, to: number, text: string): Conten
 describe('changesToOp', () => {
   it('turns a change of a CRLF document into wire offsets, its inserted CRLF into LF', () => {
     const doc = 'ab\r\ncd\r\n';
-    const wire = new WireText('ab\ncd\n');
+    const wire = mirror('ab\ncd\n');
     // Replaces "b\r\nc" (document offsets 1..5) with "X\r\nY".
     assert.deepEqual(changesToOp([change(doc, 1, 5, 'X\r\nY')], true, wire), [1, 'X\nY', { d: 'b\nc' }]);
     // Deletes the second line break.
@@ -27,21 +29,21 @@ describe('changesToOp', () => {
   it('makes one op of a multi-cursor event (descending changes against the text before it)', () => {
     const doc = 'one\ntwo\nthree\n';
     const changes = [change(doc, 8, 8, '> '), change(doc, 4, 4, '> '), change(doc, 0, 3, 'ONE')];
-    assert.deepEqual(changesToOp(changes, false, new WireText(doc)), ['ONE', { d: 'one' }, 1, '> ', 4, '> ']);
+    assert.deepEqual(changesToOp(changes, false, mirror(doc)), ['ONE', { d: 'one' }, 1, '> ', 4, '> ']);
   });
 
   it('trims a replacement to what changes, so an EOL switch is a no-op', () => {
     const doc = 'a\r\nb\r\n';
-    assert.deepEqual(changesToOp([change(doc, 0, doc.length, 'a\nb\n')], true, new WireText('a\nb\n')), []);
-    assert.deepEqual(changesToOp([change('hello', 0, 5, 'help!')], false, new WireText('hello')), [3, 'p!', { d: 'lo' }]);
+    assert.deepEqual(changesToOp([change(doc, 0, doc.length, 'a\nb\n')], true, mirror('a\nb\n')), []);
+    assert.deepEqual(changesToOp([change('hello', 0, 5, 'help!')], false, mirror('hello')), [3, 'p!', { d: 'lo' }]);
     // Never half a surrogate pair: 😀 and 😃 share their first code unit.
-    assert.deepEqual(changesToOp([change('😀', 0, 2, '😃')], false, new WireText('😀')), ['😃', { d: '😀' }]);
+    assert.deepEqual(changesToOp([change('😀', 0, 2, '😃')], false, mirror('😀')), ['😃', { d: '😀' }]);
   });
 
   it('takes changes in another order one after the other', () => {
     const doc = 'abc';
     // Ascending, each against the text the previous one left (not what VS Code sends, but valid).
-    const op = changesToOp([change(doc, 0, 0, 'X'), change('Xabc', 2, 3, 'Y')], false, new WireText(doc));
+    const op = changesToOp([change(doc, 0, 0, 'X'), change('Xabc', 2, 3, 'Y')], false, mirror(doc));
     assert.equal(textType.apply(doc, op), 'XaYc');
   });
 
@@ -71,7 +73,7 @@ describe('changesToOp', () => {
             after = after.slice(0, from) + docInsert + after.slice(to);
             limit = from;
           }
-          const op = changesToOp(changes, crlf, new WireText(wire));
+          const op = changesToOp(changes, crlf, mirror(wire));
           assert.equal(textType.apply(wire, op), after.replace(/\r\n/g, '\n'));
         },
       ),
@@ -87,7 +89,7 @@ function boundaryAt(text: string, at: number): number {
 }
 
 describe('sameEffect', () => {
-  const text = new WireText('hello world');
+  const text = mirror('hello world');
   it('recognises the same edit in another form', () => {
     assert.ok(sameEffect([6, 'W', { d: 'w' }], [6, 'W', { d: 'w' }], text));
     // VS Code may trim a replacement or merge touching ones.

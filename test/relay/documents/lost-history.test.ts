@@ -3,10 +3,11 @@ import { after, afterEach, describe, it } from 'node:test';
 import { type ClientPayload, textType } from '../../../protocol';
 import { DocumentAuthority, DocumentLostError } from '../../../relay/documents/document-authority';
 import { MemoryDocumentStore } from '../../../relay/documents/memory-document-store';
+import { ensureRelayBuilt } from '../../support/cli';
 import { clientFrame, openDocument, startTestRelay, type TestClient, type TestRelay } from '../../support/relay-fixture';
+import { RelayProcess } from '../../support/relay-process';
 import { sleep, waitUntil } from '../../support/wait';
 import { EditingRun } from './editing-run';
-import { RelayProcess } from './relay-process';
 
 const DOC = 'notes.md';
 const open = (payload: Omit<ClientPayload<'collaboration.open'>, 'document'>) => clientFrame('collaboration.open', { document: DOC, ...payload });
@@ -157,6 +158,7 @@ describe('a relay process restarted (embedded store) while participants edit: th
   });
 
   it('kill -9 mid-run, restart empty: every marker anyone typed comes back exactly once', async () => {
+    ensureRelayBuilt();
     relay = await RelayProcess.start({ WS_MAX_MESSAGES_PER_SECOND: '100000', WS_MAX_CONNECTIONS_PER_IP_PER_MINUTE: '1000000' });
     run = new EditingRun([relay]);
     await run.start(4);
@@ -166,7 +168,7 @@ describe('a relay process restarted (embedded store) while participants edit: th
     const confirmed = run.confirmed();
     assert.ok(confirmed.size > 10, `${confirmed.size} markers confirmed before the crash`);
     await run.further(20, 'edits while the relay is down'); // typed offline, pending
-    await relay.start();
+    await relay.restart();
     await waitUntil(() => run!.peers.every((p) => p.resets >= 1), 'every participant rebuilt the document', 20_000, 20);
     await run.further(150, 'edits after the restart');
     await run.stop();

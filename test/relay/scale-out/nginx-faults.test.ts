@@ -11,10 +11,11 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
 import { closeCodes, MAX_CHAT_CHARS, type ServerFrame } from '../../../protocol';
 import { mintToken } from '../../../relay/auth/tokens';
-import { freePort, NginxProcess, RelayProcess, requireBinary, TEST_SECRET } from '../../deploy/helpers';
+import { freePort, NginxProcess, requireBinary, startRelays, TEST_SECRET } from '../../deploy/helpers';
 import { OtPeer, prng, randomEdit } from '../../support/ot-peer';
 import { type RedisServer, startRedisServer } from '../../support/redis-server';
 import { clientFrame, httpRequest, jsonBody, openTestClient, type TestClient } from '../../support/relay-fixture';
+import type { RelayProcess } from '../../support/relay-process';
 import { sleep, waitUntil, within } from '../../support/wait';
 
 const DOC = 'notes/fault.md';
@@ -89,7 +90,7 @@ describe('two relay processes behind nginx on a real redis-server', () => {
     requireBinary('nginx', 'nginx');
     redis = await startRedisServer();
     dir = mkdtempSync(join(tmpdir(), 'tandem-nginx-faults-'));
-    relays = await Promise.all(['relay-a', 'relay-b'].map((id) => RelayProcess.start(id, relaySettings(redis.url))));
+    relays = await startRelays(['relay-a', 'relay-b'], relaySettings(redis.url));
     nginxPort = await freePort();
     nginx = await NginxProcess.start(
       join(dir, 'nginx'),
@@ -190,9 +191,7 @@ describe('a slow consumer on one relay while the session goes on across two', ()
 
   before(async () => {
     redis = await startRedisServer();
-    relays = await Promise.all(
-      ['relay-slow-a', 'relay-slow-b'].map((id) => RelayProcess.start(id, relaySettings(redis.url, { WS_MAX_BUFFERED_BYTES: String(MAX_BUFFERED) }))),
-    );
+    relays = await startRelays(['relay-slow-a', 'relay-slow-b'], relaySettings(redis.url, { WS_MAX_BUFFERED_BYTES: String(MAX_BUFFERED) }));
   });
   after(async () => {
     for (const client of clients) client.socket.terminate();
@@ -201,14 +200,14 @@ describe('a slow consumer on one relay while the session goes on across two', ()
   });
   afterEach((t) => redis.printLogIfFailed(t));
 
-  const wsUrl = (relay: RelayProcess, user: string, query = '') => `ws://127.0.0.1:${relay.port}/ws?token=${token(user, 'slow')}${query}`;
+  const wsUrl = (relay: RelayProcess, user: string, query = '') => `${relay.url}?token=${token(user, 'slow')}${query}`;
   const connect = async (relay: RelayProcess, user: string, query?: string) => {
     const client = await openTestClient(wsUrl(relay, user, query), {}, 10_000);
     clients.push(client);
     return client;
   };
   const slowConsumers = async (relay: RelayProcess) =>
-    jsonBody<{ errors: Record<string, number> }>(await httpRequest(`${relay.url}/ws/stats`)).errors.SLOW_CONSUMER ?? 0;
+    jsonBody<{ errors: Record<string, number> }>(await httpRequest(`${relay.httpUrl}/ws/stats`)).errors.SLOW_CONSUMER ?? 0;
   const ids = (client: TestClient) => client.of('chat.message').map((f) => f.payload.client_message_id);
   const offsetOf = (frame: ServerFrame) => (frame as { offset?: number }).offset;
 

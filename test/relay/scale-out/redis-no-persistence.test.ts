@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { EditingRun } from '../documents/editing-run';
-import { RelayProcess } from '../documents/relay-process';
+import { ensureRelayBuilt } from '../../support/cli';
 import { type RedisServer, startRedisServer } from '../../support/redis-server';
 import { httpRequest, jsonBody } from '../../support/relay-fixture';
+import { RelayProcess } from '../../support/relay-process';
 import { waitUntil } from '../../support/wait';
 
 // Needs /usr/bin/redis-server: the test's own, without persistence (no AOF, no RDB saves), so a
@@ -40,6 +41,7 @@ describe('Redis restarts without persistence: the documents come back from the p
   });
 
   it('kill -9 and an empty restart mid-run: every client resyncs to a new epoch, all converge, no marker lost or doubled', async () => {
+    ensureRelayBuilt();
     redis = await startRedisServer({ persistence: 'none' });
     const a = await RelayProcess.start(settings('relay-a', redis.url));
     relays.push(a);

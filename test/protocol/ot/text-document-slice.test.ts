@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { OtError, textType } from '../../../protocol/ot';
-import { WireText } from '../../../extension/collab/wire-text';
+import { OtError, TextDocument, textType } from '../../../protocol/ot';
 
-describe('WireText', () => {
+/** As the VS Code binding holds the editor's text (which may have lone surrogates). */
+const editorMirror = (text: string) => new TextDocument(text, { surrogates: 'unchecked' });
+
+describe('TextDocument with unchecked surrogates (the editor mirror): slice and apply', () => {
   it('slices and applies ops across chunks of a large text like a string does', () => {
     const initial = 'x'.repeat(5000) + '😀' + 'y'.repeat(10_000);
-    const text = new WireText(initial);
+    const text = editorMirror(initial);
     let expected = initial;
     const random = (n: number) => Math.floor(Math.random() * n);
     for (let i = 0; i < 300; i++) {
@@ -24,8 +26,20 @@ describe('WireText', () => {
     assert.equal(text.toString(), expected);
   });
 
+  it('takes what an editor may hold (a lone surrogate, an edit between the halves of a pair), which a checked document refuses', () => {
+    const checked = new TextDocument('a😀b');
+    assert.throws(() => checked.apply([2, 'x']), (e: unknown) => e instanceof OtError && e.code === 'OP_SPLITS_SURROGATE');
+    assert.throws(() => checked.apply([1, '\ud83d']), (e: unknown) => e instanceof OtError && e.code === 'OP_SPLITS_SURROGATE');
+    assert.equal(checked.toString(), 'a😀b');
+    const text = editorMirror('a😀b');
+    text.apply([2, 'x']);
+    text.apply([1, '\ud83d']);
+    assert.equal(text.toString(), 'a\ud83d\ud83dx\ude00b');
+    assert.equal(text.slice(1, 3), '\ud83d\ud83d');
+  });
+
   it('refuses an op that does not fit, and stays as it was', () => {
-    const text = new WireText('hello');
+    const text = editorMirror('hello');
     assert.throws(() => text.apply([1, { d: 'x' }]), (e: unknown) => e instanceof OtError && e.code === 'OP_DELETE_MISMATCH');
     assert.throws(() => text.apply([6, 'x']), (e: unknown) => e instanceof OtError && e.code === 'OP_OUT_OF_RANGE');
     assert.equal(text.toString(), 'hello');
@@ -40,7 +54,7 @@ describe('WireText', () => {
       fc.property(fc.string({ maxLength: 200 }), fc.array(fc.tuple(fc.nat(), fc.nat(50), fc.string({ maxLength: 20 })), { maxLength: 20 }), (initial, edits) => {
         const safe = (s: string) => s.replace(/[\ud800-\udfff]/g, '?');
         let expected = safe(initial);
-        const text = new WireText(expected);
+        const text = editorMirror(expected);
         for (const [at, len, ins] of edits) {
           const from = at % (expected.length + 1);
           const to = Math.min(expected.length, from + len);
