@@ -5,10 +5,10 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sleep } from './wait';
+import { freePort } from '../../relay/cli/cluster/probes';
 
 export const CODE_SERVER_VERSION = '4.100.3';
 
@@ -149,18 +149,6 @@ async function killGroup(child: ChildProcess, exited: Promise<void>): Promise<vo
   if (!graceful) await Promise.race([exited, sleep(2000)]);
 }
 
-/** A port that was free a moment ago (listen on 0, read it, close). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port from listen(0)');
-  return address.port;
-}
 
 /** Starts code-server on a free loopback port and resolves once it answers HTTP. */
 export async function startCodeServer(options: CodeServerOptions): Promise<CodeServer> {

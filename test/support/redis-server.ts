@@ -3,12 +3,12 @@
  * on a free loopback port with its own temp dir, never the shared instance on 6379.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sleep } from './wait';
+import { freePort } from '../../relay/cli/cluster/probes';
 
 export interface RedisServerOptions {
   /** `none`: data lives in memory only. `aof-always`: AOF fsynced on every write, so even SIGKILL loses nothing. */
@@ -209,16 +209,6 @@ export class RedisServer {
   }
 }
 
-/** A port the kernel just handed out and took back: free unless someone grabs it meanwhile. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (!address || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 /** One inline PING over a fresh socket; resolves with the first reply line. */
 function ping(port: number, timeoutMs = 1000): Promise<string> {

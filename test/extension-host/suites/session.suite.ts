@@ -82,6 +82,16 @@ suite('sessions', () => {
     await eventually(() => /\$\(person\) 2/.test(api.statusBar.text), state);
     assert.deepEqual(session().participants.map((p) => p.display_name).sort(), ['Bob', 'Hana Host']);
 
+    // The relay's notices (here the host's, through the REST API) reach the user as they are.
+    const notices: string[] = [];
+    const listening = session().onDidNotify((notice) => notices.push(`${notice.level}: ${notice.message}`));
+    try {
+      await post(`${relay.httpUrl}/api/notifications`, { session_id: info.sessionId, level: 'warning', message: 'Relay restart at noon' }, info.token);
+      await eventually(() => notices.includes('warning: Relay restart at noon'), () => `the notice (got ${JSON.stringify(notices)})`);
+    } finally {
+      listening.dispose();
+    }
+
     const disconnects: string[] = [];
     bob.onDisconnected((info) => disconnects.push(info.serverDisconnect?.reason ?? info.cause));
     await vscode.commands.executeCommand('tandem.endSession');

@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { afterEach, describe, it } from 'node:test';
 import WebSocket from 'ws';
 import { createNodeWsTransport, type RelayClient, type ResumePosition, type SessionLogLost, type Transport } from '../../../protocol/client/index';
@@ -8,6 +6,7 @@ import type { ConnectPayload, SessionLogPosition } from '../../../protocol/schem
 import { closeAll, createClient, nextEvent, startFakeRelay } from '../../support/fake-relay';
 import { startTestRelay, type TestRelay } from '../../support/relay-fixture';
 import { waitUntil } from '../../support/wait';
+import { freePort } from '../../../relay/cli/cluster/probes';
 
 // The typed client's side of the session log: the position it keeps and resumes from, what it
 // does with a replay, and chat that waits for its echo. Fake relays for exact sequences, then
@@ -239,10 +238,3 @@ describe('RelayClient on the real relay', () => {
   });
 });
 
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
