@@ -31,6 +31,8 @@ export const errorCodes = {
   OP_DELETE_MISMATCH: 'A delete carries text that is not the text at that place in the document.',
   OP_SPLITS_SURROGATE: 'The op would split a surrogate pair (half a character) or inserts a lone surrogate.',
   HOST_NOT_CONNECTED: 'The session’s host is not connected, so its shared folder cannot answer; `request_id` names the request.',
+  BROKER_UNAVAILABLE:
+    'The relay cannot reach its message broker (Redis) right now, so the frame was not handled (or not confirmed); keep it and send it again after the relay’s `BROKER_RESTORED` notification or a reconnect.',
   NOT_FOUND: 'No such endpoint.',
   INTERNAL: 'An unexpected error in the relay; it has been logged.',
 } as const;

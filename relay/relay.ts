@@ -1,21 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ProtocolError } from '../protocol';
+import { type NotificationPayload, ProtocolError, SYSTEM_USER_ID } from '../protocol';
+import { type Availability, alwaysAvailable } from './broker/availability';
 import type { Broker } from './broker/broker';
 import { MemoryBroker } from './broker/memory-broker';
 import { MemoryPresenceStore } from './broker/memory-presence';
 import type { PresenceStore } from './broker/presence';
 import { RedisBroker } from './broker/redis-broker';
 import { RedisConnections } from './broker/redis-connection';
+import { RedisOutageMonitor } from './broker/redis-outage';
 import { RedisPresenceStore } from './broker/redis-presence';
 import { ConfigError, type RelayConfig } from './config/config';
 import { DocumentAuthority } from './documents/document-authority';
 import type { DocumentStore } from './documents/document-store';
 import { MemoryDocumentStore } from './documents/memory-document-store';
 import { RedisDocumentStore } from './documents/redis-document-store';
-import type { Connection } from './gateway/connection';
 import { Gateway } from './gateway/gateway';
+import { serverFrame } from './gateway/server-frame';
 import { HandlerContext } from './handlers/context';
 import { createHandlers } from './handlers';
 import { HttpApi } from './http/http-api';
@@ -60,7 +62,7 @@ const REDIS_PREFIX = 'tandem:';
  * Picks the bus and storage: the embedded in-memory ones unless REDIS_URL is set. A Redis that
  * cannot be reached at start-up stops the relay with one line (`RedisConnections.open` waits for
  * it, bounded): a wrong URL is better found at once than as a relay that never works. Once
- * started, the relay rides out any outage by itself (see `rejoinAfterSubscriberOutage`).
+ * started, the relay rides out any outage by itself (see `announceOutages`).
  */
 async function createStorage(config: RelayConfig, relayId: string, log: Logger): Promise<Storage> {
   if (!config.redisUrl) {
@@ -104,7 +106,9 @@ export async function startRelay({ config, secret, logger }: RelayOptions): Prom
   const storage = await createStorage(config, relayId, log);
   const { broker, presence, documents, sessionStore, redis } = storage;
   const stats = new RelayStats();
-  const hub = new Hub(broker, stats);
+  const outage = redis ? new RedisOutageMonitor(redis) : undefined;
+  const availability: Availability = outage ?? alwaysAvailable;
+  const hub = new Hub(broker, stats, availability);
   // In this order (the broker last: the hub's subscriptions go through it); each part is closed
   // even if one before it failed. The last of them to let go of Redis closes its connections.
   const closeStorage = async () => {
@@ -115,15 +119,15 @@ export async function startRelay({ config, secret, logger }: RelayOptions): Prom
   let server: Server;
   let gateway: Gateway;
   let keepOpenDocuments: NodeJS.Timeout | undefined;
-  let stopWatching = () => {};
+  let stopWatching = () => outage?.dispose();
   try {
     await hub.start();
     const authority = new DocumentAuthority(documents, { maxLength: config.documentMaxLength });
     const router = new Router(createHandlers(new HandlerContext(hub, relayId, authority, presence)));
     keepOpenDocuments = keepDocumentsAlive(hub, documents, config.documentIdleTimeoutMs, log);
     const sessions = new SessionDirectory(sessionStore, hub);
-    gateway = new Gateway({ config, secret, relayId, hub, router, presence, sessions: retryableWhileUnreachable(sessions), stats, log });
-    if (redis) stopWatching = rejoinAfterSubscriberOutage(redis, hub, log);
+    gateway = new Gateway({ config, secret, relayId, hub, router, presence, sessions: retryableWhileUnreachable(sessions, availability), availability, stats, log });
+    if (outage) stopWatching = announceOutages(outage, hub, log);
     const api = new HttpApi({
       relayId,
       secret,
@@ -132,6 +136,7 @@ export async function startRelay({ config, secret, logger }: RelayOptions): Prom
       gateway,
       hub,
       broker,
+      availability,
       stats,
       sessions: new SessionsApi({ secret, sessions, presence, publicUrl: config.publicUrl, trustProxy: config.trustProxy }),
       log,
@@ -176,63 +181,64 @@ export async function startRelay({ config, secret, logger }: RelayOptions): Prom
 }
 
 /**
- * Refuses a connection with a status the client retries (503) while the session store cannot be
- * asked whether the session has ended (Redis unreachable): refusing it for good, or admitting a
- * session that may have ended, would both be wrong. The error catalog has no code for "try again
- * shortly" yet; TOO_MANY_CONNECTIONS is the one that answers 503 ("try another relay or later").
+ * Refuses a connection with a status the client retries (503 BROKER_UNAVAILABLE) while the
+ * session store cannot be asked whether the session has ended (Redis unreachable): refusing it
+ * for good, or admitting a session that may have ended, would both be wrong.
  */
-function retryableWhileUnreachable(sessions: SessionDirectory): Pick<SessionDirectory, 'assertNotEnded'> {
+function retryableWhileUnreachable(sessions: SessionDirectory, availability: Availability): Pick<SessionDirectory, 'assertNotEnded'> {
   return {
     assertNotEnded: async (id) => {
       try {
         await sessions.assertNotEnded(id);
       } catch (error) {
-        if (error instanceof ProtocolError) throw error;
-        throw new ProtocolError('TOO_MANY_CONNECTIONS', 'the relay cannot reach its session store right now; try again shortly');
+        if (availability.isUnavailableError(error)) throw new ProtocolError('BROKER_UNAVAILABLE');
+        throw error;
       }
     },
   };
 }
 
+const OUTAGE_NOTICE =
+  'The relay lost its connection to Redis: chat, edits and other shared events are held (your client sends them again) until it is back; cursors still reach the participants on this relay.';
+const RESTORED_NOTICE = 'The relay is connected to Redis again: reconnecting to catch up on what was held.';
+
 /**
- * Pub/sub is at most once: while this relay's subscriber connection was down, it missed what was
- * published meanwhile: commits (its clients of a document would see a gap in the revisions, or
- * never get the ack of an op they sent) and session events (chat, joins). Once the subscriptions
- * are back, every client of this relay is told to reconnect: it resumes the session log from the
- * last offset it saw and rejoins its documents from the revision it has (`collaboration.open`),
- * so it gets exactly what it missed, from the broker's history and the document store. Returns a
- * function that stops watching.
+ * Tells the relay's clients about each Redis outage, once when it begins and once when it is
+ * over (the monitor debounces a flapping connection), straight to their sockets: the broker is
+ * the thing that is down. Then, once Redis is back, every client is told to reconnect.
+ *
+ * Why everyone reconnects: pub/sub is at most once. While this relay's subscriber connection was
+ * down, it missed what was published meanwhile: commits (its clients of a document would see a
+ * gap in the revisions, or never get the ack of an op they sent) and session events (chat,
+ * joins). While only its command connection was down, its own writes failed: frames refused with
+ * BROKER_UNAVAILABLE that the clients hold, presence left behind by those who left. A reconnect
+ * settles all of it: the client resumes the session log from the last offset it saw, rejoins its
+ * documents from the revision it has (`collaboration.open`), so it gets exactly what it missed,
+ * announces itself again, and sends what it held. Returns a function that stops watching.
  */
-function rejoinAfterSubscriberOutage(redis: RedisConnections, hub: Hub, log: Logger): () => void {
-  const subscriber = redis.subscriber;
-  let lost = false;
-  const onClose = () => {
-    lost = true;
-  };
-  const onReady = () => {
-    if (!lost) return;
-    lost = false;
-    // 'ready' comes before ioredis re-subscribes; a PING sent after the re-subscriptions is
-    // answered after them, on the same connection: from then on nothing more is missed.
-    setImmediate(() => {
-      subscriber.ping().then(
-        () => rejoin([...hub.connections], log),
-        (error: unknown) => log.warn({ err: error }, 'redis subscriber not usable after reconnecting'),
-      );
-    });
-  };
-  subscriber.on('close', onClose);
-  subscriber.on('ready', onReady);
-  return () => {
-    subscriber.off('close', onClose);
-    subscriber.off('ready', onReady);
-  };
+function announceOutages(outage: RedisOutageMonitor, hub: Hub, log: Logger): () => void {
+  outage.onOutage({
+    down: (reason) => {
+      log.warn({ reason, connections: hub.connections.size }, 'redis unreachable: clients told; cursors stay local, the rest is refused with BROKER_UNAVAILABLE');
+      notifyLocally(hub, { level: 'warning', code: 'BROKER_UNAVAILABLE', message: OUTAGE_NOTICE });
+    },
+    up: (downForMs) => {
+      log.warn({ downForMs, connections: hub.connections.size }, 'redis reachable again: clients reconnect to catch up on the session log and their documents');
+      notifyLocally(hub, { level: 'info', code: 'BROKER_RESTORED', message: RESTORED_NOTICE });
+      for (const connection of [...hub.connections]) {
+        connection.disconnect('server_error', 'the relay lost its connection to Redis for a while; reconnect to catch up', true);
+      }
+    },
+  });
+  return () => outage.dispose();
 }
 
-function rejoin(connections: Connection[], log: Logger): void {
-  if (connections.length === 0) return;
-  log.warn({ connections: connections.length }, 'redis subscriptions restored: clients reconnect to catch up on the session log and their documents');
-  for (const connection of connections) connection.disconnect('server_error', 'the relay lost its connection to Redis for a moment; reconnect to catch up', true);
+/** A notice to every client of this relay, through the hub's local fan-out only. */
+function notifyLocally(hub: Hub, notice: NotificationPayload): void {
+  for (const sessionId of [...hub.localSessionIds]) {
+    const data = serverFrame('system.notification', notice, { userId: SYSTEM_USER_ID, sessionId });
+    hub.toLocalSession(sessionId, { eventType: 'system.notification', data });
+  }
 }
 
 /**
@@ -241,6 +247,8 @@ function rejoin(connections: Connection[], log: Logger): void {
  */
 function keepDocumentsAlive(hub: Hub, documents: DocumentStore, idleTimeoutMs: number, log: Logger): NodeJS.Timeout {
   return setInterval(() => {
+    // During an outage every touch would fail (and log); the first after it keeps them all.
+    if (!hub.availability.available) return;
     for (const { sessionId, documentId } of hub.openDocuments()) {
       documents.touch(sessionId, documentId).catch((error: unknown) => log.warn({ err: error, session: sessionId }, 'could not keep a document alive'));
     }

@@ -104,6 +104,11 @@ export class RedisConnections {
     if (--this.users <= 0) await this.close();
   }
 
+  /** Whether `close` has begun: a connection closing from then on is no outage. */
+  get closed(): boolean {
+    return this.closing !== undefined;
+  }
+
   /** Closes both connections now, whoever still uses them. Idempotent. */
   close(): Promise<void> {
     return (this.closing ??= Promise.all([quit(this.command), quit(this.subscriber)]).then(() => undefined));
@@ -166,17 +171,48 @@ async function quit(client: Redis): Promise<void> {
   client.disconnect();
 }
 
-/** `promise`, or a rejection after `ms` (for Redis calls that must not hang a caller). */
+/** Redis did not answer in time (`withTimeout`): unreachable, frozen, or far too busy. */
+export class RedisTimeoutError extends Error {
+  override readonly name = 'RedisTimeoutError';
+}
+
+/** `promise`, or a `RedisTimeoutError` after `ms` (for Redis calls that must not hang a caller). */
 export async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+    timer = setTimeout(() => reject(new RedisTimeoutError(`${what} timed out after ${ms} ms`)), ms);
   });
   try {
     return await Promise.race([promise, timeout]);
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * What ioredis rejects a command with when Redis cannot be reached, given the options above
+ * (no offline queue, no retries): the command was never sent, or its connection closed or went
+ * silent before the reply. Matched by name and message because ioredis throws plain `Error`s
+ * for most of them; anything else (a script error, a bug) is not an outage.
+ */
+const UNREACHABLE_MESSAGES = new Set([
+  "Stream isn't writeable and enableOfflineQueue options is false",
+  'Connection is closed.',
+  'Command timed out',
+]);
+/** Aborted in flight by a closing connection (`AbortError`, `MaxRetriesPerRequestError` extends it). */
+const UNREACHABLE_NAMES = new Set(['AbortError', 'MaxRetriesPerRequestError', 'RedisTimeoutError']);
+/** Replies of a Redis that is up but cannot serve yet (loading its AOF, a replica without its primary). */
+const NOT_READY_REPLY = /^(LOADING|MASTERDOWN|TRYAGAIN)\b/;
+const SOCKET_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTCONN']);
+
+/** Whether a Redis call failed because Redis could not be reached (retry later), not because of a bug. */
+export function isRedisUnreachableError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (UNREACHABLE_NAMES.has(error.name) || UNREACHABLE_MESSAGES.has(error.message)) return true;
+  if (error.name === 'ReplyError' && NOT_READY_REPLY.test(error.message)) return true;
+  const code = (error as NodeJS.ErrnoException).code;
+  return typeof code === 'string' && SOCKET_ERRORS.has(code);
 }
 
 /** The URL for a log line or an error: without its password. */

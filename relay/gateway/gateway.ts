@@ -5,6 +5,7 @@ import { decodeClientFrame, type ErrorPayload, ProtocolError } from '../../proto
 import { verifyToken } from '../auth/tokens';
 import type { RelayConfig } from '../config/config';
 import type { Logger } from '../log';
+import type { Availability } from '../broker/availability';
 import type { StreamPosition } from '../broker/broker';
 import type { PresenceStore } from '../broker/presence';
 import type { Hub } from '../routing/hub';
@@ -34,6 +35,8 @@ export interface GatewayDeps {
   presence: PresenceStore;
   /** Refuses tokens of a session that has ended. */
   sessions: Pick<SessionDirectory, 'assertNotEnded'>;
+  /** Whether the broker can be reached: frames that failed for want of it get BROKER_UNAVAILABLE. */
+  availability: Availability;
   stats: RelayStats;
   log: Logger;
 }
@@ -104,6 +107,8 @@ export class Gateway {
       const principal = verifyToken(this.deps.secret, readToken(request, url));
       const sessionId = chooseSession(principal, url.searchParams.get('session'));
       const since = readResumePosition(url);
+      // After the token checks, so that a bad token is refused for good rather than "later".
+      if (!this.deps.availability.available) throw new ProtocolError('BROKER_UNAVAILABLE');
       await this.deps.sessions.assertNotEnded(sessionId);
       if (socket.destroyed) return;
       this.wss.handleUpgrade(request, socket, head, (ws) => {
@@ -182,9 +187,16 @@ export class Gateway {
     if (!decoded.ok) return this.refuse(connection, decoded.error, decoded.eventType);
     this.deps.stats.countIn(decoded.frame.event_type);
     this.deps.router.dispatch(connection, decoded.frame).catch((error: unknown) => {
-      if (error instanceof ProtocolError) return this.refuse(connection, error, decoded.frame.event_type);
-      this.deps.log.error({ err: error, connection: connection.id, event: decoded.frame.event_type }, 'handler failed');
-      this.refuse(connection, new ProtocolError('INTERNAL'), decoded.frame.event_type);
+      const eventType = decoded.frame.event_type;
+      if (error instanceof ProtocolError) return this.refuse(connection, error, eventType);
+      // Redis unreachable is no bug: the client is told to send it again later, and the outage
+      // itself is logged once (relay.ts), not once per frame.
+      if (this.deps.availability.isUnavailableError(error)) {
+        this.deps.log.debug({ err: error, connection: connection.id, event: eventType }, 'frame failed: the broker is unreachable');
+        return this.refuse(connection, new ProtocolError('BROKER_UNAVAILABLE'), eventType);
+      }
+      this.deps.log.error({ err: error, connection: connection.id, event: eventType }, 'handler failed');
+      this.refuse(connection, new ProtocolError('INTERNAL'), eventType);
     });
   }
 

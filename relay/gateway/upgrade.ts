@@ -12,6 +12,7 @@ const statusText: Record<number, string> = {
   404: 'Not Found',
   410: 'Gone',
   429: 'Too Many Requests',
+  500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
 
@@ -26,6 +27,9 @@ export const upgradeStatus: Partial<Record<ErrorCode, number>> = {
   SESSION_ENDED: 410,
   CONNECTION_RATE_LIMITED: 429,
   TOO_MANY_CONNECTIONS: 503,
+  BROKER_UNAVAILABLE: 503,
+  // A bug, not the client's fault: a status that clients retry, not one that stops them.
+  INTERNAL: 500,
 };
 
 /** Answers a refused upgrade with a plain HTTP response (no socket is ever opened). */

@@ -1,4 +1,4 @@
-import { type AckPayload, type EditPayload, ProtocolError } from '../../protocol';
+import { type AckPayload, type CursorPayload, type EditPayload, ProtocolError } from '../../protocol';
 import { DocumentLostError } from '../documents/document-authority';
 import type { CommitPublication } from '../documents/document-store';
 import type { Connection } from '../gateway/connection';
@@ -128,7 +128,8 @@ export function closeHandler(context: HandlerContext): Handler<'collaboration.cl
  *
  * When the store fails (Redis unreachable, a reply that never came), the op may or may not have
  * been committed, and no ack will come: the connection is closed with `reconnect: true`, and the
- * client's rejoin (its revision and client id) tells it which of its ops were committed. An op of
+ * client's rejoin (its revision and client id) tells it which of its ops were committed (during
+ * a declared outage, that reconnect comes when Redis is back; until then BROKER_UNAVAILABLE). An op of
  * an epoch the document no longer has (its history was lost) is not applied, and the connection
  * is closed the same way: the client's rejoin uploads its copy, edits included, to be merged.
  */
@@ -150,7 +151,11 @@ export function editHandler(context: HandlerContext): Handler<'collaboration.edi
           connection.disconnect('server_error', 'the relay lost the document’s history; reconnect and rejoin it with your copy', true);
           return;
         }
-        if (!(error instanceof ProtocolError)) connection.disconnect('server_error', 'the edit could not be stored; reconnect and rejoin the document', true);
+        // During a declared Redis outage the client keeps its connection (cursors still flow here)
+        // and gets BROKER_UNAVAILABLE; its op stays unconfirmed until the reconnect that every
+        // client is asked for when Redis is back, whose rejoin says whether it was committed.
+        const outage = !context.hub.availability.available && context.hub.availability.isUnavailableError(error);
+        if (!(error instanceof ProtocolError) && !outage) connection.disconnect('server_error', 'the edit could not be stored; reconnect and rejoin the document', true);
         throw error;
       }
     },
@@ -161,15 +166,33 @@ export function editHandler(context: HandlerContext): Handler<'collaboration.edi
  * Cursors are ephemeral: no history, not echoed. They go to the whole session, not only to the
  * document's openers: everyone needs to know which file each participant is in (to follow them,
  * or show it). One placed at an older revision is moved to the head first. Viewers have cursors too.
+ *
+ * While the broker and document store cannot be reached (Redis down), a cursor still reaches
+ * the participants on this relay (`toSessionEphemeral`), as sent: it cannot be moved to the head
+ * without the history, and need not be, since no commit can happen anywhere meanwhile.
  */
 export function cursorHandler(context: HandlerContext): Handler<'collaboration.cursor'> {
   return {
     handle: async (connection, { payload }) => {
       requireOpen(connection, payload.document);
-      await context.documents.cursor(connection.sessionId, connection.userId, payload, async (cursor) => {
-        const data = serverFrame('collaboration.cursor', cursor, { userId: connection.userId, sessionId: connection.sessionId });
-        await context.hub.toSession(connection.sessionId, { eventType: 'collaboration.cursor', data }, { exclude: connection.id });
+      const { hub } = context;
+      const message = (cursor: CursorPayload) => ({
+        eventType: 'collaboration.cursor',
+        data: serverFrame('collaboration.cursor', cursor, { userId: connection.userId, sessionId: connection.sessionId }),
       });
+      const audience = { exclude: connection.id };
+      // The epoch is the client's own field; the relay never sends it.
+      const asSent = message({ document: payload.document, ...(payload.rev !== undefined && { rev: payload.rev }), selections: payload.selections });
+      if (!hub.availability.available) return hub.toLocalSession(connection.sessionId, asSent, audience);
+      try {
+        await context.documents.cursor(connection.sessionId, connection.userId, payload, async (cursor) => {
+          await hub.toSessionEphemeral(connection.sessionId, message(cursor), audience);
+        });
+      } catch (error) {
+        // The document store could not be read; the broker will not do better.
+        if (!hub.availability.isUnavailableError(error)) throw error;
+        hub.toLocalSession(connection.sessionId, asSent, audience);
+      }
     },
   };
 }

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { NotificationPayload, ProtocolError, SessionId, SYSTEM_USER_ID, UserId } from '../../protocol';
 import { verifyToken } from '../auth/tokens';
+import type { Availability } from '../broker/availability';
 import type { Broker, BrokerHealth } from '../broker/broker';
 import type { Gateway } from '../gateway/gateway';
 import { serverFrame } from '../gateway/server-frame';
@@ -18,6 +19,7 @@ export interface HttpApiDeps {
   gateway: Gateway;
   hub: Hub;
   broker: Broker;
+  availability: Availability;
   stats: RelayStats;
   sessions: SessionsApi;
   log: Logger;
@@ -40,11 +42,15 @@ export class HttpApi {
 
   handle(request: IncomingMessage, response: ServerResponse): void {
     this.route(request, response).catch((error: unknown) => {
-      const known = error instanceof ProtocolError;
-      if (!known) this.deps.log.error({ err: error, path: pathOf(request) }, 'request failed');
-      const status = known ? statusOf(error) : 500;
-      const body = known ? { code: error.code, message: error.message, ...(error.path && { path: error.path }) } : { code: 'INTERNAL', message: 'internal error' };
-      send(response, status, body);
+      if (error instanceof ProtocolError) {
+        return send(response, statusOf(error), { code: error.code, message: error.message, ...(error.path && { path: error.path }) });
+      }
+      // Redis unreachable: a status clients retry, and no error log per request (the outage is logged once).
+      if (this.deps.availability.isUnavailableError(error)) {
+        return send(response, 503, { code: 'BROKER_UNAVAILABLE', message: 'the relay cannot reach its message broker (Redis) right now; the request was not handled (or not confirmed): try again shortly' });
+      }
+      this.deps.log.error({ err: error, path: pathOf(request) }, 'request failed');
+      send(response, 500, { code: 'INTERNAL', message: 'internal error' });
     });
   }
 
@@ -82,7 +88,7 @@ export class HttpApi {
 
   private async health(response: ServerResponse): Promise<void> {
     // One PING answers both checks: with Redis frozen, each would wait out its own timeout.
-    const broker = await this.deps.broker.health();
+    const broker = await this.brokerHealth();
     const [redisStatus, redis] = await this.redisHealth(broker);
     const [websocketStatus, websocket] = this.websocketHealth();
     const healthy = redisStatus === 200 && websocketStatus === 200 && broker.status === 'up';
@@ -102,9 +108,20 @@ export class HttpApi {
     if (!this.deps.redisConfigured) {
       return [200, { status: 'not_configured', detail: 'REDIS_URL is not set; the relay uses its embedded in-memory bus and storage' }];
     }
-    const health = known ?? (await this.deps.broker.health());
+    const health = known ?? (await this.brokerHealth());
     const body = { status: health.status, ...(health.latencyMs !== undefined && { latency_ms: health.latencyMs }), ...(health.detail && { detail: health.detail }) };
     return [health.status === 'up' ? 200 : 503, body];
+  }
+
+  /**
+   * The broker's PING, and the relay's own view: just after an outage Redis answers again, but
+   * the relay still refuses connections (and has not told its clients) until it has stayed up
+   * for a moment; its health says the same.
+   */
+  private async brokerHealth(): Promise<BrokerHealth> {
+    const health = await this.deps.broker.health();
+    if (health.status === 'down' || this.deps.availability.available) return health;
+    return { status: 'down', kind: health.kind, detail: 'reachable again, making sure it stays up' };
   }
 
   private websocketHealth(): [number, { status: Status; connections: number; detail?: string }] {

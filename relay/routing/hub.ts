@@ -1,3 +1,4 @@
+import { type Availability, alwaysAvailable } from '../broker/availability';
 import type { Broker, BrokerMessage, Disposable, Publication, PublishOptions, PublishResult, StreamPosition } from '../broker/broker';
 import type { CommitPublication } from '../documents/document-store';
 import type { Connection } from '../gateway/connection';
@@ -74,6 +75,8 @@ export class Hub {
   constructor(
     private readonly broker: Broker,
     private readonly stats: RelayStats,
+    /** Whether the broker can be reached now (see `toSessionEphemeral`). */
+    readonly availability: Availability = alwaysAvailable,
   ) {}
 
   async start(): Promise<void> {
@@ -83,6 +86,11 @@ export class Hub {
 
   get sessionCount(): number {
     return this.sessionIds.size;
+  }
+
+  /** The sessions this relay has connections of. */
+  get localSessionIds(): Iterable<string> {
+    return this.sessionIds.values();
   }
 
   /** Called with this relay's connections of a session that has just ended. */
@@ -207,6 +215,35 @@ export class Hub {
 
   toSession(sessionId: string, message: HubMessage, audience: Audience = {}, options?: PublishOptions): Promise<PublishResult> {
     return this.broker.publish(sessionChannel(sessionId), { ...message, ...audience }, options);
+  }
+
+  /**
+   * To this relay's connections of the session only, straight to their sockets: nothing goes
+   * through the broker (which may be unreachable), so nothing is logged and no other relay sees
+   * it. Connections still being admitted get it after their `connect`, as with any publication.
+   */
+  toLocalSession(sessionId: string, message: HubMessage, audience: Audience = {}): void {
+    const topic = this.topics.get(sessionChannel(sessionId));
+    if (topic) this.deliverToTopic(topic, { ...message, ...audience, offset: 0 });
+  }
+
+  /**
+   * For ephemeral events that no log or state depends on (cursors): through the broker, or,
+   * while it cannot be reached, to this relay's connections of the session (`toLocalSession`):
+   * the participants here keep seeing each other, and those elsewhere only miss updates that
+   * the next one replaces. Never for logged or stateful events (chat, edits): delivered here
+   * only, they would be missing from the log and from the other relays for good.
+   */
+  async toSessionEphemeral(sessionId: string, message: HubMessage, audience: Audience = {}): Promise<void> {
+    if (this.availability.available) {
+      try {
+        await this.toSession(sessionId, message, audience);
+        return;
+      } catch (error) {
+        if (!this.availability.isUnavailableError(error)) throw error;
+      }
+    }
+    this.toLocalSession(sessionId, message, audience);
   }
 
   /** To the connections that opened the document, on every relay. */

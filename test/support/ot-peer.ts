@@ -28,6 +28,8 @@ export class OtPeer {
   doc: ClientDocument | undefined;
   /** Everything that went wrong (error frames, exceptions in handlers); a test expects none. */
   readonly problems: string[] = [];
+  /** Frames refused with BROKER_UNAVAILABLE (Redis down): expected in outage tests, resolved by the rejoin after it. */
+  brokerRefusals = 0;
   /** Seqs sent on the current connection (a rejoin resends the outstanding op only if it is not among them). */
   private sentOnConnection = new Set<number>();
   /** Between a (re)connect and the snapshot that answers its open: nothing is sent meanwhile. */
@@ -61,6 +63,8 @@ export class OtPeer {
     this.client.on('error', (p) => {
       // A rejoin of a document the relay lost, that this peer may not recreate (a viewer): later.
       if (p.code === 'DOCUMENT_NOT_FOUND' && p.event_type === 'collaboration.open' && this.doc && this.joining) this.retryRejoin();
+      // Redis is down: the op stays unconfirmed until the reconnect the relay asks for once it is back.
+      else if (p.code === 'BROKER_UNAVAILABLE') this.brokerRefusals++;
       else this.problems.push(`${this.clientId}: error ${p.code}: ${p.message}`);
     });
   }

@@ -1,0 +1,108 @@
+import type { Redis } from 'ioredis';
+import type { Availability } from './availability';
+import { isRedisUnreachableError, type RedisConnections, withTimeout } from './redis-connection';
+
+/** Hears of each outage exactly twice: when it begins, and when Redis has been back for a while. */
+export interface OutageListener {
+  down(reason: string): void;
+  up(downForMs: number): void;
+}
+
+export interface RedisOutageOptions {
+  /** How often Redis is probed during an outage; two good probes in a row end it (default 500 ms). */
+  probeIntervalMs?: number;
+  /** How long a probe's PING may take (default 1 s). */
+  probeTimeoutMs?: number;
+}
+
+/**
+ * One relay-wide answer to "can this relay reach Redis?", with one `down` and one `up` per
+ * outage whatever the connections do meanwhile.
+ *
+ * Down: the moment either connection closes (Redis stopped, the network dropped, or a socket
+ * went silent past the command timeout: `RedisConnections` turns a frozen Redis into a close).
+ * Up: only once both connections are ready and two probes in a row, `probeIntervalMs` apart,
+ * got a PING through each with no close in between. A connection that flaps (back for a moment,
+ * gone again) therefore keeps the one outage going instead of announcing a new one each time,
+ * and the subscriber's PING is answered after its re-subscriptions (same connection, in order):
+ * when `up` is called, publications reach this relay again.
+ */
+export class RedisOutageMonitor implements Availability {
+  private down = false;
+  private downSince = 0;
+  /** Closes seen so far: a probe that saw one happen while it ran proves nothing. */
+  private closes = 0;
+  private goodProbes = 0;
+  private probeTimer: NodeJS.Timeout | undefined;
+  private disposed = false;
+  private listener: OutageListener | undefined;
+  private readonly probeIntervalMs: number;
+  private readonly probeTimeoutMs: number;
+  private readonly clients: Array<[role: string, client: Redis, onClose: () => void]>;
+
+  constructor(
+    private readonly redis: RedisConnections,
+    options: RedisOutageOptions = {},
+  ) {
+    this.probeIntervalMs = options.probeIntervalMs ?? 500;
+    this.probeTimeoutMs = options.probeTimeoutMs ?? 1000;
+    this.clients = [
+      ['command', redis.command, () => this.closed('command')],
+      ['subscriber', redis.subscriber, () => this.closed('subscriber')],
+    ];
+    for (const [, client, onClose] of this.clients) client.on('close', onClose);
+  }
+
+  get available(): boolean {
+    return !this.down;
+  }
+
+  isUnavailableError(error: unknown): boolean {
+    return isRedisUnreachableError(error);
+  }
+
+  /** The one listener (the relay's composition root). */
+  onOutage(listener: OutageListener): void {
+    this.listener = listener;
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    clearTimeout(this.probeTimer);
+    for (const [, client, onClose] of this.clients) client.off('close', onClose);
+  }
+
+  private closed(role: string): void {
+    if (this.disposed || this.redis.closed) return;
+    this.closes++;
+    this.goodProbes = 0;
+    if (this.down) return;
+    this.down = true;
+    this.downSince = Date.now();
+    this.schedule();
+    this.listener?.down(`the ${role} connection to Redis closed`);
+  }
+
+  private schedule(): void {
+    if (this.disposed) return;
+    this.probeTimer = setTimeout(() => void this.probe(), this.probeIntervalMs);
+    this.probeTimer.unref();
+  }
+
+  private async probe(): Promise<void> {
+    const closesBefore = this.closes;
+    const ready = this.clients.every(([, client]) => client.status === 'ready');
+    const answered =
+      ready &&
+      (await Promise.all(this.clients.map(([, client]) => withTimeout(client.ping(), this.probeTimeoutMs, 'PING'))).then(
+        () => true,
+        () => false,
+      ));
+    if (this.disposed) return;
+    this.goodProbes = answered && this.closes === closesBefore ? this.goodProbes + 1 : 0;
+    if (this.goodProbes < 2) return this.schedule();
+    this.down = false;
+    this.goodProbes = 0;
+    this.listener?.up(Date.now() - this.downSince);
+  }
+}
