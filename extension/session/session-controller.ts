@@ -45,6 +45,9 @@ export class SessionController implements vscode.Disposable {
   private probe: NodeJS.Timeout | undefined;
   private probeNonce: { nonce: string; sentAt: number } | undefined;
   private wasLive = false;
+  /** When the current connection began, by the relay's clock (ms). */
+  private connectedAt: number | undefined;
+  private degradedRelay = false;
   private readonly subscriptions: Array<{ dispose(): void }> = [];
 
   private readonly changed = new vscode.EventEmitter<void>();
@@ -76,6 +79,13 @@ export class SessionController implements vscode.Disposable {
   }
   get latencyMs(): number | undefined {
     return this.latency;
+  }
+  /**
+   * The relay said it lost Redis (`BROKER_UNAVAILABLE` notice) and has not said it is back: chat
+   * and edits are held until it is; cursors still reach those on the same relay.
+   */
+  get relayDegraded(): boolean {
+    return this.degradedRelay;
   }
   /** Why the session ended, once `ended`. */
   get endReason(): string | undefined {
@@ -196,21 +206,25 @@ export class SessionController implements vscode.Disposable {
       client.onConnected((payload) => this.onConnected(payload)),
       client.onDisconnected((disconnect) => this.onDisconnected(disconnect)),
       client.onAuthError((error) => this.finish(`the relay refused the session token: ${error.message}`)),
-      client.on('session.joined', (participant) => {
+      client.on('session.joined', (participant, frame) => {
         this.people.set(participant.connection_id, participant);
         this.log.info(`${participant.display_name} (${participant.user_id}, ${participant.connection_id}) joined`);
-        this.announced.fire(`${participant.display_name} joined the session (${participant.role})`);
+        if (this.isNews(frame.timestamp)) this.announced.fire(`${participant.display_name} joined the session (${participant.role})`);
         this.changed.fire();
       }),
-      client.on('session.left', (participant) => {
+      client.on('session.left', (participant, frame) => {
         this.people.delete(participant.connection_id);
         this.log.info(`${participant.display_name} (${participant.user_id}, ${participant.connection_id}) left`);
-        this.announced.fire(`${participant.display_name} left the session`);
+        if (this.isNews(frame.timestamp)) this.announced.fire(`${participant.display_name} left the session`);
         this.changed.fire();
       }),
       // The relay's own notices (an operator's announcement, Redis lost and back): shown as they come.
       client.on('system.notification', (notice) => {
         this.log.info(`relay notice (${notice.level}${notice.code ? `, ${notice.code}` : ''}): ${notice.message}`);
+        if (notice.code === 'BROKER_UNAVAILABLE' || notice.code === 'BROKER_RESTORED') {
+          this.degradedRelay = notice.code === 'BROKER_UNAVAILABLE';
+          this.changed.fire();
+        }
         this.notified.fire(notice);
       }),
       client.on('system.pong', (pong) => {
@@ -223,6 +237,15 @@ export class SessionController implements vscode.Disposable {
     this.setState('connecting');
     client.connect();
     return info;
+  }
+
+  /**
+   * Whether an event from the session log happened after this connection began (by the relay's
+   * clock): one replayed on resume (what was missed while away) updates the participants but is
+   * not announced again as news.
+   */
+  private isNews(timestamp: string): boolean {
+    return this.connectedAt === undefined || !(Date.parse(timestamp) < this.connectedAt);
   }
 
   private onClientState(state: RelayClient['state']): void {
@@ -238,6 +261,8 @@ export class SessionController implements vscode.Disposable {
   }
 
   private onConnected(payload: ConnectPayload): void {
+    this.connectedAt = Date.parse(payload.server_time);
+    this.degradedRelay = false;
     this.people.clear();
     for (const participant of payload.participants) this.people.set(participant.connection_id, participant);
     this.log.info(`connected to ${payload.relay_id} as ${payload.connection_id}; ${payload.participants.length} in the session`);

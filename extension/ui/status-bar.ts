@@ -38,16 +38,21 @@ export class SessionStatusBar implements vscode.Disposable {
     if (state === 'live') {
       parts.push(`$(person) ${this.session.participants.length}`);
       if (this.session.latencyMs !== undefined) parts.push(`${this.session.latencyMs} ms`);
+      if (this.session.relayDegraded) parts.push('$(warning) relay degraded');
       const followed = this.follow?.following;
       if (followed) parts.push(`$(eye) following ${this.session.participants.find((p) => p.user_id === followed)?.display_name ?? followed}`);
     }
     this.item.text = parts.join('  ');
-    this.item.backgroundColor = state === 'reconnecting' ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
+    const warn = state === 'reconnecting' || (state === 'live' && this.session.relayDegraded);
+    this.item.backgroundColor = warn ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
     const tooltip = new vscode.MarkdownString(undefined, true);
     if (info) {
       tooltip.appendMarkdown(`**Tandem session** \`${info.sessionId}\`${info.name ? ` (${info.name})` : ''}\n\n`);
       tooltip.appendMarkdown(`You are **${info.displayName}**, ${info.role}. Relay: ${info.relayUrl}\n\n`);
       if (state === 'ended' && this.session.endReason) tooltip.appendMarkdown(`Ended: ${this.session.endReason}\n\n`);
+      if (state === 'live' && this.session.relayDegraded) {
+        tooltip.appendMarkdown('The relay lost its connection to Redis: your edits and messages are kept and go out when it is back; cursors still show.\n\n');
+      }
     } else {
       tooltip.appendMarkdown('No session. Click to start or join one.');
     }

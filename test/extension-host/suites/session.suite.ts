@@ -12,6 +12,7 @@ import { createNodeWsTransport, RelayClient } from '../../../protocol';
 import { mintPersonalToken } from '../../../relay/auth/tokens';
 import type { TandemApi } from '../../../extension/extension';
 import { RelayProcess } from '../../support/relay-process';
+import { startRedisServer } from '../../support/redis-server';
 import { eventually } from '../support/eventually';
 
 const transport = createNodeWsTransport(WebSocket);
@@ -132,6 +133,27 @@ suite('sessions', () => {
     // A relay restarted without Redis has forgotten the session record, and its tokens still verify.
     await relay.restart();
     await eventually(() => session().state === 'live', state, 40_000);
+  });
+
+  test('the relay losing Redis shows in the status bar, and clears once Redis is back', async function () {
+    this.timeout(120_000);
+    const redis = await startRedisServer({ persistence: 'aof-always' });
+    const scaled = await RelayProcess.start({ REDIS_URL: redis.url });
+    try {
+      const created = await post<{ invites: { editor: { link: string } } }>(`${scaled.httpUrl}/api/sessions`, {}, mintPersonalToken(scaled.secret, { user: 'olga', ttl: '1h' }));
+      await vscode.commands.executeCommand('tandem.joinSession', created.invites.editor.link);
+      await eventually(() => session().state === 'live', state);
+      assert.equal(session().relayDegraded, false);
+
+      await redis.stop();
+      await eventually(() => session().relayDegraded && /relay degraded/.test(api.statusBar.text), state, 30_000);
+      await redis.restart();
+      // The relay says it is back and has everyone reconnect: live again, nothing degraded.
+      await eventually(() => session().state === 'live' && !session().relayDegraded && !/degraded/.test(api.statusBar.text), state, 60_000);
+    } finally {
+      await scaled.stop();
+      await redis.dispose();
+    }
   });
 
   test('a bad link or an ended session is refused with a clear message, and nothing starts', async () => {
