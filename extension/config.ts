@@ -10,6 +10,7 @@ export function settings() {
     displayName: displayName || safeUserName(),
     exclude: config.get<string[]>('exclude', ['**/.env', '**/*.pem', '**/*.key']),
     respectGitignore: config.get<boolean>('respectGitignore', true),
+    readOnlyForGuests: config.get<string[]>('readOnlyForGuests', ['.vscode', '.devcontainer']),
     sessionTtlHours: config.get<number>('sessionTtlHours', 12),
   };
 }

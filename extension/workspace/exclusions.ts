@@ -17,6 +17,11 @@ export interface ExclusionRules {
   globs: readonly string[];
   /** `tandem.respectGitignore`. */
   respectGitignore: boolean;
+  /**
+   * `tandem.readOnlyForGuests`: shared, but guests may not change them (default `.vscode`,
+   * `.devcontainer`: tasks, launch configurations and dev containers run code on the host).
+   */
+  readOnly?: readonly string[];
 }
 
 /** The text of the file at this wire path, or undefined if there is none. */
@@ -27,6 +32,7 @@ const ALWAYS_EXCLUDED = new Set(['.git']);
 
 export class Exclusions {
   private readonly globs: RegExp[];
+  private readonly readOnly: RegExp[];
   /** `.gitignore` rules by the folder that holds them (`null`: none there). */
   private readonly gitignores = new Map<string, Promise<Ignore | null>>();
 
@@ -35,6 +41,7 @@ export class Exclusions {
     private readonly readText: ReadText,
   ) {
     this.globs = rules.globs.map(globToRegExp).filter((r): r is RegExp => r !== undefined);
+    this.readOnly = (rules.readOnly ?? []).map(globToRegExp).filter((r): r is RegExp => r !== undefined);
   }
 
   /**
@@ -51,6 +58,11 @@ export class Exclusions {
       if (this.rules.respectGitignore && (await this.gitignored(prefix, asDirectory))) return true;
     }
     return false;
+  }
+
+  /** Whether guests may see `path` but not change it (it or a folder above it matches `readOnly`). */
+  isReadOnly(path: string): boolean {
+    return this.readOnly.length > 0 && prefixesOf(path).some((prefix) => matchesAny(this.readOnly, prefix));
   }
 
   /** For a path whose kind is unknown (a deleted one): excluded as a file or as a folder. */

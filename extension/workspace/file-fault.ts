@@ -19,6 +19,9 @@ export class FileFault extends Error {
   static notShared(path: string): FileFault {
     return new FileFault('NoPermissions', `${shown(path)}: not shared by the host`);
   }
+  static readOnly(path: string): FileFault {
+    return new FileFault('NoPermissions', `${shown(path)}: read-only for guests (tandem.readOnlyForGuests)`);
+  }
   static exists(path: string): FileFault {
     return new FileFault('FileExists', `${shown(path)}: already exists`);
   }

@@ -130,7 +130,7 @@ export class HostFileService implements vscode.Disposable {
       size: type === 'directory' ? 0 : stat.size,
       ctime: Math.max(0, stat.ctime),
       mtime: Math.max(0, stat.mtime),
-      ...(stat.permissions !== undefined && (stat.permissions & vscode.FilePermission.Readonly) !== 0 && { readonly: true }),
+      ...(((stat.permissions !== undefined && (stat.permissions & vscode.FilePermission.Readonly) !== 0) || folder.isReadOnly(path)) && { readonly: true }),
       ...(path === '' && { name: folder.name.slice(0, 255) }),
     };
   }
@@ -282,6 +282,7 @@ export class HostFileService implements vscode.Disposable {
           hidden = true;
         }
         if (hidden) throw new FileFault('NoPermissions', `${path}: holds files that are not shared`);
+        if (folder.isReadOnly(child)) throw new FileFault('NoPermissions', `${path}: holds files that are read-only for guests`);
         if (kind === 'directory' && !symlink) queue.push(child);
       }
     }

@@ -56,10 +56,16 @@ export class HostFolder {
     return this.exclusions.mayBeExcluded(path);
   }
 
-  /** Throws (not found / not shared) unless `path` of this kind is shared. */
+  /** Guests may read it but not change it (`tandem.readOnlyForGuests`). */
+  isReadOnly(path: string): boolean {
+    return this.exclusions.isReadOnly(path);
+  }
+
+  /** Throws (not found / not shared / read-only) unless `path` of this kind is shared for `intent`. */
   async assertShared(path: string, kind: 'file' | 'directory' | 'unknown', intent: Intent): Promise<void> {
     const excluded = kind === 'unknown' ? await this.mayBeExcluded(path) : await this.isExcluded(path, kind === 'directory');
     if (excluded) throw intent === 'read' ? FileFault.notFound(path) : FileFault.notShared(path);
+    if (intent === 'write' && this.isReadOnly(path)) throw FileFault.readOnly(path);
     if (!(await this.staysInside(path))) throw intent === 'read' ? FileFault.notFound(path) : FileFault.notShared(path);
   }
 

@@ -72,7 +72,7 @@ export class WorkspaceSharing implements vscode.Disposable {
       }),
       session.onDidChange(() => this.update()),
       vscode.workspace.onDidChangeConfiguration((event) => {
-        if (event.affectsConfiguration('tandem.exclude') || event.affectsConfiguration('tandem.respectGitignore')) this.host?.folder?.setRules(exclusionRules());
+        if (['tandem.exclude', 'tandem.respectGitignore', 'tandem.readOnlyForGuests'].some((key) => event.affectsConfiguration(key))) this.host?.folder?.setRules(exclusionRules());
       }),
     );
     this.resumeShownFolder();
@@ -292,6 +292,6 @@ export class WorkspaceSharing implements vscode.Disposable {
 }
 
 function exclusionRules(): ExclusionRules {
-  const { exclude, respectGitignore } = settings();
-  return { globs: exclude, respectGitignore };
+  const { exclude, respectGitignore, readOnlyForGuests } = settings();
+  return { globs: exclude, respectGitignore, readOnly: readOnlyForGuests };
 }

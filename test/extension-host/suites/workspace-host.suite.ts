@@ -59,6 +59,9 @@ suite('shared folder: the host file service', () => {
       'tree/keep.txt': 'k',
       'mixed/visible.txt': 'v',
       'mixed/.env': 'HIDDEN=1',
+      '.vscode/tasks.json': '{"version":"2.0.0"}',
+      'app/.devcontainer/devcontainer.json': '{}',
+      'app/main.txt': 'main',
     });
     const hostClient = await connectClient(relay.url, relay.token({ user: 'hana', role: 'host' }));
     editorClient = await connectClient(relay.url, relay.token({ user: 'eve', role: 'editor' }));
@@ -84,7 +87,7 @@ suite('shared folder: the host file service', () => {
 
   test('lists the folder without what is not shared, and names it', async () => {
     const names = async (path: string) => (await editor.readDirectory(path)).map((e) => e.name).sort();
-    assert.deepEqual(await names(''), ['.gitignore', 'README.md', 'certs', 'link-in', 'mixed', 'src', 'sub', 'tree']);
+    assert.deepEqual(await names(''), ['.gitignore', '.vscode', 'README.md', 'app', 'certs', 'link-in', 'mixed', 'src', 'sub', 'tree']);
     assert.deepEqual(await names('sub'), ['.gitignore', 'shared.txt']);
     assert.deepEqual(await names('certs'), []);
     const entries = await editor.readDirectory('');
@@ -131,6 +134,29 @@ suite('shared folder: the host file service', () => {
     assert.equal(readFileSync(join(root, '.env'), 'utf8'), 'TOKEN=hunter2\n');
     assert.ok(existsSync(join(root, 'mixed', '.env')) && existsSync(join(root, 'README.md')));
     for (const path of ['new.key', 'build/new.js', 'src/trace.log', '.git/hooks/pre-commit', 'build/dir', 'env.txt', 'moved']) assert.ok(!existsSync(join(root, path)), path);
+  });
+
+  test('lets guests read .vscode and .devcontainer but never change them (tasks and dev containers run code on the host)', async () => {
+    assert.equal((await editor.stat('.vscode/tasks.json')).readonly, true);
+    assert.equal((await editor.stat('app/.devcontainer')).readonly, true);
+    assert.equal((await editor.stat('app/main.txt')).readonly, undefined);
+    assert.equal(new TextDecoder().decode(await editor.readFile('.vscode/tasks.json')), '{"version":"2.0.0"}');
+    const writes: Array<[string, () => Promise<unknown>]> = [
+      ['overwrite tasks.json', () => editor.writeFile('.vscode/tasks.json', new TextEncoder().encode('{"tasks":[]}'), { create: false, overwrite: true })],
+      ['create in .vscode', () => editor.writeFile('.vscode/launch.json', new Uint8Array([1]), { create: true, overwrite: false })],
+      ['create in a nested .devcontainer', () => editor.writeFile('app/.devcontainer/Dockerfile', new Uint8Array([1]), { create: true, overwrite: false })],
+      ['a folder in .vscode', () => editor.createDirectory('.vscode/more')],
+      ['delete tasks.json', () => editor.delete('.vscode/tasks.json', false)],
+      ['delete .vscode', () => editor.delete('.vscode', true)],
+      ['rename tasks.json', () => editor.rename('.vscode/tasks.json', 'tasks.json', false)],
+      ['move a file into .vscode', () => editor.rename('README.md', '.vscode/README.md', false)],
+      ['delete a folder holding .devcontainer', () => editor.delete('app', true)],
+      ['move a folder holding .devcontainer', () => editor.rename('app', 'application', false)],
+    ];
+    for (const [label, write] of writes) await assert.rejects(write(), code('NoPermissions'), label);
+    assert.equal(readFileSync(join(root, '.vscode', 'tasks.json'), 'utf8'), '{"version":"2.0.0"}');
+    for (const path of ['.vscode/launch.json', 'app/.devcontainer/Dockerfile', '.vscode/more', 'tasks.json', '.vscode/README.md', 'application']) assert.ok(!existsSync(join(root, path)), path);
+    assert.ok(existsSync(join(root, 'README.md')) && existsSync(join(root, 'app', 'main.txt')));
   });
 
   test('refuses what leads out of the folder', async () => {

@@ -15,7 +15,8 @@ import { HostFolder } from '../../../extension/workspace/host-folder';
 
 const transport = createNodeWsTransport(WebSocket);
 
-export const DEFAULT_RULES: ExclusionRules = { globs: ['**/.env', '**/*.pem', '**/*.key'], respectGitignore: true };
+/** The extension's defaults (package.json). */
+export const DEFAULT_RULES: ExclusionRules = { globs: ['**/.env', '**/*.pem', '**/*.key'], respectGitignore: true, readOnly: ['.vscode', '.devcontainer'] };
 
 import { eventually } from './eventually';
 

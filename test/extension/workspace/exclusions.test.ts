@@ -21,6 +21,15 @@ function exclusions(gitignores: Record<string, string>, globs: string[] = DEFAUL
   return { rules, reads };
 }
 
+describe('read-only for guests (tandem.readOnlyForGuests)', () => {
+  it('covers the matching folders at any depth and everything in them, and nothing else', () => {
+    const rules = new Exclusions({ globs: [], respectGitignore: false, readOnly: ['.vscode', '.devcontainer'] }, async () => undefined);
+    for (const path of ['.vscode', '.vscode/tasks.json', 'app/.vscode/launch.json', 'app/.devcontainer/devcontainer.json']) assert.ok(rules.isReadOnly(path), path);
+    for (const path of ['src/app.ts', 'vscode/tasks.json', '.vscodeignore', 'docs/.vscode.md']) assert.ok(!rules.isReadOnly(path), path);
+    assert.ok(!new Exclusions({ globs: [], respectGitignore: false }, async () => undefined).isReadOnly('.vscode/tasks.json'), 'none without the setting');
+  });
+});
+
 describe('glob patterns (tandem.exclude)', () => {
   it('matches the default secrets at any depth, and nothing like them', () => {
     const excluded = matcher(...DEFAULT_GLOBS);
