@@ -29,7 +29,7 @@ import { ClientDocument, diff, type OutgoingEdit, type RejoinState, SyncError } 
 import { isNoop, type TextOp } from '../../protocol/ot/text-op';
 import { transform } from '../../protocol/ot/transform';
 import { changesToOp, sameEffect } from './changes';
-import { crFix, documentLineIndex, type LineIndex, toWireText, wireLength, withoutCr } from './eol';
+import { crFix, documentLineIndex, type LineIndex, toWireText, wireLength, wireOffsetAt, withoutCr } from './eol';
 import { replacementsFor, toWorkspaceEdit } from './remote-edit';
 import { UndoStack, type UndoStackOptions } from './undo-stack';
 import { TextDocument } from '../../protocol/ot/text-document';
@@ -164,6 +164,8 @@ export class DocumentBinding implements vscode.Disposable {
     this.client = new ClientDocument({ clientId: snapshot.clientId, revision: snapshot.rev, text: snapshot.text, nextSeq: snapshot.nextSeq, epoch: snapshot.epoch });
     this.disposables.push(this.idleEmitter, this.recoverEmitter, this.textEmitter);
     if (options.listen !== false) this.disposables.push(vscode.workspace.onDidChangeTextDocument((e) => this.onLocalChange(e)));
+    // After the change event of an edit comes its caret move; any other move ends the undo group.
+    this.disposables.push(vscode.window.onDidChangeTextEditorSelection((e) => this.onSelection(e)));
     const shown = toWireText(document.getText());
     this.mirror = editorMirror(shown);
     // A `\r` on the wire (from a client that sends CRLF) cannot be shown: VS Code turns it into
@@ -267,6 +269,13 @@ export class DocumentBinding implements vscode.Disposable {
       this.stats.changeMs += ms;
       this.stats.maxChangeMs = Math.max(this.stats.maxChangeMs, ms);
     }
+  }
+
+  private onSelection(event: vscode.TextEditorSelectionChangeEvent): void {
+    if (event.textEditor.document !== this.document || this.disposed) return;
+    const [only, ...more] = event.selections;
+    const caret = only && more.length === 0 && only.isEmpty ? wireOffsetAt(this.index(), only.active.line, only.active.character) : undefined;
+    this.undoStack.caretMoved(caret);
   }
 
   private handleChange(event: vscode.TextDocumentChangeEvent): void {

@@ -64,6 +64,15 @@ export class UndoStack {
     this.redos = [];
   }
 
+  /**
+   * The editor's caret is now at `offset` (undefined: several carets, or a selection). Anywhere
+   * but where this user's typing left it (a click, an arrow key, Ctrl+End, even one that came back
+   * to the same place through a selection) the next edit starts a new group, as in VS Code.
+   */
+  caretMoved(offset: number | undefined): void {
+    if (offset !== this.caret) this.caret = undefined;
+  }
+
   /** Someone else's op changed the text: moves every entry past it. */
   transform(op: TextOp): void {
     if (isNoop(op)) return;

@@ -183,6 +183,29 @@ suite('document binding', () => {
     assert.equal(await a.bound.undo(), false, 'nothing more of mine to undo');
   });
 
+  test('typing undoes as one group until the caret moves elsewhere (as VS Code groups it)', async () => {
+    const { options } = room('groups');
+    const a = await host('hello', options('hana'));
+    await vscode.window.showTextDocument(a.document, { preserveFocus: false, preview: false });
+    const typeText = async (text: string) => {
+      for (const ch of text) await vscode.commands.executeCommand('type', { text: ch });
+    };
+    await vscode.commands.executeCommand('cursorEnd');
+    await typeText('abc');
+    await typeText('def');
+    await converged([a]);
+    assert.equal(await a.bound.undo(), true);
+    assert.equal(await converged([a]), 'hello', 'one run of typing is one group');
+    await typeText('abc');
+    // Away and back to the same place: a new group, as in VS Code.
+    await vscode.commands.executeCommand('cursorHome');
+    await vscode.commands.executeCommand('cursorEnd');
+    await typeText('def');
+    await converged([a]);
+    assert.equal(await a.bound.undo(), true);
+    assert.equal(await converged([a]), 'helloabc', 'the caret move ended the group');
+  });
+
   test("VS Code's own Undo takes back the last edit in the editor, a remote one included (why the binding has its own)", async () => {
     const { options } = room('native-undo');
     const a = await host('one\n', options('hana'));
