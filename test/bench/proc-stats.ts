@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { monotonicMs } from './clock';
 
 /** Linux only: CPU time and memory of another process, read from /proc (no cooperation needed). */
 
@@ -101,6 +102,34 @@ export function otherCpuPercent(machineBusy: number | undefined, own: Array<numb
  * until processes other than ours use under 15% of a core, within what is left of a budget for
  * the whole bench, so a busy machine delays a bench by at most that much.
  */
+/** Process and system samples at the start and the end of a measured window. */
+export interface WindowSamples {
+  before: Array<ProcSample | undefined>;
+  after: Array<ProcSample | undefined>;
+  systemBefore: SystemSample | undefined;
+  systemAfter: SystemSample | undefined;
+}
+
+/**
+ * Samples `pids` and the machine when the window starts and when it ends (monotonic ms, see
+ * clock.ts), so that CPU figures cover the measured window only; resolves after the end.
+ */
+export async function sampleWindow(pids: readonly number[], windowStart: number, windowEnd: number): Promise<WindowSamples> {
+  const samples: WindowSamples = { before: [], after: [], systemBefore: sampleSystem(), systemAfter: undefined };
+  const wait = (until: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, until - monotonicMs())));
+  await Promise.all([
+    wait(windowStart).then(() => {
+      samples.before = pids.map(sampleProcess);
+      samples.systemBefore = sampleSystem();
+    }),
+    wait(windowEnd).then(() => {
+      samples.after = pids.map(sampleProcess);
+      samples.systemAfter = sampleSystem();
+    }),
+  ]);
+  return samples;
+}
+
 export class QuietWaiter {
   constructor(private budgetLeftMs: number) {}
 

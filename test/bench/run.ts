@@ -6,7 +6,7 @@ import { monotonicMs } from './clock';
 import { InspectorSession } from './inspector';
 import type { ClientGroup, CollectResult, Driver, Load, PublishResult } from './ipc';
 import { baselineLaunch, benchRelayEnv, bundleBenchProcesses, type Bundles, LoadgenProcess, relayLaunch, type ServerLaunch, type ServerProcess, startServer } from './processes';
-import { cpuPercent, otherCpuPercent, type ProcSample, QuietWaiter, sampleProcess, sampleSystem, sysPercent, systemBusyPercent } from './proc-stats';
+import { cpuPercent, otherCpuPercent, QuietWaiter, sampleProcess, sampleWindow, sysPercent, systemBusyPercent } from './proc-stats';
 import { check, checksTable, combineRounds, info, type IdleFigures, idleTable, type ScenarioFigures, scenarioTable, summarize, writeBenchReport } from './report';
 
 /**
@@ -181,24 +181,11 @@ async function runScenario(
 
   // Server and load generator CPU over the measured window only.
   const pids = [server.pid, ...loadgens.map((l) => l.pid)];
-  let before: Array<ProcSample | undefined> = [];
-  let after: Array<ProcSample | undefined> = [];
-  let systemBefore = sampleSystem();
-  let systemAfter = systemBefore;
-  const sampling = Promise.all([
-    sleep(windowStart - monotonicMs()).then(() => {
-      before = pids.map(sampleProcess);
-      systemBefore = sampleSystem();
-    }),
-    sleep(windowEnd - monotonicMs()).then(() => {
-      after = pids.map(sampleProcess);
-      systemAfter = sampleSystem();
-    }),
-  ]);
+  const sampling = sampleWindow(pids, windowStart, windowEnd);
 
   const runTimeout = windowEnd - monotonicMs() + 10_000;
   const ran = await Promise.all(loadgens.map((l) => l.request({ type: 'run', spec }, 'ran', runTimeout)));
-  await sampling;
+  const { before, after, systemBefore, systemAfter } = await sampling;
   const publish: PublishResult = ran[0]!.publish!;
   const collected: CollectResult[] = await Promise.all(loadgens.map((l) => l.request({ type: 'collect', expectedPerClient: publish.sent, timeoutMs: config.collectMs }, 'collected', config.collectMs + 5000)));
 

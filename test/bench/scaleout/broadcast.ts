@@ -1,7 +1,7 @@
 import { monotonicMs } from '../clock';
 import type { ClientGroup, CollectResult, Driver, Load, PublishResult, RunSpec } from '../ipc';
 import { LoadgenProcess } from '../processes';
-import { cpuPercent, otherCpuPercent, type ProcSample, sampleProcess, sampleSystem, sysPercent, systemBusyPercent } from '../proc-stats';
+import { cpuPercent, otherCpuPercent, sampleWindow, sysPercent, systemBusyPercent } from '../proc-stats';
 import { combineLatencies, combineRounds, type LatencySummary, median, type ScenarioFigures, summarize } from '../report';
 import { type BenchContext, type Cluster, sessionToken, startCluster, type TargetSpec } from './cluster';
 
@@ -54,7 +54,6 @@ interface Rig {
 
 const LOADGENS = 2;
 const TAGS = ['A', 'B'];
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, ms)));
 
 function driverFor(spec: TargetSpec, driver: BroadcastConfig['driver']): Driver {
   if (spec.kind === 'relay') return driver;
@@ -168,23 +167,10 @@ async function runScenario(
   });
 
   // CPU over the measured window only.
-  let before: Array<ProcSample | undefined> = [];
-  let after: Array<ProcSample | undefined> = [];
-  let systemBefore = sampleSystem();
-  let systemAfter = systemBefore;
-  const sampling = Promise.all([
-    sleep(windowStart - monotonicMs()).then(() => {
-      before = pids.map(sampleProcess);
-      systemBefore = sampleSystem();
-    }),
-    sleep(windowEnd - monotonicMs()).then(() => {
-      after = pids.map(sampleProcess);
-      systemAfter = sampleSystem();
-    }),
-  ]);
+  const sampling = sampleWindow(pids, windowStart, windowEnd);
   const runTimeout = windowEnd - monotonicMs() + 10_000;
   const ran = await Promise.all(loadgens.map((l, i) => l.request({ type: 'run', spec: specFor(i) }, 'ran', runTimeout)));
-  await sampling;
+  const { before, after, systemBefore, systemAfter } = await sampling;
   const publishes: PublishResult[] = ran.map((r) => r.publish!);
   const sent = publishes.reduce((a, p) => a + p.sent, 0);
   const collected: CollectResult[] = await Promise.all(
