@@ -8,6 +8,7 @@ import type { ClientGroup, CollectResult, Driver, Load, PublishResult } from './
 import { baselineLaunch, benchRelayEnv, bundleBenchProcesses, type Bundles, LoadgenProcess, relayLaunch, type ServerLaunch, type ServerProcess, startServer } from './processes';
 import { cpuPercent, otherCpuPercent, QuietWaiter, sampleProcess, sampleWindow, sysPercent, systemBusyPercent } from './proc-stats';
 import { check, checksTable, combineRounds, info, type IdleFigures, idleTable, type ScenarioFigures, scenarioTable, summarize, writeBenchReport } from './report';
+import { runBench } from './entry';
 
 /**
  * `npm run bench`: session broadcast through the relay against a plain `ws` broadcast server
@@ -347,16 +348,4 @@ async function main(): Promise<void> {
   writeBenchReport('relay-broadcast', started, config, relayEnv, { scenarios, idle: idles, targets: checks });
 }
 
-const deadline = setTimeout(() => {
-  process.stderr.write(`bench: gave up after ${config.deadlineMs / 1000} s\n`);
-  process.exit(1);
-}, config.deadlineMs);
-deadline.unref();
-
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exit(1);
-  },
-);
+runBench('bench', config.deadlineMs, main);

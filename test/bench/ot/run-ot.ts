@@ -9,6 +9,7 @@ import { cpuPercent, type ProcSample, sampleProcess } from '../proc-stats';
 import { check, checksTable, info, type LatencySummary, n0, n2, summarize, table, writeBenchReport } from '../report';
 import type { OtLoad, OtResult, OtTarget } from './ot-ipc';
 import { bundleOtProcesses, documentText, type OtBundles, OtLoadgen, trackOtChild } from './ot-process';
+import { runBench } from '../entry';
 
 /**
  * The OT bench: shared editing through the relay against ShareDB (in memory, `text-unicode`
@@ -299,16 +300,4 @@ async function main(): Promise<void> {
   writeBenchReport('ot', started, config, relayEnv, { inProcess: { header: inProcessHeader, figures: inProcessFigures }, runs, targets: checks });
 }
 
-const deadline = setTimeout(() => {
-  process.stderr.write(`ot bench: gave up after ${config.deadlineMs / 1000} s\n`);
-  process.exit(1);
-}, config.deadlineMs);
-deadline.unref();
-
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    process.stderr.write(`ot bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exit(1);
-  },
-);
+runBench('ot bench', config.deadlineMs, main);

@@ -8,6 +8,7 @@ import { broadcast, type BroadcastConfig, type ScaleoutFigures } from './broadca
 import { type BenchContext, TARGETS, type TargetName } from './cluster';
 import { type CommitConfig, type CommitFigures, commits } from './commits';
 import { reconnect, type ReconnectConfig, type ReconnectFigures } from './reconnect';
+import { runBench } from '../entry';
 
 /**
  * `npm run bench:scaleout`: the relay scaled out on Redis, side by side in the same run with one
@@ -242,16 +243,4 @@ function reconnectTable(f: ReconnectFigures): string {
   ].join('\n');
 }
 
-const deadline = setTimeout(() => {
-  process.stderr.write(`scale-out bench: gave up after ${config.deadlineMs / 1000} s\n`);
-  process.exit(1);
-}, config.deadlineMs);
-deadline.unref();
-
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    process.stderr.write(`scale-out bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exit(1);
-  },
-);
+runBench('scale-out bench', config.deadlineMs, main);
