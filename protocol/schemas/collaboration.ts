@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DocumentId, Identifier } from './common';
+import { DocumentId, Epoch, Identifier } from './common';
 
 /**
  * One component of a text operation, in the JSON shape of the ottypes `text-unicode` type:
@@ -14,13 +14,6 @@ export const OpComponent = z.union([
 export const TextOp = z.array(OpComponent).max(10_000);
 export type TextOp = z.infer<typeof TextOp>;
 
-/**
- * Names one incarnation of a document on the relay: a new one each time the relay creates it.
- * A different epoch than the one a client knows means the relay lost the document (Redis
- * restarted without persistence, an embedded relay restarted) and rebuilt it from its
- * participants' copies: revisions and seqs of the old epoch mean nothing in the new one.
- */
-export const Epoch = z.string().min(1).max(64);
 
 export const EditPayload = z.strictObject({
   document: DocumentId,
@@ -31,9 +24,12 @@ export const EditPayload = z.strictObject({
   seq: z.number().int().nonnegative(),
   op: TextOp,
   /**
-   * The document's epoch the op was made in (from the client; the relay does not send it). An op
-   * of another epoch is never applied: the relay closes the connection with `reconnect: true`,
-   * and the client's rejoin brings its edits back (see `OpenPayload.recovery`).
+   * The document's epoch the op was made in (from the client; the relay does not send it). The
+   * relay makes a new epoch each time it creates the document: another one than the client knows
+   * means it lost the document and rebuilt it from its participants' copies, where revisions and
+   * seqs of the old epoch mean nothing. An op of another epoch is never applied: the relay closes
+   * the connection with `reconnect: true`, and the client's rejoin brings its edits back (see
+   * `OpenPayload.recovery`).
    */
   epoch: Epoch.optional(),
 });

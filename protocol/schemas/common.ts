@@ -28,5 +28,12 @@ export const Participant = z.strictObject({
 });
 export type Participant = z.infer<typeof Participant>;
 
+/**
+ * Names one lifetime of something the relay keeps (a session log, a document): a new random
+ * token each time it is created again, so a client can tell that what it knew was lost. Short
+ * tokens the relay makes (hex today), bounded so that a URL stays small.
+ */
+export const Epoch = z.string().regex(/^[\w-]{1,64}$/u, 'must be 1-64 letters, digits, _ or -');
+
 /** A document inside a session: a workspace-relative path with `/` separators. */
 export const DocumentId = z.string().min(1).max(1024);

@@ -1,16 +1,13 @@
 import { z } from 'zod';
 import { ErrorCode } from '../errors';
-import { ConnectionId, Identifier, Participant, SessionId, Timestamp } from './common';
-
-/** Epochs are short tokens the relay makes (hex today); bounded so a URL stays small. */
-export const LogEpoch = z.string().regex(/^[\w-]{1,64}$/u, 'must be 1-64 letters, digits, _ or -');
+import { ConnectionId, Epoch, Identifier, Participant, SessionId, Timestamp } from './common';
 
 /**
  * Where the session log stood when the connection was admitted. Events the log keeps carry an
  * `offset`; `epoch` names the log's lifetime (it changes when the relay's storage lost history).
  */
 export const SessionLogPosition = z.strictObject({
-  epoch: LogEpoch,
+  epoch: Epoch,
   /** The log's last offset at admission: live events from here on have higher offsets. */
   offset: z.number().int().nonnegative(),
   /**

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { z } from 'zod';
-import { type ErrorCode, errorCodes, LogEpoch, ProtocolError } from '../../protocol';
+import { Epoch, type ErrorCode, errorCodes, ProtocolError } from '../../protocol';
 import type { Principal } from '../auth/tokens';
 import type { StreamPosition } from '../broker/broker';
 
@@ -101,7 +101,7 @@ export function readResumePosition(url: URL): StreamPosition | undefined {
   if (epoch === null) throw new ProtocolError('VALIDATION_FAILED', 'since_epoch: required with since_offset', 'since_epoch');
   const parsedOffset = SinceOffset.safeParse(offset);
   if (!parsedOffset.success) throw new ProtocolError('VALIDATION_FAILED', `since_offset: ${parsedOffset.error.issues[0]!.message}`, 'since_offset');
-  const parsedEpoch = LogEpoch.safeParse(epoch);
+  const parsedEpoch = Epoch.safeParse(epoch);
   if (!parsedEpoch.success) throw new ProtocolError('VALIDATION_FAILED', `since_epoch: ${parsedEpoch.error.issues[0]!.message}`, 'since_epoch');
   return { offset: parsedOffset.data, epoch: parsedEpoch.data };
 }
