@@ -299,7 +299,7 @@ export class Hub {
 
   private deliver(connections: Iterable<Connection>, publication: Publication): void {
     if (publication.eventType === SESSION_ENDED_CONTROL) return this.sessionEnded([...connections]);
-    const { exclude, users, echo, connection: only, offset } = publication;
+    const { exclude, echo, offset } = publication;
     // Encoded once here rather than once per socket inside `ws`.
     const data = Buffer.from(offset > 0 ? withOffset(publication.data, offset) : publication.data);
     let delivered = 0;
@@ -308,8 +308,7 @@ export class Hub {
         if (echo && connection.sendRaw(offset > 0 ? withOffset(echo.data, offset) : echo.data)) this.stats.countOut(echo.eventType);
         continue;
       }
-      if (users && !users.includes(connection.userId)) continue;
-      if (only !== undefined && connection.id !== only) continue;
+      if (!addressedTo(connection, publication)) continue;
       if (connection.sendRaw(data)) delivered++;
     }
     if (delivered > 0) this.stats.countOut(publication.eventType, delivered);
@@ -325,11 +324,16 @@ export class Hub {
   }
 }
 
+/** Whether the publication's `users` and `connection` audience takes in this connection. */
+function addressedTo(connection: Connection, publication: Publication): boolean {
+  if (publication.users && !publication.users.includes(connection.userId)) return false;
+  return publication.connection === undefined || publication.connection === connection.id;
+}
+
 /** Whether the connection is in the publication's audience (for a replay, where it was not yet). */
 function visibleTo(connection: Connection, publication: Publication): boolean {
   if (publication.eventType === SESSION_ENDED_CONTROL || publication.exclude === connection.id) return false;
-  if (publication.users && !publication.users.includes(connection.userId)) return false;
-  return publication.connection === undefined || publication.connection === connection.id;
+  return addressedTo(connection, publication);
 }
 
 /**
