@@ -21,7 +21,6 @@ export interface SharedFiles {
   uriOf(documentId: string): vscode.Uri | undefined;
 }
 
-/** Pieces of a large initial text stay well under the relay's frame limit (its default 64 KiB, JSON-escaped). */
 /** A guest opening a file the host has not shared yet retries for this long. */
 const JOIN_RETRY_MS = 400;
 const JOIN_GIVE_UP_MS = 15_000;
@@ -232,6 +231,9 @@ function sharedDocumentOf(id: string, binding: DocumentBinding): SharedDocument 
     textDocument: document,
     get revision() {
       return binding.revision;
+    },
+    get epoch() {
+      return binding.epoch;
     },
     toWire: (offset) => {
       const position = document.positionAt(offset);

@@ -163,7 +163,8 @@ export class RemoteCursors implements vscode.Disposable {
     if (!shared) return;
     const offset = (position: vscode.Position) => shared.toWire(editor.document.offsetAt(position));
     const selections = editor.selections.slice(0, 100).map((s) => ({ anchor: offset(s.anchor), head: offset(s.active) }));
-    client.send('collaboration.cursor', { document: shared.id, rev: shared.revision, selections });
+    const epoch = shared.epoch;
+    client.send('collaboration.cursor', { document: shared.id, rev: shared.revision, ...(epoch !== undefined && { epoch }), selections });
   }
 
   private renderAll(): void {

@@ -13,6 +13,8 @@ export interface SharedDocument {
   readonly textDocument: vscode.TextDocument;
   /** The relay revision the local text is based on (sent with cursors). */
   readonly revision: number;
+  /** The epoch of that revision (sent with cursors: one of a lost epoch is dropped, not misplaced). */
+  readonly epoch?: string;
   /** Editor offset -> wire offset. */
   toWire(offset: number): number;
   /** Wire offset -> editor offset. */
