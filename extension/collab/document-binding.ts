@@ -11,15 +11,25 @@
  * `client.text` is `mirror` plus that op (for a remote op), or `mirror` (for an undo or redo).
  *
  * Remote ops are applied one `WorkspaceEdit` at a time from a queue (`inbox`, which also holds
- * acks, resyncs, snapshots and undo requests, so they keep their order). VS Code refuses a
- * `WorkspaceEdit` made against an older version of the document (`applyEdit` answers false; the
- * edits carry entry metadata so that this holds for the active editor too, see remote-edit.ts),
- * and the change events of whatever it applied before an `applyEdit` arrive before that answer. So:
- * - the change event our edit causes is recognised by the text it produces: converted to an op
- *   like any change and compared by effect with the op we applied (changes.ts `sameEffect`);
- * - any other change event is the user's (or another extension's): a local edit. If one arrives
- *   while our edit is in flight, our edit will be refused; the local op is transformed past ours
- *   for the client, ours past the local one for the editor, and ours is sent again.
+ * acks, resyncs, snapshots and undo requests, so they keep their order). Which change event is the
+ * echo of our edit is decided from what VS Code guarantees, never from the text alone (a user can
+ * type the very same text at the same place at the same moment):
+ * - `applyEdit` carries the document version the extension host knows when it is called, and the
+ *   renderer applies it only if its document is still at that version (bulkTextEdits.ts
+ *   `validate`; the edits carry entry metadata so that this holds for the active editor too, see
+ *   remote-edit.ts). Applied, it is one model edit: the document goes to exactly that version + 1.
+ * - The renderer sends the change event of whatever it applies to the extension host before it
+ *   answers `applyEdit` (mainThreadDocuments.ts sends `$acceptModelChanged` as the model changes;
+ *   one ordered RPC channel), so every change event of the edit's time arrives before the answer.
+ * So our edit's change event, if it was applied, is the one that takes the document to the version
+ * after the one the edit was made against; and only the answer says whether it was applied. A change
+ * event at that version with the same effect as our edit (changes.ts `sameEffect`) is the echo or
+ * the user's identical edit: it is held (`Apply.echo`), with any change events after it
+ * (`Apply.after`, local in either case), until the answer: applied, it was the echo; refused, it
+ * was the user's, and it is shared like any local edit. Any other change event while our edit is in
+ * flight is the user's (or another extension's): a local edit. Our edit will then be refused; the
+ * local op is transformed past ours for the client, ours past the local one for the editor, and
+ * ours is sent again.
  * If the editor and the shared text still part (an edit that applied without its event, a change
  * event that does not fit the copy, a length that differs when idle), the binding recovers by
  * replacing the editor's text with the shared text, and logs it.
@@ -100,6 +110,14 @@ interface Apply {
   failures: number;
   /** Superseded by a recovery: its answer is ignored. */
   cancelled: boolean;
+  /** The document's version when the `applyEdit` under way was made: applied, it makes `version + 1`. */
+  version?: number;
+  /** The change event (as an op against `mirror` before it) that is its echo if VS Code answers true, else the user's. */
+  echo?: TextOp;
+  /** Local change events after `echo`, waiting for the answer to be shared. */
+  after?: TextOp[];
+  /** The caret as of the last selection event while `echo` waits (undo grouping), if any came. */
+  caret?: { offset: number | undefined };
   readonly done?: (applied: boolean) => void;
 }
 
@@ -275,7 +293,10 @@ export class DocumentBinding implements vscode.Disposable {
     if (event.textEditor.document !== this.document || this.disposed) return;
     const [only, ...more] = event.selections;
     const caret = only && more.length === 0 && only.isEmpty ? wireOffsetAt(this.index(), only.active.line, only.active.character) : undefined;
-    this.undoStack.caretMoved(caret);
+    const apply = this.inFlight;
+    // Typing held with an echo is not in the undo stack yet: its caret move waits with it.
+    if (apply?.echo !== undefined) apply.caret = { offset: caret };
+    else this.undoStack.caretMoved(caret);
   }
 
   private handleChange(event: vscode.TextDocumentChangeEvent): void {
@@ -291,11 +312,16 @@ export class DocumentBinding implements vscode.Disposable {
       return;
     }
     const apply = this.inFlight;
-    if (apply && !apply.stale && sameEffect(op, this.docOp(apply), this.mirror)) {
+    if (apply?.echo !== undefined) {
+      // Local whoever made the echo: shared once VS Code answers (see the top of this file).
       this.mirror.apply(op);
-      this.inFlight = undefined;
-      this.arrived(apply, op);
-      this.pump();
+      apply.after!.push(op);
+      return;
+    }
+    if (apply && !apply.stale && event.document.version === apply.version! + 1 && sameEffect(op, this.docOp(apply), this.mirror)) {
+      this.mirror.apply(op);
+      apply.echo = op;
+      apply.after = [];
       return;
     }
     try {
@@ -440,6 +466,7 @@ export class DocumentBinding implements vscode.Disposable {
       return;
     }
     apply.stale = false;
+    apply.version = this.document.version;
     void vscode.workspace.applyEdit(edit).then(
       (ok) => this.answered(apply, ok),
       (error: unknown) => {
@@ -451,19 +478,23 @@ export class DocumentBinding implements vscode.Disposable {
 
   /** VS Code's answer to `applyEdit`; its change event, if any, has been handled already. */
   private answered(apply: Apply, ok: boolean): void {
-    if (this.disposed || apply.cancelled) return;
-    if (this.inFlight !== apply) {
-      // Recognised by its text. Refused means a local change made exactly the same edit first:
-      // the two count as one (the text shows it once, as everyone's does).
-      if (!ok) this.log.info(`${this.name}: a local change identical to a ${apply.kind} edit was taken for it`);
-      return;
-    }
+    if (this.disposed || apply.cancelled || this.inFlight !== apply) return;
+    const { echo, after = [], caret } = apply;
+    apply.echo = apply.after = apply.caret = undefined;
     if (ok) {
       this.inFlight = undefined;
-      apply.done?.(false);
-      this.recover(`the editor applied a ${apply.kind} edit but reported a different change`);
+      if (echo === undefined) {
+        apply.done?.(false);
+        this.recover(`the editor applied a ${apply.kind} edit but reported a different change`);
+        return;
+      }
+      this.arrived(apply, echo);
+      this.shareHeld(after, undefined, caret);
+      this.pump();
       return;
     }
+    // Refused: the change that looked like our edit was the user's own, identical one.
+    if (echo !== undefined && !this.shareHeld([echo, ...after], apply, caret)) return;
     if (apply.stale) {
       this.stats.retries++;
       this.issue(apply);
@@ -499,8 +530,23 @@ export class DocumentBinding implements vscode.Disposable {
     apply.done?.(true);
   }
 
-  /** A local edit `op` (against `mirror`), with `apply` of ours possibly in flight. */
-  private local(op: TextOp, apply: Apply | undefined): void {
+  /**
+   * Shares local ops held while VS Code's answer was awaited (already in `mirror`), with `apply`
+   * still in flight or not; false if one could not be shared (the binding recovers).
+   */
+  private shareHeld(ops: readonly TextOp[], apply: Apply | undefined, caret: { offset: number | undefined } | undefined): boolean {
+    try {
+      for (const op of ops) this.local(op, apply, true);
+    } catch (error) {
+      this.recover(`a change of the editor could not be shared (${message(error)})`);
+      return false;
+    }
+    if (caret) this.undoStack.caretMoved(caret.offset);
+    return true;
+  }
+
+  /** A local edit `op` (against `mirror`, or the text before it if `mirrored`), with `apply` of ours possibly in flight. */
+  private local(op: TextOp, apply: Apply | undefined, mirrored = false): void {
     if (apply) apply.stale = true; // the document's version moved: that applyEdit will be refused
     if (isNoop(op)) return; // e.g. an EOL switch: nothing changes on the wire
     let forClient = op;
@@ -510,7 +556,7 @@ export class DocumentBinding implements vscode.Disposable {
       apply.op = transform(apply.op, op, 'left');
     }
     const outgoing = this.client.applyLocal(forClient); // throws (changing nothing) if not shareable
-    this.mirror.apply(op);
+    if (!mirrored) this.mirror.apply(op);
     this.textEmitter.fire({ op, local: true });
     this.undoStack.recordLocal(op);
     this.stats.localOps++;

@@ -25,6 +25,8 @@ export async function run(): Promise<void> {
   const suitesDir = join(__dirname, 'suites');
   const files = readdirSync(suitesDir, { recursive: true, encoding: 'utf8' })
     .filter((file) => file.endsWith('.suite.js'))
+    // For a developer's inner loop only (CI runs every suite): TANDEM_SUITES=binding,presence
+    .filter((file) => !process.env.TANDEM_SUITES || process.env.TANDEM_SUITES.split(',').some((name) => file.includes(name)))
     .sort()
     .map((file) => join(suitesDir, file));
   if (files.length === 0) throw new Error(`no *.suite.js in ${suitesDir}: run node scripts/build-extension-tests.mjs`);

@@ -162,6 +162,92 @@ suite('document binding', () => {
     assert.equal(a.bound.stats.recoveries + b.bound.stats.recoveries, 0, `no recovery needed:\n${[...a.logged, ...b.logged].join('\n')}`);
   });
 
+  /**
+   * A user presses a key at the caret at the moment a remote edit lands there: the key is sent to
+   * the editor just before the binding's `applyEdit` (the renderer applies it first and refuses the
+   * remote edit), just after it, or a few milliseconds later. Every keystroke must be in the text
+   * exactly once, whatever it types: the same text as the remote edit or another.
+   */
+  async function collide(eol: '\n' | '\r\n', rounds: number, seed: number, remoteKey: (key: string) => string) {
+    const { options } = room(eol === '\n' ? 'collide-lf' : 'collide-crlf');
+    let press: (() => void) | undefined;
+    const a = await host(`start${eol}`, options('hana', { beforeRemoteEdit: () => press?.() }));
+    const r = await remote(options('rita'));
+    const editor = await vscode.window.showTextDocument(a.document, { viewColumn: vscode.ViewColumn.One, preserveFocus: false, preview: false });
+    await vscode.commands.executeCommand('cursorBottom');
+    const random = prng(seed);
+    const keys = ['x', '\n', 'é', '😀', 'x', 'x'];
+    const moments = { before: 0, after: 0, later: 0 };
+    let typed = '';
+    let remoteTyped = '';
+    for (let i = 0; i < rounds; i++) {
+      await eventually(() => a.bound.idle && r.settled && a.text === r.text, () => `round ${i}: both idle on one text\n${a.logged.join('\n')}`);
+      const key = keys[Math.floor(random() * keys.length)]!;
+      const other = remoteKey(key);
+      const moment = (['before', 'after', 'later'] as const)[Math.floor(random() * 3)]!;
+      moments[moment]++;
+      let keystroke: Thenable<unknown> | undefined;
+      const type = () => (keystroke = vscode.commands.executeCommand('type', { text: key }));
+      press = () => {
+        press = undefined;
+        if (moment === 'before') type();
+        else if (moment === 'after') queueMicrotask(type); // after the binding's applyEdit went out
+        else setTimeout(type, Math.floor(random() * 4));
+      };
+      const caret = editor.selection.active;
+      const at = a.document.offsetAt(caret) - (a.document.eol === vscode.EndOfLine.CRLF ? caret.line : 0);
+      r.edit(textType.fromChange(at, '', other));
+      typed += key;
+      remoteTyped += other;
+      await eventually(() => keystroke !== undefined, () => `round ${i}: the keystroke`);
+      await keystroke;
+    }
+    const text = await converged([a], [r], 60_000);
+    const count = (s: string, ch: string) => s.split(ch).length - 1;
+    for (const ch of new Set([...keys, ...remoteTyped])) {
+      const expected = count('start\n', ch) + count(typed, ch) + count(remoteTyped, ch);
+      assert.equal(count(text, ch), expected, `${JSON.stringify(ch)}: every keystroke once (${JSON.stringify(moments)})\n${a.logged.join('\n')}`);
+    }
+    assert.equal(text.length, 'start\n'.length + typed.length + remoteTyped.length, 'nothing else');
+    return { a, moments };
+  }
+
+  test('the same key at the same place at the same moment, 120 times (LF): both keystrokes are kept', async function () {
+    this.timeout(120_000);
+    const { moments } = await collide('\n', 120, 1, (key) => key);
+    this.test!.title += ` (${JSON.stringify(moments)})`;
+  });
+
+  test('the same key at the same place at the same moment, 120 times (CRLF, Enter included): both keystrokes are kept', async function () {
+    this.timeout(120_000);
+    const { moments } = await collide('\r\n', 120, 2, (key) => key);
+    this.test!.title += ` (${JSON.stringify(moments)})`;
+  });
+
+  test('different keys at the same place at the same moment, 60 times: both keystrokes are kept', async function () {
+    this.timeout(120_000);
+    await collide('\r\n', 60, 3, (key) => (key === 'x' ? 'R' : 'x'));
+  });
+
+  test('a redo and the same keystroke at the same moment: both count', async () => {
+    const { options } = room('redo-collide');
+    const a = await host('ab\n', options('hana', { binding: { undo: { groupMs: 0 } } }));
+    const r = await remote(options('rita'));
+    await vscode.window.showTextDocument(a.document, { viewColumn: vscode.ViewColumn.One, preserveFocus: false, preview: false });
+    await vscode.commands.executeCommand('cursorTop');
+    await vscode.commands.executeCommand('cursorRight');
+    await vscode.commands.executeCommand('type', { text: 'x' });
+    await converged([a], [r]);
+    assert.equal(await a.bound.undo(), true);
+    assert.equal(await converged([a], [r]), 'ab\n');
+    // The caret is back between a and b, where the redo puts its x: the user types x there at once.
+    const keystroke = vscode.commands.executeCommand('type', { text: 'x' });
+    const redone = a.bound.redo();
+    await keystroke;
+    assert.equal(await redone, true);
+    assert.equal(await converged([a], [r]), 'axxb\n');
+  });
+
   test("undo and redo take back this user's own edits, not the remote ones made since", async () => {
     const { options } = room('undo');
     const a = await host('one\ntwo\n', options('hana', { binding: { undo: { groupMs: 0 } } }));

@@ -79,6 +79,11 @@ export interface EditorPeerOptions {
   /** The shared document's id on the relay. */
   documentId: string;
   binding?: Partial<DocumentBindingOptions>;
+  /**
+   * Runs as a remote edit arrives, before the binding gets it (which makes its `applyEdit` at
+   * once): a keystroke sent from here reaches the editor before that edit does.
+   */
+  beforeRemoteEdit?: () => void;
 }
 
 /** A VS Code participant: one editor document bound to one shared document through its own connection. */
@@ -111,7 +116,11 @@ export class EditorPeer {
     const id = options.documentId;
     this.client.onConnected(() => this.open());
     this.client.on('collaboration.snapshot', (p) => p.document === id && this.onSnapshot(p));
-    this.client.on('collaboration.edit', (p) => p.document === id && this.deliver((b) => b.onRemoteEdit(p.op, p.rev, p.client_id, p.seq)));
+    this.client.on('collaboration.edit', (p) => {
+      if (p.document !== id) return;
+      options.beforeRemoteEdit?.();
+      this.deliver((b) => b.onRemoteEdit(p.op, p.rev, p.client_id, p.seq));
+    });
     this.client.on('collaboration.ack', (p) => p.document === id && this.deliver((b) => b.onAck(p.rev, p.seq)));
     this.client.on('collaboration.resync', (p) => p.document === id && this.deliver((b) => b.onResync(p.text, p.rev)));
     this.client.on('error', (p) => this.problems.push(`${options.clientId}: error ${p.code}: ${p.message}`));
