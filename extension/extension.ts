@@ -48,7 +48,7 @@ export function activate(context: vscode.ExtensionContext): TandemApi {
   const sharing = registerWorkspaceSharing(context, session, log);
   const sessionDocuments = new SessionDocuments(session, documents, sharing, log);
   const undo = new SharedUndo((document) => sessionDocuments.bindingOf(document), sessionDocuments.onDidChangeBindings);
-  context.subscriptions.push(sharing, sessionDocuments, undo);
+  context.subscriptions.push(sharing, sessionDocuments, undo, statusBar.showRepairs(sessionDocuments.onDidRepair));
   context.subscriptions.push(
     log,
     session,

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { AiResponsePayload } from './schemas/ai';
 import { ChatMessageIn, ChatMessageOut } from './schemas/chat';
-import { AckPayload, ClosePayload, CursorPayload, EditPayload, OpenPayload, ResyncPayload, SnapshotPayload } from './schemas/collaboration';
+import { AckPayload, CheckPayload, ClosePayload, CursorPayload, EditPayload, OpenPayload, ResyncPayload, SnapshotPayload } from './schemas/collaboration';
 import { Participant } from './schemas/common';
 import { BreakpointPayload } from './schemas/debugging';
 import {
@@ -33,7 +33,14 @@ export const events = {
     description: 'Code edit operation: from a client, an op made against `rev`; from the relay, an op committed at revision `rev`.',
   },
   'collaboration.ack': { server: AckPayload, description: 'To the sender only: its op (`client_id`, `seq`) was committed at revision `rev`.' },
-  'collaboration.resync': { server: ResyncPayload, description: 'The op’s base revision is older than the kept history: adopt `text` at `rev`, rebase pending edits.' },
+  'collaboration.resync': {
+    server: ResyncPayload,
+    description: 'The op’s base revision is older than the kept history, or a check found the client’s text differs: adopt `text` at `rev`, rebase pending edits.',
+  },
+  'collaboration.check': {
+    client: CheckPayload,
+    description: 'At a quiet moment: the length and hash of the text the client has at `rev`; a difference is answered by `collaboration.resync` (`diverged`).',
+  },
   'collaboration.cursor': { client: CursorPayload, server: CursorPayload, description: 'Cursor position update.' },
   'system.notification': { server: NotificationPayload, description: 'System notification.' },
   'system.ping': { client: PingPayload, description: 'Application-level liveness probe.' },

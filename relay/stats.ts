@@ -4,6 +4,12 @@ export class RelayStats {
   private readonly inbound = new Map<string, number>();
   private readonly outbound = new Map<string, number>();
   private readonly errors = new Map<string, number>();
+  /**
+   * Divergences found and repaired: `relay`, by a client's convergence check (its text differed
+   * from the relay's); `editor`, by a client itself (its editor differed from its copy). Each is a
+   * bug to find: the tests fail on any.
+   */
+  private readonly repairs = { relay: 0, editor: 0 };
   connectionsTotal = 0;
   connectionsRefused = 0;
 
@@ -19,6 +25,10 @@ export class RelayStats {
     this.errors.set(code, (this.errors.get(code) ?? 0) + 1);
   }
 
+  countRepairs(where: 'relay' | 'editor', count = 1): void {
+    this.repairs[where] += count;
+  }
+
   snapshot() {
     return {
       uptime_s: Math.round((Date.now() - this.startedAt) / 1000),
@@ -27,6 +37,7 @@ export class RelayStats {
       messages_in: Object.fromEntries(this.inbound),
       messages_out: Object.fromEntries(this.outbound),
       errors: Object.fromEntries(this.errors),
+      document_repairs: { ...this.repairs },
     };
   }
 }

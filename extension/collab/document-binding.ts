@@ -43,6 +43,7 @@ import { crFix, documentLineIndex, type LineIndex, toWireText, wireLength, wireO
 import { replacementsFor, toWorkspaceEdit } from './remote-edit';
 import { UndoStack, type UndoStackOptions } from './undo-stack';
 import { TextDocument } from '../../protocol/ot/text-document';
+import { textHash } from '../../protocol/ot/text-hash';
 
 export type { OutgoingEdit };
 
@@ -90,12 +91,30 @@ export interface DocumentBindingOptions {
    * a reconnect, and the relay sends what was missed.
    */
   onGap?: () => void;
+  /**
+   * The convergence check: after a quiet moment (`checkAfterMs` idle, default 1000) with changes
+   * since the last one, the binding compares the editor's text with its copy (repairing the editor
+   * if they differ), then hands what it has to the owner to send as `collaboration.check`; the
+   * relay answers a difference with a resync (`onResync(..., 'diverged')`).
+   */
+  check?: (check: ConvergenceCheck) => void;
+  checkAfterMs?: number;
+}
+
+/** What the binding has at a quiet moment (`collaboration.check` without `document`). */
+export interface ConvergenceCheck {
+  rev: number;
+  length: number;
+  hash: string;
+  epoch?: string;
+  /** Repairs of the editor's text since the last check. */
+  repairs?: number;
 }
 
 type Inbound =
   | { kind: 'edit'; op: TextOp; rev: number; clientId: string | undefined; seq: number | undefined }
   | { kind: 'ack'; rev: number; seq: number }
-  | { kind: 'resync'; text: string; rev: number; lastSeq: number | undefined }
+  | { kind: 'resync'; text: string; rev: number; lastSeq: number | undefined; diverged?: boolean }
   | ({ kind: 'snapshot' } & RejoinSnapshot)
   | { kind: 'undo' | 'redo'; done: (applied: boolean) => void };
 
@@ -122,6 +141,7 @@ interface Apply {
 }
 
 const MAX_FAILURES = 3;
+const CHECK_AFTER_MS = 1000;
 const MAX_RESET_ATTEMPTS = 5;
 const silent: BindingLog = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
@@ -142,10 +162,18 @@ export class DocumentBinding implements vscode.Disposable {
   private unchecked = true;
   private readonly sendEdit: (edit: OutgoingEdit) => boolean | void;
   private readonly onGap: (() => void) | undefined;
+  private readonly sendCheck: ((check: ConvergenceCheck) => void) | undefined;
+  private readonly checkAfterMs: number;
+  private checkTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Something changed since the last convergence check. */
+  private changedSinceCheck = true;
+  /** Repairs not yet reported in a check. */
+  private unreportedRepairs = 0;
   private readonly log: BindingLog;
   private readonly disposables: vscode.Disposable[] = [];
   private readonly idleEmitter = new vscode.EventEmitter<void>();
   private readonly recoverEmitter = new vscode.EventEmitter<string>();
+  private readonly repairEmitter = new vscode.EventEmitter<string>();
   private readonly textEmitter = new vscode.EventEmitter<{ op: TextOp; local: boolean }>();
   /**
    * The editor's text changed (wire op against the text before it): `local` for this user's
@@ -156,6 +184,11 @@ export class DocumentBinding implements vscode.Disposable {
   readonly onDidBecomeIdle = this.idleEmitter.event;
   /** The editor's text was replaced by the shared text; the reason. */
   readonly onDidRecover = this.recoverEmitter.event;
+  /**
+   * A divergence was found and repaired: the editor differed from this binding's copy (a recovery),
+   * or the copy from the relay's document (a convergence check). The reason. A bug to find.
+   */
+  readonly onDidRepair = this.repairEmitter.event;
   /** Counts, for logs and tests. */
   readonly stats = {
     localOps: 0,
@@ -163,6 +196,8 @@ export class DocumentBinding implements vscode.Disposable {
     /** Remote edits sent to the editor again after a local change got in first. */
     retries: 0,
     recoveries: 0,
+    /** Divergences found and repaired (`onDidRepair`): recoveries and resyncs after a failed check. */
+    repairs: 0,
     /** The editor's change events handled, the time spent on them (ms), and the longest one. */
     changes: 0,
     changeMs: 0,
@@ -176,11 +211,13 @@ export class DocumentBinding implements vscode.Disposable {
   ) {
     this.sendEdit = options.send;
     this.onGap = options.onGap;
+    this.sendCheck = options.check;
+    this.checkAfterMs = options.checkAfterMs ?? CHECK_AFTER_MS;
     this.log = options.log ?? silent;
     this.undoStack = new UndoStack(options.undo);
     this.crlf = document.eol === vscode.EndOfLine.CRLF;
     this.client = new ClientDocument({ clientId: snapshot.clientId, revision: snapshot.rev, text: snapshot.text, nextSeq: snapshot.nextSeq, epoch: snapshot.epoch });
-    this.disposables.push(this.idleEmitter, this.recoverEmitter, this.textEmitter);
+    this.disposables.push(this.idleEmitter, this.recoverEmitter, this.repairEmitter, this.textEmitter);
     if (options.listen !== false) this.disposables.push(vscode.workspace.onDidChangeTextDocument((e) => this.onLocalChange(e)));
     // After the change event of an edit comes its caret move; any other move ends the undo group.
     this.disposables.push(vscode.window.onDidChangeTextEditorSelection((e) => this.onSelection(e)));
@@ -237,9 +274,12 @@ export class DocumentBinding implements vscode.Disposable {
     this.enqueue({ kind: 'ack', rev, seq });
   }
 
-  /** `collaboration.resync`: adopt `text` at `rev` and rebase the pending edits onto it. */
-  onResync(text: string, rev: number): void {
-    this.enqueue({ kind: 'resync', text, rev, lastSeq: undefined });
+  /**
+   * `collaboration.resync`: adopt `text` at `rev` and rebase the pending edits onto it. `diverged`:
+   * a convergence check found this copy differs from the relay's (a repair).
+   */
+  onResync(text: string, rev: number, reason?: 'history_trimmed' | 'diverged'): void {
+    this.enqueue({ kind: 'resync', text, rev, lastSeq: undefined, diverged: reason === 'diverged' });
   }
 
   /**
@@ -348,6 +388,7 @@ export class DocumentBinding implements vscode.Disposable {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    clearTimeout(this.checkTimer);
     for (const item of this.inbox.splice(0)) if (item.kind === 'undo' || item.kind === 'redo') item.done(false);
     this.cancelInFlight();
     for (const d of this.disposables.splice(0).reverse()) d.dispose();
@@ -428,6 +469,7 @@ export class DocumentBinding implements vscode.Disposable {
         this.resync(item.text, item.rev, item.lastSeq);
         return;
       case 'resync':
+        if (item.diverged) this.repaired(`this copy differed from the relay's document at revision ${item.rev}; took the relay's text`);
         this.resync(item.text, item.rev, item.lastSeq);
         return;
       case 'undo':
@@ -576,6 +618,7 @@ export class DocumentBinding implements vscode.Disposable {
     if (this.disposed) return;
     this.stats.recoveries++;
     this.log.warn(`${this.name}: ${reason}; replacing the editor's text with the shared text`);
+    this.repaired(reason, false);
     this.cancelInFlight();
     this.recoverEmitter.fire(reason);
     if (this.resetting) return;
@@ -630,6 +673,7 @@ export class DocumentBinding implements vscode.Disposable {
 
   private checkIdle(): void {
     const idle = this.idle;
+    if (!idle) this.changedSinceCheck = true;
     if (idle && !this.wasIdle) {
       // A length that differs means a missed change. Cheap, but VS Code's line index updates the
       // line offsets up to the end: not after every keystroke, after remote edits.
@@ -640,9 +684,39 @@ export class DocumentBinding implements vscode.Disposable {
       this.unchecked = false;
       this.wasIdle = true;
       this.idleEmitter.fire();
+      this.scheduleCheck();
       return;
     }
     this.wasIdle = idle;
+  }
+
+  /** A divergence was found (and is being repaired): counted, logged, announced. */
+  private repaired(reason: string, log = true): void {
+    this.stats.repairs++;
+    this.unreportedRepairs++;
+    if (log) this.log.warn(`${this.name}: ${reason}`);
+    this.repairEmitter.fire(reason);
+  }
+
+  private scheduleCheck(): void {
+    if (!this.sendCheck || this.disposed) return;
+    clearTimeout(this.checkTimer);
+    this.checkTimer = setTimeout(() => this.quietCheck(), this.checkAfterMs);
+  }
+
+  /**
+   * At a quiet moment: the editor against this copy (O(n), only after changes), then this copy
+   * against the relay's document (its hash, sent to the owner). Busy again: the next quiet moment.
+   */
+  private quietCheck(): void {
+    this.checkTimer = undefined;
+    if (!this.idle || !this.sendCheck || (!this.changedSinceCheck && this.unreportedRepairs === 0)) return;
+    if (!this.verify()) return; // repairing: checked again once idle
+    const text = this.client.text;
+    const repairs = this.unreportedRepairs;
+    this.changedSinceCheck = false;
+    this.unreportedRepairs = 0;
+    this.sendCheck({ rev: this.client.revision, length: text.length, hash: textHash(text), ...(this.epoch !== undefined && { epoch: this.epoch }), ...(repairs > 0 && { repairs }) });
   }
 
   private get name(): string {

@@ -21,6 +21,12 @@ export interface SharedFiles {
   uriOf(documentId: string): vscode.Uri | undefined;
 }
 
+/** A divergence found and repaired in one shared document. */
+export interface DocumentRepair {
+  readonly document: string;
+  readonly reason: string;
+}
+
 /** A guest opening a file the host has not shared yet retries for this long. */
 const JOIN_RETRY_MS = 400;
 const JOIN_GIVE_UP_MS = 15_000;
@@ -53,6 +59,11 @@ export class SessionDocuments implements vscode.Disposable {
   private readonly bindingsChanged = new vscode.EventEmitter<void>();
   /** A document got or lost its binding. */
   readonly onDidChangeBindings = this.bindingsChanged.event;
+  private readonly repairEmitter = new vscode.EventEmitter<DocumentRepair>();
+  /** A shared document was found to differ (from the editor or from the relay) and was repaired: a bug to report. */
+  readonly onDidRepair = this.repairEmitter.event;
+  /** Repairs in this window since activation. */
+  repairs = 0;
 
   constructor(
     private readonly session: SessionController,
@@ -102,7 +113,7 @@ export class SessionDocuments implements vscode.Disposable {
       client.on('collaboration.snapshot', (p) => withEntry(p.document, (entry) => this.onSnapshot(entry, p))),
       client.on('collaboration.edit', (p) => withEntry(p.document, (entry) => entry.binding?.onRemoteEdit(p.op, p.rev, p.client_id, p.seq))),
       client.on('collaboration.ack', (p) => withEntry(p.document, (entry) => entry.binding?.onAck(p.rev, p.seq))),
-      client.on('collaboration.resync', (p) => withEntry(p.document, (entry) => entry.binding?.onResync(p.text, p.rev))),
+      client.on('collaboration.resync', (p) => withEntry(p.document, (entry) => entry.binding?.onResync(p.text, p.rev, p.reason))),
       client.on('error', (p) => this.onError(p)),
     ];
   }
@@ -168,8 +179,13 @@ export class SessionDocuments implements vscode.Disposable {
         },
         log: { info: (m) => this.log.info(m), warn: (m) => this.log.warn(m), error: (m) => this.log.error(m) },
         onGap: () => this.join(entry),
+        check: (check) => void client?.send('collaboration.check', { document: entry.id, ...check }),
       },
     );
+    entry.binding.onDidRepair((reason) => {
+      this.repairs++;
+      this.repairEmitter.fire({ document: entry.id, reason });
+    });
     entry.shared = sharedDocumentOf(entry.id, entry.binding);
     entry.registration = this.registry.register(entry.shared);
     this.log.info(`${this.session.info?.role === 'host' ? 'sharing' : 'joined'} ${entry.id} at revision ${rev}`);
@@ -218,6 +234,7 @@ export class SessionDocuments implements vscode.Disposable {
   dispose(): void {
     this.closeAll();
     this.bindingsChanged.dispose();
+    this.repairEmitter.dispose();
     for (const disposable of this.disposables) disposable.dispose();
   }
 }

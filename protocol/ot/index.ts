@@ -18,3 +18,4 @@ export {
   type SyncErrorCode,
 } from './client-document';
 export { diffOp } from './diff';
+export { textHash } from './text-hash';

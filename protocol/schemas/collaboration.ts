@@ -157,6 +157,25 @@ export const ResyncPayload = z.strictObject({
   document: DocumentId,
   rev: z.number().int().nonnegative(),
   text: z.string(),
-  reason: z.enum(['history_trimmed']),
+  /** `history_trimmed`: the op was too old; `diverged`: a `collaboration.check` found the client's text differs. */
+  reason: z.enum(['history_trimmed', 'diverged']),
 });
 export type ResyncPayload = z.infer<typeof ResyncPayload>;
+
+/**
+ * The convergence check: at a quiet moment a client tells the relay what it believes the document
+ * is at `rev` (length and `textHash`). If the relay's document at that revision differs, it
+ * answers with `collaboration.resync` (`reason: 'diverged'`) and counts a repair; if it has moved
+ * past `rev`, the check is ignored (the next quiet moment checks again). `repairs`: how many times
+ * since its last check this client found its editor differing from its own copy and repaired it
+ * (counted in the relay's stats).
+ */
+export const CheckPayload = z.strictObject({
+  document: DocumentId,
+  rev: z.number().int().nonnegative(),
+  length: z.number().int().nonnegative(),
+  hash: z.string().regex(/^[0-9a-f]{14}$/),
+  epoch: Epoch.optional(),
+  repairs: z.number().int().nonnegative().max(1000).optional(),
+});
+export type CheckPayload = z.infer<typeof CheckPayload>;

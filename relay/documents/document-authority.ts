@@ -1,5 +1,6 @@
 import {
   type AckPayload,
+  type CheckPayload,
   type CursorPayload,
   diffOp,
   type EditPayload,
@@ -10,6 +11,7 @@ import {
   type SnapshotPayload,
   textType,
   type TextOp,
+  textHash,
 } from '../../protocol';
 import type { CommitPublication, CommittedOp, DocumentStore } from './document-store';
 import { fitted, localText, oldOps, plan, rebaseSince, replay, type RecoveryState, type RecoveryUpload } from './recovery';
@@ -35,6 +37,9 @@ export type CommitResult =
   | { kind: 'committed'; ack: AckPayload; committed: EditPayload }
   | { kind: 'duplicate'; ack: AckPayload }
   | { kind: 'resync'; resync: ResyncPayload };
+
+/** What a convergence check found (`DocumentAuthority.check`). */
+export type CheckResult = { kind: 'match' } | { kind: 'stale' } | { kind: 'diverged'; resync: ResyncPayload };
 
 export interface CommitHooks {
   /**
@@ -95,6 +100,8 @@ export interface DocumentLimits {
  * rather than spin.
  */
 const MAX_APPEND_ATTEMPTS = 50;
+/** Documents whose last hash `check` keeps (one entry each, a few dozen bytes). */
+const MAX_KEPT_HASHES = 10_000;
 const BACKOFF_AFTER_ATTEMPTS = 3;
 const MAX_BACKOFF_MS = 20;
 
@@ -109,6 +116,11 @@ const MAX_BACKOFF_MS = 20;
 export class DocumentAuthority {
   /** The tail of each document's queue of work; removed when the queue drains. */
   private readonly queues = new Map<string, Promise<void>>();
+  /**
+   * The hash of each document's text at one revision (`check`): however many checks arrive, the
+   * text is hashed once per revision. Bounded: the oldest entries go first.
+   */
+  private readonly hashes = new Map<string, { epoch: string; rev: number; hash: string }>();
 
   constructor(
     private readonly store: DocumentStore,
@@ -274,6 +286,41 @@ export class DocumentAuthority {
         return { anchor: clamp(moved.anchor), head: clamp(moved.head) };
       });
       await publish({ document: cursor.document, rev: head.rev, selections });
+    });
+  }
+
+  /**
+   * The convergence check (`collaboration.check`): compares what a client believes the document is
+   * at `check.rev` with the document. `diverged` (with the text to adopt) if it differs; `stale` if
+   * the document is at another revision or epoch (nothing to compare: the client checks again at
+   * its next quiet moment); `match` otherwise. Costs a head read, and a hash of the text once per
+   * revision however many clients check it.
+   */
+  check(sessionId: string, check: CheckPayload): Promise<CheckResult> {
+    const { document } = check;
+    return this.serialize(sessionId, document, async (): Promise<CheckResult> => {
+      const head = await this.store.head(sessionId, document);
+      if (!head) throw notFound(document);
+      if (head.rev !== check.rev || (check.epoch !== undefined && check.epoch !== head.epoch)) return { kind: 'stale' };
+      const key = `${sessionId}\u0000${document}`;
+      let known = this.hashes.get(key);
+      let text: string | undefined;
+      if (!known || known.rev !== head.rev || known.epoch !== head.epoch) {
+        const snapshot = await this.store.snapshot(sessionId, document);
+        if (!snapshot || snapshot.rev !== head.rev) return { kind: 'stale' }; // another relay committed in between
+        text = snapshot.text;
+        known = { epoch: snapshot.epoch, rev: snapshot.rev, hash: textHash(text) };
+        this.hashes.delete(key);
+        this.hashes.set(key, known);
+        if (this.hashes.size > MAX_KEPT_HASHES) this.hashes.delete(this.hashes.keys().next().value!);
+      }
+      if (known.hash === check.hash && head.length === check.length) return { kind: 'match' };
+      if (text === undefined) {
+        const snapshot = await this.store.snapshot(sessionId, document);
+        if (!snapshot || snapshot.rev !== head.rev) return { kind: 'stale' };
+        text = snapshot.text;
+      }
+      return { kind: 'diverged', resync: { document, rev: head.rev, text, reason: 'diverged' } };
     });
   }
 

@@ -162,6 +162,41 @@ export function editHandler(context: HandlerContext): Handler<'collaboration.edi
   };
 }
 
+/** Checks a connection may make in a burst, and per second after it (each costs a head read). */
+const CHECK_BURST = 20;
+const CHECKS_PER_SECOND = 5;
+const checkBudgets = new WeakMap<Connection, { tokens: number; at: number }>();
+
+function takeCheckToken(connection: Connection, now = Date.now()): boolean {
+  const budget = checkBudgets.get(connection) ?? { tokens: CHECK_BURST, at: now };
+  budget.tokens = Math.min(CHECK_BURST, budget.tokens + ((now - budget.at) / 1000) * CHECKS_PER_SECOND);
+  budget.at = now;
+  checkBudgets.set(connection, budget);
+  if (budget.tokens < 1) return false;
+  budget.tokens -= 1;
+  return true;
+}
+
+/**
+ * The convergence check: a client at a quiet moment says what it has at a revision; if the relay's
+ * document differs there, the client gets the relay's text (`collaboration.resync`, `diverged`),
+ * and the relay counts and logs the repair. A repair means a bug somewhere: the count shows it.
+ * Viewers check too (they can diverge as well).
+ */
+export function checkHandler(context: HandlerContext): Handler<'collaboration.check'> {
+  return {
+    handle: async (connection, { payload }) => {
+      requireOpen(connection, payload.document);
+      if (!takeCheckToken(connection)) throw new ProtocolError('RATE_LIMITED', `at most ${CHECKS_PER_SECOND} convergence checks per second`, 'payload');
+      if (payload.repairs) context.hub.stats.countRepairs('editor', payload.repairs);
+      const result = await context.documents.check(connection.sessionId, payload);
+      if (result.kind !== 'diverged') return;
+      context.hub.stats.countRepairs('relay');
+      connection.send('collaboration.resync', result.resync);
+    },
+  };
+}
+
 /**
  * Cursors are ephemeral: no history, not echoed. They go to the whole session, not only to the
  * document's openers: everyone needs to know which file each participant is in (to follow them,

@@ -1,6 +1,6 @@
 import type { HandlerTable } from '../routing/router';
 import { chatMessageHandler } from './chat';
-import { closeHandler, cursorHandler, editHandler, openHandler } from './collaboration';
+import { checkHandler, closeHandler, cursorHandler, editHandler, openHandler } from './collaboration';
 import type { HandlerContext } from './context';
 import { breakpointHandler } from './debugging';
 import { pingHandler } from './system';
@@ -13,6 +13,7 @@ export function createHandlers(context: HandlerContext): HandlerTable {
     'collaboration.close': closeHandler(context),
     'collaboration.edit': editHandler(context),
     'collaboration.cursor': cursorHandler(context),
+    'collaboration.check': checkHandler(context),
     'debugging.breakpoint': breakpointHandler(context),
     'system.ping': pingHandler(),
     'workspace.request': workspaceRequestHandler(context),

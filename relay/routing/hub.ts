@@ -74,7 +74,7 @@ export class Hub {
 
   constructor(
     private readonly broker: Broker,
-    private readonly stats: RelayStats,
+    readonly stats: RelayStats,
     /** Whether the broker can be reached now (see `toSessionEphemeral`). */
     readonly availability: Availability = alwaysAvailable,
   ) {}

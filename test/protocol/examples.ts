@@ -79,8 +79,23 @@ export const payloadExamples: Record<string, Examples> = {
     invalid: [{ document: 'a', rev: 0, client_id: 'c1', seq: 0 }, { document: 'a', rev: 1, client_id: '', seq: 0 }, { document: 'a', rev: 1, client_id: 'c1' }],
   },
   'collaboration.resync.server': {
-    valid: [{ document: 'src/app.ts', rev: 1200, text: 'hello', reason: 'history_trimmed' }],
+    valid: [
+      { document: 'src/app.ts', rev: 1200, text: 'hello', reason: 'history_trimmed' },
+      { document: 'a', rev: 3, text: 'x', reason: 'diverged' },
+    ],
     invalid: [{ document: 'a', rev: 3, text: 'x' }, { document: 'a', rev: 3, text: 'x', reason: 'bored' }, { document: 'a', rev: -3, text: 'x', reason: 'history_trimmed' }],
+  },
+  'collaboration.check.client': {
+    valid: [
+      { document: 'src/app.ts', rev: 12, length: 5, hash: '0123456789abcd' },
+      { document: 'a', rev: 0, length: 0, hash: '00000000000000', epoch: 'e1', repairs: 1 },
+    ],
+    invalid: [
+      { document: 'a', rev: 1, length: 5, hash: 'ABCDEF' },
+      { document: 'a', rev: 1, length: -1, hash: '0123456789abcd' },
+      { document: 'a', rev: 1, hash: '0123456789abcd' },
+      { document: 'a', rev: 1, length: 5, hash: '0123456789abcd', repairs: 5000 },
+    ],
   },
   'collaboration.cursor.client': {
     valid: [{ document: 'src/app.ts', selections: [{ anchor: 3, head: 3 }] }, { document: 'a', rev: 2, selections: [{ anchor: 0, head: 9 }, { anchor: 12, head: 10 }] }],

@@ -12,7 +12,7 @@ import { mintToken } from '../../../relay/auth/tokens';
 import { OtPeer, prng } from '../../support/ot-peer';
 import type { TestRelay } from '../../support/relay-fixture';
 import { RelayProcess } from '../../support/relay-process';
-import { converged, editorOf, EditorPeer, type EditorPeerOptions, eventually, localEdit, startCollabRelay, TempFiles } from '../support/collab-peers';
+import { converged, editorOf, EditorPeer, type EditorPeerOptions, eventually, localEdit, relayRepairs, startCollabRelay, TempFiles } from '../support/collab-peers';
 
 const { Position, Range, Selection } = vscode;
 
@@ -29,7 +29,11 @@ suite('document binding', () => {
     files = new TempFiles();
   });
   suiteTeardown(async () => {
+    // Every binding checked itself against the relay at its quiet moments: none may have differed.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const found = relay ? await relayRepairs(relay) : 0;
     await relay?.stop();
+    assert.equal(found, 0, 'the relay found no diverged copy in the whole suite');
   });
   teardown(async () => {
     for (const peer of peers.splice(0)) peer.dispose();
@@ -441,6 +445,32 @@ suite('document binding', () => {
       assert.ok(a.logged.some((line) => line.startsWith('warn:') && line.includes('replacing')), a.logged.join('\n'));
     } finally {
       forward.dispose();
+    }
+  });
+
+  test('a copy that differs from the relay document is found at the next quiet moment and repaired (the convergence check)', async () => {
+    const own = await startCollabRelay();
+    try {
+      const documentId = 'check.txt';
+      const a = await EditorPeer.host(await files.open('one\r\n'), { relay: own, user: 'hana', clientId: 'hana-check', documentId });
+      peers.push(a);
+      const r = new OtPeer(own.url, own.token({ user: 'rita' }), 'rita-check', documentId);
+      peers.push(r);
+      await r.start();
+      await converged([a], [r]);
+      const repaired = new Promise<string>((resolve) => a.bound.onDidRepair(resolve));
+      // As if a bug had applied an op the relay never committed, at the next revision...
+      a.bound.onRemoteEdit(['phantom '], a.bound.revision + 1, 'nobody', 0);
+      await eventually(() => a.bound.idle && a.text.startsWith('phantom'), () => `the phantom op: ${a.text}`);
+      // ...so that the relay's real commit of that revision is taken for one it has already.
+      remoteInsert(r, 'two\n');
+      assert.match(await repaired, /differed from the relay's document/);
+      assert.equal(await converged([a], [r], 30_000, 0, 1), 'one\ntwo\n');
+      assert.equal(await relayRepairs(own), 1, 'counted in /ws/stats');
+      assert.ok(a.logged.some((line) => line.startsWith('warn:') && line.includes('differed')), a.logged.join('\n'));
+    } finally {
+      for (const peer of peers.splice(0)) peer.dispose();
+      await own.stop();
     }
   });
 

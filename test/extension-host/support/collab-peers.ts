@@ -32,6 +32,13 @@ import { eventually } from './eventually';
 
 export { eventually };
 
+/** The relay's count of divergences found by convergence checks (`/ws/stats`): a test expects none. */
+export async function relayRepairs(relay: Pick<TestRelay, 'httpUrl'>): Promise<number> {
+  const response = await fetch(`${relay.httpUrl}/ws/stats`);
+  const stats = (await response.json()) as { document_repairs: { relay: number } };
+  return stats.document_repairs.relay;
+}
+
 /** Temp files to open as documents (on disk, so that each keeps the line ending it was written with). */
 export class TempFiles {
   private readonly dir = mkdtempSync(join(tmpdir(), 'tandem-collab-'));
@@ -122,7 +129,7 @@ export class EditorPeer {
       this.deliver((b) => b.onRemoteEdit(p.op, p.rev, p.client_id, p.seq));
     });
     this.client.on('collaboration.ack', (p) => p.document === id && this.deliver((b) => b.onAck(p.rev, p.seq)));
-    this.client.on('collaboration.resync', (p) => p.document === id && this.deliver((b) => b.onResync(p.text, p.rev)));
+    this.client.on('collaboration.resync', (p) => p.document === id && this.deliver((b) => b.onResync(p.text, p.rev, p.reason)));
     this.client.on('error', (p) => this.problems.push(`${options.clientId}: error ${p.code}: ${p.message}`));
   }
 
@@ -192,6 +199,9 @@ export class EditorPeer {
           return this.client.send('collaboration.edit', { document: this.options.documentId, ...edit, ...(epoch !== undefined && { epoch }) });
         },
         onGap: () => this.open(),
+        // Quicker than the extension's second: the suites' quiet moments are short.
+        check: (check) => void this.client.send('collaboration.check', { document: this.options.documentId, ...check }),
+        checkAfterMs: 250,
         log: { info: log('info'), warn: log('warn'), error: log('error') },
         ...this.options.binding,
       },
@@ -239,7 +249,7 @@ export class EditorPeer {
  * Waits until every editor peer is idle and every raw peer settled, with one shared text; then
  * checks each editor shows that text in its own line ending and nothing went wrong.
  */
-export async function converged(editors: readonly EditorPeer[], raws: readonly OtPeer[] = [], timeoutMs = 30_000, recoveries = 0): Promise<string> {
+export async function converged(editors: readonly EditorPeer[], raws: readonly OtPeer[] = [], timeoutMs = 30_000, recoveries = 0, repairs = recoveries): Promise<string> {
   const texts = () => [...editors.map((e) => e.text), ...raws.map((r) => r.text)];
   const state = () =>
     [
@@ -261,5 +271,7 @@ export async function converged(editors: readonly EditorPeer[], raws: readonly O
   assert.deepEqual(problems, [], 'no errors');
   const recovered = editors.reduce((n, e) => n + e.bound.stats.recoveries, 0);
   assert.equal(recovered, recoveries, `recoveries (editor text replaced by the shared text):\n${editors.flatMap((e) => e.logged).join('\n')}`);
+  const repaired = editors.reduce((n, e) => n + e.bound.stats.repairs, 0);
+  assert.equal(repaired, repairs, `repairs (divergences found):\n${editors.flatMap((e) => e.logged).join('\n')}`);
   return text;
 }
