@@ -50,7 +50,7 @@ describe('a pair session through the UI of two VS Code windows', { timeout: 300_
     await host.screenshot('pair-session-joined');
   });
 
-  it('both type at once into one file (200+ keystrokes each); Ctrl+Z takes back only your own; the guest saves to the host’s disk', async () => {
+  it('both type at once into one file (200+ keystrokes each, then the same keys at the same place); Ctrl+Z takes back only your own; the guest saves to the host’s disk', async () => {
     // The host opens a file: it is shared. The guest follows the host into it.
     await host.quickOpen('notes.txt');
     await host.editorFocused('notes.txt');
@@ -77,8 +77,20 @@ describe('a pair session through the UI of two VS Code windows', { timeout: 300_
       typed.guest += round.guest;
     }
     assert.ok(typed.host.length >= 200 && typed.guest.length >= 200, `${typed.host.length} and ${typed.guest.length} keystrokes`);
+    const typedApart = await sameText(host, guest);
+    assert.deepEqual(characterCounts(typedApart), characterCounts(INITIAL_NOTES + typed.host + typed.guest), 'every character typed is there exactly once');
+
+    // The same keys at the same place at the same moment: both at the end press Enter then x,
+    // 25 times. Each editor sees the other's identical keystroke land where its own goes: all 100 count.
+    for (let round = 0; round < 25; round++) {
+      await Promise.all([host.page.keyboard.press('Control+End'), guest.page.keyboard.press('Control+End')]);
+      await Promise.all([
+        host.page.keyboard.press('Enter').then(() => host.page.keyboard.type('x')),
+        guest.page.keyboard.press('Enter').then(() => guest.page.keyboard.type('x')),
+      ]);
+    }
     const converged = await sameText(host, guest);
-    assert.deepEqual(characterCounts(converged), characterCounts(INITIAL_NOTES + typed.host + typed.guest), 'every character typed is there exactly once');
+    assert.deepEqual(characterCounts(converged), characterCounts(typedApart + '\nx'.repeat(50)), 'every Enter and every x of both, once');
 
     // The guest types, the host types after it, the guest undoes: its own word goes, the host's stays.
     // (At the start: typing that continues the guest's last run within a second would undo as one group with it.)
