@@ -11,6 +11,7 @@ import { RelayApiError } from './session/relay-api';
 import { SessionController } from './session/session-controller';
 import { ParticipantsView } from './ui/participants-view';
 import { SessionStatusBar } from './ui/status-bar';
+import { SaveStateFollower } from './collab/save-state';
 import { registerWorkspaceSharing } from './workspace/workspace-sharing';
 import { SessionDocuments } from './collab/session-documents';
 import { SharedUndo } from './collab/shared-undo';
@@ -48,7 +49,8 @@ export function activate(context: vscode.ExtensionContext): TandemApi {
   const sharing = registerWorkspaceSharing(context, session, log);
   const sessionDocuments = new SessionDocuments(session, documents, sharing, log);
   const undo = new SharedUndo((document) => sessionDocuments.bindingOf(document), sessionDocuments.onDidChangeBindings);
-  context.subscriptions.push(sharing, sessionDocuments, undo, statusBar.showRepairs(sessionDocuments.onDidRepair));
+  const saveState = new SaveStateFollower(sessionDocuments, sharing, log);
+  context.subscriptions.push(sharing, sessionDocuments, undo, saveState, statusBar.showRepairs(sessionDocuments.onDidRepair));
   context.subscriptions.push(
     log,
     session,

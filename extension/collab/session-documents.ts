@@ -87,6 +87,11 @@ export class SessionDocuments implements vscode.Disposable {
     return this.entries.get(documentId)?.binding;
   }
 
+  /** The ids of the documents bound now. */
+  boundIds(): string[] {
+    return [...this.entries.values()].filter((entry) => entry.binding).map((entry) => entry.id);
+  }
+
   /** The binding of an editor's document, if it is shared. */
   bindingOf(document: vscode.TextDocument): DocumentBinding | undefined {
     for (const entry of this.entries.values()) if (entry.textDocument === document) return entry.binding;

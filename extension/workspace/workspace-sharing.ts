@@ -53,6 +53,9 @@ export class WorkspaceSharing implements vscode.Disposable {
   private readonly served = new vscode.EventEmitter<ServedRequest>();
   /** Host: a guest's request was served (a file read, written, renamed...): for editing features to follow. */
   readonly onDidServe = this.served.event;
+  private readonly boundFileChanged = new vscode.EventEmitter<{ fs: SharedFileSystem; path: string }>();
+  /** Guest: a file bound to a shared document changed on the host's disk (someone saved it). */
+  readonly onDidChangeBoundFile = this.boundFileChanged.event;
   private readonly guestRead = new vscode.EventEmitter<string>();
   /** Host: a guest read this file (wire path): it is opening it. */
   readonly onDidGuestRead = this.guestRead.event;
@@ -65,6 +68,7 @@ export class WorkspaceSharing implements vscode.Disposable {
     this.resume = new GuestResume(context);
     this.subscriptions.push(
       this.guestChanged,
+      this.boundFileChanged,
       this.served,
       this.guestRead,
       this.served.event((request) => {
@@ -242,6 +246,7 @@ export class WorkspaceSharing implements vscode.Disposable {
     if (this.provider?.fs.sessionId === sessionId && this.provider.fs.readonly === readonly) return;
     this.disposeProvider();
     const fs = new SharedFileSystem(sessionId, () => this.requestsFor(sessionId), readonly);
+    fs.onDidChangeOnHost((path) => this.boundFileChanged.fire({ fs, path }));
     const registration = vscode.workspace.registerFileSystemProvider(SHARED_SCHEME, fs, { isCaseSensitive: true, isReadonly: readonly });
     this.provider = { fs, registration };
   }
@@ -251,6 +256,11 @@ export class WorkspaceSharing implements vscode.Disposable {
     this.provider.registration.dispose();
     this.provider.fs.dispose();
     this.provider = undefined;
+  }
+
+  /** Guest: the session's `tandem:` file system, if one is registered. */
+  get guestFileSystem(): SharedFileSystem | undefined {
+    return this.provider?.fs;
   }
 
   private fileSystemOf(sessionId: string): SharedFileSystem | undefined {

@@ -5,13 +5,15 @@
  * it: `vscode.workspace.fs`, a text editor that saves, and a viewer's read-only copy.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite, suiteSetup, suiteTeardown, test } from 'mocha';
 import * as vscode from 'vscode';
 import type { TandemApi } from '../../../extension/extension';
 import { mintPersonalToken } from '../../../relay/auth/tokens';
+import { OtPeer } from '../../support/ot-peer';
 import { startTestRelay, TEST_SECRET, type TestRelay } from '../../support/relay-fixture';
+import { textType } from '../../../protocol';
 import { connectClient, eventually, makeTree, removeTreeOnExit, TestHost } from '../support/shared-folder';
 
 interface CreatedSession {
@@ -66,6 +68,7 @@ suite('shared folder: the guest file system', () => {
     // 4.100.3), and the next suite's host relies on one.
     root = makeTree({
       'hello.txt': 'hello from the host\n',
+      'shared.txt': 'one\n',
       'src/main.txt': 'console.log(1);\n',
       '.env': 'SECRET=1\n',
       '.gitignore': 'dist/\n',
@@ -91,7 +94,7 @@ suite('shared folder: the guest file system', () => {
   test('reads the host’s folder through vscode.workspace.fs, without what is not shared', async () => {
     assert.equal(text(await vscode.workspace.fs.readFile(uri('hello.txt'))), 'hello from the host\n');
     const names = (await vscode.workspace.fs.readDirectory(uri(''))).map(([name]) => name).sort();
-    assert.deepEqual(names, ['.gitignore', 'hello.txt', 'src']);
+    assert.deepEqual(names, ['.gitignore', 'hello.txt', 'shared.txt', 'src']);
     assert.deepEqual(await vscode.workspace.fs.readDirectory(uri('src')), [['main.txt', vscode.FileType.File]]);
     const stat = await vscode.workspace.fs.stat(uri('hello.txt'));
     assert.equal(stat.type, vscode.FileType.File);
@@ -130,6 +133,58 @@ suite('shared folder: the guest file system', () => {
     writeFileSync(join(root, 'src', 'main.txt'), 'console.log("host");\n');
     await eventually(() => document.getText() === 'console.log("host");\n', () => `the document to follow the host (it reads ${JSON.stringify(document.getText())})`, 30_000);
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  });
+
+  test('a save by anyone is the save of the file: the guest’s editor turns clean when the host saves its text, and its own save never conflicts', async function () {
+    this.timeout(90_000);
+    const path = join(root, 'shared.txt');
+    // The host's side of the shared document (the extension's host shares the files it opens).
+    const hostDoc = new OtPeer(relay.url, created.host.token, 'host-shared', 'shared.txt', 'one\n');
+    // VS Code in a browser saves after a delay by default: off, so that only a save makes it clean.
+    const files = vscode.workspace.getConfiguration('files');
+    await files.update('autoSave', 'off', vscode.ConfigurationTarget.Global);
+    try {
+      await hostDoc.start();
+      const document = await vscode.workspace.openTextDocument(uri('shared.txt'));
+      await vscode.window.showTextDocument(document);
+      await eventually(() => api.sessionDocuments.binding('shared.txt') !== undefined, () => 'the guest to join the shared document');
+      const binding = api.sessionDocuments.binding('shared.txt')!;
+
+      // The host types: the guest's editor has changes the disk does not have yet (dirty, as the host's).
+      hostDoc.edit(textType.fromChange(4, '', 'two\n'));
+      await eventually(() => document.getText() === 'one\ntwo\n', () => `the host's edit: ${JSON.stringify(document.getText())}`);
+      assert.ok(document.isDirty);
+      // The host saves another text than the guest shows (its next edit is still on its way): still dirty.
+      writeFileSync(path, 'one\ntwo\nthree\n');
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      assert.ok(document.isDirty, 'not clean while the texts differ');
+      // The host's edit arrives and the host saves that very text: the guest's editor is clean, and
+      // nothing was written back (the host's file keeps its modification time).
+      hostDoc.edit(textType.fromChange(8, '', 'three\n'));
+      await eventually(() => binding.idle && document.getText() === 'one\ntwo\nthree\n', () => `the second edit: ${JSON.stringify(document.getText())}`);
+      writeFileSync(path, 'one\ntwo\nthree\n');
+      const savedAt = statSync(path).mtimeMs;
+      await eventually(() => !document.isDirty, () => 'the guest’s editor to turn clean after the host’s save', 30_000);
+      assert.equal(statSync(path).mtimeMs, savedAt, 'the guest wrote nothing');
+
+      // The host saves again after more edits; the guest then types and saves: no "file is newer"
+      // conflict (the shared text is the content, whoever saved last), and the host's disk has it.
+      hostDoc.edit(textType.fromChange(0, '', '0\n'));
+      await eventually(() => document.getText().startsWith('0\n'), () => 'the third edit');
+      writeFileSync(path, 'zero on disk\n');
+      const editor = await vscode.window.showTextDocument(document);
+      assert.ok(await editor.edit((edit) => edit.insert(new vscode.Position(0, 0), 'guest ')));
+      await eventually(() => binding.idle && hostDoc.settled && hostDoc.text === document.getText(), () => 'the guest’s edit to be shared');
+      assert.ok(await document.save(), 'the guest’s save went through');
+      assert.equal(readFileSync(path, 'utf8'), 'guest 0\none\ntwo\nthree\n');
+      assert.ok(!document.isDirty);
+      assert.equal(hostDoc.text, 'guest 0\none\ntwo\nthree\n');
+      assert.equal(binding.stats.repairs, 0);
+      await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+    } finally {
+      await files.update('autoSave', undefined, vscode.ConfigurationTarget.Global);
+      hostDoc.dispose();
+    }
   });
 
   test('gives a viewer a read-only folder (and the relay refuses its writes anyway)', async () => {
