@@ -27,33 +27,47 @@ function restarts(index: number): boolean {
 /**
  * Shows the folder. Resolves `added` when it is (or already was) in the workspace, `restarting`
  * when adding it restarts the extensions (keep what must survive first: `beforeRestart`), and
- * `declined` when the guest said no.
+ * `declined` when the guest said no. `workspaces`: a folder of the extension's own where a window
+ * with a folder gets the workspace file it reopens as (see below).
  */
-export async function showSharedFolder(sessionId: string, name: string, beforeRestart: () => Promise<void>): Promise<'added' | 'restarting' | 'declined'> {
+export async function showSharedFolder(
+  sessionId: string,
+  name: string,
+  beforeRestart: () => Promise<void>,
+  workspaces: vscode.Uri,
+): Promise<'added' | 'restarting' | 'declined'> {
   if (sharedFolderIndex(sessionId) >= 0) return 'added';
   const index = vscode.workspace.workspaceFolders?.length ?? 0;
   const folder = { uri: sharedFolderUri(sessionId), name };
   if (!restarts(index)) return vscode.workspace.updateWorkspaceFolders(index, 0, folder) ? 'added' : 'declined';
-  if (index === 0 && vscode.workspace.workspaceFile === undefined) {
-    // An empty window: the host's folder becomes this window's folder (no untitled workspace to
-    // make, which code-server was seen to leave half-done: a reload into "no folder opened").
-    const choice = await vscode.window.showInformationMessage(
-      `Tandem: open the host's folder "${name}" in this window? The session resumes by itself.`,
-      'Show in Explorer',
-    );
-    if (choice !== 'Show in Explorer' || sharedFolderIndex(sessionId) >= 0) return 'declined';
-    await beforeRestart();
-    await vscode.commands.executeCommand('vscode.openFolder', folder.uri, { forceReuseWindow: true });
-    return 'restarting';
-  }
+  const empty = index === 0 && vscode.workspace.workspaceFile === undefined;
   const choice = await vscode.window.showInformationMessage(
-    `Tandem: show the host's folder "${name}" in the Explorer? VS Code reloads the window to add it; the session resumes by itself.`,
+    empty
+      ? `Tandem: open the host's folder "${name}" in this window? The session resumes by itself.`
+      : `Tandem: show the host's folder "${name}" in the Explorer? VS Code reloads the window to add it; the session resumes by itself.`,
     'Show in Explorer',
   );
   // The session may have ended while the question was open.
   if (choice !== 'Show in Explorer' || sharedFolderIndex(sessionId) >= 0) return 'declined';
   await beforeRestart();
-  return vscode.workspace.updateWorkspaceFolders(index, 0, folder) ? 'restarting' : 'declined';
+  if (empty) {
+    // The host's folder becomes this window's folder: no workspace to make.
+    await vscode.commands.executeCommand('vscode.openFolder', folder.uri, { forceReuseWindow: true });
+    return 'restarting';
+  }
+  // Not `updateWorkspaceFolders`: in a single-folder window it makes an untitled workspace, which
+  // code-server (4.100.3) reloaded into now and then before that workspace's file was written:
+  // "no folder opened", and no shared folder to resume the session from (5 of 14 runs). A file
+  // written here, completely, before the window reopens as it, cannot be read half-made.
+  const file = vscode.Uri.joinPath(workspaces, `${sessionId}.code-workspace`);
+  // A local folder by its path: the workspace file's own scheme and authority apply to it (a
+  // `file:` URI would mean the browser's side in a remote window); other schemes by URI.
+  const entry = (f: { name: string; uri: vscode.Uri }) => (f.uri.scheme === 'file' ? { name: f.name, path: f.uri.fsPath } : { name: f.name, uri: f.uri.toString() });
+  const folders = [...(vscode.workspace.workspaceFolders ?? []).map(entry), entry(folder)];
+  await vscode.workspace.fs.createDirectory(workspaces);
+  await vscode.workspace.fs.writeFile(file, new TextEncoder().encode(`${JSON.stringify({ folders, settings: {} }, null, 2)}\n`));
+  await vscode.commands.executeCommand('vscode.openFolder', file, { forceReuseWindow: true });
+  return 'restarting';
 }
 
 /** Takes the folder out of the workspace, asking first when that restarts the extensions. */

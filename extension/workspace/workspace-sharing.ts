@@ -61,7 +61,7 @@ export class WorkspaceSharing implements vscode.Disposable {
   readonly onDidGuestRead = this.guestRead.event;
 
   constructor(
-    context: vscode.ExtensionContext,
+    private readonly context: vscode.ExtensionContext,
     private readonly session: SessionController,
     private readonly log: Log,
   ) {
@@ -225,7 +225,7 @@ export class WorkspaceSharing implements vscode.Disposable {
       const root = await guest.requests.stat('').catch(() => undefined);
       const name = `${root?.name ?? info.name ?? info.sessionId} (Tandem)`;
       await this.resume.keep(info, name);
-      const outcome = await showSharedFolder(info.sessionId, name, async () => undefined);
+      const outcome = await showSharedFolder(info.sessionId, name, async () => undefined, vscode.Uri.joinPath(this.context.globalStorageUri, 'workspaces'));
       this.log.info(`shared folder of ${info.sessionId}: ${outcome}`);
     } catch (error) {
       this.log.error('could not show the shared folder', error);
