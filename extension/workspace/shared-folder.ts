@@ -55,10 +55,11 @@ export async function showSharedFolder(
     await vscode.commands.executeCommand('vscode.openFolder', folder.uri, { forceReuseWindow: true });
     return 'restarting';
   }
-  // Not `updateWorkspaceFolders`: in a single-folder window it makes an untitled workspace, which
-  // code-server (4.100.3) reloaded into now and then before that workspace's file was written:
-  // "no folder opened", and no shared folder to resume the session from (5 of 14 runs). A file
-  // written here, completely, before the window reopens as it, cannot be read half-made.
+  // Not `updateWorkspaceFolders`: in a single-folder window it makes an untitled workspace, and
+  // code-server (4.100.3) now and then reloaded into it showing "no folder opened" (5 of 14 runs),
+  // so there was no shared folder to resume the session from; most likely the page read that
+  // workspace's file before it was written. A file written here, completely, before the window
+  // reopens as it, cannot be read half-made.
   const file = vscode.Uri.joinPath(workspaces, `${sessionId}.code-workspace`);
   // A local folder by its path: the workspace file's own scheme and authority apply to it (a
   // `file:` URI would mean the browser's side in a remote window); other schemes by URI.

@@ -233,6 +233,31 @@ suite('document binding', () => {
     await collide('\r\n', 60, 3, (key) => (key === 'x' ? 'R' : 'x'));
   });
 
+  test('typing with two carets at the moment a remote edit inserts the same at both: all four count', async () => {
+    const { options } = room('multi-collide');
+    let press: (() => void) | undefined;
+    const a = await host('ab\ncd\n', options('hana', { beforeRemoteEdit: () => press?.() }));
+    const r = await remote(options('rita'));
+    for (let round = 0; round < 20; round++) {
+      await eventually(() => a.bound.idle && r.settled && a.text === r.text, () => `round ${round}: both idle on one text`);
+      const editor = await vscode.window.showTextDocument(a.document, { viewColumn: vscode.ViewColumn.One, preserveFocus: false, preview: false });
+      const second = a.document.lineCount - 2;
+      editor.selections = [new Selection(0, 1, 0, 1), new Selection(second, 1, second, 1)];
+      const at = [a.document.offsetAt(new Position(0, 1)), a.document.offsetAt(new Position(second, 1))];
+      let keystroke: Thenable<unknown> | undefined;
+      press = () => {
+        press = undefined;
+        keystroke = vscode.commands.executeCommand('type', { text: 'x' });
+      };
+      // One remote op with the same effect as the two-caret keystroke.
+      r.edit([at[0]!, 'x', at[1]! - at[0]!, 'x']);
+      await eventually(() => keystroke !== undefined, () => 'the keystroke');
+      await keystroke;
+    }
+    const text = await converged([a], [r], 60_000);
+    assert.equal(text.split('x').length - 1, 80, `every x of both, on both lines: ${JSON.stringify(text)}`);
+  });
+
   test('a redo and the same keystroke at the same moment: both count', async () => {
     const { options } = room('redo-collide');
     const a = await host('ab\n', options('hana', { binding: { undo: { groupMs: 0 } } }));
