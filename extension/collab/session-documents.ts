@@ -155,7 +155,8 @@ export class SessionDocuments implements vscode.Disposable {
   private async shareForGuest(id: string): Promise<void> {
     if (this.entries.has(id) || this.session.info?.role !== 'host') return;
     const uri = this.files.uriOf(id);
-    if (!uri) return;
+    // A file that is not shared as a document (read-only for guests) is not opened here for nothing.
+    if (!uri || (await this.files.documentIdOf(uri)) !== id) return;
     try {
       const document = await vscode.workspace.openTextDocument(uri);
       await this.consider(document);
