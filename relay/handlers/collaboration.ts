@@ -62,11 +62,11 @@ function announcer(context: HandlerContext, connection: Connection, document: st
  * is new, a rejoin that recreates a lost one included; a guest can only join an existing one.
  * A document's text becomes the text of the host's file: a guest that could create one (say for
  * `.vscode/tasks.json`, before the host opens that file) would choose what the host's editor
- * holds and a save writes. The host never shares files that are read-only for guests, so there
- * is no document of them to edit (extension/workspace/workspace-sharing.ts `documentIdOf`). A client rejoining with the revision it has first gets
- * the ops it missed, if the history since is still kept. One rejoining with an epoch the document
- * no longer has (the relay lost its history) gets its uploaded copy merged and a snapshot flagged
- * `reset` (document-authority.ts `recover`).
+ * holds and a save writes. The extension never shares a file that is read-only for guests as a
+ * document, so no document of one exists for a guest to edit. A client rejoining with the
+ * revision it has first gets the ops it missed, if the history since is still kept. One
+ * rejoining with an epoch the document no longer has (the relay lost its history) gets its
+ * uploaded copy merged and a snapshot flagged `reset` (document-authority.ts `recover`).
  */
 export function openHandler(context: HandlerContext): Handler<'collaboration.open'> {
   return {
