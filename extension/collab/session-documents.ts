@@ -49,9 +49,10 @@ interface Entry {
 /**
  * Every shared text document of the session is one OT document on the relay, through a
  * `DocumentBinding`. The host shares a file when it opens it or a guest reads it (creating the
- * relay document with the file's text); a guest joins the documents of the `tandem:` files it
- * opens (never creating one). After a lost connection, every document is joined again from the
- * revision it had, and pending edits are resent: nothing typed is lost.
+ * relay document with the file's text; never one that is read-only for guests, see
+ * `SharedFiles.documentIdOf`); a guest joins the documents of the `tandem:` files it opens (never
+ * creating one: only the host may). After a lost connection, every document is joined again from
+ * the revision it had, and pending edits are resent: nothing typed is lost.
  */
 export class SessionDocuments implements vscode.Disposable {
   private readonly entries = new Map<string, Entry>();
