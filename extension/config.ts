@@ -1,5 +1,6 @@
 import { userInfo } from 'node:os';
 import * as vscode from 'vscode';
+import { DEFAULT_EXCLUDE, DEFAULT_READ_ONLY } from './workspace/default-rules';
 
 /** The `tandem.*` settings, read when needed (a change applies to the next session). */
 export function settings() {
@@ -8,9 +9,9 @@ export function settings() {
   return {
     relayUrl: config.get<string>('relayUrl', 'http://127.0.0.1:8001').trim().replace(/\/+$/, ''),
     displayName: displayName || safeUserName(),
-    exclude: config.get<string[]>('exclude', ['**/.env', '**/*.pem', '**/*.key']),
+    exclude: config.get<readonly string[]>('exclude', DEFAULT_EXCLUDE),
     respectGitignore: config.get<boolean>('respectGitignore', true),
-    readOnlyForGuests: config.get<string[]>('readOnlyForGuests', ['.vscode', '.devcontainer']),
+    readOnlyForGuests: config.get<readonly string[]>('readOnlyForGuests', DEFAULT_READ_ONLY),
     sessionTtlHours: config.get<number>('sessionTtlHours', 12),
   };
 }

@@ -22,7 +22,7 @@ export const errorCodes = {
   AUTH_TOKEN_EXPIRED: 'The token has expired; mint a new one.',
   TOO_MANY_CONNECTIONS: 'The relay is at its connection limit; try another relay or later.',
   CONNECTION_RATE_LIMITED: 'Too many new connections from this address in the last minute.',
-  DOCUMENT_NOT_FOUND: 'The session has no such document; a host or editor creates it with `collaboration.open`.',
+  DOCUMENT_NOT_FOUND: 'The session has no such document; only the session’s host creates one, with `collaboration.open`.',
   DOCUMENT_NOT_OPEN: 'Open the document (`collaboration.open`) before sending its edits or cursors.',
   DOCUMENT_TOO_LARGE: 'The document would exceed the relay’s size limit (DOCUMENT_MAX_LENGTH); nothing was applied.',
   EDIT_REV_TOO_NEW: 'The op’s base revision is newer than the document’s; nothing was applied.',

@@ -24,7 +24,7 @@ export const events = {
   disconnect: { server: DisconnectPayload, description: 'Sent before the relay closes the connection.' },
   error: { server: ErrorPayload, description: 'A frame was refused; nothing else happened.' },
   'chat.message': { client: ChatMessageIn, server: ChatMessageOut, description: 'Chat message.' },
-  'collaboration.open': { client: OpenPayload, description: 'Join a document of the session (a host or editor creates it with `text` if new); answered by `collaboration.snapshot`.' },
+  'collaboration.open': { client: OpenPayload, description: 'Join a document of the session (only the session’s host creates it, with `text`, if new); answered by `collaboration.snapshot`.' },
   'collaboration.close': { client: ClosePayload, description: 'Leave a document: its edits and cursors stop coming (the editor closed it).' },
   'collaboration.snapshot': { server: SnapshotPayload, description: 'A document’s text and revision: the answer to `collaboration.open`.' },
   'collaboration.edit': {

@@ -19,6 +19,8 @@ export interface SharedFiles {
   readonly onDidGuestRead: vscode.Event<string>;
   /** Host: where a wire path lives on disk. */
   uriOf(documentId: string): vscode.Uri | undefined;
+  /** Host: the sharing rules changed (`documentIdOf` may answer otherwise now). */
+  readonly onDidChangeRules?: vscode.Event<void>;
 }
 
 /** A divergence found and repaired in one shared document. */
@@ -30,6 +32,11 @@ export interface DocumentRepair {
 /** A guest opening a file the host has not shared yet retries for this long. */
 const JOIN_RETRY_MS = 400;
 const JOIN_GIVE_UP_MS = 15_000;
+/**
+ * A guest rejoining a document the relay lost waits for the host to recreate it (only the host
+ * may): quickly at first, then at this pace until it does, the editor closes or the session ends.
+ */
+const REJOIN_SLOW_RETRY_MS = 5_000;
 
 interface Entry {
   id: string;
@@ -38,6 +45,8 @@ interface Entry {
   /** Our own id for this document's edits: (user, client id, seq) makes resubmits idempotent. */
   clientId: string;
   joinStartedAt: number;
+  /** Bound, re-opened, and not answered yet (a rejoin after a reconnect or a gap). */
+  rejoinStartedAt: number | undefined;
   retry: NodeJS.Timeout | undefined;
   shared: (SharedDocument & vscode.Disposable) | undefined;
   registration: vscode.Disposable | undefined;
@@ -46,9 +55,10 @@ interface Entry {
 /**
  * Every shared text document of the session is one OT document on the relay, through a
  * `DocumentBinding`. The host shares a file when it opens it or a guest reads it (creating the
- * relay document with the file's text); a guest joins the documents of the `tandem:` files it
- * opens (never creating one). After a lost connection, every document is joined again from the
- * revision it had, and pending edits are resent: nothing typed is lost.
+ * relay document with the file's text; never one that is read-only for guests, see
+ * `SharedFiles.documentIdOf`); a guest joins the documents of the `tandem:` files it opens (never
+ * creating one: only the host may). After a lost connection, every document is joined again from
+ * the revision it had, and pending edits are resent: nothing typed is lost.
  */
 export class SessionDocuments implements vscode.Disposable {
   private readonly entries = new Map<string, Entry>();
@@ -79,6 +89,7 @@ export class SessionDocuments implements vscode.Disposable {
       vscode.workspace.onDidOpenTextDocument((document) => void this.consider(document)),
       vscode.workspace.onDidCloseTextDocument((document) => this.forgetDocument(document)),
       files.onDidGuestRead((id) => void this.shareForGuest(id)),
+      files.onDidChangeRules?.(() => void this.recheck()) ?? { dispose: () => undefined },
     );
   }
 
@@ -135,6 +146,7 @@ export class SessionDocuments implements vscode.Disposable {
       binding: undefined,
       clientId: `${this.session.info?.userId ?? 'me'}.${this.instance}.${id.length.toString(36)}${hash(id)}`,
       joinStartedAt: Date.now(),
+      rejoinStartedAt: undefined,
       retry: undefined,
       shared: undefined,
       registration: undefined,
@@ -143,11 +155,25 @@ export class SessionDocuments implements vscode.Disposable {
     this.join(entry);
   }
 
+  /**
+   * The sharing rules changed: a document that is no longer shared (now read-only for guests, or
+   * excluded) is let go at once, so that no guest's edit of it reaches this editor; one that is
+   * shared now is shared.
+   */
+  private async recheck(): Promise<void> {
+    for (const entry of [...this.entries.values()]) {
+      const id = await this.files.documentIdOf(entry.textDocument.uri);
+      if (id !== entry.id && this.entries.get(entry.id) === entry) this.forget(entry);
+    }
+    for (const document of vscode.workspace.textDocuments) void this.consider(document);
+  }
+
   /** Host: a guest is opening `id`; open the file here (not shown) so that its document exists. */
   private async shareForGuest(id: string): Promise<void> {
     if (this.entries.has(id) || this.session.info?.role !== 'host') return;
     const uri = this.files.uriOf(id);
-    if (!uri) return;
+    // A file that is not shared as a document (read-only for guests) is not opened here for nothing.
+    if (!uri || (await this.files.documentIdOf(uri)) !== id) return;
     try {
       const document = await vscode.workspace.openTextDocument(uri);
       await this.consider(document);
@@ -164,13 +190,17 @@ export class SessionDocuments implements vscode.Disposable {
       for (const frame of openFrames(open, client.connection?.limits.max_frame_bytes)) client.send('collaboration.open', frame);
     };
     // From the revision it has, with its copy: the relay rebuilds the document from it if it lost it.
-    if (entry.binding) return send({ document: entry.id, ...entry.binding.onRejoining() });
+    if (entry.binding) {
+      entry.rejoinStartedAt ??= Date.now();
+      return send({ document: entry.id, ...entry.binding.onRejoining() });
+    }
     if (this.session.info?.role !== 'host') return send({ document: entry.id, create: false });
     send({ document: entry.id, text: toWireText(entry.textDocument.getText()) });
   }
 
   private onSnapshot(entry: Entry, snapshot: SnapshotPayload): void {
     const { text, rev, epoch } = snapshot;
+    entry.rejoinStartedAt = undefined;
     if (entry.binding) return entry.binding.onSnapshot({ text, rev, lastSeq: snapshot.last_seq, epoch, reset: snapshot.reset, rebase: snapshot.rebase });
     if (entry.textDocument.isClosed) return this.forget(entry);
     const client = this.client;
@@ -202,17 +232,24 @@ export class SessionDocuments implements vscode.Disposable {
       if (error.event_type?.startsWith('collaboration.')) this.log.warn(`relay refused ${error.event_type}: ${error.code} ${error.message}`);
       return;
     }
-    // A guest's file the host has not shared yet: try again for a while (the host shares it when it serves the read).
+    // A guest's file the host has not shared yet: try again for a while (the host shares it when it
+    // serves the read). A bound document the relay lost: the host recreates it when it rejoins.
     for (const entry of this.entries.values()) {
-      if (entry.binding || entry.retry) continue;
-      if (Date.now() - entry.joinStartedAt > JOIN_GIVE_UP_MS) {
+      if (entry.retry) continue;
+      const since = entry.binding ? entry.rejoinStartedAt : entry.joinStartedAt;
+      if (since === undefined) continue;
+      const waited = Date.now() - since;
+      if (!entry.binding && waited > JOIN_GIVE_UP_MS) {
         this.log.warn(`${entry.id} is not shared by the host; editing it here stays local`);
         continue;
       }
-      entry.retry = setTimeout(() => {
-        entry.retry = undefined;
-        this.join(entry);
-      }, JOIN_RETRY_MS);
+      entry.retry = setTimeout(
+        () => {
+          entry.retry = undefined;
+          this.join(entry);
+        },
+        waited > JOIN_GIVE_UP_MS ? REJOIN_SLOW_RETRY_MS : JOIN_RETRY_MS,
+      );
     }
   }
 

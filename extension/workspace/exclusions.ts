@@ -5,11 +5,18 @@
  * `.git/info/exclude` nor the user's global excludes). A folder that is excluded excludes
  * everything in it, and, as in git, nothing inside it can be re-included.
  *
+ * The rules come from the host alone: its settings, and the `.gitignore` files as they are on its
+ * disk (read through `readText`, never from an editor's unsaved text). Guests cannot change them:
+ * the files that hold them are read-only for guests whatever the settings say (`ALWAYS_READ_ONLY`),
+ * and the host never shares them as documents that a guest could edit (workspace-sharing.ts).
+ * Names are matched in one folded form (glob.ts `foldName`), `.gitignore` rules included.
+ *
  * No `vscode` import: the `.gitignore` files come through `readText`, so the node unit tests run
  * this as is.
  */
 import ignore, { type Ignore } from 'ignore';
-import { globToRegExp, matchesAny } from './glob';
+import { ALWAYS_READ_ONLY } from './default-rules';
+import { foldName, globToRegExp, matchesAny } from './glob';
 import { joinWire, parentOf, prefixesOf } from './wire-path';
 
 export interface ExclusionRules {
@@ -18,8 +25,8 @@ export interface ExclusionRules {
   /** `tandem.respectGitignore`. */
   respectGitignore: boolean;
   /**
-   * `tandem.readOnlyForGuests`: shared, but guests may not change them (default `.vscode`,
-   * `.devcontainer`: tasks, launch configurations and dev containers run code on the host).
+   * `tandem.readOnlyForGuests`: shared, but guests may not change them (defaults in
+   * default-rules.ts: files that run code on the host). `ALWAYS_READ_ONLY` is added to them.
    */
   readOnly?: readonly string[];
 }
@@ -29,6 +36,9 @@ export type ReadText = (path: string) => Promise<string | undefined>;
 
 /** Never shared, whatever the settings say. */
 const ALWAYS_EXCLUDED = new Set(['.git']);
+
+const compile = (patterns: readonly string[]) => patterns.map(globToRegExp).filter((r): r is RegExp => r !== undefined);
+const ALWAYS_READ_ONLY_PATTERNS = compile(ALWAYS_READ_ONLY);
 
 export class Exclusions {
   private readonly globs: RegExp[];
@@ -40,8 +50,8 @@ export class Exclusions {
     readonly rules: ExclusionRules,
     private readonly readText: ReadText,
   ) {
-    this.globs = rules.globs.map(globToRegExp).filter((r): r is RegExp => r !== undefined);
-    this.readOnly = (rules.readOnly ?? []).map(globToRegExp).filter((r): r is RegExp => r !== undefined);
+    this.globs = compile(rules.globs);
+    this.readOnly = [...ALWAYS_READ_ONLY_PATTERNS, ...compile(rules.readOnly ?? [])];
   }
 
   /**
@@ -53,7 +63,7 @@ export class Exclusions {
     for (let i = 0; i < prefixes.length; i++) {
       const prefix = prefixes[i]!;
       const asDirectory = i < prefixes.length - 1 || isDirectory;
-      if (ALWAYS_EXCLUDED.has(prefix.slice(prefix.lastIndexOf('/') + 1).toLowerCase())) return true;
+      if (ALWAYS_EXCLUDED.has(foldName(prefix.slice(prefix.lastIndexOf('/') + 1)))) return true;
       if (matchesAny(this.globs, prefix)) return true;
       if (this.rules.respectGitignore && (await this.gitignored(prefix, asDirectory))) return true;
     }
@@ -62,7 +72,7 @@ export class Exclusions {
 
   /** Whether guests may see `path` but not change it (it or a folder above it matches `readOnly`). */
   isReadOnly(path: string): boolean {
-    return this.readOnly.length > 0 && prefixesOf(path).some((prefix) => matchesAny(this.readOnly, prefix));
+    return prefixesOf(path).some((prefix) => matchesAny(this.readOnly, prefix));
   }
 
   /** For a path whose kind is unknown (a deleted one): excluded as a file or as a folder. */
@@ -77,7 +87,8 @@ export class Exclusions {
 
   /** Whether a change to this path changes the rules. */
   static isRulesFile(path: string): boolean {
-    return path === '.gitignore' || path.endsWith('/.gitignore');
+    const folded = foldName(path);
+    return folded === '.gitignore' || folded.endsWith('/.gitignore');
   }
 
   /**
@@ -92,7 +103,7 @@ export class Exclusions {
       const rules = await this.rulesIn(folder);
       if (!rules) continue;
       const relative = folder === '' ? path : path.slice(folder.length + 1);
-      const verdict = rules.test(isDirectory ? `${relative}/` : relative);
+      const verdict = rules.test(foldName(isDirectory ? `${relative}/` : relative));
       if (verdict.ignored) ignored = true;
       else if (verdict.unignored) ignored = false;
     }
@@ -103,7 +114,8 @@ export class Exclusions {
     let rules = this.gitignores.get(folder);
     if (!rules) {
       rules = this.readText(joinWire(folder, '.gitignore')).then(
-        (text) => (text === undefined ? null : ignore({ ignorecase: true }).add(text)),
+        // Folded as names are; `ignore` drops a range that folding turned around (`[z-a]`).
+        (text) => (text === undefined ? null : ignore({ ignorecase: true }).add(foldName(text))),
         () => null,
       );
       this.gitignores.set(folder, rules);
@@ -111,3 +123,4 @@ export class Exclusions {
     return rules;
   }
 }
+

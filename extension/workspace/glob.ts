@@ -4,19 +4,48 @@
  * path relative to the shared folder. Two deliberate differences, both towards sharing less:
  * a pattern without `/` matches the name at any depth (as in `.gitignore`: `*.pem` is every
  * `.pem`), and case is ignored (on a case-insensitive disk `.ENV` is `.env`).
+ *
+ * Patterns and paths are both brought to one form first (`foldName`): NFC, then case folded. A
+ * case-insensitive disk (APFS, NTFS) takes `secret.\u212Aey` (KELVIN SIGN) or a decomposed `é`
+ * for the very file a pattern names, so matching the raw text would let such a name slip past.
  */
+
+/**
+ * One form for names that a case-insensitive, normalisation-insensitive disk treats as one: NFC
+ * (KELVIN SIGN becomes `K`, a decomposed `e\u0301` becomes `é`), then each character upper- then
+ * lower-cased, which folds what lower case alone leaves apart (`ſ` and `s`). A character whose
+ * folding would change its length (`ß` to `ss`) is only lower-cased, so that `?` still matches it.
+ */
+export function foldName(text: string): string {
+  let out = '';
+  for (const char of text.normalize('NFC')) {
+    const folded = char.toUpperCase().toLowerCase();
+    const lower = char.toLowerCase();
+    out += folded.length === char.length ? folded : lower.length === char.length ? lower : char;
+  }
+  return out;
+}
 
 /** Compiles one pattern; undefined for an empty one. */
 export function globToRegExp(pattern: string): RegExp | undefined {
-  let glob = pattern.trim().replace(/\\/g, '/').replace(/^\.\//, '').replace(/^\/+/, '').replace(/\/+$/, '');
-  if (glob === '') return undefined;
-  if (!glob.includes('/')) glob = `**/${glob}`;
-  return new RegExp(`^${translate(glob)}$`, 'i');
+  const compile = (text: string) => {
+    let glob = text.trim().replace(/\\/g, '/').replace(/^\.\//, '').replace(/^\/+/, '').replace(/\/+$/, '');
+    if (glob === '') return undefined;
+    if (!glob.includes('/')) glob = `**/${glob}`;
+    return new RegExp(`^${translate(glob)}$`, 'i');
+  };
+  try {
+    return compile(foldName(pattern));
+  } catch {
+    // Folding turned a class range around (`[Z-a]` to `[z-a]`): the pattern as written, then.
+    return compile(pattern);
+  }
 }
 
 /** True if any of the compiled patterns matches `path`. */
 export function matchesAny(patterns: readonly RegExp[], path: string): boolean {
-  return patterns.some((pattern) => pattern.test(path));
+  const folded = foldName(path);
+  return patterns.some((pattern) => pattern.test(folded));
 }
 
 const SPECIAL = new Set(['.', '+', '^', '$', '(', ')', '|', '{', '}', '[', ']', '\\', '/', '*', '?']);

@@ -59,6 +59,9 @@ export class WorkspaceSharing implements vscode.Disposable {
   private readonly guestRead = new vscode.EventEmitter<string>();
   /** Host: a guest read this file (wire path): it is opening it. */
   readonly onDidGuestRead = this.guestRead.event;
+  private readonly rulesChanged = new vscode.EventEmitter<void>();
+  /** Host: the sharing settings changed; which files are shared as documents may have too. */
+  readonly onDidChangeRules = this.rulesChanged.event;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -71,12 +74,15 @@ export class WorkspaceSharing implements vscode.Disposable {
       this.boundFileChanged,
       this.served,
       this.guestRead,
+      this.rulesChanged,
       this.served.event((request) => {
         if (request.op === 'readFile') this.guestRead.fire(request.path);
       }),
       session.onDidChange(() => this.update()),
       vscode.workspace.onDidChangeConfiguration((event) => {
-        if (['tandem.exclude', 'tandem.respectGitignore', 'tandem.readOnlyForGuests'].some((key) => event.affectsConfiguration(key))) this.host?.folder?.setRules(exclusionRules());
+        if (!['tandem.exclude', 'tandem.respectGitignore', 'tandem.readOnlyForGuests'].some((key) => event.affectsConfiguration(key))) return;
+        this.host?.folder?.setRules(exclusionRules());
+        this.rulesChanged.fire();
       }),
     );
     this.resumeShownFolder();
@@ -91,6 +97,11 @@ export class WorkspaceSharing implements vscode.Disposable {
   /**
    * The wire path (document id) of a file this window shares or sees shared, or undefined when it
    * is not part of the session: outside the folder, excluded, or another session's.
+   *
+   * The host never shares a file that is read-only for guests as a document: a guest's edit of
+   * it then has no way into the host's editor, nor through a save onto its disk, whatever a relay
+   * does (the relay lets only the host create documents, so none exists for it there either).
+   * Guests still read such a file through the shared folder, and see it change when it is saved.
    */
   async documentIdOf(uri: vscode.Uri): Promise<string | undefined> {
     const info = this.session.info;
@@ -102,7 +113,7 @@ export class WorkspaceSharing implements vscode.Disposable {
     const folder = this.host?.folder;
     if (!folder || uri.scheme !== folder.root.scheme || uri.authority !== folder.root.authority) return undefined;
     const path = relativeWirePath(folder.root.path, uri.path);
-    if (!path || (await folder.isExcluded(path, false)) || !(await folder.staysInside(path))) return undefined;
+    if (!path || folder.isReadOnly(path) || (await folder.isExcluded(path, false)) || !(await folder.staysInside(path))) return undefined;
     return path;
   }
 

@@ -78,13 +78,13 @@ export const RecoveryPayload = z.strictObject({
 });
 export type RecoveryPayload = z.infer<typeof RecoveryPayload>;
 
-/** Joins a document of the session; a host or editor creates it (with `text`) if it is new. */
+/** Joins a document of the session; only the session's host creates it (with `text`) if it is new. */
 export const OpenPayload = z.strictObject({
   document: DocumentId,
   /**
    * The initial text if the document does not exist yet (default ''); ignored otherwise. A rejoin
    * with `epoch` sends the text it has at `rev` (confirmed, without pending edits): if the relay
-   * lost the document, the first participant back recreates it from that.
+   * lost the document, the host's rejoin recreates it from that (a guest's rejoin waits for it).
    */
   text: z.string().max(10_000_000).optional(),
   /**

@@ -56,7 +56,7 @@ export interface OpenRequest {
   document: string;
   /** The text of a new document (default ''). */
   text?: string;
-  /** Whether the document may be created (a host or editor). */
+  /** Whether the document may be created (only the session's host may). */
   mayCreate: boolean;
   /** The revision the client has: the ops since are sent first, if still kept. */
   rev?: number;

@@ -58,11 +58,15 @@ function announcer(context: HandlerContext, connection: Connection, document: st
 
 /**
  * Joins a document of the session and answers with its snapshot; from then on the connection
- * gets the document's edits and cursors. A host or editor creates it (with `text`) if it is new;
- * a viewer can only join an existing one. A client rejoining with the revision it has first gets
- * the ops it missed, if the history since is still kept. One rejoining with an epoch the document
- * no longer has (the relay lost its history) gets its uploaded copy merged and a snapshot flagged
- * `reset` (document-authority.ts `recover`).
+ * gets the document's edits and cursors. Only the session's host creates it (with `text`) if it
+ * is new, a rejoin that recreates a lost one included; a guest can only join an existing one.
+ * A document's text becomes the text of the host's file: a guest that could create one (say for
+ * `.vscode/tasks.json`, before the host opens that file) would choose what the host's editor
+ * holds and a save writes. The extension never shares a file that is read-only for guests as a
+ * document, so no document of one exists for a guest to edit. A client rejoining with the
+ * revision it has first gets the ops it missed, if the history since is still kept. One
+ * rejoining with an epoch the document no longer has (the relay lost its history) gets its
+ * uploaded copy merged and a snapshot flagged `reset` (document-authority.ts `recover`).
  */
 export function openHandler(context: HandlerContext): Handler<'collaboration.open'> {
   return {
@@ -77,7 +81,7 @@ export function openHandler(context: HandlerContext): Handler<'collaboration.ope
       const request = {
         document: payload.document,
         text: earlier === undefined ? payload.text : earlier + (payload.text ?? ''),
-        mayCreate: connection.principal.role !== 'viewer' && payload.create !== false,
+        mayCreate: connection.principal.role === 'host' && payload.create !== false,
         mayWrite: connection.principal.role !== 'viewer',
         rev: payload.rev,
         clientId: payload.client_id,

@@ -97,7 +97,8 @@ let runCount = 0;
 async function runOnce(target: OtTarget, server: ServerProcess, bundles: OtBundles, scenario: string, editors: number, load: OtLoad, measureMs: number, warmupMs = config.warmupMs): Promise<RunFigures> {
   const loadgen = new OtLoadgen(bundles.loadgen);
   try {
-    const tokens = Array.from({ length: editors }, (_, i) => mintToken(secret, { user: `editor-${i}`, sessions: [SESSION], role: 'editor', ttl: '1h' }));
+    // Hosts: whichever connects first creates the document, which only a host may do.
+    const tokens = Array.from({ length: editors }, (_, i) => mintToken(secret, { user: `editor-${i}`, sessions: [SESSION], role: 'host', ttl: '1h' }));
     const text = documentText(config.docChars);
     loadgen.send({ type: 'setup', target, url: server.url, tokens, editors, document: `bench/run-${++runCount}.txt`, text, load });
     await loadgen.next('ready', 20_000);

@@ -108,6 +108,16 @@ suite('shared folder: the guest file system', () => {
     assert.ok(!(vscode.workspace.workspaceFolders ?? []).some((f) => f.uri.scheme === 'tandem'));
   });
 
+  test('shows the host’s .gitignore read-only and cannot change it, so what it hides stays hidden', async () => {
+    // The attack: a guest empties the .gitignore through its Explorer and `dist/` becomes readable.
+    assert.equal((await vscode.workspace.fs.stat(uri('.gitignore'))).permissions, vscode.FilePermission.Readonly);
+    await rejectsWith(vscode.workspace.fs.writeFile(uri('.gitignore'), bytes('')), 'NoPermissions', 'emptying .gitignore');
+    await rejectsWith(vscode.workspace.fs.writeFile(uri('src/.gitignore'), bytes('!bundle.js\n')), 'NoPermissions', 'a new nested .gitignore');
+    await rejectsWith(vscode.workspace.fs.delete(uri('.gitignore')), 'NoPermissions', 'deleting .gitignore');
+    assert.equal(readFileSync(join(root, '.gitignore'), 'utf8'), 'dist/\n');
+    await rejectsWith(vscode.workspace.fs.stat(uri('dist/bundle.js')), 'FileNotFound', 'the ignored file');
+  });
+
   test('writes, creates, renames and deletes on the host’s disk', async () => {
     await vscode.workspace.fs.writeFile(uri('notes.md'), bytes('# from the guest\n'));
     assert.equal(readFileSync(join(root, 'notes.md'), 'utf8'), '# from the guest\n');

@@ -62,6 +62,23 @@ suite('shared folder: the host file service', () => {
       '.vscode/tasks.json': '{"version":"2.0.0"}',
       'app/.devcontainer/devcontainer.json': '{}',
       'app/main.txt': 'main',
+      // Secrets the default exclusions keep (environment variants, keys, credentials), and a
+      // Unicode look-alike of one (KELVIN SIGN): on a case-insensitive disk it is `secret.key`.
+      '.env.local': 'LOCAL=1',
+      'config/.env.production': 'PROD=1',
+      'keys/id_ed25519': 'PRIVATE',
+      'keys/cert.p12': 'PKCS12',
+      '.aws/credentials': '[default]',
+      '.npmrc': '//registry.npmjs.org/:_authToken=x',
+      'secret.\u212Aey': 'look-alike',
+      // Files that run code on the host: read-only for guests by default.
+      '.devcontainer.json': '{}',
+      'team.code-workspace': '{}',
+      '.gitattributes': '*.txt text\n',
+      // What the root .gitignore hides, and a folder with a nested .gitignore of its own.
+      'app.log': 'secret log',
+      'nested/.gitignore': '',
+      'nested/notes.txt': 'n',
     });
     const hostClient = await connectClient(relay.url, relay.token({ user: 'hana', role: 'host' }));
     editorClient = await connectClient(relay.url, relay.token({ user: 'eve', role: 'editor' }));
@@ -87,7 +104,26 @@ suite('shared folder: the host file service', () => {
 
   test('lists the folder without what is not shared, and names it', async () => {
     const names = async (path: string) => (await editor.readDirectory(path)).map((e) => e.name).sort();
-    assert.deepEqual(await names(''), ['.gitignore', '.vscode', 'README.md', 'app', 'certs', 'link-in', 'mixed', 'src', 'sub', 'tree']);
+    assert.deepEqual(await names(''), [
+      '.devcontainer.json',
+      '.gitattributes',
+      '.gitignore',
+      '.vscode',
+      'README.md',
+      'app',
+      'certs',
+      'config',
+      'keys',
+      'link-in',
+      'mixed',
+      'nested',
+      'src',
+      'sub',
+      'team.code-workspace',
+      'tree',
+    ]);
+    assert.deepEqual(await names('config'), []);
+    assert.deepEqual(await names('keys'), []);
     assert.deepEqual(await names('sub'), ['.gitignore', 'shared.txt']);
     assert.deepEqual(await names('certs'), []);
     const entries = await editor.readDirectory('');
@@ -110,7 +146,7 @@ suite('shared folder: the host file service', () => {
   });
 
   test('keeps excluded files invisible and untouchable: not found to read, not shared to write', async () => {
-    for (const path of ['.env', 'debug.log', 'build/out.js', 'build', 'sub/local.txt', '.git/config', '.git', 'certs/server.pem', 'mixed/.env']) {
+    for (const path of ['.env', 'debug.log', 'build/out.js', 'build', 'sub/local.txt', '.git/config', '.git', 'certs/server.pem', 'mixed/.env', '.env.local', 'config/.env.production', 'keys/id_ed25519', 'keys/cert.p12', '.aws/credentials', '.aws', '.npmrc', 'secret.\u212Aey']) {
       await assert.rejects(editor.stat(path), code('FileNotFound'), path);
       await assert.rejects(editor.readFile(path), code('FileNotFound'), path);
     }
@@ -157,6 +193,42 @@ suite('shared folder: the host file service', () => {
     assert.equal(readFileSync(join(root, '.vscode', 'tasks.json'), 'utf8'), '{"version":"2.0.0"}');
     for (const path of ['.vscode/launch.json', 'app/.devcontainer/Dockerfile', '.vscode/more', 'tasks.json', '.vscode/README.md', 'application']) assert.ok(!existsSync(join(root, path)), path);
     assert.ok(existsSync(join(root, 'README.md')) && existsSync(join(root, 'app', 'main.txt')));
+  });
+
+  test('keeps every .gitignore read-only, so that no guest can switch an exclusion off', async () => {
+    // The attack: an editor empties the root .gitignore, or re-includes a file with `!name` in a
+    // nested one (new or existing), and what was ignored becomes readable to every guest.
+    assert.equal((await editor.stat('.gitignore')).readonly, true);
+    assert.equal((await editor.stat('sub/.gitignore')).readonly, true);
+    const empty = new Uint8Array(0);
+    const reinclude = new TextEncoder().encode('!local.txt\n!debug.log\n');
+    const writes: Array<[string, () => Promise<unknown>]> = [
+      ['empty the root .gitignore', () => editor.writeFile('.gitignore', empty, { create: false, overwrite: true })],
+      ['re-include in a nested .gitignore', () => editor.writeFile('sub/.gitignore', reinclude, { create: false, overwrite: true })],
+      ['a new nested .gitignore', () => editor.writeFile('src/.gitignore', reinclude, { create: true, overwrite: false })],
+      ['a new .GITIGNORE (the same file on a case-insensitive disk)', () => editor.writeFile('src/.GITIGNORE', reinclude, { create: true, overwrite: false })],
+      ['delete the root .gitignore', () => editor.delete('.gitignore', false)],
+      ['rename the nested .gitignore away', () => editor.rename('sub/.gitignore', 'sub/gitignore.txt', false)],
+      ['rename a file onto a .gitignore', () => editor.rename('README.md', 'sub/.gitignore', true)],
+      ['delete a folder holding a .gitignore', () => editor.delete('nested', true)],
+      ['move a folder holding a .gitignore', () => editor.rename('nested', 'elsewhere', false)],
+    ];
+    for (const [label, write] of writes) await assert.rejects(write(), code('NoPermissions'), label);
+    assert.equal(readFileSync(join(root, '.gitignore'), 'utf8'), 'build/\n*.log\n');
+    assert.equal(readFileSync(join(root, 'sub', '.gitignore'), 'utf8'), 'local.txt\n');
+    for (const path of ['src/.gitignore', 'src/.GITIGNORE', 'sub/gitignore.txt', 'elsewhere']) assert.ok(!existsSync(join(root, path)), path);
+    for (const path of ['sub/local.txt', 'debug.log', 'app.log']) await assert.rejects(editor.readFile(path), code('FileNotFound'), `${path} stays hidden`);
+  });
+
+  test('lets guests read the other files that run code on the host but never change them: .devcontainer.json, workspace files, .gitattributes', async () => {
+    for (const path of ['.devcontainer.json', 'team.code-workspace', '.gitattributes']) {
+      assert.equal((await editor.stat(path)).readonly, true, path);
+      await assert.rejects(editor.writeFile(path, new TextEncoder().encode('{"x":1}'), { create: false, overwrite: true }), code('NoPermissions'), path);
+    }
+    await assert.rejects(editor.writeFile('other.code-workspace', new Uint8Array([1]), { create: true, overwrite: false }), code('NoPermissions'));
+    await assert.rejects(editor.writeFile('src/.gitattributes', new TextEncoder().encode('* filter=evil\n'), { create: true, overwrite: false }), code('NoPermissions'));
+    assert.equal(readFileSync(join(root, '.gitattributes'), 'utf8'), '*.txt text\n');
+    for (const path of ['other.code-workspace', 'src/.gitattributes']) assert.ok(!existsSync(join(root, path)), path);
   });
 
   test('refuses what leads out of the folder', async () => {

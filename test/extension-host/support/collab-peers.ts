@@ -115,7 +115,8 @@ export class EditorPeer {
     const transport: TransportFactory = (url, listener) => (this.transport = nodeTransport(url, listener));
     this.client = new RelayClient({
       url: options.relay.url,
-      token: options.relay.token({ user: options.user }),
+      // The one that creates the document is a host: only a host may.
+      token: options.relay.token({ user: options.user, role: initialText === undefined ? 'editor' : 'host' }),
       transport,
       backoff: { baseDelayMs: 10, maxDelayMs: 50 },
       onListenerError: (error) => this.problem(error),

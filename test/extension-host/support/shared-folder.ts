@@ -9,6 +9,7 @@ import * as vscode from 'vscode';
 import WebSocket from 'ws';
 import { createNodeWsTransport, RelayClient } from '../../../protocol';
 import { ChangeFeed } from '../../../extension/workspace/change-feed';
+import { DEFAULT_EXCLUDE, DEFAULT_READ_ONLY } from '../../../extension/workspace/default-rules';
 import type { ExclusionRules } from '../../../extension/workspace/exclusions';
 import { HostFileService } from '../../../extension/workspace/host-files';
 import { HostFolder } from '../../../extension/workspace/host-folder';
@@ -16,7 +17,7 @@ import { HostFolder } from '../../../extension/workspace/host-folder';
 const transport = createNodeWsTransport(WebSocket);
 
 /** The extension's defaults (package.json). */
-export const DEFAULT_RULES: ExclusionRules = { globs: ['**/.env', '**/*.pem', '**/*.key'], respectGitignore: true, readOnly: ['.vscode', '.devcontainer'] };
+export const DEFAULT_RULES: ExclusionRules = { globs: DEFAULT_EXCLUDE, respectGitignore: true, readOnly: DEFAULT_READ_ONLY };
 
 import { eventually } from './eventually';
 

@@ -1,10 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ALWAYS_READ_ONLY, DEFAULT_EXCLUDE, DEFAULT_READ_ONLY } from '../../../extension/workspace/default-rules';
 import { Exclusions } from '../../../extension/workspace/exclusions';
-import { globToRegExp, matchesAny } from '../../../extension/workspace/glob';
+import { foldName, globToRegExp, matchesAny } from '../../../extension/workspace/glob';
 import { isRiskyNameOn, isWirePath, prefixesOf, relativeWirePath } from '../../../extension/workspace/wire-path';
 
-const DEFAULT_GLOBS = ['**/.env', '**/*.pem', '**/*.key'];
+const DEFAULT_GLOBS = DEFAULT_EXCLUDE;
+
+const settings = (JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as {
+  contributes: { configuration: { properties: Record<string, { default?: unknown }> } };
+}).contributes.configuration.properties;
 
 function matcher(...patterns: string[]) {
   const compiled = patterns.map(globToRegExp).filter((r): r is RegExp => r !== undefined);
@@ -12,7 +19,7 @@ function matcher(...patterns: string[]) {
 }
 
 /** Exclusions over an in-memory set of `.gitignore` files. */
-function exclusions(gitignores: Record<string, string>, globs: string[] = DEFAULT_GLOBS, respectGitignore = true) {
+function exclusions(gitignores: Record<string, string>, globs: readonly string[] = DEFAULT_GLOBS, respectGitignore = true) {
   const reads: string[] = [];
   const rules = new Exclusions({ globs, respectGitignore }, async (path) => {
     reads.push(path);
@@ -28,13 +35,98 @@ describe('read-only for guests (tandem.readOnlyForGuests)', () => {
     for (const path of ['src/app.ts', 'vscode/tasks.json', '.vscodeignore', 'docs/.vscode.md']) assert.ok(!rules.isReadOnly(path), path);
     assert.ok(!new Exclusions({ globs: [], respectGitignore: false }, async () => undefined).isReadOnly('.vscode/tasks.json'), 'none without the setting');
   });
+
+  it('covers by default the files that run code on the host (dev containers, workspace files, git filters, direnv, git hooks)', () => {
+    const rules = new Exclusions({ globs: [], respectGitignore: true, readOnly: DEFAULT_READ_ONLY }, async () => undefined);
+    for (const path of ['.devcontainer.json', 'team.code-workspace', 'sub/x.code-workspace', '.gitattributes', 'lib/.gitattributes', '.envrc', '.husky/pre-commit', '.vscode/launch.json']) {
+      assert.ok(rules.isReadOnly(path), path);
+    }
+    for (const path of ['devcontainer.json', 'code-workspace.md', 'src/.envrc.md', 'husky/readme']) assert.ok(!rules.isReadOnly(path), path);
+  });
+
+  it('keeps the rules files read-only whatever the settings say: .gitignore at any depth, .vscode/settings.json, workspace files', () => {
+    // The attack: an editor empties the root .gitignore, or adds `!.env.local` to a nested one,
+    // and what it ignored becomes readable; or rewrites the tandem.* settings the folder holds.
+    const none = new Exclusions({ globs: [], respectGitignore: true, readOnly: [] }, async () => undefined);
+    for (const path of ['.gitignore', 'sub/deep/.gitignore', '.GITIGNORE', '.vscode/settings.json', 'my.code-workspace']) assert.ok(none.isReadOnly(path), path);
+    assert.ok(!none.isReadOnly('src/app.ts') && !none.isReadOnly('.vscode/tasks.json') && !none.isReadOnly('sub/.vscode/settings.json.bak'));
+    assert.deepEqual(ALWAYS_READ_ONLY.filter((pattern) => !matchesAny([globToRegExp(pattern)!], pattern.replace('*', 'x'))), []);
+  });
+});
+
+describe('the default rules', () => {
+  it('are the settings’ defaults in package.json', () => {
+    assert.deepEqual(settings['tandem.exclude']?.default, DEFAULT_EXCLUDE);
+    assert.deepEqual(settings['tandem.readOnlyForGuests']?.default, DEFAULT_READ_ONLY);
+  });
+
+  it('exclude environment files, private keys and cloud or registry credentials at any depth', async () => {
+    const { rules } = exclusions({});
+    for (const path of [
+      '.env',
+      '.env.local',
+      '.env.production',
+      'apps/web/.env.development.local',
+      'certs/server.pem',
+      'tls.key',
+      '.ssh/id_rsa',
+      'deploy/id_ed25519',
+      'id_ecdsa',
+      'signing/release.p12',
+      'win/cert.pfx',
+      'android/app/release.keystore',
+      'java/store.jks',
+      '.aws/credentials',
+      'home/.aws/config',
+      '.npmrc',
+      'packages/a/.npmrc',
+      '.pypirc',
+      '.netrc',
+      '.git-credentials',
+      '.docker/config.json',
+      '.kube/config',
+    ]) {
+      assert.ok(await rules.isExcluded(path, false), path);
+    }
+    for (const path of ['src/env.ts', 'environment.ts', 'id_rsa.pub', 'docs/keys.md', 'docker/config.json', '.npmrc.md', 'kube/config']) {
+      assert.ok(!(await rules.isExcluded(path, false)), path);
+    }
+  });
+});
+
+describe('names in one folded form (NFC, case folding)', () => {
+  it('folds look-alikes that a case-insensitive disk takes for one name', () => {
+    assert.equal(foldName('secret.\u212Aey'), 'secret.key', 'KELVIN SIGN');
+    assert.equal(foldName('cafe\u0301.PEM'), 'caf\u00e9.pem', 'NFC');
+    assert.equal(foldName('.\u017Fecret'), '.secret', 'LONG S folds to s');
+    assert.equal(foldName('STRASSE-\u00df').length, 'strasse-\u00df'.length, 'a fold that changes the length is left out');
+  });
+
+  it('lets no Unicode look-alike of an excluded or read-only name slip past a pattern', async () => {
+    // The attack: on a case-insensitive disk `secret.\u212Aey` is the host's `secret.key`; a
+    // matcher comparing raw text (or case folding without NFC) would share it.
+    const { rules } = exclusions({ '.gitignore': 'secrets/*.json\n' });
+    for (const path of ['secret.\u212Aey', 'SECRET.\u212AEY', 'cert.P\u0045M', '.\u0045NV', '.env.loca\u0301l', 'Secrets/prod.JSON', 'secrets/\u017Fite.json']) {
+      assert.ok(await rules.isExcluded(path, false), path);
+    }
+    const pem = matcher('**/caf\u00e9.pem');
+    assert.ok(pem('cafe\u0301.pem'), 'a decomposed name matches a composed pattern');
+    assert.ok(matcher('**/cafe\u0301.pem')('caf\u00e9.PEM'), 'and the other way round');
+    const readOnly = new Exclusions({ globs: [], respectGitignore: false, readOnly: DEFAULT_READ_ONLY }, async () => undefined);
+    assert.ok(readOnly.isReadOnly('.V\u017FCODE/tasks.json'), 'LONG S in .vscode');
+    assert.ok(readOnly.isReadOnly('.git\u0041ttributes'));
+  });
+
+  it('keeps a pattern whose folded class range would be invalid, as written', () => {
+    assert.ok(matcher('log[Z-a].txt')('log_.txt'));
+  });
 });
 
 describe('glob patterns (tandem.exclude)', () => {
   it('matches the default secrets at any depth, and nothing like them', () => {
     const excluded = matcher(...DEFAULT_GLOBS);
     for (const path of ['.env', 'app/.env', 'a/b/c/.env', 'cert.pem', 'deep/er/server.key', 'X.PEM', '.ENV']) assert.ok(excluded(path), path);
-    for (const path of ['.env.example', 'env', 'a.envx', 'pem', 'key.txt', 'keys/readme', 'a/.environment']) assert.ok(!excluded(path), path);
+    for (const path of ['env', 'a.envx', 'pem', 'key.txt', 'keys/readme', 'a/.environment']) assert.ok(!excluded(path), path);
   });
 
   it('follows VS Code glob syntax: *, ?, **, {a,b}, [abc], [!abc]', () => {

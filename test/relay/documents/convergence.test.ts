@@ -26,7 +26,7 @@ describe('convergence through the relay', () => {
     relays.push(relay);
     const started: OtPeer[] = [];
     for (let i = 0; i < CLIENTS; i++) {
-      const peer = new OtPeer(relay.url, relay.token({ user: `user-${i}` }), `client-${i}`, DOC, 'first line\nsecond line 👋🏽\nthird\n');
+      const peer = new OtPeer(relay.url, relay.token({ user: `user-${i}`, role: 'host' }), `client-${i}`, DOC, 'first line\nsecond line 👋🏽\nthird\n');
       peers.push(peer);
       started.push(peer);
       await peer.start();

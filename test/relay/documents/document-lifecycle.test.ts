@@ -24,7 +24,10 @@ describe('document lifecycle: who gets what, cursors, limits, idle documents, re
     const carol = await relay.connect('carol');
     await openDocument(alice, DOC, 'abc');
     await openDocument(bob, DOC);
-    await openDocument(carol, 'other.ts', '');
+    // Only the host creates documents; it closes this one again, to open it later on.
+    await openDocument(alice, 'other.ts', '');
+    alice.send(clientFrame('collaboration.close', { document: 'other.ts' }));
+    await openDocument(carol, 'other.ts');
 
     alice.send(edit({ rev: 0, client_id: 'a', seq: 0, op: ['1'] }));
     alice.send(cursor({ rev: 1, selections: [{ anchor: 1, head: 1 }] }));
@@ -147,7 +150,7 @@ describe('document lifecycle: who gets what, cursors, limits, idle documents, re
     relay = await startTestRelay({ DOCUMENT_IDLE_TIMEOUT_MS: '1000' });
     const alice = await relay.connect('alice', { role: 'host' });
     await openDocument(alice, 'kept.ts', 'kept');
-    const bob = await relay.connect('bob');
+    const bob = await relay.connect('bob', { role: 'host' });
     await openDocument(bob, 'dropped.ts', 'dropped');
     bob.close();
     await bob.closed;

@@ -48,7 +48,8 @@ export class EditingRun {
   async start(editors: number, watchers = 0): Promise<void> {
     for (let i = 0; i < editors + watchers; i++) {
       const endpoint = this.endpoints[i % this.endpoints.length]!;
-      const peer = new OtPeer(endpoint.url, endpoint.token({ user: `user-${i}` }), `client-${i}`, this.document, this.initialText);
+      // Hosts: any of them may be the one to (re)create the document, which only a host may do.
+      const peer = new OtPeer(endpoint.url, endpoint.token({ user: `user-${i}`, role: 'host' }), `client-${i}`, this.document, this.initialText);
       this.peers.push(peer);
       await peer.start();
     }

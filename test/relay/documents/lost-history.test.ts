@@ -122,7 +122,7 @@ describe('a relay that lost a document’s history rebuilds it from the particip
     await before.stop();
     relays.splice(0);
     const after = await relay();
-    const bob = await after.connect('bob');
+    const bob = await after.connect('bob', { role: 'host' });
     const { epoch } = await openDocument(bob, DOC, 'other text');
     assert.notEqual(epoch, old);
     const carol = await after.connect('carol');

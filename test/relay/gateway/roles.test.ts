@@ -31,6 +31,7 @@ describe('roles and what a frame may claim', () => {
   }
 
   it('refuses a viewer’s edit with FORBIDDEN_ROLE and relays it to nobody', async () => {
+    await openDocument(host);
     await openDocument(editor);
     await openDocument(viewer);
     viewer.send(clientFrame('collaboration.edit', samplePayloads.edit()));
@@ -53,7 +54,7 @@ describe('roles and what a frame may claim', () => {
     assert.equal(error.payload.code, 'DOCUMENT_NOT_FOUND');
     assert.equal(error.payload.event_type, 'collaboration.open');
     assert.deepEqual(viewer.of('collaboration.snapshot'), []);
-    assert.deepEqual(withoutEpoch(await openDocument(editor, 'src/main.ts', 'theirs')), { document: 'src/main.ts', rev: 0, text: 'theirs' });
+    assert.deepEqual(withoutEpoch(await openDocument(host, 'src/main.ts', 'theirs')), { document: 'src/main.ts', rev: 0, text: 'theirs' });
     assert.deepEqual(withoutEpoch(await openDocument(viewer)), { document: 'src/main.ts', rev: 0, text: 'theirs' });
   });
 
@@ -88,7 +89,7 @@ describe('roles and what a frame may claim', () => {
   });
 
   it('relays edits and breakpoints from an editor and from a host', async () => {
-    for (const client of [editor, host, viewer]) await openDocument(client);
+    for (const client of [host, editor, viewer]) await openDocument(client);
     editor.send(clientFrame('collaboration.edit', samplePayloads.edit({ client_id: 'eve-1' })));
     host.send(clientFrame('debugging.breakpoint', samplePayloads.breakpoint()));
     assert.equal((await viewer.next('collaboration.edit')).user_id, 'eve');
@@ -118,14 +119,14 @@ describe('roles and what a frame may claim', () => {
   });
 
   it('accepts a frame that names its own session', async () => {
-    for (const client of [editor, host]) await openDocument(client);
+    for (const client of [host, editor]) await openDocument(client);
     editor.send(clientFrame('collaboration.cursor', samplePayloads.cursor(), { session_id: 's1' }));
     assert.equal((await host.next('collaboration.cursor')).session_id, 's1');
   });
 
   it('overwrites a spoofed user_id with the token’s subject on every relayed event', async () => {
     const spoof = { user_id: 'hank' };
-    for (const client of [editor, viewer]) await openDocument(client);
+    for (const client of [host, editor, viewer]) await openDocument(client);
     editor.send(clientFrame('chat.message', samplePayloads.chat('from eve'), spoof));
     editor.send(clientFrame('collaboration.edit', samplePayloads.edit(), spoof));
     editor.send(clientFrame('collaboration.cursor', samplePayloads.cursor(), spoof));

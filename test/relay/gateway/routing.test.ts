@@ -55,7 +55,7 @@ describe('routing', () => {
     });
 
     it('delivers edits, cursors and breakpoints to the others in the session, not back to the sender', async () => {
-      const alice = await relay.connect('alice');
+      const alice = await relay.connect('alice', { role: 'host' });
       const bob = await relay.connect('bob');
       await openDocument(alice);
       await openDocument(bob);
@@ -141,9 +141,9 @@ describe('routing', () => {
 
   describe('isolation between sessions', () => {
     it('never delivers one session’s chat, edits, cursors or breakpoints to another', async () => {
-      const alice = await relay.connect('alice', { sessions: ['s1'] });
+      const alice = await relay.connect('alice', { sessions: ['s1'], role: 'host' });
       const bob = await relay.connect('bob', { sessions: ['s1'] });
-      const dave = await relay.connect('dave', { sessions: ['s2'] });
+      const dave = await relay.connect('dave', { sessions: ['s2'], role: 'host' });
       const erin = await relay.connect('erin', { sessions: ['s2'] });
       // The same document path in both sessions: still two documents.
       for (const client of [alice, bob, dave, erin]) await openDocument(client);

@@ -30,7 +30,8 @@ const relaySettings = (redisUrl: string, extra: Record<string, string> = {}) => 
   WS_MAX_CONNECTIONS_PER_IP_PER_MINUTE: '1000000',
   ...extra,
 });
-const token = (user: string, session: string) => mintToken(TEST_SECRET, { user, sessions: [session], role: 'editor', ttl: '10m' });
+// Hosts: whichever peer opens the document first creates it, which only a host may do.
+const token = (user: string, session: string) => mintToken(TEST_SECRET, { user, sessions: [session], role: 'host', ttl: '10m' });
 
 /** An OT peer that also chats: every chat message it sends carries a unique marker. */
 class ChattingEditor {

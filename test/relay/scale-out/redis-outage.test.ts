@@ -24,7 +24,8 @@ class Peer {
   connects = 0;
 
   constructor(relay: TestRelay, user: string) {
-    this.client = new RelayClient({ url: relay.url, token: relay.token({ user }), transport, backoff: { baseDelayMs: 20, maxDelayMs: 200 } });
+    // A host: it creates the documents it opens (only a host may).
+    this.client = new RelayClient({ url: relay.url, token: relay.token({ user, role: 'host' }), transport, backoff: { baseDelayMs: 20, maxDelayMs: 200 } });
     this.client.onFrame((frame) => this.frames.push(frame));
     this.client.onConnected(() => this.connects++);
   }

@@ -171,7 +171,7 @@ describe('two relays on one Redis act as one', () => {
     try {
       for (let i = 0; i < 5; i++) {
         const relay = i % 2 === 0 ? a : b;
-        const peer = new OtPeer(relay.url, relay.token({ user: `user-${i}`, sessions }), `client-${i}`, DOC, 'first line\nsecond line 👋🏽\nthird\n');
+        const peer = new OtPeer(relay.url, relay.token({ user: `user-${i}`, sessions, role: 'host' }), `client-${i}`, DOC, 'first line\nsecond line 👋🏽\nthird\n');
         peers.push(peer);
         await peer.start();
       }
