@@ -14,7 +14,8 @@ const UNWANTED = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}\p{Co}\p{Cn}]/gu;
  * space, trimmed, at most MAX_DISPLAY_NAME_CHARS characters; undefined if nothing is left.
  */
 export function cleanDisplayName(raw: string): string | undefined {
-  const cleaned = raw.replace(UNWANTED, '').replace(/\s+/gu, ' ').trim();
+  // Whitespace first (a newline or tab becomes a space, not nothing), then the rest goes.
+  const cleaned = raw.replace(/\s+/gu, ' ').replace(UNWANTED, '').replace(/ {2,}/gu, ' ').trim();
   const bounded = [...cleaned].slice(0, MAX_DISPLAY_NAME_CHARS).join('').trim();
   return bounded.length > 0 ? bounded : undefined;
 }
