@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { mintInvite } from '../../../relay/auth/tokens';
-import { jsonBody, LogSink, postNotification, startTestRelay, TEST_SECRET, type TestRelay } from '../../support/relay-fixture';
+import { jsonBody, LogSink, postNotification, startTestRelay, type TestRelay } from '../../support/relay-fixture';
 import { callApi, createApiSession, expectApiError, personalToken } from '../../support/rest-api';
 import { within } from '../../support/wait';
 
