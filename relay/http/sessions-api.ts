@@ -161,6 +161,19 @@ export class SessionsApi {
     return describeRequest(await this.deps.approvals.decide(sessionId, requestId, approve));
   }
 
+  /** GET /api/sessions/:id: for its participants and its owner. */
+  async get(request: IncomingMessage, sessionId: string) {
+    const record = await this.authorize(request, sessionId, 'participant');
+    const participants = await this.deps.presence.list(sessionId);
+    return { ...describe(record), participants };
+  }
+
+  /** DELETE /api/sessions/:id: the owner, the session's host or an admin. */
+  async end(request: IncomingMessage, sessionId: string) {
+    await this.authorize(request, sessionId, 'host');
+    return describe(await this.deps.sessions.end(sessionId));
+  }
+
   /**
    * For a token the sessions API minted (`rec`): SESSION_NOT_FOUND or SESSION_ENDED unless its
    * session's record is live. Ad hoc tokens pass (they have no record).
@@ -190,19 +203,6 @@ export class SessionsApi {
     if (!record) throw new ProtocolError('SESSION_NOT_FOUND');
     if (record.endedAt !== undefined) throw new ProtocolError('SESSION_ENDED');
     return record;
-  }
-
-  /** GET /api/sessions/:id: for its participants and its owner. */
-  async get(request: IncomingMessage, sessionId: string) {
-    const record = await this.authorize(request, sessionId, 'participant');
-    const participants = await this.deps.presence.list(sessionId);
-    return { ...describe(record), participants };
-  }
-
-  /** DELETE /api/sessions/:id: the owner, the session's host or an admin. */
-  async end(request: IncomingMessage, sessionId: string) {
-    await this.authorize(request, sessionId, 'host');
-    return describe(await this.deps.sessions.end(sessionId));
   }
 
   /** The session, if the bearer is its owner (personal token), an admin, or in it with `need`. */
