@@ -25,7 +25,7 @@ export interface HttpApiDeps {
   sessions: SessionsApi;
   /** Budgets of the calls that create or guess (shared with `sessions`). */
   limits: RequestLimits;
-  /** Production: `/ws/stats` needs an admin token (it tells an outsider who is busy, and how much). */
+  /** Production: `/ws/stats` and `/api/metrics` need an admin token (they tell an outsider who is busy, and how much). */
   operatorOnlyStats: boolean;
   log: Logger;
 }
@@ -42,6 +42,11 @@ const NotificationRequest = NotificationPayload.extend({
 const SESSION_PATH = /^\/api\/sessions\/([^/]+)$/;
 const JOIN_REQUESTS_PATH = /^\/api\/sessions\/([^/]+)\/join-requests(?:\/([^/]+))?$/;
 const JOIN_STATUS_PATH = /^\/api\/join-requests\/([^/]+)$/;
+/**
+ * The relay's figures (the seed's metrics document included, wherever it is served): who is
+ * busy and how much is nobody else's business in production (see `assertOperator`).
+ */
+const OPERATOR_PATHS: ReadonlySet<string> = new Set(['/ws/stats', '/api/metrics']);
 /** Seconds a client is told to wait after API_RATE_LIMITED: the limits' windows are a minute. */
 const RETRY_AFTER_S = '60';
 
@@ -70,6 +75,7 @@ export class HttpApi {
     const method = request.method ?? 'GET';
     if (method === 'OPTIONS') return send(response, 204);
     const key = `${method} ${path}`;
+    if (method === 'GET' && OPERATOR_PATHS.has(path)) this.assertOperator(request);
     switch (key) {
       case 'GET /health':
         return this.health(response);
@@ -78,7 +84,6 @@ export class HttpApi {
       case 'GET /health/websocket':
         return send(response, ...this.websocketHealth());
       case 'GET /ws/stats':
-        this.assertOperator(request);
         return send(response, 200, this.wsStats());
       case 'POST /api/notifications':
         return send(response, 202, await this.notify(request));

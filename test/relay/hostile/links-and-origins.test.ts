@@ -52,7 +52,7 @@ describe('links: the Host header cannot choose where invites point', () => {
   });
 });
 
-describe('production: /ws/stats is for operators', () => {
+describe('production: /ws/stats and the metrics document are for operators', () => {
   let relay: TestRelay;
   before(async () => {
     relay = await startTestRelay({ NODE_ENV: 'production', PUBLIC_URL: 'https://relay.example.com' });
@@ -66,6 +66,8 @@ describe('production: /ws/stats is for operators', () => {
     const stats = await callApi(relay, 'GET', '/ws/stats', { token: admin });
     assert.equal(stats.status, 200, stats.text);
     assert.equal(typeof (JSON.parse(stats.text) as { connections: unknown }).connections, 'number');
+    // The seed's metrics document is behind the same gate.
+    expectApiError(await callApi(relay, 'GET', '/api/metrics'), 401, 'AUTH_TOKEN_MISSING');
     // Health stays open for load balancers.
     assert.equal((await callApi(relay, 'GET', '/health')).status, 200);
   });
