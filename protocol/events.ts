@@ -4,6 +4,7 @@ import { ChatMessageIn, ChatMessageOut } from './schemas/chat';
 import { AckPayload, CheckPayload, ClosePayload, CursorPayload, EditPayload, OpenPayload, ResyncPayload, SnapshotPayload } from './schemas/collaboration';
 import { Participant } from './schemas/common';
 import { BreakpointPayload } from './schemas/debugging';
+import { JoinRequestPayload } from './schemas/session';
 import {
   ConnectPayload,
   DisconnectPayload,
@@ -47,6 +48,10 @@ export const events = {
   'system.pong': { server: PongPayload, description: 'Answer to `system.ping`.' },
   'session.joined': { server: Participant, description: 'Someone joined the session.' },
   'session.left': { server: Participant, description: 'Someone left the session.' },
+  'session.join_request': {
+    server: JoinRequestPayload,
+    description: 'To the host only: a guest waits for approval to join (an invite with `approval`); answer with POST /api/sessions/ID/join-requests/REQUEST_ID.',
+  },
   'ai.response': { server: AiResponsePayload, description: 'AI response chunk.' },
   'debugging.breakpoint': { client: BreakpointPayload, server: BreakpointPayload, description: 'Debugging breakpoint event.' },
   'workspace.request': {

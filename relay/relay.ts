@@ -11,7 +11,7 @@ import { RedisBroker } from './broker/redis-broker';
 import { RedisConnections } from './broker/redis-connection';
 import { RedisOutageMonitor } from './broker/redis-outage';
 import { RedisPresenceStore } from './broker/redis-presence';
-import { ConfigError, type RelayConfig } from './config/config';
+import { assertLinksConfigured, ConfigError, type RelayConfig } from './config/config';
 import { DocumentAuthority } from './documents/document-authority';
 import type { DocumentStore } from './documents/document-store';
 import { MemoryDocumentStore } from './documents/memory-document-store';
@@ -21,10 +21,15 @@ import { serverFrame } from './gateway/server-frame';
 import { HandlerContext } from './handlers/context';
 import { createHandlers } from './handlers';
 import { HttpApi } from './http/http-api';
+import { RequestLimits } from './http/request-limits';
 import { createLogger, type Logger } from './log';
 import { Hub } from './routing/hub';
 import { SessionsApi } from './http/sessions-api';
+import { JoinApprovals } from './sessions/join-approvals';
+import type { JoinRequestStore } from './sessions/join-request-store';
+import { MemoryJoinRequestStore } from './sessions/memory-join-request-store';
 import { MemorySessionStore } from './sessions/memory-session-store';
+import { RedisJoinRequestStore } from './sessions/redis-join-request-store';
 import { RedisSessionStore } from './sessions/redis-session-store';
 import { SessionDirectory } from './sessions/session-directory';
 import type { SessionStore } from './sessions/session-store';
@@ -51,6 +56,7 @@ interface Storage {
   presence: PresenceStore;
   documents: DocumentStore;
   sessionStore: SessionStore;
+  joinRequests: JoinRequestStore;
   /** With REDIS_URL: the relay's two Redis connections (closed by the last of the four above). */
   redis?: RedisConnections;
 }
@@ -72,6 +78,7 @@ async function createStorage(config: RelayConfig, relayId: string, log: Logger):
       presence: new MemoryPresenceStore(),
       documents: new MemoryDocumentStore({ historySize: config.documentHistorySize, idleTimeoutMs: config.documentIdleTimeoutMs, broker }),
       sessionStore: new MemorySessionStore(),
+      joinRequests: new MemoryJoinRequestStore(),
     };
   }
   let redis: RedisConnections;
@@ -90,6 +97,7 @@ async function createStorage(config: RelayConfig, relayId: string, log: Logger):
         new RedisDocumentStore(redis, { historySize: config.documentHistorySize, idleTimeoutMs: config.documentIdleTimeoutMs, prefix: REDIS_PREFIX }),
       ),
       sessionStore: keep(new RedisSessionStore(redis, { prefix: REDIS_PREFIX })),
+      joinRequests: keep(new RedisJoinRequestStore(redis, { prefix: REDIS_PREFIX })),
       redis,
     };
   } catch (error) {
@@ -99,12 +107,16 @@ async function createStorage(config: RelayConfig, relayId: string, log: Logger):
   }
 }
 
+/** Join requests one session may have waiting for its host at once. */
+const MAX_PENDING_JOIN_REQUESTS = 20;
+
 /** The composition root: reads nothing itself, wires the parts, listens. */
 export async function startRelay({ config, secret, logger }: RelayOptions): Promise<Relay> {
+  assertLinksConfigured(config);
   const log = logger ?? createLogger(config.logLevel);
   const relayId = config.relayId ?? `relay-${randomUUID().slice(0, 8)}`;
   const storage = await createStorage(config, relayId, log);
-  const { broker, presence, documents, sessionStore, redis } = storage;
+  const { broker, presence, documents, sessionStore, joinRequests, redis } = storage;
   const stats = new RelayStats();
   const outage = redis ? new RedisOutageMonitor(redis) : undefined;
   const availability: Availability = outage ?? alwaysAvailable;
@@ -112,7 +124,7 @@ export async function startRelay({ config, secret, logger }: RelayOptions): Prom
   // In this order (the broker last: the hub's subscriptions go through it); each part is closed
   // even if one before it failed. The last of them to let go of Redis closes its connections.
   const closeStorage = async () => {
-    for (const part of [hub, presence, documents, sessionStore, broker]) {
+    for (const part of [hub, presence, documents, sessionStore, joinRequests, broker]) {
       await part.close().catch((error: unknown) => log.warn({ err: error }, 'could not close a part of the storage'));
     }
   };
@@ -128,6 +140,12 @@ export async function startRelay({ config, secret, logger }: RelayOptions): Prom
     const sessions = new SessionDirectory(sessionStore, hub);
     gateway = new Gateway({ config, secret, relayId, hub, router, presence, sessions: retryableWhileUnreachable(sessions, availability), availability, stats, log });
     if (outage) stopWatching = announceOutages(outage, hub, log);
+    const limits = new RequestLimits({
+      perIpPerMinute: config.api.maxRequestsPerIpPerMinute,
+      perUserPerMinute: config.api.maxRequestsPerUserPerMinute,
+      trustProxy: config.trustProxy,
+    });
+    const approvals = new JoinApprovals(joinRequests, sessions, hub, { timeoutMs: config.joinApprovalTimeoutMs, maxPending: MAX_PENDING_JOIN_REQUESTS });
     const api = new HttpApi({
       relayId,
       secret,
@@ -138,10 +156,21 @@ export async function startRelay({ config, secret, logger }: RelayOptions): Prom
       broker,
       availability,
       stats,
-      sessions: new SessionsApi({ secret, sessions, presence, publicUrl: config.publicUrl, trustProxy: config.trustProxy }),
+      sessions: new SessionsApi({
+        secret,
+        sessions,
+        presence,
+        publicUrl: config.publicUrl,
+        allowedHosts: config.allowedHosts,
+        trustProxy: config.trustProxy,
+        limits,
+        approvals,
+      }),
+      limits,
+      operatorOnlyStats: config.production,
       log,
     });
-    server = createServer((request, response) => api.handle(request, response));
+    server = createServer(httpServerOptions(config.httpRequestTimeoutMs), (request, response) => api.handle(request, response));
     gateway.attach(server);
     const listening = server;
     await new Promise<void>((resolve, reject) => {
@@ -181,15 +210,29 @@ export async function startRelay({ config, secret, logger }: RelayOptions): Prom
 }
 
 /**
+ * Node's defaults let a client hold a request open for 300 s (a slow body, one byte at a time)
+ * and check for that only every 30 s: a few hundred such sockets tie the relay up. The whole
+ * request, headers included, must arrive within HTTP_REQUEST_TIMEOUT_MS (then 408 and close);
+ * checked often enough to hold to it. WebSocket upgrades are past this once their headers are in.
+ */
+function httpServerOptions(requestTimeoutMs: number) {
+  return {
+    requestTimeout: requestTimeoutMs,
+    headersTimeout: requestTimeoutMs,
+    connectionsCheckingInterval: Math.min(1000, Math.max(250, Math.floor(requestTimeoutMs / 4))),
+  };
+}
+
+/**
  * Refuses a connection with a status the client retries (503 BROKER_UNAVAILABLE) while the
  * session store cannot be asked whether the session has ended (Redis unreachable): refusing it
  * for good, or admitting a session that may have ended, would both be wrong.
  */
-function retryableWhileUnreachable(sessions: SessionDirectory, availability: Availability): Pick<SessionDirectory, 'assertNotEnded'> {
+function retryableWhileUnreachable(sessions: SessionDirectory, availability: Availability): Pick<SessionDirectory, 'assertLive'> {
   return {
-    assertNotEnded: async (id) => {
+    assertLive: async (id, recordRequired) => {
       try {
-        await sessions.assertNotEnded(id);
+        await sessions.assertLive(id, recordRequired);
       } catch (error) {
         if (availability.isUnavailableError(error)) throw new ProtocolError('BROKER_UNAVAILABLE');
         throw error;

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import WebSocket from 'ws';
-import { type ConnectPayload, createNodeWsTransport, type DisconnectInfo, type NotificationPayload, type Participant, RelayClient, type Role } from '../../protocol';
+import { authErrorFromRejection, type ConnectPayload, createNodeWsTransport, type DisconnectInfo, type NotificationPayload, type Participant, RelayClient, type Role } from '../../protocol';
 import type { Log } from '../log';
 import type { InviteLink } from './invite-link';
 import { type CreatedSession, relayApi } from './relay-api';
@@ -273,6 +273,8 @@ export class SessionController implements vscode.Disposable {
   private onDisconnected(info: DisconnectInfo): void {
     const said = info.serverDisconnect;
     if (said?.reason === 'session_ended') return this.finish('the host ended the session');
+    // A final refusal of the upgrade is followed by `authError`, which carries the relay's reason.
+    if (info.rejection && authErrorFromRejection(info.rejection)) return;
     if (!info.retry && info.cause !== 'client-closed') this.finish(said ? `disconnected: ${said.message}` : `disconnected (${info.cause})`);
   }
 

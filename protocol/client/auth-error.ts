@@ -11,6 +11,13 @@ const fatalStatuses: Readonly<Record<number, ErrorCode>> = {
   403: 'SESSION_FORBIDDEN',
 };
 
+/**
+ * Codes that are final whatever the status: the session is gone (ended, or its record lost with a
+ * relay restarted without Redis), and retrying would loop against it. Only from the relay's own
+ * JSON body, so a proxy's 404 page still passes as retryable.
+ */
+const fatalCodes: ReadonlySet<ErrorCode> = new Set(['SESSION_NOT_FOUND', 'SESSION_ENDED']);
+
 /** The relay refused the token or the session; reconnecting will not help until that changes. */
 export class RelayAuthError extends Error {
   constructor(
@@ -27,9 +34,9 @@ export class RelayAuthError extends Error {
 /** A `RelayAuthError` if the refusal is final, `undefined` if a retry may work. */
 export function authErrorFromRejection(rejection: HandshakeRejection): RelayAuthError | undefined {
   const fallback = fatalStatuses[rejection.status];
-  if (!fallback) return undefined;
   const body = readBody(rejection.body);
-  const code = body.code ?? fallback;
+  if (!fallback && !(body.code && fatalCodes.has(body.code))) return undefined;
+  const code = body.code ?? fallback!;
   return new RelayAuthError(code, body.message ?? errorCodes[code], rejection.status);
 }
 

@@ -1,4 +1,4 @@
-import { createSecretKey, type KeyObject } from 'node:crypto';
+import { createSecretKey, type KeyObject, randomBytes } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { z } from 'zod';
 import { DisplayName, ProtocolError, Role, SessionId, UserId } from '../../protocol';
@@ -12,6 +12,11 @@ export const TokenClaims = z.object({
   role: Role,
   /** Operators: may notify every session through the REST API. */
   admin: z.boolean().optional(),
+  /**
+   * Minted by the sessions API: valid only while its session's record exists and has not ended.
+   * Without it (operator-minted tokens of ad hoc sessions) there is no record to ask.
+   */
+  rec: z.literal(true).optional(),
 });
 export type TokenClaims = z.infer<typeof TokenClaims>;
 
@@ -21,6 +26,8 @@ export interface Principal {
   sessions: readonly string[];
   role: Role;
   admin: boolean;
+  /** The token needs its session's live record (`rec` claim): see `SessionDirectory.assertLive`. */
+  recordRequired: boolean;
 }
 
 export interface MintOptions {
@@ -29,6 +36,8 @@ export interface MintOptions {
   sessions: string[];
   role: Role;
   admin?: boolean;
+  /** Sets the `rec` claim: the token dies with its session's record (sessions API tokens). */
+  recordRequired?: boolean;
   /** jsonwebtoken's `expiresIn`: seconds, or a string like `1h`, `30m`, `7d`. */
   ttl: string | number;
 }
@@ -47,6 +56,7 @@ export function mintToken(secret: string, options: MintOptions): string {
     sessions: options.sessions,
     role: options.role,
     ...(options.admin ? { admin: true } : {}),
+    ...(options.recordRequired ? { rec: true } : {}),
   });
   return jwt.sign(claims, secretKey(secret), { algorithm: 'HS256', expiresIn: options.ttl as jwt.SignOptions['expiresIn'] });
 }
@@ -82,8 +92,8 @@ export function verifyToken(secret: string, token: string | undefined): Principa
     const field = String(claims.error.issues[0]?.path[0] ?? 'claims');
     throw new ProtocolError('AUTH_TOKEN_INVALID', `the token's "${field}" claim is missing or invalid`);
   }
-  const { sub, name, sessions, role, admin } = claims.data;
-  return { userId: sub, displayName: name ?? sub, sessions, role, admin: admin ?? false };
+  const { sub, name, sessions, role, admin, rec } = claims.data;
+  return { userId: sub, displayName: name ?? sub, sessions, role, admin: admin ?? false, recordRequired: rec === true };
 }
 
 /**
@@ -113,18 +123,44 @@ export function verifyPersonalToken(secret: string, token: string | undefined): 
  * An invite: signed, expiring, for one session and one role. It is redeemed (POST
  * /api/invites/redeem) for a session token; ending the session revokes it.
  */
-const InviteClaims = z.object({ kind: z.literal('invite'), sid: SessionId, role: z.enum(['editor', 'viewer']) });
+const InviteClaims = z.object({
+  kind: z.literal('invite'),
+  sid: SessionId,
+  role: z.enum(['editor', 'viewer']),
+  /** With `max`: the invite's id, under which the session's record counts its uses. */
+  iid: z.string().regex(/^[\w-]{1,64}$/u).optional(),
+  /** The most times it may be redeemed (approved, for an approval invite). */
+  max: z.number().int().min(1).max(10_000).optional(),
+  /** Each redemption waits for the host's approval. */
+  apr: z.literal(true).optional(),
+});
 export type InviteRole = z.infer<typeof InviteClaims>['role'];
 
-export interface Invite {
+export interface InviteOptions {
+  /** The most times the invite may be redeemed. */
+  maxUses?: number;
+  /** Each redemption waits for the host to approve it. */
+  approval?: boolean;
+}
+
+export interface Invite extends InviteOptions {
   sessionId: string;
   role: InviteRole;
   /** Seconds since the epoch. */
   expiresAt: number;
+  /** Set with `maxUses`: the id its uses are counted under. */
+  inviteId?: string;
 }
 
-export function mintInvite(secret: string, options: { sessionId: string; role: InviteRole; expiresAt: number }): string {
-  const claims = InviteClaims.parse({ kind: 'invite', sid: options.sessionId, role: options.role });
+export function mintInvite(secret: string, options: { sessionId: string; role: InviteRole; expiresAt: number } & InviteOptions): string {
+  const limited = options.maxUses !== undefined;
+  const claims = InviteClaims.parse({
+    kind: 'invite',
+    sid: options.sessionId,
+    role: options.role,
+    ...(limited && { iid: randomBytes(9).toString('base64url'), max: options.maxUses }),
+    ...(options.approval && { apr: true }),
+  });
   return jwt.sign({ ...claims, exp: options.expiresAt }, secretKey(secret), { algorithm: 'HS256' });
 }
 
@@ -132,5 +168,30 @@ export function verifyInvite(secret: string, invite: string | undefined): Invite
   const decoded = verifySigned(secret, invite, 'invite');
   const claims = InviteClaims.safeParse(decoded);
   if (!claims.success) throw new ProtocolError('AUTH_TOKEN_INVALID', 'this is not an invite');
-  return { sessionId: claims.data.sid, role: claims.data.role, expiresAt: decoded.exp as number };
+  const { sid, role, iid, max, apr } = claims.data;
+  return {
+    sessionId: sid,
+    role,
+    expiresAt: decoded.exp as number,
+    ...(iid !== undefined && max !== undefined && { inviteId: iid, maxUses: max }),
+    ...(apr && { approval: true }),
+  };
+}
+
+/**
+ * What a guest waiting for the host's approval holds: proof that the join request `rid` of
+ * session `sid` is theirs, so they alone collect the session token once it is approved (the
+ * host sees the request's id, never this).
+ */
+const JoinClaims = z.object({ kind: z.literal('join'), sid: SessionId, rid: z.string().regex(/^[\w-]{1,64}$/u) });
+
+export function mintJoinToken(secret: string, options: { sessionId: string; requestId: string; expiresAt: number }): string {
+  const claims = JoinClaims.parse({ kind: 'join', sid: options.sessionId, rid: options.requestId });
+  return jwt.sign({ ...claims, exp: options.expiresAt }, secretKey(secret), { algorithm: 'HS256' });
+}
+
+export function verifyJoinToken(secret: string, token: string | undefined): { sessionId: string; requestId: string } {
+  const claims = JoinClaims.safeParse(verifySigned(secret, token, 'join request token'));
+  if (!claims.success) throw new ProtocolError('AUTH_TOKEN_INVALID', 'this call needs the request_token of a join request');
+  return { sessionId: claims.data.sid, requestId: claims.data.rid };
 }

@@ -46,6 +46,11 @@ const originList = z.preprocess(
   z.array(z.string().regex(/^(\*|https?:\/\/[^\s/]+)$/, 'must be "*" or origins like https://host:port')),
 );
 
+const hostList = z.preprocess(
+  (value) => (typeof value === 'string' ? value.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean) : value),
+  z.array(z.string().regex(/^([a-z0-9.-]+|\[[0-9a-f:.]+\])(:\d{1,5})?$/, 'must be host names like relay.example.com or relay.example.com:8443')),
+);
+
 /**
  * Every setting, named as its environment variable. A config file (`RELAY_CONFIG=path.json`)
  * uses the same names; the environment wins over the file, the file over the defaults.
@@ -72,6 +77,13 @@ const ConfigSchema = z.strictObject({
   CORS_ORIGINS: originList.default([]),
   TRUST_PROXY: boolean.default(false),
   RELAY_STATE_DIR: z.string().min(1).optional(),
+  WS_MAX_AUTH_FAILURES_PER_IP_PER_MINUTE: integer(1, 10_000_000).default(30),
+  ALLOWED_ORIGINS: originList.default([]),
+  ALLOWED_HOSTS: hostList.default([]),
+  API_MAX_REQUESTS_PER_IP_PER_MINUTE: integer(1, 10_000_000).default(60),
+  API_MAX_REQUESTS_PER_USER_PER_MINUTE: integer(1, 10_000_000).default(30),
+  HTTP_REQUEST_TIMEOUT_MS: integer(1000, 600_000).default(10_000),
+  JOIN_APPROVAL_TIMEOUT_MS: integer(1000, 3_600_000).default(120_000),
 });
 
 export type RawConfig = z.infer<typeof ConfigSchema>;
@@ -106,6 +118,18 @@ export interface RelayConfig {
   trustProxy: boolean;
   /** Where a development secret is kept between runs; see `resolveAuthSecret`. */
   stateDir: string;
+  /** Refused tokens per client address per minute, counted apart from valid connections. */
+  maxAuthFailuresPerIpPerMinute: number;
+  /** Browser origins allowed to open a WebSocket; empty: any (editors send no Origin). */
+  allowedOrigins: string[];
+  /** Hosts (`Host` / X-Forwarded-Host) links may be made from when PUBLIC_URL is unset; empty: any (not in production). */
+  allowedHosts: string[];
+  /** Budgets of the REST calls that create or guess (sessions, invites, notifications). */
+  api: { maxRequestsPerIpPerMinute: number; maxRequestsPerUserPerMinute: number };
+  /** How long a client may take to send a whole HTTP request (headers and body). */
+  httpRequestTimeoutMs: number;
+  /** How long a join request of an approval invite waits for the host. */
+  joinApprovalTimeoutMs: number;
 }
 
 const settingNames = new Set(Object.keys(ConfigSchema.shape));
@@ -171,12 +195,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     corsOrigins: raw.CORS_ORIGINS,
     trustProxy: raw.TRUST_PROXY,
     stateDir: raw.RELAY_STATE_DIR ?? defaultStateDir(env),
+    maxAuthFailuresPerIpPerMinute: raw.WS_MAX_AUTH_FAILURES_PER_IP_PER_MINUTE,
+    allowedOrigins: raw.ALLOWED_ORIGINS,
+    allowedHosts: raw.ALLOWED_HOSTS,
+    api: { maxRequestsPerIpPerMinute: raw.API_MAX_REQUESTS_PER_IP_PER_MINUTE, maxRequestsPerUserPerMinute: raw.API_MAX_REQUESTS_PER_USER_PER_MINUTE },
+    httpRequestTimeoutMs: raw.HTTP_REQUEST_TIMEOUT_MS,
+    joinApprovalTimeoutMs: raw.JOIN_APPROVAL_TIMEOUT_MS,
   };
 }
 
 /** The settings table for `relay --help` and the README. */
 export const settingDescriptions: Record<keyof RawConfig, string> = {
-  NODE_ENV: '`production` makes a missing AUTH_SECRET an error',
+  NODE_ENV: '`production` makes a missing AUTH_SECRET (and a missing PUBLIC_URL or ALLOWED_HOSTS) an error and /ws/stats operator-only',
   WS_HOST: 'interface to listen on (default 127.0.0.1; 0.0.0.0 for all)',
   WS_PORT: 'port for WebSocket and REST (default 8001)',
   AUTH_SECRET: 'HS256 secret for tokens, at least 16 characters',
@@ -197,7 +227,25 @@ export const settingDescriptions: Record<keyof RawConfig, string> = {
   CORS_ORIGINS: 'comma-separated origins allowed to call the REST API (default none)',
   TRUST_PROXY: 'take the client address from X-Forwarded-For (behind Nginx) (default false)',
   RELAY_STATE_DIR: 'where a generated development secret is kept (default ~/.local/state/tandem-relay)',
+  WS_MAX_AUTH_FAILURES_PER_IP_PER_MINUTE: 'refused tokens per client address per minute, counted apart from valid connections; then 429 LOGIN_RATE_LIMITED (default 30)',
+  ALLOWED_ORIGINS: 'comma-separated browser origins allowed to open a WebSocket; an upgrade with another Origin gets 403 ORIGIN_FORBIDDEN, one without (editors, CLIs) is allowed (default: any)',
+  ALLOWED_HOSTS: 'comma-separated hosts (host or host:port) invite links may name when PUBLIC_URL is unset; in production PUBLIC_URL or this is required (default: any, development only)',
+  API_MAX_REQUESTS_PER_IP_PER_MINUTE: 'POST /api/sessions, /api/invites/redeem and /api/notifications per client address per minute; then 429 API_RATE_LIMITED (default 60)',
+  API_MAX_REQUESTS_PER_USER_PER_MINUTE: 'POST /api/sessions and /api/notifications per user per minute (default 30)',
+  HTTP_REQUEST_TIMEOUT_MS: 'how long a client may take to send a whole HTTP request, headers and body; then 408 and the socket is closed (default 10000)',
+  JOIN_APPROVAL_TIMEOUT_MS: 'how long a join request of an approval invite waits for the host; then JOIN_REQUEST_EXPIRED (default 120000, 2 minutes)',
 };
+
+/**
+ * In production, links must not be built from whatever `Host` a request names (an attacker's
+ * request would get invite links that point to the attacker): PUBLIC_URL or ALLOWED_HOSTS is
+ * required. Checked at start-up, beside the AUTH_SECRET check.
+ */
+export function assertLinksConfigured(config: RelayConfig): void {
+  if (config.production && config.publicUrl === undefined && config.allowedHosts.length === 0) {
+    throw new ConfigError('Invalid configuration: PUBLIC_URL (or ALLOWED_HOSTS) is required when NODE_ENV=production');
+  }
+}
 
 function defaultStateDir(env: NodeJS.ProcessEnv): string {
   const base = env.XDG_STATE_HOME || join(env.HOME || homedir(), '.local', 'state');

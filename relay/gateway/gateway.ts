@@ -2,7 +2,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import { decodeClientFrame, type ErrorPayload, ProtocolError } from '../../protocol';
-import { verifyToken } from '../auth/tokens';
+import { type Principal, verifyToken } from '../auth/tokens';
 import type { RelayConfig } from '../config/config';
 import type { Logger } from '../log';
 import type { Availability } from '../broker/availability';
@@ -15,7 +15,7 @@ import type { RelayStats } from '../stats';
 import { Connection } from './connection';
 import { ConnectionRateLimiter } from './connection-rate';
 import { serverFrame } from './server-frame';
-import { chooseSession, clientAddress, readResumePosition, readToken, refuseUpgrade } from './upgrade';
+import { assertOriginAllowed, chooseSession, clientAddress, readResumePosition, readToken, refuseUpgrade } from './upgrade';
 
 /**
  * Frames above the configured limit are answered with FRAME_TOO_LARGE and dropped while the
@@ -34,7 +34,7 @@ export interface GatewayDeps {
   router: Router;
   presence: PresenceStore;
   /** Refuses tokens of a session that has ended. */
-  sessions: Pick<SessionDirectory, 'assertNotEnded'>;
+  sessions: Pick<SessionDirectory, 'assertLive'>;
   /** Whether the broker can be reached: frames that failed for want of it get BROKER_UNAVAILABLE. */
   availability: Availability;
   stats: RelayStats;
@@ -45,6 +45,8 @@ export interface GatewayDeps {
 export class Gateway {
   private readonly wss: WebSocketServer;
   private readonly connectionRate: ConnectionRateLimiter;
+  /** Refused tokens per address: apart from `connectionRate`, so bad tokens cannot use up a NAT's budget. */
+  private readonly authFailures: ConnectionRateLimiter;
   private heartbeat: NodeJS.Timeout | undefined;
   /** When the last two sweeps ran (each pinged everyone). */
   private sweptAt: [number, number] = [0, 0];
@@ -74,6 +76,7 @@ export class Gateway {
       perMessageDeflate: false,
     });
     this.connectionRate = new ConnectionRateLimiter(limits.maxConnectionsPerIpPerMinute);
+    this.authFailures = new ConnectionRateLimiter(deps.config.maxAuthFailuresPerIpPerMinute);
   }
 
   get connectionCount(): number {
@@ -102,14 +105,17 @@ export class Gateway {
       if (url.pathname !== '/ws') throw new ProtocolError('NOT_FOUND', 'WebSocket endpoint is /ws');
       if (this.draining) throw new ProtocolError('TOO_MANY_CONNECTIONS', 'the relay is shutting down');
       if (this.connectionCount >= config.limits.maxConnections) throw new ProtocolError('TOO_MANY_CONNECTIONS');
+      assertOriginAllowed(request, config.allowedOrigins);
       const address = clientAddress(request, config.trustProxy);
+      const principal = this.authenticate(request, url, address);
+      // Only valid tokens count here: users behind one NAT keep connecting while someone there
+      // sprays bad tokens (those count in `authFailures`).
       if (!this.connectionRate.allow(address)) throw new ProtocolError('CONNECTION_RATE_LIMITED');
-      const principal = verifyToken(this.deps.secret, readToken(request, url));
       const sessionId = chooseSession(principal, url.searchParams.get('session'));
       const since = readResumePosition(url);
       // After the token checks, so that a bad token is refused for good rather than "later".
       if (!this.deps.availability.available) throw new ProtocolError('BROKER_UNAVAILABLE');
-      await this.deps.sessions.assertNotEnded(sessionId);
+      await this.deps.sessions.assertLive(sessionId, principal.recordRequired);
       if (socket.destroyed) return;
       this.wss.handleUpgrade(request, socket, head, (ws) => {
         const id = `${this.deps.relayId}.${(++this.connectionCounter).toString(36)}`;
@@ -124,6 +130,22 @@ export class Gateway {
       log.info({ code: refusal.code, address: request.socket.remoteAddress }, 'connection refused');
       if (!(error instanceof ProtocolError)) log.error({ err: error }, 'upgrade failed');
       refuseUpgrade(socket, refusal);
+    }
+  }
+
+  /**
+   * The token's principal. A refused token counts against the address's failure budget; past
+   * it, the refusal is LOGIN_RATE_LIMITED (429) instead of the AUTH_* code, so a token sprayer
+   * learns nothing more, while valid tokens from the same address still get in.
+   */
+  private authenticate(request: IncomingMessage, url: URL, address: string): Principal {
+    try {
+      return verifyToken(this.deps.secret, readToken(request, url));
+    } catch (error) {
+      if (error instanceof ProtocolError && !this.authFailures.allow(address)) {
+        throw new ProtocolError('LOGIN_RATE_LIMITED');
+      }
+      throw error;
     }
   }
 

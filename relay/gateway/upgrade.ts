@@ -26,6 +26,8 @@ export const upgradeStatus: Partial<Record<ErrorCode, number>> = {
   SESSION_NOT_FOUND: 404,
   SESSION_ENDED: 410,
   CONNECTION_RATE_LIMITED: 429,
+  LOGIN_RATE_LIMITED: 429,
+  ORIGIN_FORBIDDEN: 403,
   TOO_MANY_CONNECTIONS: 503,
   BROKER_UNAVAILABLE: 503,
   // A bug, not the client's fault: a status that clients retry, not one that stops them.
@@ -70,6 +72,18 @@ export function chooseSession(principal: Principal, requested: string | null): s
   }
   if (principal.sessions.length === 1) return principal.sessions[0]!;
   throw new ProtocolError('SESSION_REQUIRED', `${errorCodes.SESSION_REQUIRED.replace(/\.$/, '')}: one of ${principal.sessions.join(', ')}`);
+}
+
+/**
+ * With ALLOWED_ORIGINS set, a browser page of another origin cannot open a socket with a token
+ * it got hold of (browsers always send `Origin`; cross-site WebSocket hijacking). Editors, CLIs
+ * and other non-browser clients send none and are let through: an Origin proves nothing about
+ * them, since they could send any.
+ */
+export function assertOriginAllowed(request: IncomingMessage, allowed: readonly string[]): void {
+  const origin = request.headers.origin;
+  if (allowed.length === 0 || origin === undefined || allowed.includes('*') || allowed.includes(origin)) return;
+  throw new ProtocolError('ORIGIN_FORBIDDEN', `the origin ${JSON.stringify(origin.slice(0, 200))} may not open a WebSocket here (ALLOWED_ORIGINS)`);
 }
 
 /** The client's address, from X-Forwarded-For when the relay sits behind a trusted proxy. */

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { NotificationPayload, ProtocolError, SessionId, SYSTEM_USER_ID, UserId } from '../../protocol';
+import { JoinRequestId, NotificationPayload, ProtocolError, SessionId, SYSTEM_USER_ID, UserId } from '../../protocol';
 import { verifyToken } from '../auth/tokens';
 import type { Availability } from '../broker/availability';
 import type { Broker, BrokerHealth } from '../broker/broker';
@@ -8,8 +8,9 @@ import { serverFrame } from '../gateway/server-frame';
 import type { Logger } from '../log';
 import type { Hub } from '../routing/hub';
 import type { RelayStats } from '../stats';
-import { bearerToken, pathOf, readBody, send, statusOf } from './http-util';
-import type { SessionsApi } from './sessions-api';
+import { bearerToken, decodeSegment, pathOf, readBody, send, statusOf } from './http-util';
+import type { RequestLimits } from './request-limits';
+import type { Reply, SessionsApi } from './sessions-api';
 
 export interface HttpApiDeps {
   relayId: string;
@@ -22,6 +23,10 @@ export interface HttpApiDeps {
   availability: Availability;
   stats: RelayStats;
   sessions: SessionsApi;
+  /** Budgets of the calls that create or guess (shared with `sessions`). */
+  limits: RequestLimits;
+  /** Production: `/ws/stats` and `/api/metrics` need an admin token (they tell an outsider who is busy, and how much). */
+  operatorOnlyStats: boolean;
   log: Logger;
 }
 
@@ -35,6 +40,15 @@ const NotificationRequest = NotificationPayload.extend({
 });
 
 const SESSION_PATH = /^\/api\/sessions\/([^/]+)$/;
+const JOIN_REQUESTS_PATH = /^\/api\/sessions\/([^/]+)\/join-requests(?:\/([^/]+))?$/;
+const JOIN_STATUS_PATH = /^\/api\/join-requests\/([^/]+)$/;
+/**
+ * The relay's figures (the seed's metrics document included, wherever it is served): who is
+ * busy and how much is nobody else's business in production (see `assertOperator`).
+ */
+const OPERATOR_PATHS: ReadonlySet<string> = new Set(['/ws/stats', '/api/metrics']);
+/** Seconds a client is told to wait after API_RATE_LIMITED: the limits' windows are a minute. */
+const RETRY_AFTER_S = '60';
 
 /** The REST surface: health, stats, sessions and invites, notifications pushed to sessions. JSON in and out. */
 export class HttpApi {
@@ -43,7 +57,8 @@ export class HttpApi {
   handle(request: IncomingMessage, response: ServerResponse): void {
     this.route(request, response).catch((error: unknown) => {
       if (error instanceof ProtocolError) {
-        return send(response, statusOf(error), { code: error.code, message: error.message, ...(error.path && { path: error.path }) });
+        const headers: Record<string, string> = error.code === 'API_RATE_LIMITED' ? { 'Retry-After': RETRY_AFTER_S } : {};
+        return send(response, statusOf(error), { code: error.code, message: error.message, ...(error.path && { path: error.path }) }, headers);
       }
       // Redis unreachable: a status clients retry, and no error log per request (the outage is logged once).
       if (this.deps.availability.isUnavailableError(error)) {
@@ -60,6 +75,7 @@ export class HttpApi {
     const method = request.method ?? 'GET';
     if (method === 'OPTIONS') return send(response, 204);
     const key = `${method} ${path}`;
+    if (method === 'GET' && OPERATOR_PATHS.has(path)) this.assertOperator(request);
     switch (key) {
       case 'GET /health':
         return this.health(response);
@@ -74,15 +90,22 @@ export class HttpApi {
       case 'POST /api/sessions':
         return send(response, 201, await this.deps.sessions.create(request));
       case 'POST /api/invites/redeem':
-        return send(response, 200, await this.deps.sessions.redeem(request));
+        return reply(response, await this.deps.sessions.redeem(request));
     }
     const session = SESSION_PATH.exec(path);
     if (session) {
-      const sessionId = SessionId.safeParse(decodeURIComponent(session[1]!));
-      if (!sessionId.success) throw new ProtocolError('SESSION_NOT_FOUND', 'not a session id', 'path');
-      if (method === 'GET') return send(response, 200, await this.deps.sessions.get(request, sessionId.data));
-      if (method === 'DELETE') return send(response, 200, await this.deps.sessions.end(request, sessionId.data));
+      const sessionId = sessionIdOf(session[1]!);
+      if (method === 'GET') return send(response, 200, await this.deps.sessions.get(request, sessionId));
+      if (method === 'DELETE') return send(response, 200, await this.deps.sessions.end(request, sessionId));
     }
+    const joinRequests = JOIN_REQUESTS_PATH.exec(path);
+    if (joinRequests) {
+      const sessionId = sessionIdOf(joinRequests[1]!);
+      if (joinRequests[2] === undefined && method === 'GET') return send(response, 200, await this.deps.sessions.joinRequests(request, sessionId));
+      if (joinRequests[2] !== undefined && method === 'POST') return send(response, 200, await this.deps.sessions.decide(request, sessionId, joinRequestIdOf(joinRequests[2])));
+    }
+    const joinStatus = JOIN_STATUS_PATH.exec(path);
+    if (joinStatus && method === 'GET') return reply(response, await this.deps.sessions.joinStatus(request, joinRequestIdOf(joinStatus[1]!)));
     return send(response, 404, { code: 'NOT_FOUND', message: `no route for ${method} ${path}` });
   }
 
@@ -139,14 +162,23 @@ export class HttpApi {
     };
   }
 
-  /** Hosts may notify their own session; admins anyone, everyone included. */
+  /** In production, only operators (an admin token) read the relay's figures. */
+  private assertOperator(request: IncomingMessage): void {
+    if (!this.deps.operatorOnlyStats) return;
+    if (!verifyToken(this.deps.secret, bearerToken(request)).admin) throw new ProtocolError('FORBIDDEN_ROLE', 'only an operator (an admin token) may read this');
+  }
+
+  /** Hosts may notify their own (live) session; admins anyone, everyone included. */
   private async notify(request: IncomingMessage): Promise<{ delivered_to: string }> {
+    this.deps.limits.checkAddress(request);
     const principal = verifyToken(this.deps.secret, bearerToken(request));
+    this.deps.limits.checkUser(principal.userId);
     const { session_id: sessionId, user_id: userId, ...notification } = await readBody(request, NotificationRequest);
     const isHostOfSession = sessionId !== undefined && principal.role === 'host' && principal.sessions.includes(sessionId);
     if (!principal.admin && !isHostOfSession) {
       throw new ProtocolError('FORBIDDEN_ROLE', sessionId ? `only the session's host or an admin can notify "${sessionId}"` : 'only an admin can notify every session');
     }
+    if (!principal.admin && sessionId !== undefined) await this.deps.sessions.assertTokenLive(principal, sessionId);
     const audience = userId ? { users: [userId] } : {};
     const message = { eventType: 'system.notification', data: serverFrame('system.notification', notification, { userId: SYSTEM_USER_ID, sessionId }) };
     if (sessionId) await this.deps.hub.toSession(sessionId, message, audience, { history: true });
@@ -165,3 +197,18 @@ export class HttpApi {
   }
 }
 
+function reply(response: ServerResponse, { status, body }: Reply): void {
+  send(response, status, body);
+}
+
+function sessionIdOf(segment: string): string {
+  const sessionId = SessionId.safeParse(decodeSegment(segment, 'path'));
+  if (!sessionId.success) throw new ProtocolError('SESSION_NOT_FOUND', 'not a session id', 'path');
+  return sessionId.data;
+}
+
+function joinRequestIdOf(segment: string): string {
+  const id = JoinRequestId.safeParse(decodeSegment(segment, 'path'));
+  if (!id.success) throw new ProtocolError('JOIN_REQUEST_EXPIRED', 'not a join request id', 'path');
+  return id.data;
+}

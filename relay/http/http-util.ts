@@ -8,10 +8,12 @@ const MAX_BODY_BYTES = 64 * 1024;
 
 export function statusOf(error: ProtocolError): number {
   if (error.code.startsWith('AUTH_')) return 401;
-  if (error.code === 'SESSION_FORBIDDEN' || error.code === 'FORBIDDEN_ROLE') return 403;
+  if (error.code === 'SESSION_FORBIDDEN' || error.code === 'FORBIDDEN_ROLE' || error.code === 'JOIN_DENIED') return 403;
   if (error.code === 'NOT_FOUND' || error.code === 'SESSION_NOT_FOUND') return 404;
-  if (error.code === 'SESSION_ENDED') return 410;
+  if (error.code === 'SESSION_ENDED' || error.code === 'INVITE_USED_UP' || error.code === 'JOIN_REQUEST_EXPIRED') return 410;
   if (error.code === 'FRAME_TOO_LARGE') return 413;
+  if (error.code === 'UNSUPPORTED_MEDIA_TYPE') return 415;
+  if (error.code === 'API_RATE_LIMITED') return 429;
   return 400;
 }
 
@@ -26,16 +28,38 @@ export function bearerToken(request: IncomingMessage): string | undefined {
   return match?.[1];
 }
 
-export function send(response: ServerResponse, status: number, body?: unknown): void {
+export function send(response: ServerResponse, status: number, body?: unknown, headers: Record<string, string> = {}): void {
   if (body === undefined) {
-    response.writeHead(status).end();
+    response.writeHead(status, headers).end();
     return;
   }
   const text = JSON.stringify(body);
-  response.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) }).end(text);
+  response.writeHead(status, { ...headers, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) }).end(text);
+}
+
+/** A path segment decoded, or VALIDATION_FAILED: `%E0%A4%A` is the client's mistake, not a 500. */
+export function decodeSegment(segment: string, what: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new ProtocolError('VALIDATION_FAILED', `${what}: malformed percent-encoding`, what);
+  }
+}
+
+/**
+ * Bodies must say they are JSON. A browser page may POST `text/plain` or a form to another
+ * origin without asking first (no CORS preflight); `application/json` always needs one, so
+ * insisting on it keeps other sites from making a visitor's browser call the API.
+ */
+function assertJsonContentType(request: IncomingMessage): void {
+  const mediaType = request.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
+  if (mediaType !== 'application/json') {
+    throw new ProtocolError('UNSUPPORTED_MEDIA_TYPE', `send the body as JSON with Content-Type: application/json (got ${mediaType ? JSON.stringify(mediaType.slice(0, 100)) : 'none'})`);
+  }
 }
 
 export async function readJson(request: IncomingMessage): Promise<unknown> {
+  assertJsonContentType(request);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of request as AsyncIterable<Buffer>) {
@@ -49,7 +73,6 @@ export async function readJson(request: IncomingMessage): Promise<unknown> {
     throw new ProtocolError('BAD_JSON', 'the request body is not valid JSON');
   }
 }
-
 
 /** The body parsed by `schema`, or VALIDATION_FAILED naming the first bad field. */
 export async function readBody<T>(request: IncomingMessage, schema: z.ZodType<T>): Promise<T> {

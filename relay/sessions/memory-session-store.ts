@@ -3,6 +3,8 @@ import type { SessionRecord, SessionStore } from './session-store';
 /** The embedded default: records live as long as the relay process (or until they expire). */
 export class MemorySessionStore implements SessionStore {
   private readonly records = new Map<string, SessionRecord>();
+  /** Uses of each session's limited invites, by session id, then invite id. */
+  private readonly inviteUses = new Map<string, Map<string, number>>();
 
   async create(record: SessionRecord): Promise<void> {
     this.dropExpired();
@@ -21,13 +23,27 @@ export class MemorySessionStore implements SessionStore {
     return { ...record };
   }
 
+  async useInvite(id: string, inviteId: string, maxUses: number): Promise<boolean> {
+    if (!this.records.has(id)) return false;
+    const uses = this.inviteUses.get(id) ?? new Map<string, number>();
+    const used = uses.get(inviteId) ?? 0;
+    if (used >= maxUses) return false;
+    this.inviteUses.set(id, uses.set(inviteId, used + 1));
+    return true;
+  }
+
   async close(): Promise<void> {
     this.records.clear();
+    this.inviteUses.clear();
   }
 
   /** An expired session's tokens and invites have expired too: nothing needs its record. */
   private dropExpired(): void {
     const now = Date.now();
-    for (const [id, record] of this.records) if (record.expiresAt < now) this.records.delete(id);
+    for (const [id, record] of this.records) {
+      if (record.expiresAt >= now) continue;
+      this.records.delete(id);
+      this.inviteUses.delete(id);
+    }
   }
 }

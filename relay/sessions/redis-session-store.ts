@@ -15,6 +15,15 @@ redis.call('HSETNX', KEYS[1], 'endedAt', ARGV[1])
 return redis.call('HGETALL', KEYS[1])
 `;
 
+/** KEYS: the session. ARGV: invite id, max uses. 1 if a use was counted, 0 if used up (or no session). */
+const USE_INVITE = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local field = 'uses:' .. ARGV[1]
+if tonumber(redis.call('HGET', KEYS[1], field) or '0') >= tonumber(ARGV[2]) then return 0 end
+redis.call('HINCRBY', KEYS[1], field, 1)
+return 1
+`;
+
 export interface RedisSessionStoreOptions {
   /** Prefix of every key (default `tandem:`). */
   prefix?: string;
@@ -24,6 +33,7 @@ export class RedisSessionStore implements SessionStore {
   private readonly command: Redis;
   private readonly prefix: string;
   private readonly runEnd: (keys: readonly string[], args: readonly (string | number)[]) => Promise<string[] | null>;
+  private readonly runUseInvite: (keys: readonly string[], args: readonly (string | number)[]) => Promise<number>;
   private closing: Promise<void> | undefined;
 
   constructor(
@@ -34,6 +44,7 @@ export class RedisSessionStore implements SessionStore {
     redis.acquire();
     this.command = redis.command;
     this.runEnd = defineScript(this.command, 'tandemSessionEnd', 1, END);
+    this.runUseInvite = defineScript(this.command, 'tandemSessionUseInvite', 1, USE_INVITE);
   }
 
   async create(record: SessionRecord): Promise<void> {
@@ -60,6 +71,10 @@ export class RedisSessionStore implements SessionStore {
     const fields: Record<string, string> = {};
     for (let i = 0; i < reply.length; i += 2) fields[reply[i]!] = reply[i + 1]!;
     return toRecord(id, fields);
+  }
+
+  async useInvite(id: string, inviteId: string, maxUses: number): Promise<boolean> {
+    return (await this.runUseInvite([this.keyOf(id)], [inviteId, maxUses])) === 1;
   }
 
   /** Lets go of Redis; the records stay there for the other relays. */

@@ -48,10 +48,21 @@ export class SessionDirectory {
     return this.store.get(id);
   }
 
-  /** Throws SESSION_ENDED if the session was created here and has ended since (ad hoc sessions never end). */
-  async assertNotEnded(id: string): Promise<void> {
+  /**
+   * Throws SESSION_ENDED if the session was created here and has ended since (ad hoc sessions
+   * never end). A token the sessions API minted (`recordRequired`) also needs the record itself:
+   * without it (the relay restarted without Redis, or it expired) SESSION_NOT_FOUND, so a
+   * session cannot outlive the record that says whether it has ended.
+   */
+  async assertLive(id: string, recordRequired: boolean): Promise<void> {
     const record = await this.store.get(id);
     if (record?.endedAt !== undefined) throw new ProtocolError('SESSION_ENDED');
+    if (recordRequired && !record) throw new ProtocolError('SESSION_NOT_FOUND');
+  }
+
+  /** Takes one use of a limited invite; false when none is left (or no such session). */
+  async useInvite(id: string, inviteId: string, maxUses: number): Promise<boolean> {
+    return this.store.useInvite(id, inviteId, maxUses);
   }
 
   /** Ends the session; its connections are told and closed on every relay. */

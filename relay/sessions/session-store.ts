@@ -20,5 +20,11 @@ export interface SessionStore {
   get(id: string): Promise<SessionRecord | undefined>;
   /** Marks the session ended at `at`; the updated record, or undefined if there is no such session. */
   end(id: string, at: number): Promise<SessionRecord | undefined>;
+  /**
+   * Counts one use of the session's invite `inviteId` unless `maxUses` are used up (checked and
+   * counted in one step, so two relays cannot both take the last use); false then, or when there
+   * is no such session.
+   */
+  useInvite(id: string, inviteId: string, maxUses: number): Promise<boolean>;
   close(): Promise<void>;
 }

@@ -206,6 +206,8 @@ export class LoadgenProcess<To extends Message = ToLoadgen, From extends Message
 export function benchRelayEnv(secret: string): Record<string, string> {
   return {
     NODE_ENV: 'production',
+    // Production wants to know which host links may name; the benches make none.
+    ALLOWED_HOSTS: '127.0.0.1',
     WS_HOST: '127.0.0.1',
     WS_PORT: '0',
     AUTH_SECRET: secret,

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { loadConfig } from '../../relay/config/config';
+import { assertLinksConfigured, loadConfig } from '../../relay/config/config';
 import { blockLines, readNginxTemplate, renderNginxConfig, TEMPLATE_BLOCKS } from '../../relay/cli/cluster/nginx-config';
 import { ensureCertificate } from '../../relay/cli/cluster/tls';
 import { parseYaml, requireBinary, ROOT, runCommand } from './helpers';
@@ -70,7 +70,10 @@ describe('docker/docker-compose.realtime.yml (docker-compose config)', () => {
       assert.equal(env.NODE_ENV, 'production');
       assert.equal(relay.depends_on!.redis!.condition, 'service_healthy');
       // Each relay's settings pass the relay's own validation.
-      assert.doesNotThrow(() => loadConfig(Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''))));
+      const relayConfig = loadConfig(Object.fromEntries(Object.entries(env).filter(([, value]) => value !== '')));
+      // ...including production's: links come from PUBLIC_URL or an allowed host, never any Host.
+      assert.doesNotThrow(() => assertLinksConfigured(relayConfig));
+      assert.deepEqual(relayConfig.allowedHosts, ['localhost', '127.0.0.1']);
     }
   });
 

@@ -160,8 +160,8 @@ describe('docker/Dockerfile', () => {
         for (const source of sources) cpSync(join(src, source.slice('/src/'.length)), join(app, destination, basename(source)));
       }
       const port = await freePort();
-      // The image's environment, on loopback and a free port here; production needs a secret.
-      const env = { PATH: process.env.PATH ?? '', HOME: app, ...envOf(runtime), WS_HOST: '127.0.0.1', WS_PORT: String(port), AUTH_SECRET: TEST_SECRET };
+      // The image's environment, on loopback and a free port here; production needs a secret and a public URL.
+      const env = { PATH: process.env.PATH ?? '', HOME: app, ...envOf(runtime), WS_HOST: '127.0.0.1', WS_PORT: String(port), AUTH_SECRET: TEST_SECRET, PUBLIC_URL: 'https://relay.example.com' };
       const [command, ...args] = JSON.parse(of(runtime, 'CMD')[0]!) as [string, ...string[]];
       const relay = spawn(command === 'node' ? process.execPath : command, args, { cwd: app, env, stdio: ['ignore', 'ignore', 'pipe'] });
       let stderr = '';

@@ -109,6 +109,14 @@ export const payloadExamples: Record<string, Examples> = {
   'system.pong.server': { valid: [{ server_time: now }, { nonce: 'n1', server_time: now }], invalid: [{}, { server_time: 'noon' }] },
   'session.joined.server': { valid: [participant], invalid: [{ ...participant, role: 'admin' }, { user_id: 'alice' }] },
   'session.left.server': { valid: [participant], invalid: [{ ...participant, connection_id: '' }] },
+  'session.join_request.server': {
+    valid: [{ request_id: 'jr-Abc_12-x', user_id: 'guest-0a1b2c', display_name: 'Bob', role: 'editor', expires_at: '2026-11-26T10:02:00.000Z' }],
+    invalid: [
+      { request_id: 'jr-1', user_id: 'guest-0a1b2c', display_name: 'Bob', role: 'host', expires_at: '2026-11-26T10:02:00.000Z' },
+      { request_id: 'jr 1', user_id: 'guest-0a1b2c', display_name: 'Bob', role: 'viewer', expires_at: '2026-11-26T10:02:00.000Z' },
+      { request_id: 'jr-1', user_id: 'guest-0a1b2c', display_name: 'Bob', role: 'viewer' },
+    ],
+  },
   'ai.response.server': {
     valid: [{ request_id: 'r1', index: 0, delta: 'Hel', done: false }, { request_id: 'r1', index: 3, delta: '', done: true, model: 'gpt-4o-mini' }],
     invalid: [{ request_id: 'r1', index: -1, delta: 'x', done: false }, { request_id: 'r1', delta: 'x' }],

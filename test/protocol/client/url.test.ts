@@ -41,6 +41,12 @@ describe('authErrorFromRejection', () => {
     assert.match(authErrorFromRejection({ status: 403, body: '' })?.message ?? '', /does not allow this session/u);
   });
 
+  it('stops on a session that is gone (ended, or lost with a relay restarted without Redis), whatever the status', () => {
+    assert.equal(authErrorFromRejection({ status: 404, body: '{"code":"SESSION_NOT_FOUND","message":"gone"}' })?.code, 'SESSION_NOT_FOUND');
+    assert.equal(authErrorFromRejection({ status: 410, body: '{"code":"SESSION_ENDED"}' })?.code, 'SESSION_ENDED');
+    assert.equal(authErrorFromRejection({ status: 404, body: '<html>not found</html>' }), undefined, 'a proxy page stays retryable');
+  });
+
   it('leaves retryable statuses alone', () => {
     for (const status of [429, 500, 502, 503, 404, 0]) {
       assert.equal(authErrorFromRejection({ status, body: '{"code":"TOO_MANY_CONNECTIONS","message":"full"}' }), undefined, String(status));

@@ -15,7 +15,7 @@ describe('relay CLI', () => {
     assert.equal(result.status, 0, result.stderr);
     const token = result.stdout.trim();
     const principal = verifyToken(SECRET, token);
-    assert.deepEqual(principal, { userId: 'alice', displayName: 'Alice A.', sessions: ['s1', 's2'], role: 'host', admin: false });
+    assert.deepEqual(principal, { userId: 'alice', displayName: 'Alice A.', sessions: ['s1', 's2'], role: 'host', admin: false, recordRequired: false });
     const { exp, iat } = jwt.decode(token) as { exp: number; iat: number };
     assert.equal(exp - iat, 7200);
   });

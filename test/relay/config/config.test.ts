@@ -50,6 +50,35 @@ describe('configuration', () => {
     assert.equal(config.trustProxy, true);
   });
 
+  it('reads the hardening settings (issue 11): defaults, values, and one line for a bad one', () => {
+    const defaults = loadConfig({});
+    assert.equal(defaults.maxAuthFailuresPerIpPerMinute, 30);
+    assert.deepEqual(defaults.allowedOrigins, []);
+    assert.deepEqual(defaults.allowedHosts, []);
+    assert.deepEqual(defaults.api, { maxRequestsPerIpPerMinute: 60, maxRequestsPerUserPerMinute: 30 });
+    assert.equal(defaults.httpRequestTimeoutMs, 10_000);
+    assert.equal(defaults.joinApprovalTimeoutMs, 120_000);
+    const config = loadConfig({
+      WS_MAX_AUTH_FAILURES_PER_IP_PER_MINUTE: '5',
+      ALLOWED_ORIGINS: 'https://app.test',
+      ALLOWED_HOSTS: 'Relay.Test, relay.test:8443 ,[::1]:8001',
+      API_MAX_REQUESTS_PER_IP_PER_MINUTE: '7',
+      API_MAX_REQUESTS_PER_USER_PER_MINUTE: '3',
+      HTTP_REQUEST_TIMEOUT_MS: '2000',
+      JOIN_APPROVAL_TIMEOUT_MS: '5000',
+    });
+    assert.equal(config.maxAuthFailuresPerIpPerMinute, 5);
+    assert.deepEqual(config.allowedOrigins, ['https://app.test']);
+    assert.deepEqual(config.allowedHosts, ['relay.test', 'relay.test:8443', '[::1]:8001']);
+    assert.deepEqual(config.api, { maxRequestsPerIpPerMinute: 7, maxRequestsPerUserPerMinute: 3 });
+    assert.equal(config.httpRequestTimeoutMs, 2000);
+    assert.equal(config.joinApprovalTimeoutMs, 5000);
+    assert.match(configError({ ALLOWED_HOSTS: 'https://relay.test' }), /ALLOWED_HOSTS must be host names/);
+    assert.match(configError({ ALLOWED_ORIGINS: 'relay.test' }), /ALLOWED_ORIGINS must be "\*" or origins/);
+    assert.match(configError({ HTTP_REQUEST_TIMEOUT_MS: '10' }), /HTTP_REQUEST_TIMEOUT_MS must be an integer between 1000 and 600000/);
+    assert.match(configError({ API_MAX_REQUESTS_PER_IP_PER_MINUTE: '0' }), /API_MAX_REQUESTS_PER_IP_PER_MINUTE must be an integer/);
+  });
+
   it('maps every seed log level', () => {
     const levels = { DEBUG: 'debug', INFO: 'info', WARNING: 'warn', ERROR: 'error', CRITICAL: 'fatal', silent: 'silent' };
     for (const [given, expected] of Object.entries(levels)) assert.equal(loadConfig({ LOG_LEVEL: given }).logLevel, expected);
