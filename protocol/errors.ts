@@ -29,6 +29,8 @@ export const errorCodes = {
   OP_INVALID: 'The op is not an array of components: positive integers, non-empty strings and `{d: "text"}`.',
   OP_OUT_OF_RANGE: 'A retain or delete runs past the end of the document.',
   OP_DELETE_MISMATCH: 'A delete carries text that is not the text at that place in the document.',
+  TRANSFORM_TOO_COSTLY:
+    'Moving the cursor through the edits committed since its revision would cost more than the relay allows (EDIT_MAX_TRANSFORM_COST, EDIT_TRANSFORM_COST_PER_SECOND); it was dropped: send it again at a newer revision.',
   OP_SPLITS_SURROGATE: 'The op would split a surrogate pair (half a character) or inserts a lone surrogate.',
   HOST_NOT_CONNECTED: 'The session’s host is not connected, so its shared folder cannot answer; `request_id` names the request.',
   BROKER_UNAVAILABLE:

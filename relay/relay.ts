@@ -122,7 +122,11 @@ export async function startRelay({ config, secret, logger }: RelayOptions): Prom
   let stopWatching = () => outage?.dispose();
   try {
     await hub.start();
-    const authority = new DocumentAuthority(documents, { maxLength: config.documentMaxLength });
+    const authority = new DocumentAuthority(documents, {
+      maxLength: config.documentMaxLength,
+      maxTransformCost: config.editMaxTransformCost,
+      transformCostPerSecond: config.editTransformCostPerSecond,
+    });
     const router = new Router(createHandlers(new HandlerContext(hub, relayId, authority, presence)));
     keepOpenDocuments = keepDocumentsAlive(hub, documents, config.documentIdleTimeoutMs, log);
     const sessions = new SessionDirectory(sessionStore, hub);

@@ -1,7 +1,9 @@
-import { type AckPayload, type CursorPayload, type EditPayload, ProtocolError } from '../../protocol';
+import { type AckPayload, type CursorPayload, type EditPayload, ProtocolError, textPieces } from '../../protocol';
 import { DocumentLostError } from '../documents/document-authority';
 import type { CommitPublication } from '../documents/document-store';
+import type { CostBudget } from '../documents/transform-cost';
 import type { Connection } from '../gateway/connection';
+import { type OutboundFrame, sendPaced } from '../gateway/paced-send';
 import { serverFrame } from '../gateway/server-frame';
 import type { Handler } from '../routing/router';
 import type { HandlerContext } from './context';
@@ -34,6 +36,47 @@ function takePieces(connection: Connection, document: string): string | undefine
   if (!parts) return undefined;
   byDocument!.delete(document);
   return parts.join('');
+}
+
+/** Each connection's budget of transform work (edits and cursors at old revisions), made on first use. */
+const budgets = new WeakMap<Connection, CostBudget>();
+
+function afford(context: HandlerContext, connection: Connection): (cost: number) => boolean {
+  return (cost) => {
+    let budget = budgets.get(connection);
+    if (!budget) budgets.set(connection, (budget = context.documents.transformBudget()));
+    return budget.spend(cost);
+  };
+}
+
+/** Per connection and document, how many texts (snapshots, resyncs) are on their way in pieces. */
+const inFlight = new WeakMap<Connection, Map<string, number>>();
+
+/**
+ * Sends a document's snapshot or resync (with a catch-up before it) paced to the connection's
+ * reading, in pieces within the frame limit: a document larger than the outbound buffer can be
+ * opened, and the relay never holds more than half a buffer of it in the socket. The document's
+ * live publications for the connection are held by the hub until the last text has gone (the
+ * open's `join` holds them; here for a resync), so no edit overtakes the text it follows.
+ */
+function sendText(context: HandlerContext, connection: Connection, document: string, frames: Iterable<OutboundFrame>, resync = false): void {
+  let counts = inFlight.get(connection);
+  if (!counts) inFlight.set(connection, (counts = new Map()));
+  counts.set(document, (counts.get(document) ?? 0) + 1);
+  if (resync) void context.hub.joinDocument(connection, document).catch(() => undefined);
+  const done = () => {
+    const left = (counts.get(document) ?? 1) - 1;
+    if (left > 0) return void counts.set(document, left);
+    counts.delete(document);
+    context.hub.documentReady(connection, document);
+  };
+  // A newer resync of the document replaces one still waiting (paced-send.ts).
+  sendPaced(connection, frames, done, resync ? `resync\u0000${document}` : undefined);
+}
+
+/** The largest frame of a text for this connection: within the frame limit and half its outbound buffer. */
+function pieceBytes(connection: Connection): number {
+  return Math.min(connection.maxFrameBytes, connection.maxBufferedBytes / 2);
 }
 
 /**
@@ -94,9 +137,12 @@ export function openHandler(context: HandlerContext): Handler<'collaboration.ope
           // made by another relay meanwhile must not reach the client before the snapshot.
           join: () => context.hub.joinDocument(connection, payload.document),
           send: ({ missed, snapshot }) => {
-            for (const edit of missed) connection.send('collaboration.edit', edit);
-            connection.send('collaboration.snapshot', snapshot);
-            context.hub.documentReady(connection, payload.document);
+            const bytes = pieceBytes(connection);
+            function* frames(): Generator<OutboundFrame> {
+              for (const edit of missed) yield ['collaboration.edit', edit];
+              for (const piece of textPieces(snapshot, bytes)) yield ['collaboration.snapshot', piece];
+            }
+            sendText(context, connection, payload.document, frames());
           },
           announce: announcer(context, connection, payload.document),
         });
@@ -142,9 +188,13 @@ export function editHandler(context: HandlerContext): Handler<'collaboration.edi
         await context.documents.commit(connection.sessionId, connection.userId, payload, {
           announce: announcer(context, connection, payload.document),
           reply: (result) => {
-            if (result.kind === 'resync') connection.send('collaboration.resync', result.resync);
-            else connection.send('collaboration.ack', result.ack); // a resubmit of an op committed before
+            if (result.kind !== 'resync') return void connection.send('collaboration.ack', result.ack); // a resubmit of an op committed before
+            const pieces = textPieces(result.resync, pieceBytes(connection));
+            sendText(context, connection, payload.document, (function* (): Generator<OutboundFrame> {
+              for (const piece of pieces) yield ['collaboration.resync', piece];
+            })(), true);
           },
+          afford: afford(context, connection),
         });
       } catch (error) {
         if (error instanceof DocumentLostError) {
@@ -185,9 +235,15 @@ export function cursorHandler(context: HandlerContext): Handler<'collaboration.c
       const asSent = message({ document: payload.document, ...(payload.rev !== undefined && { rev: payload.rev }), selections: payload.selections });
       if (!hub.availability.available) return hub.toLocalSession(connection.sessionId, asSent, audience);
       try {
-        await context.documents.cursor(connection.sessionId, connection.userId, payload, async (cursor) => {
-          await hub.toSessionEphemeral(connection.sessionId, message(cursor), audience);
-        });
+        await context.documents.cursor(
+          connection.sessionId,
+          connection.userId,
+          payload,
+          async (cursor) => {
+            await hub.toSessionEphemeral(connection.sessionId, message(cursor), audience);
+          },
+          afford(context, connection),
+        );
       } catch (error) {
         // The document store could not be read; the broker will not do better.
         if (!hub.availability.isUnavailableError(error)) throw error;
