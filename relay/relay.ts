@@ -70,7 +70,13 @@ async function createStorage(config: RelayConfig, relayId: string, log: Logger):
     return {
       broker,
       presence: new MemoryPresenceStore(),
-      documents: new MemoryDocumentStore({ historySize: config.documentHistorySize, idleTimeoutMs: config.documentIdleTimeoutMs, broker }),
+      documents: new MemoryDocumentStore({
+        historySize: config.documentHistorySize,
+        idleTimeoutMs: config.documentIdleTimeoutMs,
+        broker,
+        historyMaxBytes: config.documentHistoryMaxBytes,
+        maxPerSession: config.documentMaxPerSession,
+      }),
       sessionStore: new MemorySessionStore(),
     };
   }
@@ -87,7 +93,13 @@ async function createStorage(config: RelayConfig, relayId: string, log: Logger):
       broker: keep(new RedisBroker(redis, { relayId, prefix: REDIS_PREFIX, log })),
       presence: keep(new RedisPresenceStore(redis, relayId, { prefix: REDIS_PREFIX, log })),
       documents: keep(
-        new RedisDocumentStore(redis, { historySize: config.documentHistorySize, idleTimeoutMs: config.documentIdleTimeoutMs, prefix: REDIS_PREFIX }),
+        new RedisDocumentStore(redis, {
+          historySize: config.documentHistorySize,
+          idleTimeoutMs: config.documentIdleTimeoutMs,
+          prefix: REDIS_PREFIX,
+          maxPerSession: config.documentMaxPerSession,
+          cacheOpsBytes: config.documentHistoryMaxBytes,
+        }),
       ),
       sessionStore: keep(new RedisSessionStore(redis, { prefix: REDIS_PREFIX })),
       redis,
@@ -127,7 +139,10 @@ export async function startRelay({ config, secret, logger }: RelayOptions): Prom
       maxTransformCost: config.editMaxTransformCost,
       transformCostPerSecond: config.editTransformCostPerSecond,
     });
-    const router = new Router(createHandlers(new HandlerContext(hub, relayId, authority, presence)));
+    const router = new Router(createHandlers(new HandlerContext(hub, relayId, authority, presence, {
+        maxOpenPerConnection: config.documentMaxOpenPerConnection,
+        maxPendingPieceBytes: config.documentMaxPendingPieceBytes,
+      })));
     keepOpenDocuments = keepDocumentsAlive(hub, documents, config.documentIdleTimeoutMs, log);
     const sessions = new SessionDirectory(sessionStore, hub);
     gateway = new Gateway({ config, secret, relayId, hub, router, presence, sessions: retryableWhileUnreachable(sessions, availability), availability, stats, log });

@@ -1,6 +1,7 @@
 import { type AckPayload, type CursorPayload, type EditPayload, ProtocolError, textPieces } from '../../protocol';
 import { DocumentLostError } from '../documents/document-authority';
 import type { CommitPublication } from '../documents/document-store';
+import { OpenPieces } from '../documents/open-pieces';
 import type { CostBudget } from '../documents/transform-cost';
 import type { Connection } from '../gateway/connection';
 import { type OutboundFrame, sendPaced } from '../gateway/paced-send';
@@ -8,34 +9,13 @@ import { serverFrame } from '../gateway/server-frame';
 import type { Handler } from '../routing/router';
 import type { HandlerContext } from './context';
 
-/** Initial texts arriving in pieces (`more: true`), per connection and document, until the last piece. */
-const pieces = new WeakMap<Connection, Map<string, string[]>>();
+/** Initial texts arriving in pieces (`more: true`), per connection, until the last piece (open-pieces.ts). */
+const pieces = new WeakMap<Connection, OpenPieces>();
 
-/**
- * Keeps a piece of a large initial text; the total a connection may have pending is bounded by
- * the document size limit, so pieces cannot be used to hold the relay's memory.
- */
-function keepPiece(connection: Connection, document: string, text: string, maxLength: number): void {
-  let byDocument = pieces.get(connection);
-  if (!byDocument) pieces.set(connection, (byDocument = new Map()));
-  let pending = 0;
-  for (const parts of byDocument.values()) for (const part of parts) pending += part.length;
-  if (pending + text.length > maxLength) {
-    byDocument.delete(document);
-    throw new ProtocolError('DOCUMENT_TOO_LARGE', `the pieces of initial text add up to more than ${maxLength} code units`, 'payload.text');
-  }
-  const parts = byDocument.get(document) ?? [];
-  parts.push(text);
-  byDocument.set(document, parts);
-}
-
-/** The pieces kept so far (and forgets them). */
-function takePieces(connection: Connection, document: string): string | undefined {
-  const byDocument = pieces.get(connection);
-  const parts = byDocument?.get(document);
-  if (!parts) return undefined;
-  byDocument!.delete(document);
-  return parts.join('');
+function piecesOf(context: HandlerContext, connection: Connection): OpenPieces {
+  let kept = pieces.get(connection);
+  if (!kept) pieces.set(connection, (kept = new OpenPieces(context.limits.maxPendingPieceBytes, context.documents.maxLength)));
+  return kept;
 }
 
 /** Each connection's budget of transform work (edits and cursors at old revisions), made on first use. */
@@ -113,10 +93,10 @@ export function openHandler(context: HandlerContext): Handler<'collaboration.ope
       if (payload.more) {
         // A viewer's pieces too: it never creates a document, but a rejoin sends its copy's text,
         // which tells the relay how to bring it to a rebuilt document (`rebase`).
-        keepPiece(connection, payload.document, payload.text ?? '', context.documents.maxLength);
+        piecesOf(context, connection).keep(payload.document, payload.text ?? '');
         return;
       }
-      const earlier = takePieces(connection, payload.document);
+      const earlier = pieces.get(connection)?.take(payload.document);
       const request = {
         document: payload.document,
         text: earlier === undefined ? payload.text : earlier + (payload.text ?? ''),
@@ -128,6 +108,9 @@ export function openHandler(context: HandlerContext): Handler<'collaboration.ope
         recovery: payload.recovery,
       };
       const wasOpen = connection.openDocuments.has(payload.document);
+      if (!wasOpen && connection.openDocuments.size >= context.limits.maxOpenPerConnection) {
+        throw new ProtocolError('TOO_MANY_DOCUMENTS', `a connection may have ${context.limits.maxOpenPerConnection} documents open; close one first`, 'payload.document');
+      }
       // Open at once, not when the open's turn in the document's queue comes: an edit sent right
       // behind the open (a client resending after a reconnect) is accepted, and queued after it.
       connection.openDocuments.add(payload.document);
