@@ -43,7 +43,8 @@ function sendText(context: HandlerContext, connection: Connection, document: str
   let counts = inFlight.get(connection);
   if (!counts) inFlight.set(connection, (counts = new Map()));
   counts.set(document, (counts.get(document) ?? 0) + 1);
-  if (resync) void context.hub.joinDocument(connection, document).catch(() => undefined);
+  // (Not for a document the connection closed meanwhile: holding would subscribe it again.)
+  if (resync && connection.openDocuments.has(document)) void context.hub.joinDocument(connection, document).catch(() => undefined);
   const done = () => {
     const left = (counts.get(document) ?? 1) - 1;
     if (left > 0) return void counts.set(document, left);
