@@ -15,14 +15,20 @@ type OpComponent = z.infer<typeof OpComponent>;
 
 const MAX_OP_COMPONENTS = 10_000;
 
-/** `OpComponent`'s rules as one loop (see `TextOp`). */
-function isOpComponent(c: unknown): boolean {
-  if (typeof c === 'number') return Number.isSafeInteger(c) && c > 0;
-  if (typeof c === 'string') return c.length > 0;
-  if (typeof c !== 'object' || c === null || Array.isArray(c)) return false;
-  const keys = Object.keys(c);
-  const d = (c as { d?: unknown }).d;
-  return keys.length === 1 && keys[0] === 'd' && typeof d === 'string' && d.length > 0;
+const COMPONENT_RULE = 'a component is a positive integer, a non-empty string or {d: "non-empty text"}';
+
+/**
+ * `OpComponent`'s rules (see `TextOp`): undefined if `c` is a component, else where it is wrong
+ * below the component (as zod's union says it: an unknown key of a delete by its name).
+ */
+function componentIssue(c: unknown): { path: string[]; message: string } | undefined {
+  if (typeof c === 'number') return Number.isSafeInteger(c) && c > 0 ? undefined : { path: [], message: COMPONENT_RULE };
+  if (typeof c === 'string') return c.length > 0 ? undefined : { path: [], message: COMPONENT_RULE };
+  if (typeof c !== 'object' || c === null || Array.isArray(c)) return { path: [], message: COMPONENT_RULE };
+  const extra = Object.keys(c).find((key) => key !== 'd');
+  if (extra !== undefined) return { path: [extra], message: `unrecognized key "${extra}"` };
+  const d: unknown = Object.hasOwn(c, 'd') ? (c as { d: unknown }).d : undefined;
+  return typeof d === 'string' && d.length > 0 ? undefined : { path: [], message: COMPONENT_RULE };
 }
 
 /** The JSON Schema of one component, to describe `TextOp`'s items (without the document-level `$schema`). */
@@ -43,8 +49,9 @@ export const TextOp = z
     if (!Array.isArray(op)) return void ctx.issues.push({ code: 'custom', message: 'an op is an array of components', input: op });
     if (op.length > MAX_OP_COMPONENTS) return void ctx.issues.push({ code: 'custom', message: `an op has at most ${MAX_OP_COMPONENTS} components`, input: op });
     for (let i = 0; i < op.length; i++) {
-      if (isOpComponent(op[i])) continue;
-      ctx.issues.push({ code: 'custom', message: 'a component is a positive integer, a non-empty string or {d: "non-empty text"}', input: op[i], path: [i] });
+      const issue = componentIssue(op[i]);
+      if (!issue) continue;
+      ctx.issues.push({ code: 'custom', message: issue.message, input: op[i], path: [i, ...issue.path] });
       return;
     }
   })
