@@ -97,6 +97,10 @@ export function openHandler(context: HandlerContext): Handler<'collaboration.ope
         piecesOf(context, connection).keep(payload.document, payload.text ?? '');
         return;
       }
+      const wasOpen = connection.openDocuments.has(payload.document);
+      if (!wasOpen && connection.openDocuments.size >= context.limits.maxOpenPerConnection) {
+        throw new ProtocolError('TOO_MANY_DOCUMENTS', `a connection may have ${context.limits.maxOpenPerConnection} documents open; close one first`, 'payload.document');
+      }
       const earlier = pieces.get(connection)?.take(payload.document);
       const request = {
         document: payload.document,
@@ -108,10 +112,6 @@ export function openHandler(context: HandlerContext): Handler<'collaboration.ope
         epoch: payload.epoch,
         recovery: payload.recovery,
       };
-      const wasOpen = connection.openDocuments.has(payload.document);
-      if (!wasOpen && connection.openDocuments.size >= context.limits.maxOpenPerConnection) {
-        throw new ProtocolError('TOO_MANY_DOCUMENTS', `a connection may have ${context.limits.maxOpenPerConnection} documents open; close one first`, 'payload.document');
-      }
       // Open at once, not when the open's turn in the document's queue comes: an edit sent right
       // behind the open (a client resending after a reconnect) is accepted, and queued after it.
       connection.openDocuments.add(payload.document);

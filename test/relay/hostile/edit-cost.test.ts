@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { PieceAssembler, type ResyncPayload, type TextOp } from '../../../protocol';
 import { ensureRelayBuilt } from '../../support/cli';
 import { startPinger } from '../../support/pinger';
-import { clientFrame, openDocument, openTestClient, type TestClient } from '../../support/relay-fixture';
+import { clientFrame, openDocument, openTestClient, startTestRelay, type TestClient } from '../../support/relay-fixture';
 import { RelayProcess } from '../../support/relay-process';
 import { sleep } from '../../support/wait';
 
@@ -149,5 +149,29 @@ describe('hostile: costly edits against an old base revision (EDIT_MAX_TRANSFORM
     const rev = head();
     attacker.send(clientFrame('collaboration.edit', { document: DOC, rev, client_id: 'm', seq: seq++, op: ['!'] }));
     await attacker.next('collaboration.ack', (f) => f.payload.rev === rev + 1, 3000);
+  });
+});
+
+describe('hostile: a costly cursor against an old base revision', () => {
+  it('drops it with TRANSFORM_TOO_COSTLY; a cursor at the head still goes out', async () => {
+    const relay = await startTestRelay({ WS_MAX_MESSAGES_PER_SECOND: '1000' });
+    try {
+      const mallory = await relay.connect('mallory');
+      const bob = await relay.connect('bob');
+      await openDocument(mallory, DOC, 'x'.repeat(1000));
+      await openDocument(bob, DOC);
+      // 20 ops of 1,000 components: moving 100 selections through them is 2 M steps.
+      for (let seq = 0; seq < 20; seq++) mallory.send(clientFrame('collaboration.edit', { document: DOC, rev: seq, client_id: 'm', seq, op: manyComponents(500) }));
+      await mallory.next('collaboration.ack', (f) => f.payload.rev === 20, 5000);
+      const selections = Array.from({ length: 100 }, (_, i) => ({ anchor: i, head: i }));
+      mallory.send(clientFrame('collaboration.cursor', { document: DOC, rev: 0, selections }));
+      const error = await mallory.next('error', (f) => f.payload.event_type === 'collaboration.cursor');
+      assert.equal(error.payload.code, 'TRANSFORM_TOO_COSTLY');
+      mallory.send(clientFrame('collaboration.cursor', { document: DOC, rev: 20, selections: [{ anchor: 5, head: 5 }] }));
+      const cursor = await bob.next('collaboration.cursor');
+      assert.deepEqual(cursor.payload.selections, [{ anchor: 5, head: 5 }], 'only the cursor at the head reached bob');
+    } finally {
+      await relay.stop();
+    }
   });
 });
