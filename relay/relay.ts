@@ -76,7 +76,13 @@ async function createStorage(config: RelayConfig, relayId: string, log: Logger):
     return {
       broker,
       presence: new MemoryPresenceStore(),
-      documents: new MemoryDocumentStore({ historySize: config.documentHistorySize, idleTimeoutMs: config.documentIdleTimeoutMs, broker }),
+      documents: new MemoryDocumentStore({
+        historySize: config.documentHistorySize,
+        idleTimeoutMs: config.documentIdleTimeoutMs,
+        broker,
+        historyMaxBytes: config.documentHistoryMaxBytes,
+        maxPerSession: config.documentMaxPerSession,
+      }),
       sessionStore: new MemorySessionStore(),
       joinRequests: new MemoryJoinRequestStore(),
     };
@@ -94,7 +100,13 @@ async function createStorage(config: RelayConfig, relayId: string, log: Logger):
       broker: keep(new RedisBroker(redis, { relayId, prefix: REDIS_PREFIX, log })),
       presence: keep(new RedisPresenceStore(redis, relayId, { prefix: REDIS_PREFIX, log })),
       documents: keep(
-        new RedisDocumentStore(redis, { historySize: config.documentHistorySize, idleTimeoutMs: config.documentIdleTimeoutMs, prefix: REDIS_PREFIX }),
+        new RedisDocumentStore(redis, {
+          historySize: config.documentHistorySize,
+          idleTimeoutMs: config.documentIdleTimeoutMs,
+          prefix: REDIS_PREFIX,
+          maxPerSession: config.documentMaxPerSession,
+          cacheOpsBytes: config.documentHistoryMaxBytes,
+        }),
       ),
       sessionStore: keep(new RedisSessionStore(redis, { prefix: REDIS_PREFIX })),
       joinRequests: keep(new RedisJoinRequestStore(redis, { prefix: REDIS_PREFIX })),
@@ -134,8 +146,15 @@ export async function startRelay({ config, secret, logger }: RelayOptions): Prom
   let stopWatching = () => outage?.dispose();
   try {
     await hub.start();
-    const authority = new DocumentAuthority(documents, { maxLength: config.documentMaxLength });
-    const router = new Router(createHandlers(new HandlerContext(hub, relayId, authority, presence)));
+    const authority = new DocumentAuthority(documents, {
+      maxLength: config.documentMaxLength,
+      maxTransformCost: config.editMaxTransformCost,
+      transformCostPerSecond: config.editTransformCostPerSecond,
+    });
+    const router = new Router(createHandlers(new HandlerContext(hub, relayId, authority, presence, {
+        maxOpenPerConnection: config.documentMaxOpenPerConnection,
+        maxPendingPieceBytes: config.documentMaxPendingPieceBytes,
+      })));
     keepOpenDocuments = keepDocumentsAlive(hub, documents, config.documentIdleTimeoutMs, log);
     const sessions = new SessionDirectory(sessionStore, hub);
     gateway = new Gateway({ config, secret, relayId, hub, router, presence, sessions: retryableWhileUnreachable(sessions, availability), availability, stats, log });

@@ -36,6 +36,7 @@
  */
 import * as vscode from 'vscode';
 import { ClientDocument, diff, type OutgoingEdit, type RejoinState, SyncError } from '../../protocol/ot/client-document';
+import type { ResyncPayload } from '../../protocol/schemas/collaboration';
 import { isNoop, type TextOp } from '../../protocol/ot/text-op';
 import { transform } from '../../protocol/ot/transform';
 import { changesToOp, sameEffect } from './changes';
@@ -278,7 +279,7 @@ export class DocumentBinding implements vscode.Disposable {
    * `collaboration.resync`: adopt `text` at `rev` and rebase the pending edits onto it. `diverged`:
    * a convergence check found this copy differs from the relay's (a repair).
    */
-  onResync(text: string, rev: number, reason?: 'history_trimmed' | 'diverged'): void {
+  onResync(text: string, rev: number, reason?: ResyncPayload['reason']): void {
     this.enqueue({ kind: 'resync', text, rev, lastSeq: undefined, diverged: reason === 'diverged' });
   }
 

@@ -8,5 +8,6 @@ export * from './open-frames';
 export * from './node-ws-transport';
 export * from './relay-client';
 export * from './session-log';
+export * from './snapshot-pieces';
 export * from './transport';
 export * from './url';

@@ -8,6 +8,7 @@ import { Backoff, type BackoffOptions, defaultBackoff } from './backoff';
 import { type Disposable, Emitter } from './emitter';
 import { Heartbeat } from './heartbeat';
 import { DEFAULT_MAX_PENDING_CHAT, type PendingChat, SessionLogState } from './session-log';
+import { PieceAssembler } from './snapshot-pieces';
 import type { HandshakeRejection, Transport, TransportCloseInfo, TransportFactory, TransportListener } from './transport';
 import { type ResumePosition, relayUrl } from './url';
 
@@ -131,6 +132,8 @@ export class RelayClient implements Disposable {
   private lastError: Error | undefined;
   private serverDisconnect: DisconnectPayload | undefined;
   private heartbeat: Heartbeat | undefined;
+  /** Snapshots and resyncs sent in pieces: listeners of those events get them whole. */
+  private readonly pieces = new PieceAssembler();
   private connectTimer: ReturnType<typeof setTimeout> | undefined;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private pingCount = 0;
@@ -329,6 +332,7 @@ export class RelayClient implements Disposable {
   private startAttempt(): void {
     const generation = ++this.generation;
     this.reachedOpen = false;
+    this.pieces.clear();
     this.lastError = undefined;
     this.serverDisconnect = undefined;
     this.connectPayload = undefined;
@@ -383,9 +387,16 @@ export class RelayClient implements Disposable {
       caughtUp = this.log.received(frame);
     }
     this.events.emit('frame', frame);
-    if (generation === this.generation) this.wire.emit(frame.event_type, frame.payload, frame);
+    const payload = this.whole(frame);
+    if (payload !== undefined && generation === this.generation) this.wire.emit(frame.event_type, payload, frame);
     // After listeners saw the last missed event: a resend comes after what the app was shown.
     if (caughtUp && generation === this.generation) this.flushChat();
+  }
+
+  /** The frame's payload, or undefined while it is a piece of a snapshot or resync still being received. */
+  private whole(frame: ServerFrame): unknown {
+    if (frame.event_type === 'collaboration.snapshot' || frame.event_type === 'collaboration.resync') return this.pieces.accept(frame.event_type, frame.payload);
+    return frame.payload;
   }
 
   private decode(text: string): ServerFrame | undefined {

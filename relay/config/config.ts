@@ -73,6 +73,12 @@ const ConfigSchema = z.strictObject({
   DOCUMENT_HISTORY_SIZE: integer(1, 1_000_000).default(1000),
   DOCUMENT_MAX_LENGTH: integer(1, 100_000_000).default(10_000_000),
   DOCUMENT_IDLE_TIMEOUT_MS: integer(1000, 7 * 24 * 3_600_000).default(600_000),
+  DOCUMENT_HISTORY_MAX_BYTES: integer(1024, 1024 * 1024 * 1024).default(8 * 1024 * 1024),
+  DOCUMENT_MAX_PER_SESSION: integer(1, 1_000_000).default(500),
+  DOCUMENT_MAX_OPEN_PER_CONNECTION: integer(1, 1_000_000).default(500),
+  DOCUMENT_MAX_PENDING_PIECE_BYTES: integer(1024, 4 * 1024 * 1024 * 1024).optional(),
+  EDIT_MAX_TRANSFORM_COST: integer(1000, 1_000_000_000).default(1_000_000),
+  EDIT_TRANSFORM_COST_PER_SECOND: integer(1000, 1_000_000_000).default(4_000_000),
   PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
   CORS_ORIGINS: originList.default([]),
   TRUST_PROXY: boolean.default(false),
@@ -114,6 +120,18 @@ export interface RelayConfig {
   documentMaxLength: number;
   /** A document nobody has open is dropped after this long. */
   documentIdleTimeoutMs: number;
+  /** Bytes of committed ops (ids included) kept per document, besides the count. */
+  documentHistoryMaxBytes: number;
+  /** Documents one session may have at once. */
+  documentMaxPerSession: number;
+  /** Documents one connection may have open at once. */
+  documentMaxOpenPerConnection: number;
+  /** Bytes of initial text pieces (`more: true`) one connection may have pending, all documents together. */
+  documentMaxPendingPieceBytes: number;
+  /** Transform work one op or cursor may ask for (op components × revisions behind); more gets a resync. */
+  editMaxTransformCost: number;
+  /** Transform work one connection may do per second. */
+  editTransformCostPerSecond: number;
   corsOrigins: string[];
   trustProxy: boolean;
   /** Where a development secret is kept between runs; see `resolveAuthSecret`. */
@@ -131,6 +149,9 @@ export interface RelayConfig {
   /** How long a join request of an approval invite waits for the host. */
   joinApprovalTimeoutMs: number;
 }
+
+/** Room above the text's own bytes in the pending pieces: document ids and per-piece overhead. */
+const PIECE_BYTES_ALLOWANCE = 65_536;
 
 const settingNames = new Set(Object.keys(ConfigSchema.shape));
 
@@ -171,6 +192,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     throw new ConfigError(`Invalid configuration: ${name} ${message}${shown}`);
   }
   const raw = result.data;
+  // A document of the greatest allowed length must fit in the pieces a connection may have
+  // pending (UTF-16: two bytes per code unit), or it could be created but never uploaded.
+  const leastPieceBytes = 2 * raw.DOCUMENT_MAX_LENGTH + PIECE_BYTES_ALLOWANCE;
+  if (raw.DOCUMENT_MAX_PENDING_PIECE_BYTES !== undefined && raw.DOCUMENT_MAX_PENDING_PIECE_BYTES < leastPieceBytes) {
+    throw new ConfigError(
+      `Invalid configuration: DOCUMENT_MAX_PENDING_PIECE_BYTES must be at least 2 × DOCUMENT_MAX_LENGTH + ${PIECE_BYTES_ALLOWANCE} (${leastPieceBytes}) (got ${raw.DOCUMENT_MAX_PENDING_PIECE_BYTES})`,
+    );
+  }
   return {
     production: raw.NODE_ENV === 'production',
     host: raw.WS_HOST,
@@ -192,6 +221,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     ...(raw.PUBLIC_URL !== undefined && { publicUrl: raw.PUBLIC_URL }),
     documentMaxLength: raw.DOCUMENT_MAX_LENGTH,
     documentIdleTimeoutMs: raw.DOCUMENT_IDLE_TIMEOUT_MS,
+    documentHistoryMaxBytes: raw.DOCUMENT_HISTORY_MAX_BYTES,
+    documentMaxPerSession: raw.DOCUMENT_MAX_PER_SESSION,
+    documentMaxOpenPerConnection: raw.DOCUMENT_MAX_OPEN_PER_CONNECTION,
+    documentMaxPendingPieceBytes: raw.DOCUMENT_MAX_PENDING_PIECE_BYTES ?? leastPieceBytes,
+    editMaxTransformCost: raw.EDIT_MAX_TRANSFORM_COST,
+    editTransformCostPerSecond: raw.EDIT_TRANSFORM_COST_PER_SECOND,
     corsOrigins: raw.CORS_ORIGINS,
     trustProxy: raw.TRUST_PROXY,
     stateDir: raw.RELAY_STATE_DIR ?? defaultStateDir(env),
@@ -224,6 +259,12 @@ export const settingDescriptions: Record<keyof RawConfig, string> = {
   DOCUMENT_HISTORY_SIZE: 'committed ops kept per shared document; an op based on an older revision gets a resync (default 1000)',
   DOCUMENT_MAX_LENGTH: 'the most UTF-16 code units a shared document may hold; a bigger open or edit gets DOCUMENT_TOO_LARGE (default 10000000)',
   DOCUMENT_IDLE_TIMEOUT_MS: 'a shared document that nobody has open is dropped after this long (default 600000, 10 minutes)',
+  DOCUMENT_HISTORY_MAX_BYTES: 'bytes of committed ops (with their ids) kept per shared document, besides DOCUMENT_HISTORY_SIZE; older ones are dropped first (default 8388608)',
+  DOCUMENT_MAX_PER_SESSION: 'shared documents one session may have; creating one more gets TOO_MANY_DOCUMENTS (default 500)',
+  DOCUMENT_MAX_OPEN_PER_CONNECTION: 'shared documents one connection may have open; opening one more gets TOO_MANY_DOCUMENTS (default 500)',
+  DOCUMENT_MAX_PENDING_PIECE_BYTES: 'bytes of initial text pieces (`more: true`, ids and per-piece overhead included) one connection may have pending; more gets DOCUMENT_TOO_LARGE (default and least: 2 × DOCUMENT_MAX_LENGTH + 65536)',
+  EDIT_MAX_TRANSFORM_COST: 'transform work one edit or cursor may ask for (op components × revisions behind, plus those revisions’ components); a costlier edit gets a resync (default 1000000, about 25 ms of one core)',
+  EDIT_TRANSFORM_COST_PER_SECOND: 'transform work one connection may do per second (same unit); past it edits get a resync, cursors TRANSFORM_TOO_COSTLY (default 4000000)',
   CORS_ORIGINS: 'comma-separated origins allowed to call the REST API (default none)',
   TRUST_PROXY: 'take the client address from X-Forwarded-For (behind Nginx) (default false)',
   RELAY_STATE_DIR: 'where a generated development secret is kept (default ~/.local/state/tandem-relay)',

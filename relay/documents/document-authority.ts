@@ -15,6 +15,7 @@ import {
 } from '../../protocol';
 import type { CommitPublication, CommittedOp, DocumentStore } from './document-store';
 import { fitted, localText, oldOps, plan, rebaseSince, replay, type RecoveryState, type RecoveryUpload } from './recovery';
+import { CostBudget, cursorCost, TRANSFORM_SLICE, transformCost, yieldToEventLoop } from './transform-cost';
 
 /**
  * An edit (or rejoin) of an epoch the document no longer has: the relay lost the document's
@@ -50,6 +51,11 @@ export interface CommitHooks {
   announce(committed: EditPayload, ack: AckPayload): CommitPublication;
   /** Runs in the document's queue when nothing new was committed: the sender alone is answered. */
   reply(result: Exclude<CommitResult, { kind: 'committed' }>): void | Promise<void>;
+  /**
+   * Whether the sender may spend `cost` steps of transform work now (its connection's budget,
+   * transform-cost.ts); false: the op gets a resync instead. Unbounded when absent.
+   */
+  afford?(cost: number): boolean;
 }
 
 export interface OpenRequest {
@@ -89,6 +95,10 @@ export interface OpenHooks {
 export interface DocumentLimits {
   /** UTF-16 code units a document may hold. */
   maxLength: number;
+  /** The most transform work one op or cursor may ask for (transform-cost.ts); a costlier op gets a resync. */
+  maxTransformCost?: number;
+  /** Transform work one connection may do per second (`transformBudget`). */
+  transformCostPerSecond?: number;
 }
 
 /**
@@ -130,6 +140,11 @@ export class DocumentAuthority {
   /** The most UTF-16 code units a document may hold. */
   get maxLength(): number {
     return this.limits.maxLength;
+  }
+
+  /** A connection's budget of transform work (its `afford` hook), as the limits say. */
+  transformBudget(): CostBudget {
+    return new CostBudget(this.limits.transformCostPerSecond ?? Infinity);
   }
 
   /**
@@ -268,7 +283,13 @@ export class DocumentAuthority {
    * the cursor). A cursor without a revision is only kept within the document. Undefined when
    * the history since is no longer kept: the next cursor update will do.
    */
-  cursor(sessionId: string, userId: string, cursor: CursorPayload, publish: (cursor: CursorPayload) => Promise<void>): Promise<void> {
+  cursor(
+    sessionId: string,
+    userId: string,
+    cursor: CursorPayload,
+    publish: (cursor: CursorPayload) => Promise<void>,
+    afford: (cost: number) => boolean = () => true,
+  ): Promise<void> {
     return this.serialize(sessionId, cursor.document, async () => {
       // Without a revision no history is needed (a base past the head reads none).
       const state = await this.store.since(sessionId, cursor.document, cursor.rev ?? Infinity);
@@ -279,6 +300,10 @@ export class DocumentAuthority {
       if (base > head.rev) throw new ProtocolError('EDIT_REV_TOO_NEW', `revision ${base} is newer than the document's (${head.rev})`, 'payload.rev');
       const history = cursor.rev === undefined ? [] : state.ops;
       if (!history) return;
+      const cost = cursorCost(cursor.selections.length, history);
+      if (cost > this.maxTransformCost || !afford(cost)) {
+        throw new ProtocolError('TRANSFORM_TOO_COSTLY', `moving ${cursor.selections.length} selections through ${history.length} revisions costs more than this connection may spend now`, 'payload.rev');
+      }
       const clamp = (n: number) => Math.min(n, head.length);
       const selections = cursor.selections.map((s) => {
         let moved = { anchor: s.anchor, head: s.head };
@@ -346,16 +371,24 @@ export class DocumentAuthority {
       } catch (error) {
         throw toProtocolError(error);
       }
-      if (!history) {
-        const snapshot = await this.store.snapshot(sessionId, document);
-        if (!snapshot) throw notFound(document);
-        return { kind: 'resync', resync: { document, rev: snapshot.rev, text: snapshot.text, reason: 'history_trimmed' } };
-      }
+      if (!history) return this.resync(sessionId, document, 'history_trimmed');
+      // Refused before any of the work is done (transform-cost.ts): the sender adopts the head
+      // text instead, which costs the relay a copy of the text, paced to the sender's reading.
+      const cost = transformCost(op.length, history);
+      if (cost > this.maxTransformCost || !(hooks.afford?.(cost) ?? true)) return this.resync(sessionId, document, 'too_costly');
       const rev = head.rev + 1;
       const ack: AckPayload = { document, rev, client_id: clientId, seq };
       let committed: EditPayload;
       try {
-        for (const c of history) op = textType.transform(op, c.op, 'right');
+        let slice = 0;
+        for (const c of history) {
+          slice += op.length + c.op.length;
+          op = textType.transform(op, c.op, 'right');
+          if (slice >= TRANSFORM_SLICE) {
+            slice = 0;
+            await yieldToEventLoop();
+          }
+        }
         const length = head.length + lengthChange(op);
         if (length > this.limits.maxLength) {
           throw new ProtocolError('DOCUMENT_TOO_LARGE', `the document would have ${length} code units, the limit is ${this.limits.maxLength}`, 'payload.op');
@@ -368,6 +401,17 @@ export class DocumentAuthority {
       return { kind: 'committed', ack, committed };
     }
     throw new Error(`document "${document}": lost the commit race ${MAX_APPEND_ATTEMPTS} times`);
+  }
+
+  private get maxTransformCost(): number {
+    return this.limits.maxTransformCost ?? Infinity;
+  }
+
+  /** The answer to an op that is not applied: the document as it is now, to adopt and rebase onto. */
+  private async resync(sessionId: string, document: string, reason: ResyncPayload['reason']): Promise<CommitResult> {
+    const snapshot = await this.store.snapshot(sessionId, document);
+    if (!snapshot) throw notFound(document);
+    return { kind: 'resync', resync: { document, rev: snapshot.rev, text: snapshot.text, reason } };
   }
 
   private serialize<T>(sessionId: string, documentId: string, task: () => Promise<T>): Promise<T> {

@@ -94,6 +94,7 @@ export interface DocumentStore {
   /**
    * Creates the document at revision 0 with `text` and a new epoch; false if it exists already
    * (nothing changes). `origin`: it is recreated from a rejoining client's copy (kept for `origin`).
+   * Throws the ProtocolError TOO_MANY_DOCUMENTS if the session has as many as the store allows.
    */
   create(sessionId: string, documentId: string, text: string, origin?: RecoveryOrigin): Promise<boolean>;
   /** The `origin` the document was created with, if it is still the incarnation `epoch`. */

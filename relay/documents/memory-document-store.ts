@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { TextDocument } from '../../protocol';
+import { ProtocolError, TextDocument } from '../../protocol';
 import type { Broker } from '../broker/broker';
 import type { CommitPublication, CommittedOp, DocumentHead, DocumentSnapshot, DocumentStore, LastCommit, RecoveryOrigin } from './document-store';
+import { committedOpBytes, lastCommitBytes } from './history-bytes';
 
 interface StoredDocument {
   epoch: string;
@@ -10,7 +11,12 @@ interface StoredDocument {
   rev: number;
   /** The last `historySize` committed ops, oldest first: `history[i].rev === rev - history.length + 1 + i`. */
   history: CommittedOp[];
+  /** `committedOpBytes` of `history`, all together. */
+  historyBytes: number;
+  /** Least recently committed first (an update moves a client to the end). */
   lastCommits: Map<string, LastCommit>;
+  /** `lastCommitBytes` of `lastCommits`, all together. */
+  lastCommitsBytes: number;
   usedAt: number;
 }
 
@@ -21,6 +27,13 @@ export interface MemoryDocumentStoreOptions {
   idleTimeoutMs?: number;
   /** Publishes the commits' publications (`append`); needed only if publications are passed. */
   broker?: Pick<Broker, 'publish'>;
+  /**
+   * Bytes of committed ops kept per document (`committedOpBytes`), besides `historySize`; the
+   * oldest go first. The dedupe records (one per user and client id) get as much again.
+   */
+  historyMaxBytes?: number;
+  /** Documents one session may have; `create` throws TOO_MANY_DOCUMENTS past it. */
+  maxPerSession?: number;
 }
 
 const key = (sessionId: string, documentId: string) => `${sessionId}\u0000${documentId}`;
@@ -35,21 +48,30 @@ export class MemoryDocumentStore implements DocumentStore {
   private readonly idleTimeoutMs: number;
   private readonly sweeper: NodeJS.Timeout;
   private readonly broker: Pick<Broker, 'publish'> | undefined;
+  private readonly historyMaxBytes: number;
+  private readonly maxPerSession: number;
+  /** How many documents each session has. */
+  private readonly perSession = new Map<string, number>();
 
-  constructor({ historySize = 1000, idleTimeoutMs = 600_000, broker }: MemoryDocumentStoreOptions = {}) {
+  constructor({ historySize = 1000, idleTimeoutMs = 600_000, broker, historyMaxBytes = 8 * 1024 * 1024, maxPerSession = Infinity }: MemoryDocumentStoreOptions = {}) {
     if (!(Number.isSafeInteger(historySize) && historySize >= 1)) throw new RangeError(`historySize must be a positive integer, got ${historySize}`);
     if (!(idleTimeoutMs > 0)) throw new RangeError(`idleTimeoutMs must be positive, got ${idleTimeoutMs}`);
     this.historySize = historySize;
     this.idleTimeoutMs = idleTimeoutMs;
     this.broker = broker;
+    this.historyMaxBytes = historyMaxBytes;
+    this.maxPerSession = maxPerSession;
     this.sweeper = setInterval(() => this.dropIdle(), Math.max(100, idleTimeoutMs / 4)).unref();
   }
 
   async create(sessionId: string, documentId: string, text: string, origin?: RecoveryOrigin): Promise<boolean> {
     const k = key(sessionId, documentId);
     if (this.documents.has(k)) return false;
+    const count = this.perSession.get(sessionId) ?? 0;
+    if (count >= this.maxPerSession) throw tooManyDocuments(this.maxPerSession);
     const epoch = newEpoch();
-    this.documents.set(k, { epoch, origin, text: new TextDocument(text), rev: 0, history: [], lastCommits: new Map(), usedAt: Date.now() });
+    this.documents.set(k, { epoch, origin, text: new TextDocument(text), rev: 0, history: [], historyBytes: 0, lastCommits: new Map(), lastCommitsBytes: 0, usedAt: Date.now() });
+    this.perSession.set(sessionId, count + 1);
     return true;
   }
 
@@ -96,8 +118,15 @@ export class MemoryDocumentStore implements DocumentStore {
     doc.text.apply(entry.op); // throws before changing anything if the op does not apply
     doc.rev = entry.rev;
     doc.history.push(entry);
-    if (doc.history.length > this.historySize) doc.history.splice(0, doc.history.length - this.historySize);
-    doc.lastCommits.set(client, { seq: entry.seq, rev: entry.rev });
+    doc.historyBytes += committedOpBytes(entry);
+    // By count, then by bytes (an op older than the kept history gets a resync).
+    let drop = Math.max(0, doc.history.length - this.historySize);
+    let bytes = doc.historyBytes;
+    for (let i = 0; i < drop; i++) bytes -= committedOpBytes(doc.history[i]!);
+    while (drop < doc.history.length && bytes > this.historyMaxBytes) bytes -= committedOpBytes(doc.history[drop++]!);
+    if (drop > 0) doc.history.splice(0, drop);
+    doc.historyBytes = bytes;
+    this.remember(doc, client, entry);
     if (publication) await this.broker!.publish(publication.channel, publication.message);
     return true;
   }
@@ -113,6 +142,23 @@ export class MemoryDocumentStore implements DocumentStore {
   async close(): Promise<void> {
     clearInterval(this.sweeper);
     this.documents.clear();
+    this.perSession.clear();
+  }
+
+  /**
+   * Records the client's last commit, for acking a resend. A client id per edit would grow this
+   * without end: past the byte bound the least recently committed clients are forgotten (one of
+   * them resending an op that old would get a resync, as its base is older than the history).
+   */
+  private remember(doc: StoredDocument, client: string, entry: CommittedOp): void {
+    if (!doc.lastCommits.delete(client)) doc.lastCommitsBytes += lastCommitBytes(entry.userId, entry.clientId);
+    doc.lastCommits.set(client, { seq: entry.seq, rev: entry.rev });
+    for (const [oldest] of doc.lastCommits) {
+      if (doc.lastCommitsBytes <= this.historyMaxBytes || doc.lastCommits.size <= 1) break;
+      doc.lastCommits.delete(oldest);
+      const [userId = '', clientId = ''] = oldest.split('\u0000');
+      doc.lastCommitsBytes -= lastCommitBytes(userId, clientId);
+    }
   }
 
   private use(sessionId: string, documentId: string): StoredDocument | undefined {
@@ -123,6 +169,17 @@ export class MemoryDocumentStore implements DocumentStore {
 
   private dropIdle(): void {
     const before = Date.now() - this.idleTimeoutMs;
-    for (const [k, doc] of this.documents) if (doc.usedAt < before) this.documents.delete(k);
+    for (const [k, doc] of this.documents) {
+      if (doc.usedAt >= before) continue;
+      this.documents.delete(k);
+      const sessionId = k.slice(0, k.indexOf('\u0000'));
+      const left = (this.perSession.get(sessionId) ?? 1) - 1;
+      if (left > 0) this.perSession.set(sessionId, left);
+      else this.perSession.delete(sessionId);
+    }
   }
+}
+
+export function tooManyDocuments(max: number): ProtocolError {
+  return new ProtocolError('TOO_MANY_DOCUMENTS', `a session may have ${max} documents; this one has as many`, 'payload.document');
 }

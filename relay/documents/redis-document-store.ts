@@ -5,7 +5,8 @@ import { TextDocument, textType, type TextOp } from '../../protocol';
 import { defineScript, type RedisConnections } from '../broker/redis-connection';
 import { lengthChange } from './document-authority';
 import type { CommitPublication, CommittedOp, DocumentHead, DocumentSnapshot, DocumentStore, LastCommit, RecoveryOrigin, RecoveryRecord } from './document-store';
-import { newEpoch } from './memory-document-store';
+import { committedOpBytes } from './history-bytes';
+import { newEpoch, tooManyDocuments } from './memory-document-store';
 
 /**
  * The shared documents in Redis, for relays that share one (single Redis, not Cluster: the commit
@@ -42,12 +43,22 @@ import { newEpoch } from './memory-document-store';
  */
 
 /**
- * ARGV: incarnation, snapshot JSON, length, ttl ms, origin JSON ('' for none). 1 if created; 0 if
- * the document exists. Keys left behind by a lost meta hash (evicted) belong to no incarnation:
- * dropped first.
+ * ARGV: incarnation, snapshot JSON, length, ttl ms, origin JSON ('' for none), the most documents
+ * per session (0: no bound), now (ms), the document id. 1 if created; 0 if the document exists;
+ * 2 if the session has as many documents as it may. Keys left behind by a lost meta hash
+ * (evicted) belong to no incarnation: dropped first.
+ *
+ * KEYS[4], `<prefix>docs:{<session>}`, is the session's documents as a sorted set scored by when
+ * each expires (written here and by `touch`): members past their score are gone documents.
  */
 const CREATE = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+if tonumber(ARGV[6]) > 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', '(' .. ARGV[7])
+  if not redis.call('ZSCORE', KEYS[4], ARGV[8]) and redis.call('ZCARD', KEYS[4]) >= tonumber(ARGV[6]) then return 2 end
+  redis.call('ZADD', KEYS[4], tonumber(ARGV[7]) + tonumber(ARGV[4]), ARGV[8])
+  redis.call('PEXPIRE', KEYS[4], ARGV[4])
+end
 redis.call('DEL', KEYS[2], KEYS[3])
 redis.call('HSET', KEYS[1], 'e', ARGV[1], 'rev', 0, 'len', ARGV[3], 'srev', 0, 'snap', ARGV[2])
 if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'o', ARGV[5]) end
@@ -150,6 +161,10 @@ const Options = z.object({
   cacheOps: z.int().min(0).default(200),
   /** How long a relay that lost a commit race has the document's next commit to itself (see APPEND). */
   turnMs: z.int().min(1).default(100),
+  /** Documents one session may have (DOCUMENT_MAX_PER_SESSION); 0: no bound. */
+  maxPerSession: z.int().min(0).default(0),
+  /** Bytes of recent ops kept with each cached text (`committedOpBytes`, DOCUMENT_HISTORY_MAX_BYTES). */
+  cacheOpsBytes: z.int().min(0).default(8 * 1024 * 1024),
 });
 
 export type RedisDocumentStoreOptions = z.input<typeof Options>;
@@ -192,7 +207,7 @@ export class RedisDocumentStore implements DocumentStore {
     this.options = Options.parse(options);
     redis.acquire();
     this.command = redis.command;
-    this.runCreate = defineScript(this.command, 'tandemDocumentCreate', 3, CREATE);
+    this.runCreate = defineScript(this.command, 'tandemDocumentCreate', 4, CREATE);
     this.runLoad = defineScript(this.command, 'tandemDocumentLoad', 2, LOAD);
     this.runAppend = defineScript(this.command, 'tandemDocumentAppend', 4, APPEND);
   }
@@ -200,8 +215,10 @@ export class RedisDocumentStore implements DocumentStore {
   async create(sessionId: string, documentId: string, text: string, origin?: RecoveryOrigin): Promise<boolean> {
     const epoch = newEpoch();
     const keys = this.keysOf(sessionId, documentId);
-    const args = [epoch, JSON.stringify(text), text.length, this.options.idleTimeoutMs, origin ? JSON.stringify(origin) : ''];
-    const created = await this.runCreate([keys.meta, keys.ops, keys.seen], args);
+    const { idleTimeoutMs, maxPerSession } = this.options;
+    const args = [epoch, JSON.stringify(text), text.length, idleTimeoutMs, origin ? JSON.stringify(origin) : '', maxPerSession, Date.now(), documentId];
+    const created = await this.runCreate([keys.meta, keys.ops, keys.seen, this.sessionKey(sessionId)], args);
+    if (created === 2) throw tooManyDocuments(maxPerSession);
     if (created !== 1) return false;
     this.remember(cacheKey(sessionId, documentId), { epoch, rev: 0, srev: 0, text: new TextDocument(text), recent: [] });
     return true;
@@ -300,7 +317,7 @@ export class RedisDocumentStore implements DocumentStore {
     doc.rev = entry.rev;
     doc.srev = result[1];
     doc.recent.push(entry);
-    if (doc.recent.length > this.options.cacheOps) doc.recent.splice(0, doc.recent.length - this.options.cacheOps);
+    this.trimRecent(doc);
     this.remember(key, doc);
     return true;
   }
@@ -308,7 +325,9 @@ export class RedisDocumentStore implements DocumentStore {
   async touch(sessionId: string, documentId: string): Promise<void> {
     const keys = this.keysOf(sessionId, documentId);
     const ttl = this.options.idleTimeoutMs;
-    await this.command.multi().pexpire(keys.meta, ttl).pexpire(keys.ops, ttl).pexpire(keys.seen, ttl).exec();
+    const multi = this.command.multi().pexpire(keys.meta, ttl).pexpire(keys.ops, ttl).pexpire(keys.seen, ttl);
+    if (this.options.maxPerSession > 0) multi.zadd(this.sessionKey(sessionId), Date.now() + ttl, documentId).pexpire(this.sessionKey(sessionId), ttl);
+    await multi.exec();
   }
 
   async lastCommit(sessionId: string, documentId: string, userId: string, clientId: string): Promise<LastCommit | undefined> {
@@ -364,7 +383,7 @@ export class RedisDocumentStore implements DocumentStore {
     }
     if (doc.rev !== rev) throw new Error(`document "${documentId}": the stored history ends at revision ${doc.rev}, the head is ${rev}`);
     doc.srev = Math.max(doc.srev, srev);
-    if (doc.recent.length > this.options.cacheOps) doc.recent.splice(0, doc.recent.length - this.options.cacheOps);
+    this.trimRecent(doc);
     this.remember(key, doc);
     return doc;
   }
@@ -386,6 +405,25 @@ export class RedisDocumentStore implements DocumentStore {
     if (!entry) return;
     this.cache.delete(key);
     this.cachedLength -= entry.text.length;
+  }
+
+  /** The session's documents with when each expires (see CREATE). */
+  private sessionKey(sessionId: string): string {
+    return `${this.options.prefix}docs:{${sessionId}}`;
+  }
+
+  /** Drops the oldest of the cached recent ops past the count and byte bounds. */
+  private trimRecent(doc: Cached): void {
+    let drop = Math.max(0, doc.recent.length - this.options.cacheOps);
+    let bytes = 0;
+    for (let i = doc.recent.length - 1; i >= drop; i--) {
+      bytes += committedOpBytes(doc.recent[i]!);
+      if (bytes > this.options.cacheOpsBytes) {
+        drop = i + 1;
+        break;
+      }
+    }
+    if (drop > 0) doc.recent.splice(0, drop);
   }
 
   private keysOf(sessionId: string, documentId: string): Keys {

@@ -26,11 +26,19 @@ const disconnectCloseCodes: Record<DisconnectReason, number> = {
   session_ended: closeCodes.SESSION_ENDED,
 };
 
+/**
+ * Inbound bytes one connection may have handled before it lets the other connections' frames in
+ * (`shareTurn`): about one large frame, a few milliseconds of parsing and validation.
+ */
+const TURN_BYTES = 64 * 1024;
+
 /** Buffers are sent as text frames: they hold a serialized JSON envelope. */
 const TEXT_FRAME = { binary: false } as const;
 
 export interface ConnectionLimits {
   maxBufferedBytes: number;
+  /** The relay's frame limit (inbound); what it sends in pieces stays within it too. */
+  maxFrameBytes: number;
   maxMessagesPerSecond: number;
 }
 
@@ -50,6 +58,8 @@ export class Connection {
   /** Token bucket for inbound messages. */
   private tokens: number;
   private refilledAt = Date.now();
+  /** Inbound bytes handled since this connection last gave way (`shareTurn`). */
+  private turnBytes = 0;
 
   constructor(
     readonly id: string,
@@ -88,6 +98,10 @@ export class Connection {
     return this.limits.maxBufferedBytes;
   }
 
+  get maxFrameBytes(): number {
+    return this.limits.maxFrameBytes;
+  }
+
   get isOpen(): boolean {
     return this.socket.readyState === 1;
   }
@@ -100,6 +114,22 @@ export class Connection {
     if (this.tokens < 1) return false;
     this.tokens -= 1;
     return true;
+  }
+
+  /**
+   * Counts an inbound frame; past `TURN_BYTES`, stops reading this socket until the event loop
+   * has gone round once. The kernel hands over a busy socket's data in large reads (up to 32
+   * of 64 KiB per turn), all parsed and validated before any other socket is looked at: one
+   * client streaming large frames would otherwise hold everyone else's frames for that long.
+   */
+  shareTurn(bytes: number): void {
+    this.turnBytes += bytes;
+    if (this.turnBytes < TURN_BYTES || this.socket.isPaused) return;
+    this.socket.pause();
+    setImmediate(() => {
+      this.turnBytes = 0;
+      if (this.socket.readyState === 1) this.socket.resume();
+    });
   }
 
   /**

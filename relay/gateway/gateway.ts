@@ -200,6 +200,7 @@ export class Gateway {
     const { limits } = this.deps.config;
     const now = Date.now();
     connection.lastSeen = now;
+    connection.shareTurn(data.length);
     if (!connection.allowMessage(now)) return this.refuse(connection, new ProtocolError('RATE_LIMITED'));
     if (isBinary) return this.refuse(connection, new ProtocolError('BINARY_NOT_SUPPORTED'));
     if (data.length > limits.maxFrameBytes) {

@@ -1,39 +1,71 @@
-import { type AckPayload, type CursorPayload, type EditPayload, ProtocolError } from '../../protocol';
+import { type AckPayload, type CursorPayload, type EditPayload, ProtocolError, type ResyncPayload, textPieces } from '../../protocol';
 import { DocumentLostError } from '../documents/document-authority';
 import type { CommitPublication } from '../documents/document-store';
+import { OpenPieces } from '../documents/open-pieces';
+import type { CostBudget } from '../documents/transform-cost';
 import type { Connection } from '../gateway/connection';
+import { type OutboundFrame, sendPaced } from '../gateway/paced-send';
 import { serverFrame } from '../gateway/server-frame';
 import type { Handler } from '../routing/router';
 import type { HandlerContext } from './context';
 
-/** Initial texts arriving in pieces (`more: true`), per connection and document, until the last piece. */
-const pieces = new WeakMap<Connection, Map<string, string[]>>();
+/** Initial texts arriving in pieces (`more: true`), per connection, until the last piece (open-pieces.ts). */
+const pieces = new WeakMap<Connection, OpenPieces>();
 
-/**
- * Keeps a piece of a large initial text; the total a connection may have pending is bounded by
- * the document size limit, so pieces cannot be used to hold the relay's memory.
- */
-function keepPiece(connection: Connection, document: string, text: string, maxLength: number): void {
-  let byDocument = pieces.get(connection);
-  if (!byDocument) pieces.set(connection, (byDocument = new Map()));
-  let pending = 0;
-  for (const parts of byDocument.values()) for (const part of parts) pending += part.length;
-  if (pending + text.length > maxLength) {
-    byDocument.delete(document);
-    throw new ProtocolError('DOCUMENT_TOO_LARGE', `the pieces of initial text add up to more than ${maxLength} code units`, 'payload.text');
-  }
-  const parts = byDocument.get(document) ?? [];
-  parts.push(text);
-  byDocument.set(document, parts);
+function piecesOf(context: HandlerContext, connection: Connection): OpenPieces {
+  let kept = pieces.get(connection);
+  if (!kept) pieces.set(connection, (kept = new OpenPieces(context.limits.maxPendingPieceBytes, context.documents.maxLength)));
+  return kept;
 }
 
-/** The pieces kept so far (and forgets them). */
-function takePieces(connection: Connection, document: string): string | undefined {
-  const byDocument = pieces.get(connection);
-  const parts = byDocument?.get(document);
-  if (!parts) return undefined;
-  byDocument!.delete(document);
-  return parts.join('');
+/** Each connection's budget of transform work (edits and cursors at old revisions), made on first use. */
+const budgets = new WeakMap<Connection, CostBudget>();
+
+function afford(context: HandlerContext, connection: Connection): (cost: number) => boolean {
+  return (cost) => {
+    let budget = budgets.get(connection);
+    if (!budget) budgets.set(connection, (budget = context.documents.transformBudget()));
+    return budget.spend(cost);
+  };
+}
+
+/** Per connection and document, how many texts (snapshots, resyncs) are on their way in pieces. */
+const inFlight = new WeakMap<Connection, Map<string, number>>();
+
+/**
+ * Sends a document's snapshot or resync (with a catch-up before it) paced to the connection's
+ * reading, in pieces within the frame limit: a document larger than the outbound buffer can be
+ * opened, and the relay never holds more than half a buffer of it in the socket. The document's
+ * live publications for the connection are held by the hub until the last text has gone (the
+ * open's `join` holds them; here for a resync), so no edit overtakes the text it follows.
+ */
+function sendText(context: HandlerContext, connection: Connection, document: string, frames: Iterable<OutboundFrame>, resync = false): void {
+  let counts = inFlight.get(connection);
+  if (!counts) inFlight.set(connection, (counts = new Map()));
+  counts.set(document, (counts.get(document) ?? 0) + 1);
+  // (Not for a document the connection closed meanwhile: holding would subscribe it again.)
+  if (resync && connection.openDocuments.has(document)) void context.hub.joinDocument(connection, document).catch(() => undefined);
+  const done = () => {
+    const left = (counts.get(document) ?? 1) - 1;
+    if (left > 0) return void counts.set(document, left);
+    counts.delete(document);
+    context.hub.documentReady(connection, document);
+  };
+  // A newer resync of the document replaces one still waiting (paced-send.ts).
+  sendPaced(connection, frames, done, resync ? `resync\u0000${document}` : undefined);
+}
+
+/** A resync in pieces, paced, replacing one of the same document still waiting (see `sendText`). */
+function sendResync(context: HandlerContext, connection: Connection, resync: ResyncPayload): void {
+  const pieces = textPieces(resync, pieceBytes(connection));
+  sendText(context, connection, resync.document, (function* (): Generator<OutboundFrame> {
+    for (const piece of pieces) yield ['collaboration.resync', piece];
+  })(), true);
+}
+
+/** The largest frame of a text for this connection: within the frame limit and half its outbound buffer. */
+function pieceBytes(connection: Connection): number {
+  return Math.min(connection.maxFrameBytes, connection.maxBufferedBytes / 2);
 }
 
 /**
@@ -74,10 +106,14 @@ export function openHandler(context: HandlerContext): Handler<'collaboration.ope
       if (payload.more) {
         // A viewer's pieces too: it never creates a document, but a rejoin sends its copy's text,
         // which tells the relay how to bring it to a rebuilt document (`rebase`).
-        keepPiece(connection, payload.document, payload.text ?? '', context.documents.maxLength);
+        piecesOf(context, connection).keep(payload.document, payload.text ?? '');
         return;
       }
-      const earlier = takePieces(connection, payload.document);
+      const wasOpen = connection.openDocuments.has(payload.document);
+      if (!wasOpen && connection.openDocuments.size >= context.limits.maxOpenPerConnection) {
+        throw new ProtocolError('TOO_MANY_DOCUMENTS', `a connection may have ${context.limits.maxOpenPerConnection} documents open; close one first`, 'payload.document');
+      }
+      const earlier = pieces.get(connection)?.take(payload.document);
       const request = {
         document: payload.document,
         text: earlier === undefined ? payload.text : earlier + (payload.text ?? ''),
@@ -88,7 +124,6 @@ export function openHandler(context: HandlerContext): Handler<'collaboration.ope
         epoch: payload.epoch,
         recovery: payload.recovery,
       };
-      const wasOpen = connection.openDocuments.has(payload.document);
       // Open at once, not when the open's turn in the document's queue comes: an edit sent right
       // behind the open (a client resending after a reconnect) is accepted, and queued after it.
       connection.openDocuments.add(payload.document);
@@ -98,9 +133,12 @@ export function openHandler(context: HandlerContext): Handler<'collaboration.ope
           // made by another relay meanwhile must not reach the client before the snapshot.
           join: () => context.hub.joinDocument(connection, payload.document),
           send: ({ missed, snapshot }) => {
-            for (const edit of missed) connection.send('collaboration.edit', edit);
-            connection.send('collaboration.snapshot', snapshot);
-            context.hub.documentReady(connection, payload.document);
+            const bytes = pieceBytes(connection);
+            function* frames(): Generator<OutboundFrame> {
+              for (const edit of missed) yield ['collaboration.edit', edit];
+              for (const piece of textPieces(snapshot, bytes)) yield ['collaboration.snapshot', piece];
+            }
+            sendText(context, connection, payload.document, frames());
           },
           announce: announcer(context, connection, payload.document),
         });
@@ -146,9 +184,10 @@ export function editHandler(context: HandlerContext): Handler<'collaboration.edi
         await context.documents.commit(connection.sessionId, connection.userId, payload, {
           announce: announcer(context, connection, payload.document),
           reply: (result) => {
-            if (result.kind === 'resync') connection.send('collaboration.resync', result.resync);
-            else connection.send('collaboration.ack', result.ack); // a resubmit of an op committed before
+            if (result.kind !== 'resync') return void connection.send('collaboration.ack', result.ack); // a resubmit of an op committed before
+            sendResync(context, connection, result.resync);
           },
+          afford: afford(context, connection),
         });
       } catch (error) {
         if (error instanceof DocumentLostError) {
@@ -196,7 +235,7 @@ export function checkHandler(context: HandlerContext): Handler<'collaboration.ch
       const result = await context.documents.check(connection.sessionId, payload);
       if (result.kind !== 'diverged') return;
       context.hub.stats.countRepairs('relay');
-      connection.send('collaboration.resync', result.resync);
+      sendResync(context, connection, result.resync);
     },
   };
 }
@@ -224,9 +263,15 @@ export function cursorHandler(context: HandlerContext): Handler<'collaboration.c
       const asSent = message({ document: payload.document, ...(payload.rev !== undefined && { rev: payload.rev }), selections: payload.selections });
       if (!hub.availability.available) return hub.toLocalSession(connection.sessionId, asSent, audience);
       try {
-        await context.documents.cursor(connection.sessionId, connection.userId, payload, async (cursor) => {
-          await hub.toSessionEphemeral(connection.sessionId, message(cursor), audience);
-        });
+        await context.documents.cursor(
+          connection.sessionId,
+          connection.userId,
+          payload,
+          async (cursor) => {
+            await hub.toSessionEphemeral(connection.sessionId, message(cursor), audience);
+          },
+          afford(context, connection),
+        );
       } catch (error) {
         // The document store could not be read; the broker will not do better.
         if (!hub.availability.isUnavailableError(error)) throw error;

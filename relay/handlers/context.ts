@@ -6,6 +6,14 @@ import type { Connection } from '../gateway/connection';
 import { serverFrame } from '../gateway/server-frame';
 import type { Audience, Hub } from '../routing/hub';
 
+/** What one connection may hold of the shared documents (DOCUMENT_MAX_OPEN_PER_CONNECTION, DOCUMENT_MAX_PENDING_PIECE_BYTES). */
+export interface ConnectionDocumentLimits {
+  maxOpenPerConnection: number;
+  maxPendingPieceBytes: number;
+}
+
+const unbounded: ConnectionDocumentLimits = { maxOpenPerConnection: Infinity, maxPendingPieceBytes: Infinity };
+
 /** What handlers need from the relay, and nothing more. */
 export class HandlerContext {
   private messageCounter = 0;
@@ -16,6 +24,7 @@ export class HandlerContext {
     readonly documents: DocumentAuthority,
     /** Who is connected to each session, across relays (the host's connection, for file requests). */
     readonly presence: PresenceStore,
+    readonly limits: ConnectionDocumentLimits = unbounded,
   ) {}
 
   /** Unique across relays: the relay id makes it so without coordination. */

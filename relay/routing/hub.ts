@@ -2,6 +2,7 @@ import { type Availability, alwaysAvailable } from '../broker/availability';
 import type { Broker, BrokerMessage, Disposable, Publication, PublishOptions, PublishResult, StreamPosition } from '../broker/broker';
 import type { CommitPublication } from '../documents/document-store';
 import type { Connection } from '../gateway/connection';
+import { roomFor } from '../gateway/paced-send';
 import type { RelayStats } from '../stats';
 
 /** Routing on top of the broker: who gets a publication. */
@@ -41,8 +42,6 @@ export interface SessionLogStart {
 const REPLAY_PAGE = 500;
 /** A position no log has: reading "since" it only answers where the log stands. */
 const NOWHERE: StreamPosition = { offset: 0, epoch: '' };
-/** A replay waits for a peer to read at most this long before it is left to the slow-consumer check. */
-const REPLAY_STALL_MS = 10_000;
 
 const sessionChannel = (sessionId: string) => `session:${sessionId}`;
 // Session ids cannot hold a NUL, so the channel name is unambiguous whatever the document path.
@@ -342,13 +341,4 @@ function visibleTo(connection: Connection, publication: Publication): boolean {
  */
 function withOffset(data: string, offset: number): string {
   return data.endsWith('}') ? `${data.slice(0, -1)},"offset":${offset}}` : data;
-}
-
-/** Waits (bounded) until the peer has read enough that `bytes` more fit in half its buffer. */
-async function roomFor(connection: Connection, bytes: number): Promise<void> {
-  const deadline = Date.now() + REPLAY_STALL_MS;
-  const limit = connection.maxBufferedBytes / 2;
-  while (connection.isOpen && connection.bufferedAmount > 0 && connection.bufferedAmount + bytes > limit && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }
