@@ -54,7 +54,8 @@ describe('hostile: costly edits against an old base revision (EDIT_MAX_TRANSFORM
     ensureRelayBuilt();
     // Default limits: the attack stays within the relay's message rate (200 a second).
     relay = await RelayProcess.start();
-    attacker = await openTestClient(`${relay.url}?token=${relay.token({ user: 'mallory' })}`);
+    // The attacker is the host (only a host creates documents; the bounds hold for any role).
+    attacker = await openTestClient(`${relay.url}?token=${relay.token({ user: 'mallory', role: 'host' })}`);
     await openDocument(attacker, DOC, 'x'.repeat(20_000));
     // 1,000 one-character commits, the history the attack's ops are transformed through, from five
     // helpers: each connection may send a burst of 200 frames at once.
@@ -156,7 +157,7 @@ describe('hostile: a costly cursor against an old base revision', () => {
   it('drops it with TRANSFORM_TOO_COSTLY; a cursor at the head still goes out', async () => {
     const relay = await startTestRelay({ WS_MAX_MESSAGES_PER_SECOND: '1000' });
     try {
-      const mallory = await relay.connect('mallory');
+      const mallory = await relay.connect('mallory', { role: 'host' });
       const bob = await relay.connect('bob');
       await openDocument(mallory, DOC, 'x'.repeat(1000));
       await openDocument(bob, DOC);

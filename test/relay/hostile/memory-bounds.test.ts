@@ -35,8 +35,8 @@ describe('hostile: memory bounds', () => {
   it('counts pending pieces in bytes, ids and per-piece overhead included (DOCUMENT_MAX_PENDING_PIECE_BYTES)', async () => {
     // The least the setting may be for this length: 2 × 10,000 + 65,536 bytes.
     relay = await startTestRelay({ DOCUMENT_MAX_LENGTH: '10000', WS_MAX_MESSAGES_PER_SECOND: '100000' });
-    const mallory = await relay.connect('mallory');
-    const alice = await relay.connect('alice', { sessions: ['s2'] });
+    const mallory = await relay.connect('mallory', { role: 'host' });
+    const alice = await relay.connect('alice', { sessions: ['s2'], role: 'host' });
     // Empty pieces, each for a new document id: text-wise nothing at all.
     const PIECES = 2000;
     for (let i = 0; i < PIECES; i++) mallory.send(clientFrame('collaboration.open', { document: ID(i), text: '', more: true }));
@@ -57,7 +57,7 @@ describe('hostile: memory bounds', () => {
 
   it('caps the documents one connection has open (DOCUMENT_MAX_OPEN_PER_CONNECTION)', async () => {
     relay = await startTestRelay({ DOCUMENT_MAX_OPEN_PER_CONNECTION: '3' });
-    const mallory = await relay.connect('mallory');
+    const mallory = await relay.connect('mallory', { role: 'host' });
     for (const name of ['a.ts', 'b.ts', 'c.ts']) await openDocument(mallory, name, name);
     mallory.send(clientFrame('collaboration.open', { document: 'd.ts', text: 'd' }));
     const error = await mallory.next('error');
@@ -76,22 +76,22 @@ describe('hostile: memory bounds', () => {
     it(`caps the documents of a session (DOCUMENT_MAX_PER_SESSION), ${store} store`, async () => {
       if (store === 'redis') redis = await startRedisServer();
       relay = await startTestRelay({ DOCUMENT_MAX_PER_SESSION: '4', ...(redis && { REDIS_URL: redis.url }) });
-      const mallory = await relay.connect('mallory');
-      const bob = await relay.connect('bob');
+      const mallory = await relay.connect('mallory', { role: 'host' });
+      const bob = await relay.connect('bob', { role: 'host' });
       for (const name of ['a.ts', 'b.ts']) await openDocument(mallory, name, name);
       for (const name of ['c.ts', 'd.ts']) await openDocument(bob, name, name);
       mallory.send(clientFrame('collaboration.open', { document: 'e.ts', text: 'e' }));
       assert.equal((await mallory.next('error')).payload.code, 'TOO_MANY_DOCUMENTS');
       // The session's existing documents still open; another session creates its own.
       assert.equal((await openDocument(mallory, 'c.ts')).text, 'c.ts');
-      const carol = await relay.connect('carol', { sessions: ['s2'] });
+      const carol = await relay.connect('carol', { sessions: ['s2'], role: 'host' });
       assert.equal((await openDocument(carol, 'e.ts', 'mine')).text, 'mine');
     });
   }
 
   it('bounds a document’s history in bytes (DOCUMENT_HISTORY_MAX_BYTES): an op older than it gets a resync', async () => {
     relay = await startTestRelay({ DOCUMENT_HISTORY_MAX_BYTES: String(64 * 1024) });
-    const mallory = await relay.connect('mallory');
+    const mallory = await relay.connect('mallory', { role: 'host' });
     await openDocument(mallory, 'log.txt', '');
     // 20 edits of 8,000 characters: 320 KB of history in memory, five times the bound.
     const chunk = 'y'.repeat(8000);
