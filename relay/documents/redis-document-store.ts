@@ -59,9 +59,10 @@ import { newEpoch, tooManyDocuments } from './memory-document-store';
  */
 
 /**
- * ARGV: incarnation, snapshot JSON, length, ttl ms, origin JSON ('' for none), the most documents
- * per session (0: no bound), now (ms), the document id. KEYS: meta, ops, seen, sessions, seenq. 1 if created; 0 if the document exists;
- * 2 if the session has as many documents as it may. Keys left behind by a lost meta hash
+ * KEYS: meta, ops, seen, sessions (below), seenq. ARGV: incarnation, snapshot JSON, length, ttl
+ * ms, origin JSON ('' for none), the most documents per session (0: no bound), now (ms), the
+ * document id. 1 if created; 0 if the document exists; 2 if the session has as many documents as
+ * it may. Keys left behind by a lost meta hash
  * (evicted) belong to no incarnation: dropped first.
  *
  * KEYS[4], `<prefix>docs:{<session>}`, is the session's documents as a sorted set scored by when
@@ -127,9 +128,11 @@ return {m[1], m[2], m[3], m[4], 'f', redis.call('HGET', KEYS[1], 'snap'), entrie
  * nothing else has changed if it fails.
  *
  * Trimming reads the oldest kept entries' `b` (each leaves the window once: a few per commit
- * amortized). A document written before `b`, `orev`, `hb` and `sb` existed counts an entry without
- * `b` by its fields' UTF-8 lengths, starts its window at `rev - historySize` with 0 bytes, and
- * counts only the dedupe records written since (the older ones expire with the document).
+ * amortized). A document written before `orev`, `hb` and `sb` existed (by an older relay) has
+ * ops of unknown bytes: its first commit here starts the window at itself, so the bound holds
+ * from then on at the cost of that history (an op based before it gets a resync, as after a
+ * memory store's restart); its dedupe records are counted from then on, the older ones expire
+ * with the document. An entry without `b` is counted by its fields' UTF-8 lengths.
  */
 const APPEND = `
 local m = redis.call('HMGET', KEYS[1], 'e', 'rev', 'srev', 'orev', 'hb', 'sb')
@@ -155,7 +158,7 @@ redis.call('XADD', KEYS[2], unpack(fields))
 local maxBytes = tonumber(ARGV[18])
 -- The window: ops orev + 1 .. rev, at most historySize of them and maxBytes in all.
 local floor = rev - tonumber(ARGV[10])
-local orev = tonumber(m[4]) or math.max(0, floor - 1)
+local orev = tonumber(m[4]) or (rev - 1)
 local hb = (tonumber(m[5]) or 0) + tonumber(ARGV[17])
 while orev < rev and (orev < floor or hb > maxBytes) do
   local batch = redis.call('XRANGE', KEYS[2], (orev + 1) .. '-0', '+', 'COUNT', 16)
