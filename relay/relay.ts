@@ -106,6 +106,7 @@ async function createStorage(config: RelayConfig, relayId: string, log: Logger):
           prefix: REDIS_PREFIX,
           maxPerSession: config.documentMaxPerSession,
           cacheOpsBytes: config.documentHistoryMaxBytes,
+          historyMaxBytes: config.documentHistoryMaxBytes,
         }),
       ),
       sessionStore: keep(new RedisSessionStore(redis, { prefix: REDIS_PREFIX })),

@@ -5,7 +5,7 @@ import { TextDocument, textType, type TextOp } from '../../protocol';
 import { defineScript, type RedisConnections } from '../broker/redis-connection';
 import { lengthChange } from './document-authority';
 import type { CommitPublication, CommittedOp, DocumentHead, DocumentSnapshot, DocumentStore, LastCommit, RecoveryOrigin, RecoveryRecord } from './document-store';
-import { committedOpBytes } from './history-bytes';
+import { committedOpBytes, lastCommitBytes } from './history-bytes';
 import { newEpoch, tooManyDocuments } from './memory-document-store';
 
 /**
@@ -17,16 +17,32 @@ import { newEpoch, tooManyDocuments } from './memory-document-store';
  *   or lost and created again is another document to every cache and client), `rev` head revision,
  *   `len` length in UTF-16 code units, `srev` revision of the snapshot, `snap` the snapshot's text
  *   as JSON (JSON keeps any lone surrogate of an initial text, which UTF-8 would not), `o` the
- *   recovery origin as JSON if a rejoin recreated it.
+ *   recovery origin as JSON if a rejoin recreated it, `orev` the oldest revision of the kept
+ *   history (ops `orev + 1 .. rev` may be read), `hb` the bytes of those ops, `sb` the bytes of
+ *   the dedupe records (`…:seen`).
  * - `…:ops`   stream: the committed ops, entry id `<rev>-0`, fields `o` op JSON, `u` user, `c` client,
- *   `s` seq, and `x` the recovery record as JSON on a commit that merged a rejoining client's copy.
- * - `…:seen`  hash: `<user>\0<client id>` -> `<seq> <rev>` of its last commit (resubmits are acked).
+ *   `s` seq, `b` the entry's bytes, and `x` the recovery record as JSON on a commit that merged a
+ *   rejoining client's copy.
+ * - `…:seen`  hash: `<user>\0<client id>` -> `<seq> <rev> <bytes>` of its last commit (resubmits
+ *   are acked), and `…:seenq` sorted set: the same fields scored by that revision, so that the
+ *   least recently committed client is found without a scan.
+ *
+ * Bytes are counted as the memory store counts them (`history-bytes.ts`: UTF-16 text, ids and a
+ * fixed overhead per entry and component), by the relay, which passes them to the commit script:
+ * Lua sees UTF-8 bytes, and one measure in both stores is what keeps them alike. The script stores
+ * an entry's bytes with it (`b`), so that trimming subtracts exactly what was added.
+ *
+ * The kept history is what the memory store keeps: at most `historySize` ops and `historyMaxBytes`
+ * of them, oldest dropped first (`orev` moves up); an op based before `orev` gets a resync. The
+ * dedupe records get as much again, least recently committed dropped first (at least one stays).
  *
  * The head text is the snapshot plus the ops after it. The snapshot is rewritten by the relay that
- * commits every `snapshotInterval`-th op past it (it holds the new text anyway, see the cache), in
- * the commit script itself, and the stream is trimmed (`MINID ~`, whole stream nodes: cheap) below
- * `min(snapshot, head - historySize)`: what a reader needs to rebuild the head, and what a late op
- * needs to be transformed. `read` enforces the exact `historySize` window, as the memory store does.
+ * commits every `snapshotInterval`-th op past it (it holds the new text anyway, see the cache), or
+ * as soon as the kept history no longer reaches back to it (`srev < orev`), in the commit script
+ * itself, and the stream is trimmed (`MINID ~`, whole stream nodes: cheap, and a node holds at most
+ * 4 KB or one larger entry) below `min(srev, orev)`: what a reader needs to rebuild the head, and
+ * what a late op needs to be transformed. Ops older than `orev` but newer than the snapshot stay in
+ * the stream (unreadable) until the next commit writes a snapshot.
  *
  * A commit is one script: compare-and-set on (incarnation, revision), the dedupe check, XADD,
  * head and length, the client's last commit, the snapshot if due, the idle expiry, and the
@@ -43,9 +59,10 @@ import { newEpoch, tooManyDocuments } from './memory-document-store';
  */
 
 /**
- * ARGV: incarnation, snapshot JSON, length, ttl ms, origin JSON ('' for none), the most documents
- * per session (0: no bound), now (ms), the document id. 1 if created; 0 if the document exists;
- * 2 if the session has as many documents as it may. Keys left behind by a lost meta hash
+ * KEYS: meta, ops, seen, sessions (below), seenq. ARGV: incarnation, snapshot JSON, length, ttl
+ * ms, origin JSON ('' for none), the most documents per session (0: no bound), now (ms), the
+ * document id. 1 if created; 0 if the document exists; 2 if the session has as many documents as
+ * it may. Keys left behind by a lost meta hash
  * (evicted) belong to no incarnation: dropped first.
  *
  * KEYS[4], `<prefix>docs:{<session>}`, is the session's documents as a sorted set scored by when
@@ -59,8 +76,8 @@ if tonumber(ARGV[6]) > 0 then
   redis.call('ZADD', KEYS[4], tonumber(ARGV[7]) + tonumber(ARGV[4]), ARGV[8])
   redis.call('PEXPIRE', KEYS[4], ARGV[4])
 end
-redis.call('DEL', KEYS[2], KEYS[3])
-redis.call('HSET', KEYS[1], 'e', ARGV[1], 'rev', 0, 'len', ARGV[3], 'srev', 0, 'snap', ARGV[2])
+redis.call('DEL', KEYS[2], KEYS[3], KEYS[5])
+redis.call('HSET', KEYS[1], 'e', ARGV[1], 'rev', 0, 'len', ARGV[3], 'srev', 0, 'snap', ARGV[2], 'orev', 0, 'hb', 0, 'sb', 0)
 if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'o', ARGV[5]) end
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 return 1
@@ -70,30 +87,35 @@ return 1
  * The head, and what a cache at (incarnation ARGV[1], revision ARGV[2]) needs to reach it: the ops
  * since (mode 'd'), or, if the cache is of another incarnation, too far behind (more than ARGV[3]
  * ops) or past the kept history, the snapshot and the ops after it (mode 'f').
- * Returns nil if the document does not exist, else {e, rev, len, srev, mode, snapshot JSON, entries}.
+ * Returns nil if the document does not exist, else {e, rev, len, srev, mode, snapshot JSON, entries,
+ * orev} (orev '' if the document predates it).
  */
 const LOAD = `
-local m = redis.call('HMGET', KEYS[1], 'e', 'rev', 'len', 'srev')
+local m = redis.call('HMGET', KEYS[1], 'e', 'rev', 'len', 'srev', 'orev')
 if not m[1] then return false end
+local orev = m[5] or ''
 local rev = tonumber(m[2])
 local from = tonumber(ARGV[2])
 if m[1] == ARGV[1] and from >= 0 and from <= rev and rev - from <= tonumber(ARGV[3]) then
-  if from == rev then return {m[1], m[2], m[3], m[4], 'd', '', {}} end
+  if from == rev then return {m[1], m[2], m[3], m[4], 'd', '', {}, orev} end
   local first = (from + 1) .. '-0'
   local entries = redis.call('XRANGE', KEYS[2], first, '+')
-  if #entries == rev - from and entries[1][1] == first then return {m[1], m[2], m[3], m[4], 'd', '', entries} end
+  if #entries == rev - from and entries[1][1] == first then return {m[1], m[2], m[3], m[4], 'd', '', entries, orev} end
 end
 local srev = tonumber(m[4])
 local entries = {}
 if srev < rev then entries = redis.call('XRANGE', KEYS[2], (srev + 1) .. '-0', '+') end
-return {m[1], m[2], m[3], m[4], 'f', redis.call('HGET', KEYS[1], 'snap'), entries}
+return {m[1], m[2], m[3], m[4], 'f', redis.call('HGET', KEYS[1], 'snap'), entries, orev}
 `;
 
 /**
- * ARGV: 1 incarnation, 2 rev, 3 op JSON, 4 user, 5 client id, 6 seq, 7 dedupe field, 8 length
- * change, 9 ttl ms, 10 history size, 11 snapshot JSON at rev ('' if not due), 12 shard channel
- * ('' for none), 13 payload, 14 this store's instance id, 15 turn ms, 16 recovery record JSON
- * ('' for none). Returns {1, srev} if committed, {0, head rev} if not (another incarnation: head -1).
+ * KEYS: meta, ops, seen, turn, seenq. ARGV: 1 incarnation, 2 rev, 3 op JSON, 4 user, 5 client id,
+ * 6 seq, 7 dedupe field, 8 length change, 9 ttl ms, 10 history size, 11 snapshot JSON at rev (''
+ * if not due), 12 shard channel ('' for none), 13 payload, 14 this store's instance id, 15 turn
+ * ms, 16 recovery record JSON ('' for none), 17 the entry's bytes (`committedOpBytes`), 18 history
+ * bytes kept (for the ops, and as much for the dedupe records), 19 the dedupe record's bytes
+ * (`lastCommitBytes`). Returns {1, srev, orev} if committed, {0, head rev} if not (another
+ * incarnation: head -1).
  *
  * Turns: a relay that lost the race (the head moved) claims the next commit of the document
  * (`…:turn`, expiring after ARGV[15] ms), and the others yield to it until it has committed.
@@ -104,9 +126,16 @@ return {m[1], m[2], m[3], m[4], 'f', redis.call('HGET', KEYS[1], 'snap'), entrie
  *
  * XADD goes first among the writes: Redis does not roll back a script that fails halfway, and
  * nothing else has changed if it fails.
+ *
+ * Trimming reads the oldest kept entries' `b` (each leaves the window once: a few per commit
+ * amortized). A document written before `orev`, `hb` and `sb` existed (by an older relay) has
+ * ops of unknown bytes: its first commit here starts the window at itself, so the bound holds
+ * from then on at the cost of that history (an op based before it gets a resync, as after a
+ * memory store's restart); its dedupe records are counted from then on, the older ones expire
+ * with the document. An entry without `b` is counted by its fields' UTF-8 lengths.
  */
 const APPEND = `
-local m = redis.call('HMGET', KEYS[1], 'e', 'rev', 'srev')
+local m = redis.call('HMGET', KEYS[1], 'e', 'rev', 'srev', 'orev', 'hb', 'sb')
 if m[1] ~= ARGV[1] then return {0, -1} end
 local rev = tonumber(ARGV[2])
 local head = tonumber(m[2])
@@ -120,29 +149,63 @@ local last = redis.call('HGET', KEYS[3], ARGV[7])
 if last and tonumber(string.match(last, '^%d+')) >= tonumber(ARGV[6]) then return {0, head} end
 local srev = tonumber(m[3])
 if ARGV[11] ~= '' then srev = rev end
-local keep = math.min(srev, rev - tonumber(ARGV[10]))
-local fields = {rev .. '-0', 'o', ARGV[3], 'u', ARGV[4], 'c', ARGV[5], 's', ARGV[6]}
+local fields = {rev .. '-0', 'o', ARGV[3], 'u', ARGV[4], 'c', ARGV[5], 's', ARGV[6], 'b', ARGV[17]}
 if ARGV[16] ~= '' then
   table.insert(fields, 'x')
   table.insert(fields, ARGV[16])
 end
-if keep > 0 then
-  redis.call('XADD', KEYS[2], 'MINID', '~', keep + 1, unpack(fields))
-else
-  redis.call('XADD', KEYS[2], unpack(fields))
+redis.call('XADD', KEYS[2], unpack(fields))
+local maxBytes = tonumber(ARGV[18])
+-- The window: ops orev + 1 .. rev, at most historySize of them and maxBytes in all.
+local floor = rev - tonumber(ARGV[10])
+local orev = tonumber(m[4]) or (rev - 1)
+local hb = (tonumber(m[5]) or 0) + tonumber(ARGV[17])
+while orev < rev and (orev < floor or hb > maxBytes) do
+  local batch = redis.call('XRANGE', KEYS[2], (orev + 1) .. '-0', '+', 'COUNT', 16)
+  if #batch == 0 then
+    orev = rev
+    hb = 0
+  end
+  for _, e in ipairs(batch) do
+    if not (orev < floor or hb > maxBytes) then break end
+    local f = e[2]
+    local bytes
+    local size = 96
+    for i = 1, #f, 2 do
+      if f[i] == 'b' then bytes = tonumber(f[i + 1]) end
+      if f[i] ~= 's' then size = size + 2 * #f[i + 1] end
+    end
+    hb = hb - (bytes or size)
+    orev = tonumber(string.match(e[1], '^%d+'))
+  end
 end
+if hb < 0 then hb = 0 end
+local keep = math.min(srev, orev)
+if keep > 0 then redis.call('XTRIM', KEYS[2], 'MINID', '~', keep + 1) end
 if ARGV[11] ~= '' then redis.call('HSET', KEYS[1], 'srev', rev, 'snap', ARGV[11]) end
-redis.call('HSET', KEYS[1], 'rev', rev)
+-- The client's last commit, most recent in seenq; the least recent go past the byte bound.
+redis.call('HSET', KEYS[3], ARGV[7], ARGV[6] .. ' ' .. rev .. ' ' .. ARGV[19])
+local sb = tonumber(m[6]) or 0
+if redis.call('ZADD', KEYS[5], rev, ARGV[7]) == 1 then sb = sb + tonumber(ARGV[19]) end
+while sb > maxBytes and redis.call('ZCARD', KEYS[5]) > 1 do
+  local oldest = redis.call('ZPOPMIN', KEYS[5])[1]
+  local value = redis.call('HGET', KEYS[3], oldest)
+  redis.call('HDEL', KEYS[3], oldest)
+  sb = sb - (tonumber(value and string.match(value, '^%d+ %d+ (%d+)')) or 0)
+end
+if sb < 0 then sb = 0 end
+redis.call('HSET', KEYS[1], 'rev', rev, 'orev', orev, 'hb', hb, 'sb', sb)
 redis.call('HINCRBY', KEYS[1], 'len', ARGV[8])
-redis.call('HSET', KEYS[3], ARGV[7], ARGV[6] .. ' ' .. rev)
-for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[9]) end
+for i = 1, 5 do
+  if i ~= 4 then redis.call('PEXPIRE', KEYS[i], ARGV[9]) end
+end
 if turn then redis.call('DEL', KEYS[4]) end
 if ARGV[12] ~= '' then redis.call('SPUBLISH', ARGV[12], ARGV[13]) end
-return {1, srev}
+return {1, srev, orev}
 `;
 
 type StreamEntry = [id: string, fields: string[]];
-type LoadReply = [epoch: string, rev: string, length: string, srev: string, mode: 'd' | 'f', snapshot: string, entries: StreamEntry[]] | null;
+type LoadReply = [epoch: string, rev: string, length: string, srev: string, mode: 'd' | 'f', snapshot: string, entries: StreamEntry[], orev: string] | null;
 
 const Options = z.object({
   /** Committed ops kept per document for transforming late ops (DOCUMENT_HISTORY_SIZE). */
@@ -165,6 +228,11 @@ const Options = z.object({
   maxPerSession: z.int().min(0).default(0),
   /** Bytes of recent ops kept with each cached text (`committedOpBytes`, DOCUMENT_HISTORY_MAX_BYTES). */
   cacheOpsBytes: z.int().min(0).default(8 * 1024 * 1024),
+  /**
+   * Bytes of committed ops kept per document (`committedOpBytes`, DOCUMENT_HISTORY_MAX_BYTES),
+   * besides `historySize`; the oldest go first. The dedupe records get as much again.
+   */
+  historyMaxBytes: z.int().min(0).default(8 * 1024 * 1024),
 });
 
 export type RedisDocumentStoreOptions = z.input<typeof Options>;
@@ -175,6 +243,8 @@ interface Cached {
   rev: number;
   /** The snapshot's revision as last seen: when the next one is due. */
   srev: number;
+  /** The oldest revision of the kept history as last seen (ops `orev + 1 .. rev` may be read). */
+  orev: number;
   text: TextDocument;
   /** Ops `rev - recent.length + 1 .. rev`. */
   recent: CommittedOp[];
@@ -185,6 +255,7 @@ interface Keys {
   ops: string;
   seen: string;
   turn: string;
+  seenq: string;
 }
 
 export class RedisDocumentStore implements DocumentStore {
@@ -192,7 +263,7 @@ export class RedisDocumentStore implements DocumentStore {
   private readonly command: Redis;
   private readonly runCreate: (keys: readonly string[], args: readonly (string | number)[]) => Promise<number>;
   private readonly runLoad: (keys: readonly string[], args: readonly (string | number)[]) => Promise<LoadReply>;
-  private readonly runAppend: (keys: readonly string[], args: readonly (string | number)[]) => Promise<[number, number]>;
+  private readonly runAppend: (keys: readonly string[], args: readonly (string | number)[]) => Promise<[number, number, number?]>;
   /** Insertion order is use order: the first entry is the least recently used. */
   private readonly cache = new Map<string, Cached>();
   private cachedLength = 0;
@@ -207,9 +278,9 @@ export class RedisDocumentStore implements DocumentStore {
     this.options = Options.parse(options);
     redis.acquire();
     this.command = redis.command;
-    this.runCreate = defineScript(this.command, 'tandemDocumentCreate', 4, CREATE);
+    this.runCreate = defineScript(this.command, 'tandemDocumentCreate', 5, CREATE);
     this.runLoad = defineScript(this.command, 'tandemDocumentLoad', 2, LOAD);
-    this.runAppend = defineScript(this.command, 'tandemDocumentAppend', 4, APPEND);
+    this.runAppend = defineScript(this.command, 'tandemDocumentAppend', 5, APPEND);
   }
 
   async create(sessionId: string, documentId: string, text: string, origin?: RecoveryOrigin): Promise<boolean> {
@@ -217,10 +288,10 @@ export class RedisDocumentStore implements DocumentStore {
     const keys = this.keysOf(sessionId, documentId);
     const { idleTimeoutMs, maxPerSession } = this.options;
     const args = [epoch, JSON.stringify(text), text.length, idleTimeoutMs, origin ? JSON.stringify(origin) : '', maxPerSession, Date.now(), documentId];
-    const created = await this.runCreate([keys.meta, keys.ops, keys.seen, this.sessionKey(sessionId)], args);
+    const created = await this.runCreate([keys.meta, keys.ops, keys.seen, this.sessionKey(sessionId), keys.seenq], args);
     if (created === 2) throw tooManyDocuments(maxPerSession);
     if (created !== 1) return false;
-    this.remember(cacheKey(sessionId, documentId), { epoch, rev: 0, srev: 0, text: new TextDocument(text), recent: [] });
+    this.remember(cacheKey(sessionId, documentId), { epoch, rev: 0, srev: 0, orev: 0, text: new TextDocument(text), recent: [] });
     return true;
   }
 
@@ -231,7 +302,7 @@ export class RedisDocumentStore implements DocumentStore {
 
   /** One small HMGET: neither the text nor the ops. */
   async head(sessionId: string, documentId: string): Promise<DocumentHead | undefined> {
-    const [epoch, rev, length] = await this.command.hmget(this.keysOf(sessionId, documentId).meta, 'e', 'rev', 'len');
+    const [epoch, rev, length, orev] = await this.command.hmget(this.keysOf(sessionId, documentId).meta, 'e', 'rev', 'len', 'orev');
     const key = cacheKey(sessionId, documentId);
     if (epoch == null || rev == null || length == null) {
       this.forget(key);
@@ -239,7 +310,7 @@ export class RedisDocumentStore implements DocumentStore {
     }
     if (this.cache.get(key)?.epoch !== epoch) this.forget(key);
     const head = Number(rev);
-    return { rev: head, oldestRev: Math.max(0, head - this.options.historySize), length: Number(length), epoch };
+    return { rev: head, oldestRev: this.oldestRev(head, orev), length: Number(length), epoch };
   }
 
   async snapshot(sessionId: string, documentId: string): Promise<DocumentSnapshot | undefined> {
@@ -256,7 +327,7 @@ export class RedisDocumentStore implements DocumentStore {
     const doc = await this.load(sessionId, documentId);
     if (!doc) return undefined;
     const { rev, recent } = doc;
-    const head = { rev, oldestRev: Math.max(0, rev - this.options.historySize), length: doc.text.length, epoch: doc.epoch };
+    const head = { rev, oldestRev: Math.max(doc.orev, rev - this.options.historySize), length: doc.text.length, epoch: doc.epoch };
     if (fromRev > rev || fromRev < head.oldestRev) return { head, ops: undefined };
     if (fromRev >= rev - recent.length) return { head, ops: recent.slice(recent.length - (rev - fromRev)) };
     // Older than the cached ops: from the stream, up to the head just loaded.
@@ -282,11 +353,14 @@ export class RedisDocumentStore implements DocumentStore {
       this.remember(key, doc);
       throw error;
     }
-    const snapshot = entry.rev - doc.srev >= this.options.snapshotInterval ? JSON.stringify(doc.text.toString()) : '';
+    // Also due once the kept history no longer reaches back to the snapshot: the ops in between
+    // stay in the stream until then, outside the byte bound (see the header comment).
+    const due = entry.rev - doc.srev >= this.options.snapshotInterval || doc.srev < doc.orev;
+    const snapshot = due ? JSON.stringify(doc.text.toString()) : '';
     const [channel, payload] = publication ? encodePublication(this.options.prefix, publication) : ['', ''];
     const keys = this.keysOf(sessionId, documentId);
     const result = await this.runAppend(
-      [keys.meta, keys.ops, keys.seen, keys.turn],
+      [keys.meta, keys.ops, keys.seen, keys.turn, keys.seenq],
       [
         doc.epoch,
         entry.rev,
@@ -304,6 +378,9 @@ export class RedisDocumentStore implements DocumentStore {
         this.instance,
         this.options.turnMs,
         entry.recovery ? JSON.stringify(entry.recovery) : '',
+        committedOpBytes(entry),
+        this.options.historyMaxBytes,
+        lastCommitBytes(entry.userId, entry.clientId),
       ],
     );
     if (result[0] !== 1) {
@@ -316,6 +393,7 @@ export class RedisDocumentStore implements DocumentStore {
     }
     doc.rev = entry.rev;
     doc.srev = result[1];
+    doc.orev = result[2] ?? doc.orev;
     doc.recent.push(entry);
     this.trimRecent(doc);
     this.remember(key, doc);
@@ -325,7 +403,7 @@ export class RedisDocumentStore implements DocumentStore {
   async touch(sessionId: string, documentId: string): Promise<void> {
     const keys = this.keysOf(sessionId, documentId);
     const ttl = this.options.idleTimeoutMs;
-    const multi = this.command.multi().pexpire(keys.meta, ttl).pexpire(keys.ops, ttl).pexpire(keys.seen, ttl);
+    const multi = this.command.multi().pexpire(keys.meta, ttl).pexpire(keys.ops, ttl).pexpire(keys.seen, ttl).pexpire(keys.seenq, ttl);
     if (this.options.maxPerSession > 0) multi.zadd(this.sessionKey(sessionId), Date.now() + ttl, documentId).pexpire(this.sessionKey(sessionId), ttl);
     await multi.exec();
   }
@@ -333,7 +411,7 @@ export class RedisDocumentStore implements DocumentStore {
   async lastCommit(sessionId: string, documentId: string, userId: string, clientId: string): Promise<LastCommit | undefined> {
     const value = await this.command.hget(this.keysOf(sessionId, documentId).seen, dedupeField(userId, clientId));
     if (value === null) return undefined;
-    const [seq, rev] = value.split(' ').map(Number);
+    const [seq, rev] = value.split(' ').map(Number); // then the record's bytes, for the script
     return { seq: seq!, rev: rev! };
   }
 
@@ -360,12 +438,12 @@ export class RedisDocumentStore implements DocumentStore {
       this.forget(key);
       return undefined;
     }
-    const [epoch, revText, , srevText, mode, snapshot, entries] = reply;
+    const [epoch, revText, , srevText, mode, snapshot, entries, orevText] = reply;
     const rev = Number(revText);
     const srev = Number(srevText);
     let doc: Cached;
     if (mode === 'f') {
-      doc = { epoch, rev: srev, srev, text: new TextDocument(JSON.parse(snapshot) as string), recent: [] };
+      doc = { epoch, rev: srev, srev, orev: 0, text: new TextDocument(JSON.parse(snapshot) as string), recent: [] };
     } else if (cached && this.cache.get(key) === cached && cached.rev === rev - entries.length) {
       doc = cached;
     } else {
@@ -383,6 +461,7 @@ export class RedisDocumentStore implements DocumentStore {
     }
     if (doc.rev !== rev) throw new Error(`document "${documentId}": the stored history ends at revision ${doc.rev}, the head is ${rev}`);
     doc.srev = Math.max(doc.srev, srev);
+    doc.orev = this.oldestRev(rev, orevText);
     this.trimRecent(doc);
     this.remember(key, doc);
     return doc;
@@ -407,6 +486,11 @@ export class RedisDocumentStore implements DocumentStore {
     this.cachedLength -= entry.text.length;
   }
 
+  /** The kept history's oldest revision: `orev` as stored ('' or null: a document that predates it). */
+  private oldestRev(rev: number, orev: string | null | undefined): number {
+    return Math.max(orev ? Number(orev) : 0, rev - this.options.historySize, 0);
+  }
+
   /** The session's documents with when each expires (see CREATE). */
   private sessionKey(sessionId: string): string {
     return `${this.options.prefix}docs:{${sessionId}}`;
@@ -428,7 +512,7 @@ export class RedisDocumentStore implements DocumentStore {
 
   private keysOf(sessionId: string, documentId: string): Keys {
     const base = `${this.options.prefix}doc:{${sessionId}\u0000${documentId}}`;
-    return { meta: `${base}:meta`, ops: `${base}:ops`, seen: `${base}:seen`, turn: `${base}:turn` };
+    return { meta: `${base}:meta`, ops: `${base}:ops`, seen: `${base}:seen`, turn: `${base}:turn`, seenq: `${base}:seenq` };
   }
 }
 

@@ -3,11 +3,13 @@ import { after, describe, it } from 'node:test';
 import { OtError, type TextOp } from '../../../protocol';
 import type { Broker, Publication } from '../../../relay/broker/broker';
 import type { CommitPublication, CommittedOp, DocumentStore, RecoveryOrigin, RecoveryRecord } from '../../../relay/documents/document-store';
+import { committedOpBytes, lastCommitBytes } from '../../../relay/documents/history-bytes';
 import { sleep, waitUntil } from '../../support/wait';
 
 export interface DocumentStoreOptions {
   historySize?: number;
   idleTimeoutMs?: number;
+  historyMaxBytes?: number;
 }
 
 /** A store, and the broker its commits' publications go out on (to check them). */
@@ -164,6 +166,55 @@ export function documentStoreContract(name: string, create: (options: DocumentSt
       assert.deepEqual((await store.read(session, DOC, 4))?.map((c) => c.op), [[4, '4']]);
       assert.deepEqual(plainSince(await store.since(session, DOC, 1)), { head: { rev: 5, oldestRev: 2, length: 5 }, ops: undefined });
       assert.deepEqual(plain(await store.snapshot(session, DOC)), { rev: 5, text: '01234' });
+    });
+
+    it('keeps at most `historyMaxBytes` of ops (`committedOpBytes`), oldest first: older base revisions cannot be read', async () => {
+      const line = (rev: number) => entry(rev, [String(rev % 10).repeat(1000)]);
+      // Three of these entries fit, not four (all of one size: one insert of 1,000 characters).
+      const { store } = await make({ historyMaxBytes: 3 * committedOpBytes(line(1)) + 10 });
+      const session = freshSession();
+      await store.create(session, DOC, '');
+      for (let rev = 1; rev <= 6; rev++) assert.equal(await store.append(session, DOC, line(rev)), true);
+      assert.deepEqual(plain(await store.head(session, DOC)), { rev: 6, oldestRev: 3, length: 6000 });
+      assert.equal(await store.read(session, DOC, 2), undefined, 'an op based before the kept history gets a resync');
+      assert.deepEqual((await store.read(session, DOC, 3))?.map((c) => c.rev), [4, 5, 6]);
+      assert.deepEqual(plainSince(await store.since(session, DOC, 0)), { head: { rev: 6, oldestRev: 3, length: 6000 }, ops: undefined });
+      assert.equal((await store.snapshot(session, DOC))?.text, [6, 5, 4, 3, 2, 1].map((r) => String(r).repeat(1000)).join(''));
+      // One op larger than the bound is committed, and leaves no history at all.
+      assert.equal(await store.append(session, DOC, entry(7, ['z'.repeat(5000)])), true);
+      assert.deepEqual(plain(await store.head(session, DOC)), { rev: 7, oldestRev: 7, length: 11_000 });
+      assert.equal(await store.read(session, DOC, 6), undefined);
+      assert.deepEqual(await store.read(session, DOC, 7), []);
+      // ... and the next ones are kept again.
+      assert.equal(await store.append(session, DOC, line(8)), true);
+      assert.deepEqual((await store.read(session, DOC, 7))?.map((c) => c.rev), [8]);
+      assert.equal((await store.snapshot(session, DOC))?.text.length, 12_000);
+    });
+
+    it('keeps as many bytes of dedupe records (`lastCommitBytes`), the least recently committed client forgotten first', async () => {
+      // Three records of one size fit, not four; the ops are small enough not to matter.
+      const { store } = await make({ historyMaxBytes: 3 * lastCommitBytes('alice', 'c-0') });
+      const session = freshSession();
+      await store.create(session, DOC, '');
+      const commits: Array<[client: string, seq: number]> = [['c-0', 0], ['c-1', 0], ['c-2', 0], ['c-0', 1], ['c-3', 0]];
+      for (const [i, [clientId, seq]] of commits.entries()) assert.equal(await store.append(session, DOC, entry(i + 1, ['x'], { clientId, seq })), true);
+      // c-0 committed again after c-1: c-1 is the least recent, and went.
+      assert.equal(await store.lastCommit(session, DOC, 'alice', 'c-1'), undefined);
+      assert.deepEqual(await store.lastCommit(session, DOC, 'alice', 'c-0'), { seq: 1, rev: 4 });
+      assert.deepEqual(await store.lastCommit(session, DOC, 'alice', 'c-2'), { seq: 0, rev: 3 });
+      assert.deepEqual(await store.lastCommit(session, DOC, 'alice', 'c-3'), { seq: 0, rev: 5 });
+      assert.equal(await store.append(session, DOC, entry(6, ['x'], { clientId: 'c-4', seq: 0 })), true);
+      assert.equal(await store.lastCommit(session, DOC, 'alice', 'c-2'), undefined);
+      for (const clientId of ['c-0', 'c-3', 'c-4']) assert.notEqual(await store.lastCommit(session, DOC, 'alice', clientId), undefined, clientId);
+      // A kept record still refuses a resubmit.
+      assert.equal(await store.append(session, DOC, entry(7, ['x'], { clientId: 'c-3', seq: 0 })), false);
+      // One record larger than the bound on its own is kept (the last commit is always known).
+      const { store: tiny } = await make({ historyMaxBytes: 10 });
+      const other = freshSession();
+      await tiny.create(other, DOC, '');
+      assert.equal(await tiny.append(other, DOC, entry(1, ['x'])), true);
+      assert.deepEqual(await tiny.lastCommit(other, DOC, 'alice', 'c-alice'), { seq: 0, rev: 1 });
+      assert.equal(await tiny.append(other, DOC, entry(2, ['x'], { seq: 0 })), false, 'a resubmit is still refused');
     });
 
     it('publishes a commit’s publication once, in revision order, and nothing for an append that fails', async () => {

@@ -7,6 +7,7 @@ import { RedisBroker } from '../../../relay/broker/redis-broker';
 import { type RedisConnectionOptions, RedisConnections } from '../../../relay/broker/redis-connection';
 import { DocumentAuthority } from '../../../relay/documents/document-authority';
 import type { CommittedOp } from '../../../relay/documents/document-store';
+import { committedOpBytes, lastCommitBytes } from '../../../relay/documents/history-bytes';
 import { RedisDocumentStore, type RedisDocumentStoreOptions } from '../../../relay/documents/redis-document-store';
 import { type RedisServer, startRedisServer } from '../../support/redis-server';
 import { waitUntil } from '../../support/wait';
@@ -163,6 +164,66 @@ describe('RedisDocumentStore', () => {
     assert.deepEqual(plain(await writer.snapshot(session, DOC)), { rev: 101, text: expected!.text.slice(1) });
   });
 
+  it('holds the byte bound in Redis itself: the ops stream follows the kept history (snapshots included), the dedupe records their own bound', async () => {
+    const url = (await shared).url;
+    const op = (rev: number) => entry(rev, [String(rev % 10).repeat(1000)], 0, `user-${rev}`);
+    // Four ops of 1,000 characters, and about 40 dedupe records (one per user here).
+    const historyMaxBytes = 4 * committedOpBytes(op(100)) + 10;
+    const writer = await storeOn(url, { historyMaxBytes });
+    const session = freshSession();
+    await writer.create(session, DOC, '');
+    for (let rev = 1; rev <= 300; rev++) assert.equal(await writer.append(session, DOC, op(rev)), true);
+    const admin = new Redis(url);
+    const base = `tandem:doc:{${session}\u0000${DOC}}`;
+    try {
+      const [orev, hb, srev, sb] = (await admin.hmget(`${base}:meta`, 'orev', 'hb', 'srev', 'sb')).map(Number);
+      assert.equal(orev, 296);
+      assert.equal(hb, 4 * committedOpBytes(op(100)));
+      // Without the byte bound: the last 100 ops, the snapshot's default interval (the stream's
+      // nodes hold about three of these entries each, and the snapshot lags by a window at most).
+      assert.ok(srev! >= 292, `snapshot at ${srev}`);
+      const kept = await admin.xlen(`${base}:ops`);
+      assert.ok(kept <= 12, `${kept} ops in the stream`);
+      const records = await admin.hlen(`${base}:seen`);
+      assert.equal(await admin.zcard(`${base}:seenq`), records);
+      assert.equal(records, Math.floor(historyMaxBytes / lastCommitBytes('user-100', 'c-user-100')));
+      assert.ok(sb! <= historyMaxBytes, `${sb} bytes of dedupe records`);
+      assert.ok((await admin.pttl(`${base}:seenq`)) > 0, 'the records expire with the document');
+    } finally {
+      admin.disconnect();
+    }
+    // Another relay, without a cache, sees the same text and the same window.
+    const reader = await storeOn(url, { historyMaxBytes, cacheOps: 0 });
+    assert.deepEqual(await reader.snapshot(session, DOC), await writer.snapshot(session, DOC));
+    assert.equal((await reader.head(session, DOC))?.oldestRev, 296);
+    assert.deepEqual((await reader.read(session, DOC, 296))?.map((c) => c.rev), [297, 298, 299, 300]);
+    assert.equal(await reader.read(session, DOC, 295), undefined);
+    assert.deepEqual(await reader.lastCommit(session, DOC, 'user-300', 'c-user-300'), { seq: 0, rev: 300 });
+    assert.equal(await reader.lastCommit(session, DOC, 'user-1', 'c-user-1'), undefined, 'the least recently committed went first');
+  });
+
+  it('a document an older relay wrote (no byte accounting yet): its history is kept until a commit here starts the bounded window', async () => {
+    const url = (await shared).url;
+    const store = await storeOn(url, { historyMaxBytes: 64 * 1024 });
+    const session = freshSession();
+    await store.create(session, DOC, '');
+    for (let rev = 1; rev <= 5; rev++) await store.append(session, DOC, entry(rev, ['x']));
+    const admin = new Redis(url);
+    const base = `tandem:doc:{${session}\u0000${DOC}}`;
+    try {
+      await admin.hdel(`${base}:meta`, 'orev', 'hb', 'sb');
+    } finally {
+      admin.disconnect();
+    }
+    const other = await storeOn(url, { historyMaxBytes: 64 * 1024 });
+    assert.equal((await other.head(session, DOC))?.oldestRev, 0, 'the stream holds it all');
+    assert.deepEqual((await other.read(session, DOC, 0))?.map((c) => c.rev), [1, 2, 3, 4, 5]);
+    assert.equal(await other.append(session, DOC, entry(6, ['y'])), true);
+    assert.equal((await store.head(session, DOC))?.oldestRev, 5, 'bytes unknown before: the window starts at the commit');
+    assert.deepEqual((await store.read(session, DOC, 5))?.map((c) => c.op), [['y']]);
+    assert.deepEqual(plain(await store.snapshot(session, DOC)), { rev: 6, text: 'yxxxxx' });
+  });
+
   it('keeps an initial text as it is, lone surrogates included', async () => {
     const url = (await shared).url;
     const session = freshSession();
@@ -182,7 +243,7 @@ describe('RedisDocumentStore', () => {
     const admin = new Redis(url);
     try {
       const base = `tandem:doc:{${session}\u0000${DOC}}`;
-      await admin.del(`${base}:meta`, `${base}:ops`, `${base}:seen`); // as the idle expiry does
+      await admin.del(`${base}:meta`, `${base}:ops`, `${base}:seen`, `${base}:seenq`); // as the idle expiry does
     } finally {
       admin.disconnect();
     }

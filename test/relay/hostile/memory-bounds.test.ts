@@ -89,21 +89,24 @@ describe('hostile: memory bounds', () => {
     });
   }
 
-  it('bounds a document’s history in bytes (DOCUMENT_HISTORY_MAX_BYTES): an op older than it gets a resync', async () => {
-    relay = await startTestRelay({ DOCUMENT_HISTORY_MAX_BYTES: String(64 * 1024) });
-    const mallory = await relay.connect('mallory', { role: 'host' });
-    await openDocument(mallory, 'log.txt', '');
-    // 20 edits of 8,000 characters: 320 KB of history in memory, five times the bound.
-    const chunk = 'y'.repeat(8000);
-    for (let seq = 0; seq < 20; seq++) mallory.send(clientFrame('collaboration.edit', { document: 'log.txt', rev: seq, client_id: 'm', seq, op: seq === 0 ? [chunk] : [seq * chunk.length, chunk] }));
-    await mallory.next('collaboration.ack', (f) => f.payload.rev === 20, 5000);
-    // An op based 10 revisions back: that part of the history is no longer kept.
-    mallory.send(clientFrame('collaboration.edit', { document: 'log.txt', rev: 10, client_id: 'm', seq: 20, op: ['!'] }));
-    const resync = await mallory.next('collaboration.resync');
-    assert.equal(resync.payload.reason, 'history_trimmed');
-    assert.equal(resync.payload.rev, 20, 'nothing was applied');
-    // An op based on the last revisions is still transformed and committed.
-    mallory.send(clientFrame('collaboration.edit', { document: 'log.txt', rev: 19, client_id: 'm', seq: 21, op: ['!'] }));
-    assert.equal((await mallory.next('collaboration.ack', (f) => f.payload.seq === 21)).payload.rev, 21);
-  });
+  for (const store of ['memory', 'redis'] as const) {
+    it(`bounds a document’s history in bytes (DOCUMENT_HISTORY_MAX_BYTES): an op older than it gets a resync, ${store} store`, async () => {
+      if (store === 'redis') redis = await startRedisServer();
+      relay = await startTestRelay({ DOCUMENT_HISTORY_MAX_BYTES: String(64 * 1024), ...(redis && { REDIS_URL: redis.url }) });
+      const mallory = await relay.connect('mallory', { role: 'host' });
+      await openDocument(mallory, 'log.txt', '');
+      // 20 edits of 8,000 characters: 320 KB of history in memory, five times the bound.
+      const chunk = 'y'.repeat(8000);
+      for (let seq = 0; seq < 20; seq++) mallory.send(clientFrame('collaboration.edit', { document: 'log.txt', rev: seq, client_id: 'm', seq, op: seq === 0 ? [chunk] : [seq * chunk.length, chunk] }));
+      await mallory.next('collaboration.ack', (f) => f.payload.rev === 20, 5000);
+      // An op based 10 revisions back: that part of the history is no longer kept.
+      mallory.send(clientFrame('collaboration.edit', { document: 'log.txt', rev: 10, client_id: 'm', seq: 20, op: ['!'] }));
+      const resync = await mallory.next('collaboration.resync');
+      assert.equal(resync.payload.reason, 'history_trimmed');
+      assert.equal(resync.payload.rev, 20, 'nothing was applied');
+      // An op based on the last revisions is still transformed and committed.
+      mallory.send(clientFrame('collaboration.edit', { document: 'log.txt', rev: 19, client_id: 'm', seq: 21, op: ['!'] }));
+      assert.equal((await mallory.next('collaboration.ack', (f) => f.payload.seq === 21)).payload.rev, 21);
+    });
+  }
 });
