@@ -32,7 +32,8 @@ export interface Bystander {
 /** Starts a bystander thread; resolves once it has the document open and pings. */
 export async function startBystander(options: BystanderOptions, timeoutMs = 10_000): Promise<Bystander> {
   // A worker does not inherit tsx's loader hooks (Node 20): it registers tsx's CommonJS hook itself.
-  const worker = new Worker(`require('tsx/cjs'); require(${JSON.stringify(__filename)});`, { eval: true, workerData: options });
+  const code = `require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(__filename)});`;
+  const worker = new Worker(code, { eval: true, workerData: options });
   // Every message is kept: one posted while nobody waits (a failure mid-run) must not be lost.
   const inbox: unknown[] = [];
   let wake = () => {};
