@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import type { ServerFrame } from '../../../protocol';
-import { startBystander } from '../../support/bystander-worker';
-import { clientFrame, openTestClient, type TestClient } from '../../support/relay-fixture';
+import { startPinger } from '../../support/pinger';
+import { clientFrame, openDocument, openTestClient, type TestClient } from '../../support/relay-fixture';
 import type { RelayProcess } from '../../support/relay-process';
 import type { WireFrame } from '../../support/schema-mutations';
 import type { Verdict } from '../../support/schema-oracle';
@@ -15,6 +15,7 @@ import { within } from '../../support/wait';
 /** Frames sent before the fuzzer waits for its own pongs: the relay's backlog stays this small. */
 const BATCH = 20;
 const PING_INTERVAL_MS = 10;
+const EDIT_INTERVAL_MS = 50;
 /** Codes only the gateway's checks give: a frame the oracle accepts must never get one. */
 const CODEC_CODES = new Set(['BAD_JSON', 'BINARY_NOT_SUPPORTED', 'UNKNOWN_EVENT', 'WRONG_DIRECTION', 'FRAME_TOO_LARGE']);
 
@@ -32,15 +33,13 @@ export interface RoundResult {
 export async function fuzzRound(relay: RelayProcess, frames: Judged[], round: number): Promise<RoundResult> {
   const connect = (user: string, role: 'host' | 'editor' | 'viewer', session: string) =>
     openTestClient(`${relay.url}?token=${relay.token({ user, role, sessions: [session] })}`);
-  // On its own thread: its clock measures the relay, not this busy event loop.
-  // A session of its own each round: nothing of an earlier round's bystander can reach this one.
+  // The bystander's session, a new one each round (nothing of an earlier round can reach this one):
+  // its pinger in a process of its own (its clock measures the relay, not this busy event loop), and
+  // its host, who opens a document and keeps editing it.
   const calmSession = `calm-${round}`;
-  const bystander = await startBystander({
-    url: `${relay.url}?token=${relay.token({ user: 'bystander', role: 'host', sessions: [calmSession] })}`,
-    intervalMs: PING_INTERVAL_MS,
-    document: 'calm.md',
-    clientId: `bystander-${round}`,
-  });
+  const pinger = await startPinger(`${relay.url}?token=${relay.token({ user: 'bystander', role: 'editor', sessions: [calmSession] })}`, PING_INTERVAL_MS);
+  const bystander = await connect('bystander', 'host', calmSession);
+  const editing = await keepEditing(bystander, 'calm.md', `bystander-${round}`);
   // The fuzz session: its host (so that valid opens create documents), a viewer, and the refused frames' sender.
   const fuzzers = { host: await connect('mallory-host', 'host', 'fuzz'), viewer: await connect('mallory-view', 'viewer', 'fuzz') };
   let refuser = await connect('mallory-bad', 'editor', 'fuzz');
@@ -118,7 +117,8 @@ export async function fuzzRound(relay: RelayProcess, frames: Judged[], round: nu
     }
   }
   const fuzzMs = performance.now() - started;
-  const calm = await bystander.stop();
+  const acks = await editing.stop();
+  const { rtts } = await pinger.stop();
 
   // Valid frames: domain errors only, never INTERNAL (a bug: the frames of its batch are printed).
   const internal = domainErrors.filter(({ error }) => error.code === 'INTERNAL');
@@ -135,30 +135,57 @@ export async function fuzzRound(relay: RelayProcess, frames: Judged[], round: nu
   counts.errors = refuserErrors.length + domainErrors.length;
 
   // The bystander: nothing of the fuzz session reached it, its edits were acknowledged, its pings fast.
-  const foreign = calm.frames.filter((f) => (f.userId !== 'system' && f.userId !== 'bystander') || (f.sessionId !== undefined && f.sessionId !== calmSession));
-  assert.deepEqual(foreign.map((f) => `${f.eventType} from ${f.userId} of ${f.sessionId}`), []);
-  const kinds = new Set(calm.frames.map((f) => f.eventType));
-  for (const kind of kinds) assert.ok(['connect', 'collaboration.snapshot', 'system.pong', 'collaboration.ack'].includes(kind), `the bystander got ${kind}`);
+  const foreign = bystander.frames.filter((f) => (f.user_id !== 'system' && f.user_id !== 'bystander') || (f.session_id !== undefined && f.session_id !== calmSession));
+  assert.deepEqual(foreign.map((f) => `${f.event_type} from ${f.user_id} of ${f.session_id}`), []);
+  const kinds = new Set(bystander.frames.map((f) => f.event_type));
+  for (const kind of kinds) assert.ok(['connect', 'collaboration.snapshot', 'collaboration.ack', 'session.left'].includes(kind), `the bystander got ${kind}`);
+  bystander.close();
   // Nothing the refused frames carried reached the fuzz session's others either.
   for (const client of Object.values(fuzzers)) {
     const leaked = client.frames.filter((f) => f.user_id === 'mallory-bad' && f.event_type !== 'session.joined' && f.event_type !== 'session.left');
     assert.deepEqual(leaked.map((f) => f.event_type), [], 'a refused frame was delivered');
   }
 
-  const sorted = [...calm.rtts].sort((a, b) => a - b);
+  const sorted = [...rtts].sort((a, b) => a - b);
   const p50 = percentile(sorted, 50);
   const p99 = percentile(sorted, 99);
   const summary =
     `round ${round}: ${frames.length} frames in ${Math.round(fuzzMs)} ms (${counts.accepted} valid, ${counts.refused} refused, ${counts.closing} closing the socket), ` +
       `${counts.errors} errors (${refuserErrors.length} refusals, ${domainErrors.length} domain: ${summarize(domainErrors.map((d) => d.error.code))}), closes ${summarize(closes)}; ` +
       `the valid frames' connections got ${summarize([...retired, ...Object.values(fuzzers)].flatMap((c) => c.frames.map((f) => f.event_type)))}; ` +
-      `bystander ${sorted.length} pings p50 ${p50.toFixed(1)} ms p99 ${p99.toFixed(1)} ms max ${sorted.at(-1)!.toFixed(1)} ms, ${calm.acks} edits acked`;
+      `bystander ${sorted.length} pings p50 ${p50.toFixed(1)} ms p99 ${p99.toFixed(1)} ms max ${sorted.at(-1)!.toFixed(1)} ms, ${acks} edits acked`;
   for (const client of [refuser, ...Object.values(fuzzers)]) client.close();
   // setInterval fires late under load, never early: at least a ping per two intervals.
   assert.ok(sorted.length >= Math.min(50, fuzzMs / PING_INTERVAL_MS / 2), `only ${sorted.length} pings sent`);
-  assert.ok(calm.acks > 0, 'the bystander’s edits were acknowledged');
+  assert.ok(acks > 0, 'the bystander’s edits were acknowledged');
 
   return { p50, p99, summary };
+}
+
+/** Edits `document` (one op in flight at a time) until `stop`, which resolves to the number acknowledged. */
+async function keepEditing(client: TestClient, document: string, clientId: string): Promise<{ stop(): Promise<number> }> {
+  const { rev } = await openDocument(client, document, 'calm');
+  let acked = 0;
+  let pending = false;
+  // Nobody else edits it: each ack moves the document one revision on.
+  const timer = setInterval(() => {
+    if (pending) return;
+    pending = true;
+    client.send(clientFrame('collaboration.edit', { document, rev: rev + acked, client_id: clientId, seq: acked, op: ['.'] }));
+  }, EDIT_INTERVAL_MS);
+  const onFrame = () => {
+    const acks = client.of('collaboration.ack').length;
+    if (acks > acked) [acked, pending] = [acks, false];
+  };
+  client.socket.on('message', onFrame);
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await client.until(() => !pending, 'the bystander’s last ack');
+      client.socket.off('message', onFrame);
+      return acked;
+    },
+  };
 }
 
 function percentile(sorted: number[], p: number): number {

@@ -4,8 +4,8 @@
  * by an oracle that does not use the relay's code (Ajv on protocol/json, the wire rules): frames
  * it refuses go on one connection, whose every error must be the expected one, one per frame;
  * frames it accepts go on a host's and a viewer's connections, where a domain error is fine and an
- * INTERNAL is a bug. The relay runs in its own process so the bystander's ping times measure the
- * relay. The seed is printed; FUZZ_SEED=<n> replays a run.
+ * INTERNAL is a bug. The relay and the bystander's pinger run in processes of their own, so the
+ * ping times measure the relay, not this test's work. The seed is printed; FUZZ_SEED=<n> replays a run.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
