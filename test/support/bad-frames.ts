@@ -18,14 +18,14 @@ export interface BadFrame {
   eventType?: string;
 }
 
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-type Key = string | number;
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+export type Key = string | number;
 
 /** The relay's frame limit these frames are built around (the default, 64 KiB). */
 export const FRAME_LIMIT = 64 * 1024;
 const POLLUTION = { polluted: 'yes' };
-const DANGEROUS_KEYS = ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf', '__defineGetter__', 'isPrototypeOf'];
-const WRONG_VALUES: Json[] = [42, -1, 1.5, 0, 'str', '', null, true, false, [], {}, [[1]], { x: 1 }, POLLUTION];
+export const DANGEROUS_KEYS = ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf', '__defineGetter__', 'isPrototypeOf'];
+export const WRONG_VALUES: Json[] = [42, -1, 1.5, 0, 'str', '', null, true, false, [], {}, [[1]], { x: 1 }, POLLUTION];
 
 /** `['op', 3, 'd']` -> `payload.op[3].d` (written independently of the codec's formatter). */
 function fieldPath(prefix: string, path: readonly Key[]): string {
@@ -54,7 +54,7 @@ function pathsOf(value: Json, prefix: Key[] = []): Key[][] {
 }
 
 /** A copy of `root` with the value at `path` replaced (`undefined`: deleted). */
-function withValue(root: Json, path: readonly Key[], value: Json | undefined): Json | undefined {
+export function withValue(root: Json, path: readonly Key[], value: Json | undefined): Json | undefined {
   if (path.length === 0) return value;
   const copy = clone(root);
   let parent = copy;
@@ -80,8 +80,8 @@ const isJsonText = (s: string) => {
   }
 };
 
-const deepArrays = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
-const deepObjects = (depth: number) => '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
+export const deepArrays = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
+export const deepObjects = (depth: number) => '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
 
 /** Valid payloads for every event a client may send: the starting points for mutations. */
 export const validPayloads: Record<string, Json> = {
