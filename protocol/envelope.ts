@@ -5,7 +5,7 @@ import { SessionId, Timestamp, UserId } from './schemas/common';
 const EventTypeName = z.string().min(1).max(64);
 
 /**
- * What a client sends (the seed's message format). `user_id` and `session_id` may be present
+ * What a client sends (the wire format every client speaks). `user_id` and `session_id` may be present
  * but the relay overwrites them with what the token proves; `timestamp` is optional because
  * the relay stamps its own time on everything it forwards.
  */
@@ -18,7 +18,7 @@ export const InboundEnvelope = z.strictObject({
 });
 export type InboundEnvelope = z.infer<typeof InboundEnvelope>;
 
-/** What the relay sends: the seed's format with every field filled in. */
+/** What the relay sends: the same format with every field filled in. */
 export const OutboundEnvelope = z.strictObject({
   event_type: EventTypeName,
   payload: z.unknown(),

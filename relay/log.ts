@@ -3,8 +3,8 @@ import type { LogLevel } from './config/config';
 
 export type { Logger };
 
-/** pino's level names as the seed spells them, so log lines read `"level":"WARNING"`. */
-const seedNames: Record<string, string> = {
+/** pino's level names as operators know them, so log lines read `"level":"WARNING"`. */
+const documentedNames: Record<string, string> = {
   trace: 'DEBUG',
   debug: 'DEBUG',
   info: 'INFO',
@@ -23,7 +23,7 @@ export function createLogger(level: LogLevel, destination?: pino.DestinationStre
       level,
       base: undefined,
       timestamp: pino.stdTimeFunctions.isoTime,
-      formatters: { level: (label) => ({ level: seedNames[label] ?? label.toUpperCase() }) },
+      formatters: { level: (label) => ({ level: documentedNames[label] ?? label.toUpperCase() }) },
       redact: {
         paths: ['token', '*.token', 'authorization', '*.authorization', 'headers.authorization', '*.headers.authorization', 'secret', '*.secret'],
         censor: '[redacted]',

@@ -211,7 +211,7 @@ export class RelayClient implements Disposable {
   }
 
   /**
-   * Sends one event as the seed's envelope. False when not `open` or the transport refused it;
+   * Sends one event in the protocol's envelope. False when not `open` or the transport refused it;
    * nothing is queued (resending is the caller's business, e.g. the OT client's).
    */
   send<E extends ClientEventType>(eventType: E, payload: ClientPayload<E>): boolean {

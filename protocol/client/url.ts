@@ -6,7 +6,7 @@ export interface ResumePosition {
 
 /**
  * The relay's WebSocket URL with the token and, optionally, the session in the query
- * (`ws://host:port/ws?token=JWT&session=ID`, the seed's contract), and the session log position
+ * (`ws://host:port/ws?token=JWT&session=ID`, the relay's URL contract), and the session log position
  * to resume from (`&since_offset=N&since_epoch=E`). Forgiving about the base: `http(s)://`
  * becomes `ws(s)://`, and a bare origin gets the `/ws` path.
  */

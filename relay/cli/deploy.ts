@@ -1,5 +1,5 @@
 /**
- * `relay deploy`: the seed's deploy step as a command. With a Docker engine it runs
+ * `relay deploy`: the documented Docker deployment as one command. With a Docker engine it runs
  * docker/docker-compose.realtime.yml; without one it starts the same topology from installed
  * binaries (relay/cli/cluster/local-cluster.ts). `status` and `stop` find it again through
  * cluster.json in the state dir.

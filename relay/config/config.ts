@@ -19,21 +19,21 @@ const boolean = z.preprocess(
   z.boolean({ error: 'must be true or false' }),
 );
 
-/** The seed's level names, and pino's own, are both accepted. */
-const seedLevels = {
+/** The documented level names (DEBUG ... CRITICAL) and pino's own are both accepted. */
+const documentedLevels = {
   DEBUG: 'debug',
   INFO: 'info',
   WARNING: 'warn',
   ERROR: 'error',
   CRITICAL: 'fatal',
 } as const;
-export type LogLevel = (typeof seedLevels)[keyof typeof seedLevels] | 'silent' | 'trace';
+export type LogLevel = (typeof documentedLevels)[keyof typeof documentedLevels] | 'silent' | 'trace';
 
 const logLevel = z.preprocess(
   (value) => {
     if (typeof value !== 'string') return value;
-    const upper = value.toUpperCase() as keyof typeof seedLevels;
-    if (upper in seedLevels) return seedLevels[upper];
+    const upper = value.toUpperCase() as keyof typeof documentedLevels;
+    if (upper in documentedLevels) return documentedLevels[upper];
     return value.toLowerCase() === 'warn' ? 'warn' : value.toLowerCase() === 'fatal' ? 'fatal' : value.toLowerCase();
   },
   z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], {

@@ -1,7 +1,7 @@
 import type { ServerEventType, ServerPayload } from '../../protocol';
 
 /**
- * Serializes one relay event in the seed's envelope. Payloads are typed against the catalog at
+ * Serializes one relay event in the protocol's envelope. Payloads are typed against the catalog at
  * compile time; the relay builds them itself, so they are not validated again at run time.
  */
 export function serverFrame<E extends ServerEventType>(

@@ -53,7 +53,7 @@ export function refuseUpgrade(socket: Duplex, error: ProtocolError): void {
   );
 }
 
-/** The token from `?token=` (the seed's way) or an `Authorization: Bearer` header. */
+/** The token from `?token=` (what browsers can do) or an `Authorization: Bearer` header. */
 export function readToken(request: IncomingMessage, url: URL): string | undefined {
   const fromQuery = url.searchParams.get('token');
   if (fromQuery) return fromQuery;

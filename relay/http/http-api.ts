@@ -43,7 +43,7 @@ const SESSION_PATH = /^\/api\/sessions\/([^/]+)$/;
 const JOIN_REQUESTS_PATH = /^\/api\/sessions\/([^/]+)\/join-requests(?:\/([^/]+))?$/;
 const JOIN_STATUS_PATH = /^\/api\/join-requests\/([^/]+)$/;
 /**
- * The relay's figures (the seed's metrics document included, wherever it is served): who is
+ * The relay's figures (the metrics document included, wherever it is served): who is
  * busy and how much is nobody else's business in production (see `assertOperator`).
  */
 const OPERATOR_PATHS: ReadonlySet<string> = new Set(['/ws/stats', '/api/metrics']);

@@ -41,7 +41,7 @@ describe('docker/docker-compose.realtime.yml (docker-compose config)', () => {
     config = (await parseYaml(result.stdout)) as ComposeConfig;
   });
 
-  it("has the seed's services and named volumes", () => {
+  it("has the deployment's services and named volumes", () => {
     assert.deepEqual(Object.keys(config.services).sort(), ['grafana', 'nginx', 'prometheus', 'redis', 'relay-1', 'relay-2']);
     assert.deepEqual(Object.keys(config.volumes).sort(), ['grafana-data', 'prometheus-data', 'redis-data']);
   });
@@ -111,7 +111,7 @@ describe('docker/prometheus.yml and the Grafana provisioning', () => {
     assert.equal(result.status, 0, result.stdout + result.stderr);
   });
 
-  it("scrapes each relay directly at the seed's metrics path", async () => {
+  it("scrapes each relay directly at the documented metrics path", async () => {
     const prometheus = (await parseYaml(readFileSync(join(ROOT, 'docker', 'prometheus.yml'), 'utf8'))) as {
       scrape_configs: Array<{ job_name: string; metrics_path?: string; static_configs: Array<{ targets: string[] }> }>;
     };

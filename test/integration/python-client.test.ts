@@ -5,10 +5,10 @@ import { decodeClientFrame } from '../../protocol';
 import { startTestRelay, type TestRelay } from '../support/relay-fixture';
 import { PYTHON, type PythonRun, pythonPrint, requirePythonModule, runPython } from '../support/python';
 
-const SCRIPT = join(__dirname, 'seed_client.py');
+const SCRIPT = join(__dirname, 'python_client.py');
 const REPLY = 'Hello from TypeScript!';
 
-describe("the seed's Python client (python3-websockets) against the relay", () => {
+describe("a Python client (python3-websockets) against the relay", () => {
   let relay: TestRelay;
   let python: PythonRun | undefined;
 
@@ -50,7 +50,7 @@ describe("the seed's Python client (python3-websockets) against the relay", () =
     });
     exitedEarly.catch(() => undefined); // only the race below cares
 
-    // Python -> TypeScript: the seed's "Hello, world!", attributed to the token's user.
+    // Python -> TypeScript: the example's "Hello, world!", attributed to the token's user.
     const hello = await Promise.race([ts.next('chat.message', (f) => f.user_id === 'py-bob', 10_000), exitedEarly]);
     assert.equal(hello.payload.content, 'Hello, world!');
     assert.equal(hello.payload.display_name, 'Bob (Python)');
@@ -69,7 +69,7 @@ describe("the seed's Python client (python3-websockets) against the relay", () =
     const received = lines.filter((l) => l.startsWith('Received: '));
     assert.ok(received[0]?.includes("'event_type': 'connect'"), `the first event is connect: ${received[0]}`);
     const replyLine = received.find((l) => l.includes(`'content': '${REPLY}'`));
-    assert.ok(replyLine, 'the seed\'s "Received:" line for the reply');
+    assert.ok(replyLine, 'the client\'s "Received:" line for the reply');
     assert.match(replyLine, /'event_type': 'chat\.message'/);
     assert.match(replyLine, /'user_id': 'ts-alice'/);
     assert.ok(!received.some((l) => l.includes("'event_type': 'error'")), 'the relay refused nothing Python sent');

@@ -1,5 +1,5 @@
 /**
- * Payload examples per event and direction: ones the schema must accept (the seed's examples
+ * Payload examples per event and direction: ones the schema must accept (the README's examples
  * among them) and near misses it must refuse. Shared by the zod and the JSON Schema tests, so
  * both are held to the same cases.
  */
@@ -208,7 +208,7 @@ payloadExamples['workspace.response.server'] = { valid: workspaceResponses, inva
 payloadExamples['workspace.changed.client'] = { valid: workspaceChanges, invalid: badWorkspaceChanges };
 payloadExamples['workspace.changed.server'] = { valid: workspaceChanges, invalid: badWorkspaceChanges };
 
-/** Whole frames as clients send them; the seed's JavaScript and Python examples first. */
+/** Whole frames as clients send them; the README's JavaScript and Python examples first. */
 export const clientFrameExamples = {
   valid: [
     { event_type: 'chat.message', payload: { content: 'Hello, world!' }, timestamp: new Date().toISOString() },

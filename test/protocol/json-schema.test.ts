@@ -28,7 +28,7 @@ describe('JSON Schema export', () => {
     }
   });
 
-  it('describes the client envelope the seed examples use', () => {
+  it('describes the client envelope the README examples use', () => {
     const ajv = new Ajv2020({ strict: false });
     const validate = ajv.compile(JSON.parse(rendered.get('envelope.client.json')!) as object);
     for (const frame of clientFrameExamples.valid) assert.ok(validate(frame), ajv.errorsText(validate.errors));

@@ -33,7 +33,7 @@ describe('event payload schemas', () => {
 });
 
 describe('client frames', () => {
-  it('accepts the seed examples (JavaScript and Python) and other valid frames', () => {
+  it('accepts the README examples (JavaScript and Python) and other valid frames', () => {
     for (const frame of clientFrameExamples.valid) {
       const decoded = decodeClientFrame(JSON.stringify(frame));
       assert.ok(decoded.ok, `should accept ${JSON.stringify(frame)}: ${decoded.ok ? '' : decoded.error.message}`);

@@ -300,7 +300,7 @@ export function postNotification(relay: TestRelay, token: string | undefined, bo
   });
 }
 
-/** A client frame in the seed's envelope; `extra` may carry (spoofed) `session_id` / `user_id`. */
+/** A client frame in the protocol's envelope; `extra` may carry (spoofed) `session_id` / `user_id`. */
 export function clientFrame<E extends ClientEventType>(eventType: E, payload: ClientPayload<E>, extra: { session_id?: string; user_id?: string } = {}) {
   return { event_type: eventType, payload, timestamp: new Date().toISOString(), ...extra };
 }

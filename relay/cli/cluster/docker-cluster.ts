@@ -1,6 +1,6 @@
 /**
  * The cluster on a Docker engine: docker/docker-compose.realtime.yml (Redis with AOF, two relays,
- * nginx with TLS, Prometheus, Grafana), as the seed deploys it. Compose keeps its own state, so
+ * nginx with TLS, Prometheus, Grafana), as docker/docker-compose.realtime.yml deploys it. Compose keeps its own state, so
  * `up` is idempotent (it also rebuilds the relay image from this checkout).
  */
 import { spawnSync } from 'node:child_process';

@@ -53,7 +53,7 @@ describe('RelayClient: connect, send, receive', () => {
     assert.deepEqual(relay.upgrades, ['/ws?token=a.b%2Bc&session=team%2F1']);
   });
 
-  it('sends typed events as the seed envelope', TIMEOUT, async () => {
+  it('sends typed events in the protocol envelope', TIMEOUT, async () => {
     const relay = await startFakeRelay();
     const c = createClient({ url: relay.url });
     assert.equal(c.send('chat.message', { content: 'too early' }), false);

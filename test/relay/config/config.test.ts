@@ -31,7 +31,7 @@ describe('configuration', () => {
     assert.equal(config.logLevel, 'info');
   });
 
-  it("reads the seed's variables and the limits from the environment", () => {
+  it("reads the documented variables and the limits from the environment", () => {
     const config = loadConfig({
       WS_HOST: '0.0.0.0',
       WS_PORT: '9000',

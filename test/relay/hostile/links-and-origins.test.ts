@@ -66,7 +66,7 @@ describe('production: /ws/stats and the metrics document are for operators', () 
     const stats = await callApi(relay, 'GET', '/ws/stats', { token: admin });
     assert.equal(stats.status, 200, stats.text);
     assert.equal(typeof (JSON.parse(stats.text) as { connections: unknown }).connections, 'number');
-    // The seed's metrics document is behind the same gate.
+    // The metrics document is behind the same gate.
     expectApiError(await callApi(relay, 'GET', '/api/metrics'), 401, 'AUTH_TOKEN_MISSING');
     // Health stays open for load balancers.
     assert.equal((await callApi(relay, 'GET', '/health')).status, 200);

@@ -1,8 +1,8 @@
-"""The seed's Python client ("Client Integration" > "Python Client"), as written.
+"""A Python client of the relay with the `websockets` library, as a user would write one.
 
-Only what it needs to run and to stop is added: the `datetime` import, `handle_chat_message`,
-the relay URL and token from the environment, and a bound (stop once the reply the test
-expects has arrived, give up after a timeout).
+Beyond the README's JavaScript example it has what a test needs: the relay URL and token from
+the environment, and a bound (stop once the reply the test expects has arrived, give up after a
+timeout).
 """
 import asyncio
 import datetime
