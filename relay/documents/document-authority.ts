@@ -328,23 +328,20 @@ export class DocumentAuthority {
       if (!head) throw notFound(document);
       if (head.rev !== check.rev || (check.epoch !== undefined && check.epoch !== head.epoch)) return { kind: 'stale' };
       const key = `${sessionId}\u0000${document}`;
-      let known = this.hashes.get(key);
-      let text: string | undefined;
-      if (!known || known.rev !== head.rev || known.epoch !== head.epoch) {
-        const snapshot = await this.store.snapshot(sessionId, document);
-        if (!snapshot || snapshot.rev !== head.rev) return { kind: 'stale' }; // another relay committed in between
-        text = snapshot.text;
-        known = { epoch: snapshot.epoch, rev: snapshot.rev, hash: textHash(text) };
+      const known = this.hashes.get(key);
+      const current = known?.rev === head.rev && known.epoch === head.epoch ? known.hash : undefined;
+      if (current === check.hash && head.length === check.length) return { kind: 'match' };
+      // Not hashed at this revision yet, or a difference: the text is needed either way.
+      const snapshot = await this.store.snapshot(sessionId, document);
+      if (!snapshot || snapshot.rev !== head.rev) return { kind: 'stale' }; // another relay committed in between
+      const text = snapshot.text;
+      const hash = current ?? textHash(text);
+      if (current === undefined) {
         this.hashes.delete(key);
-        this.hashes.set(key, known);
+        this.hashes.set(key, { epoch: snapshot.epoch, rev: snapshot.rev, hash });
         if (this.hashes.size > MAX_KEPT_HASHES) this.hashes.delete(this.hashes.keys().next().value!);
       }
-      if (known.hash === check.hash && head.length === check.length) return { kind: 'match' };
-      if (text === undefined) {
-        const snapshot = await this.store.snapshot(sessionId, document);
-        if (!snapshot || snapshot.rev !== head.rev) return { kind: 'stale' };
-        text = snapshot.text;
-      }
+      if (hash === check.hash && head.length === check.length) return { kind: 'match' };
       return { kind: 'diverged', resync: { document, rev: head.rev, text, reason: 'diverged' } };
     });
   }

@@ -22,9 +22,10 @@ export function cursorCost(selections: number, history: readonly { op: TextOp }[
 }
 
 /**
- * A token bucket of transform cost for one connection: it holds at most one second's worth, and
- * refills continuously. `spend` takes the cost if the bucket holds it (false: over budget, and
- * nothing is taken, so a client that backs off gets its budget back).
+ * A token bucket for one connection (transform cost, convergence checks): it holds at most
+ * `capacity` (default one second's worth), and refills continuously. `spend` takes the cost if
+ * the bucket holds it (false: over budget, and nothing is taken, so a client that backs off gets
+ * its budget back).
  */
 export class CostBudget {
   private tokens: number;
@@ -33,13 +34,14 @@ export class CostBudget {
   constructor(
     private readonly perSecond: number,
     now = Date.now(),
+    private readonly capacity = perSecond,
   ) {
-    this.tokens = perSecond;
+    this.tokens = capacity;
     this.refilledAt = now;
   }
 
   spend(cost: number, now = Date.now()): boolean {
-    this.tokens = Math.min(this.perSecond, this.tokens + ((now - this.refilledAt) * this.perSecond) / 1000);
+    this.tokens = Math.min(this.capacity, this.tokens + ((now - this.refilledAt) * this.perSecond) / 1000);
     this.refilledAt = now;
     if (cost > this.tokens) return false;
     this.tokens -= cost;

@@ -2,7 +2,7 @@ import { type AckPayload, type CursorPayload, type EditPayload, ProtocolError, t
 import { DocumentLostError } from '../documents/document-authority';
 import type { CommitPublication } from '../documents/document-store';
 import { OpenPieces } from '../documents/open-pieces';
-import type { CostBudget } from '../documents/transform-cost';
+import { CostBudget } from '../documents/transform-cost';
 import type { Connection } from '../gateway/connection';
 import { type OutboundFrame, sendPaced } from '../gateway/paced-send';
 import { serverFrame } from '../gateway/server-frame';
@@ -208,16 +208,12 @@ export function editHandler(context: HandlerContext): Handler<'collaboration.edi
 /** Checks a connection may make in a burst, and per second after it (each costs a head read). */
 const CHECK_BURST = 20;
 const CHECKS_PER_SECOND = 5;
-const checkBudgets = new WeakMap<Connection, { tokens: number; at: number }>();
+const checkBudgets = new WeakMap<Connection, CostBudget>();
 
-function takeCheckToken(connection: Connection, now = Date.now()): boolean {
-  const budget = checkBudgets.get(connection) ?? { tokens: CHECK_BURST, at: now };
-  budget.tokens = Math.min(CHECK_BURST, budget.tokens + ((now - budget.at) / 1000) * CHECKS_PER_SECOND);
-  budget.at = now;
-  checkBudgets.set(connection, budget);
-  if (budget.tokens < 1) return false;
-  budget.tokens -= 1;
-  return true;
+function takeCheckToken(connection: Connection): boolean {
+  let budget = checkBudgets.get(connection);
+  if (!budget) checkBudgets.set(connection, (budget = new CostBudget(CHECKS_PER_SECOND, Date.now(), CHECK_BURST)));
+  return budget.spend(1);
 }
 
 /**

@@ -283,6 +283,7 @@ export interface WsStats {
   messages_in: Record<string, number>;
   messages_out: Record<string, number>;
   errors: Record<string, number>;
+  document_repairs: { relay: number; editor: number };
 }
 
 export async function fetchStats(relay: TestRelay): Promise<WsStats> {

@@ -6,6 +6,9 @@ import { httpRequest, type HttpResponse, jsonBody, TEST_SECRET } from './relay-f
 
 export interface CreatedSession {
   session_id: string;
+  name?: string;
+  owner: { user_id: string; display_name: string };
+  expires_at: string;
   relay_url: string;
   ws_url: string;
   host: { user_id: string; display_name: string; token: string };

@@ -14,7 +14,7 @@ import { createNodeWsTransport, openFrames, RelayClient, type SnapshotPayload, t
 import { DocumentBinding, type DocumentBindingOptions } from '../../../extension/collab/document-binding';
 import { toDocumentText, toWireText } from '../../../extension/collab/eol';
 import type { OtPeer } from '../../support/ot-peer';
-import { startTestRelay, type TestRelay } from '../../support/relay-fixture';
+import { fetchStats, startTestRelay, type TestRelay } from '../../support/relay-fixture';
 
 const nodeTransport = createNodeWsTransport(WebSocket);
 
@@ -33,10 +33,8 @@ import { eventually } from './eventually';
 export { eventually };
 
 /** The relay's count of divergences found by convergence checks (`/ws/stats`): a test expects none. */
-export async function relayRepairs(relay: Pick<TestRelay, 'httpUrl'>): Promise<number> {
-  const response = await fetch(`${relay.httpUrl}/ws/stats`);
-  const stats = (await response.json()) as { document_repairs: { relay: number } };
-  return stats.document_repairs.relay;
+export async function relayRepairs(relay: TestRelay): Promise<number> {
+  return (await fetchStats(relay)).document_repairs.relay;
 }
 
 /** Temp files to open as documents (on disk, so that each keeps the line ending it was written with). */

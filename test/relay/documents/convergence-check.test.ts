@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { textHash } from '../../../protocol';
-import { clientFrame, openDocument, startTestRelay, type TestClient, type TestRelay } from '../../support/relay-fixture';
+import { clientFrame, fetchStats, openDocument, startTestRelay, type TestClient, type TestRelay } from '../../support/relay-fixture';
 
 const DOC = 'src/check.ts';
 const check = (payload: { rev: number; length: number; hash: string; repairs?: number }, document = DOC) => clientFrame('collaboration.check', { document, ...payload });
@@ -18,8 +18,7 @@ async function flushed(client: TestClient, id: string): Promise<void> {
 }
 
 async function repairs(relay: TestRelay): Promise<{ relay: number; editor: number }> {
-  const stats = (await (await fetch(`${relay.httpUrl}/ws/stats`)).json()) as { document_repairs: { relay: number; editor: number } };
-  return stats.document_repairs;
+  return (await fetchStats(relay)).document_repairs;
 }
 
 describe('convergence check (collaboration.check)', () => {

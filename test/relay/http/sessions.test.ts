@@ -1,52 +1,24 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { mintInvite, mintPersonalToken } from '../../../relay/auth/tokens';
-import { httpRequest, type HttpResponse, jsonBody, openTestClient, refusedUpgrade, startTestRelay, TEST_SECRET, type TestRelay } from '../../support/relay-fixture';
+import { type HttpResponse, jsonBody, openTestClient, refusedUpgrade, startTestRelay, TEST_SECRET, type TestRelay } from '../../support/relay-fixture';
+import { callApi, type CreatedSession, createApiSession, expectApiError, personalToken, type Redeemed, redeemInvite } from '../../support/rest-api';
 
-interface CreatedSession {
-  session_id: string;
-  name?: string;
-  owner: { user_id: string; display_name: string };
-  expires_at: string;
-  relay_url: string;
-  ws_url: string;
-  host: { user_id: string; token: string };
-  invites: Record<'editor' | 'viewer', { token: string; link: string; expires_at: string }>;
-}
-interface Redeemed {
-  session_id: string;
-  role: string;
-  user_id: string;
-  display_name: string;
-  token: string;
-  ws_url: string;
-}
+const personal = (user: string, name?: string) => personalToken(user, name);
 
-const personal = (user: string, name?: string) => mintPersonalToken(TEST_SECRET, { user, ttl: '1h', ...(name && { name }) });
-
+/** `callApi` with the token and body in place. */
 function call(relay: TestRelay, method: string, path: string, token?: string, body?: unknown, headers: Record<string, string> = {}): Promise<HttpResponse> {
-  return httpRequest(`${relay.httpUrl}${path}`, {
-    method,
-    headers: { 'Content-Type': 'application/json', ...(token && { Authorization: `Bearer ${token}` }), ...headers },
-    ...(body !== undefined && { body: typeof body === 'string' ? body : JSON.stringify(body) }),
-  });
+  return callApi(relay, method, path, { token, body, headers });
 }
 
-function expectError(response: HttpResponse, status: number, code: string): void {
-  assert.equal(response.status, status, response.text);
-  assert.equal(jsonBody(response).code, code, response.text);
+const expectError = expectApiError;
+
+function createSession(relay: TestRelay, token = personal('alice', 'Alice'), body: unknown = { name: 'pairing' }): Promise<CreatedSession> {
+  return createApiSession(relay, body, token);
 }
 
-async function createSession(relay: TestRelay, token = personal('alice', 'Alice'), body: unknown = { name: 'pairing' }): Promise<CreatedSession> {
-  const response = await call(relay, 'POST', '/api/sessions', token, body);
-  assert.equal(response.status, 201, response.text);
-  return jsonBody<CreatedSession>(response);
-}
-
-async function redeem(relay: TestRelay, invite: string, name?: string): Promise<Redeemed> {
-  const response = await call(relay, 'POST', '/api/invites/redeem', undefined, { invite, ...(name && { name }) });
-  assert.equal(response.status, 200, response.text);
-  return jsonBody<Redeemed>(response);
+function redeem(relay: TestRelay, invite: string, name?: string): Promise<Redeemed> {
+  return redeemInvite(relay, invite, name || undefined);
 }
 
 const connectWith = (relay: TestRelay, token: string) => openTestClient(`${relay.url}?token=${token}`);
