@@ -112,12 +112,16 @@ class SessionCommands {
     await vscode.env.clipboard.writeText(info.invites.editor.link);
     // Not awaited: the command is done once the session is live, whether or not anyone clicks.
     void vscode.window
-      .showInformationMessage(`Tandem: session ${info.sessionId} is live. The invite link (editors) is on your clipboard; send it to your guests.`, 'Copy Viewer Link')
+      .showInformationMessage(
+        `Tandem: session ${info.sessionId} is live. The invite link (editors) is on your clipboard; send it to your guests.`,
+        'Copy Viewer Link',
+      )
       .then((choice) => (choice === 'Copy Viewer Link' ? this.copyInvite('viewer') : undefined));
   }
 
   async end(): Promise<void> {
-    if (this.session.info?.role !== 'host') return void vscode.window.showWarningMessage('Tandem: only the host can end the session; guests leave it.');
+    if (this.session.info?.role !== 'host')
+      return void vscode.window.showWarningMessage('Tandem: only the host can end the session; guests leave it.');
     await this.run('Ending the session…', () => this.session.end());
   }
 
@@ -146,7 +150,11 @@ class SessionCommands {
       return void vscode.window.showErrorMessage(`Tandem: ${error instanceof Error ? error.message : String(error)}`);
     }
     if (this.session.isActive) {
-      const answer = await vscode.window.showWarningMessage(`Tandem: you are in session ${this.session.info?.sessionId}. Leave it and join the new one?`, { modal: true }, 'Leave and Join');
+      const answer = await vscode.window.showWarningMessage(
+        `Tandem: you are in session ${this.session.info?.sessionId}. Leave it and join the new one?`,
+        { modal: true },
+        'Leave and Join',
+      );
       if (answer !== 'Leave and Join') return;
       this.session.leave();
     }
@@ -162,7 +170,8 @@ class SessionCommands {
 
   async copyInvite(role: 'editor' | 'viewer' = 'editor'): Promise<void> {
     const invites = this.session.info?.invites;
-    if (!invites || !this.session.isActive) return void vscode.window.showWarningMessage('Tandem: only a host with a live session has invite links.');
+    if (!invites || !this.session.isActive)
+      return void vscode.window.showWarningMessage('Tandem: only a host with a live session has invite links.');
     await vscode.env.clipboard.writeText(invites[role].link);
     void vscode.window.showInformationMessage(`Tandem: the ${role} invite link is on your clipboard.`);
   }
@@ -186,7 +195,8 @@ class SessionCommands {
 
   async goTo(follow: FollowMode, who?: Participant | string): Promise<void> {
     const userId = await this.pickParticipant(who, 'Go to whom?');
-    if (userId && !(await follow.goTo(userId))) void vscode.window.showInformationMessage('Tandem: they are not in a shared file right now.');
+    if (userId && !(await follow.goTo(userId)))
+      void vscode.window.showInformationMessage('Tandem: they are not in a shared file right now.');
   }
 
   /** The user id given (a participant from the view, or an id), or one picked from the others. */
@@ -208,7 +218,10 @@ class SessionCommands {
     const { state, info } = this.session;
     const items: Array<vscode.QuickPickItem & { command: string; args?: unknown[] }> = [];
     if (!this.session.isActive) {
-      items.push({ label: '$(broadcast) Start Session', command: 'tandem.startSession' }, { label: '$(plug) Join Session', command: 'tandem.joinSession' });
+      items.push(
+        { label: '$(broadcast) Start Session', command: 'tandem.startSession' },
+        { label: '$(plug) Join Session', command: 'tandem.joinSession' },
+      );
     } else if (info?.role === 'host') {
       items.push(
         { label: '$(link) Copy Editor Invite Link', command: 'tandem.copyInviteLink', args: ['editor'] },
@@ -226,7 +239,9 @@ class SessionCommands {
   private async askPersonalToken(relayUrl: string): Promise<string | undefined> {
     const token = await vscode.window.showInputBox({
       title: `Personal token for ${relayUrl}`,
-      prompt: 'Hosting needs a personal token from the relay’s operator (relay token --user YOU --personal). It is kept in VS Code’s secret storage.',
+      prompt:
+        'Hosting needs a personal token from the relay’s operator (relay token --user YOU --personal). It is kept in VS Code’s secret ' +
+        'storage.',
       password: true,
       ignoreFocusOut: true,
       validateInput: (value) => (value.trim().split('.').length === 3 ? undefined : 'A token has three dot-separated parts (a JWT).'),

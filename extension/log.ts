@@ -11,7 +11,9 @@ export class Log implements vscode.Disposable {
     this.channel.warn(message);
   }
   error(message: string, error?: unknown): void {
-    this.channel.error(error === undefined ? message : `${message}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    this.channel.error(
+      error === undefined ? message : `${message}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+    );
   }
   show(): void {
     this.channel.show(true);

@@ -1,14 +1,7 @@
 import type { z } from 'zod';
 import { InboundEnvelope, OutboundEnvelope } from './envelope';
 import { ProtocolError } from './errors';
-import {
-  type ClientEventType,
-  type ClientPayload,
-  events,
-  isEventType,
-  type ServerEventType,
-  type ServerPayload,
-} from './events';
+import { type ClientEventType, type ClientPayload, events, isEventType, type ServerEventType, type ServerPayload } from './events';
 import { RequestId } from './schemas/workspace';
 
 /** A validated frame from a client, narrowed by its event type. */
@@ -83,7 +76,8 @@ export function decodeClientFrame(text: string): Decoded<ClientFrame> {
     return { ok: false, eventType, error: new ProtocolError('WRONG_DIRECTION', `"${eventType}" is sent by the server only`, 'event_type') };
   }
   const payload = spec.client.safeParse(envelope.data.payload);
-  if (!payload.success) return { ok: false, eventType, error: validationError(payload.error, ['payload'], readRequestId(envelope.data.payload)) };
+  if (!payload.success)
+    return { ok: false, eventType, error: validationError(payload.error, ['payload'], readRequestId(envelope.data.payload)) };
   const frame = { ...envelope.data, payload: payload.data } as ClientFrame;
   return { ok: true, frame };
 }

@@ -34,19 +34,23 @@ export const errorCodes = {
   DOCUMENT_NOT_OPEN: 'Open the document (`collaboration.open`) before sending its edits or cursors.',
   DOCUMENT_TOO_LARGE: 'The document would exceed the relay’s size limit (DOCUMENT_MAX_LENGTH); nothing was applied.',
   TOO_MANY_DOCUMENTS:
-    'The connection has as many documents open as the relay allows (DOCUMENT_MAX_OPEN_PER_CONNECTION), or the session has as many documents as it may (DOCUMENT_MAX_PER_SESSION); nothing was opened or created: close one first.',
+    'The connection has as many documents open as the relay allows (DOCUMENT_MAX_OPEN_PER_CONNECTION), or the session has as many ' +
+    'documents as it may (DOCUMENT_MAX_PER_SESSION); nothing was opened or created: close one first.',
   PENDING_PIECES_TOO_LARGE:
-    'The pieces of initial text (`more: true`) this connection has pending exceed the relay’s limit (DOCUMENT_MAX_PENDING_PIECE_BYTES, ids and a per-piece overhead included); that document’s pieces were dropped: send it again.',
+    'The pieces of initial text (`more: true`) this connection has pending exceed the relay’s limit (DOCUMENT_MAX_PENDING_PIECE_BYTES, ' +
+    'ids and a per-piece overhead included); that document’s pieces were dropped: send it again.',
   EDIT_REV_TOO_NEW: 'The op’s base revision is newer than the document’s; nothing was applied.',
   OP_INVALID: 'The op is not an array of components: positive integers, non-empty strings and `{d: "text"}`.',
   OP_OUT_OF_RANGE: 'A retain or delete runs past the end of the document.',
   OP_DELETE_MISMATCH: 'A delete carries text that is not the text at that place in the document.',
   TRANSFORM_TOO_COSTLY:
-    'Moving the cursor through the edits committed since its revision would cost more than the relay allows (EDIT_MAX_TRANSFORM_COST, EDIT_TRANSFORM_COST_PER_SECOND); it was dropped: send it again at a newer revision.',
+    'Moving the cursor through the edits committed since its revision would cost more than the relay allows (EDIT_MAX_TRANSFORM_COST, ' +
+    'EDIT_TRANSFORM_COST_PER_SECOND); it was dropped: send it again at a newer revision.',
   OP_SPLITS_SURROGATE: 'The op would split a surrogate pair (half a character) or inserts a lone surrogate.',
   HOST_NOT_CONNECTED: 'The session’s host is not connected, so its shared folder cannot answer; `request_id` names the request.',
   BROKER_UNAVAILABLE:
-    'The relay cannot reach its message broker (Redis) right now, so the frame was not handled (or not confirmed); keep it and send it again after the relay’s `BROKER_RESTORED` notification or a reconnect.',
+    'The relay cannot reach its message broker (Redis) right now, so the frame was not handled (or not confirmed); keep it and send it ' +
+    'again after the relay’s `BROKER_RESTORED` notification or a reconnect.',
   NOT_FOUND: 'No such endpoint.',
   INTERNAL: 'An unexpected error in the relay; it has been logged.',
 } as const;

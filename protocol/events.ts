@@ -1,18 +1,20 @@
 import type { z } from 'zod';
 import { AiResponsePayload } from './schemas/ai';
 import { ChatMessageIn, ChatMessageOut } from './schemas/chat';
-import { AckPayload, CheckPayload, ClosePayload, CursorPayload, EditPayload, OpenPayload, ResyncPayload, SnapshotPayload } from './schemas/collaboration';
+import {
+  AckPayload,
+  CheckPayload,
+  ClosePayload,
+  CursorPayload,
+  EditPayload,
+  OpenPayload,
+  ResyncPayload,
+  SnapshotPayload,
+} from './schemas/collaboration';
 import { Participant } from './schemas/common';
 import { BreakpointPayload } from './schemas/debugging';
 import { JoinRequestPayload } from './schemas/session';
-import {
-  ConnectPayload,
-  DisconnectPayload,
-  ErrorPayload,
-  NotificationPayload,
-  PingPayload,
-  PongPayload,
-} from './schemas/system';
+import { ConnectPayload, DisconnectPayload, ErrorPayload, NotificationPayload, PingPayload, PongPayload } from './schemas/system';
 import { WorkspaceChangedPayload, WorkspaceRequestIn, WorkspaceRequestOut, WorkspaceResponse } from './schemas/workspace';
 
 /**
@@ -25,22 +27,36 @@ export const events = {
   disconnect: { server: DisconnectPayload, description: 'Sent before the relay closes the connection.' },
   error: { server: ErrorPayload, description: 'A frame was refused; nothing else happened.' },
   'chat.message': { client: ChatMessageIn, server: ChatMessageOut, description: 'Chat message.' },
-  'collaboration.open': { client: OpenPayload, description: 'Join a document of the session (only the session’s host creates it, with `text`, if new); answered by `collaboration.snapshot`.' },
-  'collaboration.close': { client: ClosePayload, description: 'Leave a document: its edits and cursors stop coming (the editor closed it).' },
+  'collaboration.open': {
+    client: OpenPayload,
+    description:
+      'Join a document of the session (only the session’s host creates it, with `text`, if new); answered by `collaboration.snapshot`.',
+  },
+  'collaboration.close': {
+    client: ClosePayload,
+    description: 'Leave a document: its edits and cursors stop coming (the editor closed it).',
+  },
   'collaboration.snapshot': { server: SnapshotPayload, description: 'A document’s text and revision: the answer to `collaboration.open`.' },
   'collaboration.edit': {
     client: EditPayload,
     server: EditPayload,
     description: 'Code edit operation: from a client, an op made against `rev`; from the relay, an op committed at revision `rev`.',
   },
-  'collaboration.ack': { server: AckPayload, description: 'To the sender only: its op (`client_id`, `seq`) was committed at revision `rev`.' },
+  'collaboration.ack': {
+    server: AckPayload,
+    description: 'To the sender only: its op (`client_id`, `seq`) was committed at revision `rev`.',
+  },
   'collaboration.resync': {
     server: ResyncPayload,
-    description: 'The op’s base revision is older than the kept history, or a check found the client’s text differs: adopt `text` at `rev`, rebase pending edits.',
+    description:
+      'The op’s base revision is older than the kept history, or a check found the client’s text differs: adopt `text` at `rev`, ' +
+      'rebase pending edits.',
   },
   'collaboration.check': {
     client: CheckPayload,
-    description: 'At a quiet moment: the length and hash of the text the client has at `rev`; a difference is answered by `collaboration.resync` (`diverged`).',
+    description:
+      'At a quiet moment: the length and hash of the text the client has at `rev`; a difference is answered by `collaboration.resync` ' +
+      '(`diverged`).',
   },
   'collaboration.cursor': { client: CursorPayload, server: CursorPayload, description: 'Cursor position update.' },
   'system.notification': { server: NotificationPayload, description: 'System notification.' },
@@ -50,7 +66,9 @@ export const events = {
   'session.left': { server: Participant, description: 'Someone left the session.' },
   'session.join_request': {
     server: JoinRequestPayload,
-    description: 'To the host only: a guest waits for approval to join (an invite with `approval`); answer with POST /api/sessions/ID/join-requests/REQUEST_ID.',
+    description:
+      'To the host only: a guest waits for approval to join (an invite with `approval`); answer with POST ' +
+      '/api/sessions/ID/join-requests/REQUEST_ID.',
   },
   'ai.response': { server: AiResponsePayload, description: 'AI response chunk.' },
   'debugging.breakpoint': { client: BreakpointPayload, server: BreakpointPayload, description: 'Debugging breakpoint event.' },
@@ -64,7 +82,11 @@ export const events = {
     server: WorkspaceResponse,
     description: 'The host’s answer to a `workspace.request` (one piece of it when chunked), delivered to the `requester` only.',
   },
-  'workspace.changed': { client: WorkspaceChangedPayload, server: WorkspaceChangedPayload, description: 'Files changed in the host’s shared folder (host only).' },
+  'workspace.changed': {
+    client: WorkspaceChangedPayload,
+    server: WorkspaceChangedPayload,
+    description: 'Files changed in the host’s shared folder (host only).',
+  },
 } as const;
 
 export type EventCatalog = typeof events;

@@ -152,20 +152,38 @@ export async function startRelay({ config, secret, logger }: RelayOptions): Prom
       maxTransformCost: config.editMaxTransformCost,
       transformCostPerSecond: config.editTransformCostPerSecond,
     });
-    const router = new Router(createHandlers(new HandlerContext(hub, relayId, authority, presence, {
-        maxOpenPerConnection: config.documentMaxOpenPerConnection,
-        maxPendingPieceBytes: config.documentMaxPendingPieceBytes,
-      })));
+    const router = new Router(
+      createHandlers(
+        new HandlerContext(hub, relayId, authority, presence, {
+          maxOpenPerConnection: config.documentMaxOpenPerConnection,
+          maxPendingPieceBytes: config.documentMaxPendingPieceBytes,
+        }),
+      ),
+    );
     keepOpenDocuments = keepDocumentsAlive(hub, documents, config.documentIdleTimeoutMs, log);
     const sessions = new SessionDirectory(sessionStore, hub);
-    gateway = new Gateway({ config, secret, relayId, hub, router, presence, sessions: retryableWhileUnreachable(sessions, availability), availability, stats, log });
+    gateway = new Gateway({
+      config,
+      secret,
+      relayId,
+      hub,
+      router,
+      presence,
+      sessions: retryableWhileUnreachable(sessions, availability),
+      availability,
+      stats,
+      log,
+    });
     if (outage) stopWatching = announceOutages(outage, hub, log);
     const limits = new RequestLimits({
       perIpPerMinute: config.api.maxRequestsPerIpPerMinute,
       perUserPerMinute: config.api.maxRequestsPerUserPerMinute,
       trustProxy: config.trustProxy,
     });
-    const approvals = new JoinApprovals(joinRequests, sessions, hub, { timeoutMs: config.joinApprovalTimeoutMs, maxPending: MAX_PENDING_JOIN_REQUESTS });
+    const approvals = new JoinApprovals(joinRequests, sessions, hub, {
+      timeoutMs: config.joinApprovalTimeoutMs,
+      maxPending: MAX_PENDING_JOIN_REQUESTS,
+    });
     const api = new HttpApi({
       relayId,
       secret,
@@ -262,7 +280,8 @@ function retryableWhileUnreachable(sessions: SessionDirectory, availability: Ava
 }
 
 const OUTAGE_NOTICE =
-  'The relay lost its connection to Redis: chat, edits and other shared events are held (your client sends them again) until it is back; cursors still reach the participants on this relay.';
+  'The relay lost its connection to Redis: chat, edits and other shared events are held (your client sends them again) until it is ' +
+  'back; cursors still reach the participants on this relay.';
 const RESTORED_NOTICE = 'The relay is connected to Redis again: reconnecting to catch up on what was held.';
 
 /**
@@ -282,11 +301,17 @@ const RESTORED_NOTICE = 'The relay is connected to Redis again: reconnecting to 
 function announceOutages(outage: RedisOutageMonitor, hub: Hub, log: Logger): () => void {
   outage.onOutage({
     down: (reason) => {
-      log.warn({ reason, connections: hub.connections.size }, 'redis unreachable: clients told; cursors stay local, the rest is refused with BROKER_UNAVAILABLE');
+      log.warn(
+        { reason, connections: hub.connections.size },
+        'redis unreachable: clients told; cursors stay local, the rest is refused with BROKER_UNAVAILABLE',
+      );
       notifyLocally(hub, { level: 'warning', code: 'BROKER_UNAVAILABLE', message: OUTAGE_NOTICE });
     },
     up: (downForMs) => {
-      log.warn({ downForMs, connections: hub.connections.size }, 'redis reachable again: clients reconnect to catch up on the session log and their documents');
+      log.warn(
+        { downForMs, connections: hub.connections.size },
+        'redis reachable again: clients reconnect to catch up on the session log and their documents',
+      );
       notifyLocally(hub, { level: 'info', code: 'BROKER_RESTORED', message: RESTORED_NOTICE });
       for (const connection of [...hub.connections]) {
         connection.disconnect('server_error', 'the relay lost its connection to Redis for a while; reconnect to catch up', true);
@@ -309,11 +334,16 @@ function notifyLocally(hub: Hub, notice: NotificationPayload): void {
  * reading, or thinking) must stay, so the documents open here are touched well within it.
  */
 function keepDocumentsAlive(hub: Hub, documents: DocumentStore, idleTimeoutMs: number, log: Logger): NodeJS.Timeout {
-  return setInterval(() => {
-    // During an outage every touch would fail (and log); the first after it keeps them all.
-    if (!hub.availability.available) return;
-    for (const { sessionId, documentId } of hub.openDocuments()) {
-      documents.touch(sessionId, documentId).catch((error: unknown) => log.warn({ err: error, session: sessionId }, 'could not keep a document alive'));
-    }
-  }, Math.max(100, idleTimeoutMs / 4)).unref();
+  return setInterval(
+    () => {
+      // During an outage every touch would fail (and log); the first after it keeps them all.
+      if (!hub.availability.available) return;
+      for (const { sessionId, documentId } of hub.openDocuments()) {
+        documents
+          .touch(sessionId, documentId)
+          .catch((error: unknown) => log.warn({ err: error, session: sessionId }, 'could not keep a document alive'));
+      }
+    },
+    Math.max(100, idleTimeoutMs / 4),
+  ).unref();
 }

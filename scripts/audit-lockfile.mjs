@@ -27,7 +27,8 @@ export function findAffected(lockfile, advisories) {
   const matches = [];
   for (const pkg of installedPackages(lockfile)) {
     for (const advisory of advisories) {
-      if (advisory.package === pkg.name && semver.satisfies(pkg.version, advisory.range, { includePrerelease: true })) matches.push({ ...pkg, advisory });
+      if (advisory.package === pkg.name && semver.satisfies(pkg.version, advisory.range, { includePrerelease: true }))
+        matches.push({ ...pkg, advisory });
     }
   }
   return matches;
@@ -43,11 +44,16 @@ function main() {
   const matches = findAffected(lockfile, kept.advisories);
   const checked = installedPackages(lockfile).length;
   if (matches.length === 0) {
-    console.log(`audit: ${checked} installed packages, none affected by the ${kept.advisories.length} advisories kept (reviewed ${kept.reviewed})`);
+    console.log(
+      `audit: ${checked} installed packages, none affected by the ${kept.advisories.length} advisories kept (reviewed ${kept.reviewed})`,
+    );
     return;
   }
   for (const m of matches) {
-    console.error(`audit: ${m.name}@${m.version} (${m.dev ? 'dev' : 'production'}, ${m.path}) is affected by ${m.advisory.id} [${m.advisory.severity}]: ${m.advisory.title}; affected ${m.advisory.range}`);
+    console.error(
+      `audit: ${m.name}@${m.version} (${m.dev ? 'dev' : 'production'}, ${m.path}) is affected by ${m.advisory.id} ` +
+        `[${m.advisory.severity}]: ${m.advisory.title}; affected ${m.advisory.range}`,
+    );
   }
   process.exitCode = 1;
 }

@@ -28,7 +28,15 @@ const mochaFromIndex = (outfile) => ({
   },
 });
 
-const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: true, external: ['vscode'], logLevel: 'warning' };
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: true,
+  external: ['vscode'],
+  logLevel: 'warning',
+};
 
 // Stale bundles of deleted suites would still run: start from an empty dir.
 if (existsSync(outdir)) rmSync(outdir, { recursive: true, force: true });

@@ -7,7 +7,19 @@
 // start) succeeded, with a marker file written last: a half-finished install is never used, and is
 // redone on the next run. Prints the path of entry.js at the end (stdout); progress goes to stderr.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 
@@ -46,7 +58,9 @@ const NPM_ENV = {
   npm_config_fund: 'false',
   npm_config_audit: 'false',
   npm_config_update_notifier: 'false',
-  ...(!process.env.npm_config_nodedir && existsSync(join(nodePrefix, 'include', 'node', 'node.h')) ? { npm_config_nodedir: nodePrefix } : {}),
+  ...(!process.env.npm_config_nodedir && existsSync(join(nodePrefix, 'include', 'node', 'node.h'))
+    ? { npm_config_nodedir: nodePrefix }
+    : {}),
 };
 
 /** Runs a command quietly; on failure throws with the tail of its output (the useful part). */
@@ -125,7 +139,9 @@ async function install(target) {
       copyFileSync(RG, join(bin, 'rg'));
       chmodSync(join(bin, 'rg'), 0o755);
     });
-    await step('npm install lib/vscode/extensions', () => run(join(vscodeDir, 'extensions'), 'npm', ['install', '--omit=dev', '--ignore-scripts']));
+    await step('npm install lib/vscode/extensions', () =>
+      run(join(vscodeDir, 'extensions'), 'npm', ['install', '--omit=dev', '--ignore-scripts']),
+    );
     await step('check native modules load', () => {
       const modules = ['node-pty', '@parcel/watcher', '@vscode/spdlog', 'native-watchdog', '@vscode/deviceid'];
       run(vscodeDir, process.execPath, ['-e', modules.map((m) => `require(${JSON.stringify(m)})`).join(';')]);
@@ -143,7 +159,13 @@ async function install(target) {
       }
       if (!stdout.includes(CODE_SERVER_VERSION)) throw new StepError(`unexpected version output: ${stdout.trim()}`);
     });
-    writeFileSync(join(staging, MARKER), `${JSON.stringify({ version: CODE_SERVER_VERSION, node: process.version, modules: process.versions.modules, installedAt: new Date().toISOString() })}\n`);
+    const marker = {
+      version: CODE_SERVER_VERSION,
+      node: process.version,
+      modules: process.versions.modules,
+      installedAt: new Date().toISOString(),
+    };
+    writeFileSync(join(staging, MARKER), `${JSON.stringify(marker)}\n`);
     // An incomplete leftover from an older run is replaced; a complete one installed meanwhile by a
     // concurrent run wins (rename fails on a non-empty target) and this staging copy is dropped.
     if (existsSync(target) && !isComplete(target)) rmSync(target, { recursive: true, force: true });

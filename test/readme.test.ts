@@ -9,11 +9,13 @@ const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
 
 describe('README reference tables', () => {
   it('lists every error code with its meaning', () => {
-    for (const [code, meaning] of Object.entries(errorCodes)) assert.ok(readme.includes(`| \`${code}\` | ${meaning} |`), `README lacks ${code}`);
+    for (const [code, meaning] of Object.entries(errorCodes))
+      assert.ok(readme.includes(`| \`${code}\` | ${meaning} |`), `README lacks ${code}`);
   });
 
   it('lists every setting with its meaning', () => {
-    for (const [name, meaning] of Object.entries(settingDescriptions)) assert.ok(readme.includes(`| \`${name}\` | ${meaning} |`), `README lacks ${name}`);
+    for (const [name, meaning] of Object.entries(settingDescriptions))
+      assert.ok(readme.includes(`| \`${name}\` | ${meaning} |`), `README lacks ${name}`);
   });
 
   it('lists every event', () => {

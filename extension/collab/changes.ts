@@ -78,7 +78,9 @@ function onePass(changes: readonly WireChange[], before: TextSource): TextOp {
   for (let i = changes.length - 1; i >= 0; i--) {
     const { offset, length, text } = changes[i]!;
     if (offset < pos || offset + length > before.length) {
-      throw new RangeError(`a change at ${offset}+${length} does not fit the wire text (${before.length} code units, previous change ends at ${pos})`);
+      throw new RangeError(
+        `a change at ${offset}+${length} does not fit the wire text (${before.length} code units, previous change ends at ${pos})`,
+      );
     }
     const deleted = before.slice(offset, offset + length);
     const [p, s] = commonEnds(deleted, text);

@@ -217,7 +217,13 @@ export class DocumentBinding implements vscode.Disposable {
     this.log = options.log ?? silent;
     this.undoStack = new UndoStack(options.undo);
     this.crlf = document.eol === vscode.EndOfLine.CRLF;
-    this.client = new ClientDocument({ clientId: snapshot.clientId, revision: snapshot.rev, text: snapshot.text, nextSeq: snapshot.nextSeq, epoch: snapshot.epoch });
+    this.client = new ClientDocument({
+      clientId: snapshot.clientId,
+      revision: snapshot.rev,
+      text: snapshot.text,
+      nextSeq: snapshot.nextSeq,
+      epoch: snapshot.epoch,
+    });
     this.disposables.push(this.idleEmitter, this.recoverEmitter, this.repairEmitter, this.textEmitter);
     if (options.listen !== false) this.disposables.push(vscode.workspace.onDidChangeTextDocument((e) => this.onLocalChange(e)));
     // After the change event of an edit comes its caret move; any other move ends the undo group.
@@ -249,7 +255,14 @@ export class DocumentBinding implements vscode.Disposable {
   }
   /** Nothing pending: no queued or in-flight remote edit, no unacknowledged local edit. */
   get idle(): boolean {
-    return !this.disposed && !this.inFlight && !this.resetting && !this.joining && this.inbox.length === 0 && this.client.state === 'synchronized';
+    return (
+      !this.disposed &&
+      !this.inFlight &&
+      !this.resetting &&
+      !this.joining &&
+      this.inbox.length === 0 &&
+      this.client.state === 'synchronized'
+    );
   }
 
   /** Resolves once idle (at once if idle now). */
@@ -333,7 +346,8 @@ export class DocumentBinding implements vscode.Disposable {
   private onSelection(event: vscode.TextEditorSelectionChangeEvent): void {
     if (event.textEditor.document !== this.document || this.disposed) return;
     const [only, ...more] = event.selections;
-    const caret = only && more.length === 0 && only.isEmpty ? wireOffsetAt(this.index(), only.active.line, only.active.character) : undefined;
+    const caret =
+      only && more.length === 0 && only.isEmpty ? wireOffsetAt(this.index(), only.active.line, only.active.character) : undefined;
     const apply = this.inFlight;
     // Typing held with an echo is not in the undo stack yet: its caret move waits with it.
     if (apply?.echo !== undefined) apply.caret = { offset: caret };
@@ -455,7 +469,9 @@ export class DocumentBinding implements vscode.Disposable {
       case 'snapshot':
         this.joining = false;
         if (item.reset) {
-          this.log.warn(`${this.name}: the relay lost this document's history and rebuilt it from its participants' copies (revision ${item.rev})`);
+          this.log.warn(
+            `${this.name}: the relay lost this document's history and rebuilt it from its participants' copies (revision ${item.rev})`,
+          );
           const { op, outgoing } = client.reset({ text: item.text, rev: item.rev, epoch: item.epoch, rebase: item.rebase });
           this.sendOut(outgoing);
           this.start({ kind: 'remote', op, stale: false, failures: 0, cancelled: false });
@@ -634,7 +650,9 @@ export class DocumentBinding implements vscode.Disposable {
       const fix = diff(toWireText(this.document.getText()), this.client.text);
       if (isNoop(fix)) break;
       const index = documentLineIndex(this.document, vscode.Position, crlf);
-      const ok = await Promise.resolve(vscode.workspace.applyEdit(toWorkspaceEdit(this.document.uri, replacementsFor(fix, index), vscode))).catch(() => false);
+      const ok = await Promise.resolve(
+        vscode.workspace.applyEdit(toWorkspaceEdit(this.document.uri, replacementsFor(fix, index), vscode)),
+      ).catch(() => false);
       if (ok) break;
       await new Promise((resolve) => setTimeout(resolve, 20 * (attempt + 1)));
     }
@@ -717,7 +735,13 @@ export class DocumentBinding implements vscode.Disposable {
     const repairs = this.unreportedRepairs;
     this.changedSinceCheck = false;
     this.unreportedRepairs = 0;
-    this.sendCheck({ rev: this.client.revision, length: text.length, hash: textHash(text), ...(this.epoch !== undefined && { epoch: this.epoch }), ...(repairs > 0 && { repairs }) });
+    this.sendCheck({
+      rev: this.client.revision,
+      length: text.length,
+      hash: textHash(text),
+      ...(this.epoch !== undefined && { epoch: this.epoch }),
+      ...(repairs > 0 && { repairs }),
+    });
   }
 
   private get name(): string {

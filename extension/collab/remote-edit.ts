@@ -68,6 +68,7 @@ export const EDIT_METADATA: vscode.WorkspaceEditEntryMetadata = { needsConfirmat
 /** One `WorkspaceEdit` with the replacements, refused by VS Code if the document changed since it was made. */
 export function toWorkspaceEdit(uri: vscode.Uri, replacements: readonly Replacement[], api: EditApi): vscode.WorkspaceEdit {
   const edit = new api.WorkspaceEdit();
-  for (const r of replacements) edit.replace(uri, new api.Range(r.start.line, r.start.character, r.end.line, r.end.character), r.text, EDIT_METADATA);
+  for (const r of replacements)
+    edit.replace(uri, new api.Range(r.start.line, r.start.character, r.end.line, r.end.character), r.text, EDIT_METADATA);
   return edit;
 }

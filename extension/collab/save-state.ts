@@ -83,6 +83,16 @@ function runsSaveParticipants(document: vscode.TextDocument): boolean {
   const editor = vscode.workspace.getConfiguration('editor', document);
   const files = vscode.workspace.getConfiguration('files', document);
   const actions = editor.get<unknown>('codeActionsOnSave');
-  const hasActions = Array.isArray(actions) ? actions.length > 0 : typeof actions === 'object' && actions !== null && Object.values(actions).some((v) => v === true || v === 'explicit' || v === 'always');
-  return editor.get<boolean>('formatOnSave') === true || files.get<boolean>('trimTrailingWhitespace') === true || files.get<boolean>('insertFinalNewline') === true || files.get<boolean>('trimFinalNewlines') === true || hasActions;
+  const hasActions = Array.isArray(actions)
+    ? actions.length > 0
+    : typeof actions === 'object' &&
+      actions !== null &&
+      Object.values(actions).some((v) => v === true || v === 'explicit' || v === 'always');
+  return (
+    editor.get<boolean>('formatOnSave') === true ||
+    files.get<boolean>('trimTrailingWhitespace') === true ||
+    files.get<boolean>('insertFinalNewline') === true ||
+    files.get<boolean>('trimFinalNewlines') === true ||
+    hasActions
+  );
 }

@@ -127,7 +127,9 @@ export class SessionDocuments implements vscode.Disposable {
     };
     this.clientSubscriptions = [
       client.on('collaboration.snapshot', (p) => withEntry(p.document, (entry) => this.onSnapshot(entry, p))),
-      client.on('collaboration.edit', (p) => withEntry(p.document, (entry) => entry.binding?.onRemoteEdit(p.op, p.rev, p.client_id, p.seq))),
+      client.on('collaboration.edit', (p) =>
+        withEntry(p.document, (entry) => entry.binding?.onRemoteEdit(p.op, p.rev, p.client_id, p.seq)),
+      ),
       client.on('collaboration.ack', (p) => withEntry(p.document, (entry) => entry.binding?.onAck(p.rev, p.seq))),
       client.on('collaboration.resync', (p) => withEntry(p.document, (entry) => entry.binding?.onResync(p.text, p.rev, p.reason))),
       client.on('error', (p) => this.onError(p)),
@@ -201,7 +203,8 @@ export class SessionDocuments implements vscode.Disposable {
   private onSnapshot(entry: Entry, snapshot: SnapshotPayload): void {
     const { text, rev, epoch } = snapshot;
     entry.rejoinStartedAt = undefined;
-    if (entry.binding) return entry.binding.onSnapshot({ text, rev, lastSeq: snapshot.last_seq, epoch, reset: snapshot.reset, rebase: snapshot.rebase });
+    if (entry.binding)
+      return entry.binding.onSnapshot({ text, rev, lastSeq: snapshot.last_seq, epoch, reset: snapshot.reset, rebase: snapshot.rebase });
     if (entry.textDocument.isClosed) return this.forget(entry);
     const client = this.client;
     entry.binding = new DocumentBinding(
@@ -210,7 +213,9 @@ export class SessionDocuments implements vscode.Disposable {
       {
         send: (edit) => {
           const current = entry.binding?.epoch ?? epoch;
-          return client?.send('collaboration.edit', { document: entry.id, ...edit, ...(current !== undefined && { epoch: current }) }) ?? false;
+          return (
+            client?.send('collaboration.edit', { document: entry.id, ...edit, ...(current !== undefined && { epoch: current }) }) ?? false
+          );
         },
         log: { info: (m) => this.log.info(m), warn: (m) => this.log.warn(m), error: (m) => this.log.error(m) },
         onGap: () => this.join(entry),
@@ -229,7 +234,8 @@ export class SessionDocuments implements vscode.Disposable {
 
   private onError(error: ErrorPayload): void {
     if (error.event_type !== 'collaboration.open' || error.code !== 'DOCUMENT_NOT_FOUND') {
-      if (error.event_type?.startsWith('collaboration.')) this.log.warn(`relay refused ${error.event_type}: ${error.code} ${error.message}`);
+      if (error.event_type?.startsWith('collaboration.'))
+        this.log.warn(`relay refused ${error.event_type}: ${error.code} ${error.message}`);
       return;
     }
     // A guest's file the host has not shared yet: try again for a while (the host shares it when it

@@ -56,7 +56,10 @@ export class UndoStack {
     const top = this.undos.at(-1);
     const run = simpleRun(op);
     // Only typing continues a group, so a group stays one run and composing it costs O(1).
-    const continues = run !== undefined && this.caret !== undefined && (run.at === this.caret || (run.inserted === 0 && run.at + run.deleted === this.caret));
+    const continues =
+      run !== undefined &&
+      this.caret !== undefined &&
+      (run.at === this.caret || (run.inserted === 0 && run.at + run.deleted === this.caret));
     if (top !== undefined && continues && now - this.lastLocalAt < this.groupMs) this.undos[this.undos.length - 1] = compose(inverse, top);
     else this.push(this.undos, inverse);
     this.lastLocalAt = now;

@@ -12,5 +12,7 @@ export function colorFor(userId: string): string {
 
 /** The colour with an alpha channel (selection backgrounds). */
 export function withAlpha(color: string, alpha: number): string {
-  return `${color}${Math.round(alpha * 255).toString(16).padStart(2, '0')}`;
+  return `${color}${Math.round(alpha * 255)
+    .toString(16)
+    .padStart(2, '0')}`;
 }

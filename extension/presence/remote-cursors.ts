@@ -113,7 +113,13 @@ export class RemoteCursors implements vscode.Disposable {
     if (userId === this.session.info?.userId) return; // our own, from another window of ours
     const previous = this.cursors.get(userId);
     const displayName = this.session.participants.find((p) => p.user_id === userId)?.display_name ?? userId;
-    const cursor: RemoteCursor = { userId, displayName, color: colorFor(userId), documentId: payload.document, selections: payload.selections };
+    const cursor: RemoteCursor = {
+      userId,
+      displayName,
+      color: colorFor(userId),
+      documentId: payload.document,
+      selections: payload.selections,
+    };
     this.cursors.set(userId, cursor);
     if (previous && previous.documentId !== cursor.documentId) this.render(previous.documentId);
     this.render(cursor.documentId);
@@ -192,7 +198,9 @@ export class RemoteCursors implements vscode.Disposable {
         const position = (offset: number) => editor.document.positionAt(offset);
         editor.setDecorations(
           selection,
-          ranges.filter((r) => r.anchor !== r.head).map((r) => new vscode.Range(position(Math.min(r.anchor, r.head)), position(Math.max(r.anchor, r.head)))),
+          ranges
+            .filter((r) => r.anchor !== r.head)
+            .map((r) => new vscode.Range(position(Math.min(r.anchor, r.head)), position(Math.max(r.anchor, r.head)))),
         );
         editor.setDecorations(
           caret,
@@ -219,8 +227,18 @@ export class RemoteCursors implements vscode.Disposable {
         }),
         caret: vscode.window.createTextEditorDecorationType({
           // A caret is an empty range: drawn as a coloured bar before it (CSS through the decoration's style).
-          before: { contentText: '', textDecoration: `none; border-left: 2px solid ${cursor.color}; margin-left: -1px; margin-right: -1px; height: 1.3em; display: inline-block; vertical-align: text-bottom;` },
-          after: { color: '#ffffff', backgroundColor: cursor.color, margin: '0 0 0 2px', textDecoration: 'none; font-size: 0.85em; padding: 0 3px; border-radius: 2px;' },
+          before: {
+            contentText: '',
+            textDecoration:
+              `none; border-left: 2px solid ${cursor.color}; margin-left: -1px; margin-right: -1px; height: 1.3em; ` +
+              `display: inline-block; vertical-align: text-bottom;`,
+          },
+          after: {
+            color: '#ffffff',
+            backgroundColor: cursor.color,
+            margin: '0 0 0 2px',
+            textDecoration: 'none; font-size: 0.85em; padding: 0 3px; border-radius: 2px;',
+          },
           rangeBehavior: vscode.DecorationRangeBehavior.ClosedClosed,
         }),
       };

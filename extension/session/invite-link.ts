@@ -22,10 +22,12 @@ export function parseInviteLink(text: string): InviteLink {
   } catch {
     throw new InviteLinkError('This is not a link. Paste the invite link the host sent you.');
   }
-  if (url.pathname.replace(/^\/+/, '') !== 'join') throw new InviteLinkError('This is not a Tandem invite link (it does not lead to /join).');
+  if (url.pathname.replace(/^\/+/, '') !== 'join')
+    throw new InviteLinkError('This is not a Tandem invite link (it does not lead to /join).');
   const relay = url.searchParams.get('relay');
   const invite = url.searchParams.get('invite');
-  if (!relay || !invite) throw new InviteLinkError('The invite link is incomplete: it needs both "relay" and "invite". Ask the host to copy it again.');
+  if (!relay || !invite)
+    throw new InviteLinkError('The invite link is incomplete: it needs both "relay" and "invite". Ask the host to copy it again.');
   let relayUrl: URL;
   try {
     relayUrl = new URL(relay);

@@ -56,7 +56,11 @@ async function call<T>(relayUrl: string, method: string, path: string, token: st
   try {
     json = text ? JSON.parse(text) : undefined;
   } catch {
-    throw new RelayApiError('BAD_RESPONSE', `the relay at ${relayUrl} answered ${response.status} with something that is not JSON`, response.status);
+    throw new RelayApiError(
+      'BAD_RESPONSE',
+      `the relay at ${relayUrl} answered ${response.status} with something that is not JSON`,
+      response.status,
+    );
   }
   if (!response.ok) {
     const { code, message } = (json ?? {}) as { code?: string; message?: string };

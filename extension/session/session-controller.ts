@@ -1,6 +1,15 @@
 import * as vscode from 'vscode';
 import WebSocket from 'ws';
-import { authErrorFromRejection, type ConnectPayload, createNodeWsTransport, type DisconnectInfo, type NotificationPayload, type Participant, RelayClient, type Role } from '../../protocol';
+import {
+  authErrorFromRejection,
+  type ConnectPayload,
+  createNodeWsTransport,
+  type DisconnectInfo,
+  type NotificationPayload,
+  type Participant,
+  RelayClient,
+  type Role,
+} from '../../protocol';
 import type { Log } from '../log';
 import type { InviteLink } from './invite-link';
 import { type CreatedSession, relayApi } from './relay-api';
@@ -163,9 +172,13 @@ export class SessionController implements vscode.Disposable {
     return new Promise<void>((resolve, reject) => {
       const check = () => {
         if (this.currentState === 'live') return done(() => resolve());
-        if (this.currentState === 'ended' || this.currentState === 'idle') return done(() => reject(new Error(this.ended ?? 'the session ended')));
+        if (this.currentState === 'ended' || this.currentState === 'idle')
+          return done(() => reject(new Error(this.ended ?? 'the session ended')));
       };
-      const timer = setTimeout(() => done(() => reject(new Error(`not connected after ${timeoutMs / 1000} s; still trying (see Tandem: Show Log)`))), timeoutMs);
+      const timer = setTimeout(
+        () => done(() => reject(new Error(`not connected after ${timeoutMs / 1000} s; still trying (see Tandem: Show Log)`))),
+        timeoutMs,
+      );
       const subscription = this.changed.event(check);
       const done = (settle: () => void) => {
         clearTimeout(timer);

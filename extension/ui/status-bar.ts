@@ -62,7 +62,8 @@ export class SessionStatusBar implements vscode.Disposable {
       if (this.session.relayDegraded) parts.push('$(warning) relay degraded');
       if (this.repair) parts.push(`$(warning) repaired ${this.repair.document.split('/').pop()}`);
       const followed = this.follow?.following;
-      if (followed) parts.push(`$(eye) following ${this.session.participants.find((p) => p.user_id === followed)?.display_name ?? followed}`);
+      if (followed)
+        parts.push(`$(eye) following ${this.session.participants.find((p) => p.user_id === followed)?.display_name ?? followed}`);
     }
     this.item.text = parts.join('  ');
     const warn = state === 'reconnecting' || (state === 'live' && (this.session.relayDegraded || this.repair !== undefined));
@@ -73,11 +74,14 @@ export class SessionStatusBar implements vscode.Disposable {
       tooltip.appendMarkdown(`You are **${info.displayName}**, ${info.role}. Relay: ${info.relayUrl}\n\n`);
       if (state === 'ended' && this.session.endReason) tooltip.appendMarkdown(`Ended: ${this.session.endReason}\n\n`);
       if (state === 'live' && this.session.relayDegraded) {
-        tooltip.appendMarkdown('The relay lost its connection to Redis: your edits and messages are kept and go out when it is back; cursors still show.\n\n');
+        tooltip.appendMarkdown(
+          'The relay lost its connection to Redis: your edits and messages are kept and go out when it is back; cursors still show.\n\n',
+        );
       }
       if (state === 'live' && this.repair) {
         tooltip.appendMarkdown(
-          `Your copy of \`${this.repair.document}\` differed from the shared document and was replaced by the shared text (${this.repair.reason}). ` +
+          `Your copy of \`${this.repair.document}\` differed from the shared document and was replaced by the shared text ` +
+            `(${this.repair.reason}). ` +
             'Edits waiting to be sent were kept. This should never happen: please report it with the log (**Tandem: Show Log**).\n\n',
         );
       }

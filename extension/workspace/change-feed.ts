@@ -52,7 +52,8 @@ export class ChangeFeed implements vscode.Disposable {
     const changes: Change[] = [];
     for (const [path, type] of batch) {
       // The kind of a deleted path is unknown: left out if either rule would exclude it.
-      if (!(await this.folder.mayBeExcluded(path)) && (type === 'deleted' || (await this.folder.staysInside(path)))) changes.push({ type, path });
+      if (!(await this.folder.mayBeExcluded(path)) && (type === 'deleted' || (await this.folder.staysInside(path))))
+        changes.push({ type, path });
     }
     if (this.disposed || changes.length === 0) return;
     for (const run of splitByJsonSize(changes, this.maxFrameBytes() - 1024)) {

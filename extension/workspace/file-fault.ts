@@ -52,7 +52,8 @@ export function toFileError(error: unknown, path: string): FileError {
   if (error instanceof FileFault) return { code: error.code, message: error.message };
   // vscode.FileSystemError carries its kind in `code`; Node's errors an errno name.
   const code = (error as { code?: unknown } | undefined)?.code;
-  const kind: FileErrorCode = typeof code === 'string' ? (CODES.has(code) ? (code as FileErrorCode) : (NODE_CODES[code] ?? 'Unavailable')) : 'Unavailable';
+  const kind: FileErrorCode =
+    typeof code === 'string' ? (CODES.has(code) ? (code as FileErrorCode) : (NODE_CODES[code] ?? 'Unavailable')) : 'Unavailable';
   return { code: kind, message: `${shown(path)}: ${MESSAGES[kind]}` };
 }
 

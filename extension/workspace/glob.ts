@@ -101,7 +101,9 @@ function translate(glob: string): string {
         i++;
         continue;
       }
-      out += `(?:${splitAlternatives(glob.slice(i + 1, end)).map(translate).join('|')})`;
+      out += `(?:${splitAlternatives(glob.slice(i + 1, end))
+        .map(translate)
+        .join('|')})`;
       i = end + 1;
     } else {
       out += escape(char);

@@ -72,13 +72,20 @@ export class HostFileService implements vscode.Disposable {
       await this.pacer.take();
       this.options.client.send('workspace.response', { ...head, ok: true, result });
       if (request.op === 'writeFile' ? request.done : !chunk) {
-        this.served.fire({ op: request.op, path: request.path, ...(request.op === 'rename' && { to: request.to }), requester: request.requester, userId });
+        this.served.fire({
+          op: request.op,
+          path: request.path,
+          ...(request.op === 'rename' && { to: request.to }),
+          requester: request.requester,
+          userId,
+        });
       }
     } catch (error) {
       if (!(error instanceof FileFault) && !(error instanceof vscode.FileSystemError) && !(error instanceof TransferBudgetError)) {
         this.options.onError?.(`shared folder: ${request.op} failed`, error);
       }
-      const fileError = error instanceof TransferBudgetError ? { code: 'Unavailable' as const, message: error.message } : toFileError(error, request.path);
+      const fileError =
+        error instanceof TransferBudgetError ? { code: 'Unavailable' as const, message: error.message } : toFileError(error, request.path);
       await this.pacer.take();
       this.options.client.send('workspace.response', { ...head, ok: false, error: fileError });
     }
@@ -87,7 +94,12 @@ export class HostFileService implements vscode.Disposable {
   private answer(request: WorkspaceRequestOut): Promise<WorkspaceResult> {
     const folder = this.folder;
     if (!folder) return Promise.reject(new FileFault('Unavailable', 'the host has no folder open'));
-    if (request.op !== 'stat' && request.op !== 'readDirectory' && request.op !== 'readFile' && this.options.roleOf?.(request.requester) === 'viewer') {
+    if (
+      request.op !== 'stat' &&
+      request.op !== 'readDirectory' &&
+      request.op !== 'readFile' &&
+      this.options.roleOf?.(request.requester) === 'viewer'
+    ) {
       return Promise.reject(new FileFault('NoPermissions', 'viewers cannot change the shared folder'));
     }
     const key = Transfers.key(request.requester, request.request_id);
@@ -130,7 +142,9 @@ export class HostFileService implements vscode.Disposable {
       size: type === 'directory' ? 0 : stat.size,
       ctime: Math.max(0, stat.ctime),
       mtime: Math.max(0, stat.mtime),
-      ...(((stat.permissions !== undefined && (stat.permissions & vscode.FilePermission.Readonly) !== 0) || folder.isReadOnly(path)) && { readonly: true }),
+      ...(((stat.permissions !== undefined && (stat.permissions & vscode.FilePermission.Readonly) !== 0) || folder.isReadOnly(path)) && {
+        readonly: true,
+      }),
       ...(path === '' && { name: folder.name.slice(0, 255) }),
     };
   }
@@ -162,10 +176,16 @@ export class HostFileService implements vscode.Disposable {
     const stat = await this.sharedStat(folder, path);
     const uri = folder.uriOf(path, 'read');
     if (kindOf(stat.type) === 'directory') throw new FileFault('FileIsADirectory', `${path}: is a folder`);
-    if (stat.size > MAX_SHARED_FILE_BYTES) throw new FileFault('Unavailable', `${path}: larger than ${MAX_SHARED_FILE_BYTES / 1024 / 1024} MiB, not shared`);
+    if (stat.size > MAX_SHARED_FILE_BYTES)
+      throw new FileFault('Unavailable', `${path}: larger than ${MAX_SHARED_FILE_BYTES / 1024 / 1024} MiB, not shared`);
     const bytes = await vscode.workspace.fs.readFile(uri);
     const contents = toBase64Pieces(bytes, pieceBytes(this.maxFrameBytes));
-    const pieces: WorkspaceResult[] = contents.map((content) => ({ kind: 'content', content, size: bytes.length, chunks: contents.length }));
+    const pieces: WorkspaceResult[] = contents.map((content) => ({
+      kind: 'content',
+      content,
+      size: bytes.length,
+      chunks: contents.length,
+    }));
     return this.firstPiece(key, pieces, bytes.length);
   }
 
@@ -181,7 +201,11 @@ export class HostFileService implements vscode.Disposable {
     return piece;
   }
 
-  private async writeFile(folder: HostFolder, request: Extract<WorkspaceRequestOut, { op: 'writeFile' }>, key: string): Promise<WorkspaceResult> {
+  private async writeFile(
+    folder: HostFolder,
+    request: Extract<WorkspaceRequestOut, { op: 'writeFile' }>,
+    key: string,
+  ): Promise<WorkspaceResult> {
     const { path, create, overwrite } = request;
     // Checked before the first piece is kept (fail early), and again before writing.
     if (request.chunk === 0) await this.assertWritable(folder, path, create, overwrite);
@@ -189,7 +213,8 @@ export class HostFileService implements vscode.Disposable {
     if (!pieces) return { kind: 'done' };
     if (request.chunk !== 0) await this.assertWritable(folder, path, create, overwrite);
     const bytes = fromBase64Pieces(pieces);
-    if (bytes.length > MAX_SHARED_FILE_BYTES) throw new FileFault('Unavailable', `${path}: larger than ${MAX_SHARED_FILE_BYTES / 1024 / 1024} MiB, not shared`);
+    if (bytes.length > MAX_SHARED_FILE_BYTES)
+      throw new FileFault('Unavailable', `${path}: larger than ${MAX_SHARED_FILE_BYTES / 1024 / 1024} MiB, not shared`);
     const uri = folder.uriOf(path, 'write');
     if (!(await saveOpenDocumentHolding(uri, bytes))) await vscode.workspace.fs.writeFile(uri, bytes);
     return { kind: 'done' };

@@ -26,7 +26,9 @@ export class HostFolder {
   }
 
   get name(): string {
-    return vscode.workspace.getWorkspaceFolder(this.root)?.name ?? (this.root.path.split('/').filter(Boolean).pop() || this.root.toString());
+    return (
+      vscode.workspace.getWorkspaceFolder(this.root)?.name ?? (this.root.path.split('/').filter(Boolean).pop() || this.root.toString())
+    );
   }
 
   /** New settings (tandem.exclude, tandem.respectGitignore). */
@@ -44,7 +46,8 @@ export class HostFolder {
     if (!isWirePath(path)) throw intent === 'read' ? FileFault.notFound(path) : FileFault.notShared(path);
     if (path === '') return this.root;
     const names = path.split('/');
-    if (names.some((name) => isRiskyNameOn(this.platform, name))) throw intent === 'read' ? FileFault.notFound(path) : FileFault.notShared(path);
+    if (names.some((name) => isRiskyNameOn(this.platform, name)))
+      throw intent === 'read' ? FileFault.notFound(path) : FileFault.notShared(path);
     return vscode.Uri.joinPath(this.root, ...names);
   }
 
@@ -79,7 +82,9 @@ export class HostFolder {
     const root = await (this.realRoot ??= realpath(this.root.fsPath).catch(() => undefined));
     if (root === undefined) return false;
     for (let at = path; ; at = parentOf(at)) {
-      const real = await realpath(this.uriOf(at, 'read').fsPath).catch((error: unknown) => (['ENOENT', 'ENOTDIR'].includes((error as { code?: string }).code ?? '') ? undefined : null));
+      const real = await realpath(this.uriOf(at, 'read').fsPath).catch((error: unknown) =>
+        ['ENOENT', 'ENOTDIR'].includes((error as { code?: string }).code ?? '') ? undefined : null,
+      );
       if (real === null) return false;
       if (real !== undefined) return real === root || real.startsWith(root.endsWith(sep) ? root : `${root}${sep}`);
       if (at === '') return false;

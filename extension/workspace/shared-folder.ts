@@ -63,7 +63,8 @@ export async function showSharedFolder(
   const file = vscode.Uri.joinPath(workspaces, `${sessionId}.code-workspace`);
   // A local folder by its path: the workspace file's own scheme and authority apply to it (a
   // `file:` URI would mean the browser's side in a remote window); other schemes by URI.
-  const entry = (f: { name: string; uri: vscode.Uri }) => (f.uri.scheme === 'file' ? { name: f.name, path: f.uri.fsPath } : { name: f.name, uri: f.uri.toString() });
+  const entry = (f: { name: string; uri: vscode.Uri }) =>
+    f.uri.scheme === 'file' ? { name: f.name, path: f.uri.fsPath } : { name: f.name, uri: f.uri.toString() };
   const folders = [...(vscode.workspace.workspaceFolders ?? []).map(entry), entry(folder)];
   await vscode.workspace.fs.createDirectory(workspaces);
   await vscode.workspace.fs.writeFile(file, new TextEncoder().encode(`${JSON.stringify({ folders, settings: {} }, null, 2)}\n`));

@@ -52,7 +52,11 @@ export class SharedFileSystem implements vscode.FileSystemProvider, vscode.Dispo
 
   /** The host's change events, as this file system's. */
   fireChanges(payload: WorkspaceChangedPayload): void {
-    const types = { created: vscode.FileChangeType.Created, changed: vscode.FileChangeType.Changed, deleted: vscode.FileChangeType.Deleted } as const;
+    const types = {
+      created: vscode.FileChangeType.Created,
+      changed: vscode.FileChangeType.Changed,
+      deleted: vscode.FileChangeType.Deleted,
+    } as const;
     const events: vscode.FileChangeEvent[] = [];
     for (const change of payload.changes) {
       if (change.type === 'changed' && this.bound.has(change.path)) this.hostChanged.fire(change.path);

@@ -85,7 +85,11 @@ export class Transfers {
     const bytes = content.length;
     if (entry.bytes + bytes > this.maxUploadBytes || this.bytes + bytes > this.maxBytes) {
       this.drop(key);
-      throw new TransferBudgetError(entry.bytes + bytes > this.maxUploadBytes ? 'the file is too large to share' : 'the host is busy with other transfers; try again shortly');
+      throw new TransferBudgetError(
+        entry.bytes + bytes > this.maxUploadBytes
+          ? 'the file is too large to share'
+          : 'the host is busy with other transfers; try again shortly',
+      );
     }
     if (entry.pieces[index] === undefined) {
       entry.bytes += bytes;

@@ -86,9 +86,13 @@ export class WorkspaceClient implements Disposable {
       client.on('error', (error) => {
         if (error.request_id === undefined) return;
         const code = RELAY_ERRORS[error.code] ?? 'Unavailable';
-        const message = error.code === 'HOST_NOT_CONNECTED' ? 'the host is not connected' : `the relay refused the request (${error.code}): ${error.message}`;
+        const message =
+          error.code === 'HOST_NOT_CONNECTED'
+            ? 'the host is not connected'
+            : `the relay refused the request (${error.code}): ${error.message}`;
         for (const key of [...this.pending.keys()]) {
-          if (key.startsWith(`${error.request_id}#`)) this.take(error.request_id, Number(key.slice(key.lastIndexOf('#') + 1)))?.reject(new WorkspaceError(code, message));
+          if (key.startsWith(`${error.request_id}#`))
+            this.take(error.request_id, Number(key.slice(key.lastIndexOf('#') + 1)))?.reject(new WorkspaceError(code, message));
         }
       }),
       // An answer on its way when the connection dropped will never come.
@@ -107,12 +111,18 @@ export class WorkspaceClient implements Disposable {
   }
 
   async readDirectory(path: string): Promise<DirectoryEntry[]> {
-    const pieces = await this.pull<Extract<WorkspaceResult, { kind: 'directory' }>>((chunk, id) => this.call({ op: 'readDirectory', path, ...(chunk > 0 && { chunk }) }, id), 'directory');
+    const pieces = await this.pull<Extract<WorkspaceResult, { kind: 'directory' }>>(
+      (chunk, id) => this.call({ op: 'readDirectory', path, ...(chunk > 0 && { chunk }) }, id),
+      'directory',
+    );
     return pieces.flatMap((piece) => piece.entries);
   }
 
   async readFile(path: string): Promise<Uint8Array> {
-    const pieces = await this.pull<Extract<WorkspaceResult, { kind: 'content' }>>((chunk, id) => this.call({ op: 'readFile', path, ...(chunk > 0 && { chunk }) }, id), 'content');
+    const pieces = await this.pull<Extract<WorkspaceResult, { kind: 'content' }>>(
+      (chunk, id) => this.call({ op: 'readFile', path, ...(chunk > 0 && { chunk }) }, id),
+      'content',
+    );
     const size = pieces[0]!.size;
     if (size > MAX_SHARED_FILE_BYTES) throw new WorkspaceError('Unavailable', `${path}: too large to share`);
     const bytes = fromBase64Pieces(pieces.map((piece) => piece.content));
@@ -125,7 +135,8 @@ export class WorkspaceClient implements Disposable {
     if (content.length > MAX_SHARED_FILE_BYTES) throw new WorkspaceError('Unavailable', `${path}: too large to share`);
     const pieces = toBase64Pieces(content, pieceBytes(this.limits.max_frame_bytes, path));
     const id = this.newId();
-    const send = (chunk: number) => this.call({ op: 'writeFile', path, content: pieces[chunk]!, chunk, done: chunk === pieces.length - 1, ...options }, id);
+    const send = (chunk: number) =>
+      this.call({ op: 'writeFile', path, content: pieces[chunk]!, chunk, done: chunk === pieces.length - 1, ...options }, id);
     // The first piece alone: the host checks the write may happen before the rest travels.
     await send(0);
     if (pieces.length === 1) return;
@@ -147,7 +158,10 @@ export class WorkspaceClient implements Disposable {
   }
 
   /** Piece 0, then the others it announces, a window at a time. */
-  private async pull<T extends Extract<WorkspaceResult, { chunks: number }>>(get: (chunk: number, id: string) => Promise<WorkspaceResult>, kind: T['kind']): Promise<T[]> {
+  private async pull<T extends Extract<WorkspaceResult, { chunks: number }>>(
+    get: (chunk: number, id: string) => Promise<WorkspaceResult>,
+    kind: T['kind'],
+  ): Promise<T[]> {
     const id = this.newId();
     const first = expect(await get(0, id), kind) as T;
     const pieces = [first];

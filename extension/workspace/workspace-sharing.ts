@@ -80,7 +80,8 @@ export class WorkspaceSharing implements vscode.Disposable {
       }),
       session.onDidChange(() => this.update()),
       vscode.workspace.onDidChangeConfiguration((event) => {
-        if (!['tandem.exclude', 'tandem.respectGitignore', 'tandem.readOnlyForGuests'].some((key) => event.affectsConfiguration(key))) return;
+        if (!['tandem.exclude', 'tandem.respectGitignore', 'tandem.readOnlyForGuests'].some((key) => event.affectsConfiguration(key)))
+          return;
         this.host?.folder?.setRules(exclusionRules());
         this.rulesChanged.fire();
       }),
@@ -194,8 +195,16 @@ export class WorkspaceSharing implements vscode.Disposable {
       onError: (message, error) => this.log.error(message, error),
     });
     const served = service.onDidServe((request) => this.served.fire(request));
-    const feed = folder && new ChangeFeed(folder, (payload) => void client.send('workspace.changed', payload), () => client.connection?.limits.max_frame_bytes ?? 64 * 1024);
-    this.log.info(folder ? `sharing ${folder.root.toString(true)} with the session's guests` : 'no folder open: guests see no shared folder');
+    const feed =
+      folder &&
+      new ChangeFeed(
+        folder,
+        (payload) => void client.send('workspace.changed', payload),
+        () => client.connection?.limits.max_frame_bytes ?? 64 * 1024,
+      );
+    this.log.info(
+      folder ? `sharing ${folder.root.toString(true)} with the session's guests` : 'no folder open: guests see no shared folder',
+    );
     return {
       client,
       folder,
@@ -236,7 +245,12 @@ export class WorkspaceSharing implements vscode.Disposable {
       const root = await guest.requests.stat('').catch(() => undefined);
       const name = `${root?.name ?? info.name ?? info.sessionId} (Tandem)`;
       await this.resume.keep(info, name);
-      const outcome = await showSharedFolder(info.sessionId, name, async () => undefined, vscode.Uri.joinPath(this.context.globalStorageUri, 'workspaces'));
+      const outcome = await showSharedFolder(
+        info.sessionId,
+        name,
+        async () => undefined,
+        vscode.Uri.joinPath(this.context.globalStorageUri, 'workspaces'),
+      );
       this.log.info(`shared folder of ${info.sessionId}: ${outcome}`);
     } catch (error) {
       this.log.error('could not show the shared folder', error);

@@ -23,8 +23,10 @@ export class Backoff {
 
   constructor(private readonly options: BackoffOptions) {
     const { baseDelayMs, maxDelayMs } = options;
-    if (!Number.isFinite(baseDelayMs) || baseDelayMs < 0) throw new RangeError(`baseDelayMs must be a finite number >= 0, got ${baseDelayMs}`);
-    if (!Number.isFinite(maxDelayMs) || maxDelayMs < baseDelayMs) throw new RangeError(`maxDelayMs must be a finite number >= baseDelayMs, got ${maxDelayMs}`);
+    if (!Number.isFinite(baseDelayMs) || baseDelayMs < 0)
+      throw new RangeError(`baseDelayMs must be a finite number >= 0, got ${baseDelayMs}`);
+    if (!Number.isFinite(maxDelayMs) || maxDelayMs < baseDelayMs)
+      throw new RangeError(`maxDelayMs must be a finite number >= baseDelayMs, got ${maxDelayMs}`);
     this.random = options.random ?? Math.random;
   }
 

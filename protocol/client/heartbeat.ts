@@ -26,7 +26,8 @@ export class Heartbeat {
     private readonly hooks: HeartbeatHooks,
     private readonly now: () => number = Date.now,
   ) {
-    if (!(intervalMs > 0) || !Number.isFinite(intervalMs)) throw new RangeError(`heartbeat interval must be a positive number, got ${intervalMs}`);
+    if (!(intervalMs > 0) || !Number.isFinite(intervalMs))
+      throw new RangeError(`heartbeat interval must be a positive number, got ${intervalMs}`);
   }
 
   start(): void {

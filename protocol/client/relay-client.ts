@@ -157,7 +157,8 @@ export class RelayClient implements Disposable {
     this.events = new Emitter(options.onListenerError);
     this.wire = new Emitter(options.onListenerError);
     const maxPendingChat = options.maxPendingChat ?? DEFAULT_MAX_PENDING_CHAT;
-    if (!(Number.isInteger(maxPendingChat) && maxPendingChat > 0)) throw new RangeError(`RelayClient: maxPendingChat must be a positive integer, got ${maxPendingChat}`);
+    if (!(Number.isInteger(maxPendingChat) && maxPendingChat > 0))
+      throw new RangeError(`RelayClient: maxPendingChat must be a positive integer, got ${maxPendingChat}`);
     this.log = new SessionLogState(options.resumeFrom, maxPendingChat);
   }
 
@@ -366,7 +367,10 @@ export class RelayClient implements Disposable {
     this.transport = transport;
     if (this.reachedOpen) return;
     this.connectTimer = setTimeout(() => {
-      this.endAttempt({ cause: 'connect-timeout', code: closeCodes.HEARTBEAT_TIMEOUT, reason: 'the relay did not answer in time' }, 'terminate');
+      this.endAttempt(
+        { cause: 'connect-timeout', code: closeCodes.HEARTBEAT_TIMEOUT, reason: 'the relay did not answer in time' },
+        'terminate',
+      );
     }, this.connectTimeoutMs);
   }
 
@@ -395,7 +399,8 @@ export class RelayClient implements Disposable {
 
   /** The frame's payload, or undefined while it is a piece of a snapshot or resync still being received. */
   private whole(frame: ServerFrame): unknown {
-    if (frame.event_type === 'collaboration.snapshot' || frame.event_type === 'collaboration.resync') return this.pieces.accept(frame.event_type, frame.payload);
+    if (frame.event_type === 'collaboration.snapshot' || frame.event_type === 'collaboration.resync')
+      return this.pieces.accept(frame.event_type, frame.payload);
     return frame.payload;
   }
 
@@ -431,7 +436,11 @@ export class RelayClient implements Disposable {
     if (intervalMs !== undefined) {
       this.heartbeat = new Heartbeat(intervalMs, {
         ping: () => this.send('system.ping', { nonce: String(++this.pingCount) }),
-        dead: () => this.endAttempt({ cause: 'heartbeat-timeout', code: closeCodes.HEARTBEAT_TIMEOUT, reason: 'the relay stopped answering' }, 'terminate'),
+        dead: () =>
+          this.endAttempt(
+            { cause: 'heartbeat-timeout', code: closeCodes.HEARTBEAT_TIMEOUT, reason: 'the relay stopped answering' },
+            'terminate',
+          ),
       });
       this.heartbeat.start();
     }

@@ -133,8 +133,10 @@ export class ClientDocument {
 
   constructor(options: ClientDocumentOptions) {
     const { clientId, revision, text, nextSeq = 0, epoch, historyLimit = 100 } = options;
-    if (!(Number.isSafeInteger(revision) && revision >= 0)) throw new TypeError(`revision must be a non-negative integer, got ${String(revision)}`);
-    if (!(Number.isSafeInteger(nextSeq) && nextSeq >= 0)) throw new TypeError(`nextSeq must be a non-negative integer, got ${String(nextSeq)}`);
+    if (!(Number.isSafeInteger(revision) && revision >= 0))
+      throw new TypeError(`revision must be a non-negative integer, got ${String(revision)}`);
+    if (!(Number.isSafeInteger(nextSeq) && nextSeq >= 0))
+      throw new TypeError(`nextSeq must be a non-negative integer, got ${String(nextSeq)}`);
     if (typeof text !== 'string') throw new TypeError('text must be a string');
     this.clientId = clientId;
     this.rev = revision;
@@ -256,7 +258,8 @@ export class ClientDocument {
    */
   serverAck(rev: number, seq?: number): OutgoingEdit | undefined {
     if (Number.isSafeInteger(rev) && rev <= this.rev) return undefined; // duplicate ack
-    if (this.pending === undefined || this.sent === undefined) throw new SyncError('UNEXPECTED_ACK', `ack for revision ${rev} while synchronized`);
+    if (this.pending === undefined || this.sent === undefined)
+      throw new SyncError('UNEXPECTED_ACK', `ack for revision ${rev} while synchronized`);
     if (seq !== undefined && seq !== this.sent.seq) {
       throw new SyncError('UNEXPECTED_ACK', `ack for seq ${seq}, but seq ${this.sent.seq} is outstanding`);
     }
@@ -300,7 +303,8 @@ export class ClientDocument {
    */
   resync(snapshot: string, revision: number, lastCommittedSeq?: number): ResyncResult {
     if (typeof snapshot !== 'string') throw new TypeError('snapshot must be a string');
-    if (!(Number.isSafeInteger(revision) && revision >= 0)) throw new TypeError(`revision must be a non-negative integer, got ${String(revision)}`);
+    if (!(Number.isSafeInteger(revision) && revision >= 0))
+      throw new TypeError(`revision must be a non-negative integer, got ${String(revision)}`);
     let base = this.serverText;
     let pending: TextOp = [];
     if (this.pending !== undefined && this.sent !== undefined) {
@@ -350,7 +354,13 @@ export class ClientDocument {
       ...(this.buf !== undefined && { buffer: this.buf }),
       history: this.committed.slice(Math.max(0, this.committed.length - maxHistory)),
     };
-    const state: RejoinState = { rev: this.rev, client_id: this.clientId, ...(this.epochId !== undefined && { epoch: this.epochId }), text: this.serverText, recovery };
+    const state: RejoinState = {
+      rev: this.rev,
+      client_id: this.clientId,
+      ...(this.epochId !== undefined && { epoch: this.epochId }),
+      text: this.serverText,
+      recovery,
+    };
     this.rejoining = { state, since: [], clean: true };
     return state;
   }
@@ -381,7 +391,9 @@ export class ClientDocument {
     const rebased = this.rejoining && rebase !== undefined ? rebaseOnto(before, text, this.rejoining.since, rebase) : undefined;
     // Without a usable rebase: a client with nothing of its own pending simply takes the relay's text.
     const own = this.pending !== undefined || (this.rejoining !== undefined && !isNoop(this.rejoining.since));
-    const { local, pending, editorOp } = rebased ?? (own ? { local: before, pending: diffOp(text, before), editorOp: [] } : { local: text, pending: [], editorOp: diffOp(before, text) });
+    const { local, pending, editorOp } =
+      rebased ??
+      (own ? { local: before, pending: diffOp(text, before), editorOp: [] } : { local: text, pending: [], editorOp: diffOp(before, text) });
     this.server = new TextDocument(text);
     this.serverString = text;
     this.local = new TextDocument(local);
@@ -420,7 +432,12 @@ export class ClientDocument {
  * `since` (local edits made after the rejoin) rebased past `rebase` (which turns the text as of the
  * rejoin into `text`); undefined if they do not fit together.
  */
-function rebaseOnto(before: string, text: string, since: TextOp, rebase: TextOp): { local: string; pending: TextOp; editorOp: TextOp } | undefined {
+function rebaseOnto(
+  before: string,
+  text: string,
+  since: TextOp,
+  rebase: TextOp,
+): { local: string; pending: TextOp; editorOp: TextOp } | undefined {
   try {
     const pending = transform(since, rebase, 'right');
     const editorOp = transform(rebase, since, 'left');

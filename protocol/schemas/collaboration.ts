@@ -6,11 +6,7 @@ import { DocumentId, Epoch, Identifier } from './common';
  * a positive number retains that many UTF-16 code units, a string inserts itself, and
  * `{ d: text }` deletes `text` (carried so the op can be inverted).
  */
-export const OpComponent = z.union([
-  z.number().int().positive(),
-  z.string().min(1),
-  z.strictObject({ d: z.string().min(1) }),
-]);
+export const OpComponent = z.union([z.number().int().positive(), z.string().min(1), z.strictObject({ d: z.string().min(1) })]);
 type OpComponent = z.infer<typeof OpComponent>;
 
 const MAX_OP_COMPONENTS = 10_000;
@@ -47,7 +43,8 @@ export const TextOp = z
   .check((ctx) => {
     const op: unknown = ctx.value;
     if (!Array.isArray(op)) return void ctx.issues.push({ code: 'custom', message: 'an op is an array of components', input: op });
-    if (op.length > MAX_OP_COMPONENTS) return void ctx.issues.push({ code: 'custom', message: `an op has at most ${MAX_OP_COMPONENTS} components`, input: op });
+    if (op.length > MAX_OP_COMPONENTS)
+      return void ctx.issues.push({ code: 'custom', message: `an op has at most ${MAX_OP_COMPONENTS} components`, input: op });
     for (let i = 0; i < op.length; i++) {
       const issue = componentIssue(op[i]);
       if (!issue) continue;
@@ -57,7 +54,6 @@ export const TextOp = z
   })
   .meta({ maxItems: MAX_OP_COMPONENTS, type: 'array', items: componentJsonSchema }) as unknown as z.ZodType<OpComponent[], OpComponent[]>;
 export type TextOp = z.infer<typeof TextOp>;
-
 
 export const EditPayload = z.strictObject({
   document: DocumentId,

@@ -73,8 +73,12 @@ export const FileKind = z.enum(['file', 'directory', 'unknown']);
 export type FileKind = z.infer<typeof FileKind>;
 
 /** A name inside a directory (one path segment). */
-// eslint-disable-next-line no-control-regex -- NUL is exactly what must be refused
-const EntryName = z.string().min(1).max(255).regex(/^(?!\.\.?$)[^/\\\u0000]+$/u, 'must be a name (not `.` or `..`, no `/`, backslash or NUL)');
+const EntryName = z
+  .string()
+  .min(1)
+  .max(255)
+  // eslint-disable-next-line no-control-regex -- NUL is exactly what must be refused
+  .regex(/^(?!\.\.?$)[^/\\\u0000]+$/u, 'must be a name (not `.` or `..`, no `/`, backslash or NUL)');
 
 export const StatResult = z.strictObject({
   kind: z.literal('stat'),
@@ -115,7 +119,14 @@ export const WorkspaceResult = z.discriminatedUnion('kind', [StatResult, Directo
 export type WorkspaceResult = z.infer<typeof WorkspaceResult>;
 
 /** `vscode.FileSystemError`'s kinds: the guest throws the same error the host's file system did. */
-export const FileErrorCode = z.enum(['FileNotFound', 'FileExists', 'FileNotADirectory', 'FileIsADirectory', 'NoPermissions', 'Unavailable']);
+export const FileErrorCode = z.enum([
+  'FileNotFound',
+  'FileExists',
+  'FileNotADirectory',
+  'FileIsADirectory',
+  'NoPermissions',
+  'Unavailable',
+]);
 export type FileErrorCode = z.infer<typeof FileErrorCode>;
 
 export const FileError = z.strictObject({ code: FileErrorCode, message: z.string().max(2000) });
@@ -141,6 +152,9 @@ export type FileChangeType = z.infer<typeof FileChangeType>;
 
 /** Changes in the host's folder (what `onDidChangeFile` reports); excluded paths never appear. */
 export const WorkspaceChangedPayload = z.strictObject({
-  changes: z.array(z.strictObject({ type: FileChangeType, path: WorkspacePath })).min(1).max(1000),
+  changes: z
+    .array(z.strictObject({ type: FileChangeType, path: WorkspacePath }))
+    .min(1)
+    .max(1000),
 });
 export type WorkspaceChangedPayload = z.infer<typeof WorkspaceChangedPayload>;

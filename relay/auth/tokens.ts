@@ -68,7 +68,8 @@ function verifySigned(secret: string, token: string | undefined, what = 'token')
   try {
     decoded = jwt.verify(token, secretKey(secret), { algorithms: ['HS256'] });
   } catch (error) {
-    if (error instanceof jwt.TokenExpiredError) throw new ProtocolError('AUTH_TOKEN_EXPIRED', what === 'token' ? undefined : `the ${what} has expired`);
+    if (error instanceof jwt.TokenExpiredError)
+      throw new ProtocolError('AUTH_TOKEN_EXPIRED', what === 'token' ? undefined : `the ${what} has expired`);
     throw new ProtocolError('AUTH_TOKEN_INVALID', what === 'token' ? undefined : `the ${what} is malformed or has a bad signature`);
   }
   if (typeof decoded !== 'object' || decoded === null || typeof (decoded as { exp?: unknown }).exp !== 'number') {
@@ -86,7 +87,8 @@ export function verifyToken(secret: string, token: string | undefined): Principa
   if (decoded.kind === 'personal') {
     throw new ProtocolError('AUTH_TOKEN_INVALID', 'a personal token cannot join a session: create one with POST /api/sessions');
   }
-  if (decoded.kind === 'invite') throw new ProtocolError('AUTH_TOKEN_INVALID', 'an invite is not a token: redeem it with POST /api/invites/redeem');
+  if (decoded.kind === 'invite')
+    throw new ProtocolError('AUTH_TOKEN_INVALID', 'an invite is not a token: redeem it with POST /api/invites/redeem');
   const claims = TokenClaims.safeParse(decoded);
   if (!claims.success) {
     const field = String(claims.error.issues[0]?.path[0] ?? 'claims');
@@ -128,7 +130,10 @@ const InviteClaims = z.object({
   sid: SessionId,
   role: z.enum(['editor', 'viewer']),
   /** With `max`: the invite's id, under which the session's record counts its uses. */
-  iid: z.string().regex(/^[\w-]{1,64}$/u).optional(),
+  iid: z
+    .string()
+    .regex(/^[\w-]{1,64}$/u)
+    .optional(),
   /** The most times it may be redeemed (approved, for an approval invite). */
   max: z.number().int().min(1).max(10_000).optional(),
   /** Each redemption waits for the host's approval. */

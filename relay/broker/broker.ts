@@ -71,7 +71,11 @@ export interface Broker {
   publish(channel: string, message: BrokerMessage, options?: PublishOptions): Promise<PublishResult>;
   subscribe(channel: string, listener: (publication: Publication) => void): Promise<Disposable>;
   /** Publications after `since` (exclusive), oldest first, and the channel's current position. */
-  history(channel: string, since: StreamPosition, limit: number): Promise<{ publications: Publication[]; position: StreamPosition; recovered: boolean }>;
+  history(
+    channel: string,
+    since: StreamPosition,
+    limit: number,
+  ): Promise<{ publications: Publication[]; position: StreamPosition; recovered: boolean }>;
   health(): Promise<BrokerHealth>;
   close(): Promise<void>;
 }

@@ -134,8 +134,14 @@ export class RedisBroker implements Broker {
   private readonly subscriber: Redis;
   /** Keyed by shard channel name, which is what the subscriber's messages carry. */
   private readonly channels = new Map<string, Channel>();
-  private readonly runPublish: (keys: readonly string[], args: readonly (string | number)[]) => Promise<[number, string, number, StreamEntry[]]>;
-  private readonly runHistory: (keys: readonly string[], args: readonly (string | number)[]) => Promise<[number, string, number, StreamEntry[]]>;
+  private readonly runPublish: (
+    keys: readonly string[],
+    args: readonly (string | number)[],
+  ) => Promise<[number, string, number, StreamEntry[]]>;
+  private readonly runHistory: (
+    keys: readonly string[],
+    args: readonly (string | number)[],
+  ) => Promise<[number, string, number, StreamEntry[]]>;
   private readonly livenessChannel: string;
   private readonly livenessTimer: NodeJS.Timeout | undefined;
   private livenessWaiter: { token: string; arrived: () => void } | undefined;
@@ -161,7 +167,9 @@ export class RedisBroker implements Broker {
     // Outside the `{…}` form of user channels, so no channel name can collide with it.
     this.livenessChannel = `${this.options.prefix}liveness:{${this.options.relayId}:${randomUUID().slice(0, 8)}}`;
     if (this.options.livenessIntervalMs > 0) {
-      this.subscriber.ssubscribe(this.livenessChannel).catch((error: unknown) => this.log?.warn({ err: error }, 'redis liveness subscription failed'));
+      this.subscriber
+        .ssubscribe(this.livenessChannel)
+        .catch((error: unknown) => this.log?.warn({ err: error }, 'redis liveness subscription failed'));
       this.livenessTimer = setInterval(() => void this.checkLiveness(), this.options.livenessIntervalMs).unref();
     }
   }
@@ -209,7 +217,11 @@ export class RedisBroker implements Broker {
     return subscription;
   }
 
-  async history(channel: string, since: StreamPosition, limit: number): Promise<{ publications: Publication[]; position: StreamPosition; recovered: boolean }> {
+  async history(
+    channel: string,
+    since: StreamPosition,
+    limit: number,
+  ): Promise<{ publications: Publication[]; position: StreamPosition; recovered: boolean }> {
     const keys = this.keysOf(channel);
     // A position that is no offset at all cannot be resumed from (and must not reach XRANGE).
     const sinceOffset = Number.isSafeInteger(since.offset) && since.offset >= 0 ? since.offset : -1;
@@ -225,7 +237,10 @@ export class RedisBroker implements Broker {
   /** PING's round trip; down as soon as either connection is down (fan-out needs both). */
   async health(): Promise<BrokerHealth> {
     if (this.closing) return { status: 'down', kind: 'redis', detail: 'closed' };
-    for (const [role, client] of [['command', this.command], ['subscriber', this.subscriber]] as const) {
+    for (const [role, client] of [
+      ['command', this.command],
+      ['subscriber', this.subscriber],
+    ] as const) {
       if (client.status !== 'ready') return { status: 'down', kind: 'redis', detail: `${role} connection ${client.status}` };
     }
     const started = performance.now();
@@ -314,7 +329,12 @@ export class RedisBroker implements Broker {
       } catch {
         return;
       }
-      const alive = receivers !== 0 && (await withTimeout(arrived, this.options.livenessTimeoutMs, 'liveness ping').then(() => true, () => false));
+      const alive =
+        receivers !== 0 &&
+        (await withTimeout(arrived, this.options.livenessTimeoutMs, 'liveness ping').then(
+          () => true,
+          () => false,
+        ));
       if (alive || this.closing || this.subscriber.status !== 'ready') return;
       this.log?.warn({ relay: this.options.relayId }, 'redis subscription is not delivering; reconnecting the subscriber');
       this.subscriber.disconnect(true);

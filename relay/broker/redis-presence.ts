@@ -93,7 +93,11 @@ export class RedisPresenceStore implements PresenceStore {
     if (!session) this.own.set(sessionId, (session = new Map()));
     session.set(participant.connection_id, value);
     try {
-      await this.command.multi().hset(this.sessionKey(sessionId), participant.connection_id, value).expire(this.sessionKey(sessionId), this.options.sessionTtlSeconds).exec();
+      await this.command
+        .multi()
+        .hset(this.sessionKey(sessionId), participant.connection_id, value)
+        .expire(this.sessionKey(sessionId), this.options.sessionTtlSeconds)
+        .exec();
     } catch (error) {
       // Not announced: a later re-announce must not resurrect it behind the caller's back.
       if (session.get(participant.connection_id) === value) this.forget(sessionId, participant.connection_id);
@@ -156,7 +160,9 @@ export class RedisPresenceStore implements PresenceStore {
     const transaction = this.command.multi().set(this.aliveKey, '1', 'PX', this.options.ttlMs);
     for (const [sessionId, entries] of this.own) {
       if (entries.size === 0) continue;
-      transaction.hset(this.sessionKey(sessionId), Object.fromEntries(entries)).expire(this.sessionKey(sessionId), this.options.sessionTtlSeconds);
+      transaction
+        .hset(this.sessionKey(sessionId), Object.fromEntries(entries))
+        .expire(this.sessionKey(sessionId), this.options.sessionTtlSeconds);
     }
     await transaction.exec();
     this.sessionsRefreshedAt = Date.now();

@@ -71,14 +71,18 @@ async function run(args: string[]): Promise<number> {
       const relays = integerOption('--relays', values.relays, 2, 1, 64);
       const port = integerOption('--port', values.port, 8080, 1, 65535);
       const docker = values.docker || (!values.local && dockerEngineRunning());
-      if (values.docker && !dockerEngineRunning()) throw new DeployError('no Docker engine answers (`docker info` failed): start Docker, or run `relay deploy --local`');
+      if (values.docker && !dockerEngineRunning())
+        throw new DeployError('no Docker engine answers (`docker info` failed): start Docker, or run `relay deploy --local`');
       const existing = readState(dir);
       if (existing?.mode === 'local' && stateIsLive(existing)) throw alreadyRunning(existing);
       const { secret, generatedAt } = resolveAuthSecret(config);
       if (generatedAt) process.stdout.write(`AUTH_SECRET is not set: the cluster uses the development secret in ${generatedAt}\n`);
       if (docker) {
         if (values.relays !== undefined || values.port !== undefined || values.host !== undefined) {
-          throw new DeployUsageError('--relays, --port and --host are for the local cluster; with Docker the compose file runs two relays (HTTP_PORT and HTTPS_PORT choose its ports), or add --local');
+          throw new DeployUsageError(
+            '--relays, --port and --host are for the local cluster; with Docker the compose file runs two relays (HTTP_PORT and ' +
+              'HTTPS_PORT choose its ports), or add --local',
+          );
         }
         process.stdout.write('Docker engine found: docker compose up\n');
         const state = startDockerCluster({ dir, secret, env: process.env });
@@ -141,7 +145,11 @@ async function run(args: string[]): Promise<number> {
       }
       const outcomes = await stopLocalCluster(state, timeoutMs, values.purge);
       for (const { name, outcome } of outcomes) process.stdout.write(`  ${name.padEnd(9)} ${outcome}\n`);
-      process.stdout.write(values.purge ? `Stopped; ${dir} removed.\n` : `Stopped. Logs are kept in ${join(dir, 'logs')}, Redis data in ${join(dir, 'redis')} (--purge removes them).\n`);
+      process.stdout.write(
+        values.purge
+          ? `Stopped; ${dir} removed.\n`
+          : `Stopped. Logs are kept in ${join(dir, 'logs')}, Redis data in ${join(dir, 'redis')} (--purge removes them).\n`,
+      );
       return 0;
     }
     default:
@@ -166,7 +174,11 @@ function relayCommand(): string[] {
 function cliHint(): string {
   const script = resolve(process.argv[1] ?? 'dist/relay.js');
   const shown = relative(process.cwd(), script);
-  const env = process.env.AUTH_SECRET ? '' : process.env.RELAY_STATE_DIR ? `RELAY_STATE_DIR=${shellQuote(process.env.RELAY_STATE_DIR)} ` : '';
+  const env = process.env.AUTH_SECRET
+    ? ''
+    : process.env.RELAY_STATE_DIR
+      ? `RELAY_STATE_DIR=${shellQuote(process.env.RELAY_STATE_DIR)} `
+      : '';
   return `${env}node ${shellQuote(shown.startsWith('..') ? script : shown)}`;
 }
 
@@ -203,7 +215,8 @@ function printDockerUp(state: ClusterState, certificateGenerated: boolean): void
     `  https     ${state.url}  (REST and /health)`,
     `  wss       ${state.url!.replace(/^https/, 'wss')}/ws?token=<JWT>`,
     '  metrics   Prometheus http://127.0.0.1:9090, Grafana http://127.0.0.1:3000',
-    `  TLS       ${cert}${certificateGenerated ? ' (a self-signed certificate was generated: replace tls.crt and tls.key with yours)' : ''}`,
+    `  TLS       ` +
+      `${cert}${certificateGenerated ? ' (a self-signed certificate was generated: replace tls.crt and tls.key with yours)' : ''}`,
     `Tokens${process.env.AUTH_SECRET ? ' (with the same AUTH_SECRET in the environment)' : ''}:`,
     `  ${cliHint()} token --user alice --name Alice --session s1 --role host`,
     'Status: relay deploy status    Stop: relay deploy stop',
@@ -218,14 +231,29 @@ function statusJson({ state, processes, health }: LocalStatus) {
   } catch {
     // Not JSON (an nginx error page, or no answer): keep the text.
   }
-  return { running: true, mode: state.mode, status: state.status, dir: state.dir, url: state.url, started_at: state.started_at, processes, health: { status: health.status, body } };
+  return {
+    running: true,
+    mode: state.mode,
+    status: state.status,
+    dir: state.dir,
+    url: state.url,
+    started_at: state.started_at,
+    processes,
+    health: { status: health.status, body },
+  };
 }
 
 function statusText({ state, processes, health }: LocalStatus): string {
   const lines = [`Tandem cluster (${state.mode}, ${state.status}) at ${state.url}, started ${state.started_at}, state in ${state.dir}`];
   for (const p of processes) {
-    const check = p.up ? (p.url.startsWith('redis:') ? `PING ${p.health === 200 ? 'ok' : 'no answer'}` : `/health ${p.health || 'no answer'}`) : '';
-    lines.push(`  ${p.name.padEnd(9)} ${(p.up ? 'up' : 'down').padEnd(5)} pid ${String(p.pid).padEnd(8)} ${p.url.padEnd(24)} ${check}`.trimEnd());
+    const check = p.up
+      ? p.url.startsWith('redis:')
+        ? `PING ${p.health === 200 ? 'ok' : 'no answer'}`
+        : `/health ${p.health || 'no answer'}`
+      : '';
+    lines.push(
+      `  ${p.name.padEnd(9)} ${(p.up ? 'up' : 'down').padEnd(5)} pid ${String(p.pid).padEnd(8)} ${p.url.padEnd(24)} ${check}`.trimEnd(),
+    );
   }
   lines.push(`Through nginx: GET /health ${health.status || 'no answer'} ${health.body.trim().slice(0, 300)}`.trimEnd());
   return lines.join('\n') + '\n';

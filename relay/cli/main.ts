@@ -36,7 +36,8 @@ async function serve(): Promise<void> {
   if (generatedAt) {
     log.warn(
       { secret_file: generatedAt },
-      'AUTH_SECRET is not set: using a generated development secret. Mint tokens with `node dist/relay.js token --user alice --session s1`; set AUTH_SECRET (and NODE_ENV=production) for real use',
+      'AUTH_SECRET is not set: using a generated development secret. Mint tokens with `node dist/relay.js token --user alice --session ' +
+        's1`; set AUTH_SECRET (and NODE_ENV=production) for real use',
     );
   }
   const relay = await startRelay({ config, secret, logger: log });

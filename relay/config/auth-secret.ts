@@ -32,7 +32,8 @@ export function resolveAuthSecret(config: RelayConfig): ResolvedSecret {
     writeFileSync(path, `${secret}\n`, { mode: 0o600 });
   } catch (error) {
     throw new ConfigError(
-      `Invalid configuration: RELAY_STATE_DIR ${config.stateDir} is not writable (${(error as NodeJS.ErrnoException).code ?? 'error'}); set AUTH_SECRET instead`,
+      `Invalid configuration: RELAY_STATE_DIR ${config.stateDir} is not writable ` +
+        `(${(error as NodeJS.ErrnoException).code ?? 'error'}); set AUTH_SECRET instead`,
     );
   }
   return { secret, generatedAt: path };

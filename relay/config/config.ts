@@ -11,7 +11,11 @@ export class ConfigError extends Error {
 const integer = (min: number, max: number) =>
   z.preprocess(
     (value) => (typeof value === 'string' && /^\s*-?\d+\s*$/.test(value) ? Number(value) : value),
-    z.number({ error: `must be an integer between ${min} and ${max}` }).int().min(min).max(max),
+    z
+      .number({ error: `must be an integer between ${min} and ${max}` })
+      .int()
+      .min(min)
+      .max(max),
   );
 
 const boolean = z.preprocess(
@@ -42,13 +46,27 @@ const logLevel = z.preprocess(
 );
 
 const originList = z.preprocess(
-  (value) => (typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value),
+  (value) =>
+    typeof value === 'string'
+      ? value
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : value,
   z.array(z.string().regex(/^(\*|https?:\/\/[^\s/]+)$/, 'must be "*" or origins like https://host:port')),
 );
 
 const hostList = z.preprocess(
-  (value) => (typeof value === 'string' ? value.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean) : value),
-  z.array(z.string().regex(/^([a-z0-9.-]+|\[[0-9a-f:.]+\])(:\d{1,5})?$/, 'must be host names like relay.example.com or relay.example.com:8443')),
+  (value) =>
+    typeof value === 'string'
+      ? value
+          .split(',')
+          .map((s) => s.trim().toLowerCase())
+          .filter(Boolean)
+      : value,
+  z.array(
+    z.string().regex(/^([a-z0-9.-]+|\[[0-9a-f:.]+\])(:\d{1,5})?$/, 'must be host names like relay.example.com or relay.example.com:8443'),
+  ),
 );
 
 /**
@@ -62,7 +80,10 @@ const ConfigSchema = z.strictObject({
   AUTH_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
   LOG_LEVEL: logLevel.default('info'),
-  RELAY_ID: z.string().regex(/^[\w.-]{1,64}$/, 'must be 1-64 letters, digits, . _ -').optional(),
+  RELAY_ID: z
+    .string()
+    .regex(/^[\w.-]{1,64}$/, 'must be 1-64 letters, digits, . _ -')
+    .optional(),
   WS_MAX_FRAME_BYTES: integer(256, 16 * 1024 * 1024).default(64 * 1024),
   WS_MAX_MESSAGES_PER_SECOND: integer(1, 1_000_000).default(200),
   WS_MAX_CONNECTIONS_PER_IP_PER_MINUTE: integer(1, 10_000_000).default(600),
@@ -197,7 +218,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
   const leastPieceBytes = 2 * raw.DOCUMENT_MAX_LENGTH + PIECE_BYTES_ALLOWANCE;
   if (raw.DOCUMENT_MAX_PENDING_PIECE_BYTES !== undefined && raw.DOCUMENT_MAX_PENDING_PIECE_BYTES < leastPieceBytes) {
     throw new ConfigError(
-      `Invalid configuration: DOCUMENT_MAX_PENDING_PIECE_BYTES must be at least 2 × DOCUMENT_MAX_LENGTH + ${PIECE_BYTES_ALLOWANCE} (${leastPieceBytes}) (got ${raw.DOCUMENT_MAX_PENDING_PIECE_BYTES})`,
+      `Invalid configuration: DOCUMENT_MAX_PENDING_PIECE_BYTES must be at least 2 × DOCUMENT_MAX_LENGTH + ${PIECE_BYTES_ALLOWANCE} ` +
+        `(${leastPieceBytes}) (got ${raw.DOCUMENT_MAX_PENDING_PIECE_BYTES})`,
     );
   }
   return {
@@ -233,7 +255,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     maxAuthFailuresPerIpPerMinute: raw.WS_MAX_AUTH_FAILURES_PER_IP_PER_MINUTE,
     allowedOrigins: raw.ALLOWED_ORIGINS,
     allowedHosts: raw.ALLOWED_HOSTS,
-    api: { maxRequestsPerIpPerMinute: raw.API_MAX_REQUESTS_PER_IP_PER_MINUTE, maxRequestsPerUserPerMinute: raw.API_MAX_REQUESTS_PER_USER_PER_MINUTE },
+    api: {
+      maxRequestsPerIpPerMinute: raw.API_MAX_REQUESTS_PER_IP_PER_MINUTE,
+      maxRequestsPerUserPerMinute: raw.API_MAX_REQUESTS_PER_USER_PER_MINUTE,
+    },
     httpRequestTimeoutMs: raw.HTTP_REQUEST_TIMEOUT_MS,
     joinApprovalTimeoutMs: raw.JOIN_APPROVAL_TIMEOUT_MS,
   };
@@ -255,26 +280,44 @@ export const settingDescriptions: Record<keyof RawConfig, string> = {
   WS_MAX_BUFFERED_BYTES: 'outbound buffer per connection before it is closed as a slow consumer (default 1048576)',
   WS_HEARTBEAT_INTERVAL_MS: 'ping interval; a peer silent for two intervals is closed (default 25000)',
   SHUTDOWN_TIMEOUT_MS: 'how long a graceful shutdown waits for connections to drain (default 10000)',
-  PUBLIC_URL: 'the URL clients reach this service at (behind Nginx: its https:// URL); invite links carry it. Default: the Host of each request',
+  PUBLIC_URL:
+    'the URL clients reach this service at (behind Nginx: its https:// URL); invite links carry it. Default: the Host of each request',
   DOCUMENT_HISTORY_SIZE: 'committed ops kept per shared document; an op based on an older revision gets a resync (default 1000)',
-  DOCUMENT_MAX_LENGTH: 'the most UTF-16 code units a shared document may hold; a bigger open or edit gets DOCUMENT_TOO_LARGE (default 10000000)',
+  DOCUMENT_MAX_LENGTH:
+    'the most UTF-16 code units a shared document may hold; a bigger open or edit gets DOCUMENT_TOO_LARGE (default 10000000)',
   DOCUMENT_IDLE_TIMEOUT_MS: 'a shared document that nobody has open is dropped after this long (default 600000, 10 minutes)',
-  DOCUMENT_HISTORY_MAX_BYTES: 'bytes of committed ops (with their ids) kept per shared document, besides DOCUMENT_HISTORY_SIZE; older ones are dropped first (default 8388608)',
+  DOCUMENT_HISTORY_MAX_BYTES:
+    'bytes of committed ops (with their ids) kept per shared document, besides DOCUMENT_HISTORY_SIZE; older ones are dropped first ' +
+    '(default 8388608)',
   DOCUMENT_MAX_PER_SESSION: 'shared documents one session may have; creating one more gets TOO_MANY_DOCUMENTS (default 500)',
   DOCUMENT_MAX_OPEN_PER_CONNECTION: 'shared documents one connection may have open; opening one more gets TOO_MANY_DOCUMENTS (default 500)',
-  DOCUMENT_MAX_PENDING_PIECE_BYTES: 'bytes of initial text pieces (`more: true`, ids and per-piece overhead included) one connection may have pending; more gets DOCUMENT_TOO_LARGE (default and least: 2 × DOCUMENT_MAX_LENGTH + 65536)',
-  EDIT_MAX_TRANSFORM_COST: 'transform work one edit or cursor may ask for (op components × revisions behind, plus those revisions’ components); a costlier edit gets a resync (default 1000000, about 25 ms of one core)',
-  EDIT_TRANSFORM_COST_PER_SECOND: 'transform work one connection may do per second (same unit); past it edits get a resync, cursors TRANSFORM_TOO_COSTLY (default 4000000)',
+  DOCUMENT_MAX_PENDING_PIECE_BYTES:
+    'bytes of initial text pieces (`more: true`, ids and per-piece overhead included) one connection may have pending; more gets ' +
+    'DOCUMENT_TOO_LARGE (default and least: 2 × DOCUMENT_MAX_LENGTH + 65536)',
+  EDIT_MAX_TRANSFORM_COST:
+    'transform work one edit or cursor may ask for (op components × revisions behind, plus those revisions’ components); a costlier ' +
+    'edit gets a resync (default 1000000, about 25 ms of one core)',
+  EDIT_TRANSFORM_COST_PER_SECOND:
+    'transform work one connection may do per second (same unit); past it edits get a resync, cursors TRANSFORM_TOO_COSTLY (default ' +
+    '4000000)',
   CORS_ORIGINS: 'comma-separated origins allowed to call the REST API (default none)',
   TRUST_PROXY: 'take the client address from X-Forwarded-For (behind Nginx) (default false)',
   RELAY_STATE_DIR: 'where a generated development secret is kept (default ~/.local/state/tandem-relay)',
-  WS_MAX_AUTH_FAILURES_PER_IP_PER_MINUTE: 'refused tokens per client address per minute, counted apart from valid connections; then 429 LOGIN_RATE_LIMITED (default 30)',
-  ALLOWED_ORIGINS: 'comma-separated browser origins allowed to open a WebSocket; an upgrade with another Origin gets 403 ORIGIN_FORBIDDEN, one without (editors, CLIs) is allowed (default: any)',
-  ALLOWED_HOSTS: 'comma-separated hosts (host or host:port) invite links may name when PUBLIC_URL is unset; in production PUBLIC_URL or this is required (default: any, development only)',
-  API_MAX_REQUESTS_PER_IP_PER_MINUTE: 'POST /api/sessions, /api/invites/redeem and /api/notifications per client address per minute; then 429 API_RATE_LIMITED (default 60)',
+  WS_MAX_AUTH_FAILURES_PER_IP_PER_MINUTE:
+    'refused tokens per client address per minute, counted apart from valid connections; then 429 LOGIN_RATE_LIMITED (default 30)',
+  ALLOWED_ORIGINS:
+    'comma-separated browser origins allowed to open a WebSocket; an upgrade with another Origin gets 403 ORIGIN_FORBIDDEN, one ' +
+    'without (editors, CLIs) is allowed (default: any)',
+  ALLOWED_HOSTS:
+    'comma-separated hosts (host or host:port) invite links may name when PUBLIC_URL is unset; in production PUBLIC_URL or this is ' +
+    'required (default: any, development only)',
+  API_MAX_REQUESTS_PER_IP_PER_MINUTE:
+    'POST /api/sessions, /api/invites/redeem and /api/notifications per client address per minute; then 429 API_RATE_LIMITED (default 60)',
   API_MAX_REQUESTS_PER_USER_PER_MINUTE: 'POST /api/sessions and /api/notifications per user per minute (default 30)',
-  HTTP_REQUEST_TIMEOUT_MS: 'how long a client may take to send a whole HTTP request, headers and body; then 408 and the socket is closed (default 10000)',
-  JOIN_APPROVAL_TIMEOUT_MS: 'how long a join request of an approval invite waits for the host; then JOIN_REQUEST_EXPIRED (default 120000, 2 minutes)',
+  HTTP_REQUEST_TIMEOUT_MS:
+    'how long a client may take to send a whole HTTP request, headers and body; then 408 and the socket is closed (default 10000)',
+  JOIN_APPROVAL_TIMEOUT_MS:
+    'how long a join request of an approval invite waits for the host; then JOIN_REQUEST_EXPIRED (default 120000, 2 minutes)',
 };
 
 /**

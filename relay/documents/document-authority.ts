@@ -157,7 +157,11 @@ export class DocumentAuthority {
     const rejoin = rev !== undefined && clientId !== undefined && epoch !== undefined;
     return this.serialize(sessionId, document, async () => {
       if (text !== undefined && text.length > this.limits.maxLength) {
-        throw new ProtocolError('DOCUMENT_TOO_LARGE', `the text has ${text.length} code units, the limit is ${this.limits.maxLength}`, 'payload.text');
+        throw new ProtocolError(
+          'DOCUMENT_TOO_LARGE',
+          `the text has ${text.length} code units, the limit is ${this.limits.maxLength}`,
+          'payload.text',
+        );
       }
       // The head first: a (re)join of an existing document does not ship its text to the store.
       let head = await this.store.head(sessionId, document);
@@ -178,7 +182,8 @@ export class DocumentAuthority {
       }
       // Another relay may commit between the two reads: the catch-up stops at the snapshot, and the
       // later commits reach the connection as publications, held by the hub until it has the snapshot.
-      const missed = rev === undefined ? [] : ((await this.store.read(sessionId, document, rev)) ?? []).filter((c) => c.rev <= snapshot.rev);
+      const missed =
+        rev === undefined ? [] : ((await this.store.read(sessionId, document, rev)) ?? []).filter((c) => c.rev <= snapshot.rev);
       const last = clientId === undefined ? undefined : await this.store.lastCommit(sessionId, document, userId, clientId);
       hooks.send({
         missed: missed.map((c) => ({ document, rev: c.rev, client_id: c.clientId, seq: c.seq, op: c.op })),
@@ -219,11 +224,24 @@ export class DocumentAuthority {
       const reset = (text: string, rev: number, rebase: TextOp | undefined, lastSeq?: number) =>
         hooks.send({
           missed: [],
-          snapshot: { document, rev, text, epoch: snapshot.epoch, reset: true, ...(rebase && { rebase: fitted(rebase, mine, text) }), ...(lastSeq !== undefined && { last_seq: lastSeq }) },
+          snapshot: {
+            document,
+            rev,
+            text,
+            epoch: snapshot.epoch,
+            reset: true,
+            ...(rebase && { rebase: fitted(rebase, mine, text) }),
+            ...(lastSeq !== undefined && { last_seq: lastSeq }),
+          },
         });
       if (seq !== undefined && last && last.seq >= seq) {
         // Merged before, and the snapshot that said so was lost with the connection.
-        return reset(snapshot.text, snapshot.rev, rebaseSince(state.ops, userId, clientId, seq) ?? (mine === undefined ? undefined : diffOp(mine, snapshot.text)), last.seq);
+        return reset(
+          snapshot.text,
+          snapshot.rev,
+          rebaseSince(state.ops, userId, clientId, seq) ?? (mine === undefined ? undefined : diffOp(mine, snapshot.text)),
+          last.seq,
+        );
       }
       if (request.mayWrite === false) {
         // A viewer's copy is not merged (it may not write): it only learns where the document is.
@@ -233,10 +251,15 @@ export class DocumentAuthority {
       if (textType.isNoop(merge.op) && merge.record.chain.length === 0 && !merge.record.outstanding) {
         return reset(snapshot.text, snapshot.rev, merge.rebase);
       }
-      if (seq === undefined) throw new ProtocolError('VALIDATION_FAILED', 'a rejoin with edits to merge needs recovery.seq', 'payload.recovery');
+      if (seq === undefined)
+        throw new ProtocolError('VALIDATION_FAILED', 'a rejoin with edits to merge needs recovery.seq', 'payload.recovery');
       const length = state.head.length + lengthChange(merge.op);
       if (length > this.limits.maxLength) {
-        throw new ProtocolError('DOCUMENT_TOO_LARGE', `the document would have ${length} code units, the limit is ${this.limits.maxLength}`, 'payload.recovery');
+        throw new ProtocolError(
+          'DOCUMENT_TOO_LARGE',
+          `the document would have ${length} code units, the limit is ${this.limits.maxLength}`,
+          'payload.recovery',
+        );
       }
       const rev = snapshot.rev + 1;
       const committed: EditPayload = { document, rev, client_id: clientId, seq, op: merge.op };
@@ -253,7 +276,12 @@ export class DocumentAuthority {
   }
 
   /** The recovery state at the head, if the document was rebuilt by a rejoin and its history since is kept. */
-  private async recoveryState(sessionId: string, document: string, epoch: string, ops: CommittedOp[] | undefined): Promise<RecoveryState | undefined> {
+  private async recoveryState(
+    sessionId: string,
+    document: string,
+    epoch: string,
+    ops: CommittedOp[] | undefined,
+  ): Promise<RecoveryState | undefined> {
     if (!ops || (ops[0] !== undefined && ops[0].rev !== 1)) return undefined;
     const origin = await this.store.origin(sessionId, document, epoch);
     if (!origin) return undefined;
@@ -297,12 +325,17 @@ export class DocumentAuthority {
       const { head } = state;
       if (cursor.epoch !== undefined && cursor.epoch !== head.epoch) return; // of a lost epoch: the next one will do
       const base = cursor.rev ?? head.rev;
-      if (base > head.rev) throw new ProtocolError('EDIT_REV_TOO_NEW', `revision ${base} is newer than the document's (${head.rev})`, 'payload.rev');
+      if (base > head.rev)
+        throw new ProtocolError('EDIT_REV_TOO_NEW', `revision ${base} is newer than the document's (${head.rev})`, 'payload.rev');
       const history = cursor.rev === undefined ? [] : state.ops;
       if (!history) return;
       const cost = cursorCost(cursor.selections.length, history);
       if (cost > this.maxTransformCost || !afford(cost)) {
-        throw new ProtocolError('TRANSFORM_TOO_COSTLY', `moving ${cursor.selections.length} selections through ${history.length} revisions costs more than this connection may spend now`, 'payload.rev');
+        throw new ProtocolError(
+          'TRANSFORM_TOO_COSTLY',
+          `moving ${cursor.selections.length} selections through ${history.length} revisions costs more than this connection may spend now`,
+          'payload.rev',
+        );
       }
       const clamp = (n: number) => Math.min(n, head.length);
       const selections = cursor.selections.map((s) => {
@@ -352,14 +385,21 @@ export class DocumentAuthority {
       if (attempt >= BACKOFF_AFTER_ATTEMPTS) await pause(Math.random() * Math.min(MAX_BACKOFF_MS, attempt));
       // Both at once (one round trip on Redis): the shorter the time between reading the head and
       // appending, the less often another relay commits in between.
-      const [state, last] = await Promise.all([this.store.since(sessionId, document, edit.rev), this.store.lastCommit(sessionId, document, userId, clientId)]);
+      const [state, last] = await Promise.all([
+        this.store.since(sessionId, document, edit.rev),
+        this.store.lastCommit(sessionId, document, userId, clientId),
+      ]);
       // An op of an epoch the document no longer has is never applied: its base means nothing here.
       if (!state) throw edit.epoch === undefined ? notFound(document) : new DocumentLostError(document);
       const { head, ops: history } = state;
       if (edit.epoch !== undefined && edit.epoch !== head.epoch) throw new DocumentLostError(document);
       if (last && seq <= last.seq) return { kind: 'duplicate', ack: { document, rev: last.rev, client_id: clientId, seq: last.seq } };
       if (edit.rev > head.rev) {
-        throw new ProtocolError('EDIT_REV_TOO_NEW', `the op is based on revision ${edit.rev}, the document is at ${head.rev}`, 'payload.rev');
+        throw new ProtocolError(
+          'EDIT_REV_TOO_NEW',
+          `the op is based on revision ${edit.rev}, the document is at ${head.rev}`,
+          'payload.rev',
+        );
       }
       let op: TextOp = edit.op;
       try {
@@ -388,7 +428,11 @@ export class DocumentAuthority {
         }
         const length = head.length + lengthChange(op);
         if (length > this.limits.maxLength) {
-          throw new ProtocolError('DOCUMENT_TOO_LARGE', `the document would have ${length} code units, the limit is ${this.limits.maxLength}`, 'payload.op');
+          throw new ProtocolError(
+            'DOCUMENT_TOO_LARGE',
+            `the document would have ${length} code units, the limit is ${this.limits.maxLength}`,
+            'payload.op',
+          );
         }
         committed = { document, rev, client_id: clientId, seq, op };
         if (!(await this.store.append(sessionId, document, { rev, op, userId, clientId, seq }, hooks.announce(committed, ack)))) continue;

@@ -112,7 +112,11 @@ export interface DocumentStore {
    * Redis: what a commit needs, read at once, so that another relay has less time to commit in
    * between). `ops` as `read` has them; undefined if the document does not exist.
    */
-  since(sessionId: string, documentId: string, fromRev: number): Promise<{ head: DocumentHead; ops: CommittedOp[] | undefined } | undefined>;
+  since(
+    sessionId: string,
+    documentId: string,
+    fromRev: number,
+  ): Promise<{ head: DocumentHead; ops: CommittedOp[] | undefined } | undefined>;
   /**
    * Commits `entry` (its `rev` must be head + 1) and records it as its client's last commit. False
    * if the head moved or the entry's (user, client id, seq) is already committed (lost a race: read

@@ -1,7 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { ProtocolError, TextDocument } from '../../protocol';
 import type { Broker } from '../broker/broker';
-import type { CommitPublication, CommittedOp, DocumentHead, DocumentSnapshot, DocumentStore, LastCommit, RecoveryOrigin } from './document-store';
+import type {
+  CommitPublication,
+  CommittedOp,
+  DocumentHead,
+  DocumentSnapshot,
+  DocumentStore,
+  LastCommit,
+  RecoveryOrigin,
+} from './document-store';
 import { committedOpBytes, lastCommitBytes } from './history-bytes';
 
 interface StoredDocument {
@@ -53,8 +61,15 @@ export class MemoryDocumentStore implements DocumentStore {
   /** How many documents each session has. */
   private readonly perSession = new Map<string, number>();
 
-  constructor({ historySize = 1000, idleTimeoutMs = 600_000, broker, historyMaxBytes = 8 * 1024 * 1024, maxPerSession = Infinity }: MemoryDocumentStoreOptions = {}) {
-    if (!(Number.isSafeInteger(historySize) && historySize >= 1)) throw new RangeError(`historySize must be a positive integer, got ${historySize}`);
+  constructor({
+    historySize = 1000,
+    idleTimeoutMs = 600_000,
+    broker,
+    historyMaxBytes = 8 * 1024 * 1024,
+    maxPerSession = Infinity,
+  }: MemoryDocumentStoreOptions = {}) {
+    if (!(Number.isSafeInteger(historySize) && historySize >= 1))
+      throw new RangeError(`historySize must be a positive integer, got ${historySize}`);
     if (!(idleTimeoutMs > 0)) throw new RangeError(`idleTimeoutMs must be positive, got ${idleTimeoutMs}`);
     this.historySize = historySize;
     this.idleTimeoutMs = idleTimeoutMs;
@@ -70,7 +85,17 @@ export class MemoryDocumentStore implements DocumentStore {
     const count = this.perSession.get(sessionId) ?? 0;
     if (count >= this.maxPerSession) throw tooManyDocuments(this.maxPerSession);
     const epoch = newEpoch();
-    this.documents.set(k, { epoch, origin, text: new TextDocument(text), rev: 0, history: [], historyBytes: 0, lastCommits: new Map(), lastCommitsBytes: 0, usedAt: Date.now() });
+    this.documents.set(k, {
+      epoch,
+      origin,
+      text: new TextDocument(text),
+      rev: 0,
+      history: [],
+      historyBytes: 0,
+      lastCommits: new Map(),
+      lastCommitsBytes: 0,
+      usedAt: Date.now(),
+    });
     this.perSession.set(sessionId, count + 1);
     return true;
   }
@@ -98,7 +123,11 @@ export class MemoryDocumentStore implements DocumentStore {
     return doc.history.slice(fromRev - oldest);
   }
 
-  async since(sessionId: string, documentId: string, fromRev: number): Promise<{ head: DocumentHead; ops: CommittedOp[] | undefined } | undefined> {
+  async since(
+    sessionId: string,
+    documentId: string,
+    fromRev: number,
+  ): Promise<{ head: DocumentHead; ops: CommittedOp[] | undefined } | undefined> {
     const head = await this.head(sessionId, documentId);
     return head && { head, ops: await this.read(sessionId, documentId, fromRev) };
   }

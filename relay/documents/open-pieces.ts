@@ -31,11 +31,19 @@ export class OpenPieces {
     const cost = bytesOf(text) + PIECE_OVERHEAD_BYTES + (entry ? 0 : bytesOf(document));
     if (this.bytes + cost > this.maxBytes) {
       this.take(document);
-      throw new ProtocolError('PENDING_PIECES_TOO_LARGE', `the pieces this connection has pending would take more than ${this.maxBytes} bytes`, 'payload.text');
+      throw new ProtocolError(
+        'PENDING_PIECES_TOO_LARGE',
+        `the pieces this connection has pending would take more than ${this.maxBytes} bytes`,
+        'payload.text',
+      );
     }
     if ((entry?.length ?? 0) + text.length > this.maxLength) {
       this.take(document);
-      throw new ProtocolError('DOCUMENT_TOO_LARGE', `the pieces of initial text add up to more than ${this.maxLength} code units`, 'payload.text');
+      throw new ProtocolError(
+        'DOCUMENT_TOO_LARGE',
+        `the pieces of initial text add up to more than ${this.maxLength} code units`,
+        'payload.text',
+      );
     }
     if (entry) {
       entry.parts.push(text);

@@ -88,7 +88,8 @@ export function replay(origin: RecoveryOrigin, history: readonly CommittedOp[]):
     }
     for (const o of record.chain) advance(state, o, o.skipped === true);
     state.bridge = compose(state.bridge, record.pending);
-    if (record.outstanding && record.from.epoch === state.epoch) state.merged.add(identity(record.outstanding.clientId, record.outstanding.seq));
+    if (record.outstanding && record.from.epoch === state.epoch)
+      state.merged.add(identity(record.outstanding.clientId, record.outstanding.seq));
   }
   return state;
 }
@@ -128,7 +129,13 @@ function pendingOf(upload: RecoveryUpload): TextOp {
   return compose(normalize(upload.outstanding?.op ?? []), normalize(upload.buffer ?? []));
 }
 
-function recordOf(upload: RecoveryUpload, chain: RecoveryRecord['chain'], outstanding: boolean, pending: TextOp, rebase: TextOp): RecoveryRecord {
+function recordOf(
+  upload: RecoveryUpload,
+  chain: RecoveryRecord['chain'],
+  outstanding: boolean,
+  pending: TextOp,
+  rebase: TextOp,
+): RecoveryRecord {
   return {
     from: { epoch: upload.epoch, rev: upload.rev },
     chain,
@@ -210,7 +217,10 @@ export function fallback(text: string, upload: RecoveryUpload, state?: RecoveryS
   if (upload.text === undefined) return none();
   try {
     const sent = upload.outstanding;
-    const held = sent !== undefined && state?.epoch === upload.epoch && [...state.old.values()].some((o) => o.clientId === upload.clientId && o.seq === sent.seq);
+    const held =
+      sent !== undefined &&
+      state?.epoch === upload.epoch &&
+      [...state.old.values()].some((o) => o.clientId === upload.clientId && o.seq === sent.seq);
     const confirmed = held ? textType.apply(upload.text, sent.op) : upload.text;
     const pending = held ? normalize(upload.buffer ?? []) : pendingOf(upload);
     textType.apply(confirmed, pending); // the pending edits must fit the text they were made on
@@ -227,7 +237,12 @@ export function fallback(text: string, upload: RecoveryUpload, state?: RecoveryS
 
 /** The ops of a rejoin's `recovery.history`, as the store keeps them. */
 export function oldOps(recovery: RecoveryPayload | undefined): OldOp[] {
-  return (recovery?.history ?? []).map((o) => ({ rev: o.rev, op: o.op, ...(o.client_id !== undefined && { clientId: o.client_id }), ...(o.seq !== undefined && { seq: o.seq }) }));
+  return (recovery?.history ?? []).map((o) => ({
+    rev: o.rev,
+    op: o.op,
+    ...(o.client_id !== undefined && { clientId: o.client_id }),
+    ...(o.seq !== undefined && { seq: o.seq }),
+  }));
 }
 
 /** The client's text as of its rejoin (confirmed + pending), if it sent its confirmed text and the edits fit. */

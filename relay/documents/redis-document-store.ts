@@ -4,7 +4,16 @@ import { z } from 'zod';
 import { TextDocument, textType, type TextOp } from '../../protocol';
 import { defineScript, type RedisConnections } from '../broker/redis-connection';
 import { lengthChange } from './document-authority';
-import type { CommitPublication, CommittedOp, DocumentHead, DocumentSnapshot, DocumentStore, LastCommit, RecoveryOrigin, RecoveryRecord } from './document-store';
+import type {
+  CommitPublication,
+  CommittedOp,
+  DocumentHead,
+  DocumentSnapshot,
+  DocumentStore,
+  LastCommit,
+  RecoveryOrigin,
+  RecoveryRecord,
+} from './document-store';
 import { committedOpBytes, lastCommitBytes } from './history-bytes';
 import { newEpoch, tooManyDocuments } from './memory-document-store';
 
@@ -205,7 +214,9 @@ return {1, srev, orev}
 `;
 
 type StreamEntry = [id: string, fields: string[]];
-type LoadReply = [epoch: string, rev: string, length: string, srev: string, mode: 'd' | 'f', snapshot: string, entries: StreamEntry[], orev: string] | null;
+type LoadReply =
+  | [epoch: string, rev: string, length: string, srev: string, mode: 'd' | 'f', snapshot: string, entries: StreamEntry[], orev: string]
+  | null;
 
 const Options = z.object({
   /** Committed ops kept per document for transforming late ops (DOCUMENT_HISTORY_SIZE). */
@@ -219,7 +230,10 @@ const Options = z.object({
   /** Head texts kept by this relay (least recently used go first). */
   cacheDocuments: z.int().min(0).default(256),
   /** ... and at most this many UTF-16 code units in all (default 32 M, about 64 MB). */
-  cacheLength: z.int().min(0).default(32 * 1024 * 1024),
+  cacheLength: z
+    .int()
+    .min(0)
+    .default(32 * 1024 * 1024),
   /** Recent ops kept with each cached text, so that a late op's history is read without Redis. */
   cacheOps: z.int().min(0).default(200),
   /** How long a relay that lost a commit race has the document's next commit to itself (see APPEND). */
@@ -227,12 +241,18 @@ const Options = z.object({
   /** Documents one session may have (DOCUMENT_MAX_PER_SESSION); 0: no bound. */
   maxPerSession: z.int().min(0).default(0),
   /** Bytes of recent ops kept with each cached text (`committedOpBytes`, DOCUMENT_HISTORY_MAX_BYTES). */
-  cacheOpsBytes: z.int().min(0).default(8 * 1024 * 1024),
+  cacheOpsBytes: z
+    .int()
+    .min(0)
+    .default(8 * 1024 * 1024),
   /**
    * Bytes of committed ops kept per document (`committedOpBytes`, DOCUMENT_HISTORY_MAX_BYTES),
    * besides `historySize`; the oldest go first. The dedupe records get as much again.
    */
-  historyMaxBytes: z.int().min(0).default(8 * 1024 * 1024),
+  historyMaxBytes: z
+    .int()
+    .min(0)
+    .default(8 * 1024 * 1024),
 });
 
 export type RedisDocumentStoreOptions = z.input<typeof Options>;
@@ -287,7 +307,16 @@ export class RedisDocumentStore implements DocumentStore {
     const epoch = newEpoch();
     const keys = this.keysOf(sessionId, documentId);
     const { idleTimeoutMs, maxPerSession } = this.options;
-    const args = [epoch, JSON.stringify(text), text.length, idleTimeoutMs, origin ? JSON.stringify(origin) : '', maxPerSession, Date.now(), documentId];
+    const args = [
+      epoch,
+      JSON.stringify(text),
+      text.length,
+      idleTimeoutMs,
+      origin ? JSON.stringify(origin) : '',
+      maxPerSession,
+      Date.now(),
+      documentId,
+    ];
     const created = await this.runCreate([keys.meta, keys.ops, keys.seen, this.sessionKey(sessionId), keys.seenq], args);
     if (created === 2) throw tooManyDocuments(maxPerSession);
     if (created !== 1) return false;
@@ -323,7 +352,11 @@ export class RedisDocumentStore implements DocumentStore {
   }
 
   /** One script round trip when the document is cached (the ops since); the ops from the cache. */
-  async since(sessionId: string, documentId: string, fromRev: number): Promise<{ head: DocumentHead; ops: CommittedOp[] | undefined } | undefined> {
+  async since(
+    sessionId: string,
+    documentId: string,
+    fromRev: number,
+  ): Promise<{ head: DocumentHead; ops: CommittedOp[] | undefined } | undefined> {
     const doc = await this.load(sessionId, documentId);
     if (!doc) return undefined;
     const { rev, recent } = doc;
@@ -404,7 +437,8 @@ export class RedisDocumentStore implements DocumentStore {
     const keys = this.keysOf(sessionId, documentId);
     const ttl = this.options.idleTimeoutMs;
     const multi = this.command.multi().pexpire(keys.meta, ttl).pexpire(keys.ops, ttl).pexpire(keys.seen, ttl).pexpire(keys.seenq, ttl);
-    if (this.options.maxPerSession > 0) multi.zadd(this.sessionKey(sessionId), Date.now() + ttl, documentId).pexpire(this.sessionKey(sessionId), ttl);
+    if (this.options.maxPerSession > 0)
+      multi.zadd(this.sessionKey(sessionId), Date.now() + ttl, documentId).pexpire(this.sessionKey(sessionId), ttl);
     await multi.exec();
   }
 
@@ -433,7 +467,10 @@ export class RedisDocumentStore implements DocumentStore {
     const cached = fromSnapshot ? undefined : this.cache.get(key);
     const keys = this.keysOf(sessionId, documentId);
     // Past the kept history the ops are gone anyway, and the script answers with the snapshot.
-    const reply = await this.runLoad([keys.meta, keys.ops], [cached?.epoch ?? '', cached?.rev ?? -1, Math.max(1000, this.options.historySize)]);
+    const reply = await this.runLoad(
+      [keys.meta, keys.ops],
+      [cached?.epoch ?? '', cached?.rev ?? -1, Math.max(1000, this.options.historySize)],
+    );
     if (!reply) {
       this.forget(key);
       return undefined;
@@ -454,7 +491,8 @@ export class RedisDocumentStore implements DocumentStore {
     this.forget(key);
     for (const entry of entries) {
       const op = toCommittedOp(entry);
-      if (op.rev !== doc.rev + 1) throw new Error(`document "${documentId}": the stored history skips from revision ${doc.rev} to ${op.rev}`);
+      if (op.rev !== doc.rev + 1)
+        throw new Error(`document "${documentId}": the stored history skips from revision ${doc.rev} to ${op.rev}`);
       doc.text.apply(op.op);
       doc.rev = op.rev;
       doc.recent.push(op);

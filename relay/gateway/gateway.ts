@@ -187,7 +187,11 @@ export class Gateway {
           ...(sessionLog.recovered !== undefined && { recovered: sessionLog.recovered, missed: sessionLog.replay.length }),
         },
       });
-      if (since) log.debug({ connection: connection.id, since, recovered: sessionLog.recovered, missed: sessionLog.replay.length }, 'resuming the session log');
+      if (since)
+        log.debug(
+          { connection: connection.id, since, recovered: sessionLog.recovered, missed: sessionLog.replay.length },
+          'resuming the session log',
+        );
       await hub.sessionReady(connection, sessionLog);
       await this.publishPresence(connection, 'session.joined');
     } catch (error) {
@@ -288,10 +292,11 @@ export class Gateway {
     if (this.heartbeat) clearInterval(this.heartbeat);
     const connections = [...this.deps.hub.connections];
     const closed = connections.map(
-      (connection) => new Promise<void>((resolve) => {
-        if (connection.socket.readyState === WebSocket.CLOSED) return resolve();
-        connection.socket.once('close', () => resolve());
-      }),
+      (connection) =>
+        new Promise<void>((resolve) => {
+          if (connection.socket.readyState === WebSocket.CLOSED) return resolve();
+          connection.socket.once('close', () => resolve());
+        }),
     );
     for (const connection of connections) connection.disconnect('shutdown', 'the relay is shutting down', true);
     let timer: NodeJS.Timeout | undefined;

@@ -61,7 +61,9 @@ export function sendPaced(connection: Connection, frames: Iterable<OutboundFrame
   queues.set(connection, fresh);
   // Nothing in a transfer is expected to throw; if it did, the client would wait for a text
   // that never comes: it reconnects and opens again.
-  drain(connection, fresh).catch(() => connection.disconnect('server_error', 'a document could not be sent; reconnect and open it again', true));
+  drain(connection, fresh).catch(() =>
+    connection.disconnect('server_error', 'a document could not be sent; reconnect and open it again', true),
+  );
 }
 
 async function drain(connection: Connection, queue: Transfer[]): Promise<void> {

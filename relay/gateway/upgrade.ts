@@ -83,7 +83,10 @@ export function chooseSession(principal: Principal, requested: string | null): s
 export function assertOriginAllowed(request: IncomingMessage, allowed: readonly string[]): void {
   const origin = request.headers.origin;
   if (allowed.length === 0 || origin === undefined || allowed.includes('*') || allowed.includes(origin)) return;
-  throw new ProtocolError('ORIGIN_FORBIDDEN', `the origin ${JSON.stringify(origin.slice(0, 200))} may not open a WebSocket here (ALLOWED_ORIGINS)`);
+  throw new ProtocolError(
+    'ORIGIN_FORBIDDEN',
+    `the origin ${JSON.stringify(origin.slice(0, 200))} may not open a WebSocket here (ALLOWED_ORIGINS)`,
+  );
 }
 
 /** The client's address, from X-Forwarded-For when the relay sits behind a trusted proxy. */
@@ -114,8 +117,10 @@ export function readResumePosition(url: URL): StreamPosition | undefined {
   if (offset === null) throw new ProtocolError('VALIDATION_FAILED', 'since_offset: required with since_epoch', 'since_offset');
   if (epoch === null) throw new ProtocolError('VALIDATION_FAILED', 'since_epoch: required with since_offset', 'since_epoch');
   const parsedOffset = SinceOffset.safeParse(offset);
-  if (!parsedOffset.success) throw new ProtocolError('VALIDATION_FAILED', `since_offset: ${parsedOffset.error.issues[0]!.message}`, 'since_offset');
+  if (!parsedOffset.success)
+    throw new ProtocolError('VALIDATION_FAILED', `since_offset: ${parsedOffset.error.issues[0]!.message}`, 'since_offset');
   const parsedEpoch = Epoch.safeParse(epoch);
-  if (!parsedEpoch.success) throw new ProtocolError('VALIDATION_FAILED', `since_epoch: ${parsedEpoch.error.issues[0]!.message}`, 'since_epoch');
+  if (!parsedEpoch.success)
+    throw new ProtocolError('VALIDATION_FAILED', `since_epoch: ${parsedEpoch.error.issues[0]!.message}`, 'since_epoch');
   return { offset: parsedOffset.data, epoch: parsedEpoch.data };
 }

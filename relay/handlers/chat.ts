@@ -21,12 +21,10 @@ export function chatMessageHandler(context: HandlerContext): Handler<'chat.messa
       const audience = payload.to ? { users: [payload.to, connection.userId] } : {};
       const data = serverFrame('chat.message', message, { userId: connection.userId, sessionId: connection.sessionId });
       const id = payload.client_message_id;
-      const result = await context.hub.toSession(
-        connection.sessionId,
-        { eventType: 'chat.message', data },
-        audience,
-        { history: true, ...(id !== undefined && { idempotencyKey: chatKey(connection.userId, id) }) },
-      );
+      const result = await context.hub.toSession(connection.sessionId, { eventType: 'chat.message', data }, audience, {
+        history: true,
+        ...(id !== undefined && { idempotencyKey: chatKey(connection.userId, id) }),
+      });
       if (result.duplicate && !willSee(connection, result.offset, result.epoch)) {
         await echoToSender(context, connection, result.duplicate.original?.data ?? data);
       }

@@ -39,7 +39,13 @@ const inFlight = new WeakMap<Connection, Map<string, number>>();
  * live publications for the connection are held by the hub until the last text has gone (the
  * open's `join` holds them; here for a resync), so no edit overtakes the text it follows.
  */
-function sendText(context: HandlerContext, connection: Connection, document: string, frames: Iterable<OutboundFrame>, resync = false): void {
+function sendText(
+  context: HandlerContext,
+  connection: Connection,
+  document: string,
+  frames: Iterable<OutboundFrame>,
+  resync = false,
+): void {
   let counts = inFlight.get(connection);
   if (!counts) inFlight.set(connection, (counts = new Map()));
   counts.set(document, (counts.get(document) ?? 0) + 1);
@@ -58,9 +64,15 @@ function sendText(context: HandlerContext, connection: Connection, document: str
 /** A resync in pieces, paced, replacing one of the same document still waiting (see `sendText`). */
 function sendResync(context: HandlerContext, connection: Connection, resync: ResyncPayload): void {
   const pieces = textPieces(resync, pieceBytes(connection));
-  sendText(context, connection, resync.document, (function* (): Generator<OutboundFrame> {
-    for (const piece of pieces) yield ['collaboration.resync', piece];
-  })(), true);
+  sendText(
+    context,
+    connection,
+    resync.document,
+    (function* (): Generator<OutboundFrame> {
+      for (const piece of pieces) yield ['collaboration.resync', piece];
+    })(),
+    true,
+  );
 }
 
 /** The largest frame of a text for this connection: within the frame limit and half its outbound buffer. */
@@ -73,7 +85,11 @@ function pieceBytes(connection: Connection): number {
  * rejoins a rebuilt document): the others get the edit, the sender the ack in its place (`echo`),
  * so the ack can never overtake an earlier revision on any relay.
  */
-function announcer(context: HandlerContext, connection: Connection, document: string): (committed: EditPayload, ack: AckPayload) => CommitPublication {
+function announcer(
+  context: HandlerContext,
+  connection: Connection,
+  document: string,
+): (committed: EditPayload, ack: AckPayload) => CommitPublication {
   const envelope = { userId: connection.userId, sessionId: connection.sessionId };
   return (committed, ack) =>
     context.hub.documentPublication(
@@ -111,7 +127,11 @@ export function openHandler(context: HandlerContext): Handler<'collaboration.ope
       }
       const wasOpen = connection.openDocuments.has(payload.document);
       if (!wasOpen && connection.openDocuments.size >= context.limits.maxOpenPerConnection) {
-        throw new ProtocolError('TOO_MANY_DOCUMENTS', `a connection may have ${context.limits.maxOpenPerConnection} documents open; close one first`, 'payload.document');
+        throw new ProtocolError(
+          'TOO_MANY_DOCUMENTS',
+          `a connection may have ${context.limits.maxOpenPerConnection} documents open; close one first`,
+          'payload.document',
+        );
       }
       const earlier = pieces.get(connection)?.take(payload.document);
       const request = {
@@ -146,7 +166,8 @@ export function openHandler(context: HandlerContext): Handler<'collaboration.ope
         if (wasOpen) context.hub.documentReady(connection, payload.document);
         else context.hub.leaveDocument(connection, payload.document);
         // The store failed (Redis unreachable): no snapshot will come; rejoining later will do.
-        if (!(error instanceof ProtocolError)) connection.disconnect('server_error', 'the document could not be read; reconnect and open it again', true);
+        if (!(error instanceof ProtocolError))
+          connection.disconnect('server_error', 'the document could not be read; reconnect and open it again', true);
         throw error;
       }
     },
@@ -184,7 +205,8 @@ export function editHandler(context: HandlerContext): Handler<'collaboration.edi
         await context.documents.commit(connection.sessionId, connection.userId, payload, {
           announce: announcer(context, connection, payload.document),
           reply: (result) => {
-            if (result.kind !== 'resync') return void connection.send('collaboration.ack', result.ack); // a resubmit of an op committed before
+            // A resubmit of an op committed before is acknowledged, not applied again.
+            if (result.kind !== 'resync') return void connection.send('collaboration.ack', result.ack);
             sendResync(context, connection, result.resync);
           },
           afford: afford(context, connection),
@@ -198,7 +220,8 @@ export function editHandler(context: HandlerContext): Handler<'collaboration.edi
         // and gets BROKER_UNAVAILABLE; its op stays unconfirmed until the reconnect that every
         // client is asked for when Redis is back, whose rejoin says whether it was committed.
         const outage = !context.hub.availability.available && context.hub.availability.isUnavailableError(error);
-        if (!(error instanceof ProtocolError) && !outage) connection.disconnect('server_error', 'the edit could not be stored; reconnect and rejoin the document', true);
+        if (!(error instanceof ProtocolError) && !outage)
+          connection.disconnect('server_error', 'the edit could not be stored; reconnect and rejoin the document', true);
         throw error;
       }
     },
@@ -226,7 +249,8 @@ export function checkHandler(context: HandlerContext): Handler<'collaboration.ch
   return {
     handle: async (connection, { payload }) => {
       requireOpen(connection, payload.document);
-      if (!takeCheckToken(connection)) throw new ProtocolError('RATE_LIMITED', `at most ${CHECKS_PER_SECOND} convergence checks per second`, 'payload');
+      if (!takeCheckToken(connection))
+        throw new ProtocolError('RATE_LIMITED', `at most ${CHECKS_PER_SECOND} convergence checks per second`, 'payload');
       if (payload.repairs) context.hub.stats.countRepairs('editor', payload.repairs);
       const result = await context.documents.check(connection.sessionId, payload);
       if (result.kind !== 'diverged') return;
@@ -256,7 +280,11 @@ export function cursorHandler(context: HandlerContext): Handler<'collaboration.c
       });
       const audience = { exclude: connection.id };
       // The epoch is the client's own field; the relay never sends it.
-      const asSent = message({ document: payload.document, ...(payload.rev !== undefined && { rev: payload.rev }), selections: payload.selections });
+      const asSent = message({
+        document: payload.document,
+        ...(payload.rev !== undefined && { rev: payload.rev }),
+        selections: payload.selections,
+      });
       if (!hub.availability.available) return hub.toLocalSession(connection.sessionId, asSent, audience);
       try {
         await context.documents.cursor(

@@ -17,11 +17,19 @@ export function workspaceRequestHandler(context: HandlerContext): Handler<'works
       }
       // Normally one; while a host reconnects its old connection may linger in presence for a
       // moment: it is dead, so asking it too costs nothing and the live one answers.
-      const hosts = (await context.presence.list(connection.sessionId)).filter((p) => p.role === 'host' && p.connection_id !== connection.id);
+      const hosts = (await context.presence.list(connection.sessionId)).filter(
+        (p) => p.role === 'host' && p.connection_id !== connection.id,
+      );
       if (hosts.length === 0) throw new ProtocolError('HOST_NOT_CONNECTED', undefined, undefined, payload.request_id);
-      const data = serverFrame('workspace.request', { ...payload, requester: connection.id }, { userId: connection.userId, sessionId: connection.sessionId });
+      const data = serverFrame(
+        'workspace.request',
+        { ...payload, requester: connection.id },
+        { userId: connection.userId, sessionId: connection.sessionId },
+      );
       await Promise.all(
-        hosts.map((host) => context.hub.toSession(connection.sessionId, { eventType: 'workspace.request', data }, { connection: host.connection_id })),
+        hosts.map((host) =>
+          context.hub.toSession(connection.sessionId, { eventType: 'workspace.request', data }, { connection: host.connection_id }),
+        ),
       );
     },
   };

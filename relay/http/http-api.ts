@@ -58,11 +58,21 @@ export class HttpApi {
     this.route(request, response).catch((error: unknown) => {
       if (error instanceof ProtocolError) {
         const headers: Record<string, string> = error.code === 'API_RATE_LIMITED' ? { 'Retry-After': RETRY_AFTER_S } : {};
-        return send(response, statusOf(error), { code: error.code, message: error.message, ...(error.path && { path: error.path }) }, headers);
+        return send(
+          response,
+          statusOf(error),
+          { code: error.code, message: error.message, ...(error.path && { path: error.path }) },
+          headers,
+        );
       }
       // Redis unreachable: a status clients retry, and no error log per request (the outage is logged once).
       if (this.deps.availability.isUnavailableError(error)) {
-        return send(response, 503, { code: 'BROKER_UNAVAILABLE', message: 'the relay cannot reach its message broker (Redis) right now; the request was not handled (or not confirmed): try again shortly' });
+        return send(response, 503, {
+          code: 'BROKER_UNAVAILABLE',
+          message:
+            'the relay cannot reach its message broker (Redis) right now; the request was not handled (or not confirmed): try again ' +
+            'shortly',
+        });
       }
       this.deps.log.error({ err: error, path: pathOf(request) }, 'request failed');
       send(response, 500, { code: 'INTERNAL', message: 'internal error' });
@@ -101,11 +111,14 @@ export class HttpApi {
     const joinRequests = JOIN_REQUESTS_PATH.exec(path);
     if (joinRequests) {
       const sessionId = sessionIdOf(joinRequests[1]!);
-      if (joinRequests[2] === undefined && method === 'GET') return send(response, 200, await this.deps.sessions.joinRequests(request, sessionId));
-      if (joinRequests[2] !== undefined && method === 'POST') return send(response, 200, await this.deps.sessions.decide(request, sessionId, joinRequestIdOf(joinRequests[2])));
+      if (joinRequests[2] === undefined && method === 'GET')
+        return send(response, 200, await this.deps.sessions.joinRequests(request, sessionId));
+      if (joinRequests[2] !== undefined && method === 'POST')
+        return send(response, 200, await this.deps.sessions.decide(request, sessionId, joinRequestIdOf(joinRequests[2])));
     }
     const joinStatus = JOIN_STATUS_PATH.exec(path);
-    if (joinStatus && method === 'GET') return reply(response, await this.deps.sessions.joinStatus(request, joinRequestIdOf(joinStatus[1]!)));
+    if (joinStatus && method === 'GET')
+      return reply(response, await this.deps.sessions.joinStatus(request, joinRequestIdOf(joinStatus[1]!)));
     return send(response, 404, { code: 'NOT_FOUND', message: `no route for ${method} ${path}` });
   }
 
@@ -132,7 +145,11 @@ export class HttpApi {
       return [200, { status: 'not_configured', detail: 'REDIS_URL is not set; the relay uses its embedded in-memory bus and storage' }];
     }
     const health = known ?? (await this.brokerHealth());
-    const body = { status: health.status, ...(health.latencyMs !== undefined && { latency_ms: health.latencyMs }), ...(health.detail && { detail: health.detail }) };
+    const body = {
+      status: health.status,
+      ...(health.latencyMs !== undefined && { latency_ms: health.latencyMs }),
+      ...(health.detail && { detail: health.detail }),
+    };
     return [health.status === 'up' ? 200 : 503, body];
   }
 
@@ -165,7 +182,8 @@ export class HttpApi {
   /** In production, only operators (an admin token) read the relay's figures. */
   private assertOperator(request: IncomingMessage): void {
     if (!this.deps.operatorOnlyStats) return;
-    if (!verifyToken(this.deps.secret, bearerToken(request)).admin) throw new ProtocolError('FORBIDDEN_ROLE', 'only an operator (an admin token) may read this');
+    if (!verifyToken(this.deps.secret, bearerToken(request)).admin)
+      throw new ProtocolError('FORBIDDEN_ROLE', 'only an operator (an admin token) may read this');
   }
 
   /** Hosts may notify their own (live) session; admins anyone, everyone included. */
@@ -176,11 +194,17 @@ export class HttpApi {
     const { session_id: sessionId, user_id: userId, ...notification } = await readBody(request, NotificationRequest);
     const isHostOfSession = sessionId !== undefined && principal.role === 'host' && principal.sessions.includes(sessionId);
     if (!principal.admin && !isHostOfSession) {
-      throw new ProtocolError('FORBIDDEN_ROLE', sessionId ? `only the session's host or an admin can notify "${sessionId}"` : 'only an admin can notify every session');
+      throw new ProtocolError(
+        'FORBIDDEN_ROLE',
+        sessionId ? `only the session's host or an admin can notify "${sessionId}"` : 'only an admin can notify every session',
+      );
     }
     if (!principal.admin && sessionId !== undefined) await this.deps.sessions.assertTokenLive(principal, sessionId);
     const audience = userId ? { users: [userId] } : {};
-    const message = { eventType: 'system.notification', data: serverFrame('system.notification', notification, { userId: SYSTEM_USER_ID, sessionId }) };
+    const message = {
+      eventType: 'system.notification',
+      data: serverFrame('system.notification', notification, { userId: SYSTEM_USER_ID, sessionId }),
+    };
     if (sessionId) await this.deps.hub.toSession(sessionId, message, audience, { history: true });
     else await this.deps.hub.toEveryone(message, audience);
     return { delivered_to: sessionId ? `session ${sessionId}` : 'every session' };

@@ -34,7 +34,9 @@ export function send(response: ServerResponse, status: number, body?: unknown, h
     return;
   }
   const text = JSON.stringify(body);
-  response.writeHead(status, { ...headers, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) }).end(text);
+  response
+    .writeHead(status, { ...headers, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) })
+    .end(text);
 }
 
 /** A path segment decoded, or VALIDATION_FAILED: `%E0%A4%A` is the client's mistake, not a 500. */
@@ -54,7 +56,10 @@ export function decodeSegment(segment: string, what: string): string {
 function assertJsonContentType(request: IncomingMessage): void {
   const mediaType = request.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
   if (mediaType !== 'application/json') {
-    throw new ProtocolError('UNSUPPORTED_MEDIA_TYPE', `send the body as JSON with Content-Type: application/json (got ${mediaType ? JSON.stringify(mediaType.slice(0, 100)) : 'none'})`);
+    throw new ProtocolError(
+      'UNSUPPORTED_MEDIA_TYPE',
+      `send the body as JSON with Content-Type: application/json (got ${mediaType ? JSON.stringify(mediaType.slice(0, 100)) : 'none'})`,
+    );
   }
 }
 

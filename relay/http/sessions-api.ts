@@ -46,7 +46,12 @@ const HOUR_S = 3600;
 const CreateSessionRequest = z.strictObject({
   name: z.string().min(1).max(200).optional(),
   /** Lifetime of the session, its host token and its invites (default 12 hours, at most 7 days). */
-  ttl_s: z.number().int().min(60).max(7 * 24 * HOUR_S).optional(),
+  ttl_s: z
+    .number()
+    .int()
+    .min(60)
+    .max(7 * 24 * HOUR_S)
+    .optional(),
   /** Applies to both invite links. */
   invites: z
     .strictObject({
@@ -87,8 +92,18 @@ export class SessionsApi {
     const ownerName = cleanDisplayName(owner.displayName) ?? owner.userId;
     const record = await this.deps.sessions.create({ ownerId: owner.userId, ownerName, name: body.name, ttlMs: ttlS * 1000 });
     const expiresAt = Math.floor(record.expiresAt / 1000);
-    const hostToken = mintToken(this.deps.secret, { user: owner.userId, name: ownerName, sessions: [record.id], role: 'host', ttl: ttlS, recordRequired: true });
-    const options: InviteOptions = { ...(body.invites?.max_uses !== undefined && { maxUses: body.invites.max_uses }), ...(body.invites?.approval && { approval: true }) };
+    const hostToken = mintToken(this.deps.secret, {
+      user: owner.userId,
+      name: ownerName,
+      sessions: [record.id],
+      role: 'host',
+      ttl: ttlS,
+      recordRequired: true,
+    });
+    const options: InviteOptions = {
+      ...(body.invites?.max_uses !== undefined && { maxUses: body.invites.max_uses }),
+      ...(body.invites?.approval && { approval: true }),
+    };
     const invite = (role: InviteRole) => {
       const token = mintInvite(this.deps.secret, { sessionId: record.id, role, expiresAt, ...options });
       return {
@@ -123,8 +138,15 @@ export class SessionsApi {
     const guest = { userId: `guest-${randomBytes(6).toString('hex')}`, displayName: (body.name && cleanDisplayName(body.name)) ?? 'Guest' };
     if (invite.approval) {
       const pending = await this.deps.approvals.request(record, invite, guest);
-      const requestToken = mintJoinToken(this.deps.secret, { sessionId: record.id, requestId: pending.id, expiresAt: Math.floor(record.expiresAt / 1000) });
-      return { status: 202, body: { ...describeRequest(pending), request_token: requestToken, poll_url: `${urls.relayUrl}/api/join-requests/${pending.id}` } };
+      const requestToken = mintJoinToken(this.deps.secret, {
+        sessionId: record.id,
+        requestId: pending.id,
+        expiresAt: Math.floor(record.expiresAt / 1000),
+      });
+      return {
+        status: 202,
+        body: { ...describeRequest(pending), request_token: requestToken, poll_url: `${urls.relayUrl}/api/join-requests/${pending.id}` },
+      };
     }
     if (invite.inviteId !== undefined && invite.maxUses !== undefined) {
       if (!(await this.deps.sessions.useInvite(record.id, invite.inviteId, invite.maxUses))) throw new ProtocolError('INVITE_USED_UP');
@@ -144,7 +166,10 @@ export class SessionsApi {
     if (pending.status === 'pending') return { status: 202, body: describeRequest(pending) };
     if (pending.status === 'denied') throw new ProtocolError('JOIN_DENIED');
     const guest = { userId: pending.userId, displayName: pending.displayName };
-    return { status: 200, body: { status: 'approved', ...this.admit(record, pending.role, guest, record.expiresAt, this.urls(request).wsUrl) } };
+    return {
+      status: 200,
+      body: { status: 'approved', ...this.admit(record, pending.role, guest, record.expiresAt, this.urls(request).wsUrl) },
+    };
   }
 
   /** GET /api/sessions/:id/join-requests: the requests waiting for the host. */
@@ -183,9 +208,22 @@ export class SessionsApi {
   }
 
   /** A session token (with the `rec` claim: it dies with the record) and what a guest needs. */
-  private admit(record: SessionRecord, role: InviteRole, guest: { userId: string; displayName: string }, expiresAtMs: number, wsUrl: string) {
+  private admit(
+    record: SessionRecord,
+    role: InviteRole,
+    guest: { userId: string; displayName: string },
+    expiresAtMs: number,
+    wsUrl: string,
+  ) {
     const ttl = Math.max(1, Math.floor((Math.min(expiresAtMs, record.expiresAt) - Date.now()) / 1000));
-    const token = mintToken(this.deps.secret, { user: guest.userId, name: guest.displayName, sessions: [record.id], role, ttl, recordRequired: true });
+    const token = mintToken(this.deps.secret, {
+      user: guest.userId,
+      name: guest.displayName,
+      sessions: [record.id],
+      role,
+      ttl,
+      recordRequired: true,
+    });
     return {
       session_id: record.id,
       role,
@@ -220,7 +258,10 @@ export class SessionsApi {
     const record = await this.deps.sessions.get(sessionId);
     if (!record) throw new ProtocolError('SESSION_NOT_FOUND');
     if (!allowed && allowedUser !== record.ownerId) {
-      throw new ProtocolError('FORBIDDEN_ROLE', need === 'host' ? 'only the session’s owner, its host or an admin can end it' : 'the token is not for this session');
+      throw new ProtocolError(
+        'FORBIDDEN_ROLE',
+        need === 'host' ? 'only the session’s owner, its host or an admin can end it' : 'the token is not for this session',
+      );
     }
     return record;
   }
@@ -231,7 +272,10 @@ export class SessionsApi {
     if (origin === undefined) {
       const named = requestOrigin(request, this.deps.trustProxy);
       if (!hostAllowed(named.host, this.deps.allowedHosts)) {
-        throw new ProtocolError('HOST_NOT_ALLOWED', `links are not made for the host ${JSON.stringify(named.host.slice(0, 200))}: set PUBLIC_URL or add it to ALLOWED_HOSTS`);
+        throw new ProtocolError(
+          'HOST_NOT_ALLOWED',
+          `links are not made for the host ${JSON.stringify(named.host.slice(0, 200))}: set PUBLIC_URL or add it to ALLOWED_HOSTS`,
+        );
       }
       origin = `${named.proto}://${named.host}`;
     }

@@ -319,7 +319,11 @@ export class Hub {
     this.topics.clear();
     this.sessionIds.clear();
     // A subscription that never came through (Redis down at the time) has nothing to dispose.
-    for (const subscription of subscriptions) await subscription.then((s) => s.dispose(), () => undefined);
+    for (const subscription of subscriptions)
+      await subscription.then(
+        (s) => s.dispose(),
+        () => undefined,
+      );
   }
 }
 

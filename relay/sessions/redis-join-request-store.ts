@@ -66,7 +66,10 @@ export class RedisJoinRequestStore implements JoinRequestStore {
   }
 
   async add(request: JoinRequest, maxPending: number): Promise<boolean> {
-    const added = await this.runAdd([this.keyOf(request.sessionId)], [request.id, JSON.stringify(request), Date.now(), maxPending, request.expiresAt]);
+    const added = await this.runAdd(
+      [this.keyOf(request.sessionId)],
+      [request.id, JSON.stringify(request), Date.now(), maxPending, request.expiresAt],
+    );
     return added === 1;
   }
 

@@ -118,7 +118,8 @@ const SIO_EVENT = 0x32; // '2'
  * A frame that did not arrive in one read is handed on uninspected: only messages are that big.
  */
 function openSocketIoWire({ url, token, session }: BenchClientTarget, hooks: BenchClientHooks): BenchClient {
-  const endpoint = `${socketIoOrigin(url).replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket&token=${encodeURIComponent(token)}&session=${encodeURIComponent(session)}`;
+  const query = `EIO=4&transport=websocket&token=${encodeURIComponent(token)}&session=${encodeURIComponent(session)}`;
+  const endpoint = `${socketIoOrigin(url).replace(/^http/, 'ws')}/socket.io/?${query}`;
   const receiver: WireReceiver = new WireReceiver(endpoint, {
     open: hooks.open,
     frame: (data, start, end) => {
@@ -141,7 +142,13 @@ function openSocketIoWire({ url, token, session }: BenchClientTarget, hooks: Ben
  * `send` takes the relay's frame and emits its payload as the `chat.message` event.
  */
 function openSocketIo({ url, token, session }: BenchClientTarget, hooks: BenchClientHooks): BenchClient {
-  const socket = io(socketIoOrigin(url), { transports: ['websocket'], query: { token, session }, reconnection: false, forceNew: true, timeout: 30_000 });
+  const socket = io(socketIoOrigin(url), {
+    transports: ['websocket'],
+    query: { token, session },
+    reconnection: false,
+    forceNew: true,
+    timeout: 30_000,
+  });
   let ended = false;
   const end = (reason: string) => {
     if (ended) return;
@@ -151,7 +158,8 @@ function openSocketIo({ url, token, session }: BenchClientTarget, hooks: BenchCl
   socket.io.on('open', () => {
     hooks.open();
     socket.io.engine.on('packet', (packet) => {
-      if (packet.type === 'message' && typeof packet.data === 'string' && packet.data.charCodeAt(0) === SIO_EVENT) hooks.frame(packet.data, 0, packet.data.length);
+      if (packet.type === 'message' && typeof packet.data === 'string' && packet.data.charCodeAt(0) === SIO_EVENT)
+        hooks.frame(packet.data, 0, packet.data.length);
     });
   });
   socket.on('connect_error', (error) => end(`connect_error ${error.message}`));

@@ -94,7 +94,13 @@ function connect(url: string, groups: ClientGroup[], concurrency: number, timeou
     const timer = setTimeout(finish, timeoutMs);
     function finish(): void {
       clearTimeout(timer);
-      send({ type: 'connected', clients: opened, failed: failed + (targets.length - opened - failed), firstError, elapsedMs: monotonicMs() - started });
+      send({
+        type: 'connected',
+        clients: opened,
+        failed: failed + (targets.length - opened - failed),
+        firstError,
+        elapsedMs: monotonicMs() - started,
+      });
       resolve();
     }
     function settle(): void {
@@ -110,37 +116,41 @@ function connect(url: string, groups: ClientGroup[], concurrency: number, timeou
         pending++;
         let settled = false;
         const kind: Driver = asPublisher ? publisherDriver(driver) : driver;
-        receiver.client = openBenchClient(kind, { url, token: group.token, session: group.session }, {
-          open: () => {
-            receiver.open = true;
+        receiver.client = openBenchClient(
+          kind,
+          { url, token: group.token, session: group.session },
+          {
+            open: () => {
+              receiver.open = true;
+            },
+            frame: (data, start, end) => {
+              // Ready at the server's hello (the relay's `connect`, the plain server's hello): by
+              // then the server has the connection in its session.
+              if (!settled) {
+                settled = true;
+                opened++;
+                settle();
+                return;
+              }
+              onFrame(receiver, data, start, end);
+              if (receiver === publisher && isOwn(data, start, end)) {
+                echoed++;
+                lastEchoBytes = end - start;
+                onEcho?.();
+              }
+            },
+            closed: (reason) => {
+              receiver.open = false;
+              if (running) closedDuringRun++;
+              if (!settled) {
+                settled = true;
+                failed++;
+                firstError ??= reason;
+                settle();
+              }
+            },
           },
-          frame: (data, start, end) => {
-            // Ready at the server's hello (the relay's `connect`, the plain server's hello): by
-            // then the server has the connection in its session.
-            if (!settled) {
-              settled = true;
-              opened++;
-              settle();
-              return;
-            }
-            onFrame(receiver, data, start, end);
-            if (receiver === publisher && isOwn(data, start, end)) {
-              echoed++;
-              lastEchoBytes = end - start;
-              onEcho?.();
-            }
-          },
-          closed: (reason) => {
-            receiver.open = false;
-            if (running) closedDuringRun++;
-            if (!settled) {
-              settled = true;
-              failed++;
-              firstError ??= reason;
-              settle();
-            }
-          },
-        });
+        );
         if (asPublisher) publisher = receiver;
         receivers.push(receiver);
       }
@@ -202,7 +212,9 @@ async function run(spec: RunSpec): Promise<void> {
     sleep(windowStart - monotonicMs()).then(() => (totalAtWindowStart = total)),
     sleep(windowEnd - monotonicMs()).then(() => (totalAtWindowEnd = total)),
   ]);
-  const publish = publisher ? await (spec.load.mode === 'open' ? openLoop(spec, spec.load.rate) : closedLoop(spec, spec.load.window)) : undefined;
+  const publish = publisher
+    ? await (spec.load.mode === 'open' ? openLoop(spec, spec.load.rate) : closedLoop(spec, spec.load.window))
+    : undefined;
   await windowMarks;
   receivedInWindow = totalAtWindowEnd - totalAtWindowStart;
   send({ type: 'ran', ...(publish && { publish }) });

@@ -140,7 +140,10 @@ export class QuietWaiter {
       const before = ownPids.map(sampleProcess);
       const systemBefore = sampleSystem();
       await new Promise((resolve) => setTimeout(resolve, 400));
-      const other = otherCpuPercent(systemBusyPercent(systemBefore, sampleSystem()), ownPids.map((pid, i) => cpuPercent(before[i], sampleProcess(pid))));
+      const other = otherCpuPercent(
+        systemBusyPercent(systemBefore, sampleSystem()),
+        ownPids.map((pid, i) => cpuPercent(before[i], sampleProcess(pid))),
+      );
       this.budgetLeftMs -= performance.now() - started;
       if (other === undefined || other < 15 || this.budgetLeftMs <= 0) return other;
     }

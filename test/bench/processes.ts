@@ -40,7 +40,10 @@ export interface Bundles {
 
 /** Compiles the baseline server and the load generator to a temporary folder. */
 export async function bundleBenchProcesses(): Promise<Bundles> {
-  const { files, dispose } = await bundleEntries({ plainServer: join(__dirname, 'plain-ws-server.ts'), loadgen: join(__dirname, 'loadgen.ts') });
+  const { files, dispose } = await bundleEntries({
+    plainServer: join(__dirname, 'plain-ws-server.ts'),
+    loadgen: join(__dirname, 'loadgen.ts'),
+  });
   return { ...files, dispose };
 }
 
@@ -55,7 +58,15 @@ export async function bundleEntries<K extends string>(entries: Record<K, string>
   await Promise.all(
     (Object.entries(entries) as Array<[K, string]>).map(([name, entry]) => {
       files[name] = join(dir, `${name}.js`);
-      return build({ entryPoints: [entry], outfile: files[name], bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'error' });
+      return build({
+        entryPoints: [entry],
+        outfile: files[name],
+        bundle: true,
+        platform: 'node',
+        target: 'node20',
+        format: 'cjs',
+        logLevel: 'error',
+      });
     }),
   );
   return {
@@ -148,7 +159,10 @@ export class LoadgenProcess<To extends Message = ToLoadgen, From extends Message
   private waiting: { type: string; resolve: (message: From) => void; reject: (error: Error) => void } | undefined;
   private exited: Error | undefined;
 
-  constructor(bundle: string, readonly name: string) {
+  constructor(
+    bundle: string,
+    readonly name: string,
+  ) {
     const prof = process.env.BENCH_LOADGEN_PROF ? ['--cpu-prof', `--cpu-prof-dir=${resolve(process.env.BENCH_LOADGEN_PROF)}`] : [];
     this.child = track(fork(bundle, [], { execArgv: prof, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
     this.child.on('message', (message: From) => {

@@ -133,7 +133,8 @@ export interface IdleFigures {
   firstError?: string;
 }
 
-export const n0 = (value: number | undefined) => (value === undefined || !Number.isFinite(value) ? '-' : Math.round(value).toLocaleString('en-US'));
+export const n0 = (value: number | undefined) =>
+  value === undefined || !Number.isFinite(value) ? '-' : Math.round(value).toLocaleString('en-US');
 export const n2 = (value: number | undefined) => (value === undefined || !Number.isFinite(value) ? '-' : value.toFixed(2));
 const n1 = (value: number | undefined) => (value === undefined || !Number.isFinite(value) ? '-' : value.toFixed(1));
 
@@ -141,13 +142,35 @@ const n1 = (value: number | undefined) => (value === undefined || !Number.isFini
 export function table(headers: string[], rows: string[][], leftColumns: number[] = []): string {
   const widths = headers.map((header, i) => Math.max(header.length, ...rows.map((row) => (row[i] ?? '').length)));
   const left = (i: number) => i < 2 || leftColumns.includes(i);
-  const line = (cells: string[]) => cells.map((cell, i) => (left(i) ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, i) => (left(i) ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
 export function scenarioTable(figures: ScenarioFigures[]): string {
   return table(
-    ['scenario', 'target', 'offered/s', 'delivered/s', 'msgs/s', 'loss %', 'p50 ms', 'p99 ms', 'p99.9 ms', 'samples', 'srv CPU%', 'srv µs/dlv', 'srv RSS MB', 'gen CPU%', 'gen µs/dlv', 'other CPU%', 'pub lag p99'],
+    [
+      'scenario',
+      'target',
+      'offered/s',
+      'delivered/s',
+      'msgs/s',
+      'loss %',
+      'p50 ms',
+      'p99 ms',
+      'p99.9 ms',
+      'samples',
+      'srv CPU%',
+      'srv µs/dlv',
+      'srv RSS MB',
+      'gen CPU%',
+      'gen µs/dlv',
+      'other CPU%',
+      'pub lag p99',
+    ],
     figures.map((f) => [
       f.scenario,
       f.target,
@@ -172,7 +195,20 @@ export function scenarioTable(figures: ScenarioFigures[]): string {
 
 export function idleTable(figures: IdleFigures[]): string {
   return table(
-    ['idle', 'target', 'connections', 'failed', 'connect s', 'RSS before MB', 'RSS settled MB', 'RSS after GC MB', 'bytes/conn', 'no-GC bytes/conn', 'heap B/conn', 'external B/conn'],
+    [
+      'idle',
+      'target',
+      'connections',
+      'failed',
+      'connect s',
+      'RSS before MB',
+      'RSS settled MB',
+      'RSS after GC MB',
+      'bytes/conn',
+      'no-GC bytes/conn',
+      'heap B/conn',
+      'external B/conn',
+    ],
     figures.map((f) => [
       'idle',
       f.target,
@@ -237,7 +273,13 @@ export function writeBenchReport(name: string, startedAt: number, config: object
     bench: name,
     date: new Date().toISOString(),
     durationSeconds: (Date.now() - startedAt) / 1000,
-    machine: { cpus: cpu.length, cpuModel: cpu[0]?.model, node: process.version, platform: process.platform, totalMemoryMB: Math.round(totalmem() / 2 ** 20) },
+    machine: {
+      cpus: cpu.length,
+      cpuModel: cpu[0]?.model,
+      node: process.version,
+      platform: process.platform,
+      totalMemoryMB: Math.round(totalmem() / 2 ** 20),
+    },
     config: { ...config, relayEnv: { ...relayEnv, AUTH_SECRET: '[redacted]' } },
     ...figures,
   };

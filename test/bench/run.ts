@@ -5,9 +5,30 @@ import { mintToken } from '../../relay/auth/tokens';
 import { monotonicMs } from './clock';
 import { InspectorSession } from './inspector';
 import type { ClientGroup, CollectResult, Driver, Load, PublishResult } from './ipc';
-import { baselineLaunch, benchRelayEnv, bundleBenchProcesses, type Bundles, LoadgenProcess, relayLaunch, type ServerLaunch, type ServerProcess, startServer } from './processes';
+import {
+  baselineLaunch,
+  benchRelayEnv,
+  bundleBenchProcesses,
+  type Bundles,
+  LoadgenProcess,
+  relayLaunch,
+  type ServerLaunch,
+  type ServerProcess,
+  startServer,
+} from './processes';
 import { cpuPercent, otherCpuPercent, QuietWaiter, sampleProcess, sampleWindow, sysPercent, systemBusyPercent } from './proc-stats';
-import { check, checksTable, combineRounds, info, type IdleFigures, idleTable, type ScenarioFigures, scenarioTable, summarize, writeBenchReport } from './report';
+import {
+  check,
+  checksTable,
+  combineRounds,
+  info,
+  type IdleFigures,
+  idleTable,
+  type ScenarioFigures,
+  scenarioTable,
+  summarize,
+  writeBenchReport,
+} from './report';
 import { runBench } from './entry';
 
 /**
@@ -67,7 +88,9 @@ const secret = randomBytes(24).toString('hex');
 const relayEnv = benchRelayEnv(secret);
 
 function launchFor(target: string, bundles: Bundles, phase: string, nodeArgs: string[] = []): ServerLaunch {
-  const prof = env.BENCH_SERVER_PROF ? ['--cpu-prof', `--cpu-prof-dir=${resolve(env.BENCH_SERVER_PROF)}`, `--cpu-prof-name=${target}-${phase}.cpuprofile`] : [];
+  const prof = env.BENCH_SERVER_PROF
+    ? ['--cpu-prof', `--cpu-prof-dir=${resolve(env.BENCH_SERVER_PROF)}`, `--cpu-prof-name=${target}-${phase}.cpuprofile`]
+    : [];
   if (target === 'relay') return relayLaunch(relayEnv, [...nodeArgs, ...prof]);
   return baselineLaunch('plain', bundles.plainServer, [...nodeArgs, ...prof]);
 }
@@ -101,12 +124,28 @@ async function startRig(target: string, bundles: Bundles): Promise<Rig> {
     const share = (i: number) => Math.floor(receivers / loadgens.length) + (i < receivers % loadgens.length ? 1 : 0);
     for (const [i, loadgen] of loadgens.entries()) {
       const groups: ClientGroup[] = [{ token: token(`r${i}`, [config.session]), session: config.session, count: share(i) }];
-      const connected = await loadgen.request({ type: 'connect', url: server.url, driver: config.driver, groups, concurrency: 50, timeoutMs: 20_000 }, 'connected', 25_000);
+      const connected = await loadgen.request(
+        { type: 'connect', url: server.url, driver: config.driver, groups, concurrency: 50, timeoutMs: 20_000 },
+        'connected',
+        25_000,
+      );
       if (connected.failed > 0) throw new Error(`${target}: ${connected.failed} receivers failed to connect: ${connected.firstError}`);
     }
     // The publisher joins last, so the server's fan-out reaches it after everyone else.
     const publisherGroup = [{ token: token('publisher', [config.session]), session: config.session, count: 1 }];
-    const pub = await loadgens[0]!.request({ type: 'connect', url: server.url, driver: config.driver, groups: publisherGroup, concurrency: 1, timeoutMs: 10_000, publisher: true }, 'connected', 15_000);
+    const pub = await loadgens[0]!.request(
+      {
+        type: 'connect',
+        url: server.url,
+        driver: config.driver,
+        groups: publisherGroup,
+        concurrency: 1,
+        timeoutMs: 10_000,
+        publisher: true,
+      },
+      'connected',
+      15_000,
+    );
     if (pub.failed > 0) throw new Error(`${target}: the publisher failed to connect: ${pub.firstError}`);
     await Promise.all(loadgens.map((l) => l.request({ type: 'quiesce', quietMs: 300, timeoutMs: 10_000 }, 'quiet', 15_000)));
     return rig;
@@ -131,7 +170,8 @@ async function broadcast(bundles: Bundles): Promise<ScenarioFigures[]> {
   try {
     for (const target of config.targets) rigs.push(await startRig(target, bundles));
     // Untimed: compiles the hot paths and lets the start-up garbage go before anything counts.
-    for (const rig of rigs) await runScenario(rig, { name: 'priming', load: { mode: 'open', rate: 250 } }, { warmupMs: 0, measureMs: config.primeMs });
+    for (const rig of rigs)
+      await runScenario(rig, { name: 'priming', load: { mode: 'open', rate: 250 } }, { warmupMs: 0, measureMs: config.primeMs });
     const scenarios: Scenario[] = [
       ...config.rates.map((rate): Scenario => ({ name: `open ${rate}/s`, load: { mode: 'open', rate } })),
       { name: 'saturation', load: { mode: 'closed', window: config.saturationWindow } },
@@ -145,9 +185,12 @@ async function broadcast(bundles: Bundles): Promise<ScenarioFigures[]> {
           const result = await runScenario(rig, scenario);
           rounds.get(rig)!.push(result);
           process.stdout.write(
-            `  ${rig.target.padEnd(5)} ${scenario.name.padEnd(12)} round ${round + 1}: ${Math.round(result.deliveredPerSecond).toLocaleString('en-US').padStart(8)} deliveries/s, ` +
-              `p99 ${result.latencyMs?.p99.toFixed(2) ?? '-'} ms, server CPU ${Math.round(result.serverCpuPercent ?? NaN)}% (sys ${Math.round(result.serverSysPercent ?? NaN)}), ` +
-              `loadgen CPU ${result.loadgenCpuPercent.map(Math.round).join('+')}% (sys ${result.loadgenSysPercent.map(Math.round).join('+')}), others ${Math.round(result.otherCpuPercent ?? NaN)}%\n`,
+            `  ${rig.target.padEnd(5)} ${scenario.name.padEnd(12)} round ${round + 1}: ` +
+              `${Math.round(result.deliveredPerSecond).toLocaleString('en-US').padStart(8)} deliveries/s, ` +
+              `p99 ${result.latencyMs?.p99.toFixed(2) ?? '-'} ms, server CPU ${Math.round(result.serverCpuPercent ?? NaN)}% (sys ` +
+              `${Math.round(result.serverSysPercent ?? NaN)}), ` +
+              `loadgen CPU ${result.loadgenCpuPercent.map(Math.round).join('+')}% (sys ` +
+              `${result.loadgenSysPercent.map(Math.round).join('+')}), others ${Math.round(result.otherCpuPercent ?? NaN)}%\n`,
           );
           // Whatever the server still had queued (an overloaded open-loop run) drains before the next run.
           await Promise.all(rig.loadgens.map((l) => l.request({ type: 'quiesce', quietMs: 200, timeoutMs: 5000 }, 'quiet', 8000)));
@@ -188,7 +231,11 @@ async function runScenario(
   const ran = await Promise.all(loadgens.map((l) => l.request({ type: 'run', spec }, 'ran', runTimeout)));
   const { before, after, systemBefore, systemAfter } = await sampling;
   const publish: PublishResult = ran[0]!.publish!;
-  const collected: CollectResult[] = await Promise.all(loadgens.map((l) => l.request({ type: 'collect', expectedPerClient: publish.sent, timeoutMs: config.collectMs }, 'collected', config.collectMs + 5000)));
+  const collected: CollectResult[] = await Promise.all(
+    loadgens.map((l) =>
+      l.request({ type: 'collect', expectedPerClient: publish.sent, timeoutMs: config.collectMs }, 'collected', config.collectMs + 5000),
+    ),
+  );
 
   const clients = collected.reduce((a, c) => a + c.clients, 0);
   const received = collected.reduce((a, c) => a + c.received, 0);
@@ -197,7 +244,8 @@ async function runScenario(
   const seconds = timing.measureMs / 1000;
   const serverCpu = cpuPercent(before[0], after[0]);
   const loadgenCpu = loadgens.map((_, i) => cpuPercent(before[i + 1], after[i + 1]) ?? NaN);
-  const perDelivery = (percent: number | undefined) => (percent === undefined || receivedInWindow === 0 ? undefined : (percent * 1e4 * seconds) / receivedInWindow);
+  const perDelivery = (percent: number | undefined) =>
+    percent === undefined || receivedInWindow === 0 ? undefined : (percent * 1e4 * seconds) / receivedInWindow;
   return {
     scenario: scenario.name,
     target,
@@ -219,7 +267,10 @@ async function runScenario(
     loadgenMicrosPerDelivery: perDelivery(loadgenCpu.reduce((a, b) => a + b, 0)),
     loadgenSysPercent: loadgens.map((_, i) => sysPercent(before[i + 1], after[i + 1]) ?? NaN),
     machineBusyPercent: systemBusyPercent(systemBefore, systemAfter),
-    otherCpuPercent: otherCpuPercent(systemBusyPercent(systemBefore, systemAfter), pids.map((_, i) => cpuPercent(before[i], after[i]))),
+    otherCpuPercent: otherCpuPercent(
+      systemBusyPercent(systemBefore, systemAfter),
+      pids.map((_, i) => cpuPercent(before[i], after[i])),
+    ),
     otherCpuBeforePercent: otherBefore,
     publisherLagP99Ms: scenario.load.mode === 'open' ? publish.lagP99Ms : undefined,
     publishFrameBytes: publish.publishFrameBytes,
@@ -257,7 +308,11 @@ async function idle(target: string, bundles: Bundles): Promise<IdleFigures> {
       const count = Math.min(config.idleSessionSize, config.idleConnections - s * config.idleSessionSize);
       groups.push({ token: token(`idle-${s}`, [`idle-${s}`]), session: `idle-${s}`, count });
     }
-    const connected = await loadgen.request({ type: 'connect', url: server.url, driver: config.driver, groups, concurrency: 100, timeoutMs: 60_000 }, 'connected', 65_000);
+    const connected = await loadgen.request(
+      { type: 'connect', url: server.url, driver: config.driver, groups, concurrency: 100, timeoutMs: 60_000 },
+      'connected',
+      65_000,
+    );
     await loadgen.request({ type: 'quiesce', quietMs: 500, timeoutMs: 15_000 }, 'quiet', 20_000);
     await sleep(config.idleSettleMs);
     const settled = sampleProcess(server.pid)?.rssBytes ?? NaN;
@@ -290,11 +345,13 @@ async function idle(target: string, bundles: Bundles): Promise<IdleFigures> {
   }
 }
 
-
 async function main(): Promise<void> {
   const started = Date.now();
   const cpu = cpus();
-  process.stdout.write(`Tandem relay broadcast bench: ${cpu.length} x ${cpu[0]?.model ?? '?'}, node ${process.version}, driver ${config.driver}, ${config.loadgens} load generator process(es)\n`);
+  process.stdout.write(
+    `Tandem relay broadcast bench: ${cpu.length} x ${cpu[0]?.model ?? '?'}, node ${process.version}, driver ${config.driver}, ` +
+      `${config.loadgens} load generator process(es)\n`,
+  );
   const bundles = await bundleBenchProcesses();
   const scenarios: ScenarioFigures[] = [];
   const idles: IdleFigures[] = [];
@@ -313,28 +370,47 @@ async function main(): Promise<void> {
   const relayIdle = idles.find((i) => i.target === 'relay');
   const plainIdle = idles.find((i) => i.target === 'plain');
   const checks = [
-    check('sustained deliveries, relay/plain', ratio(relaySat?.deliveredPerSecond, plainSat?.deliveredPerSecond), '>=', 0.7, `${Math.round(relaySat?.deliveredPerSecond ?? NaN)} vs ${Math.round(plainSat?.deliveredPerSecond ?? NaN)} deliveries/s (relay vs plain, saturation)`),
-    check(`p99 at ${(config.rates[0]! * config.clients) / 1000}k deliveries/s, relay/plain`, ratio(find('relay', low)?.latencyMs?.p99, find('plain', low)?.latencyMs?.p99), '<=', 1.5, `${find('relay', low)?.latencyMs?.p99.toFixed(2)} vs ${find('plain', low)?.latencyMs?.p99.toFixed(2)} ms (relay vs plain)`),
+    check(
+      'sustained deliveries, relay/plain',
+      ratio(relaySat?.deliveredPerSecond, plainSat?.deliveredPerSecond),
+      '>=',
+      0.7,
+      `${Math.round(relaySat?.deliveredPerSecond ?? NaN)} vs ${Math.round(plainSat?.deliveredPerSecond ?? NaN)} deliveries/s (relay vs ` +
+        `plain, saturation)`,
+    ),
+    check(
+      `p99 at ${(config.rates[0]! * config.clients) / 1000}k deliveries/s, relay/plain`,
+      ratio(find('relay', low)?.latencyMs?.p99, find('plain', low)?.latencyMs?.p99),
+      '<=',
+      1.5,
+      `${find('relay', low)?.latencyMs?.p99.toFixed(2)} vs ${find('plain', low)?.latencyMs?.p99.toFixed(2)} ms (relay vs plain)`,
+    ),
     check(
       'KB per idle connection, relay',
       relayIdle && relayIdle.bytesPerConnectionWithoutGc / 1024,
       '<=',
       10,
-      `RSS growth without a forced GC (1 KB = 1024 bytes); after a full GC: relay ${kb(relayIdle?.bytesPerConnection)}, plain ws ${kb(plainIdle?.bytesPerConnection)} KB; plain ws without GC: ${kb(plainIdle?.bytesPerConnectionWithoutGc)} KB`,
+      `RSS growth without a forced GC (1 KB = 1024 bytes); after a full GC: relay ${kb(relayIdle?.bytesPerConnection)}, plain ws ` +
+        `${kb(plainIdle?.bytesPerConnection)} KB; plain ws without GC: ${kb(plainIdle?.bytesPerConnectionWithoutGc)} KB`,
     ),
     info(
       'server CPU per delivery at saturation, plain/relay',
       ratio(plainSat?.serverMicrosPerDelivery, relaySat?.serverMicrosPerDelivery),
-      `${relaySat?.serverMicrosPerDelivery?.toFixed(2)} vs ${plainSat?.serverMicrosPerDelivery?.toFixed(2)} µs (relay vs plain): the throughput ratio a saturated core would give, less sensitive to other load`,
+      `${relaySat?.serverMicrosPerDelivery?.toFixed(2)} vs ${plainSat?.serverMicrosPerDelivery?.toFixed(2)} µs (relay vs plain): the ` +
+        `throughput ratio a saturated core would give, less sensitive to other load`,
     ),
   ];
 
   const summary = [
     '',
-    `Session broadcast: ${config.clients} clients in one session (one publishes; all receive, the sender too), ${config.contentChars}-char chat content; ` +
-      `frames: ${scenarios[0]?.publishFrameBytes ?? '?'} B published, delivered ${[...new Map(scenarios.map((s) => [s.target, s.deliveredFrameBytes]))].map(([t, b]) => `${t} ${b} B`).join(', ')}.`,
-    `${config.rounds} rounds per scenario and target, the targets taking turns; figures are the medians of the rounds. Each round: ${config.warmupMs} ms warm-up + ${config.measureMs} ms measured.`,
-    `Saturation: closed loop, at most ${config.saturationWindow} messages in flight. loss: deliveries missing ${config.collectMs / 1000} s after the run. CPU: % of one core (${cpus().length} here); µs/dlv: CPU time per delivery.`,
+    `Session broadcast: ${config.clients} clients in one session (one publishes; all receive, the sender too), ` +
+      `${config.contentChars}-char chat content; ` +
+      `frames: ${scenarios[0]?.publishFrameBytes ?? '?'} B published, delivered ` +
+      `${[...new Map(scenarios.map((s) => [s.target, s.deliveredFrameBytes]))].map(([t, b]) => `${t} ${b} B`).join(', ')}.`,
+    `${config.rounds} rounds per scenario and target, the targets taking turns; figures are the medians of the rounds. Each round: ` +
+      `${config.warmupMs} ms warm-up + ${config.measureMs} ms measured.`,
+    `Saturation: closed loop, at most ${config.saturationWindow} messages in flight. loss: deliveries missing ` +
+      `${config.collectMs / 1000} s after the run. CPU: % of one core (${cpus().length} here); µs/dlv: CPU time per delivery.`,
     `other CPU%: what processes other than the bench's own used meanwhile (this machine is shared).`,
     '',
     scenarioTable(scenarios),

@@ -39,7 +39,10 @@ export class WireReceiver {
   private inMessage = false;
   private ended = false;
 
-  constructor(url: string, private readonly hooks: WireHooks) {
+  constructor(
+    url: string,
+    private readonly hooks: WireHooks,
+  ) {
     const { hostname, port, pathname, search } = new URL(url);
     this.socket = connect({
       host: hostname,

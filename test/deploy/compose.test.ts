@@ -36,7 +36,9 @@ describe('docker/docker-compose.realtime.yml (docker-compose config)', () => {
 
   before(async () => {
     const compose = requireBinary('docker-compose', 'docker-compose');
-    const result = await runCommand(compose, ['-f', COMPOSE_FILE, 'config'], { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', AUTH_SECRET: SECRET } });
+    const result = await runCommand(compose, ['-f', COMPOSE_FILE, 'config'], {
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', AUTH_SECRET: SECRET },
+    });
     assert.equal(result.status, 0, result.stderr);
     config = (await parseYaml(result.stdout)) as ComposeConfig;
   });
@@ -95,11 +97,15 @@ describe('docker/docker-compose.realtime.yml (docker-compose config)', () => {
 
   it('mounts prometheus.yml and the Grafana provisioning', () => {
     assert.ok(config.services.prometheus!.volumes!.includes(`${join(ROOT, 'docker', 'prometheus.yml')}:/etc/prometheus/prometheus.yml:ro`));
-    assert.ok(config.services.grafana!.volumes!.includes(`${join(ROOT, 'docker', 'grafana', 'provisioning')}:/etc/grafana/provisioning:ro`));
+    assert.ok(
+      config.services.grafana!.volumes!.includes(`${join(ROOT, 'docker', 'grafana', 'provisioning')}:/etc/grafana/provisioning:ro`),
+    );
   });
 
   it('refuses to run without AUTH_SECRET, naming it', async () => {
-    const result = await runCommand(requireBinary('docker-compose', 'docker-compose'), ['-f', COMPOSE_FILE, 'config'], { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' } });
+    const result = await runCommand(requireBinary('docker-compose', 'docker-compose'), ['-f', COMPOSE_FILE, 'config'], {
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' },
+    });
     assert.notEqual(result.status, 0);
     assert.match(result.stderr, /AUTH_SECRET/);
   });
@@ -111,7 +117,7 @@ describe('docker/prometheus.yml and the Grafana provisioning', () => {
     assert.equal(result.status, 0, result.stdout + result.stderr);
   });
 
-  it("scrapes each relay directly at the documented metrics path", async () => {
+  it('scrapes each relay directly at the documented metrics path', async () => {
     const prometheus = (await parseYaml(readFileSync(join(ROOT, 'docker', 'prometheus.yml'), 'utf8'))) as {
       scrape_configs: Array<{ job_name: string; metrics_path?: string; static_configs: Array<{ targets: string[] }> }>;
     };
@@ -122,7 +128,10 @@ describe('docker/prometheus.yml and the Grafana provisioning', () => {
 
   it('provisions a default Prometheus datasource at the compose service', async () => {
     const file = join(ROOT, 'docker', 'grafana', 'provisioning', 'datasources', 'prometheus.yml');
-    const provisioning = (await parseYaml(readFileSync(file, 'utf8'))) as { apiVersion: number; datasources: Array<{ type: string; url: string; isDefault: boolean }> };
+    const provisioning = (await parseYaml(readFileSync(file, 'utf8'))) as {
+      apiVersion: number;
+      datasources: Array<{ type: string; url: string; isDefault: boolean }>;
+    };
     assert.equal(provisioning.apiVersion, 1);
     assert.deepEqual(
       provisioning.datasources.map(({ type, url, isDefault }) => ({ type, url, isDefault })),
@@ -207,7 +216,13 @@ describe('docker/nginx.conf', () => {
   });
 
   it('names files that exist: the compose file mounts them', () => {
-    for (const path of ['docker/nginx.conf', 'docker/prometheus.yml', 'docker/grafana/provisioning/datasources/prometheus.yml', 'docker/Dockerfile', '.dockerignore']) {
+    for (const path of [
+      'docker/nginx.conf',
+      'docker/prometheus.yml',
+      'docker/grafana/provisioning/datasources/prometheus.yml',
+      'docker/Dockerfile',
+      '.dockerignore',
+    ]) {
       assert.ok(existsSync(join(ROOT, path)), path);
     }
   });

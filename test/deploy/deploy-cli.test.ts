@@ -35,7 +35,9 @@ function makeFakeDocker(dir: string): string {
 
 /** Nothing of the cluster runs: leaders and group members (nginx workers) alike; zombies do not count. */
 function leftovers(state: ClusterState): string[] {
-  return state.processes.filter((p) => isAlive(p.pid, p.marker) || groupMembers(p.pid, p.marker).length > 0).map((p) => `${p.name} (pid ${p.pid})`);
+  return state.processes
+    .filter((p) => isAlive(p.pid, p.marker) || groupMembers(p.pid, p.marker).length > 0)
+    .map((p) => `${p.name} (pid ${p.pid})`);
 }
 
 describe('relay deploy without Docker: a local cluster', () => {
@@ -51,7 +53,11 @@ describe('relay deploy without Docker: a local cluster', () => {
     ensureRelayBuilt();
     dir = mkdtempSync(join(tmpdir(), 'tandem-deploy-'));
     clusterDir = join(dir, 'state', 'cluster');
-    env = { PATH: `${makeFakeDocker(dir)}:${process.env.PATH ?? ''}`, RELAY_STATE_DIR: join(dir, 'state'), FAKE_DOCKER_LOG: join(dir, 'docker.log') };
+    env = {
+      PATH: `${makeFakeDocker(dir)}:${process.env.PATH ?? ''}`,
+      RELAY_STATE_DIR: join(dir, 'state'),
+      FAKE_DOCKER_LOG: join(dir, 'docker.log'),
+    };
     port = await freePort();
   });
 
@@ -74,14 +80,21 @@ describe('relay deploy without Docker: a local cluster', () => {
     const other = join(dir, 'other-state');
     const noRedis = await runRelay(['deploy', '--local', '--port', String(port)], { PATH: empty, RELAY_STATE_DIR: other });
     assert.equal(noRedis.status, 1, noRedis.stderr);
-    assert.equal(noRedis.stderr, "relay deploy: redis-server not found: install Debian's redis-server package (sudo apt-get install redis-server), or deploy with Docker\n");
+    assert.equal(
+      noRedis.stderr,
+      "relay deploy: redis-server not found: install Debian's redis-server package (sudo apt-get install redis-server), or deploy with " +
+        'Docker\n',
+    );
     const noNginx = await runRelay(['deploy', '--local', '--port', String(port)], {
       RELAY_STATE_DIR: other,
       REDIS_SERVER_BIN: requireBinary('redis-server', 'redis-server'),
       NGINX_BIN: join(empty, 'nginx'),
     });
     assert.equal(noNginx.status, 1, noNginx.stderr);
-    assert.match(noNginx.stderr, /^relay deploy: nginx not found at .*: install Debian's nginx package \(sudo apt-get install nginx\), or deploy with Docker\n$/);
+    assert.match(
+      noNginx.stderr,
+      /^relay deploy: nginx not found at .*: install Debian's nginx package \(sudo apt-get install nginx\), or deploy with Docker\n$/,
+    );
     assert.equal(existsSync(join(other, 'cluster', 'cluster.json')), false);
   });
 
@@ -104,19 +117,41 @@ describe('relay deploy without Docker: a local cluster', () => {
     const other = join(dir, 'failing-state');
     // A stale cluster.json (its processes are long gone) does not block a deploy.
     mkdirSync(join(other, 'cluster'), { recursive: true });
-    const stale = { version: 1, mode: 'local', status: 'up', deployer_pid: 999_999_999, started_at: '', dir: join(other, 'cluster'), processes: [{ name: 'redis', kind: 'redis', pid: 999_999_999, marker: 'redis-server', port: 1, url: '', log: '' }] };
+    const stale = {
+      version: 1,
+      mode: 'local',
+      status: 'up',
+      deployer_pid: 999_999_999,
+      started_at: '',
+      dir: join(other, 'cluster'),
+      processes: [{ name: 'redis', kind: 'redis', pid: 999_999_999, marker: 'redis-server', port: 1, url: '', log: '' }],
+    };
     writeFileSync(join(other, 'cluster', 'cluster.json'), JSON.stringify(stale));
     // An nginx that accepts its configuration (-t) and then fails, as on a port taken meanwhile.
     const fakeNginx = join(dir, 'failing-nginx');
-    writeFileSync(fakeNginx, '#!/bin/sh\nfor a; do [ "$a" = -t ] && exit 0; done\necho "nginx: [emerg] bind() failed (98: Address in use)" >&2\nexit 1\n');
+    writeFileSync(
+      fakeNginx,
+      '#!/bin/sh\nfor a; do [ "$a" = -t ] && exit 0; done\necho "nginx: [emerg] bind() failed (98: Address in use)" >&2\nexit 1\n',
+    );
     chmodSync(fakeNginx, 0o755);
-    const result = await runRelay(['deploy', '--local', '--port', String(port)], { ...env, RELAY_STATE_DIR: other, NGINX_BIN: fakeNginx }, 90_000);
+    const result = await runRelay(
+      ['deploy', '--local', '--port', String(port)],
+      { ...env, RELAY_STATE_DIR: other, NGINX_BIN: fakeNginx },
+      90_000,
+    );
     assert.equal(result.status, 1, result.stdout + result.stderr);
-    assert.match(result.stderr, /^relay deploy: nginx exited during start-up \(code 1\): nginx: \[emerg\] bind\(\) failed \(98: Address in use\) \(log: .*nginx\.log\)\n$/);
+    assert.match(
+      result.stderr,
+      new RegExp(
+        String.raw`^relay deploy: nginx exited during start-up \(code 1\): ` +
+          String.raw`nginx: \[emerg\] bind\(\) failed \(98: Address in use\) \(log: .*nginx\.log\)\n$`,
+      ),
+    );
     assert.equal(readState(join(other, 'cluster')), undefined, 'no cluster.json left');
     const logs = join(other, 'cluster', 'logs');
     assert.match(readFileSync(join(logs, 'redis.log'), 'utf8'), /ready to exit, bye bye/, 'redis-server was stopped');
-    for (const relay of ['relay-1', 'relay-2']) assert.match(readFileSync(join(logs, `${relay}.log`), 'utf8'), /"msg":"stopped"/, `${relay} was stopped`);
+    for (const relay of ['relay-1', 'relay-2'])
+      assert.match(readFileSync(join(logs, `${relay}.log`), 'utf8'), /"msg":"stopped"/, `${relay} was stopped`);
   });
 
   it('refuses bad options as usage errors (exit 2)', async () => {
@@ -145,10 +180,16 @@ describe('relay deploy without Docker: a local cluster', () => {
     assert.match(out, /relay-1 +http:\/\/127\.0\.0\.1:\d+ +pid \d+/);
     assert.match(out, /relay-2 +http:\/\/127\.0\.0\.1:\d+ +pid \d+/);
     assert.match(out, /redis +redis:\/\/127\.0\.0\.1:\d+ +pid \d+, AOF/);
-    assert.ok(out.includes(`RELAY_STATE_DIR=${env.RELAY_STATE_DIR} node dist/relay.js token --user alice --name Alice --session s1 --role host`), out);
+    assert.ok(
+      out.includes(`RELAY_STATE_DIR=${env.RELAY_STATE_DIR} node dist/relay.js token --user alice --name Alice --session s1 --role host`),
+      out,
+    );
     const state = readState(clusterDir)!;
     assert.equal(state.status, 'up');
-    assert.deepEqual(state.processes.map((p) => p.name), ['redis', 'relay-1', 'relay-2', 'nginx']);
+    assert.deepEqual(
+      state.processes.map((p) => p.name),
+      ['redis', 'relay-1', 'relay-2', 'nginx'],
+    );
   });
 
   it('status shows every process up and /health through nginx', async () => {
@@ -176,12 +217,17 @@ describe('relay deploy without Docker: a local cluster', () => {
   it('refuses a second deploy while the cluster runs', async () => {
     const result = await runRelay(['deploy', '--local', '--port', String(await freePort())], env);
     assert.equal(result.status, 1);
-    assert.equal(result.stderr, `relay deploy: a cluster is already running at http://127.0.0.1:${port}, state in ${clusterDir}: stop it with \`relay deploy stop\`\n`);
+    assert.equal(
+      result.stderr,
+      `relay deploy: a cluster is already running at http://127.0.0.1:${port}, state in ${clusterDir}: stop it with \`relay deploy ` +
+        `stop\`\n`,
+    );
   });
 
   it('carries a chat between clients on different relays, through nginx and Redis', async () => {
     // The printed command: the same development secret as the cluster's relays.
-    const mint = (user: string) => runRelay(['token', '--user', user, '--session', 's1', '--role', 'host'], { RELAY_STATE_DIR: env.RELAY_STATE_DIR! });
+    const mint = (user: string) =>
+      runRelay(['token', '--user', user, '--session', 's1', '--role', 'host'], { RELAY_STATE_DIR: env.RELAY_STATE_DIR! });
     const byRelay = new Map<string, TestClient>();
     for (let i = 0; i < 8 && byRelay.size < 2; i++) {
       const token = (await mint(`user-${i}`)).stdout.trim();
@@ -235,7 +281,13 @@ describe('relay deploy with a Docker engine', () => {
   it('runs docker compose -f docker/docker-compose.realtime.yml up -d, then ps and down', async () => {
     requireBinary('openssl', 'openssl');
     const log = join(dir, 'docker.log');
-    const env = { PATH: `${makeFakeDocker(dir)}:${process.env.PATH ?? ''}`, RELAY_STATE_DIR: join(dir, 'state'), FAKE_DOCKER_LOG: log, FAKE_DOCKER_ENGINE: '1', HTTP_PORT: String(await freePort()) };
+    const env = {
+      PATH: `${makeFakeDocker(dir)}:${process.env.PATH ?? ''}`,
+      RELAY_STATE_DIR: join(dir, 'state'),
+      FAKE_DOCKER_LOG: log,
+      FAKE_DOCKER_ENGINE: '1',
+      HTTP_PORT: String(await freePort()),
+    };
     const refused = await runRelay(['deploy', '--relays', '3'], env);
     assert.equal(refused.status, 2);
     assert.match(refused.stderr, /--relays, --port and --host are for the local cluster/);
@@ -245,7 +297,12 @@ describe('relay deploy with a Docker engine', () => {
     assert.equal(up.status, 0, up.stdout + up.stderr);
     const compose = `docker compose -f ${join(ROOT, 'docker', 'docker-compose.realtime.yml')}`;
     const certDir = join(dir, 'state', 'cluster', 'certs');
-    assert.deepEqual(readFileSync(log, 'utf8').trim().split('\n'), ['docker info', 'docker compose version', `${compose} up -d --build`, `env AUTH_SECRET=set TLS_CERT_DIR=${certDir}`]);
+    assert.deepEqual(readFileSync(log, 'utf8').trim().split('\n'), [
+      'docker info',
+      'docker compose version',
+      `${compose} up -d --build`,
+      `env AUTH_SECRET=set TLS_CERT_DIR=${certDir}`,
+    ]);
     assert.ok(existsSync(join(certDir, 'tls.crt')) && existsSync(join(certDir, 'tls.key')), 'a self-signed certificate for nginx');
     assert.match(up.stdout, /wss +wss:\/\/localhost\/ws/);
 

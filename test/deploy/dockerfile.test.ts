@@ -45,7 +45,8 @@ function parseDockerfile(text: string): Stage[] {
   return stages;
 }
 
-const of = (stage: Stage, keyword: string) => stage.instructions.filter((instruction) => instruction.keyword === keyword).map((instruction) => instruction.args);
+const of = (stage: Stage, keyword: string) =>
+  stage.instructions.filter((instruction) => instruction.keyword === keyword).map((instruction) => instruction.args);
 
 /** `KEY=value KEY2=value2` of ENV lines. */
 function envOf(stage: Stage): Record<string, string> {
@@ -77,8 +78,14 @@ describe('docker/Dockerfile', () => {
 
   it('builds with npm ci and npm run build', () => {
     const runs = of(build, 'RUN');
-    assert.ok(runs.some((run) => /^npm ci\b/.test(run)), runs.join(' | '));
-    assert.ok(runs.some((run) => run === 'npm run build'), runs.join(' | '));
+    assert.ok(
+      runs.some((run) => /^npm ci\b/.test(run)),
+      runs.join(' | '),
+    );
+    assert.ok(
+      runs.some((run) => run === 'npm run build'),
+      runs.join(' | '),
+    );
   });
 
   it('copies only the bundle (and its source map) into the runtime image', () => {
@@ -86,7 +93,10 @@ describe('docker/Dockerfile', () => {
     const copies = of(runtime, 'COPY').map(copyParts);
     assert.equal(copies.length, 1);
     assert.equal(copies[0]!.from, 'build');
-    assert.deepEqual(copies[0]!.sources.map((source) => basename(source)), ['relay.js', 'relay.js.map']);
+    assert.deepEqual(
+      copies[0]!.sources.map((source) => basename(source)),
+      ['relay.js', 'relay.js.map'],
+    );
     assert.ok(copies[0]!.sources.every((source) => source.startsWith('/src/dist/')));
   });
 
@@ -114,7 +124,8 @@ describe('docker/Dockerfile', () => {
       .filter((line) => line && !line.startsWith('#'));
     assert.equal(lines[0], '*');
     for (const { sources } of of(build, 'COPY').map(copyParts)) {
-      for (const source of sources) assert.ok(lines.includes(`!${source}`) || lines.includes(`!${source}/`), `.dockerignore keeps out ${source}`);
+      for (const source of sources)
+        assert.ok(lines.includes(`!${source}`) || lines.includes(`!${source}/`), `.dockerignore keeps out ${source}`);
     }
   });
 
@@ -161,7 +172,15 @@ describe('docker/Dockerfile', () => {
       }
       const port = await freePort();
       // The image's environment, on loopback and a free port here; production needs a secret and a public URL.
-      const env = { PATH: process.env.PATH ?? '', HOME: app, ...envOf(runtime), WS_HOST: '127.0.0.1', WS_PORT: String(port), AUTH_SECRET: TEST_SECRET, PUBLIC_URL: 'https://relay.example.com' };
+      const env = {
+        PATH: process.env.PATH ?? '',
+        HOME: app,
+        ...envOf(runtime),
+        WS_HOST: '127.0.0.1',
+        WS_PORT: String(port),
+        AUTH_SECRET: TEST_SECRET,
+        PUBLIC_URL: 'https://relay.example.com',
+      };
       const [command, ...args] = JSON.parse(of(runtime, 'CMD')[0]!) as [string, ...string[]];
       const relay = spawn(command === 'node' ? process.execPath : command, args, { cwd: app, env, stdio: ['ignore', 'ignore', 'pipe'] });
       let stderr = '';
@@ -169,7 +188,9 @@ describe('docker/Dockerfile', () => {
       const exited = new Promise((resolve) => relay.once('exit', resolve));
       const healthcheck = async () => {
         const [healthCommand, ...healthArgs] = JSON.parse(of(runtime, 'HEALTHCHECK')[0]!.replace(/^.*?CMD /, '')) as [string, ...string[]];
-        return (await runCommand(healthCommand === 'node' ? process.execPath : healthCommand, healthArgs, { cwd: app, env, timeoutMs: 15_000 })).status;
+        return (
+          await runCommand(healthCommand === 'node' ? process.execPath : healthCommand, healthArgs, { cwd: app, env, timeoutMs: 15_000 })
+        ).status;
       };
       try {
         await waitUntil(

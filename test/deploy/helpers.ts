@@ -39,7 +39,11 @@ export interface CommandResult {
 }
 
 /** Runs a command to completion (killed after `timeoutMs`). */
-export async function runCommand(command: string, args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<CommandResult> {
+export async function runCommand(
+  command: string,
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {},
+): Promise<CommandResult> {
   const child = spawn(command, args, { cwd: options.cwd ?? ROOT, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -68,7 +72,9 @@ export function runRelay(args: string[], env: Record<string, string>, timeoutMs 
  */
 export async function startRelays(ids: string[], settings: Record<string, string> = {}): Promise<RelayProcess[]> {
   ensureRelayBuilt();
-  return Promise.all(ids.map((id) => RelayProcess.start({ RELAY_ID: id, AUTH_SECRET: TEST_SECRET, TRUST_PROXY: 'true', LOG_LEVEL: 'DEBUG', ...settings })));
+  return Promise.all(
+    ids.map((id) => RelayProcess.start({ RELAY_ID: id, AUTH_SECRET: TEST_SECRET, TRUST_PROXY: 'true', LOG_LEVEL: 'DEBUG', ...settings })),
+  );
 }
 
 /** nginx running a rendered docker/nginx.conf, in the foreground, as this process's child. */
@@ -87,14 +93,21 @@ export class NginxProcess {
   }
 
   /** Renders the template into `dir` (nginx.conf, tmp/, logs/) and starts nginx; `healthUrl` answers 200 when it is up. */
-  static async start(dir: string, options: Omit<NginxRenderOptions, 'runDir' | 'logDir'>, healthUrl: (nginx: NginxProcess) => string | Promise<string>): Promise<NginxProcess> {
+  static async start(
+    dir: string,
+    options: Omit<NginxRenderOptions, 'runDir' | 'logDir'>,
+    healthUrl: (nginx: NginxProcess) => string | Promise<string>,
+  ): Promise<NginxProcess> {
     const nginx = requireBinary('nginx', 'nginx');
     mkdirSync(join(dir, 'tmp'), { recursive: true });
     mkdirSync(join(dir, 'logs'), { recursive: true });
     const config = join(dir, 'nginx.conf');
     writeFileSync(config, renderNginxConfig(readNginxTemplate(), { ...options, runDir: dir, logDir: join(dir, 'logs') }));
     // Detached: its own process group, so a stop reaches the workers too.
-    const child = spawn(nginx, ['-p', dir, '-c', config, '-e', join(dir, 'logs', 'nginx-error.log'), '-g', 'daemon off;'], { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(nginx, ['-p', dir, '-c', config, '-e', join(dir, 'logs', 'nginx-error.log'), '-g', 'daemon off;'], {
+      detached: true,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     const instance = new NginxProcess(dir, config, child);
     const url = await healthUrl(instance);
     await waitUntil(
@@ -136,13 +149,16 @@ function killTree(child: ChildProcess, signal: NodeJS.Signals): void {
  */
 export async function parseYaml(text: string): Promise<unknown> {
   const python = '/usr/bin/python3';
-  const child = spawn(python, ['-c', 'import sys, json, yaml; json.dump(yaml.safe_load(sys.stdin), sys.stdout)'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(python, ['-c', 'import sys, json, yaml; json.dump(yaml.safe_load(sys.stdin), sys.stdout)'], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   child.stdin.end(text);
   const [status] = (await once(child, 'close')) as [number | null];
-  if (status !== 0) throw new Error(`${python} could not parse YAML (apt-get install -y python3-yaml): ${stderr.trim().split('\n').at(-1)}`);
+  if (status !== 0)
+    throw new Error(`${python} could not parse YAML (apt-get install -y python3-yaml): ${stderr.trim().split('\n').at(-1)}`);
   return JSON.parse(stdout) as unknown;
 }

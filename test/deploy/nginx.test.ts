@@ -65,7 +65,9 @@ describe('nginx (docker/nginx.conf) in front of two relays', () => {
   it('upgrades WebSockets over TLS and spreads new connections round robin over both relays', async () => {
     const opened = [];
     for (let i = 0; i < 6; i++) opened.push(await connect(`user-${i}`));
-    const relayIds = opened.map((client) => client.frames[0]!.event_type === 'connect' && (client.frames[0]!.payload as { relay_id: string }).relay_id);
+    const relayIds = opened.map(
+      (client) => client.frames[0]!.event_type === 'connect' && (client.frames[0]!.payload as { relay_id: string }).relay_id,
+    );
     for (const relay of relays) {
       assert.ok(relayIds.filter((id) => id === relay.id).length >= 2, `${relay.id} got too few of ${relayIds.join(', ')}`);
     }
@@ -98,7 +100,12 @@ describe('nginx (docker/nginx.conf) in front of two relays', () => {
 
   it('forwards scheme and host: invite links carry the address clients used (TRUST_PROXY=true)', async () => {
     const personal = mintPersonalToken(TEST_SECRET, { user: 'alice', ttl: '5m' });
-    const response = await httpsRequest('POST', '/api/sessions', { Authorization: `Bearer ${personal}`, 'Content-Type': 'application/json' }, '{}');
+    const response = await httpsRequest(
+      'POST',
+      '/api/sessions',
+      { Authorization: `Bearer ${personal}`, 'Content-Type': 'application/json' },
+      '{}',
+    );
     assert.equal(response.status, 201, response.body);
     const session = JSON.parse(response.body) as { relay_url: string; ws_url: string; invites: { editor: { link: string } } };
     assert.equal(session.relay_url, `https://127.0.0.1:${httpsPort}`);
@@ -137,7 +144,10 @@ describe('nginx (docker/nginx.conf) in front of two relays', () => {
 
   it('sends new connections to the surviving relay when one is killed', async () => {
     const [victim, survivor] = relays as [RelayProcess, RelayProcess];
-    const onVictim = clients.filter((client) => (client.frames[0]!.payload as { relay_id: string }).relay_id === victim.id && client.socket.readyState === client.socket.OPEN);
+    const onVictim = clients.filter(
+      (client) =>
+        (client.frames[0]!.payload as { relay_id: string }).relay_id === victim.id && client.socket.readyState === client.socket.OPEN,
+    );
     assert.ok(onVictim.length > 0);
     await victim.kill();
     // nginx closes the client side once the relay side is gone.
@@ -155,7 +165,12 @@ describe('nginx (docker/nginx.conf) in front of two relays', () => {
     return httpsRequest('GET', path, {});
   }
 
-  function httpsRequest(method: string, path: string, headers: Record<string, string>, body?: string): Promise<{ status: number; body: string }> {
+  function httpsRequest(
+    method: string,
+    path: string,
+    headers: Record<string, string>,
+    body?: string,
+  ): Promise<{ status: number; body: string }> {
     return new Promise((resolve, reject) => {
       const req = request({ host: '127.0.0.1', port: httpsPort, path, method, headers, ca, timeout: 5000 }, (response) => {
         let text = '';

@@ -51,74 +51,90 @@ describe('a pair session through the UI of two VS Code windows', { timeout: 300_
     await host.screenshot('pair-session-joined');
   });
 
-  it('both type at once into one file (200+ keystrokes each, then the same keys at the same place); Ctrl+Z takes back only your own; the guest saves to the host’s disk', async () => {
-    // The host opens a file: it is shared. The guest follows the host into it.
-    await host.quickOpen('notes.txt');
-    await host.editorFocused('notes.txt');
-    await host.page.keyboard.press('Control+End');
-    await guest.runCommand('Tandem: Follow Participant');
-    await guest.pick(HOST_NAME);
-    await guest.editorFocused('notes.txt', 60_000);
-    await guest.cursorLabel(HOST_NAME);
-    assert.equal(await guest.editorText(), INITIAL_NOTES);
+  it(
+    'both type at once into one file (200+ keystrokes each, then the same keys at the same place); Ctrl+Z takes back only your own; ' +
+      'the guest saves to the host’s disk',
+    async () => {
+      // The host opens a file: it is shared. The guest follows the host into it.
+      await host.quickOpen('notes.txt');
+      await host.editorFocused('notes.txt');
+      await host.page.keyboard.press('Control+End');
+      await guest.runCommand('Tandem: Follow Participant');
+      await guest.pick(HOST_NAME);
+      await guest.editorFocused('notes.txt', 60_000);
+      await guest.cursorLabel(HOST_NAME);
+      assert.equal(await guest.editorText(), INITIAL_NOTES);
 
-    // Interleaved rounds, both typing at the same time: at the same place (the end), then apart
-    // (the host at the start, the guest at the end). Keystrokes from each round can interleave
-    // character by character, so what is checked is that every character typed is there once.
-    const typed = { host: '', guest: '' };
-    const rounds: Array<{ host: string; guest: string; hostAt: 'Control+End' | 'Control+Home'; guestAt: 'Control+End' }> = [];
-    for (let round = 0; round < 6; round++) {
-      rounds.push({ host: words('abcdefghij', round, 40), guest: words('KLMNOPQRST', round, 40), hostAt: round % 2 === 0 ? 'Control+End' : 'Control+Home', guestAt: 'Control+End' });
-    }
-    for (const round of rounds) {
-      await host.page.keyboard.press(round.hostAt);
-      await guest.page.keyboard.press(round.guestAt);
-      await Promise.all([host.page.keyboard.type(round.host, { delay: 12 }), guest.page.keyboard.type(round.guest, { delay: 12 })]);
-      typed.host += round.host;
-      typed.guest += round.guest;
-    }
-    assert.ok(typed.host.length >= 200 && typed.guest.length >= 200, `${typed.host.length} and ${typed.guest.length} keystrokes`);
-    const typedApart = await sameText(host, guest);
-    assert.deepEqual(characterCounts(typedApart), characterCounts(INITIAL_NOTES + typed.host + typed.guest), 'every character typed is there exactly once');
+      // Interleaved rounds, both typing at the same time: at the same place (the end), then apart
+      // (the host at the start, the guest at the end). Keystrokes from each round can interleave
+      // character by character, so what is checked is that every character typed is there once.
+      const typed = { host: '', guest: '' };
+      const rounds: Array<{ host: string; guest: string; hostAt: 'Control+End' | 'Control+Home'; guestAt: 'Control+End' }> = [];
+      for (let round = 0; round < 6; round++) {
+        rounds.push({
+          host: words('abcdefghij', round, 40),
+          guest: words('KLMNOPQRST', round, 40),
+          hostAt: round % 2 === 0 ? 'Control+End' : 'Control+Home',
+          guestAt: 'Control+End',
+        });
+      }
+      for (const round of rounds) {
+        await host.page.keyboard.press(round.hostAt);
+        await guest.page.keyboard.press(round.guestAt);
+        await Promise.all([host.page.keyboard.type(round.host, { delay: 12 }), guest.page.keyboard.type(round.guest, { delay: 12 })]);
+        typed.host += round.host;
+        typed.guest += round.guest;
+      }
+      assert.ok(typed.host.length >= 200 && typed.guest.length >= 200, `${typed.host.length} and ${typed.guest.length} keystrokes`);
+      const typedApart = await sameText(host, guest);
+      assert.deepEqual(
+        characterCounts(typedApart),
+        characterCounts(INITIAL_NOTES + typed.host + typed.guest),
+        'every character typed is there exactly once',
+      );
 
-    // The same keys at the same place at the same moment: both at the end press Enter then x,
-    // 25 times. Each editor sees the other's identical keystroke land where its own goes: all 100 count.
-    for (let round = 0; round < 25; round++) {
-      await Promise.all([host.page.keyboard.press('Control+End'), guest.page.keyboard.press('Control+End')]);
-      await Promise.all([
-        host.page.keyboard.press('Enter').then(() => host.page.keyboard.type('x')),
-        guest.page.keyboard.press('Enter').then(() => guest.page.keyboard.type('x')),
-      ]);
-    }
-    const converged = await sameText(host, guest);
-    assert.deepEqual(characterCounts(converged), characterCounts(typedApart + '\nx'.repeat(50)), 'every Enter and every x of both, once');
+      // The same keys at the same place at the same moment: both at the end press Enter then x,
+      // 25 times. Each editor sees the other's identical keystroke land where its own goes: all 100 count.
+      for (let round = 0; round < 25; round++) {
+        await Promise.all([host.page.keyboard.press('Control+End'), guest.page.keyboard.press('Control+End')]);
+        await Promise.all([
+          host.page.keyboard.press('Enter').then(() => host.page.keyboard.type('x')),
+          guest.page.keyboard.press('Enter').then(() => guest.page.keyboard.type('x')),
+        ]);
+      }
+      const converged = await sameText(host, guest);
+      assert.deepEqual(characterCounts(converged), characterCounts(typedApart + '\nx'.repeat(50)), 'every Enter and every x of both, once');
 
-    // The guest types, the host types after it, the guest undoes: its own word goes, the host's stays.
-    // (At the start: typing that continues the guest's last run within a second would undo as one group with it.)
-    await guest.page.keyboard.press('Control+Home');
-    await guest.page.keyboard.type('undome ', { delay: 12 });
-    await eventuallyText(host, (text) => text.startsWith('undome '), 'the guest’s word reaches the host');
-    await host.page.keyboard.press('Control+End');
-    await host.page.keyboard.type(' HOST', { delay: 12 });
-    await eventuallyText(guest, (text) => text.endsWith(' HOST'), 'the host’s word reaches the guest');
-    await guest.page.keyboard.press('Control+Z');
-    const afterUndo = await sameText(host, guest);
-    assert.equal(afterUndo, converged + ' HOST', 'the guest’s Ctrl+Z took back its own word only');
+      // The guest types, the host types after it, the guest undoes: its own word goes, the host's stays.
+      // (At the start: typing that continues the guest's last run within a second would undo as one group with it.)
+      await guest.page.keyboard.press('Control+Home');
+      await guest.page.keyboard.type('undome ', { delay: 12 });
+      await eventuallyText(host, (text) => text.startsWith('undome '), 'the guest’s word reaches the host');
+      await host.page.keyboard.press('Control+End');
+      await host.page.keyboard.type(' HOST', { delay: 12 });
+      await eventuallyText(guest, (text) => text.endsWith(' HOST'), 'the host’s word reaches the guest');
+      await guest.page.keyboard.press('Control+Z');
+      const afterUndo = await sameText(host, guest);
+      assert.equal(afterUndo, converged + ' HOST', 'the guest’s Ctrl+Z took back its own word only');
 
-    // The guest saves: the host's file on disk has the shared text, and the host's editor is clean.
-    await guest.page.keyboard.press('Control+S');
-    await eventually(() => readFileSync(notesPath, 'utf8') === afterUndo, () => `the host’s disk to have the text; it has ${JSON.stringify(readFileSync(notesPath, 'utf8'))}`);
-    await host.editorClean('notes.txt');
-    await guest.cursorLabel(HOST_NAME);
-    await guest.screenshot('pair-session-typed');
-    await host.screenshot('pair-session-typed');
-  });
+      // The guest saves: the host's file on disk has the shared text, and the host's editor is clean.
+      await guest.page.keyboard.press('Control+S');
+      await eventually(
+        () => readFileSync(notesPath, 'utf8') === afterUndo,
+        () => `the host’s disk to have the text; it has ${JSON.stringify(readFileSync(notesPath, 'utf8'))}`,
+      );
+      await host.editorClean('notes.txt');
+      await guest.cursorLabel(HOST_NAME);
+      await guest.screenshot('pair-session-typed');
+      await host.screenshot('pair-session-typed');
+    },
+  );
 });
 
 /** `count` keystrokes: words of letters from `alphabet` (rotated by `round`), separated by spaces. */
 function words(alphabet: string, round: number, count: number): string {
   let out = '';
-  for (let i = 0; out.length < count; i++) out += (i % 6 === 5 ? ' ' : alphabet[(i + round) % alphabet.length]!);
+  for (let i = 0; out.length < count; i++) out += i % 6 === 5 ? ' ' : alphabet[(i + round) % alphabet.length]!;
   return out;
 }
 
@@ -154,7 +170,8 @@ async function sameText(a: Workbench, b: Workbench, timeoutMs = 30_000): Promise
     const [left, right] = [await a.editorText(), await b.editorText()];
     if (left === right && left === previous) return left;
     previous = left === right ? left : undefined;
-    if (Date.now() > deadline) throw new Error(`the editors did not converge: ${a.name} ${JSON.stringify(left)}, ${b.name} ${JSON.stringify(right)}`);
+    if (Date.now() > deadline)
+      throw new Error(`the editors did not converge: ${a.name} ${JSON.stringify(left)}, ${b.name} ${JSON.stringify(right)}`);
     await a.page.waitForTimeout(300);
   }
 }

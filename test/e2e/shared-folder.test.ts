@@ -19,7 +19,10 @@ async function explorerText(window: Workbench, ready: (text: string) => boolean,
   const deadline = Date.now() + timeoutMs;
   let text = '';
   while (Date.now() < deadline) {
-    text = await window.page.locator('.sidebar').innerText({ timeout: 5000 }).catch(() => '');
+    text = await window.page
+      .locator('.sidebar')
+      .innerText({ timeout: 5000 })
+      .catch(() => '');
     if (ready(text)) return text;
     await window.page.waitForTimeout(500);
   }
@@ -59,29 +62,37 @@ describe('the host’s folder in the guest’s Explorer, across the reload that 
     await pair?.close();
   });
 
-  it('the guest accepts "Show in Explorer"; after the reload the session is live again and the Explorer shows the shared files only', async () => {
-    await pair.joinSession(await pair.startSession());
-    const show = guest.page.locator('.notifications-toasts .monaco-button', { hasText: 'Show in Explorer' }).first();
-    await show.waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
-    assert.match(await guest.page.locator('.notifications-toasts').innerText(), /host-project \(Tandem\)/, 'the prompt names the host’s folder');
-    await guest.screenshot('shared-folder-prompt');
+  it(
+    'the guest accepts "Show in Explorer"; after the reload the session is live again and the Explorer shows the shared files ' + 'only',
+    async () => {
+      await pair.joinSession(await pair.startSession());
+      const show = guest.page.locator('.notifications-toasts .monaco-button', { hasText: 'Show in Explorer' }).first();
+      await show.waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
+      assert.match(
+        await guest.page.locator('.notifications-toasts').innerText(),
+        /host-project \(Tandem\)/,
+        'the prompt names the host’s folder',
+      );
+      await guest.screenshot('shared-folder-prompt');
 
-    // The page navigates to the new workspace (`?workspace=` or `?folder=`, as VS Code decides).
-    const startUrl = guest.page.url();
-    await show.click();
-    await eventuallyUrl(guest, (url) => url !== startUrl && /[?&](workspace|folder)=/.test(url));
-    await guest.page.locator('.monaco-workbench .part.statusbar').waitFor({ state: 'visible', timeout: 90_000 });
+      // The page navigates to the new workspace (`?workspace=` or `?folder=`, as VS Code decides).
+      const startUrl = guest.page.url();
+      await show.click();
+      await eventuallyUrl(guest, (url) => url !== startUrl && /[?&](workspace|folder)=/.test(url));
+      await guest.page.locator('.monaco-workbench .part.statusbar').waitFor({ state: 'visible', timeout: 90_000 });
 
-    // Resumed with the token it kept: live again, without joining anew.
-    await guest.statusBar(/Tandem: live/, UI_TIMEOUT_MS);
-    // An empty window opens the host's folder as its own folder (named by its URI there).
-    const shown = (text: string) => text.includes('README.md') && text.includes('src') && text.includes('.gitignore');
-    // Without loading the page again: the window opened a folder, no workspace was made.
-    const explorer = await explorerText(guest, shown);
-    await guest.screenshot('shared-folder-explorer');
-    assert.ok(shown(explorer), `the Explorer shows the host's folder; it shows ${JSON.stringify(explorer)}`);
-    for (const hidden of ['.env', 'build', 'out.js']) assert.ok(!explorer.split('\n').includes(hidden), `${hidden} is not shared; the Explorer shows ${JSON.stringify(explorer)}`);
-  });
+      // Resumed with the token it kept: live again, without joining anew.
+      await guest.statusBar(/Tandem: live/, UI_TIMEOUT_MS);
+      // An empty window opens the host's folder as its own folder (named by its URI there).
+      const shown = (text: string) => text.includes('README.md') && text.includes('src') && text.includes('.gitignore');
+      // Without loading the page again: the window opened a folder, no workspace was made.
+      const explorer = await explorerText(guest, shown);
+      await guest.screenshot('shared-folder-explorer');
+      assert.ok(shown(explorer), `the Explorer shows the host's folder; it shows ${JSON.stringify(explorer)}`);
+      for (const hidden of ['.env', 'build', 'out.js'])
+        assert.ok(!explorer.split('\n').includes(hidden), `${hidden} is not shared; the Explorer shows ${JSON.stringify(explorer)}`);
+    },
+  );
 
   it('a shared file opens from the Explorer with the host’s content', async () => {
     await guest.page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'README.md' }).first().click();

@@ -49,7 +49,13 @@ export async function run(): Promise<void> {
 
   const record = (runnable: Mocha.Runnable, state: ExtensionTestResult['state'], error?: unknown) => {
     results.running = undefined;
-    results.tests.push({ titlePath: runnable.titlePath(), file: runnable.file, state, durationMs: runnable.duration, ...(error === undefined ? {} : { error: describeError(error) }) });
+    results.tests.push({
+      titlePath: runnable.titlePath(),
+      file: runnable.file,
+      state,
+      durationMs: runnable.duration,
+      ...(error === undefined ? {} : { error: describeError(error) }),
+    });
     save();
   };
 
@@ -76,7 +82,13 @@ export async function run(): Promise<void> {
       });
     } catch (error) {
       // A suite file that throws while loading lands here: report it like a failed test.
-      results.tests.push({ titlePath: ['loading suites'], file: undefined, state: 'failed', durationMs: undefined, error: describeError(error) });
+      results.tests.push({
+        titlePath: ['loading suites'],
+        file: undefined,
+        state: 'failed',
+        durationMs: undefined,
+        error: describeError(error),
+      });
       results.finished = true;
       save();
       reject(error instanceof Error ? error : new Error(String(error)));

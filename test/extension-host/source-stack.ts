@@ -12,7 +12,10 @@ const maps = new Map<string, SourceMap | undefined>();
 function mapFor(bundle: string): SourceMap | undefined {
   if (!maps.has(bundle)) {
     const file = `${bundle}.map`;
-    maps.set(bundle, existsSync(file) ? new SourceMap(JSON.parse(readFileSync(file, 'utf8')) as ConstructorParameters<typeof SourceMap>[0]) : undefined);
+    maps.set(
+      bundle,
+      existsSync(file) ? new SourceMap(JSON.parse(readFileSync(file, 'utf8')) as ConstructorParameters<typeof SourceMap>[0]) : undefined,
+    );
   }
   return maps.get(bundle);
 }

@@ -29,20 +29,38 @@ describe('the extension package', () => {
       assert.match(key, /^tandem\.[a-zA-Z]+$/);
       assert.ok(setting.description ?? setting.markdownDescription, `${key} has a description`);
     }
-    assert.ok(!Object.keys(configuration.properties).some((key) => /token|secret/i.test(key)), 'no token in settings: tokens live in SecretStorage');
+    assert.ok(
+      !Object.keys(configuration.properties).some((key) => /token|secret/i.test(key)),
+      'no token in settings: tokens live in SecretStorage',
+    );
   });
 
-  it('activates after start-up (its status bar item), on its URI handler and its file system, and registers every command it contributes', () => {
-    assert.deepEqual(manifest.activationEvents, ['onStartupFinished', 'onUri', 'onFileSystem:tandem']);
-    const source = readFileSync(join(root, 'extension', 'extension.ts'), 'utf8');
-    for (const { command } of manifest.contributes.commands) assert.ok(source.includes(`'${command}'`), `${command} is registered in extension.ts`);
-    assert.deepEqual(manifest.contributes.views.tandem?.map((v) => v.id), ['tandem.participants']);
-  });
+  it(
+    'activates after start-up (its status bar item), on its URI handler and its file system, and registers every command it ' +
+      'contributes',
+    () => {
+      assert.deepEqual(manifest.activationEvents, ['onStartupFinished', 'onUri', 'onFileSystem:tandem']);
+      const source = readFileSync(join(root, 'extension', 'extension.ts'), 'utf8');
+      for (const { command } of manifest.contributes.commands)
+        assert.ok(source.includes(`'${command}'`), `${command} is registered in extension.ts`);
+      assert.deepEqual(
+        manifest.contributes.views.tandem?.map((v) => v.id),
+        ['tandem.participants'],
+      );
+    },
+  );
 
   it('packs only the bundled extension, its manifest, README, licence and icons (vsce ls)', () => {
-    const result = spawnSync(process.execPath, [join(root, 'node_modules', '@vscode', 'vsce', 'vsce'), 'ls', '--no-dependencies'], { cwd: root, encoding: 'utf8' });
+    const result = spawnSync(process.execPath, [join(root, 'node_modules', '@vscode', 'vsce', 'vsce'), 'ls', '--no-dependencies'], {
+      cwd: root,
+      encoding: 'utf8',
+    });
     assert.equal(result.status, 0, result.stderr);
-    const files = result.stdout.trim().split('\n').map((line) => line.trim()).sort();
+    const files = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => line.trim())
+      .sort();
     assert.deepEqual(files, ['LICENSE', 'README.md', 'dist/extension.js', 'media/tandem.svg', 'package.json']);
   });
 });

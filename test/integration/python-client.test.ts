@@ -8,7 +8,7 @@ import { PYTHON, type PythonRun, pythonPrint, requirePythonModule, runPython } f
 const SCRIPT = join(__dirname, 'python_client.py');
 const REPLY = 'Hello from TypeScript!';
 
-describe("a Python client (python3-websockets) against the relay", () => {
+describe('a Python client (python3-websockets) against the relay', () => {
   let relay: TestRelay;
   let python: PythonRun | undefined;
 
@@ -42,7 +42,12 @@ describe("a Python client (python3-websockets) against the relay", () => {
     const ts = await relay.connect('ts-alice', { name: 'Alice (TS)' });
     python = runPython(
       SCRIPT,
-      { RELAY_URL: relay.url, RELAY_TOKEN: relay.token({ user: 'py-bob', name: 'Bob (Python)' }), EXPECTED_REPLY: REPLY, CLIENT_TIMEOUT_S: '10' },
+      {
+        RELAY_URL: relay.url,
+        RELAY_TOKEN: relay.token({ user: 'py-bob', name: 'Bob (Python)' }),
+        EXPECTED_REPLY: REPLY,
+        CLIENT_TIMEOUT_S: '10',
+      },
       15_000,
     );
     const exitedEarly = python.done.then((result) => {
@@ -62,8 +67,14 @@ describe("a Python client (python3-websockets) against the relay", () => {
     assert.equal(result.code, 0, `python exited with ${result.code ?? result.signal}:\n${result.stderr}\n${result.stdout}`);
 
     const lines = result.stdout.split('\n');
-    const chats = lines.filter((l) => l.startsWith('Chat message: ')).map((l) => JSON.parse(l.slice('Chat message: '.length)) as Record<string, unknown>);
-    assert.deepEqual(chats.map((c) => c.content), ['Hello, world!', REPLY], 'python saw its own message echoed, then the reply');
+    const chats = lines
+      .filter((l) => l.startsWith('Chat message: '))
+      .map((l) => JSON.parse(l.slice('Chat message: '.length)) as Record<string, unknown>);
+    assert.deepEqual(
+      chats.map((c) => c.content),
+      ['Hello, world!', REPLY],
+      'python saw its own message echoed, then the reply',
+    );
     assert.equal(chats[1]!.display_name, 'Alice (TS)');
     assert.equal(chats[1]!.client_message_id, 'ts-1');
     const received = lines.filter((l) => l.startsWith('Received: '));

@@ -29,7 +29,10 @@ export const payloadExamples: Record<string, Examples> = {
   },
   'disconnect.server': {
     valid: [{ reason: 'shutdown', message: 'the relay is shutting down', reconnect: true }],
-    invalid: [{ reason: 'bored', message: 'x', reconnect: true }, { reason: 'shutdown', message: 'x' }],
+    invalid: [
+      { reason: 'bored', message: 'x', reconnect: true },
+      { reason: 'shutdown', message: 'x' },
+    ],
   },
   'error.server': {
     valid: [
@@ -41,7 +44,15 @@ export const payloadExamples: Record<string, Examples> = {
   },
   'chat.message.client': {
     valid: [{ content: 'Hello, world!' }, { content: 'psst', to: 'bob', client_message_id: 'c-1' }, { content: '👋🏽 naïve ∑' }],
-    invalid: [{}, { content: '' }, { content: 5 }, { content: 'x'.repeat(10_001) }, { content: 'hi', extra: 1 }, { content: 'hi', to: '' }, { text: 'hi' }],
+    invalid: [
+      {},
+      { content: '' },
+      { content: 5 },
+      { content: 'x'.repeat(10_001) },
+      { content: 'hi', extra: 1 },
+      { content: 'hi', to: '' },
+      { text: 'hi' },
+    ],
   },
   'chat.message.server': {
     valid: [{ content: 'Hello, world!', message_id: 'm1', display_name: 'Alice' }],
@@ -63,27 +74,60 @@ export const payloadExamples: Record<string, Examples> = {
     ],
   },
   'collaboration.open.client': {
-    valid: [{ document: 'src/app.ts' }, { document: 'src/app.ts', text: '' }, { document: 'a', text: 'line 1\nline 2 👋🏽\n' }, { document: 'a', rev: 12, client_id: 'c1' }, { document: 'a', create: false }, { document: 'a', text: 'part', more: true }],
-    invalid: [{}, { document: '' }, { document: 'a', text: 5 }, { document: 'a', rev: -1 }, { document: 'a', client_id: '' }, { document: 'a', seq: 0 }],
+    valid: [
+      { document: 'src/app.ts' },
+      { document: 'src/app.ts', text: '' },
+      { document: 'a', text: 'line 1\nline 2 👋🏽\n' },
+      { document: 'a', rev: 12, client_id: 'c1' },
+      { document: 'a', create: false },
+      { document: 'a', text: 'part', more: true },
+    ],
+    invalid: [
+      {},
+      { document: '' },
+      { document: 'a', text: 5 },
+      { document: 'a', rev: -1 },
+      { document: 'a', client_id: '' },
+      { document: 'a', seq: 0 },
+    ],
   },
   'collaboration.close.client': {
     valid: [{ document: 'src/app.ts' }],
     invalid: [{}, { document: '' }, { document: 'a', rev: 1 }, { document: 7 }],
   },
   'collaboration.snapshot.server': {
-    valid: [{ document: 'src/app.ts', rev: 0, text: '' }, { document: 'a', rev: 42, text: 'hello\n' }, { document: 'a', rev: 42, text: 'x', last_seq: 3 }],
-    invalid: [{ document: 'a', rev: -1, text: '' }, { document: 'a', rev: 0 }, { document: 'a', text: 'x' }],
+    valid: [
+      { document: 'src/app.ts', rev: 0, text: '' },
+      { document: 'a', rev: 42, text: 'hello\n' },
+      { document: 'a', rev: 42, text: 'x', last_seq: 3 },
+    ],
+    invalid: [
+      { document: 'a', rev: -1, text: '' },
+      { document: 'a', rev: 0 },
+      { document: 'a', text: 'x' },
+    ],
   },
   'collaboration.ack.server': {
-    valid: [{ document: 'src/app.ts', rev: 1, client_id: 'c1', seq: 0 }, { document: 'a', rev: 99, client_id: 'vscode-1.2', seq: 7 }],
-    invalid: [{ document: 'a', rev: 0, client_id: 'c1', seq: 0 }, { document: 'a', rev: 1, client_id: '', seq: 0 }, { document: 'a', rev: 1, client_id: 'c1' }],
+    valid: [
+      { document: 'src/app.ts', rev: 1, client_id: 'c1', seq: 0 },
+      { document: 'a', rev: 99, client_id: 'vscode-1.2', seq: 7 },
+    ],
+    invalid: [
+      { document: 'a', rev: 0, client_id: 'c1', seq: 0 },
+      { document: 'a', rev: 1, client_id: '', seq: 0 },
+      { document: 'a', rev: 1, client_id: 'c1' },
+    ],
   },
   'collaboration.resync.server': {
     valid: [
       { document: 'src/app.ts', rev: 1200, text: 'hello', reason: 'history_trimmed' },
       { document: 'a', rev: 3, text: 'x', reason: 'diverged' },
     ],
-    invalid: [{ document: 'a', rev: 3, text: 'x' }, { document: 'a', rev: 3, text: 'x', reason: 'bored' }, { document: 'a', rev: -3, text: 'x', reason: 'history_trimmed' }],
+    invalid: [
+      { document: 'a', rev: 3, text: 'x' },
+      { document: 'a', rev: 3, text: 'x', reason: 'bored' },
+      { document: 'a', rev: -3, text: 'x', reason: 'history_trimmed' },
+    ],
   },
   'collaboration.check.client': {
     valid: [
@@ -98,19 +142,41 @@ export const payloadExamples: Record<string, Examples> = {
     ],
   },
   'collaboration.cursor.client': {
-    valid: [{ document: 'src/app.ts', selections: [{ anchor: 3, head: 3 }] }, { document: 'a', rev: 2, selections: [{ anchor: 0, head: 9 }, { anchor: 12, head: 10 }] }],
-    invalid: [{ document: 'a', selections: [] }, { document: 'a', selections: [{ anchor: -1, head: 0 }] }, { document: 'a', selections: [{ line: 1, character: 2 }] }],
+    valid: [
+      { document: 'src/app.ts', selections: [{ anchor: 3, head: 3 }] },
+      {
+        document: 'a',
+        rev: 2,
+        selections: [
+          { anchor: 0, head: 9 },
+          { anchor: 12, head: 10 },
+        ],
+      },
+    ],
+    invalid: [
+      { document: 'a', selections: [] },
+      { document: 'a', selections: [{ anchor: -1, head: 0 }] },
+      { document: 'a', selections: [{ line: 1, character: 2 }] },
+    ],
   },
   'system.notification.server': {
-    valid: [{ level: 'info', message: 'Relay restarting in 5 minutes' }, { level: 'warning', message: 'x', code: 'MAINTENANCE' }],
-    invalid: [{ level: 'debug', message: 'x' }, { level: 'info', message: '' }],
+    valid: [
+      { level: 'info', message: 'Relay restarting in 5 minutes' },
+      { level: 'warning', message: 'x', code: 'MAINTENANCE' },
+    ],
+    invalid: [
+      { level: 'debug', message: 'x' },
+      { level: 'info', message: '' },
+    ],
   },
   'system.ping.client': { valid: [{}, { nonce: 'n1' }], invalid: [{ nonce: 5 }, { nonce: 'n', x: 1 }] },
   'system.pong.server': { valid: [{ server_time: now }, { nonce: 'n1', server_time: now }], invalid: [{}, { server_time: 'noon' }] },
   'session.joined.server': { valid: [participant], invalid: [{ ...participant, role: 'admin' }, { user_id: 'alice' }] },
   'session.left.server': { valid: [participant], invalid: [{ ...participant, connection_id: '' }] },
   'session.join_request.server': {
-    valid: [{ request_id: 'jr-Abc_12-x', user_id: 'guest-0a1b2c', display_name: 'Bob', role: 'editor', expires_at: '2026-11-26T10:02:00.000Z' }],
+    valid: [
+      { request_id: 'jr-Abc_12-x', user_id: 'guest-0a1b2c', display_name: 'Bob', role: 'editor', expires_at: '2026-11-26T10:02:00.000Z' },
+    ],
     invalid: [
       { request_id: 'jr-1', user_id: 'guest-0a1b2c', display_name: 'Bob', role: 'host', expires_at: '2026-11-26T10:02:00.000Z' },
       { request_id: 'jr 1', user_id: 'guest-0a1b2c', display_name: 'Bob', role: 'viewer', expires_at: '2026-11-26T10:02:00.000Z' },
@@ -118,13 +184,31 @@ export const payloadExamples: Record<string, Examples> = {
     ],
   },
   'ai.response.server': {
-    valid: [{ request_id: 'r1', index: 0, delta: 'Hel', done: false }, { request_id: 'r1', index: 3, delta: '', done: true, model: 'gpt-4o-mini' }],
-    invalid: [{ request_id: 'r1', index: -1, delta: 'x', done: false }, { request_id: 'r1', delta: 'x' }],
+    valid: [
+      { request_id: 'r1', index: 0, delta: 'Hel', done: false },
+      { request_id: 'r1', index: 3, delta: '', done: true, model: 'gpt-4o-mini' },
+    ],
+    invalid: [
+      { request_id: 'r1', index: -1, delta: 'x', done: false },
+      { request_id: 'r1', delta: 'x' },
+    ],
   },
   'debugging.breakpoint.client': {
     valid: [
       { action: 'add', breakpoint: { id: 'bp1', document: 'src/app.ts', line: 41, enabled: true } },
-      { action: 'update', breakpoint: { id: 'bp1', document: 'src/app.ts', line: 41, column: 4, enabled: false, condition: 'i > 3', hit_condition: '5', log_message: 'i={i}' } },
+      {
+        action: 'update',
+        breakpoint: {
+          id: 'bp1',
+          document: 'src/app.ts',
+          line: 41,
+          column: 4,
+          enabled: false,
+          condition: 'i > 3',
+          hit_condition: '5',
+          log_message: 'i={i}',
+        },
+      },
     ],
     invalid: [
       { action: 'toggle', breakpoint: { id: 'bp1', document: 'a', line: 1, enabled: true } },
@@ -171,10 +255,38 @@ const badWorkspaceRequests = [
   { request_id: 'r-1', op: 'rename', path: 'a', to: '../b', overwrite: false },
 ];
 const workspaceResponses = [
-  { request_id: 'r-1', requester: 'relay-1.4', ok: true, result: { kind: 'stat', type: 'directory', size: 0, ctime: 1, mtime: 2, name: 'my-project' } },
-  { request_id: 'r-1', requester: 'relay-1.4', ok: true, result: { kind: 'stat', type: 'file', symlink: true, size: 12, ctime: 0, mtime: 1764127000123.5, readonly: true } },
-  { request_id: 'r-2', requester: 'relay-1.4', ok: true, result: { kind: 'directory', entries: [{ name: 'a.ts', type: 'file' }, { name: 'lib', type: 'directory', symlink: true }], chunks: 1 } },
-  { request_id: 'r-3', requester: 'relay-1.4', chunk: 2, ok: true, result: { kind: 'content', content: 'aGVsbG8=', size: 150000, chunks: 4 } },
+  {
+    request_id: 'r-1',
+    requester: 'relay-1.4',
+    ok: true,
+    result: { kind: 'stat', type: 'directory', size: 0, ctime: 1, mtime: 2, name: 'my-project' },
+  },
+  {
+    request_id: 'r-1',
+    requester: 'relay-1.4',
+    ok: true,
+    result: { kind: 'stat', type: 'file', symlink: true, size: 12, ctime: 0, mtime: 1764127000123.5, readonly: true },
+  },
+  {
+    request_id: 'r-2',
+    requester: 'relay-1.4',
+    ok: true,
+    result: {
+      kind: 'directory',
+      entries: [
+        { name: 'a.ts', type: 'file' },
+        { name: 'lib', type: 'directory', symlink: true },
+      ],
+      chunks: 1,
+    },
+  },
+  {
+    request_id: 'r-3',
+    requester: 'relay-1.4',
+    chunk: 2,
+    ok: true,
+    result: { kind: 'content', content: 'aGVsbG8=', size: 150000, chunks: 4 },
+  },
   { request_id: 'r-4', requester: 'relay-1.4', ok: true, result: { kind: 'done' } },
   { request_id: 'r-5', requester: 'relay-1.4', ok: false, error: { code: 'FileNotFound', message: 'a/b: no such file or directory' } },
   { request_id: 'r-6', requester: 'relay-1.4', ok: false, error: { code: 'NoPermissions', message: 'not shared' } },
@@ -186,19 +298,43 @@ const badWorkspaceResponses = [
   { request_id: 'r-1', requester: 'relay-1.4', ok: true, error: { code: 'FileNotFound', message: 'x' } },
   { request_id: 'r-1', requester: 'relay-1.4', ok: false, error: { code: 'ENOENT', message: 'x' } },
   { request_id: 'r-1', requester: 'relay-1.4', ok: true, result: { kind: 'stat', type: 'socket', size: 0, ctime: 0, mtime: 0 } },
-  { request_id: 'r-1', requester: 'relay-1.4', ok: true, result: { kind: 'directory', entries: [{ name: '..', type: 'directory' }], chunks: 1 } },
-  { request_id: 'r-1', requester: 'relay-1.4', ok: true, result: { kind: 'directory', entries: [{ name: 'a/b', type: 'file' }], chunks: 1 } },
+  {
+    request_id: 'r-1',
+    requester: 'relay-1.4',
+    ok: true,
+    result: { kind: 'directory', entries: [{ name: '..', type: 'directory' }], chunks: 1 },
+  },
+  {
+    request_id: 'r-1',
+    requester: 'relay-1.4',
+    ok: true,
+    result: { kind: 'directory', entries: [{ name: 'a/b', type: 'file' }], chunks: 1 },
+  },
   { request_id: 'r-1', requester: 'relay-1.4', ok: true, result: { kind: 'content', content: '%%%', size: 3, chunks: 1 } },
   { request_id: 'r-1', requester: 'relay-1.4', ok: true, result: { kind: 'content', content: '', size: 0, chunks: 0 } },
   { request_id: 'r-1', requester: 'relay-1.4', ok: true, result: { kind: 'done', extra: 1 } },
 ];
 const workspaceChanges = [
   { changes: [{ type: 'created', path: 'src/new.ts' }] },
-  { changes: [{ type: 'changed', path: 'a.txt' }, { type: 'deleted', path: 'old' }, { type: 'changed', path: '' }] },
+  {
+    changes: [
+      { type: 'changed', path: 'a.txt' },
+      { type: 'deleted', path: 'old' },
+      { type: 'changed', path: '' },
+    ],
+  },
 ];
-const badWorkspaceChanges = [{ changes: [] }, { changes: [{ type: 'renamed', path: 'a' }] }, { changes: [{ type: 'created', path: '../a' }] }, {}];
+const badWorkspaceChanges = [
+  { changes: [] },
+  { changes: [{ type: 'renamed', path: 'a' }] },
+  { changes: [{ type: 'created', path: '../a' }] },
+  {},
+];
 
-payloadExamples['workspace.request.client'] = { valid: workspaceRequests, invalid: [...badWorkspaceRequests, { ...workspaceRequests[0], requester: 'relay-1.4' }] };
+payloadExamples['workspace.request.client'] = {
+  valid: workspaceRequests,
+  invalid: [...badWorkspaceRequests, { ...workspaceRequests[0], requester: 'relay-1.4' }],
+};
 payloadExamples['workspace.request.server'] = {
   valid: workspaceRequests.map((request) => ({ ...request, requester: 'relay-1.4' })),
   invalid: [...badWorkspaceRequests.map((request) => ({ ...request, requester: 'relay-1.4' })), workspaceRequests[0]],
@@ -214,7 +350,12 @@ export const clientFrameExamples = {
     { event_type: 'chat.message', payload: { content: 'Hello, world!' }, timestamp: new Date().toISOString() },
     // Python's datetime.now().isoformat(): microseconds, no offset.
     { event_type: 'chat.message', payload: { content: 'Hello, world!' }, timestamp: '2026-11-26T03:34:21.123456' },
-    { event_type: 'collaboration.cursor', payload: { document: 'a.ts', selections: [{ anchor: 1, head: 1 }] }, session_id: 's1', user_id: 'alice' },
+    {
+      event_type: 'collaboration.cursor',
+      payload: { document: 'a.ts', selections: [{ anchor: 1, head: 1 }] },
+      session_id: 's1',
+      user_id: 'alice',
+    },
     { event_type: 'system.ping', payload: {} },
   ],
   invalid: [

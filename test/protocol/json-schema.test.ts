@@ -23,7 +23,8 @@ describe('JSON Schema export', () => {
       const text = rendered.get(`${key}.json`);
       assert.ok(text, `no JSON Schema for ${key}`);
       const validate = ajv.compile(JSON.parse(text) as object);
-      for (const payload of valid) assert.ok(validate(payload), `${key} should accept ${JSON.stringify(payload)}: ${ajv.errorsText(validate.errors)}`);
+      for (const payload of valid)
+        assert.ok(validate(payload), `${key} should accept ${JSON.stringify(payload)}: ${ajv.errorsText(validate.errors)}`);
       for (const payload of invalid) assert.ok(!validate(payload), `${key} should refuse ${JSON.stringify(payload)}`);
     }
   });

@@ -50,7 +50,9 @@ describe('client frames', () => {
   });
 
   it('names the offending payload field', () => {
-    const decoded = decodeClientFrame(JSON.stringify({ event_type: 'collaboration.edit', payload: { document: 'a', rev: 0, client_id: 'c', seq: 0, op: [3, 0] } }));
+    const decoded = decodeClientFrame(
+      JSON.stringify({ event_type: 'collaboration.edit', payload: { document: 'a', rev: 0, client_id: 'c', seq: 0, op: [3, 0] } }),
+    );
     assert.ok(!decoded.ok);
     assert.equal(decoded.error.path, 'payload.op[1]');
     assert.equal(decoded.eventType, 'collaboration.edit');
@@ -93,7 +95,12 @@ describe('client frames', () => {
 
 describe('server frames', () => {
   it('decodes a relay frame and refuses client-only events', () => {
-    const frame = { event_type: 'system.pong', payload: { server_time: new Date().toISOString() }, timestamp: new Date().toISOString(), user_id: 'system' };
+    const frame = {
+      event_type: 'system.pong',
+      payload: { server_time: new Date().toISOString() },
+      timestamp: new Date().toISOString(),
+      user_id: 'system',
+    };
     assert.ok(decodeServerFrame(JSON.stringify(frame)).ok);
     const wrong = decodeServerFrame(JSON.stringify({ ...frame, event_type: 'system.ping', payload: {} }));
     assert.ok(!wrong.ok);

@@ -97,7 +97,11 @@ describe('hostile frames', () => {
     assert.ok(bob.of('chat.message').every((f) => f.user_id === 'carol'));
     for (const client of [bob, carol]) {
       const fromMallory = client.frames.filter((f) => f.user_id === 'mallory');
-      assert.deepEqual(fromMallory.map((f) => f.event_type), [], 'nothing of mallory reached anyone');
+      assert.deepEqual(
+        fromMallory.map((f) => f.event_type),
+        [],
+        'nothing of mallory reached anyone',
+      );
       assert.deepEqual(client.of('error'), []);
       const kinds = new Set(client.frames.map((f) => f.event_type));
       for (const kind of kinds) assert.ok(['connect', 'session.joined', 'chat.message'].includes(kind), `unexpected ${kind}`);
@@ -105,7 +109,8 @@ describe('hostile frames', () => {
 
     const stats = await fetchStats(relay);
     assert.equal(stats.messages_out['chat.message'], carolSent.length * 3, "only carol's chats were delivered (to three each)");
-    for (const kind of ['collaboration.edit', 'collaboration.cursor', 'debugging.breakpoint']) assert.equal(stats.messages_out[kind], undefined, kind);
+    for (const kind of ['collaboration.edit', 'collaboration.cursor', 'debugging.breakpoint'])
+      assert.equal(stats.messages_out[kind], undefined, kind);
     const refused = Object.entries(stats.errors).reduce((sum, [, n]) => sum + n, 0);
     assert.equal(refused, total);
 
@@ -125,7 +130,7 @@ describe('hostile frames', () => {
     const liarId = liar.of('connect')[0]!.payload.connection_id;
     liar.socket.send(Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), { binary: false });
     const closed = await within(liar.closed, 3000, 'the relay to close the connection');
-    assert.equal(closed.code, 1007, "RFC 6455: invalid frame payload data");
+    assert.equal(closed.code, 1007, 'RFC 6455: invalid frame payload data');
     await victim.next('session.left', (f) => f.payload.connection_id === liarId);
     const other = await relay.connect('frank');
     other.send({ event_type: 'chat.message', payload: { content: 'after', client_message_id: 'after-utf8' } });
@@ -148,7 +153,11 @@ describe('hostile frames', () => {
       ['close code 999', maskedFrame(0x88, Buffer.from([0x03, 0xe7])), 1002],
       ['a close payload of one byte', maskedFrame(0x88, Buffer.from([0x03])), 1002],
       ['a 64-bit length with its top bit set', maskedFrame(0x81, Buffer.alloc(0), Buffer.from([127, 0x80, 0, 0, 0, 0, 0, 0, 0])), 1009],
-      ['fragments adding up to over 4x the frame limit', Buffer.concat([maskedFrame(0x01, Buffer.alloc(200_000, 0x61)), maskedFrame(0x80, Buffer.alloc(100_000, 0x61))]), 1009],
+      [
+        'fragments adding up to over 4x the frame limit',
+        Buffer.concat([maskedFrame(0x01, Buffer.alloc(200_000, 0x61)), maskedFrame(0x80, Buffer.alloc(100_000, 0x61))]),
+        1009,
+      ],
     ];
     for (const [label, bytes, expected] of violations) {
       const { socket, rest } = await rawUpgrade(`${relay.url}?token=${relay.token({ user: 'raw' })}`);

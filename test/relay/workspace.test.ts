@@ -91,7 +91,8 @@ describe('shared folder routing (workspace.*)', () => {
     assert.equal(answer.user_id, 'hana');
 
     for (const client of [bobAgain, carol, host]) await settle(client, `marker-${Math.random()}`);
-    for (const client of [bobAgain, carol]) assert.deepEqual([...client.of('workspace.request'), ...client.of('workspace.response')], [], 'nobody else sees it');
+    for (const client of [bobAgain, carol])
+      assert.deepEqual([...client.of('workspace.request'), ...client.of('workspace.response')], [], 'nobody else sees it');
     assert.deepEqual(host.of('workspace.response'), [], 'not even the host’s own answer comes back');
   });
 
@@ -127,7 +128,10 @@ describe('shared folder routing (workspace.*)', () => {
     for (const op of ['stat', 'readDirectory', 'readFile'] as const) request(viewer, { request_id: `r-${op}`, op, path: '' });
     await host.until(() => host.of('workspace.request').length === 3, 'the three reads');
     await settle(host, 'marker');
-    assert.deepEqual(host.of('workspace.request').map((f) => f.payload.op), ['stat', 'readDirectory', 'readFile']);
+    assert.deepEqual(
+      host.of('workspace.request').map((f) => f.payload.op),
+      ['stat', 'readDirectory', 'readFile'],
+    );
   });
 
   it('takes answers and change events from the host only', async () => {
@@ -139,7 +143,12 @@ describe('shared folder routing (workspace.*)', () => {
     editor.send(clientFrame('workspace.changed', { changes: [{ type: 'deleted', path: 'src' }] }));
     assert.equal((await editor.next('error', (f) => f.payload.event_type === 'workspace.changed')).payload.code, 'FORBIDDEN_ROLE');
 
-    const changes: ClientPayload<'workspace.changed'> = { changes: [{ type: 'created', path: 'src/new.ts' }, { type: 'changed', path: 'README.md' }] };
+    const changes: ClientPayload<'workspace.changed'> = {
+      changes: [
+        { type: 'created', path: 'src/new.ts' },
+        { type: 'changed', path: 'README.md' },
+      ],
+    };
     host.send(clientFrame('workspace.changed', changes));
     for (const guest of [editor, viewer]) assert.deepEqual((await guest.next('workspace.changed')).payload, changes);
     await settle(host, 'marker');
@@ -153,7 +162,10 @@ describe('shared folder routing (workspace.*)', () => {
       [{ request_id: 'b-1', op: 'readFile', path: '../../etc/passwd' }, 'payload.path'],
       [{ request_id: 'b-2', op: 'readFile', path: '/etc/passwd' }, 'payload.path'],
       [{ request_id: 'b-3', op: 'rename', path: 'a', to: 'a/../../b', overwrite: true }, 'payload.to'],
-      [{ request_id: 'b-4', op: 'writeFile', path: 'a', content: 'not base64', chunk: 0, done: true, create: true, overwrite: true }, 'payload.content'],
+      [
+        { request_id: 'b-4', op: 'writeFile', path: 'a', content: 'not base64', chunk: 0, done: true, create: true, overwrite: true },
+        'payload.content',
+      ],
       [{ request_id: 'b-5', op: 'stat', path: 'a', requester: 'relay-1.1' }, 'payload.requester'],
       [{ request_id: 'b-6', op: 'format', path: '' }, 'payload.op'],
     ];
@@ -181,7 +193,18 @@ describe('shared folder routing (workspace.*)', () => {
     const stop = serveFiles(host, files, pieceBytes);
     try {
       // A whole file in one frame is refused: that is why it travels in pieces.
-      bob.send(clientFrame('workspace.request', { request_id: 'too-big', op: 'writeFile', path: 'x', content: big.toString('base64'), chunk: 0, done: true, create: true, overwrite: true }));
+      bob.send(
+        clientFrame('workspace.request', {
+          request_id: 'too-big',
+          op: 'writeFile',
+          path: 'x',
+          content: big.toString('base64'),
+          chunk: 0,
+          done: true,
+          create: true,
+          overwrite: true,
+        }),
+      );
       assert.equal((await bob.next('error', (f) => f.payload.code === 'FRAME_TOO_LARGE')).payload.code, 'FRAME_TOO_LARGE');
 
       // Read: pull piece 0, learn the count, pull the rest.
@@ -197,7 +220,9 @@ describe('shared folder routing (workspace.*)', () => {
         .of('workspace.response')
         .filter((f) => f.payload.request_id === 'read-1')
         .sort((a, b) => (a.payload.chunk ?? 0) - (b.payload.chunk ?? 0))
-        .map((f) => (f.payload.ok && f.payload.result.kind === 'content' ? Buffer.from(f.payload.result.content, 'base64') : Buffer.alloc(0)));
+        .map((f) =>
+          f.payload.ok && f.payload.result.kind === 'content' ? Buffer.from(f.payload.result.content, 'base64') : Buffer.alloc(0),
+        );
       assert.ok(Buffer.concat(pieces).equals(big), 'the pieces make the file');
 
       // Write: push every piece, each acknowledged; the host has the whole file after the last.
@@ -205,13 +230,30 @@ describe('shared folder routing (workspace.*)', () => {
       const total = Math.ceil(upload.length / pieceBytes);
       for (let chunk = 0; chunk < total; chunk++) {
         const content = upload.subarray(chunk * pieceBytes, (chunk + 1) * pieceBytes).toString('base64');
-        const frame = JSON.stringify(clientFrame('workspace.request', { request_id: 'write-1', op: 'writeFile', path: 'data/up.bin', content, chunk, done: chunk === total - 1, create: true, overwrite: true }));
+        const frame = JSON.stringify(
+          clientFrame('workspace.request', {
+            request_id: 'write-1',
+            op: 'writeFile',
+            path: 'data/up.bin',
+            content,
+            chunk,
+            done: chunk === total - 1,
+            create: true,
+            overwrite: true,
+          }),
+        );
         assert.ok(Buffer.byteLength(frame) <= limit, `piece ${chunk} fits a frame (${Buffer.byteLength(frame)} bytes)`);
         bob.socket.send(frame);
       }
-      await bob.until(() => bob.of('workspace.response').filter((f) => f.payload.request_id === 'write-1').length === total, 'an ack per piece');
+      await bob.until(
+        () => bob.of('workspace.response').filter((f) => f.payload.request_id === 'write-1').length === total,
+        'an ack per piece',
+      );
       assert.ok(files.get('data/up.bin')?.equals(upload), 'the host has the whole upload');
-      assert.deepEqual(bob.of('error').map((f) => f.payload.code), ['FRAME_TOO_LARGE']);
+      assert.deepEqual(
+        bob.of('error').map((f) => f.payload.code),
+        ['FRAME_TOO_LARGE'],
+      );
     } finally {
       stop();
     }
@@ -261,7 +303,14 @@ describe('shared folder routing across two relays on one Redis', () => {
     request(bob, { request_id: 'x-1', op: 'readFile', path: 'README.md' });
     const delivered = await host.next('workspace.request', () => true, 5000);
     assert.equal(delivered.payload.requester, bobId);
-    host.send(clientFrame('workspace.response', { request_id: 'x-1', requester: bobId, ok: true, result: { kind: 'content', content: 'aGk=', size: 2, chunks: 1 } }));
+    host.send(
+      clientFrame('workspace.response', {
+        request_id: 'x-1',
+        requester: bobId,
+        ok: true,
+        result: { kind: 'content', content: 'aGk=', size: 2, chunks: 1 },
+      }),
+    );
     assert.equal((await bob.next('workspace.response', () => true, 5000)).payload.request_id, 'x-1');
 
     // The session channel is ordered: once the host's chat after its answer reached the others, an answer to them would have too.
@@ -273,9 +322,19 @@ describe('shared folder routing across two relays on one Redis', () => {
 
     host.close();
     await host.closed;
-    await waitUntil(async () => {
-      request(carol, { request_id: `gone-${Date.now()}`, op: 'stat', path: '' });
-      return (await carol.next('error', (f) => f.payload.code === 'HOST_NOT_CONNECTED', 1000).then(() => true, () => false));
-    }, 'HOST_NOT_CONNECTED once the host left the other relay', 10_000, 100);
+    await waitUntil(
+      async () => {
+        request(carol, { request_id: `gone-${Date.now()}`, op: 'stat', path: '' });
+        return await carol
+          .next('error', (f) => f.payload.code === 'HOST_NOT_CONNECTED', 1000)
+          .then(
+            () => true,
+            () => false,
+          );
+      },
+      'HOST_NOT_CONNECTED once the host left the other relay',
+      10_000,
+      100,
+    );
   });
 });

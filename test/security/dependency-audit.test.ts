@@ -51,7 +51,10 @@ describe('dependency audit against the kept advisories', () => {
   it('refuses an advisory list whose range does not parse (a typo must not pass silently)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tandem-audit-'));
     const advisories = join(dir, 'advisories.json');
-    writeFileSync(advisories, JSON.stringify({ reviewed: 'today', advisories: [{ id: 'X', package: 'ws', range: '>=8 <<9', severity: 'high', title: 't' }] }));
+    writeFileSync(
+      advisories,
+      JSON.stringify({ reviewed: 'today', advisories: [{ id: 'X', package: 'ws', range: '>=8 <<9', severity: 'high', title: 't' }] }),
+    );
     const { status, out } = audit('--advisories', advisories);
     assert.notEqual(status, 0);
     assert.match(out, /X: the range ">=8 <<9" does not parse/);

@@ -24,7 +24,16 @@ export type Key = string | number;
 /** The relay's frame limit these frames are built around (the default, 64 KiB). */
 export const FRAME_LIMIT = 64 * 1024;
 const POLLUTION = { polluted: 'yes' };
-export const DANGEROUS_KEYS = ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf', '__defineGetter__', 'isPrototypeOf'];
+export const DANGEROUS_KEYS = [
+  '__proto__',
+  'constructor',
+  'prototype',
+  'toString',
+  'hasOwnProperty',
+  'valueOf',
+  '__defineGetter__',
+  'isPrototypeOf',
+];
 export const WRONG_VALUES: Json[] = [42, -1, 1.5, 0, 'str', '', null, true, false, [], {}, [[1]], { x: 1 }, POLLUTION];
 
 /** `['op', 3, 'd']` -> `payload.op[3].d` (written independently of the codec's formatter). */
@@ -91,18 +100,64 @@ export const validPayloads: Record<string, Json> = {
   'collaboration.cursor': { document: 'src/a.ts', rev: 1, selections: [{ anchor: 0, head: 1 }] },
   'debugging.breakpoint': {
     action: 'add',
-    breakpoint: { id: 'b1', document: 'src/a.ts', line: 1, column: 2, enabled: true, condition: 'x > 1', hit_condition: '3', log_message: 'hit' },
+    breakpoint: {
+      id: 'b1',
+      document: 'src/a.ts',
+      line: 1,
+      column: 2,
+      enabled: true,
+      condition: 'x > 1',
+      hit_condition: '3',
+      log_message: 'hit',
+    },
   },
   'system.ping': { nonce: 'n-1' },
 };
 
 function invalidJson(): BadFrame[] {
   const texts = [
-    '', ' ', '\n\t', '{', '}', '[', ']', '{"event_type":', '{"event_type":"chat.message",}', "{'event_type':'chat.message'}",
-    '{event_type:"chat.message"}', 'undefined', 'NaN', 'Infinity', '-', '01', '1.', '.5', '+1', '0x10', '"unterminated',
-    '"\\x41"', '"\\u00zz"', 'nul', 'tru', 'True', 'None', '[1,]', '{"a":1,}', '{"a" 1}', '{"a":1}}', '[[]', '\u0000',
-    '\ufeff{}', '/* c */ {}', '{"a":1} // c', '{"a":1}{"a":2}', '{"event_type":"chat.message","payload":{"content":"hi"}',
-    '"\u0001"', '{"a":"\t"}', deepArrays(10_000).slice(0, 10_000), deepObjects(10_000).slice(0, 50_001),
+    '',
+    ' ',
+    '\n\t',
+    '{',
+    '}',
+    '[',
+    ']',
+    '{"event_type":',
+    '{"event_type":"chat.message",}',
+    "{'event_type':'chat.message'}",
+    '{event_type:"chat.message"}',
+    'undefined',
+    'NaN',
+    'Infinity',
+    '-',
+    '01',
+    '1.',
+    '.5',
+    '+1',
+    '0x10',
+    '"unterminated',
+    '"\\x41"',
+    '"\\u00zz"',
+    'nul',
+    'tru',
+    'True',
+    'None',
+    '[1,]',
+    '{"a":1,}',
+    '{"a" 1}',
+    '{"a":1}}',
+    '[[]',
+    '\u0000',
+    '\ufeff{}',
+    '/* c */ {}',
+    '{"a":1} // c',
+    '{"a":1}{"a":2}',
+    '{"event_type":"chat.message","payload":{"content":"hi"}',
+    '"\u0001"',
+    '{"a":"\t"}',
+    deepArrays(10_000).slice(0, 10_000),
+    deepObjects(10_000).slice(0, 50_001),
     '{"event_type":"chat.message","payload":{"content":"' + 'x'.repeat(60_000),
   ];
   return texts.map((data, i) => {
@@ -113,15 +168,34 @@ function invalidJson(): BadFrame[] {
 
 function notAnObject(): BadFrame[] {
   const texts = [
-    '42', '-0', '1e308', '-1e-308', '0', '"string"', '""', '"chat.message"', 'null', 'true', 'false', '[]',
-    text([{ event_type: 'chat.message', payload: { content: 'hi' } }]), deepArrays(10_000), text('x'.repeat(60_000)),
+    '42',
+    '-0',
+    '1e308',
+    '-1e-308',
+    '0',
+    '"string"',
+    '""',
+    '"chat.message"',
+    'null',
+    'true',
+    'false',
+    '[]',
+    text([{ event_type: 'chat.message', payload: { content: 'hi' } }]),
+    deepArrays(10_000),
+    text('x'.repeat(60_000)),
   ];
   return texts.map((data, i) => ({ label: `not an object #${i}`, data, code: 'VALIDATION_FAILED', path: 'none' }));
 }
 
 /** Wrong values for every envelope field, missing fields, and extra (dangerous) keys. */
 function badEnvelopes(): BadFrame[] {
-  const base: Json = { event_type: 'chat.message', payload: { content: 'hi' }, timestamp: '2025-01-02T03:04:05Z', session_id: 's1', user_id: 'mallory' };
+  const base: Json = {
+    event_type: 'chat.message',
+    payload: { content: 'hi' },
+    timestamp: '2025-01-02T03:04:05Z',
+    session_id: 's1',
+    user_id: 'mallory',
+  };
   const extraStrings: Record<string, Json[]> = {
     event_type: ['', 'x'.repeat(65)],
     timestamp: ['', 'yesterday', '2025-13-01T00:00:00Z', '2025-01-02', '12:00', '2025-01-02T03:04:05+25:00'],
@@ -133,16 +207,32 @@ function badEnvelopes(): BadFrame[] {
     for (const wrong of [...WRONG_VALUES, ...(extraStrings[field] ?? [])]) {
       const data = text(withValue(base, [field], wrong));
       if (decodeClientFrame(data).ok) continue; // e.g. an empty user_id is allowed (and overwritten)
-      if (field === 'event_type' && typeof wrong === 'string' && wrong.length >= 1 && wrong.length <= 64) continue; // an unknown event: see badEventTypes
-      out.push({ label: `envelope ${field} = ${JSON.stringify(wrong).slice(0, 20)}`, data, code: 'VALIDATION_FAILED', path: { exact: field } });
+      // A well-formed unknown event: see badEventTypes.
+      if (field === 'event_type' && typeof wrong === 'string' && wrong.length >= 1 && wrong.length <= 64) continue;
+      out.push({
+        label: `envelope ${field} = ${JSON.stringify(wrong).slice(0, 20)}`,
+        data,
+        code: 'VALIDATION_FAILED',
+        path: { exact: field },
+      });
     }
   }
   for (const field of ['event_type', 'payload']) {
-    out.push({ label: `envelope without ${field}`, data: text(withValue(base, [field], undefined)), code: 'VALIDATION_FAILED', path: { within: field } });
+    out.push({
+      label: `envelope without ${field}`,
+      data: text(withValue(base, [field], undefined)),
+      code: 'VALIDATION_FAILED',
+      path: { within: field },
+    });
   }
   for (const key of ['extra', 'payload_', 'EVENT_TYPE', ...DANGEROUS_KEYS]) {
     for (const value of [POLLUTION, { prototype: POLLUTION }, 1]) {
-      out.push({ label: `envelope with key ${key}`, data: text(withValue(base, [key], value)), code: 'VALIDATION_FAILED', path: { exact: key } });
+      out.push({
+        label: `envelope with key ${key}`,
+        data: text(withValue(base, [key], value)),
+        code: 'VALIDATION_FAILED',
+        path: { exact: key },
+      });
     }
   }
   return out;
@@ -150,15 +240,47 @@ function badEnvelopes(): BadFrame[] {
 
 function badEventTypes(): BadFrame[] {
   const unknown = [
-    'chat', 'collaboration', 'system', 'ai', 'debugging', 'chat.message ', ' chat.message', 'CHAT.MESSAGE', 'chat.Message', 'chat..message',
-    'chat.message.', 'ai.request', 'collaboration.join', 'session.join', ...DANGEROUS_KEYS, '__lookupGetter__', 'x'.repeat(64), '\u0000', 'chat\u200bmessage',
+    'chat',
+    'collaboration',
+    'system',
+    'ai',
+    'debugging',
+    'chat.message ',
+    ' chat.message',
+    'CHAT.MESSAGE',
+    'chat.Message',
+    'chat..message',
+    'chat.message.',
+    'ai.request',
+    'collaboration.join',
+    'session.join',
+    ...DANGEROUS_KEYS,
+    '__lookupGetter__',
+    'x'.repeat(64),
+    '\u0000',
+    'chat\u200bmessage',
   ];
-  const serverOnly = Object.entries(events).filter(([, spec]) => !('client' in spec)).map(([name]) => name);
-  if (!serverOnly.includes('connect') || !serverOnly.includes('error')) throw new Error('the catalog changed: connect/error are no longer server-only');
+  const serverOnly = Object.entries(events)
+    .filter(([, spec]) => !('client' in spec))
+    .map(([name]) => name);
+  if (!serverOnly.includes('connect') || !serverOnly.includes('error'))
+    throw new Error('the catalog changed: connect/error are no longer server-only');
   const frame = (eventType: string) => text({ event_type: eventType, payload: { content: 'hi' } });
   return [
-    ...unknown.map((name): BadFrame => ({ label: `unknown event ${JSON.stringify(name.slice(0, 20))}`, data: frame(name), code: 'UNKNOWN_EVENT', path: { exact: 'event_type' }, eventType: name })),
-    ...serverOnly.map((name): BadFrame => ({ label: `server-only event ${name}`, data: frame(name), code: 'WRONG_DIRECTION', path: { exact: 'event_type' }, eventType: name })),
+    ...unknown.map((name): BadFrame => ({
+      label: `unknown event ${JSON.stringify(name.slice(0, 20))}`,
+      data: frame(name),
+      code: 'UNKNOWN_EVENT',
+      path: { exact: 'event_type' },
+      eventType: name,
+    })),
+    ...serverOnly.map((name): BadFrame => ({
+      label: `server-only event ${name}`,
+      data: frame(name),
+      code: 'WRONG_DIRECTION',
+      path: { exact: 'event_type' },
+      eventType: name,
+    })),
     ...[65, 1000, 60_000].map((n): BadFrame => ({
       label: `event_type of ${n} chars`,
       data: frame('e'.repeat(n)),
@@ -190,17 +312,33 @@ function badPayloads(): BadFrame[] {
       for (const wrong of WRONG_VALUES) {
         const mutated = withValue(payload, path, wrong);
         if (accepted(mutated)) continue;
-        out.push({ label: `${eventType} ${at} = ${JSON.stringify(wrong)}`, data: frame(mutated), code: 'VALIDATION_FAILED', path: { within: deeperThanUnion ? union : at } });
+        out.push({
+          label: `${eventType} ${at} = ${JSON.stringify(wrong)}`,
+          data: frame(mutated),
+          code: 'VALIDATION_FAILED',
+          path: { within: deeperThanUnion ? union : at },
+        });
       }
       if (path.length > 0 && typeof path[path.length - 1] === 'string') {
         const mutated = withValue(payload, path, undefined);
-        if (!accepted(mutated)) out.push({ label: `${eventType} without ${at}`, data: frame(mutated), code: 'VALIDATION_FAILED', path: deeperThanUnion ? { within: union } : { exact: at } });
+        if (!accepted(mutated))
+          out.push({
+            label: `${eventType} without ${at}`,
+            data: frame(mutated),
+            code: 'VALIDATION_FAILED',
+            path: deeperThanUnion ? { within: union } : { exact: at },
+          });
       }
       const target = path.reduce<Json>((v, key) => childOf(v, key), payload);
       if (target !== null && typeof target === 'object' && !Array.isArray(target)) {
         for (const key of ['extra', ...DANGEROUS_KEYS.slice(0, 3)]) {
           const mutated = withValue(payload, [...path, key], POLLUTION);
-          out.push({ label: `${eventType} ${at} with key ${key}`, data: frame(mutated), code: 'VALIDATION_FAILED', path: { exact: `${at}.${key}` } });
+          out.push({
+            label: `${eventType} ${at} with key ${key}`,
+            data: frame(mutated),
+            code: 'VALIDATION_FAILED',
+            path: { exact: `${at}.${key}` },
+          });
         }
       }
     }
@@ -214,11 +352,36 @@ function hugeAndDeep(): BadFrame[] {
   const chat = (payload: Json) => text({ event_type: 'chat.message', payload });
   const raw = (eventType: string, payloadText: string) => `{"event_type":"${eventType}","payload":${payloadText}}`;
   const frames: BadFrame[] = [
-    { label: '60 KB chat content', data: chat({ content: 'x'.repeat(60_000) }), code: 'VALIDATION_FAILED', path: { exact: 'payload.content' } },
-    { label: '20,000 three-byte characters', data: chat({ content: '€'.repeat(20_000) }), code: 'VALIDATION_FAILED', path: { exact: 'payload.content' } },
-    { label: 'content one over the limit', data: chat({ content: 'x'.repeat(10_001) }), code: 'VALIDATION_FAILED', path: { exact: 'payload.content' } },
-    { label: '60 KB recipient', data: chat({ content: 'hi', to: 'b'.repeat(60_000) }), code: 'VALIDATION_FAILED', path: { exact: 'payload.to' } },
-    { label: '60 KB key', data: chat({ content: 'hi', ['k'.repeat(60_000)]: 1 }), code: 'VALIDATION_FAILED', path: { exact: `payload.${'k'.repeat(60_000)}` } },
+    {
+      label: '60 KB chat content',
+      data: chat({ content: 'x'.repeat(60_000) }),
+      code: 'VALIDATION_FAILED',
+      path: { exact: 'payload.content' },
+    },
+    {
+      label: '20,000 three-byte characters',
+      data: chat({ content: '€'.repeat(20_000) }),
+      code: 'VALIDATION_FAILED',
+      path: { exact: 'payload.content' },
+    },
+    {
+      label: 'content one over the limit',
+      data: chat({ content: 'x'.repeat(10_001) }),
+      code: 'VALIDATION_FAILED',
+      path: { exact: 'payload.content' },
+    },
+    {
+      label: '60 KB recipient',
+      data: chat({ content: 'hi', to: 'b'.repeat(60_000) }),
+      code: 'VALIDATION_FAILED',
+      path: { exact: 'payload.to' },
+    },
+    {
+      label: '60 KB key',
+      data: chat({ content: 'hi', ['k'.repeat(60_000)]: 1 }),
+      code: 'VALIDATION_FAILED',
+      path: { exact: `payload.${'k'.repeat(60_000)}` },
+    },
     {
       label: '5,000 extra keys',
       data: chat({ content: 'hi', ...Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`k${i}`, 1])) }),
@@ -227,13 +390,19 @@ function hugeAndDeep(): BadFrame[] {
     },
     {
       label: '60 KB document id',
-      data: text({ event_type: 'collaboration.edit', payload: { ...(validPayloads['collaboration.edit'] as object), document: 'd'.repeat(60_000) } }),
+      data: text({
+        event_type: 'collaboration.edit',
+        payload: { ...(validPayloads['collaboration.edit'] as object), document: 'd'.repeat(60_000) },
+      }),
       code: 'VALIDATION_FAILED',
       path: { exact: 'payload.document' },
     },
     {
       label: 'an op of 20,000 components',
-      data: text({ event_type: 'collaboration.edit', payload: { ...(validPayloads['collaboration.edit'] as object), op: Array(20_000).fill(1) } }),
+      data: text({
+        event_type: 'collaboration.edit',
+        payload: { ...(validPayloads['collaboration.edit'] as object), op: Array(20_000).fill(1) },
+      }),
       code: 'VALIDATION_FAILED',
       path: { exact: 'payload.op' },
     },
@@ -243,16 +412,64 @@ function hugeAndDeep(): BadFrame[] {
       code: 'VALIDATION_FAILED',
       path: { within: 'payload.selections' },
     },
-    { label: '10,000-deep arrays as the payload', data: raw('chat.message', deepArrays(10_000)), code: 'VALIDATION_FAILED', path: { exact: 'payload' } },
-    { label: '10,000-deep objects as the payload', data: raw('chat.message', deepObjects(10_000)), code: 'VALIDATION_FAILED', path: { within: 'payload' } },
-    { label: '10,000-deep arrays as content', data: raw('chat.message', `{"content":${deepArrays(10_000)}}`), code: 'VALIDATION_FAILED', path: { exact: 'payload.content' } },
-    { label: '10,000-deep arrays as recipient', data: raw('chat.message', `{"content":"hi","to":${deepArrays(10_000)}}`), code: 'VALIDATION_FAILED', path: { exact: 'payload.to' } },
-    { label: '10,000-deep objects in an extra key', data: raw('chat.message', `{"content":"hi","x":${deepObjects(10_000)}}`), code: 'VALIDATION_FAILED', path: { exact: 'payload.x' } },
-    { label: '10,000-deep arrays in an op', data: raw('collaboration.edit', `{"document":"d","rev":0,"client_id":"c","seq":0,"op":[${deepArrays(10_000)}]}`), code: 'VALIDATION_FAILED', path: { exact: 'payload.op[0]' } },
-    { label: '10,000-deep arrays as the nonce', data: raw('system.ping', `{"nonce":${deepArrays(10_000)}}`), code: 'VALIDATION_FAILED', path: { exact: 'payload.nonce' } },
+    {
+      label: '10,000-deep arrays as the payload',
+      data: raw('chat.message', deepArrays(10_000)),
+      code: 'VALIDATION_FAILED',
+      path: { exact: 'payload' },
+    },
+    {
+      label: '10,000-deep objects as the payload',
+      data: raw('chat.message', deepObjects(10_000)),
+      code: 'VALIDATION_FAILED',
+      path: { within: 'payload' },
+    },
+    {
+      label: '10,000-deep arrays as content',
+      data: raw('chat.message', `{"content":${deepArrays(10_000)}}`),
+      code: 'VALIDATION_FAILED',
+      path: { exact: 'payload.content' },
+    },
+    {
+      label: '10,000-deep arrays as recipient',
+      data: raw('chat.message', `{"content":"hi","to":${deepArrays(10_000)}}`),
+      code: 'VALIDATION_FAILED',
+      path: { exact: 'payload.to' },
+    },
+    {
+      label: '10,000-deep objects in an extra key',
+      data: raw('chat.message', `{"content":"hi","x":${deepObjects(10_000)}}`),
+      code: 'VALIDATION_FAILED',
+      path: { exact: 'payload.x' },
+    },
+    {
+      label: '10,000-deep arrays in an op',
+      data: raw('collaboration.edit', `{"document":"d","rev":0,"client_id":"c","seq":0,"op":[${deepArrays(10_000)}]}`),
+      code: 'VALIDATION_FAILED',
+      path: { exact: 'payload.op[0]' },
+    },
+    {
+      label: '10,000-deep arrays as the nonce',
+      data: raw('system.ping', `{"nonce":${deepArrays(10_000)}}`),
+      code: 'VALIDATION_FAILED',
+      path: { exact: 'payload.nonce' },
+    },
     { label: '10,000-deep objects as the frame', data: deepObjects(10_000), code: 'VALIDATION_FAILED', path: { within: '' } },
-    { label: '10,000-deep arrays as user_id', data: `{"event_type":"chat.message","payload":{"content":"hi"},"user_id":${deepArrays(10_000)}}`, code: 'VALIDATION_FAILED', path: { exact: 'user_id' } },
-    { label: '__proto__ in a breakpoint', data: raw('debugging.breakpoint', '{"action":"add","breakpoint":{"id":"b","document":"d","line":1,"enabled":true,"__proto__":{"polluted":"yes"}}}'), code: 'VALIDATION_FAILED', path: { exact: 'payload.breakpoint.__proto__' } },
+    {
+      label: '10,000-deep arrays as user_id',
+      data: `{"event_type":"chat.message","payload":{"content":"hi"},"user_id":${deepArrays(10_000)}}`,
+      code: 'VALIDATION_FAILED',
+      path: { exact: 'user_id' },
+    },
+    {
+      label: '__proto__ in a breakpoint',
+      data: raw(
+        'debugging.breakpoint',
+        '{"action":"add","breakpoint":{"id":"b","document":"d","line":1,"enabled":true,"__proto__":{"polluted":"yes"}}}',
+      ),
+      code: 'VALIDATION_FAILED',
+      path: { exact: 'payload.breakpoint.__proto__' },
+    },
   ];
   for (const frame of frames) {
     const bytes = Buffer.byteLength(frame.data);
@@ -279,7 +496,13 @@ function binaryFrames(seed: number): BadFrame[] {
     { label: 'empty binary', data: Buffer.alloc(0), binary: true, code: 'BINARY_NOT_SUPPORTED', path: 'none' },
     { label: 'a valid chat as binary', data: chat, binary: true, code: 'BINARY_NOT_SUPPORTED', path: 'none' },
     { label: '100 KB binary', data: Buffer.alloc(100_000, 7), binary: true, code: 'BINARY_NOT_SUPPORTED', path: 'none' },
-    ...random.map((bytes, i): BadFrame => ({ label: `random binary #${i}`, data: Buffer.from(bytes), binary: true, code: 'BINARY_NOT_SUPPORTED', path: 'none' })),
+    ...random.map((bytes, i): BadFrame => ({
+      label: `random binary #${i}`,
+      data: Buffer.from(bytes),
+      binary: true,
+      code: 'BINARY_NOT_SUPPORTED',
+      path: 'none',
+    })),
   ];
 }
 
@@ -292,14 +515,34 @@ function refusedByRouter(): BadFrame[] {
       code: 'SESSION_FORBIDDEN',
       path: { exact: 'session_id' },
     })),
-    { label: 'an edit from a viewer', data: text({ event_type: 'collaboration.edit', payload: validPayloads['collaboration.edit'] }), code: 'FORBIDDEN_ROLE', path: { exact: 'event_type' } },
-    { label: 'a breakpoint from a viewer', data: text({ event_type: 'debugging.breakpoint', payload: validPayloads['debugging.breakpoint'] }), code: 'FORBIDDEN_ROLE', path: { exact: 'event_type' } },
+    {
+      label: 'an edit from a viewer',
+      data: text({ event_type: 'collaboration.edit', payload: validPayloads['collaboration.edit'] }),
+      code: 'FORBIDDEN_ROLE',
+      path: { exact: 'event_type' },
+    },
+    {
+      label: 'a breakpoint from a viewer',
+      data: text({ event_type: 'debugging.breakpoint', payload: validPayloads['debugging.breakpoint'] }),
+      code: 'FORBIDDEN_ROLE',
+      path: { exact: 'event_type' },
+    },
   ];
 }
 
 /** The hand-written families; the hostile connection must be a viewer of session `s1`. */
 export function handWrittenBadFrames(seed: number): BadFrame[] {
-  return [...invalidJson(), ...notAnObject(), ...badEnvelopes(), ...badEventTypes(), ...badPayloads(), ...hugeAndDeep(), ...tooLarge(), ...binaryFrames(seed), ...refusedByRouter()];
+  return [
+    ...invalidJson(),
+    ...notAnObject(),
+    ...badEnvelopes(),
+    ...badEventTypes(),
+    ...badPayloads(),
+    ...hugeAndDeep(),
+    ...tooLarge(),
+    ...binaryFrames(seed),
+    ...refusedByRouter(),
+  ];
 }
 
 /**
@@ -313,20 +556,24 @@ export function fuzzedBadFrames(seed: number, count: number): BadFrame[] {
     .record(
       {
         event_type: fc.oneof(eventName, fc.jsonValue({ maxDepth: 1 })),
-        payload: fc.oneof(fc.jsonValue({ maxDepth: 3 }), fc.record({ content: fc.oneof(fc.string(), fc.integer(), fc.constant(null)), to: fc.string() }, { requiredKeys: [] })),
-        timestamp: fc.oneof(fc.string({ maxLength: 30 }), fc.date({ noInvalidDate: true }).map((d) => d.toISOString())),
+        payload: fc.oneof(
+          fc.jsonValue({ maxDepth: 3 }),
+          fc.record({ content: fc.oneof(fc.string(), fc.integer(), fc.constant(null)), to: fc.string() }, { requiredKeys: [] }),
+        ),
+        timestamp: fc.oneof(
+          fc.string({ maxLength: 30 }),
+          fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+        ),
         session_id: fc.constantFrom('s1', '', 's 1', 42),
         user_id: fc.oneof(fc.string({ maxLength: 140 }), fc.integer()),
       },
       { requiredKeys: [] },
     )
     .map((value) => text(value));
-  const truncated = fc
-    .tuple(fc.constantFrom(...Object.entries(validPayloads)), fc.nat())
-    .map(([[eventType, payload], cut]) => {
-      const full = text({ event_type: eventType, payload });
-      return full.slice(0, cut % full.length);
-    });
+  const truncated = fc.tuple(fc.constantFrom(...Object.entries(validPayloads)), fc.nat()).map(([[eventType, payload], cut]) => {
+    const full = text({ event_type: eventType, payload });
+    return full.slice(0, cut % full.length);
+  });
   const junk = fc.oneof(
     fc.string({ unit: 'binary', maxLength: 60 }),
     fc.json({ maxDepth: 4 }),
@@ -341,7 +588,12 @@ export function fuzzedBadFrames(seed: number, count: number): BadFrame[] {
     const data = Buffer.from(candidate, 'utf8').toString('utf8');
     const decoded = decodeClientFrame(data);
     if (decoded.ok) continue;
-    out.push({ label: `fuzzed #${i}: ${data.slice(0, 40)}`, data, code: decoded.error.code, path: decoded.error.path === undefined ? 'none' : { exact: decoded.error.path } });
+    out.push({
+      label: `fuzzed #${i}: ${data.slice(0, 40)}`,
+      data,
+      code: decoded.error.code,
+      path: decoded.error.path === undefined ? 'none' : { exact: decoded.error.path },
+    });
   }
   if (out.length < count) throw new Error(`only ${out.length} fuzzed frames were bad`);
   return out;

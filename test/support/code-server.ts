@@ -27,7 +27,10 @@ export function codeServerEntry(env: NodeJS.ProcessEnv = process.env): string {
   const dir = codeServerDir(env);
   const entry = join(dir, 'node_modules', 'code-server', 'out', 'node', 'entry.js');
   if (!installComplete(dir) || !existsSync(entry)) {
-    throw new Error(`code-server ${CODE_SERVER_VERSION} is not installed (for Node ${process.version}) in ${dir}: run \`node scripts/install-code-server.mjs\` (or .ci/install-vscode-test-deps.sh)`);
+    throw new Error(
+      `code-server ${CODE_SERVER_VERSION} is not installed (for Node ${process.version}) in ${dir}: run \`node ` +
+        `scripts/install-code-server.mjs\` (or .ci/install-vscode-test-deps.sh)`,
+    );
   }
   return entry;
 }
@@ -149,7 +152,6 @@ async function killGroup(child: ChildProcess, exited: Promise<void>): Promise<vo
   if (!graceful) await Promise.race([exited, sleep(2000)]);
 }
 
-
 /** Starts code-server on a free loopback port and resolves once it answers HTTP. */
 export async function startCodeServer(options: CodeServerOptions): Promise<CodeServer> {
   const entry = codeServerEntry();
@@ -182,21 +184,29 @@ function spawnCodeServer(entry: string, port: number, options: CodeServerOptions
   for (const dir of Object.values(homeEnv)) mkdirSync(dir);
   writeFileSync(join(userDataDir, 'User', 'settings.json'), JSON.stringify({ ...BASE_SETTINGS, ...options.settings }, null, 2));
   if (options.vsix) {
-    const installed = spawnSync(process.execPath, [entry, '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir, '--install-extension', options.vsix], {
-      env: { ...process.env, ...homeEnv, NO_COLOR: '1' },
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
+    const installed = spawnSync(
+      process.execPath,
+      [entry, '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir, '--install-extension', options.vsix],
+      {
+        env: { ...process.env, ...homeEnv, NO_COLOR: '1' },
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
     if (installed.status !== 0 || !/successfully installed/.test(installed.stdout)) {
       throw new Error(`code-server could not install ${options.vsix}: ${installed.stdout}${installed.stderr}`);
     }
   }
   const args = [
     entry,
-    '--auth', 'none',
-    '--bind-addr', `127.0.0.1:${port}`,
-    '--user-data-dir', userDataDir,
-    '--extensions-dir', extensionsDir,
+    '--auth',
+    'none',
+    '--bind-addr',
+    `127.0.0.1:${port}`,
+    '--user-data-dir',
+    userDataDir,
+    '--extensions-dir',
+    extensionsDir,
     '--disable-telemetry',
     '--disable-update-check',
     options.folder,
@@ -254,4 +264,3 @@ export function workbenchUrl(server: CodeServer, options: WorkbenchUrlOptions): 
   const folder = encodeURIComponent(options.folder ?? server.folder);
   return `${server.origin}/?folder=${folder}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
 }
-

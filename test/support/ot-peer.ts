@@ -54,7 +54,13 @@ export class OtPeer {
   ) {
     this.ready = new Promise((resolve) => (this.readyResolve = resolve));
     const transport: TransportFactory = (u, listener) => (this.transport = nodeTransport(u, listener));
-    this.client = new RelayClient({ url, token, transport, backoff: { baseDelayMs: 10, maxDelayMs: 50 }, onListenerError: (e) => this.problem(e) });
+    this.client = new RelayClient({
+      url,
+      token,
+      transport,
+      backoff: { baseDelayMs: 10, maxDelayMs: 50 },
+      onListenerError: (e) => this.problem(e),
+    });
     this.client.onConnected(() => this.join());
     this.client.on('collaboration.snapshot', (p) => p.document === this.document && this.onSnapshot(p));
     this.client.on('collaboration.edit', (p) => p.document === this.document && this.onEdit(p.op, p.rev, p.client_id, p.seq));
@@ -115,11 +121,15 @@ export class OtPeer {
     this.sentOnConnection = new Set();
     const doc = this.doc;
     if (!doc) {
-      this.client.send('collaboration.open', { document: this.document, ...(this.initialText !== undefined && { text: this.initialText }) });
+      this.client.send('collaboration.open', {
+        document: this.document,
+        ...(this.initialText !== undefined && { text: this.initialText }),
+      });
       return;
     }
     // Long texts go in pieces, and the oldest committed ops are dropped if the frame is too large.
-    for (const open of openFrames({ document: this.document, ...doc.rejoin() }, this.client.connection?.limits.max_frame_bytes)) this.client.send('collaboration.open', open);
+    for (const open of openFrames({ document: this.document, ...doc.rejoin() }, this.client.connection?.limits.max_frame_bytes))
+      this.client.send('collaboration.open', open);
   }
 
   private retryRejoin(): void {
@@ -133,7 +143,8 @@ export class OtPeer {
   private send(edit: OutgoingEdit): void {
     if (this.joining) return;
     const epoch = this.doc?.epoch;
-    if (this.client.send('collaboration.edit', { document: this.document, ...edit, ...(epoch !== undefined && { epoch }) })) this.sentOnConnection.add(edit.seq);
+    if (this.client.send('collaboration.edit', { document: this.document, ...edit, ...(epoch !== undefined && { epoch }) }))
+      this.sentOnConnection.add(edit.seq);
   }
 
   private onSnapshot(snapshot: SnapshotPayload): void {
@@ -148,7 +159,12 @@ export class OtPeer {
       if (snapshot.reset) {
         // The relay lost the document and rebuilt it: our copy is merged in; adopt the new epoch.
         this.resets++;
-        const { outgoing } = this.doc.reset({ text, rev, ...(epoch !== undefined && { epoch }), ...(snapshot.rebase && { rebase: snapshot.rebase }) });
+        const { outgoing } = this.doc.reset({
+          text,
+          rev,
+          ...(epoch !== undefined && { epoch }),
+          ...(snapshot.rebase && { rebase: snapshot.rebase }),
+        });
         if (outgoing) this.send(outgoing);
         return;
       }

@@ -23,7 +23,10 @@ type FromPinger = { type: 'ready' } | ({ type: 'figures' } & PingFigures) | { ty
 
 /** Starts a pinger process on `url` (a WebSocket URL with its token) and waits until it is connected. */
 export async function startPinger(url: string, everyMs = 10): Promise<Pinger> {
-  const child = fork(__filename, ['pinger', url, String(everyMs)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(__filename, ['pinger', url, String(everyMs)], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const [first] = (await once(child, 'message')) as [FromPinger];
   if (first.type !== 'ready') {
     child.kill('SIGKILL');
@@ -37,7 +40,11 @@ export async function startPinger(url: string, everyMs = 10): Promise<Pinger> {
       child.kill('SIGKILL');
       if (figures.type !== 'figures') throw new Error('the pinger did not report');
       const sorted = [...figures.rtts].sort((a, b) => a - b);
-      return { rtts: figures.rtts, p99: sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] ?? 0, max: sorted.at(-1) ?? 0 };
+      return {
+        rtts: figures.rtts,
+        p99: sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] ?? 0,
+        max: sorted.at(-1) ?? 0,
+      };
     },
   };
 }

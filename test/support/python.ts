@@ -15,7 +15,10 @@ export function requirePythonModule(module: string, debianPackage: string): void
   if (!existsSync(PYTHON)) throw new Error(`${PYTHON} is missing: apt-get install -y python3 ${debianPackage}`);
   const probe = spawnSync(PYTHON, ['-c', `import ${module}`], { encoding: 'utf8', timeout: 10_000 });
   if (probe.status !== 0) {
-    throw new Error(`${PYTHON} cannot import ${module} (${probe.stderr.trim().split('\n').at(-1) ?? probe.error?.message}): apt-get install -y ${debianPackage}`);
+    throw new Error(
+      `${PYTHON} cannot import ${module} (${probe.stderr.trim().split('\n').at(-1) ?? probe.error?.message}): apt-get install -y ` +
+        `${debianPackage}`,
+    );
   }
 }
 

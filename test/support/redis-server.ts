@@ -171,7 +171,8 @@ export class RedisServer {
    * Node sets `passed` on the test context (since 20.12); its type declarations do not say so yet.
    */
   printLogIfFailed(context: object): void {
-    if ((context as { passed?: boolean }).passed === false) process.stderr.write(`--- redis-server :${this.port} output ---\n${this.logTail()}\n---\n`);
+    if ((context as { passed?: boolean }).passed === false)
+      process.stderr.write(`--- redis-server :${this.port} output ---\n${this.logTail()}\n---\n`);
   }
 
   /** Kills the process and removes the temp dir. */
@@ -208,7 +209,6 @@ export class RedisServer {
     }
   }
 }
-
 
 /** One inline PING over a fresh socket; resolves with the first reply line. */
 function ping(port: number, timeoutMs = 1000): Promise<string> {

@@ -17,7 +17,13 @@ export interface TestRelayOptions {
 /** A relay in this process on a free loopback port; settings as environment variable names. */
 export async function startTestRelay(settings: Record<string, string> = {}, options: TestRelayOptions = {}): Promise<TestRelay> {
   const defaultLevel = options.logSink ? 'debug' : 'silent';
-  const config: RelayConfig = loadConfig({ WS_HOST: '127.0.0.1', WS_PORT: '0', AUTH_SECRET: TEST_SECRET, LOG_LEVEL: defaultLevel, ...settings });
+  const config: RelayConfig = loadConfig({
+    WS_HOST: '127.0.0.1',
+    WS_PORT: '0',
+    AUTH_SECRET: TEST_SECRET,
+    LOG_LEVEL: defaultLevel,
+    ...settings,
+  });
   const relay = await startRelay({ config, secret: TEST_SECRET, logger: createLogger(config.logLevel, options.logSink) });
   return new TestRelay(relay, config);
 }
@@ -193,7 +199,9 @@ export async function openTestClient(url: string, options: WebSocket.ClientOptio
   // A refused upgrade rejects `closed` through `once`; the error below is the one to report.
   client.closed.catch(() => undefined);
   const refused = new Promise<never>((_, reject) => {
-    client.socket.once('unexpected-response', (_request, response) => reject(new Error(`upgrade refused with HTTP ${response.statusCode}`)));
+    client.socket.once('unexpected-response', (_request, response) =>
+      reject(new Error(`upgrade refused with HTTP ${response.statusCode}`)),
+    );
     client.socket.once('error', reject);
   });
   refused.catch(() => undefined);
@@ -302,7 +310,11 @@ export function postNotification(relay: TestRelay, token: string | undefined, bo
 }
 
 /** A client frame in the protocol's envelope; `extra` may carry (spoofed) `session_id` / `user_id`. */
-export function clientFrame<E extends ClientEventType>(eventType: E, payload: ClientPayload<E>, extra: { session_id?: string; user_id?: string } = {}) {
+export function clientFrame<E extends ClientEventType>(
+  eventType: E,
+  payload: ClientPayload<E>,
+  extra: { session_id?: string; user_id?: string } = {},
+) {
   return { event_type: eventType, payload, timestamp: new Date().toISOString(), ...extra };
 }
 
@@ -317,7 +329,10 @@ export const samplePayloads = {
     op: ['x'],
     ...extra,
   }),
-  open: (extra: Partial<ClientPayload<'collaboration.open'>> = {}): ClientPayload<'collaboration.open'> => ({ document: 'src/main.ts', ...extra }),
+  open: (extra: Partial<ClientPayload<'collaboration.open'>> = {}): ClientPayload<'collaboration.open'> => ({
+    document: 'src/main.ts',
+    ...extra,
+  }),
   cursor: (extra: Partial<ClientPayload<'collaboration.cursor'>> = {}): ClientPayload<'collaboration.cursor'> => ({
     document: 'src/main.ts',
     selections: [{ anchor: 1, head: 1 }],
@@ -344,7 +359,10 @@ export async function openDocument(client: TestClient, document = 'src/main.ts',
   const before = client.of('collaboration.snapshot').length;
   const errors = client.of('error').length;
   client.send(clientFrame('collaboration.open', { document, ...(text !== undefined && { text }) }));
-  await client.until(() => client.of('collaboration.snapshot').length > before || client.of('error').length > errors, `a snapshot of ${document}`);
+  await client.until(
+    () => client.of('collaboration.snapshot').length > before || client.of('error').length > errors,
+    `a snapshot of ${document}`,
+  );
   const snapshot = client.of('collaboration.snapshot')[before];
   if (!snapshot) throw new Error(`opening ${document} failed: ${JSON.stringify(client.of('error').at(-1)?.payload)}`);
   return snapshot.payload;

@@ -29,7 +29,8 @@ export interface HasHttpUrl {
   readonly httpUrl: string;
 }
 
-export const personalToken = (user: string, name?: string, secret = TEST_SECRET) => mintPersonalToken(secret, { user, ttl: '1h', ...(name && { name }) });
+export const personalToken = (user: string, name?: string, secret = TEST_SECRET) =>
+  mintPersonalToken(secret, { user, ttl: '1h', ...(name && { name }) });
 
 /** One JSON call: `Content-Type: application/json` unless `headers` says otherwise. */
 export function callApi(
@@ -51,7 +52,11 @@ export function expectApiError(response: HttpResponse, status: number, code: str
   assert.equal(jsonBody(response).code, code, response.text);
 }
 
-export async function createApiSession(relay: HasHttpUrl, body: unknown = {}, token = personalToken('alice', 'Alice')): Promise<CreatedSession> {
+export async function createApiSession(
+  relay: HasHttpUrl,
+  body: unknown = {},
+  token = personalToken('alice', 'Alice'),
+): Promise<CreatedSession> {
   const response = await callApi(relay, 'POST', '/api/sessions', { token, body });
   assert.equal(response.status, 201, response.text);
   return jsonBody<CreatedSession>(response);

@@ -36,8 +36,25 @@ export interface JsonSchema {
 }
 
 const KNOWN_KEYWORDS = new Set<string>([
-  '$schema', 'type', 'properties', 'required', 'additionalProperties', 'items', 'enum', 'const', 'anyOf', 'oneOf',
-  'minLength', 'maxLength', 'pattern', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'minItems', 'maxItems',
+  '$schema',
+  'type',
+  'properties',
+  'required',
+  'additionalProperties',
+  'items',
+  'enum',
+  'const',
+  'anyOf',
+  'oneOf',
+  'minLength',
+  'maxLength',
+  'pattern',
+  'minimum',
+  'maximum',
+  'exclusiveMinimum',
+  'exclusiveMaximum',
+  'minItems',
+  'maxItems',
 ]);
 
 export const PROTOCOL_JSON_DIR = join(__dirname, '..', '..', 'protocol', 'json');
@@ -178,13 +195,25 @@ export interface GeneratedFrame {
  * envelope's free-form `session_id` most of the time, so that frames reach the handlers rather
  * than all stopping at the router's session check.
  */
-export function validFrameArbitrary(schemas: ProtocolSchemas, sessionIds: string[], options: ArbitraryOptions = {}): fc.Arbitrary<GeneratedFrame> {
+export function validFrameArbitrary(
+  schemas: ProtocolSchemas,
+  sessionIds: string[],
+  options: ArbitraryOptions = {},
+): fc.Arbitrary<GeneratedFrame> {
   const { envelope } = schemas;
-  const fields: Record<string, fc.Arbitrary<Json>> = Object.fromEntries(Object.entries(envelope.properties ?? {}).map(([name, sub]) => [name, arbitraryOf(sub, options)]));
-  fields.session_id = fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...sessionIds) }, { weight: 1, arbitrary: fields.session_id ?? fc.string() });
+  const fields: Record<string, fc.Arbitrary<Json>> = Object.fromEntries(
+    Object.entries(envelope.properties ?? {}).map(([name, sub]) => [name, arbitraryOf(sub, options)]),
+  );
+  fields.session_id = fc.oneof(
+    { weight: 4, arbitrary: fc.constantFrom(...sessionIds) },
+    { weight: 1, arbitrary: fields.session_id ?? fc.string() },
+  );
   const perEvent = [...schemas.client].map(([eventType, payload]) =>
     fc
-      .record<Record<string, Json>>({ ...fields, event_type: fc.constant(eventType), payload: arbitraryOf(payload, options) }, { requiredKeys: envelope.required ?? [] })
+      .record<Record<string, Json>>(
+        { ...fields, event_type: fc.constant(eventType), payload: arbitraryOf(payload, options) },
+        { requiredKeys: envelope.required ?? [] },
+      )
       .map((frame): GeneratedFrame => ({ eventType, frame: frame as GeneratedFrame['frame'] })),
   );
   return fc.oneof(...perEvent);

@@ -43,7 +43,16 @@ function random(seed: number) {
 }
 type Random = ReturnType<typeof random>;
 
-const typeOf = (value: Json) => (value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value === 'number' ? (Number.isInteger(value) ? 'integer' : 'number') : typeof value);
+const typeOf = (value: Json) =>
+  value === null
+    ? 'null'
+    : Array.isArray(value)
+      ? 'array'
+      : typeof value === 'number'
+        ? Number.isInteger(value)
+          ? 'integer'
+          : 'number'
+        : typeof value;
 
 /** The union branch `value` belongs to: the first of the right type whose constants match. */
 function branchFor(schema: JsonSchema, value: Json): JsonSchema {
@@ -75,7 +84,8 @@ function frameSchema(schemas: ProtocolSchemas, eventType: string): JsonSchema {
   return { ...envelope, properties: { ...envelope.properties, payload: schemas.client.get(eventType) ?? {} } };
 }
 
-const at = (path: Key[]) => path.reduce<string>((out, key) => (typeof key === 'number' ? `${out}[${key}]` : `${out}.${key}`), '') || '(frame)';
+const at = (path: Key[]) =>
+  path.reduce<string>((out, key) => (typeof key === 'number' ? `${out}[${key}]` : `${out}.${key}`), '') || '(frame)';
 const SENTINEL = '\u0000sentinel\u0000';
 
 type Mutation = (frame: Json, nodes: Node[], rng: Random, limits: MutationLimits, schemas: ProtocolSchemas) => WireFrame | undefined;
@@ -119,11 +129,25 @@ const mutations: Record<string, Mutation> = {
     return text(`${at(path)} of ${wrong.length} chars`, withValue(frame, path, wrong));
   },
   breakPattern: (frame, nodes, rng) => {
-    const patterned = nodes.filter((n) => typeof n.value === 'string' && (n.schema.pattern !== undefined || n.schema.enum || n.schema.const !== undefined));
+    const patterned = nodes.filter(
+      (n) => typeof n.value === 'string' && (n.schema.pattern !== undefined || n.schema.enum || n.schema.const !== undefined),
+    );
     if (patterned.length === 0) return undefined;
     const { path, value } = rng.pick(patterned);
     const s = value as string;
-    const wrong = rng.pick([` ${s}`, `${s}\n`, `${s}\u0000`, s.toUpperCase() + 'Z', `../${s}`, `${s}/..`, '\\', '.', '..', s.slice(1), `${s}é`]);
+    const wrong = rng.pick([
+      ` ${s}`,
+      `${s}\n`,
+      `${s}\u0000`,
+      s.toUpperCase() + 'Z',
+      `../${s}`,
+      `${s}/..`,
+      '\\',
+      '.',
+      '..',
+      s.slice(1),
+      `${s}é`,
+    ]);
     return text(`${at(path)} = ${JSON.stringify(wrong).slice(0, 30)}`, withValue(frame, path, wrong));
   },
   arrayBounds: (frame, nodes, rng) => {
@@ -132,7 +156,10 @@ const mutations: Record<string, Mutation> = {
     const { path, value, schema } = rng.pick(arrays);
     const items = value as Json[];
     const filler = items[0] ?? 1;
-    const wrong = schema.maxItems !== undefined && (schema.minItems === undefined || rng.int(2) === 0) ? Array<Json>(schema.maxItems + 1).fill(filler) : [];
+    const wrong =
+      schema.maxItems !== undefined && (schema.minItems === undefined || rng.int(2) === 0)
+        ? Array<Json>(schema.maxItems + 1).fill(filler)
+        : [];
     return text(`${at(path)} of ${wrong.length} items`, withValue(frame, path, wrong));
   },
   eventType: (frame, _nodes, rng, _limits, schemas) => {
@@ -172,7 +199,10 @@ const mutations: Record<string, Mutation> = {
     const { path } = strings.length > 0 ? rng.pick(strings) : { path: ['payload', 'padding'] };
     const base = Buffer.byteLength(JSON.stringify(frame));
     // Mostly just over the limit (answered FRAME_TOO_LARGE); rarely over the socket's own limit.
-    const target = rng.int(20) === 0 ? limits.hardFrameBytes + 1 + rng.int(1000) : limits.frameBytes + 1 + rng.int(limits.hardFrameBytes - limits.frameBytes - 1);
+    const target =
+      rng.int(20) === 0
+        ? limits.hardFrameBytes + 1 + rng.int(1000)
+        : limits.frameBytes + 1 + rng.int(limits.hardFrameBytes - limits.frameBytes - 1);
     const data = JSON.stringify(withValue(frame, path, 'z'.repeat(Math.max(0, target - base))));
     return { label: `${at(path)} padded to ${Buffer.byteLength(data)} bytes`, data };
   },
@@ -186,8 +216,19 @@ const mutations: Record<string, Mutation> = {
 
 /** How often each mutation is chosen (a socket-closing one rarely: each costs a reconnect). */
 const WEIGHTS: Record<string, number> = {
-  dropRequired: 8, wrongType: 10, extraKey: 6, outOfRange: 6, stringLength: 6, breakPattern: 6, arrayBounds: 4,
-  eventType: 5, nonJson: 5, deepNesting: 4, frameSize: 3, binary: 1, notUtf8: 0.2,
+  dropRequired: 8,
+  wrongType: 10,
+  extraKey: 6,
+  outOfRange: 6,
+  stringLength: 6,
+  breakPattern: 6,
+  arrayBounds: 4,
+  eventType: 5,
+  nonJson: 5,
+  deepNesting: 4,
+  frameSize: 3,
+  binary: 1,
+  notUtf8: 0.2,
 };
 
 /** One mutation of `generated`, the mutation and the place chosen by `seed`; undefined if it does not apply. */
@@ -202,7 +243,11 @@ export function mutate(generated: GeneratedFrame, seed: number, schemas: Protoco
 }
 
 /** Mutated frames: a valid frame from `valid` and a seed for the mutation, both from fast-check. */
-export function mutatedFrameArbitrary(valid: fc.Arbitrary<GeneratedFrame>, schemas: ProtocolSchemas, limits: MutationLimits): fc.Arbitrary<WireFrame> {
+export function mutatedFrameArbitrary(
+  valid: fc.Arbitrary<GeneratedFrame>,
+  schemas: ProtocolSchemas,
+  limits: MutationLimits,
+): fc.Arbitrary<WireFrame> {
   return fc
     .tuple(valid, fc.nat())
     .map(([generated, seed]) => mutate(generated, seed, schemas, limits))

@@ -143,7 +143,10 @@ export function readCloseCode(socket: Socket, rest: Buffer, timeoutMs = 3000): P
  * lets a test make a request at an exact moment, e.g. while the relay drains after it has
  * stopped listening. Put `Connection: close` in the head so the relay ends the response.
  */
-export async function holdRequest(port: number, head: string): Promise<{ complete(timeoutMs?: number): Promise<HttpResponse>; destroy(): void }> {
+export async function holdRequest(
+  port: number,
+  head: string,
+): Promise<{ complete(timeoutMs?: number): Promise<HttpResponse>; destroy(): void }> {
   const socket = connect(port, '127.0.0.1');
   await once(socket, 'connect');
   socket.write(head.replace(/(\r\n)*$/, '\r\n'));

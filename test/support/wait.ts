@@ -6,7 +6,12 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /** Polls until `condition` holds (e.g. the relay has processed a close), or fails naming `what`. */
-export async function waitUntil(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 3000, intervalMs = 5): Promise<void> {
+export async function waitUntil(
+  condition: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 3000,
+  intervalMs = 5,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);

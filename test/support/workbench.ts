@@ -21,7 +21,12 @@ export class Workbench {
    * Opens the server's folder in a fresh browser context (clipboard allowed) and waits for the
    * workbench. `query` opens something else: `ew=true` is an empty window.
    */
-  static async open(browser: Browser, server: CodeServer, name: string, query = `folder=${encodeURIComponent(server.folder)}`): Promise<Workbench> {
+  static async open(
+    browser: Browser,
+    server: CodeServer,
+    name: string,
+    query = `folder=${encodeURIComponent(server.folder)}`,
+  ): Promise<Workbench> {
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.origin });
     const page = await context.newPage();
@@ -50,7 +55,12 @@ export class Workbench {
       }
       await input.fill(`>${title}`);
       const row = this.page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first();
-      if (await row.waitFor({ state: 'visible', timeout: 5000 }).then(() => true, () => false)) {
+      if (
+        await row.waitFor({ state: 'visible', timeout: 5000 }).then(
+          () => true,
+          () => false,
+        )
+      ) {
         await row.click();
         return;
       }
@@ -64,7 +74,8 @@ export class Workbench {
   /** Types `text` into the open input box (a prompt from a command) and confirms it. */
   async answer(text: string, promptContains?: string): Promise<void> {
     const widget = this.page.locator('.quick-input-widget');
-    if (promptContains) await widget.getByText(promptContains, { exact: false }).first().waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
+    if (promptContains)
+      await widget.getByText(promptContains, { exact: false }).first().waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
     const input = this.quickInput();
     await input.waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
     await input.fill(text);

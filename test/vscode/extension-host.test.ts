@@ -58,7 +58,10 @@ function rebuildError(result: ExtensionTestResult): Error {
   const error = new Error(message);
   // VS Code's extension host indents frames with a tab; Node's inspect only recognises a stack
   // (and does not bracket it) with the usual four spaces.
-  const frames = (result.error?.stack ?? '').split('\n').filter((line) => /^\s+at /.test(line)).map((line) => `    ${line.trim()}`);
+  const frames = (result.error?.stack ?? '')
+    .split('\n')
+    .filter((line) => /^\s+at /.test(line))
+    .map((line) => `    ${line.trim()}`);
   error.stack = [`${result.error?.name ?? 'Error'}: ${message}`, ...frames].join('\n');
   return error;
 }
@@ -112,7 +115,9 @@ test('extension-host tests in code-server', { timeout: OVERALL_TIMEOUT_MS }, asy
     );
     const results = readResults(resultsPath);
     if (results) {
-      t.diagnostic(`VS Code ${results.host.vscode} (${results.host.appHost}), extension host pid ${results.host.pid} on Node ${results.host.node}`);
+      t.diagnostic(
+        `VS Code ${results.host.vscode} (${results.host.appHost}), extension host pid ${results.host.pid} on Node ${results.host.node}`,
+      );
       for (const result of results.tests) {
         await t.test(result.titlePath.join(' > '), (sub) => {
           if (result.state === 'pending') return sub.skip('pending in mocha');

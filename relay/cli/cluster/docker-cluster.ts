@@ -82,5 +82,6 @@ function composeOf(state: ClusterState): NonNullable<ClusterState['compose']> {
 
 function run(command: string[], args: string[], env: NodeJS.ProcessEnv, what: string): void {
   const result = spawnSync(command[0]!, [...command.slice(1), ...args], { stdio: 'inherit', env });
-  if (result.status !== 0) throw new DeployError(`${command.join(' ')} ${what} failed (${result.error?.message ?? `exit ${result.status}`})`);
+  if (result.status !== 0)
+    throw new DeployError(`${command.join(' ')} ${what} failed (${result.error?.message ?? `exit ${result.status}`})`);
 }

@@ -37,7 +37,8 @@ const NGINX_HINT = "install Debian's nginx package (sudo apt-get install nginx),
 export async function startLocalCluster(options: LocalUpOptions): Promise<ClusterState> {
   const { dir, env } = options;
   const existing = readState(dir);
-  if (existing?.mode === 'docker') throw new DeployError(`a Docker cluster was deployed from ${dir}: stop it with \`relay deploy stop\` first`);
+  if (existing?.mode === 'docker')
+    throw new DeployError(`a Docker cluster was deployed from ${dir}: stop it with \`relay deploy stop\` first`);
   const redisServer = findBinary('redis-server', env.REDIS_SERVER_BIN, REDIS_HINT);
   const nginx = findBinary('nginx', env.NGINX_BIN, NGINX_HINT);
   const state: ClusterState = {
@@ -104,7 +105,15 @@ async function startRedis(binary: string, port: number, options: LocalUpOptions,
   ];
   writeFileSync(conf, lines.join('\n') + '\n');
   const log = join(options.dir, 'logs', 'redis.log');
-  const record: ProcessRecord = { name: 'redis', kind: 'redis', pid: 0, marker: 'redis-server', port, url: `redis://127.0.0.1:${port}`, log };
+  const record: ProcessRecord = {
+    name: 'redis',
+    kind: 'redis',
+    pid: 0,
+    marker: 'redis-server',
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    log,
+  };
   const child = launch(binary, [conf], record, options, started, options.env);
   await waitReady(record, child, () => redisPing(port), options);
   return record;
@@ -114,7 +123,15 @@ async function startRelay(index: number, port: number, redis: ProcessRecord, opt
   const name = `relay-${index}`;
   const [command, ...args] = options.relayCommand as [string, ...string[]];
   const script = args.at(-1) ?? command;
-  const record: ProcessRecord = { name, kind: 'relay', pid: 0, marker: script, port, url: `http://127.0.0.1:${port}`, log: join(options.dir, 'logs', `${name}.log`) };
+  const record: ProcessRecord = {
+    name,
+    kind: 'relay',
+    pid: 0,
+    marker: script,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    log: join(options.dir, 'logs', `${name}.log`),
+  };
   const env: NodeJS.ProcessEnv = {
     ...options.env,
     WS_HOST: '127.0.0.1',
@@ -134,7 +151,10 @@ async function startNginx(binary: string, options: LocalUpOptions, started: Laun
   const logDir = join(options.dir, 'logs');
   const conf = join(runDir, 'nginx.conf');
   const relays = started.records.filter((record) => record.kind === 'relay').map((record) => `127.0.0.1:${record.port}`);
-  writeFileSync(conf, renderNginxConfig(readNginxTemplate(), { relays, listen: { host: options.host, port: options.port }, runDir, logDir }));
+  writeFileSync(
+    conf,
+    renderNginxConfig(readNginxTemplate(), { relays, listen: { host: options.host, port: options.port }, runDir, logDir }),
+  );
   const errorLog = join(logDir, 'nginx-error.log');
   const base = ['-p', runDir, '-c', conf, '-e', errorLog];
   const test = spawnSync(binary, [...base, '-t', '-q'], { encoding: 'utf8', timeout: options.timeoutMs });
@@ -142,7 +162,15 @@ async function startNginx(binary: string, options: LocalUpOptions, started: Laun
     const reason = (test.stderr || test.error?.message || '').split('\n').find((line) => line.includes('[emerg]')) ?? test.stderr.trim();
     throw new DeployError(`nginx refused the generated ${conf}: ${reason}`);
   }
-  const record: ProcessRecord = { name: 'nginx', kind: 'nginx', pid: 0, marker: 'nginx', port: options.port, url: `http://${urlHost(probeHost(options.host))}:${options.port}`, log: errorLog };
+  const record: ProcessRecord = {
+    name: 'nginx',
+    kind: 'nginx',
+    pid: 0,
+    marker: 'nginx',
+    port: options.port,
+    url: `http://${urlHost(probeHost(options.host))}:${options.port}`,
+    log: errorLog,
+  };
   // In the foreground (daemon off): the pid we record is the master's, its workers in its group.
   const output = join(logDir, 'nginx.log');
   const child = launch(binary, [...base, '-g', 'daemon off;'], record, options, started, options.env, output);
@@ -181,7 +209,13 @@ class Launched {
 }
 
 /** Waits for `ready`; a process that exits first, or never gets ready, fails with the last line it logged. */
-async function waitReady(record: ProcessRecord, child: Started, ready: () => Promise<boolean>, options: LocalUpOptions, logs = [record.log]): Promise<void> {
+async function waitReady(
+  record: ProcessRecord,
+  child: Started,
+  ready: () => Promise<boolean>,
+  options: LocalUpOptions,
+  logs = [record.log],
+): Promise<void> {
   let exited = false;
   const ok = await waitUntil(
     async () => {
@@ -192,14 +226,20 @@ async function waitReady(record: ProcessRecord, child: Started, ready: () => Pro
     options.signal,
   );
   if (ok && !exited) return;
-  const why = exited ? `exited during start-up (${child.exit?.signal ?? `code ${child.exit?.code}`})` : `was not ready within ${options.timeoutMs} ms`;
+  const why = exited
+    ? `exited during start-up (${child.exit?.signal ?? `code ${child.exit?.code}`})`
+    : `was not ready within ${options.timeoutMs} ms`;
   const log = logs.find((path) => lastLine(path) !== undefined) ?? record.log;
   throw new DeployError(`${record.name} ${why}: ${lastLine(log) ?? '(no output)'} (log: ${log})`);
 }
 
 function lastLine(path: string): string | undefined {
   try {
-    const last = readFileSync(path, 'utf8').split('\n').map((line) => line.trim()).filter(Boolean).at(-1);
+    const last = readFileSync(path, 'utf8')
+      .split('\n')
+      .map((line) => line.trim())
+      .filter(Boolean)
+      .at(-1);
     return last && last.length > 300 ? `${last.slice(0, 300)}...` : last;
   } catch {
     return undefined;
@@ -226,12 +266,20 @@ export async function localStatus(state: ClusterState): Promise<LocalStatus> {
   const processes = await Promise.all(
     state.processes.map(async (record): Promise<ProcessStatus> => {
       const up = record.kind === 'nginx' ? groupMembers(record.pid, record.marker).length > 0 : isAlive(record.pid, record.marker);
-      const health = !up ? 0 : record.kind === 'redis' ? ((await redisPing(record.port)) ? 200 : 0) : await httpStatus(`${record.url}/health`);
+      const health = !up
+        ? 0
+        : record.kind === 'redis'
+          ? (await redisPing(record.port))
+            ? 200
+            : 0
+          : await httpStatus(`${record.url}/health`);
       return { name: record.name, pid: record.pid, up, url: record.url, health };
     }),
   );
   const nginx = state.processes.find((record) => record.kind === 'nginx');
-  const health = nginx ? await httpGet(`${nginx.url}/health`).catch((error: Error) => ({ status: 0, body: error.message })) : { status: 0, body: '' };
+  const health = nginx
+    ? await httpGet(`${nginx.url}/health`).catch((error: Error) => ({ status: 0, body: error.message }))
+    : { status: 0, body: '' };
   return { state, processes, health };
 }
 
@@ -240,10 +288,19 @@ export async function localStatus(state: ClusterState): Promise<LocalStatus> {
  * nginx, then Redis (which the draining relays still use; SIGTERM makes it flush the AOF).
  * Logs and Redis data stay for the next deploy; `purge` removes the whole state dir.
  */
-export async function stopLocalCluster(state: ClusterState, timeoutMs: number, purge: boolean): Promise<Array<{ name: string; outcome: StopOutcome }>> {
-  const stop = (record: ProcessRecord) => stopGroup(record.pid, record.marker, timeoutMs).then((outcome) => ({ name: record.name, outcome }));
+export async function stopLocalCluster(
+  state: ClusterState,
+  timeoutMs: number,
+  purge: boolean,
+): Promise<Array<{ name: string; outcome: StopOutcome }>> {
+  const stop = (record: ProcessRecord) =>
+    stopGroup(record.pid, record.marker, timeoutMs).then((outcome) => ({ name: record.name, outcome }));
   const ofKind = (kind: ProcessRecord['kind']) => state.processes.filter((record) => record.kind === kind);
-  const outcomes = [...(await Promise.all(ofKind('relay').map(stop))), ...(await Promise.all(ofKind('nginx').map(stop))), ...(await Promise.all(ofKind('redis').map(stop)))];
+  const outcomes = [
+    ...(await Promise.all(ofKind('relay').map(stop))),
+    ...(await Promise.all(ofKind('nginx').map(stop))),
+    ...(await Promise.all(ofKind('redis').map(stop))),
+  ];
   removeState(state.dir);
   rmSync(join(state.dir, 'nginx'), { recursive: true, force: true });
   if (purge) rmSync(state.dir, { recursive: true, force: true });

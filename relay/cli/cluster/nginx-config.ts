@@ -36,18 +36,33 @@ export function renderNginxConfig(template: string, options: NginxRenderOptions)
   const temp = (name: string) => `${name}_temp_path ${quote(join(options.runDir, 'tmp', name))};`;
   let text = template;
   // The user directive (workers drop to it) is left out: locally nginx runs as whoever deploys.
-  text = replaceBlock(text, 'main', [`pid ${quote(join(options.runDir, 'nginx.pid'))};`, `error_log ${quote(join(options.logDir, 'nginx-error.log'))} warn;`]);
+  text = replaceBlock(text, 'main', [
+    `pid ${quote(join(options.runDir, 'nginx.pid'))};`,
+    `error_log ${quote(join(options.logDir, 'nginx-error.log'))} warn;`,
+  ]);
   text = replaceBlock(text, 'paths', [
     `access_log ${quote(join(options.logDir, 'nginx-access.log'))} tandem;`,
     ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map(temp),
   ]);
   const parameters = relayServerParameters(blockLines(template, 'relays'));
-  text = replaceBlock(text, 'relays', options.relays.map((address) => `server ${address}${parameters};`));
+  text = replaceBlock(
+    text,
+    'relays',
+    options.relays.map((address) => `server ${address}${parameters};`),
+  );
   const { tls } = options;
   if (tls) {
-    text = replaceBlock(text, 'redirect', withListen(blockLines(template, 'redirect'), `listen ${address(options.listen.host, tls.redirectPort)};`));
-    const lines = withListen(blockLines(template, 'listen'), `listen ${address(options.listen.host, options.listen.port)} ssl;`)
-      .map((line) => line.replace(/^(\s*ssl_certificate\s+).*;$/, `$1${quote(tls.certificate)};`).replace(/^(\s*ssl_certificate_key\s+).*;$/, `$1${quote(tls.key)};`));
+    text = replaceBlock(
+      text,
+      'redirect',
+      withListen(blockLines(template, 'redirect'), `listen ${address(options.listen.host, tls.redirectPort)};`),
+    );
+    const lines = withListen(blockLines(template, 'listen'), `listen ${address(options.listen.host, options.listen.port)} ssl;`).map(
+      (line) =>
+        line
+          .replace(/^(\s*ssl_certificate\s+).*;$/, `$1${quote(tls.certificate)};`)
+          .replace(/^(\s*ssl_certificate_key\s+).*;$/, `$1${quote(tls.key)};`),
+    );
     text = replaceBlock(text, 'listen', lines);
   } else {
     text = replaceBlock(text, 'redirect', []);
@@ -60,7 +75,11 @@ export function renderNginxConfig(template: string, options: NginxRenderOptions)
 function relayServerParameters(lines: string[]): string {
   const server = lines.map((line) => line.trim()).find((line) => line.startsWith('server '));
   if (!server) throw new DeployError(`${NGINX_TEMPLATE}: the relays block has no server line`);
-  const parameters = server.replace(/;$/, '').split(/\s+/).slice(2).filter((word) => word !== 'resolve');
+  const parameters = server
+    .replace(/;$/, '')
+    .split(/\s+/)
+    .slice(2)
+    .filter((word) => word !== 'resolve');
   return parameters.map((word) => ` ${word}`).join('');
 }
 

@@ -57,7 +57,8 @@ export function groupMembers(pgid: number, marker: string): number[] {
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const info = procInfo(Number(entry));
-    if (info && info.pgrp === pgid && info.state !== 'Z' && info.state !== 'X' && info.cmdline.includes(marker)) members.push(Number(entry));
+    if (info && info.pgrp === pgid && info.state !== 'Z' && info.state !== 'X' && info.cmdline.includes(marker))
+      members.push(Number(entry));
   }
   return members;
 }

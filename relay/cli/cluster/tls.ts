@@ -22,13 +22,36 @@ export function certificatePaths(dir: string): CertificatePaths {
 export function ensureCertificate(dir: string, days = 365): CertificatePaths & { generated: boolean } {
   const paths = certificatePaths(dir);
   if (existsSync(paths.certificate) && existsSync(paths.key)) return { ...paths, generated: false };
-  const openssl = findBinary('openssl', process.env.OPENSSL_BIN, `install Debian's openssl package, or put your own tls.crt and tls.key in ${dir}`);
+  const openssl = findBinary(
+    'openssl',
+    process.env.OPENSSL_BIN,
+    `install Debian's openssl package, or put your own tls.crt and tls.key in ${dir}`,
+  );
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const result = spawnSync(
     openssl,
-    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', String(days), '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', paths.key, '-out', paths.certificate],
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      String(days),
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=DNS:localhost,IP:127.0.0.1',
+      '-keyout',
+      paths.key,
+      '-out',
+      paths.certificate,
+    ],
     { encoding: 'utf8', timeout: 60_000 },
   );
-  if (result.status !== 0) throw new DeployError(`openssl could not create a self-signed certificate: ${(result.stderr || result.error?.message || '').trim().split('\n').at(-1)}`);
+  if (result.status !== 0)
+    throw new DeployError(
+      `openssl could not create a self-signed certificate: ${(result.stderr || result.error?.message || '').trim().split('\n').at(-1)}`,
+    );
   return { ...paths, generated: true };
 }

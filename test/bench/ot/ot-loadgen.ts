@@ -176,7 +176,17 @@ async function run(setup: OtSetup, go: OtGo, editors: Editor[], sentAt: Map<stri
 async function main(): Promise<void> {
   const setup = await nextMessage<OtSetup>('setup');
   const sentAt = new Map<string, number>();
-  const result: OtResult = { type: 'result', typedInWindow: 0, ackedInWindow: 0, commitsInWindow: 0, latencies: [], expectedArrivals: 0, arrivals: 0, ackLatencies: [], problems: [] };
+  const result: OtResult = {
+    type: 'result',
+    typedInWindow: 0,
+    ackedInWindow: 0,
+    commitsInWindow: 0,
+    latencies: [],
+    expectedArrivals: 0,
+    arrivals: 0,
+    ackLatencies: [],
+    problems: [],
+  };
   const onRemote: OnRemote = (_receiver, inserted) => {
     if (sentAt.size === 0) return;
     const now = monotonicMs();

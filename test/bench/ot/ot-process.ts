@@ -27,7 +27,10 @@ export interface OtBundles {
 }
 
 export async function bundleOtProcesses(): Promise<OtBundles> {
-  const { files, dispose } = await bundleEntries({ sharedbServer: join(__dirname, 'sharedb-server.ts'), loadgen: join(__dirname, 'ot-loadgen.ts') });
+  const { files, dispose } = await bundleEntries({
+    sharedbServer: join(__dirname, 'sharedb-server.ts'),
+    loadgen: join(__dirname, 'ot-loadgen.ts'),
+  });
   return { ...files, dispose };
 }
 
@@ -94,4 +97,3 @@ export class OtLoadgen {
     return stopChild(this.child, 2000);
   }
 }
-

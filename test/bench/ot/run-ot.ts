@@ -26,7 +26,11 @@ import { runBench } from '../entry';
  */
 
 const env = process.env;
-const list = (value: string | undefined, fallback: string) => (value ?? fallback).split(',').map((s) => s.trim()).filter(Boolean);
+const list = (value: string | undefined, fallback: string) =>
+  (value ?? fallback)
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 const config = {
   targets: list(env.OT_BENCH_TARGETS, 'relay,sharedb').filter((t): t is OtTarget => t === 'relay' || t === 'sharedb'),
   throughputEditors: 4,
@@ -94,11 +98,22 @@ interface RunFigures {
 
 let runCount = 0;
 
-async function runOnce(target: OtTarget, server: ServerProcess, bundles: OtBundles, scenario: string, editors: number, load: OtLoad, measureMs: number, warmupMs = config.warmupMs): Promise<RunFigures> {
+async function runOnce(
+  target: OtTarget,
+  server: ServerProcess,
+  bundles: OtBundles,
+  scenario: string,
+  editors: number,
+  load: OtLoad,
+  measureMs: number,
+  warmupMs = config.warmupMs,
+): Promise<RunFigures> {
   const loadgen = new OtLoadgen(bundles.loadgen);
   try {
     // Hosts: whichever connects first creates the document, which only a host may do.
-    const tokens = Array.from({ length: editors }, (_, i) => mintToken(secret, { user: `editor-${i}`, sessions: [SESSION], role: 'host', ttl: '1h' }));
+    const tokens = Array.from({ length: editors }, (_, i) =>
+      mintToken(secret, { user: `editor-${i}`, sessions: [SESSION], role: 'host', ttl: '1h' }),
+    );
     const text = documentText(config.docChars);
     loadgen.send({ type: 'setup', target, url: server.url, tokens, editors, document: `bench/run-${++runCount}.txt`, text, load });
     await loadgen.next('ready', 20_000);
@@ -108,7 +123,10 @@ async function runOnce(target: OtTarget, server: ServerProcess, bundles: OtBundl
     const pids = [server.pid, loadgen.pid];
     let before: Array<ProcSample | undefined> = [];
     let after: Array<ProcSample | undefined> = [];
-    const sampling = Promise.all([sleep(windowStart - monotonicMs()).then(() => (before = pids.map(sampleProcess))), sleep(windowEnd - monotonicMs()).then(() => (after = pids.map(sampleProcess)))]);
+    const sampling = Promise.all([
+      sleep(windowStart - monotonicMs()).then(() => (before = pids.map(sampleProcess))),
+      sleep(windowEnd - monotonicMs()).then(() => (after = pids.map(sampleProcess))),
+    ]);
     loadgen.send({ type: 'go', startAt, warmupMs, measureMs, drainMs: config.drainMs });
     const result: OtResult = await loadgen.next('result', windowEnd - monotonicMs() + config.drainMs + 10_000);
     await sampling;
@@ -127,15 +145,19 @@ async function runOnce(target: OtTarget, server: ServerProcess, bundles: OtBundl
       ackLatencyMs: summarize(result.ackLatencies),
       missingArrivals: result.expectedArrivals - result.arrivals,
       serverCpuPercent: serverCpu,
-      serverMicrosPerOp: serverCpu === undefined || result.ackedInWindow === 0 ? undefined : (serverCpu * 1e4 * seconds) / result.ackedInWindow,
-      serverMicrosPerCommit: serverCpu === undefined || result.commitsInWindow === 0 ? undefined : (serverCpu * 1e4 * seconds) / result.commitsInWindow,
+      serverMicrosPerOp:
+        serverCpu === undefined || result.ackedInWindow === 0 ? undefined : (serverCpu * 1e4 * seconds) / result.ackedInWindow,
+      serverMicrosPerCommit:
+        serverCpu === undefined || result.commitsInWindow === 0 ? undefined : (serverCpu * 1e4 * seconds) / result.commitsInWindow,
       serverRssMB: after[0] ? after[0].rssBytes / 2 ** 20 : undefined,
       loadgenCpuPercent: cpuPercent(before[1], after[1]),
       problems: result.problems,
     };
     process.stdout.write(
-      `  ${target.padEnd(7)} ${scenario.padEnd(28)} ${Math.round(figures.ackedOpsPerSecond).toLocaleString('en-US').padStart(7)} ops/s, ${Math.round(figures.commitsPerSecond).toLocaleString('en-US').padStart(7)} commits/s, ` +
-        `remote p50/p99 ${n2(figures.remoteLatencyMs?.p50)}/${n2(figures.remoteLatencyMs?.p99)} ms, ack p99 ${n2(figures.ackLatencyMs?.p99)} ms, server CPU ${n0(serverCpu)}%, loadgen CPU ${n0(figures.loadgenCpuPercent)}%` +
+      `  ${target.padEnd(7)} ${scenario.padEnd(28)} ${Math.round(figures.ackedOpsPerSecond).toLocaleString('en-US').padStart(7)} ` +
+        `ops/s, ${Math.round(figures.commitsPerSecond).toLocaleString('en-US').padStart(7)} commits/s, ` +
+        `remote p50/p99 ${n2(figures.remoteLatencyMs?.p50)}/${n2(figures.remoteLatencyMs?.p99)} ms, ack p99 ` +
+        `${n2(figures.ackLatencyMs?.p99)} ms, server CPU ${n0(serverCpu)}%, loadgen CPU ${n0(figures.loadgenCpuPercent)}%` +
         `${result.problems.length ? `, PROBLEMS: ${result.problems[0]}` : ''}\n`,
     );
     return figures;
@@ -143,7 +165,6 @@ async function runOnce(target: OtTarget, server: ServerProcess, bundles: OtBundl
     await loadgen.stop();
   }
 }
-
 
 // ---- in-process figures -------------------------------------------------------------------
 
@@ -156,27 +177,48 @@ interface InProcessFigure {
 function inProcess(): Promise<{ header: string; figures: InProcessFigure[] }> {
   const script = join(root, 'test', 'protocol', 'ot', 'ot-throughput.bench.ts');
   return new Promise((resolvePromise, reject) => {
-    const child = execFile(process.execPath, ['--import', 'tsx', script], { cwd: root, env: { ...env, OT_BENCH_SECONDS: String(config.inProcessSeconds) }, timeout: 60_000 }, (error, stdout) => {
-      if (error) return reject(error);
-      const lines = stdout.split('\n');
-      const figures: InProcessFigure[] = [];
-      for (const line of lines) {
-        const match = /^(.+?)\s+([\d,]+) \/s$/.exec(line.trim());
-        if (match) figures.push({ name: match[1]!, perSecond: Number(match[2]!.replace(/,/g, '')) });
-      }
-      resolvePromise({ header: lines[0] ?? '', figures });
-    });
+    const child = execFile(
+      process.execPath,
+      ['--import', 'tsx', script],
+      { cwd: root, env: { ...env, OT_BENCH_SECONDS: String(config.inProcessSeconds) }, timeout: 60_000 },
+      (error, stdout) => {
+        if (error) return reject(error);
+        const lines = stdout.split('\n');
+        const figures: InProcessFigure[] = [];
+        for (const line of lines) {
+          const match = /^(.+?)\s+([\d,]+) \/s$/.exec(line.trim());
+          if (match) figures.push({ name: match[1]!, perSecond: Number(match[2]!.replace(/,/g, '')) });
+        }
+        resolvePromise({ header: lines[0] ?? '', figures });
+      },
+    );
     trackOtChild(child);
   });
 }
 
 // ---- report ----------------------------------------------------------------------------------
 
-
-
 function runsTable(runs: RunFigures[]): string {
   return table(
-    ['scenario', 'target', 'editors', 'ops/s', 'commits/s', 'keys/commit', 'remote p50', 'remote p99', 'samples', 'missing', 'ack p50', 'ack p99', 'srv CPU%', 'srv µs/op', 'srv µs/commit', 'srv RSS MB', 'gen CPU%'],
+    [
+      'scenario',
+      'target',
+      'editors',
+      'ops/s',
+      'commits/s',
+      'keys/commit',
+      'remote p50',
+      'remote p99',
+      'samples',
+      'missing',
+      'ack p50',
+      'ack p99',
+      'srv CPU%',
+      'srv µs/op',
+      'srv µs/commit',
+      'srv RSS MB',
+      'gen CPU%',
+    ],
     runs.map((r) => [
       r.scenario,
       r.target,
@@ -204,7 +246,9 @@ function runsTable(runs: RunFigures[]): string {
 async function main(): Promise<void> {
   const started = Date.now();
   const cpu = cpus();
-  process.stdout.write(`Tandem OT bench: ${cpu.length} x ${cpu[0]?.model ?? '?'}, node ${process.version}; targets ${config.targets.join(', ')}\n`);
+  process.stdout.write(
+    `Tandem OT bench: ${cpu.length} x ${cpu[0]?.model ?? '?'}, node ${process.version}; targets ${config.targets.join(', ')}\n`,
+  );
 
   let inProcessFigures: InProcessFigure[] = [];
   let inProcessHeader = '';
@@ -220,7 +264,17 @@ async function main(): Promise<void> {
   try {
     for (const target of config.targets) servers.set(target, await startServer(launch(target, bundles.sharedbServer)));
     process.stdout.write('Through the servers (each run: a fresh document and load generator process):\n');
-    for (const [target, server] of servers) await runOnce(target, server, bundles, 'priming (untimed)', config.throughputEditors, { mode: 'closed', window: 4 }, config.primeMs, 0);
+    for (const [target, server] of servers)
+      await runOnce(
+        target,
+        server,
+        bundles,
+        'priming (untimed)',
+        config.throughputEditors,
+        { mode: 'closed', window: 4 },
+        config.primeMs,
+        0,
+      );
     let turn = 0;
     const each = async (run: (target: OtTarget, server: ServerProcess) => Promise<RunFigures>) => {
       // The targets take turns going first, so that a change in the machine's load hits both alike.
@@ -229,11 +283,15 @@ async function main(): Promise<void> {
     };
     for (const window of config.windows) {
       const scenario = `commit, closed, window ${window}`;
-      await each((target, server) => runOnce(target, server, bundles, scenario, config.throughputEditors, { mode: 'closed', window }, config.throughputMeasureMs));
+      await each((target, server) =>
+        runOnce(target, server, bundles, scenario, config.throughputEditors, { mode: 'closed', window }, config.throughputMeasureMs),
+      );
     }
     for (const editors of config.latencyEditors) {
       const scenario = `latency, ${config.charsPerSecond} chars/s each`;
-      await each((target, server) => runOnce(target, server, bundles, scenario, editors, { mode: 'open', rate: config.charsPerSecond }, latencyWindowMs(editors)));
+      await each((target, server) =>
+        runOnce(target, server, bundles, scenario, editors, { mode: 'open', rate: config.charsPerSecond }, latencyWindowMs(editors)),
+      );
     }
   } finally {
     await Promise.all([...servers.values()].map((s) => s.stop()));
@@ -242,33 +300,64 @@ async function main(): Promise<void> {
 
   // Sort for the table: by scenario, then target.
   const scenarioOrder = [...new Set(runs.map((r) => `${r.scenario}|${r.editors}`))];
-  runs.sort((a, b) => scenarioOrder.indexOf(`${a.scenario}|${a.editors}`) - scenarioOrder.indexOf(`${b.scenario}|${b.editors}`) || a.target.localeCompare(b.target));
+  runs.sort(
+    (a, b) =>
+      scenarioOrder.indexOf(`${a.scenario}|${a.editors}`) - scenarioOrder.indexOf(`${b.scenario}|${b.editors}`) ||
+      a.target.localeCompare(b.target),
+  );
 
-  const find = (target: OtTarget, scenario: string, editors: number) => runs.find((r) => r.target === target && r.scenario === scenario && r.editors === editors);
+  const find = (target: OtTarget, scenario: string, editors: number) =>
+    runs.find((r) => r.target === target && r.scenario === scenario && r.editors === editors);
   const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined && b > 0 ? a / b : undefined);
   const inproc = (name: string) => inProcessFigures.find((f) => f.name === name)?.perSecond;
   // Sustained commit throughput: the best closed-loop figure of each target (its ops/s, i.e. keystrokes committed).
-  const best = (target: OtTarget) => runs.filter((r) => r.target === target && r.load.mode === 'closed').sort((a, b) => b.ackedOpsPerSecond - a.ackedOpsPerSecond)[0];
+  const best = (target: OtTarget) =>
+    runs.filter((r) => r.target === target && r.load.mode === 'closed').sort((a, b) => b.ackedOpsPerSecond - a.ackedOpsPerSecond)[0];
   const relayBest = best('relay');
   const sharedbBest = best('sharedb');
   const w1 = `commit, closed, window 1`;
   const checks = [
-    check('single-char transforms/s (in-process)', inproc('single-character: transform'), '>=', 1_000_000, '100 KB document; ot-throughput.bench.ts'),
+    check(
+      'single-char transforms/s (in-process)',
+      inproc('single-character: transform'),
+      '>=',
+      1_000_000,
+      '100 KB document; ot-throughput.bench.ts',
+    ),
     info('paste-sized transforms/s (in-process)', inproc('paste-sized: transform'), '2 KB pastes on a 100 KB document'),
-    check('single-char commits/s, in memory (in-process)', inproc('single-character: commit, TextDocument (3 transforms + apply)'), '>=', 20_000, '3 transforms + apply on a TextDocument, no I/O'),
+    check(
+      'single-char commits/s, in memory (in-process)',
+      inproc('single-character: commit, TextDocument (3 transforms + apply)'),
+      '>=',
+      20_000,
+      '3 transforms + apply on a TextDocument, no I/O',
+    ),
     check(
       'commit ops/s through the relay, 4 editors',
       relayBest?.ackedOpsPerSecond,
       '>=',
       20_000,
-      `best closed-loop run (${relayBest?.scenario ?? '-'}): ${n0(relayBest?.commitsPerSecond)} commits/s; window 1 (no composing): ${n0(find('relay', w1, 4)?.ackedOpsPerSecond)} ops/s`,
+      `best closed-loop run (${relayBest?.scenario ?? '-'}): ${n0(relayBest?.commitsPerSecond)} commits/s; window 1 (no composing): ` +
+        `${n0(find('relay', w1, 4)?.ackedOpsPerSecond)} ops/s`,
     ),
-    check('commit ops/s, relay/ShareDB', ratio(relayBest?.ackedOpsPerSecond, sharedbBest?.ackedOpsPerSecond), '>=', 2, `${n0(relayBest?.ackedOpsPerSecond)} vs ${n0(sharedbBest?.ackedOpsPerSecond)} ops/s (best closed-loop runs)`),
-    info('commit ops/s, relay/ShareDB, window 1', ratio(find('relay', w1, 4)?.ackedOpsPerSecond, find('sharedb', w1, 4)?.ackedOpsPerSecond), `${n0(find('relay', w1, 4)?.ackedOpsPerSecond)} vs ${n0(find('sharedb', w1, 4)?.ackedOpsPerSecond)} ops/s: one op in flight per editor, every keystroke its own commit`),
+    check(
+      'commit ops/s, relay/ShareDB',
+      ratio(relayBest?.ackedOpsPerSecond, sharedbBest?.ackedOpsPerSecond),
+      '>=',
+      2,
+      `${n0(relayBest?.ackedOpsPerSecond)} vs ${n0(sharedbBest?.ackedOpsPerSecond)} ops/s (best closed-loop runs)`,
+    ),
+    info(
+      'commit ops/s, relay/ShareDB, window 1',
+      ratio(find('relay', w1, 4)?.ackedOpsPerSecond, find('sharedb', w1, 4)?.ackedOpsPerSecond),
+      `${n0(find('relay', w1, 4)?.ackedOpsPerSecond)} vs ${n0(find('sharedb', w1, 4)?.ackedOpsPerSecond)} ops/s: one op in flight per ` +
+        `editor, every keystroke its own commit`,
+    ),
     info(
       'server CPU per commit, ShareDB/relay, window 1',
       ratio(find('sharedb', w1, 4)?.serverMicrosPerCommit, find('relay', w1, 4)?.serverMicrosPerCommit),
-      `${n2(find('relay', w1, 4)?.serverMicrosPerCommit)} vs ${n2(find('sharedb', w1, 4)?.serverMicrosPerCommit)} µs (relay vs ShareDB): the commit-rate ratio a saturated server core would give, less sensitive to the load generator`,
+      `${n2(find('relay', w1, 4)?.serverMicrosPerCommit)} vs ${n2(find('sharedb', w1, 4)?.serverMicrosPerCommit)} µs (relay vs ` +
+        `ShareDB): the commit-rate ratio a saturated server core would give, less sensitive to the load generator`,
     ),
     ...config.latencyEditors.flatMap((editors) => {
       const scenario = `latency, ${config.charsPerSecond} chars/s each`;
@@ -276,19 +365,30 @@ async function main(): Promise<void> {
       const sharedb = find('sharedb', scenario, editors)?.remoteLatencyMs;
       return [
         check(`remote p99 ms, ${editors} editors, relay`, relay?.p99, '<=', 10, `p50 ${n2(relay?.p50)} ms, ${relay?.samples ?? 0} samples`),
-        check(`remote p99, ${editors} editors, relay/ShareDB`, ratio(relay?.p99, sharedb?.p99), '<=', 0.5, `${n2(relay?.p99)} vs ${n2(sharedb?.p99)} ms; p50 ${n2(relay?.p50)} vs ${n2(sharedb?.p50)} ms`),
+        check(
+          `remote p99, ${editors} editors, relay/ShareDB`,
+          ratio(relay?.p99, sharedb?.p99),
+          '<=',
+          0.5,
+          `${n2(relay?.p99)} vs ${n2(sharedb?.p99)} ms; p50 ${n2(relay?.p50)} vs ${n2(sharedb?.p50)} ms`,
+        ),
       ];
     }),
   ];
 
   const summary = [
     '',
-    `Editors insert single characters at random places in one document (${config.docChars} chars of ASCII code at the start), both sides through their own client library ` +
-      `(relay: RelayClient + ClientDocument; ShareDB: sharedb/lib/client + ot-text-unicode), which keep one op in flight and compose what is typed meanwhile.`,
-    `commit: ${config.throughputEditors} editors in a closed loop, each keeping <window> keystrokes unacknowledged; ${config.warmupMs} ms warm-up + ${config.throughputMeasureMs} ms measured. ` +
+    `Editors insert single characters at random places in one document (${config.docChars} chars of ASCII code at the start), both ` +
+      `sides through their own client library ` +
+      `(relay: RelayClient + ClientDocument; ShareDB: sharedb/lib/client + ot-text-unicode), which keep one op in flight and compose ` +
+      `what is typed meanwhile.`,
+    `commit: ${config.throughputEditors} editors in a closed loop, each keeping <window> keystrokes unacknowledged; ${config.warmupMs} ` +
+      `ms warm-up + ${config.throughputMeasureMs} ms measured. ` +
       `ops/s: keystrokes acknowledged; commits/s: document revisions (one may carry several composed keystrokes).`,
-    `latency: every editor types ${config.charsPerSecond} distinct characters a second (open loop, staggered); remote: from the keystroke until another editor's client has the op (one sample per receiving editor); ` +
-      `ack: until the typist's ack. ${config.warmupMs} ms warm-up + ${config.latencyMeasureMs} ms measured (longer for few editors: up to 30 s, for ${config.latencySamples} remote samples). All editors in one load generator process: one clock.`,
+    `latency: every editor types ${config.charsPerSecond} distinct characters a second (open loop, staggered); remote: from the ` +
+      `keystroke until another editor's client has the op (one sample per receiving editor); ` +
+      `ack: until the typist's ack. ${config.warmupMs} ms warm-up + ${config.latencyMeasureMs} ms measured (longer for few editors: up ` +
+      `to 30 s, for ${config.latencySamples} remote samples). All editors in one load generator process: one clock.`,
     ...(inProcessHeader ? [`In-process: ${inProcessHeader}`] : []),
     '',
     runsTable(runs),
@@ -298,7 +398,11 @@ async function main(): Promise<void> {
   ].join('\n');
   process.stdout.write(summary);
 
-  writeBenchReport('ot', started, config, relayEnv, { inProcess: { header: inProcessHeader, figures: inProcessFigures }, runs, targets: checks });
+  writeBenchReport('ot', started, config, relayEnv, {
+    inProcess: { header: inProcessHeader, figures: inProcessFigures },
+    runs,
+    targets: checks,
+  });
 }
 
 runBench('ot bench', config.deadlineMs, main);

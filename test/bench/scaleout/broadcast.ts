@@ -72,13 +72,21 @@ async function startRig(context: BenchContext, spec: TargetSpec, config: Broadca
     const urlOf = (i: number) => cluster.servers[i % cluster.servers.length]!.url;
     for (const [i, loadgen] of loadgens.entries()) {
       const groups: ClientGroup[] = [{ token: sessionToken(context, `r${i}`, [session]), session, count: share(i) }];
-      const connected = await loadgen.request({ type: 'connect', url: urlOf(i), driver, groups, concurrency: 50, timeoutMs: 20_000 }, 'connected', 25_000);
+      const connected = await loadgen.request(
+        { type: 'connect', url: urlOf(i), driver, groups, concurrency: 50, timeoutMs: 20_000 },
+        'connected',
+        25_000,
+      );
       if (connected.failed > 0) throw new Error(`${spec.name}: ${connected.failed} receivers failed to connect: ${connected.firstError}`);
     }
     // The publishers join last, so the fan-out reaches them after everyone else.
     for (const [i, loadgen] of loadgens.entries()) {
       const groups = [{ token: sessionToken(context, `publisher-${TAGS[i]}`, [session]), session, count: 1 }];
-      const pub = await loadgen.request({ type: 'connect', url: urlOf(i), driver, groups, concurrency: 1, timeoutMs: 10_000, publisher: true }, 'connected', 15_000);
+      const pub = await loadgen.request(
+        { type: 'connect', url: urlOf(i), driver, groups, concurrency: 1, timeoutMs: 10_000, publisher: true },
+        'connected',
+        15_000,
+      );
       if (pub.failed > 0) throw new Error(`${spec.name}: publisher ${TAGS[i]} failed to connect: ${pub.firstError}`);
     }
     await Promise.all(loadgens.map((l) => l.request({ type: 'quiesce', quietMs: 300, timeoutMs: 10_000 }, 'quiet', 15_000)));
@@ -95,12 +103,24 @@ async function stopRig({ cluster, loadgens }: Rig): Promise<void> {
 }
 
 /** Every scenario on every target, in rounds; the targets take turns so a change in the machine's load hits all alike. */
-export async function broadcast(context: BenchContext, specs: TargetSpec[], config: BroadcastConfig, log: (line: string) => void): Promise<ScaleoutFigures[]> {
+export async function broadcast(
+  context: BenchContext,
+  specs: TargetSpec[],
+  config: BroadcastConfig,
+  log: (line: string) => void,
+): Promise<ScaleoutFigures[]> {
   const rigs: Rig[] = [];
   try {
     for (const spec of specs) rigs.push(await startRig(context, spec, config));
     // Untimed: compiles the hot paths and lets the start-up garbage go before anything counts.
-    for (const rig of rigs) await runScenario(context, rig, config, { name: 'priming', load: { mode: 'open', rate: config.rates[0] ?? 200 } }, { warmupMs: 0, measureMs: config.primeMs });
+    for (const rig of rigs)
+      await runScenario(
+        context,
+        rig,
+        config,
+        { name: 'priming', load: { mode: 'open', rate: config.rates[0] ?? 200 } },
+        { warmupMs: 0, measureMs: config.primeMs },
+      );
     const scenarios: Scenario[] = [
       ...config.rates.map((rate): Scenario => ({ name: `open ${(rate * config.clients) / 1000}k dlv/s`, load: { mode: 'open', rate } })),
       { name: 'saturation', load: { mode: 'closed', window: config.saturationWindow } },
@@ -115,9 +135,12 @@ export async function broadcast(context: BenchContext, specs: TargetSpec[], conf
           const result = await runScenario(context, rig, config, scenario);
           rounds.get(rig)!.push(result);
           log(
-            `  ${rig.cluster.spec.name.padEnd(11)} ${scenario.name.padEnd(17)} round ${round + 1}: ${Math.round(result.deliveredPerSecond).toLocaleString('en-US').padStart(8)} deliveries/s, ` +
-              `p50/p99 ${result.latencyMs?.p50.toFixed(2) ?? '-'}/${result.latencyMs?.p99.toFixed(2) ?? '-'} ms (cross ${result.crossLatencyMs?.p99.toFixed(2) ?? '-'}), loss ${result.lossPercent.toFixed(2)}%, ` +
-              `servers CPU ${result.serverCpuPercents.map(Math.round).join('+')}% ${result.redisCpuPercent === undefined ? '' : `redis ${Math.round(result.redisCpuPercent)}%, `}` +
+            `  ${rig.cluster.spec.name.padEnd(11)} ${scenario.name.padEnd(17)} round ${round + 1}: ` +
+              `${Math.round(result.deliveredPerSecond).toLocaleString('en-US').padStart(8)} deliveries/s, ` +
+              `p50/p99 ${result.latencyMs?.p50.toFixed(2) ?? '-'}/${result.latencyMs?.p99.toFixed(2) ?? '-'} ms (cross ` +
+              `${result.crossLatencyMs?.p99.toFixed(2) ?? '-'}), loss ${result.lossPercent.toFixed(2)}%, ` +
+              `servers CPU ${result.serverCpuPercents.map(Math.round).join('+')}% ` +
+              `${result.redisCpuPercent === undefined ? '' : `redis ${Math.round(result.redisCpuPercent)}%, `}` +
               `loadgens ${result.loadgenCpuPercent.map(Math.round).join('+')}%, others ${Math.round(result.otherCpuPercent ?? NaN)}%`,
           );
           // Whatever a server still had queued (an overloaded open-loop run) drains before the next run.
@@ -174,7 +197,9 @@ async function runScenario(
   const publishes: PublishResult[] = ran.map((r) => r.publish!);
   const sent = publishes.reduce((a, p) => a + p.sent, 0);
   const collected: CollectResult[] = await Promise.all(
-    loadgens.map((l) => l.request({ type: 'collect', expectedPerClient: sent, timeoutMs: config.collectMs }, 'collected', config.collectMs + 5000)),
+    loadgens.map((l) =>
+      l.request({ type: 'collect', expectedPerClient: sent, timeoutMs: config.collectMs }, 'collected', config.collectMs + 5000),
+    ),
   );
 
   const clients = collected.reduce((a, c) => a + c.clients, 0);
@@ -187,7 +212,8 @@ async function runScenario(
   const redisCpuPercent = cluster.redisPid ? cpu(cluster.servers.length) : undefined;
   const serverCpu = sum(serverPids.map((_, i) => cpu(i)));
   const loadgenCpu = loadgens.map((_, i) => cpu(serverPids.length + i) ?? NaN);
-  const perDelivery = (percent: number | undefined) => (percent === undefined || receivedInWindow === 0 ? undefined : (percent * 1e4 * seconds) / receivedInWindow);
+  const perDelivery = (percent: number | undefined) =>
+    percent === undefined || receivedInWindow === 0 ? undefined : (percent * 1e4 * seconds) / receivedInWindow;
   const machineBusy = systemBusyPercent(systemBefore, systemAfter);
   return {
     scenario: scenario.name,
@@ -210,7 +236,10 @@ async function runScenario(
     loadgenSysPercent: loadgens.map((_, i) => sysPercent(before[serverPids.length + i], after[serverPids.length + i]) ?? NaN),
     loadgenMicrosPerDelivery: perDelivery(loadgenCpu.reduce((a, b) => a + b, 0)),
     machineBusyPercent: machineBusy,
-    otherCpuPercent: otherCpuPercent(machineBusy, pids.map((_, i) => cpu(i))),
+    otherCpuPercent: otherCpuPercent(
+      machineBusy,
+      pids.map((_, i) => cpu(i)),
+    ),
     otherCpuBeforePercent: otherBefore,
     publisherLagP99Ms: scenario.load.mode === 'open' ? Math.max(...publishes.map((p) => p.lagP99Ms)) : undefined,
     publishFrameBytes: publishes[0]!.publishFrameBytes,

@@ -21,10 +21,28 @@ export interface TargetSpec {
 }
 
 export const TARGETS: Record<TargetName, TargetSpec> = {
-  relay: { name: 'relay', kind: 'relay', servers: 1, redis: false, description: 'one relay alone, embedded in-memory bus and store (no Redis)' },
-  'relay-redis': { name: 'relay-redis', kind: 'relay', servers: 1, redis: true, description: 'one relay with REDIS_URL (every publication through Redis)' },
+  relay: {
+    name: 'relay',
+    kind: 'relay',
+    servers: 1,
+    redis: false,
+    description: 'one relay alone, embedded in-memory bus and store (no Redis)',
+  },
+  'relay-redis': {
+    name: 'relay-redis',
+    kind: 'relay',
+    servers: 1,
+    redis: true,
+    description: 'one relay with REDIS_URL (every publication through Redis)',
+  },
   'relay-x2': { name: 'relay-x2', kind: 'relay', servers: 2, redis: true, description: 'two relays on one Redis' },
-  'socketio-x2': { name: 'socketio-x2', kind: 'socketio', servers: 2, redis: true, description: 'two Socket.IO servers with @socket.io/redis-adapter on one Redis' },
+  'socketio-x2': {
+    name: 'socketio-x2',
+    kind: 'socketio',
+    servers: 2,
+    redis: true,
+    description: 'two Socket.IO servers with @socket.io/redis-adapter on one Redis',
+  },
 };
 
 /** What every phase of the bench shares. */
@@ -67,7 +85,13 @@ export async function startCluster(context: BenchContext, spec: TargetSpec, extr
   }
 }
 
-function launch(context: BenchContext, spec: TargetSpec, index: number, redis: RedisServer | undefined, extraEnv: Record<string, string>): ServerLaunch {
+function launch(
+  context: BenchContext,
+  spec: TargetSpec,
+  index: number,
+  redis: RedisServer | undefined,
+  extraEnv: Record<string, string>,
+): ServerLaunch {
   const name = `${spec.name}-${index + 1}`;
   const redisEnv: Record<string, string> = redis ? { REDIS_URL: redis.url } : {};
   if (spec.kind === 'relay') {

@@ -43,7 +43,13 @@ const SESSION = 'commit-bench';
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, ms)));
 let documents = 0;
 
-export async function commits(context: BenchContext, otLoadgenBundle: string, specs: TargetSpec[], config: CommitConfig, log: (line: string) => void): Promise<CommitFigures[]> {
+export async function commits(
+  context: BenchContext,
+  otLoadgenBundle: string,
+  specs: TargetSpec[],
+  config: CommitConfig,
+  log: (line: string) => void,
+): Promise<CommitFigures[]> {
   const figures: CommitFigures[] = [];
   for (const spec of specs) {
     const cluster = await startCluster(context, spec);
@@ -56,12 +62,29 @@ export async function commits(context: BenchContext, otLoadgenBundle: string, sp
   return figures;
 }
 
-async function runOnce(context: BenchContext, bundle: string, cluster: Cluster, editors: number, config: CommitConfig, log: (line: string) => void): Promise<CommitFigures> {
+async function runOnce(
+  context: BenchContext,
+  bundle: string,
+  cluster: Cluster,
+  editors: number,
+  config: CommitConfig,
+  log: (line: string) => void,
+): Promise<CommitFigures> {
   const loadgen = new OtLoadgen(bundle);
   try {
     const tokens = Array.from({ length: editors }, (_, i) => sessionToken(context, `editor-${i}`, [SESSION]));
     const urls = cluster.servers.map((s) => s.url);
-    loadgen.send({ type: 'setup', target: 'relay', url: urls[0]!, urls, tokens, editors, document: `bench/commits-${++documents}.txt`, text: documentText(config.docChars), load: { mode: 'closed', window: config.window } });
+    loadgen.send({
+      type: 'setup',
+      target: 'relay',
+      url: urls[0]!,
+      urls,
+      tokens,
+      editors,
+      document: `bench/commits-${++documents}.txt`,
+      text: documentText(config.docChars),
+      load: { mode: 'closed', window: config.window },
+    });
     await loadgen.next('ready', 20_000);
     const pids = [...cluster.pids, loadgen.pid];
     await context.quiet.wait(pids);
@@ -70,13 +93,19 @@ async function runOnce(context: BenchContext, bundle: string, cluster: Cluster, 
     const windowEnd = windowStart + config.measureMs;
     let before: Array<ProcSample | undefined> = [];
     let after: Array<ProcSample | undefined> = [];
-    const sampling = Promise.all([sleep(windowStart - monotonicMs()).then(() => (before = pids.map(sampleProcess))), sleep(windowEnd - monotonicMs()).then(() => (after = pids.map(sampleProcess)))]);
+    const sampling = Promise.all([
+      sleep(windowStart - monotonicMs()).then(() => (before = pids.map(sampleProcess))),
+      sleep(windowEnd - monotonicMs()).then(() => (after = pids.map(sampleProcess))),
+    ]);
     loadgen.send({ type: 'go', startAt, warmupMs: config.warmupMs, measureMs: config.measureMs, drainMs: config.drainMs });
     const result: OtResult = await loadgen.next('result', windowEnd - monotonicMs() + config.drainMs + 10_000);
     await sampling;
     const seconds = config.measureMs / 1000;
     const cpu = (i: number) => cpuPercent(before[i], after[i]);
-    const serverCpu = cluster.pids.reduce<number | undefined>((a, _, i) => (a === undefined || cpu(i) === undefined ? undefined : a + cpu(i)!), 0);
+    const serverCpu = cluster.pids.reduce<number | undefined>(
+      (a, _, i) => (a === undefined || cpu(i) === undefined ? undefined : a + cpu(i)!),
+      0,
+    );
     const figures: CommitFigures = {
       target: cluster.spec.name,
       editors,
@@ -86,13 +115,19 @@ async function runOnce(context: BenchContext, bundle: string, cluster: Cluster, 
       serverCpuPercents: cluster.servers.map((_, i) => cpu(i) ?? NaN),
       redisCpuPercent: cluster.redisPid ? cpu(cluster.servers.length) : undefined,
       loadgenCpuPercent: cpu(cluster.pids.length),
-      serverMicrosPerCommit: serverCpu === undefined || result.commitsInWindow === 0 ? undefined : (serverCpu * 1e4 * seconds) / result.commitsInWindow,
+      serverMicrosPerCommit:
+        serverCpu === undefined || result.commitsInWindow === 0 ? undefined : (serverCpu * 1e4 * seconds) / result.commitsInWindow,
       problems: result.problems,
     };
     log(
-      `  ${figures.target.padEnd(11)} commits, ${String(editors).padStart(2)} editors: ${Math.round(figures.commitsPerSecond).toLocaleString('en-US').padStart(6)} commits/s ` +
-        `(${Math.round(figures.ackedOpsPerSecond).toLocaleString('en-US')} keystrokes/s), ack p50/p99 ${figures.ackLatencyMs?.p50.toFixed(2) ?? '-'}/${figures.ackLatencyMs?.p99.toFixed(2) ?? '-'} ms, ` +
-        `servers CPU ${figures.serverCpuPercents.map(Math.round).join('+')}%${figures.redisCpuPercent === undefined ? '' : ` redis ${Math.round(figures.redisCpuPercent)}%`}, loadgen ${Math.round(figures.loadgenCpuPercent ?? NaN)}%` +
+      `  ${figures.target.padEnd(11)} commits, ${String(editors).padStart(2)} editors: ` +
+        `${Math.round(figures.commitsPerSecond).toLocaleString('en-US').padStart(6)} commits/s ` +
+        `(${Math.round(figures.ackedOpsPerSecond).toLocaleString('en-US')} keystrokes/s), ack p50/p99 ` +
+        `${figures.ackLatencyMs?.p50.toFixed(2) ?? '-'}/${figures.ackLatencyMs?.p99.toFixed(2) ?? '-'} ms, ` +
+        `servers CPU ` +
+        `${figures.serverCpuPercents.map(Math.round).join('+')}%` +
+        `${figures.redisCpuPercent === undefined ? '' : ` redis ${Math.round(figures.redisCpuPercent)}%`}` +
+        `, loadgen ${Math.round(figures.loadgenCpuPercent ?? NaN)}%` +
         `${result.problems.length ? `, PROBLEMS: ${result.problems[0]}` : ''}`,
     );
     return figures;

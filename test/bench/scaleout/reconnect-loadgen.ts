@@ -40,7 +40,14 @@ function connect(url: string, clients: ReconnectClient[], concurrency: number, t
       clearTimeout(timer);
       const perRelay: Record<string, number> = {};
       for (const t of tracked) if (t.relayId) perRelay[t.relayId] = (perRelay[t.relayId] ?? 0) + 1;
-      send({ type: 'connected', clients: opened, failed: clients.length - opened, firstError, elapsedMs: monotonicMs() - started, perRelay });
+      send({
+        type: 'connected',
+        clients: opened,
+        failed: clients.length - opened,
+        firstError,
+        elapsedMs: monotonicMs() - started,
+        perRelay,
+      });
       resolve();
     }
     function settled(): void {

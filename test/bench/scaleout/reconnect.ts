@@ -42,7 +42,12 @@ export interface ReconnectFigures {
 
 type ReconnectLoadgen = LoadgenProcess<ToReconnectLoadgen, FromReconnectLoadgen>;
 
-export async function reconnect(context: BenchContext, bundle: string, config: ReconnectConfig, log: (line: string) => void): Promise<ReconnectFigures> {
+export async function reconnect(
+  context: BenchContext,
+  bundle: string,
+  config: ReconnectConfig,
+  log: (line: string) => void,
+): Promise<ReconnectFigures> {
   // WS_HEARTBEAT_INTERVAL_MS as deployed; TRUST_PROXY as `relay deploy` sets it behind nginx.
   const cluster = await startCluster(context, TARGETS['relay-x2'], { TRUST_PROXY: 'true' });
   const loadgen: ReconnectLoadgen = new LoadgenProcess(bundle, 'reconnect-loadgen');
@@ -54,18 +59,29 @@ export async function reconnect(context: BenchContext, bundle: string, config: R
       const session = `reconnect-${Math.floor(i / config.sessionSize)}`;
       clients.push({ token: sessionToken(context, `user-${i}`, [session]), session });
     }
-    const connected = await loadgen.request({ type: 'connect', url: nginx.url, clients, concurrency: 100, timeoutMs: 60_000 }, 'connected', 65_000);
+    const connected = await loadgen.request(
+      { type: 'connect', url: nginx.url, clients, concurrency: 100, timeoutMs: 60_000 },
+      'connected',
+      65_000,
+    );
     if (connected.failed > 0) throw new Error(`reconnect: ${connected.failed} clients failed to connect: ${connected.firstError}`);
     // The joins' presence events are over; then a quiet machine, as for every other run.
     await new Promise((r) => setTimeout(r, 1000));
     await context.quiet.wait([...cluster.pids, loadgen.pid]);
     // The relay with more clients goes (by RELAY_ID, which is the server's launch name).
-    const victimIndex = cluster.servers.reduce((best, s, i) => ((connected.perRelay[s.name] ?? 0) > (connected.perRelay[cluster.servers[best]!.name] ?? 0) ? i : best), 0);
+    const victimIndex = cluster.servers.reduce(
+      (best, s, i) => ((connected.perRelay[s.name] ?? 0) > (connected.perRelay[cluster.servers[best]!.name] ?? 0) ? i : best),
+      0,
+    );
     const victim = cluster.servers[victimIndex]!;
     await loadgen.request({ type: 'arm' }, 'armed', 5000);
     const killedAt = monotonicMs();
     process.kill(victim.pid, 'SIGKILL');
-    const collected = await loadgen.request({ type: 'collect', killedAt, settleMs: config.settleMs, timeoutMs: config.timeoutMs }, 'collected', config.timeoutMs + 5000);
+    const collected = await loadgen.request(
+      { type: 'collect', killedAt, settleMs: config.settleMs, timeoutMs: config.timeoutMs },
+      'collected',
+      config.timeoutMs + 5000,
+    );
     const attempts = collected.attempts;
     const figures: ReconnectFigures = {
       clients: connected.clients,
@@ -83,8 +99,11 @@ export async function reconnect(context: BenchContext, bundle: string, config: R
       backPerRelay: collected.backPerRelay,
     };
     log(
-      `  reconnect: ${figures.clients} clients (${Object.entries(figures.perRelay).map(([r, n]) => `${r} ${n}`).join(', ')}), killed ${victim.name}: ` +
-        `${figures.back}/${figures.lost} back, all in ${figures.allBackMs?.toFixed(0) ?? '-'} ms; per client p50/p99 ${figures.reconnectMs?.p50.toFixed(0) ?? '-'}/${figures.reconnectMs?.p99.toFixed(0) ?? '-'} ms`,
+      `  reconnect: ${figures.clients} clients (${Object.entries(figures.perRelay)
+        .map(([r, n]) => `${r} ${n}`)
+        .join(', ')}), killed ${victim.name}: ` +
+        `${figures.back}/${figures.lost} back, all in ${figures.allBackMs?.toFixed(0) ?? '-'} ms; per client p50/p99 ` +
+        `${figures.reconnectMs?.p50.toFixed(0) ?? '-'}/${figures.reconnectMs?.p99.toFixed(0) ?? '-'} ms`,
     );
     return figures;
   } finally {

@@ -30,7 +30,11 @@ import { runBench } from '../entry';
  */
 
 const env = process.env;
-const list = (value: string | undefined, fallback: string) => (value ?? fallback).split(',').map((s) => s.trim()).filter(Boolean);
+const list = (value: string | undefined, fallback: string) =>
+  (value ?? fallback)
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 const targets = list(env.SCALEOUT_TARGETS, 'relay,relay-x2,socketio-x2').filter((t): t is TargetName => t in TARGETS);
 const skip = new Set(list(env.SCALEOUT_SKIP, ''));
@@ -49,10 +53,24 @@ const broadcastConfig: BroadcastConfig = {
   driver: env.SCALEOUT_DRIVER === 'typed' ? 'typed' : 'wire',
 };
 
-const commitConfig: CommitConfig = { editors: list(env.SCALEOUT_COMMIT_EDITORS, '4,16').map(Number), window: 1, warmupMs: 1000, measureMs: 3000, drainMs: 2000, docChars: 10 * 1024 };
-const commitTargets = list(env.SCALEOUT_COMMIT_TARGETS, 'relay,relay-redis,relay-x2').filter((t): t is TargetName => t in TARGETS && TARGETS[t as TargetName].kind === 'relay');
+const commitConfig: CommitConfig = {
+  editors: list(env.SCALEOUT_COMMIT_EDITORS, '4,16').map(Number),
+  window: 1,
+  warmupMs: 1000,
+  measureMs: 3000,
+  drainMs: 2000,
+  docChars: 10 * 1024,
+};
+const commitTargets = list(env.SCALEOUT_COMMIT_TARGETS, 'relay,relay-redis,relay-x2').filter(
+  (t): t is TargetName => t in TARGETS && TARGETS[t as TargetName].kind === 'relay',
+);
 
-const reconnectConfig: ReconnectConfig = { clients: Number(env.SCALEOUT_RECONNECT_CLIENTS ?? 1000), sessionSize: 10, settleMs: 1000, timeoutMs: 30_000 };
+const reconnectConfig: ReconnectConfig = {
+  clients: Number(env.SCALEOUT_RECONNECT_CLIENTS ?? 1000),
+  sessionSize: 10,
+  settleMs: 1000,
+  timeoutMs: 30_000,
+};
 
 const config = {
   targets,
@@ -80,7 +98,13 @@ async function main(): Promise<void> {
     reconnectLoadgen: join(__dirname, 'reconnect-loadgen.ts'),
     otLoadgen: join(__dirname, '..', 'ot', 'ot-loadgen.ts'),
   });
-  const context: BenchContext = { secret, relayEnv, socketIoBundle: files.socketIoServer, loadgenBundle: files.loadgen, quiet: new QuietWaiter(config.quietBudgetMs) };
+  const context: BenchContext = {
+    secret,
+    relayEnv,
+    socketIoBundle: files.socketIoServer,
+    loadgenBundle: files.loadgen,
+    quiet: new QuietWaiter(config.quietBudgetMs),
+  };
 
   let scenarios: ScaleoutFigures[] = [];
   let commitFigures: CommitFigures[] = [];
@@ -88,11 +112,22 @@ async function main(): Promise<void> {
   try {
     if (!skip.has('broadcast')) {
       log('Broadcast (rounds; the targets take turns):');
-      scenarios = await broadcast(context, targets.map((t) => TARGETS[t]), broadcastConfig, log);
+      scenarios = await broadcast(
+        context,
+        targets.map((t) => TARGETS[t]),
+        broadcastConfig,
+        log,
+      );
     }
     if (!skip.has('commits')) {
       log('Document commits (closed loop, one op in flight per editor):');
-      commitFigures = await commits(context, files.otLoadgen, commitTargets.map((t) => TARGETS[t]), commitConfig, log);
+      commitFigures = await commits(
+        context,
+        files.otLoadgen,
+        commitTargets.map((t) => TARGETS[t]),
+        commitConfig,
+        log,
+      );
     }
     if (!skip.has('reconnect')) {
       log('Reconnect after kill -9 of a relay:');
@@ -106,15 +141,25 @@ async function main(): Promise<void> {
   const rate0 = broadcastConfig.rates[0]!;
   const broadcastSummary = [
     `Targets: ${targets.map((t) => `${t}: ${TARGETS[t].description}`).join('; ')}.`,
-    `Session broadcast: ${broadcastConfig.clients} clients in one session, all receiving (the senders too), ${broadcastConfig.contentChars}-char chat content. ` +
-      `Two load generator processes, each with half the receivers and one publisher; on two-server targets each is on its own server (every message crosses Redis to reach half the session).`,
-    `open: msgs/s for the session split between the publishers (x ${broadcastConfig.clients} = deliveries/s offered); saturation: closed loop, ${broadcastConfig.saturationWindow} messages in flight per publisher. ` +
-      `${broadcastConfig.rounds} rounds per scenario and target, figures are the medians of the rounds; each round ${broadcastConfig.warmupMs} ms warm-up + ${broadcastConfig.measureMs} ms measured.`,
-    `Latency: publish (sender's clock) to receive, all processes on this machine's monotonic clock. srv CPU%: the servers and Redis together (% of one core; ${cpu.length} cores here, shared with the load generators and other work). ` +
+    `Session broadcast: ${broadcastConfig.clients} clients in one session, all receiving (the senders too), ` +
+      `${broadcastConfig.contentChars}-char chat content. ` +
+      `Two load generator processes, each with half the receivers and one publisher; on two-server targets each is on its own server ` +
+      `(every message crosses Redis to reach half the session).`,
+    `open: msgs/s for the session split between the publishers (x ${broadcastConfig.clients} = deliveries/s offered); saturation: ` +
+      `closed loop, ${broadcastConfig.saturationWindow} messages in flight per publisher. ` +
+      `${broadcastConfig.rounds} rounds per scenario and target, figures are the medians of the rounds; each round ` +
+      `${broadcastConfig.warmupMs} ms warm-up + ${broadcastConfig.measureMs} ms measured.`,
+    `Latency: publish (sender's clock) to receive, all processes on this machine's monotonic clock. srv CPU%: the servers and Redis ` +
+      `together (% of one core; ${cpu.length} cores here, shared with the load generators and other work). ` +
       `other CPU%: processes other than the bench's own meanwhile.`,
-    `Receivers: ${broadcastConfig.driver === 'wire' ? 'frames counted from their headers (wire-receiver.ts), on Socket.IO the same receiver answering Engine.IO pings; publishers: RelayClient, socket.io-client' : 'RelayClient (raw frames), socket.io-client'}. ` +
-      `cross: latency of the messages the other publisher sent (on two servers: those that crossed Redis).`,
-    `Frames: ${scenarios[0]?.publishFrameBytes ?? '?'} B published (relay form); delivered ${[...new Map(scenarios.map((s) => [s.target, s.deliveredFrameBytes]))].map(([t, b]) => `${t} ${b} B`).join(', ')}.`,
+    `Receivers: ${
+      broadcastConfig.driver === 'wire'
+        ? 'frames counted from their headers (wire-receiver.ts), on Socket.IO the same receiver answering Engine.IO pings; ' +
+          'publishers: RelayClient, socket.io-client'
+        : 'RelayClient (raw frames), socket.io-client'
+    }. ` + `cross: latency of the messages the other publisher sent (on two servers: those that crossed Redis).`,
+    `Frames: ${scenarios[0]?.publishFrameBytes ?? '?'} B published (relay form); delivered ` +
+      `${[...new Map(scenarios.map((s) => [s.target, s.deliveredFrameBytes]))].map(([t, b]) => `${t} ${b} B`).join(', ')}.`,
     '',
     scenarioTable(scenarios),
     '',
@@ -130,13 +175,20 @@ async function main(): Promise<void> {
     '',
     ...(scenarios.length
       ? [
-          `For reference (issue 5): Socket.IO on two servers with the Redis adapter was measured before at p99 near 73 ms at ${(rate0 * broadcastConfig.clients) / 1000}k deliveries/s and saturating near 95k deliveries/s (with a load generator near its limit).`,
+          `For reference (issue 5): Socket.IO on two servers with the Redis adapter was measured before at p99 near 73 ms at ` +
+            `${(rate0 * broadcastConfig.clients) / 1000}k deliveries/s and saturating near 95k deliveries/s (with a load generator ` +
+            `near its limit).`,
           '',
         ]
       : []),
   ].join('\n');
   process.stdout.write(summary);
-  writeBenchReport('scaleout', started, config, relayEnv, { scenarios, commits: commitFigures, reconnect: reconnectFigures, targets: checks });
+  writeBenchReport('scaleout', started, config, relayEnv, {
+    scenarios,
+    commits: commitFigures,
+    reconnect: reconnectFigures,
+    targets: checks,
+  });
 }
 
 function targetChecks(scenarios: ScaleoutFigures[], commitFigures: CommitFigures[], rc: ReconnectFigures | undefined): TargetCheck[] {
@@ -147,29 +199,48 @@ function targetChecks(scenarios: ScaleoutFigures[], commitFigures: CommitFigures
   const checks: TargetCheck[] = [];
   // Across servers: on two-server targets, the deliveries that crossed Redis to the other server;
   // one relay has no such crossing, so all its deliveries are the reference.
-  const p99 = (target: TargetName, scenario: string) => (TARGETS[target].servers > 1 ? find(target, scenario)?.crossLatencyMs : find(target, scenario)?.latencyMs)?.p99;
+  const p99 = (target: TargetName, scenario: string) =>
+    (TARGETS[target].servers > 1 ? find(target, scenario)?.crossLatencyMs : find(target, scenario)?.latencyMs)?.p99;
   const allP99 = (target: TargetName, scenario: string) => find(target, scenario)?.latencyMs?.p99;
   const vs = (a: TargetName, b: TargetName, scenario: string) =>
-    `${n2(p99(a, scenario))} vs ${n2(p99(b, scenario))} ms (${a} vs ${b}); all deliveries: p99 ${n2(allP99(a, scenario))} vs ${n2(allP99(b, scenario))} ms, p50 ${n2(find(a, scenario)?.latencyMs?.p50)} vs ${n2(find(b, scenario)?.latencyMs?.p50)} ms`;
+    `${n2(p99(a, scenario))} vs ${n2(p99(b, scenario))} ms (${a} vs ${b}); all deliveries: p99 ${n2(allP99(a, scenario))} vs ` +
+    `${n2(allP99(b, scenario))} ms, p50 ${n2(find(a, scenario)?.latencyMs?.p50)} vs ${n2(find(b, scenario)?.latencyMs?.p50)} ms`;
   const latency = (rate: number, verdict: boolean) => {
     const at = `${(rate * broadcastConfig.clients) / 1000}k deliveries/s`;
     const x2VsOne = ratio(p99('relay-x2', open(rate)), p99('relay', open(rate)));
     const x2VsSio = ratio(p99('relay-x2', open(rate)), p99('socketio-x2', open(rate)));
     checks.push(
-      verdict ? check(`p99 across servers at ${at}, 2 relays / 1 relay`, x2VsOne, '<=', 1.5, vs('relay-x2', 'relay', open(rate))) : info(`p99 across servers at ${at}, 2 relays / 1 relay`, x2VsOne, vs('relay-x2', 'relay', open(rate))),
-      verdict ? check(`p99 across servers at ${at}, 2 relays / Socket.IO x2`, x2VsSio, '<=', 0.5, vs('relay-x2', 'socketio-x2', open(rate))) : info(`p99 across servers at ${at}, 2 relays / Socket.IO x2`, x2VsSio, vs('relay-x2', 'socketio-x2', open(rate))),
+      verdict
+        ? check(`p99 across servers at ${at}, 2 relays / 1 relay`, x2VsOne, '<=', 1.5, vs('relay-x2', 'relay', open(rate)))
+        : info(`p99 across servers at ${at}, 2 relays / 1 relay`, x2VsOne, vs('relay-x2', 'relay', open(rate))),
+      verdict
+        ? check(`p99 across servers at ${at}, 2 relays / Socket.IO x2`, x2VsSio, '<=', 0.5, vs('relay-x2', 'socketio-x2', open(rate)))
+        : info(`p99 across servers at ${at}, 2 relays / Socket.IO x2`, x2VsSio, vs('relay-x2', 'socketio-x2', open(rate))),
     );
   };
   if (low !== undefined) latency(low, true);
   if (high !== undefined) latency(high, false);
   const sat = (target: TargetName) => find(target, 'saturation');
   checks.push(
-    check('saturated deliveries/s, 2 relays / Socket.IO x2', ratio(sat('relay-x2')?.deliveredPerSecond, sat('socketio-x2')?.deliveredPerSecond), '>=', 1.5, `${n0(sat('relay-x2')?.deliveredPerSecond)} vs ${n0(sat('socketio-x2')?.deliveredPerSecond)} deliveries/s; p99 ${n2(sat('relay-x2')?.latencyMs?.p99)} vs ${n2(sat('socketio-x2')?.latencyMs?.p99)} ms`),
-    info('saturated deliveries/s, 2 relays / 1 relay', ratio(sat('relay-x2')?.deliveredPerSecond, sat('relay')?.deliveredPerSecond), `${n0(sat('relay-x2')?.deliveredPerSecond)} vs ${n0(sat('relay')?.deliveredPerSecond)} deliveries/s: two relays share the same ${cpus().length} cores with Redis and the load generators`),
+    check(
+      'saturated deliveries/s, 2 relays / Socket.IO x2',
+      ratio(sat('relay-x2')?.deliveredPerSecond, sat('socketio-x2')?.deliveredPerSecond),
+      '>=',
+      1.5,
+      `${n0(sat('relay-x2')?.deliveredPerSecond)} vs ${n0(sat('socketio-x2')?.deliveredPerSecond)} deliveries/s; p99 ` +
+        `${n2(sat('relay-x2')?.latencyMs?.p99)} vs ${n2(sat('socketio-x2')?.latencyMs?.p99)} ms`,
+    ),
+    info(
+      'saturated deliveries/s, 2 relays / 1 relay',
+      ratio(sat('relay-x2')?.deliveredPerSecond, sat('relay')?.deliveredPerSecond),
+      `${n0(sat('relay-x2')?.deliveredPerSecond)} vs ${n0(sat('relay')?.deliveredPerSecond)} deliveries/s: two relays share the same ` +
+        `${cpus().length} cores with Redis and the load generators`,
+    ),
     info(
       'server CPU per delivery at saturation, Socket.IO x2 / 2 relays',
       ratio(sat('socketio-x2')?.serverMicrosPerDelivery, sat('relay-x2')?.serverMicrosPerDelivery),
-      `${n2(sat('relay-x2')?.serverMicrosPerDelivery)} vs ${n2(sat('socketio-x2')?.serverMicrosPerDelivery)} µs (servers + Redis): the throughput ratio saturated cores would give, less sensitive to the load generators`,
+      `${n2(sat('relay-x2')?.serverMicrosPerDelivery)} vs ${n2(sat('socketio-x2')?.serverMicrosPerDelivery)} µs (servers + Redis): the ` +
+        `throughput ratio saturated cores would give, less sensitive to the load generators`,
     ),
   );
   const commit = (target: TargetName, editors: number) => commitFigures.find((c) => c.target === target && c.editors === editors);
@@ -180,13 +251,19 @@ function targetChecks(scenarios: ScaleoutFigures[], commitFigures: CommitFigures
       info(
         `commits/s through Redis, 2 relays, ${editors} editors`,
         x2.commitsPerSecond,
-        `one document; ack p99 ${n2(x2.ackLatencyMs?.p99)} ms; 1 relay on Redis ${n0(commit('relay-redis', editors)?.commitsPerSecond)}/s, in memory ${n0(commit('relay', editors)?.commitsPerSecond)}/s`,
+        `one document; ack p99 ${n2(x2.ackLatencyMs?.p99)} ms; 1 relay on Redis ` +
+          `${n0(commit('relay-redis', editors)?.commitsPerSecond)}/s, in memory ${n0(commit('relay', editors)?.commitsPerSecond)}/s`,
       ),
     );
   }
   if (rc) {
     checks.push(
-      info(`reconnect of ${rc.lost} clients after kill -9, all back (ms)`, rc.allBackMs, `${rc.back}/${rc.lost} back; per client p50 ${n0(rc.reconnectMs?.p50)} ms, p99 ${n0(rc.reconnectMs?.p99)} ms (client backoff up to 500 ms included)`),
+      info(
+        `reconnect of ${rc.lost} clients after kill -9, all back (ms)`,
+        rc.allBackMs,
+        `${rc.back}/${rc.lost} back; per client p50 ${n0(rc.reconnectMs?.p50)} ms, p99 ${n0(rc.reconnectMs?.p99)} ms (client backoff ` +
+          `up to 500 ms included)`,
+      ),
     );
   }
   return checks;
@@ -195,7 +272,20 @@ function targetChecks(scenarios: ScaleoutFigures[], commitFigures: CommitFigures
 /** What the main table leaves out: latency across servers, and where the CPU went. */
 function detailTable(figures: ScaleoutFigures[]): string {
   return table(
-    ['scenario', 'target', 'cross p50 ms', 'cross p99 ms', 'samples', 'each server CPU%', 'redis CPU%', 'srv+redis µs/dlv', 'srv sys%', 'gen CPU%', 'gen sys%', 'clients closed'],
+    [
+      'scenario',
+      'target',
+      'cross p50 ms',
+      'cross p99 ms',
+      'samples',
+      'each server CPU%',
+      'redis CPU%',
+      'srv+redis µs/dlv',
+      'srv sys%',
+      'gen CPU%',
+      'gen sys%',
+      'clients closed',
+    ],
     figures.map((f) => [
       f.scenario,
       f.target,
@@ -215,7 +305,20 @@ function detailTable(figures: ScaleoutFigures[]): string {
 
 function commitTable(figures: CommitFigures[]): string {
   return table(
-    ['commits', 'target', 'editors', 'commits/s', 'keystrokes/s', 'ack p50 ms', 'ack p99 ms', 'each server CPU%', 'redis CPU%', 'µs/commit', 'gen CPU%', 'problems'],
+    [
+      'commits',
+      'target',
+      'editors',
+      'commits/s',
+      'keystrokes/s',
+      'ack p50 ms',
+      'ack p99 ms',
+      'each server CPU%',
+      'redis CPU%',
+      'µs/commit',
+      'gen CPU%',
+      'problems',
+    ],
     figures.map((f) => [
       'commits',
       f.target,
@@ -234,12 +337,29 @@ function commitTable(figures: CommitFigures[]): string {
 }
 
 function reconnectTable(f: ReconnectFigures): string {
-  const row = (name: string, l: { p50: number; p99: number; max: number } | undefined) => [name, 'relay-x2', n0(l?.p50), n0(l?.p99), n0(l?.max)];
+  const row = (name: string, l: { p50: number; p99: number; max: number } | undefined) => [
+    name,
+    'relay-x2',
+    n0(l?.p50),
+    n0(l?.p99),
+    n0(l?.max),
+  ];
   return [
-    `Reconnect: ${f.clients} clients in sessions of ${reconnectConfig.sessionSize} through nginx (${Object.entries(f.perRelay).map(([r, n]) => `${r}: ${n}`).join(', ')}; connected in ${f.connectSeconds.toFixed(1)} s); ` +
-      `SIGKILL of ${f.killedRelay}: ${f.back} of ${f.lost} dropped clients back (${Object.entries(f.backPerRelay).map(([r, n]) => `${r}: ${n}`).join(', ')}), ` +
+    `Reconnect: ${f.clients} clients in sessions of ${reconnectConfig.sessionSize} through nginx (${Object.entries(f.perRelay)
+      .map(([r, n]) => `${r}: ${n}`)
+      .join(', ')}; connected in ${f.connectSeconds.toFixed(1)} s); ` +
+      `SIGKILL of ${f.killedRelay}: ${f.back} of ${f.lost} dropped clients back (${Object.entries(f.backPerRelay)
+        .map(([r, n]) => `${r}: ${n}`)
+        .join(', ')}), ` +
       `all within ${n0(f.allBackMs)} ms; attempts per client: mean ${n2(f.attemptsMean)}, max ${f.attemptsMax ?? '-'}.`,
-    table(['reconnect (ms after the kill)', 'target', 'p50', 'p99', 'max'], [row('kill -> connect frame again', f.reconnectMs), row('kill -> close seen', f.closeSeenMs), row('close seen -> connect again', f.closeToConnectMs)]),
+    table(
+      ['reconnect (ms after the kill)', 'target', 'p50', 'p99', 'max'],
+      [
+        row('kill -> connect frame again', f.reconnectMs),
+        row('kill -> close seen', f.closeSeenMs),
+        row('close seen -> connect again', f.closeToConnectMs),
+      ],
+    ),
   ].join('\n');
 }
 

@@ -64,7 +64,11 @@ io.on('connection', (socket) => {
     if (typeof payload?.content !== 'string') return;
     io.to(session).emit('chat.message', {
       event_type: 'chat.message',
-      payload: { content: payload.content, message_id: `${serverId}-${Date.now().toString(36)}-${(++messageCounter).toString(36)}`, display_name: displayName },
+      payload: {
+        content: payload.content,
+        message_id: `${serverId}-${Date.now().toString(36)}-${(++messageCounter).toString(36)}`,
+        display_name: displayName,
+      },
       timestamp: new Date().toISOString(),
       session_id: session,
       user_id: userId,

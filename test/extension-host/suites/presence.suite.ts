@@ -61,9 +61,15 @@ suite('presence: cursors and follow', () => {
     assert.ok(extension);
     api = await extension.activate();
     await vscode.workspace.getConfiguration('tandem').update('relayUrl', relay.httpUrl, vscode.ConfigurationTarget.Global);
-    await vscode.commands.executeCommand('tandem.setPersonalToken', mintPersonalToken(relay.secret, { user: 'hana', name: 'Hana', ttl: '1h' }));
+    await vscode.commands.executeCommand(
+      'tandem.setPersonalToken',
+      mintPersonalToken(relay.secret, { user: 'hana', name: 'Hana', ttl: '1h' }),
+    );
     await vscode.commands.executeCommand('tandem.startSession');
-    await eventually(() => api.session.state === 'live', () => `the session to go live (${api.session.state})`);
+    await eventually(
+      () => api.session.state === 'live',
+      () => `the session to go live (${api.session.state})`,
+    );
 
     folder = mkdtempSync(join(tmpdir(), 'tandem-presence-'));
     writeFileSync(join(folder, 'a.txt'), 'alpha line one\nalpha line two\n');
@@ -79,14 +85,24 @@ suite('presence: cursors and follow', () => {
     }
 
     const invite = new URL(api.session.info!.invites!.editor.link).searchParams.get('invite')!;
-    const response = await fetch(`${relay.httpUrl}/api/invites/redeem`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ invite, name: 'Gus' }) });
+    const response = await fetch(`${relay.httpUrl}/api/invites/redeem`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ invite, name: 'Gus' }),
+    });
     const redeemed = (await response.json()) as { token: string; ws_url: string };
     guest = new RelayClient({ url: redeemed.ws_url, token: redeemed.token, transport });
     guest.on('collaboration.cursor', (payload, frame) => guestCursors.push({ user: frame.user_id, payload }));
     guest.connect();
-    await eventually(() => guest.state === 'open', () => `the guest to connect (${guest.state})`);
+    await eventually(
+      () => guest.state === 'open',
+      () => `the guest to connect (${guest.state})`,
+    );
     for (const document of ['a.txt', 'b.txt']) guest.send('collaboration.open', { document });
-    await eventually(() => api.session.participants.length === 2, () => `two participants (${api.session.participants.length})`);
+    await eventually(
+      () => api.session.participants.length === 2,
+      () => `two participants (${api.session.participants.length})`,
+    );
   });
 
   suiteTeardown(async () => {
@@ -124,7 +140,10 @@ suite('presence: cursors and follow', () => {
     editor.selection = new vscode.Selection(new vscode.Position(1, 0), new vscode.Position(1, 5));
     const expectedAnchor = editor.document.offsetAt(new vscode.Position(1, 0));
     await eventually(
-      () => guestCursors.slice(before).some((c) => c.user === 'hana' && c.payload.document === 'a.txt' && c.payload.selections[0]?.anchor === expectedAnchor),
+      () =>
+        guestCursors
+          .slice(before)
+          .some((c) => c.user === 'hana' && c.payload.document === 'a.txt' && c.payload.selections[0]?.anchor === expectedAnchor),
       () => `the guest to get hana's selection at ${expectedAnchor}; got ${JSON.stringify(guestCursors.slice(before))}`,
     );
   });
@@ -145,7 +164,10 @@ suite('presence: cursors and follow', () => {
     );
     assert.match(api.statusBar.text, /following Gus/);
     await editor.edit((edit) => edit.insert(new vscode.Position(0, 0), 'typed'));
-    await eventually(() => api.follow.following === undefined, () => 'following to stop after typing');
+    await eventually(
+      () => api.follow.following === undefined,
+      () => 'following to stop after typing',
+    );
     assert.doesNotMatch(api.statusBar.text, /following/);
   });
 });

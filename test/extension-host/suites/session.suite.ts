@@ -33,7 +33,10 @@ async function guest(relay: RelayProcess, invite: string, name: string): Promise
   const redeemed = await post<{ token: string; ws_url: string }>(`${relay.httpUrl}/api/invites/redeem`, { invite, name });
   const client = new RelayClient({ url: redeemed.ws_url, token: redeemed.token, transport });
   client.connect();
-  await eventually(() => client.state === 'open', () => `the guest ${name} to connect (state ${client.state})`);
+  await eventually(
+    () => client.state === 'open',
+    () => `the guest ${name} to connect (state ${client.state})`,
+  );
   return client;
 }
 
@@ -76,19 +79,34 @@ suite('sessions', () => {
     const link = await vscode.env.clipboard.readText();
     assert.equal(link, info.invites!.editor.link);
     assert.match(link, /^vscode:\/\/tandem\.tandem\/join\?/);
-    await eventually(() => api.statusBar.text.includes('live') && /\$\(person\) 1/.test(api.statusBar.text) && / \d+ ms/.test(api.statusBar.text), state);
+    await eventually(
+      () => api.statusBar.text.includes('live') && /\$\(person\) 1/.test(api.statusBar.text) && / \d+ ms/.test(api.statusBar.text),
+      state,
+    );
 
     const bob = await guest(relay, new URL(link).searchParams.get('invite')!, 'Bob');
     clients.push(bob);
     await eventually(() => /\$\(person\) 2/.test(api.statusBar.text), state);
-    assert.deepEqual(session().participants.map((p) => p.display_name).sort(), ['Bob', 'Hana Host']);
+    assert.deepEqual(
+      session()
+        .participants.map((p) => p.display_name)
+        .sort(),
+      ['Bob', 'Hana Host'],
+    );
 
     // The relay's notices (here the host's, through the REST API) reach the user as they are.
     const notices: string[] = [];
     const listening = session().onDidNotify((notice) => notices.push(`${notice.level}: ${notice.message}`));
     try {
-      await post(`${relay.httpUrl}/api/notifications`, { session_id: info.sessionId, level: 'warning', message: 'Relay restart at noon' }, info.token);
-      await eventually(() => notices.includes('warning: Relay restart at noon'), () => `the notice (got ${JSON.stringify(notices)})`);
+      await post(
+        `${relay.httpUrl}/api/notifications`,
+        { session_id: info.sessionId, level: 'warning', message: 'Relay restart at noon' },
+        info.token,
+      );
+      await eventually(
+        () => notices.includes('warning: Relay restart at noon'),
+        () => `the notice (got ${JSON.stringify(notices)})`,
+      );
     } finally {
       listening.dispose();
     }
@@ -97,7 +115,10 @@ suite('sessions', () => {
     bob.onDisconnected((info) => disconnects.push(info.serverDisconnect?.reason ?? info.cause));
     await vscode.commands.executeCommand('tandem.endSession');
     await eventually(() => session().state === 'ended', state);
-    await eventually(() => disconnects.includes('session_ended'), () => `bob to be told the session ended (got ${disconnects.join(', ')})`);
+    await eventually(
+      () => disconnects.includes('session_ended'),
+      () => `bob to be told the session ended (got ${disconnects.join(', ')})`,
+    );
     assert.equal(bob.state, 'closed', 'the guest does not try to reconnect to an ended session');
   });
 
@@ -164,7 +185,11 @@ suite('sessions', () => {
     const redis = await startRedisServer({ persistence: 'aof-always' });
     const scaled = await RelayProcess.start({ REDIS_URL: redis.url });
     try {
-      const created = await post<{ invites: { editor: { link: string } } }>(`${scaled.httpUrl}/api/sessions`, {}, mintPersonalToken(scaled.secret, { user: 'olga', ttl: '1h' }));
+      const created = await post<{ invites: { editor: { link: string } } }>(
+        `${scaled.httpUrl}/api/sessions`,
+        {},
+        mintPersonalToken(scaled.secret, { user: 'olga', ttl: '1h' }),
+      );
       await vscode.commands.executeCommand('tandem.joinSession', created.invites.editor.link);
       await eventually(() => session().state === 'live', state);
       assert.equal(session().relayDegraded, false);

@@ -25,7 +25,10 @@ interface CreatedSession {
 async function createSession(relay: TestRelay): Promise<CreatedSession> {
   const response = await fetch(`${relay.httpUrl}/api/sessions`, {
     method: 'POST',
-    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${mintPersonalToken(TEST_SECRET, { user: 'hana', name: 'Hana', ttl: '1h' })}` },
+    headers: {
+      'Content-Type': 'application/json',
+      Authorization: `Bearer ${mintPersonalToken(TEST_SECRET, { user: 'hana', name: 'Hana', ttl: '1h' })}`,
+    },
     body: JSON.stringify({ name: 'pairing' }),
   });
   assert.equal(response.status, 201, await response.clone().text());
@@ -112,7 +115,11 @@ suite('shared folder: the guest file system', () => {
     // The attack: a guest empties the .gitignore through its Explorer and `dist/` becomes readable.
     assert.equal((await vscode.workspace.fs.stat(uri('.gitignore'))).permissions, vscode.FilePermission.Readonly);
     await rejectsWith(vscode.workspace.fs.writeFile(uri('.gitignore'), bytes('')), 'NoPermissions', 'emptying .gitignore');
-    await rejectsWith(vscode.workspace.fs.writeFile(uri('src/.gitignore'), bytes('!bundle.js\n')), 'NoPermissions', 'a new nested .gitignore');
+    await rejectsWith(
+      vscode.workspace.fs.writeFile(uri('src/.gitignore'), bytes('!bundle.js\n')),
+      'NoPermissions',
+      'a new nested .gitignore',
+    );
     await rejectsWith(vscode.workspace.fs.delete(uri('.gitignore')), 'NoPermissions', 'deleting .gitignore');
     assert.equal(readFileSync(join(root, '.gitignore'), 'utf8'), 'dist/\n');
     await rejectsWith(vscode.workspace.fs.stat(uri('dist/bundle.js')), 'FileNotFound', 'the ignored file');
@@ -141,61 +148,88 @@ suite('shared folder: the guest file system', () => {
 
     // The host changes it on disk: the watcher tells the guest, and VS Code reloads the clean document.
     writeFileSync(join(root, 'src', 'main.txt'), 'console.log("host");\n');
-    await eventually(() => document.getText() === 'console.log("host");\n', () => `the document to follow the host (it reads ${JSON.stringify(document.getText())})`, 30_000);
+    await eventually(
+      () => document.getText() === 'console.log("host");\n',
+      () => `the document to follow the host (it reads ${JSON.stringify(document.getText())})`,
+      30_000,
+    );
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
   });
 
-  test('a save by anyone is the save of the file: the guest’s editor turns clean when the host saves its text, and its own save never conflicts', async function () {
-    this.timeout(90_000);
-    const path = join(root, 'shared.txt');
-    // The host's side of the shared document (the extension's host shares the files it opens).
-    const hostDoc = new OtPeer(relay.url, created.host.token, 'host-shared', 'shared.txt', 'one\n');
-    // VS Code in a browser saves after a delay by default: off, so that only a save makes it clean.
-    const files = vscode.workspace.getConfiguration('files');
-    await files.update('autoSave', 'off', vscode.ConfigurationTarget.Global);
-    try {
-      await hostDoc.start();
-      const document = await vscode.workspace.openTextDocument(uri('shared.txt'));
-      await vscode.window.showTextDocument(document);
-      await eventually(() => api.sessionDocuments.binding('shared.txt') !== undefined, () => 'the guest to join the shared document');
-      const binding = api.sessionDocuments.binding('shared.txt')!;
+  test(
+    'a save by anyone is the save of the file: the guest’s editor turns clean when the host saves its text, and its own save never ' +
+      'conflicts',
+    async function () {
+      this.timeout(90_000);
+      const path = join(root, 'shared.txt');
+      // The host's side of the shared document (the extension's host shares the files it opens).
+      const hostDoc = new OtPeer(relay.url, created.host.token, 'host-shared', 'shared.txt', 'one\n');
+      // VS Code in a browser saves after a delay by default: off, so that only a save makes it clean.
+      const files = vscode.workspace.getConfiguration('files');
+      await files.update('autoSave', 'off', vscode.ConfigurationTarget.Global);
+      try {
+        await hostDoc.start();
+        const document = await vscode.workspace.openTextDocument(uri('shared.txt'));
+        await vscode.window.showTextDocument(document);
+        await eventually(
+          () => api.sessionDocuments.binding('shared.txt') !== undefined,
+          () => 'the guest to join the shared document',
+        );
+        const binding = api.sessionDocuments.binding('shared.txt')!;
 
-      // The host types: the guest's editor has changes the disk does not have yet (dirty, as the host's).
-      hostDoc.edit(textType.fromChange(4, '', 'two\n'));
-      await eventually(() => document.getText() === 'one\ntwo\n', () => `the host's edit: ${JSON.stringify(document.getText())}`);
-      assert.ok(document.isDirty);
-      // The host saves another text than the guest shows (its next edit is still on its way): still dirty.
-      writeFileSync(path, 'one\ntwo\nthree\n');
-      await new Promise((resolve) => setTimeout(resolve, 1500));
-      assert.ok(document.isDirty, 'not clean while the texts differ');
-      // The host's edit arrives and the host saves that very text: the guest's editor is clean, and
-      // nothing was written back (the host's file keeps its modification time).
-      hostDoc.edit(textType.fromChange(8, '', 'three\n'));
-      await eventually(() => binding.idle && document.getText() === 'one\ntwo\nthree\n', () => `the second edit: ${JSON.stringify(document.getText())}`);
-      writeFileSync(path, 'one\ntwo\nthree\n');
-      const savedAt = statSync(path).mtimeMs;
-      await eventually(() => !document.isDirty, () => 'the guest’s editor to turn clean after the host’s save', 30_000);
-      assert.equal(statSync(path).mtimeMs, savedAt, 'the guest wrote nothing');
+        // The host types: the guest's editor has changes the disk does not have yet (dirty, as the host's).
+        hostDoc.edit(textType.fromChange(4, '', 'two\n'));
+        await eventually(
+          () => document.getText() === 'one\ntwo\n',
+          () => `the host's edit: ${JSON.stringify(document.getText())}`,
+        );
+        assert.ok(document.isDirty);
+        // The host saves another text than the guest shows (its next edit is still on its way): still dirty.
+        writeFileSync(path, 'one\ntwo\nthree\n');
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        assert.ok(document.isDirty, 'not clean while the texts differ');
+        // The host's edit arrives and the host saves that very text: the guest's editor is clean, and
+        // nothing was written back (the host's file keeps its modification time).
+        hostDoc.edit(textType.fromChange(8, '', 'three\n'));
+        await eventually(
+          () => binding.idle && document.getText() === 'one\ntwo\nthree\n',
+          () => `the second edit: ${JSON.stringify(document.getText())}`,
+        );
+        writeFileSync(path, 'one\ntwo\nthree\n');
+        const savedAt = statSync(path).mtimeMs;
+        await eventually(
+          () => !document.isDirty,
+          () => 'the guest’s editor to turn clean after the host’s save',
+          30_000,
+        );
+        assert.equal(statSync(path).mtimeMs, savedAt, 'the guest wrote nothing');
 
-      // The host saves again after more edits; the guest then types and saves: no "file is newer"
-      // conflict (the shared text is the content, whoever saved last), and the host's disk has it.
-      hostDoc.edit(textType.fromChange(0, '', '0\n'));
-      await eventually(() => document.getText().startsWith('0\n'), () => 'the third edit');
-      writeFileSync(path, 'zero on disk\n');
-      const editor = await vscode.window.showTextDocument(document);
-      assert.ok(await editor.edit((edit) => edit.insert(new vscode.Position(0, 0), 'guest ')));
-      await eventually(() => binding.idle && hostDoc.settled && hostDoc.text === document.getText(), () => 'the guest’s edit to be shared');
-      assert.ok(await document.save(), 'the guest’s save went through');
-      assert.equal(readFileSync(path, 'utf8'), 'guest 0\none\ntwo\nthree\n');
-      assert.ok(!document.isDirty);
-      assert.equal(hostDoc.text, 'guest 0\none\ntwo\nthree\n');
-      assert.equal(binding.stats.repairs, 0);
-      await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
-    } finally {
-      await files.update('autoSave', undefined, vscode.ConfigurationTarget.Global);
-      hostDoc.dispose();
-    }
-  });
+        // The host saves again after more edits; the guest then types and saves: no "file is newer"
+        // conflict (the shared text is the content, whoever saved last), and the host's disk has it.
+        hostDoc.edit(textType.fromChange(0, '', '0\n'));
+        await eventually(
+          () => document.getText().startsWith('0\n'),
+          () => 'the third edit',
+        );
+        writeFileSync(path, 'zero on disk\n');
+        const editor = await vscode.window.showTextDocument(document);
+        assert.ok(await editor.edit((edit) => edit.insert(new vscode.Position(0, 0), 'guest ')));
+        await eventually(
+          () => binding.idle && hostDoc.settled && hostDoc.text === document.getText(),
+          () => 'the guest’s edit to be shared',
+        );
+        assert.ok(await document.save(), 'the guest’s save went through');
+        assert.equal(readFileSync(path, 'utf8'), 'guest 0\none\ntwo\nthree\n');
+        assert.ok(!document.isDirty);
+        assert.equal(hostDoc.text, 'guest 0\none\ntwo\nthree\n');
+        assert.equal(binding.stats.repairs, 0);
+        await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+      } finally {
+        await files.update('autoSave', undefined, vscode.ConfigurationTarget.Global);
+        hostDoc.dispose();
+      }
+    },
+  );
 
   test('gives a viewer a read-only folder (and the relay refuses its writes anyway)', async () => {
     await joinAs('viewer');

@@ -127,8 +127,14 @@ suite('shared folder: the host file service', () => {
     assert.deepEqual(await names('sub'), ['.gitignore', 'shared.txt']);
     assert.deepEqual(await names('certs'), []);
     const entries = await editor.readDirectory('');
-    assert.deepEqual(entries.find((e) => e.name === 'src'), { name: 'src', type: 'directory' });
-    assert.deepEqual(entries.find((e) => e.name === 'link-in'), { name: 'link-in', type: 'file', symlink: true });
+    assert.deepEqual(
+      entries.find((e) => e.name === 'src'),
+      { name: 'src', type: 'directory' },
+    );
+    assert.deepEqual(
+      entries.find((e) => e.name === 'link-in'),
+      { name: 'link-in', type: 'file', symlink: true },
+    );
     const stat = await editor.stat('');
     assert.equal(stat.type, 'directory');
     assert.equal(stat.name, basename(root));
@@ -138,15 +144,40 @@ suite('shared folder: the host file service', () => {
     assert.equal(new TextDecoder().decode(await editor.readFile('src/app.ts')), 'export const answer = 42;\n');
     assert.deepEqual(await editor.readFile('src/big.bin'), big);
     assert.equal((await editor.stat('src/big.bin')).size, big.length);
-    assert.equal(new TextDecoder().decode(await editor.readFile('link-in')), 'export const answer = 42;\n', 'a link inside the folder is followed');
+    assert.equal(
+      new TextDecoder().decode(await editor.readFile('link-in')),
+      'export const answer = 42;\n',
+      'a link inside the folder is followed',
+    );
     await assert.rejects(editor.readFile('src'), code('FileIsADirectory'));
     await assert.rejects(editor.readDirectory('README.md'), code('FileNotADirectory'));
     await assert.rejects(editor.readFile('nope.txt'), code('FileNotFound'));
-    await eventually(() => served.some((r) => r.op === 'readFile' && r.path === 'src/app.ts' && r.userId === 'eve'), () => 'the served hook to report the read');
+    await eventually(
+      () => served.some((r) => r.op === 'readFile' && r.path === 'src/app.ts' && r.userId === 'eve'),
+      () => 'the served hook to report the read',
+    );
   });
 
   test('keeps excluded files invisible and untouchable: not found to read, not shared to write', async () => {
-    for (const path of ['.env', 'debug.log', 'build/out.js', 'build', 'sub/local.txt', '.git/config', '.git', 'certs/server.pem', 'mixed/.env', '.env.local', 'config/.env.production', 'keys/id_ed25519', 'keys/cert.p12', '.aws/credentials', '.aws', '.npmrc', 'secret.\u212Aey']) {
+    for (const path of [
+      '.env',
+      'debug.log',
+      'build/out.js',
+      'build',
+      'sub/local.txt',
+      '.git/config',
+      '.git',
+      'certs/server.pem',
+      'mixed/.env',
+      '.env.local',
+      'config/.env.production',
+      'keys/id_ed25519',
+      'keys/cert.p12',
+      '.aws/credentials',
+      '.aws',
+      '.npmrc',
+      'secret.\u212Aey',
+    ]) {
       await assert.rejects(editor.stat(path), code('FileNotFound'), path);
       await assert.rejects(editor.readFile(path), code('FileNotFound'), path);
     }
@@ -169,7 +200,8 @@ suite('shared folder: the host file service', () => {
     for (const [label, write] of writes) await assert.rejects(write(), code('NoPermissions'), label);
     assert.equal(readFileSync(join(root, '.env'), 'utf8'), 'TOKEN=hunter2\n');
     assert.ok(existsSync(join(root, 'mixed', '.env')) && existsSync(join(root, 'README.md')));
-    for (const path of ['new.key', 'build/new.js', 'src/trace.log', '.git/hooks/pre-commit', 'build/dir', 'env.txt', 'moved']) assert.ok(!existsSync(join(root, path)), path);
+    for (const path of ['new.key', 'build/new.js', 'src/trace.log', '.git/hooks/pre-commit', 'build/dir', 'env.txt', 'moved'])
+      assert.ok(!existsSync(join(root, path)), path);
   });
 
   test('lets guests read .vscode and .devcontainer but never change them (tasks and dev containers run code on the host)', async () => {
@@ -178,9 +210,15 @@ suite('shared folder: the host file service', () => {
     assert.equal((await editor.stat('app/main.txt')).readonly, undefined);
     assert.equal(new TextDecoder().decode(await editor.readFile('.vscode/tasks.json')), '{"version":"2.0.0"}');
     const writes: Array<[string, () => Promise<unknown>]> = [
-      ['overwrite tasks.json', () => editor.writeFile('.vscode/tasks.json', new TextEncoder().encode('{"tasks":[]}'), { create: false, overwrite: true })],
+      [
+        'overwrite tasks.json',
+        () => editor.writeFile('.vscode/tasks.json', new TextEncoder().encode('{"tasks":[]}'), { create: false, overwrite: true }),
+      ],
       ['create in .vscode', () => editor.writeFile('.vscode/launch.json', new Uint8Array([1]), { create: true, overwrite: false })],
-      ['create in a nested .devcontainer', () => editor.writeFile('app/.devcontainer/Dockerfile', new Uint8Array([1]), { create: true, overwrite: false })],
+      [
+        'create in a nested .devcontainer',
+        () => editor.writeFile('app/.devcontainer/Dockerfile', new Uint8Array([1]), { create: true, overwrite: false }),
+      ],
       ['a folder in .vscode', () => editor.createDirectory('.vscode/more')],
       ['delete tasks.json', () => editor.delete('.vscode/tasks.json', false)],
       ['delete .vscode', () => editor.delete('.vscode', true)],
@@ -191,7 +229,15 @@ suite('shared folder: the host file service', () => {
     ];
     for (const [label, write] of writes) await assert.rejects(write(), code('NoPermissions'), label);
     assert.equal(readFileSync(join(root, '.vscode', 'tasks.json'), 'utf8'), '{"version":"2.0.0"}');
-    for (const path of ['.vscode/launch.json', 'app/.devcontainer/Dockerfile', '.vscode/more', 'tasks.json', '.vscode/README.md', 'application']) assert.ok(!existsSync(join(root, path)), path);
+    for (const path of [
+      '.vscode/launch.json',
+      'app/.devcontainer/Dockerfile',
+      '.vscode/more',
+      'tasks.json',
+      '.vscode/README.md',
+      'application',
+    ])
+      assert.ok(!existsSync(join(root, path)), path);
     assert.ok(existsSync(join(root, 'README.md')) && existsSync(join(root, 'app', 'main.txt')));
   });
 
@@ -206,7 +252,10 @@ suite('shared folder: the host file service', () => {
       ['empty the root .gitignore', () => editor.writeFile('.gitignore', empty, { create: false, overwrite: true })],
       ['re-include in a nested .gitignore', () => editor.writeFile('sub/.gitignore', reinclude, { create: false, overwrite: true })],
       ['a new nested .gitignore', () => editor.writeFile('src/.gitignore', reinclude, { create: true, overwrite: false })],
-      ['a new .GITIGNORE (the same file on a case-insensitive disk)', () => editor.writeFile('src/.GITIGNORE', reinclude, { create: true, overwrite: false })],
+      [
+        'a new .GITIGNORE (the same file on a case-insensitive disk)',
+        () => editor.writeFile('src/.GITIGNORE', reinclude, { create: true, overwrite: false }),
+      ],
       ['delete the root .gitignore', () => editor.delete('.gitignore', false)],
       ['rename the nested .gitignore away', () => editor.rename('sub/.gitignore', 'sub/gitignore.txt', false)],
       ['rename a file onto a .gitignore', () => editor.rename('README.md', 'sub/.gitignore', true)],
@@ -216,42 +265,69 @@ suite('shared folder: the host file service', () => {
     for (const [label, write] of writes) await assert.rejects(write(), code('NoPermissions'), label);
     assert.equal(readFileSync(join(root, '.gitignore'), 'utf8'), 'build/\n*.log\n');
     assert.equal(readFileSync(join(root, 'sub', '.gitignore'), 'utf8'), 'local.txt\n');
-    for (const path of ['src/.gitignore', 'src/.GITIGNORE', 'sub/gitignore.txt', 'elsewhere']) assert.ok(!existsSync(join(root, path)), path);
-    for (const path of ['sub/local.txt', 'debug.log', 'app.log']) await assert.rejects(editor.readFile(path), code('FileNotFound'), `${path} stays hidden`);
+    for (const path of ['src/.gitignore', 'src/.GITIGNORE', 'sub/gitignore.txt', 'elsewhere'])
+      assert.ok(!existsSync(join(root, path)), path);
+    for (const path of ['sub/local.txt', 'debug.log', 'app.log'])
+      await assert.rejects(editor.readFile(path), code('FileNotFound'), `${path} stays hidden`);
   });
 
-  test('lets guests read the other files that run code on the host but never change them: .devcontainer.json, workspace files, .gitattributes', async () => {
-    for (const path of ['.devcontainer.json', 'team.code-workspace', '.gitattributes']) {
-      assert.equal((await editor.stat(path)).readonly, true, path);
-      await assert.rejects(editor.writeFile(path, new TextEncoder().encode('{"x":1}'), { create: false, overwrite: true }), code('NoPermissions'), path);
-    }
-    await assert.rejects(editor.writeFile('other.code-workspace', new Uint8Array([1]), { create: true, overwrite: false }), code('NoPermissions'));
-    await assert.rejects(editor.writeFile('src/.gitattributes', new TextEncoder().encode('* filter=evil\n'), { create: true, overwrite: false }), code('NoPermissions'));
-    assert.equal(readFileSync(join(root, '.gitattributes'), 'utf8'), '*.txt text\n');
-    for (const path of ['other.code-workspace', 'src/.gitattributes']) assert.ok(!existsSync(join(root, path)), path);
-  });
+  test(
+    'lets guests read the other files that run code on the host but never change them: .devcontainer.json, workspace files, ' +
+      '.gitattributes',
+    async () => {
+      for (const path of ['.devcontainer.json', 'team.code-workspace', '.gitattributes']) {
+        assert.equal((await editor.stat(path)).readonly, true, path);
+        await assert.rejects(
+          editor.writeFile(path, new TextEncoder().encode('{"x":1}'), { create: false, overwrite: true }),
+          code('NoPermissions'),
+          path,
+        );
+      }
+      await assert.rejects(
+        editor.writeFile('other.code-workspace', new Uint8Array([1]), { create: true, overwrite: false }),
+        code('NoPermissions'),
+      );
+      await assert.rejects(
+        editor.writeFile('src/.gitattributes', new TextEncoder().encode('* filter=evil\n'), { create: true, overwrite: false }),
+        code('NoPermissions'),
+      );
+      assert.equal(readFileSync(join(root, '.gitattributes'), 'utf8'), '*.txt text\n');
+      for (const path of ['other.code-workspace', 'src/.gitattributes']) assert.ok(!existsSync(join(root, path)), path);
+    },
+  );
 
   test('refuses what leads out of the folder', async () => {
     await assert.rejects(editor.stat('link-out'), code('FileNotFound'));
     await assert.rejects(editor.readFile('link-out'), code('FileNotFound'));
     await assert.rejects(editor.readDirectory('linkdir-out'), code('FileNotFound'));
     await assert.rejects(editor.readFile('linkdir-out/inner.txt'), code('FileNotFound'));
-    await assert.rejects(editor.writeFile('linkdir-out/planted.txt', new Uint8Array([1]), { create: true, overwrite: false }), code('NoPermissions'));
+    await assert.rejects(
+      editor.writeFile('linkdir-out/planted.txt', new Uint8Array([1]), { create: true, overwrite: false }),
+      code('NoPermissions'),
+    );
     await assert.rejects(editor.writeFile('link-out', new Uint8Array([1]), { create: false, overwrite: true }), code('NoPermissions'));
     assert.ok(!existsSync(join(outside, 'dir', 'planted.txt')));
     assert.equal(readFileSync(join(outside, 'secret.txt'), 'utf8'), 'outside the shared folder');
     // Malformed paths never get past the relay; the host refuses them on its own too.
-    for (const path of ['../x', '/etc/passwd', 'a/../../x', 'a\\..\\..\\x']) assert.throws(() => host.folder.uriOf(path, 'read'), /no such file/, path);
+    for (const path of ['../x', '/etc/passwd', 'a/../../x', 'a\\..\\..\\x'])
+      assert.throws(() => host.folder.uriOf(path, 'read'), /no such file/, path);
   });
 
   test('writes, creates, renames and deletes as VS Code’s file system rules say', async () => {
-    await assert.rejects(editor.writeFile('notes/new.txt', new TextEncoder().encode('x'), { create: true, overwrite: false }), code('FileNotFound'), 'no parent folder');
+    await assert.rejects(
+      editor.writeFile('notes/new.txt', new TextEncoder().encode('x'), { create: true, overwrite: false }),
+      code('FileNotFound'),
+      'no parent folder',
+    );
     await editor.createDirectory('notes');
     await assert.rejects(editor.createDirectory('notes'), code('FileExists'));
     await editor.writeFile('notes/new.txt', new TextEncoder().encode('first'), { create: true, overwrite: false });
     assert.equal(readFileSync(join(root, 'notes', 'new.txt'), 'utf8'), 'first');
     await assert.rejects(editor.writeFile('notes/new.txt', new Uint8Array([1]), { create: true, overwrite: false }), code('FileExists'));
-    await assert.rejects(editor.writeFile('notes/missing.txt', new Uint8Array([1]), { create: false, overwrite: true }), code('FileNotFound'));
+    await assert.rejects(
+      editor.writeFile('notes/missing.txt', new Uint8Array([1]), { create: false, overwrite: true }),
+      code('FileNotFound'),
+    );
     await editor.writeFile('notes/new.txt', new TextEncoder().encode('second'), { create: false, overwrite: true });
     assert.equal(readFileSync(join(root, 'notes', 'new.txt'), 'utf8'), 'second');
 
@@ -291,9 +367,17 @@ suite('shared folder: the host file service', () => {
     mkdirSync(join(root, 'build', 'more'), { recursive: true });
     writeFileSync(join(root, 'build', 'more', 'x.js'), 'x');
     writeFileSync(join(root, 'src', 'created-on-disk.ts'), 'export {};\n');
-    await eventually(() => seen('src/created-on-disk.ts'), () => `the new file in a workspace.changed event (got ${JSON.stringify(changes)})`, 30_000);
+    await eventually(
+      () => seen('src/created-on-disk.ts'),
+      () => `the new file in a workspace.changed event (got ${JSON.stringify(changes)})`,
+      30_000,
+    );
     writeFileSync(join(root, 'src', 'created-on-disk.ts'), 'export const changed = true;\n');
-    await eventually(() => changes.some((c) => c.path === 'src/created-on-disk.ts' && c.type === 'changed'), () => `a change event (got ${JSON.stringify(changes)})`, 30_000);
+    await eventually(
+      () => changes.some((c) => c.path === 'src/created-on-disk.ts' && c.type === 'changed'),
+      () => `a change event (got ${JSON.stringify(changes)})`,
+      30_000,
+    );
     for (const path of ['.env', 'server.key', 'build', 'build/more', 'build/more/x.js']) assert.ok(!seen(path), `${path} was mentioned`);
   });
 });

@@ -10,7 +10,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import WebSocket from 'ws';
-import { createNodeWsTransport, openFrames, RelayClient, type SnapshotPayload, type Transport, type TransportFactory } from '../../../protocol';
+import {
+  createNodeWsTransport,
+  openFrames,
+  RelayClient,
+  type SnapshotPayload,
+  type Transport,
+  type TransportFactory,
+} from '../../../protocol';
 import { DocumentBinding, type DocumentBindingOptions } from '../../../extension/collab/document-binding';
 import { toDocumentText, toWireText } from '../../../extension/collab/eol';
 import type { OtPeer } from '../../support/ot-peer';
@@ -68,7 +75,10 @@ export function editorOf(document: vscode.TextDocument, column = vscode.ViewColu
  * A local edit through the editor API, as a user's would be. `editor.edit` is refused when the
  * document changed since the callback ran (a remote edit got in first): then it is made again.
  */
-export async function localEdit(document: vscode.TextDocument, build: (edit: vscode.TextEditorEdit, document: vscode.TextDocument) => void): Promise<void> {
+export async function localEdit(
+  document: vscode.TextDocument,
+  build: (edit: vscode.TextEditorEdit, document: vscode.TextDocument) => void,
+): Promise<void> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const editor = vscode.window.visibleTextEditors.find((e) => e.document === document) ?? (await editorOf(document));
     if (await editor.edit((edit) => build(edit, document), { undoStopBefore: true, undoStopAfter: true })) return;
@@ -195,7 +205,11 @@ export class EditorPeer {
       {
         send: (edit) => {
           const epoch = this.binding?.epoch ?? snapshot.epoch;
-          return this.client.send('collaboration.edit', { document: this.options.documentId, ...edit, ...(epoch !== undefined && { epoch }) });
+          return this.client.send('collaboration.edit', {
+            document: this.options.documentId,
+            ...edit,
+            ...(epoch !== undefined && { epoch }),
+          });
         },
         onGap: () => this.open(),
         // Quicker than the extension's second: the suites' quiet moments are short.
@@ -212,11 +226,17 @@ export class EditorPeer {
     const binding = this.binding;
     if (binding) {
       // Rejoin: the relay sends what was missed (our own ops among them), then a snapshot.
-      const frames = openFrames({ document: this.options.documentId, ...binding.onRejoining() }, this.client.connection?.limits.max_frame_bytes);
+      const frames = openFrames(
+        { document: this.options.documentId, ...binding.onRejoining() },
+        this.client.connection?.limits.max_frame_bytes,
+      );
       for (const frame of frames) this.client.send('collaboration.open', frame);
       return;
     }
-    this.client.send('collaboration.open', { document: this.options.documentId, ...(this.initialText !== undefined && { text: this.initialText }) });
+    this.client.send('collaboration.open', {
+      document: this.options.documentId,
+      ...(this.initialText !== undefined && { text: this.initialText }),
+    });
   }
 
   private onSnapshot(snapshot: SnapshotPayload): void {
@@ -248,11 +268,19 @@ export class EditorPeer {
  * Waits until every editor peer is idle and every raw peer settled, with one shared text; then
  * checks each editor shows that text in its own line ending and nothing went wrong.
  */
-export async function converged(editors: readonly EditorPeer[], raws: readonly OtPeer[] = [], timeoutMs = 30_000, recoveries = 0, repairs = recoveries): Promise<string> {
+export async function converged(
+  editors: readonly EditorPeer[],
+  raws: readonly OtPeer[] = [],
+  timeoutMs = 30_000,
+  recoveries = 0,
+  repairs = recoveries,
+): Promise<string> {
   const texts = () => [...editors.map((e) => e.text), ...raws.map((r) => r.text)];
   const state = () =>
     [
-      ...editors.map((e) => `${e.bound.clientId}: ${e.bound.idle ? 'idle' : 'busy'} rev ${e.bound.revision} ${JSON.stringify(e.text.slice(0, 200))}`),
+      ...editors.map(
+        (e) => `${e.bound.clientId}: ${e.bound.idle ? 'idle' : 'busy'} rev ${e.bound.revision} ${JSON.stringify(e.text.slice(0, 200))}`,
+      ),
       ...raws.map((r) => `${r.clientId}: ${r.settled ? 'settled' : 'busy'} rev ${r.doc?.revision} ${JSON.stringify(r.text.slice(0, 200))}`),
     ].join('\n');
   await eventually(
@@ -264,12 +292,20 @@ export async function converged(editors: readonly EditorPeer[], raws: readonly O
   for (const editor of editors) {
     const crlf = editor.document.eol === vscode.EndOfLine.CRLF;
     assert.ok(editor.bound.verify(), `${editor.bound.clientId}: the editor does not show the shared text`);
-    assert.equal(editor.document.getText(), toDocumentText(text, crlf), `${editor.bound.clientId}: the editor's text (${crlf ? 'CRLF' : 'LF'})`);
+    assert.equal(
+      editor.document.getText(),
+      toDocumentText(text, crlf),
+      `${editor.bound.clientId}: the editor's text (${crlf ? 'CRLF' : 'LF'})`,
+    );
   }
   const problems = [...editors.flatMap((e) => e.problems), ...raws.flatMap((r) => r.problems)];
   assert.deepEqual(problems, [], 'no errors');
   const recovered = editors.reduce((n, e) => n + e.bound.stats.recoveries, 0);
-  assert.equal(recovered, recoveries, `recoveries (editor text replaced by the shared text):\n${editors.flatMap((e) => e.logged).join('\n')}`);
+  assert.equal(
+    recovered,
+    recoveries,
+    `recoveries (editor text replaced by the shared text):\n${editors.flatMap((e) => e.logged).join('\n')}`,
+  );
   const repaired = editors.reduce((n, e) => n + e.bound.stats.repairs, 0);
   assert.equal(repaired, repairs, `repairs (divergences found):\n${editors.flatMap((e) => e.logged).join('\n')}`);
   return text;

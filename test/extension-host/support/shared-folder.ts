@@ -26,7 +26,10 @@ export { eventually };
 export async function connectClient(url: string, token: string): Promise<RelayClient> {
   const client = new RelayClient({ url, token, transport });
   client.connect();
-  await eventually(() => client.state === 'open', () => `a client to connect (state ${client.state})`);
+  await eventually(
+    () => client.state === 'open',
+    () => `a client to connect (state ${client.state})`,
+  );
   return client;
 }
 
@@ -63,7 +66,11 @@ export class TestHost {
   ) {
     this.folder = new HostFolder(vscode.Uri.file(root), rules);
     this.service = new HostFileService({ folder: this.folder, client, ...(roleOf && { roleOf }) });
-    this.feed = new ChangeFeed(this.folder, (payload) => void client.send('workspace.changed', payload), () => client.connection?.limits.max_frame_bytes ?? 65_536);
+    this.feed = new ChangeFeed(
+      this.folder,
+      (payload) => void client.send('workspace.changed', payload),
+      () => client.connection?.limits.max_frame_bytes ?? 65_536,
+    );
   }
 
   /**

@@ -2,7 +2,16 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { textType } from '../../../protocol/ot';
-import { crFix, positionAtWire, stringLineIndex, toDocumentText, toWireText, wireLength, wireOffsetAt, withoutCr } from '../../../extension/collab/eol';
+import {
+  crFix,
+  positionAtWire,
+  stringLineIndex,
+  toDocumentText,
+  toWireText,
+  wireLength,
+  wireOffsetAt,
+  withoutCr,
+} from '../../../extension/collab/eol';
 
 describe('eol', () => {
   it('turns CRLF (and a lone CR) into LF on the wire, and back for a CRLF document', () => {

@@ -9,9 +9,11 @@ import { isRiskyNameOn, isWirePath, prefixesOf, relativeWirePath } from '../../.
 
 const DEFAULT_GLOBS = DEFAULT_EXCLUDE;
 
-const settings = (JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as {
-  contributes: { configuration: { properties: Record<string, { default?: unknown }> } };
-}).contributes.configuration.properties;
+const settings = (
+  JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as {
+    contributes: { configuration: { properties: Record<string, { default?: unknown }> } };
+  }
+).contributes.configuration.properties;
 
 function matcher(...patterns: string[]) {
   const compiled = patterns.map(globToRegExp).filter((r): r is RegExp => r !== undefined);
@@ -31,26 +33,46 @@ function exclusions(gitignores: Record<string, string>, globs: readonly string[]
 describe('read-only for guests (tandem.readOnlyForGuests)', () => {
   it('covers the matching folders at any depth and everything in them, and nothing else', () => {
     const rules = new Exclusions({ globs: [], respectGitignore: false, readOnly: ['.vscode', '.devcontainer'] }, async () => undefined);
-    for (const path of ['.vscode', '.vscode/tasks.json', 'app/.vscode/launch.json', 'app/.devcontainer/devcontainer.json']) assert.ok(rules.isReadOnly(path), path);
+    for (const path of ['.vscode', '.vscode/tasks.json', 'app/.vscode/launch.json', 'app/.devcontainer/devcontainer.json'])
+      assert.ok(rules.isReadOnly(path), path);
     for (const path of ['src/app.ts', 'vscode/tasks.json', '.vscodeignore', 'docs/.vscode.md']) assert.ok(!rules.isReadOnly(path), path);
-    assert.ok(!new Exclusions({ globs: [], respectGitignore: false }, async () => undefined).isReadOnly('.vscode/tasks.json'), 'none without the setting');
+    assert.ok(
+      !new Exclusions({ globs: [], respectGitignore: false }, async () => undefined).isReadOnly('.vscode/tasks.json'),
+      'none without the setting',
+    );
   });
 
   it('covers by default the files that run code on the host (dev containers, workspace files, git filters, direnv, git hooks)', () => {
     const rules = new Exclusions({ globs: [], respectGitignore: true, readOnly: DEFAULT_READ_ONLY }, async () => undefined);
-    for (const path of ['.devcontainer.json', 'team.code-workspace', 'sub/x.code-workspace', '.gitattributes', 'lib/.gitattributes', '.envrc', '.husky/pre-commit', '.vscode/launch.json']) {
+    for (const path of [
+      '.devcontainer.json',
+      'team.code-workspace',
+      'sub/x.code-workspace',
+      '.gitattributes',
+      'lib/.gitattributes',
+      '.envrc',
+      '.husky/pre-commit',
+      '.vscode/launch.json',
+    ]) {
       assert.ok(rules.isReadOnly(path), path);
     }
-    for (const path of ['devcontainer.json', 'code-workspace.md', 'src/.envrc.md', 'husky/readme']) assert.ok(!rules.isReadOnly(path), path);
+    for (const path of ['devcontainer.json', 'code-workspace.md', 'src/.envrc.md', 'husky/readme'])
+      assert.ok(!rules.isReadOnly(path), path);
   });
 
   it('keeps the rules files read-only whatever the settings say: .gitignore at any depth, .vscode/settings.json, workspace files', () => {
     // The attack: an editor empties the root .gitignore, or adds `!.env.local` to a nested one,
     // and what it ignored becomes readable; or rewrites the tandem.* settings the folder holds.
     const none = new Exclusions({ globs: [], respectGitignore: true, readOnly: [] }, async () => undefined);
-    for (const path of ['.gitignore', 'sub/deep/.gitignore', '.GITIGNORE', '.vscode/settings.json', 'my.code-workspace']) assert.ok(none.isReadOnly(path), path);
-    assert.ok(!none.isReadOnly('src/app.ts') && !none.isReadOnly('.vscode/tasks.json') && !none.isReadOnly('sub/.vscode/settings.json.bak'));
-    assert.deepEqual(ALWAYS_READ_ONLY.filter((pattern) => !matchesAny([globToRegExp(pattern)!], pattern.replace('*', 'x'))), []);
+    for (const path of ['.gitignore', 'sub/deep/.gitignore', '.GITIGNORE', '.vscode/settings.json', 'my.code-workspace'])
+      assert.ok(none.isReadOnly(path), path);
+    assert.ok(
+      !none.isReadOnly('src/app.ts') && !none.isReadOnly('.vscode/tasks.json') && !none.isReadOnly('sub/.vscode/settings.json.bak'),
+    );
+    assert.deepEqual(
+      ALWAYS_READ_ONLY.filter((pattern) => !matchesAny([globToRegExp(pattern)!], pattern.replace('*', 'x'))),
+      [],
+    );
   });
 });
 
@@ -106,7 +128,15 @@ describe('names in one folded form (NFC, case folding)', () => {
     // The attack: on a case-insensitive disk `secret.\u212Aey` is the host's `secret.key`; a
     // matcher comparing raw text (or case folding without NFC) would share it.
     const { rules } = exclusions({ '.gitignore': 'secrets/*.json\n' });
-    for (const path of ['secret.\u212Aey', 'SECRET.\u212AEY', 'cert.P\u0045M', '.\u0045NV', '.env.loca\u0301l', 'Secrets/prod.JSON', 'secrets/\u017Fite.json']) {
+    for (const path of [
+      'secret.\u212Aey',
+      'SECRET.\u212AEY',
+      'cert.P\u0045M',
+      '.\u0045NV',
+      '.env.loca\u0301l',
+      'Secrets/prod.JSON',
+      'secrets/\u017Fite.json',
+    ]) {
       assert.ok(await rules.isExcluded(path, false), path);
     }
     const pem = matcher('**/caf\u00e9.pem');
@@ -125,7 +155,8 @@ describe('names in one folded form (NFC, case folding)', () => {
 describe('glob patterns (tandem.exclude)', () => {
   it('matches the default secrets at any depth, and nothing like them', () => {
     const excluded = matcher(...DEFAULT_GLOBS);
-    for (const path of ['.env', 'app/.env', 'a/b/c/.env', 'cert.pem', 'deep/er/server.key', 'X.PEM', '.ENV']) assert.ok(excluded(path), path);
+    for (const path of ['.env', 'app/.env', 'a/b/c/.env', 'cert.pem', 'deep/er/server.key', 'X.PEM', '.ENV'])
+      assert.ok(excluded(path), path);
     for (const path of ['env', 'a.envx', 'pem', 'key.txt', 'keys/readme', 'a/.environment']) assert.ok(!excluded(path), path);
   });
 
@@ -234,7 +265,8 @@ describe('wire paths', () => {
   });
 
   it('on Windows, refuses names the file system would read as another file', () => {
-    for (const name of ['.env.', '.env ', 'file:stream', 'PROGRA~1', 'con', 'NUL.txt', 'a?b']) assert.ok(isRiskyNameOn('win32', name), name);
+    for (const name of ['.env.', '.env ', 'file:stream', 'PROGRA~1', 'con', 'NUL.txt', 'a?b'])
+      assert.ok(isRiskyNameOn('win32', name), name);
     for (const name of ['.env', 'a.txt', 'console.log']) assert.ok(!isRiskyNameOn('win32', name), name);
     assert.ok(!isRiskyNameOn('linux', 'file:stream'));
   });

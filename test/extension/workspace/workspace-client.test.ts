@@ -34,9 +34,14 @@ function memoryHost(client: RelayClient, files: Map<string, Uint8Array>) {
     seen.push(`${request.op}:${request.path}${'chunk' in request && request.chunk ? `#${request.chunk}` : ''}`);
     if (host.silent) return;
     const key = Transfers.key(request.requester, request.request_id);
-    const head = { request_id: request.request_id, requester: request.requester, ...('chunk' in request && request.chunk !== undefined && { chunk: request.chunk }) };
+    const head = {
+      request_id: request.request_id,
+      requester: request.requester,
+      ...('chunk' in request && request.chunk !== undefined && { chunk: request.chunk }),
+    };
     const ok = (result: WorkspaceResult) => client.send('workspace.response', { ...head, ok: true, result });
-    const fail = (code: 'FileNotFound' | 'NoPermissions') => client.send('workspace.response', { ...head, ok: false, error: { code, message: `${request.path}: ${code}` } });
+    const fail = (code: 'FileNotFound' | 'NoPermissions') =>
+      client.send('workspace.response', { ...head, ok: false, error: { code, message: `${request.path}: ${code}` } });
     if (request.op === 'readFile' || request.op === 'readDirectory') {
       if (request.chunk) {
         const piece = transfers.piece(key, request.chunk);
@@ -50,7 +55,10 @@ function memoryHost(client: RelayClient, files: Map<string, Uint8Array>) {
         pieces = contents.map((content) => ({ kind: 'content', content, size: bytes.length, chunks: contents.length }));
       } else {
         const names = [...files.keys()].filter((path) => path.startsWith(request.path ? `${request.path}/` : ''));
-        const runs = splitByJsonSize(names.map((name) => ({ name: name.split('/').pop()!, type: 'file' as const })), maxFrame() - 2048);
+        const runs = splitByJsonSize(
+          names.map((name) => ({ name: name.split('/').pop()!, type: 'file' as const })),
+          maxFrame() - 2048,
+        );
         pieces = runs.map((entries) => ({ kind: 'directory', entries, chunks: runs.length }));
       }
       if (pieces.length > 1) transfers.keepSnapshot(key, pieces, 0);
@@ -84,7 +92,10 @@ describe('WorkspaceClient (guest requests over the relay)', () => {
   });
 
   it('reads and writes files many frames long, both ways, byte for byte, within the rate limit', async () => {
-    const files = new Map<string, Uint8Array>([['big.bin', new Uint8Array(randomBytes(150_000))], ['empty', new Uint8Array()]]);
+    const files = new Map<string, Uint8Array>([
+      ['big.bin', new Uint8Array(randomBytes(150_000))],
+      ['empty', new Uint8Array()],
+    ]);
     const host = memoryHost(track(await connect(relay, 'hana', 'host')), files);
     const guest = track(await connect(relay, 'bob', 'editor'));
     const errors: string[] = [];
@@ -133,8 +144,14 @@ describe('WorkspaceClient (guest requests over the relay)', () => {
       try {
         assert.equal((await editor.stat('a.txt')).size, 2);
         await assert.rejects(editor.readFile('missing.txt'), (error: WorkspaceError) => error.code === 'FileNotFound');
-        await assert.rejects(editor.writeFile('.env', new Uint8Array([1]), { create: true, overwrite: true }), (error: WorkspaceError) => error.code === 'NoPermissions');
-        await assert.rejects(viewer.delete('a.txt', false), (error: WorkspaceError) => error.code === 'NoPermissions' && /FORBIDDEN_ROLE/.test(error.message));
+        await assert.rejects(
+          editor.writeFile('.env', new Uint8Array([1]), { create: true, overwrite: true }),
+          (error: WorkspaceError) => error.code === 'NoPermissions',
+        );
+        await assert.rejects(
+          viewer.delete('a.txt', false),
+          (error: WorkspaceError) => error.code === 'NoPermissions' && /FORBIDDEN_ROLE/.test(error.message),
+        );
         assert.ok(!host.seen.includes('delete:a.txt'), 'the relay stopped the viewer’s delete');
         assert.equal((await viewer.stat('a.txt')).size, 2, 'a viewer still reads');
       } finally {
@@ -152,7 +169,10 @@ describe('WorkspaceClient (guest requests over the relay)', () => {
     const guest = track(await connect(relay, 'bob', 'editor'));
     const requests = new WorkspaceClient(guest, { timeoutMs: 500 });
     try {
-      await assert.rejects(requests.stat('a'), (error: WorkspaceError) => error.code === 'Unavailable' && /did not answer/.test(error.message));
+      await assert.rejects(
+        requests.stat('a'),
+        (error: WorkspaceError) => error.code === 'Unavailable' && /did not answer/.test(error.message),
+      );
       const pending = requests.readFile('b');
       await waitUntil(() => host.seen.includes('readFile:b'), 'the request to reach the host');
       guest.close();
@@ -172,7 +192,16 @@ describe('chunk helpers', () => {
     const bytes = pieceBytes(limit, path);
     const frame = JSON.stringify({
       event_type: 'workspace.request',
-      payload: { request_id: 'x'.repeat(128), op: 'writeFile', path, content: Buffer.alloc(bytes).toString('base64'), chunk: 999_999, done: false, create: true, overwrite: true },
+      payload: {
+        request_id: 'x'.repeat(128),
+        op: 'writeFile',
+        path,
+        content: Buffer.alloc(bytes).toString('base64'),
+        chunk: 999_999,
+        done: false,
+        create: true,
+        overwrite: true,
+      },
       timestamp: new Date().toISOString(),
     });
     assert.ok(Buffer.byteLength(frame) <= limit, `${Buffer.byteLength(frame)} bytes`);
@@ -195,7 +224,10 @@ describe('chunk helpers', () => {
     const order: number[] = [];
     const started = Date.now();
     await Promise.all(Array.from({ length: 75 }, (_, i) => pacer.take().then(() => order.push(i))));
-    assert.deepEqual(order, Array.from({ length: 75 }, (_, i) => i));
+    assert.deepEqual(
+      order,
+      Array.from({ length: 75 }, (_, i) => i),
+    );
     // A full bucket of 50, then 25 more at 50/s: at least ~half a second (no upper bound asserted).
     assert.ok(Date.now() - started >= 400);
   });

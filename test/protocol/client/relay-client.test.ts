@@ -192,7 +192,12 @@ describe('RelayClient: refused tokens', () => {
 
   it('retries 503 and 429 with backoff, then connects', TIMEOUT, async () => {
     const relay = await startFakeRelay({
-      refuse: (n) => (n === 1 ? { status: 503, body: '{"code":"TOO_MANY_CONNECTIONS","message":"full"}' } : n === 2 ? { status: 429, body: '' } : undefined),
+      refuse: (n) =>
+        n === 1
+          ? { status: 503, body: '{"code":"TOO_MANY_CONNECTIONS","message":"full"}' }
+          : n === 2
+            ? { status: 429, body: '' }
+            : undefined,
     });
     const c = createClient({ url: relay.url, backoff: { baseDelayMs: 20, maxDelayMs: 100, random: () => 1 } });
     const disconnects = recordDisconnects(c);
@@ -330,7 +335,8 @@ describe('RelayClient: reconnect', () => {
   it('starts the backoff again after a connection that reached connect', TIMEOUT, async () => {
     const relay = await startFakeRelay({
       onConnection: (socket, n) => {
-        if (n % 2 === 1) socket.close(1011, 'fail'); // odd: fail before connect
+        if (n % 2 === 1)
+          socket.close(1011, 'fail'); // odd: fail before connect
         else {
           socket.send(connectFrame());
           setTimeout(() => socket.terminate(), 5); // even: connect, then drop

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import WebSocket from 'ws';
-import { createNodeWsTransport, type RelayClient, type ResumePosition, type SessionLogLost, type Transport } from '../../../protocol/client/index';
+import {
+  createNodeWsTransport,
+  type RelayClient,
+  type ResumePosition,
+  type SessionLogLost,
+  type Transport,
+} from '../../../protocol/client/index';
 import type { ConnectPayload, SessionLogPosition } from '../../../protocol/schemas/system';
 import { closeAll, createClient, nextEvent, startFakeRelay } from '../../support/fake-relay';
 import { startTestRelay, type TestRelay } from '../../support/relay-fixture';
@@ -68,7 +74,9 @@ describe('RelayClient: session log position', () => {
   });
 
   it('starts from `resumeFrom`, and never asks to resume without parsing', TIMEOUT, async () => {
-    const relay = await startFakeRelay({ onConnection: (socket) => socket.send(connectWith({ epoch: 'e9', offset: 12, recovered: true, missed: 0 })) });
+    const relay = await startFakeRelay({
+      onConnection: (socket) => socket.send(connectWith({ epoch: 'e9', offset: 12, recovered: true, missed: 0 })),
+    });
     const c = createClient({ url: relay.url, resumeFrom: { epoch: 'e9', offset: 12 } });
     c.connect();
     await nextEvent((l) => c.onConnected(l));
@@ -169,7 +177,10 @@ describe('RelayClient: chat waits for its echo', () => {
       relay.received.slice(5).map((frame) => frame.payload.client_message_id),
       ['b', 'd', generated, later],
     );
-    assert.deepEqual(c.pendingChat.map((m) => m.client_message_id), ['b', 'd', generated, later]);
+    assert.deepEqual(
+      c.pendingChat.map((m) => m.client_message_id),
+      ['b', 'd', generated, later],
+    );
   });
 
   it('queues chat while not connected, and refuses invalid messages or too many', TIMEOUT, async () => {
@@ -183,7 +194,10 @@ describe('RelayClient: chat waits for its echo', () => {
     assert.throws(() => c.sendChat({ content: 'third' }), RangeError);
     c.connect();
     await waitUntil(() => relay.received.length === 2, 'the queued chats');
-    assert.deepEqual(relay.received.map((f) => f.payload.content), ['queued', 'second']);
+    assert.deepEqual(
+      relay.received.map((f) => f.payload.content),
+      ['queued', 'second'],
+    );
     c.forgetPendingChat();
     assert.deepEqual(c.pendingChat, []);
   });
@@ -201,7 +215,11 @@ describe('RelayClient on the real relay', () => {
     const nodeTransport = createNodeWsTransport(WebSocket);
     const make = (user: string) => {
       const peer = { contents: [] as string[], transport: undefined as Transport | undefined, c: undefined as unknown as RelayClient };
-      peer.c = createClient({ url: relay!.url, token: relay!.token({ user }), transport: (url, listener) => (peer.transport = nodeTransport(url, listener)) });
+      peer.c = createClient({
+        url: relay!.url,
+        token: relay!.token({ user }),
+        transport: (url, listener) => (peer.transport = nodeTransport(url, listener)),
+      });
       peer.c.on('chat.message', (payload) => peer.contents.push(payload.content));
       return peer;
     };
@@ -216,7 +234,11 @@ describe('RelayClient on the real relay', () => {
       // Bob's connection is cut now and then, mid-stream; he reconnects and resumes by himself.
       if (n % 5 === 2) b.transport?.terminate?.();
     }
-    await waitUntil(() => a.contents.length === 40 && b.contents.length === 40 && a.c.pendingChat.length + b.c.pendingChat.length === 0, 'every chat everywhere', 8000);
+    await waitUntil(
+      () => a.contents.length === 40 && b.contents.length === 40 && a.c.pendingChat.length + b.c.pendingChat.length === 0,
+      'every chat everywhere',
+      8000,
+    );
     assert.deepEqual(b.contents, a.contents, 'one log, exactly once each');
     assert.deepEqual(new Set(a.contents).size, 40);
   });
@@ -237,4 +259,3 @@ describe('RelayClient on the real relay', () => {
     assert.notEqual(info.position.epoch, before.epoch);
   });
 });
-

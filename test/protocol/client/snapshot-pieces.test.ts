@@ -7,7 +7,16 @@ const FRAME = 4096;
 const text = 'ab€\u0001😀\n'.repeat(5000);
 
 /** The frame of a payload as the relay sends it (its envelope, roughly). */
-const frameBytes = (payload: unknown) => Buffer.byteLength(JSON.stringify({ event_type: 'collaboration.snapshot', payload, timestamp: new Date().toISOString(), session_id: 's1', user_id: 'system' }));
+const frameBytes = (payload: unknown) =>
+  Buffer.byteLength(
+    JSON.stringify({
+      event_type: 'collaboration.snapshot',
+      payload,
+      timestamp: new Date().toISOString(),
+      session_id: 's1',
+      user_id: 'system',
+    }),
+  );
 
 describe('snapshot pieces', () => {
   it('keeps a text that fits in one frame whole', () => {
@@ -29,7 +38,10 @@ describe('snapshot pieces', () => {
     assert.deepEqual({ ...pieces.at(-1)!, text: '' }, { ...snapshot, text: '' });
     const assembler = new PieceAssembler();
     const results = pieces.map((p) => assembler.accept('collaboration.snapshot', p));
-    assert.ok(results.slice(0, -1).every((r) => r === undefined), 'listeners see nothing until the last piece');
+    assert.ok(
+      results.slice(0, -1).every((r) => r === undefined),
+      'listeners see nothing until the last piece',
+    );
     assert.deepEqual(results.at(-1), snapshot);
   });
 

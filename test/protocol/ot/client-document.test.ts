@@ -239,7 +239,12 @@ describe('ClientDocument transitions', () => {
       client_id: 'c1',
       epoch: 'e1',
       text: '>abc',
-      recovery: { seq: 1, outstanding: { seq: sent.seq, op: [4, '1'] }, buffer: [5, '2'], history: [{ rev: 4, op: ['>'], client_id: 'c2', seq: 0 }] },
+      recovery: {
+        seq: 1,
+        outstanding: { seq: sent.seq, op: [4, '1'] },
+        buffer: [5, '2'],
+        history: [{ rev: 4, op: ['>'], client_id: 'c2', seq: 0 }],
+      },
     });
     assert.ok(d.isRejoining);
     assert.equal(d.nextSeq, 2, 'the seq is taken');
@@ -282,7 +287,11 @@ describe('ClientDocument transitions', () => {
     assert.equal(e.text, '>abc', 'a rebase that does not fit: the local text is kept');
     const viewer = new ClientDocument({ clientId: 'v', revision: 4, text: 'abc' });
     const taken = viewer.reset({ text: 'xbc', rev: 0 });
-    assert.deepEqual([viewer.text, apply('abc', taken.op), viewer.state], ['xbc', 'xbc', 'synchronized'], 'nothing pending: the relay’s text is taken');
+    assert.deepEqual(
+      [viewer.text, apply('abc', taken.op), viewer.state],
+      ['xbc', 'xbc', 'synchronized'],
+      'nothing pending: the relay’s text is taken',
+    );
   });
 
   it('diff never splits a surrogate pair and turns a into b', () => {
@@ -458,7 +467,9 @@ function runSim(n: number, initial: string, actions: Action[], tail: number[]): 
   // Deliver everything, in a random-ish order driven by `tail`.
   let k = 0;
   for (;;) {
-    const busy = sim.clients.flatMap((_, i) => [sim.up[i]!.length > 0 ? 2 * i : -1, sim.down[i]!.length > 0 ? 2 * i + 1 : -1]).filter((x) => x >= 0);
+    const busy = sim.clients
+      .flatMap((_, i) => [sim.up[i]!.length > 0 ? 2 * i : -1, sim.down[i]!.length > 0 ? 2 * i + 1 : -1])
+      .filter((x) => x >= 0);
     if (busy.length === 0) break;
     const pick = busy[(tail[k++ % Math.max(1, tail.length)] ?? 0) % busy.length]!;
     if (pick % 2 === 0) deliverUp(sim, pick >> 1);
@@ -477,7 +488,11 @@ function runSim(n: number, initial: string, actions: Action[], tail: number[]): 
   assert.equal(server.text.match(MARKER)?.length ?? 0, sim.markers.length);
   for (const client of sim.clients) {
     const seqs = sim.sent.get(client.clientId) ?? [];
-    assert.deepEqual(seqs, seqs.map((_, j) => j), 'seq goes up by one per op sent');
+    assert.deepEqual(
+      seqs,
+      seqs.map((_, j) => j),
+      'seq goes up by one per op sent',
+    );
     const committed = server.history.filter((e) => e.clientId === client.clientId).map((e) => e.seq);
     assert.deepEqual(committed, seqs, 'every sent op committed exactly once, in order');
   }

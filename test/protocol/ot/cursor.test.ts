@@ -33,7 +33,10 @@ describe('transformCursor', () => {
     assert.equal(transformCursor(0, [1, 'x']), 0);
     assert.throws(() => transformCursor(-1, []), RangeError);
     assert.throws(() => transformCursor(1.5, []), RangeError);
-    assert.throws(() => transformCursor(0, [0]), (e: unknown) => e instanceof OtError && e.code === 'OP_INVALID');
+    assert.throws(
+      () => transformCursor(0, [0]),
+      (e: unknown) => e instanceof OtError && e.code === 'OP_INVALID',
+    );
   });
 });
 

@@ -8,7 +8,9 @@ import { isNormalized, loneSurrogateAt, type TextOp } from '../../../protocol/ot
 const CHARS = ['a', 'b', ' ', '\n', 'é', '😀', '😁', '👋🏽'];
 const text = fc.array(fc.constantFrom(...CHARS), { maxLength: 12 }).map((a) => a.join(''));
 /** `b` as `a` with a few random changes, so that the two share a prefix and a suffix. */
-const related = fc.tuple(text, text, text, text).map(([prefix, middle, other, suffix]) => [prefix + middle + suffix, prefix + other + suffix] as const);
+const related = fc
+  .tuple(text, text, text, text)
+  .map(([prefix, middle, other, suffix]) => [prefix + middle + suffix, prefix + other + suffix] as const);
 
 const inserts = (op: TextOp) => op.filter((c) => typeof c === 'string');
 const deletes = (op: TextOp) => op.filter((c) => typeof c === 'object');
@@ -35,7 +37,8 @@ describe('diffOp', () => {
         assert.equal(apply(a, op), b); // apply also refuses an op that splits a pair
         assert.ok(isNormalized(op));
         assert.ok(inserts(op).length <= 1 && deletes(op).length <= 1, 'one replacement');
-        for (const c of op) if (typeof c !== 'number') assert.equal(loneSurrogateAt(typeof c === 'string' ? c : c.d), -1, 'no half of a pair');
+        for (const c of op)
+          if (typeof c !== 'number') assert.equal(loneSurrogateAt(typeof c === 'string' ? c : c.d), -1, 'no half of a pair');
         // Minimal up to a pair boundary: the replaced span is at most one code unit wider at each end.
         let prefix = 0;
         while (prefix < Math.min(a.length, b.length) && a[prefix] === b[prefix]) prefix++;

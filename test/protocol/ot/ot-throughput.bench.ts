@@ -49,7 +49,11 @@ function measure(name: string, count: number, run: (i: number) => void): void {
     n += count;
     elapsed = (performance.now() - start) / 1000;
   } while (elapsed < SECONDS);
-  console.log(`${name.padEnd(62)} ${Math.round(n / elapsed).toLocaleString('en-US').padStart(11)} /s`);
+  console.log(
+    `${name.padEnd(62)} ${Math.round(n / elapsed)
+      .toLocaleString('en-US')
+      .padStart(11)} /s`,
+  );
 }
 
 /**
@@ -76,7 +80,10 @@ function history(doc: string, n: number, size: number): { op: TextOp; rev: numbe
 const doc = makeText(DOC_SIZE);
 console.log(`document: ${doc.length} UTF-16 code units (two-byte string); paste: ${PASTE_SIZE}; node ${process.version}`);
 
-for (const [label, size] of [['single-character', 1], ['paste-sized', PASTE_SIZE]] as const) {
+for (const [label, size] of [
+  ['single-character', 1],
+  ['paste-sized', PASTE_SIZE],
+] as const) {
   const pairs = Array.from({ length: 1000 }, () => [randomOp(doc, size), randomOp(doc, size)] as const);
   measure(`${label}: transform`, pairs.length, (i) => {
     const [a, b] = pairs[i]!;

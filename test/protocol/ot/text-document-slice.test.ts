@@ -28,8 +28,14 @@ describe('TextDocument with unchecked surrogates (the editor mirror): slice and 
 
   it('takes what an editor may hold (a lone surrogate, an edit between the halves of a pair), which a checked document refuses', () => {
     const checked = new TextDocument('a😀b');
-    assert.throws(() => checked.apply([2, 'x']), (e: unknown) => e instanceof OtError && e.code === 'OP_SPLITS_SURROGATE');
-    assert.throws(() => checked.apply([1, '\ud83d']), (e: unknown) => e instanceof OtError && e.code === 'OP_SPLITS_SURROGATE');
+    assert.throws(
+      () => checked.apply([2, 'x']),
+      (e: unknown) => e instanceof OtError && e.code === 'OP_SPLITS_SURROGATE',
+    );
+    assert.throws(
+      () => checked.apply([1, '\ud83d']),
+      (e: unknown) => e instanceof OtError && e.code === 'OP_SPLITS_SURROGATE',
+    );
     assert.equal(checked.toString(), 'a😀b');
     const text = editorMirror('a😀b');
     text.apply([2, 'x']);
@@ -40,8 +46,14 @@ describe('TextDocument with unchecked surrogates (the editor mirror): slice and 
 
   it('refuses an op that does not fit, and stays as it was', () => {
     const text = editorMirror('hello');
-    assert.throws(() => text.apply([1, { d: 'x' }]), (e: unknown) => e instanceof OtError && e.code === 'OP_DELETE_MISMATCH');
-    assert.throws(() => text.apply([6, 'x']), (e: unknown) => e instanceof OtError && e.code === 'OP_OUT_OF_RANGE');
+    assert.throws(
+      () => text.apply([1, { d: 'x' }]),
+      (e: unknown) => e instanceof OtError && e.code === 'OP_DELETE_MISMATCH',
+    );
+    assert.throws(
+      () => text.apply([6, 'x']),
+      (e: unknown) => e instanceof OtError && e.code === 'OP_OUT_OF_RANGE',
+    );
     assert.equal(text.toString(), 'hello');
     text.apply([{ d: 'hello' }]);
     assert.equal(text.toString(), '');
@@ -51,19 +63,23 @@ describe('TextDocument with unchecked surrogates (the editor mirror): slice and 
 
   it('matches string slicing for any edits (property)', () => {
     fc.assert(
-      fc.property(fc.string({ maxLength: 200 }), fc.array(fc.tuple(fc.nat(), fc.nat(50), fc.string({ maxLength: 20 })), { maxLength: 20 }), (initial, edits) => {
-        const safe = (s: string) => s.replace(/[\ud800-\udfff]/g, '?');
-        let expected = safe(initial);
-        const text = editorMirror(expected);
-        for (const [at, len, ins] of edits) {
-          const from = at % (expected.length + 1);
-          const to = Math.min(expected.length, from + len);
-          const op = textType.fromChange(from, expected.slice(from, to), safe(ins));
-          text.apply(op);
-          expected = textType.apply(expected, op);
-        }
-        assert.equal(text.toString(), expected);
-      }),
+      fc.property(
+        fc.string({ maxLength: 200 }),
+        fc.array(fc.tuple(fc.nat(), fc.nat(50), fc.string({ maxLength: 20 })), { maxLength: 20 }),
+        (initial, edits) => {
+          const safe = (s: string) => s.replace(/[\ud800-\udfff]/g, '?');
+          let expected = safe(initial);
+          const text = editorMirror(expected);
+          for (const [at, len, ins] of edits) {
+            const from = at % (expected.length + 1);
+            const to = Math.min(expected.length, from + len);
+            const op = textType.fromChange(from, expected.slice(from, to), safe(ins));
+            text.apply(op);
+            expected = textType.apply(expected, op);
+          }
+          assert.equal(text.toString(), expected);
+        },
+      ),
     );
   });
 });

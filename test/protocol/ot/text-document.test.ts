@@ -48,8 +48,16 @@ describe('TextDocument', () => {
       [[{ d: 'a', x: 1 } as unknown as { d: string }], 'OP_INVALID'],
     ];
     for (const [op, expected] of cases) {
-      assert.equal(code(() => t.apply('ab😀cd', op)), expected, JSON.stringify(op));
-      assert.equal(code(() => doc.apply(op)), expected, JSON.stringify(op));
+      assert.equal(
+        code(() => t.apply('ab😀cd', op)),
+        expected,
+        JSON.stringify(op),
+      );
+      assert.equal(
+        code(() => doc.apply(op)),
+        expected,
+        JSON.stringify(op),
+      );
       assert.equal(doc.toString(), 'ab😀cd');
     }
   });
@@ -64,7 +72,11 @@ describe('TextDocument', () => {
       fc.tuple(fc.nat(40), fc.integer({ min: 1, max: 8 })),
     );
     const stats = { applied: 0, refused: new Set<string>() };
-    const arb = fc.tuple(text, fc.array(fc.array(component, { maxLength: 6 }), { minLength: 1, maxLength: 6 }), fc.integer({ min: 2, max: 9 }));
+    const arb = fc.tuple(
+      text,
+      fc.array(fc.array(component, { maxLength: 6 }), { minLength: 1, maxLength: 6 }),
+      fc.integer({ min: 2, max: 9 }),
+    );
     fc.assert(
       fc.property(arb, ([initial, raw, chunkSize]) => {
         const doc = new TextDocument(initial, { chunkSize });
@@ -83,7 +95,11 @@ describe('TextDocument', () => {
             return { d: c[0] % 7 === 0 ? `${d.slice(1)}q` : d };
           });
           const want = code(() => t.apply(expected, op));
-          assert.equal(code(() => doc.apply(op)), want, JSON.stringify({ expected, op }));
+          assert.equal(
+            code(() => doc.apply(op)),
+            want,
+            JSON.stringify({ expected, op }),
+          );
           if (want === undefined) {
             expected = t.apply(expected, op);
             stats.applied++;

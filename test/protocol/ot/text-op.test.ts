@@ -179,7 +179,10 @@ describe('surrogate helpers', () => {
 
   it('splitsPair is true only between the halves of a pair', () => {
     const doc = 'a😀b';
-    assert.deepEqual([0, 1, 2, 3, 4].map((p) => splitsPair(doc, p)), [false, false, true, false, false]);
+    assert.deepEqual(
+      [0, 1, 2, 3, 4].map((p) => splitsPair(doc, p)),
+      [false, false, true, false, false],
+    );
     assert.equal(splitsPair('\uD83D', 1), false);
   });
 });

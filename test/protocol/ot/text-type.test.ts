@@ -87,12 +87,25 @@ describe('textType: the ottypes interface', () => {
     assert.equal(t.name, 'text-utf16');
     assert.match(t.uri, /^https:\/\//);
     assert.notEqual(t.uri, 'http://sharejs.org/types/text-unicode', 'its positions are not code points');
-    for (const m of ['create', 'apply', 'transform', 'compose', 'invert', 'normalize', 'checkOp', 'transformCursor', 'transformSelection'] as const) {
+    for (const m of [
+      'create',
+      'apply',
+      'transform',
+      'compose',
+      'invert',
+      'normalize',
+      'checkOp',
+      'transformCursor',
+      'transformSelection',
+    ] as const) {
       assert.equal(typeof t[m], 'function', m);
     }
     assert.equal(t.create(), '');
     assert.equal(t.create('a\nb'), 'a\nb');
-    assert.throws(() => t.create(1 as unknown as string), (e: unknown) => e instanceof OtError && e.code === 'OP_INVALID');
+    assert.throws(
+      () => t.create(1 as unknown as string),
+      (e: unknown) => e instanceof OtError && e.code === 'OP_INVALID',
+    );
   });
 });
 
@@ -196,7 +209,10 @@ describe('textType: properties', () => {
           // only text inserted exactly at the cursor (by someone else) in between.
           assert.equal(after[survivor], doc[cursor]);
           const between = units.slice(moved, survivor);
-          assert.ok(between.every((u) => u.origin < 0 && u.gap === cursor && !own), `cursor ${cursor}: ${moved} vs ${survivor}`);
+          assert.ok(
+            between.every((u) => u.origin < 0 && u.gap === cursor && !own),
+            `cursor ${cursor}: ${moved} vs ${survivor}`,
+          );
         }
       }
     });
@@ -236,8 +252,14 @@ describe('textType: properties', () => {
       return { doc, op: ops[shape]! };
     });
     property(arb, ({ doc, op }) => {
-      assert.throws(() => t.apply(doc, op), (e: unknown) => e instanceof OtError && e.code === 'OP_SPLITS_SURROGATE');
-      assert.throws(() => t.checkOp(op, doc), (e: unknown) => e instanceof OtError && e.code === 'OP_SPLITS_SURROGATE');
+      assert.throws(
+        () => t.apply(doc, op),
+        (e: unknown) => e instanceof OtError && e.code === 'OP_SPLITS_SURROGATE',
+      );
+      assert.throws(
+        () => t.checkOp(op, doc),
+        (e: unknown) => e instanceof OtError && e.code === 'OP_SPLITS_SURROGATE',
+      );
     });
   });
 });

@@ -33,8 +33,14 @@ export function brokerContract(name: string, create: (historySize: number) => Pr
       await broker.subscribe(channel, (p) => b.push(p));
       for (let n = 0; n < 50; n++) await broker.publish(channel, message(n));
       await waitUntil(() => a.length === 50 && b.length === 50, 'all 50 publications at both subscribers');
-      assert.deepEqual(a.map((p) => p.data), Array.from({ length: 50 }, (_, n) => `{"n":${n}}`));
-      assert.deepEqual(b.map((p) => p.data), a.map((p) => p.data));
+      assert.deepEqual(
+        a.map((p) => p.data),
+        Array.from({ length: 50 }, (_, n) => `{"n":${n}}`),
+      );
+      assert.deepEqual(
+        b.map((p) => p.data),
+        a.map((p) => p.data),
+      );
     });
 
     it('keeps channels apart', async () => {
@@ -54,7 +60,12 @@ export function brokerContract(name: string, create: (historySize: number) => Pr
       const got: Publication[] = [];
       await broker.subscribe(channel, (p) => got.push(p));
       await broker.publish(channel, { eventType: 'chat.message', data: '{}', exclude: 'relay-1.7', users: ['bob', 'alice'] });
-      await broker.publish(channel, { eventType: 'collaboration.edit', data: '{"e":1}', exclude: 'relay-1.8', echo: { eventType: 'collaboration.ack', data: '{"a":1}' } });
+      await broker.publish(channel, {
+        eventType: 'collaboration.edit',
+        data: '{"e":1}',
+        exclude: 'relay-1.8',
+        echo: { eventType: 'collaboration.ack', data: '{"a":1}' },
+      });
       await waitUntil(() => got.length === 2, 'the publications');
       assert.equal(got[0]!.eventType, 'chat.message');
       assert.equal(got[0]!.exclude, 'relay-1.7');
@@ -69,14 +80,21 @@ export function brokerContract(name: string, create: (historySize: number) => Pr
       const channel = freshChannel();
       const got: Publication[] = [];
       await broker.subscribe(channel, (p) => got.push(p));
-      const first = await broker.publish(channel, { eventType: 'workspace.response', data: '{"r":1}', connection: 'relay-2.c9' }, { history: true });
+      const first = await broker.publish(
+        channel,
+        { eventType: 'workspace.response', data: '{"r":1}', connection: 'relay-2.c9' },
+        { history: true },
+      );
       await broker.publish(channel, { eventType: 'workspace.changed', data: '{"r":2}', exclude: 'relay-2.c1' }, { history: true });
       await waitUntil(() => got.length === 2, 'the publications');
       assert.equal(got[0]!.connection, 'relay-2.c9');
       assert.equal(got[0]!.exclude, undefined);
       assert.equal(got[1]!.connection, undefined);
       const { publications } = await broker.history(channel, { offset: first.offset - 1, epoch: first.epoch }, 10);
-      assert.deepEqual(publications.map((p) => p.connection), ['relay-2.c9', undefined]);
+      assert.deepEqual(
+        publications.map((p) => p.connection),
+        ['relay-2.c9', undefined],
+      );
     });
 
     it('stops delivering after the subscription is disposed', async () => {
@@ -97,12 +115,21 @@ export function brokerContract(name: string, create: (historySize: number) => Pr
       const channel = freshChannel();
       const positions = [];
       for (let n = 1; n <= 5; n++) positions.push(await broker.publish(channel, message(n), { history: true }));
-      assert.deepEqual(positions.map((p) => p.offset), [1, 2, 3, 4, 5]);
+      assert.deepEqual(
+        positions.map((p) => p.offset),
+        [1, 2, 3, 4, 5],
+      );
       assert.equal(new Set(positions.map((p) => p.epoch)).size, 1);
       const { publications, position, recovered } = await broker.history(channel, positions[1]!, 100);
       assert.equal(recovered, true);
-      assert.deepEqual(publications.map((p) => p.offset), [3, 4, 5]);
-      assert.deepEqual(publications.map((p) => p.data), ['{"n":3}', '{"n":4}', '{"n":5}']);
+      assert.deepEqual(
+        publications.map((p) => p.offset),
+        [3, 4, 5],
+      );
+      assert.deepEqual(
+        publications.map((p) => p.data),
+        ['{"n":3}', '{"n":4}', '{"n":5}'],
+      );
       assert.deepEqual(position, positions[4]);
     });
 
@@ -112,7 +139,10 @@ export function brokerContract(name: string, create: (historySize: number) => Pr
       const first = await broker.publish(channel, message(1), { history: true });
       await broker.publish(channel, message(2));
       const { publications } = await broker.history(channel, { offset: 0, epoch: first.epoch }, 100);
-      assert.deepEqual(publications.map((p) => p.data), ['{"n":1}']);
+      assert.deepEqual(
+        publications.map((p) => p.data),
+        ['{"n":1}'],
+      );
     });
 
     it('says history cannot be recovered when the position is older than what is kept, or from another epoch', async () => {
@@ -125,7 +155,10 @@ export function brokerContract(name: string, create: (historySize: number) => Pr
       assert.deepEqual(tooOld.position, last);
       const recent = await broker.history(channel, { offset: 7, epoch: last.epoch }, 100);
       assert.equal(recent.recovered, true);
-      assert.deepEqual(recent.publications.map((p) => p.offset), [8, 9, 10]);
+      assert.deepEqual(
+        recent.publications.map((p) => p.offset),
+        [8, 9, 10],
+      );
       const otherEpoch = await broker.history(channel, { offset: 9, epoch: 'not-this-one' }, 100);
       assert.equal(otherEpoch.recovered, false);
     });
@@ -139,7 +172,10 @@ export function brokerContract(name: string, create: (historySize: number) => Pr
       for (let n = 1; n <= 3; n++) await broker.publish(channel, message(n), { history: true });
       const page = await broker.history(channel, position, 2);
       assert.equal(page.recovered, true);
-      assert.deepEqual(page.publications.map((p) => p.offset), [1, 2]);
+      assert.deepEqual(
+        page.publications.map((p) => p.offset),
+        [1, 2],
+      );
       assert.deepEqual(page.position, { offset: 3, epoch: position.epoch });
     });
 
@@ -148,9 +184,17 @@ export function brokerContract(name: string, create: (historySize: number) => Pr
       const channel = freshChannel();
       const got: Publication[] = [];
       await broker.subscribe(channel, (p) => got.push(p));
-      const first = await broker.publish(channel, { eventType: 'chat.message', data: '{"n":1}', users: ['ann'] }, { history: true, idempotencyKey: 'k1' });
+      const first = await broker.publish(
+        channel,
+        { eventType: 'chat.message', data: '{"n":1}', users: ['ann'] },
+        { history: true, idempotencyKey: 'k1' },
+      );
       await broker.publish(channel, message(2), { history: true, idempotencyKey: 'k2' });
-      const again = await broker.publish(channel, { eventType: 'chat.message', data: '{"n":"1 again"}' }, { history: true, idempotencyKey: 'k1' });
+      const again = await broker.publish(
+        channel,
+        { eventType: 'chat.message', data: '{"n":"1 again"}' },
+        { history: true, idempotencyKey: 'k1' },
+      );
       assert.equal(first.duplicate, undefined);
       assert.equal(again.offset, first.offset);
       assert.equal(again.epoch, first.epoch);
@@ -159,9 +203,15 @@ export function brokerContract(name: string, create: (historySize: number) => Pr
       assert.deepEqual(again.duplicate?.original?.users, ['ann']);
       await broker.publish(channel, message(3), { history: true });
       await waitUntil(() => got.length === 3, 'three publications');
-      assert.deepEqual(got.map((p) => p.data), ['{"n":1}', '{"n":2}', '{"n":3}']);
+      assert.deepEqual(
+        got.map((p) => p.data),
+        ['{"n":1}', '{"n":2}', '{"n":3}'],
+      );
       const { publications } = await broker.history(channel, { offset: 0, epoch: first.epoch }, 100);
-      assert.deepEqual(publications.map((p) => p.offset), [1, 2, 3]);
+      assert.deepEqual(
+        publications.map((p) => p.offset),
+        [1, 2, 3],
+      );
     });
 
     it('keeps idempotency keys per channel', async () => {

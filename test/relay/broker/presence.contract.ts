@@ -33,7 +33,10 @@ export function presenceContract(name: string, create: () => Promise<PresenceSto
       await store.add(session, participant('bob', 'c3'));
       const listed = await store.list(session);
       assert.deepEqual(listed.map((p) => p.connection_id).sort(), ['c1', 'c2', 'c3']);
-      assert.deepEqual(listed.find((p) => p.connection_id === 'c3'), participant('bob', 'c3'));
+      assert.deepEqual(
+        listed.find((p) => p.connection_id === 'c3'),
+        participant('bob', 'c3'),
+      );
     });
 
     it('removes by connection and keeps sessions apart', async () => {
@@ -44,7 +47,10 @@ export function presenceContract(name: string, create: () => Promise<PresenceSto
       await store.remove(one, 'c1');
       await store.remove(one, 'never-there');
       assert.deepEqual(await store.list(one), []);
-      assert.deepEqual((await store.list(two)).map((p) => p.user_id), ['bob']);
+      assert.deepEqual(
+        (await store.list(two)).map((p) => p.user_id),
+        ['bob'],
+      );
     });
   });
 }

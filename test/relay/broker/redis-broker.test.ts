@@ -22,7 +22,11 @@ async function ownServer(persistence: 'none' | 'aof-always' = 'none'): Promise<R
 }
 
 let relayCounter = 0;
-async function brokerOn(url: string, options: Partial<RedisBrokerOptions> = {}, connection: Partial<RedisConnectionOptions> = {}): Promise<RedisBroker> {
+async function brokerOn(
+  url: string,
+  options: Partial<RedisBrokerOptions> = {},
+  connection: Partial<RedisConnectionOptions> = {},
+): Promise<RedisBroker> {
   const relayId = options.relayId ?? `relay-${++relayCounter}`;
   const redis = await RedisConnections.open(url, { name: relayId, connectTimeoutMs: 5000, maxReconnectDelayMs: 500, ...connection });
   const broker = new RedisBroker(redis, { relayId, ...options });
@@ -76,8 +80,14 @@ describe('RedisBroker', () => {
     await waitUntil(() => inboxes.every((inbox) => inbox.length >= each * 2), 'every publication at every subscriber', 20_000);
     const sent = new Map(positions.map((position, i) => [position.offset, `{"n":"${i}"}`]));
     for (const inbox of inboxes) {
-      assert.deepEqual(inbox.map((p) => p.offset), Array.from({ length: each * 2 }, (_, i) => i + 1));
-      assert.deepEqual(inbox.map((p) => p.data), inbox.map((p) => sent.get(p.offset)));
+      assert.deepEqual(
+        inbox.map((p) => p.offset),
+        Array.from({ length: each * 2 }, (_, i) => i + 1),
+      );
+      assert.deepEqual(
+        inbox.map((p) => p.data),
+        inbox.map((p) => sent.get(p.offset)),
+      );
     }
     assert.equal(new Set(positions.map((p) => p.epoch)).size, 1);
   });
@@ -111,7 +121,10 @@ describe('RedisBroker', () => {
     assert.deepEqual(next, { offset: 6, epoch: last.epoch });
     const { publications, recovered } = await broker.history(channel, { offset: 0, epoch: last.epoch }, 100);
     assert.equal(recovered, true);
-    assert.deepEqual(publications.map((p) => p.data), [1, 2, 3, 4, 5, 6].map((n) => `{"n":"${n}"}`));
+    assert.deepEqual(
+      publications.map((p) => p.data),
+      [1, 2, 3, 4, 5, 6].map((n) => `{"n":"${n}"}`),
+    );
   });
 
   it('remembers an idempotency key for its TTL, also once the history dropped its publication, and only in its epoch', async () => {
@@ -237,7 +250,10 @@ describe('RedisBroker', () => {
 
   it('Redis unreachable for a while (frozen): publishes fail within the command timeout, then everything flows again', async () => {
     const server = await ownServer();
-    const [one, two] = [await brokerOn(server.url, {}, { commandTimeoutMs: 500 }), await brokerOn(server.url, {}, { commandTimeoutMs: 500 })];
+    const [one, two] = [
+      await brokerOn(server.url, {}, { commandTimeoutMs: 500 }),
+      await brokerOn(server.url, {}, { commandTimeoutMs: 500 }),
+    ];
     const inboxes: Publication[][] = [[], []];
     await one.subscribe('frozen', (p) => inboxes[0]!.push(p));
     await two.subscribe('frozen', (p) => inboxes[1]!.push(p));
@@ -257,7 +273,10 @@ describe('RedisBroker', () => {
     await server.stop();
     const url = `redis://:s3cret@127.0.0.1:${server.port}`;
     await assert.rejects(RedisConnections.open(url, { name: 'nowhere', connectTimeoutMs: 300 }), (error: Error) => {
-      assert.match(error.message, /^Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:\d+\/? is not reachable: no connection within 300 ms \(.*ECONNREFUSED.*\)$/);
+      assert.match(
+        error.message,
+        /^Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:\d+\/? is not reachable: no connection within 300 ms \(.*ECONNREFUSED.*\)$/,
+      );
       assert.doesNotMatch(error.message, /s3cret/);
       return true;
     });
@@ -275,7 +294,12 @@ describe('RedisBroker', () => {
     await server.start();
     await waitUntil(healthIs(broker, 'up'), 'the broker to reconnect', 15_000, 50);
     await waitUntil(() => lines.length === 4, 'both connections to report the end of the outage', 10_000);
-    assert.deepEqual(lines.sort(), ['redis connection lost; reconnecting', 'redis connection lost; reconnecting', 'redis connection restored', 'redis connection restored']);
+    assert.deepEqual(lines.sort(), [
+      'redis connection lost; reconnecting',
+      'redis connection lost; reconnecting',
+      'redis connection restored',
+      'redis connection restored',
+    ]);
   });
 
   it('close is idempotent and does not hang while Redis is down', async () => {

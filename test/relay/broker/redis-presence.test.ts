@@ -30,7 +30,12 @@ async function storeOn(url: string, options: RedisPresenceOptions = {}): Promise
   return store;
 }
 
-const participant = (user: string, connection: string): Participant => ({ user_id: user, display_name: user, role: 'editor', connection_id: connection });
+const participant = (user: string, connection: string): Participant => ({
+  user_id: user,
+  display_name: user,
+  role: 'editor',
+  connection_id: connection,
+});
 const connectionsOf = async (store: RedisPresenceStore, session: string) => (await store.list(session)).map((p) => p.connection_id).sort();
 
 after(async () => {
@@ -64,7 +69,12 @@ describe('RedisPresenceStore', () => {
       assert.deepEqual(await connectionsOf(live, 'crash'), ['doomed.1', 'doomed.2', 'live.1']);
       crashing.kill('SIGKILL');
       await once(crashing, 'exit');
-      await waitUntil(async () => (await connectionsOf(live, 'crash')).length === 1, 'the crashed relay’s participants to expire', 15_000, 100);
+      await waitUntil(
+        async () => (await connectionsOf(live, 'crash')).length === 1,
+        'the crashed relay’s participants to expire',
+        15_000,
+        100,
+      );
       assert.deepEqual(await connectionsOf(live, 'crash'), ['live.1']);
     } finally {
       crashing.kill('SIGKILL');
@@ -80,7 +90,8 @@ describe('RedisPresenceStore', () => {
     await store.remove('lost', 'c2');
     await server.restart();
     await waitUntil(
-      async () => (await connectionsOf(store, 'lost').catch(() => [])).length === 1 && (await connectionsOf(store, 'elsewhere')).length === 1,
+      async () =>
+        (await connectionsOf(store, 'lost').catch(() => [])).length === 1 && (await connectionsOf(store, 'elsewhere')).length === 1,
       'the participants to be announced again',
       15_000,
       100,

@@ -11,11 +11,21 @@ const SECRET = 'cli-test-secret-0123456789';
 
 describe('relay CLI', () => {
   it('`relay token` prints a JWT with the requested claims and expiry', () => {
-    const result = runRelayCli(['token', '--user', 'alice', '--session', 's1', '--session', 's2', '--role', 'host', '--name', 'Alice A.', '--ttl', '2h'], { AUTH_SECRET: SECRET });
+    const result = runRelayCli(
+      ['token', '--user', 'alice', '--session', 's1', '--session', 's2', '--role', 'host', '--name', 'Alice A.', '--ttl', '2h'],
+      { AUTH_SECRET: SECRET },
+    );
     assert.equal(result.status, 0, result.stderr);
     const token = result.stdout.trim();
     const principal = verifyToken(SECRET, token);
-    assert.deepEqual(principal, { userId: 'alice', displayName: 'Alice A.', sessions: ['s1', 's2'], role: 'host', admin: false, recordRequired: false });
+    assert.deepEqual(principal, {
+      userId: 'alice',
+      displayName: 'Alice A.',
+      sessions: ['s1', 's2'],
+      role: 'host',
+      admin: false,
+      recordRequired: false,
+    });
     const { exp, iat } = jwt.decode(token) as { exp: number; iat: number };
     assert.equal(exp - iat, 7200);
   });

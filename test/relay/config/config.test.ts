@@ -31,7 +31,7 @@ describe('configuration', () => {
     assert.equal(config.logLevel, 'info');
   });
 
-  it("reads the documented variables and the limits from the environment", () => {
+  it('reads the documented variables and the limits from the environment', () => {
     const config = loadConfig({
       WS_HOST: '0.0.0.0',
       WS_PORT: '9000',
@@ -100,14 +100,20 @@ describe('configuration', () => {
       [{ EDIT_MAX_TRANSFORM_COST: '10' }, /EDIT_MAX_TRANSFORM_COST/],
       [{ DOCUMENT_MAX_PER_SESSION: '0' }, /DOCUMENT_MAX_PER_SESSION/],
       // A document of the greatest length must fit in a connection's pending pieces.
-      [{ DOCUMENT_MAX_LENGTH: '1000000', DOCUMENT_MAX_PENDING_PIECE_BYTES: '1000000' }, /DOCUMENT_MAX_PENDING_PIECE_BYTES must be at least 2 × DOCUMENT_MAX_LENGTH \+ 65536 \(2065536\)/],
+      [
+        { DOCUMENT_MAX_LENGTH: '1000000', DOCUMENT_MAX_PENDING_PIECE_BYTES: '1000000' },
+        /DOCUMENT_MAX_PENDING_PIECE_BYTES must be at least 2 × DOCUMENT_MAX_LENGTH \+ 65536 \(2065536\)/,
+      ],
     ];
     for (const [env, expected] of cases) assert.match(configError(env), expected);
   });
 
   it('derives the pending-piece bound from DOCUMENT_MAX_LENGTH unless set', () => {
     assert.equal(loadConfig({ DOCUMENT_MAX_LENGTH: '1000' }).documentMaxPendingPieceBytes, 2000 + 65_536);
-    assert.equal(loadConfig({ DOCUMENT_MAX_LENGTH: '1000', DOCUMENT_MAX_PENDING_PIECE_BYTES: '100000' }).documentMaxPendingPieceBytes, 100_000);
+    assert.equal(
+      loadConfig({ DOCUMENT_MAX_LENGTH: '1000', DOCUMENT_MAX_PENDING_PIECE_BYTES: '100000' }).documentMaxPendingPieceBytes,
+      100_000,
+    );
   });
 
   it('never echoes a bad AUTH_SECRET back', () => {

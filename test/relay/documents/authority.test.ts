@@ -7,7 +7,9 @@ import { plain } from './document-store.contract';
 const DOC = 'src/doc.ts';
 /** Inserts `text` at `pos`. */
 const insertAt = (pos: number, text: string) => (pos === 0 ? [text] : [pos, text]);
-const edit = (extra: Partial<ClientPayload<'collaboration.edit'>> & Pick<ClientPayload<'collaboration.edit'>, 'rev' | 'seq' | 'op'>): ClientPayload<'collaboration.edit'> => ({
+const edit = (
+  extra: Partial<ClientPayload<'collaboration.edit'>> & Pick<ClientPayload<'collaboration.edit'>, 'rev' | 'seq' | 'op'>,
+): ClientPayload<'collaboration.edit'> => ({
   document: DOC,
   client_id: 'c-alice',
   ...extra,

@@ -9,7 +9,8 @@ import { textHash } from '../../../protocol';
 import { clientFrame, fetchStats, openDocument, startTestRelay, type TestClient, type TestRelay } from '../../support/relay-fixture';
 
 const DOC = 'src/check.ts';
-const check = (payload: { rev: number; length: number; hash: string; repairs?: number }, document = DOC) => clientFrame('collaboration.check', { document, ...payload });
+const check = (payload: { rev: number; length: number; hash: string; repairs?: number }, document = DOC) =>
+  clientFrame('collaboration.check', { document, ...payload });
 
 /** A ping's pong: every frame sent before it has been handled. */
 async function flushed(client: TestClient, id: string): Promise<void> {

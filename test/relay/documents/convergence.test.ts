@@ -26,7 +26,13 @@ describe('convergence through the relay', () => {
     relays.push(relay);
     const started: OtPeer[] = [];
     for (let i = 0; i < CLIENTS; i++) {
-      const peer = new OtPeer(relay.url, relay.token({ user: `user-${i}`, role: 'host' }), `client-${i}`, DOC, 'first line\nsecond line 👋🏽\nthird\n');
+      const peer = new OtPeer(
+        relay.url,
+        relay.token({ user: `user-${i}`, role: 'host' }),
+        `client-${i}`,
+        DOC,
+        'first line\nsecond line 👋🏽\nthird\n',
+      );
       peers.push(peer);
       started.push(peer);
       await peer.start();
@@ -37,7 +43,10 @@ describe('convergence through the relay', () => {
   /** Waits for every peer to be in step, then compares them with a newcomer's snapshot. */
   async function assertConverged(relay: TestRelay, group: OtPeer[]): Promise<string> {
     await waitUntil(() => group.every((p) => p.settled || p.problems.length > 0), 'every client in step', 10_000);
-    assert.deepEqual(group.flatMap((p) => p.problems), []);
+    assert.deepEqual(
+      group.flatMap((p) => p.problems),
+      [],
+    );
     await waitUntil(() => new Set(group.map((p) => p.doc!.revision)).size === 1, 'every client at one revision', 5000);
     const watcher = await relay.connect('watcher', { role: 'viewer' });
     const snapshot = await openDocument(watcher, DOC);
@@ -74,7 +83,8 @@ describe('convergence through the relay', () => {
   it('converges with clients dropping and rejoining mid-run: no edit lost, none applied twice', async () => {
     const { relay, peers: group } = await setup({ DOCUMENT_HISTORY_SIZE: '5000' });
     const inserted: string[] = [];
-    const markerSpans = (text: string): Array<[number, number]> => [...text.matchAll(/⟦[^⟧]*⟧/gu)].map((m) => [m.index, m.index + m[0].length]);
+    const markerSpans = (text: string): Array<[number, number]> =>
+      [...text.matchAll(/⟦[^⟧]*⟧/gu)].map((m) => [m.index, m.index + m[0].length]);
     await Promise.all(
       group.map(async (peer, i) => {
         const random = prng(2000 + i);
@@ -119,6 +129,9 @@ describe('convergence through the relay', () => {
     const text = await assertConverged(relay, group);
     const found = text.match(/⟦[^⟧]*⟧/gu) ?? [];
     assert.deepEqual([...found].sort(), [...inserted].sort(), 'every marker exactly once');
-    assert.ok(group.some((p) => p.resyncs > 0), 'some op was answered with a resync');
+    assert.ok(
+      group.some((p) => p.resyncs > 0),
+      'some op was answered with a resync',
+    );
   });
 });

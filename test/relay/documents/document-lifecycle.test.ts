@@ -7,8 +7,10 @@ import { sleep, waitUntil } from '../../support/wait';
 import { plain } from './document-store.contract';
 
 const DOC = 'src/doc.ts';
-const edit = (payload: Omit<ClientPayload<'collaboration.edit'>, 'document'>, document = DOC) => clientFrame('collaboration.edit', { document, ...payload });
-const cursor = (payload: Omit<ClientPayload<'collaboration.cursor'>, 'document'>, document = DOC) => clientFrame('collaboration.cursor', { document, ...payload });
+const edit = (payload: Omit<ClientPayload<'collaboration.edit'>, 'document'>, document = DOC) =>
+  clientFrame('collaboration.edit', { document, ...payload });
+const cursor = (payload: Omit<ClientPayload<'collaboration.cursor'>, 'document'>, document = DOC) =>
+  clientFrame('collaboration.cursor', { document, ...payload });
 
 describe('document lifecycle: who gets what, cursors, limits, idle documents, rejoin after trimming', () => {
   let relay: TestRelay | undefined;
@@ -38,9 +40,15 @@ describe('document lifecycle: who gets what, cursors, limits, idle documents, re
     await bob.next('collaboration.snapshot', (f) => f.payload.document === 'other.ts');
     bob.send(edit({ rev: 0, client_id: 'b', seq: 0, op: ['x'] }, 'other.ts'));
     await carol.next('collaboration.edit');
-    assert.deepEqual(carol.of('collaboration.edit').map((f) => f.payload.document), ['other.ts']);
+    assert.deepEqual(
+      carol.of('collaboration.edit').map((f) => f.payload.document),
+      ['other.ts'],
+    );
     // Where alice is matters to carol too (to follow her), even without the document open.
-    assert.deepEqual(carol.of('collaboration.cursor').map((f) => [f.user_id, f.payload.document]), [['alice', DOC]]);
+    assert.deepEqual(
+      carol.of('collaboration.cursor').map((f) => [f.user_id, f.payload.document]),
+      [['alice', DOC]],
+    );
 
     await openDocument(alice, 'other.ts');
     bob.send(clientFrame('collaboration.close', { document: DOC }));
@@ -65,7 +73,10 @@ describe('document lifecycle: who gets what, cursors, limits, idle documents, re
     bob.send(edit({ rev: 0, client_id: 'b', seq: 0, op: [3, '!'] }));
     assert.equal((await bob.next('collaboration.ack')).payload.rev, 1);
     assert.deepEqual(bob.of('error'), []);
-    assert.ok(bob.frames.indexOf(bob.of('collaboration.snapshot')[0]!) < bob.frames.indexOf(bob.of('collaboration.ack')[0]!), 'the snapshot comes first');
+    assert.ok(
+      bob.frames.indexOf(bob.of('collaboration.snapshot')[0]!) < bob.frames.indexOf(bob.of('collaboration.ack')[0]!),
+      'the snapshot comes first',
+    );
   });
 
   it('moves a cursor placed at an older revision through the ops others committed since', async () => {
@@ -88,7 +99,9 @@ describe('document lifecycle: who gets what, cursors, limits, idle documents, re
     assert.deepEqual((await alice.next('collaboration.cursor', (f) => f.payload.rev === 2)).payload.selections, [{ anchor: 1, head: 1 }]);
     // Positions past the end are clamped; a revision from the future is refused.
     bob.send(cursor({ rev: 2, selections: [{ anchor: 500, head: 2 }] }));
-    assert.deepEqual((await alice.next('collaboration.cursor', (f) => f.payload.selections[0]!.head === 2)).payload.selections, [{ anchor: 15, head: 2 }]);
+    assert.deepEqual((await alice.next('collaboration.cursor', (f) => f.payload.selections[0]!.head === 2)).payload.selections, [
+      { anchor: 15, head: 2 },
+    ]);
     bob.send(cursor({ rev: 9, selections: [{ anchor: 0, head: 0 }] }));
     assert.equal((await bob.next('error')).payload.code, 'EDIT_REV_TOO_NEW');
   });
@@ -143,7 +156,11 @@ describe('document lifecycle: who gets what, cursors, limits, idle documents, re
     bob.send(clientFrame('collaboration.open', { document: 'later.ts', create: false }));
     const error = await bob.next('error');
     assert.equal(error.payload.code, 'DOCUMENT_NOT_FOUND');
-    assert.deepEqual(plain(await openDocument(alice, 'later.ts', 'from disk')), { document: 'later.ts', rev: 0, text: 'from disk' }, 'bob created nothing');
+    assert.deepEqual(
+      plain(await openDocument(alice, 'later.ts', 'from disk')),
+      { document: 'later.ts', rev: 0, text: 'from disk' },
+      'bob created nothing',
+    );
     bob.send(clientFrame('collaboration.open', { document: 'later.ts', create: false }));
     assert.equal((await bob.next('collaboration.snapshot')).payload.text, 'from disk');
   });

@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { OtError, type TextOp } from '../../../protocol';
 import type { Broker, Publication } from '../../../relay/broker/broker';
-import type { CommitPublication, CommittedOp, DocumentStore, RecoveryOrigin, RecoveryRecord } from '../../../relay/documents/document-store';
+import type {
+  CommitPublication,
+  CommittedOp,
+  DocumentStore,
+  RecoveryOrigin,
+  RecoveryRecord,
+} from '../../../relay/documents/document-store';
 import { committedOpBytes, lastCommitBytes } from '../../../relay/documents/history-bytes';
 import { sleep, waitUntil } from '../../support/wait';
 
@@ -33,10 +39,22 @@ export function plain<T extends { epoch?: string }>(value: T | undefined): Omit<
 }
 const plainSince = (value: Awaited<ReturnType<DocumentStore['since']>>) => value && { ...value, head: plain(value.head) };
 
-const entry = (rev: number, op: TextOp, extra: Partial<CommittedOp> = {}): CommittedOp => ({ rev, op, userId: 'alice', clientId: 'c-alice', seq: rev - 1, ...extra });
+const entry = (rev: number, op: TextOp, extra: Partial<CommittedOp> = {}): CommittedOp => ({
+  rev,
+  op,
+  userId: 'alice',
+  clientId: 'c-alice',
+  seq: rev - 1,
+  ...extra,
+});
 const publication = (session: string, rev: number): CommitPublication => ({
   channel: `doc:${session}\u0000${DOC}`,
-  message: { eventType: 'collaboration.edit', data: `{"rev":${rev}}`, exclude: 'relay-1.1', echo: { eventType: 'collaboration.ack', data: `{"ack":${rev}}` } },
+  message: {
+    eventType: 'collaboration.edit',
+    data: `{"rev":${rev}}`,
+    exclude: 'relay-1.1',
+    echo: { eventType: 'collaboration.ack', data: `{"ack":${rev}}` },
+  },
 });
 
 /**
@@ -82,7 +100,10 @@ export function documentStoreContract(name: string, create: (options: DocumentSt
       assert.equal(await store.append(session, DOC, entry(2, [{ d: 'a' }], { userId: 'bob', clientId: 'c-bob', seq: 7 })), true);
       assert.deepEqual(plain(await store.head(session, DOC)), { rev: 2, oldestRev: 0, length: 4 });
       assert.deepEqual(plain(await store.snapshot(session, DOC)), { rev: 2, text: 'bc😀' });
-      assert.deepEqual(await store.read(session, DOC, 0), [entry(1, [3, '😀']), entry(2, [{ d: 'a' }], { userId: 'bob', clientId: 'c-bob', seq: 7 })]);
+      assert.deepEqual(await store.read(session, DOC, 0), [
+        entry(1, [3, '😀']),
+        entry(2, [{ d: 'a' }], { userId: 'bob', clientId: 'c-bob', seq: 7 }),
+      ]);
       assert.deepEqual(await store.read(session, DOC, 1), [entry(2, [{ d: 'a' }], { userId: 'bob', clientId: 'c-bob', seq: 7 })]);
       assert.deepEqual(await store.read(session, DOC, 2), []);
       assert.equal(await store.read(session, DOC, 3), undefined, 'a base revision from the future');
@@ -104,7 +125,11 @@ export function documentStoreContract(name: string, create: (options: DocumentSt
       assert.equal(await store.append(session, DOC, entry(1, ['a'], { seq: 5 })), true);
       assert.equal(await store.append(session, DOC, entry(2, ['b'], { seq: 5 })), false);
       assert.equal(await store.append(session, DOC, entry(2, ['b'], { seq: 4 })), false);
-      assert.equal(await store.append(session, DOC, entry(2, ['b'], { seq: 5, userId: 'bob' })), true, 'another user, same client id and seq');
+      assert.equal(
+        await store.append(session, DOC, entry(2, ['b'], { seq: 5, userId: 'bob' })),
+        true,
+        'another user, same client id and seq',
+      );
       assert.deepEqual(plain(await store.snapshot(session, DOC)), { rev: 2, text: 'ba' });
     });
 
@@ -119,7 +144,11 @@ export function documentStoreContract(name: string, create: (options: DocumentSt
         [['\ud83d'], 'OP_SPLITS_SURROGATE'],
       ];
       for (const [op, code] of cases) {
-        await assert.rejects(store.append(session, DOC, entry(1, op)), (error: unknown) => error instanceof OtError && error.code === code, JSON.stringify(op));
+        await assert.rejects(
+          store.append(session, DOC, entry(1, op)),
+          (error: unknown) => error instanceof OtError && error.code === code,
+          JSON.stringify(op),
+        );
       }
       assert.deepEqual(plain(await store.head(session, DOC)), { rev: 0, oldestRev: 0, length: 5 });
       assert.deepEqual(plain(await store.snapshot(session, DOC)), { rev: 0, text: 'abc😀' });
@@ -158,12 +187,19 @@ export function documentStoreContract(name: string, create: (options: DocumentSt
       const { store } = await make({ historySize: 3 });
       const session = freshSession();
       await store.create(session, DOC, '');
-      for (let rev = 1; rev <= 5; rev++) assert.equal(await store.append(session, DOC, entry(rev, rev === 1 ? ['0'] : [rev - 1, String(rev - 1)])), true);
+      for (let rev = 1; rev <= 5; rev++)
+        assert.equal(await store.append(session, DOC, entry(rev, rev === 1 ? ['0'] : [rev - 1, String(rev - 1)])), true);
       assert.deepEqual(plain(await store.head(session, DOC)), { rev: 5, oldestRev: 2, length: 5 });
       assert.equal(await store.read(session, DOC, 0), undefined);
       assert.equal(await store.read(session, DOC, 1), undefined);
-      assert.deepEqual((await store.read(session, DOC, 2))?.map((c) => c.rev), [3, 4, 5]);
-      assert.deepEqual((await store.read(session, DOC, 4))?.map((c) => c.op), [[4, '4']]);
+      assert.deepEqual(
+        (await store.read(session, DOC, 2))?.map((c) => c.rev),
+        [3, 4, 5],
+      );
+      assert.deepEqual(
+        (await store.read(session, DOC, 4))?.map((c) => c.op),
+        [[4, '4']],
+      );
       assert.deepEqual(plainSince(await store.since(session, DOC, 1)), { head: { rev: 5, oldestRev: 2, length: 5 }, ops: undefined });
       assert.deepEqual(plain(await store.snapshot(session, DOC)), { rev: 5, text: '01234' });
     });
@@ -177,7 +213,10 @@ export function documentStoreContract(name: string, create: (options: DocumentSt
       for (let rev = 1; rev <= 6; rev++) assert.equal(await store.append(session, DOC, line(rev)), true);
       assert.deepEqual(plain(await store.head(session, DOC)), { rev: 6, oldestRev: 3, length: 6000 });
       assert.equal(await store.read(session, DOC, 2), undefined, 'an op based before the kept history gets a resync');
-      assert.deepEqual((await store.read(session, DOC, 3))?.map((c) => c.rev), [4, 5, 6]);
+      assert.deepEqual(
+        (await store.read(session, DOC, 3))?.map((c) => c.rev),
+        [4, 5, 6],
+      );
       assert.deepEqual(plainSince(await store.since(session, DOC, 0)), { head: { rev: 6, oldestRev: 3, length: 6000 }, ops: undefined });
       assert.equal((await store.snapshot(session, DOC))?.text, [6, 5, 4, 3, 2, 1].map((r) => String(r).repeat(1000)).join(''));
       // One op larger than the bound is committed, and leaves no history at all.
@@ -187,7 +226,10 @@ export function documentStoreContract(name: string, create: (options: DocumentSt
       assert.deepEqual(await store.read(session, DOC, 7), []);
       // ... and the next ones are kept again.
       assert.equal(await store.append(session, DOC, line(8)), true);
-      assert.deepEqual((await store.read(session, DOC, 7))?.map((c) => c.rev), [8]);
+      assert.deepEqual(
+        (await store.read(session, DOC, 7))?.map((c) => c.rev),
+        [8],
+      );
       assert.equal((await store.snapshot(session, DOC))?.text.length, 12_000);
     });
 
@@ -196,8 +238,15 @@ export function documentStoreContract(name: string, create: (options: DocumentSt
       const { store } = await make({ historyMaxBytes: 3 * lastCommitBytes('alice', 'c-0') });
       const session = freshSession();
       await store.create(session, DOC, '');
-      const commits: Array<[client: string, seq: number]> = [['c-0', 0], ['c-1', 0], ['c-2', 0], ['c-0', 1], ['c-3', 0]];
-      for (const [i, [clientId, seq]] of commits.entries()) assert.equal(await store.append(session, DOC, entry(i + 1, ['x'], { clientId, seq })), true);
+      const commits: Array<[client: string, seq: number]> = [
+        ['c-0', 0],
+        ['c-1', 0],
+        ['c-2', 0],
+        ['c-0', 1],
+        ['c-3', 0],
+      ];
+      for (const [i, [clientId, seq]] of commits.entries())
+        assert.equal(await store.append(session, DOC, entry(i + 1, ['x'], { clientId, seq })), true);
       // c-0 committed again after c-1: c-1 is the least recent, and went.
       assert.equal(await store.lastCommit(session, DOC, 'alice', 'c-1'), undefined);
       assert.deepEqual(await store.lastCommit(session, DOC, 'alice', 'c-0'), { seq: 1, rev: 4 });
@@ -205,7 +254,8 @@ export function documentStoreContract(name: string, create: (options: DocumentSt
       assert.deepEqual(await store.lastCommit(session, DOC, 'alice', 'c-3'), { seq: 0, rev: 5 });
       assert.equal(await store.append(session, DOC, entry(6, ['x'], { clientId: 'c-4', seq: 0 })), true);
       assert.equal(await store.lastCommit(session, DOC, 'alice', 'c-2'), undefined);
-      for (const clientId of ['c-0', 'c-3', 'c-4']) assert.notEqual(await store.lastCommit(session, DOC, 'alice', clientId), undefined, clientId);
+      for (const clientId of ['c-0', 'c-3', 'c-4'])
+        assert.notEqual(await store.lastCommit(session, DOC, 'alice', clientId), undefined, clientId);
       // A kept record still refuses a resubmit.
       assert.equal(await store.append(session, DOC, entry(7, ['x'], { clientId: 'c-3', seq: 0 })), false);
       // One record larger than the bound on its own is kept (the last commit is always known).
@@ -227,10 +277,14 @@ export function documentStoreContract(name: string, create: (options: DocumentSt
       assert.equal(await store.append(session, DOC, entry(1, ['b'], { seq: 1 }), publication(session, 99)), false, 'lost the race');
       await assert.rejects(store.append(session, DOC, entry(2, [5, 'x'], { seq: 1 }), publication(session, 98)), OtError);
       assert.equal(await store.append(session, DOC, entry(2, ['a'], { seq: 0 }), publication(session, 97)), false, 'a resubmit');
-      for (let rev = 2; rev <= 20; rev++) assert.equal(await store.append(session, DOC, entry(rev, ['a']), publication(session, rev)), true);
+      for (let rev = 2; rev <= 20; rev++)
+        assert.equal(await store.append(session, DOC, entry(rev, ['a']), publication(session, rev)), true);
       await waitUntil(() => got.length >= 20, '20 publications');
       await sleep(50); // nothing else is on its way
-      assert.deepEqual(got.map((p) => p.data), Array.from({ length: 20 }, (_, i) => `{"rev":${i + 1}}`));
+      assert.deepEqual(
+        got.map((p) => p.data),
+        Array.from({ length: 20 }, (_, i) => `{"rev":${i + 1}}`),
+      );
       assert.deepEqual(got[0]!.echo, { eventType: 'collaboration.ack', data: '{"ack":1}' });
       assert.equal(got[0]!.exclude, 'relay-1.1');
       assert.equal(got[0]!.eventType, 'collaboration.edit');

@@ -49,7 +49,13 @@ export class EditingRun {
     for (let i = 0; i < editors + watchers; i++) {
       const endpoint = this.endpoints[i % this.endpoints.length]!;
       // Hosts: any of them may be the one to (re)create the document, which only a host may do.
-      const peer = new OtPeer(endpoint.url, endpoint.token({ user: `user-${i}`, role: 'host' }), `client-${i}`, this.document, this.initialText);
+      const peer = new OtPeer(
+        endpoint.url,
+        endpoint.token({ user: `user-${i}`, role: 'host' }),
+        `client-${i}`,
+        this.document,
+        this.initialText,
+      );
       this.peers.push(peer);
       await peer.start();
     }
@@ -58,7 +64,11 @@ export class EditingRun {
 
   /** What a newcomer sees on `endpoint` now. */
   async current(endpoint: Endpoint): Promise<{ rev: number; text: string; epoch?: string }> {
-    const watcher = await openTestClient(`${endpoint.url}?token=${endpoint.token({ user: `watcher-${++this.watchers}`, role: 'viewer' })}`, {}, 10_000);
+    const watcher = await openTestClient(
+      `${endpoint.url}?token=${endpoint.token({ user: `watcher-${++this.watchers}`, role: 'viewer' })}`,
+      {},
+      10_000,
+    );
     try {
       const { rev, text, epoch } = await openDocument(watcher, this.document);
       return { rev, text, ...(epoch !== undefined && { epoch }) };
@@ -90,7 +100,10 @@ export class EditingRun {
   async assertConverged(timeoutMs = 30_000): Promise<string> {
     const { peers } = this;
     await waitUntil(() => peers.every((p) => p.settled || p.problems.length > 0), 'every client in step', timeoutMs, 20);
-    assert.deepEqual(peers.flatMap((p) => p.problems), []);
+    assert.deepEqual(
+      peers.flatMap((p) => p.problems),
+      [],
+    );
     await waitUntil(() => new Set(peers.map((p) => p.doc!.revision)).size === 1, 'every client at one revision', 10_000);
     for (const endpoint of this.endpoints) {
       const snapshot = await this.current(endpoint);

@@ -10,7 +10,8 @@ import { sleep, waitUntil } from '../../support/wait';
 import { EditingRun } from './editing-run';
 
 const DOC = 'notes.md';
-const open = (payload: Omit<ClientPayload<'collaboration.open'>, 'document'>) => clientFrame('collaboration.open', { document: DOC, ...payload });
+const open = (payload: Omit<ClientPayload<'collaboration.open'>, 'document'>) =>
+  clientFrame('collaboration.open', { document: DOC, ...payload });
 
 describe('a relay that lost a document’s history rebuilds it from the participants’ copies', () => {
   const relays: TestRelay[] = [];
@@ -39,58 +40,64 @@ describe('a relay that lost a document’s history rebuilds it from the particip
     assert.deepEqual(snapshot, { document: DOC, rev: 1, text: '>abc', last_seq: 0, epoch });
   });
 
-  it('after a restart (memory store): the first back recreates it, the next merge in what they had, a resend is not merged twice', async () => {
-    const before = await relay();
-    const host = await before.connect('alice', { role: 'host' });
-    const { epoch } = await openDocument(host, DOC, 'hello');
-    host.send(clientFrame('collaboration.edit', { document: DOC, rev: 0, client_id: 'a', seq: 0, op: [5, '!'], epoch }));
-    await host.next('collaboration.ack');
-    await before.stop();
-    relays.splice(0);
+  it(
+    'after a restart (memory store): the first back recreates it, the next merge in what they had, a resend is not merged ' + 'twice',
+    async () => {
+      const before = await relay();
+      const host = await before.connect('alice', { role: 'host' });
+      const { epoch } = await openDocument(host, DOC, 'hello');
+      host.send(clientFrame('collaboration.edit', { document: DOC, rev: 0, client_id: 'a', seq: 0, op: [5, '!'], epoch }));
+      await host.next('collaboration.ack');
+      await before.stop();
+      relays.splice(0);
 
-    const after = await relay();
-    // Alice had "hello!" at revision 1, and " world" sent but never acknowledged.
-    const aliceRejoin = open({
-      rev: 1,
-      client_id: 'a',
-      epoch: epoch!,
-      text: 'hello!',
-      recovery: { seq: 2, outstanding: { seq: 1, op: [6, ' world'] }, history: [{ rev: 1, op: [5, '!'], client_id: 'a', seq: 0 }] },
-    });
-    const alice = await after.connect('alice', { role: 'host' });
-    alice.send(aliceRejoin);
-    const recreated = await resetOf(alice);
-    assert.notEqual(recreated.epoch, epoch, 'a new epoch');
-    assert.deepEqual({ ...recreated, epoch: undefined }, { document: DOC, rev: 1, text: 'hello! world', reset: true, rebase: [], last_seq: 2, epoch: undefined });
+      const after = await relay();
+      // Alice had "hello!" at revision 1, and " world" sent but never acknowledged.
+      const aliceRejoin = open({
+        rev: 1,
+        client_id: 'a',
+        epoch: epoch!,
+        text: 'hello!',
+        recovery: { seq: 2, outstanding: { seq: 1, op: [6, ' world'] }, history: [{ rev: 1, op: [5, '!'], client_id: 'a', seq: 0 }] },
+      });
+      const alice = await after.connect('alice', { role: 'host' });
+      alice.send(aliceRejoin);
+      const recreated = await resetOf(alice);
+      assert.notEqual(recreated.epoch, epoch, 'a new epoch');
+      assert.deepEqual(
+        { ...recreated, epoch: undefined },
+        { document: DOC, rev: 1, text: 'hello! world', reset: true, rebase: [], last_seq: 2, epoch: undefined },
+      );
 
-    // Bob was behind (revision 0: he never got "!") and had typed ">" meanwhile.
-    const bob = await after.connect('bob');
-    bob.send(open({ rev: 0, client_id: 'b', epoch: epoch!, text: 'hello', recovery: { seq: 0, buffer: ['>'], history: [] } }));
-    const merged = await resetOf(bob);
-    assert.equal(merged.text, '>hello! world');
-    assert.equal(merged.rev, 2);
-    assert.equal(merged.epoch, recreated.epoch);
-    assert.equal(textType.apply('>hello', merged.rebase!), merged.text, 'the rebase turns bob’s text into the document');
-    const atAlice = await alice.next('collaboration.edit');
-    assert.deepEqual([atAlice.payload.rev, atAlice.payload.client_id, atAlice.payload.op], [2, 'b', ['>']]);
+      // Bob was behind (revision 0: he never got "!") and had typed ">" meanwhile.
+      const bob = await after.connect('bob');
+      bob.send(open({ rev: 0, client_id: 'b', epoch: epoch!, text: 'hello', recovery: { seq: 0, buffer: ['>'], history: [] } }));
+      const merged = await resetOf(bob);
+      assert.equal(merged.text, '>hello! world');
+      assert.equal(merged.rev, 2);
+      assert.equal(merged.epoch, recreated.epoch);
+      assert.equal(textType.apply('>hello', merged.rebase!), merged.text, 'the rebase turns bob’s text into the document');
+      const atAlice = await alice.next('collaboration.edit');
+      assert.deepEqual([atAlice.payload.rev, atAlice.payload.client_id, atAlice.payload.op], [2, 'b', ['>']]);
 
-    // Alice's answer was lost with her connection: the same upload again is recognised.
-    const aliceAgain = await after.connect('alice', { role: 'host' });
-    aliceAgain.send(aliceRejoin);
-    const answer = await resetOf(aliceAgain);
-    assert.deepEqual([answer.rev, answer.text, answer.last_seq], [2, '>hello! world', 2]);
-    assert.equal(textType.apply('hello! world', answer.rebase!), answer.text);
+      // Alice's answer was lost with her connection: the same upload again is recognised.
+      const aliceAgain = await after.connect('alice', { role: 'host' });
+      aliceAgain.send(aliceRejoin);
+      const answer = await resetOf(aliceAgain);
+      assert.deepEqual([answer.rev, answer.text, answer.last_seq], [2, '>hello! world', 2]);
+      assert.equal(textType.apply('hello! world', answer.rebase!), answer.text);
 
-    // A viewer's copy is never merged: it only learns where the document is.
-    const vic = await after.connect('vic', { role: 'viewer' });
-    vic.send(open({ rev: 1, client_id: 'v', epoch: epoch!, text: 'hello! and more', recovery: { seq: 0, history: [] } }));
-    const seen = await resetOf(vic);
-    assert.deepEqual([seen.rev, seen.text], [2, '>hello! world']);
-    assert.equal(textType.apply('hello! and more', seen.rebase!), seen.text);
+      // A viewer's copy is never merged: it only learns where the document is.
+      const vic = await after.connect('vic', { role: 'viewer' });
+      vic.send(open({ rev: 1, client_id: 'v', epoch: epoch!, text: 'hello! and more', recovery: { seq: 0, history: [] } }));
+      const seen = await resetOf(vic);
+      assert.deepEqual([seen.rev, seen.text], [2, '>hello! world']);
+      assert.equal(textType.apply('hello! and more', seen.rebase!), seen.text);
 
-    const newcomer = await after.connect('carol');
-    assert.deepEqual(await openDocument(newcomer, DOC), { document: DOC, rev: 2, text: '>hello! world', epoch: recreated.epoch });
-  });
+      const newcomer = await after.connect('carol');
+      assert.deepEqual(await openDocument(newcomer, DOC), { document: DOC, rev: 2, text: '>hello! world', epoch: recreated.epoch });
+    },
+  );
 
   it('a long confirmed text comes in pieces (`more: true`), the rejoin with the last one; a viewer’s too', async () => {
     const before = await relay();
@@ -142,8 +149,14 @@ describe('a relay that lost a document’s history rebuilds it from the particip
     const store = new MemoryDocumentStore();
     const authority = new DocumentAuthority(store);
     const hooks = { announce: () => assert.fail('nothing is committed'), reply: () => assert.fail('nothing to answer') };
-    await assert.rejects(authority.commit('s1', 'alice', { document: DOC, rev: 3, client_id: 'a', seq: 0, op: ['x'], epoch: 'gone' }, hooks), DocumentLostError);
-    await assert.rejects(authority.commit('s1', 'alice', { document: DOC, rev: 3, client_id: 'a', seq: 0, op: ['x'] }, hooks), /DOCUMENT_NOT_FOUND|no document/);
+    await assert.rejects(
+      authority.commit('s1', 'alice', { document: DOC, rev: 3, client_id: 'a', seq: 0, op: ['x'], epoch: 'gone' }, hooks),
+      DocumentLostError,
+    );
+    await assert.rejects(
+      authority.commit('s1', 'alice', { document: DOC, rev: 3, client_id: 'a', seq: 0, op: ['x'] }, hooks),
+      /DOCUMENT_NOT_FOUND|no document/,
+    );
     assert.equal(await store.head('s1', DOC), undefined);
     await store.close();
   });

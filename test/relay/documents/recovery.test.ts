@@ -63,7 +63,10 @@ interface World {
 /** Runs the lost epoch: local edits, deliveries both ways, in the order `actions` says. */
 function runEpoch(n: number, initial: string, actions: Array<[number, number, number, number, number]>, historyLimit: number): World {
   const relay = new OldRelay(initial);
-  const clients = Array.from({ length: n }, (_, i) => new ClientDocument({ clientId: `c${i}`, revision: 0, text: initial, epoch: 'old', historyLimit }));
+  const clients = Array.from(
+    { length: n },
+    (_, i) => new ClientDocument({ clientId: `c${i}`, revision: 0, text: initial, epoch: 'old', historyLimit }),
+  );
   const world: World = { relay, clients, up: clients.map(() => []), down: clients.map(() => []), marker: 0 };
   for (const [kind, ci, a, b, c] of actions) {
     const i = ci % n;
@@ -76,7 +79,8 @@ function runEpoch(n: number, initial: string, actions: Array<[number, number, nu
       if (!edit) continue;
       const { rev, op } = relay.receive(edit);
       world.down[i]!.push({ kind: 'ack', rev, seq: edit.seq });
-      if (op) for (let j = 0; j < n; j++) if (j !== i) world.down[j]!.push({ kind: 'op', op, rev, clientId: edit.client_id, seq: edit.seq });
+      if (op)
+        for (let j = 0; j < n; j++) if (j !== i) world.down[j]!.push({ kind: 'op', op, rev, clientId: edit.client_id, seq: edit.seq });
     } else {
       const msg = world.down[i]!.shift();
       if (!msg) continue;
@@ -104,7 +108,12 @@ function uploadOf(state: RejoinState): RecoveryUpload {
 }
 
 function toOld(state: RejoinState): OldOp[] {
-  return state.recovery.history.map((o) => ({ rev: o.rev, op: o.op, ...(o.client_id !== undefined && { clientId: o.client_id }), ...(o.seq !== undefined && { seq: o.seq }) }));
+  return state.recovery.history.map((o) => ({
+    rev: o.rev,
+    op: o.op,
+    ...(o.client_id !== undefined && { clientId: o.client_id }),
+    ...(o.seq !== undefined && { seq: o.seq }),
+  }));
 }
 
 /**
@@ -130,7 +139,14 @@ function recoverAll(world: World, order: number[], fresh: boolean[], expectExact
     const merge = plan(replay(origin, history), text, uploadOf(upload));
     if (expectExact) assert.ok(merge.exact, `client ${i}'s merge is exact`);
     text = apply(text, merge.op);
-    history.push({ rev: history.length + 1, op: merge.op, userId: 'u', clientId: upload.client_id, seq: upload.recovery.seq, recovery: merge.record });
+    history.push({
+      rev: history.length + 1,
+      op: merge.op,
+      userId: 'u',
+      clientId: upload.client_id,
+      seq: upload.recovery.seq,
+      recovery: merge.record,
+    });
     assert.ok(merge.rebase, 'a rebase for the client');
     assert.equal(apply(mine[i]!, merge.rebase), text, 'the rebase turns the client’s text into the document’s');
     const { op, outgoing } = clients[i]!.reset({ text, rev: history.length, epoch: 'new', rebase: merge.rebase });
@@ -200,12 +216,18 @@ describe('recovery: rebuilding a lost document from its participants’ copies',
     // Not exact: what one participant alone confirmed may be lost, and an outstanding op another
     // participant confirmed (unknown to the relay without the ops) may come back twice.
     fc.assert(
-      fc.property(fc.integer({ min: 2, max: 4 }), initial, fc.array(action, { maxLength: 120 }), fc.infiniteStream(fc.nat()), (n, text, actions, seeds) => {
-        const world = runEpoch(n, text, actions, 1);
-        const pending = new Set(world.clients.flatMap((c) => markersOf(c.text).filter((m) => !c.serverText.includes(m))));
-        const result = recoverAll(world, shuffle(n, seeds), [false, false, false, false, false], false);
-        for (const m of pending) assert.ok(result.text.includes(m), `pending ${m} kept`);
-      }),
+      fc.property(
+        fc.integer({ min: 2, max: 4 }),
+        initial,
+        fc.array(action, { maxLength: 120 }),
+        fc.infiniteStream(fc.nat()),
+        (n, text, actions, seeds) => {
+          const world = runEpoch(n, text, actions, 1);
+          const pending = new Set(world.clients.flatMap((c) => markersOf(c.text).filter((m) => !c.serverText.includes(m))));
+          const result = recoverAll(world, shuffle(n, seeds), [false, false, false, false, false], false);
+          for (const m of pending) assert.ok(result.text.includes(m), `pending ${m} kept`);
+        },
+      ),
       { numRuns: 200 },
     );
   });

@@ -26,8 +26,17 @@ async function ownServer(options: Parameters<typeof startRedisServer>[0] = {}): 
 
 let relayCounter = 0;
 /** A relay's view: its own Redis connections and store (and cache). */
-async function storeOn(url: string, options: RedisDocumentStoreOptions = {}, connection: Partial<RedisConnectionOptions> = {}): Promise<RedisDocumentStore> {
-  const redis = await RedisConnections.open(url, { name: `relay-${++relayCounter}`, connectTimeoutMs: 5000, maxReconnectDelayMs: 200, ...connection });
+async function storeOn(
+  url: string,
+  options: RedisDocumentStoreOptions = {},
+  connection: Partial<RedisConnectionOptions> = {},
+): Promise<RedisDocumentStore> {
+  const redis = await RedisConnections.open(url, {
+    name: `relay-${++relayCounter}`,
+    connectTimeoutMs: 5000,
+    maxReconnectDelayMs: 200,
+    ...connection,
+  });
   const store = new RedisDocumentStore(redis, options);
   closers.push(() => store.close());
   return store;
@@ -35,7 +44,10 @@ async function storeOn(url: string, options: RedisDocumentStoreOptions = {}, con
 
 async function brokerOn(url: string): Promise<RedisBroker> {
   const relayId = `relay-${++relayCounter}`;
-  const broker = new RedisBroker(await RedisConnections.open(url, { name: relayId, connectTimeoutMs: 5000 }), { relayId, livenessIntervalMs: 0 });
+  const broker = new RedisBroker(await RedisConnections.open(url, { name: relayId, connectTimeoutMs: 5000 }), {
+    relayId,
+    livenessIntervalMs: 0,
+  });
   closers.push(() => broker.close());
   return broker;
 }
@@ -64,7 +76,13 @@ documentStoreContract('redis', async (options) => {
 let sessionCounter = 0;
 const freshSession = () => `redis-doc-${process.pid}-${++sessionCounter}`;
 const DOC = 'src/doc.ts';
-const entry = (rev: number, op: CommittedOp['op'], seq = rev - 1, userId = 'alice'): CommittedOp => ({ rev, op, userId, clientId: `c-${userId}`, seq });
+const entry = (rev: number, op: CommittedOp['op'], seq = rev - 1, userId = 'alice'): CommittedOp => ({
+  rev,
+  op,
+  userId,
+  clientId: `c-${userId}`,
+  seq,
+});
 
 describe('RedisDocumentStore', () => {
   afterEach(async (t) => {
@@ -83,15 +101,21 @@ describe('RedisDocumentStore', () => {
     // A's cache is at revision 1: it loses the race, then catches up.
     assert.equal(await a.append(session, DOC, entry(2, ['x'], 1)), false);
     assert.deepEqual(plain(await a.head(session, DOC)), { rev: 2, oldestRev: 0, length: 5 });
-    assert.deepEqual((await a.read(session, DOC, 1))?.map((c) => c.op), [[4, '2']]);
+    assert.deepEqual(
+      (await a.read(session, DOC, 1))?.map((c) => c.op),
+      [[4, '2']],
+    );
     assert.equal(await a.append(session, DOC, entry(3, ['x'], 1)), true);
     assert.deepEqual(plain(await b.snapshot(session, DOC)), { rev: 3, text: 'x1abc2' });
     assert.deepEqual(await b.lastCommit(session, DOC, 'alice', 'c-alice'), { seq: 1, rev: 3 });
-    assert.deepEqual((await b.read(session, DOC, 0))?.map((c) => [c.rev, c.userId, c.seq]), [
-      [1, 'alice', 0],
-      [2, 'bob', 0],
-      [3, 'alice', 1],
-    ]);
+    assert.deepEqual(
+      (await b.read(session, DOC, 0))?.map((c) => [c.rev, c.userId, c.seq]),
+      [
+        [1, 'alice', 0],
+        [2, 'bob', 0],
+        [3, 'alice', 1],
+      ],
+    );
   });
 
   it('two relays commit to one document at once: every op once, publications in revision order everywhere', async () => {
@@ -110,7 +134,10 @@ describe('RedisDocumentStore', () => {
         for (let seq = 0; seq < perRelay; seq++) {
           const edit: EditPayload = { document: DOC, rev, client_id: `c-${relay}`, seq, op: [`⟦${relay}#${seq}⟧`] };
           const result = await authority.commit(session, `user-${relay}`, edit, {
-            announce: (committed) => ({ channel, message: { eventType: 'collaboration.edit', data: JSON.stringify({ rev: committed.rev, op: committed.op }) } }),
+            announce: (committed) => ({
+              channel,
+              message: { eventType: 'collaboration.edit', data: JSON.stringify({ rev: committed.rev, op: committed.op }) },
+            }),
             reply: (reply) => assert.fail(`unexpected ${reply.kind}`),
           });
           assert.equal(result.kind, 'committed');
@@ -122,7 +149,10 @@ describe('RedisDocumentStore', () => {
     const total = perRelay * 2;
     await waitUntil(() => inboxes.every((inbox) => inbox.length >= total), 'every publication at both subscribers', 10_000);
     for (const inbox of inboxes) {
-      assert.deepEqual(inbox.map((p) => (JSON.parse(p.data) as { rev: number }).rev), Array.from({ length: total }, (_, i) => i + 1));
+      assert.deepEqual(
+        inbox.map((p) => (JSON.parse(p.data) as { rev: number }).rev),
+        Array.from({ length: total }, (_, i) => i + 1),
+      );
     }
     const [one, two] = [await stores[0]!.snapshot(session, DOC), await stores[1]!.snapshot(session, DOC)];
     assert.deepEqual(one, two);
@@ -158,71 +188,90 @@ describe('RedisDocumentStore', () => {
     }
     const reader = await storeOn(server.url, { historySize: 5, snapshotInterval: 10, cacheOps: 0 });
     assert.deepEqual(await reader.snapshot(session, DOC), expected);
-    assert.deepEqual((await reader.read(session, DOC, 95))?.map((c) => c.rev), [96, 97, 98, 99, 100]);
+    assert.deepEqual(
+      (await reader.read(session, DOC, 95))?.map((c) => c.rev),
+      [96, 97, 98, 99, 100],
+    );
     assert.equal(await reader.read(session, DOC, 94), undefined);
     assert.equal(await reader.append(session, DOC, entry(101, [{ d: 'x' }])), true, 'the text starts with the first op’s x');
     assert.deepEqual(plain(await writer.snapshot(session, DOC)), { rev: 101, text: expected!.text.slice(1) });
   });
 
-  it('holds the byte bound in Redis itself: the ops stream follows the kept history (snapshots included), the dedupe records their own bound', async () => {
-    const url = (await shared).url;
-    const op = (rev: number) => entry(rev, [String(rev % 10).repeat(1000)], 0, `user-${rev}`);
-    // Four ops of 1,000 characters, and about 40 dedupe records (one per user here).
-    const historyMaxBytes = 4 * committedOpBytes(op(100)) + 10;
-    const writer = await storeOn(url, { historyMaxBytes });
-    const session = freshSession();
-    await writer.create(session, DOC, '');
-    for (let rev = 1; rev <= 300; rev++) assert.equal(await writer.append(session, DOC, op(rev)), true);
-    const admin = new Redis(url);
-    const base = `tandem:doc:{${session}\u0000${DOC}}`;
-    try {
-      const [orev, hb, srev, sb] = (await admin.hmget(`${base}:meta`, 'orev', 'hb', 'srev', 'sb')).map(Number);
-      assert.equal(orev, 296);
-      assert.equal(hb, 4 * committedOpBytes(op(100)));
-      // Without the byte bound: the last 100 ops, the snapshot's default interval (the stream's
-      // nodes hold about three of these entries each, and the snapshot lags by a window at most).
-      assert.ok(srev! >= 292, `snapshot at ${srev}`);
-      const kept = await admin.xlen(`${base}:ops`);
-      assert.ok(kept <= 12, `${kept} ops in the stream`);
-      const records = await admin.hlen(`${base}:seen`);
-      assert.equal(await admin.zcard(`${base}:seenq`), records);
-      assert.equal(records, Math.floor(historyMaxBytes / lastCommitBytes('user-100', 'c-user-100')));
-      assert.ok(sb! <= historyMaxBytes, `${sb} bytes of dedupe records`);
-      assert.ok((await admin.pttl(`${base}:seenq`)) > 0, 'the records expire with the document');
-    } finally {
-      admin.disconnect();
-    }
-    // Another relay, without a cache, sees the same text and the same window.
-    const reader = await storeOn(url, { historyMaxBytes, cacheOps: 0 });
-    assert.deepEqual(await reader.snapshot(session, DOC), await writer.snapshot(session, DOC));
-    assert.equal((await reader.head(session, DOC))?.oldestRev, 296);
-    assert.deepEqual((await reader.read(session, DOC, 296))?.map((c) => c.rev), [297, 298, 299, 300]);
-    assert.equal(await reader.read(session, DOC, 295), undefined);
-    assert.deepEqual(await reader.lastCommit(session, DOC, 'user-300', 'c-user-300'), { seq: 0, rev: 300 });
-    assert.equal(await reader.lastCommit(session, DOC, 'user-1', 'c-user-1'), undefined, 'the least recently committed went first');
-  });
+  it(
+    'holds the byte bound in Redis itself: the ops stream follows the kept history (snapshots included), the dedupe records their own ' +
+      'bound',
+    async () => {
+      const url = (await shared).url;
+      const op = (rev: number) => entry(rev, [String(rev % 10).repeat(1000)], 0, `user-${rev}`);
+      // Four ops of 1,000 characters, and about 40 dedupe records (one per user here).
+      const historyMaxBytes = 4 * committedOpBytes(op(100)) + 10;
+      const writer = await storeOn(url, { historyMaxBytes });
+      const session = freshSession();
+      await writer.create(session, DOC, '');
+      for (let rev = 1; rev <= 300; rev++) assert.equal(await writer.append(session, DOC, op(rev)), true);
+      const admin = new Redis(url);
+      const base = `tandem:doc:{${session}\u0000${DOC}}`;
+      try {
+        const [orev, hb, srev, sb] = (await admin.hmget(`${base}:meta`, 'orev', 'hb', 'srev', 'sb')).map(Number);
+        assert.equal(orev, 296);
+        assert.equal(hb, 4 * committedOpBytes(op(100)));
+        // Without the byte bound: the last 100 ops, the snapshot's default interval (the stream's
+        // nodes hold about three of these entries each, and the snapshot lags by a window at most).
+        assert.ok(srev! >= 292, `snapshot at ${srev}`);
+        const kept = await admin.xlen(`${base}:ops`);
+        assert.ok(kept <= 12, `${kept} ops in the stream`);
+        const records = await admin.hlen(`${base}:seen`);
+        assert.equal(await admin.zcard(`${base}:seenq`), records);
+        assert.equal(records, Math.floor(historyMaxBytes / lastCommitBytes('user-100', 'c-user-100')));
+        assert.ok(sb! <= historyMaxBytes, `${sb} bytes of dedupe records`);
+        assert.ok((await admin.pttl(`${base}:seenq`)) > 0, 'the records expire with the document');
+      } finally {
+        admin.disconnect();
+      }
+      // Another relay, without a cache, sees the same text and the same window.
+      const reader = await storeOn(url, { historyMaxBytes, cacheOps: 0 });
+      assert.deepEqual(await reader.snapshot(session, DOC), await writer.snapshot(session, DOC));
+      assert.equal((await reader.head(session, DOC))?.oldestRev, 296);
+      assert.deepEqual(
+        (await reader.read(session, DOC, 296))?.map((c) => c.rev),
+        [297, 298, 299, 300],
+      );
+      assert.equal(await reader.read(session, DOC, 295), undefined);
+      assert.deepEqual(await reader.lastCommit(session, DOC, 'user-300', 'c-user-300'), { seq: 0, rev: 300 });
+      assert.equal(await reader.lastCommit(session, DOC, 'user-1', 'c-user-1'), undefined, 'the least recently committed went first');
+    },
+  );
 
-  it('a document an older relay wrote (no byte accounting yet): its history is kept until a commit here starts the bounded window', async () => {
-    const url = (await shared).url;
-    const store = await storeOn(url, { historyMaxBytes: 64 * 1024 });
-    const session = freshSession();
-    await store.create(session, DOC, '');
-    for (let rev = 1; rev <= 5; rev++) await store.append(session, DOC, entry(rev, ['x']));
-    const admin = new Redis(url);
-    const base = `tandem:doc:{${session}\u0000${DOC}}`;
-    try {
-      await admin.hdel(`${base}:meta`, 'orev', 'hb', 'sb');
-    } finally {
-      admin.disconnect();
-    }
-    const other = await storeOn(url, { historyMaxBytes: 64 * 1024 });
-    assert.equal((await other.head(session, DOC))?.oldestRev, 0, 'the stream holds it all');
-    assert.deepEqual((await other.read(session, DOC, 0))?.map((c) => c.rev), [1, 2, 3, 4, 5]);
-    assert.equal(await other.append(session, DOC, entry(6, ['y'])), true);
-    assert.equal((await store.head(session, DOC))?.oldestRev, 5, 'bytes unknown before: the window starts at the commit');
-    assert.deepEqual((await store.read(session, DOC, 5))?.map((c) => c.op), [['y']]);
-    assert.deepEqual(plain(await store.snapshot(session, DOC)), { rev: 6, text: 'yxxxxx' });
-  });
+  it(
+    'a document an older relay wrote (no byte accounting yet): its history is kept until a commit here starts the bounded ' + 'window',
+    async () => {
+      const url = (await shared).url;
+      const store = await storeOn(url, { historyMaxBytes: 64 * 1024 });
+      const session = freshSession();
+      await store.create(session, DOC, '');
+      for (let rev = 1; rev <= 5; rev++) await store.append(session, DOC, entry(rev, ['x']));
+      const admin = new Redis(url);
+      const base = `tandem:doc:{${session}\u0000${DOC}}`;
+      try {
+        await admin.hdel(`${base}:meta`, 'orev', 'hb', 'sb');
+      } finally {
+        admin.disconnect();
+      }
+      const other = await storeOn(url, { historyMaxBytes: 64 * 1024 });
+      assert.equal((await other.head(session, DOC))?.oldestRev, 0, 'the stream holds it all');
+      assert.deepEqual(
+        (await other.read(session, DOC, 0))?.map((c) => c.rev),
+        [1, 2, 3, 4, 5],
+      );
+      assert.equal(await other.append(session, DOC, entry(6, ['y'])), true);
+      assert.equal((await store.head(session, DOC))?.oldestRev, 5, 'bytes unknown before: the window starts at the commit');
+      assert.deepEqual(
+        (await store.read(session, DOC, 5))?.map((c) => c.op),
+        [['y']],
+      );
+      assert.deepEqual(plain(await store.snapshot(session, DOC)), { rev: 6, text: 'yxxxxx' });
+    },
+  );
 
   it('keeps an initial text as it is, lone surrogates included', async () => {
     const url = (await shared).url;
@@ -277,7 +326,12 @@ describe('RedisDocumentStore', () => {
     await server.kill();
     await assert.rejects(store.head(session, DOC), 'no offline queue: fails at once while Redis is down');
     await server.start();
-    await waitUntil(async () => (await store.head(session, DOC).catch(() => undefined)) !== undefined, 'the store to reconnect', 15_000, 50);
+    await waitUntil(
+      async () => (await store.head(session, DOC).catch(() => undefined)) !== undefined,
+      'the store to reconnect',
+      15_000,
+      50,
+    );
     assert.deepEqual(await store.snapshot(session, DOC), before);
     assert.deepEqual(await (await storeOn(server.url)).snapshot(session, DOC), before, 'a relay without a cache reads the same');
     assert.deepEqual(await store.lastCommit(session, DOC, 'alice', 'c-alice'), { seq: 29, rev: 30 });
@@ -298,7 +352,12 @@ describe('RedisDocumentStore', () => {
     } finally {
       server.thaw();
     }
-    await waitUntil(async () => (await store.head(session, DOC).catch(() => undefined)) !== undefined, 'the store to reconnect', 15_000, 50);
+    await waitUntil(
+      async () => (await store.head(session, DOC).catch(() => undefined)) !== undefined,
+      'the store to reconnect',
+      15_000,
+      50,
+    );
     // Whether the script ran once Redis woke up or not, the relay agrees with Redis.
     const seen = await store.snapshot(session, DOC);
     assert.deepEqual(seen, await fresh.snapshot(session, DOC));

@@ -17,7 +17,14 @@ const inFiveMinutes = () => Math.floor(Date.now() / 1000) + 300;
 
 /** Valid claims for `s1`; each refusal case breaks one thing. */
 function claims(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  const all: Record<string, unknown> = { sub: 'alice', name: 'Alice', sessions: ['s1'], role: 'editor', exp: inFiveMinutes(), ...overrides };
+  const all: Record<string, unknown> = {
+    sub: 'alice',
+    name: 'Alice',
+    sessions: ['s1'],
+    role: 'editor',
+    exp: inFiveMinutes(),
+    ...overrides,
+  };
   // An override of `undefined` removes the claim.
   return Object.fromEntries(Object.entries(all).filter(([, value]) => value !== undefined));
 }
@@ -43,17 +50,32 @@ interface RefusalCase {
 
 const refusals: RefusalCase[] = [
   { name: 'no token', token: undefined, status: 401, code: 'AUTH_TOKEN_MISSING' },
-  { name: 'a token signed with another secret', token: sign(claims(), 'another-secret-0123456789abcdef'), status: 401, code: 'AUTH_TOKEN_INVALID' },
+  {
+    name: 'a token signed with another secret',
+    token: sign(claims(), 'another-secret-0123456789abcdef'),
+    status: 401,
+    code: 'AUTH_TOKEN_INVALID',
+  },
   { name: 'an expired token', token: sign(claims({ exp: Math.floor(Date.now() / 1000) - 60 })), status: 401, code: 'AUTH_TOKEN_EXPIRED' },
   { name: 'a malformed token', token: 'not-a.jwt.at-all', status: 401, code: 'AUTH_TOKEN_INVALID' },
   { name: 'an unsigned (alg none) token', token: unsigned(claims()), status: 401, code: 'AUTH_TOKEN_INVALID' },
-  { name: 'a token signed with another algorithm (HS512)', token: sign(claims(), TEST_SECRET, 'HS512'), status: 401, code: 'AUTH_TOKEN_INVALID' },
+  {
+    name: 'a token signed with another algorithm (HS512)',
+    token: sign(claims(), TEST_SECRET, 'HS512'),
+    status: 401,
+    code: 'AUTH_TOKEN_INVALID',
+  },
   { name: 'a token with role "admin"', token: sign(claims({ role: 'admin' })), status: 401, code: 'AUTH_TOKEN_INVALID' },
   { name: 'a token with no sessions', token: sign(claims({ sessions: [] })), status: 401, code: 'AUTH_TOKEN_INVALID' },
   { name: 'a token with no subject', token: sign(claims({ sub: undefined })), status: 401, code: 'AUTH_TOKEN_INVALID' },
   { name: 'a token with no expiry', token: sign(claims({ exp: undefined })), status: 401, code: 'AUTH_TOKEN_INVALID' },
   { name: 'a session the token does not allow', token: sign(claims()), query: '&session=other', status: 403, code: 'SESSION_FORBIDDEN' },
-  { name: 'a multi-session token without ?session=', token: sign(claims({ sessions: ['s1', 's2'] })), status: 400, code: 'SESSION_REQUIRED' },
+  {
+    name: 'a multi-session token without ?session=',
+    token: sign(claims({ sessions: ['s1', 's2'] })),
+    status: 400,
+    code: 'SESSION_REQUIRED',
+  },
 ];
 
 describe('authentication at the upgrade', () => {

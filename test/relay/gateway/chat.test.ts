@@ -12,7 +12,12 @@ describe('chat over the gateway', () => {
   it('delivers a chat message to everyone in the session, sender included, stamped by the relay', async () => {
     const alice = await relay.connect('alice', { name: 'Alice' });
     const bob = await relay.connect('bob');
-    alice.send({ event_type: 'chat.message', payload: { content: 'Hello, world!' }, timestamp: new Date().toISOString(), user_id: 'mallory' });
+    alice.send({
+      event_type: 'chat.message',
+      payload: { content: 'Hello, world!' },
+      timestamp: new Date().toISOString(),
+      user_id: 'mallory',
+    });
     const atBob = await bob.next('chat.message');
     const atAlice = await alice.next('chat.message');
     assert.equal(atBob.user_id, 'alice', 'user_id comes from the token, not the frame');

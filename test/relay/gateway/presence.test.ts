@@ -26,7 +26,10 @@ describe('connect, session.joined and session.left', () => {
     assert.equal(payload.session_id, 'p1');
     assert.deepEqual(payload.user, { user_id: 'alice', display_name: 'Alice', role: 'host', connection_id: payload.connection_id });
     assert.deepEqual(payload.participants, [payload.user], 'alone in the session: only herself');
-    assert.deepEqual(payload.limits, { max_frame_bytes: relay.config.limits.maxFrameBytes, max_messages_per_second: relay.config.limits.maxMessagesPerSecond });
+    assert.deepEqual(payload.limits, {
+      max_frame_bytes: relay.config.limits.maxFrameBytes,
+      max_messages_per_second: relay.config.limits.maxMessagesPerSecond,
+    });
   });
 
   it('gives every connection its own id, and lists who is already there', async () => {
@@ -84,7 +87,10 @@ describe('connect, session.joined and session.left', () => {
   });
 
   it('counts connections and sessions in /ws/stats as they come and go', async () => {
-    await waitUntil(async () => (await fetchStats(relay)).connections === relay.clients.filter((c) => c.socket.readyState === 1).length, 'stats to settle');
+    await waitUntil(
+      async () => (await fetchStats(relay)).connections === relay.clients.filter((c) => c.socket.readyState === 1).length,
+      'stats to settle',
+    );
     const before = await fetchStats(relay);
     const dave = await relay.connect('dave', { sessions: ['p7'] });
     const during = await fetchStats(relay);

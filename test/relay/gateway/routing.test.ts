@@ -26,7 +26,9 @@ const routedTypes = ['chat.message', 'collaboration.edit', 'collaboration.cursor
 /** What a client received of the routed event types, minus its own markers. */
 function routedFrames(client: TestClient, ...markers: string[]) {
   return client.frames.filter(
-    (f) => (routedTypes as readonly string[]).includes(f.event_type) && !(f.event_type === 'chat.message' && markers.includes(f.payload.content)),
+    (f) =>
+      (routedTypes as readonly string[]).includes(f.event_type) &&
+      !(f.event_type === 'chat.message' && markers.includes(f.payload.content)),
   );
 }
 

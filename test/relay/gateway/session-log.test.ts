@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import type { ServerFrame, SessionLogPosition } from '../../../protocol';
 import { type RedisServer, startRedisServer } from '../../support/redis-server';
-import { clientFrame, postNotification, refusedUpgrade, startTestRelay, type TestClient, type TestRelay } from '../../support/relay-fixture';
+import {
+  clientFrame,
+  postNotification,
+  refusedUpgrade,
+  startTestRelay,
+  type TestClient,
+  type TestRelay,
+} from '../../support/relay-fixture';
 import { sleep } from '../../support/wait';
 
 // The session log over the gateway: offsets on logged events, resume from a position, chat
@@ -50,10 +57,16 @@ describe('session log (embedded broker)', () => {
     const joined = await alice.next('session.joined');
     bob.send(clientFrame('chat.message', { content: 'hello' }));
     const chat = await alice.next('chat.message');
-    const notified = await postNotification(relay, relay.token({ user: 'alice', role: 'host', sessions }), { session_id: sessions[0], level: 'info', message: 'notice' });
+    const notified = await postNotification(relay, relay.token({ user: 'alice', role: 'host', sessions }), {
+      session_id: sessions[0],
+      level: 'info',
+      message: 'notice',
+    });
     assert.equal(notified.status, 202, notified.text);
     const notice = await bob.next('system.notification');
-    alice.send(clientFrame('debugging.breakpoint', { action: 'add', breakpoint: { id: 'b1', document: 'src/a.ts', line: 3, enabled: true } }));
+    alice.send(
+      clientFrame('debugging.breakpoint', { action: 'add', breakpoint: { id: 'b1', document: 'src/a.ts', line: 3, enabled: true } }),
+    );
     const breakpoint = await bob.next('debugging.breakpoint');
     alice.send(clientFrame('system.ping', { nonce: 'n' }));
     const pong = await alice.next('system.pong');
@@ -154,42 +167,50 @@ describe('session log (embedded broker)', () => {
     }
   });
 
-  it('logs a chat message once per (user, client_message_id): a resend is dropped, or shown to a sender that cannot have seen it', async () => {
-    const sessions = freshSession();
-    const alice = await relay.connect('alice', { sessions });
-    const bob = await relay.connect('bob', { sessions });
-    const send = (client: TestClient, content: string, id: string) => client.send(clientFrame('chat.message', { content, client_message_id: id }));
-    send(alice, 'once', 'a1');
-    send(alice, 'once (resent)', 'a1');
-    await bob.next('chat.message');
-    send(bob, 'same id, other user', 'a1');
-    await alice.next('chat.message', (f) => f.payload.content === 'same id, other user');
-    send(alice, 'marker', 'a2');
-    await bob.next('chat.message', (f) => f.payload.content === 'marker');
-    await alice.next('chat.message', (f) => f.payload.content === 'marker');
-    assert.deepEqual(chats(bob), ['once', 'same id, other user', 'marker']);
-    assert.deepEqual(chats(alice), ['once', 'same id, other user', 'marker'], 'the sender saw its original; the resend is dropped');
+  it(
+    'logs a chat message once per (user, client_message_id): a resend is dropped, or shown to a sender that cannot have seen ' + 'it',
+    async () => {
+      const sessions = freshSession();
+      const alice = await relay.connect('alice', { sessions });
+      const bob = await relay.connect('bob', { sessions });
+      const send = (client: TestClient, content: string, id: string) =>
+        client.send(clientFrame('chat.message', { content, client_message_id: id }));
+      send(alice, 'once', 'a1');
+      send(alice, 'once (resent)', 'a1');
+      await bob.next('chat.message');
+      send(bob, 'same id, other user', 'a1');
+      await alice.next('chat.message', (f) => f.payload.content === 'same id, other user');
+      send(alice, 'marker', 'a2');
+      await bob.next('chat.message', (f) => f.payload.content === 'marker');
+      await alice.next('chat.message', (f) => f.payload.content === 'marker');
+      assert.deepEqual(chats(bob), ['once', 'same id, other user', 'marker']);
+      assert.deepEqual(chats(alice), ['once', 'same id, other user', 'marker'], 'the sender saw its original; the resend is dropped');
 
-    // A connection admitted after the original, not resuming (a restarted client): it gets the
-    // original (no offset: it is not a new log event) and nobody else sees anything.
-    const original = alice.of('chat.message')[0]!;
-    const restarted = await relay.connect('alice', { sessions });
-    send(restarted, 'once (after a restart)', 'a1');
-    const echo = await restarted.next('chat.message');
-    assert.equal(echo.payload.content, 'once');
-    assert.equal(echo.payload.message_id, original.payload.message_id);
-    assert.equal(offsetOf(echo), undefined);
-    // A resuming connection saw the original among its missed events: the resend is dropped.
-    const resumed = await relay.connect('alice', { sessions, query: since({ offset: offsetOf(original)! - 1, epoch: logOf(alice).epoch }) });
-    assert.equal(resumed.of('chat.message')[0]?.payload.client_message_id, 'a1');
-    send(resumed, 'once (after a resume)', 'a1');
-    send(alice, 'end', 'a3');
-    for (const client of [alice, bob, restarted, resumed]) await client.next('chat.message', (f) => f.payload.content === 'end');
-    const alicesA1 = (client: TestClient) => client.of('chat.message').filter((f) => f.user_id === 'alice' && f.payload.client_message_id === 'a1');
-    assert.equal(alicesA1(resumed).length, 1);
-    assert.equal(alicesA1(restarted).length, 1);
-    assert.deepEqual(chats(bob), ['once', 'same id, other user', 'marker', 'end']);
-  });
+      // A connection admitted after the original, not resuming (a restarted client): it gets the
+      // original (no offset: it is not a new log event) and nobody else sees anything.
+      const original = alice.of('chat.message')[0]!;
+      const restarted = await relay.connect('alice', { sessions });
+      send(restarted, 'once (after a restart)', 'a1');
+      const echo = await restarted.next('chat.message');
+      assert.equal(echo.payload.content, 'once');
+      assert.equal(echo.payload.message_id, original.payload.message_id);
+      assert.equal(offsetOf(echo), undefined);
+      // A resuming connection saw the original among its missed events: the resend is dropped.
+      const resumed = await relay.connect('alice', {
+        sessions,
+        query: since({ offset: offsetOf(original)! - 1, epoch: logOf(alice).epoch }),
+      });
+      assert.equal(resumed.of('chat.message')[0]?.payload.client_message_id, 'a1');
+      send(resumed, 'once (after a resume)', 'a1');
+      send(alice, 'end', 'a3');
+      for (const client of [alice, bob, restarted, resumed]) await client.next('chat.message', (f) => f.payload.content === 'end');
+      const alicesA1 = (client: TestClient) =>
+        client.of('chat.message').filter((f) => f.user_id === 'alice' && f.payload.client_message_id === 'a1');
+      assert.equal(alicesA1(resumed).length, 1);
+      assert.equal(alicesA1(restarted).length, 1);
+      assert.deepEqual(chats(bob), ['once', 'same id, other user', 'marker', 'end']);
+    },
+  );
 });
 
 /** The no-gap no-duplicate property while publications race every resume. */
@@ -227,9 +248,16 @@ async function raceResumes(publisherRelay: TestRelay, resumerRelays: TestRelay[]
   await sleep(100); // nothing more is on its way
   const everything = connections.flatMap((c) => c.frames.slice(1));
   const offsets = everything.map(offsetOf).filter((o): o is number => o !== undefined);
-  assert.ok(offsets.every((o, i) => i === 0 || o > offsets[i - 1]!), 'offsets strictly increase across connections: nothing twice, in order');
+  assert.ok(
+    offsets.every((o, i) => i === 0 || o > offsets[i - 1]!),
+    'offsets strictly increase across connections: nothing twice, in order',
+  );
   const received = connections.flatMap(chats);
-  assert.deepEqual(received, Array.from({ length: total }, (_, n) => `m${n}`), `every chat once, in order, over ${resumes} resumes`);
+  assert.deepEqual(
+    received,
+    Array.from({ length: total }, (_, n) => `m${n}`),
+    `every chat once, in order, over ${resumes} resumes`,
+  );
   assert.ok(resumes >= 3, `only ${resumes} resumes`);
 }
 

@@ -11,10 +11,10 @@ async function assertShutdownGoodbye(client: TestClient, who: string): Promise<v
   assert.equal(closed.code, closeCodes.GOING_AWAY, `${who} is closed with 1001`);
   const last = client.frames.at(-1);
   assert.equal(last?.event_type, 'disconnect', `${who}'s last frame is disconnect`);
-  assert.deepEqual(
-    last.event_type === 'disconnect' && { reason: last.payload.reason, reconnect: last.payload.reconnect },
-    { reason: 'shutdown', reconnect: true },
-  );
+  assert.deepEqual(last.event_type === 'disconnect' && { reason: last.payload.reason, reconnect: last.payload.reconnect }, {
+    reason: 'shutdown',
+    reconnect: true,
+  });
 }
 
 // These tests call the relay's own `stop()` (`relay.relay.stop()`) with the clients still

@@ -59,11 +59,14 @@ describe('hostile: costly edits against an old base revision (EDIT_MAX_TRANSFORM
     await openDocument(attacker, DOC, 'x'.repeat(20_000));
     // 1,000 one-character commits, the history the attack's ops are transformed through, from five
     // helpers: each connection may send a burst of 200 frames at once.
-    const helpers = await Promise.all([1, 2, 3, 4, 5].map((i) => openTestClient(`${relay.url}?token=${relay.token({ user: `helper-${i}` })}`)));
+    const helpers = await Promise.all(
+      [1, 2, 3, 4, 5].map((i) => openTestClient(`${relay.url}?token=${relay.token({ user: `helper-${i}` })}`)),
+    );
     for (const [i, helper] of helpers.entries()) {
       await openDocument(helper, DOC);
       const base = i * (HISTORY / helpers.length);
-      for (let rev = base; rev < base + HISTORY / helpers.length; rev++) helper.send(clientFrame('collaboration.edit', { document: DOC, rev, client_id: `h${i}`, seq: rev, op: ['b'] }));
+      for (let rev = base; rev < base + HISTORY / helpers.length; rev++)
+        helper.send(clientFrame('collaboration.edit', { document: DOC, rev, client_id: `h${i}`, seq: rev, op: ['b'] }));
       await helper.next('collaboration.ack', (f) => f.payload.rev === base + HISTORY / helpers.length, 10_000);
       helper.close();
     }
@@ -90,7 +93,12 @@ describe('hostile: costly edits against an old base revision (EDIT_MAX_TRANSFORM
   }
 
   /** The head as the attacker last heard of it (its acks and resyncs). */
-  const head = () => Math.max(HISTORY, ...attacker.of('collaboration.ack').map((f) => f.payload.rev), ...attacker.of('collaboration.resync').map((f) => f.payload.rev));
+  const head = () =>
+    Math.max(
+      HISTORY,
+      ...attacker.of('collaboration.ack').map((f) => f.payload.rev),
+      ...attacker.of('collaboration.resync').map((f) => f.payload.rev),
+    );
 
   /**
    * Sends `ROUNDS` bursts of `EDITS_PER_ROUND` edits based `BEHIND` revisions ago while the
@@ -99,7 +107,10 @@ describe('hostile: costly edits against an old base revision (EDIT_MAX_TRANSFORM
    */
   async function attack(op: TextOp): Promise<{ p99: number; max: number; samples: number; resyncs: number; acks: number }> {
     const bystander = await startPinger(`${relay.url}?token=${relay.token({ user: 'bob', sessions: ['s2'] })}`, PING_EVERY_MS);
-    const frames = (rev: number) => Array.from({ length: EDITS_PER_ROUND }, () => JSON.stringify(clientFrame('collaboration.edit', { document: DOC, rev, client_id: 'm', seq: seq++, op })));
+    const frames = (rev: number) =>
+      Array.from({ length: EDITS_PER_ROUND }, () =>
+        JSON.stringify(clientFrame('collaboration.edit', { document: DOC, rev, client_id: 'm', seq: seq++, op })),
+      );
     // Opening the document again queues behind the burst's edits, and its snapshot behind their
     // answers: once it is here, every edit has been answered (a resync still waiting to go out is
     // replaced by a newer one of the same document, so the resyncs cannot simply be counted).
@@ -118,13 +129,22 @@ describe('hostile: costly edits against an old base revision (EDIT_MAX_TRANSFORM
     } finally {
       figures = await bystander.stop();
     }
-    return { p99: figures.p99, max: figures.max, samples: figures.rtts.length, resyncs: attacker.of('collaboration.resync').length - resyncsBefore, acks: attacker.of('collaboration.ack').length - acksBefore };
+    return {
+      p99: figures.p99,
+      max: figures.max,
+      samples: figures.rtts.length,
+      resyncs: attacker.of('collaboration.resync').length - resyncsBefore,
+      acks: attacker.of('collaboration.ack').length - acksBefore,
+    };
   }
 
   it('answers ops far too costly to transform with a resync; another session’s pings stay fast', async () => {
     // 10,000 components against 900 revisions: about 9 M transform steps each.
     const result = await bestOf(manyComponents(5000));
-    console.log(`too costly: bystander p99 ${result.p99s.map((p) => p.toFixed(1)).join(' / ')} ms, max ${result.max.toFixed(1)} ms over ${result.samples} pings; ${result.resyncs} resyncs, ${result.acks} acks`);
+    console.log(
+      `too costly: bystander p99 ${result.p99s.map((p) => p.toFixed(1)).join(' / ')} ms, max ${result.max.toFixed(1)} ms over ` +
+        `${result.samples} pings; ${result.resyncs} resyncs, ${result.acks} acks`,
+    );
     assert.ok(result.samples >= 50, `only ${result.samples} pings`);
     assert.ok(result.p99 < P99_LIMIT_MS, `the bystander's p99 was ${result.p99.toFixed(1)} ms`);
     assert.equal(result.acks, 0, 'no such op was applied');
@@ -132,7 +152,10 @@ describe('hostile: costly edits against an old base revision (EDIT_MAX_TRANSFORM
     const resync = lastWhole(attacker.of('collaboration.resync').map((f) => f.payload));
     assert.equal(resync.reason, 'too_costly');
     assert.equal(resync.rev, HISTORY, 'the document did not change');
-    assert.ok(resync.text.length === HISTORY + 20_000 && !resync.text.includes('a'), `the head text, without any of the attack (${resync.text.length} code units)`);
+    assert.ok(
+      resync.text.length === HISTORY + 20_000 && !resync.text.includes('a'),
+      `the head text, without any of the attack (${resync.text.length} code units)`,
+    );
   });
 
   it('bounds the transform work one connection may do per second (EDIT_TRANSFORM_COST_PER_SECOND)', async () => {
@@ -140,12 +163,20 @@ describe('hostile: costly edits against an old base revision (EDIT_MAX_TRANSFORM
     // at once are far over the connection's 4 M a second, and the relay yields between slices.
     const before = attacker.of('collaboration.resync').length;
     const result = await bestOf(manyComponents(450));
-    console.log(`per-connection budget: bystander p99 ${result.p99s.map((p) => p.toFixed(1)).join(' / ')} ms, max ${result.max.toFixed(1)} ms over ${result.samples} pings; ${result.resyncs} resyncs, ${result.acks} acks`);
+    console.log(
+      `per-connection budget: bystander p99 ${result.p99s.map((p) => p.toFixed(1)).join(' / ')} ms, max ${result.max.toFixed(1)} ms ` +
+        `over ${result.samples} pings; ${result.resyncs} resyncs, ${result.acks} acks`,
+    );
     assert.ok(result.samples >= 50, `only ${result.samples} pings`);
     assert.ok(result.p99 < P99_LIMIT_MS, `the bystander's p99 was ${result.p99.toFixed(1)} ms`);
     assert.ok(result.acks >= 1, 'an op within the bounds is committed');
     assert.ok(result.resyncs >= 1, 'the ops past the budget get a resync');
-    assert.ok(attacker.of('collaboration.resync').slice(before).every((f) => f.payload.reason === 'too_costly'));
+    assert.ok(
+      attacker
+        .of('collaboration.resync')
+        .slice(before)
+        .every((f) => f.payload.reason === 'too_costly'),
+    );
     // The relay is not wedged: a plain edit at the head is committed at once.
     const rev = head();
     attacker.send(clientFrame('collaboration.edit', { document: DOC, rev, client_id: 'm', seq: seq++, op: ['!'] }));
@@ -162,7 +193,8 @@ describe('hostile: a costly cursor against an old base revision', () => {
       await openDocument(mallory, DOC, 'x'.repeat(1000));
       await openDocument(bob, DOC);
       // 20 ops of 1,000 components: moving 100 selections through them is 2 M steps.
-      for (let seq = 0; seq < 20; seq++) mallory.send(clientFrame('collaboration.edit', { document: DOC, rev: seq, client_id: 'm', seq, op: manyComponents(500) }));
+      for (let seq = 0; seq < 20; seq++)
+        mallory.send(clientFrame('collaboration.edit', { document: DOC, rev: seq, client_id: 'm', seq, op: manyComponents(500) }));
       await mallory.next('collaboration.ack', (f) => f.payload.rev === 20, 5000);
       const selections = Array.from({ length: 100 }, (_, i) => ({ anchor: i, head: i }));
       mallory.send(clientFrame('collaboration.cursor', { document: DOC, rev: 0, selections }));

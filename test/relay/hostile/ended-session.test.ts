@@ -43,8 +43,19 @@ describe('ended sessions stay ended: embedded store', () => {
         assert.equal(refused.body.code, 'SESSION_NOT_FOUND');
       }
       // Nor do the REST calls of those tokens do anything.
-      expectApiError(await callApi(second, 'POST', '/api/notifications', { token: liveSession.host.token, body: { session_id: liveSession.session_id, level: 'info', message: 'x' } }), 404, 'SESSION_NOT_FOUND');
-      expectApiError(await callApi(second, 'POST', '/api/invites/redeem', { body: { invite: session.invites.editor.token } }), 404, 'SESSION_NOT_FOUND');
+      expectApiError(
+        await callApi(second, 'POST', '/api/notifications', {
+          token: liveSession.host.token,
+          body: { session_id: liveSession.session_id, level: 'info', message: 'x' },
+        }),
+        404,
+        'SESSION_NOT_FOUND',
+      );
+      expectApiError(
+        await callApi(second, 'POST', '/api/invites/redeem', { body: { invite: session.invites.editor.token } }),
+        404,
+        'SESSION_NOT_FOUND',
+      );
       // Operator-minted tokens of ad hoc sessions have no record and still connect.
       const adHoc = await connectWith(second, second.token({ user: 'ops-guest', sessions: ['ad-hoc'] }));
       adHoc.close();

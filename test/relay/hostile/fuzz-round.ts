@@ -37,7 +37,10 @@ export async function fuzzRound(relay: RelayProcess, frames: Judged[], round: nu
   // its pinger in a process of its own (its clock measures the relay, not this busy event loop), and
   // its host, who opens a document and keeps editing it.
   const calmSession = `calm-${round}`;
-  const pinger = await startPinger(`${relay.url}?token=${relay.token({ user: 'bystander', role: 'editor', sessions: [calmSession] })}`, PING_INTERVAL_MS);
+  const pinger = await startPinger(
+    `${relay.url}?token=${relay.token({ user: 'bystander', role: 'editor', sessions: [calmSession] })}`,
+    PING_INTERVAL_MS,
+  );
   const bystander = await connect('bystander', 'host', calmSession);
   const editing = await keepEditing(bystander, 'calm.md', `bystander-${round}`);
   // The fuzz session: its host (so that valid opens create documents), a viewer, and the refused frames' sender.
@@ -63,7 +66,10 @@ export async function fuzzRound(relay: RelayProcess, frames: Judged[], round: nu
     if (client.socket.readyState === client.socket.OPEN) return;
     const { code, reason } = await client.closed;
     const last = client.of('disconnect').at(-1)?.payload;
-    assert.ok(code === 1011 && last?.message.includes('lost the document'), `${role} closed with ${code} ${reason}: ${JSON.stringify(last)}`);
+    assert.ok(
+      code === 1011 && last?.message.includes('lost the document'),
+      `${role} closed with ${code} ${reason}: ${JSON.stringify(last)}`,
+    );
     closes.push(`${role}:${code}`);
     fuzzers[role] = await connect(role === 'host' ? 'mallory-host' : 'mallory-view', role, 'fuzz');
     retired.push(client);
@@ -99,7 +105,9 @@ export async function fuzzRound(relay: RelayProcess, frames: Judged[], round: nu
     // One error per refused frame, in order, each with the oracle's code.
     const got = refuser.of('error').slice(refuserBefore);
     assert.equal(got.length, expected.length, `errors for the batch from frame ${start}`);
-    got.forEach((error, j) => assert.equal(error.payload.code, expected[j]!.verdict.kind === 'refuse' && expected[j]!.verdict.code, expected[j]!.label));
+    got.forEach((error, j) =>
+      assert.equal(error.payload.code, expected[j]!.verdict.kind === 'refuse' && expected[j]!.verdict.code, expected[j]!.label),
+    );
     refuserErrors.push(...got);
     counts.refused += expected.length;
     for (const role of ['host', 'viewer'] as const) {
@@ -123,37 +131,57 @@ export async function fuzzRound(relay: RelayProcess, frames: Judged[], round: nu
   // Valid frames: domain errors only, never INTERNAL (a bug: the frames of its batch are printed).
   const internal = domainErrors.filter(({ error }) => error.code === 'INTERNAL');
   assert.deepEqual(
-    internal.map(({ error, batch }) => ({ error, frames: batch.filter((f) => f.verdict.kind === 'accept' && f.verdict.eventType === error.event_type).map((f) => f.data) })),
+    internal.map(({ error, batch }) => ({
+      error,
+      frames: batch.filter((f) => f.verdict.kind === 'accept' && f.verdict.eventType === error.event_type).map((f) => f.data),
+    })),
     [],
     'INTERNAL errors',
   );
   for (const { error } of domainErrors) {
     assert.ok(!CODEC_CODES.has(error.code), `a valid frame got ${error.code}: ${error.message}`);
     if (error.code === 'RATE_LIMITED') assert.equal(error.event_type, 'collaboration.check', 'only convergence checks have their own rate');
-    if (error.code === 'VALIDATION_FAILED') assert.equal(error.path, 'payload.recovery', `a valid frame failed validation: ${error.message}`);
+    if (error.code === 'VALIDATION_FAILED')
+      assert.equal(error.path, 'payload.recovery', `a valid frame failed validation: ${error.message}`);
   }
   counts.errors = refuserErrors.length + domainErrors.length;
 
   // The bystander: nothing of the fuzz session reached it, its edits were acknowledged, its pings fast.
-  const foreign = bystander.frames.filter((f) => (f.user_id !== 'system' && f.user_id !== 'bystander') || (f.session_id !== undefined && f.session_id !== calmSession));
-  assert.deepEqual(foreign.map((f) => `${f.event_type} from ${f.user_id} of ${f.session_id}`), []);
+  const foreign = bystander.frames.filter(
+    (f) => (f.user_id !== 'system' && f.user_id !== 'bystander') || (f.session_id !== undefined && f.session_id !== calmSession),
+  );
+  assert.deepEqual(
+    foreign.map((f) => `${f.event_type} from ${f.user_id} of ${f.session_id}`),
+    [],
+  );
   const kinds = new Set(bystander.frames.map((f) => f.event_type));
-  for (const kind of kinds) assert.ok(['connect', 'collaboration.snapshot', 'collaboration.ack', 'session.left'].includes(kind), `the bystander got ${kind}`);
+  for (const kind of kinds)
+    assert.ok(['connect', 'collaboration.snapshot', 'collaboration.ack', 'session.left'].includes(kind), `the bystander got ${kind}`);
   bystander.close();
   // Nothing the refused frames carried reached the fuzz session's others either.
   for (const client of Object.values(fuzzers)) {
-    const leaked = client.frames.filter((f) => f.user_id === 'mallory-bad' && f.event_type !== 'session.joined' && f.event_type !== 'session.left');
-    assert.deepEqual(leaked.map((f) => f.event_type), [], 'a refused frame was delivered');
+    const leaked = client.frames.filter(
+      (f) => f.user_id === 'mallory-bad' && f.event_type !== 'session.joined' && f.event_type !== 'session.left',
+    );
+    assert.deepEqual(
+      leaked.map((f) => f.event_type),
+      [],
+      'a refused frame was delivered',
+    );
   }
 
   const sorted = [...rtts].sort((a, b) => a - b);
   const p50 = percentile(sorted, 50);
   const p99 = percentile(sorted, 99);
   const summary =
-    `round ${round}: ${frames.length} frames in ${Math.round(fuzzMs)} ms (${counts.accepted} valid, ${counts.refused} refused, ${counts.closing} closing the socket), ` +
-      `${counts.errors} errors (${refuserErrors.length} refusals, ${domainErrors.length} domain: ${summarize(domainErrors.map((d) => d.error.code))}), closes ${summarize(closes)}; ` +
-      `the valid frames' connections got ${summarize([...retired, ...Object.values(fuzzers)].flatMap((c) => c.frames.map((f) => f.event_type)))}; ` +
-      `bystander ${sorted.length} pings p50 ${p50.toFixed(1)} ms p99 ${p99.toFixed(1)} ms max ${sorted.at(-1)!.toFixed(1)} ms, ${acks} edits acked`;
+    `round ${round}: ${frames.length} frames in ${Math.round(fuzzMs)} ms (${counts.accepted} valid, ${counts.refused} refused, ` +
+    `${counts.closing} closing the socket), ` +
+    `${counts.errors} errors (${refuserErrors.length} refusals, ${domainErrors.length} domain: ` +
+    `${summarize(domainErrors.map((d) => d.error.code))}), closes ${summarize(closes)}; ` +
+    `the valid frames' connections got ` +
+    `${summarize([...retired, ...Object.values(fuzzers)].flatMap((c) => c.frames.map((f) => f.event_type)))}; ` +
+    `bystander ${sorted.length} pings p50 ${p50.toFixed(1)} ms p99 ${p99.toFixed(1)} ms max ${sorted.at(-1)!.toFixed(1)} ms, ${acks} ` +
+    `edits acked`;
   for (const client of [refuser, ...Object.values(fuzzers)]) client.close();
   // setInterval fires late under load, never early: at least a ping per two intervals.
   assert.ok(sorted.length >= Math.min(50, fuzzMs / PING_INTERVAL_MS / 2), `only ${sorted.length} pings sent`);

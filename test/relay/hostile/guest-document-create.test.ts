@@ -38,23 +38,39 @@ describe('a guest creating a shared document', () => {
     assert.equal(error.event_type, 'collaboration.open', label);
   }
 
-  it('refuses an editor’s or a viewer’s open that would create it, however it is asked; the host’s text is what everyone gets', async () => {
-    await refused(editor, { document: TASKS, text: ATTACK }, 'an editor’s first open');
-    editor.send(clientFrame('collaboration.open', { document: TASKS, text: ATTACK.slice(0, 40), more: true }));
-    await refused(editor, { document: TASKS, text: ATTACK.slice(40) }, 'an editor’s open in pieces');
-    const recovery: ClientPayload<'collaboration.open'>['recovery'] = { seq: 0, buffer: [ATTACK], history: [] };
-    await refused(editor, { document: TASKS, rev: 0, client_id: 'eve-1', epoch: 'lost-epoch', text: '', recovery }, 'an editor’s rejoin of a "lost" document');
-    await refused(viewer, { document: TASKS, text: ATTACK }, 'a viewer’s first open');
+  it(
+    'refuses an editor’s or a viewer’s open that would create it, however it is asked; the host’s text is what everyone ' + 'gets',
+    async () => {
+      await refused(editor, { document: TASKS, text: ATTACK }, 'an editor’s first open');
+      editor.send(clientFrame('collaboration.open', { document: TASKS, text: ATTACK.slice(0, 40), more: true }));
+      await refused(editor, { document: TASKS, text: ATTACK.slice(40) }, 'an editor’s open in pieces');
+      const recovery: ClientPayload<'collaboration.open'>['recovery'] = { seq: 0, buffer: [ATTACK], history: [] };
+      await refused(
+        editor,
+        { document: TASKS, rev: 0, client_id: 'eve-1', epoch: 'lost-epoch', text: '', recovery },
+        'an editor’s rejoin of a "lost" document',
+      );
+      await refused(viewer, { document: TASKS, text: ATTACK }, 'a viewer’s first open');
 
-    // Nothing of it is there: the host creates the document with its file's text.
-    assert.deepEqual(withoutEpoch(await openDocument(host, TASKS, ON_DISK)), { document: TASKS, rev: 0, text: ON_DISK });
-    assert.deepEqual(withoutEpoch(await openDocument(editor, TASKS)), { document: TASKS, rev: 0, text: ON_DISK });
-  });
+      // Nothing of it is there: the host creates the document with its file's text.
+      assert.deepEqual(withoutEpoch(await openDocument(host, TASKS, ON_DISK)), { document: TASKS, rev: 0, text: ON_DISK });
+      assert.deepEqual(withoutEpoch(await openDocument(editor, TASKS)), { document: TASKS, rev: 0, text: ON_DISK });
+    },
+  );
 
   it('still lets guests join and edit a document the host created (its files that are not read-only)', async () => {
     await openDocument(host, 'src/app.ts', 'let a = 1;\n');
     const { epoch } = await openDocument(editor, 'src/app.ts');
-    editor.send(clientFrame('collaboration.edit', { document: 'src/app.ts', rev: 0, client_id: 'eve-1', seq: 0, op: ['// eve\n'], ...(epoch && { epoch }) }));
+    editor.send(
+      clientFrame('collaboration.edit', {
+        document: 'src/app.ts',
+        rev: 0,
+        client_id: 'eve-1',
+        seq: 0,
+        op: ['// eve\n'],
+        ...(epoch && { epoch }),
+      }),
+    );
     assert.equal((await editor.next('collaboration.ack')).payload.rev, 1);
     assert.equal((await host.next('collaboration.edit')).user_id, 'eve');
   });

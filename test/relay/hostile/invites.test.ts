@@ -1,8 +1,24 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { type HttpResponse, jsonBody, openTestClient, refusedUpgrade, startTestRelay, type TestClient, type TestRelay } from '../../support/relay-fixture';
+import {
+  type HttpResponse,
+  jsonBody,
+  openTestClient,
+  refusedUpgrade,
+  startTestRelay,
+  type TestClient,
+  type TestRelay,
+} from '../../support/relay-fixture';
 import { type RedisServer, startRedisServer } from '../../support/redis-server';
-import { callApi, type CreatedSession, createApiSession, expectApiError, type HasHttpUrl, personalToken, redeemInvite } from '../../support/rest-api';
+import {
+  callApi,
+  type CreatedSession,
+  createApiSession,
+  expectApiError,
+  type HasHttpUrl,
+  personalToken,
+  redeemInvite,
+} from '../../support/rest-api';
 import { sleep } from '../../support/wait';
 
 /**
@@ -56,7 +72,11 @@ describe('invites with a use limit', () => {
 
   it('refuses bad invite options', async () => {
     for (const invites of [{ max_uses: 0 }, { max_uses: 1.5 }, { approval: 'yes' }, { other: true }]) {
-      expectApiError(await callApi(relay, 'POST', '/api/sessions', { token: personalToken('alice'), body: { invites } }), 400, 'VALIDATION_FAILED');
+      expectApiError(
+        await callApi(relay, 'POST', '/api/sessions', { token: personalToken('alice'), body: { invites } }),
+        400,
+        'VALIDATION_FAILED',
+      );
     }
   });
 });
@@ -84,14 +104,23 @@ describe('invites that need the host’s approval', () => {
     assert.equal((pending as unknown as { token?: string }).token, undefined, 'no session token while pending');
 
     const told = await host.next('session.join_request', (frame) => frame.payload.request_id === pending.request_id);
-    assert.deepEqual(told.payload, { request_id: pending.request_id, user_id: pending.user_id, display_name: 'Bob', role: 'editor', expires_at: pending.expires_at });
+    assert.deepEqual(told.payload, {
+      request_id: pending.request_id,
+      user_id: pending.user_id,
+      display_name: 'Bob',
+      role: 'editor',
+      expires_at: pending.expires_at,
+    });
     assert.equal(told.session_id, session.session_id);
 
     const waiting = await poll(relay, pending);
     assert.equal(waiting.status, 202, waiting.text);
     assert.equal(jsonBody(waiting).status, 'pending');
     const listed = await callApi(relay, 'GET', `/api/sessions/${session.session_id}/join-requests`, { token: session.host.token });
-    assert.deepEqual((jsonBody(listed).requests as Array<{ request_id: string }>).map((r) => r.request_id), [pending.request_id]);
+    assert.deepEqual(
+      (jsonBody(listed).requests as Array<{ request_id: string }>).map((r) => r.request_id),
+      [pending.request_id],
+    );
 
     const approved = await decide(relay, session, pending.request_id, true);
     assert.equal(approved.status, 200, approved.text);
@@ -113,8 +142,16 @@ describe('invites that need the host’s approval', () => {
     const bystander = await redeemInvite(relay, (await createApiSession(relay)).invites.editor.token);
     expectApiError(await decide(relay, session, pending.request_id, true, bystander.token), 403, 'FORBIDDEN_ROLE');
     const other = await requestToJoin(relay, session.invites.viewer.token, 'Other');
-    expectApiError(await callApi(relay, 'GET', `/api/join-requests/${pending.request_id}`, { token: other.request_token }), 401, 'AUTH_TOKEN_INVALID');
-    expectApiError(await callApi(relay, 'GET', `/api/join-requests/${pending.request_id}`, { token: session.host.token }), 401, 'AUTH_TOKEN_INVALID');
+    expectApiError(
+      await callApi(relay, 'GET', `/api/join-requests/${pending.request_id}`, { token: other.request_token }),
+      401,
+      'AUTH_TOKEN_INVALID',
+    );
+    expectApiError(
+      await callApi(relay, 'GET', `/api/join-requests/${pending.request_id}`, { token: session.host.token }),
+      401,
+      'AUTH_TOKEN_INVALID',
+    );
     assert.equal((await poll(relay, pending)).status, 202);
   });
 

@@ -30,7 +30,12 @@ describe('hostile: documents larger than the outbound buffer (WS_MAX_BUFFERED_BY
 
   /** A typed client of `user` (what the extension uses), connected. */
   async function typedClient(user: string): Promise<{ client: RelayClient; frames: string[]; disconnects: string[] }> {
-    const client = new RelayClient({ url: relay!.url, token: relay!.token({ user }), transport, backoff: { baseDelayMs: 50, maxDelayMs: 100 } });
+    const client = new RelayClient({
+      url: relay!.url,
+      token: relay!.token({ user }),
+      transport,
+      backoff: { baseDelayMs: 50, maxDelayMs: 100 },
+    });
     clients.push(client);
     const frames: string[] = [];
     const disconnects: string[] = [];
@@ -46,7 +51,11 @@ describe('hostile: documents larger than the outbound buffer (WS_MAX_BUFFERED_BY
   async function create(host: TestClient, document: string, text: string): Promise<void> {
     const before = host.of('collaboration.snapshot').length;
     for (const frame of openFrames({ document, text })) host.send(clientFrame('collaboration.open', frame));
-    await host.until(() => host.of('collaboration.snapshot').some((f, i) => i >= before && f.payload.more !== true), `the snapshot of ${document}`, 10_000);
+    await host.until(
+      () => host.of('collaboration.snapshot').some((f, i) => i >= before && f.payload.more !== true),
+      `the snapshot of ${document}`,
+      10_000,
+    );
   }
 
   it('opens a document of DOCUMENT_MAX_LENGTH (about 3 MB as UTF-8) in pieces within the frame limit', async () => {
@@ -72,7 +81,8 @@ describe('hostile: documents larger than the outbound buffer (WS_MAX_BUFFERED_BY
     const limit = relay.config.limits.maxFrameBytes;
     const pieces = guest.frames.filter((f) => f.includes('"collaboration.snapshot"'));
     assert.ok(pieces.length > 1, 'it came in pieces');
-    for (const frame of pieces) assert.ok(Buffer.byteLength(frame) <= limit, `a piece of ${Buffer.byteLength(frame)} bytes is over the ${limit}-byte frame limit`);
+    for (const frame of pieces)
+      assert.ok(Buffer.byteLength(frame) <= limit, `a piece of ${Buffer.byteLength(frame)} bytes is over the ${limit}-byte frame limit`);
 
     // The host's edit after the open reaches the guest after the snapshot, at the next revision.
     const edits = new Promise<number>((resolve) => guest.client.on('collaboration.edit', (payload) => resolve(payload.rev)));
@@ -86,17 +96,36 @@ describe('hostile: documents larger than the outbound buffer (WS_MAX_BUFFERED_BY
     await openDocument(host, 'log.txt', '');
     // 40 edits of 30,000 characters: a catch-up of 1.2 MB of edits, over the 1 MiB buffer.
     const chunk = 'x'.repeat(29_999) + '\n';
-    for (let seq = 0; seq < 40; seq++) host.send(clientFrame('collaboration.edit', { document: 'log.txt', rev: seq, client_id: 'h', seq, op: seq === 0 ? [chunk] : [seq * chunk.length, chunk] }));
+    for (let seq = 0; seq < 40; seq++)
+      host.send(
+        clientFrame('collaboration.edit', {
+          document: 'log.txt',
+          rev: seq,
+          client_id: 'h',
+          seq,
+          op: seq === 0 ? [chunk] : [seq * chunk.length, chunk],
+        }),
+      );
     await host.next('collaboration.ack', (f) => f.payload.rev === 40, 10_000);
 
     // A raw client rejoining from revision 0: every edit since, then the snapshot (in pieces).
     const late = await relay.connect('late');
     late.send(clientFrame('collaboration.open', { document: 'log.txt', rev: 0 }));
-    await late.until(() => late.of('collaboration.snapshot').some((f) => f.payload.more !== true), 'the snapshot after the catch-up', 10_000);
+    await late.until(
+      () => late.of('collaboration.snapshot').some((f) => f.payload.more !== true),
+      'the snapshot after the catch-up',
+      10_000,
+    );
     assert.deepEqual(late.of('disconnect'), [], 'not closed as a slow consumer');
-    assert.deepEqual(late.of('collaboration.edit').map((f) => f.payload.rev), Array.from({ length: 40 }, (_, i) => i + 1));
+    assert.deepEqual(
+      late.of('collaboration.edit').map((f) => f.payload.rev),
+      Array.from({ length: 40 }, (_, i) => i + 1),
+    );
     const assembler = new PieceAssembler();
-    const whole = late.of('collaboration.snapshot').map((f) => assembler.accept('collaboration.snapshot', f.payload)).filter((p) => p !== undefined);
+    const whole = late
+      .of('collaboration.snapshot')
+      .map((f) => assembler.accept('collaboration.snapshot', f.payload))
+      .filter((p) => p !== undefined);
     assert.equal(whole.length, 1);
     assert.equal(whole[0]!.rev, 40);
     assert.ok(whole[0]!.text === chunk.repeat(40), 'the snapshot is the text after the 40 edits');

@@ -21,14 +21,22 @@ describe('links: the Host header cannot choose where invites point', () => {
       const response = await callApi(relay, 'POST', '/api/sessions', { token: personalToken('alice'), body: {}, headers: { Host: host } });
       expectApiError(response, 400, 'HOST_NOT_ALLOWED');
     }
-    const forwarded = await callApi(relay, 'POST', '/api/sessions', { token: personalToken('alice'), body: {}, headers: { 'X-Forwarded-Host': 'evil.example' } });
+    const forwarded = await callApi(relay, 'POST', '/api/sessions', {
+      token: personalToken('alice'),
+      body: {},
+      headers: { 'X-Forwarded-Host': 'evil.example' },
+    });
     assert.equal(forwarded.status, 201, 'X-Forwarded-Host is ignored without TRUST_PROXY');
   });
 
   it('makes links for an allowed host (any port for a bare name, the listed port otherwise)', async () => {
     const local = await createApiSession(relay);
     assert.equal(new URL(local.invites.editor.link).searchParams.get('relay'), relay.httpUrl);
-    const named = await callApi(relay, 'POST', '/api/sessions', { token: personalToken('alice'), body: {}, headers: { Host: 'Relay.Example.com:8443' } });
+    const named = await callApi(relay, 'POST', '/api/sessions', {
+      token: personalToken('alice'),
+      body: {},
+      headers: { Host: 'Relay.Example.com:8443' },
+    });
     assert.equal(named.status, 201, named.text);
     assert.equal((JSON.parse(named.text) as { relay_url: string }).relay_url, 'http://Relay.Example.com:8443');
   });
@@ -36,7 +44,11 @@ describe('links: the Host header cannot choose where invites point', () => {
   it('uses PUBLIC_URL whatever the Host says', async () => {
     const fixed = await startTestRelay({ PUBLIC_URL: 'https://relay.example.com' });
     try {
-      const response = await callApi(fixed, 'POST', '/api/sessions', { token: personalToken('alice'), body: {}, headers: { Host: 'evil.example' } });
+      const response = await callApi(fixed, 'POST', '/api/sessions', {
+        token: personalToken('alice'),
+        body: {},
+        headers: { Host: 'evil.example' },
+      });
       assert.equal(response.status, 201, response.text);
       const created = JSON.parse(response.text) as { relay_url: string; ws_url: string; invites: { editor: { link: string } } };
       assert.equal(created.relay_url, 'https://relay.example.com');
@@ -48,7 +60,10 @@ describe('links: the Host header cannot choose where invites point', () => {
   });
 
   it('will not start in production without PUBLIC_URL or ALLOWED_HOSTS', async () => {
-    await assert.rejects(startTestRelay({ NODE_ENV: 'production' }), { name: 'ConfigError', message: /PUBLIC_URL \(or ALLOWED_HOSTS\) is required when NODE_ENV=production/ });
+    await assert.rejects(startTestRelay({ NODE_ENV: 'production' }), {
+      name: 'ConfigError',
+      message: /PUBLIC_URL \(or ALLOWED_HOSTS\) is required when NODE_ENV=production/,
+    });
   });
 });
 

@@ -10,7 +10,11 @@ import { fetchStats, refusedUpgrade, startTestRelay } from '../../support/relay-
  */
 describe('failed logins and the per-address connection limit', () => {
   it('lets valid users of an address connect while someone there sprays bad tokens; the sprayer gets LOGIN_RATE_LIMITED', async () => {
-    const relay = await startTestRelay({ WS_MAX_CONNECTIONS_PER_IP_PER_MINUTE: '5', WS_MAX_AUTH_FAILURES_PER_IP_PER_MINUTE: '10', SHUTDOWN_TIMEOUT_MS: '1000' });
+    const relay = await startTestRelay({
+      WS_MAX_CONNECTIONS_PER_IP_PER_MINUTE: '5',
+      WS_MAX_AUTH_FAILURES_PER_IP_PER_MINUTE: '10',
+      SHUTDOWN_TIMEOUT_MS: '1000',
+    });
     try {
       const forged = mintToken('an-attacker-secret-0123456789abcdef', { user: 'mallory', sessions: ['s1'], role: 'host', ttl: '5m' });
       const statuses: Array<[number, unknown]> = [];
@@ -18,7 +22,10 @@ describe('failed logins and the per-address connection limit', () => {
         const refusal = await refusedUpgrade(`${relay.url}?token=${i % 3 === 0 ? 'garbage' : forged}`);
         statuses.push([refusal.status, refusal.body.code]);
       }
-      assert.deepEqual(statuses.slice(0, 10).map(([status]) => status), Array(10).fill(401));
+      assert.deepEqual(
+        statuses.slice(0, 10).map(([status]) => status),
+        Array(10).fill(401),
+      );
       assert.deepEqual(statuses.slice(10), Array(5).fill([429, 'LOGIN_RATE_LIMITED']));
 
       // Everyone else at that address: all five valid connections of the minute still get in.

@@ -13,7 +13,11 @@ import { clientFrame, openDocument, startTestRelay, type TestClient, type TestRe
 const ID = (i: number) => `pieces/${String(i).padStart(8, '0')}/${'x'.repeat(40)}.ts`;
 
 /** The error frames `client` got after the first `skip`, as codes. */
-const codes = (client: TestClient, skip = 0) => client.of('error').slice(skip).map((f) => f.payload.code);
+const codes = (client: TestClient, skip = 0) =>
+  client
+    .of('error')
+    .slice(skip)
+    .map((f) => f.payload.code);
 
 /** Resolves once the relay has handled every frame `client` sent before (a ping's pong follows them). */
 async function handled(client: TestClient, nonce: string): Promise<void> {
@@ -97,7 +101,16 @@ describe('hostile: memory bounds', () => {
       await openDocument(mallory, 'log.txt', '');
       // 20 edits of 8,000 characters: 320 KB of history in memory, five times the bound.
       const chunk = 'y'.repeat(8000);
-      for (let seq = 0; seq < 20; seq++) mallory.send(clientFrame('collaboration.edit', { document: 'log.txt', rev: seq, client_id: 'm', seq, op: seq === 0 ? [chunk] : [seq * chunk.length, chunk] }));
+      for (let seq = 0; seq < 20; seq++)
+        mallory.send(
+          clientFrame('collaboration.edit', {
+            document: 'log.txt',
+            rev: seq,
+            client_id: 'm',
+            seq,
+            op: seq === 0 ? [chunk] : [seq * chunk.length, chunk],
+          }),
+        );
       await mallory.next('collaboration.ack', (f) => f.payload.rev === 20, 5000);
       // An op based 10 revisions back: that part of the history is no longer kept.
       mallory.send(clientFrame('collaboration.edit', { document: 'log.txt', rev: 10, client_id: 'm', seq: 20, op: ['!'] }));

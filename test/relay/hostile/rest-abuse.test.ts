@@ -24,7 +24,11 @@ describe('REST abuse: invite guessing is rate limited per address', () => {
     let retryAfter: string | string[] | undefined;
     for (let i = 0; i < 100; i++) {
       // Well-formed invites for sessions that do not exist: each costs a signature check and a lookup.
-      const guess = mintInvite('not-the-relay-secret-0123456789', { sessionId: `ses-guess${i}`, role: 'editor', expiresAt: Math.floor(Date.now() / 1000) + 600 });
+      const guess = mintInvite('not-the-relay-secret-0123456789', {
+        sessionId: `ses-guess${i}`,
+        role: 'editor',
+        expiresAt: Math.floor(Date.now() / 1000) + 600,
+      });
       const response = await callApi(relay, 'POST', '/api/invites/redeem', { body: { invite: guess } });
       statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
       if (response.status === 429) {
@@ -68,13 +72,21 @@ describe('REST abuse: per-user limits', () => {
   it('stops one token flooding notifications past its budget', async () => {
     const host = relay.token({ user: 'noisy-host', role: 'host', sessions: ['s-noisy'] });
     const listener = await relay.connect('listener', { sessions: ['s-noisy'] });
-    for (let i = 0; i < 3; i++) assert.equal((await postNotification(relay, host, { session_id: 's-noisy', level: 'info', message: `n${i}` })).status, 202);
-    expectApiError(await postNotification(relay, host, { session_id: 's-noisy', level: 'info', message: 'flood' }), 429, 'API_RATE_LIMITED');
+    for (let i = 0; i < 3; i++)
+      assert.equal((await postNotification(relay, host, { session_id: 's-noisy', level: 'info', message: `n${i}` })).status, 202);
+    expectApiError(
+      await postNotification(relay, host, { session_id: 's-noisy', level: 'info', message: 'flood' }),
+      429,
+      'API_RATE_LIMITED',
+    );
     // The refused one was not delivered: the next admin notice arrives right after n2.
     const admin = relay.token({ user: 'ops', role: 'host', admin: true, sessions: ['ops'] });
     assert.equal((await postNotification(relay, admin, { session_id: 's-noisy', level: 'info', message: 'after' })).status, 202);
     await listener.next('system.notification', (frame) => frame.payload.message === 'after');
-    assert.deepEqual(listener.of('system.notification').map((frame) => frame.payload.message), ['n0', 'n1', 'n2', 'after']);
+    assert.deepEqual(
+      listener.of('system.notification').map((frame) => frame.payload.message),
+      ['n0', 'n1', 'n2', 'after'],
+    );
   });
 });
 
@@ -101,7 +113,8 @@ describe('REST abuse: slow requests, bad paths, bodies that are not declared JSO
 
   it('closes a request whose body trickles in (408) instead of holding it for minutes', async () => {
     // A valid personal token, so that the relay goes on to read the body.
-    const headers = `Host: 127.0.0.1\r\nAuthorization: Bearer ${personalToken('slow')}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n`;
+    const headers =
+      `Host: 127.0.0.1\r\nAuthorization: Bearer ${personalToken('slow')}\r\nContent-Type: ` + `application/json\r\nContent-Length: 100\r\n`;
     const answer = await sendAndStall(`POST /api/sessions HTTP/1.1\r\n${headers}\r\n{`);
     assert.match(answer, /^HTTP\/1\.1 408 /);
   });
@@ -126,17 +139,32 @@ describe('REST abuse: slow requests, bad paths, bodies that are not declared JSO
     const listener = await relay.connect('listener', { sessions: ['s-ct'] });
     const body = JSON.stringify({ session_id: 's-ct', level: 'info', message: 'forged by a form' });
     for (const contentType of ['text/plain', 'application/x-www-form-urlencoded', undefined]) {
-      const response = await callApi(relay, 'POST', '/api/notifications', { token: host, body, headers: contentType ? { 'Content-Type': contentType } : { 'Content-Type': '' } });
+      const response = await callApi(relay, 'POST', '/api/notifications', {
+        token: host,
+        body,
+        headers: contentType ? { 'Content-Type': contentType } : { 'Content-Type': '' },
+      });
       expectApiError(response, 415, 'UNSUPPORTED_MEDIA_TYPE');
     }
     for (const path of ['/api/sessions', '/api/invites/redeem']) {
-      const response = await callApi(relay, 'POST', path, { token: personalToken('alice'), body: '{}', headers: { 'Content-Type': 'text/plain' } });
+      const response = await callApi(relay, 'POST', path, {
+        token: personalToken('alice'),
+        body: '{}',
+        headers: { 'Content-Type': 'text/plain' },
+      });
       expectApiError(response, 415, 'UNSUPPORTED_MEDIA_TYPE');
     }
     // Declared JSON (with a charset) is fine, and is the first notification the listener sees.
-    const ok = await callApi(relay, 'POST', '/api/notifications', { token: host, body: JSON.stringify({ session_id: 's-ct', level: 'info', message: 'real' }), headers: { 'Content-Type': 'application/json; charset=utf-8' } });
+    const ok = await callApi(relay, 'POST', '/api/notifications', {
+      token: host,
+      body: JSON.stringify({ session_id: 's-ct', level: 'info', message: 'real' }),
+      headers: { 'Content-Type': 'application/json; charset=utf-8' },
+    });
     assert.equal(ok.status, 202, ok.text);
     await listener.next('system.notification', (frame) => frame.payload.message === 'real');
-    assert.deepEqual(listener.of('system.notification').map((frame) => frame.payload.message), ['real']);
+    assert.deepEqual(
+      listener.of('system.notification').map((frame) => frame.payload.message),
+      ['real'],
+    );
   });
 });

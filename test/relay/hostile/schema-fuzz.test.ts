@@ -62,10 +62,13 @@ describe('schema fuzz: generated and mutated frames at a relay process, a bystan
     );
     // The codec (zod) and the exported schemas (Ajv) agree on every frame both can judge.
     const disagreements = frames.flatMap((f) => {
-      if (typeof f.data !== 'string' || f.verdict.kind === 'close' || (f.verdict.kind === 'refuse' && f.verdict.code === 'FRAME_TOO_LARGE')) return [];
+      if (typeof f.data !== 'string' || f.verdict.kind === 'close' || (f.verdict.kind === 'refuse' && f.verdict.code === 'FRAME_TOO_LARGE'))
+        return [];
       const decoded = decodeClientFrame(f.data);
       const agree = decoded.ok ? f.verdict.kind === 'accept' : f.verdict.kind === 'refuse' && f.verdict.code === decoded.error.code;
-      return agree ? [] : [`${f.label}: oracle ${JSON.stringify(f.verdict)}, codec ${decoded.ok ? 'ok' : decoded.error.code}: ${f.data.slice(0, 300)}`];
+      return agree
+        ? []
+        : [`${f.label}: oracle ${JSON.stringify(f.verdict)}, codec ${decoded.ok ? 'ok' : decoded.error.code}: ${f.data.slice(0, 300)}`];
     });
     assert.deepEqual(disagreements, []);
 
@@ -78,7 +81,10 @@ describe('schema fuzz: generated and mutated frames at a relay process, a bystan
       rounds.push(result);
       if (result.p99 < P99_LIMIT_MS) break;
     }
-    assert.ok(rounds.at(-1)!.p99 < P99_LIMIT_MS, `bystander p99 ${rounds.map((r) => r.p99.toFixed(1)).join(', ')} ms in ${rounds.length} rounds`);
+    assert.ok(
+      rounds.at(-1)!.p99 < P99_LIMIT_MS,
+      `bystander p99 ${rounds.map((r) => r.p99.toFixed(1)).join(', ')} ms in ${rounds.length} rounds`,
+    );
 
     // Still up: it answers /health and new connections, and logged no handler failure.
     assert.equal((await httpRequest(`${relay.httpUrl}/health`)).status, 200);

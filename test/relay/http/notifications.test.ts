@@ -73,7 +73,12 @@ describe('POST /api/notifications: who may send what', () => {
     { name: 'a body that is not JSON', body: 'level=info', code: 'BAD_JSON' },
     { name: 'a missing message', body: { level: 'info', session_id: 's1' }, code: 'VALIDATION_FAILED', path: 'message' },
     { name: 'an unknown level', body: { level: 'debug', message: 'm', session_id: 's1' }, code: 'VALIDATION_FAILED', path: 'level' },
-    { name: 'a malformed session id', body: { level: 'info', message: 'm', session_id: 'has spaces' }, code: 'VALIDATION_FAILED', path: 'session_id' },
+    {
+      name: 'a malformed session id',
+      body: { level: 'info', message: 'm', session_id: 'has spaces' },
+      code: 'VALIDATION_FAILED',
+      path: 'session_id',
+    },
     { name: 'an array instead of an object', body: [], code: 'VALIDATION_FAILED' },
   ];
   for (const bad of badBodies) {

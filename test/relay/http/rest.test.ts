@@ -28,7 +28,11 @@ describe('CORS', () => {
   it('answers a preflight from the allowed origin with 204 and the allowed methods and headers', async () => {
     const response = await httpRequest(`${relay.httpUrl}/api/notifications`, {
       method: 'OPTIONS',
-      headers: { Origin: ALLOWED, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'authorization, content-type' },
+      headers: {
+        Origin: ALLOWED,
+        'Access-Control-Request-Method': 'POST',
+        'Access-Control-Request-Headers': 'authorization, content-type',
+      },
     });
     assert.equal(response.status, 204);
     assert.equal(response.text, '');

@@ -1,13 +1,36 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { mintInvite, mintPersonalToken } from '../../../relay/auth/tokens';
-import { type HttpResponse, jsonBody, openTestClient, refusedUpgrade, startTestRelay, TEST_SECRET, type TestRelay } from '../../support/relay-fixture';
-import { callApi, type CreatedSession, createApiSession, expectApiError, personalToken, type Redeemed, redeemInvite } from '../../support/rest-api';
+import {
+  type HttpResponse,
+  jsonBody,
+  openTestClient,
+  refusedUpgrade,
+  startTestRelay,
+  TEST_SECRET,
+  type TestRelay,
+} from '../../support/relay-fixture';
+import {
+  callApi,
+  type CreatedSession,
+  createApiSession,
+  expectApiError,
+  personalToken,
+  type Redeemed,
+  redeemInvite,
+} from '../../support/rest-api';
 
 const personal = (user: string, name?: string) => personalToken(user, name);
 
 /** `callApi` with the token and body in place. */
-function call(relay: TestRelay, method: string, path: string, token?: string, body?: unknown, headers: Record<string, string> = {}): Promise<HttpResponse> {
+function call(
+  relay: TestRelay,
+  method: string,
+  path: string,
+  token?: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<HttpResponse> {
   return callApi(relay, method, path, { token, body, headers });
 }
 
@@ -81,7 +104,11 @@ describe('sessions and invites over REST', () => {
     expectError(notPersonal, 401, 'AUTH_TOKEN_INVALID');
     assert.match(jsonBody(notPersonal).message as string, /personal token/);
     expectError(await call(relay, 'POST', '/api/sessions', 'not.a.jwt', {}), 401, 'AUTH_TOKEN_INVALID');
-    expectError(await call(relay, 'POST', '/api/sessions', mintPersonalToken('another-secret-0123456789', { user: 'mallory', ttl: '1h' }), {}), 401, 'AUTH_TOKEN_INVALID');
+    expectError(
+      await call(relay, 'POST', '/api/sessions', mintPersonalToken('another-secret-0123456789', { user: 'mallory', ttl: '1h' }), {}),
+      401,
+      'AUTH_TOKEN_INVALID',
+    );
     expectError(await call(relay, 'POST', '/api/sessions', personal('alice'), { ttl_s: 30 * 24 * 3600 }), 400, 'VALIDATION_FAILED');
     expectError(await call(relay, 'POST', '/api/sessions', personal('alice'), { name: 'x', admin: true }), 400, 'VALIDATION_FAILED');
     expectError(await call(relay, 'POST', '/api/sessions', personal('alice'), '{"name":'), 400, 'BAD_JSON');
@@ -91,7 +118,11 @@ describe('sessions and invites over REST', () => {
     expectError(await call(relay, 'POST', '/api/invites/redeem', undefined, { invite: personal('alice') }), 401, 'AUTH_TOKEN_INVALID');
     expectError(await call(relay, 'POST', '/api/invites/redeem', undefined, { invite: aliceSessionToken }), 401, 'AUTH_TOKEN_INVALID');
     const session = await createSession(relay);
-    const expired = mintInvite(TEST_SECRET, { sessionId: session.session_id, role: 'editor', expiresAt: Math.floor(Date.now() / 1000) - 10 });
+    const expired = mintInvite(TEST_SECRET, {
+      sessionId: session.session_id,
+      role: 'editor',
+      expiresAt: Math.floor(Date.now() / 1000) - 10,
+    });
     const refused = await call(relay, 'POST', '/api/invites/redeem', undefined, { invite: expired });
     expectError(refused, 401, 'AUTH_TOKEN_EXPIRED');
     assert.match(jsonBody(refused).message as string, /invite has expired/);
@@ -110,10 +141,17 @@ describe('sessions and invites over REST', () => {
     assert.equal(asParticipant.status, 200, asParticipant.text);
     const body = jsonBody<{ session_id: string; participants: Array<{ user_id: string; role: string }> }>(asParticipant);
     assert.equal(body.session_id, session.session_id);
-    assert.deepEqual(body.participants.map((p) => [p.user_id, p.role]), [['alice', 'host']]);
+    assert.deepEqual(
+      body.participants.map((p) => [p.user_id, p.role]),
+      [['alice', 'host']],
+    );
     assert.equal((await call(relay, 'GET', `/api/sessions/${session.session_id}`, personal('alice'))).status, 200);
     expectError(await call(relay, 'GET', `/api/sessions/${session.session_id}`, personal('mallory')), 403, 'FORBIDDEN_ROLE');
-    expectError(await call(relay, 'GET', `/api/sessions/${session.session_id}`, relay.token({ user: 'otto', sessions: ['s2'] })), 403, 'FORBIDDEN_ROLE');
+    expectError(
+      await call(relay, 'GET', `/api/sessions/${session.session_id}`, relay.token({ user: 'otto', sessions: ['s2'] })),
+      403,
+      'FORBIDDEN_ROLE',
+    );
     expectError(await call(relay, 'GET', '/api/sessions/ses-unknown', personal('alice')), 404, 'SESSION_NOT_FOUND');
     expectError(await call(relay, 'GET', '/api/sessions/%00bad', personal('alice')), 404, 'SESSION_NOT_FOUND');
     host.close();
@@ -141,7 +179,11 @@ describe('sessions and invites over REST', () => {
     }
     const again = await refusedUpgrade(`${relay.url}?token=${session.host.token}`);
     assert.deepEqual([again.status, again.body.code], [410, 'SESSION_ENDED']);
-    expectError(await call(relay, 'POST', '/api/invites/redeem', undefined, { invite: session.invites.viewer.token }), 410, 'SESSION_ENDED');
+    expectError(
+      await call(relay, 'POST', '/api/invites/redeem', undefined, { invite: session.invites.viewer.token }),
+      410,
+      'SESSION_ENDED',
+    );
     expectError(await call(relay, 'DELETE', `/api/sessions/${session.session_id}`, session.host.token), 410, 'SESSION_ENDED');
     // Other sessions are untouched.
     const other = await connectWith(relay, relay.token({ user: 'carol' }));

@@ -25,7 +25,10 @@ describe('frame size limit (WS_MAX_FRAME_BYTES)', () => {
     assert.equal(atLimit.user_id, 'alice');
 
     // One byte over, and just under the hard limit (4x): refused, connection stays.
-    for (const [size, id] of [[LIMIT + 1, 'over-by-one'], [HARD_LIMIT, 'at-hard-limit']] as const) {
+    for (const [size, id] of [
+      [LIMIT + 1, 'over-by-one'],
+      [HARD_LIMIT, 'at-hard-limit'],
+    ] as const) {
       const before = alice.of('error').length;
       alice.send(chatFrameOfBytes(size, id));
       await alice.until(() => alice.of('error').length > before, `the error for a ${size}-byte frame`);
@@ -74,7 +77,10 @@ describe('frame size limit (WS_MAX_FRAME_BYTES)', () => {
     assert.equal(atBob.user_id, 'carol');
     bob.send({ event_type: 'chat.message', payload: { content: 'me too', client_message_id: 'bob-after' } });
     await carol.next('chat.message', (f) => f.payload.client_message_id === 'bob-after');
-    assert.equal(bob.of('chat.message').some((f) => f.payload.client_message_id === 'too-big'), false);
+    assert.equal(
+      bob.of('chat.message').some((f) => f.payload.client_message_id === 'too-big'),
+      false,
+    );
     assert.equal(bob.of('error').length + carol.of('error').length, 0);
 
     const health = await httpRequest(`${relay.httpUrl}/health`);

@@ -32,19 +32,33 @@ describe('message rate limit (WS_MAX_MESSAGES_PER_SECOND, token bucket)', () => 
     // of alice's deliveries: the relay writes to bob's socket in order.
     carol.send(chat('marker'));
     await bob.next('chat.message', (f) => f.payload.client_message_id === 'marker');
-    const delivered = bob.of('chat.message').filter((f) => f.user_id === 'alice').map((f) => f.payload.client_message_id);
+    const delivered = bob
+      .of('chat.message')
+      .filter((f) => f.user_id === 'alice')
+      .map((f) => f.payload.client_message_id);
 
     // Refill during the burst is at most elapsed * RATE / 1000 tokens (no refill in the usual case).
     const refill = Math.floor((elapsed * RATE) / 1000);
     assert.ok(delivered.length >= RATE, `a full bucket lets ${RATE} through; got ${delivered.length}`);
     assert.ok(delivered.length <= RATE + refill, `${delivered.length} delivered; at most ${RATE} + ${refill} refilled in ${elapsed} ms`);
     assert.deepEqual(delivered.slice(0, RATE), ids.slice(0, RATE), 'the first frames of the burst are the ones let through');
-    assert.deepEqual(delivered, ids.filter((id) => delivered.includes(id)), 'delivered in order');
+    assert.deepEqual(
+      delivered,
+      ids.filter((id) => delivered.includes(id)),
+      'delivered in order',
+    );
 
     const errors = alice.of('error');
     assert.equal(errors.length, BURST - delivered.length, 'exactly one RATE_LIMITED per dropped frame');
-    assert.ok(errors.every((e) => e.payload.code === 'RATE_LIMITED'), JSON.stringify(errors.map((e) => e.payload.code)));
-    assert.equal(alice.of('chat.message').filter((f) => f.user_id === 'alice').length, delivered.length, 'the sender sees the same ones echoed');
+    assert.ok(
+      errors.every((e) => e.payload.code === 'RATE_LIMITED'),
+      JSON.stringify(errors.map((e) => e.payload.code)),
+    );
+    assert.equal(
+      alice.of('chat.message').filter((f) => f.user_id === 'alice').length,
+      delivered.length,
+      'the sender sees the same ones echoed',
+    );
 
     const stats = await fetchStats(relay);
     assert.equal(stats.errors.RATE_LIMITED, errors.length);

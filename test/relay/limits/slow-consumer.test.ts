@@ -11,7 +11,10 @@ const MAX_MESSAGES = 3000;
 const CONTENT = '€'.repeat(MAX_CHAT_CHARS);
 
 const chatIdsFrom = (client: TestClient, user: string) =>
-  client.of('chat.message').filter((f) => f.user_id === user).map((f) => f.payload.client_message_id);
+  client
+    .of('chat.message')
+    .filter((f) => f.user_id === user)
+    .map((f) => f.payload.client_message_id);
 
 interface Session {
   relay: TestRelay;
@@ -102,7 +105,11 @@ describe('slow consumer (WS_MAX_BUFFERED_BYTES)', () => {
     const closed = await within(sloth.closed, 5000, 'the paused client to see its connection closed');
     const received = chatIdsFrom(sloth, 'publisher');
     assert.ok(received.length < sent, `the sloth cannot have received everything (${received.length} of ${sent})`);
-    assert.deepEqual(received, Array.from({ length: received.length }, (_, i) => `m${i}`), 'an in-order prefix');
+    assert.deepEqual(
+      received,
+      Array.from({ length: received.length }, (_, i) => `m${i}`),
+      'an in-order prefix',
+    );
     const disconnect = sloth.of('disconnect')[0];
     if (disconnect) {
       assert.equal(sloth.frames.at(-1), disconnect, 'disconnect is the last frame');
@@ -133,7 +140,11 @@ describe('slow consumer (WS_MAX_BUFFERED_BYTES)', () => {
     assert.equal(sloth.of('disconnect').length, 1);
     const received = chatIdsFrom(sloth, 'publisher');
     assert.ok(received.length < sent, `the relay stopped sending to it (${received.length} of ${sent})`);
-    assert.deepEqual(received, Array.from({ length: received.length }, (_, i) => `m${i}`), 'an in-order prefix');
+    assert.deepEqual(
+      received,
+      Array.from({ length: received.length }, (_, i) => `m${i}`),
+      'an in-order prefix',
+    );
 
     await reader.next('session.left', (f) => f.payload.connection_id === slothId, 5000);
     await assertOthersGotEverything(session, sent);

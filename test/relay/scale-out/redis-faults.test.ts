@@ -68,7 +68,8 @@ describe('Redis faults: relays ride them out', () => {
     await redis.kill();
     await sleep(300); // down for a moment: commits fail, their senders are told to rejoin
     await redis.start();
-    for (const relay of [a, b]) await waitUntil(async () => (await healthOf(relay)).status === 200, `${relay.relay.relayId} healthy`, 15_000, 100);
+    for (const relay of [a, b])
+      await waitUntil(async () => (await healthOf(relay)).status === 200, `${relay.relay.relayId} healthy`, 15_000, 100);
     const recovered = (await run.current(b)).rev;
     assert.ok(recovered >= before, `revision ${recovered} after the crash, ${before} before`);
     await run.further(150, 'edits after the restart');
@@ -82,43 +83,52 @@ describe('Redis faults: relays ride them out', () => {
     const watcher = await b.connect('watcher', { role: 'viewer' });
     const idle = await openDocument(watcher, 'idle.md');
     assert.deepEqual([idle.rev, idle.text], [1, '» kept as it was 😀'], 'nothing lost: the same epoch goes on');
-    for (const relay of [a, b]) await waitUntil(async () => (await healthOf(relay)).status === 200, `${relay.relay.relayId} healthy`, 15_000, 100);
+    for (const relay of [a, b])
+      await waitUntil(async () => (await healthOf(relay)).status === 200, `${relay.relay.relayId} healthy`, 15_000, 100);
   });
 
-  it('Redis unreachable for 10 s (frozen): /health 503 and /health/redis down throughout, then both recover by themselves and editing goes on', async () => {
-    const { redis, a, b } = await twoRelays('none');
-    const run = new EditingRun([a, b]);
-    runs.push(run);
-    await run.start(4, 1);
-    await run.further(100, 'edits before the outage');
-    const frozenAt = Date.now();
-    redis.freeze();
-    try {
-      for (const relay of [a, b]) {
-        await waitUntil(async () => (await healthOf(relay)).status === 503, `${relay.relay.relayId} unhealthy`, OUTAGE_MS, 100);
+  it(
+    'Redis unreachable for 10 s (frozen): /health 503 and /health/redis down throughout, then both recover by themselves and editing ' +
+      'goes on',
+    async () => {
+      const { redis, a, b } = await twoRelays('none');
+      const run = new EditingRun([a, b]);
+      runs.push(run);
+      await run.start(4, 1);
+      await run.further(100, 'edits before the outage');
+      const frozenAt = Date.now();
+      redis.freeze();
+      try {
+        for (const relay of [a, b]) {
+          await waitUntil(async () => (await healthOf(relay)).status === 503, `${relay.relay.relayId} unhealthy`, OUTAGE_MS, 100);
+        }
+        await sleep(Math.max(0, frozenAt + OUTAGE_MS - Date.now()));
+        for (const relay of [a, b]) {
+          assert.deepEqual(
+            await healthOf(relay),
+            { status: 503, redis: 'down', overall: 'unavailable' },
+            `${relay.relay.relayId} after ${OUTAGE_MS} ms`,
+          );
+          const check = await httpRequest(`${relay.httpUrl}/health/redis`, {}, 10_000);
+          assert.equal(check.status, 503);
+          assert.equal(jsonBody<{ status: string }>(check).status, 'down');
+        }
+      } finally {
+        redis.thaw();
       }
-      await sleep(Math.max(0, frozenAt + OUTAGE_MS - Date.now()));
       for (const relay of [a, b]) {
-        assert.deepEqual(await healthOf(relay), { status: 503, redis: 'down', overall: 'unavailable' }, `${relay.relay.relayId} after ${OUTAGE_MS} ms`);
-        const check = await httpRequest(`${relay.httpUrl}/health/redis`, {}, 10_000);
-        assert.equal(check.status, 503);
-        assert.equal(jsonBody<{ status: string }>(check).status, 'down');
+        await waitUntil(async () => (await healthOf(relay)).status === 200, `${relay.relay.relayId} healthy again`, 20_000, 100);
+        const check = await httpRequest(`${relay.httpUrl}/health/redis`);
+        assert.equal(check.status, 200);
+        assert.equal(jsonBody<{ status: string }>(check).status, 'up');
       }
-    } finally {
-      redis.thaw();
-    }
-    for (const relay of [a, b]) {
-      await waitUntil(async () => (await healthOf(relay)).status === 200, `${relay.relay.relayId} healthy again`, 20_000, 100);
-      const check = await httpRequest(`${relay.httpUrl}/health/redis`);
-      assert.equal(check.status, 200);
-      assert.equal(jsonBody<{ status: string }>(check).status, 'up');
-    }
-    const recovered = (await run.current(a)).rev;
-    await run.further(100, 'edits after the outage');
-    await run.stop();
-    await run.assertConverged();
-    assert.ok(run.peers[0]!.doc!.revision > recovered, 'commits went on after the outage');
-  });
+      const recovered = (await run.current(a)).rev;
+      await run.further(100, 'edits after the outage');
+      await run.stop();
+      await run.assertConverged();
+      assert.ok(run.peers[0]!.doc!.revision > recovered, 'commits went on after the outage');
+    },
+  );
 
   it('Redis unreachable at start-up: the relay does not start, and says why in one line', async () => {
     const redis = await startRedisServer();

@@ -30,7 +30,8 @@ describe('Redis restarts without persistence: the documents come back from the p
     run?.dispose();
     run = undefined;
     for (const relay of relays.splice(0)) {
-      if ((t as { passed?: boolean }).passed === false) process.stderr.write(`--- relay :${relay.port} output ---\n${relay.log.slice(-8000)}\n---\n`);
+      if ((t as { passed?: boolean }).passed === false)
+        process.stderr.write(`--- relay :${relay.port} output ---\n${relay.log.slice(-8000)}\n---\n`);
       await relay.kill();
     }
     if (redis) {
@@ -60,7 +61,8 @@ describe('Redis restarts without persistence: the documents come back from the p
     for (const relay of [a, b]) await waitUntil(async () => (await health(relay)).status === 503, `${relay.port} unhealthy`, 15_000, 50);
     await run.further(20, 'edits while Redis is down'); // typed meanwhile: pending
     await redis.start();
-    for (const relay of [a, b]) await waitUntil(async () => (await health(relay)).status === 200, `${relay.port} healthy again`, 20_000, 100);
+    for (const relay of [a, b])
+      await waitUntil(async () => (await health(relay)).status === 200, `${relay.port} healthy again`, 20_000, 100);
 
     await waitUntil(() => run!.peers.every((p) => p.resets >= 1), 'every client adopted the rebuilt document', 30_000, 20);
     const rebuilt = await run.current(a);

@@ -22,7 +22,10 @@ describe('RedisOutageMonitor: one relay-wide "can we reach Redis?"', () => {
     servers.push(server);
     const redis = await RedisConnections.open(server.url, { name: 'monitored', connectTimeoutMs: 5000, maxReconnectDelayMs: 100 });
     const monitor = new RedisOutageMonitor(redis, { probeIntervalMs });
-    cleanups.push(() => redis.close(), () => monitor.dispose());
+    cleanups.push(
+      () => redis.close(),
+      () => monitor.dispose(),
+    );
     const events: string[] = [];
     monitor.onOutage({ down: () => events.push('down'), up: () => events.push('up') });
     const ready = () => redis.command.status === 'ready' && redis.subscriber.status === 'ready';
@@ -40,7 +43,11 @@ describe('RedisOutageMonitor: one relay-wide "can we reach Redis?"', () => {
     await server.stop();
     await waitUntil(() => !monitor.available, 'the outage noticed', 5000);
     await assert.rejects(redis.command.get('text'), (error) => monitor.isUnavailableError(error), 'a command while Redis is down');
-    await assert.rejects(redis.command.multi().get('text').exec(), (error) => monitor.isUnavailableError(error), 'a transaction while Redis is down');
+    await assert.rejects(
+      redis.command.multi().get('text').exec(),
+      (error) => monitor.isUnavailableError(error),
+      'a transaction while Redis is down',
+    );
   });
 
   it('a connection that flaps during an outage makes one down and one up, and up only once Redis has stayed back', async () => {

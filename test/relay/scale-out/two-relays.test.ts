@@ -29,7 +29,11 @@ describe('two relays on one Redis act as one', () => {
   let b: TestRelay;
   let sessionCounter = 0;
   const freshSession = () => `two-${process.pid}-${++sessionCounter}`;
-  const settings = (id: string) => ({ RELAY_ID: id, WS_MAX_MESSAGES_PER_SECOND: '100000', WS_MAX_CONNECTIONS_PER_IP_PER_MINUTE: '1000000' });
+  const settings = (id: string) => ({
+    RELAY_ID: id,
+    WS_MAX_MESSAGES_PER_SECOND: '100000',
+    WS_MAX_CONNECTIONS_PER_IP_PER_MINUTE: '1000000',
+  });
 
   before(async () => {
     redis = await startRedisServer();
@@ -74,7 +78,11 @@ describe('two relays on one Redis act as one', () => {
       assert.equal(new Set(contents).size, total);
       for (let i = 0; i < clients.length; i++) {
         const own = contents.filter((c) => c.startsWith(`${i}:`));
-        assert.deepEqual(own, Array.from({ length: perClient }, (_, n) => `${i}:${n}`), 'each sender’s messages in the order sent');
+        assert.deepEqual(
+          own,
+          Array.from({ length: perClient }, (_, n) => `${i}:${n}`),
+          'each sender’s messages in the order sent',
+        );
       }
     }
     assert.deepEqual(seen[1], seen[0], 'one order for everyone');
@@ -110,21 +118,15 @@ describe('two relays on one Redis act as one', () => {
     const bobConnect = (await bob.next('connect')).payload;
     assert.equal(aliceConnect.relay_id, 'relay-a');
     assert.equal(bobConnect.relay_id, 'relay-b');
-    assert.deepEqual(
-      bobConnect.participants.map((p) => [p.user_id, p.connection_id]).sort(),
-      [
-        ['alice', aliceConnect.connection_id],
-        ['bob', bobConnect.connection_id],
-      ],
-    );
+    assert.deepEqual(bobConnect.participants.map((p) => [p.user_id, p.connection_id]).sort(), [
+      ['alice', aliceConnect.connection_id],
+      ['bob', bobConnect.connection_id],
+    ]);
     assert.deepEqual((await alice.next('session.joined')).payload, bobConnect.user);
     bob.close();
     assert.deepEqual((await alice.next('session.left')).payload, bobConnect.user);
     const carol = await b.connect('carol', { sessions });
-    assert.deepEqual(
-      (await carol.next('connect')).payload.participants.map((p) => p.user_id).sort(),
-      ['alice', 'carol'],
-    );
+    assert.deepEqual((await carol.next('connect')).payload.participants.map((p) => p.user_id).sort(), ['alice', 'carol']);
   });
 
   it('ending a session on one relay closes its connections on the other, which refuses its tokens and invites (410)', async () => {
@@ -137,7 +139,11 @@ describe('two relays on one Redis act as one', () => {
       });
     const created = await call(a, 'POST', '/api/sessions', personal, { name: 'across' });
     assert.equal(created.status, 201, created.text);
-    const session = jsonBody<{ session_id: string; host: { token: string }; invites: { editor: { token: string }; viewer: { token: string } } }>(created);
+    const session = jsonBody<{
+      session_id: string;
+      host: { token: string };
+      invites: { editor: { token: string }; viewer: { token: string } };
+    }>(created);
     // Redeemed on B: the record written through A is there.
     const redeemed = await call(b, 'POST', '/api/invites/redeem', undefined, { invite: session.invites.editor.token, name: 'Guest' });
     assert.equal(redeemed.status, 200, redeemed.text);
@@ -171,7 +177,13 @@ describe('two relays on one Redis act as one', () => {
     try {
       for (let i = 0; i < 5; i++) {
         const relay = i % 2 === 0 ? a : b;
-        const peer = new OtPeer(relay.url, relay.token({ user: `user-${i}`, sessions, role: 'host' }), `client-${i}`, DOC, 'first line\nsecond line 👋🏽\nthird\n');
+        const peer = new OtPeer(
+          relay.url,
+          relay.token({ user: `user-${i}`, sessions, role: 'host' }),
+          `client-${i}`,
+          DOC,
+          'first line\nsecond line 👋🏽\nthird\n',
+        );
         peers.push(peer);
         await peer.start();
       }
@@ -194,7 +206,10 @@ describe('two relays on one Redis act as one', () => {
       );
       assert.ok(edits >= 2000, `${edits} edits`);
       await waitUntil(() => peers.every((p) => p.settled || p.problems.length > 0), 'every client in step', 20_000);
-      assert.deepEqual(peers.flatMap((p) => p.problems), []);
+      assert.deepEqual(
+        peers.flatMap((p) => p.problems),
+        [],
+      );
       await waitUntil(() => new Set(peers.map((p) => p.doc!.revision)).size === 1, 'every client at one revision', 5000);
       for (const relay of [a, b]) {
         const watcher = await relay.connect(`watcher-${relay.relay.relayId}`, { role: 'viewer', sessions });

@@ -12,7 +12,9 @@ describe('RedisSessionStore', () => {
   const stores: RedisSessionStore[] = [];
   let counter = 0;
   const storeOn = async () => {
-    const store = new RedisSessionStore(await RedisConnections.open((await server).url, { name: `relay-${++counter}`, connectTimeoutMs: 5000 }));
+    const store = new RedisSessionStore(
+      await RedisConnections.open((await server).url, { name: `relay-${++counter}`, connectTimeoutMs: 5000 }),
+    );
     stores.push(store);
     return store;
   };
