@@ -109,7 +109,8 @@ function removeAbandonedStaging(target) {
 }
 
 async function install(target) {
-  if (!existsSync(RG)) throw new StepError(`${RG} is missing: apt-get install -y ripgrep (or run .ci/install-vscode-test-deps.sh)`);
+  if (!existsSync(RG))
+    throw new StepError(`${RG} is missing: apt-get install -y ripgrep (or run \`npm run test:all\` as root or with sudo)`);
   removeAbandonedStaging(target);
   const staging = `${target}.partial-${process.pid}`;
   rmSync(staging, { recursive: true, force: true });

@@ -27,7 +27,7 @@ export function requireBinary(name: string, debianPackage: string): string {
   try {
     return findBinary(name, undefined, '');
   } catch {
-    throw new Error(`${name} is missing: run .ci/install-scaleout-test-deps.sh (apt-get install -y ${debianPackage})`);
+    throw new Error(`${name} is missing: run \`npm run test:all\` as root or with sudo (or apt-get install -y ${debianPackage})`);
   }
 }
 

@@ -29,7 +29,7 @@ export function codeServerEntry(env: NodeJS.ProcessEnv = process.env): string {
   if (!installComplete(dir) || !existsSync(entry)) {
     throw new Error(
       `code-server ${CODE_SERVER_VERSION} is not installed (for Node ${process.version}) in ${dir}: run \`node ` +
-        `scripts/install-code-server.mjs\` (or .ci/install-vscode-test-deps.sh)`,
+        `scripts/install-code-server.mjs\` (or \`npm run test:all\`, which installs it)`,
     );
   }
   return entry;
