@@ -12,6 +12,10 @@ import { RedisConnections } from './broker/redis-connection';
 import { RedisOutageMonitor } from './broker/redis-outage';
 import { RedisPresenceStore } from './broker/redis-presence';
 import { assertLinksConfigured, ConfigError, type RelayConfig } from './config/config';
+import type { DebugStateStore } from './debugging/debug-state-store';
+import { Debugging } from './debugging/debugging';
+import { MemoryDebugStateStore } from './debugging/memory-debug-state-store';
+import { RedisDebugStateStore } from './debugging/redis-debug-state-store';
 import { DocumentAuthority } from './documents/document-authority';
 import type { DocumentStore } from './documents/document-store';
 import { MemoryDocumentStore } from './documents/memory-document-store';
@@ -57,6 +61,7 @@ interface Storage {
   documents: DocumentStore;
   sessionStore: SessionStore;
   joinRequests: JoinRequestStore;
+  debugState: DebugStateStore;
   /** With REDIS_URL: the relay's two Redis connections (closed by the last of the four above). */
   redis?: RedisConnections;
 }
@@ -85,6 +90,7 @@ async function createStorage(config: RelayConfig, relayId: string, log: Logger):
       }),
       sessionStore: new MemorySessionStore(),
       joinRequests: new MemoryJoinRequestStore(),
+      debugState: new MemoryDebugStateStore(debugStateOptions(config)),
     };
   }
   let redis: RedisConnections;
@@ -111,6 +117,7 @@ async function createStorage(config: RelayConfig, relayId: string, log: Logger):
       ),
       sessionStore: keep(new RedisSessionStore(redis, { prefix: REDIS_PREFIX })),
       joinRequests: keep(new RedisJoinRequestStore(redis, { prefix: REDIS_PREFIX })),
+      debugState: keep(new RedisDebugStateStore(redis, { ...debugStateOptions(config), prefix: REDIS_PREFIX })),
       redis,
     };
   } catch (error) {
@@ -118,6 +125,14 @@ async function createStorage(config: RelayConfig, relayId: string, log: Logger):
     await redis.close();
     throw error;
   }
+}
+
+function debugStateOptions({ debugging }: RelayConfig) {
+  return {
+    maxBreakpoints: debugging.maxBreakpoints,
+    maxBreakpointBytes: debugging.maxBreakpointBytes,
+    idleTimeoutMs: debugging.idleTimeoutMs,
+  };
 }
 
 /** Join requests one session may have waiting for its host at once. */
@@ -129,7 +144,7 @@ export async function startRelay({ config, secret, logger }: RelayOptions): Prom
   const log = logger ?? createLogger(config.logLevel);
   const relayId = config.relayId ?? `relay-${randomUUID().slice(0, 8)}`;
   const storage = await createStorage(config, relayId, log);
-  const { broker, presence, documents, sessionStore, joinRequests, redis } = storage;
+  const { broker, presence, documents, sessionStore, joinRequests, debugState, redis } = storage;
   const stats = new RelayStats();
   const outage = redis ? new RedisOutageMonitor(redis) : undefined;
   const availability: Availability = outage ?? alwaysAvailable;
@@ -137,7 +152,7 @@ export async function startRelay({ config, secret, logger }: RelayOptions): Prom
   // In this order (the broker last: the hub's subscriptions go through it); each part is closed
   // even if one before it failed. The last of them to let go of Redis closes its connections.
   const closeStorage = async () => {
-    for (const part of [hub, presence, documents, sessionStore, joinRequests, broker]) {
+    for (const part of [hub, presence, documents, sessionStore, joinRequests, debugState, broker]) {
       await part.close().catch((error: unknown) => log.warn({ err: error }, 'could not close a part of the storage'));
     }
   };
@@ -145,8 +160,10 @@ export async function startRelay({ config, secret, logger }: RelayOptions): Prom
   let gateway: Gateway;
   let keepOpenDocuments: NodeJS.Timeout | undefined;
   let stopWatching = () => outage?.dispose();
+  const debugging = new Debugging(debugState, hub, presence, config.debugging, log);
   try {
     await hub.start();
+    debugging.start();
     const authority = new DocumentAuthority(documents, {
       maxLength: config.documentMaxLength,
       maxTransformCost: config.editMaxTransformCost,
@@ -158,10 +175,11 @@ export async function startRelay({ config, secret, logger }: RelayOptions): Prom
           maxOpenPerConnection: config.documentMaxOpenPerConnection,
           maxPendingPieceBytes: config.documentMaxPendingPieceBytes,
         }),
+        debugging,
       ),
     );
     keepOpenDocuments = keepDocumentsAlive(hub, documents, config.documentIdleTimeoutMs, log);
-    const sessions = new SessionDirectory(sessionStore, hub);
+    const sessions = new SessionDirectory(sessionStore, hub, (id) => debugging.ended(id));
     gateway = new Gateway({
       config,
       secret,
@@ -173,6 +191,7 @@ export async function startRelay({ config, secret, logger }: RelayOptions): Prom
       availability,
       stats,
       log,
+      lifecycle: debugging,
     });
     if (outage) stopWatching = announceOutages(outage, hub, log);
     const limits = new RequestLimits({
@@ -222,6 +241,7 @@ export async function startRelay({ config, secret, logger }: RelayOptions): Prom
     // Whatever was made is let go, Redis connections included, so a failed start leaves nothing behind.
     stopWatching();
     clearInterval(keepOpenDocuments);
+    debugging.dispose();
     await closeStorage();
     throw error;
   }
@@ -238,6 +258,7 @@ export async function startRelay({ config, secret, logger }: RelayOptions): Prom
       stopWatching();
       await gateway.shutdown(config.shutdownTimeoutMs);
       clearInterval(keepOpenDocuments);
+      debugging.dispose();
       server.closeAllConnections();
       await closed;
       await closeStorage();

@@ -111,6 +111,10 @@ const ConfigSchema = z.strictObject({
   API_MAX_REQUESTS_PER_USER_PER_MINUTE: integer(1, 10_000_000).default(30),
   HTTP_REQUEST_TIMEOUT_MS: integer(1000, 600_000).default(10_000),
   JOIN_APPROVAL_TIMEOUT_MS: integer(1000, 3_600_000).default(120_000),
+  DEBUG_MAX_BREAKPOINTS: integer(1, 100_000).default(1000),
+  DEBUG_MAX_BREAKPOINT_BYTES: integer(1024, 64 * 1024 * 1024).default(256 * 1024),
+  DEBUG_MAX_STATE_BYTES: integer(1024, 16 * 1024 * 1024).default(64 * 1024),
+  DEBUG_IDLE_TIMEOUT_MS: integer(1000, 30 * 24 * 3_600_000).default(3_600_000),
 });
 
 export type RawConfig = z.infer<typeof ConfigSchema>;
@@ -169,6 +173,19 @@ export interface RelayConfig {
   httpRequestTimeoutMs: number;
   /** How long a join request of an approval invite waits for the host. */
   joinApprovalTimeoutMs: number;
+  /** What the relay keeps of each session's debugging (relay/debugging). */
+  debugging: DebuggingLimits;
+}
+
+export interface DebuggingLimits {
+  /** Breakpoints one session may have. */
+  maxBreakpoints: number;
+  /** Bytes of one session's breakpoints (their JSON in UTF-8). */
+  maxBreakpointBytes: number;
+  /** Bytes of the host's stopped state (its JSON in UTF-8). */
+  maxStateBytes: number;
+  /** A session's debugging state is dropped after this long with nobody connected to it. */
+  idleTimeoutMs: number;
 }
 
 /** Room above the text's own bytes in the pending pieces: document ids and per-piece overhead. */
@@ -261,6 +278,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     },
     httpRequestTimeoutMs: raw.HTTP_REQUEST_TIMEOUT_MS,
     joinApprovalTimeoutMs: raw.JOIN_APPROVAL_TIMEOUT_MS,
+    debugging: {
+      maxBreakpoints: raw.DEBUG_MAX_BREAKPOINTS,
+      maxBreakpointBytes: raw.DEBUG_MAX_BREAKPOINT_BYTES,
+      maxStateBytes: raw.DEBUG_MAX_STATE_BYTES,
+      idleTimeoutMs: raw.DEBUG_IDLE_TIMEOUT_MS,
+    },
   };
 }
 
@@ -318,6 +341,13 @@ export const settingDescriptions: Record<keyof RawConfig, string> = {
     'how long a client may take to send a whole HTTP request, headers and body; then 408 and the socket is closed (default 10000)',
   JOIN_APPROVAL_TIMEOUT_MS:
     'how long a join request of an approval invite waits for the host; then JOIN_REQUEST_EXPIRED (default 120000, 2 minutes)',
+  DEBUG_MAX_BREAKPOINTS: 'breakpoints one session may have; adding one more gets TOO_MANY_BREAKPOINTS (default 1000)',
+  DEBUG_MAX_BREAKPOINT_BYTES:
+    'bytes of one session’s breakpoints (their JSON in UTF-8); a change past it gets BREAKPOINTS_TOO_LARGE (default 262144)',
+  DEBUG_MAX_STATE_BYTES:
+    'bytes of the host’s stopped state (call stack and variables, its JSON in UTF-8); more gets DEBUG_STATE_TOO_LARGE (default 65536)',
+  DEBUG_IDLE_TIMEOUT_MS:
+    'a session’s breakpoints and stopped state are dropped after this long with nobody connected to it (default 3600000, 1 hour)',
 };
 
 /**

@@ -39,6 +39,15 @@ export interface GatewayDeps {
   availability: Availability;
   stats: RelayStats;
   log: Logger;
+  /** What else happens when a connection is admitted (after its `connect`) or has left (after its presence went). */
+  lifecycle?: ConnectionLifecycle;
+}
+
+/** State kept per session beside the log (debugging: relay/debugging) that a connection gets after `connect`. */
+export interface ConnectionLifecycle {
+  /** Sends what the connection needs before the events it missed and the live ones. */
+  admitted(connection: Connection): Promise<void>;
+  departed(connection: Connection): Promise<void>;
 }
 
 /** The WebSocket side of the relay: upgrade and auth, limits, heartbeat, frames in, shutdown. */
@@ -192,6 +201,7 @@ export class Gateway {
           { connection: connection.id, since, recovered: sessionLog.recovered, missed: sessionLog.replay.length },
           'resuming the session log',
         );
+      await this.deps.lifecycle?.admitted(connection);
       await hub.sessionReady(connection, sessionLog);
       await this.publishPresence(connection, 'session.joined');
     } catch (error) {
@@ -250,6 +260,7 @@ export class Gateway {
     try {
       await presence.remove(connection.sessionId, connection.id);
       if (!this.draining) await this.publishPresence(connection, 'session.left');
+      if (!this.draining) await this.deps.lifecycle?.departed(connection);
     } catch (error) {
       log.warn({ err: error, connection: connection.id }, 'could not publish departure');
     }

@@ -2,11 +2,12 @@ import type { HandlerTable } from '../routing/router';
 import { chatMessageHandler } from './chat';
 import { checkHandler, closeHandler, cursorHandler, editHandler, openHandler } from './collaboration';
 import type { HandlerContext } from './context';
-import { breakpointHandler } from './debugging';
+import type { Debugging } from '../debugging/debugging';
+import { breakpointHandler, continuedHandler, controlHandler, controlResultHandler, stoppedHandler } from './debugging';
 import { pingHandler } from './system';
 import { workspaceChangedHandler, workspaceRequestHandler, workspaceResponseHandler } from './workspace';
 
-export function createHandlers(context: HandlerContext): HandlerTable {
+export function createHandlers(context: HandlerContext, debugging: Debugging): HandlerTable {
   return {
     'chat.message': chatMessageHandler(context),
     'collaboration.open': openHandler(context),
@@ -14,7 +15,11 @@ export function createHandlers(context: HandlerContext): HandlerTable {
     'collaboration.edit': editHandler(context),
     'collaboration.cursor': cursorHandler(context),
     'collaboration.check': checkHandler(context),
-    'debugging.breakpoint': breakpointHandler(context),
+    'debugging.breakpoint': breakpointHandler(debugging),
+    'debugging.stopped': stoppedHandler(debugging),
+    'debugging.continued': continuedHandler(debugging),
+    'debugging.control': controlHandler(context),
+    'debugging.control_result': controlResultHandler(context),
     'system.ping': pingHandler(),
     'workspace.request': workspaceRequestHandler(context),
     'workspace.response': workspaceResponseHandler(context),
