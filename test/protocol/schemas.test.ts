@@ -18,7 +18,7 @@ describe('event payload schemas', () => {
       (['client', 'server'] as const).filter((d) => d in spec).map((d) => `${name}.${d}`),
     );
     for (const key of expected) {
-      if (key === 'collaboration.edit.server' || key === 'collaboration.cursor.server' || key === 'debugging.breakpoint.server') continue;
+      if (key === 'collaboration.edit.server' || key === 'collaboration.cursor.server') continue;
       assert.ok(payloadExamples[key], `missing examples for ${key}`);
     }
   });
