@@ -58,13 +58,13 @@ export function lastRev(client: TestClient): number {
   return rev;
 }
 
-/** The `debugging.state` a connection got right after its `connect` (it must be the very next frame). */
-export function stateAfterConnect(client: TestClient) {
+/** The `debugging.state` a connection gets right after its `connect` (it must be the very next frame, and the only one). */
+export async function stateAfterConnect(client: TestClient) {
+  const state = await client.next('debugging.state');
   const connect = client.frames.findIndex((f) => f.event_type === 'connect');
-  const next = client.frames[connect + 1];
-  assert.equal(next?.event_type, 'debugging.state', `the frame after connect is ${next?.event_type}`);
+  assert.equal(client.frames[connect + 1], state, `the frame after connect is ${client.frames[connect + 1]?.event_type}`);
   assert.equal(client.of('debugging.state').length, 1, 'one state');
-  return (next as Extract<ServerFrame, { event_type: 'debugging.state' }>).payload;
+  return state.payload;
 }
 
 /** Waits until the client has had every change up to `rev` (each one reaches the whole session). */

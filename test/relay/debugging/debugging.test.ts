@@ -117,7 +117,7 @@ describe('debugging together (one relay)', () => {
     const control = await editor.next('error');
     assert.deepEqual([control.payload.code, control.payload.path], ['VALIDATION_FAILED', 'payload.action']);
     const late = await relay.connect('lou', { sessions });
-    assert.deepEqual(stateAfterConnect(late), { rev: 1, breakpoints: [bp('a')], stopped: null });
+    assert.deepEqual(await stateAfterConnect(late), { rev: 1, breakpoints: [bp('a')], stopped: null });
     assert.deepEqual(host.of('debugging.control'), []);
   });
 
@@ -142,7 +142,7 @@ describe('debugging together (one relay)', () => {
     sendBreakpoint(editor, 'add', bp('d'));
     await untilRev(host, 5);
     const late = await relay.connect('lou', { sessions });
-    assert.deepEqual(stateAfterConnect(late), { rev: 5, breakpoints: [bp('b'), bp('c'), bp('d')], stopped: null });
+    assert.deepEqual(await stateAfterConnect(late), { rev: 5, breakpoints: [bp('b'), bp('c'), bp('d')], stopped: null });
   });
 
   it('a late joiner gets the whole set and where the host is stopped, once, right after connect', async () => {
@@ -159,7 +159,7 @@ describe('debugging together (one relay)', () => {
     assert.deepEqual(host.of('debugging.stopped'), [], 'not back to the host');
 
     const late = await relay.connect('lou', { sessions, role: 'viewer' });
-    const state = stateAfterConnect(late);
+    const state = await stateAfterConnect(late);
     assert.deepEqual(state, {
       rev: 4,
       breakpoints: [bp('a', { enabled: false }), bp('b', { line: 9, log_message: 'b hit 👀' })],
@@ -190,7 +190,7 @@ describe('debugging together (one relay)', () => {
 
     bob = await relay.connect('bob', { sessions, query: `&since_offset=${offset}&since_epoch=${log.epoch}` });
     assert.equal(bob.of('connect')[0]!.payload.session_log?.recovered, true);
-    assert.deepEqual(stateAfterConnect(bob), { rev: 5, breakpoints: [bp('b'), bp('c')], stopped: { ...stoppedAt(5), rev: 5 } });
+    assert.deepEqual(await stateAfterConnect(bob), { rev: 5, breakpoints: [bp('b'), bp('c')], stopped: { ...stoppedAt(5), rev: 5 } });
     await bob.next('chat.message', (f) => f.payload.content === 'missed');
     assert.deepEqual(bob.of('debugging.breakpoint'), []);
     assert.deepEqual(trackerOf(bob).breakpoints, [bp('b'), bp('c')]);
@@ -208,7 +208,7 @@ describe('debugging together (one relay)', () => {
     }
     for (const client of [host, editor, second]) await settle(client, 'sent');
     const late = await relay.connect('lou', { sessions });
-    const state = stateAfterConnect(late);
+    const state = await stateAfterConnect(late);
     for (const client of [host, editor, second, viewer]) {
       await untilRev(client, state.rev);
       assert.deepEqual(trackerOf(client).breakpoints, state.breakpoints, 'the same set as the relay keeps');
@@ -261,7 +261,7 @@ describe('debugging together (one relay)', () => {
     // Continuing again changes nothing and sends nothing.
     host.send(clientFrame('debugging.continued', { reason: 'ended' }));
     await settle(host, 'ended');
-    assert.deepEqual(stateAfterConnect(await relay.connect('lou', { sessions })), { rev: 2, breakpoints: [], stopped: null });
+    assert.deepEqual(await stateAfterConnect(await relay.connect('lou', { sessions })), { rev: 2, breakpoints: [], stopped: null });
 
     host.send(clientFrame('debugging.stopped', stoppedAt(7, { reason: 'exception', description: 'TypeError' })));
     await untilRev(editor, 3);
@@ -278,6 +278,6 @@ describe('debugging together (one relay)', () => {
       'once, for the last one',
     );
     assert.equal(trackerOf(editor).stopped, null);
-    assert.deepEqual(stateAfterConnect(await relay.connect('liz', { sessions })), { rev: 4, breakpoints: [], stopped: null });
+    assert.deepEqual(await stateAfterConnect(await relay.connect('liz', { sessions })), { rev: 4, breakpoints: [], stopped: null });
   });
 });
