@@ -111,8 +111,9 @@ type AttemptEnd = Pick<DisconnectInfo, 'cause' | 'code' | 'reason' | 'rejection'
  * exception is chat, whose messages wait until the relay has shown them back (`sendChat`).
  *
  * Session log: the client remembers the position of the last logged event it saw and resumes
- * from it on every reconnect, so it gets exactly the chat, notifications, breakpoints, joins and
- * leaves it missed, before live ones; `onSessionLogLost` says when the relay could not.
+ * from it on every reconnect, so it gets exactly the chat, notifications, joins and leaves it
+ * missed, before live ones; `onSessionLogLost` says when the relay could not. (Breakpoints and
+ * the debug location are state: `debugging.state` after `connect`, see `DebugStateTracker`.)
  */
 export class RelayClient implements Disposable {
   private readonly events: Emitter<ClientEvents>;
