@@ -179,7 +179,10 @@ export async function startRelay({ config, secret, logger }: RelayOptions): Prom
       ),
     );
     keepOpenDocuments = keepDocumentsAlive(hub, documents, config.documentIdleTimeoutMs, log);
-    const sessions = new SessionDirectory(sessionStore, hub, (id) => debugging.ended(id));
+    // An ended session's debugging state that cannot be deleted now (Redis away) expires when idle.
+    const sessions = new SessionDirectory(sessionStore, hub, (id) =>
+      debugging.ended(id).catch((error: unknown) => log.warn({ err: error, session: id }, 'could not delete debugging state')),
+    );
     gateway = new Gateway({
       config,
       secret,

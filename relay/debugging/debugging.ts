@@ -1,4 +1,11 @@
-import { type ContinuedChange, type ContinuedPayload, ProtocolError, type StoppedPayload, SYSTEM_USER_ID } from '../../protocol';
+import {
+  type BreakpointPayload,
+  type ContinuedChange,
+  type ContinuedPayload,
+  ProtocolError,
+  type StoppedPayload,
+  SYSTEM_USER_ID,
+} from '../../protocol';
 import type { PresenceStore } from '../broker/presence';
 import type { Connection } from '../gateway/connection';
 import { roomFor } from '../gateway/paced-send';
@@ -59,7 +66,7 @@ export class Debugging {
   }
 
   /** A host's or editor's change to the breakpoints: applied, then to the whole session (sender included). */
-  async breakpoint(connection: Connection, payload: Parameters<DebugStateStore['applyBreakpoint']>[1]): Promise<void> {
+  async breakpoint(connection: Connection, payload: BreakpointPayload): Promise<void> {
     const change = await this.store.applyBreakpoint(connection.sessionId, payload);
     if (!change) return;
     const data = serverFrame('debugging.breakpoint', change, { userId: connection.userId, sessionId: connection.sessionId });
