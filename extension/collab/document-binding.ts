@@ -35,16 +35,23 @@
  * replacing the editor's text with the shared text, and logs it.
  */
 import * as vscode from 'vscode';
-import { ClientDocument, diff, type OutgoingEdit, type RejoinState, SyncError } from '../../protocol/ot/client-document';
-import type { ResyncPayload } from '../../protocol/schemas/collaboration';
-import { isNoop, type TextOp } from '../../protocol/ot/text-op';
-import { transform } from '../../protocol/ot/transform';
+import {
+  ClientDocument,
+  isNoop,
+  type OutgoingEdit,
+  type RejoinState,
+  SyncError,
+  textDiff as diff,
+  TextDocument,
+  textHash,
+  type TextOp,
+  transform,
+} from '../../protocol/ot';
+import type { ResyncPayload } from '../../protocol';
 import { changesToOp, sameEffect } from './changes';
 import { crFix, documentLineIndex, type LineIndex, toWireText, wireLength, wireOffsetAt, withoutCr } from './eol';
 import { replacementsFor, toWorkspaceEdit } from './remote-edit';
 import { UndoStack, type UndoStackOptions } from './undo-stack';
-import { TextDocument } from '../../protocol/ot/text-document';
-import { textHash } from '../../protocol/ot/text-hash';
 
 export type { OutgoingEdit };
 
