@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { Logger } from '../log';
 import type { Broker, BrokerHealth, BrokerMessage, Disposable, Publication, PublishOptions, PublishResult, StreamPosition } from './broker';
 import { defineScript, type RedisConnections, withTimeout } from './redis-connection';
+import { decodePublication, decodeStreamEntry, encodeHeader, shardChannel } from './redis-publication';
 
 /**
  * N relays on one Redis (not Redis Cluster: see `liveness`): sharded pub/sub fans publications
@@ -17,8 +18,7 @@ import { defineScript, type RedisConnections, withTimeout } from './redis-connec
  * - `<prefix>{<channel>}:stream` stream: entry id `<offset>-0`, fields `h` header, `d` data
  * - `<prefix>{<channel>}`        shard channel, payload `<offset>\n<header>\n<data>`
  * - `<prefix>{<channel>}:once:<key>` string `<epoch>:<offset>`: an idempotency key (a TTL)
- * The header is the message's JSON without `data`, which is carried as is: nobody parses the
- * envelope twice, and new message fields travel without a format change.
+ * The header, the payload and the stream entry are `redis-publication.ts`'s format.
  */
 
 /**
@@ -175,7 +175,7 @@ export class RedisBroker implements Broker {
   }
 
   async publish(channel: string, message: BrokerMessage, options?: PublishOptions): Promise<PublishResult> {
-    const { data, ...meta } = message;
+    const { header, data } = encodeHeader(message);
     const keys = this.keysOf(channel);
     const key = options?.history ? options.idempotencyKey : undefined;
     const [offset, epoch, duplicate, entries] = await this.runPublish(
@@ -184,7 +184,7 @@ export class RedisBroker implements Broker {
         newEpoch(),
         this.options.historyTtlSeconds,
         keys.channel,
-        JSON.stringify(meta),
+        header,
         data,
         options?.history ? '1' : '0',
         this.options.historySize,
@@ -193,7 +193,7 @@ export class RedisBroker implements Broker {
     );
     if (duplicate !== 1) return { offset, epoch };
     const entry = entries[0];
-    return { offset, epoch, duplicate: entry ? { original: fromEntry(entry[0], entry[1]) } : {} };
+    return { offset, epoch, duplicate: entry ? { original: decodeStreamEntry(entry[0], entry[1]) } : {} };
   }
 
   async subscribe(channel: string, listener: Listener): Promise<Disposable> {
@@ -230,7 +230,7 @@ export class RedisBroker implements Broker {
       [keys.meta, keys.stream],
       [newEpoch(), this.options.historyTtlSeconds, sinceOffset, since.epoch, Math.max(1, count), this.options.historySize],
     );
-    const publications = entries.slice(0, count).map(([id, fields]) => fromEntry(id, fields));
+    const publications = entries.slice(0, count).map(([id, fields]) => decodeStreamEntry(id, fields));
     return { publications, position: { offset: top, epoch }, recovered: recovered === 1 };
   }
 
@@ -287,7 +287,7 @@ export class RedisBroker implements Broker {
     if (!entry) return;
     let publication: Publication;
     try {
-      publication = decode(payload);
+      publication = decodePublication(payload);
     } catch (error) {
       // Not from a RedisBroker (someone else publishing under the prefix): dropped, not thrown.
       this.log?.warn({ err: error, channel: name }, 'undecodable publication dropped');
@@ -345,35 +345,11 @@ export class RedisBroker implements Broker {
   }
 
   private keysOf(channel: string): { meta: string; stream: string; channel: string } {
-    // The subscriber hands channel names back decoded from UTF-8: a name that is not well-formed
-    // UTF-16 (a lone surrogate) is looked up by what Redis will actually return.
-    const wellFormed = SURROGATE.test(channel) ? Buffer.from(channel).toString() : channel;
-    const base = `${this.options.prefix}{${wellFormed}}`;
+    const base = shardChannel(this.options.prefix, channel);
     return { meta: `${base}:meta`, stream: `${base}:stream`, channel: base };
   }
 }
 
-const SURROGATE = /[\uD800-\uDFFF]/;
-
 function newEpoch(): string {
   return randomUUID().slice(0, 8);
-}
-
-/** `<offset>\n<header>\n<data>`: neither the offset nor JSON text holds a raw newline. */
-function decode(payload: string): Publication {
-  const first = payload.indexOf('\n');
-  const second = payload.indexOf('\n', first + 1);
-  const meta = JSON.parse(payload.slice(first + 1, second)) as Omit<BrokerMessage, 'data'>;
-  return { ...meta, data: payload.slice(second + 1), offset: Number(payload.slice(0, first)) };
-}
-
-function fromEntry(id: string, fields: string[]): Publication {
-  let header = '{}';
-  let data = '';
-  for (let i = 0; i < fields.length; i += 2) {
-    if (fields[i] === 'h') header = fields[i + 1]!;
-    else if (fields[i] === 'd') data = fields[i + 1]!;
-  }
-  const meta = JSON.parse(header) as Omit<BrokerMessage, 'data'>;
-  return { ...meta, data, offset: Number(id.slice(0, id.indexOf('-'))) };
 }

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { TextDocument, textType, type TextOp } from '../../protocol';
 import { defineScript, type RedisConnections } from '../broker/redis-connection';
+import { encodePublication } from '../broker/redis-publication';
 import { lengthChange } from './document-authority';
 import type {
   CommitPublication,
@@ -390,7 +391,7 @@ export class RedisDocumentStore implements DocumentStore {
     // stay in the stream until then, outside the byte bound (see the header comment).
     const due = entry.rev - doc.srev >= this.options.snapshotInterval || doc.srev < doc.orev;
     const snapshot = due ? JSON.stringify(doc.text.toString()) : '';
-    const [channel, payload] = publication ? encodePublication(this.options.prefix, publication) : ['', ''];
+    const [channel, payload] = publication ? encodePublication(this.options.prefix, publication.channel, publication.message) : ['', ''];
     const keys = this.keysOf(sessionId, documentId);
     const result = await this.runAppend(
       [keys.meta, keys.ops, keys.seen, keys.turn, keys.seenq],
@@ -568,17 +569,4 @@ function toCommittedOp([id, fields]: StreamEntry): CommittedOp {
     seq: Number(value.s),
     ...(value.x !== undefined && { recovery: JSON.parse(value.x) as RecoveryRecord }),
   };
-}
-
-/**
- * The shard channel and payload `RedisBroker` uses for a publication kept out of history (offset
- * 0): `<prefix>{<channel>}` and `0\n<header>\n<data>`, the header being the message's JSON without
- * `data`. Written here because the commit script publishes it itself (see the header comment);
- * the contract test has a RedisBroker subscriber receive it, so a format change cannot go unseen.
- */
-export function encodePublication(prefix: string, { channel, message }: CommitPublication): [channel: string, payload: string] {
-  const { data, ...header } = message;
-  // As the broker does: Redis hands channel names back as UTF-8, so a lone surrogate is named by what comes back.
-  const wellFormed = /[\uD800-\uDFFF]/.test(channel) ? Buffer.from(channel).toString() : channel;
-  return [`${prefix}{${wellFormed}}`, `0\n${JSON.stringify(header)}\n${data}`];
 }
