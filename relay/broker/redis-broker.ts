@@ -4,7 +4,8 @@ import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { Logger } from '../log';
 import type { Broker, BrokerHealth, BrokerMessage, Disposable, Publication, PublishOptions, PublishResult, StreamPosition } from './broker';
-import { defineScript, type RedisConnections, withTimeout } from './redis-connection';
+import { type RedisConnections, withTimeout } from '../redis/redis-connection';
+import { defineScript } from '../redis/scripts';
 import { decodePublication, decodeStreamEntry, encodeHeader, shardChannel } from './redis-publication';
 
 /**
@@ -18,81 +19,9 @@ import { decodePublication, decodeStreamEntry, encodeHeader, shardChannel } from
  * - `<prefix>{<channel>}:stream` stream: entry id `<offset>-0`, fields `h` header, `d` data
  * - `<prefix>{<channel>}`        shard channel, payload `<offset>\n<header>\n<data>`
  * - `<prefix>{<channel>}:once:<key>` string `<epoch>:<offset>`: an idempotency key (a TTL)
- * The header, the payload and the stream entry are `redis-publication.ts`'s format.
+ * The header, the payload and the stream entry are `redis-publication.ts`'s format; the scripts
+ * are relay/redis/lua/broker-*.lua.
  */
-
-/**
- * The epoch is per channel and lives in the channel's meta hash. When that hash is gone (a Redis
- * restarted without persistence, an expired or evicted key) the next caller's random candidate
- * becomes the epoch, and any old stream entries are dropped: they belong to the lost epoch.
- */
-const ENSURE_EPOCH = `
-local epoch = redis.call('HGET', KEYS[1], 'e')
-if not epoch then
-  epoch = ARGV[1]
-  redis.call('DEL', KEYS[2])
-  redis.call('HSET', KEYS[1], 'e', epoch, 's', 0)
-  redis.call('EXPIRE', KEYS[1], ARGV[2])
-end
-`;
-
-/**
- * One script, so that the offset order and the delivery order are the same order, and an
- * idempotent publish checks its key and publishes in one step (a relay dying in between would
- * otherwise leave a key whose publication never happened). XADD runs before the counter moves:
- * Redis does not roll a failed script back. MAXLEN ~ trims whole stream nodes (cheap); `history`
- * enforces the exact window by offset. A key from another epoch is stale: history was lost.
- * KEYS: meta, stream, idempotency key (untouched unless ARGV[8] is set).
- * ARGV: epoch candidate, ttl s, shard channel, header, data, keep ('1'|'0'), history size,
- * idempotency ttl s ('' = no key).
- */
-const PUBLISH = `${ENSURE_EPOCH}
-if ARGV[8] ~= '' then
-  local seen = redis.call('GET', KEYS[3])
-  if seen then
-    local colon = string.find(seen, ':', 1, true)
-    if colon and string.sub(seen, 1, colon - 1) == epoch then
-      local original = tonumber(string.sub(seen, colon + 1))
-      local entries = {}
-      -- The original only while it is within the history window that \`history\` serves.
-      if original > tonumber(redis.call('HGET', KEYS[1], 's')) - tonumber(ARGV[7]) then
-        local id = original .. '-0'
-        entries = redis.call('XRANGE', KEYS[2], id, id)
-      end
-      return {original, epoch, 1, entries}
-    end
-  end
-end
-local offset = 0
-if ARGV[6] == '1' then
-  offset = tonumber(redis.call('HGET', KEYS[1], 's')) + 1
-  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[7], offset .. '-0', 'h', ARGV[4], 'd', ARGV[5])
-  redis.call('HSET', KEYS[1], 's', offset)
-  redis.call('EXPIRE', KEYS[1], ARGV[2])
-  redis.call('EXPIRE', KEYS[2], ARGV[2])
-  if ARGV[8] ~= '' then redis.call('SET', KEYS[3], epoch .. ':' .. offset, 'EX', ARGV[8]) end
-end
-redis.call('SPUBLISH', ARGV[3], offset .. '\\n' .. ARGV[4] .. '\\n' .. ARGV[5])
-return {offset, epoch, 0, {}}
-`;
-
-/**
- * Creates the epoch if needed (a client must get a position it can later resume from, even on a
- * channel without history yet). Recovered iff same epoch, not ahead of the top, within the last
- * `history size` offsets, and the stream really starts right after `since` (it may have expired).
- * ARGV: epoch candidate, ttl s, since offset, since epoch, count, history size.
- */
-const HISTORY = `${ENSURE_EPOCH}
-local top = tonumber(redis.call('HGET', KEYS[1], 's'))
-redis.call('EXPIRE', KEYS[1], ARGV[2])
-local since = tonumber(ARGV[3])
-if ARGV[4] ~= epoch or since > top or since < top - tonumber(ARGV[6]) then return {top, epoch, 0, {}} end
-if since == top then return {top, epoch, 1, {}} end
-local first = (since + 1) .. '-0'
-local entries = redis.call('XRANGE', KEYS[2], first, '+', 'COUNT', ARGV[5])
-if #entries == 0 or entries[1][1] ~= first then return {top, epoch, 0, {}} end
-return {top, epoch, 1, entries}
-`;
 
 type StreamEntry = [id: string, fields: string[]];
 
@@ -159,8 +88,8 @@ export class RedisBroker implements Broker {
     redis.acquire();
     this.command = redis.command;
     this.subscriber = redis.subscriber;
-    this.runPublish = defineScript(this.command, 'tandemBrokerPublish', 3, PUBLISH);
-    this.runHistory = defineScript(this.command, 'tandemBrokerHistory', 2, HISTORY);
+    this.runPublish = defineScript(this.command, 'tandemBrokerPublish');
+    this.runHistory = defineScript(this.command, 'tandemBrokerHistory');
     this.subscriber.on('smessage', this.onMessage);
     this.subscriber.on('ready', this.onSubscriberReady);
     if (this.subscriber.status === 'ready') this.subscriberReadyAt = performance.now();
