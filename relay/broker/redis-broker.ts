@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
+import { newEpoch } from '../epoch';
 import type { Logger } from '../log';
 import type { Broker, BrokerHealth, BrokerMessage, Disposable, Publication, PublishOptions, PublishResult, StreamPosition } from './broker';
 import { type RedisConnections, withTimeout } from '../redis/redis-connection';
@@ -277,8 +278,4 @@ export class RedisBroker implements Broker {
     const base = shardChannel(this.options.prefix, channel);
     return { meta: `${base}:meta`, stream: `${base}:stream`, channel: base };
   }
-}
-
-function newEpoch(): string {
-  return randomUUID().slice(0, 8);
 }

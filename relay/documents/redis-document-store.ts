@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { TextDocument, textType, type TextOp } from '../../protocol';
 import { encodePublication } from '../broker/redis-publication';
+import { newEpoch } from '../epoch';
 import type { RedisConnections } from '../redis/redis-connection';
 import { defineScript } from '../redis/scripts';
 import { lengthChange } from './document-authority';
@@ -17,7 +18,7 @@ import type {
   RecoveryRecord,
 } from './document-store';
 import { committedOpBytes, lastCommitBytes } from './history-bytes';
-import { newEpoch, tooManyDocuments } from './memory-document-store';
+import { tooManyDocuments } from './memory-document-store';
 
 /**
  * The shared documents in Redis, for relays that share one (single Redis, not Cluster: the commit
