@@ -1,4 +1,4 @@
-import { decodeServerFrame, type ServerFrame } from '../codec';
+import { decodeServerFrame, encodeClientFrame, type ServerFrame } from '../codec';
 import { closeCodes, ProtocolError } from '../errors';
 import type { ClientEventType, ClientPayload, ServerEventType, ServerPayload } from '../events';
 import type { ChatMessageIn } from '../schemas/chat';
@@ -312,8 +312,8 @@ export class RelayClient implements Disposable {
     return this.events.on('sessionLogLost', listener);
   }
 
-  private sendFrame(eventType: ClientEventType, payload: unknown): boolean {
-    return this.sendRaw(JSON.stringify({ event_type: eventType, payload, timestamp: new Date().toISOString() }));
+  private sendFrame<E extends ClientEventType>(eventType: E, payload: ClientPayload<E>): boolean {
+    return this.sendRaw(encodeClientFrame(eventType, payload));
   }
 
   /** Sends the pending chat not yet sent on this connection, once it has caught up with the log. */
