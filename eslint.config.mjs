@@ -2,6 +2,75 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+// Layer boundaries (issue 12): relay/ and extension/ meet only through protocol/ (the wire contract)
+// and reach it only through its entry points. Patterns, not file lists, so that new files are covered
+// too. One config object per directory: flat config replaces a rule's options, it does not merge them.
+const sources = (dir) => [`${dir}/**/*.{ts,mts,cts,js,mjs,cjs}`];
+const climbsTo = (...dirs) => String.raw`^(?:\.\./)+(?:${dirs.join('|')})(?:/|$)`;
+const protocolEntryPointsOnly = {
+  // '../protocol', '../../protocol/ot' and '../../protocol/client' (or their /index) pass; anything deeper does not.
+  regex: String.raw`^(?:\.\./)+protocol/(?!(?:ot|client)(?:/index)?$|index$)`,
+  message:
+    "Import protocol/ through an entry point: '…/protocol' (schemas, events, codec, errors), '…/protocol/ot' (OT) " +
+    "or '…/protocol/client' (relay client); if what you need is missing, export it from that index.ts.",
+};
+const restrictedImports = (options) => ({ '@typescript-eslint/no-restricted-imports': ['error', options] });
+const boundaries = [
+  {
+    files: sources('protocol'),
+    rules: restrictedImports({
+      patterns: [
+        {
+          regex: climbsTo('relay', 'extension', 'electron-dashboard'),
+          message: 'protocol/ is what the others build on: it imports none of them.',
+        },
+        {
+          // Its own files (relative) and zod pass; node:*, ws, ioredis, vscode and the rest do not.
+          regex: String.raw`^(?!\.\.?(?:/|$)|zod(?:/|$))`,
+          message:
+            'protocol/ runs in Node, browsers and the extension host: it imports only its own files and zod (no node:*, ws, ' +
+            'ioredis or vscode); a runtime piece comes in as a parameter, as the WebSocket does through a transport.',
+        },
+      ],
+    }),
+  },
+  {
+    files: sources('relay'),
+    rules: restrictedImports({
+      paths: [{ name: 'vscode', message: 'relay/ is a Node server: it does not run inside VS Code.' }],
+      patterns: [
+        {
+          regex: climbsTo('extension', 'electron-dashboard'),
+          message: 'relay/ does not import the clients (extension/, electron-dashboard/): they meet only through protocol/.',
+        },
+        protocolEntryPointsOnly,
+      ],
+    }),
+  },
+  {
+    files: sources('extension'),
+    rules: restrictedImports({
+      patterns: [
+        {
+          regex: climbsTo('relay', 'electron-dashboard'),
+          message: 'extension/ does not import relay/ (or electron-dashboard/): they meet only through protocol/.',
+        },
+        protocolEntryPointsOnly,
+      ],
+    }),
+  },
+  {
+    files: sources('electron-dashboard'),
+    rules: restrictedImports({
+      paths: [{ name: 'vscode', message: 'electron-dashboard/ does not run inside VS Code.' }],
+      patterns: [
+        { regex: climbsTo('relay', 'extension'), message: 'electron-dashboard/ uses only protocol/: it talks to the relay over the wire.' },
+        protocolEntryPointsOnly,
+      ],
+    }),
+  },
+];
+
 export default tseslint.config(
   { ignores: ['dist/**', 'out/**', 'node_modules/**', 'bench-results/**', 'protocol/json/**', '.tandem/**'] },
   js.configs.recommended,
@@ -30,6 +99,7 @@ export default tseslint.config(
       'max-len': ['error', { code: 140, tabWidth: 2 }],
     },
   },
+  ...boundaries,
   {
     files: ['scripts/**/*.mjs', 'eslint.config.mjs'],
     languageOptions: { globals: { console: 'readonly', process: 'readonly' } },

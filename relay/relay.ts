@@ -1,15 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type NotificationPayload, ProtocolError, SYSTEM_USER_ID } from '../protocol';
+import { encodeServerFrame, type NotificationPayload, ProtocolError, SYSTEM_USER_ID } from '../protocol';
 import { type Availability, alwaysAvailable } from './broker/availability';
 import type { Broker } from './broker/broker';
 import { MemoryBroker } from './broker/memory-broker';
 import { MemoryPresenceStore } from './broker/memory-presence';
 import type { PresenceStore } from './broker/presence';
 import { RedisBroker } from './broker/redis-broker';
-import { RedisConnections } from './broker/redis-connection';
-import { RedisOutageMonitor } from './broker/redis-outage';
 import { RedisPresenceStore } from './broker/redis-presence';
 import { assertLinksConfigured, ConfigError, type RelayConfig } from './config/config';
 import type { DebugStateStore } from './debugging/debug-state-store';
@@ -21,12 +19,13 @@ import type { DocumentStore } from './documents/document-store';
 import { MemoryDocumentStore } from './documents/memory-document-store';
 import { RedisDocumentStore } from './documents/redis-document-store';
 import { Gateway } from './gateway/gateway';
-import { serverFrame } from './gateway/server-frame';
 import { HandlerContext } from './handlers/context';
 import { createHandlers } from './handlers';
 import { HttpApi } from './http/http-api';
 import { RequestLimits } from './http/request-limits';
 import { createLogger, type Logger } from './log';
+import { RedisConnections } from './redis/redis-connection';
+import { RedisOutageMonitor } from './redis/redis-outage';
 import { Hub } from './routing/hub';
 import { SessionsApi } from './http/sessions-api';
 import { JoinApprovals } from './sessions/join-approvals';
@@ -348,7 +347,7 @@ function announceOutages(outage: RedisOutageMonitor, hub: Hub, log: Logger): () 
 /** A notice to every client of this relay, through the hub's local fan-out only. */
 function notifyLocally(hub: Hub, notice: NotificationPayload): void {
   for (const sessionId of [...hub.localSessionIds]) {
-    const data = serverFrame('system.notification', notice, { userId: SYSTEM_USER_ID, sessionId });
+    const data = encodeServerFrame('system.notification', notice, { userId: SYSTEM_USER_ID, sessionId });
     hub.toLocalSession(sessionId, { eventType: 'system.notification', data });
   }
 }

@@ -12,9 +12,7 @@
  * Offsets: `rangeOffset` counts the document's line breaks; in a CRLF document each one before
  * the change start is one code unit more than on the wire, and each inside the range too.
  */
-import { apply } from '../../protocol/ot/apply';
-import { appendDelete, appendInsert, appendRetain, normalize, splitsPair, trim, type TextOp } from '../../protocol/ot/text-op';
-import { compose } from '../../protocol/ot/transform';
+import { appendDelete, appendInsert, appendRetain, apply, compose, normalize, splitsPair, type TextOp, trim } from '../../protocol/ot';
 import { toWireText } from './eol';
 
 /** The part of `vscode.TextDocumentContentChangeEvent` used here. */

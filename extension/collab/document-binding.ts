@@ -7,44 +7,37 @@
  * - `client.text` (`ClientDocument`): the shared text with this user's pending edits;
  * - the editor's own text, which equals `mirror` whenever this code runs (the extension host
  *   updates the document and fires its change event in one go).
- * They differ only while one edit of ours is on its way to the editor (`inFlight`): then
+ * They differ only while one edit of ours is on its way to the editor (`queue.current`): then
  * `client.text` is `mirror` plus that op (for a remote op), or `mirror` (for an undo or redo).
  *
- * Remote ops are applied one `WorkspaceEdit` at a time from a queue (`inbox`, which also holds
- * acks, resyncs, snapshots and undo requests, so they keep their order). Which change event is the
- * echo of our edit is decided from what VS Code guarantees, never from the text alone (a user can
- * type the very same text at the same place at the same moment):
- * - `applyEdit` carries the document version the extension host knows when it is called, and the
- *   renderer applies it only if its document is still at that version (bulkTextEdits.ts
- *   `validate`; the edits carry entry metadata so that this holds for the active editor too, see
- *   remote-edit.ts). Applied, it is one model edit: the document goes to exactly that version + 1.
- * - The renderer sends the change event of whatever it applies to the extension host before it
- *   answers `applyEdit` (mainThreadDocuments.ts sends `$acceptModelChanged` as the model changes;
- *   one ordered RPC channel), so every change event of the edit's time arrives before the answer.
- * So our edit's change event, if it was applied, is the one that takes the document to the version
- * after the one the edit was made against; and only the answer says whether it was applied. A change
- * event at that version with the same effect as our edit (changes.ts `sameEffect`) is the echo or
- * the user's identical edit: it is held (`Apply.echo`), with any change events after it
- * (`Apply.after`, local in either case), until the answer: applied, it was the echo; refused, it
- * was the user's, and it is shared like any local edit. Any other change event while our edit is in
- * flight is the user's (or another extension's): a local edit. Our edit will then be refused; the
- * local op is transformed past ours for the client, ours past the local one for the editor, and
- * ours is sent again.
+ * Remote ops, undo and redo reach the editor one `WorkspaceEdit` at a time, in order with acks,
+ * resyncs and snapshots, through an `ApplyQueue` (apply-queue.ts), which also tells which change
+ * event is the echo of our edit (from what VS Code guarantees, never from the text alone). Any
+ * other change event while our edit is in flight is a local edit: the binding transforms the local
+ * op past ours for the client, ours past the local one for the editor, and the queue sends ours again.
  * If the editor and the shared text still part (an edit that applied without its event, a change
  * event that does not fit the copy, a length that differs when idle), the binding recovers by
  * replacing the editor's text with the shared text, and logs it.
  */
 import * as vscode from 'vscode';
-import { ClientDocument, diff, type OutgoingEdit, type RejoinState, SyncError } from '../../protocol/ot/client-document';
-import type { ResyncPayload } from '../../protocol/schemas/collaboration';
-import { isNoop, type TextOp } from '../../protocol/ot/text-op';
-import { transform } from '../../protocol/ot/transform';
-import { changesToOp, sameEffect } from './changes';
+import {
+  ClientDocument,
+  isNoop,
+  type OutgoingEdit,
+  type RejoinState,
+  SyncError,
+  textDiff as diff,
+  TextDocument,
+  textHash,
+  type TextOp,
+  transform,
+} from '../../protocol/ot';
+import type { ResyncPayload } from '../../protocol';
+import { type Apply, ApplyQueue } from './apply-queue';
+import { changesToOp } from './changes';
 import { crFix, documentLineIndex, type LineIndex, toWireText, wireLength, wireOffsetAt, withoutCr } from './eol';
 import { replacementsFor, toWorkspaceEdit } from './remote-edit';
 import { UndoStack, type UndoStackOptions } from './undo-stack';
-import { TextDocument } from '../../protocol/ot/text-document';
-import { textHash } from '../../protocol/ot/text-hash';
 
 export type { OutgoingEdit };
 
@@ -119,29 +112,6 @@ type Inbound =
   | ({ kind: 'snapshot' } & RejoinSnapshot)
   | { kind: 'undo' | 'redo'; done: (applied: boolean) => void };
 
-/** An edit of ours on its way to the editor. */
-interface Apply {
-  readonly kind: 'remote' | 'undo' | 'redo';
-  /** Against `mirror`. For `remote` it is in `client.text` already; an undo or redo is not yet. */
-  op: TextOp;
-  /** A local change came first: the `applyEdit` under way will be refused; send `op` again. */
-  stale: boolean;
-  /** Refusals without a local change in between. */
-  failures: number;
-  /** Superseded by a recovery: its answer is ignored. */
-  cancelled: boolean;
-  /** The document's version when the `applyEdit` under way was made: applied, it makes `version + 1`. */
-  version?: number;
-  /** The change event (as an op against `mirror` before it) that is its echo if VS Code answers true, else the user's. */
-  echo?: TextOp;
-  /** Local change events after `echo`, waiting for the answer to be shared. */
-  after?: TextOp[];
-  /** The caret as of the last selection event while `echo` waits (undo grouping), if any came. */
-  caret?: { offset: number | undefined };
-  readonly done?: (applied: boolean) => void;
-}
-
-const MAX_FAILURES = 3;
 const CHECK_AFTER_MS = 1000;
 const MAX_RESET_ATTEMPTS = 5;
 const silent: BindingLog = { info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -151,8 +121,8 @@ export class DocumentBinding implements vscode.Disposable {
   private mirror: TextDocument;
   private crlf: boolean;
   private readonly undoStack: UndoStack;
-  private readonly inbox: Inbound[] = [];
-  private inFlight: Apply | undefined;
+  /** Remote ops, acks, resyncs, snapshots and undo requests in order; our edit in flight to the editor. */
+  private readonly queue: ApplyQueue<Inbound>;
   private resetting = false;
   /** Between `onRejoining` and the snapshot that answers the re-open: nothing is sent. */
   private joining = false;
@@ -217,6 +187,22 @@ export class DocumentBinding implements vscode.Disposable {
     this.log = options.log ?? silent;
     this.undoStack = new UndoStack(options.undo);
     this.crlf = document.eol === vscode.EndOfLine.CRLF;
+    this.queue = new ApplyQueue<Inbound>(document, {
+      index: () => this.index(),
+      recovering: () => this.resetting,
+      process: (item) => this.handle(item),
+      dropped: (item) => {
+        if (item.kind === 'undo' || item.kind === 'redo') item.done(false);
+      },
+      pumped: () => this.checkIdle(),
+      arrived: (apply, echo) => this.arrived(apply, echo),
+      shareHeld: (ops, apply, caret) => this.shareHeld(ops, apply, caret),
+      recover: (reason) => this.recover(reason),
+      retried: () => {
+        this.stats.retries++;
+      },
+      warn: (text) => this.log.warn(`${this.name}: ${text}`),
+    });
     this.client = new ClientDocument({
       clientId: snapshot.clientId,
       revision: snapshot.rev,
@@ -255,14 +241,7 @@ export class DocumentBinding implements vscode.Disposable {
   }
   /** Nothing pending: no queued or in-flight remote edit, no unacknowledged local edit. */
   get idle(): boolean {
-    return (
-      !this.disposed &&
-      !this.inFlight &&
-      !this.resetting &&
-      !this.joining &&
-      this.inbox.length === 0 &&
-      this.client.state === 'synchronized'
-    );
+    return !this.disposed && this.queue.idle && !this.resetting && !this.joining && this.client.state === 'synchronized';
   }
 
   /** Resolves once idle (at once if idle now). */
@@ -280,12 +259,12 @@ export class DocumentBinding implements vscode.Disposable {
 
   /** `collaboration.edit` from the relay: an op committed at `rev`. */
   onRemoteEdit(op: TextOp, rev: number, clientId?: string, seq?: number): void {
-    this.enqueue({ kind: 'edit', op, rev, clientId, seq });
+    this.queue.enqueue({ kind: 'edit', op, rev, clientId, seq });
   }
 
   /** `collaboration.ack`: this client's op `seq` was committed at `rev`. */
   onAck(rev: number, seq: number): void {
-    this.enqueue({ kind: 'ack', rev, seq });
+    this.queue.enqueue({ kind: 'ack', rev, seq });
   }
 
   /**
@@ -293,7 +272,7 @@ export class DocumentBinding implements vscode.Disposable {
    * a convergence check found this copy differs from the relay's (a repair).
    */
   onResync(text: string, rev: number, reason?: ResyncPayload['reason']): void {
-    this.enqueue({ kind: 'resync', text, rev, lastSeq: undefined, diverged: reason === 'diverged' });
+    this.queue.enqueue({ kind: 'resync', text, rev, lastSeq: undefined, diverged: reason === 'diverged' });
   }
 
   /**
@@ -313,7 +292,7 @@ export class DocumentBinding implements vscode.Disposable {
    * missed; after a `reset` (the relay rebuilt the document) adopts the rebuilt text.
    */
   onSnapshot(snapshot: RejoinSnapshot): void {
-    this.enqueue({ kind: 'snapshot', ...snapshot });
+    this.queue.enqueue({ kind: 'snapshot', ...snapshot });
   }
 
   // --- Undo and redo of this user's own edits ---
@@ -348,10 +327,7 @@ export class DocumentBinding implements vscode.Disposable {
     const [only, ...more] = event.selections;
     const caret =
       only && more.length === 0 && only.isEmpty ? wireOffsetAt(this.index(), only.active.line, only.active.character) : undefined;
-    const apply = this.inFlight;
-    // Typing held with an echo is not in the undo stack yet: its caret move waits with it.
-    if (apply?.echo !== undefined) apply.caret = { offset: caret };
-    else this.undoStack.caretMoved(caret);
+    if (!this.queue.holdCaret(caret)) this.undoStack.caretMoved(caret);
   }
 
   private handleChange(event: vscode.TextDocumentChangeEvent): void {
@@ -366,21 +342,13 @@ export class DocumentBinding implements vscode.Disposable {
       this.recover(`a change of the editor did not fit the text it was made against (${message(error)})`);
       return;
     }
-    const apply = this.inFlight;
-    if (apply?.echo !== undefined) {
-      // Local whoever made the echo: shared once VS Code answers (see the top of this file).
+    // Our edit's echo, or what came after it: local or not, decided by VS Code's answer (apply-queue.ts).
+    if (this.queue.hold(op, event.document.version, this.mirror)) {
       this.mirror.apply(op);
-      apply.after!.push(op);
-      return;
-    }
-    if (apply && !apply.stale && event.document.version === apply.version! + 1 && sameEffect(op, this.docOp(apply), this.mirror)) {
-      this.mirror.apply(op);
-      apply.echo = op;
-      apply.after = [];
       return;
     }
     try {
-      this.local(op, apply);
+      this.local(op, this.queue.current);
     } catch (error) {
       this.recover(`a change of the editor could not be shared (${message(error)})`);
       return;
@@ -395,7 +363,7 @@ export class DocumentBinding implements vscode.Disposable {
   verify(): boolean {
     if (this.disposed || this.resetting) return true;
     const shown = toWireText(this.document.getText());
-    if (shown === this.mirror.toString() && (this.inFlight !== undefined || shown === this.client.text)) return true;
+    if (shown === this.mirror.toString() && (this.queue.current !== undefined || shown === this.client.text)) return true;
     this.recover('the editor does not show the shared text');
     return false;
   }
@@ -404,47 +372,33 @@ export class DocumentBinding implements vscode.Disposable {
     if (this.disposed) return;
     this.disposed = true;
     clearTimeout(this.checkTimer);
-    for (const item of this.inbox.splice(0)) if (item.kind === 'undo' || item.kind === 'redo') item.done(false);
-    this.cancelInFlight();
+    this.queue.dispose();
     for (const d of this.disposables.splice(0).reverse()) d.dispose();
   }
 
   // --- Internals ---
 
-  private enqueue(item: Inbound): void {
-    if (this.disposed) {
-      if (item.kind === 'undo' || item.kind === 'redo') item.done(false);
-      return;
-    }
-    this.inbox.push(item);
-    this.pump();
-  }
-
   private request(kind: 'undo' | 'redo'): Promise<boolean> {
-    return new Promise((done) => this.enqueue({ kind, done }));
+    return new Promise((done) => this.queue.enqueue({ kind, done }));
   }
 
-  /** Handles queued items until one of them needs the editor (an edit in flight). */
-  private pump(): void {
-    while (!this.disposed && !this.inFlight && !this.resetting && this.inbox.length > 0) {
-      const item = this.inbox.shift()!;
-      try {
-        this.process(item);
-      } catch (error) {
-        // A relay message out of order or not fitting the text: a bug on one side or the other.
-        // The owner reopens the document if it keeps happening; the editor is left as it is.
-        if (error instanceof SyncError && error.code === 'REVISION_GAP' && this.onGap) {
-          if (!this.joining) {
-            this.log.warn(`${this.name}: ${error.message}; catching up`);
-            this.onGap();
-          }
-          continue;
+  /** One queued item (the queue handles them in order, one edit in flight at a time). */
+  private handle(item: Inbound): void {
+    try {
+      this.process(item);
+    } catch (error) {
+      // A relay message out of order or not fitting the text: a bug on one side or the other.
+      // The owner reopens the document if it keeps happening; the editor is left as it is.
+      if (error instanceof SyncError && error.code === 'REVISION_GAP' && this.onGap) {
+        if (!this.joining) {
+          this.log.warn(`${this.name}: ${error.message}; catching up`);
+          this.onGap();
         }
-        this.log.error(`${this.name}: could not handle ${item.kind} (${message(error)})`);
-        if (item.kind === 'undo' || item.kind === 'redo') item.done(false);
+        return;
       }
+      this.log.error(`${this.name}: could not handle ${item.kind} (${message(error)})`);
+      if (item.kind === 'undo' || item.kind === 'redo') item.done(false);
     }
-    this.checkIdle();
   }
 
   private process(item: Inbound): void {
@@ -460,7 +414,7 @@ export class DocumentBinding implements vscode.Disposable {
         }
         this.stats.remoteOps++;
         const from = item.clientId !== undefined && item.seq !== undefined ? { clientId: item.clientId, seq: item.seq } : undefined;
-        this.start({ kind: 'remote', op: client.applyServer(item.op, item.rev, from), stale: false, failures: 0, cancelled: false });
+        this.queue.start({ kind: 'remote', op: client.applyServer(item.op, item.rev, from), stale: false, failures: 0, cancelled: false });
         return;
       }
       case 'ack':
@@ -474,7 +428,7 @@ export class DocumentBinding implements vscode.Disposable {
           );
           const { op, outgoing } = client.reset({ text: item.text, rev: item.rev, epoch: item.epoch, rebase: item.rebase });
           this.sendOut(outgoing);
-          this.start({ kind: 'remote', op, stale: false, failures: 0, cancelled: false });
+          this.queue.start({ kind: 'remote', op, stale: false, failures: 0, cancelled: false });
           return;
         }
         client.endRejoin();
@@ -493,7 +447,7 @@ export class DocumentBinding implements vscode.Disposable {
       case 'redo': {
         const op = item.kind === 'undo' ? this.undoStack.takeUndo() : this.undoStack.takeRedo();
         if (!op) item.done(false);
-        else this.start({ kind: item.kind, op, stale: false, failures: 0, cancelled: false, done: item.done });
+        else this.queue.start({ kind: item.kind, op, stale: false, failures: 0, cancelled: false, done: item.done });
         return;
       }
     }
@@ -503,78 +457,12 @@ export class DocumentBinding implements vscode.Disposable {
     this.log.info(`${this.name}: ops were missed; rebasing the pending edits onto revision ${rev}`);
     const { op, outgoing } = this.client.resync(text, rev, lastSeq);
     this.sendOut(outgoing);
-    this.start({ kind: 'remote', op, stale: false, failures: 0, cancelled: false });
-  }
-
-  private start(apply: Apply): void {
-    if (isNoop(apply.op)) {
-      apply.done?.(false);
-      return;
-    }
-    this.inFlight = apply;
-    this.issue(apply);
-  }
-
-  /** Sends `apply` to the editor as one `WorkspaceEdit`, against the document as it is now. */
-  private issue(apply: Apply): void {
-    let edit: vscode.WorkspaceEdit;
-    try {
-      edit = toWorkspaceEdit(this.document.uri, replacementsFor(this.docOp(apply), this.index()), vscode);
-    } catch (error) {
-      this.recover(`an edit did not fit the editor's text (${message(error)})`);
-      return;
-    }
-    apply.stale = false;
-    apply.version = this.document.version;
-    void vscode.workspace.applyEdit(edit).then(
-      (ok) => this.answered(apply, ok),
-      (error: unknown) => {
-        this.log.warn(`${this.name}: applyEdit failed (${message(error)})`);
-        this.answered(apply, false);
-      },
-    );
-  }
-
-  /** VS Code's answer to `applyEdit`; its change event, if any, has been handled already. */
-  private answered(apply: Apply, ok: boolean): void {
-    if (this.disposed || apply.cancelled || this.inFlight !== apply) return;
-    const { echo, after = [], caret } = apply;
-    apply.echo = apply.after = apply.caret = undefined;
-    if (ok) {
-      this.inFlight = undefined;
-      if (echo === undefined) {
-        apply.done?.(false);
-        this.recover(`the editor applied a ${apply.kind} edit but reported a different change`);
-        return;
-      }
-      this.arrived(apply, echo);
-      this.shareHeld(after, undefined, caret);
-      this.pump();
-      return;
-    }
-    // Refused: the change that looked like our edit was the user's own, identical one.
-    if (echo !== undefined && !this.shareHeld([echo, ...after], apply, caret)) return;
-    if (apply.stale) {
-      this.stats.retries++;
-      this.issue(apply);
-      return;
-    }
-    if (++apply.failures < MAX_FAILURES && !this.document.isClosed) {
-      // Refused with no local change seen: give a change event on its way a moment to arrive.
-      setTimeout(() => {
-        if (!this.disposed && this.inFlight === apply && !apply.cancelled) this.issue(apply);
-      }, 20 * apply.failures);
-      return;
-    }
-    this.inFlight = undefined;
-    apply.done?.(false);
-    if (apply.kind === 'remote') this.recover(`the editor refused a remote edit ${MAX_FAILURES} times`);
-    else this.pump();
+    this.queue.start({ kind: 'remote', op, stale: false, failures: 0, cancelled: false });
   }
 
   /** Our edit reached the editor (recognised by its change event, `op`). */
   private arrived(apply: Apply, op: TextOp): void {
-    // `op` (the change as the editor reported it) has the same effect as `docOp(apply)`.
+    // `op` (the change as the editor reported it) has the same effect as `apply` in the editor.
     this.textEmitter.fire({ op, local: apply.kind !== 'remote' });
     if (apply.kind === 'remote') {
       this.unchecked = true;
@@ -636,7 +524,7 @@ export class DocumentBinding implements vscode.Disposable {
     this.stats.recoveries++;
     this.log.warn(`${this.name}: ${reason}; replacing the editor's text with the shared text`);
     this.repaired(reason, false);
-    this.cancelInFlight();
+    this.queue.cancel();
     this.recoverEmitter.fire(reason);
     if (this.resetting) return;
     this.resetting = true;
@@ -670,20 +558,7 @@ export class DocumentBinding implements vscode.Disposable {
         this.log.error(`${this.name}: the editor's text cannot be shared (${message(error)}); it stays as it is`);
       }
     }
-    this.pump();
-  }
-
-  private cancelInFlight(): void {
-    const apply = this.inFlight;
-    this.inFlight = undefined;
-    if (!apply) return;
-    apply.cancelled = true;
-    apply.done?.(false);
-  }
-
-  /** What `apply` does to the editor: its op, with any `\r` inserted as a line break. */
-  private docOp(apply: Apply): TextOp {
-    return apply.kind === 'remote' ? withoutCr(apply.op) : apply.op;
+    this.queue.pump();
   }
 
   private index(): LineIndex {

@@ -10,7 +10,7 @@
  * No runtime `vscode` import: the node unit tests run this with a string-backed index.
  */
 import type * as vscode from 'vscode';
-import { appendDelete, appendInsert, appendRetain, trim, type TextOp } from '../../protocol/ot/text-op';
+import { appendDelete, appendInsert, appendRetain, trim, type TextOp } from '../../protocol/ot';
 
 export interface LinePosition {
   readonly line: number;

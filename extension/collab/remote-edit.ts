@@ -7,7 +7,7 @@
  * in the node unit tests.
  */
 import type * as vscode from 'vscode';
-import { scanOp, type TextOp } from '../../protocol/ot/text-op';
+import { scanOp, type TextOp } from '../../protocol/ot';
 import { type LineIndex, type LinePosition, positionAtWire, toDocumentText, wireLength } from './eol';
 
 export interface Replacement {

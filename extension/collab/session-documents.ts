@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { ErrorPayload, OpenPayload, RelayClient, SnapshotPayload } from '../../protocol';
-import { openFrames } from '../../protocol/client/open-frames';
+import { openFrames } from '../../protocol/client';
 import type { Log } from '../log';
 import type { SharedDocumentRegistry } from '../presence/shared-document-registry';
 import type { SharedDocument } from '../presence/shared-documents';

@@ -10,9 +10,7 @@
  * one was applied, and so on. When someone else's op changes the text, every entry is transformed
  * past it, from the top down, so undoing takes back only what this user did, where it now is.
  */
-import { transformCursor } from '../../protocol/ot/cursor';
-import { compose, transform } from '../../protocol/ot/transform';
-import { invert, isNoop, type TextOp } from '../../protocol/ot/text-op';
+import { compose, invert, isNoop, type TextOp, transform, transformCursor } from '../../protocol/ot';
 
 export interface UndoStackOptions {
   /** Most groups kept (default 200); the oldest go first. */

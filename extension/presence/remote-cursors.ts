@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { type CursorPayload, type RelayClient, textType } from '../../protocol';
-import type { SelectionRange } from '../../protocol/ot/cursor';
+import type { SelectionRange } from '../../protocol/ot';
 import type { SessionController } from '../session/session-controller';
 import { colorFor, withAlpha } from './colors';
 import type { SharedDocument, SharedDocuments } from './shared-documents';

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { Participant } from '../../protocol';
+import { commandIds } from '../commands/command-ids';
 import type { FollowMode } from '../presence/follow';
 import type { RemoteCursors } from '../presence/remote-cursors';
 import type { SessionController } from '../session/session-controller';
@@ -43,7 +44,7 @@ export class ParticipantsView implements vscode.TreeDataProvider<Participant>, v
     item.iconPath = new vscode.ThemeIcon(following ? 'eye-watch' : roleIcon[participant.role]);
     item.contextValue = isMe ? 'tandem.self' : following ? 'tandem.participant.followed' : 'tandem.participant';
     item.tooltip = `${participant.display_name}: ${participant.role}${file ? `, in ${file}` : ''}`;
-    if (!isMe && file) item.command = { command: 'tandem.goToParticipant', title: 'Go to', arguments: [participant] };
+    if (!isMe && file) item.command = { command: commandIds.goToParticipant, title: 'Go to', arguments: [participant] };
     return item;
   }
 

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { commandIds } from '../commands/command-ids';
 import type { FollowMode } from '../presence/follow';
 import type { DocumentRepair } from '../collab/session-documents';
 import type { SessionController, SessionState } from '../session/session-controller';
@@ -89,7 +90,7 @@ export class SessionStatusBar implements vscode.Disposable {
       tooltip.appendMarkdown('No session. Click to start or join one.');
     }
     this.item.tooltip = tooltip;
-    this.item.command = 'tandem.showSessionMenu';
+    this.item.command = commandIds.showSessionMenu;
   }
 
   dispose(): void {

@@ -4,7 +4,7 @@
  * few frames, each within the frame limit.
  */
 import * as vscode from 'vscode';
-import type { FileChangeType, WorkspaceChangedPayload } from '../../protocol/schemas/workspace';
+import type { FileChangeType, WorkspaceChangedPayload } from '../../protocol';
 import { splitByJsonSize } from './chunks';
 import { Exclusions } from './exclusions';
 import type { HostFolder } from './host-folder';

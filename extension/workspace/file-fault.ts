@@ -2,7 +2,7 @@
  * A file operation's failure as it travels: a `vscode.FileSystemError` kind and a message that
  * names the shared path only (never the host's absolute path, nor what an excluded file holds).
  */
-import type { FileError, FileErrorCode } from '../../protocol/schemas/workspace';
+import type { FileError, FileErrorCode } from '../../protocol';
 
 export class FileFault extends Error {
   override name = 'FileFault';

@@ -4,9 +4,8 @@
  * and containment rules of `HostFolder`. Large contents go in pieces (see protocol/schemas/workspace).
  */
 import * as vscode from 'vscode';
-import type { RelayClient } from '../../protocol/client/relay-client';
-import type { Role } from '../../protocol/schemas/common';
-import type { FileKind, WorkspaceOp, WorkspaceRequestOut, WorkspaceResult } from '../../protocol/schemas/workspace';
+import type { RelayClient } from '../../protocol/client';
+import type { FileKind, Role, WorkspaceOp, WorkspaceRequestOut, WorkspaceResult } from '../../protocol';
 import { MAX_SHARED_FILE_BYTES, Pacer, fromBase64Pieces, pieceBytes, splitByJsonSize, toBase64Pieces } from './chunks';
 import { FileFault, toFileError } from './file-fault';
 import type { HostFolder } from './host-folder';

@@ -5,7 +5,7 @@
  * read-only (registered so, and every stat says so); the relay refuses a viewer's writes anyway.
  */
 import * as vscode from 'vscode';
-import type { FileKind, WorkspaceChangedPayload } from '../../protocol/schemas/workspace';
+import type { FileKind, WorkspaceChangedPayload } from '../../protocol';
 import { isWirePath } from './wire-path';
 import { WorkspaceError, type WorkspaceClient } from './workspace-client';
 

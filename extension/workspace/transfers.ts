@@ -4,7 +4,7 @@
  * connection only ever reaches its own. Bounded in time (an abandoned transfer goes after
  * `ttlMs` without activity) and in bytes (a new one is refused while the total is over budget).
  */
-import type { WorkspaceResult } from '../../protocol/schemas/workspace';
+import type { WorkspaceResult } from '../../protocol';
 
 interface Snapshot {
   kind: 'snapshot';

@@ -2,7 +2,7 @@
  * Paths of the shared folder as they travel: relative, `/`-separated, `''` for the folder itself
  * (protocol `WorkspacePath`). Pure string work, shared by the host and the guest side.
  */
-import { WorkspacePath } from '../../protocol/schemas/workspace';
+import { WorkspacePath } from '../../protocol';
 
 export function isWirePath(path: string): boolean {
   return WorkspacePath.safeParse(path).success;

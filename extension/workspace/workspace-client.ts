@@ -6,10 +6,8 @@
  * `vscode.FileSystemError` kind. No `vscode` import: it runs in plain Node too.
  */
 import { randomBytes } from 'node:crypto';
-import type { Disposable } from '../../protocol/client/emitter';
-import type { RelayClient } from '../../protocol/client/relay-client';
-import type { ErrorCode } from '../../protocol/errors';
-import type { FileErrorCode, FileKind, WorkspaceRequestIn, WorkspaceResult } from '../../protocol/schemas/workspace';
+import type { Disposable, RelayClient } from '../../protocol/client';
+import type { ErrorCode, FileErrorCode, FileKind, WorkspaceRequestIn, WorkspaceResult } from '../../protocol';
 import { MAX_SHARED_FILE_BYTES, Pacer, fromBase64Pieces, pieceBytes, toBase64Pieces } from './chunks';
 
 export class WorkspaceError extends Error {

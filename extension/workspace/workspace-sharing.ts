@@ -4,7 +4,7 @@
  * folder in the Explorer, and resuming the session after VS Code restarts the extensions.
  */
 import * as vscode from 'vscode';
-import type { RelayClient } from '../../protocol/client/relay-client';
+import type { RelayClient } from '../../protocol/client';
 import { settings } from '../config';
 import type { Log } from '../log';
 import type { SessionController, SessionInfo } from '../session/session-controller';

@@ -1,13 +1,14 @@
-import { decodeServerFrame, type ServerFrame } from '../codec';
+import { decodeServerFrame, encodeClientFrame, type ServerFrame } from '../codec';
 import { closeCodes, ProtocolError } from '../errors';
 import type { ClientEventType, ClientPayload, ServerEventType, ServerPayload } from '../events';
 import type { ChatMessageIn } from '../schemas/chat';
 import type { ConnectPayload, DisconnectPayload } from '../schemas/system';
 import { authErrorFromRejection, type RelayAuthError } from './auth-error';
 import { Backoff, type BackoffOptions, defaultBackoff } from './backoff';
+import { ChatOutbox, DEFAULT_MAX_PENDING_CHAT, type PendingChat } from './chat-outbox';
 import { type Disposable, Emitter } from './emitter';
 import { Heartbeat } from './heartbeat';
-import { DEFAULT_MAX_PENDING_CHAT, type PendingChat, SessionLogState } from './session-log';
+import { SessionLogState } from './session-log';
 import { PieceAssembler } from './snapshot-pieces';
 import type { HandshakeRejection, Transport, TransportCloseInfo, TransportFactory, TransportListener } from './transport';
 import { type ResumePosition, relayUrl } from './url';
@@ -140,6 +141,8 @@ export class RelayClient implements Disposable {
   private pingCount = 0;
   private connectPayload: ConnectPayload | undefined;
   private readonly log: SessionLogState;
+  /** Chat sent but not seen back yet: resent on every connection until it is. */
+  private readonly outbox: ChatOutbox;
   /** The position the current attempt asked to resume from. */
   private resumedFrom: ResumePosition | undefined;
 
@@ -160,7 +163,8 @@ export class RelayClient implements Disposable {
     const maxPendingChat = options.maxPendingChat ?? DEFAULT_MAX_PENDING_CHAT;
     if (!(Number.isInteger(maxPendingChat) && maxPendingChat > 0))
       throw new RangeError(`RelayClient: maxPendingChat must be a positive integer, got ${maxPendingChat}`);
-    this.log = new SessionLogState(options.resumeFrom, maxPendingChat);
+    this.log = new SessionLogState(options.resumeFrom);
+    this.outbox = new ChatOutbox(maxPendingChat);
   }
 
   get state(): RelayClientState {
@@ -182,7 +186,7 @@ export class RelayClient implements Disposable {
 
   /** Chat messages sent but not yet seen back from the relay, in send order (resent after a reconnect). */
   get pendingChat(): PendingChat[] {
-    return this.log.pendingChat;
+    return this.outbox.pendingChat;
   }
 
   /** Bytes the transport has queued but not sent: back off sending when this grows. */
@@ -240,14 +244,14 @@ export class RelayClient implements Disposable {
    */
   sendChat(message: ChatMessageIn): string {
     if (!this.parse) throw new Error('RelayClient: sendChat needs parse: true (it must see its messages come back)');
-    const pending = this.log.add(message);
+    const pending = this.outbox.add(message);
     this.flushChat();
     return pending.client_message_id;
   }
 
   /** Forgets the chat messages still waiting for the relay: they will not be resent. */
   forgetPendingChat(): void {
-    this.log.forgetPendingChat();
+    this.outbox.forgetPendingChat();
   }
 
   /** Sends a frame serialized by the caller (load generators reuse one). Unchecked. */
@@ -309,14 +313,14 @@ export class RelayClient implements Disposable {
     return this.events.on('sessionLogLost', listener);
   }
 
-  private sendFrame(eventType: ClientEventType, payload: unknown): boolean {
-    return this.sendRaw(JSON.stringify({ event_type: eventType, payload, timestamp: new Date().toISOString() }));
+  private sendFrame<E extends ClientEventType>(eventType: E, payload: ClientPayload<E>): boolean {
+    return this.sendRaw(encodeClientFrame(eventType, payload));
   }
 
   /** Sends the pending chat not yet sent on this connection, once it has caught up with the log. */
   private flushChat(): void {
     if (this.currentState !== 'open' || !this.log.isCaughtUp) return;
-    for (const message of this.log.takeUnsent(this.generation)) {
+    for (const message of this.outbox.takeUnsent(this.generation)) {
       if (!this.sendFrame('chat.message', message)) return;
     }
   }
@@ -389,6 +393,7 @@ export class RelayClient implements Disposable {
       if (generation !== this.generation) return;
     } else {
       if (frame.event_type === 'disconnect') this.serverDisconnect = frame.payload;
+      this.outbox.received(frame);
       caughtUp = this.log.received(frame);
     }
     this.events.emit('frame', frame);
@@ -450,7 +455,8 @@ export class RelayClient implements Disposable {
       const since = this.resumedFrom;
       // Checked: with `validateInbound: false` the payload is unchecked.
       const position = typeof payload.session_log === 'object' && payload.session_log !== null ? payload.session_log : undefined;
-      if (this.log.connected(position, payload.user?.user_id, since).lost && since) lost = { since, position: this.log.resumeFrom! };
+      this.outbox.connected(payload.user?.user_id);
+      if (this.log.connected(position, since).lost && since) lost = { since, position: this.log.resumeFrom! };
     }
     if (!this.setState('open') || !payload) return;
     const generation = this.generation;

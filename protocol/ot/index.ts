@@ -1,8 +1,21 @@
 export { textType, type OtType, type TextType } from './text-type';
 export { OtError, otErrorCodes, type OtErrorCode } from './ot-error';
-export type { Side } from './transform';
-export type { SelectionRange } from './cursor';
-export type { TextOpComponent } from './text-op';
+export { compose, transform, type Side } from './transform';
+export { transformCursor, type SelectionRange } from './cursor';
+export { apply } from './apply';
+export {
+  appendDelete,
+  appendInsert,
+  appendRetain,
+  invert,
+  isNoop,
+  normalize,
+  scanOp,
+  splitsPair,
+  trim,
+  type TextOp,
+  type TextOpComponent,
+} from './text-op';
 export { TextDocument } from './text-document';
 export {
   ClientDocument,

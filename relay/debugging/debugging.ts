@@ -2,6 +2,7 @@ import {
   type BreakpointPayload,
   type ContinuedChange,
   type ContinuedPayload,
+  encodeServerFrame,
   ProtocolError,
   type StoppedPayload,
   SYSTEM_USER_ID,
@@ -9,7 +10,6 @@ import {
 import type { PresenceStore } from '../broker/presence';
 import type { Connection } from '../gateway/connection';
 import { roomFor } from '../gateway/paced-send';
-import { serverFrame } from '../gateway/server-frame';
 import type { Logger } from '../log';
 import type { Hub } from '../routing/hub';
 import type { DebugStateStore } from './debug-state-store';
@@ -69,7 +69,7 @@ export class Debugging {
   async breakpoint(connection: Connection, payload: BreakpointPayload): Promise<void> {
     const change = await this.store.applyBreakpoint(connection.sessionId, payload);
     if (!change) return;
-    const data = serverFrame('debugging.breakpoint', change, { userId: connection.userId, sessionId: connection.sessionId });
+    const data = encodeServerFrame('debugging.breakpoint', change, { userId: connection.userId, sessionId: connection.sessionId });
     await this.hub.toSession(connection.sessionId, { eventType: 'debugging.breakpoint', data });
   }
 
@@ -84,7 +84,7 @@ export class Debugging {
       );
     }
     const state = await this.store.setStopped(connection.sessionId, payload);
-    const data = serverFrame('debugging.stopped', state, { userId: connection.userId, sessionId: connection.sessionId });
+    const data = encodeServerFrame('debugging.stopped', state, { userId: connection.userId, sessionId: connection.sessionId });
     await this.hub.toSession(connection.sessionId, { eventType: 'debugging.stopped', data }, { exclude: connection.id });
   }
 
@@ -132,7 +132,7 @@ export class Debugging {
   }
 
   private async publishContinued(sessionId: string, userId: string, change: ContinuedChange, exclude?: string): Promise<void> {
-    const data = serverFrame('debugging.continued', change, { userId, sessionId });
+    const data = encodeServerFrame('debugging.continued', change, { userId, sessionId });
     await this.hub.toSession(sessionId, { eventType: 'debugging.continued', data }, exclude === undefined ? {} : { exclude });
   }
 }

@@ -7,7 +7,8 @@ import {
   type StoppedPayload,
   type StoppedState,
 } from '../../protocol';
-import { defineScript, type RedisConnections } from '../broker/redis-connection';
+import type { RedisConnections } from '../redis/redis-connection';
+import { defineScript } from '../redis/scripts';
 import { type BreakpointLimits, breakpointJson, type DebugSnapshot, type DebugStateStore } from './debug-state-store';
 
 /**
@@ -23,53 +24,6 @@ import { type BreakpointLimits, breakpointJson, type DebugSnapshot, type DebugSt
  * so two relays changing one breakpoint at once are put in one order. Both keys expire together
  * after the idle timeout (PEXPIRE on every change and `touch`); `delete` removes them.
  */
-
-/**
- * KEYS: meta, bp. ARGV: action, id, JSON ('' for remove), max breakpoints, max bytes, ttl ms.
- * {1, rev, JSON} if applied (for remove, the removed JSON); {0} if nothing changed; {-1} too many
- * breakpoints; {-2} too many bytes.
- */
-const APPLY = `
-local old = redis.call('HGET', KEYS[2], ARGV[2])
-if ARGV[1] == 'remove' then
-  if not old then return {0} end
-  redis.call('HDEL', KEYS[2], ARGV[2])
-  redis.call('HINCRBY', KEYS[1], 'bytes', -#old)
-else
-  if ARGV[1] == 'update' and not old then return {0} end
-  if old == ARGV[3] then return {0} end
-  if not old and redis.call('HLEN', KEYS[2]) >= tonumber(ARGV[4]) then return {-1} end
-  local bytes = tonumber(redis.call('HGET', KEYS[1], 'bytes') or '0') + #ARGV[3]
-  if old then bytes = bytes - #old end
-  if bytes > tonumber(ARGV[5]) then return {-2} end
-  redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
-  redis.call('HSET', KEYS[1], 'bytes', bytes)
-end
-local rev = redis.call('HINCRBY', KEYS[1], 'rev', 1)
-redis.call('PEXPIRE', KEYS[1], ARGV[6])
-redis.call('PEXPIRE', KEYS[2], ARGV[6])
-if ARGV[1] == 'remove' then return {1, rev, old} end
-return {1, rev, ARGV[3]}
-`;
-
-/** KEYS: meta, bp. ARGV: stopped JSON, ttl ms. The revision. */
-const SET_STOPPED = `
-local rev = redis.call('HINCRBY', KEYS[1], 'rev', 1)
-redis.call('HSET', KEYS[1], 'stopped', ARGV[1], 'srev', rev)
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
-redis.call('PEXPIRE', KEYS[2], ARGV[2])
-return rev
-`;
-
-/** KEYS: meta, bp. ARGV: ttl ms. The revision, or false if nothing was stopped. */
-const CLEAR_STOPPED = `
-if redis.call('HEXISTS', KEYS[1], 'stopped') == 0 then return false end
-redis.call('HDEL', KEYS[1], 'stopped', 'srev')
-local rev = redis.call('HINCRBY', KEYS[1], 'rev', 1)
-redis.call('PEXPIRE', KEYS[1], ARGV[1])
-redis.call('PEXPIRE', KEYS[2], ARGV[1])
-return rev
-`;
 
 type Script<T> = (keys: readonly string[], args: readonly (string | number)[]) => Promise<T>;
 
@@ -94,9 +48,9 @@ export class RedisDebugStateStore implements DebugStateStore {
     this.prefix = options.prefix ?? 'tandem:';
     redis.acquire();
     this.command = redis.command;
-    this.runApply = defineScript(this.command, 'tandemDebugApply', 2, APPLY);
-    this.runSetStopped = defineScript(this.command, 'tandemDebugSetStopped', 2, SET_STOPPED);
-    this.runClearStopped = defineScript(this.command, 'tandemDebugClearStopped', 2, CLEAR_STOPPED);
+    this.runApply = defineScript(this.command, 'tandemDebugApply');
+    this.runSetStopped = defineScript(this.command, 'tandemDebugSetStopped');
+    this.runClearStopped = defineScript(this.command, 'tandemDebugClearStopped');
   }
 
   async applyBreakpoint(sessionId: string, { action, breakpoint }: BreakpointPayload): Promise<BreakpointChange | undefined> {

@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
-import { decodeClientFrame, type ErrorPayload, ProtocolError } from '../../protocol';
+import { decodeClientFrame, encodeServerFrame, type ErrorPayload, ProtocolError } from '../../protocol';
 import { type Principal, verifyToken } from '../auth/tokens';
 import type { RelayConfig } from '../config/config';
 import type { Logger } from '../log';
@@ -14,7 +14,6 @@ import type { Router } from '../routing/router';
 import type { RelayStats } from '../stats';
 import { Connection } from './connection';
 import { ConnectionRateLimiter } from './connection-rate';
-import { serverFrame } from './server-frame';
 import { assertOriginAllowed, chooseSession, clientAddress, readResumePosition, readToken, refuseUpgrade } from './upgrade';
 
 /**
@@ -320,7 +319,7 @@ export class Gateway {
 }
 
 function serverFrameFor(connection: Connection, eventType: 'session.joined' | 'session.left'): string {
-  return serverFrame(eventType, connection.participant, { userId: connection.userId, sessionId: connection.sessionId });
+  return encodeServerFrame(eventType, connection.participant, { userId: connection.userId, sessionId: connection.sessionId });
 }
 
 function onPong(this: WebSocket): void {

@@ -1,6 +1,5 @@
-import { ProtocolError } from '../../protocol';
+import { encodeServerFrame, ProtocolError } from '../../protocol';
 import type { Debugging } from '../debugging/debugging';
-import { serverFrame } from '../gateway/server-frame';
 import type { Handler } from '../routing/router';
 import type { HandlerContext } from './context';
 
@@ -39,7 +38,7 @@ export function controlHandler(context: HandlerContext): Handler<'debugging.cont
       if (hosts.length === 0) {
         throw new ProtocolError('HOST_NOT_CONNECTED', 'the session’s host is not connected', undefined, payload.request_id);
       }
-      const data = serverFrame(
+      const data = encodeServerFrame(
         'debugging.control',
         { ...payload, requester: connection.id },
         { userId: connection.userId, sessionId: connection.sessionId },

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { commandIds } from '../../extension/commands/command-ids';
 
 const root = join(__dirname, '..', '..');
 const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
@@ -40,15 +41,39 @@ describe('the extension package', () => {
       'contributes',
     () => {
       assert.deepEqual(manifest.activationEvents, ['onStartupFinished', 'onUri', 'onFileSystem:tandem']);
-      const source = readFileSync(join(root, 'extension', 'extension.ts'), 'utf8');
-      for (const { command } of manifest.contributes.commands)
-        assert.ok(source.includes(`'${command}'`), `${command} is registered in extension.ts`);
+      assert.deepEqual(
+        Object.values(commandIds),
+        manifest.contributes.commands.map(({ command }) => command),
+        'extension/commands/command-ids.ts lists the contributed commands, in their order',
+      );
+      const dir = join(root, 'extension', 'commands');
+      const source = readdirSync(dir)
+        .map((file) => readFileSync(join(dir, file), 'utf8'))
+        .join('\n');
+      for (const [key, command] of Object.entries(commandIds))
+        assert.ok(source.includes(`registerCommand(commandIds.${key},`), `${command} is registered in extension/commands/`);
       assert.deepEqual(
         manifest.contributes.views.tandem?.map((v) => v.id),
         ['tandem.participants'],
       );
     },
   );
+
+  it('spells command ids only in extension/commands/command-ids.ts', () => {
+    const spelled: string[] = [];
+    const walk = (dir: string): void => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) walk(path);
+        else if (entry.name.endsWith('.ts') && path !== join(root, 'extension', 'commands', 'command-ids.ts')) {
+          const source = readFileSync(path, 'utf8');
+          for (const command of Object.values(commandIds)) if (source.includes(`'${command}'`)) spelled.push(`${path}: ${command}`);
+        }
+      }
+    };
+    walk(join(root, 'extension'));
+    assert.deepEqual(spelled, []);
+  });
 
   it('packs only the bundled extension, its manifest, README, licence and icons (vsce ls)', () => {
     const result = spawnSync(process.execPath, [join(root, 'node_modules', '@vscode', 'vsce', 'vsce'), 'ls', '--no-dependencies'], {

@@ -1,5 +1,5 @@
 import { after } from 'node:test';
-import { RedisConnections } from '../../../relay/broker/redis-connection';
+import { RedisConnections } from '../../../relay/redis/redis-connection';
 import { RedisDebugStateStore } from '../../../relay/debugging/redis-debug-state-store';
 import { startRedisServer } from '../../support/redis-server';
 import { debugStateStoreContract } from './debug-state-store.contract';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';
-import { mintToken } from '../../relay/auth/tokens';
+import { mintToken } from '../relay/auth/tokens';
 import { monotonicMs } from './clock';
 import { InspectorSession } from './inspector';
 import type { ClientGroup, CollectResult, Driver, Load, PublishResult } from './ipc';

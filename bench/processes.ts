@@ -13,7 +13,7 @@ import type { FromLoadgen, ToLoadgen } from './ipc';
  * hot path), and every child is killed when the bench ends, however it ends.
  */
 
-const root = resolve(__dirname, '..', '..');
+const root = resolve(__dirname, '..');
 /** `npm run build`'s bundle, or another (e.g. a patched relay, to measure a fix) named by BENCH_RELAY_BUNDLE. */
 export const relayBundle = process.env.BENCH_RELAY_BUNDLE ? resolve(process.env.BENCH_RELAY_BUNDLE) : join(root, 'dist', 'relay.js');
 

@@ -1,6 +1,6 @@
 import { io } from 'socket.io-client';
 import WebSocket, { type ClientOptions } from 'ws';
-import { createNodeWsTransport, type NodeWsConstructor, RelayClient, relayUrl } from '../../protocol/client';
+import { createNodeWsTransport, type NodeWsConstructor, RelayClient, relayUrl } from '../protocol/client';
 import type { Driver } from './ipc';
 import { WireReceiver } from './wire-receiver';
 

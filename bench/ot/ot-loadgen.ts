@@ -1,8 +1,8 @@
 import { type as textUnicode } from 'ot-text-unicode';
 import { Connection, type Doc, types as sharedbTypes } from 'sharedb/lib/client';
 import WebSocket from 'ws';
-import type { TextOp } from '../../../protocol';
-import { OtPeer } from '../../support/ot-peer';
+import type { TextOp } from '../../protocol';
+import { OtPeer } from '../../test/support/ot-peer';
 import { monotonicMs } from '../clock';
 import type { FromOtLoadgen, OtGo, OtResult, OtSetup, ToOtLoadgen } from './ot-ipc';
 

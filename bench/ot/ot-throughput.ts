@@ -2,9 +2,9 @@
 // single-character ops and paste-sized ops, and server commits/s (an op made three revisions
 // ago, transformed against the three ops committed since, then checked and applied).
 // Applies are timed on a string (`textType.apply`) and on a chunked `TextDocument`.
-// Run: node --import tsx test/protocol/ot/ot-throughput.bench.ts
-import { TextDocument, textType as t } from '../../../protocol/ot';
-import type { TextOp } from '../../../protocol/schemas/collaboration';
+// Run: node --import tsx bench/ot/ot-throughput.ts
+import { TextDocument, textType as t } from '../../protocol/ot';
+import type { TextOp } from '../../protocol/schemas/collaboration';
 
 const DOC_SIZE = 100 * 1024;
 const PASTE_SIZE = 2 * 1024;

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
 import { Server } from 'socket.io';
-import { verifyToken } from '../../../relay/auth/tokens';
+import { verifyToken } from '../../relay/auth/tokens';
 
 /**
  * The scale-out baseline: what a team would assemble itself. Socket.IO with

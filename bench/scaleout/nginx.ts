@@ -2,8 +2,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readNginxTemplate, renderNginxConfig } from '../../../relay/cli/cluster/nginx-config';
-import { freePort, httpStatus } from '../../../relay/cli/cluster/probes';
+import { readNginxTemplate, renderNginxConfig } from '../../relay/cli/cluster/nginx-config';
+import { freePort, httpStatus } from '../../relay/cli/cluster/probes';
 import { stopChild } from '../processes';
 
 /**

@@ -1,6 +1,6 @@
 import { createConnection } from 'node:net';
-import { mintToken } from '../../../relay/auth/tokens';
-import { startRedisServer, type RedisServer } from '../../support/redis-server';
+import { mintToken } from '../../relay/auth/tokens';
+import { startRedisServer, type RedisServer } from '../../test/support/redis-server';
 import { baselineLaunch, relayLaunch, type ServerLaunch, type ServerProcess, startServer } from '../processes';
 import type { QuietWaiter } from '../proc-stats';
 

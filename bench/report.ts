@@ -265,7 +265,7 @@ export function checksTable(checks: TargetCheck[]): string {
  * figures, and says where; every bench reports the same way.
  */
 export function writeBenchReport(name: string, startedAt: number, config: object, relayEnv: Record<string, string>, figures: object): void {
-  const out = resolve(__dirname, '..', '..', 'bench-results');
+  const out = resolve(__dirname, '..', 'bench-results');
   mkdirSync(out, { recursive: true });
   const file = join(out, `${name}.json`);
   const cpu = cpus();

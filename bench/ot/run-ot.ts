@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
-import { mintToken } from '../../../relay/auth/tokens';
+import { mintToken } from '../../relay/auth/tokens';
 import { monotonicMs } from '../clock';
 import { baselineLaunch, benchRelayEnv, relayLaunch, type ServerLaunch, type ServerProcess, startServer } from '../processes';
 import { cpuPercent, type ProcSample, sampleProcess } from '../proc-stats';
@@ -15,10 +15,10 @@ import { runBench } from '../entry';
  * The OT bench: shared editing through the relay against ShareDB (in memory, `text-unicode`
  * over `ws`), the same editing workload in the same run. Prints a table and writes
  * bench-results/ot.json. It measures; it asserts nothing.
- *   1. transform and apply throughput in-process (test/protocol/ot/ot-throughput.bench.ts, run as is);
+ *   1. transform and apply throughput in-process (bench/ot/ot-throughput.ts, run as is);
  *   2. commit throughput on one document: 4 editors typing single characters in a closed loop;
  *   3. keystroke-to-remote latency, 2, 5 and 10 editors each typing 10 characters a second.
- * Run: npm run build && node --import tsx test/bench/ot/run-ot.ts
+ * Run: npm run build && node --import tsx bench/ot/run-ot.ts
  *
  * Knobs (environment): OT_BENCH_TARGETS=relay,sharedb  OT_BENCH_EDITORS=2,5,10  OT_BENCH_WINDOWS=1,16
  *   OT_BENCH_MEASURE_MS=4000 (throughput window; latency runs take 5 s)  OT_BENCH_DOC_KB=10
@@ -58,7 +58,7 @@ function latencyWindowMs(editors: number): number {
   return Math.min(30_000, Math.max(config.latencyMeasureMs, Math.ceil((config.latencySamples / samplesPerSecond) * 1000)));
 }
 
-const root = resolve(__dirname, '..', '..', '..');
+const root = resolve(__dirname, '..', '..');
 const secret = randomBytes(24).toString('hex');
 const SESSION = 'ot-bench';
 
@@ -173,9 +173,9 @@ interface InProcessFigure {
   perSecond: number;
 }
 
-/** test/protocol/ot/ot-throughput.bench.ts as it is, its printed lines read back. */
+/** bench/ot/ot-throughput.ts as it is, its printed lines read back. */
 function inProcess(): Promise<{ header: string; figures: InProcessFigure[] }> {
-  const script = join(root, 'test', 'protocol', 'ot', 'ot-throughput.bench.ts');
+  const script = join(__dirname, 'ot-throughput.ts');
   return new Promise((resolvePromise, reject) => {
     const child = execFile(
       process.execPath,
@@ -253,7 +253,7 @@ async function main(): Promise<void> {
   let inProcessFigures: InProcessFigure[] = [];
   let inProcessHeader = '';
   if (!config.skipInProcess) {
-    process.stdout.write('In-process transform/apply/commit (test/protocol/ot/ot-throughput.bench.ts):\n');
+    process.stdout.write('In-process transform/apply/commit (bench/ot/ot-throughput.ts):\n');
     ({ header: inProcessHeader, figures: inProcessFigures } = await inProcess());
     for (const f of inProcessFigures) process.stdout.write(`  ${f.name.padEnd(62)} ${n0(f.perSecond).padStart(11)} /s\n`);
   }
@@ -322,7 +322,7 @@ async function main(): Promise<void> {
       inproc('single-character: transform'),
       '>=',
       1_000_000,
-      '100 KB document; ot-throughput.bench.ts',
+      '100 KB document; ot-throughput.ts',
     ),
     info('paste-sized transforms/s (in-process)', inproc('paste-sized: transform'), '2 KB pastes on a 100 KB document'),
     check(

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 /**
  * Prints where a `.cpuprofile` (from `node --cpu-prof`, e.g. BENCH_RELAY_PROF=dir) spent its
  * time: the top functions by self time, and by inclusive time for the relay's and `ws`'s code.
- * Usage: node --import tsx test/bench/profile-summary.ts FILE.cpuprofile [top=25]
+ * Usage: node --import tsx bench/profile-summary.ts FILE.cpuprofile [top=25]
  */
 
 interface ProfileNode {

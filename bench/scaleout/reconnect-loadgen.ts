@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import { createNodeWsTransport, RelayClient } from '../../../protocol/client';
+import { createNodeWsTransport, RelayClient } from '../../protocol/client';
 import { monotonicMs } from '../clock';
 import type { FromReconnectLoadgen, ReconnectClient, ToReconnectLoadgen } from './reconnect-ipc';
 

@@ -1,0 +1,246 @@
+/**
+ * How a binding's own edits (remote ops, undo, redo) reach the editor, and which change events
+ * are theirs. Its owner (`DocumentBinding`) decides what an item and an edit mean for the shared
+ * text; this module only applies them and attributes the editor's change events.
+ *
+ * Remote ops are applied one `WorkspaceEdit` at a time from a queue (`inbox`, which also holds
+ * acks, resyncs, snapshots and undo requests, so they keep their order). Which change event is the
+ * echo of our edit is decided from what VS Code guarantees, never from the text alone (a user can
+ * type the very same text at the same place at the same moment):
+ * - `applyEdit` carries the document version the extension host knows when it is called, and the
+ *   renderer applies it only if its document is still at that version (bulkTextEdits.ts
+ *   `validate`; the edits carry entry metadata so that this holds for the active editor too, see
+ *   remote-edit.ts). Applied, it is one model edit: the document goes to exactly that version + 1.
+ * - The renderer sends the change event of whatever it applies to the extension host before it
+ *   answers `applyEdit` (mainThreadDocuments.ts sends `$acceptModelChanged` as the model changes;
+ *   one ordered RPC channel), so every change event of the edit's time arrives before the answer.
+ * So our edit's change event, if it was applied, is the one that takes the document to the version
+ * after the one the edit was made against; and only the answer says whether it was applied. A change
+ * event at that version with the same effect as our edit (changes.ts `sameEffect`) is the echo or
+ * the user's identical edit: it is held (`Apply.echo`), with any change events after it
+ * (`Apply.after`, local in either case), until the answer: applied, it was the echo; refused, it
+ * was the user's, and it is shared like any local edit. Any other change event while our edit is in
+ * flight is the user's (or another extension's): a local edit. Our edit will then be refused; the
+ * local op is transformed past ours for the client, ours past the local one for the editor, and
+ * ours is sent again.
+ */
+import * as vscode from 'vscode';
+import { isNoop, type TextOp } from '../../protocol/ot';
+import { sameEffect, type TextSource } from './changes';
+import { type LineIndex, withoutCr } from './eol';
+import { replacementsFor, toWorkspaceEdit } from './remote-edit';
+
+/** An edit of ours on its way to the editor. */
+export interface Apply {
+  readonly kind: 'remote' | 'undo' | 'redo';
+  /** Against the binding's `mirror`. For `remote` it is in `client.text` already; an undo or redo is not yet. */
+  op: TextOp;
+  /** A local change came first: the `applyEdit` under way will be refused; send `op` again. */
+  stale: boolean;
+  /** Refusals without a local change in between. */
+  failures: number;
+  /** Superseded by a recovery: its answer is ignored. */
+  cancelled: boolean;
+  /** The document's version when the `applyEdit` under way was made: applied, it makes `version + 1`. */
+  version?: number;
+  /** The change event (as an op against `mirror` before it) that is its echo if VS Code answers true, else the user's. */
+  echo?: TextOp;
+  /** Local change events after `echo`, waiting for the answer to be shared. */
+  after?: TextOp[];
+  /** The caret as of the last selection event while `echo` waits (undo grouping), if any came. */
+  caret?: { offset: number | undefined };
+  readonly done?: (applied: boolean) => void;
+}
+
+/** What the queue needs from its owner: what its items and edits mean for the shared text. */
+export interface ApplyQueueHost<Item> {
+  /** The document's line index (wire offsets to positions) as of the last change event handled. */
+  index(): LineIndex;
+  /** The owner is replacing the editor's text (a recovery): the queue waits, then `pump` goes on. */
+  recovering(): boolean;
+  /** Handles one queued item (it may `start` an edit). Throws nothing. */
+  process(item: Item): void;
+  /** An item that will never be handled: the queue is disposed. */
+  dropped(item: Item): void;
+  /** The queue stopped: it is empty, or waits for the editor or a recovery. */
+  pumped(): void;
+  /** `apply` reached the editor: `echo` is its change event (an op against the text before it). */
+  arrived(apply: Apply, echo: TextOp): void;
+  /**
+   * Shares local ops held while VS Code's answer was awaited (already in the owner's copy of the
+   * editor's text), with `apply` still in flight or not; false if one could not be shared (the
+   * owner recovers).
+   */
+  shareHeld(ops: readonly TextOp[], apply: Apply | undefined, caret: { offset: number | undefined } | undefined): boolean;
+  /** The editor and the shared text parted: the owner replaces the editor's text (and calls `cancel`). */
+  recover(reason: string): void;
+  /** A refused edit goes to the editor again after a local change got in first. */
+  retried(): void;
+  warn(message: string): void;
+}
+
+const MAX_FAILURES = 3;
+
+/**
+ * The owner's queue of items (remote ops, acks, undo requests...) handled in order, and its edit
+ * in flight to the editor: at most one, and nothing else is handled until VS Code has answered it.
+ */
+export class ApplyQueue<Item> implements vscode.Disposable {
+  private readonly inbox: Item[] = [];
+  private inFlight: Apply | undefined;
+  private disposed = false;
+
+  constructor(
+    private readonly document: vscode.TextDocument,
+    private readonly host: ApplyQueueHost<Item>,
+  ) {}
+
+  /** The edit of ours on its way to the editor, if any. */
+  get current(): Apply | undefined {
+    return this.inFlight;
+  }
+
+  /** Nothing queued, nothing in flight. */
+  get idle(): boolean {
+    return !this.inFlight && this.inbox.length === 0;
+  }
+
+  enqueue(item: Item): void {
+    if (this.disposed) {
+      this.host.dropped(item);
+      return;
+    }
+    this.inbox.push(item);
+    this.pump();
+  }
+
+  /** Handles queued items until one of them needs the editor (an edit in flight). */
+  pump(): void {
+    while (!this.disposed && !this.inFlight && !this.host.recovering() && this.inbox.length > 0) {
+      this.host.process(this.inbox.shift()!);
+    }
+    this.host.pumped();
+  }
+
+  /** Sends `apply` to the editor (nothing if it changes nothing); the queue waits for its answer. */
+  start(apply: Apply): void {
+    if (isNoop(apply.op)) {
+      apply.done?.(false);
+      return;
+    }
+    this.inFlight = apply;
+    this.issue(apply);
+  }
+
+  /**
+   * A change event of the editor (`op`, against `before`, the text before it; it took the document
+   * to `version`). True: it is held with the edit in flight until VS Code answers (the caller still
+   * applies it to `before`); false: a local edit, to be shared now.
+   */
+  hold(op: TextOp, version: number, before: TextSource): boolean {
+    const apply = this.inFlight;
+    if (apply?.echo !== undefined) {
+      // Local whoever made the echo: shared once VS Code answers (see the top of this file).
+      apply.after!.push(op);
+      return true;
+    }
+    if (apply && !apply.stale && version === apply.version! + 1 && sameEffect(op, docOp(apply), before)) {
+      apply.echo = op;
+      apply.after = [];
+      return true;
+    }
+    return false;
+  }
+
+  /** A caret move (undo grouping): true if it waits with a held echo, handed to `shareHeld` with it. */
+  holdCaret(offset: number | undefined): boolean {
+    const apply = this.inFlight;
+    // Typing held with an echo is not in the undo stack yet: its caret move waits with it.
+    if (apply?.echo === undefined) return false;
+    apply.caret = { offset };
+    return true;
+  }
+
+  /** Forgets the edit in flight (a recovery supersedes it): its answer will be ignored. */
+  cancel(): void {
+    const apply = this.inFlight;
+    this.inFlight = undefined;
+    if (!apply) return;
+    apply.cancelled = true;
+    apply.done?.(false);
+  }
+
+  /** Drops what is queued (`dropped`) and the edit in flight. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const item of this.inbox.splice(0)) this.host.dropped(item);
+    this.cancel();
+  }
+
+  /** Sends `apply` to the editor as one `WorkspaceEdit`, against the document as it is now. */
+  private issue(apply: Apply): void {
+    let edit: vscode.WorkspaceEdit;
+    try {
+      edit = toWorkspaceEdit(this.document.uri, replacementsFor(docOp(apply), this.host.index()), vscode);
+    } catch (error) {
+      this.host.recover(`an edit did not fit the editor's text (${message(error)})`);
+      return;
+    }
+    apply.stale = false;
+    apply.version = this.document.version;
+    void vscode.workspace.applyEdit(edit).then(
+      (ok) => this.answered(apply, ok),
+      (error: unknown) => {
+        this.host.warn(`applyEdit failed (${message(error)})`);
+        this.answered(apply, false);
+      },
+    );
+  }
+
+  /** VS Code's answer to `applyEdit`; its change event, if any, has been handled already. */
+  private answered(apply: Apply, ok: boolean): void {
+    if (this.disposed || apply.cancelled || this.inFlight !== apply) return;
+    const { echo, after = [], caret } = apply;
+    apply.echo = apply.after = apply.caret = undefined;
+    if (ok) {
+      this.inFlight = undefined;
+      if (echo === undefined) {
+        apply.done?.(false);
+        this.host.recover(`the editor applied a ${apply.kind} edit but reported a different change`);
+        return;
+      }
+      this.host.arrived(apply, echo);
+      this.host.shareHeld(after, undefined, caret);
+      this.pump();
+      return;
+    }
+    // Refused: the change that looked like our edit was the user's own, identical one.
+    if (echo !== undefined && !this.host.shareHeld([echo, ...after], apply, caret)) return;
+    if (apply.stale) {
+      this.host.retried();
+      this.issue(apply);
+      return;
+    }
+    if (++apply.failures < MAX_FAILURES && !this.document.isClosed) {
+      // Refused with no local change seen: give a change event on its way a moment to arrive.
+      setTimeout(() => {
+        if (!this.disposed && this.inFlight === apply && !apply.cancelled) this.issue(apply);
+      }, 20 * apply.failures);
+      return;
+    }
+    this.inFlight = undefined;
+    apply.done?.(false);
+    if (apply.kind === 'remote') this.host.recover(`the editor refused a remote edit ${MAX_FAILURES} times`);
+    else this.pump();
+  }
+}
+
+/** What `apply` does to the editor: its op, with any `\r` inserted as a line break. */
+function docOp(apply: Apply): TextOp {
+  return apply.kind === 'remote' ? withoutCr(apply.op) : apply.op;
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

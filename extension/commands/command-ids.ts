@@ -1,0 +1,22 @@
+/**
+ * Every command the extension contributes, in the order of package.json `contributes.commands`
+ * (test/extension/package.test.ts keeps the two in step). No `vscode` import: tests read it.
+ */
+export const commandIds = {
+  startSession: 'tandem.startSession',
+  endSession: 'tandem.endSession',
+  joinSession: 'tandem.joinSession',
+  leaveSession: 'tandem.leaveSession',
+  copyInviteLink: 'tandem.copyInviteLink',
+  setPersonalToken: 'tandem.setPersonalToken',
+  forgetPersonalToken: 'tandem.forgetPersonalToken',
+  showSessionMenu: 'tandem.showSessionMenu',
+  showLog: 'tandem.showLog',
+  followParticipant: 'tandem.followParticipant',
+  unfollow: 'tandem.unfollow',
+  goToParticipant: 'tandem.goToParticipant',
+  undo: 'tandem.undo',
+  redo: 'tandem.redo',
+} as const;
+
+export type CommandId = (typeof commandIds)[keyof typeof commandIds];
