@@ -7,6 +7,7 @@ import { AnswerPublisher } from './ai/answer-publisher';
 import type { AnswerRegistry } from './ai/answer-registry';
 import { MemoryAnswerRegistry } from './ai/memory-answer-registry';
 import { OpenAiModelClient } from './ai/model-client';
+import { RedisAnswerRegistry } from './ai/redis-answer-registry';
 import { MemoryModelPerformanceSink, type ModelPerformanceSink } from './ai/model-performance';
 import { type Availability, alwaysAvailable } from './broker/availability';
 import type { Broker } from './broker/broker';
@@ -122,7 +123,7 @@ async function createStorage(config: RelayConfig, relayId: string, log: Logger):
       ),
       sessionStore: keep(new RedisSessionStore(redis, { prefix: REDIS_PREFIX })),
       joinRequests: keep(new RedisJoinRequestStore(redis, { prefix: REDIS_PREFIX })),
-      answers: keep(new MemoryAnswerRegistry()),
+      answers: keep(new RedisAnswerRegistry(redis, { relayId, leaseMs: config.aiLeaseMs, prefix: REDIS_PREFIX })),
       redis,
     };
   } catch (error) {
@@ -161,6 +162,7 @@ export async function startRelay({ config, secret, logger, modelPerformance }: R
     settings: config.ai,
     model: config.ai && new OpenAiModelClient(config.ai),
     registry: answers,
+    leaseMs: config.aiLeaseMs,
     publisher: new AnswerPublisher(hub),
     broker,
     sink: modelPerformance ?? new MemoryModelPerformanceSink(),

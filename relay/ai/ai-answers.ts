@@ -20,6 +20,8 @@ export interface AiAnswersDeps {
   settings: AiSettings | undefined;
   model: ModelClient | undefined;
   registry: AnswerRegistry;
+  /** How often this relay renews its answers' leases and looks for orphans: every third of it. */
+  leaseMs: number;
   publisher: AnswerPublisher;
   broker: Broker;
   sink: ModelPerformanceSink;
@@ -39,6 +41,7 @@ export class AiAnswers {
   private control: Promise<Disposable> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private ticking = false;
+  private tickFailed = false;
   private stopping = false;
 
   constructor(private readonly deps: AiAnswersDeps) {}
@@ -46,8 +49,7 @@ export class AiAnswers {
   async start(): Promise<void> {
     this.control = this.deps.broker.subscribe(CONTROL_CHANNEL, (publication) => this.onControl(publication.data));
     await this.control;
-    const leaseMs = this.deps.settings?.leaseMs;
-    if (leaseMs !== undefined) this.timer = setInterval(() => void this.tick(), Math.max(100, Math.floor(leaseMs / 3))).unref();
+    this.timer = setInterval(() => void this.tick(), Math.max(100, Math.floor(this.deps.leaseMs / 3))).unref();
   }
 
   get running(): number {
@@ -177,8 +179,11 @@ export class AiAnswers {
       const lost = await this.deps.registry.refresh([...this.runs.values()].map((run) => run.answer));
       for (const answer of lost) this.runs.get(answerKey(answer.sessionId, answer.requestId))?.stop('lost');
       for (const orphan of await this.deps.registry.takeOrphans()) await this.finishOrphan(orphan);
+      this.tickFailed = false;
     } catch (error) {
-      this.deps.log.warn({ err: error }, 'could not check the running ai answers');
+      // Once per outage, not every tick.
+      if (!this.tickFailed) this.deps.log.warn({ err: error }, 'could not check the running ai answers');
+      this.tickFailed = true;
     } finally {
       this.ticking = false;
     }

@@ -183,6 +183,11 @@ export interface RelayConfig {
   joinApprovalTimeoutMs: number;
   /** The AI model the relay asks for `ai.request` (undefined: AI_MODEL unset, `AI_NOT_CONFIGURED`), and the limits. */
   ai: AiSettings | undefined;
+  /**
+   * With Redis: how long a running answer outlives a relay that stopped refreshing it (apart from
+   * `ai`: a relay without a model still ends the answers of dead relays).
+   */
+  aiLeaseMs: number;
 }
 
 /** The model (OpenAI-compatible Chat Completions) and the limits of AI answers. */
@@ -203,8 +208,6 @@ export interface AiSettings {
   /** Longest wait for the first token, and between tokens. */
   timeoutMs: number;
   viewersMayAsk: boolean;
-  /** With Redis: how long a running answer outlives a relay that stopped refreshing it. */
-  leaseMs: number;
 }
 
 /** OpenAI's API, when AI_MODEL is set without AI_BASE_URL. */
@@ -266,6 +269,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
   const ai = aiSettings(raw);
   return {
     ai,
+    aiLeaseMs: raw.AI_LEASE_MS,
     production: raw.NODE_ENV === 'production',
     host: raw.WS_HOST,
     port: raw.WS_PORT,
@@ -332,7 +336,6 @@ function aiSettings(raw: RawConfig): AiSettings | undefined {
     maxAnswerChars: raw.AI_MAX_ANSWER_CHARS,
     timeoutMs: raw.AI_TIMEOUT_MS,
     viewersMayAsk: raw.AI_VIEWERS_MAY_ASK,
-    leaseMs: raw.AI_LEASE_MS,
   };
 }
 

@@ -24,8 +24,8 @@ describe('AI settings', () => {
     assert.equal(ai.baseUrl, 'http://localhost:11434/v1');
     assert.ok(ai.apiKey.length > 0, 'a placeholder: the client library needs one');
     assert.deepEqual(
-      [ai.maxConcurrentPerSession, ai.maxConcurrent, ai.maxPromptChars, ai.maxAnswerChars, ai.timeoutMs, ai.viewersMayAsk, ai.leaseMs],
-      [2, 16, 16_000, 20_000, 30_000, false, 10_000],
+      [ai.maxConcurrentPerSession, ai.maxConcurrent, ai.maxPromptChars, ai.maxAnswerChars, ai.timeoutMs, ai.viewersMayAsk],
+      [2, 16, 16_000, 20_000, 30_000, false],
     );
   });
 
