@@ -119,7 +119,7 @@ const ConfigSchema = z.strictObject({
   AI_MAX_CONCURRENT_PER_SESSION: integer(1, 1000).default(2),
   AI_MAX_CONCURRENT: integer(1, 100_000).default(16),
   AI_MAX_PROMPT_CHARS: integer(1, MAX_AI_PROMPT_CHARS + MAX_AI_SELECTION_CHARS).default(16_000),
-  AI_MAX_ANSWER_CHARS: integer(100, 1_000_000).default(20_000),
+  AI_MAX_ANSWER_CHARS: integer(100, 200_000).default(20_000),
   AI_TIMEOUT_MS: integer(100, 600_000).default(30_000),
   AI_VIEWERS_MAY_ASK: boolean.default(false),
   AI_LEASE_MS: integer(300, 600_000).default(10_000),
@@ -209,6 +209,9 @@ export interface AiSettings {
   timeoutMs: number;
   viewersMayAsk: boolean;
 }
+
+/** Bytes one answer character may take in the last chunk's frame (UTF-8, JSON escapes), with room for the rest of the buffer. */
+const ANSWER_BYTES_PER_CHAR = 8;
 
 /** OpenAI's API, when AI_MODEL is set without AI_BASE_URL. */
 export const DEFAULT_AI_BASE_URL = 'https://api.openai.com/v1';
@@ -325,6 +328,14 @@ function aiSettings(raw: RawConfig): AiSettings | undefined {
   if (raw.AI_BASE_URL === undefined && raw.AI_API_KEY === undefined) {
     throw new ConfigError(`Invalid configuration: AI_API_KEY is required for ${DEFAULT_AI_BASE_URL} (set AI_BASE_URL for another server)`);
   }
+  // The last chunk carries the whole answer: even escaped to the hilt it must fit a client's outbound buffer.
+  if (raw.AI_MAX_ANSWER_CHARS * ANSWER_BYTES_PER_CHAR > raw.WS_MAX_BUFFERED_BYTES) {
+    throw new ConfigError(
+      `Invalid configuration: AI_MAX_ANSWER_CHARS must be at most WS_MAX_BUFFERED_BYTES / ${ANSWER_BYTES_PER_CHAR} ` +
+        `(${Math.floor(raw.WS_MAX_BUFFERED_BYTES / ANSWER_BYTES_PER_CHAR)}): the last chunk carries the whole answer ` +
+        `(got ${raw.AI_MAX_ANSWER_CHARS})`,
+    );
+  }
   return {
     baseUrl: raw.AI_BASE_URL ?? DEFAULT_AI_BASE_URL,
     apiKey: raw.AI_API_KEY ?? NO_AI_KEY,
@@ -402,7 +413,9 @@ export const settingDescriptions: Record<keyof RawConfig, string> = {
   AI_MAX_CONCURRENT_PER_SESSION: 'answers running at once in one session, across relays; more gets AI_TOO_MANY_REQUESTS (default 2)',
   AI_MAX_CONCURRENT: 'answers this relay serves at once; more gets AI_TOO_MANY_REQUESTS (default 16)',
   AI_MAX_PROMPT_CHARS: 'characters of a question’s prompt and selection together; more gets AI_PROMPT_TOO_LARGE (default 16000)',
-  AI_MAX_ANSWER_CHARS: 'characters of one answer; it is stopped there with AI_ANSWER_TOO_LARGE (default 20000)',
+  AI_MAX_ANSWER_CHARS:
+    'characters of one answer; it is stopped there with AI_ANSWER_TOO_LARGE; at most WS_MAX_BUFFERED_BYTES / 8, since the last chunk ' +
+    'carries the whole answer (default 20000)',
   AI_TIMEOUT_MS: 'longest wait for the model’s first token, and between two of its chunks; then AI_TIMEOUT (default 30000)',
   AI_VIEWERS_MAY_ASK: 'whether viewers may ask the AI model (default false: AI_FORBIDDEN)',
   AI_LEASE_MS:
