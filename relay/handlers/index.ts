@@ -1,4 +1,6 @@
+import type { AiAnswers } from '../ai/ai-answers';
 import type { HandlerTable } from '../routing/router';
+import { aiCancelHandler, aiRequestHandler } from './ai';
 import { chatMessageHandler } from './chat';
 import { checkHandler, closeHandler, cursorHandler, editHandler, openHandler } from './collaboration';
 import type { HandlerContext } from './context';
@@ -7,8 +9,10 @@ import { breakpointHandler, continuedHandler, controlHandler, controlResultHandl
 import { pingHandler } from './system';
 import { workspaceChangedHandler, workspaceRequestHandler, workspaceResponseHandler } from './workspace';
 
-export function createHandlers(context: HandlerContext, debugging: Debugging): HandlerTable {
+export function createHandlers(context: HandlerContext, debugging: Debugging, ai: AiAnswers): HandlerTable {
   return {
+    'ai.request': aiRequestHandler(ai),
+    'ai.cancel': aiCancelHandler(ai),
     'chat.message': chatMessageHandler(context),
     'collaboration.open': openHandler(context),
     'collaboration.close': closeHandler(context),

@@ -1,4 +1,9 @@
 import type { Redis } from 'ioredis';
+import aiBegin from './lua/ai-begin.lua';
+import aiProgress from './lua/ai-progress.lua';
+import aiRefresh from './lua/ai-refresh.lua';
+import aiEnd from './lua/ai-end.lua';
+import aiTakeOrphans from './lua/ai-take-orphans.lua';
 import brokerEnsureEpoch from './lua/broker-ensure-epoch.lua';
 import brokerHistory from './lua/broker-history.lua';
 import brokerPublish from './lua/broker-publish.lua';
@@ -34,6 +39,11 @@ const scripts = {
   tandemDebugApply: { numberOfKeys: 2, lua: [debugApply] },
   tandemDebugSetStopped: { numberOfKeys: 2, lua: [debugSetStopped] },
   tandemDebugClearStopped: { numberOfKeys: 2, lua: [debugClearStopped] },
+  tandemAiBegin: { numberOfKeys: 3, lua: [aiBegin] },
+  tandemAiProgress: { numberOfKeys: 3, lua: [aiProgress] },
+  tandemAiRefresh: { numberOfKeys: 2, lua: [aiRefresh] },
+  tandemAiEnd: { numberOfKeys: 3, lua: [aiEnd] },
+  tandemAiTakeOrphans: { numberOfKeys: 1, lua: [aiTakeOrphans] },
 } satisfies Record<string, { numberOfKeys: number; lua: string[] }>;
 
 export type ScriptName = keyof typeof scripts;
