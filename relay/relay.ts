@@ -29,8 +29,13 @@ import { Gateway } from './gateway/gateway';
 import { HandlerContext } from './handlers/context';
 import { createHandlers } from './handlers';
 import { HttpApi } from './http/http-api';
+import { pathOf } from './http/http-util';
 import { RequestLimits } from './http/request-limits';
 import { createLogger, type Logger } from './log';
+import { timeRequest } from './metrics/http-routes';
+import { METRICS_PATH, MetricsEndpoint } from './metrics/metrics-endpoint';
+import { timeRedisCommands } from './metrics/redis-commands';
+import { RelayMetrics } from './metrics/relay-metrics';
 import { RedisConnections } from './redis/redis-connection';
 import { RedisOutageMonitor } from './redis/redis-outage';
 import { Hub } from './routing/hub';
@@ -161,6 +166,24 @@ export async function startRelay({ config, secret, logger, modelPerformance }: R
   const outage = redis ? new RedisOutageMonitor(redis) : undefined;
   const availability: Availability = outage ?? alwaysAvailable;
   const hub = new Hub(broker, stats, availability);
+  // Gauges are read when scraped; `gateway` is made further down (and counts the hub's connections).
+  const metrics = config.metrics.enabled
+    ? new RelayMetrics({
+        relayId,
+        stats,
+        aiModel: config.ai?.model,
+        gauges: {
+          connections: () => hub.connections.size,
+          sessions: () => hub.sessionCount,
+          openDocuments: () => hub.openDocumentCount,
+          ...(outage && { redisUp: () => outage.available }),
+        },
+      })
+    : undefined;
+  if (metrics) {
+    stats.timings = metrics;
+    if (redis) timeRedisCommands(redis.command, metrics.redisSeconds);
+  }
   // In this order (the broker last: the hub's subscriptions go through it); each part is closed
   // even if one before it failed. The last of them to let go of Redis closes its connections.
   const closeStorage = async () => {
@@ -180,7 +203,7 @@ export async function startRelay({ config, secret, logger, modelPerformance }: R
     leaseMs: config.aiLeaseMs,
     publisher: new AnswerPublisher(hub),
     broker,
-    sink: modelPerformance ?? new MemoryModelPerformanceSink(),
+    sink: withAnswerMetrics(modelPerformance ?? new MemoryModelPerformanceSink(), metrics),
     relayId,
     log,
   });
@@ -192,6 +215,7 @@ export async function startRelay({ config, secret, logger, modelPerformance }: R
       maxLength: config.documentMaxLength,
       maxTransformCost: config.editMaxTransformCost,
       transformCostPerSecond: config.editTransformCostPerSecond,
+      onRecovery: (kind) => stats.countRecovery(kind),
     });
     const router = new Router(
       createHandlers(
@@ -255,7 +279,14 @@ export async function startRelay({ config, secret, logger, modelPerformance }: R
       operatorOnlyStats: config.production,
       log,
     });
-    server = createServer(httpServerOptions(config.httpRequestTimeoutMs), (request, response) => api.handle(request, response));
+    const metricsEndpoint = metrics && new MetricsEndpoint(metrics, config.metrics.token, log);
+    server = createServer(httpServerOptions(config.httpRequestTimeoutMs), (request, response) => {
+      if (metricsEndpoint) {
+        if (pathOf(request) === METRICS_PATH) return metricsEndpoint.handle(request, response);
+        timeRequest(metrics.httpSeconds, request, response);
+      }
+      api.handle(request, response);
+    });
     gateway.attach(server);
     const listening = server;
     await new Promise<void>((resolve, reject) => {
@@ -297,6 +328,17 @@ export async function startRelay({ config, secret, logger, modelPerformance }: R
     })());
 
   return { relayId, port, url, stop };
+}
+
+/** Each AI answer's record also feeds the AI metrics (when enabled), then goes where it went before. */
+function withAnswerMetrics(sink: ModelPerformanceSink, metrics: RelayMetrics | undefined): ModelPerformanceSink {
+  if (!metrics) return sink;
+  return {
+    record: (record) => {
+      metrics.recordAnswer(record);
+      sink.record(record);
+    },
+  };
 }
 
 /**

@@ -1,4 +1,9 @@
-/** Counters behind `/ws/stats`. Plain maps: one increment per message, no allocation. */
+import { type HotPathTimings, noHotPathTimings } from './metrics/hot-path';
+
+/**
+ * Counters behind `/ws/stats` (and `/metrics`, which reads them when scraped). Plain maps: one
+ * increment per message, no allocation.
+ */
 export class RelayStats {
   readonly startedAt = Date.now();
   private readonly inbound = new Map<string, number>();
@@ -10,8 +15,14 @@ export class RelayStats {
    * bug to find: the tests fail on any.
    */
   private readonly repairs = { relay: 0, editor: 0 };
+  /** Refused WebSocket upgrades by the HTTP status they were answered with. */
+  private readonly refusedUpgrades = new Map<number, number>();
+  /** Rejoins of a document whose history was lost: `rebuilt` recreated it, `reset` brought a copy to it. */
+  private readonly recoveries = { rebuilt: 0, reset: 0 };
   connectionsTotal = 0;
   connectionsRefused = 0;
+  /** The hot paths' timings (relay/metrics); a no-op unless metrics are enabled. */
+  timings: HotPathTimings = noHotPathTimings;
 
   countIn(eventType: string): void {
     this.inbound.set(eventType, (this.inbound.get(eventType) ?? 0) + 1);
@@ -27,6 +38,27 @@ export class RelayStats {
 
   countRepairs(where: 'relay' | 'editor', count = 1): void {
     this.repairs[where] += count;
+  }
+
+  countRefusedUpgrade(status: number): void {
+    this.connectionsRefused++;
+    this.refusedUpgrades.set(status, (this.refusedUpgrades.get(status) ?? 0) + 1);
+  }
+
+  countRecovery(kind: 'rebuilt' | 'reset'): void {
+    this.recoveries[kind]++;
+  }
+
+  /** The counts as they stand, for `/metrics` (read when scraped, never copied on the hot path). */
+  get counts() {
+    return {
+      inbound: this.inbound as ReadonlyMap<string, number>,
+      outbound: this.outbound as ReadonlyMap<string, number>,
+      errors: this.errors as ReadonlyMap<string, number>,
+      refusedUpgrades: this.refusedUpgrades as ReadonlyMap<number, number>,
+      repairs: this.repairs as Readonly<typeof this.repairs>,
+      recoveries: this.recoveries as Readonly<typeof this.recoveries>,
+    };
   }
 
   snapshot() {

@@ -127,6 +127,8 @@ const ConfigSchema = z.strictObject({
   AI_TIMEOUT_MS: integer(100, 600_000).default(30_000),
   AI_VIEWERS_MAY_ASK: boolean.default(false),
   AI_LEASE_MS: integer(300, 600_000).default(10_000),
+  METRICS_ENABLED: boolean.default(true),
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').max(4096).optional(),
 });
 
 export type RawConfig = z.infer<typeof ConfigSchema>;
@@ -194,6 +196,8 @@ export interface RelayConfig {
    * `ai`: a relay without a model still ends the answers of dead relays).
    */
   aiLeaseMs: number;
+  /** `GET /metrics` (relay/metrics): off, it is a 404 and the hot paths time nothing; `token` guards it when set. */
+  metrics: { enabled: boolean; token: string | undefined };
 }
 
 export interface DebuggingLimits {
@@ -273,7 +277,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     const name = issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : String(issue.path[0] ?? 'config');
     const message = issue.code === 'unrecognized_keys' ? 'unknown setting in the config file' : issue.message;
     const got = issue.code === 'unrecognized_keys' ? undefined : merged[name];
-    const shown = name === 'AUTH_SECRET' || name === 'AI_API_KEY' || got === undefined ? '' : ` (got ${JSON.stringify(got)})`;
+    const shown =
+      name === 'AUTH_SECRET' || name === 'AI_API_KEY' || name === 'METRICS_TOKEN' || got === undefined
+        ? ''
+        : ` (got ${JSON.stringify(got)})`;
     throw new ConfigError(`Invalid configuration: ${name} ${message}${shown}`);
   }
   const raw = result.data;
@@ -290,6 +297,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
   return {
     ai,
     aiLeaseMs: raw.AI_LEASE_MS,
+    metrics: { enabled: raw.METRICS_ENABLED, token: raw.METRICS_TOKEN },
     production: raw.NODE_ENV === 'production',
     host: raw.WS_HOST,
     port: raw.WS_PORT,
@@ -451,6 +459,12 @@ export const settingDescriptions: Record<keyof RawConfig, string> = {
   AI_LEASE_MS:
     'with Redis: a relay that dies in the middle of an answer has it ended (AI_RELAY_LOST) by another relay within about 1.5 × this ' +
     '(default 10000)',
+  METRICS_ENABLED:
+    'serve GET /metrics (Prometheus text format) and time the hot paths for it; false: /metrics is a 404 and nothing is timed ' +
+    '(default true)',
+  METRICS_TOKEN:
+    'when set, GET /metrics needs Authorization: Bearer <this> (at least 16 characters); unset, /metrics is open to whoever reaches ' +
+    'the relay’s port (nginx does not pass it on) (default unset)',
 };
 
 /**

@@ -99,6 +99,8 @@ export interface DocumentLimits {
   maxTransformCost?: number;
   /** Transform work one connection may do per second (`transformBudget`). */
   transformCostPerSecond?: number;
+  /** Told of each rejoin of a lost document: `rebuilt` recreated it, `reset` brought a copy to it (for `/metrics`). */
+  onRecovery?: (kind: 'rebuilt' | 'reset') => void;
 }
 
 /**
@@ -170,11 +172,15 @@ export class DocumentAuthority {
         // recovery starts from there (recovery.ts); a first open creates it from its initial text.
         const origin = rejoin ? { epoch, rev, history: oldOps(request.recovery) } : undefined;
         await this.store.create(sessionId, document, text ?? '', origin);
+        if (rejoin) this.limits.onRecovery?.('rebuilt');
         head = await this.store.head(sessionId, document);
       }
       if (!head) throw notFound(document);
       await hooks.join();
-      if (rejoin && head.epoch !== epoch) return this.recover(sessionId, userId, request as RejoinRequest, hooks);
+      if (rejoin && head.epoch !== epoch) {
+        this.limits.onRecovery?.('reset');
+        return this.recover(sessionId, userId, request as RejoinRequest, hooks);
+      }
       const snapshot = await this.store.snapshot(sessionId, document);
       if (!snapshot) throw notFound(document);
       if (rev !== undefined && rev > snapshot.rev) {

@@ -15,7 +15,7 @@ import type { RelayStats } from '../stats';
 import { Connection } from './connection';
 import { ConnectionRateLimiter } from './connection-rate';
 import { refusedFrameIds } from './refused-frame-ids';
-import { assertOriginAllowed, chooseSession, clientAddress, readResumePosition, readToken, refuseUpgrade } from './upgrade';
+import { assertOriginAllowed, chooseSession, clientAddress, readResumePosition, readToken, refusalStatus, refuseUpgrade } from './upgrade';
 
 /**
  * Frames above the configured limit are answered with FRAME_TOO_LARGE and dropped while the
@@ -133,7 +133,7 @@ export class Gateway {
       });
     } catch (error) {
       const refusal = error instanceof ProtocolError ? error : new ProtocolError('INTERNAL');
-      stats.connectionsRefused++;
+      stats.countRefusedUpgrade(refusalStatus(refusal));
       stats.countError(refusal.code);
       // The URL is never logged: its query string carries the token.
       log.info({ code: refusal.code, address: request.socket.remoteAddress }, 'connection refused');

@@ -34,9 +34,14 @@ export const upgradeStatus: Partial<Record<ErrorCode, number>> = {
   INTERNAL: 500,
 };
 
+/** The HTTP status a refused upgrade is answered with. */
+export function refusalStatus(error: ProtocolError): number {
+  return upgradeStatus[error.code] ?? 400;
+}
+
 /** Answers a refused upgrade with a plain HTTP response (no socket is ever opened). */
 export function refuseUpgrade(socket: Duplex, error: ProtocolError): void {
-  const status = upgradeStatus[error.code] ?? 400;
+  const status = refusalStatus(error);
   const body = JSON.stringify({ code: error.code, message: error.message });
   if (!socket.writable) {
     socket.destroy();

@@ -208,6 +208,8 @@ export function editHandler(context: HandlerContext): Handler<'collaboration.edi
     roles: ['host', 'editor'],
     handle: async (connection, { payload }) => {
       requireOpen(connection, payload.document);
+      const timings = context.hub.stats.timings;
+      const started = timings.enabled ? performance.now() : 0;
       try {
         await context.documents.commit(connection.sessionId, connection.userId, payload, {
           announce: announcer(context, connection, payload.document),
@@ -218,6 +220,7 @@ export function editHandler(context: HandlerContext): Handler<'collaboration.edi
           },
           afford: afford(context, connection),
         });
+        if (timings.enabled) timings.editAck((performance.now() - started) / 1000);
       } catch (error) {
         if (error instanceof DocumentLostError) {
           connection.disconnect('server_error', 'the relay lost the document’s history; reconnect and rejoin it with your copy', true);

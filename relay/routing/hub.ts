@@ -88,6 +88,13 @@ export class Hub {
     return this.sessionIds.size;
   }
 
+  /** The documents some connection of this relay has open (one per session and document). */
+  get openDocumentCount(): number {
+    let count = 0;
+    for (const channel of this.topics.keys()) if (channel.startsWith('doc:')) count++;
+    return count;
+  }
+
   /** The sessions this relay has connections of. */
   get localSessionIds(): Iterable<string> {
     return this.sessionIds.values();
@@ -299,6 +306,8 @@ export class Hub {
 
   private deliver(connections: Iterable<Connection>, publication: Publication): void {
     if (publication.eventType === SESSION_ENDED_CONTROL) return this.sessionEnded([...connections]);
+    const timings = this.stats.timings;
+    const started = timings.enabled ? performance.now() : 0;
     const { exclude, echo, offset } = publication;
     // Encoded once here rather than once per socket inside `ws`.
     const data = Buffer.from(offset > 0 ? frameWithOffset(publication.data, offset) : publication.data);
@@ -312,6 +321,7 @@ export class Hub {
       if (connection.sendRaw(data)) delivered++;
     }
     if (delivered > 0) this.stats.countOut(publication.eventType, delivered);
+    if (timings.enabled) timings.fanOut((performance.now() - started) / 1000);
   }
 
   async close(): Promise<void> {
