@@ -44,7 +44,15 @@ describe('docker/docker-compose.realtime.yml (docker-compose config)', () => {
   });
 
   it("has the deployment's services and named volumes", () => {
-    assert.deepEqual(Object.keys(config.services).sort(), ['grafana', 'nginx', 'prometheus', 'redis', 'relay-1', 'relay-2']);
+    assert.deepEqual(Object.keys(config.services).sort(), [
+      'alertmanager',
+      'grafana',
+      'nginx',
+      'prometheus',
+      'redis',
+      'relay-1',
+      'relay-2',
+    ]);
     assert.deepEqual(Object.keys(config.volumes).sort(), ['grafana-data', 'prometheus-data', 'redis-data']);
   });
 
@@ -95,8 +103,14 @@ describe('docker/docker-compose.realtime.yml (docker-compose config)', () => {
     assert.deepEqual(servers.sort(), relays.map((name) => `${name}:${config.services[name]!.environment!.WS_PORT}`).sort());
   });
 
-  it('mounts prometheus.yml and the Grafana provisioning', () => {
-    assert.ok(config.services.prometheus!.volumes!.includes(`${join(ROOT, 'docker', 'prometheus.yml')}:/etc/prometheus/prometheus.yml:ro`));
+  it('mounts prometheus.yml, its alert rules, the Alertmanager config and the Grafana provisioning', () => {
+    const prometheus = config.services.prometheus!.volumes!;
+    assert.ok(prometheus.includes(`${join(ROOT, 'docker', 'prometheus.yml')}:/etc/prometheus/prometheus.yml:ro`));
+    // prometheus.yml names `prometheus/alerts.yml`, relative to itself.
+    assert.ok(prometheus.includes(`${join(ROOT, 'docker', 'prometheus')}:/etc/prometheus/prometheus:ro`), prometheus.join(', '));
+    assert.ok(
+      config.services.alertmanager!.volumes!.includes(`${join(ROOT, 'docker', 'alertmanager.yml')}:/etc/alertmanager/alertmanager.yml:ro`),
+    );
     assert.ok(
       config.services.grafana!.volumes!.includes(`${join(ROOT, 'docker', 'grafana', 'provisioning')}:/etc/grafana/provisioning:ro`),
     );
@@ -122,7 +136,7 @@ describe('docker/prometheus.yml and the Grafana provisioning', () => {
       scrape_configs: Array<{ job_name: string; metrics_path?: string; static_configs: Array<{ targets: string[] }> }>;
     };
     const relayJob = prometheus.scrape_configs.find((job) => job.job_name === 'tandem-relay')!;
-    assert.equal(relayJob.metrics_path, '/api/metrics');
+    assert.equal(relayJob.metrics_path, '/metrics');
     assert.deepEqual(relayJob.static_configs.flatMap((group) => group.targets).sort(), ['relay-1:8001', 'relay-2:8001']);
   });
 
