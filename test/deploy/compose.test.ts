@@ -114,6 +114,7 @@ describe('docker/docker-compose.realtime.yml (docker-compose config)', () => {
     assert.ok(
       config.services.grafana!.volumes!.includes(`${join(ROOT, 'docker', 'grafana', 'provisioning')}:/etc/grafana/provisioning:ro`),
     );
+    assert.ok(config.services.grafana!.volumes!.includes(`${join(ROOT, 'docker', 'grafana', 'dashboards')}:/etc/grafana/dashboards:ro`));
   });
 
   it('refuses to run without AUTH_SECRET, naming it', async () => {
@@ -138,6 +139,24 @@ describe('docker/prometheus.yml and the Grafana provisioning', () => {
     const relayJob = prometheus.scrape_configs.find((job) => job.job_name === 'tandem-relay')!;
     assert.equal(relayJob.metrics_path, '/metrics');
     assert.deepEqual(relayJob.static_configs.flatMap((group) => group.targets).sort(), ['relay-1:8001', 'relay-2:8001']);
+  });
+
+  it('provisions the four dashboards from the mounted folder', async () => {
+    const file = join(ROOT, 'docker', 'grafana', 'provisioning', 'dashboards', 'tandem.yml');
+    const provisioning = (await parseYaml(readFileSync(file, 'utf8'))) as { providers: Array<{ type: string; options: { path: string } }> };
+    assert.deepEqual(
+      provisioning.providers.map(({ type, options }) => ({ type, path: options.path })),
+      [{ type: 'file', path: '/etc/grafana/dashboards' }],
+    );
+    for (const name of ['connections', 'throughput', 'errors', 'performance']) {
+      const dashboard = JSON.parse(readFileSync(join(ROOT, 'docker', 'grafana', 'dashboards', `${name}.json`), 'utf8')) as {
+        uid: string;
+        panels: Array<{ datasource: { uid: string } }>;
+      };
+      assert.equal(dashboard.uid, `tandem-${name}`);
+      // The provisioned datasource's uid.
+      assert.ok(dashboard.panels.every((panel) => panel.datasource.uid === 'prometheus'));
+    }
   });
 
   it('provisions a default Prometheus datasource at the compose service', async () => {
