@@ -37,7 +37,8 @@ import { runBench } from './entry';
  * bench-results/relay-broadcast.json. It measures; it asserts nothing.
  *
  * Knobs (environment), for exploring; the defaults are the issue's setup:
- *   BENCH_TARGETS=plain,relay       which servers
+ *   BENCH_TARGETS=plain,relay       which servers; `relay-nometrics` is the relay with METRICS_ENABLED=false:
+ *                                   `npm run bench:metrics` runs relay,relay-nometrics to measure what /metrics costs
  *   BENCH_RATES=100,250,500         open-loop publish rates (msgs/s); the first is the latency target's
  *   BENCH_ROUNDS=3                  rounds per scenario and target
  *   BENCH_MEASURE_MS=2500           measured window of a round
@@ -92,6 +93,7 @@ function launchFor(target: string, bundles: Bundles, phase: string, nodeArgs: st
     ? ['--cpu-prof', `--cpu-prof-dir=${resolve(env.BENCH_SERVER_PROF)}`, `--cpu-prof-name=${target}-${phase}.cpuprofile`]
     : [];
   if (target === 'relay') return relayLaunch(relayEnv, [...nodeArgs, ...prof]);
+  if (target === 'relay-nometrics') return relayLaunch({ ...relayEnv, METRICS_ENABLED: 'false' }, [...nodeArgs, ...prof]);
   return baselineLaunch('plain', bundles.plainServer, [...nodeArgs, ...prof]);
 }
 
@@ -185,7 +187,7 @@ async function broadcast(bundles: Bundles): Promise<ScenarioFigures[]> {
           const result = await runScenario(rig, scenario);
           rounds.get(rig)!.push(result);
           process.stdout.write(
-            `  ${rig.target.padEnd(5)} ${scenario.name.padEnd(12)} round ${round + 1}: ` +
+            `  ${rig.target.padEnd(15)} ${scenario.name.padEnd(12)} round ${round + 1}: ` +
               `${Math.round(result.deliveredPerSecond).toLocaleString('en-US').padStart(8)} deliveries/s, ` +
               `p99 ${result.latencyMs?.p99.toFixed(2) ?? '-'} ms, server CPU ${Math.round(result.serverCpuPercent ?? NaN)}% (sys ` +
               `${Math.round(result.serverSysPercent ?? NaN)}), ` +
@@ -369,7 +371,35 @@ async function main(): Promise<void> {
   const low = `open ${config.rates[0]}/s`;
   const relayIdle = idles.find((i) => i.target === 'relay');
   const plainIdle = idles.find((i) => i.target === 'plain');
+  const offSat = find('relay-nometrics', 'saturation');
+  const offLow = find('relay-nometrics', low);
+  const lowDeliveries = `${(config.rates[0]! * config.clients) / 1000}k deliveries/s`;
+  // What /metrics costs on the hot path (issue 14: within 5 %), when both variants ran in this run.
+  const metricsCost = offSat
+    ? [
+        check(
+          'sustained deliveries, metrics on/off',
+          ratio(relaySat?.deliveredPerSecond, offSat.deliveredPerSecond),
+          '>=',
+          0.95,
+          `${Math.round(relaySat?.deliveredPerSecond ?? NaN)} vs ${Math.round(offSat.deliveredPerSecond)} deliveries/s (saturation)`,
+        ),
+        check(
+          `p99 at ${lowDeliveries}, metrics on/off`,
+          ratio(find('relay', low)?.latencyMs?.p99, offLow?.latencyMs?.p99),
+          '<=',
+          1.05,
+          `${find('relay', low)?.latencyMs?.p99.toFixed(2)} vs ${offLow?.latencyMs?.p99.toFixed(2)} ms`,
+        ),
+        info(
+          'server CPU per delivery at saturation, metrics on/off',
+          ratio(relaySat?.serverMicrosPerDelivery, offSat.serverMicrosPerDelivery),
+          `${relaySat?.serverMicrosPerDelivery?.toFixed(2)} vs ${offSat.serverMicrosPerDelivery?.toFixed(2)} µs`,
+        ),
+      ]
+    : [];
   const checks = [
+    ...metricsCost,
     check(
       'sustained deliveries, relay/plain',
       ratio(relaySat?.deliveredPerSecond, plainSat?.deliveredPerSecond),
