@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { registerDebugCommands } from './commands/debug-commands';
 import { registerFollowCommands } from './commands/follow-commands';
 import { registerSessionCommands } from './commands/session-commands';
 import { registerUndoCommands } from './commands/undo-commands';
@@ -15,6 +16,7 @@ import { SaveStateFollower } from './collab/save-state';
 import { registerWorkspaceSharing } from './workspace/workspace-sharing';
 import { SessionDocuments } from './collab/session-documents';
 import { SharedUndo } from './collab/shared-undo';
+import { type Debugging, registerDebugging } from './debugging/debugging';
 
 /** What `activate` returns (`vscode.extensions.getExtension('tandem.tandem').exports`): for tests and other extensions. */
 export interface TandemApi {
@@ -26,6 +28,8 @@ export interface TandemApi {
   readonly follow: FollowMode;
   readonly statusBar: SessionStatusBar;
   readonly personalTokens: PersonalTokenStore;
+  /** Debugging together: breakpoints, the host's debugger, guests' control. */
+  readonly debugging: Debugging;
 }
 
 /**
@@ -50,6 +54,8 @@ export function activate(context: vscode.ExtensionContext): TandemApi {
   const undo = new SharedUndo((document) => sessionDocuments.bindingOf(document), sessionDocuments.onDidChangeBindings);
   const saveState = new SaveStateFollower(sessionDocuments, sharing, log);
   context.subscriptions.push(sharing, sessionDocuments, undo, saveState, statusBar.showRepairs(sessionDocuments.onDidRepair));
+  const debugging = registerDebugging(session, sharing, log);
+  context.subscriptions.push(debugging, registerDebugCommands(debugging));
   context.subscriptions.push(
     log,
     session,
@@ -66,7 +72,7 @@ export function activate(context: vscode.ExtensionContext): TandemApi {
     registerUndoCommands(undo),
   );
   log.info('Tandem activated');
-  return { session, sessionDocuments, documents, cursors, follow, statusBar, personalTokens };
+  return { session, sessionDocuments, documents, cursors, follow, statusBar, personalTokens, debugging };
 }
 
 export function deactivate(): void {

@@ -17,6 +17,11 @@ export const commandIds = {
   goToParticipant: 'tandem.goToParticipant',
   undo: 'tandem.undo',
   redo: 'tandem.redo',
+  debugContinue: 'tandem.debugContinue',
+  debugStepOver: 'tandem.debugStepOver',
+  debugStepInto: 'tandem.debugStepInto',
+  debugStepOut: 'tandem.debugStepOut',
+  debugPause: 'tandem.debugPause',
 } as const;
 
 export type CommandId = (typeof commandIds)[keyof typeof commandIds];
