@@ -98,8 +98,15 @@ function fit(payload: StoppedPayload): StoppedPayload {
   return payload;
 }
 
+/**
+ * A DAP source path as a URI: a plain path, or a URI. In a remote window (code-server, SSH) the
+ * JavaScript debugger names the remote's files `vscode-remote://<authority>/<path>`: that path is
+ * this extension host's file.
+ */
 function uriOfSource(path: string): vscode.Uri {
-  return /^[a-z][a-z0-9+.-]+:\/\//i.test(path) ? vscode.Uri.parse(path) : vscode.Uri.file(path);
+  if (!/^[a-z][a-z0-9+.-]+:\/\//i.test(path)) return vscode.Uri.file(path);
+  const uri = vscode.Uri.parse(path);
+  return uri.scheme === 'vscode-remote' ? vscode.Uri.file(uri.path) : uri;
 }
 
 const reasons: Record<string, StopReason> = {

@@ -195,6 +195,9 @@ suite('debugging: this window hosts', () => {
       () => at(uri(MOVE), 2).length === 1,
       () => 'the guest’s breakpoint in move.js',
     );
+    // Through the main thread and back: VS Code there has the breakpoint (and the editor its decoration) once this returns.
+    await vscode.commands.executeCommand('workbench.action.focusActiveEditorGroup');
+    await vscode.window.showTextDocument(document, { preview: false });
     const edit = new vscode.WorkspaceEdit();
     edit.insert(document.uri, new vscode.Position(0, 0), 'new line\n');
     assert.ok(await vscode.workspace.applyEdit(edit));
@@ -241,7 +244,15 @@ suite('debugging: this window hosts', () => {
       }),
       'VS Code’s JavaScript debugger starts',
     );
-    const stopped = await guest.next('debugging.stopped', (f) => f.payload.location?.line === 2, 'the stop at the breakpoint');
+    const stopped = await guest.next('debugging.stopped', () => true, 'the stop at the breakpoint');
+    const trace = (await vscode.debug.activeDebugSession?.customRequest('stackTrace', {
+      threadId: stopped.payload.thread_id,
+      levels: 1,
+    })) as { stackFrames?: Array<{ source?: unknown }> } | undefined;
+    assert.ok(
+      stopped.payload.location,
+      `a location (the adapter's source: ${JSON.stringify(trace?.stackFrames?.[0]?.source)}; folder ${folder})`,
+    );
     assert.equal(stopped.payload.reason, 'breakpoint');
     assert.deepEqual(stopped.payload.location, { document: APP, line: 2, column: stopped.payload.location!.column });
     assert.equal(stopped.payload.frames[0]?.document, APP);
