@@ -46,6 +46,11 @@ export class BreakpointSync implements vscode.Disposable {
   private readonly byVsId = new Map<string, string>();
   /** Who last changed each shared breakpoint. */
   private readonly authors = new Map<string, string>();
+  /**
+   * VS Code breakpoints we removed ourselves. The renderer may still report one of them as added
+   * (its add was on the way when we removed it) and then as removed: neither is the user's.
+   */
+  private readonly removedByUs = new Set<string>();
   /** Local changes that could not be sent (no connection): sent after the next connect. */
   private readonly unsent = new Map<string, Breakpoint | null>();
   private readonly subscriptions: vscode.Disposable[];
@@ -83,7 +88,7 @@ export class BreakpointSync implements vscode.Disposable {
     this.byVsId.clear();
     this.authors.clear();
     this.unsent.clear();
-    if (removeLocal && breakpoints.length > 0) vscode.debug.removeBreakpoints(breakpoints);
+    if (removeLocal && breakpoints.length > 0) this.removeOurs(breakpoints);
     this.changed.fire();
   }
 
@@ -95,6 +100,7 @@ export class BreakpointSync implements vscode.Disposable {
   private onLocalChange(event: vscode.BreakpointsChangeEvent): void {
     if (!this.channel.role) return;
     for (const bp of event.removed) {
+      if (this.removedByUs.has(bp.id)) continue;
       const id = this.byVsId.get(bp.id);
       if (id === undefined) continue;
       const link = this.links.get(id)!;
@@ -107,7 +113,7 @@ export class BreakpointSync implements vscode.Disposable {
       this.onLocalUpdate(this.links.get(id)!);
     }
     for (const bp of event.added) {
-      if (bp instanceof vscode.SourceBreakpoint && !this.byVsId.has(bp.id)) void this.share(bp);
+      if (bp instanceof vscode.SourceBreakpoint && !this.byVsId.has(bp.id) && !this.removedByUs.has(bp.id)) void this.share(bp);
     }
   }
 
@@ -146,7 +152,7 @@ export class BreakpointSync implements vscode.Disposable {
     if (!desired) {
       if (!link) return;
       this.unlink(link);
-      vscode.debug.removeBreakpoints([link.bp]);
+      this.removeOurs([link.bp]);
       return;
     }
     const target = this.localForm(desired);
@@ -157,7 +163,7 @@ export class BreakpointSync implements vscode.Disposable {
     const uri = this.files.uriOf(desired.document);
     if (link) {
       this.unlink(link);
-      vscode.debug.removeBreakpoints([link.bp]);
+      this.removeOurs([link.bp]);
     }
     if (!uri) return;
     const bp = fromWire(target, uri);
@@ -216,6 +222,16 @@ export class BreakpointSync implements vscode.Disposable {
     if (this.channel.send('debugging.breakpoint', { action, breakpoint })) return;
     this.unsent.set(breakpoint.id, action === 'remove' ? breakpoint : null);
     this.log.info(`breakpoint ${action} of ${breakpoint.document}:${breakpoint.line + 1} goes after the next connect`);
+  }
+
+  private removeOurs(breakpoints: vscode.Breakpoint[]): void {
+    for (const bp of breakpoints) this.removedByUs.add(bp.id);
+    // Bounded: a late report comes within moments, not after a thousand more changes.
+    for (const id of this.removedByUs) {
+      if (this.removedByUs.size <= 1000) break;
+      this.removedByUs.delete(id);
+    }
+    vscode.debug.removeBreakpoints(breakpoints);
   }
 
   private link(link: Link): void {

@@ -164,11 +164,11 @@ suite('debugging: this window hosts', () => {
       action: 'update',
       breakpoint: wire('g-1', { line: 1, enabled: false, log_message: 'i={i}' }),
     });
+    // VS Code has no update: the old breakpoint goes and a new one comes (the renderer may report the old one once more first).
     await eventually(
-      () => at(uri(APP), 1)[0]?.enabled === false,
-      () => 'the guest’s update in VS Code',
+      () => at(uri(APP), 1).length === 1 && at(uri(APP), 1)[0]!.enabled === false,
+      () => `the guest’s update in VS Code (${JSON.stringify(at(uri(APP), 1))})`,
     );
-    assert.equal(at(uri(APP), 1).length, 1);
     assert.equal(at(uri(APP), 1)[0]!.logMessage, 'i={i}');
     assert.equal(at(uri(APP), 1)[0]!.condition, undefined);
 
