@@ -51,6 +51,23 @@ export const errorCodes = {
   BROKER_UNAVAILABLE:
     'The relay cannot reach its message broker (Redis) right now, so the frame was not handled (or not confirmed); keep it and send it ' +
     'again after the relay’s `BROKER_RESTORED` notification or a reconnect.',
+  AI_NOT_CONFIGURED: 'no AI model is configured on this relay',
+  AI_FORBIDDEN:
+    'A viewer may not ask the AI model (unless the relay sets AI_VIEWERS_MAY_ASK), and only its asker or the session’s host may ' +
+    'cancel an answer.',
+  AI_PROMPT_TOO_LARGE: 'The prompt and the selection together exceed the relay’s limit (AI_MAX_PROMPT_CHARS); nothing was asked.',
+  AI_TOO_MANY_REQUESTS:
+    'As many answers are running as the relay allows, in this session (AI_MAX_CONCURRENT_PER_SESSION) or on this relay ' +
+    '(AI_MAX_CONCURRENT); ask again when one has ended.',
+  AI_REQUEST_ID_IN_USE: 'An answer with this `request_id` is running in the session; choose another id.',
+  AI_REQUEST_NOT_FOUND: 'No answer with this `request_id` is running in the session (it may have ended already).',
+  AI_PROVIDER_UNAVAILABLE: 'The relay could not reach the AI model’s server, or it answered with an error.',
+  AI_PROVIDER_REFUSED: 'The AI model’s server refused the relay’s key (HTTP 401/403): the operator must check AI_API_KEY.',
+  AI_RATE_LIMITED: 'The AI model’s server is rate limiting the relay (HTTP 429); ask again later.',
+  AI_TIMEOUT: 'The AI model sent nothing for AI_TIMEOUT_MS (before its first token, or in the middle of its answer).',
+  AI_STREAM_CUT: 'The connection to the AI model’s server broke in the middle of the answer; the chunks sent before it stand.',
+  AI_ANSWER_TOO_LARGE: 'The answer reached the relay’s limit (AI_MAX_ANSWER_CHARS) and was stopped there.',
+  AI_RELAY_LOST: 'The relay serving the answer stopped (shut down, crashed or lost Redis) before the answer ended.',
   NOT_FOUND: 'No such endpoint.',
   INTERNAL: 'An unexpected error in the relay; it has been logged.',
 } as const;

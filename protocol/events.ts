@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { AiResponsePayload } from './schemas/ai';
+import { AiCancelPayload, AiRequestIn, AiRequestOut, AiResponsePayload } from './schemas/ai';
 import { ChatMessageIn, ChatMessageOut } from './schemas/chat';
 import {
   AckPayload,
@@ -70,7 +70,18 @@ export const events = {
       'To the host only: a guest waits for approval to join (an invite with `approval`); answer with POST ' +
       '/api/sessions/ID/join-requests/REQUEST_ID.',
   },
-  'ai.response': { server: AiResponsePayload, description: 'AI response chunk.' },
+  'ai.request': {
+    client: AiRequestIn,
+    server: AiRequestOut,
+    description:
+      'Ask the relay’s AI model (`prompt`, optional `context`); to everyone in the session, the question with the asker’s ' +
+      '`display_name` and the `model`, before its answer’s chunks.',
+  },
+  'ai.cancel': { client: AiCancelPayload, description: 'Stop a running answer (its asker or the session’s host).' },
+  'ai.response': {
+    server: AiResponsePayload,
+    description: 'AI response chunk, to everyone in the session: `index` 0, 1, ...; the last has `done`, `outcome` and the whole `text`.',
+  },
   'debugging.breakpoint': { client: BreakpointPayload, server: BreakpointPayload, description: 'Debugging breakpoint event.' },
   'workspace.request': {
     client: WorkspaceRequestIn,

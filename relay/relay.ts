@@ -2,6 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type NotificationPayload, ProtocolError, SYSTEM_USER_ID } from '../protocol';
+import { AiAnswers } from './ai/ai-answers';
+import { AnswerPublisher } from './ai/answer-publisher';
+import type { AnswerRegistry } from './ai/answer-registry';
+import { MemoryAnswerRegistry } from './ai/memory-answer-registry';
+import { OpenAiModelClient } from './ai/model-client';
+import { MemoryModelPerformanceSink, type ModelPerformanceSink } from './ai/model-performance';
 import { type Availability, alwaysAvailable } from './broker/availability';
 import type { Broker } from './broker/broker';
 import { MemoryBroker } from './broker/memory-broker';
@@ -49,6 +55,8 @@ export interface RelayOptions {
   config: RelayConfig;
   secret: string;
   logger?: Logger;
+  /** Where each AI answer's model-performance record goes (default: the last 1000 in memory). */
+  modelPerformance?: ModelPerformanceSink;
 }
 
 interface Storage {
@@ -57,6 +65,8 @@ interface Storage {
   documents: DocumentStore;
   sessionStore: SessionStore;
   joinRequests: JoinRequestStore;
+  /** The AI answers running in every session, and which relay serves each. */
+  answers: AnswerRegistry;
   /** With REDIS_URL: the relay's two Redis connections (closed by the last of the four above). */
   redis?: RedisConnections;
 }
@@ -85,6 +95,7 @@ async function createStorage(config: RelayConfig, relayId: string, log: Logger):
       }),
       sessionStore: new MemorySessionStore(),
       joinRequests: new MemoryJoinRequestStore(),
+      answers: new MemoryAnswerRegistry(),
     };
   }
   let redis: RedisConnections;
@@ -111,6 +122,7 @@ async function createStorage(config: RelayConfig, relayId: string, log: Logger):
       ),
       sessionStore: keep(new RedisSessionStore(redis, { prefix: REDIS_PREFIX })),
       joinRequests: keep(new RedisJoinRequestStore(redis, { prefix: REDIS_PREFIX })),
+      answers: keep(new MemoryAnswerRegistry()),
       redis,
     };
   } catch (error) {
@@ -124,12 +136,12 @@ async function createStorage(config: RelayConfig, relayId: string, log: Logger):
 const MAX_PENDING_JOIN_REQUESTS = 20;
 
 /** The composition root: reads nothing itself, wires the parts, listens. */
-export async function startRelay({ config, secret, logger }: RelayOptions): Promise<Relay> {
+export async function startRelay({ config, secret, logger, modelPerformance }: RelayOptions): Promise<Relay> {
   assertLinksConfigured(config);
   const log = logger ?? createLogger(config.logLevel);
   const relayId = config.relayId ?? `relay-${randomUUID().slice(0, 8)}`;
   const storage = await createStorage(config, relayId, log);
-  const { broker, presence, documents, sessionStore, joinRequests, redis } = storage;
+  const { broker, presence, documents, sessionStore, joinRequests, answers, redis } = storage;
   const stats = new RelayStats();
   const outage = redis ? new RedisOutageMonitor(redis) : undefined;
   const availability: Availability = outage ?? alwaysAvailable;
@@ -137,7 +149,7 @@ export async function startRelay({ config, secret, logger }: RelayOptions): Prom
   // In this order (the broker last: the hub's subscriptions go through it); each part is closed
   // even if one before it failed. The last of them to let go of Redis closes its connections.
   const closeStorage = async () => {
-    for (const part of [hub, presence, documents, sessionStore, joinRequests, broker]) {
+    for (const part of [hub, presence, documents, sessionStore, joinRequests, answers, broker]) {
       await part.close().catch((error: unknown) => log.warn({ err: error }, 'could not close a part of the storage'));
     }
   };
@@ -145,8 +157,19 @@ export async function startRelay({ config, secret, logger }: RelayOptions): Prom
   let gateway: Gateway;
   let keepOpenDocuments: NodeJS.Timeout | undefined;
   let stopWatching = () => outage?.dispose();
+  const ai = new AiAnswers({
+    settings: config.ai,
+    model: config.ai && new OpenAiModelClient(config.ai),
+    registry: answers,
+    publisher: new AnswerPublisher(hub),
+    broker,
+    sink: modelPerformance ?? new MemoryModelPerformanceSink(),
+    relayId,
+    log,
+  });
   try {
     await hub.start();
+    await ai.start();
     const authority = new DocumentAuthority(documents, {
       maxLength: config.documentMaxLength,
       maxTransformCost: config.editMaxTransformCost,
@@ -158,6 +181,7 @@ export async function startRelay({ config, secret, logger }: RelayOptions): Prom
           maxOpenPerConnection: config.documentMaxOpenPerConnection,
           maxPendingPieceBytes: config.documentMaxPendingPieceBytes,
         }),
+        ai,
       ),
     );
     keepOpenDocuments = keepDocumentsAlive(hub, documents, config.documentIdleTimeoutMs, log);
@@ -222,13 +246,14 @@ export async function startRelay({ config, secret, logger }: RelayOptions): Prom
     // Whatever was made is let go, Redis connections included, so a failed start leaves nothing behind.
     stopWatching();
     clearInterval(keepOpenDocuments);
+    await ai.shutdown();
     await closeStorage();
     throw error;
   }
   const { port } = server.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `ws://${host}:${port}/ws`;
-  log.info({ relay: relayId, url, storage: config.redisUrl ? 'redis' : 'memory' }, 'relay listening');
+  log.info({ relay: relayId, url, storage: config.redisUrl ? 'redis' : 'memory', ai_model: config.ai?.model }, 'relay listening');
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
@@ -236,6 +261,8 @@ export async function startRelay({ config, secret, logger }: RelayOptions): Prom
       log.info({ relay: relayId, connections: gateway.connectionCount }, 'shutting down');
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       stopWatching();
+      // Before the clients go: the answers served here end with AI_RELAY_LOST while they can see it.
+      await ai.shutdown();
       await gateway.shutdown(config.shutdownTimeoutMs);
       clearInterval(keepOpenDocuments);
       server.closeAllConnections();

@@ -64,8 +64,10 @@ export const ErrorPayload = z.strictObject({
   path: z.string().optional(),
   /** The event type of the frame that caused the error, when it could be read. */
   event_type: z.string().max(128).optional(),
-  /** The `request_id` of the refused frame, for events that carry one (`workspace.request`). */
+  /** The `request_id` of the refused frame, for events that carry one (`workspace.request`, `ai.request`, `ai.cancel`). */
   request_id: Identifier.optional(),
+  /** The `client_message_id` of a refused `chat.message`, when it had one and could be read. */
+  client_message_id: Identifier.optional(),
 });
 export type ErrorPayload = z.infer<typeof ErrorPayload>;
 

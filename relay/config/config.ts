@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { MAX_AI_PROMPT_CHARS, MAX_AI_SELECTION_CHARS } from '../../protocol';
 
 /** Bad configuration: the message is one line that names the setting and what was wrong. */
 export class ConfigError extends Error {
@@ -111,6 +112,17 @@ const ConfigSchema = z.strictObject({
   API_MAX_REQUESTS_PER_USER_PER_MINUTE: integer(1, 10_000_000).default(30),
   HTTP_REQUEST_TIMEOUT_MS: integer(1000, 600_000).default(10_000),
   JOIN_APPROVAL_TIMEOUT_MS: integer(1000, 3_600_000).default(120_000),
+  AI_BASE_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+  AI_API_KEY: z.string().min(1).max(4096).optional(),
+  AI_MODEL: z.string().min(1).max(200).optional(),
+  AI_SYSTEM_PROMPT: z.string().min(1).max(20_000).optional(),
+  AI_MAX_CONCURRENT_PER_SESSION: integer(1, 1000).default(2),
+  AI_MAX_CONCURRENT: integer(1, 100_000).default(16),
+  AI_MAX_PROMPT_CHARS: integer(1, MAX_AI_PROMPT_CHARS + MAX_AI_SELECTION_CHARS).default(16_000),
+  AI_MAX_ANSWER_CHARS: integer(100, 1_000_000).default(20_000),
+  AI_TIMEOUT_MS: integer(100, 600_000).default(30_000),
+  AI_VIEWERS_MAY_ASK: boolean.default(false),
+  AI_LEASE_MS: integer(300, 600_000).default(10_000),
 });
 
 export type RawConfig = z.infer<typeof ConfigSchema>;
@@ -169,7 +181,36 @@ export interface RelayConfig {
   httpRequestTimeoutMs: number;
   /** How long a join request of an approval invite waits for the host. */
   joinApprovalTimeoutMs: number;
+  /** The AI model the relay asks for `ai.request` (undefined: AI_MODEL unset, `AI_NOT_CONFIGURED`), and the limits. */
+  ai: AiSettings | undefined;
 }
+
+/** The model (OpenAI-compatible Chat Completions) and the limits of AI answers. */
+export interface AiSettings {
+  baseUrl: string;
+  /** Never logged, never sent to a client. */
+  apiKey: string;
+  model: string;
+  systemPrompt: string | undefined;
+  /** Answers running at once in one session (across relays with Redis). */
+  maxConcurrentPerSession: number;
+  /** Answers this relay serves at once. */
+  maxConcurrent: number;
+  /** Characters of prompt and selection together. */
+  maxPromptChars: number;
+  /** Characters of one answer; it is stopped there. */
+  maxAnswerChars: number;
+  /** Longest wait for the first token, and between tokens. */
+  timeoutMs: number;
+  viewersMayAsk: boolean;
+  /** With Redis: how long a running answer outlives a relay that stopped refreshing it. */
+  leaseMs: number;
+}
+
+/** OpenAI's API, when AI_MODEL is set without AI_BASE_URL. */
+export const DEFAULT_AI_BASE_URL = 'https://api.openai.com/v1';
+/** Sent when AI_API_KEY is unset (a local server such as Ollama ignores the key; the client library needs one). */
+const NO_AI_KEY = 'unset';
 
 /** Room above the text's own bytes in the pending pieces: document ids and per-piece overhead. */
 const PIECE_BYTES_ALLOWANCE = 65_536;
@@ -209,7 +250,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     const name = issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : String(issue.path[0] ?? 'config');
     const message = issue.code === 'unrecognized_keys' ? 'unknown setting in the config file' : issue.message;
     const got = issue.code === 'unrecognized_keys' ? undefined : merged[name];
-    const shown = name === 'AUTH_SECRET' || got === undefined ? '' : ` (got ${JSON.stringify(got)})`;
+    const shown = name === 'AUTH_SECRET' || name === 'AI_API_KEY' || got === undefined ? '' : ` (got ${JSON.stringify(got)})`;
     throw new ConfigError(`Invalid configuration: ${name} ${message}${shown}`);
   }
   const raw = result.data;
@@ -222,7 +263,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
         `(${leastPieceBytes}) (got ${raw.DOCUMENT_MAX_PENDING_PIECE_BYTES})`,
     );
   }
+  const ai = aiSettings(raw);
   return {
+    ai,
     production: raw.NODE_ENV === 'production',
     host: raw.WS_HOST,
     port: raw.WS_PORT,
@@ -261,6 +304,35 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     },
     httpRequestTimeoutMs: raw.HTTP_REQUEST_TIMEOUT_MS,
     joinApprovalTimeoutMs: raw.JOIN_APPROVAL_TIMEOUT_MS,
+  };
+}
+
+/**
+ * The AI settings: AI_MODEL turns AI answers on. AI_BASE_URL or AI_API_KEY without it is a
+ * mistake (said at start-up rather than found as AI_NOT_CONFIGURED later), and so is OpenAI's own
+ * API without a key.
+ */
+function aiSettings(raw: RawConfig): AiSettings | undefined {
+  if (raw.AI_MODEL === undefined) {
+    const orphan = (['AI_BASE_URL', 'AI_API_KEY', 'AI_SYSTEM_PROMPT'] as const).find((name) => raw[name] !== undefined);
+    if (orphan) throw new ConfigError(`Invalid configuration: AI_MODEL is required when ${orphan} is set`);
+    return undefined;
+  }
+  if (raw.AI_BASE_URL === undefined && raw.AI_API_KEY === undefined) {
+    throw new ConfigError(`Invalid configuration: AI_API_KEY is required for ${DEFAULT_AI_BASE_URL} (set AI_BASE_URL for another server)`);
+  }
+  return {
+    baseUrl: raw.AI_BASE_URL ?? DEFAULT_AI_BASE_URL,
+    apiKey: raw.AI_API_KEY ?? NO_AI_KEY,
+    model: raw.AI_MODEL,
+    systemPrompt: raw.AI_SYSTEM_PROMPT,
+    maxConcurrentPerSession: raw.AI_MAX_CONCURRENT_PER_SESSION,
+    maxConcurrent: raw.AI_MAX_CONCURRENT,
+    maxPromptChars: raw.AI_MAX_PROMPT_CHARS,
+    maxAnswerChars: raw.AI_MAX_ANSWER_CHARS,
+    timeoutMs: raw.AI_TIMEOUT_MS,
+    viewersMayAsk: raw.AI_VIEWERS_MAY_ASK,
+    leaseMs: raw.AI_LEASE_MS,
   };
 }
 
@@ -318,6 +390,21 @@ export const settingDescriptions: Record<keyof RawConfig, string> = {
     'how long a client may take to send a whole HTTP request, headers and body; then 408 and the socket is closed (default 10000)',
   JOIN_APPROVAL_TIMEOUT_MS:
     'how long a join request of an approval invite waits for the host; then JOIN_REQUEST_EXPIRED (default 120000, 2 minutes)',
+  AI_BASE_URL:
+    'an OpenAI-compatible Chat Completions API the relay asks for `ai.request` (Ollama: http://localhost:11434/v1) (default ' +
+    'https://api.openai.com/v1)',
+  AI_API_KEY: 'the key for AI_BASE_URL; stays on the relay, never logged (required for OpenAI; a local server takes any)',
+  AI_MODEL: 'the model to ask (e.g. gpt-4o-mini, llama3.2); unset = no AI answers (`AI_NOT_CONFIGURED`)',
+  AI_SYSTEM_PROMPT: 'the system message before every question (default: a short one for pair programming)',
+  AI_MAX_CONCURRENT_PER_SESSION: 'answers running at once in one session, across relays; more gets AI_TOO_MANY_REQUESTS (default 2)',
+  AI_MAX_CONCURRENT: 'answers this relay serves at once; more gets AI_TOO_MANY_REQUESTS (default 16)',
+  AI_MAX_PROMPT_CHARS: 'characters of a question’s prompt and selection together; more gets AI_PROMPT_TOO_LARGE (default 16000)',
+  AI_MAX_ANSWER_CHARS: 'characters of one answer; it is stopped there with AI_ANSWER_TOO_LARGE (default 20000)',
+  AI_TIMEOUT_MS: 'longest wait for the model’s first token, and between two of its chunks; then AI_TIMEOUT (default 30000)',
+  AI_VIEWERS_MAY_ASK: 'whether viewers may ask the AI model (default false: AI_FORBIDDEN)',
+  AI_LEASE_MS:
+    'with Redis: a relay that dies in the middle of an answer has it ended (AI_RELAY_LOST) by another relay within about 1.5 × this ' +
+    '(default 10000)',
 };
 
 /**

@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
-import { decodeClientFrame, type ErrorPayload, ProtocolError } from '../../protocol';
+import { type ClientFrame, decodeClientFrame, type ErrorPayload, ProtocolError } from '../../protocol';
 import { type Principal, verifyToken } from '../auth/tokens';
 import type { RelayConfig } from '../config/config';
 import type { Logger } from '../log';
@@ -14,6 +14,7 @@ import type { Router } from '../routing/router';
 import type { RelayStats } from '../stats';
 import { Connection } from './connection';
 import { ConnectionRateLimiter } from './connection-rate';
+import { refusedFrameIds } from './refused-frame-ids';
 import { serverFrame } from './server-frame';
 import { assertOriginAllowed, chooseSession, clientAddress, readResumePosition, readToken, refuseUpgrade } from './upgrade';
 
@@ -205,35 +206,46 @@ export class Gateway {
     const now = Date.now();
     connection.lastSeen = now;
     connection.shareTurn(data.length);
-    if (!connection.allowMessage(now)) return this.refuse(connection, new ProtocolError('RATE_LIMITED'));
+    const readable = !isBinary && data.length <= limits.maxFrameBytes;
+    if (!connection.allowMessage(now))
+      return this.refuse(connection, new ProtocolError('RATE_LIMITED'), undefined, readable ? data : undefined);
     if (isBinary) return this.refuse(connection, new ProtocolError('BINARY_NOT_SUPPORTED'));
     if (data.length > limits.maxFrameBytes) {
       return this.refuse(connection, new ProtocolError('FRAME_TOO_LARGE', `frames are limited to ${limits.maxFrameBytes} bytes`));
     }
     const decoded = decodeClientFrame(data.toString());
-    if (!decoded.ok) return this.refuse(connection, decoded.error, decoded.eventType);
+    if (!decoded.ok) return this.refuse(connection, decoded.error, decoded.eventType, data);
     this.deps.stats.countIn(decoded.frame.event_type);
     this.deps.router.dispatch(connection, decoded.frame).catch((error: unknown) => {
-      const eventType = decoded.frame.event_type;
-      if (error instanceof ProtocolError) return this.refuse(connection, error, eventType);
+      const { frame } = decoded;
+      const eventType = frame.event_type;
+      if (error instanceof ProtocolError) return this.refuse(connection, error, eventType, frame);
       // Redis unreachable is no bug: the client is told to send it again later, and the outage
       // itself is logged once (relay.ts), not once per frame.
       if (this.deps.availability.isUnavailableError(error)) {
         this.deps.log.debug({ err: error, connection: connection.id, event: eventType }, 'frame failed: the broker is unreachable');
-        return this.refuse(connection, new ProtocolError('BROKER_UNAVAILABLE'), eventType);
+        return this.refuse(connection, new ProtocolError('BROKER_UNAVAILABLE'), eventType, frame);
       }
       this.deps.log.error({ err: error, connection: connection.id, event: eventType }, 'handler failed');
-      this.refuse(connection, new ProtocolError('INTERNAL'), eventType);
+      this.refuse(connection, new ProtocolError('INTERNAL'), eventType, frame);
     });
   }
 
-  private refuse(connection: Connection, error: ProtocolError, eventType?: string): void {
+  /**
+   * Answers a refused frame with an `error`. `frame` (its text when it is within the frame limit,
+   * or its decoded form) names what was refused: its `request_id` or `client_message_id`.
+   */
+  private refuse(connection: Connection, error: ProtocolError, eventType?: string, frame?: Buffer | ClientFrame): void {
     this.deps.stats.countError(error.code);
     this.deps.log.debug({ connection: connection.id, code: error.code, path: error.path }, 'frame refused');
+    const ids = frame === undefined ? {} : refusedFrameIds(Buffer.isBuffer(frame) ? frame.toString() : frame);
     const payload: ErrorPayload = { code: error.code, message: error.message };
     if (error.path) payload.path = error.path;
+    eventType ??= ids.eventType;
     if (eventType) payload.event_type = eventType;
-    if (error.requestId) payload.request_id = error.requestId;
+    const requestId = error.requestId ?? ids.requestId;
+    if (requestId) payload.request_id = requestId;
+    if (ids.clientMessageId) payload.client_message_id = ids.clientMessageId;
     connection.sendError(payload);
   }
 

@@ -1,4 +1,6 @@
+import type { AiAnswers } from '../ai/ai-answers';
 import type { HandlerTable } from '../routing/router';
+import { aiCancelHandler, aiRequestHandler } from './ai';
 import { chatMessageHandler } from './chat';
 import { checkHandler, closeHandler, cursorHandler, editHandler, openHandler } from './collaboration';
 import type { HandlerContext } from './context';
@@ -6,8 +8,10 @@ import { breakpointHandler } from './debugging';
 import { pingHandler } from './system';
 import { workspaceChangedHandler, workspaceRequestHandler, workspaceResponseHandler } from './workspace';
 
-export function createHandlers(context: HandlerContext): HandlerTable {
+export function createHandlers(context: HandlerContext, ai: AiAnswers): HandlerTable {
   return {
+    'ai.request': aiRequestHandler(ai),
+    'ai.cancel': aiCancelHandler(ai),
     'chat.message': chatMessageHandler(context),
     'collaboration.open': openHandler(context),
     'collaboration.close': closeHandler(context),

@@ -39,6 +39,8 @@ export const payloadExamples: Record<string, Examples> = {
       { code: 'BAD_JSON', message: 'The frame is not valid JSON text.' },
       { code: 'VALIDATION_FAILED', message: 'payload.content: expected string', path: 'payload.content', event_type: 'chat.message' },
       { code: 'HOST_NOT_CONNECTED', message: 'The host is not connected.', event_type: 'workspace.request', request_id: 'r-1' },
+      { code: 'RATE_LIMITED', message: 'Too many messages.', event_type: 'chat.message', client_message_id: 'c-1' },
+      { code: 'AI_NOT_CONFIGURED', message: 'no AI model is configured on this relay', event_type: 'ai.request', request_id: 'q-1' },
     ],
     invalid: [{ code: 'NOPE', message: 'x' }, { code: 'BAD_JSON' }],
   },
@@ -183,14 +185,56 @@ export const payloadExamples: Record<string, Examples> = {
       { request_id: 'jr-1', user_id: 'guest-0a1b2c', display_name: 'Bob', role: 'viewer' },
     ],
   },
+  'ai.request.client': {
+    valid: [
+      { request_id: 'q-1', prompt: 'What does this do?' },
+      {
+        request_id: 'q-2',
+        prompt: 'Why does this throw?',
+        context: { selection: 'const x = a.b;', file: 'src/app.ts', language: 'typescript', line_start: 3, line_end: 4 },
+      },
+      { request_id: 'q-3', prompt: 'Explain', context: { language: 'c++' } },
+    ],
+    invalid: [
+      { request_id: 'q-1' },
+      { request_id: 'q-1', prompt: '' },
+      { request_id: 'q 1', prompt: 'hi' },
+      { request_id: 'q-1', prompt: 'hi', temperature: 1 },
+      { request_id: 'q-1', prompt: 'hi', context: { language: 'type script' } },
+      { request_id: 'q-1', prompt: 'hi', context: { line_start: 0 } },
+      { request_id: 'q-1', prompt: 'hi', context: { cursor: 1 } },
+      { request_id: 'q-1', prompt: 'x'.repeat(32_001) },
+    ],
+  },
+  'ai.request.server': {
+    valid: [{ request_id: 'q-1', prompt: 'What does this do?', display_name: 'Alice', model: 'llama3.2' }],
+    invalid: [{ request_id: 'q-1', prompt: 'What does this do?' }],
+  },
+  'ai.cancel.client': {
+    valid: [{ request_id: 'q-1' }],
+    invalid: [{}, { request_id: '' }, { request_id: 'q-1', reason: 'x' }],
+  },
   'ai.response.server': {
     valid: [
       { request_id: 'r1', index: 0, delta: 'Hel', done: false },
       { request_id: 'r1', index: 3, delta: '', done: true, model: 'gpt-4o-mini' },
+      { request_id: 'r1', index: 4, delta: '!', done: true, model: 'llama3.2', outcome: 'completed', text: 'Hello!' },
+      { request_id: 'r1', index: 2, delta: '', done: true, outcome: 'cancelled', cancelled_by: 'alice', text: 'Hel' },
+      {
+        request_id: 'r1',
+        index: 2,
+        delta: '',
+        done: true,
+        outcome: 'failed',
+        error: { code: 'AI_RATE_LIMITED', message: 'the AI model’s server is rate limiting this relay' },
+        text: '',
+      },
     ],
     invalid: [
       { request_id: 'r1', index: -1, delta: 'x', done: false },
       { request_id: 'r1', delta: 'x' },
+      { request_id: 'r1', index: 1, delta: '', done: true, outcome: 'aborted' },
+      { request_id: 'r1', index: 1, delta: '', done: true, outcome: 'failed', error: { code: 'NOPE', message: 'x' } },
     ],
   },
   'debugging.breakpoint.client': {

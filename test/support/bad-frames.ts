@@ -251,7 +251,7 @@ function badEventTypes(): BadFrame[] {
     'chat.Message',
     'chat..message',
     'chat.message.',
-    'ai.request',
+    'ai.ask',
     'collaboration.join',
     'session.join',
     ...DANGEROUS_KEYS,

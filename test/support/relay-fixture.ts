@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { type IncomingHttpHeaders, request as httpRequestRaw } from 'node:http';
 import WebSocket from 'ws';
 import { type ClientEventType, type ClientPayload, decodeServerFrame, type Role, type ServerFrame } from '../../protocol';
+import type { ModelPerformanceSink } from '../../relay/ai/model-performance';
 import { mintToken, type MintOptions } from '../../relay/auth/tokens';
 import { loadConfig, type RelayConfig } from '../../relay/config/config';
 import { createLogger } from '../../relay/log';
@@ -12,6 +13,8 @@ export const TEST_SECRET = 'test-secret-0123456789abcdef';
 export interface TestRelayOptions {
   /** Receives the relay's JSON log lines; the level is then debug unless LOG_LEVEL says otherwise. */
   logSink?: LogSink;
+  /** Receives the relay's model-performance records (AI answers). */
+  modelPerformance?: ModelPerformanceSink;
 }
 
 /** A relay in this process on a free loopback port; settings as environment variable names. */
@@ -24,7 +27,12 @@ export async function startTestRelay(settings: Record<string, string> = {}, opti
     LOG_LEVEL: defaultLevel,
     ...settings,
   });
-  const relay = await startRelay({ config, secret: TEST_SECRET, logger: createLogger(config.logLevel, options.logSink) });
+  const relay = await startRelay({
+    config,
+    secret: TEST_SECRET,
+    logger: createLogger(config.logLevel, options.logSink),
+    ...(options.modelPerformance && { modelPerformance: options.modelPerformance }),
+  });
   return new TestRelay(relay, config);
 }
 
