@@ -17,6 +17,10 @@ export const commandIds = {
   goToParticipant: 'tandem.goToParticipant',
   undo: 'tandem.undo',
   redo: 'tandem.redo',
+  openChat: 'tandem.openChat',
+  sendSelectionToChat: 'tandem.sendSelectionToChat',
+  askAiAboutSelection: 'tandem.askAiAboutSelection',
+  reconnect: 'tandem.reconnect',
 } as const;
 
 export type CommandId = (typeof commandIds)[keyof typeof commandIds];
