@@ -76,6 +76,11 @@ export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable {
       if (this.view === view) this.view = undefined;
     });
     view.webview.onDidReceiveMessage((message: FromWebview) => void this.handle(message));
+    // Resolved when first shown: no visibility change tells of that one.
+    if (view.visible) {
+      this.unreadCount = 0;
+      this.showBadge();
+    }
   }
 
   /** Shows the view and puts the focus in its input. */
