@@ -58,6 +58,11 @@ function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
   }
 }
 
+/** Serializes one client event in the protocol's envelope: the frame `decodeClientFrame` reads. */
+export function encodeClientFrame<E extends ClientEventType>(eventType: E, payload: ClientPayload<E>): string {
+  return JSON.stringify({ event_type: eventType, payload, timestamp: new Date().toISOString() });
+}
+
 /** Parses and validates one text frame from a client. Never throws. */
 export function decodeClientFrame(text: string): Decoded<ClientFrame> {
   const json = parseJson(text);
@@ -80,6 +85,34 @@ export function decodeClientFrame(text: string): Decoded<ClientFrame> {
     return { ok: false, eventType, error: validationError(payload.error, ['payload'], readRequestId(envelope.data.payload)) };
   const frame = { ...envelope.data, payload: payload.data } as ClientFrame;
   return { ok: true, frame };
+}
+
+/**
+ * Serializes one relay event in the protocol's envelope: the frame `decodeServerFrame` reads.
+ * Payloads are typed against the catalog at compile time; the relay builds them itself, so they
+ * are not validated again at run time.
+ */
+export function encodeServerFrame<E extends ServerEventType>(
+  eventType: E,
+  payload: ServerPayload<E>,
+  from: { userId: string; sessionId?: string },
+): string {
+  return JSON.stringify({
+    event_type: eventType,
+    payload,
+    timestamp: new Date().toISOString(),
+    session_id: from.sessionId,
+    user_id: from.userId,
+  });
+}
+
+/**
+ * An `encodeServerFrame` frame with its session log position as a last field (`offset`). The
+ * relay encodes a publication once and fans it out: splicing the offset in is cheaper than parsing
+ * and serializing it again. Text that is not an object (it does not end in `}`) is returned as is.
+ */
+export function frameWithOffset(frame: string, offset: number): string {
+  return frame.endsWith('}') ? `${frame.slice(0, -1)},"offset":${offset}}` : frame;
 }
 
 /** Parses and validates one text frame from the relay. Never throws. */

@@ -47,7 +47,15 @@ export const errorCodes = {
     'Moving the cursor through the edits committed since its revision would cost more than the relay allows (EDIT_MAX_TRANSFORM_COST, ' +
     'EDIT_TRANSFORM_COST_PER_SECOND); it was dropped: send it again at a newer revision.',
   OP_SPLITS_SURROGATE: 'The op would split a surrogate pair (half a character) or inserts a lone surrogate.',
-  HOST_NOT_CONNECTED: 'The session’s host is not connected, so its shared folder cannot answer; `request_id` names the request.',
+  HOST_NOT_CONNECTED:
+    'The session’s host is not connected, so it cannot answer (its shared folder, its debugger); `request_id` names the request.',
+  TOO_MANY_BREAKPOINTS:
+    'The session has as many breakpoints as the relay allows (DEBUG_MAX_BREAKPOINTS); nothing was added: remove one first.',
+  BREAKPOINTS_TOO_LARGE:
+    'The session’s breakpoints would exceed the relay’s size limit (DEBUG_MAX_BREAKPOINT_BYTES, their JSON in UTF-8); nothing changed.',
+  DEBUG_STATE_TOO_LARGE:
+    'The stopped state (call stack and variables) exceeds the relay’s size limit (DEBUG_MAX_STATE_BYTES, its JSON in UTF-8); nothing ' +
+    'changed: send fewer frames or variables, or shorter values.',
   BROKER_UNAVAILABLE:
     'The relay cannot reach its message broker (Redis) right now, so the frame was not handled (or not confirmed); keep it and send it ' +
     'again after the relay’s `BROKER_RESTORED` notification or a reconnect.',

@@ -12,7 +12,18 @@ import {
   SnapshotPayload,
 } from './schemas/collaboration';
 import { Participant } from './schemas/common';
-import { BreakpointPayload } from './schemas/debugging';
+import {
+  BreakpointChange,
+  BreakpointPayload,
+  ContinuedChange,
+  ContinuedPayload,
+  DebugControlIn,
+  DebugControlOut,
+  DebugControlResult,
+  DebugStatePayload,
+  StoppedPayload,
+  StoppedState,
+} from './schemas/debugging';
 import { JoinRequestPayload } from './schemas/session';
 import { ConnectPayload, DisconnectPayload, ErrorPayload, NotificationPayload, PingPayload, PongPayload } from './schemas/system';
 import { WorkspaceChangedPayload, WorkspaceRequestIn, WorkspaceRequestOut, WorkspaceResponse } from './schemas/workspace';
@@ -82,7 +93,37 @@ export const events = {
     server: AiResponsePayload,
     description: 'AI response chunk, to everyone in the session: `index` 0, 1, ...; the last has `done`, `outcome` and the whole `text`.',
   },
-  'debugging.breakpoint': { client: BreakpointPayload, server: BreakpointPayload, description: 'Debugging breakpoint event.' },
+  'debugging.breakpoint': {
+    client: BreakpointPayload,
+    server: BreakpointChange,
+    description:
+      'Debugging breakpoint event: from a host or editor, `add`, `update` or `remove`; from the relay, to the whole session, the ' +
+      'change as applied to the session’s breakpoint set, at revision `rev`.',
+  },
+  'debugging.state': {
+    server: DebugStatePayload,
+    description: 'To one connection right after `connect`: the session’s breakpoints and where the host is stopped, at revision `rev`.',
+  },
+  'debugging.stopped': {
+    client: StoppedPayload,
+    server: StoppedState,
+    description: 'The host’s debugger stopped: thread, reason, location, call stack and the top frame’s variables (host only).',
+  },
+  'debugging.continued': {
+    client: ContinuedPayload,
+    server: ContinuedChange,
+    description: 'The host’s debugger runs again or its debug session ended (host only); the relay sends `host_left` when the host leaves.',
+  },
+  'debugging.control': {
+    client: DebugControlIn,
+    server: DebugControlOut,
+    description: 'From an editor: continue, step or pause the host’s debugger; to the host’s connection with the `requester` added.',
+  },
+  'debugging.control_result': {
+    client: DebugControlResult,
+    server: DebugControlResult,
+    description: 'The host’s answer to a `debugging.control`, delivered to the `requester` only.',
+  },
   'workspace.request': {
     client: WorkspaceRequestIn,
     server: WorkspaceRequestOut,

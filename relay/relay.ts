@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type NotificationPayload, ProtocolError, SYSTEM_USER_ID } from '../protocol';
+import { encodeServerFrame, type NotificationPayload, ProtocolError, SYSTEM_USER_ID } from '../protocol';
 import { AiAnswers } from './ai/ai-answers';
 import { AnswerPublisher } from './ai/answer-publisher';
 import type { AnswerRegistry } from './ai/answer-registry';
 import { MemoryAnswerRegistry } from './ai/memory-answer-registry';
 import { OpenAiModelClient } from './ai/model-client';
+import { RedisAnswerRegistry } from './ai/redis-answer-registry';
 import { MemoryModelPerformanceSink, type ModelPerformanceSink } from './ai/model-performance';
 import { type Availability, alwaysAvailable } from './broker/availability';
 import type { Broker } from './broker/broker';
@@ -14,21 +15,24 @@ import { MemoryBroker } from './broker/memory-broker';
 import { MemoryPresenceStore } from './broker/memory-presence';
 import type { PresenceStore } from './broker/presence';
 import { RedisBroker } from './broker/redis-broker';
-import { RedisConnections } from './broker/redis-connection';
-import { RedisOutageMonitor } from './broker/redis-outage';
 import { RedisPresenceStore } from './broker/redis-presence';
 import { assertLinksConfigured, ConfigError, type RelayConfig } from './config/config';
+import type { DebugStateStore } from './debugging/debug-state-store';
+import { Debugging } from './debugging/debugging';
+import { MemoryDebugStateStore } from './debugging/memory-debug-state-store';
+import { RedisDebugStateStore } from './debugging/redis-debug-state-store';
 import { DocumentAuthority } from './documents/document-authority';
 import type { DocumentStore } from './documents/document-store';
 import { MemoryDocumentStore } from './documents/memory-document-store';
 import { RedisDocumentStore } from './documents/redis-document-store';
 import { Gateway } from './gateway/gateway';
-import { serverFrame } from './gateway/server-frame';
 import { HandlerContext } from './handlers/context';
 import { createHandlers } from './handlers';
 import { HttpApi } from './http/http-api';
 import { RequestLimits } from './http/request-limits';
 import { createLogger, type Logger } from './log';
+import { RedisConnections } from './redis/redis-connection';
+import { RedisOutageMonitor } from './redis/redis-outage';
 import { Hub } from './routing/hub';
 import { SessionsApi } from './http/sessions-api';
 import { JoinApprovals } from './sessions/join-approvals';
@@ -65,6 +69,7 @@ interface Storage {
   documents: DocumentStore;
   sessionStore: SessionStore;
   joinRequests: JoinRequestStore;
+  debugState: DebugStateStore;
   /** The AI answers running in every session, and which relay serves each. */
   answers: AnswerRegistry;
   /** With REDIS_URL: the relay's two Redis connections (closed by the last of the four above). */
@@ -95,6 +100,7 @@ async function createStorage(config: RelayConfig, relayId: string, log: Logger):
       }),
       sessionStore: new MemorySessionStore(),
       joinRequests: new MemoryJoinRequestStore(),
+      debugState: new MemoryDebugStateStore(debugStateOptions(config)),
       answers: new MemoryAnswerRegistry(),
     };
   }
@@ -122,7 +128,8 @@ async function createStorage(config: RelayConfig, relayId: string, log: Logger):
       ),
       sessionStore: keep(new RedisSessionStore(redis, { prefix: REDIS_PREFIX })),
       joinRequests: keep(new RedisJoinRequestStore(redis, { prefix: REDIS_PREFIX })),
-      answers: keep(new MemoryAnswerRegistry()),
+      debugState: keep(new RedisDebugStateStore(redis, { ...debugStateOptions(config), prefix: REDIS_PREFIX })),
+      answers: keep(new RedisAnswerRegistry(redis, { relayId, leaseMs: config.aiLeaseMs, prefix: REDIS_PREFIX })),
       redis,
     };
   } catch (error) {
@@ -130,6 +137,14 @@ async function createStorage(config: RelayConfig, relayId: string, log: Logger):
     await redis.close();
     throw error;
   }
+}
+
+function debugStateOptions({ debugging }: RelayConfig) {
+  return {
+    maxBreakpoints: debugging.maxBreakpoints,
+    maxBreakpointBytes: debugging.maxBreakpointBytes,
+    idleTimeoutMs: debugging.idleTimeoutMs,
+  };
 }
 
 /** Join requests one session may have waiting for its host at once. */
@@ -141,7 +156,7 @@ export async function startRelay({ config, secret, logger, modelPerformance }: R
   const log = logger ?? createLogger(config.logLevel);
   const relayId = config.relayId ?? `relay-${randomUUID().slice(0, 8)}`;
   const storage = await createStorage(config, relayId, log);
-  const { broker, presence, documents, sessionStore, joinRequests, answers, redis } = storage;
+  const { broker, presence, documents, sessionStore, joinRequests, debugState, answers, redis } = storage;
   const stats = new RelayStats();
   const outage = redis ? new RedisOutageMonitor(redis) : undefined;
   const availability: Availability = outage ?? alwaysAvailable;
@@ -149,7 +164,7 @@ export async function startRelay({ config, secret, logger, modelPerformance }: R
   // In this order (the broker last: the hub's subscriptions go through it); each part is closed
   // even if one before it failed. The last of them to let go of Redis closes its connections.
   const closeStorage = async () => {
-    for (const part of [hub, presence, documents, sessionStore, joinRequests, answers, broker]) {
+    for (const part of [hub, presence, documents, sessionStore, joinRequests, debugState, answers, broker]) {
       await part.close().catch((error: unknown) => log.warn({ err: error }, 'could not close a part of the storage'));
     }
   };
@@ -157,10 +172,12 @@ export async function startRelay({ config, secret, logger, modelPerformance }: R
   let gateway: Gateway;
   let keepOpenDocuments: NodeJS.Timeout | undefined;
   let stopWatching = () => outage?.dispose();
+  const debugging = new Debugging(debugState, hub, presence, config.debugging, log);
   const ai = new AiAnswers({
     settings: config.ai,
     model: config.ai && new OpenAiModelClient(config.ai),
     registry: answers,
+    leaseMs: config.aiLeaseMs,
     publisher: new AnswerPublisher(hub),
     broker,
     sink: modelPerformance ?? new MemoryModelPerformanceSink(),
@@ -169,6 +186,7 @@ export async function startRelay({ config, secret, logger, modelPerformance }: R
   });
   try {
     await hub.start();
+    debugging.start();
     await ai.start();
     const authority = new DocumentAuthority(documents, {
       maxLength: config.documentMaxLength,
@@ -181,11 +199,15 @@ export async function startRelay({ config, secret, logger, modelPerformance }: R
           maxOpenPerConnection: config.documentMaxOpenPerConnection,
           maxPendingPieceBytes: config.documentMaxPendingPieceBytes,
         }),
+        debugging,
         ai,
       ),
     );
     keepOpenDocuments = keepDocumentsAlive(hub, documents, config.documentIdleTimeoutMs, log);
-    const sessions = new SessionDirectory(sessionStore, hub);
+    // An ended session's debugging state that cannot be deleted now (Redis away) expires when idle.
+    const sessions = new SessionDirectory(sessionStore, hub, (id) =>
+      debugging.ended(id).catch((error: unknown) => log.warn({ err: error, session: id }, 'could not delete debugging state')),
+    );
     gateway = new Gateway({
       config,
       secret,
@@ -197,6 +219,7 @@ export async function startRelay({ config, secret, logger, modelPerformance }: R
       availability,
       stats,
       log,
+      lifecycle: debugging,
     });
     if (outage) stopWatching = announceOutages(outage, hub, log);
     const limits = new RequestLimits({
@@ -247,6 +270,7 @@ export async function startRelay({ config, secret, logger, modelPerformance }: R
     stopWatching();
     clearInterval(keepOpenDocuments);
     await ai.shutdown();
+    debugging.dispose();
     await closeStorage();
     throw error;
   }
@@ -265,6 +289,7 @@ export async function startRelay({ config, secret, logger, modelPerformance }: R
       await ai.shutdown();
       await gateway.shutdown(config.shutdownTimeoutMs);
       clearInterval(keepOpenDocuments);
+      debugging.dispose();
       server.closeAllConnections();
       await closed;
       await closeStorage();
@@ -351,7 +376,7 @@ function announceOutages(outage: RedisOutageMonitor, hub: Hub, log: Logger): () 
 /** A notice to every client of this relay, through the hub's local fan-out only. */
 function notifyLocally(hub: Hub, notice: NotificationPayload): void {
   for (const sessionId of [...hub.localSessionIds]) {
-    const data = serverFrame('system.notification', notice, { userId: SYSTEM_USER_ID, sessionId });
+    const data = encodeServerFrame('system.notification', notice, { userId: SYSTEM_USER_ID, sessionId });
     hub.toLocalSession(sessionId, { eventType: 'system.notification', data });
   }
 }

@@ -36,6 +36,8 @@ const common = {
   sourcemap: true,
   external: ['vscode'],
   logLevel: 'warning',
+  // Suites that start a relay in process bundle relay/redis/scripts.ts, which imports Lua as text.
+  loader: { '.lua': 'text' },
 };
 
 // Stale bundles of deleted suites would still run: start from an empty dir.

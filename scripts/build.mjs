@@ -3,7 +3,16 @@
 import { build } from 'esbuild';
 
 const production = process.argv.includes('--production');
-const common = { bundle: true, platform: 'node', target: 'node20', sourcemap: !production, minify: production, logLevel: 'warning' };
+// `.lua`: relay/redis/scripts.ts imports the relay's Lua scripts as text (scripts/lua-loader.mjs under tsx).
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  sourcemap: !production,
+  minify: production,
+  logLevel: 'warning',
+  loader: { '.lua': 'text' },
+};
 
 await Promise.all([
   build({

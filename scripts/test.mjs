@@ -3,6 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 const root = join(import.meta.dirname, '..');
 const filters = process.argv.slice(2);
@@ -23,8 +24,14 @@ if (files.length === 0) {
   console.error(`no test files match ${filters.join(' ')}`);
   process.exit(1);
 }
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...files], {
-  cwd: root,
-  stdio: 'inherit',
-});
+// The relay's Lua scripts as text (relay/redis/scripts.ts); by URL, so that a child with another cwd finds it too.
+const luaLoader = pathToFileURL(join(root, 'scripts', 'lua-loader.mjs')).href;
+const result = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--import', luaLoader, '--test', '--test-concurrency=1', '--test-reporter=spec', ...files],
+  {
+    cwd: root,
+    stdio: 'inherit',
+  },
+);
 process.exit(result.status ?? 1);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { errorCodes, events } from '../protocol';
@@ -20,5 +20,19 @@ describe('README reference tables', () => {
 
   it('lists every event', () => {
     for (const name of Object.keys(events)) assert.ok(readme.includes(`| \`${name}\` |`), `README lacks ${name}`);
+  });
+});
+
+describe('ARCHITECTURE.md', () => {
+  const architecture = readFileSync(join(__dirname, '..', 'ARCHITECTURE.md'), 'utf8');
+
+  it('names only files and folders that exist (the map follows the code)', () => {
+    // Every `path/with/a/slash` in backticks that looks like a repository path.
+    const paths = [...architecture.matchAll(/`((?:protocol|relay|extension|test|bench|scripts|docker|electron-dashboard)\/[\w./*-]*)`/g)]
+      .map((match) => match[1]!)
+      .filter((path) => !path.includes('*'));
+    assert.ok(paths.length > 40, `only ${paths.length} paths found`);
+    const missing = paths.filter((path) => !existsSync(join(__dirname, '..', path)));
+    assert.deepEqual(missing, [], 'ARCHITECTURE.md names paths that do not exist');
   });
 });

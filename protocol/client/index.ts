@@ -3,6 +3,7 @@ export * from './auth-error';
 export * from './backoff';
 export * from './browser-transport';
 export * from './chat-outbox';
+export * from './debug-state';
 export * from './emitter';
 export * from './heartbeat';
 export * from './open-frames';

@@ -1,4 +1,4 @@
-import { decodeServerFrame, type ServerFrame } from '../codec';
+import { decodeServerFrame, encodeClientFrame, type ServerFrame } from '../codec';
 import { closeCodes, ProtocolError } from '../errors';
 import type { ClientEventType, ClientPayload, ServerEventType, ServerPayload } from '../events';
 import type { ChatMessageIn } from '../schemas/chat';
@@ -130,8 +130,9 @@ type AttemptEnd = Pick<DisconnectInfo, 'cause' | 'code' | 'reason' | 'rejection'
  * exception is chat, whose messages wait until the relay has shown them back (`sendChat`).
  *
  * Session log: the client remembers the position of the last logged event it saw and resumes
- * from it on every reconnect, so it gets exactly the chat, notifications, breakpoints, joins and
- * leaves it missed, before live ones; `onSessionLogLost` says when the relay could not.
+ * from it on every reconnect, so it gets exactly the chat, notifications, joins and leaves it
+ * missed, before live ones; `onSessionLogLost` says when the relay could not. (Breakpoints and
+ * the debug location are state: `debugging.state` after `connect`, see `DebugStateTracker`.)
  */
 export class RelayClient implements Disposable {
   private readonly events: Emitter<ClientEvents>;
@@ -336,8 +337,8 @@ export class RelayClient implements Disposable {
     return this.events.on('sessionLogLost', listener);
   }
 
-  private sendFrame(eventType: ClientEventType, payload: unknown): boolean {
-    return this.sendRaw(JSON.stringify({ event_type: eventType, payload, timestamp: new Date().toISOString() }));
+  private sendFrame<E extends ClientEventType>(eventType: E, payload: ClientPayload<E>): boolean {
+    return this.sendRaw(encodeClientFrame(eventType, payload));
   }
 
   /** Sends the pending chat not yet sent on this connection, once it has caught up with the log. */

@@ -20,6 +20,8 @@ export interface AiAnswersDeps {
   settings: AiSettings | undefined;
   model: ModelClient | undefined;
   registry: AnswerRegistry;
+  /** How often this relay renews its answers' leases and looks for orphans: every third of it. */
+  leaseMs: number;
   publisher: AnswerPublisher;
   broker: Broker;
   sink: ModelPerformanceSink;
@@ -34,11 +36,14 @@ export interface AiAnswersDeps {
  */
 export class AiAnswers {
   private readonly runs = new Map<string, AnswerRun>();
+  /** Answers being begun here (registered, question not yet out): a cancel that arrives meanwhile waits here for its run. */
+  private readonly beginning = new Map<string, { cancelledBy?: string }>();
   /** Questions past the local limit check whose run has not started yet. */
   private starting = 0;
   private control: Promise<Disposable> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private ticking = false;
+  private tickFailed = false;
   private stopping = false;
 
   constructor(private readonly deps: AiAnswersDeps) {}
@@ -46,8 +51,7 @@ export class AiAnswers {
   async start(): Promise<void> {
     this.control = this.deps.broker.subscribe(CONTROL_CHANNEL, (publication) => this.onControl(publication.data));
     await this.control;
-    const leaseMs = this.deps.settings?.leaseMs;
-    if (leaseMs !== undefined) this.timer = setInterval(() => void this.tick(), Math.max(100, Math.floor(leaseMs / 3))).unref();
+    this.timer = setInterval(() => void this.tick(), Math.max(100, Math.floor(this.deps.leaseMs / 3))).unref();
   }
 
   get running(): number {
@@ -101,6 +105,8 @@ export class AiAnswers {
     const key = answerKey(connection.sessionId, id);
     const local = this.runs.get(key);
     if (local) return local.stop('cancelled', connection.userId);
+    const beginning = this.beginning.get(key);
+    if (beginning) return void (beginning.cancelledBy ??= connection.userId);
     const data = JSON.stringify({ key, by: connection.userId });
     await this.deps.broker.publish(CONTROL_CHANNEL, { eventType: 'ai.cancel', data });
   }
@@ -127,22 +133,31 @@ export class AiAnswers {
       model: model.model,
       nextIndex: 0,
     };
+    const key = answerKey(answer.sessionId, answer.requestId);
     const begun = await registry.begin(answer, settings.maxConcurrentPerSession);
     if (begun === 'in_use') throw new ProtocolError('AI_REQUEST_ID_IN_USE', undefined, undefined, request.request_id);
     if (begun === 'session_full') {
       const message = `a session may have at most ${settings.maxConcurrentPerSession} answers running at once`;
       throw new ProtocolError('AI_TOO_MANY_REQUESTS', message, undefined, request.request_id);
     }
+    this.beginning.set(key, {});
     try {
       await publisher.question(answer.sessionId, answer.askerUserId, {
         ...request,
         display_name: connection.principal.displayName,
         model: model.model,
       });
+      this.launch(key, answer, request, settings, model);
     } catch (error) {
       await registry.end(answer).catch(() => undefined);
       throw error;
+    } finally {
+      this.beginning.delete(key);
     }
+  }
+
+  private launch(key: string, answer: RunningAnswer, request: AiRequestIn, settings: AiSettings, model: ModelClient): void {
+    const { registry, publisher } = this.deps;
     const run = new AnswerRun(answer, buildMessages(request, settings.systemPrompt), {
       model,
       registry,
@@ -153,8 +168,9 @@ export class AiAnswers {
       maxAnswerChars: settings.maxAnswerChars,
       timeoutMs: settings.timeoutMs,
     });
-    const key = answerKey(answer.sessionId, answer.requestId);
     this.runs.set(key, run);
+    const early = this.beginning.get(key)?.cancelledBy;
+    if (early !== undefined) run.stop('cancelled', early);
     void run.run().finally(() => this.runs.delete(key));
   }
 
@@ -166,6 +182,8 @@ export class AiAnswers {
       return;
     }
     if (typeof message.key !== 'string' || typeof message.by !== 'string') return;
+    const beginning = this.beginning.get(message.key);
+    if (beginning) beginning.cancelledBy ??= message.by;
     this.runs.get(message.key)?.stop('cancelled', message.by);
   }
 
@@ -177,8 +195,11 @@ export class AiAnswers {
       const lost = await this.deps.registry.refresh([...this.runs.values()].map((run) => run.answer));
       for (const answer of lost) this.runs.get(answerKey(answer.sessionId, answer.requestId))?.stop('lost');
       for (const orphan of await this.deps.registry.takeOrphans()) await this.finishOrphan(orphan);
+      this.tickFailed = false;
     } catch (error) {
-      this.deps.log.warn({ err: error }, 'could not check the running ai answers');
+      // Once per outage, not every tick.
+      if (!this.tickFailed) this.deps.log.warn({ err: error }, 'could not check the running ai answers');
+      this.tickFailed = true;
     } finally {
       this.ticking = false;
     }

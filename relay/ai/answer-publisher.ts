@@ -1,5 +1,4 @@
-import type { AiRequestOut, AiResponsePayload } from '../../protocol';
-import { serverFrame } from '../gateway/server-frame';
+import { type AiRequestOut, type AiResponsePayload, encodeServerFrame } from '../../protocol';
 import type { Hub } from '../routing/hub';
 
 /**
@@ -11,12 +10,12 @@ export class AnswerPublisher {
   constructor(private readonly hub: Hub) {}
 
   async question(sessionId: string, askerUserId: string, payload: AiRequestOut): Promise<void> {
-    const data = serverFrame('ai.request', payload, { userId: askerUserId, sessionId });
+    const data = encodeServerFrame('ai.request', payload, { userId: askerUserId, sessionId });
     await this.hub.toSession(sessionId, { eventType: 'ai.request', data }, {}, { history: true });
   }
 
   async chunk(sessionId: string, askerUserId: string, payload: AiResponsePayload): Promise<void> {
-    const data = serverFrame('ai.response', payload, { userId: askerUserId, sessionId });
+    const data = encodeServerFrame('ai.response', payload, { userId: askerUserId, sessionId });
     await this.hub.toSession(sessionId, { eventType: 'ai.response', data }, {}, { history: payload.done });
   }
 }

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newEpoch } from '../epoch';
 import type { Broker, BrokerHealth, BrokerMessage, Disposable, Publication, PublishOptions, PublishResult } from './broker';
 
 interface Stream {
@@ -17,7 +17,7 @@ interface Stream {
 export class MemoryBroker implements Broker {
   private readonly listeners = new Map<string, Set<(publication: Publication) => void>>();
   private readonly streams = new Map<string, Stream>();
-  private readonly epoch = randomUUID().slice(0, 8);
+  private readonly epoch = newEpoch();
 
   constructor(private readonly historySize = 1000) {}
 

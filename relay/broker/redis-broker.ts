@@ -2,9 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
+import { newEpoch } from '../epoch';
 import type { Logger } from '../log';
 import type { Broker, BrokerHealth, BrokerMessage, Disposable, Publication, PublishOptions, PublishResult, StreamPosition } from './broker';
-import { defineScript, type RedisConnections, withTimeout } from './redis-connection';
+import { type RedisConnections, withTimeout } from '../redis/redis-connection';
+import { defineScript } from '../redis/scripts';
+import { decodePublication, decodeStreamEntry, encodeHeader, shardChannel } from './redis-publication';
 
 /**
  * N relays on one Redis (not Redis Cluster: see `liveness`): sharded pub/sub fans publications
@@ -17,82 +20,9 @@ import { defineScript, type RedisConnections, withTimeout } from './redis-connec
  * - `<prefix>{<channel>}:stream` stream: entry id `<offset>-0`, fields `h` header, `d` data
  * - `<prefix>{<channel>}`        shard channel, payload `<offset>\n<header>\n<data>`
  * - `<prefix>{<channel>}:once:<key>` string `<epoch>:<offset>`: an idempotency key (a TTL)
- * The header is the message's JSON without `data`, which is carried as is: nobody parses the
- * envelope twice, and new message fields travel without a format change.
+ * The header, the payload and the stream entry are `redis-publication.ts`'s format; the scripts
+ * are relay/redis/lua/broker-*.lua.
  */
-
-/**
- * The epoch is per channel and lives in the channel's meta hash. When that hash is gone (a Redis
- * restarted without persistence, an expired or evicted key) the next caller's random candidate
- * becomes the epoch, and any old stream entries are dropped: they belong to the lost epoch.
- */
-const ENSURE_EPOCH = `
-local epoch = redis.call('HGET', KEYS[1], 'e')
-if not epoch then
-  epoch = ARGV[1]
-  redis.call('DEL', KEYS[2])
-  redis.call('HSET', KEYS[1], 'e', epoch, 's', 0)
-  redis.call('EXPIRE', KEYS[1], ARGV[2])
-end
-`;
-
-/**
- * One script, so that the offset order and the delivery order are the same order, and an
- * idempotent publish checks its key and publishes in one step (a relay dying in between would
- * otherwise leave a key whose publication never happened). XADD runs before the counter moves:
- * Redis does not roll a failed script back. MAXLEN ~ trims whole stream nodes (cheap); `history`
- * enforces the exact window by offset. A key from another epoch is stale: history was lost.
- * KEYS: meta, stream, idempotency key (untouched unless ARGV[8] is set).
- * ARGV: epoch candidate, ttl s, shard channel, header, data, keep ('1'|'0'), history size,
- * idempotency ttl s ('' = no key).
- */
-const PUBLISH = `${ENSURE_EPOCH}
-if ARGV[8] ~= '' then
-  local seen = redis.call('GET', KEYS[3])
-  if seen then
-    local colon = string.find(seen, ':', 1, true)
-    if colon and string.sub(seen, 1, colon - 1) == epoch then
-      local original = tonumber(string.sub(seen, colon + 1))
-      local entries = {}
-      -- The original only while it is within the history window that \`history\` serves.
-      if original > tonumber(redis.call('HGET', KEYS[1], 's')) - tonumber(ARGV[7]) then
-        local id = original .. '-0'
-        entries = redis.call('XRANGE', KEYS[2], id, id)
-      end
-      return {original, epoch, 1, entries}
-    end
-  end
-end
-local offset = 0
-if ARGV[6] == '1' then
-  offset = tonumber(redis.call('HGET', KEYS[1], 's')) + 1
-  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[7], offset .. '-0', 'h', ARGV[4], 'd', ARGV[5])
-  redis.call('HSET', KEYS[1], 's', offset)
-  redis.call('EXPIRE', KEYS[1], ARGV[2])
-  redis.call('EXPIRE', KEYS[2], ARGV[2])
-  if ARGV[8] ~= '' then redis.call('SET', KEYS[3], epoch .. ':' .. offset, 'EX', ARGV[8]) end
-end
-redis.call('SPUBLISH', ARGV[3], offset .. '\\n' .. ARGV[4] .. '\\n' .. ARGV[5])
-return {offset, epoch, 0, {}}
-`;
-
-/**
- * Creates the epoch if needed (a client must get a position it can later resume from, even on a
- * channel without history yet). Recovered iff same epoch, not ahead of the top, within the last
- * `history size` offsets, and the stream really starts right after `since` (it may have expired).
- * ARGV: epoch candidate, ttl s, since offset, since epoch, count, history size.
- */
-const HISTORY = `${ENSURE_EPOCH}
-local top = tonumber(redis.call('HGET', KEYS[1], 's'))
-redis.call('EXPIRE', KEYS[1], ARGV[2])
-local since = tonumber(ARGV[3])
-if ARGV[4] ~= epoch or since > top or since < top - tonumber(ARGV[6]) then return {top, epoch, 0, {}} end
-if since == top then return {top, epoch, 1, {}} end
-local first = (since + 1) .. '-0'
-local entries = redis.call('XRANGE', KEYS[2], first, '+', 'COUNT', ARGV[5])
-if #entries == 0 or entries[1][1] ~= first then return {top, epoch, 0, {}} end
-return {top, epoch, 1, entries}
-`;
 
 type StreamEntry = [id: string, fields: string[]];
 
@@ -159,8 +89,8 @@ export class RedisBroker implements Broker {
     redis.acquire();
     this.command = redis.command;
     this.subscriber = redis.subscriber;
-    this.runPublish = defineScript(this.command, 'tandemBrokerPublish', 3, PUBLISH);
-    this.runHistory = defineScript(this.command, 'tandemBrokerHistory', 2, HISTORY);
+    this.runPublish = defineScript(this.command, 'tandemBrokerPublish');
+    this.runHistory = defineScript(this.command, 'tandemBrokerHistory');
     this.subscriber.on('smessage', this.onMessage);
     this.subscriber.on('ready', this.onSubscriberReady);
     if (this.subscriber.status === 'ready') this.subscriberReadyAt = performance.now();
@@ -175,7 +105,7 @@ export class RedisBroker implements Broker {
   }
 
   async publish(channel: string, message: BrokerMessage, options?: PublishOptions): Promise<PublishResult> {
-    const { data, ...meta } = message;
+    const { header, data } = encodeHeader(message);
     const keys = this.keysOf(channel);
     const key = options?.history ? options.idempotencyKey : undefined;
     const [offset, epoch, duplicate, entries] = await this.runPublish(
@@ -184,7 +114,7 @@ export class RedisBroker implements Broker {
         newEpoch(),
         this.options.historyTtlSeconds,
         keys.channel,
-        JSON.stringify(meta),
+        header,
         data,
         options?.history ? '1' : '0',
         this.options.historySize,
@@ -193,7 +123,7 @@ export class RedisBroker implements Broker {
     );
     if (duplicate !== 1) return { offset, epoch };
     const entry = entries[0];
-    return { offset, epoch, duplicate: entry ? { original: fromEntry(entry[0], entry[1]) } : {} };
+    return { offset, epoch, duplicate: entry ? { original: decodeStreamEntry(entry[0], entry[1]) } : {} };
   }
 
   async subscribe(channel: string, listener: Listener): Promise<Disposable> {
@@ -230,7 +160,7 @@ export class RedisBroker implements Broker {
       [keys.meta, keys.stream],
       [newEpoch(), this.options.historyTtlSeconds, sinceOffset, since.epoch, Math.max(1, count), this.options.historySize],
     );
-    const publications = entries.slice(0, count).map(([id, fields]) => fromEntry(id, fields));
+    const publications = entries.slice(0, count).map(([id, fields]) => decodeStreamEntry(id, fields));
     return { publications, position: { offset: top, epoch }, recovered: recovered === 1 };
   }
 
@@ -287,7 +217,7 @@ export class RedisBroker implements Broker {
     if (!entry) return;
     let publication: Publication;
     try {
-      publication = decode(payload);
+      publication = decodePublication(payload);
     } catch (error) {
       // Not from a RedisBroker (someone else publishing under the prefix): dropped, not thrown.
       this.log?.warn({ err: error, channel: name }, 'undecodable publication dropped');
@@ -345,35 +275,7 @@ export class RedisBroker implements Broker {
   }
 
   private keysOf(channel: string): { meta: string; stream: string; channel: string } {
-    // The subscriber hands channel names back decoded from UTF-8: a name that is not well-formed
-    // UTF-16 (a lone surrogate) is looked up by what Redis will actually return.
-    const wellFormed = SURROGATE.test(channel) ? Buffer.from(channel).toString() : channel;
-    const base = `${this.options.prefix}{${wellFormed}}`;
+    const base = shardChannel(this.options.prefix, channel);
     return { meta: `${base}:meta`, stream: `${base}:stream`, channel: base };
   }
-}
-
-const SURROGATE = /[\uD800-\uDFFF]/;
-
-function newEpoch(): string {
-  return randomUUID().slice(0, 8);
-}
-
-/** `<offset>\n<header>\n<data>`: neither the offset nor JSON text holds a raw newline. */
-function decode(payload: string): Publication {
-  const first = payload.indexOf('\n');
-  const second = payload.indexOf('\n', first + 1);
-  const meta = JSON.parse(payload.slice(first + 1, second)) as Omit<BrokerMessage, 'data'>;
-  return { ...meta, data: payload.slice(second + 1), offset: Number(payload.slice(0, first)) };
-}
-
-function fromEntry(id: string, fields: string[]): Publication {
-  let header = '{}';
-  let data = '';
-  for (let i = 0; i < fields.length; i += 2) {
-    if (fields[i] === 'h') header = fields[i + 1]!;
-    else if (fields[i] === 'd') data = fields[i + 1]!;
-  }
-  const meta = JSON.parse(header) as Omit<BrokerMessage, 'data'>;
-  return { ...meta, data, offset: Number(id.slice(0, id.indexOf('-'))) };
 }

@@ -4,7 +4,8 @@ import { z } from 'zod';
 import type { Participant } from '../../protocol';
 import type { Logger } from '../log';
 import type { PresenceStore } from './presence';
-import { defineScript, type RedisConnections } from './redis-connection';
+import type { RedisConnections } from '../redis/redis-connection';
+import { defineScript } from '../redis/scripts';
 
 /**
  * Presence across relays, expiring per relay (not per connection): a crashed relay's
@@ -20,21 +21,6 @@ import { defineScript, type RedisConnections } from './redis-connection';
  * missing (Redis lost its data, or this process stalled longer than the TTL and another relay
  * swept its entries) it writes them all again, so presence heals without the relay's help.
  */
-
-/** ARGV[1]: the alive-key prefix. Returns the live entries' participant JSON. */
-const LIST = `
-local entries = redis.call('HGETALL', KEYS[1])
-local alive, live, dead = {}, {}, {}
-for i = 1, #entries, 2 do
-  local value = entries[i + 1]
-  local space = string.find(value, ' ', 1, true) or 0
-  local instance = string.sub(value, 1, space - 1)
-  if alive[instance] == nil then alive[instance] = redis.call('EXISTS', ARGV[1] .. instance) == 1 end
-  if alive[instance] and space > 0 then live[#live + 1] = string.sub(value, space + 1) else dead[#dead + 1] = entries[i] end
-end
-for i = 1, #dead, 500 do redis.call('HDEL', KEYS[1], unpack(dead, i, math.min(i + 499, #dead))) end
-return live
-`;
 
 const Options = z.object({
   /** A relay that stops refreshing its key for this long is considered gone. */
@@ -79,7 +65,7 @@ export class RedisPresenceStore implements PresenceStore {
     this.command = redis.command;
     this.instance = `${relayId.replace(/\s/g, '_')}:${randomUUID().slice(0, 8)}`;
     this.aliveKey = `${this.options.prefix}presence:alive:${this.instance}`;
-    this.runList = defineScript(this.command, 'tandemPresenceList', 1, LIST);
+    this.runList = defineScript(this.command, 'tandemPresenceList');
     this.timer = setInterval(() => void this.beat(), this.options.heartbeatMs).unref();
     // An early failure (Redis down) is retried by the next beat or the first `add`.
     this.start().catch(() => undefined);

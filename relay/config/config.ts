@@ -112,6 +112,10 @@ const ConfigSchema = z.strictObject({
   API_MAX_REQUESTS_PER_USER_PER_MINUTE: integer(1, 10_000_000).default(30),
   HTTP_REQUEST_TIMEOUT_MS: integer(1000, 600_000).default(10_000),
   JOIN_APPROVAL_TIMEOUT_MS: integer(1000, 3_600_000).default(120_000),
+  DEBUG_MAX_BREAKPOINTS: integer(1, 100_000).default(1000),
+  DEBUG_MAX_BREAKPOINT_BYTES: integer(1024, 64 * 1024 * 1024).default(256 * 1024),
+  DEBUG_MAX_STATE_BYTES: integer(1024, 16 * 1024 * 1024).default(64 * 1024),
+  DEBUG_IDLE_TIMEOUT_MS: integer(1000, 30 * 24 * 3_600_000).default(3_600_000),
   AI_BASE_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
   AI_API_KEY: z.string().min(1).max(4096).optional(),
   AI_MODEL: z.string().min(1).max(200).optional(),
@@ -119,7 +123,7 @@ const ConfigSchema = z.strictObject({
   AI_MAX_CONCURRENT_PER_SESSION: integer(1, 1000).default(2),
   AI_MAX_CONCURRENT: integer(1, 100_000).default(16),
   AI_MAX_PROMPT_CHARS: integer(1, MAX_AI_PROMPT_CHARS + MAX_AI_SELECTION_CHARS).default(16_000),
-  AI_MAX_ANSWER_CHARS: integer(100, 1_000_000).default(20_000),
+  AI_MAX_ANSWER_CHARS: integer(100, 200_000).default(20_000),
   AI_TIMEOUT_MS: integer(100, 600_000).default(30_000),
   AI_VIEWERS_MAY_ASK: boolean.default(false),
   AI_LEASE_MS: integer(300, 600_000).default(10_000),
@@ -181,8 +185,26 @@ export interface RelayConfig {
   httpRequestTimeoutMs: number;
   /** How long a join request of an approval invite waits for the host. */
   joinApprovalTimeoutMs: number;
+  /** What the relay keeps of each session's debugging (relay/debugging). */
+  debugging: DebuggingLimits;
   /** The AI model the relay asks for `ai.request` (undefined: AI_MODEL unset, `AI_NOT_CONFIGURED`), and the limits. */
   ai: AiSettings | undefined;
+  /**
+   * With Redis: how long a running answer outlives a relay that stopped refreshing it (apart from
+   * `ai`: a relay without a model still ends the answers of dead relays).
+   */
+  aiLeaseMs: number;
+}
+
+export interface DebuggingLimits {
+  /** Breakpoints one session may have. */
+  maxBreakpoints: number;
+  /** Bytes of one session's breakpoints (their JSON in UTF-8). */
+  maxBreakpointBytes: number;
+  /** Bytes of the host's stopped state (its JSON in UTF-8). */
+  maxStateBytes: number;
+  /** A session's debugging state is dropped after this long with nobody connected to it. */
+  idleTimeoutMs: number;
 }
 
 /** The model (OpenAI-compatible Chat Completions) and the limits of AI answers. */
@@ -203,9 +225,10 @@ export interface AiSettings {
   /** Longest wait for the first token, and between tokens. */
   timeoutMs: number;
   viewersMayAsk: boolean;
-  /** With Redis: how long a running answer outlives a relay that stopped refreshing it. */
-  leaseMs: number;
 }
+
+/** Bytes one answer character may take in the last chunk's frame (UTF-8, JSON escapes), with room for the rest of the buffer. */
+const ANSWER_BYTES_PER_CHAR = 8;
 
 /** OpenAI's API, when AI_MODEL is set without AI_BASE_URL. */
 export const DEFAULT_AI_BASE_URL = 'https://api.openai.com/v1';
@@ -266,6 +289,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
   const ai = aiSettings(raw);
   return {
     ai,
+    aiLeaseMs: raw.AI_LEASE_MS,
     production: raw.NODE_ENV === 'production',
     host: raw.WS_HOST,
     port: raw.WS_PORT,
@@ -304,6 +328,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     },
     httpRequestTimeoutMs: raw.HTTP_REQUEST_TIMEOUT_MS,
     joinApprovalTimeoutMs: raw.JOIN_APPROVAL_TIMEOUT_MS,
+    debugging: {
+      maxBreakpoints: raw.DEBUG_MAX_BREAKPOINTS,
+      maxBreakpointBytes: raw.DEBUG_MAX_BREAKPOINT_BYTES,
+      maxStateBytes: raw.DEBUG_MAX_STATE_BYTES,
+      idleTimeoutMs: raw.DEBUG_IDLE_TIMEOUT_MS,
+    },
   };
 }
 
@@ -321,6 +351,14 @@ function aiSettings(raw: RawConfig): AiSettings | undefined {
   if (raw.AI_BASE_URL === undefined && raw.AI_API_KEY === undefined) {
     throw new ConfigError(`Invalid configuration: AI_API_KEY is required for ${DEFAULT_AI_BASE_URL} (set AI_BASE_URL for another server)`);
   }
+  // The last chunk carries the whole answer: even escaped to the hilt it must fit a client's outbound buffer.
+  if (raw.AI_MAX_ANSWER_CHARS * ANSWER_BYTES_PER_CHAR > raw.WS_MAX_BUFFERED_BYTES) {
+    throw new ConfigError(
+      `Invalid configuration: AI_MAX_ANSWER_CHARS must be at most WS_MAX_BUFFERED_BYTES / ${ANSWER_BYTES_PER_CHAR} ` +
+        `(${Math.floor(raw.WS_MAX_BUFFERED_BYTES / ANSWER_BYTES_PER_CHAR)}): the last chunk carries the whole answer ` +
+        `(got ${raw.AI_MAX_ANSWER_CHARS})`,
+    );
+  }
   return {
     baseUrl: raw.AI_BASE_URL ?? DEFAULT_AI_BASE_URL,
     apiKey: raw.AI_API_KEY ?? NO_AI_KEY,
@@ -332,7 +370,6 @@ function aiSettings(raw: RawConfig): AiSettings | undefined {
     maxAnswerChars: raw.AI_MAX_ANSWER_CHARS,
     timeoutMs: raw.AI_TIMEOUT_MS,
     viewersMayAsk: raw.AI_VIEWERS_MAY_ASK,
-    leaseMs: raw.AI_LEASE_MS,
   };
 }
 
@@ -390,6 +427,13 @@ export const settingDescriptions: Record<keyof RawConfig, string> = {
     'how long a client may take to send a whole HTTP request, headers and body; then 408 and the socket is closed (default 10000)',
   JOIN_APPROVAL_TIMEOUT_MS:
     'how long a join request of an approval invite waits for the host; then JOIN_REQUEST_EXPIRED (default 120000, 2 minutes)',
+  DEBUG_MAX_BREAKPOINTS: 'breakpoints one session may have; adding one more gets TOO_MANY_BREAKPOINTS (default 1000)',
+  DEBUG_MAX_BREAKPOINT_BYTES:
+    'bytes of one session’s breakpoints (their JSON in UTF-8); a change past it gets BREAKPOINTS_TOO_LARGE (default 262144)',
+  DEBUG_MAX_STATE_BYTES:
+    'bytes of the host’s stopped state (call stack and variables, its JSON in UTF-8); more gets DEBUG_STATE_TOO_LARGE (default 65536)',
+  DEBUG_IDLE_TIMEOUT_MS:
+    'a session’s breakpoints and stopped state are dropped after this long with nobody connected to it (default 3600000, 1 hour)',
   AI_BASE_URL:
     'an OpenAI-compatible Chat Completions API the relay asks for `ai.request` (Ollama: http://localhost:11434/v1) (default ' +
     'https://api.openai.com/v1)',
@@ -399,7 +443,9 @@ export const settingDescriptions: Record<keyof RawConfig, string> = {
   AI_MAX_CONCURRENT_PER_SESSION: 'answers running at once in one session, across relays; more gets AI_TOO_MANY_REQUESTS (default 2)',
   AI_MAX_CONCURRENT: 'answers this relay serves at once; more gets AI_TOO_MANY_REQUESTS (default 16)',
   AI_MAX_PROMPT_CHARS: 'characters of a question’s prompt and selection together; more gets AI_PROMPT_TOO_LARGE (default 16000)',
-  AI_MAX_ANSWER_CHARS: 'characters of one answer; it is stopped there with AI_ANSWER_TOO_LARGE (default 20000)',
+  AI_MAX_ANSWER_CHARS:
+    'characters of one answer; it is stopped there with AI_ANSWER_TOO_LARGE; at most WS_MAX_BUFFERED_BYTES / 8, since the last chunk ' +
+    'carries the whole answer (default 20000)',
   AI_TIMEOUT_MS: 'longest wait for the model’s first token, and between two of its chunks; then AI_TIMEOUT (default 30000)',
   AI_VIEWERS_MAY_ASK: 'whether viewers may ask the AI model (default false: AI_FORBIDDEN)',
   AI_LEASE_MS:

@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { ProtocolError, TextDocument } from '../../protocol';
 import type { Broker } from '../broker/broker';
+import { newEpoch } from '../epoch';
 import type {
   CommitPublication,
   CommittedOp,
@@ -45,8 +45,6 @@ export interface MemoryDocumentStoreOptions {
 }
 
 const key = (sessionId: string, documentId: string) => `${sessionId}\u0000${documentId}`;
-/** A document's epoch: random, so that one created again after a restart is told apart (64 bits). */
-export const newEpoch = () => randomUUID().replaceAll('-', '').slice(0, 16);
 const clientKey = (userId: string, clientId: string) => `${userId}\u0000${clientId}`;
 
 /** The embedded default: documents live in this process, until idle or the relay stops. */

@@ -2,7 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { TextDocument, textType, type TextOp } from '../../protocol';
-import { defineScript, type RedisConnections } from '../broker/redis-connection';
+import { encodePublication } from '../broker/redis-publication';
+import { newEpoch } from '../epoch';
+import type { RedisConnections } from '../redis/redis-connection';
+import { defineScript } from '../redis/scripts';
 import { lengthChange } from './document-authority';
 import type {
   CommitPublication,
@@ -15,7 +18,7 @@ import type {
   RecoveryRecord,
 } from './document-store';
 import { committedOpBytes, lastCommitBytes } from './history-bytes';
-import { newEpoch, tooManyDocuments } from './memory-document-store';
+import { tooManyDocuments } from './memory-document-store';
 
 /**
  * The shared documents in Redis, for relays that share one (single Redis, not Cluster: the commit
@@ -53,7 +56,7 @@ import { newEpoch, tooManyDocuments } from './memory-document-store';
  * what a late op needs to be transformed. Ops older than `orev` but newer than the snapshot stay in
  * the stream (unreadable) until the next commit writes a snapshot.
  *
- * A commit is one script: compare-and-set on (incarnation, revision), the dedupe check, XADD,
+ * A commit is one script (relay/redis/lua/document-append.lua): compare-and-set on (incarnation, revision), the dedupe check, XADD,
  * head and length, the client's last commit, the snapshot if due, the idle expiry, and the
  * commit's publication (SPUBLISH in the broker's wire format). Publishing inside the script makes
  * the order of publications the order of revisions, whichever relay commits: publishing after
@@ -66,152 +69,6 @@ import { newEpoch, tooManyDocuments } from './memory-document-store';
  * Every write and `touch` sets the idle expiry (PEXPIRE) of all three keys; reads do not, so that
  * a read costs no write (nor an AOF fsync). The relay touches the documents its clients have open.
  */
-
-/**
- * KEYS: meta, ops, seen, sessions (below), seenq. ARGV: incarnation, snapshot JSON, length, ttl
- * ms, origin JSON ('' for none), the most documents per session (0: no bound), now (ms), the
- * document id. 1 if created; 0 if the document exists; 2 if the session has as many documents as
- * it may. Keys left behind by a lost meta hash
- * (evicted) belong to no incarnation: dropped first.
- *
- * KEYS[4], `<prefix>docs:{<session>}`, is the session's documents as a sorted set scored by when
- * each expires (written here and by `touch`): members past their score are gone documents.
- */
-const CREATE = `
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-if tonumber(ARGV[6]) > 0 then
-  redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', '(' .. ARGV[7])
-  if not redis.call('ZSCORE', KEYS[4], ARGV[8]) and redis.call('ZCARD', KEYS[4]) >= tonumber(ARGV[6]) then return 2 end
-  redis.call('ZADD', KEYS[4], tonumber(ARGV[7]) + tonumber(ARGV[4]), ARGV[8])
-  redis.call('PEXPIRE', KEYS[4], ARGV[4])
-end
-redis.call('DEL', KEYS[2], KEYS[3], KEYS[5])
-redis.call('HSET', KEYS[1], 'e', ARGV[1], 'rev', 0, 'len', ARGV[3], 'srev', 0, 'snap', ARGV[2], 'orev', 0, 'hb', 0, 'sb', 0)
-if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'o', ARGV[5]) end
-redis.call('PEXPIRE', KEYS[1], ARGV[4])
-return 1
-`;
-
-/**
- * The head, and what a cache at (incarnation ARGV[1], revision ARGV[2]) needs to reach it: the ops
- * since (mode 'd'), or, if the cache is of another incarnation, too far behind (more than ARGV[3]
- * ops) or past the kept history, the snapshot and the ops after it (mode 'f').
- * Returns nil if the document does not exist, else {e, rev, len, srev, mode, snapshot JSON, entries,
- * orev} (orev '' if the document predates it).
- */
-const LOAD = `
-local m = redis.call('HMGET', KEYS[1], 'e', 'rev', 'len', 'srev', 'orev')
-if not m[1] then return false end
-local orev = m[5] or ''
-local rev = tonumber(m[2])
-local from = tonumber(ARGV[2])
-if m[1] == ARGV[1] and from >= 0 and from <= rev and rev - from <= tonumber(ARGV[3]) then
-  if from == rev then return {m[1], m[2], m[3], m[4], 'd', '', {}, orev} end
-  local first = (from + 1) .. '-0'
-  local entries = redis.call('XRANGE', KEYS[2], first, '+')
-  if #entries == rev - from and entries[1][1] == first then return {m[1], m[2], m[3], m[4], 'd', '', entries, orev} end
-end
-local srev = tonumber(m[4])
-local entries = {}
-if srev < rev then entries = redis.call('XRANGE', KEYS[2], (srev + 1) .. '-0', '+') end
-return {m[1], m[2], m[3], m[4], 'f', redis.call('HGET', KEYS[1], 'snap'), entries, orev}
-`;
-
-/**
- * KEYS: meta, ops, seen, turn, seenq. ARGV: 1 incarnation, 2 rev, 3 op JSON, 4 user, 5 client id,
- * 6 seq, 7 dedupe field, 8 length change, 9 ttl ms, 10 history size, 11 snapshot JSON at rev (''
- * if not due), 12 shard channel ('' for none), 13 payload, 14 this store's instance id, 15 turn
- * ms, 16 recovery record JSON ('' for none), 17 the entry's bytes (`committedOpBytes`), 18 history
- * bytes kept (for the ops, and as much for the dedupe records), 19 the dedupe record's bytes
- * (`lastCommitBytes`). Returns {1, srev, orev} if committed, {0, head rev} if not (another
- * incarnation: head -1).
- *
- * Turns: a relay that lost the race (the head moved) claims the next commit of the document
- * (`…:turn`, expiring after ARGV[15] ms), and the others yield to it until it has committed.
- * Without that, a relay whose clients commit non-stop would win most races against one whose
- * read-transform-append cycle is a little behind, and starve it; with it, each relay loses at
- * most a couple of times in a row. A yield looks like a lost race to the caller: it reads and
- * tries again.
- *
- * XADD goes first among the writes: Redis does not roll back a script that fails halfway, and
- * nothing else has changed if it fails.
- *
- * Trimming reads the oldest kept entries' `b` (each leaves the window once: a few per commit
- * amortized). A document written before `orev`, `hb` and `sb` existed (by an older relay) has
- * ops of unknown bytes: its first commit here starts the window at itself, so the bound holds
- * from then on at the cost of that history (an op based before it gets a resync, as after a
- * memory store's restart); its dedupe records are counted from then on, the older ones expire
- * with the document. An entry without `b` is counted by its fields' UTF-8 lengths.
- */
-const APPEND = `
-local m = redis.call('HMGET', KEYS[1], 'e', 'rev', 'srev', 'orev', 'hb', 'sb')
-if m[1] ~= ARGV[1] then return {0, -1} end
-local rev = tonumber(ARGV[2])
-local head = tonumber(m[2])
-local turn = redis.call('GET', KEYS[4])
-if head + 1 ~= rev then
-  if not turn or turn == ARGV[14] then redis.call('SET', KEYS[4], ARGV[14], 'PX', ARGV[15]) end
-  return {0, head}
-end
-if turn and turn ~= ARGV[14] then return {0, head} end
-local last = redis.call('HGET', KEYS[3], ARGV[7])
-if last and tonumber(string.match(last, '^%d+')) >= tonumber(ARGV[6]) then return {0, head} end
-local srev = tonumber(m[3])
-if ARGV[11] ~= '' then srev = rev end
-local fields = {rev .. '-0', 'o', ARGV[3], 'u', ARGV[4], 'c', ARGV[5], 's', ARGV[6], 'b', ARGV[17]}
-if ARGV[16] ~= '' then
-  table.insert(fields, 'x')
-  table.insert(fields, ARGV[16])
-end
-redis.call('XADD', KEYS[2], unpack(fields))
-local maxBytes = tonumber(ARGV[18])
--- The window: ops orev + 1 .. rev, at most historySize of them and maxBytes in all.
-local floor = rev - tonumber(ARGV[10])
-local orev = tonumber(m[4]) or (rev - 1)
-local hb = (tonumber(m[5]) or 0) + tonumber(ARGV[17])
-while orev < rev and (orev < floor or hb > maxBytes) do
-  local batch = redis.call('XRANGE', KEYS[2], (orev + 1) .. '-0', '+', 'COUNT', 16)
-  if #batch == 0 then
-    orev = rev
-    hb = 0
-  end
-  for _, e in ipairs(batch) do
-    if not (orev < floor or hb > maxBytes) then break end
-    local f = e[2]
-    local bytes
-    local size = 96
-    for i = 1, #f, 2 do
-      if f[i] == 'b' then bytes = tonumber(f[i + 1]) end
-      if f[i] ~= 's' then size = size + 2 * #f[i + 1] end
-    end
-    hb = hb - (bytes or size)
-    orev = tonumber(string.match(e[1], '^%d+'))
-  end
-end
-if hb < 0 then hb = 0 end
-local keep = math.min(srev, orev)
-if keep > 0 then redis.call('XTRIM', KEYS[2], 'MINID', '~', keep + 1) end
-if ARGV[11] ~= '' then redis.call('HSET', KEYS[1], 'srev', rev, 'snap', ARGV[11]) end
--- The client's last commit, most recent in seenq; the least recent go past the byte bound.
-redis.call('HSET', KEYS[3], ARGV[7], ARGV[6] .. ' ' .. rev .. ' ' .. ARGV[19])
-local sb = tonumber(m[6]) or 0
-if redis.call('ZADD', KEYS[5], rev, ARGV[7]) == 1 then sb = sb + tonumber(ARGV[19]) end
-while sb > maxBytes and redis.call('ZCARD', KEYS[5]) > 1 do
-  local oldest = redis.call('ZPOPMIN', KEYS[5])[1]
-  local value = redis.call('HGET', KEYS[3], oldest)
-  redis.call('HDEL', KEYS[3], oldest)
-  sb = sb - (tonumber(value and string.match(value, '^%d+ %d+ (%d+)')) or 0)
-end
-if sb < 0 then sb = 0 end
-redis.call('HSET', KEYS[1], 'rev', rev, 'orev', orev, 'hb', hb, 'sb', sb)
-redis.call('HINCRBY', KEYS[1], 'len', ARGV[8])
-for i = 1, 5 do
-  if i ~= 4 then redis.call('PEXPIRE', KEYS[i], ARGV[9]) end
-end
-if turn then redis.call('DEL', KEYS[4]) end
-if ARGV[12] ~= '' then redis.call('SPUBLISH', ARGV[12], ARGV[13]) end
-return {1, srev, orev}
-`;
 
 type StreamEntry = [id: string, fields: string[]];
 type LoadReply =
@@ -236,7 +93,7 @@ const Options = z.object({
     .default(32 * 1024 * 1024),
   /** Recent ops kept with each cached text, so that a late op's history is read without Redis. */
   cacheOps: z.int().min(0).default(200),
-  /** How long a relay that lost a commit race has the document's next commit to itself (see APPEND). */
+  /** How long a relay that lost a commit race has the document's next commit to itself (see document-append.lua). */
   turnMs: z.int().min(1).default(100),
   /** Documents one session may have (DOCUMENT_MAX_PER_SESSION); 0: no bound. */
   maxPerSession: z.int().min(0).default(0),
@@ -298,9 +155,9 @@ export class RedisDocumentStore implements DocumentStore {
     this.options = Options.parse(options);
     redis.acquire();
     this.command = redis.command;
-    this.runCreate = defineScript(this.command, 'tandemDocumentCreate', 5, CREATE);
-    this.runLoad = defineScript(this.command, 'tandemDocumentLoad', 2, LOAD);
-    this.runAppend = defineScript(this.command, 'tandemDocumentAppend', 5, APPEND);
+    this.runCreate = defineScript(this.command, 'tandemDocumentCreate');
+    this.runLoad = defineScript(this.command, 'tandemDocumentLoad');
+    this.runAppend = defineScript(this.command, 'tandemDocumentAppend');
   }
 
   async create(sessionId: string, documentId: string, text: string, origin?: RecoveryOrigin): Promise<boolean> {
@@ -390,7 +247,7 @@ export class RedisDocumentStore implements DocumentStore {
     // stay in the stream until then, outside the byte bound (see the header comment).
     const due = entry.rev - doc.srev >= this.options.snapshotInterval || doc.srev < doc.orev;
     const snapshot = due ? JSON.stringify(doc.text.toString()) : '';
-    const [channel, payload] = publication ? encodePublication(this.options.prefix, publication) : ['', ''];
+    const [channel, payload] = publication ? encodePublication(this.options.prefix, publication.channel, publication.message) : ['', ''];
     const keys = this.keysOf(sessionId, documentId);
     const result = await this.runAppend(
       [keys.meta, keys.ops, keys.seen, keys.turn, keys.seenq],
@@ -529,7 +386,7 @@ export class RedisDocumentStore implements DocumentStore {
     return Math.max(orev ? Number(orev) : 0, rev - this.options.historySize, 0);
   }
 
-  /** The session's documents with when each expires (see CREATE). */
+  /** The session's documents with when each expires (see document-create.lua). */
   private sessionKey(sessionId: string): string {
     return `${this.options.prefix}docs:{${sessionId}}`;
   }
@@ -568,17 +425,4 @@ function toCommittedOp([id, fields]: StreamEntry): CommittedOp {
     seq: Number(value.s),
     ...(value.x !== undefined && { recovery: JSON.parse(value.x) as RecoveryRecord }),
   };
-}
-
-/**
- * The shard channel and payload `RedisBroker` uses for a publication kept out of history (offset
- * 0): `<prefix>{<channel>}` and `0\n<header>\n<data>`, the header being the message's JSON without
- * `data`. Written here because the commit script publishes it itself (see the header comment);
- * the contract test has a RedisBroker subscriber receive it, so a format change cannot go unseen.
- */
-export function encodePublication(prefix: string, { channel, message }: CommitPublication): [channel: string, payload: string] {
-  const { data, ...header } = message;
-  // As the broker does: Redis hands channel names back as UTF-8, so a lone surrogate is named by what comes back.
-  const wellFormed = /[\uD800-\uDFFF]/.test(channel) ? Buffer.from(channel).toString() : channel;
-  return [`${prefix}{${wellFormed}}`, `0\n${JSON.stringify(header)}\n${data}`];
 }

@@ -3,6 +3,7 @@ import type { WebSocket } from 'ws';
 import {
   closeCodes,
   type DisconnectReason,
+  encodeServerFrame,
   type ErrorPayload,
   type Participant,
   type ServerEventType,
@@ -11,7 +12,6 @@ import {
 } from '../../protocol';
 import type { Principal } from '../auth/tokens';
 import type { RelayStats } from '../stats';
-import { serverFrame } from './server-frame';
 import { batchWritesThisTick } from './write-batcher';
 
 /** How long a connection being closed for misbehaviour may take to say goodbye. */
@@ -150,7 +150,7 @@ export class Connection {
 
   /** Sends a relay event addressed to this connection only. */
   send<E extends ServerEventType>(eventType: E, payload: ServerPayload<E>): boolean {
-    const sent = this.sendRaw(serverFrame(eventType, payload, { userId: SYSTEM_USER_ID, sessionId: this.sessionId }));
+    const sent = this.sendRaw(encodeServerFrame(eventType, payload, { userId: SYSTEM_USER_ID, sessionId: this.sessionId }));
     if (sent) this.stats?.countOut(eventType);
     return sent;
   }
@@ -166,7 +166,7 @@ export class Connection {
     // Sent past the buffer check: a slow consumer is already over its limit. If it is not
     // reading at all, this and the close frame wait behind its backlog and are lost when the
     // grace period cuts it off; a peer that resumes within the grace period gets both.
-    socket.send(serverFrame('disconnect', { reason, message, reconnect }, { userId: SYSTEM_USER_ID, sessionId: this.sessionId }));
+    socket.send(encodeServerFrame('disconnect', { reason, message, reconnect }, { userId: SYSTEM_USER_ID, sessionId: this.sessionId }));
     this.stats?.countOut('disconnect');
     socket.close(disconnectCloseCodes[reason], reason);
     setTimeout(() => socket.terminate(), CLOSE_GRACE_MS).unref();

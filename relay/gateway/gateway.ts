@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
-import { type ClientFrame, decodeClientFrame, type ErrorPayload, ProtocolError } from '../../protocol';
+import { type ClientFrame, decodeClientFrame, encodeServerFrame, type ErrorPayload, ProtocolError } from '../../protocol';
 import { type Principal, verifyToken } from '../auth/tokens';
 import type { RelayConfig } from '../config/config';
 import type { Logger } from '../log';
@@ -15,7 +15,6 @@ import type { RelayStats } from '../stats';
 import { Connection } from './connection';
 import { ConnectionRateLimiter } from './connection-rate';
 import { refusedFrameIds } from './refused-frame-ids';
-import { serverFrame } from './server-frame';
 import { assertOriginAllowed, chooseSession, clientAddress, readResumePosition, readToken, refuseUpgrade } from './upgrade';
 
 /**
@@ -40,6 +39,15 @@ export interface GatewayDeps {
   availability: Availability;
   stats: RelayStats;
   log: Logger;
+  /** What else happens when a connection is admitted (after its `connect`) or has left (after its presence went). */
+  lifecycle?: ConnectionLifecycle;
+}
+
+/** State kept per session beside the log (debugging: relay/debugging) that a connection gets after `connect`. */
+export interface ConnectionLifecycle {
+  /** Sends what the connection needs before the events it missed and the live ones. */
+  admitted(connection: Connection): Promise<void>;
+  departed(connection: Connection): Promise<void>;
 }
 
 /** The WebSocket side of the relay: upgrade and auth, limits, heartbeat, frames in, shutdown. */
@@ -193,6 +201,7 @@ export class Gateway {
           { connection: connection.id, since, recovered: sessionLog.recovered, missed: sessionLog.replay.length },
           'resuming the session log',
         );
+      await this.deps.lifecycle?.admitted(connection);
       await hub.sessionReady(connection, sessionLog);
       await this.publishPresence(connection, 'session.joined');
     } catch (error) {
@@ -262,6 +271,7 @@ export class Gateway {
     try {
       await presence.remove(connection.sessionId, connection.id);
       if (!this.draining) await this.publishPresence(connection, 'session.left');
+      if (!this.draining) await this.deps.lifecycle?.departed(connection);
     } catch (error) {
       log.warn({ err: error, connection: connection.id }, 'could not publish departure');
     }
@@ -321,7 +331,7 @@ export class Gateway {
 }
 
 function serverFrameFor(connection: Connection, eventType: 'session.joined' | 'session.left'): string {
-  return serverFrame(eventType, connection.participant, { userId: connection.userId, sessionId: connection.sessionId });
+  return encodeServerFrame(eventType, connection.participant, { userId: connection.userId, sessionId: connection.sessionId });
 }
 
 function onPong(this: WebSocket): void {

@@ -1,7 +1,6 @@
-import type { ChatMessageOut } from '../../protocol';
+import { type ChatMessageOut, encodeServerFrame } from '../../protocol';
 import type { Publication } from '../broker/broker';
 import type { Connection } from '../gateway/connection';
-import { serverFrame } from '../gateway/server-frame';
 import type { Handler } from '../routing/router';
 import type { HandlerContext } from './context';
 
@@ -19,7 +18,7 @@ export function chatMessageHandler(context: HandlerContext): Handler<'chat.messa
     handle: async (connection, { payload }) => {
       const message: ChatMessageOut = { ...payload, message_id: context.nextMessageId(), display_name: connection.principal.displayName };
       const audience = payload.to ? { users: [payload.to, connection.userId] } : {};
-      const data = serverFrame('chat.message', message, { userId: connection.userId, sessionId: connection.sessionId });
+      const data = encodeServerFrame('chat.message', message, { userId: connection.userId, sessionId: connection.sessionId });
       const id = payload.client_message_id;
       const result = await context.hub.toSession(connection.sessionId, { eventType: 'chat.message', data }, audience, {
         history: true,

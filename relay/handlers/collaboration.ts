@@ -1,11 +1,18 @@
-import { type AckPayload, type CursorPayload, type EditPayload, ProtocolError, type ResyncPayload, textPieces } from '../../protocol';
+import {
+  type AckPayload,
+  type CursorPayload,
+  type EditPayload,
+  encodeServerFrame,
+  ProtocolError,
+  type ResyncPayload,
+  textPieces,
+} from '../../protocol';
 import { DocumentLostError } from '../documents/document-authority';
 import type { CommitPublication } from '../documents/document-store';
 import { OpenPieces } from '../documents/open-pieces';
 import { CostBudget } from '../documents/transform-cost';
 import type { Connection } from '../gateway/connection';
 import { type OutboundFrame, sendPaced } from '../gateway/paced-send';
-import { serverFrame } from '../gateway/server-frame';
 import type { Handler } from '../routing/router';
 import type { HandlerContext } from './context';
 
@@ -97,8 +104,8 @@ function announcer(
       document,
       {
         eventType: 'collaboration.edit',
-        data: serverFrame('collaboration.edit', committed, envelope),
-        echo: { eventType: 'collaboration.ack', data: serverFrame('collaboration.ack', ack, envelope) },
+        data: encodeServerFrame('collaboration.edit', committed, envelope),
+        echo: { eventType: 'collaboration.ack', data: encodeServerFrame('collaboration.ack', ack, envelope) },
       },
       { exclude: connection.id },
     );
@@ -276,7 +283,7 @@ export function cursorHandler(context: HandlerContext): Handler<'collaboration.c
       const { hub } = context;
       const message = (cursor: CursorPayload) => ({
         eventType: 'collaboration.cursor',
-        data: serverFrame('collaboration.cursor', cursor, { userId: connection.userId, sessionId: connection.sessionId }),
+        data: encodeServerFrame('collaboration.cursor', cursor, { userId: connection.userId, sessionId: connection.sessionId }),
       });
       const audience = { exclude: connection.id };
       // The epoch is the client's own field; the relay never sends it.

@@ -1,9 +1,8 @@
-import type { ServerEventType, ServerPayload } from '../../protocol';
+import { encodeServerFrame, type ServerEventType, type ServerPayload } from '../../protocol';
 import type { PublishOptions } from '../broker/broker';
 import type { PresenceStore } from '../broker/presence';
 import type { DocumentAuthority } from '../documents/document-authority';
 import type { Connection } from '../gateway/connection';
-import { serverFrame } from '../gateway/server-frame';
 import type { Audience, Hub } from '../routing/hub';
 
 /** What one connection may hold of the shared documents (DOCUMENT_MAX_OPEN_PER_CONNECTION, DOCUMENT_MAX_PENDING_PIECE_BYTES). */
@@ -40,7 +39,7 @@ export class HandlerContext {
     audience: Audience = {},
     options?: PublishOptions,
   ): Promise<unknown> {
-    const data = serverFrame(eventType, payload, { userId: sender.userId, sessionId: sender.sessionId });
+    const data = encodeServerFrame(eventType, payload, { userId: sender.userId, sessionId: sender.sessionId });
     return this.hub.toSession(sender.sessionId, { eventType, data }, audience, options);
   }
 }

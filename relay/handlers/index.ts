@@ -4,11 +4,12 @@ import { aiCancelHandler, aiRequestHandler } from './ai';
 import { chatMessageHandler } from './chat';
 import { checkHandler, closeHandler, cursorHandler, editHandler, openHandler } from './collaboration';
 import type { HandlerContext } from './context';
-import { breakpointHandler } from './debugging';
+import type { Debugging } from '../debugging/debugging';
+import { breakpointHandler, continuedHandler, controlHandler, controlResultHandler, stoppedHandler } from './debugging';
 import { pingHandler } from './system';
 import { workspaceChangedHandler, workspaceRequestHandler, workspaceResponseHandler } from './workspace';
 
-export function createHandlers(context: HandlerContext, ai: AiAnswers): HandlerTable {
+export function createHandlers(context: HandlerContext, debugging: Debugging, ai: AiAnswers): HandlerTable {
   return {
     'ai.request': aiRequestHandler(ai),
     'ai.cancel': aiCancelHandler(ai),
@@ -18,7 +19,11 @@ export function createHandlers(context: HandlerContext, ai: AiAnswers): HandlerT
     'collaboration.edit': editHandler(context),
     'collaboration.cursor': cursorHandler(context),
     'collaboration.check': checkHandler(context),
-    'debugging.breakpoint': breakpointHandler(context),
+    'debugging.breakpoint': breakpointHandler(debugging),
+    'debugging.stopped': stoppedHandler(debugging),
+    'debugging.continued': continuedHandler(debugging),
+    'debugging.control': controlHandler(context),
+    'debugging.control_result': controlResultHandler(context),
     'system.ping': pingHandler(),
     'workspace.request': workspaceRequestHandler(context),
     'workspace.response': workspaceResponseHandler(context),

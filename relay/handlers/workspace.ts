@@ -1,5 +1,4 @@
-import { ProtocolError, READ_ONLY_WORKSPACE_OPS } from '../../protocol';
-import { serverFrame } from '../gateway/server-frame';
+import { encodeServerFrame, ProtocolError, READ_ONLY_WORKSPACE_OPS } from '../../protocol';
 import type { Handler } from '../routing/router';
 import type { HandlerContext } from './context';
 
@@ -21,7 +20,7 @@ export function workspaceRequestHandler(context: HandlerContext): Handler<'works
         (p) => p.role === 'host' && p.connection_id !== connection.id,
       );
       if (hosts.length === 0) throw new ProtocolError('HOST_NOT_CONNECTED', undefined, undefined, payload.request_id);
-      const data = serverFrame(
+      const data = encodeServerFrame(
         'workspace.request',
         { ...payload, requester: connection.id },
         { userId: connection.userId, sessionId: connection.sessionId },

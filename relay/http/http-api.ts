@@ -1,10 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { JoinRequestId, NotificationPayload, ProtocolError, SessionId, SYSTEM_USER_ID, UserId } from '../../protocol';
+import { encodeServerFrame, JoinRequestId, NotificationPayload, ProtocolError, SessionId, SYSTEM_USER_ID, UserId } from '../../protocol';
 import { verifyToken } from '../auth/tokens';
 import type { Availability } from '../broker/availability';
 import type { Broker, BrokerHealth } from '../broker/broker';
 import type { Gateway } from '../gateway/gateway';
-import { serverFrame } from '../gateway/server-frame';
 import type { Logger } from '../log';
 import type { Hub } from '../routing/hub';
 import type { RelayStats } from '../stats';
@@ -203,7 +202,7 @@ export class HttpApi {
     const audience = userId ? { users: [userId] } : {};
     const message = {
       eventType: 'system.notification',
-      data: serverFrame('system.notification', notification, { userId: SYSTEM_USER_ID, sessionId }),
+      data: encodeServerFrame('system.notification', notification, { userId: SYSTEM_USER_ID, sessionId }),
     };
     if (sessionId) await this.deps.hub.toSession(sessionId, message, audience, { history: true });
     else await this.deps.hub.toEveryone(message, audience);

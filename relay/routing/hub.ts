@@ -1,3 +1,4 @@
+import { frameWithOffset } from '../../protocol';
 import { type Availability, alwaysAvailable } from '../broker/availability';
 import type { Broker, BrokerMessage, Disposable, Publication, PublishOptions, PublishResult, StreamPosition } from '../broker/broker';
 import type { CommitPublication } from '../documents/document-store';
@@ -313,11 +314,11 @@ export class Hub {
     if (publication.eventType === SESSION_ENDED_CONTROL) return this.sessionEnded([...connections]);
     const { exclude, echo, offset } = publication;
     // Encoded once here rather than once per socket inside `ws`.
-    const data = Buffer.from(offset > 0 ? withOffset(publication.data, offset) : publication.data);
+    const data = Buffer.from(offset > 0 ? frameWithOffset(publication.data, offset) : publication.data);
     let delivered = 0;
     for (const connection of connections) {
       if (connection.id === exclude) {
-        if (echo && connection.sendRaw(offset > 0 ? withOffset(echo.data, offset) : echo.data)) this.stats.countOut(echo.eventType);
+        if (echo && connection.sendRaw(offset > 0 ? frameWithOffset(echo.data, offset) : echo.data)) this.stats.countOut(echo.eventType);
         continue;
       }
       if (!addressedTo(connection, publication)) continue;
@@ -350,12 +351,4 @@ function addressedTo(connection: Connection, publication: Publication): boolean 
 function visibleTo(connection: Connection, publication: Publication): boolean {
   if (publication.eventType === SESSION_ENDED_CONTROL || publication.exclude === connection.id) return false;
   return addressedTo(connection, publication);
-}
-
-/**
- * The envelope with its log position as a last field. The relay serialized it itself (an object,
- * so it ends in `}`): splicing is cheaper than parsing and serializing it again.
- */
-function withOffset(data: string, offset: number): string {
-  return data.endsWith('}') ? `${data.slice(0, -1)},"offset":${offset}}` : data;
 }

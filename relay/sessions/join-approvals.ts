@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { type JoinRequestPayload, ProtocolError, SYSTEM_USER_ID } from '../../protocol';
+import { encodeServerFrame, type JoinRequestPayload, ProtocolError, SYSTEM_USER_ID } from '../../protocol';
 import type { Invite } from '../auth/tokens';
-import { serverFrame } from '../gateway/server-frame';
 import type { Hub } from '../routing/hub';
 import type { JoinRequest, JoinRequestStore } from './join-request-store';
 import type { SessionDirectory } from './session-directory';
@@ -52,7 +51,7 @@ export class JoinApprovals {
       role: request.role,
       expires_at: new Date(request.expiresAt).toISOString(),
     };
-    const data = serverFrame('session.join_request', payload, { userId: SYSTEM_USER_ID, sessionId: record.id });
+    const data = encodeServerFrame('session.join_request', payload, { userId: SYSTEM_USER_ID, sessionId: record.id });
     await this.hub.toSession(record.id, { eventType: 'session.join_request', data }, { users: [record.ownerId] });
     return request;
   }

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
-import { defineScript, type RedisConnections } from '../broker/redis-connection';
+import type { RedisConnections } from '../redis/redis-connection';
+import { defineScript } from '../redis/scripts';
 import type { JoinRequest, JoinRequestStore } from './join-request-store';
 
 /**
@@ -7,45 +8,6 @@ import type { JoinRequest, JoinRequestStore } from './join-request-store';
  * `<prefix>joins:{<session id>}`, a field per request (its JSON), in the session's hash slot.
  * Expired requests are dropped by the scripts as they pass; the hash expires with its last one.
  */
-
-/** KEYS: the hash. ARGV: id, JSON, now, maxPending, expiresAt. 1 added, 0 too many pending. */
-const ADD = `
-local now = tonumber(ARGV[3])
-local all = redis.call('HGETALL', KEYS[1])
-local pending = 0
-local latest = tonumber(ARGV[5])
-for i = 1, #all, 2 do
-  local request = cjson.decode(all[i + 1])
-  if request.expiresAt <= now then
-    redis.call('HDEL', KEYS[1], all[i])
-  else
-    if request.status == 'pending' then pending = pending + 1 end
-    if request.expiresAt > latest then latest = request.expiresAt end
-  end
-end
-if pending >= tonumber(ARGV[4]) then return 0 end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-redis.call('PEXPIREAT', KEYS[1], latest)
-return 1
-`;
-
-/** KEYS: the hash. ARGV: id, status, now, keepUntil. The request's JSON as it stands, or nil. */
-const DECIDE = `
-local raw = redis.call('HGET', KEYS[1], ARGV[1])
-if not raw then return false end
-local request = cjson.decode(raw)
-if request.expiresAt <= tonumber(ARGV[3]) then return false end
-if request.status == 'pending' then
-  request.status = ARGV[2]
-  request.expiresAt = math.max(request.expiresAt, tonumber(ARGV[4]))
-  raw = cjson.encode(request)
-  redis.call('HSET', KEYS[1], ARGV[1], raw)
-  if redis.call('PTTL', KEYS[1]) < request.expiresAt - tonumber(ARGV[3]) then
-    redis.call('PEXPIREAT', KEYS[1], request.expiresAt)
-  end
-end
-return raw
-`;
 
 export class RedisJoinRequestStore implements JoinRequestStore {
   private readonly command: Redis;
@@ -61,8 +23,8 @@ export class RedisJoinRequestStore implements JoinRequestStore {
     this.prefix = options.prefix ?? 'tandem:';
     redis.acquire();
     this.command = redis.command;
-    this.runAdd = defineScript(this.command, 'tandemJoinRequestAdd', 1, ADD);
-    this.runDecide = defineScript(this.command, 'tandemJoinRequestDecide', 1, DECIDE);
+    this.runAdd = defineScript(this.command, 'tandemJoinRequestAdd');
+    this.runDecide = defineScript(this.command, 'tandemJoinRequestDecide');
   }
 
   async add(request: JoinRequest, maxPending: number): Promise<boolean> {

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
-import { defineScript, type RedisConnections } from '../broker/redis-connection';
+import type { RedisConnections } from '../redis/redis-connection';
+import { defineScript } from '../redis/scripts';
 import type { SessionRecord, SessionStore } from './session-store';
 
 /**
@@ -7,22 +8,6 @@ import type { SessionRecord, SessionStore } from './session-store';
  * refuses its tokens afterwards. One hash per session, `<prefix>session:{<id>}`, that expires at
  * the session's `expiresAt` (its tokens and invites expire then too, so nothing needs it after).
  */
-
-/** Sets `endedAt` unless set (the first end wins); nil if there is no such session, else the record. */
-const END = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return false end
-redis.call('HSETNX', KEYS[1], 'endedAt', ARGV[1])
-return redis.call('HGETALL', KEYS[1])
-`;
-
-/** KEYS: the session. ARGV: invite id, max uses. 1 if a use was counted, 0 if used up (or no session). */
-const USE_INVITE = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-local field = 'uses:' .. ARGV[1]
-if tonumber(redis.call('HGET', KEYS[1], field) or '0') >= tonumber(ARGV[2]) then return 0 end
-redis.call('HINCRBY', KEYS[1], field, 1)
-return 1
-`;
 
 export interface RedisSessionStoreOptions {
   /** Prefix of every key (default `tandem:`). */
@@ -43,8 +28,8 @@ export class RedisSessionStore implements SessionStore {
     this.prefix = options.prefix ?? 'tandem:';
     redis.acquire();
     this.command = redis.command;
-    this.runEnd = defineScript(this.command, 'tandemSessionEnd', 1, END);
-    this.runUseInvite = defineScript(this.command, 'tandemSessionUseInvite', 1, USE_INVITE);
+    this.runEnd = defineScript(this.command, 'tandemSessionEnd');
+    this.runUseInvite = defineScript(this.command, 'tandemSessionUseInvite');
   }
 
   async create(record: SessionRecord): Promise<void> {

@@ -28,6 +28,8 @@ export class SessionDirectory {
   constructor(
     private readonly store: SessionStore,
     private readonly hub: Hub,
+    /** What else goes when a session ends (its debugging state). */
+    private readonly onEnded: (id: string) => Promise<void> = async () => {},
   ) {}
 
   async create(session: NewSession): Promise<SessionRecord> {
@@ -72,6 +74,7 @@ export class SessionDirectory {
     if (existing.endedAt !== undefined) throw new ProtocolError('SESSION_ENDED');
     const ended = (await this.store.end(id, Date.now())) ?? existing;
     await this.hub.toSession(id, { eventType: SESSION_ENDED_CONTROL, data: '' });
+    await this.onEnded(id);
     return ended;
   }
 }

@@ -10,6 +10,20 @@ export interface Examples {
 
 const participant = { user_id: 'alice', display_name: 'Alice', role: 'editor', connection_id: 'relay-1.1' };
 const now = '2026-11-26T03:34:21.123Z';
+const stopped = {
+  thread_id: 1,
+  reason: 'breakpoint',
+  description: 'Paused on breakpoint',
+  location: { document: 'src/app.ts', line: 41, column: 4 },
+  frames: [
+    { name: 'main', document: 'src/app.ts', line: 41, column: 4 },
+    { name: 'node:internal/main', line: 10, column: 0 },
+  ],
+  variables: [
+    { name: 'i', value: '3', type: 'number' },
+    { name: 'user', value: '{name: "Ada"}' },
+  ],
+};
 
 export const payloadExamples: Record<string, Examples> = {
   'connect.server': {
@@ -259,6 +273,85 @@ export const payloadExamples: Record<string, Examples> = {
       { action: 'add', breakpoint: { id: 'bp1', document: 'a', line: -1, enabled: true } },
       { action: 'add' },
     ],
+  },
+  'debugging.breakpoint.server': {
+    valid: [{ action: 'remove', breakpoint: { id: 'bp1', document: 'src/app.ts', line: 41, enabled: true }, rev: 7 }],
+    invalid: [
+      { action: 'add', breakpoint: { id: 'bp1', document: 'a', line: 1, enabled: true } },
+      { action: 'add', breakpoint: { id: 'bp1', document: 'a', line: 1, enabled: true }, rev: 0 },
+    ],
+  },
+  'debugging.state.server': {
+    valid: [
+      { rev: 0, breakpoints: [], stopped: null },
+      { rev: 12, breakpoints: [{ id: 'bp1', document: 'src/app.ts', line: 41, enabled: true }], stopped: { ...stopped, rev: 11 } },
+    ],
+    invalid: [
+      { rev: 1, breakpoints: [] },
+      { rev: 1, breakpoints: [], stopped: stopped },
+      { rev: -1, breakpoints: [], stopped: null },
+    ],
+  },
+  'debugging.stopped.client': {
+    valid: [
+      stopped,
+      { thread_id: 0, reason: 'pause', location: null, frames: [], variables: [] },
+      { ...stopped, reason: 'function_breakpoint', total_frames: 250, description: 'Paused on exception: TypeError 👀' },
+    ],
+    invalid: [
+      { ...stopped, rev: 3 },
+      { ...stopped, reason: 'function breakpoint' },
+      { ...stopped, location: { document: 'src/app.ts', line: 1 } },
+      { ...stopped, frames: Array.from({ length: 101 }, () => stopped.frames[0]) },
+      { ...stopped, variables: Array.from({ length: 201 }, () => stopped.variables[0]) },
+      { ...stopped, variables: [{ name: 'x', value: 'v'.repeat(2001) }] },
+      { ...stopped, thread_id: -1 },
+      { reason: 'step', location: null, frames: [], variables: [] },
+    ],
+  },
+  'debugging.stopped.server': {
+    valid: [{ ...stopped, rev: 3 }],
+    invalid: [stopped, { ...stopped, rev: 0 }],
+  },
+  'debugging.continued.client': {
+    valid: [{ reason: 'continued' }, { reason: 'ended', thread_id: 1 }],
+    invalid: [{}, { reason: 'host_left' }, { reason: 'continued', rev: 2 }],
+  },
+  'debugging.continued.server': {
+    valid: [
+      { reason: 'continued', rev: 4 },
+      { reason: 'host_left', rev: 9 },
+    ],
+    invalid: [{ reason: 'continued' }, { reason: 'gone', rev: 1 }],
+  },
+  'debugging.control.client': {
+    valid: [
+      { request_id: 'c-1', action: 'continue' },
+      { request_id: 'c-2', action: 'step_over', thread_id: 3 },
+    ],
+    invalid: [
+      { request_id: 'c-1', action: 'restart' },
+      { action: 'pause' },
+      { request_id: 'c-1', action: 'pause', requester: 'relay-1.2' },
+    ],
+  },
+  'debugging.control.server': {
+    valid: [{ request_id: 'c-1', action: 'step_in', requester: 'relay-1.2' }],
+    invalid: [{ request_id: 'c-1', action: 'step_in' }],
+  },
+  'debugging.control_result.client': {
+    valid: [
+      { request_id: 'c-1', requester: 'relay-1.2', ok: true },
+      { request_id: 'c-1', requester: 'relay-1.2', ok: false, message: 'the host does not let guests control the debugger' },
+    ],
+    invalid: [
+      { request_id: 'c-1', ok: true },
+      { request_id: 'c-1', requester: 'relay-1.2' },
+    ],
+  },
+  'debugging.control_result.server': {
+    valid: [{ request_id: 'c-1', requester: 'relay-1.2', ok: true }],
+    invalid: [{ request_id: 'c-1', requester: 'relay-1.2', ok: 'yes' }],
   },
 };
 

@@ -111,6 +111,18 @@ export const validPayloads: Record<string, Json> = {
       log_message: 'hit',
     },
   },
+  'debugging.stopped': {
+    thread_id: 1,
+    reason: 'breakpoint',
+    description: 'Paused',
+    location: { document: 'src/a.ts', line: 1, column: 0 },
+    frames: [{ name: 'main', document: 'src/a.ts', line: 1, column: 0 }],
+    total_frames: 1,
+    variables: [{ name: 'i', value: '1', type: 'number' }],
+  },
+  'debugging.continued': { reason: 'continued', thread_id: 1 },
+  'debugging.control': { request_id: 'c-1', action: 'step_over', thread_id: 1 },
+  'debugging.control_result': { request_id: 'c-1', requester: 'relay-1.1', ok: true, message: 'done' },
   'system.ping': { nonce: 'n-1' },
 };
 
@@ -521,12 +533,14 @@ function refusedByRouter(): BadFrame[] {
       code: 'FORBIDDEN_ROLE',
       path: { exact: 'event_type' },
     },
-    {
-      label: 'a breakpoint from a viewer',
-      data: text({ event_type: 'debugging.breakpoint', payload: validPayloads['debugging.breakpoint'] }),
-      code: 'FORBIDDEN_ROLE',
-      path: { exact: 'event_type' },
-    },
+    ...['debugging.breakpoint', 'debugging.stopped', 'debugging.continued', 'debugging.control', 'debugging.control_result'].map(
+      (eventType): BadFrame => ({
+        label: `${eventType} from a viewer`,
+        data: text({ event_type: eventType, payload: validPayloads[eventType] }),
+        code: 'FORBIDDEN_ROLE',
+        path: { exact: 'event_type' },
+      }),
+    ),
   ];
 }
 

@@ -24,8 +24,8 @@ describe('AI settings', () => {
     assert.equal(ai.baseUrl, 'http://localhost:11434/v1');
     assert.ok(ai.apiKey.length > 0, 'a placeholder: the client library needs one');
     assert.deepEqual(
-      [ai.maxConcurrentPerSession, ai.maxConcurrent, ai.maxPromptChars, ai.maxAnswerChars, ai.timeoutMs, ai.viewersMayAsk, ai.leaseMs],
-      [2, 16, 16_000, 20_000, 30_000, false, 10_000],
+      [ai.maxConcurrentPerSession, ai.maxConcurrent, ai.maxPromptChars, ai.maxAnswerChars, ai.timeoutMs, ai.viewersMayAsk],
+      [2, 16, 16_000, 20_000, 30_000, false],
     );
   });
 
@@ -41,6 +41,10 @@ describe('AI settings', () => {
     assert.match(configError({ AI_MODEL: 'm', AI_BASE_URL: 'ftp://x' }), /AI_BASE_URL must be an http/);
     assert.match(configError({ AI_MODEL: 'm', AI_API_KEY: 'k', AI_TIMEOUT_MS: '5' }), /AI_TIMEOUT_MS must be an integer/);
     assert.match(configError({ AI_MODEL: 'm', AI_API_KEY: 'k', AI_VIEWERS_MAY_ASK: 'maybe' }), /AI_VIEWERS_MAY_ASK must be true or false/);
+    assert.match(
+      configError({ AI_MODEL: 'm', AI_API_KEY: 'k', AI_MAX_ANSWER_CHARS: '100000', WS_MAX_BUFFERED_BYTES: '65536' }),
+      /AI_MAX_ANSWER_CHARS must be at most WS_MAX_BUFFERED_BYTES \/ 8 \(8192\)/,
+    );
   });
 
   it('never show the key in an error', () => {

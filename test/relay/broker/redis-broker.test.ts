@@ -5,7 +5,7 @@ import { after, afterEach, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import type { Broker, Publication } from '../../../relay/broker/broker';
 import { RedisBroker, type RedisBrokerOptions } from '../../../relay/broker/redis-broker';
-import { type RedisConnectionOptions, RedisConnections } from '../../../relay/broker/redis-connection';
+import { type RedisConnectionOptions, RedisConnections } from '../../../relay/redis/redis-connection';
 import { type RedisServer, startRedisServer } from '../../support/redis-server';
 import { sleep, waitUntil, within } from '../../support/wait';
 import { brokerContract } from './broker.contract';

@@ -3,8 +3,9 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { after, afterEach, describe, it } from 'node:test';
+import { pathToFileURL } from 'node:url';
 import type { Participant } from '../../../protocol';
-import { RedisConnections } from '../../../relay/broker/redis-connection';
+import { RedisConnections } from '../../../relay/redis/redis-connection';
 import { RedisPresenceStore, type RedisPresenceOptions } from '../../../relay/broker/redis-presence';
 import { type RedisServer, startRedisServer } from '../../support/redis-server';
 import { waitUntil, within } from '../../support/wait';
@@ -111,12 +112,14 @@ describe('RedisPresenceStore', () => {
 
 /** A relay's presence store in a process of its own, so that it can really crash (SIGKILL). */
 async function startPresenceProcess(url: string, session: string, connections: string[]) {
-  const module = join(import.meta.dirname, '../../../relay/broker');
+  const relay = join(import.meta.dirname, '../../../relay');
+  // tsx, and the Lua scripts as text (relay/redis/scripts.ts), as scripts/test.mjs runs the tests.
+  const loader = ['--import', 'tsx', '--import', pathToFileURL(join(import.meta.dirname, '../../../scripts/lua-loader.mjs')).href];
   const script = `
     // The repository's .ts files load as CommonJS: their exports arrive under \`default\`.
     const load = async (file) => { const m = await import(file); return m.default ?? m; };
-    const { RedisConnections } = await load(${JSON.stringify(join(module, 'redis-connection.ts'))});
-    const { RedisPresenceStore } = await load(${JSON.stringify(join(module, 'redis-presence.ts'))});
+    const { RedisConnections } = await load(${JSON.stringify(join(relay, 'redis', 'redis-connection.ts'))});
+    const { RedisPresenceStore } = await load(${JSON.stringify(join(relay, 'broker', 'redis-presence.ts'))});
     const redis = await RedisConnections.open(${JSON.stringify(url)}, { name: 'doomed' });
     const store = new RedisPresenceStore(redis, 'doomed', { ttlMs: 1000, heartbeatMs: 200 });
     for (const id of ${JSON.stringify(connections)}) {
@@ -125,7 +128,7 @@ async function startPresenceProcess(url: string, session: string, connections: s
     console.log('ready');
     setInterval(() => undefined, 60_000);
   `;
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...loader, '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   await within(

@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import type { EditPayload } from '../../../protocol';
 import type { Publication } from '../../../relay/broker/broker';
 import { RedisBroker } from '../../../relay/broker/redis-broker';
-import { type RedisConnectionOptions, RedisConnections } from '../../../relay/broker/redis-connection';
+import { type RedisConnectionOptions, RedisConnections } from '../../../relay/redis/redis-connection';
 import { DocumentAuthority } from '../../../relay/documents/document-authority';
 import type { CommittedOp } from '../../../relay/documents/document-store';
 import { committedOpBytes, lastCommitBytes } from '../../../relay/documents/history-bytes';

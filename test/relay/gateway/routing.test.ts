@@ -56,7 +56,7 @@ describe('routing', () => {
       assert.equal(new Set(received.map((f) => f.payload.message_id)).size, 1, 'one message id for everyone');
     });
 
-    it('delivers edits, cursors and breakpoints to the others in the session, not back to the sender', async () => {
+    it('delivers edits and cursors to the others in the session, not back to the sender; breakpoints to everyone, as applied', async () => {
       const alice = await relay.connect('alice', { role: 'host' });
       const bob = await relay.connect('bob');
       await openDocument(alice);
@@ -69,9 +69,15 @@ describe('routing', () => {
       assert.deepEqual((await bob.next('collaboration.edit')).payload, samplePayloads.edit({ rev: 1 }));
       assert.deepEqual((await alice.next('collaboration.ack')).payload, { document: 'src/main.ts', rev: 1, client_id: 'editor-1', seq: 0 });
       assert.deepEqual((await bob.next('collaboration.cursor')).payload, samplePayloads.cursor({ rev: 1 }));
-      assert.deepEqual((await bob.next('debugging.breakpoint')).payload, samplePayloads.breakpoint());
+      // A breakpoint is state the relay keeps: everyone, alice too, gets the change with its revision.
+      assert.deepEqual((await bob.next('debugging.breakpoint')).payload, { ...samplePayloads.breakpoint(), rev: 1 });
+      assert.deepEqual((await alice.next('debugging.breakpoint')).payload, { ...samplePayloads.breakpoint(), rev: 1 });
       await roundTrip(alice, 'marker');
-      assert.deepEqual(routedFrames(alice, 'marker'), [], 'nothing of her own came back to alice');
+      assert.deepEqual(
+        routedFrames(alice, 'marker').filter((f) => f.event_type !== 'debugging.breakpoint'),
+        [],
+        'nothing else of her own came back to alice',
+      );
     });
   });
 
@@ -164,7 +170,11 @@ describe('routing', () => {
 
       assert.deepEqual(routedFrames(dave, 'dave marker'), [], 'dave (s2) received nothing from s1');
       assert.deepEqual(routedFrames(erin, 'dave marker'), [], 'erin (s2) received nothing from s1');
-      assert.deepEqual(routedFrames(alice, 's1 chat'), [], 'and s2’s marker never reached alice');
+      assert.deepEqual(
+        routedFrames(alice, 's1 chat').filter((f) => f.session_id !== 's1'),
+        [],
+        'and s2’s marker never reached alice',
+      );
       // Documents are per session: s2's document of the same name is a new, empty one.
       assert.deepEqual(withoutEpoch(await openDocument(dave)), { document: 'src/main.ts', rev: 0, text: '' });
       assert.deepEqual(withoutEpoch(await openDocument(bob)), { document: 'src/main.ts', rev: 1, text: 'x' });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { RedisConnections, withTimeout } from '../../../relay/broker/redis-connection';
-import { RedisOutageMonitor } from '../../../relay/broker/redis-outage';
+import { RedisConnections, withTimeout } from '../../../relay/redis/redis-connection';
+import { RedisOutageMonitor } from '../../../relay/redis/redis-outage';
 import { type RedisServer, startRedisServer } from '../../support/redis-server';
 import { waitUntil } from '../../support/wait';
 

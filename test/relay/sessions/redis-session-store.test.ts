@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { RedisConnections } from '../../../relay/broker/redis-connection';
+import { RedisConnections } from '../../../relay/redis/redis-connection';
 import type { SessionRecord } from '../../../relay/sessions/session-store';
 import { RedisSessionStore } from '../../../relay/sessions/redis-session-store';
 import { startRedisServer } from '../../support/redis-server';

@@ -225,18 +225,3 @@ export function redactUrl(url: string): string {
     return '(invalid URL)';
   }
 }
-
-/**
- * A Lua script as a typed function. ioredis sends EVALSHA and falls back to EVAL on NOSCRIPT,
- * so a restarted Redis (empty script cache) needs nothing from the caller.
- */
-export function defineScript<T>(
-  client: Redis,
-  name: string,
-  numberOfKeys: number,
-  lua: string,
-): (keys: readonly string[], args: readonly (string | number)[]) => Promise<T> {
-  if (!(name in client)) client.defineCommand(name, { numberOfKeys, lua });
-  const call = (client as unknown as Record<string, (...args: (string | number)[]) => Promise<T>>)[name]!.bind(client);
-  return (keys, args) => call(...keys, ...args);
-}

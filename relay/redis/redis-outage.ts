@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { Availability } from './availability';
+import type { Availability } from '../broker/availability';
 import { isRedisUnreachableError, type RedisConnections, withTimeout } from './redis-connection';
 
 /** Hears of each outage exactly twice: when it begins, and when Redis has been back for a while. */
