@@ -205,47 +205,53 @@ describe('RelayClient: chat waits for its echo', () => {
 });
 
 describe('RelayClient: refused chat', () => {
-  it('drops a message the relay refuses (an error naming its client_message_id) and says why; a resend is the app’s', TIMEOUT, async () => {
-    const sockets: WebSocket[] = [];
-    const relay = await startFakeRelay({
-      onConnection: (socket) => {
-        sockets.push(socket);
-        socket.send(connectWith({ epoch: 'e1', offset: 0 }));
-      },
-    });
-    const c = createClient({ url: relay.url });
-    const refusals: ChatRefusal[] = [];
-    c.onChatRefused((refusal) => refusals.push(refusal));
-    c.connect();
-    await nextEvent((l) => c.onConnected(l));
-    c.sendChat({ content: 'too fast', client_message_id: 'a' });
-    c.sendChat({ content: 'fine', client_message_id: 'b' });
-    await waitUntil(() => relay.received.length === 2, 'two chats at the relay');
-    const error = (payload: object) =>
-      JSON.stringify({ event_type: 'error', payload, timestamp: new Date().toISOString(), session_id: 's1', user_id: 'system' });
-    // Another event's refusal, or an unknown id: nothing changes.
-    sockets[0]!.send(error({ code: 'RATE_LIMITED', message: 'slow down', event_type: 'collaboration.edit', client_message_id: 'b' }));
-    sockets[0]!.send(error({ code: 'RATE_LIMITED', message: 'slow down', event_type: 'chat.message', client_message_id: 'zzz' }));
-    sockets[0]!.send(error({ code: 'RATE_LIMITED', message: 'slow down', event_type: 'chat.message', client_message_id: 'a' }));
-    await waitUntil(() => refusals.length === 1, 'the refusal');
-    assert.deepEqual(
-      refusals.map((r) => [r.message.client_message_id, r.message.content, r.code, r.reason]),
-      [['a', 'too fast', 'RATE_LIMITED', 'slow down']],
-    );
-    assert.deepEqual(
-      c.pendingChat.map((m) => m.client_message_id),
-      ['b'],
-    );
-    // Not resent by a reconnect; sent again when the app asks (same id).
-    sockets[0]!.terminate();
-    await waitUntil(() => sockets.length === 2 && c.state === 'open', 'the reconnect');
-    await waitUntil(() => relay.received.length === 3, 'the unconfirmed one resent');
-    assert.equal(relay.received[2]!.payload.client_message_id, 'b');
-    assert.equal(c.sendChat({ content: 'too fast', client_message_id: 'a' }), 'a');
-    await waitUntil(() => relay.received.length === 4, 'the retry');
-    assert.equal(relay.received[3]!.payload.client_message_id, 'a');
-    assert.equal(refusals.length, 1);
-  });
+  it(
+    'drops a refused message (an error naming its client_message_id), says why, leaves a resend to the app; not on BROKER_UNAVAILABLE',
+    TIMEOUT,
+    async () => {
+      const sockets: WebSocket[] = [];
+      const relay = await startFakeRelay({
+        onConnection: (socket) => {
+          sockets.push(socket);
+          socket.send(connectWith({ epoch: 'e1', offset: 0 }));
+        },
+      });
+      const c = createClient({ url: relay.url });
+      const refusals: ChatRefusal[] = [];
+      c.onChatRefused((refusal) => refusals.push(refusal));
+      c.connect();
+      await nextEvent((l) => c.onConnected(l));
+      c.sendChat({ content: 'too fast', client_message_id: 'a' });
+      c.sendChat({ content: 'fine', client_message_id: 'b' });
+      await waitUntil(() => relay.received.length === 2, 'two chats at the relay');
+      const error = (payload: object) =>
+        JSON.stringify({ event_type: 'error', payload, timestamp: new Date().toISOString(), session_id: 's1', user_id: 'system' });
+      // Another event's refusal, or an unknown id: nothing changes.
+      sockets[0]!.send(error({ code: 'RATE_LIMITED', message: 'slow down', event_type: 'collaboration.edit', client_message_id: 'b' }));
+      sockets[0]!.send(error({ code: 'RATE_LIMITED', message: 'slow down', event_type: 'chat.message', client_message_id: 'zzz' }));
+      // The relay lost Redis: it asks for the message again once it is back, so it stays pending.
+      sockets[0]!.send(error({ code: 'BROKER_UNAVAILABLE', message: 'no broker', event_type: 'chat.message', client_message_id: 'b' }));
+      sockets[0]!.send(error({ code: 'RATE_LIMITED', message: 'slow down', event_type: 'chat.message', client_message_id: 'a' }));
+      await waitUntil(() => refusals.length === 1, 'the refusal');
+      assert.deepEqual(
+        refusals.map((r) => [r.message.client_message_id, r.message.content, r.code, r.reason]),
+        [['a', 'too fast', 'RATE_LIMITED', 'slow down']],
+      );
+      assert.deepEqual(
+        c.pendingChat.map((m) => m.client_message_id),
+        ['b'],
+      );
+      // Not resent by a reconnect; sent again when the app asks (same id).
+      sockets[0]!.terminate();
+      await waitUntil(() => sockets.length === 2 && c.state === 'open', 'the reconnect');
+      await waitUntil(() => relay.received.length === 3, 'the unconfirmed one resent');
+      assert.equal(relay.received[2]!.payload.client_message_id, 'b');
+      assert.equal(c.sendChat({ content: 'too fast', client_message_id: 'a' }), 'a');
+      await waitUntil(() => relay.received.length === 4, 'the retry');
+      assert.equal(relay.received[3]!.payload.client_message_id, 'a');
+      assert.equal(refusals.length, 1);
+    },
+  );
 });
 
 describe('RelayClient: history for a first connection', () => {
