@@ -35,6 +35,8 @@ export interface ChatViewState {
   connected: boolean;
   /** Why the input is disabled. */
   status: string;
+  /** Who is writing a message now. */
+  typing: string[];
 }
 
 export type ToWebview = { type: 'state'; state: ChatViewState } | { type: 'focus' };
@@ -49,4 +51,5 @@ export type FromWebview =
   | { type: 'openLink'; href: string }
   | { type: 'openPath'; path: string; line: number; endLine?: number }
   | { type: 'insert'; code: string }
-  | { type: 'copy'; code: string };
+  | { type: 'copy'; code: string }
+  | { type: 'typing'; active: boolean };

@@ -5,6 +5,11 @@ import type { Log } from '../log';
 import type { SessionController } from '../session/session-controller';
 import { type AiExchangeEntry, type ChatEntry, type ChatMessageEntry, ChatModel } from './chat-model';
 
+/** While the user types, how often "typing" is said again (the others forget it after `TYPING_SHOWN_MS`). */
+export const TYPING_REPEAT_MS = 2_000;
+/** How long someone shows as typing after their last signal. */
+export const TYPING_SHOWN_MS = 5_000;
+
 /** After a reconnect, how long a running answer may stay silent before it is shown as interrupted. */
 export const ANSWER_SILENCE_AFTER_RECONNECT_MS = 30_000;
 
@@ -22,6 +27,10 @@ export class ChatService implements vscode.Disposable {
   private readonly lastActivity = new Map<string, number>();
   private silenceTimer: ReturnType<typeof setTimeout> | undefined;
   private sessionId: string | undefined;
+  /** Who is typing (user id -> name), each forgotten after `TYPING_SHOWN_MS` without a repeat. */
+  private readonly typists = new Map<string, { name: string; timer: ReturnType<typeof setTimeout> }>();
+  /** When this window last said "typing" (0: it is not typing). */
+  private typingSaidAt = 0;
 
   private readonly changed = new vscode.EventEmitter<void>();
   /** The model changed. */
@@ -43,6 +52,24 @@ export class ChatService implements vscode.Disposable {
     return this.session.state === 'live';
   }
 
+  /** The names of those typing a message now (not this window's user). */
+  get typing(): string[] {
+    return [...this.typists.values()].map((typist) => typist.name);
+  }
+
+  /**
+   * The user is writing (`true`, on each change of a non-empty input) or cleared the input: says
+   * so to the others, at most every `TYPING_REPEAT_MS` while it goes on.
+   */
+  setTyping(active: boolean): void {
+    const client = this.session.client;
+    if (!client || this.session.state !== 'live') return;
+    const now = Date.now();
+    if (active && now - this.typingSaidAt < TYPING_REPEAT_MS) return;
+    if (!active && this.typingSaidAt === 0) return;
+    if (client.send('chat.typing', { typing: active })) this.typingSaidAt = active ? now : 0;
+  }
+
   /** Sends a message (`/ai …` asks the AI instead). Returns its entry; throws when not in a session. */
   send(text: string): ChatEntry {
     const content = text.trim();
@@ -55,6 +82,8 @@ export class ChatService implements vscode.Disposable {
     }
     const client = this.requireClient();
     const info = this.session.info!;
+    // The message itself ends "typing" for the others.
+    this.typingSaidAt = 0;
     const id = newId('c');
     const entry = this.model.sending(id, { userId: info.userId, displayName: info.displayName }, content, new Date().toISOString());
     this.changed.fire();
@@ -125,6 +154,8 @@ export class ChatService implements vscode.Disposable {
     if (client === this.bound) return;
     for (const subscription of this.clientSubscriptions.splice(0)) subscription.dispose();
     this.bound = client;
+    this.forgetTypists();
+    this.typingSaidAt = 0;
     if (!client) {
       // The session ended: an answer that was still coming will not.
       if (this.model.interruptRunning().length > 0) this.changed.fire();
@@ -143,7 +174,9 @@ export class ChatService implements vscode.Disposable {
       return !at || !(Date.parse(timestamp) < Date.parse(at));
     };
     this.clientSubscriptions.push(
+      client.on('chat.typing', ({ typing, display_name: name }, frame) => this.onTyping(frame.user_id, typing && name)),
       client.on('chat.message', (message, frame) => {
+        if (this.typists.has(frame.user_id)) this.onTyping(frame.user_id, false);
         const entry = this.model.received(message, frame.user_id, frame.timestamp, me());
         if (!entry) return;
         this.changed.fire();
@@ -178,6 +211,29 @@ export class ChatService implements vscode.Disposable {
     );
   }
 
+  /** Someone started (`name`) or stopped (`false`) typing. */
+  private onTyping(userId: string, name: string | false): void {
+    const known = this.typists.get(userId);
+    if (known) clearTimeout(known.timer);
+    if (name === false) {
+      if (known) {
+        this.typists.delete(userId);
+        this.changed.fire();
+      }
+      return;
+    }
+    const timer = setTimeout(() => this.onTyping(userId, false), TYPING_SHOWN_MS);
+    this.typists.set(userId, { name, timer });
+    if (!known || known.name !== name) this.changed.fire();
+  }
+
+  private forgetTypists(): void {
+    for (const { timer } of this.typists.values()) clearTimeout(timer);
+    if (this.typists.size === 0) return;
+    this.typists.clear();
+    this.changed.fire();
+  }
+
   /**
    * Every (re)connection: an answer that was running when the connection dropped either goes on
    * (its chunks come live), ended meanwhile (its last chunk comes with what was missed), or its
@@ -195,6 +251,7 @@ export class ChatService implements vscode.Disposable {
 
   dispose(): void {
     if (this.silenceTimer) clearTimeout(this.silenceTimer);
+    for (const { timer } of this.typists.values()) clearTimeout(timer);
     for (const subscription of this.clientSubscriptions.splice(0)) subscription.dispose();
     for (const subscription of this.subscriptions) subscription.dispose();
     this.changed.dispose();

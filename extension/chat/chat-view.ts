@@ -124,6 +124,9 @@ export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable {
         case 'copy':
           await vscode.env.clipboard.writeText(message.code);
           break;
+        case 'typing':
+          this.chat.setTyping(message.active);
+          break;
       }
     } catch (error) {
       const text = error instanceof Error ? error.message : String(error);
@@ -176,7 +179,7 @@ export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable {
       return this.render(entry);
     });
     for (const key of this.cache.keys()) if (!live.has(key)) this.cache.delete(key);
-    return { entries, connected: state === 'live' || state === 'reconnecting', status };
+    return { entries, connected: state === 'live' || state === 'reconnecting', status, typing: this.chat.typing };
   }
 
   private post(): void {
@@ -271,6 +274,7 @@ export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable {
 <body>
 <main id="chat">
   <ol id="messages" role="log" aria-live="polite" aria-relevant="additions text" aria-label="Chat messages"></ol>
+  <p id="typing" aria-live="polite"></p>
   <p id="status" role="status"></p>
   <form id="composer" aria-label="Write a message">
     <textarea id="input" rows="2" placeholder="Message (Markdown) or /ai question"

@@ -13,8 +13,9 @@ const list = document.getElementById('messages') as HTMLOListElement;
 const input = document.getElementById('input') as HTMLTextAreaElement;
 const form = document.getElementById('composer') as HTMLFormElement;
 const status = document.getElementById('status') as HTMLParagraphElement;
+const typing = document.getElementById('typing') as HTMLParagraphElement;
 const askButton = document.getElementById('ask') as HTMLButtonElement;
-let state: ChatViewState = { entries: [], connected: false, status: '' };
+let state: ChatViewState = { entries: [], connected: false, status: '', typing: [] };
 /** key -> [signature, element]: an entry is rebuilt only when it changed. */
 const shown = new Map<string, [string, HTMLLIElement]>();
 
@@ -134,17 +135,37 @@ function render(): void {
     previous = node;
   }
   status.textContent = state.status;
+  typing.textContent = typingLine(state.typing);
   input.disabled = !state.connected;
   askButton.disabled = !state.connected;
   (document.getElementById('send') as HTMLButtonElement).disabled = !state.connected;
   if (atBottom) list.scrollTop = list.scrollHeight;
 }
 
+/** "Ana is typing…", "Ana and Bo are typing…", "3 people are typing…", or nothing. */
+function typingLine(names: readonly string[]): string {
+  if (names.length === 0) return '';
+  if (names.length === 1) return `${names[0]} is typing…`;
+  if (names.length === 2) return `${names[0]} and ${names[1]} are typing…`;
+  return `${names.length} people are typing…`;
+}
+
+/** Tells the extension the user is writing; it says so to the others at its own pace. */
+let typingPosted = 0;
+input.addEventListener('input', () => {
+  const active = input.value.trim() !== '';
+  const now = Date.now();
+  if (active && now - typingPosted < 1000) return;
+  typingPosted = active ? now : 0;
+  vscode.postMessage({ type: 'typing', active });
+});
+
 function submit(type: 'send' | 'ask'): void {
   const text = input.value.trim();
   if (!text || !state.connected) return;
   vscode.postMessage({ type, text });
   input.value = '';
+  typingPosted = 0;
 }
 
 form.addEventListener('submit', (event) => {

@@ -129,6 +129,37 @@ suite('chat', () => {
     assert.equal(api.chatView.lastState?.entries.length, posted().length, 'the webview was posted the same state');
   });
 
+  test('"… is typing": a guest typing shows until their message comes; this window’s typing reaches the others', async () => {
+    const { guest } = await host();
+    const typingAtGuest: Array<{ typing: boolean; name: string; user: string }> = [];
+    guest.client.on('chat.typing', (p, frame) => typingAtGuest.push({ typing: p.typing, name: p.display_name, user: frame.user_id }));
+    guest.client.send('chat.typing', { typing: true });
+    await eventually(
+      () => api.chatView.state().typing.join() === 'Bob',
+      () => `Bob typing: ${JSON.stringify(api.chatView.state().typing)}`,
+    );
+    guest.client.sendChat({ content: 'written' });
+    await eventually(
+      () => api.chatView.state().typing.length === 0,
+      () => `Bob no longer typing: ${JSON.stringify(api.chatView.state().typing)}`,
+    );
+    await api.chatView.handle({ type: 'typing', active: true });
+    await api.chatView.handle({ type: 'typing', active: false });
+    await eventually(
+      () => typingAtGuest.length === 2,
+      () => `the guest to see Hana start and stop: ${JSON.stringify(typingAtGuest)}`,
+    );
+    // The name the relay knows this user by (its token's), as on its messages.
+    const name = session().participants.find((p) => p.user_id === 'hana')?.display_name;
+    assert.deepEqual(
+      typingAtGuest.map((t) => [t.typing, t.name, t.user]),
+      [
+        [true, name, 'hana'],
+        [false, name, 'hana'],
+      ],
+    );
+  });
+
   test('a message with HTML and a javascript: link renders as text, with no link; path:line opens the file at the line', async () => {
     const { guest } = await host();
     guest.client.sendChat({ content: '<img src=x onerror="alert(1)"> <script>alert(2)</script> [click](javascript:alert(3)) README.md:1' });
