@@ -17,6 +17,11 @@ import { registerWorkspaceSharing } from './workspace/workspace-sharing';
 import { SessionDocuments } from './collab/session-documents';
 import { SharedUndo } from './collab/shared-undo';
 import { type Debugging, registerDebugging } from './debugging/debugging';
+import { ChatService } from './chat/chat-service';
+import { CHAT_VIEW_ID, ChatView } from './chat/chat-view';
+import { registerChatCommands } from './commands/chat-commands';
+import { settings } from './config';
+import { Notifier } from './ui/notifier';
 
 /** What `activate` returns (`vscode.extensions.getExtension('tandem.tandem').exports`): for tests and other extensions. */
 export interface TandemApi {
@@ -30,6 +35,12 @@ export interface TandemApi {
   readonly personalTokens: PersonalTokenStore;
   /** Debugging together: breakpoints, the host's debugger, guests' control. */
   readonly debugging: Debugging;
+  /** The session's chat and AI answers (its `model`). */
+  readonly chat: ChatService;
+  /** The Chat view: what it posts to its webview (`lastState`), and its handling of the webview's messages. */
+  readonly chatView: ChatView;
+  /** Every notification shown, with its actions. */
+  readonly notifier: Notifier;
 }
 
 /**
@@ -45,6 +56,9 @@ export function activate(context: vscode.ExtensionContext): TandemApi {
   const statusBar = new SessionStatusBar(session, follow);
   const participants = new ParticipantsView(session, cursors, follow);
   const personalTokens = new PersonalTokenStore(context.secrets);
+  const notifier = new Notifier();
+  const chat = new ChatService(session, log);
+  const chatView = new ChatView(context.extensionUri, chat, session, documents, log);
   void vscode.commands.executeCommand('setContext', 'tandem.state', 'idle');
   void vscode.commands.executeCommand('setContext', 'tandem.role', 'none');
 
@@ -65,14 +79,28 @@ export function activate(context: vscode.ExtensionContext): TandemApi {
     statusBar,
     participants,
     vscode.window.registerTreeDataProvider('tandem.participants', participants),
-    showSessionMessages(session),
+    notifier,
+    chat,
+    chatView,
+    vscode.window.registerWebviewViewProvider(CHAT_VIEW_ID, chatView, { webviewOptions: { retainContextWhenHidden: true } }),
+    showSessionMessages(session, notifier),
+    // A chat message while the view is hidden: a notification with Open Chat, if tandem.notifyOnChatMessage asks.
+    chat.onDidReceive((entry) => {
+      if (chatView.visible || !settings().notifyOnChatMessage || settings().notifications === 'none' || entry.kind === 'notice') return;
+      const what = entry.kind === 'ai' ? `asked the AI: ${entry.prompt}` : entry.content;
+      notifier.show('info', `Tandem: ${entry.author.displayName}: ${what.length > 120 ? `${what.slice(0, 119)}…` : what}`, {
+        title: 'Open Chat',
+        run: () => chatView.reveal(),
+      });
+    }),
     // Commands call the services above (their ids: commands/command-ids.ts).
     registerSessionCommands(session, personalTokens, log),
     registerFollowCommands(session, follow),
     registerUndoCommands(undo),
+    registerChatCommands(session, chat, chatView, documents),
   );
   log.info('Tandem activated');
-  return { session, sessionDocuments, documents, cursors, follow, statusBar, personalTokens, debugging };
+  return { session, sessionDocuments, documents, cursors, follow, statusBar, personalTokens, chat, chatView, notifier, debugging };
 }
 
 export function deactivate(): void {

@@ -22,6 +22,10 @@ export const commandIds = {
   debugStepInto: 'tandem.debugStepInto',
   debugStepOut: 'tandem.debugStepOut',
   debugPause: 'tandem.debugPause',
+  openChat: 'tandem.openChat',
+  sendSelectionToChat: 'tandem.sendSelectionToChat',
+  askAiAboutSelection: 'tandem.askAiAboutSelection',
+  reconnect: 'tandem.reconnect',
 } as const;
 
 export type CommandId = (typeof commandIds)[keyof typeof commandIds];

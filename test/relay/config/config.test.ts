@@ -79,7 +79,7 @@ describe('configuration', () => {
     assert.match(configError({ API_MAX_REQUESTS_PER_IP_PER_MINUTE: '0' }), /API_MAX_REQUESTS_PER_IP_PER_MINUTE must be an integer/);
   });
 
-  it('maps every seed log level', () => {
+  it('maps every documented log level', () => {
     const levels = { DEBUG: 'debug', INFO: 'info', WARNING: 'warn', ERROR: 'error', CRITICAL: 'fatal', silent: 'silent' };
     for (const [given, expected] of Object.entries(levels)) assert.equal(loadConfig({ LOG_LEVEL: given }).logLevel, expected);
   });
