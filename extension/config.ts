@@ -2,6 +2,9 @@ import { userInfo } from 'node:os';
 import * as vscode from 'vscode';
 import { DEFAULT_EXCLUDE, DEFAULT_READ_ONLY } from './workspace/default-rules';
 
+/** `all`: joins and leaves too; `important`: the session ending, the connection, the relay's notices; `none`. */
+export type NotificationLevel = 'all' | 'important' | 'none';
+
 /** The `tandem.*` settings, read when needed (a change applies to the next session). */
 export function settings() {
   const config = vscode.workspace.getConfiguration('tandem');
@@ -13,6 +16,8 @@ export function settings() {
     respectGitignore: config.get<boolean>('respectGitignore', true),
     readOnlyForGuests: config.get<readonly string[]>('readOnlyForGuests', DEFAULT_READ_ONLY),
     sessionTtlHours: config.get<number>('sessionTtlHours', 12),
+    notifications: config.get<NotificationLevel>('notifications', 'important'),
+    notifyOnChatMessage: config.get<boolean>('notifyOnChatMessage', false),
   };
 }
 

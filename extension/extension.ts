@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { registerDebugCommands } from './commands/debug-commands';
 import { registerFollowCommands } from './commands/follow-commands';
 import { registerSessionCommands } from './commands/session-commands';
 import { registerUndoCommands } from './commands/undo-commands';
@@ -15,6 +16,12 @@ import { SaveStateFollower } from './collab/save-state';
 import { registerWorkspaceSharing } from './workspace/workspace-sharing';
 import { SessionDocuments } from './collab/session-documents';
 import { SharedUndo } from './collab/shared-undo';
+import { type Debugging, registerDebugging } from './debugging/debugging';
+import { ChatService } from './chat/chat-service';
+import { CHAT_VIEW_ID, ChatView } from './chat/chat-view';
+import { registerChatCommands } from './commands/chat-commands';
+import { settings } from './config';
+import { Notifier } from './ui/notifier';
 
 /** What `activate` returns (`vscode.extensions.getExtension('tandem.tandem').exports`): for tests and other extensions. */
 export interface TandemApi {
@@ -26,6 +33,14 @@ export interface TandemApi {
   readonly follow: FollowMode;
   readonly statusBar: SessionStatusBar;
   readonly personalTokens: PersonalTokenStore;
+  /** Debugging together: breakpoints, the host's debugger, guests' control. */
+  readonly debugging: Debugging;
+  /** The session's chat and AI answers (its `model`). */
+  readonly chat: ChatService;
+  /** The Chat view: what it posts to its webview (`lastState`), and its handling of the webview's messages. */
+  readonly chatView: ChatView;
+  /** Every notification shown, with its actions. */
+  readonly notifier: Notifier;
 }
 
 /**
@@ -41,6 +56,9 @@ export function activate(context: vscode.ExtensionContext): TandemApi {
   const statusBar = new SessionStatusBar(session, follow);
   const participants = new ParticipantsView(session, cursors, follow);
   const personalTokens = new PersonalTokenStore(context.secrets);
+  const notifier = new Notifier();
+  const chat = new ChatService(session, log);
+  const chatView = new ChatView(context.extensionUri, chat, session, documents, log);
   void vscode.commands.executeCommand('setContext', 'tandem.state', 'idle');
   void vscode.commands.executeCommand('setContext', 'tandem.role', 'none');
 
@@ -50,6 +68,8 @@ export function activate(context: vscode.ExtensionContext): TandemApi {
   const undo = new SharedUndo((document) => sessionDocuments.bindingOf(document), sessionDocuments.onDidChangeBindings);
   const saveState = new SaveStateFollower(sessionDocuments, sharing, log);
   context.subscriptions.push(sharing, sessionDocuments, undo, saveState, statusBar.showRepairs(sessionDocuments.onDidRepair));
+  const debugging = registerDebugging(session, sharing, log);
+  context.subscriptions.push(debugging, registerDebugCommands(debugging));
   context.subscriptions.push(
     log,
     session,
@@ -59,14 +79,28 @@ export function activate(context: vscode.ExtensionContext): TandemApi {
     statusBar,
     participants,
     vscode.window.registerTreeDataProvider('tandem.participants', participants),
-    showSessionMessages(session),
+    notifier,
+    chat,
+    chatView,
+    vscode.window.registerWebviewViewProvider(CHAT_VIEW_ID, chatView, { webviewOptions: { retainContextWhenHidden: true } }),
+    showSessionMessages(session, notifier),
+    // A chat message while the view is hidden: a notification with Open Chat, if tandem.notifyOnChatMessage asks.
+    chat.onDidReceive((entry) => {
+      if (chatView.visible || !settings().notifyOnChatMessage || settings().notifications === 'none' || entry.kind === 'notice') return;
+      const what = entry.kind === 'ai' ? `asked the AI: ${entry.prompt}` : entry.content;
+      notifier.show('info', `Tandem: ${entry.author.displayName}: ${what.length > 120 ? `${what.slice(0, 119)}…` : what}`, {
+        title: 'Open Chat',
+        run: () => chatView.reveal(),
+      });
+    }),
     // Commands call the services above (their ids: commands/command-ids.ts).
     registerSessionCommands(session, personalTokens, log),
     registerFollowCommands(session, follow),
     registerUndoCommands(undo),
+    registerChatCommands(session, chat, chatView, documents),
   );
   log.info('Tandem activated');
-  return { session, sessionDocuments, documents, cursors, follow, statusBar, personalTokens };
+  return { session, sessionDocuments, documents, cursors, follow, statusBar, personalTokens, chat, chatView, notifier, debugging };
 }
 
 export function deactivate(): void {

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { AiCancelPayload, AiRequestIn, AiRequestOut, AiResponsePayload } from './schemas/ai';
-import { ChatMessageIn, ChatMessageOut } from './schemas/chat';
+import { ChatMessageIn, ChatMessageOut, ChatTypingIn, ChatTypingOut } from './schemas/chat';
 import {
   AckPayload,
   CheckPayload,
@@ -38,6 +38,11 @@ export const events = {
   disconnect: { server: DisconnectPayload, description: 'Sent before the relay closes the connection.' },
   error: { server: ErrorPayload, description: 'A frame was refused; nothing else happened.' },
   'chat.message': { client: ChatMessageIn, server: ChatMessageOut, description: 'Chat message.' },
+  'chat.typing': {
+    client: ChatTypingIn,
+    server: ChatTypingOut,
+    description: 'Someone is writing a chat message (`typing`), to the others in the session; never logged.',
+  },
   'collaboration.open': {
     client: OpenPayload,
     description:

@@ -29,4 +29,14 @@ await Promise.all([
     external: ['vscode', 'bufferutil', 'utf-8-validate'],
     format: 'cjs',
   }),
+  // The chat view's webview: a small browser app and its stylesheet (the .vsix ships dist/webview/).
+  build({
+    ...common,
+    platform: 'browser',
+    target: 'es2022',
+    entryPoints: ['extension/chat/webview/chat-app.ts'],
+    outfile: 'dist/webview/chat-view.js',
+    format: 'iife',
+  }),
+  build({ ...common, platform: 'browser', entryPoints: ['extension/chat/webview/chat-view.css'], outfile: 'dist/webview/chat-view.css' }),
 ]);

@@ -17,6 +17,15 @@ export const commandIds = {
   goToParticipant: 'tandem.goToParticipant',
   undo: 'tandem.undo',
   redo: 'tandem.redo',
+  debugContinue: 'tandem.debugContinue',
+  debugStepOver: 'tandem.debugStepOver',
+  debugStepInto: 'tandem.debugStepInto',
+  debugStepOut: 'tandem.debugStepOut',
+  debugPause: 'tandem.debugPause',
+  openChat: 'tandem.openChat',
+  sendSelectionToChat: 'tandem.sendSelectionToChat',
+  askAiAboutSelection: 'tandem.askAiAboutSelection',
+  reconnect: 'tandem.reconnect',
 } as const;
 
 export type CommandId = (typeof commandIds)[keyof typeof commandIds];

@@ -36,6 +36,14 @@ export interface SessionInfo {
   invites?: CreatedSession['invites'];
 }
 
+/** What happened in the session, for notifications and the chat (only news: not what a resume replays). */
+export type SessionEvent =
+  | { kind: 'joined'; participant: Participant }
+  | { kind: 'left'; participant: Participant }
+  | { kind: 'ended'; reason: string }
+  | { kind: 'connection-lost' }
+  | { kind: 'connection-back' };
+
 const LATENCY_PROBE_MS = 5000;
 const nodeTransport = createNodeWsTransport(WebSocket);
 
@@ -69,8 +77,11 @@ export class SessionController implements vscode.Disposable {
   /** Someone joined or left; the session ended. Human-readable. */
   readonly onDidAnnounce = this.announced.event;
   private readonly notified = new vscode.EventEmitter<NotificationPayload>();
-  /** A `system.notification` from the relay. */
+  /** A `system.notification` from the relay (not those a resume or a late join replays). */
   readonly onDidNotify = this.notified.event;
+  private readonly happened = new vscode.EventEmitter<SessionEvent>();
+  /** Joins, leaves (of others), the end, the connection lost and back: structured, for notifications and the chat. */
+  readonly onDidHappen = this.happened.event;
 
   constructor(private readonly log: Log) {}
 
@@ -151,6 +162,11 @@ export class SessionController implements vscode.Disposable {
     return this.start(info);
   }
 
+  /** Reconnecting: tries again now rather than after the backoff delay. */
+  reconnect(): void {
+    if (this.currentState === 'reconnecting' || this.currentState === 'connecting') this.relay?.connect();
+  }
+
   /** Host: ends the session for everyone (the relay revokes its invites), then disconnects. */
   async end(): Promise<void> {
     const info = this.current;
@@ -211,6 +227,8 @@ export class SessionController implements vscode.Disposable {
       url: info.wsUrl,
       token: info.token,
       transport: nodeTransport,
+      // A late joiner sees the session's chat so far: what the session log keeps (see the README).
+      replayHistory: true,
       onListenerError: (error) => this.log.error('a session listener failed', error),
     });
     this.relay = client;
@@ -222,23 +240,29 @@ export class SessionController implements vscode.Disposable {
       client.on('session.joined', (participant, frame) => {
         this.people.set(participant.connection_id, participant);
         this.log.info(`${participant.display_name} (${participant.user_id}, ${participant.connection_id}) joined`);
-        if (this.isNews(frame.timestamp)) this.announced.fire(`${participant.display_name} joined the session (${participant.role})`);
+        if (this.isNews(frame.timestamp) && participant.connection_id !== this.relay?.connection?.connection_id) {
+          this.announced.fire(`${participant.display_name} joined the session (${participant.role})`);
+          this.happened.fire({ kind: 'joined', participant });
+        }
         this.changed.fire();
       }),
       client.on('session.left', (participant, frame) => {
         this.people.delete(participant.connection_id);
         this.log.info(`${participant.display_name} (${participant.user_id}, ${participant.connection_id}) left`);
-        if (this.isNews(frame.timestamp)) this.announced.fire(`${participant.display_name} left the session`);
+        if (this.isNews(frame.timestamp)) {
+          this.announced.fire(`${participant.display_name} left the session`);
+          this.happened.fire({ kind: 'left', participant });
+        }
         this.changed.fire();
       }),
       // The relay's own notices (an operator's announcement, Redis lost and back): shown as they come.
-      client.on('system.notification', (notice) => {
+      client.on('system.notification', (notice, frame) => {
         this.log.info(`relay notice (${notice.level}${notice.code ? `, ${notice.code}` : ''}): ${notice.message}`);
         if (notice.code === 'BROKER_UNAVAILABLE' || notice.code === 'BROKER_RESTORED') {
           this.degradedRelay = notice.code === 'BROKER_UNAVAILABLE';
           this.changed.fire();
         }
-        this.notified.fire(notice);
+        if (this.isNews(frame.timestamp)) this.notified.fire(notice);
       }),
       client.on('system.pong', (pong) => {
         if (!this.probeNonce || pong.nonce !== this.probeNonce.nonce) return;
@@ -263,11 +287,15 @@ export class SessionController implements vscode.Disposable {
 
   private onClientState(state: RelayClient['state']): void {
     if (state === 'open') {
+      if (this.currentState === 'reconnecting') this.happened.fire({ kind: 'connection-back' });
       this.wasLive = true;
       this.setState('live');
       this.startProbe();
     } else if (state === 'connecting' || state === 'reconnecting') {
-      if (this.currentState === 'live') this.log.warn('connection lost; reconnecting');
+      if (this.currentState === 'live') {
+        this.log.warn('connection lost; reconnecting');
+        this.happened.fire({ kind: 'connection-lost' });
+      }
       this.stopProbe();
       this.setState(this.wasLive ? 'reconnecting' : 'connecting');
     }
@@ -294,6 +322,7 @@ export class SessionController implements vscode.Disposable {
   private finish(reason: string): void {
     if (!this.isActive) return;
     this.announced.fire(reason.charAt(0).toUpperCase() + reason.slice(1));
+    this.happened.fire({ kind: 'ended', reason });
     this.stop(reason);
   }
 
@@ -339,5 +368,6 @@ export class SessionController implements vscode.Disposable {
     this.connected.dispose();
     this.announced.dispose();
     this.notified.dispose();
+    this.happened.dispose();
   }
 }

@@ -64,6 +64,24 @@ export class ChatOutbox {
     return out;
   }
 
+  /**
+   * The relay refused one of our messages (an `error` naming its `client_message_id`: rate
+   * limited, too long...): it is dropped, not resent with the next connection, and returned so
+   * that the app can show why (and send it again if the user asks). Not so for
+   * `BROKER_UNAVAILABLE` (the relay lost Redis for a while): the relay asks for the message again
+   * once it is back, so it stays pending and goes out with the next connection, as if unsent.
+   */
+  refused(frame: ServerFrame): PendingChat | undefined {
+    if (frame.event_type !== 'error') return undefined;
+    const { event_type: eventType, client_message_id: id, code } = frame.payload;
+    if (id === undefined || (eventType !== undefined && eventType !== 'chat.message')) return undefined;
+    if (code === 'BROKER_UNAVAILABLE') return undefined;
+    const entry = this.pending.get(id);
+    if (!entry) return undefined;
+    this.pending.delete(id);
+    return entry.message;
+  }
+
   /** Drops pending messages (the app gave up on them). */
   forgetPendingChat(): void {
     this.pending.clear();

@@ -82,7 +82,24 @@ export interface RelayClientOptions {
   resumeFrom?: ResumePosition;
   /** How many chat messages may wait for their echo before `sendChat` refuses more. Default 1000. */
   maxPendingChat?: number;
+  /**
+   * On the first connection (without `resumeFrom`): ask for what the session log keeps of the
+   * session so far (chat, joins, notices, AI questions), as missed events before live ones. A late
+   * joiner's chat history. If the log no longer holds the session's start, the relay sends its most
+   * recent part it can (see the README), or nothing.
+   */
+  replayHistory?: boolean;
 }
+
+/** A chat message the relay refused (see `onChatRefused`). */
+export interface ChatRefusal {
+  message: PendingChat;
+  code: string;
+  reason: string;
+}
+
+/** "From the start of whatever the log keeps": the epoch is unknown before the first connection. */
+const LOG_START: ResumePosition = { epoch: '', offset: 0 };
 
 /** The session log lost what the client missed (see `onSessionLogLost`). */
 export interface SessionLogLost {
@@ -101,6 +118,7 @@ type ClientEvents = {
   raw: [text: string];
   frame: [frame: ServerFrame];
   sessionLogLost: [info: SessionLogLost];
+  chatRefused: [refusal: ChatRefusal];
 };
 
 type AttemptEnd = Pick<DisconnectInfo, 'cause' | 'code' | 'reason' | 'rejection' | 'error'>;
@@ -238,8 +256,9 @@ export class RelayClient implements Disposable {
    * soon as it can, and again after every reconnect until the relay shows it back: none is lost
    * to a dropped connection, and the relay logs each once. Gives it a `client_message_id` if it
    * has none, and returns it. Throws a TypeError for an invalid message, a RangeError when
-   * `maxPendingChat` messages are waiting already. A message the relay refuses (an `error`, e.g.
-   * RATE_LIMITED) stays pending and goes again with the next connection.
+   * `maxPendingChat` messages are waiting already. A message the relay refuses (an `error` with its
+   * `client_message_id`, e.g. RATE_LIMITED) is no longer pending: `onChatRefused` says why; sending
+   * it again with the same id is the app's choice (a Retry).
    * `send('chat.message', ...)` does the same while `open` (and returns false instead of throwing).
    */
   sendChat(message: ChatMessageIn): string {
@@ -304,6 +323,11 @@ export class RelayClient implements Disposable {
     return this.events.on('protocolError', listener);
   }
 
+  /** The relay refused a chat message of ours; it is no longer pending (see `sendChat`). */
+  onChatRefused(listener: (refusal: ChatRefusal) => void): Disposable {
+    return this.events.on('chatRefused', listener);
+  }
+
   /**
    * The session log lost what this client missed while away (the relay's storage restarted, or
    * the client was too far behind): chat and notifications of that time are gone, and documents
@@ -360,7 +384,7 @@ export class RelayClient implements Disposable {
     try {
       const token = typeof this.options.token === 'function' ? this.options.token() : this.options.token;
       // Without parsing, the client cannot follow the log, so it never asks to resume.
-      this.resumedFrom = this.parse ? this.log.resumeFrom : undefined;
+      this.resumedFrom = this.parse ? (this.log.resumeFrom ?? (this.options.replayHistory ? LOG_START : undefined)) : undefined;
       transport = this.options.transport(relayUrl(this.options.url, token, this.options.session, this.resumedFrom), listener);
     } catch (thrown) {
       const error = thrown instanceof Error ? thrown : new Error(String(thrown));
@@ -396,7 +420,10 @@ export class RelayClient implements Disposable {
       this.outbox.received(frame);
       caughtUp = this.log.received(frame);
     }
+    const refused = this.outbox.refused(frame);
     this.events.emit('frame', frame);
+    if (refused && frame.event_type === 'error' && generation === this.generation)
+      this.events.emit('chatRefused', { message: refused, code: frame.payload.code, reason: frame.payload.message });
     const payload = this.whole(frame);
     if (payload !== undefined && generation === this.generation) this.wire.emit(frame.event_type, payload, frame);
     // After listeners saw the last missed event: a resend comes after what the app was shown.
@@ -456,7 +483,8 @@ export class RelayClient implements Disposable {
       // Checked: with `validateInbound: false` the payload is unchecked.
       const position = typeof payload.session_log === 'object' && payload.session_log !== null ? payload.session_log : undefined;
       this.outbox.connected(payload.user?.user_id);
-      if (this.log.connected(position, since).lost && since) lost = { since, position: this.log.resumeFrom! };
+      // A first connection that asked for the history has lost nothing if the log no longer has it.
+      if (this.log.connected(position, since).lost && since && since !== LOG_START) lost = { since, position: this.log.resumeFrom! };
     }
     if (!this.setState('open') || !payload) return;
     const generation = this.generation;

@@ -7,7 +7,8 @@ export interface ResumePosition {
 /**
  * The relay's WebSocket URL with the token and, optionally, the session in the query
  * (`ws://host:port/ws?token=JWT&session=ID`, the relay's URL contract), and the session log position
- * to resume from (`&since_offset=N&since_epoch=E`). Forgiving about the base: `http(s)://`
+ * to resume from (`&since_offset=N&since_epoch=E`; `&since_offset=0` alone: from the oldest event kept).
+ * Forgiving about the base: `http(s)://`
  * becomes `ws(s)://`, and a bare origin gets the `/ws` path.
  */
 export function relayUrl(endpoint: string, token: string, session?: string, since?: ResumePosition): string {
@@ -18,6 +19,8 @@ export function relayUrl(endpoint: string, token: string, session?: string, sinc
   if (/^wss?:\/\/[^/?]+\/?$/iu.test(base)) base = `${base.replace(/\/$/u, '')}/ws`;
   let query = `token=${encodeURIComponent(token)}`;
   if (session !== undefined) query += `&session=${encodeURIComponent(session)}`;
-  if (since !== undefined) query += `&since_offset=${since.offset}&since_epoch=${encodeURIComponent(since.epoch)}`;
+  // No epoch (a first connection asking for the history): `since_offset=0` alone.
+  if (since !== undefined)
+    query += `&since_offset=${since.offset}${since.epoch === '' ? '' : `&since_epoch=${encodeURIComponent(since.epoch)}`}`;
   return `${base}${base.includes('?') ? '&' : '?'}${query}`;
 }

@@ -16,6 +16,19 @@ export const ChatMessageIn = z.strictObject({
 });
 export type ChatMessageIn = z.infer<typeof ChatMessageIn>;
 
+/**
+ * Someone is writing a message: `typing: true`, repeated every few seconds while they type, and
+ * `false` when they clear the input. Ephemeral: never logged, not replayed, dropped when the relay
+ * cannot reach Redis; a recipient forgets it after a few seconds without a repeat, and at once
+ * when that person's message arrives.
+ */
+export const ChatTypingIn = z.strictObject({ typing: z.boolean() });
+export type ChatTypingIn = z.infer<typeof ChatTypingIn>;
+
+/** What the others get: the relay adds the sender's display name. */
+export const ChatTypingOut = ChatTypingIn.extend({ display_name: DisplayName });
+export type ChatTypingOut = z.infer<typeof ChatTypingOut>;
+
 /** What every recipient gets: the relay adds a unique id and the sender's display name. */
 export const ChatMessageOut = ChatMessageIn.extend({
   message_id: z.string().min(1),

@@ -115,11 +115,16 @@ const SinceOffset = z
  * The session log position to resume from: `?since_offset=N&since_epoch=E`, both or neither
  * (an offset means nothing without its epoch). Bad values are refused at the upgrade (400).
  */
+/** `since_offset=0` without `since_epoch`: the session log from its oldest kept event (see `Hub.openSessionLog`). */
+export const HISTORY_START: StreamPosition = Object.freeze({ offset: 0, epoch: '' });
+
 export function readResumePosition(url: URL): StreamPosition | undefined {
   const offset = url.searchParams.get('since_offset');
   const epoch = url.searchParams.get('since_epoch');
   if (offset === null && epoch === null) return undefined;
   if (offset === null) throw new ProtocolError('VALIDATION_FAILED', 'since_offset: required with since_epoch', 'since_offset');
+  // A first connection asking for the session so far: from the oldest event kept, whatever the epoch.
+  if (epoch === null && offset === '0') return HISTORY_START;
   if (epoch === null) throw new ProtocolError('VALIDATION_FAILED', 'since_epoch: required with since_offset', 'since_epoch');
   const parsedOffset = SinceOffset.safeParse(offset);
   if (!parsedOffset.success)

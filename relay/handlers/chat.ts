@@ -1,4 +1,4 @@
-import { type ChatMessageOut, encodeServerFrame } from '../../protocol';
+import { type ChatMessageOut, type ChatTypingOut, encodeServerFrame } from '../../protocol';
 import type { Publication } from '../broker/broker';
 import type { Connection } from '../gateway/connection';
 import type { Handler } from '../routing/router';
@@ -27,6 +27,33 @@ export function chatMessageHandler(context: HandlerContext): Handler<'chat.messa
       if (result.duplicate && !willSee(connection, result.offset, result.epoch)) {
         await echoToSender(context, connection, result.duplicate.original?.data ?? data);
       }
+    },
+  };
+}
+
+/**
+ * A repeat of the same typing signal within this long is not passed on: clients repeat it every
+ * few seconds while someone types, and a client that sends it on every keystroke costs the
+ * others nothing more (its frames still count against its message rate).
+ */
+export const TYPING_REPEAT_MS = 1000;
+
+/**
+ * "… is typing": to the others in the session, ephemeral (never logged: a late joiner must not
+ * see someone typing who stopped long ago), through Redis to the other relays while it is up and
+ * on this relay alone while it is not (it is a hint, not a message).
+ */
+export function chatTypingHandler(context: HandlerContext): Handler<'chat.typing'> {
+  const lastPassedOn = new WeakMap<Connection, { typing: boolean; at: number }>();
+  return {
+    handle: async (connection, { payload }) => {
+      const now = Date.now();
+      const last = lastPassedOn.get(connection);
+      if (last && last.typing === payload.typing && now - last.at < TYPING_REPEAT_MS) return;
+      lastPassedOn.set(connection, { typing: payload.typing, at: now });
+      const typing: ChatTypingOut = { typing: payload.typing, display_name: connection.principal.displayName };
+      const data = encodeServerFrame('chat.typing', typing, { userId: connection.userId, sessionId: connection.sessionId });
+      await context.hub.toSessionEphemeral(connection.sessionId, { eventType: 'chat.typing', data }, { exclude: connection.id });
     },
   };
 }

@@ -1,7 +1,7 @@
 import type { AiAnswers } from '../ai/ai-answers';
 import type { HandlerTable } from '../routing/router';
 import { aiCancelHandler, aiRequestHandler } from './ai';
-import { chatMessageHandler } from './chat';
+import { chatMessageHandler, chatTypingHandler } from './chat';
 import { checkHandler, closeHandler, cursorHandler, editHandler, openHandler } from './collaboration';
 import type { HandlerContext } from './context';
 import type { Debugging } from '../debugging/debugging';
@@ -14,6 +14,7 @@ export function createHandlers(context: HandlerContext, debugging: Debugging, ai
     'ai.request': aiRequestHandler(ai),
     'ai.cancel': aiCancelHandler(ai),
     'chat.message': chatMessageHandler(context),
+    'chat.typing': chatTypingHandler(context),
     'collaboration.open': openHandler(context),
     'collaboration.close': closeHandler(context),
     'collaboration.edit': editHandler(context),

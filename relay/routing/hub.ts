@@ -41,6 +41,8 @@ export interface SessionLogStart {
 
 /** History is read this many publications at a time (a channel keeps 1000 by default). */
 const REPLAY_PAGE = 500;
+/** How many of the latest events a late joiner gets when the log no longer has the session's start. */
+const HISTORY_TAIL = 500;
 /** A position no log has: reading "since" it only answers where the log stands. */
 const NOWHERE: StreamPosition = { offset: 0, epoch: '' };
 
@@ -126,7 +128,7 @@ export class Hub {
   async openSessionLog(connection: Connection, since?: StreamPosition): Promise<SessionLogStart> {
     const channel = sessionChannel(connection.sessionId);
     if (!since) return { position: (await this.broker.history(channel, NOWHERE, 0)).position, replay: [] };
-    let page = await this.broker.history(channel, since, REPLAY_PAGE);
+    let page = await this.broker.history(channel, since.epoch === '' ? await this.historyStart(channel) : since, REPLAY_PAGE);
     const { position } = page;
     const replay: Publication[] = [];
     let last = since.offset;
@@ -142,6 +144,17 @@ export class Hub {
       if (page.publications.length === 0) return { position, recovered: false, replay: [] };
       page = await this.broker.history(channel, { offset: last, epoch: position.epoch }, REPLAY_PAGE);
     }
+  }
+
+  /**
+   * Where a first connection that asks for the session so far (`since_offset=0` alone) starts: the
+   * log's beginning if it still has it, else its last HISTORY_TAIL events if it has those.
+   */
+  private async historyStart(channel: string): Promise<StreamPosition> {
+    const { position } = await this.broker.history(channel, NOWHERE, 0);
+    const start = { offset: 0, epoch: position.epoch };
+    if ((await this.broker.history(channel, start, 0)).recovered) return start;
+    return { offset: Math.max(0, position.offset - HISTORY_TAIL), epoch: position.epoch };
   }
 
   /**

@@ -54,7 +54,7 @@ describe('the extension package', () => {
         assert.ok(source.includes(`registerCommand(commandIds.${key},`), `${command} is registered in extension/commands/`);
       assert.deepEqual(
         manifest.contributes.views.tandem?.map((v) => v.id),
-        ['tandem.participants'],
+        ['tandem.participants', 'tandem.chat', 'tandem.debugging'],
       );
     },
   );
@@ -75,7 +75,7 @@ describe('the extension package', () => {
     assert.deepEqual(spelled, []);
   });
 
-  it('packs only the bundled extension, its manifest, README, licence and icons (vsce ls)', () => {
+  it('packs only the bundled extension, its chat webview, its manifest, README, licence and icons (vsce ls)', () => {
     const result = spawnSync(process.execPath, [join(root, 'node_modules', '@vscode', 'vsce', 'vsce'), 'ls', '--no-dependencies'], {
       cwd: root,
       encoding: 'utf8',
@@ -86,6 +86,14 @@ describe('the extension package', () => {
       .split('\n')
       .map((line) => line.trim())
       .sort();
-    assert.deepEqual(files, ['LICENSE', 'README.md', 'dist/extension.js', 'media/tandem.svg', 'package.json']);
+    assert.deepEqual(files, [
+      'LICENSE',
+      'README.md',
+      'dist/extension.js',
+      'dist/webview/chat-view.css',
+      'dist/webview/chat-view.js',
+      'media/tandem.svg',
+      'package.json',
+    ]);
   });
 });

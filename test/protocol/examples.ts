@@ -74,6 +74,14 @@ export const payloadExamples: Record<string, Examples> = {
     valid: [{ content: 'Hello, world!', message_id: 'm1', display_name: 'Alice' }],
     invalid: [{ content: 'Hello, world!' }, { content: 'hi', message_id: '', display_name: 'Alice' }],
   },
+  'chat.typing.client': {
+    valid: [{ typing: true }, { typing: false }],
+    invalid: [{}, { typing: 'yes' }, { typing: true, display_name: 'Mallory' }],
+  },
+  'chat.typing.server': {
+    valid: [{ typing: true, display_name: 'Alice' }],
+    invalid: [{ typing: true }, { typing: true, display_name: '' }],
+  },
   'collaboration.edit.client': {
     valid: [
       { document: 'src/app.ts', rev: 0, client_id: 'c1', seq: 0, op: ['hello'] },

@@ -27,6 +27,8 @@ export interface PairWindowsOptions {
   guestEmptyWindow?: boolean;
   /** More user settings for both windows. */
   settings?: Record<string, unknown>;
+  /** More environment for the relay (e.g. its AI model: AI_BASE_URL, AI_MODEL). */
+  relayEnv?: Record<string, string>;
 }
 
 export class PairWindows {
@@ -46,7 +48,7 @@ export class PairWindows {
     const opened: { relay?: RelayProcess; servers: CodeServer[]; browser?: Browser } = { servers: [] };
     try {
       const vsix = packageExtension(temp);
-      opened.relay = await RelayProcess.start({ LOG_LEVEL: 'debug' });
+      opened.relay = await RelayProcess.start({ LOG_LEVEL: 'debug', ...options.relayEnv });
       const hostFolder = join(temp, 'host-project');
       for (const [path, content] of Object.entries(options.hostFiles)) {
         mkdirSync(dirname(join(hostFolder, path)), { recursive: true });

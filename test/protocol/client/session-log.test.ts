@@ -4,6 +4,7 @@ import WebSocket from 'ws';
 import {
   createNodeWsTransport,
   type RelayClient,
+  type ChatRefusal,
   type ResumePosition,
   type SessionLogLost,
   type Transport,
@@ -201,6 +202,92 @@ describe('RelayClient: chat waits for its echo', () => {
     c.forgetPendingChat();
     assert.deepEqual(c.pendingChat, []);
   });
+});
+
+describe('RelayClient: refused chat', () => {
+  it(
+    'drops a refused message (an error naming its client_message_id), says why, leaves a resend to the app; not on BROKER_UNAVAILABLE',
+    TIMEOUT,
+    async () => {
+      const sockets: WebSocket[] = [];
+      const relay = await startFakeRelay({
+        onConnection: (socket) => {
+          sockets.push(socket);
+          socket.send(connectWith({ epoch: 'e1', offset: 0 }));
+        },
+      });
+      const c = createClient({ url: relay.url });
+      const refusals: ChatRefusal[] = [];
+      c.onChatRefused((refusal) => refusals.push(refusal));
+      c.connect();
+      await nextEvent((l) => c.onConnected(l));
+      c.sendChat({ content: 'too fast', client_message_id: 'a' });
+      c.sendChat({ content: 'fine', client_message_id: 'b' });
+      await waitUntil(() => relay.received.length === 2, 'two chats at the relay');
+      const error = (payload: object) =>
+        JSON.stringify({ event_type: 'error', payload, timestamp: new Date().toISOString(), session_id: 's1', user_id: 'system' });
+      // Another event's refusal, or an unknown id: nothing changes.
+      sockets[0]!.send(error({ code: 'RATE_LIMITED', message: 'slow down', event_type: 'collaboration.edit', client_message_id: 'b' }));
+      sockets[0]!.send(error({ code: 'RATE_LIMITED', message: 'slow down', event_type: 'chat.message', client_message_id: 'zzz' }));
+      // The relay lost Redis: it asks for the message again once it is back, so it stays pending.
+      sockets[0]!.send(error({ code: 'BROKER_UNAVAILABLE', message: 'no broker', event_type: 'chat.message', client_message_id: 'b' }));
+      sockets[0]!.send(error({ code: 'RATE_LIMITED', message: 'slow down', event_type: 'chat.message', client_message_id: 'a' }));
+      await waitUntil(() => refusals.length === 1, 'the refusal');
+      assert.deepEqual(
+        refusals.map((r) => [r.message.client_message_id, r.message.content, r.code, r.reason]),
+        [['a', 'too fast', 'RATE_LIMITED', 'slow down']],
+      );
+      assert.deepEqual(
+        c.pendingChat.map((m) => m.client_message_id),
+        ['b'],
+      );
+      // Not resent by a reconnect; sent again when the app asks (same id).
+      sockets[0]!.terminate();
+      await waitUntil(() => sockets.length === 2 && c.state === 'open', 'the reconnect');
+      await waitUntil(() => relay.received.length === 3, 'the unconfirmed one resent');
+      assert.equal(relay.received[2]!.payload.client_message_id, 'b');
+      assert.equal(c.sendChat({ content: 'too fast', client_message_id: 'a' }), 'a');
+      await waitUntil(() => relay.received.length === 4, 'the retry');
+      assert.equal(relay.received[3]!.payload.client_message_id, 'a');
+      assert.equal(refusals.length, 1);
+    },
+  );
+});
+
+describe('RelayClient: history for a first connection', () => {
+  it(
+    'asks with since_offset=0 alone (replayHistory) and follows the replay; no loss reported when the log lacks the start',
+    TIMEOUT,
+    async () => {
+      const relay = await startFakeRelay({
+        onConnection: (socket) => {
+          socket.send(connectWith({ epoch: 'e1', offset: 2, recovered: true, missed: 2 }));
+          socket.send(chat(1, 'x', 'bob'));
+          socket.send(notice(2));
+        },
+      });
+      const c = createClient({ url: relay.url, replayHistory: true });
+      const seen: string[] = [];
+      c.on('chat.message', (payload) => seen.push(payload.content));
+      c.connect();
+      await waitUntil(() => seen.length === 1 && c.sessionLogPosition?.offset === 2, 'the replayed history');
+      assert.deepEqual(queryOf(relay.upgrades[0]!), { token: queryOf(relay.upgrades[0]!).token, since_offset: '0' });
+      assert.deepEqual(c.sessionLogPosition, { epoch: 'e1', offset: 2 });
+      assert.deepEqual(seen, ['chat x']);
+
+      const empty = await startFakeRelay({
+        onConnection: (socket) => socket.send(connectWith({ epoch: 'e2', offset: 9, recovered: false, missed: 0 })),
+      });
+      const d = createClient({ url: empty.url, replayHistory: true });
+      const lost: SessionLogLost[] = [];
+      d.onSessionLogLost((info) => lost.push(info));
+      d.connect();
+      await nextEvent((l) => d.onConnected(l));
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.deepEqual(lost, []);
+      assert.deepEqual(d.sessionLogPosition, { epoch: 'e2', offset: 9 });
+    },
+  );
 });
 
 describe('RelayClient on the real relay', () => {

@@ -144,6 +144,34 @@ describe('session log (embedded broker)', () => {
     assert.equal(logOf(recent).missed, logOf(recent).offset - (logOf(late).offset - 3));
   });
 
+  it('gives a first connection asking with since_offset=0 alone the session so far (a late joiner): its start, else its tail', async () => {
+    const sessions = freshSession();
+    const alice = await relay.connect('alice', { sessions });
+    for (let n = 0; n < 3; n++) alice.send(clientFrame('chat.message', { content: `early ${n}` }));
+    alice.send(clientFrame('chat.message', { content: 'not for carol', to: 'bob' }));
+    await alice.until(() => chats(alice).length === 4, 'alice to see her messages');
+    const carol = await relay.connect('carol', { sessions, query: '&since_offset=0' });
+    const log = logOf(carol);
+    assert.equal(log.recovered, true);
+    // Alice's join and three chats (the direct message is bob's and alice's only).
+    assert.equal(log.missed, 4);
+    await carol.until(() => chats(carol).length === 3, 'the history');
+    assert.deepEqual(chats(carol), ['early 0', 'early 1', 'early 2']);
+    alice.send(clientFrame('chat.message', { content: 'live' }));
+    await carol.next('chat.message', (f) => f.payload.content === 'live');
+    assert.deepEqual(chats(carol), ['early 0', 'early 1', 'early 2', 'live'], 'nothing twice');
+
+    // Once the log has dropped the start, the last 500 events.
+    const total = 1005;
+    for (let n = 0; n < total; n++) alice.send(clientFrame('chat.message', { content: `m${n}` }));
+    await alice.until(() => chats(alice).length === total + 5, `${total} chats`, 20_000);
+    const dave = await relay.connect('dave', { sessions, query: '&since_offset=0' });
+    assert.equal(logOf(dave).recovered, true);
+    assert.equal(logOf(dave).missed, 500);
+    await dave.until(() => chats(dave).length === 500, 'the tail of the history');
+    assert.equal(chats(dave).at(-1), `m${total - 1}`);
+  });
+
   it('refuses bad resume positions at the upgrade with 400 VALIDATION_FAILED naming the parameter', async () => {
     const token = relay.token({ user: 'mallory' });
     const cases: Array<[string, string]> = [
