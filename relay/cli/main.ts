@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { Role } from '../../protocol';
-import { mintPersonalToken, mintToken } from '../auth/tokens';
+import { mintOperatorToken, mintPersonalToken, mintToken } from '../auth/tokens';
 import { resolveAuthSecret } from '../config/auth-secret';
 import { ConfigError, loadConfig, settingDescriptions } from '../config/config';
 import { createLogger } from '../log';
@@ -21,6 +21,9 @@ Commands:
     --personal          a personal token instead: who you are, across sessions; it creates
                         sessions (POST /api/sessions, the extension's "Start Session") and
                         needs no --session or --role (default ttl 30d)
+    --operator          an operator token instead: reads GET /api/metrics and /ws/stats,
+                        and subscribes to the live metrics over /ws (operator.subscribe);
+                        joins no session, needs no --session or --role (default ttl 1h)
 ${deployUsage}  help                  this text
 
 Settings (environment variables, or a JSON file named by RELAY_CONFIG):
@@ -73,6 +76,7 @@ function token(args: string[]): void {
       ttl: { type: 'string' },
       admin: { type: 'boolean', default: false },
       personal: { type: 'boolean', default: false },
+      operator: { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -82,6 +86,13 @@ function token(args: string[]): void {
     throw new UsageError(`token: --ttl must be seconds or a duration like 30m, 1h, 7d (got "${ttlText}")`);
   }
   const ttl = /^\d+$/.test(ttlText) ? Number(ttlText) : ttlText;
+  if (values.operator) {
+    if (values.personal || values.session?.length || values.admin)
+      throw new UsageError('token: --operator takes no --personal, --session or --admin');
+    const { secret } = resolveAuthSecret(loadConfig());
+    process.stdout.write(`${mintOperatorToken(secret, { user: values.user, ttl, ...(values.name && { name: values.name }) })}\n`);
+    return;
+  }
   if (values.personal) {
     if (values.session?.length || values.admin) throw new UsageError('token: --personal takes no --session or --admin');
     const { secret } = resolveAuthSecret(loadConfig());
