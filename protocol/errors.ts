@@ -76,6 +76,9 @@ export const errorCodes = {
   AI_STREAM_CUT: 'The connection to the AI model’s server broke in the middle of the answer; the chunks sent before it stand.',
   AI_ANSWER_TOO_LARGE: 'The answer reached the relay’s limit (AI_MAX_ANSWER_CHARS) and was stopped there.',
   AI_RELAY_LOST: 'The relay serving the answer stopped (shut down, crashed or lost Redis) before the answer ended.',
+  OPERATOR_ONLY:
+    'Only an operator may do this: the live metrics (`GET /api/metrics`, `operator.subscribe`) need an operator token (`relay token ' +
+    '--operator`).',
   NOT_FOUND: 'No such endpoint.',
   INTERNAL: 'An unexpected error in the relay; it has been logged.',
 } as const;

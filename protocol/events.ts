@@ -24,6 +24,7 @@ import {
   StoppedPayload,
   StoppedState,
 } from './schemas/debugging';
+import { MetricsAggregates, OperatorSubscribe, OperatorUnsubscribe } from './schemas/operator';
 import { JoinRequestPayload } from './schemas/session';
 import { ConnectPayload, DisconnectPayload, ErrorPayload, NotificationPayload, PingPayload, PongPayload } from './schemas/system';
 import { WorkspaceChangedPayload, WorkspaceRequestIn, WorkspaceRequestOut, WorkspaceResponse } from './schemas/workspace';
@@ -143,6 +144,17 @@ export const events = {
     client: WorkspaceChangedPayload,
     server: WorkspaceChangedPayload,
     description: 'Files changed in the host’s shared folder (host only).',
+  },
+  'operator.subscribe': {
+    client: OperatorSubscribe,
+    description:
+      'On an operator connection (a token minted with `relay token --operator`): receive `operator.metrics` about every second; ' +
+      'anyone else gets OPERATOR_ONLY.',
+  },
+  'operator.unsubscribe': { client: OperatorUnsubscribe, description: 'On an operator connection: stop receiving `operator.metrics`.' },
+  'operator.metrics': {
+    server: MetricsAggregates,
+    description: 'To subscribed operators, about every second: the live aggregates, as `GET /api/metrics` answers them.',
   },
 } as const;
 

@@ -8,6 +8,8 @@ export * from './schemas/chat';
 export * from './schemas/collaboration';
 export * from './schemas/common';
 export * from './schemas/debugging';
+export * from './schemas/feedback';
+export * from './schemas/operator';
 export * from './schemas/session';
 export * from './schemas/system';
 export * from './schemas/workspace';

@@ -8,7 +8,7 @@ import type { AnswerRegistry } from './ai/answer-registry';
 import { MemoryAnswerRegistry } from './ai/memory-answer-registry';
 import { OpenAiModelClient } from './ai/model-client';
 import { RedisAnswerRegistry } from './ai/redis-answer-registry';
-import { MemoryModelPerformanceSink, type ModelPerformanceSink } from './ai/model-performance';
+import type { ModelPerformanceSink } from './ai/model-performance';
 import { type Availability, alwaysAvailable } from './broker/availability';
 import type { Broker } from './broker/broker';
 import { MemoryBroker } from './broker/memory-broker';
@@ -50,6 +50,15 @@ import { SessionDirectory } from './sessions/session-directory';
 import type { SessionStore } from './sessions/session-store';
 import { Router } from './routing/router';
 import { RelayStats } from './stats';
+import { FeedbackApi } from './http/feedback-api';
+import { MemoryStreamStore } from './streams/memory-stream-store';
+import { MemoryWindowStore } from './streams/memory-window-store';
+import { Monitoring } from './streams/monitoring';
+import { OperatorFeed } from './streams/operator-feed';
+import { RedisStreamStore } from './streams/redis-stream-store';
+import { RedisWindowStore } from './streams/redis-window-store';
+import type { StreamStore } from './streams/stream-store';
+import type { WindowStore } from './streams/window-store';
 
 export interface Relay {
   readonly relayId: string;
@@ -64,7 +73,7 @@ export interface RelayOptions {
   config: RelayConfig;
   secret: string;
   logger?: Logger;
-  /** Where each AI answer's model-performance record goes (default: the last 1000 in memory). */
+  /** Also receives each AI answer's model-performance record (they go to the model-performance stream in any case). */
   modelPerformance?: ModelPerformanceSink;
 }
 
@@ -77,6 +86,9 @@ interface Storage {
   debugState: DebugStateStore;
   /** The AI answers running in every session, and which relay serves each. */
   answers: AnswerRegistry;
+  /** The metrics, feedback and model-performance streams, and the rolling windows of their aggregates. */
+  streams: StreamStore;
+  windows: WindowStore;
   /** With REDIS_URL: the relay's two Redis connections (closed by the last of the four above). */
   redis?: RedisConnections;
 }
@@ -107,6 +119,8 @@ async function createStorage(config: RelayConfig, relayId: string, log: Logger):
       joinRequests: new MemoryJoinRequestStore(),
       debugState: new MemoryDebugStateStore(debugStateOptions(config)),
       answers: new MemoryAnswerRegistry(),
+      streams: new MemoryStreamStore(),
+      windows: new MemoryWindowStore(),
     };
   }
   let redis: RedisConnections;
@@ -135,6 +149,9 @@ async function createStorage(config: RelayConfig, relayId: string, log: Logger):
       joinRequests: keep(new RedisJoinRequestStore(redis, { prefix: REDIS_PREFIX })),
       debugState: keep(new RedisDebugStateStore(redis, { ...debugStateOptions(config), prefix: REDIS_PREFIX })),
       answers: keep(new RedisAnswerRegistry(redis, { relayId, leaseMs: config.aiLeaseMs, prefix: REDIS_PREFIX })),
+      streams: keep(new RedisStreamStore(redis, { prefix: REDIS_PREFIX })),
+      // Kept two windows past the last observation: the aggregates read one, late consumers write into the one before.
+      windows: keep(new RedisWindowStore(redis, { prefix: REDIS_PREFIX, ttlMs: 2 * config.streams.windowMs + 60_000 })),
       redis,
     };
   } catch (error) {
@@ -152,6 +169,9 @@ function debugStateOptions({ debugging }: RelayConfig) {
   };
 }
 
+/** Operator connections (the live metrics) one relay accepts at once. */
+const MAX_OPERATOR_CONNECTIONS = 100;
+
 /** Join requests one session may have waiting for its host at once. */
 const MAX_PENDING_JOIN_REQUESTS = 20;
 
@@ -161,7 +181,7 @@ export async function startRelay({ config, secret, logger, modelPerformance }: R
   const log = logger ?? createLogger(config.logLevel);
   const relayId = config.relayId ?? `relay-${randomUUID().slice(0, 8)}`;
   const storage = await createStorage(config, relayId, log);
-  const { broker, presence, documents, sessionStore, joinRequests, debugState, answers, redis } = storage;
+  const { broker, presence, documents, sessionStore, joinRequests, debugState, answers, streams, windows, redis } = storage;
   const stats = new RelayStats();
   const outage = redis ? new RedisOutageMonitor(redis) : undefined;
   const availability: Availability = outage ?? alwaysAvailable;
@@ -187,7 +207,7 @@ export async function startRelay({ config, secret, logger, modelPerformance }: R
   // In this order (the broker last: the hub's subscriptions go through it); each part is closed
   // even if one before it failed. The last of them to let go of Redis closes its connections.
   const closeStorage = async () => {
-    for (const part of [hub, presence, documents, sessionStore, joinRequests, debugState, answers, broker]) {
+    for (const part of [hub, presence, documents, sessionStore, joinRequests, debugState, answers, streams, windows, broker]) {
       await part.close().catch((error: unknown) => log.warn({ err: error }, 'could not close a part of the storage'));
     }
   };
@@ -196,6 +216,27 @@ export async function startRelay({ config, secret, logger, modelPerformance }: R
   let keepOpenDocuments: NodeJS.Timeout | undefined;
   let stopWatching = () => outage?.dispose();
   const debugging = new Debugging(debugState, hub, presence, config.debugging, log);
+  const monitoring = new Monitoring(
+    streams,
+    windows,
+    {
+      stats,
+      connections: () => hub.connections.size,
+      sessions: () => hub.sessionCount,
+      documents: () => [...hub.openDocuments()].length,
+      redisLatencyMs: async () => {
+        if (!redis) return undefined;
+        const health = await broker.health();
+        return health.status === 'up' ? health.latencyMs : undefined;
+      },
+    },
+    { relayId, settings: config.streams, log, ...(modelPerformance && { modelPerformance }) },
+  );
+  const operators = new OperatorFeed(monitoring.aggregates, {
+    maxConnections: MAX_OPERATOR_CONNECTIONS,
+    maxBufferedBytes: config.limits.maxBufferedBytes,
+    log,
+  });
   const ai = new AiAnswers({
     settings: config.ai,
     model: config.ai && new OpenAiModelClient(config.ai),
@@ -203,7 +244,7 @@ export async function startRelay({ config, secret, logger, modelPerformance }: R
     leaseMs: config.aiLeaseMs,
     publisher: new AnswerPublisher(hub),
     broker,
-    sink: withAnswerMetrics(modelPerformance ?? new MemoryModelPerformanceSink(), metrics),
+    sink: withAnswerMetrics(monitoring.modelPerformance, metrics),
     relayId,
     log,
   });
@@ -211,6 +252,7 @@ export async function startRelay({ config, secret, logger, modelPerformance }: R
     await hub.start();
     debugging.start();
     await ai.start();
+    await monitoring.start();
     const authority = new DocumentAuthority(documents, {
       maxLength: config.documentMaxLength,
       maxTransformCost: config.editMaxTransformCost,
@@ -244,6 +286,7 @@ export async function startRelay({ config, secret, logger, modelPerformance }: R
       stats,
       log,
       lifecycle: debugging,
+      operators,
     });
     if (outage) stopWatching = announceOutages(outage, hub, log);
     const limits = new RequestLimits({
@@ -276,6 +319,16 @@ export async function startRelay({ config, secret, logger, modelPerformance }: R
         approvals,
       }),
       limits,
+      feedback: new FeedbackApi({
+        secret,
+        relayId,
+        limits,
+        append: (entry) => {
+          metrics?.recordFeedback(entry.rating);
+          return monitoring.appendFeedback(entry);
+        },
+      }),
+      metrics: monitoring,
       operatorOnlyStats: config.production,
       log,
     });
@@ -301,6 +354,7 @@ export async function startRelay({ config, secret, logger, modelPerformance }: R
     stopWatching();
     clearInterval(keepOpenDocuments);
     await ai.shutdown();
+    await monitoring.stop();
     debugging.dispose();
     await closeStorage();
     throw error;
@@ -321,6 +375,7 @@ export async function startRelay({ config, secret, logger, modelPerformance }: R
       await gateway.shutdown(config.shutdownTimeoutMs);
       clearInterval(keepOpenDocuments);
       debugging.dispose();
+      await monitoring.stop();
       server.closeAllConnections();
       await closed;
       await closeStorage();

@@ -89,6 +89,8 @@ export function verifyToken(secret: string, token: string | undefined): Principa
   }
   if (decoded.kind === 'invite')
     throw new ProtocolError('AUTH_TOKEN_INVALID', 'an invite is not a token: redeem it with POST /api/invites/redeem');
+  if (decoded.kind === 'operator')
+    throw new ProtocolError('AUTH_TOKEN_INVALID', 'an operator token joins no session: it reads the live metrics only');
   const claims = TokenClaims.safeParse(decoded);
   if (!claims.success) {
     const field = String(claims.error.issues[0]?.path[0] ?? 'claims');
@@ -119,6 +121,62 @@ export function verifyPersonalToken(secret: string, token: string | undefined): 
   const claims = PersonalClaims.safeParse(verifySigned(secret, token));
   if (!claims.success) throw new ProtocolError('AUTH_TOKEN_INVALID', 'this call needs a personal token (relay token --personal)');
   return { userId: claims.data.sub, displayName: claims.data.name ?? claims.data.sub };
+}
+
+/**
+ * An operator token: who watches the relays. It joins no session; it reads `GET /api/metrics`
+ * and `/ws/stats`, and subscribes to the live metrics over a WebSocket of its own
+ * (`operator.subscribe`). Minted with `relay token --operator`.
+ */
+const OperatorClaims = z.object({ kind: z.literal('operator'), sub: UserId, name: DisplayName.optional() });
+
+export interface OperatorPrincipal {
+  userId: string;
+  displayName: string;
+}
+
+export function mintOperatorToken(secret: string, options: { user: string; name?: string; ttl: string | number }): string {
+  const claims = OperatorClaims.parse({ kind: 'operator', sub: options.user, name: options.name });
+  return jwt.sign(claims, secretKey(secret), { algorithm: 'HS256', expiresIn: options.ttl as jwt.SignOptions['expiresIn'] });
+}
+
+/** Whether the token says it is an operator token (unverified: only to choose how to verify it). */
+export function claimsOperator(token: string | undefined): boolean {
+  const decoded = token ? jwt.decode(token) : null;
+  return typeof decoded === 'object' && decoded !== null && decoded.kind === 'operator';
+}
+
+/** Verifies an operator token; AUTH_* when it is not a valid one. */
+export function verifyOperatorToken(secret: string, token: string | undefined): OperatorPrincipal {
+  const claims = OperatorClaims.safeParse(verifySigned(secret, token));
+  if (!claims.success) throw new ProtocolError('AUTH_TOKEN_INVALID', 'this is not an operator token (relay token --operator)');
+  return { userId: claims.data.sub, displayName: claims.data.name ?? claims.data.sub };
+}
+
+/**
+ * The operator behind an operator-only REST call: an operator token, or a session token with the
+ * `admin` claim (`relay token --admin`). Any other valid token gets `refusal` (403).
+ */
+export function verifyOperator(
+  secret: string,
+  token: string | undefined,
+  refusal: 'OPERATOR_ONLY' | 'FORBIDDEN_ROLE' = 'OPERATOR_ONLY',
+): OperatorPrincipal {
+  if (claimsOperator(token)) return verifyOperatorToken(secret, token);
+  const decoded = verifySigned(secret, token);
+  const refuse = () =>
+    new ProtocolError(refusal, 'only an operator (a token from `relay token --operator`, or an admin token) may read this');
+  if (decoded.kind !== undefined) throw refuse();
+  const principal = verifyToken(secret, token);
+  if (!principal.admin) throw refuse();
+  return { userId: principal.userId, displayName: principal.displayName };
+}
+
+/** Who is behind a user's REST call: a session token's participant, or a personal token's holder. */
+export function verifyUser(secret: string, token: string | undefined): { userId: string; sessions?: readonly string[] } {
+  if (verifySigned(secret, token).kind === 'personal') return verifyPersonalToken(secret, token);
+  const principal = verifyToken(secret, token);
+  return { userId: principal.userId, sessions: principal.sessions };
 }
 
 /**

@@ -1,16 +1,24 @@
+import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { Role } from '../../protocol';
-import { mintPersonalToken, mintToken } from '../auth/tokens';
+import { mintOperatorToken, mintPersonalToken, mintToken } from '../auth/tokens';
 import { resolveAuthSecret } from '../config/auth-secret';
 import { ConfigError, loadConfig, settingDescriptions } from '../config/config';
 import { createLogger } from '../log';
 import { startRelay } from '../relay';
+import { RedisConnections } from '../redis/redis-connection';
+import { RedisStreamStore } from '../streams/redis-stream-store';
+import { RedisWindowStore } from '../streams/redis-window-store';
+import { DEFAULT_GROUP, StreamProcessor } from '../streams/stream-processor';
 import { deploy, deployUsage } from './deploy';
 
 const usage = `Usage: relay <command> [options]
 
 Commands:
   serve                 start the relay (configured by environment variables, below)
+  worker                run only the data processor: a consumer of the metrics, feedback and
+                        model-performance streams (needs REDIS_URL; relays with
+                        STREAM_PROCESSOR=false leave the processing to workers)
   token                 print a signed token (JWT) for a participant
     --user ID           user id (required)
     --session ID        session the token may join (repeat for several; required)
@@ -21,6 +29,9 @@ Commands:
     --personal          a personal token instead: who you are, across sessions; it creates
                         sessions (POST /api/sessions, the extension's "Start Session") and
                         needs no --session or --role (default ttl 30d)
+    --operator          an operator token instead: reads GET /api/metrics and /ws/stats,
+                        and subscribes to the live metrics over /ws (operator.subscribe);
+                        joins no session, needs no --session or --role (default ttl 1h)
 ${deployUsage}  help                  this text
 
 Settings (environment variables, or a JSON file named by RELAY_CONFIG):
@@ -62,6 +73,38 @@ async function serve(): Promise<void> {
   process.on('SIGINT', onSignal);
 }
 
+/** `relay worker`: one more consumer of the streams' group, nothing else (no HTTP, no WebSocket). */
+async function worker(): Promise<void> {
+  const config = loadConfig();
+  const log = createLogger(config.logLevel);
+  if (!config.redisUrl) throw new ConfigError('relay worker: REDIS_URL is required (the streams it processes are in Redis)');
+  const consumer = config.relayId ?? `worker-${randomUUID().slice(0, 8)}`;
+  let redis: RedisConnections;
+  try {
+    redis = await RedisConnections.open(config.redisUrl, { name: consumer, log });
+  } catch (error) {
+    throw new ConfigError(`REDIS_URL: ${(error as Error).message}`);
+  }
+  const streams = new RedisStreamStore(redis);
+  const windows = new RedisWindowStore(redis, { ttlMs: 2 * config.streams.windowMs + 60_000 });
+  const processor = new StreamProcessor(streams, windows, { group: DEFAULT_GROUP, consumer, claimIdleMs: config.streams.claimIdleMs, log });
+  await processor.ensureGroups();
+  processor.start(config.streams.pollIntervalMs);
+  log.info({ consumer, group: DEFAULT_GROUP }, 'stream worker running');
+  const onSignal = (signal: NodeJS.Signals) => {
+    log.info({ signal }, 'signal received, stopping the worker');
+    void processor
+      .stop()
+      .then(() => Promise.all([streams.close(), windows.close()]))
+      .then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+}
+
 function token(args: string[]): void {
   const { values } = parseArgs({
     args,
@@ -73,6 +116,7 @@ function token(args: string[]): void {
       ttl: { type: 'string' },
       admin: { type: 'boolean', default: false },
       personal: { type: 'boolean', default: false },
+      operator: { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -82,6 +126,13 @@ function token(args: string[]): void {
     throw new UsageError(`token: --ttl must be seconds or a duration like 30m, 1h, 7d (got "${ttlText}")`);
   }
   const ttl = /^\d+$/.test(ttlText) ? Number(ttlText) : ttlText;
+  if (values.operator) {
+    if (values.personal || values.session?.length || values.admin)
+      throw new UsageError('token: --operator takes no --personal, --session or --admin');
+    const { secret } = resolveAuthSecret(loadConfig());
+    process.stdout.write(`${mintOperatorToken(secret, { user: values.user, ttl, ...(values.name && { name: values.name }) })}\n`);
+    return;
+  }
   if (values.personal) {
     if (values.session?.length || values.admin) throw new UsageError('token: --personal takes no --session or --admin');
     const { secret } = resolveAuthSecret(loadConfig());
@@ -113,6 +164,8 @@ async function main(argv: string[]): Promise<void> {
       return serve();
     case 'token':
       return token(rest);
+    case 'worker':
+      return worker();
     case 'deploy':
       return deploy(rest);
     case 'help':

@@ -129,6 +129,15 @@ const ConfigSchema = z.strictObject({
   AI_LEASE_MS: integer(300, 600_000).default(10_000),
   METRICS_ENABLED: boolean.default(true),
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').max(4096).optional(),
+  STREAM_METRICS_MAXLEN: integer(100, 100_000_000).default(50_000),
+  STREAM_FEEDBACK_MAXLEN: integer(100, 100_000_000).default(100_000),
+  STREAM_MODEL_PERFORMANCE_MAXLEN: integer(100, 100_000_000).default(100_000),
+  STREAM_PROCESSOR: boolean.default(true),
+  STREAM_POLL_INTERVAL_MS: integer(10, 60_000).default(500),
+  STREAM_CLAIM_IDLE_MS: integer(0, 3_600_000).default(30_000),
+  METRICS_SAMPLE_INTERVAL_MS: integer(100, 3_600_000).default(5000),
+  METRICS_WINDOW_MS: integer(1000, 86_400_000).default(60_000),
+  METRICS_PUBLISH_INTERVAL_MS: integer(100, 60_000).default(1000),
 });
 
 export type RawConfig = z.infer<typeof ConfigSchema>;
@@ -198,6 +207,25 @@ export interface RelayConfig {
   aiLeaseMs: number;
   /** `GET /metrics` (relay/metrics): off, it is a 404 and the hot paths time nothing; `token` guards it when set. */
   metrics: { enabled: boolean; token: string | undefined };
+  /** The metrics, feedback and model-performance streams and their data processor (relay/streams). */
+  streams: StreamSettings;
+}
+
+export interface StreamSettings {
+  /** About how many entries each stream keeps (XADD MAXLEN ~). */
+  maxLen: { metrics: number; feedback: number; model_performance: number };
+  /** Whether this relay runs a consumer of the streams (false: a `relay worker` does). */
+  processor: boolean;
+  /** How often the consumer reads the streams. */
+  pollIntervalMs: number;
+  /** How long an entry stays pending for a consumer before another one takes it over (XAUTOCLAIM). */
+  claimIdleMs: number;
+  /** How often each relay appends a sample of its figures to the metrics stream. */
+  sampleIntervalMs: number;
+  /** The rolling window the aggregates cover. */
+  windowMs: number;
+  /** How often the aggregates are computed and pushed to subscribed operators. */
+  publishIntervalMs: number;
 }
 
 export interface DebuggingLimits {
@@ -298,6 +326,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     ai,
     aiLeaseMs: raw.AI_LEASE_MS,
     metrics: { enabled: raw.METRICS_ENABLED, token: raw.METRICS_TOKEN },
+    streams: {
+      maxLen: {
+        metrics: raw.STREAM_METRICS_MAXLEN,
+        feedback: raw.STREAM_FEEDBACK_MAXLEN,
+        model_performance: raw.STREAM_MODEL_PERFORMANCE_MAXLEN,
+      },
+      processor: raw.STREAM_PROCESSOR,
+      pollIntervalMs: raw.STREAM_POLL_INTERVAL_MS,
+      claimIdleMs: raw.STREAM_CLAIM_IDLE_MS,
+      sampleIntervalMs: raw.METRICS_SAMPLE_INTERVAL_MS,
+      windowMs: raw.METRICS_WINDOW_MS,
+      publishIntervalMs: raw.METRICS_PUBLISH_INTERVAL_MS,
+    },
     production: raw.NODE_ENV === 'production',
     host: raw.WS_HOST,
     port: raw.WS_PORT,
@@ -465,6 +506,19 @@ export const settingDescriptions: Record<keyof RawConfig, string> = {
   METRICS_TOKEN:
     'when set, GET /metrics needs Authorization: Bearer <this> (at least 16 characters); unset, /metrics is open to whoever reaches ' +
     'the relay’s port (nginx does not pass it on) (default unset)',
+  STREAM_METRICS_MAXLEN: 'about how many entries the metrics stream keeps (XADD MAXLEN ~; Redis may keep up to 100 more) (default 50000)',
+  STREAM_FEEDBACK_MAXLEN: 'about how many entries the feedback stream keeps (default 100000)',
+  STREAM_MODEL_PERFORMANCE_MAXLEN: 'about how many entries the model-performance stream keeps, one per AI answer (default 100000)',
+  STREAM_PROCESSOR:
+    'whether this relay runs a consumer of the streams (the data processor); false when `relay worker` processes run instead ' +
+    '(default true)',
+  STREAM_POLL_INTERVAL_MS: 'how often the data processor reads the streams (default 500)',
+  STREAM_CLAIM_IDLE_MS:
+    'how long an entry may stay unacknowledged by a consumer (one that died) before another takes it over (XAUTOCLAIM) (default ' +
+    '30000)',
+  METRICS_SAMPLE_INTERVAL_MS: 'how often each relay appends a sample of its figures to the metrics stream (default 5000)',
+  METRICS_WINDOW_MS: 'the rolling window of the aggregates (GET /api/metrics, operator.metrics) (default 60000)',
+  METRICS_PUBLISH_INTERVAL_MS: 'how often the aggregates are computed and pushed to subscribed operators (default 1000)',
 };
 
 /**

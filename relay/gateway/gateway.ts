@@ -2,7 +2,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import { type ClientFrame, decodeClientFrame, encodeServerFrame, type ErrorPayload, ProtocolError } from '../../protocol';
-import { type Principal, verifyToken } from '../auth/tokens';
+import { claimsOperator, type OperatorPrincipal, verifyOperatorToken, verifyToken } from '../auth/tokens';
 import type { RelayConfig } from '../config/config';
 import type { Logger } from '../log';
 import type { Availability } from '../broker/availability';
@@ -41,6 +41,14 @@ export interface GatewayDeps {
   log: Logger;
   /** What else happens when a connection is admitted (after its `connect`) or has left (after its presence went). */
   lifecycle?: ConnectionLifecycle;
+  /** Where connections with an operator token go (no session: the live metrics, relay/streams/operator-feed.ts). */
+  operators?: OperatorConnections;
+}
+
+export interface OperatorConnections {
+  readonly full: boolean;
+  accept(ws: WebSocket, operator: OperatorPrincipal): void;
+  close(): void;
 }
 
 /** State kept per session beside the log (debugging: relay/debugging) that a connection gets after `connect`. */
@@ -116,7 +124,16 @@ export class Gateway {
       if (this.connectionCount >= config.limits.maxConnections) throw new ProtocolError('TOO_MANY_CONNECTIONS');
       assertOriginAllowed(request, config.allowedOrigins);
       const address = clientAddress(request, config.trustProxy);
-      const principal = this.authenticate(request, url, address);
+      const token = readToken(request, url);
+      const { operators } = this.deps;
+      if (operators && claimsOperator(token)) {
+        const operator = this.authenticate(() => verifyOperatorToken(this.deps.secret, token), address);
+        if (!this.connectionRate.allow(address)) throw new ProtocolError('CONNECTION_RATE_LIMITED');
+        if (operators.full) throw new ProtocolError('TOO_MANY_CONNECTIONS', 'as many operators are connected as the relay allows');
+        this.wss.handleUpgrade(request, socket, head, (ws) => operators.accept(ws, operator));
+        return;
+      }
+      const principal = this.authenticate(() => verifyToken(this.deps.secret, token), address);
       // Only valid tokens count here: users behind one NAT keep connecting while someone there
       // sprays bad tokens (those count in `authFailures`).
       if (!this.connectionRate.allow(address)) throw new ProtocolError('CONNECTION_RATE_LIMITED');
@@ -147,9 +164,9 @@ export class Gateway {
    * it, the refusal is LOGIN_RATE_LIMITED (429) instead of the AUTH_* code, so a token sprayer
    * learns nothing more, while valid tokens from the same address still get in.
    */
-  private authenticate(request: IncomingMessage, url: URL, address: string): Principal {
+  private authenticate<P>(verify: () => P, address: string): P {
     try {
-      return verifyToken(this.deps.secret, readToken(request, url));
+      return verify();
     } catch (error) {
       if (error instanceof ProtocolError && !this.authFailures.allow(address)) {
         throw new ProtocolError('LOGIN_RATE_LIMITED');
@@ -321,6 +338,7 @@ export class Gateway {
         }),
     );
     for (const connection of connections) connection.disconnect('shutdown', 'the relay is shutting down', true);
+    this.deps.operators?.close();
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
     await Promise.race([Promise.all(closed), timeout]);

@@ -6,7 +6,7 @@ import { checkHandler, closeHandler, cursorHandler, editHandler, openHandler } f
 import type { HandlerContext } from './context';
 import type { Debugging } from '../debugging/debugging';
 import { breakpointHandler, continuedHandler, controlHandler, controlResultHandler, stoppedHandler } from './debugging';
-import { pingHandler } from './system';
+import { operatorOnlyHandler, pingHandler } from './system';
 import { workspaceChangedHandler, workspaceRequestHandler, workspaceResponseHandler } from './workspace';
 
 export function createHandlers(context: HandlerContext, debugging: Debugging, ai: AiAnswers): HandlerTable {
@@ -25,6 +25,8 @@ export function createHandlers(context: HandlerContext, debugging: Debugging, ai
     'debugging.continued': continuedHandler(debugging),
     'debugging.control': controlHandler(context),
     'debugging.control_result': controlResultHandler(context),
+    'operator.subscribe': operatorOnlyHandler(),
+    'operator.unsubscribe': operatorOnlyHandler(),
     'system.ping': pingHandler(),
     'workspace.request': workspaceRequestHandler(context),
     'workspace.response': workspaceResponseHandler(context),

@@ -1,6 +1,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { encodeServerFrame, JoinRequestId, NotificationPayload, ProtocolError, SessionId, SYSTEM_USER_ID, UserId } from '../../protocol';
-import { verifyToken } from '../auth/tokens';
+import {
+  encodeServerFrame,
+  JoinRequestId,
+  type MetricsAggregates,
+  NotificationPayload,
+  ProtocolError,
+  SessionId,
+  SYSTEM_USER_ID,
+  UserId,
+} from '../../protocol';
+import { verifyOperator, verifyToken } from '../auth/tokens';
 import type { Availability } from '../broker/availability';
 import type { Broker, BrokerHealth } from '../broker/broker';
 import type { Gateway } from '../gateway/gateway';
@@ -9,6 +18,7 @@ import type { Hub } from '../routing/hub';
 import type { RelayStats } from '../stats';
 import { bearerToken, decodeSegment, pathOf, readBody, send, statusOf } from './http-util';
 import type { RequestLimits } from './request-limits';
+import type { FeedbackApi } from './feedback-api';
 import type { Reply, SessionsApi } from './sessions-api';
 
 export interface HttpApiDeps {
@@ -22,9 +32,12 @@ export interface HttpApiDeps {
   availability: Availability;
   stats: RelayStats;
   sessions: SessionsApi;
+  feedback: FeedbackApi;
+  /** The live aggregates of the data streams (`GET /api/metrics`, operators only). */
+  metrics: { latest(): Promise<MetricsAggregates> };
   /** Budgets of the calls that create or guess (shared with `sessions`). */
   limits: RequestLimits;
-  /** Production: `/ws/stats` and `/api/metrics` need an admin token (they tell an outsider who is busy, and how much). */
+  /** Production: `/ws/stats` needs an operator or admin token (it tells an outsider who is busy, and how much). */
   operatorOnlyStats: boolean;
   log: Logger;
 }
@@ -42,10 +55,10 @@ const SESSION_PATH = /^\/api\/sessions\/([^/]+)$/;
 const JOIN_REQUESTS_PATH = /^\/api\/sessions\/([^/]+)\/join-requests(?:\/([^/]+))?$/;
 const JOIN_STATUS_PATH = /^\/api\/join-requests\/([^/]+)$/;
 /**
- * The relay's figures (the metrics document included, wherever it is served): who is
- * busy and how much is nobody else's business in production (see `assertOperator`).
+ * The relay's figures: who is busy and how much is nobody else's business in production (see
+ * `assertOperator`). The metrics document (`GET /api/metrics`) is an operator's everywhere.
  */
-const OPERATOR_PATHS: ReadonlySet<string> = new Set(['/ws/stats', '/api/metrics']);
+const OPERATOR_PATHS: ReadonlySet<string> = new Set(['/ws/stats']);
 /** Seconds a client is told to wait after API_RATE_LIMITED: the limits' windows are a minute. */
 const RETRY_AFTER_S = '60';
 
@@ -94,6 +107,11 @@ export class HttpApi {
         return send(response, ...this.websocketHealth());
       case 'GET /ws/stats':
         return send(response, 200, this.wsStats());
+      case 'GET /api/metrics':
+        verifyOperator(this.deps.secret, bearerToken(request));
+        return send(response, 200, await this.deps.metrics.latest());
+      case 'POST /api/feedback':
+        return send(response, 202, await this.deps.feedback.submit(request));
       case 'POST /api/notifications':
         return send(response, 202, await this.notify(request));
       case 'POST /api/sessions':
@@ -181,8 +199,7 @@ export class HttpApi {
   /** In production, only operators (an admin token) read the relay's figures. */
   private assertOperator(request: IncomingMessage): void {
     if (!this.deps.operatorOnlyStats) return;
-    if (!verifyToken(this.deps.secret, bearerToken(request)).admin)
-      throw new ProtocolError('FORBIDDEN_ROLE', 'only an operator (an admin token) may read this');
+    verifyOperator(this.deps.secret, bearerToken(request), 'FORBIDDEN_ROLE');
   }
 
   /** Hosts may notify their own (live) session; admins anyone, everyone included. */

@@ -8,7 +8,13 @@ const MAX_BODY_BYTES = 64 * 1024;
 
 export function statusOf(error: ProtocolError): number {
   if (error.code.startsWith('AUTH_')) return 401;
-  if (error.code === 'SESSION_FORBIDDEN' || error.code === 'FORBIDDEN_ROLE' || error.code === 'JOIN_DENIED') return 403;
+  if (
+    error.code === 'SESSION_FORBIDDEN' ||
+    error.code === 'FORBIDDEN_ROLE' ||
+    error.code === 'OPERATOR_ONLY' ||
+    error.code === 'JOIN_DENIED'
+  )
+    return 403;
   if (error.code === 'NOT_FOUND' || error.code === 'SESSION_NOT_FOUND') return 404;
   if (error.code === 'SESSION_ENDED' || error.code === 'INVITE_USED_UP' || error.code === 'JOIN_REQUEST_EXPIRED') return 410;
   if (error.code === 'FRAME_TOO_LARGE') return 413;

@@ -29,7 +29,8 @@ const errorCodeSet = new Set(ERROR_CODES);
 /** The statuses `relay/gateway/upgrade.ts` refuses with. */
 const UPGRADE_STATUSES = ['400', '401', '403', '404', '410', '429', '500', '503'];
 const FEEDBACK_RATINGS = ['1', '2', '3', '4', '5', 'up', 'down'] as const;
-export type FeedbackRating = 1 | 2 | 3 | 4 | 5 | 'up' | 'down';
+/** A star rating (1-5) or a thumb, as `POST /api/feedback` takes it (the protocol's schema bounds it). */
+export type FeedbackRating = number | 'up' | 'down';
 
 /** Seconds; the ranges each histogram is meant for (an edit ack is ms, an AI answer seconds). */
 const BUCKETS = {
@@ -271,7 +272,8 @@ export class RelayMetrics implements HotPathTimings {
 
   /** One piece of feedback (`POST /api/feedback` calls this once it has accepted it). */
   recordFeedback(rating: FeedbackRating): void {
-    this.feedback.inc({ rating: String(rating) });
+    const stars = typeof rating === 'number' && Number.isInteger(rating) && rating >= 1 && rating <= 5;
+    this.feedback.inc({ rating: typeof rating === 'string' || stars ? String(rating) : 'other' });
     this.feedbackRating.observe(rating === 'up' ? 5 : rating === 'down' ? 1 : rating);
   }
 

@@ -18,6 +18,8 @@ import joinRequestDecide from './lua/join-request-decide.lua';
 import presenceList from './lua/presence-list.lua';
 import sessionEnd from './lua/session-end.lua';
 import sessionUseInvite from './lua/session-use-invite.lua';
+import windowAdd from './lua/window-add.lua';
+import windowRead from './lua/window-read.lua';
 
 /**
  * The relay's Lua scripts (`lua/*.lua`, each opening with its KEYS, ARGV and reply), by the
@@ -44,6 +46,8 @@ const scripts = {
   tandemAiRefresh: { numberOfKeys: 2, lua: [aiRefresh] },
   tandemAiEnd: { numberOfKeys: 3, lua: [aiEnd] },
   tandemAiTakeOrphans: { numberOfKeys: 1, lua: [aiTakeOrphans] },
+  tandemWindowAdd: { numberOfKeys: 2, lua: [windowAdd] },
+  tandemWindowRead: { numberOfKeys: 2, lua: [windowRead] },
 } satisfies Record<string, { numberOfKeys: number; lua: string[] }>;
 
 export type ScriptName = keyof typeof scripts;

@@ -194,6 +194,8 @@ export const payloadExamples: Record<string, Examples> = {
     ],
   },
   'system.ping.client': { valid: [{}, { nonce: 'n1' }], invalid: [{ nonce: 5 }, { nonce: 'n', x: 1 }] },
+  'operator.subscribe.client': { valid: [{}], invalid: [{ every: 1 }, null, 'now'] },
+  'operator.unsubscribe.client': { valid: [{}], invalid: [{ all: true }, []] },
   'system.pong.server': { valid: [{ server_time: now }, { nonce: 'n1', server_time: now }], invalid: [{}, { server_time: 'noon' }] },
   'session.joined.server': { valid: [participant], invalid: [{ ...participant, role: 'admin' }, { user_id: 'alice' }] },
   'session.left.server': { valid: [participant], invalid: [{ ...participant, connection_id: '' }] },
@@ -509,5 +511,54 @@ export const clientFrameExamples = {
     { event_type: 'chat.message', payload: { content: 'x' }, extra: true },
     { event_type: 'chat.message', payload: { content: 'x' }, session_id: '' },
     { event_type: '', payload: {} },
+  ],
+};
+
+const percentiles = { p50: 12, p95: 40.5, p99: null };
+const relayWindow = {
+  samples: 12,
+  connections: 3,
+  sessions: 1,
+  documents: 2,
+  messages_in_per_s: 4.5,
+  messages_out_per_s: 9,
+  messages_in: { 'chat.message': 10, 'collaboration.edit': 260 },
+  messages_out: { 'chat.message': 30, 'collaboration.edit': 510 },
+  errors: { RATE_LIMITED: 2 },
+  errors_per_s: 0.03,
+  error_ratio: 0.0074,
+  event_loop_lag_ms: percentiles,
+  redis_latency_ms: { p50: null, p95: null, p99: null },
+  memory_rss_bytes: 81_000_000,
+  heap_used_bytes: 30_000_000,
+};
+const aggregates = {
+  generated_at: now,
+  window_s: 60,
+  relay_id: 'relay-1',
+  cluster: { relays: 1, ...relayWindow },
+  relays: [{ relay_id: 'relay-1', last_sample_at: now, ...relayWindow }],
+  models: [
+    {
+      model: 'llama3.2',
+      answers: 4,
+      outcomes: { completed: 3, failed: 1 },
+      error_ratio: 0.25,
+      total_ms: percentiles,
+      time_to_first_token_ms: percentiles,
+      tokens_per_second: percentiles,
+      tokens_in: 400,
+      tokens_out: 1200,
+    },
+  ],
+  feedback: { count: 3, rated: 2, average_rating: 4.5, up: 1, down: 0, with_comment: 1, by_subject: { ai_answer: 2, product: 1 } },
+};
+payloadExamples['operator.metrics.server'] = {
+  valid: [aggregates, { ...aggregates, relays: [], models: [] }],
+  invalid: [
+    {},
+    { ...aggregates, window_s: 0 },
+    { ...aggregates, cluster: { ...aggregates.cluster, connections: -1 } },
+    { ...aggregates, extra: 1 },
   ],
 };

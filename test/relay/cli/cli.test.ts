@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import jwt from 'jsonwebtoken';
-import { verifyPersonalToken, verifyToken } from '../../../relay/auth/tokens';
+import { verifyOperator, verifyOperatorToken, verifyPersonalToken, verifyToken } from '../../../relay/auth/tokens';
 import { runRelayCli } from '../../support/cli';
 
 const SECRET = 'cli-test-secret-0123456789';
@@ -46,6 +46,20 @@ describe('relay CLI', () => {
     assert.throws(() => verifyToken(SECRET, token), /personal token cannot join a session/);
     const { exp, iat } = jwt.decode(token) as { exp: number; iat: number };
     assert.equal(exp - iat, 30 * 86400);
+  });
+
+  it('`relay token --operator` prints an operator token (1 hour) that joins no session and passes the operator check', () => {
+    const result = runRelayCli(['token', '--user', 'ops', '--operator'], { AUTH_SECRET: SECRET });
+    assert.equal(result.status, 0, result.stderr);
+    const token = result.stdout.trim();
+    assert.deepEqual(verifyOperatorToken(SECRET, token), { userId: 'ops', displayName: 'ops' });
+    assert.deepEqual(verifyOperator(SECRET, token), { userId: 'ops', displayName: 'ops' });
+    assert.throws(() => verifyToken(SECRET, token), /operator token joins no session/);
+    const { exp, iat } = jwt.decode(token) as { exp: number; iat: number };
+    assert.equal(exp - iat, 3600);
+    const refused = runRelayCli(['token', '--user', 'ops', '--operator', '--session', 's1'], { AUTH_SECRET: SECRET });
+    assert.equal(refused.status, 2);
+    assert.match(refused.stderr, /--operator takes no --personal, --session or --admin/);
   });
 
   it('`relay token` signs with the development secret `relay serve` generated', () => {

@@ -1,0 +1,94 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { Logger } from '../log';
+import type { RelayStats } from '../stats';
+import { encodeEntry, type MetricsSample } from './stream-entries';
+import type { StreamStore } from './stream-store';
+
+/** What the sampler reads of the relay: its counters and gauges, never the hot path itself. */
+export interface RelayFigures {
+  stats: RelayStats;
+  connections(): number;
+  sessions(): number;
+  documents(): number;
+  /** A PING's round trip to Redis in ms; undefined without Redis or when it failed. */
+  redisLatencyMs(): Promise<number | undefined>;
+}
+
+type Counters = ReturnType<RelayStats['snapshot']>;
+
+/**
+ * Every METRICS_SAMPLE_INTERVAL_MS, one sample of this relay's figures on the metrics stream:
+ * gauges as they are, counters as what happened since the previous sample (so samples add up,
+ * whichever consumer gets them), the event loop's delay over the interval, a Redis round trip.
+ */
+export class MetricsSampler {
+  private previous: Counters;
+  private sampledAt = Date.now();
+  private readonly loopDelay = monitorEventLoopDelay({ resolution: 20 });
+  private timer: NodeJS.Timeout | undefined;
+  private failing = false;
+
+  constructor(
+    private readonly streams: StreamStore,
+    private readonly figures: RelayFigures,
+    private readonly options: { relayId: string; maxLen: number; log?: Pick<Logger, 'warn'> },
+  ) {
+    this.previous = figures.stats.snapshot();
+    this.loopDelay.enable();
+  }
+
+  /** Takes one sample and appends it; returns it with its entry id. */
+  async sample(): Promise<{ id: string; sample: MetricsSample }> {
+    const now = Date.now();
+    const counters = this.figures.stats.snapshot();
+    const ns = (value: number) => (Number.isFinite(value) ? Math.round(value / 1e4) / 100 : 0);
+    const memory = process.memoryUsage();
+    const latency = await this.figures.redisLatencyMs();
+    const sample: MetricsSample = {
+      relay_id: this.options.relayId,
+      at: new Date(now).toISOString(),
+      interval_ms: Math.max(1, now - this.sampledAt),
+      connections: this.figures.connections(),
+      sessions: this.figures.sessions(),
+      documents: this.figures.documents(),
+      messages_in: delta(counters.messages_in, this.previous.messages_in),
+      messages_out: delta(counters.messages_out, this.previous.messages_out),
+      errors: delta(counters.errors, this.previous.errors),
+      event_loop_lag_ms: { p50: ns(this.loopDelay.percentile(50)), p99: ns(this.loopDelay.percentile(99)), max: ns(this.loopDelay.max) },
+      redis_latency_ms: latency ?? null,
+      memory_rss_bytes: memory.rss,
+      heap_used_bytes: memory.heapUsed,
+    };
+    this.loopDelay.reset();
+    this.previous = counters;
+    this.sampledAt = now;
+    const id = await this.streams.append('metrics', encodeEntry('metrics', sample), this.options.maxLen);
+    return { id, sample };
+  }
+
+  start(intervalMs: number): void {
+    this.timer = setInterval(() => {
+      this.sample().then(
+        () => (this.failing = false),
+        (error: unknown) => {
+          if (!this.failing) this.options.log?.warn({ err: error }, 'could not append a metrics sample');
+          this.failing = true;
+        },
+      );
+    }, intervalMs).unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.loopDelay.disable();
+  }
+}
+
+function delta(now: Record<string, number>, before: Record<string, number>): Record<string, number> {
+  const changed: Record<string, number> = {};
+  for (const [key, value] of Object.entries(now)) {
+    const grown = value - (before[key] ?? 0);
+    if (grown > 0) changed[key] = grown;
+  }
+  return changed;
+}
