@@ -22,6 +22,7 @@ import { CHAT_VIEW_ID, ChatView } from './chat/chat-view';
 import { registerChatCommands } from './commands/chat-commands';
 import { settings } from './config';
 import { Notifier } from './ui/notifier';
+import { FeedbackService } from './chat/feedback-service';
 
 /** What `activate` returns (`vscode.extensions.getExtension('tandem.tandem').exports`): for tests and other extensions. */
 export interface TandemApi {
@@ -41,6 +42,8 @@ export interface TandemApi {
   readonly chatView: ChatView;
   /** Every notification shown, with its actions. */
   readonly notifier: Notifier;
+  /** Feedback to the relay: AI answers' thumbs, Send Feedback (its `prompts` can be answered by a suite). */
+  readonly feedback: FeedbackService;
 }
 
 /**
@@ -58,7 +61,8 @@ export function activate(context: vscode.ExtensionContext): TandemApi {
   const personalTokens = new PersonalTokenStore(context.secrets);
   const notifier = new Notifier();
   const chat = new ChatService(session, log);
-  const chatView = new ChatView(context.extensionUri, chat, session, documents, log);
+  const feedback = new FeedbackService(session, personalTokens, notifier, log);
+  const chatView = new ChatView(context.extensionUri, chat, session, documents, log, feedback);
   void vscode.commands.executeCommand('setContext', 'tandem.state', 'idle');
   void vscode.commands.executeCommand('setContext', 'tandem.role', 'none');
 
@@ -81,6 +85,7 @@ export function activate(context: vscode.ExtensionContext): TandemApi {
     vscode.window.registerTreeDataProvider('tandem.participants', participants),
     notifier,
     chat,
+    feedback,
     chatView,
     vscode.window.registerWebviewViewProvider(CHAT_VIEW_ID, chatView, { webviewOptions: { retainContextWhenHidden: true } }),
     showSessionMessages(session, notifier),
@@ -97,10 +102,23 @@ export function activate(context: vscode.ExtensionContext): TandemApi {
     registerSessionCommands(session, personalTokens, log),
     registerFollowCommands(session, follow),
     registerUndoCommands(undo),
-    registerChatCommands(session, chat, chatView, documents),
+    registerChatCommands(session, chat, chatView, documents, feedback),
   );
   log.info('Tandem activated');
-  return { session, sessionDocuments, documents, cursors, follow, statusBar, personalTokens, chat, chatView, notifier, debugging };
+  return {
+    session,
+    sessionDocuments,
+    documents,
+    cursors,
+    follow,
+    statusBar,
+    personalTokens,
+    chat,
+    chatView,
+    notifier,
+    debugging,
+    feedback,
+  };
 }
 
 export function deactivate(): void {

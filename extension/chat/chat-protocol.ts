@@ -25,6 +25,10 @@ export interface RenderedEntry {
   requestId?: string;
   /** AI: whether this window may stop it (the asker or the host). */
   canCancel?: boolean;
+  /** AI: a completed answer in the session: "Was this helpful?" with thumbs. */
+  canRate?: boolean;
+  /** AI: the thumb given in this window, being sent or sent ("Thanks"). */
+  feedback?: { rating: 'up' | 'down'; state: 'sending' | 'sent' };
   /** Plain text of an own message (Up recalls it). */
   text?: string;
 }
@@ -52,4 +56,6 @@ export type FromWebview =
   | { type: 'openPath'; path: string; line: number; endLine?: number }
   | { type: 'insert'; code: string }
   | { type: 'copy'; code: string }
-  | { type: 'typing'; active: boolean };
+  | { type: 'typing'; active: boolean }
+  /** "Was this helpful?" on an AI answer: the comment is asked for in an input box. */
+  | { type: 'feedback'; requestId: string; rating: 'up' | 'down' };

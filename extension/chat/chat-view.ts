@@ -7,6 +7,7 @@ import type { SessionController } from '../session/session-controller';
 import type { ChatEntry } from './chat-model';
 import type { ChatViewState, FromWebview, RenderedEntry, ToWebview } from './chat-protocol';
 import type { ChatService } from './chat-service';
+import type { FeedbackService } from './feedback-service';
 import { isAllowedLink, renderMarkdown } from './markdown';
 
 export const CHAT_VIEW_ID = 'tandem.chat';
@@ -37,11 +38,13 @@ export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable {
     private readonly session: SessionController,
     private readonly documents: SharedDocuments,
     private readonly log: Log,
+    private readonly feedback: FeedbackService,
   ) {
     this.assets = vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
     this.subscriptions = [
       chat.onDidChange(() => this.post()),
       session.onDidChange(() => this.post()),
+      feedback.onDidChange(() => this.post()),
       chat.onDidReceive(() => {
         if (this.view?.visible) return;
         this.unreadCount++;
@@ -126,6 +129,9 @@ export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable {
           break;
         case 'typing':
           this.chat.setTyping(message.active);
+          break;
+        case 'feedback':
+          await this.feedback.rateAnswer(message.requestId, message.rating === 'down' ? 'down' : 'up');
           break;
       }
     } catch (error) {
@@ -227,6 +233,7 @@ export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable {
           : entry.status === 'interrupted'
             ? 'Interrupted: the connection dropped and the rest of the answer did not come.'
             : undefined;
+    const feedback = this.feedback.forAnswer(entry.requestId);
     return {
       ...common,
       kind: 'ai',
@@ -235,6 +242,8 @@ export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable {
       status: entry.status,
       requestId: entry.requestId,
       canCancel: (entry.status === 'streaming' || entry.status === 'asking') && this.chat.mayCancel(entry),
+      canRate: entry.status === 'completed' && this.session.isActive,
+      ...(feedback && { feedback: { ...feedback } }),
       ...(about && { about }),
       ...(entry.model && { model: entry.model }),
       ...(error && { error }),

@@ -2,17 +2,19 @@ import * as vscode from 'vscode';
 import type { AiContext } from '../../protocol';
 import type { ChatService } from '../chat/chat-service';
 import type { ChatView } from '../chat/chat-view';
+import type { FeedbackService } from '../chat/feedback-service';
 import type { SharedDocuments } from '../presence/shared-documents';
 import type { SessionController } from '../session/session-controller';
 import { commandIds } from './command-ids';
 import { type QuotedSelection, quoteSelection } from './chat-commands-quote';
 
-/** Open Chat, Send Selection to Chat, Ask AI About Selection, Reconnect. */
+/** Open Chat, Send Selection to Chat, Ask AI About Selection, Reconnect, Send Feedback. */
 export function registerChatCommands(
   session: SessionController,
   chat: ChatService,
   view: ChatView,
   documents: SharedDocuments,
+  feedback: FeedbackService,
 ): vscode.Disposable {
   return vscode.Disposable.from(
     vscode.commands.registerCommand(commandIds.openChat, () => view.reveal()),
@@ -44,6 +46,7 @@ export function registerChatCommands(
       if (guard(() => chat.ask(question.trim(), context))) await view.reveal();
     }),
     vscode.commands.registerCommand(commandIds.reconnect, () => session.reconnect()),
+    vscode.commands.registerCommand(commandIds.sendFeedback, () => feedback.command()),
   );
 }
 

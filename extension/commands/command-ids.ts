@@ -26,6 +26,7 @@ export const commandIds = {
   sendSelectionToChat: 'tandem.sendSelectionToChat',
   askAiAboutSelection: 'tandem.askAiAboutSelection',
   reconnect: 'tandem.reconnect',
+  sendFeedback: 'tandem.sendFeedback',
 } as const;
 
 export type CommandId = (typeof commandIds)[keyof typeof commandIds];

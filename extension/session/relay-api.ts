@@ -1,5 +1,7 @@
+import type { FeedbackAccepted, FeedbackRequest } from '../../protocol';
+
 /**
- * The relay's REST API for sessions and invites (see the README's REST table), with `fetch`.
+ * The relay's REST API for sessions, invites and feedback (see the README's REST table), with `fetch`.
  * Errors carry the relay's stable `code` so callers can say what to do.
  */
 
@@ -76,4 +78,7 @@ export const relayApi = {
     call<RedeemedInvite>(relayUrl, 'POST', '/api/invites/redeem', undefined, { invite, ...(name && { name }) }),
   endSession: (relayUrl: string, sessionId: string, token: string) =>
     call<{ session_id: string; ended_at?: string }>(relayUrl, 'DELETE', `/api/sessions/${encodeURIComponent(sessionId)}`, token),
+  /** A session token (about its own sessions or the product) or a personal token. */
+  sendFeedback: (relayUrl: string, token: string, body: FeedbackRequest) =>
+    call<FeedbackAccepted>(relayUrl, 'POST', '/api/feedback', token, body),
 };

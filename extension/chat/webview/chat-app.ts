@@ -105,7 +105,37 @@ function build(entry: RenderedEntry): HTMLLIElement {
     foot.append(button('Stop', () => vscode.postMessage({ type: 'cancel', requestId: id }), 'Stop this answer for everyone'));
   }
   item.append(foot);
+  if (entry.kind === 'ai' && entry.status === 'completed' && entry.requestId) {
+    const rate = helpful(entry.requestId, entry.canRate === true, entry.feedback);
+    if (rate) item.append(rate);
+  }
   return item;
+}
+
+/** "Was this helpful?" with thumbs under a completed answer; "Thanks" once sent. */
+function helpful(requestId: string, canRate: boolean, feedback: RenderedEntry['feedback']): HTMLElement | undefined {
+  const line = el('div', 'feedback');
+  if (feedback?.state === 'sent') {
+    line.append(el('span', 'thanks', `${feedback.rating === 'up' ? '👍' : '👎'} Thanks for the feedback!`));
+    line.setAttribute('role', 'status');
+    return line;
+  }
+  if (feedback?.state === 'sending') {
+    line.append(el('span', 'busy', 'Sending feedback…'));
+    return line;
+  }
+  if (!canRate) return undefined;
+  line.append(el('span', 'question', 'Was this helpful?'));
+  for (const [rating, label, title] of [
+    ['up', '👍', 'Helpful'],
+    ['down', '👎', 'Not helpful'],
+  ] as const) {
+    const thumb = button(label, () => vscode.postMessage({ type: 'feedback', requestId, rating }), title);
+    thumb.classList.add('thumb');
+    thumb.setAttribute('aria-label', title);
+    line.append(thumb);
+  }
+  return line;
 }
 
 function render(): void {
