@@ -332,6 +332,74 @@ suite('chat', () => {
     assert.match(request, /let y = 2;/u);
   });
 
+  test('feedback: thumbs on a completed answer (with a comment) and Send Feedback reach the relay; an invalid one warns', async () => {
+    await host();
+    const prompts = api.feedback.prompts;
+    /** Prometheus' count of feedback with this rating on the relay. */
+    const counted = async (rating: string): Promise<number> => {
+      const text = await (await fetch(`${relay.httpUrl}/metrics`)).text();
+      // Its labels: the rating and the relay's id (a default label).
+      const line = text.split('\n').find((l) => l.startsWith('tandem_feedback_total{') && l.includes(`rating="${rating}"`));
+      return line ? Number(line.split(' ').at(-1)) : 0;
+    };
+    try {
+      model.enqueue({ deltas: ['Use ', '`let`.'] });
+      await api.chatView.handle({ type: 'ask', text: 'how do I declare y?' });
+      const answer = () => entries().find((e): e is AiExchangeEntry => e.kind === 'ai');
+      await eventually(
+        () => answer()?.status === 'completed',
+        () => `the answer: ${describeChat()}`,
+      );
+      const requestId = answer()!.requestId;
+      const rendered = () => posted().find((e) => e.requestId === requestId)!;
+      assert.equal(rendered().canRate, true, 'a completed answer asks "Was this helpful?"');
+      assert.equal(rendered().feedback, undefined);
+
+      const ups = await counted('up');
+      const comments: string[] = [];
+      api.feedback.prompts = { ...prompts, comment: async (prompt) => (comments.push(prompt), 'clear and short') };
+      const sent = new Promise<{ id: string; body: unknown }>((resolve) => api.feedback.onDidSend(resolve));
+      await api.chatView.handle({ type: 'feedback', requestId, rating: 'up' });
+      const { id, body } = await sent;
+      assert.match(id, /^\d+-\d+$/u, 'the relay accepted it (202 with the stream entry id)');
+      assert.deepEqual(body, {
+        rating: 'up',
+        comment: 'clear and short',
+        about: { kind: 'ai_answer', session_id: session().info!.sessionId, request_id: requestId },
+      });
+      assert.equal(comments.length, 1, 'the comment was asked for once');
+      assert.deepEqual(rendered().feedback, { rating: 'up', state: 'sent' }, 'the chat shows "Thanks"');
+      assert.equal(api.chatView.lastState?.entries.find((e) => e.requestId === requestId)?.feedback?.state, 'sent');
+      assert.equal(await counted('up'), ups + 1, 'the relay counted it');
+      // A second click on the same answer sends nothing more.
+      await api.chatView.handle({ type: 'feedback', requestId, rating: 'down' });
+      assert.equal(await counted('down'), 0);
+
+      // Tandem: Send Feedback: 4 stars, about this session, a comment.
+      const fours = await counted('4');
+      let offered: unknown[] = [];
+      api.feedback.prompts = {
+        rating: async () => 4,
+        subject: async (choices) => ((offered = choices.map((c) => c.about)), choices[0]!.about),
+        comment: async () => 'smooth session',
+      };
+      const id2 = await vscode.commands.executeCommand<string | undefined>('tandem.sendFeedback');
+      assert.match(id2 ?? '', /^\d+-\d+$/u);
+      assert.deepEqual(offered, [{ kind: 'session', session_id: session().info!.sessionId }, { kind: 'product' }]);
+      assert.equal(await counted('4'), fours + 1);
+      assert.ok(api.notifier.shown.some((n) => n.message === 'Tandem: thanks for the feedback!'));
+
+      // Checked before it goes: a six-star rating posts nothing and warns.
+      api.feedback.prompts = { rating: async () => 6, subject: async () => ({ kind: 'product' }), comment: async () => '' };
+      assert.equal(await vscode.commands.executeCommand('tandem.sendFeedback'), undefined);
+      assert.equal(await counted('6'), 0);
+      assert.match(api.notifier.shown.at(-1)!.message, /^Tandem: feedback not sent: invalid feedback \(rating\)/u);
+      assert.equal(api.notifier.shown.at(-1)!.severity, 'warning');
+    } finally {
+      api.feedback.prompts = prompts;
+    }
+  });
+
   test('AI on a relay without a model: the question ends with the relay’s reason, not a spinner', async function () {
     this.timeout(60_000);
     const plain = await RelayProcess.start();
