@@ -252,7 +252,10 @@ suite('chat', () => {
       await new Promise((resolve) => setTimeout(resolve, 1100));
       for (let n = 0; n < 8; n++) await api.chatView.handle({ type: 'send', text: `burst ${n}` });
       const refused = () => entries().filter((e): e is ChatMessageEntry => e.kind === 'message' && e.status === 'refused');
-      await eventually(() => refused().length > 0, describeChat);
+      // Every message of the burst settled (sent or refused): refusals come back one by one.
+      const burst = () => entries().filter((e): e is ChatMessageEntry => e.kind === 'message' && e.content.startsWith('burst '));
+      await eventually(() => burst().length === 8 && burst().every((e) => e.status !== 'pending'), describeChat);
+      assert.ok(refused().length > 0, describeChat());
       const rendered = posted().find((e) => e.status === 'refused')!;
       assert.match(rendered.error!, /RATE_LIMITED/u);
       const ids = new Set(session().client!.pendingChat.map((m) => m.client_message_id));
