@@ -1,17 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, loadConfig } from '../../../relay/config/config';
-
-function configError(env: Record<string, string>): string {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
-    assert.ok(!error.message.includes('\n'), 'one line');
-    return error.message;
-  }
-  assert.fail(`configuration ${JSON.stringify(env)} should have been refused`);
-}
+import { loadConfig } from '../../../relay/config/config';
+import { configError } from '../../support/config-error';
 
 describe('AI settings', () => {
   it('are off without AI_MODEL', () => {

@@ -4,20 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { resolveAuthSecret } from '../../../relay/config/auth-secret';
-import { ConfigError, loadConfig } from '../../../relay/config/config';
+import { loadConfig } from '../../../relay/config/config';
+import { configError } from '../../support/config-error';
 
 const tempDir = () => mkdtempSync(join(tmpdir(), 'tandem-config-'));
-
-function configError(env: Record<string, string>): string {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
-    assert.ok(!error.message.includes('\n'), 'one line');
-    return error.message;
-  }
-  assert.fail(`configuration ${JSON.stringify(env)} should have been refused`);
-}
 
 describe('configuration', () => {
   it('has working defaults: port 8001 on loopback, 64 KiB frames, 1 MiB outbound buffer', () => {
