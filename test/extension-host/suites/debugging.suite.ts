@@ -17,6 +17,7 @@ import type { ControlOutcome } from '../../../extension/debugging/guest-control'
 import { mintPersonalToken, mintToken } from '../../../relay/auth/tokens';
 import { RelayProcess } from '../../support/relay-process';
 import { eventually } from '../support/eventually';
+import { hostLiveSession } from '../support/hosted-session';
 
 const transport = createNodeWsTransport(WebSocket);
 type Frame<E extends ServerFrame['event_type']> = Extract<ServerFrame, { event_type: E }>;
@@ -78,20 +79,7 @@ suite('debugging: this window hosts', () => {
     writeFileSync(join(folder, ...APP.split('/')), PROGRAM);
     writeFileSync(join(folder, ...MOVE.split('/')), 'a\nb\nc\nd\n');
     vscode.debug.removeBreakpoints(vscode.debug.breakpoints);
-    relay = await RelayProcess.start();
-    const extension = vscode.extensions.getExtension<TandemApi>('tandem.tandem');
-    assert.ok(extension);
-    api = await extension.activate();
-    await vscode.workspace.getConfiguration('tandem').update('relayUrl', relay.httpUrl, vscode.ConfigurationTarget.Global);
-    await vscode.commands.executeCommand(
-      'tandem.setPersonalToken',
-      mintPersonalToken(relay.secret, { user: 'hana', name: 'Hana', ttl: '1h' }),
-    );
-    await vscode.commands.executeCommand('tandem.startSession');
-    await eventually(
-      () => api.session.state === 'live',
-      () => `the session to go live (${api.session.state})`,
-    );
+    ({ relay, api } = await hostLiveSession());
     guest = new Peer(
       relay.url,
       mintToken(relay.secret, { user: 'gus', sessions: [api.session.info!.sessionId], role: 'editor', ttl: '1h' }),

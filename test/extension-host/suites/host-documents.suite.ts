@@ -15,9 +15,10 @@ import WebSocket from 'ws';
 import { createNodeWsTransport, RelayClient, type ServerFrame } from '../../../protocol';
 import type { TandemApi } from '../../../extension/extension';
 import { DEFAULT_READ_ONLY } from '../../../extension/workspace/default-rules';
-import { mintPersonalToken, mintToken } from '../../../relay/auth/tokens';
-import { RelayProcess } from '../../support/relay-process';
+import { mintToken } from '../../../relay/auth/tokens';
+import type { RelayProcess } from '../../support/relay-process';
 import { eventually } from '../support/eventually';
+import { hostLiveSession } from '../support/hosted-session';
 
 const transport = createNodeWsTransport(WebSocket);
 
@@ -93,20 +94,7 @@ suite('host documents: files read-only for guests are never shared as documents'
     writeFileSync(join(folder, ...APP.split('/')), 'app on disk\n');
     writeFileSync(join(folder, ...NOTES.split('/')), 'notes on disk\n');
 
-    relay = await RelayProcess.start();
-    const extension = vscode.extensions.getExtension<TandemApi>('tandem.tandem');
-    assert.ok(extension);
-    api = await extension.activate();
-    await vscode.workspace.getConfiguration('tandem').update('relayUrl', relay.httpUrl, vscode.ConfigurationTarget.Global);
-    await vscode.commands.executeCommand(
-      'tandem.setPersonalToken',
-      mintPersonalToken(relay.secret, { user: 'hana', name: 'Hana', ttl: '1h' }),
-    );
-    await vscode.commands.executeCommand('tandem.startSession');
-    await eventually(
-      () => api.session.state === 'live',
-      () => `the session to go live (${api.session.state})`,
-    );
+    ({ relay, api } = await hostLiveSession());
 
     const token = mintToken(relay.secret, { user: 'mallory', sessions: [api.session.info!.sessionId], role: 'host', ttl: '1h' });
     intruder = new RelayClient({ url: relay.url, token, transport });

@@ -14,9 +14,9 @@ import WebSocket from 'ws';
 import { createNodeWsTransport, type CursorPayload, RelayClient, type TextOp } from '../../../protocol';
 import type { TandemApi } from '../../../extension/extension';
 import type { SharedDocument } from '../../../extension/presence/shared-documents';
-import { mintPersonalToken } from '../../../relay/auth/tokens';
-import { RelayProcess } from '../../support/relay-process';
+import type { RelayProcess } from '../../support/relay-process';
 import { eventually } from '../support/eventually';
+import { hostLiveSession } from '../support/hosted-session';
 
 const transport = createNodeWsTransport(WebSocket);
 
@@ -56,20 +56,7 @@ suite('presence: cursors and follow', () => {
   let folder: string;
 
   suiteSetup(async () => {
-    relay = await RelayProcess.start();
-    const extension = vscode.extensions.getExtension<TandemApi>('tandem.tandem');
-    assert.ok(extension);
-    api = await extension.activate();
-    await vscode.workspace.getConfiguration('tandem').update('relayUrl', relay.httpUrl, vscode.ConfigurationTarget.Global);
-    await vscode.commands.executeCommand(
-      'tandem.setPersonalToken',
-      mintPersonalToken(relay.secret, { user: 'hana', name: 'Hana', ttl: '1h' }),
-    );
-    await vscode.commands.executeCommand('tandem.startSession');
-    await eventually(
-      () => api.session.state === 'live',
-      () => `the session to go live (${api.session.state})`,
-    );
+    ({ relay, api } = await hostLiveSession());
 
     folder = mkdtempSync(join(tmpdir(), 'tandem-presence-'));
     writeFileSync(join(folder, 'a.txt'), 'alpha line one\nalpha line two\n');
