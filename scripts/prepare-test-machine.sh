@@ -6,7 +6,7 @@
 #      in headless Chromium), nginx, prometheus (promtool), docker-compose (parses the compose
 #      file without an engine), openssl, redis-server, python3-websockets and python3-yaml.
 #      Installed with apt-get when run as root or through sudo; otherwise printed in one block.
-#   2. The project's npm dependencies (`npm ci`) when node_modules is missing or older than the lock.
+#   2. The project's npm dependencies (`npm ci`, Electron's binary skipped) when node_modules is missing or older than the lock.
 #   3. code-server from the npm registry, cached in ~/.cache/tandem (scripts/install-code-server.mjs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -68,7 +68,10 @@ fi
 # npm writes node_modules/.package-lock.json on every install: older than the lock means stale.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "npm ci"
-  npm ci --no-audit --no-fund --loglevel=error
+  # Electron is optional: its install step downloads the binary from GitHub, which some machines
+  # cannot reach. The tests need only its types (the dashboard's main process); `npm run
+  # test:electron` and `npm run dashboard` want the binary: run `npm ci` without this where GitHub is reachable.
+  ELECTRON_SKIP_BINARY_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
 fi
 
 if [ -x /usr/bin/rg ]; then
