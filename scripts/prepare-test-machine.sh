@@ -3,7 +3,7 @@
 # test:all` runs it before `npm test`. Idempotent and quiet: each step checks first, so a second
 # run installs nothing and takes seconds.
 #   1. Debian packages the tests drive for real: chromium + ripgrep (a real VS Code, code-server,
-#      in headless Chromium), nginx, prometheus (promtool), docker-compose (parses the compose
+#      in headless Chromium), nginx, prometheus (promtool), prometheus-alertmanager (amtool), docker-compose (parses the compose
 #      file without an engine), openssl, redis-server, python3-websockets and python3-yaml.
 #      Installed with apt-get when run as root or through sudo; otherwise printed in one block.
 #   2. The project's npm dependencies (`npm ci`, Electron's binary skipped) when node_modules is missing or older than the lock.
@@ -17,6 +17,7 @@ missing=()
 [ -x /usr/bin/rg ] || missing+=(ripgrep)
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+command -v amtool >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
 command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)

@@ -2,7 +2,8 @@
  * The alert rules (docker/prometheus/alerts.yml), by the tool Prometheus ships for them: they
  * parse (`promtool check rules`), each fires on a synthetic unhealthy series and stays quiet on a
  * healthy one (`promtool test rules docker/prometheus/alerts.test.yml`), and prometheus.yml,
- * which loads them and names the Alertmanager, passes `promtool check config`.
+ * which loads them and names the Alertmanager, passes `promtool check config`; the Alertmanager's
+ * own config passes `amtool check-config` and routes each of them.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -75,5 +76,31 @@ describe('docker/prometheus/alerts.yml (promtool)', () => {
     const result = await runCommand(promtool(), ['check', 'config', join(ROOT, 'docker', 'prometheus.yml')]);
     assert.equal(result.status, 0, result.stdout + result.stderr);
     assert.match(result.stdout, /SUCCESS: 9 rules found/);
+  });
+});
+
+describe('docker/alertmanager.yml (amtool)', () => {
+  const config = join(ROOT, 'docker', 'alertmanager.yml');
+  const amtool = () => requireBinary('amtool', 'prometheus-alertmanager');
+
+  it('passes amtool check-config', async () => {
+    const result = await runCommand(amtool(), ['check-config', config]);
+    assert.equal(result.status, 0, result.stdout + result.stderr);
+    assert.match(result.stdout, /SUCCESS/);
+  });
+
+  it('routes every alert of the rules to the operators’ receiver', async () => {
+    for (const alertname of EXPECTED_ALERTS) {
+      const result = await runCommand(amtool(), [
+        'config',
+        'routes',
+        'test',
+        `--config.file=${config}`,
+        `alertname=${alertname}`,
+        'relay_id=r1',
+      ]);
+      assert.equal(result.status, 0, result.stdout + result.stderr);
+      assert.equal(result.stdout.trim(), 'operators', alertname);
+    }
   });
 });

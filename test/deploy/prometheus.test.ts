@@ -3,7 +3,8 @@
  * a temp storage dir, scraping every second) against two relay processes on a real redis-server
  * that this test starts, under a little load: a metric read back through Prometheus's HTTP API,
  * `promtool check metrics` on a loaded relay's output, every Grafana panel's query answered with
- * data from the relays, and one alert fired for real (Redis killed: TandemRedisDown). The rules
+ * data from the relays, and one alert fired for real (Redis killed: TandemRedisDown) and delivered to a real
+ * Alertmanager (Debian's, with the shipped docker/alertmanager.yml). The rules
  * are the shipped ones (docker/prometheus/alerts.yml), expressions untouched; only their `for`
  * is shortened in the test's copy.
  */
@@ -23,6 +24,7 @@ import { sleep, waitUntil } from '../support/wait';
 import { freePort, parseYaml, requireBinary, ROOT, startRelays, TEST_SECRET } from './helpers';
 
 const RULES = join(ROOT, 'docker', 'prometheus', 'alerts.yml');
+const ALERTMANAGER_CONFIG = join(ROOT, 'docker', 'alertmanager.yml');
 const DASHBOARDS = join(ROOT, 'docker', 'grafana', 'dashboards');
 /** Grafana's variables, as a query of "All relays" over the test's short history sees them. */
 const GRAFANA_VARIABLES: Array<[RegExp, string]> = [
@@ -43,10 +45,10 @@ interface QueryAnswer {
   data: { resultType: string; result: Array<{ metric: Record<string, string>; value: [number, string] }> };
 }
 
-/** Prometheus as this process's child, killed when the test process exits. */
-class PrometheusProcess {
+/** A Prometheus-family server (Prometheus, Alertmanager) as this process's child, killed when the test process exits. */
+class ServiceProcess {
   private output = '';
-  private constructor(
+  protected constructor(
     readonly port: number,
     private readonly child: ChildProcess,
   ) {
@@ -55,25 +57,25 @@ class PrometheusProcess {
     process.once('exit', () => child.kill('SIGKILL'));
   }
 
-  static async start(dir: string, config: string): Promise<PrometheusProcess> {
-    const binary = requireBinary('prometheus', 'prometheus');
+  /** Starts `binary` with `args(port)` on a free port and waits until its `/-/ready` answers 200. */
+  protected static async launch<T extends ServiceProcess>(
+    make: (port: number, child: ChildProcess) => T,
+    binary: string,
+    args: (port: number) => string[],
+  ): Promise<T> {
     const port = await freePort();
-    const child = spawn(
-      binary,
-      [`--config.file=${config}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    const prometheus = new PrometheusProcess(port, child);
+    const child = spawn(binary, args(port), { stdio: ['ignore', 'pipe', 'pipe'] });
+    const service = make(port, child);
     await waitUntil(
       async () => {
-        if (child.exitCode !== null) throw new Error(`prometheus exited during start-up: ${prometheus.output}`);
-        return (await httpRequest(`${prometheus.url}/-/ready`, {}, 1000).catch(() => ({ status: 0 }))).status === 200;
+        if (child.exitCode !== null) throw new Error(`${binary} exited during start-up: ${service.output}`);
+        return (await httpRequest(`${service.url}/-/ready`, {}, 1000).catch(() => ({ status: 0 }))).status === 200;
       },
-      'prometheus to be ready',
+      `${binary} to be ready`,
       30_000,
       100,
     );
-    return prometheus;
+    return service;
   }
 
   get url(): string {
@@ -84,9 +86,36 @@ class PrometheusProcess {
     return this.output;
   }
 
-  async query(expr: string): Promise<QueryAnswer> {
-    const response = await httpRequest(`${this.url}/api/v1/query?query=${encodeURIComponent(expr)}`, {}, 10_000);
-    return JSON.parse(response.text) as QueryAnswer;
+  protected async getJson<T>(path: string): Promise<T> {
+    return JSON.parse((await httpRequest(`${this.url}${path}`, {}, 10_000)).text) as T;
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = once(this.child, 'exit');
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  }
+}
+
+class PrometheusProcess extends ServiceProcess {
+  static start(dir: string, config: string): Promise<PrometheusProcess> {
+    return ServiceProcess.launch(
+      (port, child) => new PrometheusProcess(port, child),
+      requireBinary('prometheus', 'prometheus'),
+      (port) => [
+        `--config.file=${config}`,
+        `--storage.tsdb.path=${join(dir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        '--log.level=warn',
+      ],
+    );
+  }
+
+  query(expr: string): Promise<QueryAnswer> {
+    return this.getJson(`/api/v1/query?query=${encodeURIComponent(expr)}`);
   }
 
   /** The value of a query answering one sample, NaN when it answers none. */
@@ -97,17 +126,37 @@ class PrometheusProcess {
   }
 
   async alerts(): Promise<Array<{ labels: Record<string, string>; state: string }>> {
-    const response = await httpRequest(`${this.url}/api/v1/alerts`, {}, 10_000);
-    return (JSON.parse(response.text) as { data: { alerts: Array<{ labels: Record<string, string>; state: string }> } }).data.alerts;
+    return (await this.getJson<{ data: { alerts: Array<{ labels: Record<string, string>; state: string }> } }>('/api/v1/alerts')).data
+      .alerts;
+  }
+}
+
+/** Debian's `prometheus-alertmanager` with the shipped docker/alertmanager.yml (its waits cut to a second), no cluster. */
+class AlertmanagerProcess extends ServiceProcess {
+  static async start(dir: string): Promise<AlertmanagerProcess> {
+    const config = (await parseYaml(readFileSync(ALERTMANAGER_CONFIG, 'utf8'))) as { route: Record<string, unknown> };
+    config.route.group_wait = '1s';
+    config.route.group_interval = '1s';
+    const file = join(dir, 'alertmanager.yml');
+    writeFileSync(file, JSON.stringify(config, null, 2));
+    return ServiceProcess.launch(
+      (port, child) => new AlertmanagerProcess(port, child),
+      requireBinary('prometheus-alertmanager', 'prometheus-alertmanager'),
+      (port) => [
+        `--config.file=${file}`,
+        `--storage.path=${join(dir, 'alertmanager')}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        '--cluster.listen-address=',
+        '--log.level=warn',
+      ],
+    );
   }
 
-  async stop(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    const exited = once(this.child, 'exit');
-    this.child.kill('SIGTERM');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
+  /** The alerts it holds (active, inhibited or silenced), from its v2 API. */
+  async alerts(): Promise<
+    Array<{ labels: Record<string, string>; status: { state: string; inhibitedBy: string[] }; receivers: Array<{ name: string }> }>
+  > {
+    return this.getJson('/api/v2/alerts');
   }
 }
 
@@ -136,6 +185,7 @@ describe('Prometheus scraping two relays on Redis (real processes)', () => {
   let redis: RedisServer;
   let relays: RelayProcess[];
   let prometheus: PrometheusProcess;
+  let alertmanager: AlertmanagerProcess;
   const clients: TestClient[] = [];
   let chats = 0;
 
@@ -151,12 +201,14 @@ describe('Prometheus scraping two relays on Redis (real processes)', () => {
       AI_BASE_URL: 'http://127.0.0.1:9/v1',
     });
     const rules = await testCopyOfRules(dir, 2);
+    alertmanager = await AlertmanagerProcess.start(dir);
     const config = join(dir, 'prometheus.yml');
     writeFileSync(
       config,
       JSON.stringify({
         global: { scrape_interval: '1s', evaluation_interval: '1s' },
         rule_files: [rules],
+        alerting: { alertmanagers: [{ static_configs: [{ targets: [`127.0.0.1:${alertmanager.port}`] }] }] },
         scrape_configs: [
           { job_name: 'tandem-relay', metrics_path: '/metrics', static_configs: [{ targets: relays.map((relay) => relay.address) }] },
         ],
@@ -198,6 +250,7 @@ describe('Prometheus scraping two relays on Redis (real processes)', () => {
   after(async () => {
     for (const client of clients) client.socket.terminate();
     await prometheus?.stop();
+    await alertmanager?.stop();
     await Promise.all((relays ?? []).map((relay) => relay.stop()));
     await redis?.dispose();
     if (dir) rmSync(dir, { recursive: true, force: true });
@@ -275,5 +328,17 @@ describe('Prometheus scraping two relays on Redis (real processes)', () => {
       250,
     );
     assert.equal(await prometheus.value('count(tandem_redis_up == 0)'), 2);
+    // Prometheus hands them to the Alertmanager, which routes them to the shipped receiver.
+    await waitUntil(
+      async () => {
+        const held = (await alertmanager.alerts()).filter((alert) => alert.labels.alertname === 'TandemRedisDown');
+        return (
+          held.length === 2 && held.every((alert) => alert.status.state === 'active' && alert.receivers.some((r) => r.name === 'operators'))
+        );
+      },
+      'TandemRedisDown for both relays at the Alertmanager, routed to "operators"',
+      30_000,
+      250,
+    );
   });
 });
