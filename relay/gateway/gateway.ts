@@ -8,7 +8,7 @@ import type { Logger } from '../log';
 import type { Availability } from '../broker/availability';
 import type { StreamPosition } from '../broker/broker';
 import type { PresenceStore } from '../broker/presence';
-import type { Hub } from '../routing/hub';
+import type { Hub, SessionLogStart } from '../routing/hub';
 import type { SessionDirectory } from '../sessions/session-directory';
 import type { Router } from '../routing/router';
 import type { RelayStats } from '../stats';
@@ -190,9 +190,13 @@ export class Gateway {
     ws.once('close', this.onClose);
     stats.connectionsTotal++;
     log.debug({ connection: connection.id, user: connection.userId, session: connection.sessionId, address }, 'connected');
+    // How far the admission got: past `connect`, the client is in the session; past `ready`, it
+    // has its replay and live events.
+    let admitted: 'not-yet' | 'connected' | 'ready' = 'not-yet';
+    let sessionLog: SessionLogStart | undefined;
     try {
       await hub.add(connection);
-      const sessionLog = await hub.openSessionLog(connection, since);
+      sessionLog = await hub.openSessionLog(connection, since);
       await presence.add(connection.sessionId, connection.participant);
       // Closed while being admitted: its departure may have been handled before this arrival.
       if (!connection.isOpen) return await presence.remove(connection.sessionId, connection.id);
@@ -213,6 +217,7 @@ export class Gateway {
           ...(sessionLog.recovered !== undefined && { recovered: sessionLog.recovered, missed: sessionLog.replay.length }),
         },
       });
+      admitted = 'connected';
       if (since)
         log.debug(
           { connection: connection.id, since, recovered: sessionLog.recovered, missed: sessionLog.replay.length },
@@ -220,8 +225,18 @@ export class Gateway {
         );
       await this.deps.lifecycle?.admitted(connection);
       await hub.sessionReady(connection, sessionLog);
+      admitted = 'ready';
       await this.publishPresence(connection, 'session.joined');
     } catch (error) {
+      // Redis lost after `connect`: the client stays, as every client already connected does
+      // (the outage notice reaches it, cursors flow here). What is missing (the debugging state,
+      // its arrival announced) comes with the reconnect that everyone is asked for once Redis is
+      // back. Closed now, it would retry into refusals (503) until then.
+      if (admitted !== 'not-yet' && this.deps.availability.isUnavailableError(error)) {
+        log.debug({ err: error, connection: connection.id }, 'admitted during a Redis outage: completed at the reconnect after it');
+        if (admitted === 'connected') await hub.sessionReady(connection, sessionLog!);
+        return;
+      }
       log.error({ err: error, connection: connection.id }, 'could not admit connection');
       connection.disconnect('server_error', 'the relay could not admit the connection', true);
     }

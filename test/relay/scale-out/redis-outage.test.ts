@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import WebSocket from 'ws';
 import { createNodeWsTransport, RelayClient, type ServerFrame } from '../../../protocol';
+import { RedisCutProxy } from '../../support/redis-cut-proxy';
 import { type RedisServer, startRedisServer } from '../../support/redis-server';
 import {
   clientFrame,
@@ -75,9 +76,11 @@ describe('Redis outage: the relay keeps local sessions going, says so, and recov
   const servers: RedisServer[] = [];
   const relays: TestRelay[] = [];
   const peers: Peer[] = [];
+  const proxies: RedisCutProxy[] = [];
   afterEach(async (t) => {
     for (const peer of peers.splice(0)) peer.client.dispose();
     for (const relay of relays.splice(0)) await relay.stop();
+    for (const proxy of proxies.splice(0)) await proxy.close();
     for (const server of servers.splice(0)) {
       server.printLogIfFailed(t);
       await server.dispose();
@@ -223,4 +226,35 @@ describe('Redis outage: the relay keeps local sessions going, says so, and recov
       await waitUntil(() => bob.chats(after) === 1, 'chat after the thaw', 10_000);
     },
   );
+
+  it('Redis lost right after a client’s connect: it stays, sees the outage, and is admitted in full once Redis is back', async () => {
+    const redis = await startRedisServer({ persistence: 'aof-always' });
+    servers.push(redis);
+    const proxy = await RedisCutProxy.start(redis.port);
+    proxies.push(proxy);
+    const relay = await startTestRelay(settings(proxy.url));
+    relays.push(relay);
+    const alice = new Peer(relay, 'alice');
+    peers.push(alice);
+    await alice.connect();
+
+    // Redis goes at the first step after bob's `connect` (the session's debugging state read).
+    proxy.cutOn('debug:{s1}:meta');
+    const bob = new Peer(relay, 'bob');
+    peers.push(bob);
+    await bob.connect();
+    await waitUntil(() => proxy.cut, 'the cut', 5000);
+    await waitUntil(() => notices(bob.frames).includes('BROKER_UNAVAILABLE'), 'the outage notice to bob', NOTICE_MS);
+    // Kept, like everyone already connected: no disconnect, no new attempt (which would be refused until Redis is back).
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.deepEqual([bob.of('disconnect').length, bob.connects, bob.client.state], [0, 1, 'open']);
+
+    proxy.restore();
+    // Back: everyone reconnects to catch up, bob's admission included; alice hears that bob joined.
+    await waitUntil(() => bob.connects === 2 && bob.client.state === 'open', 'bob back', NOTICE_MS);
+    assert.deepEqual(notices(bob.frames), ['BROKER_UNAVAILABLE', 'BROKER_RESTORED']);
+    await waitUntil(() => alice.of('session.joined').some((f) => f.payload.user_id === 'bob'), 'bob’s arrival announced', NOTICE_MS);
+    const chat = alice.client.sendChat({ content: 'after the outage' });
+    await waitUntil(() => bob.chats(chat) === 1, 'chat after the outage', 10_000);
+  });
 });
