@@ -26,6 +26,7 @@
  */
 import * as vscode from 'vscode';
 import { isNoop, type TextOp } from '../../protocol/ot';
+import { type CaretAtInsert, caretsAtInserts, keptCarets } from './carets-at-inserts';
 import { sameEffect, type TextSource } from './changes';
 import { type LineIndex, withoutCr } from './eol';
 import { replacementsFor, toWorkspaceEdit } from './remote-edit';
@@ -49,6 +50,8 @@ export interface Apply {
   after?: TextOp[];
   /** The caret as of the last selection event while `echo` waits (undo grouping), if any came. */
   caret?: { offset: number | undefined };
+  /** The editors' carets at the insert points of the `applyEdit` under way (carets-at-inserts.ts). */
+  carets?: Array<{ editor: vscode.TextEditor; noted: CaretAtInsert[] }>;
   readonly done?: (applied: boolean) => void;
 }
 
@@ -189,6 +192,7 @@ export class ApplyQueue<Item> implements vscode.Disposable {
     }
     apply.stale = false;
     apply.version = this.document.version;
+    apply.carets = apply.kind === 'remote' ? this.caretsAtInserts(docOp(apply)) : undefined;
     void vscode.workspace.applyEdit(edit).then(
       (ok) => this.answered(apply, ok),
       (error: unknown) => {
@@ -196,6 +200,32 @@ export class ApplyQueue<Item> implements vscode.Disposable {
         this.answered(apply, false);
       },
     );
+  }
+
+  /** The carets of this document's visible editors that sit at an insert point of `op`. */
+  private caretsAtInserts(op: TextOp): Apply['carets'] {
+    const index = this.host.index();
+    const carets = vscode.window.visibleTextEditors
+      .filter((editor) => editor.document === this.document)
+      .map((editor) => ({ editor, noted: caretsAtInserts(op, index, collapsed(editor)) }))
+      .filter(({ noted }) => noted.length > 0);
+    return carets.length > 0 ? carets : undefined;
+  }
+
+  /** Puts back the carets VS Code pushed past a remote insert (see carets-at-inserts.ts). */
+  private keepCarets(apply: Apply): void {
+    const carets = apply.carets;
+    apply.carets = undefined;
+    if (!carets) return;
+    const index = this.host.index();
+    for (const { editor, noted } of carets) {
+      const moves = keptCarets(noted, index, collapsed(editor));
+      if (!moves) continue;
+      editor.selections = editor.selections.map((selection, i) => {
+        const kept = moves.get(i);
+        return kept ? new vscode.Selection(kept.line, kept.character, kept.line, kept.character) : selection;
+      });
+    }
   }
 
   /** VS Code's answer to `applyEdit`; its change event, if any, has been handled already. */
@@ -211,6 +241,8 @@ export class ApplyQueue<Item> implements vscode.Disposable {
         return;
       }
       this.host.arrived(apply, echo);
+      // Typed meanwhile: the carets are where the typing left them.
+      if (after.length === 0) this.keepCarets(apply);
       this.host.shareHeld(after, undefined, caret);
       this.pump();
       return;
@@ -234,6 +266,11 @@ export class ApplyQueue<Item> implements vscode.Disposable {
     if (apply.kind === 'remote') this.host.recover(`the editor refused a remote edit ${MAX_FAILURES} times`);
     else this.pump();
   }
+}
+
+/** Collapsed selections as positions; a range is undefined. */
+function collapsed(editor: vscode.TextEditor): Array<vscode.Position | undefined> {
+  return editor.selections.map((selection) => (selection.isEmpty ? selection.active : undefined));
 }
 
 /** What `apply` does to the editor: its op, with any `\r` inserted as a line break. */

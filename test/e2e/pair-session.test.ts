@@ -129,6 +129,32 @@ describe('a pair session through the UI of two VS Code windows', { timeout: 300_
       await host.screenshot('pair-session-typed');
     },
   );
+
+  it('the guest composes with an input method while the host types at the same place: both kept', async () => {
+    const before = await sameText(host, guest);
+    // An input method (Japanese, Chinese, Korean...) as Chromium gets it from the OS: composition
+    // updates replace the marked text (each a change event of the guest's editor), then the commit.
+    const ime = await guest.page.context().newCDPSession(guest.page);
+    const rounds = 8;
+    for (let round = 0; round < rounds; round++) {
+      await Promise.all([host.page.keyboard.press('Control+End'), guest.page.keyboard.press('Control+End')]);
+      const hostTyping = host.page.keyboard.type('hh', { delay: 10 });
+      for (const marked of ['n', 'に', 'にh', 'にほ', 'にほn', 'にほん']) {
+        await ime.send('Input.imeSetComposition', { text: marked, selectionStart: marked.length, selectionEnd: marked.length });
+      }
+      // The marked text is the editor's text while it is composed: it travels like typing.
+      if (round === 0) await eventuallyText(host, (text) => text.includes('にほん'), 'the marked text reaches the host');
+      await ime.send('Input.insertText', { text: '日本' });
+      await hostTyping;
+    }
+    const after = await sameText(host, guest);
+    assert.deepEqual(
+      characterCounts(after),
+      characterCounts(before + 'hh'.repeat(rounds) + '日本'.repeat(rounds)),
+      `every committed word and every host keystroke once; no marked text left behind: ${JSON.stringify(after.slice(before.length - 20))}`,
+    );
+    await guest.screenshot('pair-session-ime');
+  });
 });
 
 /** `count` keystrokes: words of letters from `alphabet` (rotated by `round`), separated by spaces. */
