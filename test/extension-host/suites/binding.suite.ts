@@ -299,6 +299,30 @@ suite('document binding', () => {
     assert.equal(text.split('x').length - 1, 80, `every x of both, on both lines: ${JSON.stringify(text)}`);
   });
 
+  test('a remote insert at the caret goes after it: the caret stays (and so does a second caret elsewhere)', async () => {
+    const { options } = room('caret-stays');
+    const a = await host('one\ntwo\n', options('hana'));
+    const r = await remote(options('rita'));
+    await eventually(
+      () => a.bound.idle && r.settled && a.text === r.text,
+      () => 'both idle on one text',
+    );
+    const editor = await vscode.window.showTextDocument(a.document, { viewColumn: vscode.ViewColumn.One, preview: false });
+    editor.selections = [new Selection(0, 3, 0, 3), new Selection(1, 1, 1, 1)];
+    // At the first caret (wire 3), and before the second (wire 4, which then moves with the text).
+    r.edit([3, 'XY', 1, '!', 4]);
+    await eventually(
+      () => a.text === 'oneXY\n!two\n',
+      () => `the remote edit applied: ${JSON.stringify(a.text)}`,
+    );
+    await eventually(
+      () => editor.selections.map((s) => `${s.active.line}:${s.active.character}`).join(' ') === '0:3 1:2',
+      () => `carets ${editor.selections.map((s) => `${s.active.line}:${s.active.character}`).join(' ')}`,
+    );
+    await vscode.commands.executeCommand('type', { text: 'a' });
+    assert.equal(await converged([a], [r]), 'oneaXY\n!tawo\n', 'typed before the remote insert, and after the second caret');
+  });
+
   test('a redo and the same keystroke at the same moment: both count', async () => {
     const { options } = room('redo-collide');
     const a = await host('ab\n', options('hana', { binding: { undo: { groupMs: 0 } } }));
