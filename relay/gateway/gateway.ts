@@ -48,6 +48,8 @@ export interface GatewayDeps {
 export interface OperatorConnections {
   readonly full: boolean;
   accept(ws: WebSocket, operator: OperatorPrincipal): void;
+  /** The heartbeat: pings each operator connection, or cuts one silent since `deadline` (ms). */
+  sweep(deadline: number): void;
   close(): void;
 }
 
@@ -327,6 +329,7 @@ export class Gateway {
     const now = Date.now();
     const deadline = Math.min(now - 2 * this.deps.config.heartbeatIntervalMs, this.sweptAt[0]);
     this.sweptAt = [this.sweptAt[1], now];
+    this.deps.operators?.sweep(deadline);
     for (const connection of this.deps.hub.connections) {
       const ws = connection.socket;
       if (ws.readyState !== WebSocket.OPEN) continue;

@@ -17,11 +17,14 @@ import type { Logger } from '../log';
  * Operators' WebSocket connections (an operator token, no session): `operator.subscribe` and they
  * get `operator.metrics` each time the aggregates are computed (METRICS_PUBLISH_INTERVAL_MS),
  * encoded once for all of them. They send nothing else but `operator.unsubscribe` and
- * `system.ping`. One that stops reading is closed (4008), never waited for.
+ * `system.ping`. One that stops reading is closed (4008), never waited for; one that stops
+ * answering the gateway's heartbeat pings is cut off (4000), as a participant would be.
  */
 export class OperatorFeed {
   private readonly sockets = new Map<WebSocket, OperatorPrincipal>();
   private readonly subscribed = new Set<WebSocket>();
+  /** When each connection was last heard from (a frame or a pong). */
+  private readonly lastSeen = new Map<WebSocket, number>();
   private readonly stopListening: () => void;
 
   constructor(
@@ -45,13 +48,33 @@ export class OperatorFeed {
 
   accept(ws: WebSocket, operator: OperatorPrincipal): void {
     this.sockets.set(ws, operator);
+    this.lastSeen.set(ws, Date.now());
     this.options.log.info({ operator: operator.userId }, 'operator connected');
-    ws.on('message', (data, isBinary) => this.handle(ws, data as Buffer, isBinary));
+    ws.on('message', (data, isBinary) => {
+      this.lastSeen.set(ws, Date.now());
+      this.handle(ws, data as Buffer, isBinary);
+    });
+    ws.on('pong', () => this.lastSeen.set(ws, Date.now()));
     ws.on('error', () => {});
     ws.once('close', () => {
       this.sockets.delete(ws);
       this.subscribed.delete(ws);
+      this.lastSeen.delete(ws);
     });
+  }
+
+  sweep(deadline: number): void {
+    for (const [ws, seen] of this.lastSeen) {
+      if (ws.readyState !== WebSocket.OPEN) continue;
+      if (seen >= deadline) {
+        ws.ping();
+        continue;
+      }
+      this.options.log.info({ operator: this.sockets.get(ws)?.userId }, 'closing silent operator connection');
+      send(ws, 'disconnect', { reason: 'heartbeat_timeout', message: 'no answer to pings for two heartbeat intervals', reconnect: true });
+      this.subscribed.delete(ws);
+      ws.terminate();
+    }
   }
 
   /** Says `disconnect` (shutdown) to every operator and closes. */

@@ -66,4 +66,22 @@ describe('the operator live subscription', () => {
     assert.equal(refusal.status, 401);
     assert.equal(refusal.body.code, 'AUTH_TOKEN_INVALID');
   });
+
+  it('cuts off an operator connection that stops answering pings, and keeps one that answers', async () => {
+    const heartbeatRelay = await startTestRelay({ WS_HEARTBEAT_INTERVAL_MS: '100' });
+    try {
+      // `autoPong: false`: reads the relay's pings, never answers them, sends nothing.
+      const silent = new TestClient(new WebSocket(`${heartbeatRelay.url}?token=${operatorToken}`, { autoPong: false }));
+      await new Promise<void>((resolve) => silent.socket.once('open', () => resolve()));
+      const healthy = await openOperator(heartbeatRelay, operatorToken);
+      const said = await silent.next('disconnect', () => true, 10_000);
+      assert.equal(said.payload.reason, 'heartbeat_timeout');
+      assert.equal((await silent.closed).code, 1006, 'terminated');
+      assert.equal(healthy.socket.readyState, WebSocket.OPEN, 'the one that answers stays');
+      healthy.close();
+      await healthy.closed;
+    } finally {
+      await heartbeatRelay.stop();
+    }
+  });
 });
