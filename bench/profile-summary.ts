@@ -3,7 +3,9 @@ import { readFileSync } from 'node:fs';
 /**
  * Prints where a `.cpuprofile` (from `node --cpu-prof`, e.g. BENCH_RELAY_PROF=dir) spent its
  * time: the top functions by self time, and by inclusive time for the relay's and `ws`'s code.
- * Usage: node --import tsx bench/profile-summary.ts FILE.cpuprofile [top=25]
+ * Usage: node --import tsx bench/profile-summary.ts FILE.cpuprofile [top=25] [NAME,NAME...]
+ * With function names, it also prints the share of the busy (non-idle) time spent in them and
+ * what they call, e.g. the metrics' hot-path cost: `fanOut,editAck,observerCallback`.
  */
 
 interface ProfileNode {
@@ -20,7 +22,7 @@ interface Profile {
 // Piped into `head`: stop quietly.
 process.stdout.on('error', () => process.exit(0));
 
-const [file, topArg] = process.argv.slice(2);
+const [file, topArg, namesArg] = process.argv.slice(2);
 if (!file) {
   process.stderr.write('usage: profile-summary FILE.cpuprofile [top]\n');
   process.exit(2);
@@ -65,3 +67,22 @@ const print = (title: string, entries: Map<string, number>) => {
 process.stdout.write(`${file}: ${(total / 1e6).toFixed(2)} s sampled\n`);
 print('self time', selfByLabel);
 print('inclusive time', inclusiveByLabel);
+if (namesArg) printBusyShare(new Set(namesArg.split(',')));
+
+/** The share of the non-idle time spent inside a function of one of these names (each sample counted once). */
+function printBusyShare(names: Set<string>): void {
+  let busy = 0;
+  let inside = 0;
+  for (const [id, time] of self) {
+    if (byId.get(id)!.callFrame.functionName === '(idle)') continue;
+    busy += time;
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+      if (!names.has(byId.get(at)!.callFrame.functionName)) continue;
+      inside += time;
+      break;
+    }
+  }
+  process.stdout.write(
+    `\n${((100 * inside) / busy).toFixed(2)}% of the busy time in ${[...names].join(', ')} (${(inside / 1e3).toFixed(0)} of ${(busy / 1e3).toFixed(0)} ms)\n`,
+  );
+}
