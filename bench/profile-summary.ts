@@ -82,7 +82,6 @@ function printBusyShare(names: Set<string>): void {
       break;
     }
   }
-  process.stdout.write(
-    `\n${((100 * inside) / busy).toFixed(2)}% of the busy time in ${[...names].join(', ')} (${(inside / 1e3).toFixed(0)} of ${(busy / 1e3).toFixed(0)} ms)\n`,
-  );
+  const share = `${((100 * inside) / busy).toFixed(2)}% of the busy time`;
+  process.stdout.write(`\n${share} in ${[...names].join(', ')} (${(inside / 1e3).toFixed(0)} of ${(busy / 1e3).toFixed(0)} ms)\n`);
 }
