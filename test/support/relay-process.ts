@@ -65,6 +65,10 @@ export class RelayProcess {
   get id(): string {
     return this.relayId;
   }
+  /** The running process's id (undefined when stopped), e.g. to sample its memory and CPU. */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
   /** host:port, for a proxy's upstream list. */
   get address(): string {
     return `127.0.0.1:${this.port}`;
