@@ -54,6 +54,8 @@ export class Crowd {
   private readonly sentChats = new Map<string, number>();
   private latencies: number[] = [];
   keystrokes = 0;
+  /** The keystrokes that typed a token (the others deleted one): each should reach the 3 others. */
+  inserts = 0;
   reconnects = 0;
   cursors = 0;
 
@@ -204,6 +206,7 @@ export class Crowd {
       this.sentAt.set(token, performance.now());
       peer.edit([at, token, text.length - at].filter((c) => c !== 0));
       participant.live.push(token);
+      this.inserts++;
     } else {
       const token = participant.live.shift()!;
       const at = text.indexOf(token);

@@ -72,6 +72,11 @@ export class RedisServer {
     live.add(this);
   }
 
+  /** The running redis-server's process id, e.g. to sample its CPU. */
+  get pid(): number | undefined {
+    return this.process?.pid;
+  }
+
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
   }
