@@ -76,7 +76,17 @@ export const MetricsAggregates = z.strictObject({
   /** The relay that computed this document. */
   relay_id: z.string().max(128),
   cluster: RelayWindow.extend({ relays: Count }),
-  relays: z.array(RelayWindow.extend({ relay_id: z.string().max(128), last_sample_at: Timestamp })),
+  relays: z.array(
+    RelayWindow.extend({
+      relay_id: z.string().max(128),
+      last_sample_at: Timestamp,
+      /** The relay's last sample: how long its process has run, its CPU use since the sample before (100 = one core). */
+      uptime_s: Count,
+      cpu_percent: Amount,
+      /** How long its last sample covered: a relay whose samples stop for a few of these is down. */
+      sample_interval_ms: Count,
+    }),
+  ),
   models: z.array(ModelWindow),
   feedback: FeedbackWindow,
 });

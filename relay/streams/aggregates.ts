@@ -26,7 +26,17 @@ export function computeAggregates(
   }
   const relays = [...byRelay.entries()]
     .sort(([a], [b]) => a.localeCompare(b))
-    .map(([relayId, samples]) => ({ relay_id: relayId, last_sample_at: samples.at(-1)!.at, ...relayWindow(samples) }));
+    .map(([relayId, samples]) => {
+      const last = samples.at(-1)!;
+      return {
+        relay_id: relayId,
+        last_sample_at: last.at,
+        uptime_s: last.uptime_s ?? 0,
+        cpu_percent: last.cpu_percent ?? 0,
+        sample_interval_ms: last.interval_ms,
+        ...relayWindow(samples),
+      };
+    });
   return {
     generated_at: new Date(options.now).toISOString(),
     window_s: Math.max(1, Math.round(options.windowMs / 1000)),

@@ -537,7 +537,7 @@ const aggregates = {
   window_s: 60,
   relay_id: 'relay-1',
   cluster: { relays: 1, ...relayWindow },
-  relays: [{ relay_id: 'relay-1', last_sample_at: now, ...relayWindow }],
+  relays: [{ relay_id: 'relay-1', last_sample_at: now, uptime_s: 120, cpu_percent: 3.5, sample_interval_ms: 5000, ...relayWindow }],
   models: [
     {
       model: 'llama3.2',
