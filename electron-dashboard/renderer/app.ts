@@ -65,6 +65,7 @@ function showLogin(message?: string): void {
     store.chooseRelay
       ? h('button', { class: 'link', text: 'Another relay…', attrs: { type: 'button' }, onClick: () => store.chooseRelay?.() })
       : null,
+    h('button', { class: 'link', text: 'Theme', attrs: { type: 'button', id: 'theme-toggle' }, onClick: () => toggleTheme() }),
   );
   form.addEventListener('submit', (event) => {
     event.preventDefault();
@@ -126,7 +127,7 @@ class Dashboard {
       new LiveChart({ id, title, unit, prefix, format }, this.history);
     const rate = (value: number) => (value < 10 ? value.toFixed(1) : String(Math.round(value)));
     this.charts = [
-      chart('connections', 'Connections', 'count', 'conn:', (value) => count(value)),
+      chart('connections', 'Connections', 'count', 'conn:', (value) => (Number.isInteger(value) ? count(value) : value.toFixed(1))),
       chart('messages', 'Frames in by event type', 'per second', 'in:', rate),
       chart('errors', 'Errors by code', 'per second', 'err:', rate),
       chart('event-loop', 'Event-loop lag p50 / p95 / p99', 'ms', 'lag:', (value) => ms(value)),

@@ -68,7 +68,7 @@ export function renderOverview(
     ),
     redis?.detail ? h('p', { class: 'warning', text: redis.detail }) : null,
     table(
-      ['Stream', 'Length', 'Group', 'Consumers', 'Pending', 'Lag'],
+      ['Stream', 'Length', 'Group', 'Consumers with pending', 'Pending', 'Lag'],
       (status?.streams ?? []).map((stream) => ({
         cells: [
           stream.stream,

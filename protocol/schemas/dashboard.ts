@@ -14,6 +14,7 @@ const Amount = z.number().nonnegative();
 /** One stream's consumer group: how many entries are delivered and not acknowledged, and not yet delivered. */
 export const StreamGroupInfo = z.strictObject({
   name: z.string().max(200),
+  /** Consumers with entries pending (delivered, not yet acknowledged). */
   consumers: Count,
   pending: Count,
   /** Entries not yet delivered to the group; null when Redis cannot tell (trimmed stream). */
