@@ -127,6 +127,7 @@ export class DashboardShell {
   async open(origin: string): Promise<void> {
     this.relay = origin;
     this.relays.opened(origin);
+    this.setState('unknown');
     await this.window?.loadURL(`${origin}/dashboard/`);
   }
 
