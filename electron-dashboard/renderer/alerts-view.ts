@@ -16,7 +16,7 @@ export function renderAlerts(
     error ? h('p', { class: 'warning', text: error }) : null,
     h(
       'ul',
-      { class: 'alerts' },
+      { class: 'alert-list' },
       ...alerts.map((alert) =>
         h(
           'li',

@@ -270,7 +270,6 @@ class Dashboard {
         relay.state === 'down' ? { ...relay, state: 'degraded', reasons: ['no samples while Redis is down'] } : relay,
       );
     }
-    renderOverview(this.screens.overview, this.relays, this.aggregates, this.status);
     const local = evaluateAlerts(
       {
         aggregates: this.aggregates,
@@ -291,8 +290,9 @@ class Dashboard {
         : 'Computed here from the live aggregates with the alert rules’ thresholds (no PROMETHEUS_URL).',
       this.promError,
     );
-    const firing = alerts.filter((alert) => alert.state === 'firing').length;
-    this.renderNav(firing);
+    const firing = alerts.filter((alert) => alert.state === 'firing');
+    this.renderNav(firing.length);
+    renderOverview(this.screens.overview, this.relays, this.aggregates, this.status, firing);
     const state: ClusterState =
       this.relays.length === 0
         ? 'unknown'

@@ -1,4 +1,4 @@
-import type { MetricsAggregates, OperatorStatus } from '../../protocol';
+import type { AlertStatus, MetricsAggregates, OperatorStatus } from '../../protocol';
 import { fill, h, table } from './dom';
 import { bytes, count, duration, ms, percent, perSecond, ratio } from './format';
 import type { RelayStatus } from './relay-states';
@@ -9,6 +9,7 @@ export function renderOverview(
   relays: RelayStatus[],
   aggregates: MetricsAggregates | undefined,
   status: OperatorStatus | undefined,
+  firing: AlertStatus[],
 ): void {
   const relayRows = relays.map((relay) => {
     const row = relay.row;
@@ -38,7 +39,7 @@ export function renderOverview(
     card('Documents', count(cluster?.documents), 'total-documents'),
     card('Frames in', perSecond(cluster?.messages_in_per_s), 'total-in'),
     card('Frames out', perSecond(cluster?.messages_out_per_s), 'total-out'),
-    card('Errors', `${perSecond(cluster?.errors_per_s)} · ${ratio(cluster?.error_ratio)}`, 'total-errors'),
+    card('Errors', perSecond(cluster?.errors_per_s), 'total-errors', `${ratio(cluster?.error_ratio)} of frames in`),
     card('Memory (RSS)', bytes(cluster?.memory_rss_bytes), 'total-memory'),
   );
   const redisState = redis?.status ?? 'unknown';
@@ -81,9 +82,24 @@ export function renderOverview(
       })),
     ),
   );
+  const alerts = h(
+    'section',
+    { class: 'panel', attrs: { id: 'overview-alerts' } },
+    h('h2', { text: firing.length === 0 ? 'No alert firing' : `${firing.length} alert${firing.length === 1 ? '' : 's'} firing` }),
+    ...firing.map((alert) =>
+      h(
+        'p',
+        {},
+        h('span', { class: 'badge down', text: 'firing' }),
+        h('strong', { text: alert.name }),
+        ` ${Object.values(alert.labels).join(' ')} · ${alert.summary}`,
+      ),
+    ),
+  );
   fill(
     root,
     totals,
+    alerts,
     h(
       'section',
       { class: 'panel' },
@@ -100,6 +116,12 @@ export function renderOverview(
   );
 }
 
-function card(label: string, value: string, id: string): HTMLElement {
-  return h('div', { class: 'card' }, h('div', { class: 'label', text: label }), h('div', { class: 'value', attrs: { id }, text: value }));
+function card(label: string, value: string, id: string, note?: string): HTMLElement {
+  return h(
+    'div',
+    { class: 'card' },
+    h('div', { class: 'label', text: label }),
+    h('div', { class: 'value', attrs: { id }, text: value }),
+    note ? h('div', { class: 'label', text: note }) : null,
+  );
 }
