@@ -55,6 +55,7 @@ import { MemoryStreamStore } from './streams/memory-stream-store';
 import { MemoryWindowStore } from './streams/memory-window-store';
 import { Monitoring } from './streams/monitoring';
 import { OperatorFeed } from './streams/operator-feed';
+import { HistogramLatencies } from './streams/histogram-latencies';
 import { countingChat, OperatorSide } from './operator/operator-side';
 import { RedisStreamStore } from './streams/redis-stream-store';
 import { RedisWindowStore } from './streams/redis-window-store';
@@ -227,6 +228,7 @@ export async function startRelay({ config, secret, logger, modelPerformance }: R
       connections: () => hub.connections.size,
       sessions: () => hub.sessionCount,
       documents: () => [...hub.openDocuments()].length,
+      ...(metrics && { latencies: latencySampler(metrics) }),
       redisLatencyMs: async () => {
         if (!redis) return undefined;
         const health = await broker.health();
@@ -408,6 +410,12 @@ export async function startRelay({ config, secret, logger, modelPerformance }: R
     })());
 
   return { relayId, port, url, stop };
+}
+
+/** The hot paths' latencies for the metrics samples, from the Prometheus histograms. */
+function latencySampler(metrics: RelayMetrics): () => ReturnType<HistogramLatencies['sample']> {
+  const latencies = new HistogramLatencies(metrics.registry);
+  return () => latencies.sample();
 }
 
 /** Each AI answer's record also feeds the AI metrics (when enabled), then goes where it went before. */

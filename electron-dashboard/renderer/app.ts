@@ -129,9 +129,15 @@ class Dashboard {
     this.charts = [
       chart('connections', 'Connections', 'count', 'conn:', (value) => (Number.isInteger(value) ? count(value) : value.toFixed(1))),
       chart('messages', 'Frames in by event type', 'per second', 'in:', rate),
+      chart('messages-out', 'Frames out by event type', 'per second', 'out:', rate),
       chart('errors', 'Errors by code', 'per second', 'err:', rate),
+      chart('edit-ack', 'Edit ack latency p50 / p95 / p99', 'ms', 'edit_ack:', (value) => ms(value)),
+      chart('broadcast', 'Broadcast fan-out p50 / p95 / p99', 'ms', 'broadcast:', (value) => ms(value)),
+      chart('rest', 'REST latency p50 / p95 / p99', 'ms', 'rest:', (value) => ms(value)),
+      chart('redis-command', 'Redis command latency p50 / p95 / p99', 'ms', 'redis_command:', (value) => ms(value)),
+      chart('redis', 'Redis PING p50 / p95 / p99', 'ms', 'redis:', (value) => ms(value)),
       chart('event-loop', 'Event-loop lag p50 / p95 / p99', 'ms', 'lag:', (value) => ms(value)),
-      chart('redis', 'Redis latency p50 / p95 / p99', 'ms', 'redis:', (value) => ms(value)),
+      chart('ai-answers', 'AI answers by model', 'per minute', 'ai:', rate),
       chart('ai-ttft', 'AI time to first token p95 by model', 'ms', 'ttft:', (value) => ms(value)),
       chart('ai-tps', 'AI tokens per second p50 by model', 'tokens/s', 'tps:', rate),
       chart('feedback', 'Feedback in the window and average rating', 'count / stars', 'fb:', rate),
@@ -204,12 +210,17 @@ class Dashboard {
     const values: Record<string, number | null> = { 'conn:cluster': aggregates.cluster.connections };
     for (const relay of aggregates.relays) values[`conn:${relay.relay_id}`] = relay.connections;
     for (const [type, n] of Object.entries(aggregates.cluster.messages_in)) values[`in:${type}`] = n / window;
+    for (const [type, n] of Object.entries(aggregates.cluster.messages_out)) values[`out:${type}`] = n / window;
     for (const [code, n] of Object.entries(aggregates.cluster.errors)) values[`err:${code}`] = n / window;
+    for (const [path, percentiles] of Object.entries(aggregates.cluster.latency_ms)) {
+      for (const p of ['p50', 'p95', 'p99'] as const) values[`${path}:${p}`] = percentiles[p];
+    }
     for (const p of ['p50', 'p95', 'p99'] as const) {
       values[`lag:${p}`] = aggregates.cluster.event_loop_lag_ms[p];
       values[`redis:${p}`] = aggregates.cluster.redis_latency_ms[p];
     }
     for (const model of aggregates.models) {
+      values[`ai:${model.model}`] = (model.answers / window) * 60;
       values[`ttft:${model.model}`] = model.time_to_first_token_ms.p95;
       values[`tps:${model.model}`] = model.tokens_per_second.p50;
     }

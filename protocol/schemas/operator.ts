@@ -35,6 +35,11 @@ export const RelayWindow = z.strictObject({
   /** Event-loop delay (the samples' p99s), Redis round trip (PING). */
   event_loop_lag_ms: Percentiles,
   redis_latency_ms: Percentiles,
+  /**
+   * The hot paths' latencies by path (`edit_ack`, `broadcast`, `rest`, `redis_command`): percentiles of
+   * the samples' own percentiles (each sample's are estimated from the Prometheus histograms' buckets).
+   */
+  latency_ms: z.record(z.string().max(64), Percentiles),
   /** The last sample's resident set size and V8 heap use (summed over relays for the cluster). */
   memory_rss_bytes: Count,
   heap_used_bytes: Count,

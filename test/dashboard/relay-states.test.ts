@@ -25,6 +25,7 @@ function row(relayId: string, lastSampleAt: number, overrides: Partial<RelayRow>
     error_ratio: 0,
     event_loop_lag_ms: { p50: 1, p95: 2, p99: 3 },
     redis_latency_ms: { p50: 1, p95: 1, p99: 2 },
+    latency_ms: {},
     memory_rss_bytes: 1,
     heap_used_bytes: 1,
     ...overrides,
