@@ -69,8 +69,10 @@ describe('the operator API and the dashboard page', { timeout: 120_000 }, () => 
     const host = await openTestClient(`${relay.url}?token=${created.host.token}`);
     const viewer = await openTestClient(`${relay.url}?token=${guest.token}`);
     host.send({ event_type: 'chat.message', payload: { content: 'hello' } });
+    host.send({ event_type: 'collaboration.open', payload: { document: 'src/main.ts', text: 'const a = 1;\n' } });
     let session: ClusterSessions['sessions'][number] | undefined;
-    for (let attempt = 0; attempt < 100 && !(session?.participants.length === 2 && session.chat_messages === 1); attempt++) {
+    const complete = () => session?.participants.length === 2 && session.chat_messages === 1 && session.documents.length === 1;
+    for (let attempt = 0; attempt < 100 && !complete(); attempt++) {
       const response = await callApi(relay, 'GET', '/api/operator/sessions', { token: operator });
       assert.equal(response.status, 200, response.text);
       session = ClusterSessions.parse(JSON.parse(response.text)).sessions.find((s) => s.session_id === created.session_id);
@@ -84,6 +86,7 @@ describe('the operator API and the dashboard page', { timeout: 120_000 }, () => 
       ['Vera', 'viewer', relay.id],
     ]);
     assert.equal(session.chat_messages, 1);
+    assert.deepEqual(session.documents, [{ document_id: 'src/main.ts', rev: 0, length: 13 }]);
 
     const notice = await callApi(relay, 'POST', '/api/operator/notices', {
       token: operator,
