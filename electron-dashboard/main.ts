@@ -52,9 +52,10 @@ export function windowOptions(preload: string): Electron.BrowserWindowConstructo
   };
 }
 
-/** The start page's CSP (the relay's pages bring their own in a header). */
+/** The start page's CSP (in its meta tag), and the one a relay's page gets when its relay sent none (an older relay). */
 export const START_PAGE_CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'";
+export const RELAY_PAGE_CSP = `${START_PAGE_CSP}; connect-src 'self'; frame-ancestors 'none'`;
 
 const STATE_COLOURS: Record<ClusterState, [number, number, number]> = {
   up: [21, 128, 61],
@@ -102,6 +103,14 @@ export class DashboardShell {
     // Nothing asks for the camera, notifications or the like: every permission is refused.
     session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
     session.defaultSession.setPermissionCheckHandler(() => false);
+    // The relay sends its CSP; a page of it that came without one gets the same rules here.
+    session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
+      const headers = details.responseHeaders ?? {};
+      const has = Object.keys(headers).some((name) => name.toLowerCase() === 'content-security-policy');
+      callback({
+        responseHeaders: has || !this.allowed(details.url) ? headers : { ...headers, 'Content-Security-Policy': [RELAY_PAGE_CSP] },
+      });
+    });
     const window = new BrowserWindow(windowOptions(join(this.options.dir, 'preload.js')));
     this.window = window;
     this.lock(window.webContents);

@@ -76,6 +76,7 @@ function fakeElectron(userData: string) {
   const listeners = new Map<string, Listener>();
   let permissionRequest: Listener | undefined;
   let permissionCheck: Listener | undefined;
+  let headersReceived: Listener | undefined;
   const electron = {
     app: { getPath: () => userData, quit: () => {}, on: () => {} },
     BrowserWindow: FakeWindow,
@@ -96,6 +97,7 @@ function fakeElectron(userData: string) {
       defaultSession: {
         setPermissionRequestHandler: (handler: Listener) => (permissionRequest = handler),
         setPermissionCheckHandler: (handler: Listener) => (permissionCheck = handler),
+        webRequest: { onHeadersReceived: (handler: Listener) => (headersReceived = handler) },
       },
     },
   };
@@ -104,6 +106,11 @@ function fakeElectron(userData: string) {
     api: electron as unknown as ElectronApi,
     invoke: (channel: string, senderUrl: string, ...args: unknown[]) => handlers.get(channel)!(from(senderUrl), ...args),
     send: (channel: string, senderUrl: string, ...args: unknown[]) => listeners.get(channel)!(from(senderUrl), ...args),
+    headers: (url: string, responseHeaders: Record<string, string[]>) => {
+      let answer: { responseHeaders: Record<string, string[]> } | undefined;
+      headersReceived!({ url, responseHeaders }, (result: { responseHeaders: Record<string, string[]> }) => (answer = result));
+      return answer!.responseHeaders;
+    },
     permission: (name: string) => {
       let granted: boolean | undefined;
       permissionRequest!(undefined, name, (answer: boolean) => (granted = answer));
@@ -178,6 +185,10 @@ describe('the Electron main process (injected Electron modules)', () => {
     assert.deepEqual(contents.openHandler!({ url: 'https://evil.example/' }), { action: 'deny' });
     assert.equal(contents.navigate('will-attach-webview', 'http://127.0.0.1:8001/'), false);
     assert.deepEqual(electron.permission('media'), { granted: false, checked: false });
+    assert.deepEqual(electron.headers('http://127.0.0.1:8001/dashboard/', { 'content-security-policy': ['from the relay'] }), {
+      'content-security-policy': ['from the relay'],
+    });
+    assert.match(electron.headers('http://127.0.0.1:8001/dashboard/', {})['Content-Security-Policy']![0]!, /script-src 'self'/);
 
     const fresh = new DashboardShell(fakeElectron(userData()).api, { dir: '/app/dist/electron' });
     assert.deepEqual((fresh.start() as unknown as FakeWindow).loaded, [fresh.startUrl]);
