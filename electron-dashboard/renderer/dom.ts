@@ -11,6 +11,7 @@ export interface Props {
   title?: string;
   attrs?: Record<string, string>;
   onClick?: (event: Event) => void;
+  onKey?: (event: KeyboardEvent) => void;
 }
 
 export function h<K extends keyof HTMLElementTagNameMap>(tag: K, props: Props = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
@@ -20,6 +21,8 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, props: Props = 
   if (props.title) element.title = props.title;
   for (const [name, value] of Object.entries(props.attrs ?? {})) element.setAttribute(name, value);
   if (props.onClick) element.addEventListener('click', props.onClick);
+  const onKey = props.onKey;
+  if (onKey) element.addEventListener('keydown', (event) => onKey(event as KeyboardEvent));
   for (const child of children) if (child) element.append(child);
   return element;
 }

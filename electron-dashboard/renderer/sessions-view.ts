@@ -44,8 +44,11 @@ export class SessionsView {
     const rows = sessions.sessions.map((session) => ({
       props: {
         class: session.session_id === this.selected ? 'selected clickable' : 'clickable',
-        attrs: { 'data-session': session.session_id },
+        attrs: { 'data-session': session.session_id, tabindex: '0', role: 'button' },
         onClick: () => this.select(session.session_id),
+        onKey: (event: KeyboardEvent) => {
+          if (event.key === 'Enter' || event.key === ' ') this.select(session.session_id);
+        },
       },
       cells: [
         h('span', {}, h('strong', { text: session.name ?? '' }), ' ', h('span', { class: 'mono', text: session.session_id })),

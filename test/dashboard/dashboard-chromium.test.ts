@@ -175,6 +175,21 @@ describe('the relay dashboard in headless Chromium (two relays on Redis)', { tim
       );
     });
     await shoot('sessions');
+    // A notice, confirmed: the guest on the other relay gets it.
+    await page.fill('#notice-session-text', 'Relay maintenance at noon');
+    await page.click('#notice-session');
+    await page.click('#confirm-ok');
+    await guest.until(
+      () => guest.of('system.notification').some((frame) => frame.payload.message === 'Relay maintenance at noon'),
+      'the operator’s notice',
+      CHROMIUM_WAIT_MS,
+    );
+    // Ending asks first; Cancel leaves the session as it is.
+    await page.click('#end-session');
+    await page.waitForSelector('#confirm-dialog[open]');
+    await page.click('#confirm-cancel');
+    await page.waitForSelector('#confirm-dialog', { state: 'detached' });
+    assert.equal(host.socket.readyState, host.socket.OPEN, 'cancelled: the host is still connected');
     await page.click('#end-session');
     await page.waitForSelector('#confirm-dialog[open]');
     await shoot('confirm');
