@@ -69,6 +69,21 @@ const boundaries = [
       ],
     }),
   },
+  {
+    // The renderer and the start page run in a sandboxed page (a browser, or Electron without Node).
+    files: [...sources('electron-dashboard/renderer'), ...sources('electron-dashboard/start')],
+    rules: restrictedImports({
+      paths: [
+        { name: 'vscode', message: 'electron-dashboard/ does not run inside VS Code.' },
+        { name: 'electron', message: 'The page gets only the preload’s bridge (window.tandemDashboard, electron-dashboard/bridge.ts).' },
+      ],
+      patterns: [
+        { regex: climbsTo('relay', 'extension'), message: 'electron-dashboard/ uses only protocol/: it talks to the relay over the wire.' },
+        protocolEntryPointsOnly,
+        { regex: String.raw`^node:`, message: 'The dashboard’s page runs in a browser: no Node modules.' },
+      ],
+    }),
+  },
 ];
 
 export default tseslint.config(

@@ -79,6 +79,8 @@ export const errorCodes = {
   OPERATOR_ONLY:
     'Only an operator may do this: the live metrics (`GET /api/metrics`, `operator.subscribe`) need an operator token (`relay token ' +
     '--operator`).',
+  PROMETHEUS_UNAVAILABLE:
+    'The relay could not read the alert rules from Prometheus (PROMETHEUS_URL): it did not answer, or not as Prometheus.',
   NOT_FOUND: 'No such endpoint.',
   INTERNAL: 'An unexpected error in the relay; it has been logged.',
 } as const;

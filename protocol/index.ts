@@ -7,6 +7,7 @@ export * from './schemas/ai';
 export * from './schemas/chat';
 export * from './schemas/collaboration';
 export * from './schemas/common';
+export * from './schemas/dashboard';
 export * from './schemas/debugging';
 export * from './schemas/feedback';
 export * from './schemas/operator';

@@ -55,6 +55,8 @@ import { MemoryStreamStore } from './streams/memory-stream-store';
 import { MemoryWindowStore } from './streams/memory-window-store';
 import { Monitoring } from './streams/monitoring';
 import { OperatorFeed } from './streams/operator-feed';
+import { HistogramLatencies } from './streams/histogram-latencies';
+import { countingChat, OperatorSide } from './operator/operator-side';
 import { RedisStreamStore } from './streams/redis-stream-store';
 import { RedisWindowStore } from './streams/redis-window-store';
 import type { StreamStore } from './streams/stream-store';
@@ -215,6 +217,8 @@ export async function startRelay({ config, secret, logger, modelPerformance }: R
   let gateway: Gateway;
   let keepOpenDocuments: NodeJS.Timeout | undefined;
   let stopWatching = () => outage?.dispose();
+  // The dashboard's side (operator/): made once the session directory exists; counts chat for its table.
+  let operatorSide: OperatorSide | undefined;
   const debugging = new Debugging(debugState, hub, presence, config.debugging, log);
   const monitoring = new Monitoring(
     streams,
@@ -224,6 +228,7 @@ export async function startRelay({ config, secret, logger, modelPerformance }: R
       connections: () => hub.connections.size,
       sessions: () => hub.sessionCount,
       documents: () => [...hub.openDocuments()].length,
+      ...(metrics && { latencies: latencySampler(metrics) }),
       redisLatencyMs: async () => {
         if (!redis) return undefined;
         const health = await broker.health();
@@ -260,13 +265,16 @@ export async function startRelay({ config, secret, logger, modelPerformance }: R
       onRecovery: (kind) => stats.countRecovery(kind),
     });
     const router = new Router(
-      createHandlers(
-        new HandlerContext(hub, relayId, authority, presence, {
-          maxOpenPerConnection: config.documentMaxOpenPerConnection,
-          maxPendingPieceBytes: config.documentMaxPendingPieceBytes,
-        }),
-        debugging,
-        ai,
+      countingChat(
+        createHandlers(
+          new HandlerContext(hub, relayId, authority, presence, {
+            maxOpenPerConnection: config.documentMaxOpenPerConnection,
+            maxPendingPieceBytes: config.documentMaxPendingPieceBytes,
+          }),
+          debugging,
+          ai,
+        ),
+        (sessionId) => operatorSide?.view.countChat(sessionId),
       ),
     );
     keepOpenDocuments = keepDocumentsAlive(hub, documents, config.documentIdleTimeoutMs, log);
@@ -274,6 +282,21 @@ export async function startRelay({ config, secret, logger, modelPerformance }: R
     const sessions = new SessionDirectory(sessionStore, hub, (id) =>
       debugging.ended(id).catch((error: unknown) => log.warn({ err: error, session: id }, 'could not delete debugging state')),
     );
+    operatorSide = new OperatorSide({
+      relayId,
+      secret,
+      prometheusUrl: config.prometheusUrl,
+      redis,
+      redisPrefix: REDIS_PREFIX,
+      hub,
+      broker,
+      availability,
+      documents,
+      directory: sessions,
+      streams,
+      log,
+    });
+    operatorSide.start();
     gateway = new Gateway({
       config,
       secret,
@@ -329,6 +352,8 @@ export async function startRelay({ config, secret, logger, modelPerformance }: R
         },
       }),
       metrics: monitoring,
+      operator: operatorSide.api,
+      dashboard: operatorSide.dashboard,
       operatorOnlyStats: config.production,
       log,
     });
@@ -355,6 +380,7 @@ export async function startRelay({ config, secret, logger, modelPerformance }: R
     clearInterval(keepOpenDocuments);
     await ai.shutdown();
     await monitoring.stop();
+    await operatorSide?.stop();
     debugging.dispose();
     await closeStorage();
     throw error;
@@ -376,6 +402,7 @@ export async function startRelay({ config, secret, logger, modelPerformance }: R
       clearInterval(keepOpenDocuments);
       debugging.dispose();
       await monitoring.stop();
+      await operatorSide?.stop();
       server.closeAllConnections();
       await closed;
       await closeStorage();
@@ -383,6 +410,12 @@ export async function startRelay({ config, secret, logger, modelPerformance }: R
     })());
 
   return { relayId, port, url, stop };
+}
+
+/** The hot paths' latencies for the metrics samples, from the Prometheus histograms. */
+function latencySampler(metrics: RelayMetrics): () => ReturnType<HistogramLatencies['sample']> {
+  const latencies = new HistogramLatencies(metrics.registry);
+  return () => latencies.sample();
 }
 
 /** Each AI answer's record also feeds the AI metrics (when enabled), then goes where it went before. */

@@ -1,5 +1,6 @@
 // Bundles each entry point so the relay image and the .vsix carry no node_modules.
 // `--production`: minified, without source maps (what `npm run package` ships).
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const production = process.argv.includes('--production');
@@ -39,4 +40,47 @@ await Promise.all([
     format: 'iife',
   }),
   build({ ...common, platform: 'browser', entryPoints: ['extension/chat/webview/chat-view.css'], outfile: 'dist/webview/chat-view.css' }),
+  // The relay dashboard's renderer (electron-dashboard/renderer): the relay serves dist/dashboard/ at /dashboard/.
+  build({
+    ...common,
+    platform: 'browser',
+    target: 'es2022',
+    entryPoints: ['electron-dashboard/renderer/app.ts'],
+    outfile: 'dist/dashboard/dashboard.js',
+    format: 'iife',
+  }),
+  build({
+    ...common,
+    platform: 'browser',
+    entryPoints: ['electron-dashboard/renderer/dashboard.css'],
+    outfile: 'dist/dashboard/dashboard.css',
+  }),
+  // The Electron shell: main and preload as CommonJS for Electron's Node (electron itself is provided at run time).
+  build({
+    ...common,
+    entryPoints: ['electron-dashboard/main.ts'],
+    outfile: 'dist/electron/main.js',
+    format: 'cjs',
+    external: ['electron'],
+  }),
+  build({
+    ...common,
+    entryPoints: ['electron-dashboard/preload.ts'],
+    outfile: 'dist/electron/preload.js',
+    format: 'cjs',
+    external: ['electron'],
+  }),
+  build({
+    ...common,
+    platform: 'browser',
+    target: 'es2022',
+    entryPoints: ['electron-dashboard/start/start.ts'],
+    outfile: 'dist/electron/start.js',
+  }),
+  build({ ...common, platform: 'browser', entryPoints: ['electron-dashboard/start/start.css'], outfile: 'dist/electron/start.css' }),
 ]);
+mkdirSync('dist/electron', { recursive: true });
+copyFileSync('electron-dashboard/start/start.html', 'dist/electron/start.html');
+mkdirSync('dist/dashboard', { recursive: true });
+copyFileSync('electron-dashboard/renderer/index.html', 'dist/dashboard/index.html');
+copyFileSync('media/tandem.svg', 'dist/dashboard/tandem.svg');

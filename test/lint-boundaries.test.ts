@@ -43,6 +43,9 @@ const refused: [file: string, code: string][] = [
   ['protocol/x.ts', "import type { Log } from '../extension/log';"],
   ['electron-dashboard/src/x.ts', "import { startRelay } from '../../relay/relay';"],
   ['electron-dashboard/src/x.ts', "import { RelayClient } from '../../protocol/client/relay-client';"],
+  ['electron-dashboard/renderer/x.ts', "import { ipcRenderer } from 'electron';"],
+  ['electron-dashboard/renderer/x.ts', "import { readFileSync } from 'node:fs';"],
+  ['electron-dashboard/renderer/x.ts', "import { startRelay } from '../../relay/relay';"],
 ];
 
 const allowed: [file: string, code: string][] = [
@@ -55,6 +58,8 @@ const allowed: [file: string, code: string][] = [
   ['relay/cli/x.ts', "import { startRelay } from '../relay';"],
   ['protocol/ot/x.ts', "import type { TextOp } from '../schemas/collaboration';\nimport { z } from 'zod';"],
   ['electron-dashboard/src/x.ts', "import { RelayClient } from '../../protocol/client';"],
+  ['electron-dashboard/renderer/x.ts', "import { MetricsAggregates } from '../../protocol';\nimport uPlot from 'uplot';"],
+  ['electron-dashboard/main.ts', "import { app } from 'electron';"],
   // Tests see internals.
   ['test/extension/x.test.ts', "import { apply } from '../../protocol/ot/apply';\nimport { startRelay } from '../../relay/relay';"],
 ];

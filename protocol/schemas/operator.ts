@@ -35,6 +35,11 @@ export const RelayWindow = z.strictObject({
   /** Event-loop delay (the samples' p99s), Redis round trip (PING). */
   event_loop_lag_ms: Percentiles,
   redis_latency_ms: Percentiles,
+  /**
+   * The hot paths' latencies by path (`edit_ack`, `broadcast`, `rest`, `redis_command`): percentiles of
+   * the samples' own percentiles (each sample's are estimated from the Prometheus histograms' buckets).
+   */
+  latency_ms: z.record(z.string().max(64), Percentiles),
   /** The last sample's resident set size and V8 heap use (summed over relays for the cluster). */
   memory_rss_bytes: Count,
   heap_used_bytes: Count,
@@ -76,7 +81,17 @@ export const MetricsAggregates = z.strictObject({
   /** The relay that computed this document. */
   relay_id: z.string().max(128),
   cluster: RelayWindow.extend({ relays: Count }),
-  relays: z.array(RelayWindow.extend({ relay_id: z.string().max(128), last_sample_at: Timestamp })),
+  relays: z.array(
+    RelayWindow.extend({
+      relay_id: z.string().max(128),
+      last_sample_at: Timestamp,
+      /** The relay's last sample: how long its process has run, its CPU use since the sample before (100 = one core). */
+      uptime_s: Count,
+      cpu_percent: Amount,
+      /** How long its last sample covered: a relay whose samples stop for a few of these is down. */
+      sample_interval_ms: Count,
+    }),
+  ),
   models: z.array(ModelWindow),
   feedback: FeedbackWindow,
 });

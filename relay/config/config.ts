@@ -138,6 +138,7 @@ const ConfigSchema = z.strictObject({
   METRICS_SAMPLE_INTERVAL_MS: integer(100, 3_600_000).default(5000),
   METRICS_WINDOW_MS: integer(1000, 86_400_000).default(60_000),
   METRICS_PUBLISH_INTERVAL_MS: integer(100, 60_000).default(1000),
+  PROMETHEUS_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
 });
 
 export type RawConfig = z.infer<typeof ConfigSchema>;
@@ -207,6 +208,8 @@ export interface RelayConfig {
   aiLeaseMs: number;
   /** `GET /metrics` (relay/metrics): off, it is a 404 and the hot paths time nothing; `token` guards it when set. */
   metrics: { enabled: boolean; token: string | undefined };
+  /** Where the dashboard's alerts come from (Prometheus's HTTP API); unset: the dashboard's own thresholds. */
+  prometheusUrl: string | undefined;
   /** The metrics, feedback and model-performance streams and their data processor (relay/streams). */
   streams: StreamSettings;
 }
@@ -326,6 +329,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     ai,
     aiLeaseMs: raw.AI_LEASE_MS,
     metrics: { enabled: raw.METRICS_ENABLED, token: raw.METRICS_TOKEN },
+    prometheusUrl: raw.PROMETHEUS_URL,
     streams: {
       maxLen: {
         metrics: raw.STREAM_METRICS_MAXLEN,
@@ -506,6 +510,9 @@ export const settingDescriptions: Record<keyof RawConfig, string> = {
   METRICS_TOKEN:
     'when set, GET /metrics needs Authorization: Bearer <this> (at least 16 characters); unset, /metrics is open to whoever reaches ' +
     'the relay’s port (nginx does not pass it on) (default unset)',
+  PROMETHEUS_URL:
+    'Prometheus’s base URL (e.g. http://127.0.0.1:9090): the dashboard’s alerts panel shows its alert rules’ state (read by the ' +
+    'relay); unset, the dashboard computes the same thresholds from the live aggregates (default unset)',
   STREAM_METRICS_MAXLEN: 'about how many entries the metrics stream keeps (XADD MAXLEN ~; Redis may keep up to 100 more) (default 50000)',
   STREAM_FEEDBACK_MAXLEN: 'about how many entries the feedback stream keeps (default 100000)',
   STREAM_MODEL_PERFORMANCE_MAXLEN: 'about how many entries the model-performance stream keeps, one per AI answer (default 100000)',

@@ -20,6 +20,8 @@ import { bearerToken, decodeSegment, pathOf, readBody, send, statusOf } from './
 import type { RequestLimits } from './request-limits';
 import type { FeedbackApi } from './feedback-api';
 import type { Reply, SessionsApi } from './sessions-api';
+import type { DashboardFiles } from '../operator/dashboard-files';
+import type { OperatorApi } from '../operator/operator-api';
 
 export interface HttpApiDeps {
   relayId: string;
@@ -35,6 +37,9 @@ export interface HttpApiDeps {
   feedback: FeedbackApi;
   /** The live aggregates of the data streams (`GET /api/metrics`, operators only). */
   metrics: { latest(): Promise<MetricsAggregates> };
+  /** The dashboard's calls (`/api/operator/*`) and its page (`/dashboard/`). */
+  operator?: OperatorApi;
+  dashboard?: DashboardFiles;
   /** Budgets of the calls that create or guess (shared with `sessions`). */
   limits: RequestLimits;
   /** Production: `/ws/stats` needs an operator or admin token (it tells an outsider who is busy, and how much). */
@@ -96,6 +101,11 @@ export class HttpApi {
     const path = pathOf(request);
     const method = request.method ?? 'GET';
     if (method === 'OPTIONS') return send(response, 204);
+    if (this.deps.dashboard?.handle(request, response, path)) return;
+    if (this.deps.operator && path.startsWith('/api/operator/')) {
+      const answer = await this.deps.operator.route(request, method, path);
+      if (answer) return send(response, ...answer);
+    }
     const key = `${method} ${path}`;
     if (method === 'GET' && OPERATOR_PATHS.has(path)) this.assertOperator(request);
     switch (key) {

@@ -20,6 +20,7 @@ export function statusOf(error: ProtocolError): number {
   if (error.code === 'FRAME_TOO_LARGE') return 413;
   if (error.code === 'UNSUPPORTED_MEDIA_TYPE') return 415;
   if (error.code === 'API_RATE_LIMITED') return 429;
+  if (error.code === 'PROMETHEUS_UNAVAILABLE') return 502;
   return 400;
 }
 

@@ -26,7 +26,17 @@ export function computeAggregates(
   }
   const relays = [...byRelay.entries()]
     .sort(([a], [b]) => a.localeCompare(b))
-    .map(([relayId, samples]) => ({ relay_id: relayId, last_sample_at: samples.at(-1)!.at, ...relayWindow(samples) }));
+    .map(([relayId, samples]) => {
+      const last = samples.at(-1)!;
+      return {
+        relay_id: relayId,
+        last_sample_at: last.at,
+        uptime_s: last.uptime_s ?? 0,
+        cpu_percent: last.cpu_percent ?? 0,
+        sample_interval_ms: last.interval_ms,
+        ...relayWindow(samples),
+      };
+    });
   return {
     generated_at: new Date(options.now).toISOString(),
     window_s: Math.max(1, Math.round(options.windowMs / 1000)),
@@ -59,6 +69,7 @@ function relayWindow(samples: MetricsSample[]): RelayWindow {
     error_ratio: ratio(total(errors), inbound),
     event_loop_lag_ms: percentiles(samples.map((sample) => sample.event_loop_lag_ms.p99)),
     redis_latency_ms: percentiles(samples.flatMap((sample) => (sample.redis_latency_ms === null ? [] : [sample.redis_latency_ms]))),
+    latency_ms: latencies(samples),
     memory_rss_bytes: last.memory_rss_bytes,
     heap_used_bytes: last.heap_used_bytes,
   };
@@ -83,6 +94,7 @@ function clusterWindow(relays: RelayWindow[], samples: MetricsSample[]): RelayWi
     error_ratio: ratio(total(errors), total(messagesIn)),
     event_loop_lag_ms: percentiles(samples.map((sample) => sample.event_loop_lag_ms.p99)),
     redis_latency_ms: percentiles(samples.flatMap((sample) => (sample.redis_latency_ms === null ? [] : [sample.redis_latency_ms]))),
+    latency_ms: latencies(samples),
     memory_rss_bytes: sum((relay) => relay.memory_rss_bytes),
     heap_used_bytes: sum((relay) => relay.heap_used_bytes),
   };
@@ -126,6 +138,23 @@ function feedbackWindow(entries: FeedbackEntry[]) {
     with_comment: entries.filter((entry) => entry.comment !== undefined).length,
     by_subject: bySubject,
   };
+}
+
+/** Each path's p50 of the samples' p50s, p95 of their p95s, p99 of their p99s. */
+function latencies(samples: MetricsSample[]): Record<string, Percentiles> {
+  const byPath = new Map<string, Array<{ p50: number; p95: number; p99: number }>>();
+  for (const sample of samples) {
+    for (const [path, value] of Object.entries(sample.latency_ms ?? {})) byPath.set(path, [...(byPath.get(path) ?? []), value]);
+  }
+  const result: Record<string, Percentiles> = {};
+  for (const [path, values] of byPath) {
+    result[path] = {
+      p50: percentiles(values.map((v) => v.p50)).p50,
+      p95: percentiles(values.map((v) => v.p95)).p95,
+      p99: percentiles(values.map((v) => v.p99)).p99,
+    };
+  }
+  return result;
 }
 
 /** Nearest-rank percentiles. */

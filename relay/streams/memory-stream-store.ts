@@ -99,6 +99,11 @@ export class MemoryStreamStore implements StreamStore {
     return this.streams.get(name)?.entries.length ?? 0;
   }
 
+  async lag(name: StreamName, groupName: string): Promise<number | null> {
+    const group = this.group(name, groupName);
+    return this.stream(name).entries.filter((entry) => compareIds(entry.id, group.lastDelivered) > 0).length;
+  }
+
   async close(): Promise<void> {}
 
   private stream(name: StreamName): Stream {

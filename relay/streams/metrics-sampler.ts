@@ -12,6 +12,8 @@ export interface RelayFigures {
   documents(): number;
   /** A PING's round trip to Redis in ms; undefined without Redis or when it failed. */
   redisLatencyMs(): Promise<number | undefined>;
+  /** The hot paths' latency percentiles since the last sample (none with METRICS_ENABLED=false). */
+  latencies?(): Promise<MetricsSample['latency_ms']>;
 }
 
 type Counters = ReturnType<RelayStats['snapshot']>;
@@ -24,6 +26,7 @@ type Counters = ReturnType<RelayStats['snapshot']>;
 export class MetricsSampler {
   private previous: Counters;
   private sampledAt = Date.now();
+  private cpu = process.cpuUsage();
   private readonly loopDelay = monitorEventLoopDelay({ resolution: 20 });
   private timer: NodeJS.Timeout | undefined;
   private failing = false;
@@ -44,6 +47,8 @@ export class MetricsSampler {
     const ns = (value: number) => (Number.isFinite(value) ? Math.round(value / 1e4) / 100 : 0);
     const memory = process.memoryUsage();
     const latency = await this.figures.redisLatencyMs();
+    const cpu = process.cpuUsage(this.cpu);
+    const latencies = await this.figures.latencies?.();
     const sample: MetricsSample = {
       relay_id: this.options.relayId,
       at: new Date(now).toISOString(),
@@ -58,7 +63,12 @@ export class MetricsSampler {
       redis_latency_ms: latency ?? null,
       memory_rss_bytes: memory.rss,
       heap_used_bytes: memory.heapUsed,
+      uptime_s: Math.floor(process.uptime()),
+      // µs of CPU over ms of wall time: percent of one core.
+      ...(latencies && Object.keys(latencies).length > 0 && { latency_ms: latencies }),
+      cpu_percent: Math.round(((cpu.user + cpu.system) / 10 / Math.max(1, now - this.sampledAt)) * 10) / 10,
     };
+    this.cpu = process.cpuUsage();
     this.loopDelay.reset();
     this.previous = counters;
     this.sampledAt = now;

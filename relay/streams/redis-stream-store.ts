@@ -89,6 +89,19 @@ export class RedisStreamStore implements StreamStore {
     return await this.command.xlen(this.keyOf(stream));
   }
 
+  /** XINFO GROUPS' `lag` (Redis 7+; null there when the stream was trimmed past what the group read, and before 7). */
+  async lag(stream: StreamName, group: string): Promise<number | null> {
+    const groups = (await this.command.xinfo('GROUPS', this.keyOf(stream))) as unknown[][];
+    for (const fields of groups) {
+      const info = new Map<unknown, unknown>();
+      for (let i = 0; i + 1 < fields.length; i += 2) info.set(fields[i], fields[i + 1]);
+      if (info.get('name') !== group) continue;
+      const lag = info.get('lag');
+      return typeof lag === 'number' ? lag : null;
+    }
+    throw new StreamGroupMissingError(`no group "${group}" on stream "${stream}"`);
+  }
+
   close(): Promise<void> {
     return (this.closing ??= this.redis.release());
   }

@@ -31,6 +31,11 @@ export const MetricsSample = z.object({
   redis_latency_ms: Ms.nullable(),
   memory_rss_bytes: Count,
   heap_used_bytes: Count,
+  /** The process's uptime and CPU use over the interval (100 = one core); absent from older relays' samples. */
+  uptime_s: Count.optional(),
+  cpu_percent: Ms.optional(),
+  /** The hot paths' latency percentiles over the interval, from the Prometheus histograms (histogram-latencies.ts). */
+  latency_ms: z.record(z.string().max(64), z.object({ p50: Ms, p95: Ms, p99: Ms })).optional(),
 });
 export type MetricsSample = z.infer<typeof MetricsSample>;
 

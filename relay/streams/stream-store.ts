@@ -47,6 +47,8 @@ export interface StreamStore {
   claimIdle(stream: StreamName, group: string, consumer: string, minIdleMs: number, count: number): Promise<ClaimResult>;
   pending(stream: StreamName, group: string): Promise<PendingSummary>;
   length(stream: StreamName): Promise<number>;
+  /** Entries of the stream not yet delivered to the group (its consumer lag); null when it cannot be told. */
+  lag(stream: StreamName, group: string): Promise<number | null>;
   close(): Promise<void>;
 }
 

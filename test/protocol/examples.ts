@@ -529,6 +529,7 @@ const relayWindow = {
   error_ratio: 0.0074,
   event_loop_lag_ms: percentiles,
   redis_latency_ms: { p50: null, p95: null, p99: null },
+  latency_ms: { edit_ack: { p50: 2.5, p95: 6, p99: 9.8 } },
   memory_rss_bytes: 81_000_000,
   heap_used_bytes: 30_000_000,
 };
@@ -537,7 +538,7 @@ const aggregates = {
   window_s: 60,
   relay_id: 'relay-1',
   cluster: { relays: 1, ...relayWindow },
-  relays: [{ relay_id: 'relay-1', last_sample_at: now, ...relayWindow }],
+  relays: [{ relay_id: 'relay-1', last_sample_at: now, uptime_s: 120, cpu_percent: 3.5, sample_interval_ms: 5000, ...relayWindow }],
   models: [
     {
       model: 'llama3.2',

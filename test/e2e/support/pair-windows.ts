@@ -114,7 +114,7 @@ export class PairWindows {
 function packageExtension(dir: string): string {
   const vsix = join(dir, 'tandem.vsix');
   const vsce = join(REPO_ROOT, 'node_modules', '@vscode', 'vsce', 'vsce');
-  const result = spawnSync(process.execPath, [vsce, 'package', '--no-dependencies', '--out', vsix], {
+  const result = spawnSync(process.execPath, [vsce, 'package', '--no-dependencies', '--no-rewrite-relative-links', '--out', vsix], {
     cwd: REPO_ROOT,
     encoding: 'utf8',
     timeout: 120_000,

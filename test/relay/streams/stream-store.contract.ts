@@ -53,6 +53,18 @@ export function streamStoreContract(create: () => Promise<StreamStore>): void {
     await store.close();
   });
 
+  it('tells a group’s lag: the entries not yet delivered to it', async () => {
+    const store = await create();
+    await store.ensureGroup('feedback', 'g');
+    assert.equal(await store.lag('feedback', 'g'), 0);
+    for (const data of ['a', 'b', 'c']) await store.append('feedback', data, 100);
+    assert.equal(await store.lag('feedback', 'g'), 3);
+    await store.readGroup('feedback', 'g', 'c1', 2);
+    assert.equal(await store.lag('feedback', 'g'), 1, 'delivered, acknowledged or not, is not lag');
+    await assert.rejects(store.lag('feedback', 'nobody'), StreamGroupMissingError);
+    await store.close();
+  });
+
   it('lets another consumer claim what stayed pending for the idle time, and nothing younger', async () => {
     const store = await create();
     await store.ensureGroup('feedback', 'g');
