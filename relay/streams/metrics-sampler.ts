@@ -4,6 +4,8 @@ import type { RelayStats } from '../stats';
 import { encodeEntry, type MetricsSample } from './stream-entries';
 import type { StreamStore } from './stream-store';
 
+const LOOP_DELAY_RESOLUTION_MS = 20;
+
 /** What the sampler reads of the relay: its counters and gauges, never the hot path itself. */
 export interface RelayFigures {
   stats: RelayStats;
@@ -27,7 +29,7 @@ export class MetricsSampler {
   private previous: Counters;
   private sampledAt = Date.now();
   private cpu = process.cpuUsage();
-  private readonly loopDelay = monitorEventLoopDelay({ resolution: 20 });
+  private readonly loopDelay = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
   private timer: NodeJS.Timeout | undefined;
   private failing = false;
 
@@ -44,7 +46,9 @@ export class MetricsSampler {
   async sample(): Promise<{ id: string; sample: MetricsSample }> {
     const now = Date.now();
     const counters = this.figures.stats.snapshot();
-    const ns = (value: number) => (Number.isFinite(value) ? Math.round(value / 1e4) / 100 : 0);
+    // Node's figures are the whole interval between the monitor's timer runs: the lag is what
+    // exceeds the resolution (an idle loop reads 20.1 ms, not 0.1 ms).
+    const ns = (value: number) => (Number.isFinite(value) ? Math.max(0, Math.round(value / 1e4) / 100 - LOOP_DELAY_RESOLUTION_MS) : 0);
     const memory = process.memoryUsage();
     const latency = await this.figures.redisLatencyMs();
     const cpu = process.cpuUsage(this.cpu);
