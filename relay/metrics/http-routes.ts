@@ -27,6 +27,13 @@ export const HTTP_ROUTES: ReadonlyArray<{ method: string; template: string; patt
     status: 200,
   },
   { method: 'GET', template: '/api/join-requests/:request', pattern: /^\/api\/join-requests\/[^/]+$/, status: 200 },
+  { method: 'GET', template: '/api/operator/status', pattern: /^\/api\/operator\/status$/, status: 200 },
+  { method: 'GET', template: '/api/operator/sessions', pattern: /^\/api\/operator\/sessions$/, status: 200 },
+  { method: 'GET', template: '/api/operator/alerts', pattern: /^\/api\/operator\/alerts$/, status: 200 },
+  { method: 'POST', template: '/api/operator/notices', pattern: /^\/api\/operator\/notices$/, status: 202 },
+  { method: 'DELETE', template: '/api/operator/sessions/:id', pattern: /^\/api\/operator\/sessions\/[^/]+$/, status: 200 },
+  // The dashboard's files (the page, its script and styles): one series for all of them.
+  { method: 'GET', template: '/dashboard/*', pattern: /^\/dashboard(\/.*)?$/, status: 200 },
 ];
 
 const METHODS = new Set(['GET', 'POST', 'DELETE', 'OPTIONS', 'HEAD', 'PUT', 'PATCH']);
