@@ -54,8 +54,8 @@ export interface BenchContext {
   quiet: QuietWaiter;
 }
 
-export function sessionToken(context: BenchContext, user: string, sessions: string[]): string {
-  return mintToken(context.secret, { user, sessions, role: 'editor', ttl: '1h' });
+export function sessionToken(context: BenchContext, user: string, sessions: string[], role: 'host' | 'editor' = 'editor'): string {
+  return mintToken(context.secret, { user, sessions, role, ttl: '1h' });
 }
 
 export interface Cluster {

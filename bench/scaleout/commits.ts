@@ -72,7 +72,8 @@ async function runOnce(
 ): Promise<CommitFigures> {
   const loadgen = new OtLoadgen(bundle);
   try {
-    const tokens = Array.from({ length: editors }, (_, i) => sessionToken(context, `editor-${i}`, [SESSION]));
+    // The first editor opens the document with its text: only a host may create one.
+    const tokens = Array.from({ length: editors }, (_, i) => sessionToken(context, `editor-${i}`, [SESSION], i === 0 ? 'host' : 'editor'));
     const urls = cluster.servers.map((s) => s.url);
     loadgen.send({
       type: 'setup',
