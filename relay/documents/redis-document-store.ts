@@ -2,20 +2,22 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { TextDocument, textType, type TextOp } from '../../protocol';
-import { encodePublication } from '../broker/redis-publication';
+import { encodePublications } from '../broker/redis-publication';
 import { newEpoch } from '../epoch';
 import type { RedisConnections } from '../redis/redis-connection';
 import { defineScript } from '../redis/scripts';
 import { lengthChange } from './document-authority';
-import type {
-  CommitPublication,
-  CommittedOp,
-  DocumentHead,
-  DocumentSnapshot,
-  DocumentStore,
-  LastCommit,
-  RecoveryOrigin,
-  RecoveryRecord,
+import {
+  type CommitBase,
+  type CommitPublication,
+  type CommittedOp,
+  type DocumentHead,
+  type DocumentSnapshot,
+  type DocumentStore,
+  EntryRejectedError,
+  type LastCommit,
+  type RecoveryOrigin,
+  type RecoveryRecord,
 } from './document-store';
 import { committedOpBytes, lastCommitBytes } from './history-bytes';
 import { tooManyDocuments } from './memory-document-store';
@@ -125,7 +127,18 @@ interface Cached {
   text: TextDocument;
   /** Ops `rev - recent.length + 1 .. rev`. */
   recent: CommittedOp[];
+  /**
+   * Last commits (dedupe field -> seq, rev) seen by this copy: its commits, the ops it caught up
+   * with and the records a failed commit answered with. Redis may know newer ones (a commit checks
+   * those), never older: seqs only grow within an incarnation.
+   */
+  last: Map<string, LastCommit>;
 }
+
+/** Last commits a cached copy keeps (the least recently committed go first). */
+const MAX_KNOWN_COMMITS = 1024;
+
+type CommitReply = [committed: 1, srev: number, orev: number] | [committed: 0, head: number, missing: StreamEntry[], records: string[]];
 
 interface Keys {
   meta: string;
@@ -140,13 +153,15 @@ export class RedisDocumentStore implements DocumentStore {
   private readonly command: Redis;
   private readonly runCreate: (keys: readonly string[], args: readonly (string | number)[]) => Promise<number>;
   private readonly runLoad: (keys: readonly string[], args: readonly (string | number)[]) => Promise<LoadReply>;
-  private readonly runAppend: (keys: readonly string[], args: readonly (string | number)[]) => Promise<[number, number, number?]>;
+  private readonly runCommit: (keys: readonly string[], args: readonly (string | number)[]) => Promise<CommitReply>;
   /** Insertion order is use order: the first entry is the least recently used. */
   private readonly cache = new Map<string, Cached>();
   private cachedLength = 0;
   /** Names this store in the document's turn (unique per process, like a relay instance). */
   private readonly instance = randomUUID().slice(0, 8);
   private closing: Promise<void> | undefined;
+  /** The most ops a failed commit's answer brings to catch a copy up (as many as a load would). */
+  private readonly maxCatchUp: number;
 
   constructor(
     private readonly redis: RedisConnections,
@@ -157,7 +172,8 @@ export class RedisDocumentStore implements DocumentStore {
     this.command = redis.command;
     this.runCreate = defineScript(this.command, 'tandemDocumentCreate');
     this.runLoad = defineScript(this.command, 'tandemDocumentLoad');
-    this.runAppend = defineScript(this.command, 'tandemDocumentAppend');
+    this.runCommit = defineScript(this.command, 'tandemDocumentCommit');
+    this.maxCatchUp = Math.max(1000, this.options.historySize);
   }
 
   async create(sessionId: string, documentId: string, text: string, origin?: RecoveryOrigin): Promise<boolean> {
@@ -177,7 +193,15 @@ export class RedisDocumentStore implements DocumentStore {
     const created = await this.runCreate([keys.meta, keys.ops, keys.seen, this.sessionKey(sessionId), keys.seenq], args);
     if (created === 2) throw tooManyDocuments(maxPerSession);
     if (created !== 1) return false;
-    this.remember(cacheKey(sessionId, documentId), { epoch, rev: 0, srev: 0, orev: 0, text: new TextDocument(text), recent: [] });
+    this.remember(cacheKey(sessionId, documentId), {
+      epoch,
+      rev: 0,
+      srev: 0,
+      orev: 0,
+      text: new TextDocument(text),
+      recent: [],
+      last: new Map(),
+    });
     return true;
   }
 
@@ -216,75 +240,113 @@ export class RedisDocumentStore implements DocumentStore {
   ): Promise<{ head: DocumentHead; ops: CommittedOp[] | undefined } | undefined> {
     const doc = await this.load(sessionId, documentId);
     if (!doc) return undefined;
-    const { rev, recent } = doc;
-    const head = { rev, oldestRev: Math.max(doc.orev, rev - this.options.historySize), length: doc.text.length, epoch: doc.epoch };
-    if (fromRev > rev || fromRev < head.oldestRev) return { head, ops: undefined };
-    if (fromRev >= rev - recent.length) return { head, ops: recent.slice(recent.length - (rev - fromRev)) };
-    // Older than the cached ops: from the stream, up to the head just loaded.
-    const keys = this.keysOf(sessionId, documentId);
-    const entries = (await this.command.xrange(keys.ops, `${fromRev + 1}-0`, `${rev}-0`)) as StreamEntry[];
-    const complete = entries.length === rev - fromRev && entries[0]?.[0] === `${fromRev + 1}-0`;
-    return { head, ops: complete ? entries.map(toCommittedOp) : undefined };
+    const head = this.headOf(doc);
+    return { head, ops: await this.opsSince(sessionId, documentId, doc, fromRev) };
   }
 
   async append(sessionId: string, documentId: string, entry: CommittedOp, publication?: CommitPublication): Promise<boolean> {
+    try {
+      return await this.commit(sessionId, documentId, [entry], publication && [publication]);
+    } catch (error) {
+      throw error instanceof EntryRejectedError ? error.cause : error;
+    }
+  }
+
+  /**
+   * From the cached copy with no round trip when there is one (the hot path); it is behind only
+   * if another relay committed since, which the next `commit` finds out and repairs in its one call.
+   */
+  async commitBase(sessionId: string, documentId: string, from: number, fresh = false): Promise<CommitBase | undefined> {
+    const cached = fresh ? undefined : this.cache.get(cacheKey(sessionId, documentId));
+    const doc = cached ?? (await this.load(sessionId, documentId));
+    if (!doc) return undefined;
+    const head = this.headOf(doc);
+    const ops = await this.opsSince(sessionId, documentId, doc, from);
+    const known = doc.last;
+    return { head, ops, lastCommit: (userId, clientId) => known.get(dedupeField(userId, clientId)) };
+  }
+
+  async commit(
+    sessionId: string,
+    documentId: string,
+    entries: readonly CommittedOp[],
+    publications?: readonly CommitPublication[],
+  ): Promise<boolean> {
+    const first = entries[0];
+    if (!first) return false;
+    for (const [i, entry] of entries.entries())
+      if (entry.rev !== first.rev + i) throw new RangeError(`entry ${i} has revision ${entry.rev}, not ${first.rev + i}`);
     const key = cacheKey(sessionId, documentId);
     let doc = this.cache.get(key);
-    if (!doc || doc.rev < entry.rev - 1) doc = await this.load(sessionId, documentId);
-    if (!doc || doc.rev !== entry.rev - 1) return false;
-    // The text at entry.rev - 1 of this incarnation is what Redis has too (revisions never change):
-    // the op is checked here, and the script checks that the head is still entry.rev - 1. The text
+    if (!doc || doc.rev < first.rev - 1) doc = await this.load(sessionId, documentId);
+    if (!doc || doc.rev !== first.rev - 1) return false;
+    // The text at first.rev - 1 of this incarnation is what Redis has too (revisions never change):
+    // the ops are checked here, and the script checks that the head is still first.rev - 1. The text
     // is out of the cache while the script runs, so that nothing else catches it up meanwhile, and
     // stays out if the script fails: it may have run (a reply lost with the connection).
     this.forget(key);
+    let applied = 0;
     try {
-      doc.text.apply(entry.op); // throws the op's OtError before changing anything
+      for (; applied < entries.length; applied++) doc.text.apply(entries[applied]!.op); // throws the op's OtError before changing anything
     } catch (error) {
+      undo(doc, entries, applied);
       this.remember(key, doc);
-      throw error;
+      throw new EntryRejectedError(applied, error);
     }
+    const last = entries[entries.length - 1]!;
     // Also due once the kept history no longer reaches back to the snapshot: the ops in between
     // stay in the stream until then, outside the byte bound (see the header comment).
-    const due = entry.rev - doc.srev >= this.options.snapshotInterval || doc.srev < doc.orev;
-    const snapshot = due ? JSON.stringify(doc.text.toString()) : '';
-    const [channel, payload] = publication ? encodePublication(this.options.prefix, publication.channel, publication.message) : ['', ''];
+    const due = last.rev - doc.srev >= this.options.snapshotInterval || doc.srev < doc.orev;
+    const channel = publications?.[0]?.channel;
+    const [shard, payload] =
+      channel === undefined
+        ? ['', '']
+        : encodePublications(
+            this.options.prefix,
+            channel,
+            publications!.map((p) => p.message),
+          );
+    const args: Array<string | number> = [
+      doc.epoch,
+      first.rev - 1,
+      entries.length,
+      this.options.idleTimeoutMs,
+      this.options.historySize,
+      due ? JSON.stringify(doc.text.toString()) : '',
+      shard,
+      payload,
+      this.instance,
+      this.options.turnMs,
+      this.options.historyMaxBytes,
+      entries.reduce((sum, e) => sum + lengthChange(e.op), 0),
+      this.maxCatchUp,
+    ];
+    for (const e of entries) {
+      const recovery = e.recovery ? JSON.stringify(e.recovery) : '';
+      args.push(JSON.stringify(e.op), e.userId, e.clientId, e.seq, recovery, committedOpBytes(e), lastCommitBytes(e.userId, e.clientId));
+    }
     const keys = this.keysOf(sessionId, documentId);
-    const result = await this.runAppend(
-      [keys.meta, keys.ops, keys.seen, keys.turn, keys.seenq],
-      [
-        doc.epoch,
-        entry.rev,
-        JSON.stringify(entry.op),
-        entry.userId,
-        entry.clientId,
-        entry.seq,
-        dedupeField(entry.userId, entry.clientId),
-        lengthChange(entry.op),
-        this.options.idleTimeoutMs,
-        this.options.historySize,
-        snapshot,
-        channel,
-        payload,
-        this.instance,
-        this.options.turnMs,
-        entry.recovery ? JSON.stringify(entry.recovery) : '',
-        committedOpBytes(entry),
-        this.options.historyMaxBytes,
-        lastCommitBytes(entry.userId, entry.clientId),
-      ],
-    );
-    if (result[0] !== 1) {
-      // Lost the race (or the op was committed already): back to entry.rev - 1, still true of that revision.
-      if (result[1] !== -1) {
-        doc.text.apply(textType.invert(entry.op));
-        this.remember(key, doc);
+    const reply = await this.runCommit([keys.meta, keys.ops, keys.seen, keys.turn, keys.seenq], args);
+    if (reply[0] !== 1) {
+      const [, head, missing, records] = reply;
+      if (head === -1) return false; // another incarnation: its copy is of no use
+      // Back to first.rev - 1, still true of that revision; then what another relay committed since.
+      undo(doc, entries, entries.length);
+      if (head !== doc.rev && !this.catchUp(doc, missing, head)) return false; // too far behind: the next use reads
+      for (let i = 0; i + 1 < records.length; i += 2) {
+        const [seq, rev] = records[i + 1]!.split(' ').map(Number);
+        noteLast(doc, records[i]!, { seq: seq!, rev: rev! });
       }
+      this.rememberUnlessNewer(key, doc);
       return false;
     }
-    doc.rev = entry.rev;
-    doc.srev = result[1];
-    doc.orev = result[2] ?? doc.orev;
-    doc.recent.push(entry);
+    doc.rev = last.rev;
+    doc.srev = reply[1];
+    doc.orev = reply[2];
+    for (const e of entries) {
+      doc.recent.push(e);
+      noteLast(doc, dedupeField(e.userId, e.clientId), { seq: e.seq, rev: e.rev });
+    }
     this.trimRecent(doc);
     this.remember(key, doc);
     return true;
@@ -337,7 +399,7 @@ export class RedisDocumentStore implements DocumentStore {
     const srev = Number(srevText);
     let doc: Cached;
     if (mode === 'f') {
-      doc = { epoch, rev: srev, srev, orev: 0, text: new TextDocument(JSON.parse(snapshot) as string), recent: [] };
+      doc = { epoch, rev: srev, srev, orev: 0, text: new TextDocument(JSON.parse(snapshot) as string), recent: [], last: new Map() };
     } else if (cached && this.cache.get(key) === cached && cached.rev === rev - entries.length) {
       doc = cached;
     } else {
@@ -353,6 +415,7 @@ export class RedisDocumentStore implements DocumentStore {
       doc.text.apply(op.op);
       doc.rev = op.rev;
       doc.recent.push(op);
+      noteLast(doc, dedupeField(op.userId, op.clientId), { seq: op.seq, rev: op.rev });
     }
     if (doc.rev !== rev) throw new Error(`document "${documentId}": the stored history ends at revision ${doc.rev}, the head is ${rev}`);
     doc.srev = Math.max(doc.srev, srev);
@@ -360,6 +423,49 @@ export class RedisDocumentStore implements DocumentStore {
     this.trimRecent(doc);
     this.remember(key, doc);
     return doc;
+  }
+
+  private headOf(doc: Cached): DocumentHead {
+    const { rev } = doc;
+    return { rev, oldestRev: Math.max(doc.orev, rev - this.options.historySize), length: doc.text.length, epoch: doc.epoch };
+  }
+
+  /** The ops after `from` up to the copy's head: from the cached ones, else from the stream. */
+  private async opsSince(sessionId: string, documentId: string, doc: Cached, from: number): Promise<CommittedOp[] | undefined> {
+    const { rev, recent } = doc;
+    if (from > rev || from < Math.max(doc.orev, rev - this.options.historySize)) return undefined;
+    if (from >= rev - recent.length) return recent.slice(recent.length - (rev - from));
+    // Older than the cached ops: from the stream, up to the copy's head.
+    const keys = this.keysOf(sessionId, documentId);
+    const entries = (await this.command.xrange(keys.ops, `${from + 1}-0`, `${rev}-0`)) as StreamEntry[];
+    const complete = entries.length === rev - from && entries[0]?.[0] === `${from + 1}-0`;
+    return complete ? entries.map(toCommittedOp) : undefined;
+  }
+
+  /** Brings `doc` from its revision to `head` with the stream entries in between; false (and `doc` of no use) if they do not. */
+  private catchUp(doc: Cached, entries: StreamEntry[], head: number): boolean {
+    if (entries.length !== head - doc.rev) return false;
+    try {
+      for (const entry of entries) {
+        const op = toCommittedOp(entry);
+        if (op.rev !== doc.rev + 1) return false;
+        doc.text.apply(op.op);
+        doc.rev = op.rev;
+        doc.recent.push(op);
+        noteLast(doc, dedupeField(op.userId, op.clientId), { seq: op.seq, rev: op.rev });
+      }
+    } catch {
+      return false;
+    }
+    this.trimRecent(doc);
+    return true;
+  }
+
+  /** Keeps `doc` unless the cache has a later revision of the same incarnation (nothing here serializes other readers). */
+  private rememberUnlessNewer(key: string, doc: Cached): void {
+    const current = this.cache.get(key);
+    if (current && current.epoch === doc.epoch && current.rev > doc.rev) return;
+    this.remember(key, doc);
   }
 
   /** (Re)inserts as the most recently used entry, then evicts the least recently used over the bounds. */
@@ -412,6 +518,17 @@ export class RedisDocumentStore implements DocumentStore {
 }
 
 const cacheKey = (sessionId: string, documentId: string) => `${sessionId}\u0000${documentId}`;
+
+function noteLast(doc: Cached, field: string, last: LastCommit): void {
+  doc.last.delete(field);
+  doc.last.set(field, last);
+  if (doc.last.size > MAX_KNOWN_COMMITS) doc.last.delete(doc.last.keys().next().value!);
+}
+
+/** Takes `doc.text` back over the first `count` of `entries` (applied to it), last first. */
+function undo(doc: Cached, entries: readonly CommittedOp[], count: number): void {
+  for (let i = count - 1; i >= 0; i--) doc.text.apply(textType.invert(entries[i]!.op));
+}
 const dedupeField = (userId: string, clientId: string) => `${userId}\u0000${clientId}`;
 
 function toCommittedOp([id, fields]: StreamEntry): CommittedOp {
