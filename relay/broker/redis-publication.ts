@@ -15,6 +15,10 @@ import type { BrokerMessage, Publication } from './broker';
  *   `<header>\n<data length>\n<data>`, the length in UTF-16 code units (which Redis's UTF-8
  *   round trip keeps: a lone surrogate comes back as one U+FFFD). One message for the subscribers
  *   to parse instead of one per commit; they get the messages one by one, in order.
+ * - A payload may open with a record for another reader of the channel, skipped by the broker:
+ *   `#<record length>\n<record>`, then the payload as above. The document store's commits carry
+ *   theirs this way (`redis-document-store.ts` has its format): every relay that gets the edits
+ *   also learns the commit, and keeps its copy of the document current without a read.
  * - Entry of the channel's history stream: id `<offset>-0`, fields `h` header, `d` data.
  */
 
@@ -64,11 +68,32 @@ export function encodePublications(
   return [shardChannel(prefix, channel), payload];
 }
 
+/** `payload` (of `encodePublications`) opened with `record` for another reader of the channel (see the format above). */
+export function withRecord(record: string, payload: string): string {
+  return `#${record.length}\n${record}${payload}`;
+}
+
+/** The record a payload opens with (`withRecord`), if any. */
+export function recordOf(payload: string): string | undefined {
+  if (!payload.startsWith('#')) return undefined;
+  const end = payload.indexOf('\n');
+  const length = Number(payload.slice(1, end));
+  if (end < 0 || !Number.isSafeInteger(length) || end + 1 + length > payload.length) return undefined;
+  return payload.slice(end + 1, end + 1 + length);
+}
+
 /** The publications of a payload received on a shard channel, one or a batch. Throws on one that does not decode. */
 export function decodePublications(payload: string): Publication[] {
-  if (!payload.startsWith('*')) return [decodePublication(payload)];
-  let at = payload.indexOf('\n');
-  const count = Number(payload.slice(1, at));
+  let start = 0;
+  if (payload.startsWith('#')) {
+    const end = payload.indexOf('\n');
+    const length = Number(payload.slice(1, end));
+    if (end < 0 || !Number.isSafeInteger(length) || length < 0) throw new Error('a record without its length');
+    start = end + 1 + length;
+  }
+  if (payload[start] !== '*') return [decodePublication(start === 0 ? payload : payload.slice(start))];
+  let at = payload.indexOf('\n', start);
+  const count = Number(payload.slice(start + 1, at));
   if (!Number.isSafeInteger(count) || count < 0) throw new Error('a batch publication without its count');
   const publications: Publication[] = [];
   for (let i = 0; i < count; i++) {

@@ -330,12 +330,14 @@ export class DocumentAuthority {
         return;
       }
       const group: Group = { edits: [pending], started: false };
-      void this.serialize(sessionId, edit.document, () => {
+      void this.serialize(sessionId, edit.document, async () => {
+        // The edits that reach the relay in the same turn of the event loop (several sockets read
+        // at once) go together: one setImmediate per group, and the group waits for nothing else.
+        await new Promise<void>((resolve) => setImmediate(resolve));
         group.started = true;
         if (this.groups.get(key) === group) this.groups.delete(key);
         return this.commitGroup(sessionId, edit.document, group.edits);
       });
-      // An idle document's group has started already (serialize runs it at once).
       if (!group.started) this.groups.set(key, group);
     });
   }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { TextDocument, textType, type TextOp } from '../../protocol';
-import { encodePublications } from '../broker/redis-publication';
+import { encodePublications, recordOf, withRecord } from '../broker/redis-publication';
 import { newEpoch } from '../epoch';
 import type { RedisConnections } from '../redis/redis-connection';
 import { defineScript } from '../redis/scripts';
@@ -135,6 +135,9 @@ interface Cached {
   last: Map<string, LastCommit>;
 }
 
+/** An entry of a commit record: op, user, client id, seq, recovery record. */
+type RecordEntry = [op: TextOp, userId: string, clientId: string, seq: number, recovery?: RecoveryRecord];
+
 /** Last commits a cached copy keeps (the least recently committed go first). */
 const MAX_KNOWN_COMMITS = 1024;
 
@@ -162,6 +165,9 @@ export class RedisDocumentStore implements DocumentStore {
   private closing: Promise<void> | undefined;
   /** The most ops a failed commit's answer brings to catch a copy up (as many as a load would). */
   private readonly maxCatchUp: number;
+  private readonly subscriber: Redis;
+  /** Shard channel -> cache key of the documents this relay committed to with a publication (see `onPublication`). */
+  private readonly channels = new Map<string, string>();
 
   constructor(
     private readonly redis: RedisConnections,
@@ -174,6 +180,8 @@ export class RedisDocumentStore implements DocumentStore {
     this.runLoad = defineScript(this.command, 'tandemDocumentLoad');
     this.runCommit = defineScript(this.command, 'tandemDocumentCommit');
     this.maxCatchUp = Math.max(1000, this.options.historySize);
+    this.subscriber = redis.subscriber;
+    this.subscriber.on('smessage', this.onPublication);
   }
 
   async create(sessionId: string, documentId: string, text: string, origin?: RecoveryOrigin): Promise<boolean> {
@@ -298,14 +306,6 @@ export class RedisDocumentStore implements DocumentStore {
     // stay in the stream until then, outside the byte bound (see the header comment).
     const due = last.rev - doc.srev >= this.options.snapshotInterval || doc.srev < doc.orev;
     const channel = publications?.[0]?.channel;
-    const [shard, payload] =
-      channel === undefined
-        ? ['', '']
-        : encodePublications(
-            this.options.prefix,
-            channel,
-            publications!.map((p) => p.message),
-          );
     const args: Array<string | number> = [
       doc.epoch,
       first.rev - 1,
@@ -313,17 +313,33 @@ export class RedisDocumentStore implements DocumentStore {
       this.options.idleTimeoutMs,
       this.options.historySize,
       due ? JSON.stringify(doc.text.toString()) : '',
-      shard,
-      payload,
+      '', // the shard channel and payload, below
+      '',
       this.instance,
       this.options.turnMs,
       this.options.historyMaxBytes,
       entries.reduce((sum, e) => sum + lengthChange(e.op), 0),
       this.maxCatchUp,
     ];
+    // The commit record (see `onPublication`): [incarnation, base revision, snapshot revision or
+    // -1, then per entry [op, user, client id, seq, recovery record?]], the ops' JSON as is.
+    let record = `[${JSON.stringify(doc.epoch)},${first.rev - 1},${due ? last.rev : -1}`;
     for (const e of entries) {
+      const op = JSON.stringify(e.op);
       const recovery = e.recovery ? JSON.stringify(e.recovery) : '';
-      args.push(JSON.stringify(e.op), e.userId, e.clientId, e.seq, recovery, committedOpBytes(e), lastCommitBytes(e.userId, e.clientId));
+      const [user, client] = [JSON.stringify(e.userId), JSON.stringify(e.clientId)];
+      record += `,[${op},${user},${client},${e.seq}${recovery && `,${recovery}`}]`;
+      args.push(op, e.userId, e.clientId, e.seq, recovery, committedOpBytes(e), lastCommitBytes(e.userId, e.clientId));
+    }
+    if (channel !== undefined) {
+      const [shard, payload] = encodePublications(
+        this.options.prefix,
+        channel,
+        publications!.map((p) => p.message),
+      );
+      args[6] = shard;
+      args[7] = withRecord(`${record}]`, payload);
+      this.noteChannel(shard, key);
     }
     const keys = this.keysOf(sessionId, documentId);
     const reply = await this.runCommit([keys.meta, keys.ops, keys.seen, keys.turn, keys.seenq], args);
@@ -371,6 +387,7 @@ export class RedisDocumentStore implements DocumentStore {
   /** Forgets the cached texts and lets go of Redis (the documents stay in Redis). */
   close(): Promise<void> {
     return (this.closing ??= (async () => {
+      this.subscriber.off('smessage', this.onPublication);
       this.cache.clear();
       this.cachedLength = 0;
       await this.redis.release();
@@ -459,6 +476,51 @@ export class RedisDocumentStore implements DocumentStore {
     }
     this.trimRecent(doc);
     return true;
+  }
+
+  /**
+   * A publication on the subscriber connection (every relay's: this one's listens to the channels
+   * of the documents its clients have open). A commit's opens with its record (`commit`): if it
+   * continues this relay's copy of the document, the copy takes it, so that the copy is current
+   * when the next edit, which the record's own edits may have prompted, comes in: no read and no
+   * lost race for it. Anything else (a copy ahead of it, or behind by more, another incarnation)
+   * is left for the next commit to find out, as for a publication that never came.
+   */
+  private readonly onPublication = (channel: string, payload: string): void => {
+    if (payload.charCodeAt(0) !== 35 /* '#' */) return;
+    const key = this.channels.get(channel);
+    const doc = key === undefined ? undefined : this.cache.get(key);
+    if (!doc) return;
+    let record: [epoch: string, base: number, srev: number, ...entries: RecordEntry[]];
+    try {
+      record = JSON.parse(recordOf(payload) ?? '[]') as typeof record;
+    } catch {
+      return;
+    }
+    const [epoch, base, srev, ...entries] = record;
+    if (epoch !== doc.epoch || base !== doc.rev || entries.length === 0) return;
+    this.forget(key!);
+    try {
+      for (const [op, userId, clientId, seq, recovery] of entries) {
+        doc.text.apply(op);
+        doc.rev++;
+        doc.recent.push({ rev: doc.rev, op, userId, clientId, seq, ...(recovery && { recovery }) });
+        noteLast(doc, dedupeField(userId, clientId), { seq, rev: doc.rev });
+      }
+    } catch {
+      return; // not what Redis has, then: the copy stays out
+    }
+    if (srev > doc.srev) doc.srev = srev;
+    this.trimRecent(doc);
+    this.remember(key!, doc);
+  };
+
+  /** Bounded like the cache: the oldest entries go first. */
+  private noteChannel(shard: string, key: string): void {
+    if (this.channels.get(shard) === key) return;
+    this.channels.delete(shard);
+    this.channels.set(shard, key);
+    if (this.channels.size > Math.max(16, 2 * this.options.cacheDocuments)) this.channels.delete(this.channels.keys().next().value!);
   }
 
   /** Keeps `doc` unless the cache has a later revision of the same incarnation (nothing here serializes other readers). */

@@ -82,7 +82,10 @@ local maxBytes = tonumber(ARGV[11])
 local floor = rev - tonumber(ARGV[5])
 local orev = tonumber(m[4]) or base
 while orev < rev and (orev < floor or hb > maxBytes) do
-  local batch = redis.call('XRANGE', KEYS[2], (orev + 1) .. '-0', '+', 'COUNT', 16)
+  -- Past the count bound only, exactly the entries that leave (usually the group's size).
+  local count = 16
+  if hb <= maxBytes then count = math.min(16, floor - orev) end
+  local batch = redis.call('XRANGE', KEYS[2], (orev + 1) .. '-0', '+', 'COUNT', count)
   if #batch == 0 then
     orev = rev
     hb = 0
