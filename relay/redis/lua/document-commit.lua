@@ -55,14 +55,23 @@ if head ~= base then
 end
 if turn and turn ~= ARGV[9] then return {0, head, {}, {}} end
 local records = {}
+-- A client's seqs rise within the group too (the relay builds groups so; a resend twice in one
+-- group would be committed twice otherwise): the group's own last seq per client, then Redis's.
+local grouped = {}
 for i = 0, n - 1 do
   local at = 14 + 7 * i
   local field = ARGV[at + 1] .. '\0' .. ARGV[at + 2]
-  local last = redis.call('HGET', KEYS[3], field)
-  if last and tonumber(string.match(last, '^%d+')) >= tonumber(ARGV[at + 3]) then
-    table.insert(records, field)
-    table.insert(records, last)
+  local seq = tonumber(ARGV[at + 3])
+  if grouped[field] then
+    if grouped[field] >= seq then return {0, head, {}, {}} end
+  else
+    local last = redis.call('HGET', KEYS[3], field)
+    if last and tonumber(string.match(last, '^%d+')) >= seq then
+      table.insert(records, field)
+      table.insert(records, last)
+    end
   end
+  grouped[field] = seq
 end
 if #records > 0 then return {0, head, {}, records} end
 local rev = base + n
