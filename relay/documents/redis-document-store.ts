@@ -58,15 +58,25 @@ import { tooManyDocuments } from './memory-document-store';
  * what a late op needs to be transformed. Ops older than `orev` but newer than the snapshot stay in
  * the stream (unreadable) until the next commit writes a snapshot.
  *
- * A commit is one script (relay/redis/lua/document-append.lua): compare-and-set on (incarnation, revision), the dedupe check, XADD,
- * head and length, the client's last commit, the snapshot if due, the idle expiry, and the
- * commit's publication (SPUBLISH in the broker's wire format). Publishing inside the script makes
- * the order of publications the order of revisions, whichever relay commits: publishing after
- * the script returned, two relays could publish revisions 5 and 6 the other way round.
+ * A commit is one script (relay/redis/lua/document-commit.lua) for a group of consecutive ops
+ * (the authority's group commit): compare-and-set on (incarnation, revision), the dedupe check,
+ * XADD, head and length, the clients' last commits, the snapshot if due, the idle expiry, and one
+ * publication of them all (SPUBLISH in the broker's wire format, a batch). Publishing inside the
+ * script makes the order of publications the order of revisions, whichever relay commits:
+ * publishing after the script returned, two relays could publish revisions 5 and 6 the other way
+ * round.
  *
- * Each relay keeps the head text of recently used documents (a chunked `TextDocument`, LRU),
- * keyed by (incarnation, revision): ops are validated and applied locally, and a reader fetches
- * only the ops committed since (by other relays). Nothing is read at start-up.
+ * Each relay keeps the head of recently used documents (a chunked `TextDocument`, LRU, with the
+ * last ops and the clients' last commits it saw), keyed by (incarnation, revision), and builds
+ * commits on it with no read (`commitBase`): ops are transformed, validated and applied locally,
+ * and the script's compare-and-set finds out if the copy was behind, in which case its answer
+ * carries what was missing (the ops since, or the dedupe records that make an op a resubmit), so
+ * that the next try needs no read either. The copy is kept current without any read too: each
+ * commit's publication opens with the commit's record (the ops as JSON, who committed them), which
+ * every relay subscribed to the document (it has clients on it) applies to its copy when it
+ * continues it (`onPublication`): by the time a client answers an edit it got, the relay it talks
+ * to knows the revision that edit made. A reader (open, cursor, check) fetches only the ops
+ * committed since its copy (`document-load.lua`). Nothing is read at start-up.
  *
  * Every write and `touch` sets the idle expiry (PEXPIRE) of all three keys; reads do not, so that
  * a read costs no write (nor an AOF fsync). The relay touches the documents its clients have open.
@@ -95,7 +105,7 @@ const Options = z.object({
     .default(32 * 1024 * 1024),
   /** Recent ops kept with each cached text, so that a late op's history is read without Redis. */
   cacheOps: z.int().min(0).default(200),
-  /** How long a relay that lost a commit race has the document's next commit to itself (see document-append.lua). */
+  /** How long a relay that lost a commit race twice in a row has the document's next commit to itself (see document-commit.lua). */
   turnMs: z.int().min(1).default(100),
   /** Documents one session may have (DOCUMENT_MAX_PER_SESSION); 0: no bound. */
   maxPerSession: z.int().min(0).default(0),
@@ -133,7 +143,12 @@ interface Cached {
    * those), never older: seqs only grow within an incarnation.
    */
   last: Map<string, LastCommit>;
+  /** Its last commit lost the race: if the next one loses too, it claims the turn (document-commit.lua). */
+  lost?: boolean;
 }
+
+/** How long a commit that yielded to another relay's turn waits for that relay's commit record before it tries again. */
+const YIELD_WAIT_MS = 10;
 
 /** An entry of a commit record: op, user, client id, seq, recovery record. */
 type RecordEntry = [op: TextOp, userId: string, clientId: string, seq: number, recovery?: RecoveryRecord];
@@ -168,6 +183,8 @@ export class RedisDocumentStore implements DocumentStore {
   private readonly subscriber: Redis;
   /** Shard channel -> cache key of the documents this relay committed to with a publication (see `onPublication`). */
   private readonly channels = new Map<string, string>();
+  /** Commits that yielded to another relay's turn, waiting for its record (`advanced`). */
+  private readonly waiters = new Map<string, Set<() => void>>();
 
   constructor(
     private readonly redis: RedisConnections,
@@ -320,6 +337,7 @@ export class RedisDocumentStore implements DocumentStore {
       this.options.historyMaxBytes,
       entries.reduce((sum, e) => sum + lengthChange(e.op), 0),
       this.maxCatchUp,
+      doc.lost ? '1' : '0',
     ];
     // The commit record (see `onPublication`): [incarnation, base revision, snapshot revision or
     // -1, then per entry [op, user, client id, seq, recovery record?]], the ops' JSON as is.
@@ -348,14 +366,20 @@ export class RedisDocumentStore implements DocumentStore {
       if (head === -1) return false; // another incarnation: its copy is of no use
       // Back to first.rev - 1, still true of that revision; then what another relay committed since.
       undo(doc, entries, entries.length);
-      if (head !== doc.rev && !this.catchUp(doc, missing, head)) return false; // too far behind: the next use reads
+      const moved = head !== doc.rev;
+      doc.lost = moved;
+      if (moved && !this.catchUp(doc, missing, head)) return false; // too far behind: the next use reads
       for (let i = 0; i + 1 < records.length; i += 2) {
         const [seq, rev] = records[i + 1]!.split(' ').map(Number);
         noteLast(doc, records[i]!, { seq: seq!, rev: rev! });
       }
       this.rememberUnlessNewer(key, doc);
+      // Neither: another relay has the turn. Its commit's record will move the copy on: trying
+      // again before then would only yield again.
+      if (!moved && records.length === 0) await this.advanced(key, doc, YIELD_WAIT_MS);
       return false;
     }
+    doc.lost = false;
     doc.rev = last.rev;
     doc.srev = reply[1];
     doc.orev = reply[2];
@@ -513,7 +537,27 @@ export class RedisDocumentStore implements DocumentStore {
     if (srev > doc.srev) doc.srev = srev;
     this.trimRecent(doc);
     this.remember(key!, doc);
+    const waiting = this.waiters.get(key!);
+    this.waiters.delete(key!);
+    for (const wake of waiting ?? []) wake();
   };
+
+  /** Resolves once a commit record moved `doc` past its revision now, or after `ms`. */
+  private advanced(key: string, doc: Cached, ms: number): Promise<void> {
+    const rev = doc.rev;
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.waiters.get(key)?.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      if (doc.rev !== rev) return done();
+      let waiting = this.waiters.get(key);
+      if (!waiting) this.waiters.set(key, (waiting = new Set()));
+      waiting.add(done);
+    });
+  }
 
   /** Bounded like the cache: the oldest entries go first. */
   private noteChannel(shard: string, key: string): void {
