@@ -439,12 +439,11 @@ export class DocumentAuthority {
           return;
         }
         const { head } = base;
-        // A copy that does not know the op's base or epoch yet may be behind: ask the store itself.
-        if (!fresh && live.some((p) => p.edit.rev > head.rev || (p.edit.epoch !== undefined && p.edit.epoch !== head.epoch))) {
+        // A copy that does not know the op's epoch yet may be behind: ask the store itself.
+        if (!fresh && live.some((p) => p.edit.epoch !== undefined && p.edit.epoch !== head.epoch)) {
           fresh = true;
           continue;
         }
-        fresh = false;
         if (!base.ops && from <= head.rev) {
           // The oldest base is older than the kept history: those edits get a resync, the others a next try.
           const [trimmed, rest] = split(live, (p) => p.edit.rev === from);
@@ -456,7 +455,13 @@ export class DocumentAuthority {
           live = rest;
           continue;
         }
-        const built = await this.build(document, base, from, live);
+        const built = await this.build(document, base, from, live, fresh);
+        if (built === 'behind') {
+          // An op based on a revision the copy does not know yet (nor the group before it).
+          fresh = true;
+          continue;
+        }
+        fresh = false;
         if (built.entries.length > 0) {
           let committed: boolean;
           try {
@@ -489,8 +494,9 @@ export class DocumentAuthority {
    * Builds the group's commit on `base`: each edit checked (epoch, resubmit, revision, op, cost),
    * transformed op by op past the history since its base revision and the group's earlier edits,
    * and given the next revision. Edits that are not committed get their answer in `answers`.
+   * 'behind': an edit is based on a revision newer than the copy (not `fresh`) knows.
    */
-  private async build(document: string, base: CommitBase, from: number, live: PendingEdit[]): Promise<Built> {
+  private async build(document: string, base: CommitBase, from: number, live: PendingEdit[], fresh: boolean): Promise<Built | 'behind'> {
     const { head } = base;
     const history = base.ops ?? []; // none only when every edit's base is past the head (an error each)
     const entries: CommittedOp[] = [];
@@ -509,10 +515,13 @@ export class DocumentAuthority {
           answers.push([pending, { kind: 'duplicate', ack: { document, rev: last.rev, client_id: clientId, seq: last.seq } }]);
           continue;
         }
-        if (edit.rev > head.rev) {
+        // A client may base an op on its previous one's revision before the ack (it is alone, or
+        // resends a run of ops): a revision the group itself makes is known here.
+        if (edit.rev > head.rev + entries.length) {
+          if (!fresh) return 'behind';
           throw new ProtocolError(
             'EDIT_REV_TOO_NEW',
-            `the op is based on revision ${edit.rev}, the document is at ${head.rev}`,
+            `the op is based on revision ${edit.rev}, the document is at ${head.rev + entries.length}`,
             'payload.rev',
           );
         }
@@ -523,7 +532,7 @@ export class DocumentAuthority {
         } catch (error) {
           throw toProtocolError(error);
         }
-        const past = [...history.slice(edit.rev - from), ...entries];
+        const past = [...history.slice(Math.min(edit.rev, head.rev) - from), ...entries.slice(Math.max(0, edit.rev - head.rev))];
         // Refused before any of the work is done (transform-cost.ts): the sender adopts the head
         // text instead, which costs the relay a copy of the text, paced to the sender's reading.
         const cost = transformCost(op.length, past);

@@ -136,6 +136,27 @@ for (const [name, make] of Object.entries(fixtures)) {
       assert.deepEqual(JSON.parse(published[1]!.echo!.data), { document: DOC, rev: 2, client_id: 'c-bob', seq: 0 });
     });
 
+    it('takes a run of one client’s ops each based on the revision the one before makes, in one group', async () => {
+      const { calls, session, store, edit } = await setup('');
+      const results = await Promise.all([
+        edit('alice', 0, 0, ['a']),
+        edit('alice', 1, 1, [1, 'b']),
+        edit('alice', 2, 2, [2, 'c']),
+        edit('bob', 0, 0, ['>']),
+      ]);
+      assert.deepEqual(
+        results.map((r) => r.kind === 'committed' && r.ack.rev),
+        [1, 2, 3, 4],
+      );
+      assert.equal(calls.length, 1);
+      assert.equal(
+        (await store.snapshot(session, DOC))?.text,
+        'abc>',
+        'bob’s insert at 0 goes after the inserts committed there before it',
+      );
+      await assert.rejects(edit('alice', 3, 9, ['x']), (error: unknown) => (error as ProtocolError).code === 'EDIT_REV_TOO_NEW');
+    });
+
     it('refuses an op of the group that does not apply and commits the others without it', async () => {
       const { calls, session, store, edit } = await setup('abc');
       const results = await Promise.allSettled([edit('alice', 0, 0, ['1']), edit('bob', 0, 0, [9, 'x']), edit('carol', 0, 0, [3, '3'])]);
