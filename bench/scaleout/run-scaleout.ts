@@ -85,8 +85,9 @@ const config = {
   skip: [...skip],
   /** Before each run, wait (at most this long in all) for other processes to use under 15% of a core. */
   quietBudgetMs: 30_000,
-  /** The whole bench gives up (and kills everything) after this long. */
-  deadlineMs: 290_000,
+  /** The whole bench gives up (and kills everything) after this long: the broadcast and reconnect phases, then ~15 s per commit run. */
+  deadlineMs:
+    200_000 + commitConfig.rounds * commitTargets.length * (commitConfig.baselineBundle ? 2 : 1) * commitConfig.editors.length * 15_000,
 };
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
