@@ -183,6 +183,8 @@ export class RedisDocumentStore implements DocumentStore {
   private readonly subscriber: Redis;
   /** Shard channel -> cache key of the documents this relay committed to with a publication (see `onPublication`). */
   private readonly channels = new Map<string, string>();
+  /** Records that came for a document while this relay's commit to it was on its way (see `commit`). */
+  private readonly held = new Map<string, string[]>();
   /** Commits that yielded to another relay's turn, waiting for its record (`advanced`). */
   private readonly waiters = new Map<string, Set<() => void>>();
 
@@ -360,7 +362,17 @@ export class RedisDocumentStore implements DocumentStore {
       this.noteChannel(shard, key);
     }
     const keys = this.keysOf(sessionId, documentId);
-    const reply = await this.runCommit([keys.meta, keys.ops, keys.seen, keys.turn, keys.seenq], args);
+    // Records of other relays' commits that arrive meanwhile wait, to be applied after the answer
+    // (the publication of a commit made just before or after this one may well come first).
+    this.held.set(key, []);
+    let reply: CommitReply;
+    let held: string[];
+    try {
+      reply = await this.runCommit([keys.meta, keys.ops, keys.seen, keys.turn, keys.seenq], args);
+    } finally {
+      held = this.held.get(key) ?? [];
+      this.held.delete(key);
+    }
     if (reply[0] !== 1) {
       const [, head, missing, records] = reply;
       if (head === -1) return false; // another incarnation: its copy is of no use
@@ -374,9 +386,11 @@ export class RedisDocumentStore implements DocumentStore {
         noteLast(doc, records[i]!, { seq: seq!, rev: rev! });
       }
       this.rememberUnlessNewer(key, doc);
+      const at = doc.rev;
+      for (const record of held) this.applyRecord(key, record);
       // Neither: another relay has the turn. Its commit's record will move the copy on: trying
       // again before then would only yield again.
-      if (!moved && records.length === 0) await this.advanced(key, doc, YIELD_WAIT_MS);
+      if (!moved && records.length === 0 && doc.rev === at) await this.advanced(key, doc, YIELD_WAIT_MS);
       return false;
     }
     doc.lost = false;
@@ -389,6 +403,7 @@ export class RedisDocumentStore implements DocumentStore {
     }
     this.trimRecent(doc);
     this.remember(key, doc);
+    for (const record of held) this.applyRecord(key, record);
     return true;
   }
 
@@ -513,17 +528,27 @@ export class RedisDocumentStore implements DocumentStore {
   private readonly onPublication = (channel: string, payload: string): void => {
     if (payload.charCodeAt(0) !== 35 /* '#' */) return;
     const key = this.channels.get(channel);
-    const doc = key === undefined ? undefined : this.cache.get(key);
+    if (key === undefined) return;
+    const record = recordOf(payload);
+    if (record === undefined) return;
+    const held = this.held.get(key);
+    if (held) held.push(record);
+    else this.applyRecord(key, record);
+  };
+
+  /** Applies a commit record (`commit` has its format) to the cached copy if it continues it. */
+  private applyRecord(key: string, json: string): void {
+    const doc = this.cache.get(key);
     if (!doc) return;
     let record: [epoch: string, base: number, srev: number, ...entries: RecordEntry[]];
     try {
-      record = JSON.parse(recordOf(payload) ?? '[]') as typeof record;
+      record = JSON.parse(json) as typeof record;
     } catch {
       return;
     }
     const [epoch, base, srev, ...entries] = record;
     if (epoch !== doc.epoch || base !== doc.rev || entries.length === 0) return;
-    this.forget(key!);
+    this.forget(key);
     try {
       for (const [op, userId, clientId, seq, recovery] of entries) {
         doc.text.apply(op);
@@ -536,11 +561,11 @@ export class RedisDocumentStore implements DocumentStore {
     }
     if (srev > doc.srev) doc.srev = srev;
     this.trimRecent(doc);
-    this.remember(key!, doc);
-    const waiting = this.waiters.get(key!);
-    this.waiters.delete(key!);
+    this.remember(key, doc);
+    const waiting = this.waiters.get(key);
+    this.waiters.delete(key);
     for (const wake of waiting ?? []) wake();
-  };
+  }
 
   /** Resolves once a commit record moved `doc` past its revision now, or after `ms`. */
   private advanced(key: string, doc: Cached, ms: number): Promise<void> {
