@@ -333,7 +333,7 @@ export function documentStoreContract(name: string, create: (options: DocumentSt
       assert.deepEqual(plain(await store.snapshot(session, DOC)), { rev: 6, text: '6541a3bc2' });
     });
 
-    it('commits a group all or none: a taken revision, a resubmit (committed before, or twice in the group), an op that does not apply', async () => {
+    it('commits a group all or none: taken revision, resubmit (before, or twice in the group), an op that does not apply', async () => {
       const { store, broker } = await make();
       const session = freshSession();
       const got: Publication[] = [];

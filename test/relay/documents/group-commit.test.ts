@@ -91,7 +91,7 @@ for (const [name, make] of Object.entries(fixtures)) {
       return { ...fixture, session, authority, published, replies, edit };
     }
 
-    it('commits the edits of one tick in one call, in their order, each transformed past the ones before; a resend within the group is acked', async () => {
+    it('commits the edits of one tick in one call, in order, each transformed past the ones before; a resend in it is acked', async () => {
       const { store, calls, session, published, replies, edit } = await setup('abc');
       // All at once, all based on revision 0 (as if typed concurrently).
       const results = await Promise.all([

@@ -185,7 +185,7 @@ describe('RedisDocumentStore', () => {
     assert.equal(new Set(markers).size, total, 'every op exactly once');
   });
 
-  it('builds commits on its cached head with no read; when another relay moved the head, the failed commit brings what is missing', async () => {
+  it('builds commits on its cached head, no read; when another relay moved the head, the failed commit brings what misses', async () => {
     const url = (await shared).url;
     const [a, b] = [await relayOn(url), await relayOn(url)];
     const session = freshSession();
@@ -212,7 +212,7 @@ describe('RedisDocumentStore', () => {
     assert.deepEqual(plain(await a.store.snapshot(session, DOC)), { rev: 3, text: '21abc!' });
   });
 
-  it('a resend that reached another relay first: the failed commit brings its dedupe record, and the op is known as committed', async () => {
+  it('a resend that reached another relay first: the failed commit brings its dedupe record; the op is known as committed', async () => {
     const url = (await shared).url;
     // A snapshot at every commit: b's copy, read from the snapshot, has no ops and so no records.
     const [a, b] = [await relayOn(url, { snapshotInterval: 1 }), await relayOn(url, { snapshotInterval: 1 })];
