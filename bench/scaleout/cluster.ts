@@ -1,7 +1,14 @@
 import { createConnection } from 'node:net';
 import { mintToken } from '../../relay/auth/tokens';
 import { startRedisServer, type RedisServer } from '../../test/support/redis-server';
-import { baselineLaunch, relayLaunch, type ServerLaunch, type ServerProcess, startServer } from '../processes';
+import {
+  baselineLaunch,
+  relayBundle as defaultRelayBundle,
+  relayLaunch,
+  type ServerLaunch,
+  type ServerProcess,
+  startServer,
+} from '../processes';
 import type { QuietWaiter } from '../proc-stats';
 
 /**
@@ -10,11 +17,11 @@ import type { QuietWaiter } from '../proc-stats';
  * port (never the shared one on 6379), so its CPU is the target's alone.
  */
 
-export type TargetName = 'relay' | 'relay-redis' | 'relay-x2' | 'socketio-x2';
+export type TargetName = 'relay' | 'relay-redis' | 'relay-x2' | 'socketio-x2' | 'sharedb-redis';
 
 export interface TargetSpec {
   name: TargetName;
-  kind: 'relay' | 'socketio';
+  kind: 'relay' | 'socketio' | 'sharedb';
   servers: number;
   redis: boolean;
   description: string;
@@ -36,6 +43,13 @@ export const TARGETS: Record<TargetName, TargetSpec> = {
     description: 'one relay with REDIS_URL (every publication through Redis)',
   },
   'relay-x2': { name: 'relay-x2', kind: 'relay', servers: 2, redis: true, description: 'two relays on one Redis' },
+  'sharedb-redis': {
+    name: 'sharedb-redis',
+    kind: 'sharedb',
+    servers: 1,
+    redis: true,
+    description: 'ShareDB (memory database) with sharedb-redis-pubsub: every op through Redis (commits only)',
+  },
   'socketio-x2': {
     name: 'socketio-x2',
     kind: 'socketio',
@@ -50,12 +64,14 @@ export interface BenchContext {
   secret: string;
   relayEnv: Record<string, string>;
   socketIoBundle: string;
+  /** The OT bench's ShareDB server (`ot/sharedb-server.ts`). */
+  sharedbBundle: string;
   loadgenBundle: string;
   quiet: QuietWaiter;
 }
 
-export function sessionToken(context: BenchContext, user: string, sessions: string[]): string {
-  return mintToken(context.secret, { user, sessions, role: 'editor', ttl: '1h' });
+export function sessionToken(context: BenchContext, user: string, sessions: string[], role: 'host' | 'editor' = 'editor'): string {
+  return mintToken(context.secret, { user, sessions, role, ttl: '1h' });
 }
 
 export interface Cluster {
@@ -68,7 +84,13 @@ export interface Cluster {
   stop(): Promise<void>;
 }
 
-export async function startCluster(context: BenchContext, spec: TargetSpec, extraEnv: Record<string, string> = {}): Promise<Cluster> {
+/** `relayBundle`: another relay build for the relays (the same run's baseline of a change). */
+export async function startCluster(
+  context: BenchContext,
+  spec: TargetSpec,
+  extraEnv: Record<string, string> = {},
+  relayBundle?: string,
+): Promise<Cluster> {
   const redis = spec.redis ? await startRedisServer() : undefined;
   const servers: ServerProcess[] = [];
   const stop = async () => {
@@ -77,7 +99,7 @@ export async function startCluster(context: BenchContext, spec: TargetSpec, extr
   };
   try {
     const redisPid = redis ? await redisProcessId(redis.port) : undefined;
-    for (let i = 0; i < spec.servers; i++) servers.push(await startServer(launch(context, spec, i, redis, extraEnv)));
+    for (let i = 0; i < spec.servers; i++) servers.push(await startServer(launch(context, spec, i, redis, extraEnv, relayBundle)));
     return { spec, servers, redis, redisPid, pids: [...servers.map((s) => s.pid), ...(redisPid ? [redisPid] : [])], stop };
   } catch (error) {
     await stop();
@@ -91,12 +113,18 @@ function launch(
   index: number,
   redis: RedisServer | undefined,
   extraEnv: Record<string, string>,
+  relayBundle: string | undefined,
 ): ServerLaunch {
   const name = `${spec.name}-${index + 1}`;
   const redisEnv: Record<string, string> = redis ? { REDIS_URL: redis.url } : {};
   if (spec.kind === 'relay') {
     const base = relayLaunch({ ...context.relayEnv, ...redisEnv, RELAY_ID: name, ...extraEnv });
-    return { ...base, name };
+    const args = relayBundle ? base.args.map((a) => (a === defaultRelayBundle ? relayBundle : a)) : base.args;
+    return { ...base, name, args };
+  }
+  if (spec.kind === 'sharedb') {
+    const base = baselineLaunch(name, context.sharedbBundle);
+    return { ...base, env: { ...base.env, ...(redis && { SHAREDB_REDIS_URL: redis.url }), ...extraEnv } };
   }
   const base = baselineLaunch(name, context.socketIoBundle);
   return { ...base, env: { ...base.env, ...redisEnv, AUTH_SECRET: context.secret, ...extraEnv } };

@@ -10,7 +10,11 @@ import { type BenchContext, type Cluster, sessionToken, startCluster, type Targe
  * protocol's RelayClient + ClientDocument, one op in flight per editor, composing meanwhile)
  * against a relay alone (in memory), one relay on Redis, and two relays on one Redis with the
  * editors alternating between them, so that every commit races the other relay's through the
- * atomic Lua commit. Editors type single characters in a closed loop, one document.
+ * atomic Lua commit; and ShareDB with sharedb-redis-pubsub (its own client library, one op in
+ * flight too). Editors type single characters in a closed loop, one document. The targets take
+ * turns, `rounds` times (a shared machine's noise hits them alike); the figures are each
+ * target's medians. `baselineBundle`: the relay targets run a second time with that relay build
+ * (`<target>@base`), to compare a change with what it changes in the same run.
  */
 
 export interface CommitConfig {
@@ -21,11 +25,15 @@ export interface CommitConfig {
   measureMs: number;
   drainMs: number;
   docChars: number;
+  rounds: number;
+  baselineBundle?: string;
 }
 
 export interface CommitFigures {
   target: string;
   editors: number;
+  /** The rounds this figure is the median of. */
+  rounds: number;
   /** Document revisions per second (each a commit through the store: with Redis, one Lua script). */
   commitsPerSecond: number;
   /** Keystrokes acknowledged per second (several may share a commit). */
@@ -50,33 +58,70 @@ export async function commits(
   config: CommitConfig,
   log: (line: string) => void,
 ): Promise<CommitFigures[]> {
-  const figures: CommitFigures[] = [];
-  for (const spec of specs) {
-    const cluster = await startCluster(context, spec);
-    try {
-      for (const editors of config.editors) figures.push(await runOnce(context, otLoadgenBundle, cluster, editors, config, log));
-    } finally {
-      await cluster.stop();
+  const variants: Array<{ spec: TargetSpec; label: string; bundle?: string }> = specs.flatMap((spec) => [
+    { spec, label: spec.name },
+    ...(config.baselineBundle && spec.kind === 'relay' ? [{ spec, label: `${spec.name}@base`, bundle: config.baselineBundle }] : []),
+  ]);
+  const runs = new Map<string, CommitFigures[]>();
+  for (let round = 1; round <= config.rounds; round++) {
+    log(`  round ${round} of ${config.rounds}`);
+    for (const { spec, label, bundle } of variants) {
+      let cluster: Cluster;
+      try {
+        cluster = await startCluster(context, spec, {}, bundle);
+      } catch (error) {
+        // A baseline that cannot run here (say, a dependency not installed) leaves the others to measure.
+        log(`  ${label}: could not start (${(error as Error).message.split('\n')[0]}); left out`);
+        continue;
+      }
+      try {
+        for (const editors of config.editors) {
+          const figures = await runOnce(context, otLoadgenBundle, cluster, label, editors, config, log);
+          const key = `${label}\u0000${editors}`;
+          runs.set(key, [...(runs.get(key) ?? []), figures]);
+        }
+      } finally {
+        await cluster.stop();
+      }
     }
   }
-  return figures;
+  return [...runs.values()].map(median);
+}
+
+/** Per figure, the median of the rounds (the run with the median commits/s for its CPU split and latencies). */
+function median(rounds: CommitFigures[]): CommitFigures {
+  const sorted = [...rounds].sort((a, b) => a.commitsPerSecond - b.commitsPerSecond);
+  const middle = sorted[Math.floor((sorted.length - 1) / 2)]!;
+  const mid = (values: Array<number | undefined>) => {
+    const known = values.filter((v): v is number => v !== undefined && Number.isFinite(v)).sort((a, b) => a - b);
+    return known.length ? known[Math.floor((known.length - 1) / 2)] : undefined;
+  };
+  return {
+    ...middle,
+    rounds: rounds.length,
+    ackedOpsPerSecond: mid(rounds.map((r) => r.ackedOpsPerSecond))!,
+    serverMicrosPerCommit: mid(rounds.map((r) => r.serverMicrosPerCommit)),
+    problems: rounds.flatMap((r) => r.problems).slice(0, 20),
+  };
 }
 
 async function runOnce(
   context: BenchContext,
   bundle: string,
   cluster: Cluster,
+  label: string,
   editors: number,
   config: CommitConfig,
   log: (line: string) => void,
 ): Promise<CommitFigures> {
   const loadgen = new OtLoadgen(bundle);
   try {
-    const tokens = Array.from({ length: editors }, (_, i) => sessionToken(context, `editor-${i}`, [SESSION]));
+    // The first editor opens the document with its text: only a host may create one.
+    const tokens = Array.from({ length: editors }, (_, i) => sessionToken(context, `editor-${i}`, [SESSION], i === 0 ? 'host' : 'editor'));
     const urls = cluster.servers.map((s) => s.url);
     loadgen.send({
       type: 'setup',
-      target: 'relay',
+      target: cluster.spec.kind === 'sharedb' ? 'sharedb' : 'relay',
       url: urls[0]!,
       urls,
       tokens,
@@ -107,8 +152,9 @@ async function runOnce(
       0,
     );
     const figures: CommitFigures = {
-      target: cluster.spec.name,
+      target: label,
       editors,
+      rounds: 1,
       commitsPerSecond: result.commitsInWindow / seconds,
       ackedOpsPerSecond: result.ackedInWindow / seconds,
       ackLatencyMs: summarize(result.ackLatencies),

@@ -24,7 +24,10 @@ import { runBench } from '../entry';
  *   SCALEOUT_WINDOW=16            saturation: messages in flight per publisher
  *   SCALEOUT_ROUNDS=3  SCALEOUT_MEASURE_MS=2500  SCALEOUT_DRIVER=wire|typed
  *   SCALEOUT_SKIP=commits,reconnect   phases to leave out (broadcast, commits, reconnect)
- *   SCALEOUT_COMMIT_TARGETS=relay,relay-redis,relay-x2   SCALEOUT_COMMIT_EDITORS=4,16
+ *   SCALEOUT_COMMIT_TARGETS=relay,relay-redis,relay-x2,sharedb-redis   SCALEOUT_COMMIT_EDITORS=4,16
+ *   SCALEOUT_COMMIT_ROUNDS=3      the commit targets take turns this many times; medians reported
+ *   SCALEOUT_COMMIT_BASELINE=file another relay build, run as `<target>@base` beside each relay
+ *                                 commit target (a change and what it changes, in one run)
  *   SCALEOUT_RECONNECT_CLIENTS=1000   BENCH_RELAY_BUNDLE=file (another relay build)
  *   BENCH_RELAY_PROF=dir  BENCH_LOADGEN_PROF=dir   CPU profiles (see profile-summary.ts)
  */
@@ -60,9 +63,11 @@ const commitConfig: CommitConfig = {
   measureMs: 3000,
   drainMs: 2000,
   docChars: 10 * 1024,
+  rounds: Number(env.SCALEOUT_COMMIT_ROUNDS ?? 3),
+  ...(env.SCALEOUT_COMMIT_BASELINE && { baselineBundle: env.SCALEOUT_COMMIT_BASELINE }),
 };
-const commitTargets = list(env.SCALEOUT_COMMIT_TARGETS, 'relay,relay-redis,relay-x2').filter(
-  (t): t is TargetName => t in TARGETS && TARGETS[t as TargetName].kind === 'relay',
+const commitTargets = list(env.SCALEOUT_COMMIT_TARGETS, 'relay,relay-redis,relay-x2,sharedb-redis').filter(
+  (t): t is TargetName => t in TARGETS && TARGETS[t as TargetName].kind !== 'socketio',
 );
 
 const reconnectConfig: ReconnectConfig = {
@@ -80,8 +85,9 @@ const config = {
   skip: [...skip],
   /** Before each run, wait (at most this long in all) for other processes to use under 15% of a core. */
   quietBudgetMs: 30_000,
-  /** The whole bench gives up (and kills everything) after this long. */
-  deadlineMs: 290_000,
+  /** The whole bench gives up (and kills everything) after this long: the broadcast and reconnect phases, then ~15 s per commit run. */
+  deadlineMs:
+    200_000 + commitConfig.rounds * commitTargets.length * (commitConfig.baselineBundle ? 2 : 1) * commitConfig.editors.length * 15_000,
 };
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -97,11 +103,13 @@ async function main(): Promise<void> {
     socketIoServer: join(__dirname, 'socketio-server.ts'),
     reconnectLoadgen: join(__dirname, 'reconnect-loadgen.ts'),
     otLoadgen: join(__dirname, '..', 'ot', 'ot-loadgen.ts'),
+    sharedbServer: join(__dirname, '..', 'ot', 'sharedb-server.ts'),
   });
   const context: BenchContext = {
     secret,
     relayEnv,
     socketIoBundle: files.socketIoServer,
+    sharedbBundle: files.sharedbServer,
     loadgenBundle: files.loadgen,
     quiet: new QuietWaiter(config.quietBudgetMs),
   };
@@ -243,18 +251,63 @@ function targetChecks(scenarios: ScaleoutFigures[], commitFigures: CommitFigures
         `throughput ratio saturated cores would give, less sensitive to the load generators`,
     ),
   );
-  const commit = (target: TargetName, editors: number) => commitFigures.find((c) => c.target === target && c.editors === editors);
+  const commit = (target: string, editors: number) => commitFigures.find((c) => c.target === target && c.editors === editors);
   for (const editors of commitConfig.editors) {
-    const x2 = commit('relay-x2', editors);
-    if (!x2) continue;
-    checks.push(
-      info(
-        `commits/s through Redis, 2 relays, ${editors} editors`,
-        x2.commitsPerSecond,
-        `one document; ack p99 ${n2(x2.ackLatencyMs?.p99)} ms; 1 relay on Redis ` +
-          `${n0(commit('relay-redis', editors)?.commitsPerSecond)}/s, in memory ${n0(commit('relay', editors)?.commitsPerSecond)}/s`,
-      ),
-    );
+    const memory = commit('relay', editors);
+    const of = (target: string) => commit(target, editors);
+    const detail = (target: string) =>
+      `${n0(of(target)?.commitsPerSecond)} vs ${n0(memory?.commitsPerSecond)} commits/s in memory; ` +
+      `ack p99 ${n2(of(target)?.ackLatencyMs?.p99)} ms`;
+    for (const target of ['relay-redis', 'relay-redis@base']) {
+      if (!of(target) || !memory) continue;
+      checks.push(
+        check(
+          `commits/s, ${target} / memory, ${editors} editors`,
+          ratio(of(target)?.commitsPerSecond, memory.commitsPerSecond),
+          '>=',
+          0.7,
+          detail(target),
+        ),
+      );
+    }
+    for (const target of ['relay-x2', 'relay-x2@base']) {
+      if (!of(target) || !memory) continue;
+      checks.push(
+        check(
+          `commits/s, ${target} / memory, ${editors} editors`,
+          ratio(of(target)?.commitsPerSecond, memory.commitsPerSecond),
+          '>=',
+          0.5,
+          detail(target),
+        ),
+      );
+    }
+    for (const target of ['relay-redis', 'relay-x2', 'relay-redis@base', 'relay-x2@base']) {
+      if (!of(target)) continue;
+      checks.push(
+        check(
+          `server + Redis CPU per commit, ${target}, ${editors} editors (µs)`,
+          of(target)?.serverMicrosPerCommit,
+          '<=',
+          150,
+          `in memory ${n2(memory?.serverMicrosPerCommit)} µs`,
+        ),
+      );
+    }
+    const sharedb = of('sharedb-redis');
+    for (const target of ['relay-redis', 'relay-x2']) {
+      if (!sharedb || !of(target)) continue;
+      checks.push(
+        check(
+          `acked keystrokes/s, ${target} / ShareDB + redis pub/sub, ${editors} editors`,
+          ratio(of(target)?.ackedOpsPerSecond, sharedb.ackedOpsPerSecond),
+          '>=',
+          5,
+          `${n0(of(target)?.ackedOpsPerSecond)} vs ${n0(sharedb.ackedOpsPerSecond)}/s, one op in flight per editor ` +
+            `(ShareDB: ${n0(sharedb.commitsPerSecond)} ops/s committed)`,
+        ),
+      );
+    }
   }
   if (rc) {
     checks.push(

@@ -7,7 +7,7 @@ import type { Logger } from '../log';
 import type { Broker, BrokerHealth, BrokerMessage, Disposable, Publication, PublishOptions, PublishResult, StreamPosition } from './broker';
 import { type RedisConnections, withTimeout } from '../redis/redis-connection';
 import { defineScript } from '../redis/scripts';
-import { decodePublication, decodeStreamEntry, encodeHeader, shardChannel } from './redis-publication';
+import { decodePublications, decodeStreamEntry, encodeHeader, shardChannel } from './redis-publication';
 
 /**
  * N relays on one Redis (not Redis Cluster: see `liveness`): sharded pub/sub fans publications
@@ -215,20 +215,22 @@ export class RedisBroker implements Broker {
     }
     const entry = this.channels.get(name);
     if (!entry) return;
-    let publication: Publication;
+    let publications: Publication[];
     try {
-      publication = decodePublication(payload);
+      publications = decodePublications(payload);
     } catch (error) {
       // Not from a RedisBroker (someone else publishing under the prefix): dropped, not thrown.
       this.log?.warn({ err: error, channel: name }, 'undecodable publication dropped');
       return;
     }
-    for (const listener of entry.listeners) {
-      // A throwing listener must not unwind into ioredis's reply parser, nor starve the others.
-      try {
-        listener(publication);
-      } catch (error) {
-        this.log?.error({ err: error, channel: name }, 'broker listener failed');
+    for (const publication of publications) {
+      for (const listener of entry.listeners) {
+        // A throwing listener must not unwind into ioredis's reply parser, nor starve the others.
+        try {
+          listener(publication);
+        } catch (error) {
+          this.log?.error({ err: error, channel: name }, 'broker listener failed');
+        }
       }
     }
   };

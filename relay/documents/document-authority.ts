@@ -13,7 +13,14 @@ import {
   type TextOp,
   textHash,
 } from '../../protocol';
-import type { CommitPublication, CommittedOp, DocumentStore } from './document-store';
+import {
+  type CommitBase,
+  type CommitPublication,
+  type CommittedOp,
+  type DocumentStore,
+  EntryRejectedError,
+  type LastCommit,
+} from './document-store';
 import { fitted, localText, oldOps, plan, rebaseSince, replay, type RecoveryState, type RecoveryUpload } from './recovery';
 import { CostBudget, cursorCost, TRANSFORM_SLICE, transformCost, yieldToEventLoop } from './transform-cost';
 
@@ -112,6 +119,8 @@ export interface DocumentLimits {
  * rather than spin.
  */
 const MAX_APPEND_ATTEMPTS = 50;
+/** The most edits in one group commit (one store call): a bound on one Lua script's work. */
+const MAX_GROUP = 32;
 /** Documents whose last hash `check` keeps (one entry each, a few dozen bytes). */
 const MAX_KEPT_HASHES = 10_000;
 const BACKOFF_AFTER_ATTEMPTS = 3;
@@ -133,6 +142,8 @@ export class DocumentAuthority {
    * text is hashed once per revision. Bounded: the oldest entries go first.
    */
   private readonly hashes = new Map<string, { epoch: string; rev: number; hash: string }>();
+  /** Per document, the group of edits waiting at the tail of its queue (see `commit`), if any. */
+  private readonly groups = new Map<string, Group>();
 
   constructor(
     private readonly store: DocumentStore,
@@ -302,12 +313,32 @@ export class DocumentAuthority {
    * Commits `edit` from `userId`; the store publishes `hooks.announce(...)` with the commit. A
    * resubmit or a resync is answered by `hooks.reply`, in the document's queue: ordered with the
    * commits this relay makes.
+   *
+   * Group commit: the edits of a document that arrive while its previous work is under way (on
+   * Redis, a commit's round trip) wait in one group and are committed together, each at its own
+   * revision, transformed as if one after another, in one store call (one Lua script and one
+   * publication on Redis). An edit joins the group only while it is the last work queued, so it
+   * never overtakes an open or a cursor that came before it.
    */
   commit(sessionId: string, userId: string, edit: EditPayload, hooks: CommitHooks): Promise<CommitResult> {
-    return this.serialize(sessionId, edit.document, async () => {
-      const result = await this.commitNow(sessionId, userId, edit, hooks);
-      if (result.kind !== 'committed') await hooks.reply(result);
-      return result;
+    const key = `${sessionId}\u0000${edit.document}`;
+    return new Promise<CommitResult>((resolve, reject) => {
+      const pending: PendingEdit = { userId, edit, hooks, resolve, reject };
+      const waiting = this.groups.get(key);
+      if (waiting && waiting.edits.length < MAX_GROUP) {
+        waiting.edits.push(pending);
+        return;
+      }
+      const group: Group = { edits: [pending], started: false };
+      void this.serialize(sessionId, edit.document, async () => {
+        // The edits that reach the relay in the same turn of the event loop (several sockets read
+        // at once) go together: one setImmediate per group, and the group waits for nothing else.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        group.started = true;
+        if (this.groups.get(key) === group) this.groups.delete(key);
+        return this.commitGroup(sessionId, edit.document, group.edits);
+      });
+      if (!group.started) this.groups.set(key, group);
     });
   }
 
@@ -385,69 +416,178 @@ export class DocumentAuthority {
     });
   }
 
-  private async commitNow(sessionId: string, userId: string, edit: EditPayload, hooks: CommitHooks): Promise<CommitResult> {
-    const { document, client_id: clientId, seq } = edit;
-    for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
-      if (attempt >= BACKOFF_AFTER_ATTEMPTS) await pause(Math.random() * Math.min(MAX_BACKOFF_MS, attempt));
-      // Both at once (one round trip on Redis): the shorter the time between reading the head and
-      // appending, the less often another relay commits in between.
-      const [state, last] = await Promise.all([
-        this.store.since(sessionId, document, edit.rev),
-        this.store.lastCommit(sessionId, document, userId, clientId),
-      ]);
-      // An op of an epoch the document no longer has is never applied: its base means nothing here.
-      if (!state) throw edit.epoch === undefined ? notFound(document) : new DocumentLostError(document);
-      const { head, ops: history } = state;
-      if (edit.epoch !== undefined && edit.epoch !== head.epoch) throw new DocumentLostError(document);
-      if (last && seq <= last.seq) return { kind: 'duplicate', ack: { document, rev: last.rev, client_id: clientId, seq: last.seq } };
-      if (edit.rev > head.rev) {
-        throw new ProtocolError(
-          'EDIT_REV_TOO_NEW',
-          `the op is based on revision ${edit.rev}, the document is at ${head.rev}`,
-          'payload.rev',
-        );
-      }
-      let op: TextOp = edit.op;
-      try {
-        textType.checkOp(op);
-        op = textType.normalize(op);
-      } catch (error) {
-        throw toProtocolError(error);
-      }
-      if (!history) return this.resync(sessionId, document, 'history_trimmed');
-      // Refused before any of the work is done (transform-cost.ts): the sender adopts the head
-      // text instead, which costs the relay a copy of the text, paced to the sender's reading.
-      const cost = transformCost(op.length, history);
-      if (cost > this.maxTransformCost || !(hooks.afford?.(cost) ?? true)) return this.resync(sessionId, document, 'too_costly');
-      const rev = head.rev + 1;
-      const ack: AckPayload = { document, rev, client_id: clientId, seq };
-      let committed: EditPayload;
-      try {
-        let slice = 0;
-        for (const c of history) {
-          slice += op.length + c.op.length;
-          op = textType.transform(op, c.op, 'right');
-          if (slice >= TRANSFORM_SLICE) {
-            slice = 0;
-            await yieldToEventLoop();
-          }
+  /**
+   * Commits a group of edits (see `commit`), answering each. Built on the store's `commitBase`
+   * (on Redis, the relay's copy: no read while it is current); if the store says the head moved
+   * or an edit was committed already, the group is built again on what the store answered with.
+   * What an edit gets other than a commit (an ack of a resubmit, a resync, an error) is only told
+   * once the group's commit went through, or when there was nothing to commit: never from a try
+   * that was built on a copy the store found out of date.
+   */
+  private async commitGroup(sessionId: string, document: string, edits: PendingEdit[]): Promise<void> {
+    let live = edits;
+    let fresh = false;
+    try {
+      for (let attempt = 0; live.length > 0; attempt++) {
+        if (attempt >= MAX_APPEND_ATTEMPTS) throw new Error(`document "${document}": lost the commit race ${MAX_APPEND_ATTEMPTS} times`);
+        if (attempt >= BACKOFF_AFTER_ATTEMPTS) await pause(Math.random() * Math.min(MAX_BACKOFF_MS, attempt));
+        const from = Math.min(...live.map((p) => p.edit.rev));
+        const base = await this.store.commitBase(sessionId, document, from, fresh);
+        if (!base) {
+          // An op of an epoch the document no longer has is never applied: its base means nothing here.
+          for (const p of live) p.reject(p.edit.epoch === undefined ? notFound(document) : new DocumentLostError(document));
+          return;
         }
-        const length = head.length + lengthChange(op);
-        if (length > this.limits.maxLength) {
+        const { head } = base;
+        // A copy that does not know the op's epoch yet may be behind: ask the store itself.
+        if (!fresh && live.some((p) => p.edit.epoch !== undefined && p.edit.epoch !== head.epoch)) {
+          fresh = true;
+          continue;
+        }
+        if (!base.ops && from <= head.rev) {
+          // The oldest base is older than the kept history: those edits get a resync, the others a next try.
+          const [trimmed, rest] = split(live, (p) => p.edit.rev === from);
+          await this.settle(
+            sessionId,
+            document,
+            trimmed.map((p) => [p, { kind: 'resync-due', reason: 'history_trimmed' }]),
+          );
+          live = rest;
+          continue;
+        }
+        const built = await this.build(document, base, from, live, fresh);
+        if (built === 'behind') {
+          // An op based on a revision the copy does not know yet (nor the group before it).
+          fresh = true;
+          continue;
+        }
+        fresh = false;
+        if (built.entries.length > 0) {
+          let committed: boolean;
+          try {
+            committed = await this.store.commit(
+              sessionId,
+              document,
+              built.entries,
+              built.committing.map((c) => c.publication),
+            );
+          } catch (error) {
+            if (!(error instanceof EntryRejectedError)) throw error;
+            // That op does not apply (a client's bad op): refused; the others are built again without it.
+            const refused = built.committing[error.index]!.pending;
+            refused.reject(toProtocolError(error.cause));
+            live = live.filter((p) => p !== refused);
+            continue;
+          }
+          if (!committed) continue;
+        }
+        for (const c of built.committing) c.pending.resolve({ kind: 'committed', ack: c.ack, committed: c.committed });
+        await this.settle(sessionId, document, built.answers);
+        return;
+      }
+    } catch (error) {
+      for (const p of live) p.reject(error);
+    }
+  }
+
+  /**
+   * Builds the group's commit on `base`: each edit checked (epoch, resubmit, revision, op, cost),
+   * transformed op by op past the history since its base revision and the group's earlier edits,
+   * and given the next revision. Edits that are not committed get their answer in `answers`.
+   * 'behind': an edit is based on a revision newer than the copy (not `fresh`) knows.
+   */
+  private async build(document: string, base: CommitBase, from: number, live: PendingEdit[], fresh: boolean): Promise<Built | 'behind'> {
+    const { head } = base;
+    const history = base.ops ?? []; // none only when every edit's base is past the head (an error each)
+    const entries: CommittedOp[] = [];
+    const committing: Built['committing'] = [];
+    const answers: Built['answers'] = [];
+    const ours = new Map<string, LastCommit>();
+    let length = head.length;
+    for (const pending of live) {
+      const { userId, edit, hooks } = pending;
+      const { client_id: clientId, seq } = edit;
+      try {
+        if (edit.epoch !== undefined && edit.epoch !== head.epoch) throw new DocumentLostError(document);
+        const client = `${userId}\u0000${clientId}`;
+        const last = ours.get(client) ?? base.lastCommit(userId, clientId);
+        if (last && seq <= last.seq) {
+          answers.push([pending, { kind: 'duplicate', ack: { document, rev: last.rev, client_id: clientId, seq: last.seq } }]);
+          continue;
+        }
+        // A client may base an op on its previous one's revision before the ack (it is alone, or
+        // resends a run of ops): a revision the group itself makes is known here.
+        if (edit.rev > head.rev + entries.length) {
+          if (!fresh) return 'behind';
+          throw new ProtocolError(
+            'EDIT_REV_TOO_NEW',
+            `the op is based on revision ${edit.rev}, the document is at ${head.rev + entries.length}`,
+            'payload.rev',
+          );
+        }
+        let op: TextOp = edit.op;
+        try {
+          textType.checkOp(op);
+          op = textType.normalize(op);
+        } catch (error) {
+          throw toProtocolError(error);
+        }
+        const past = [...history.slice(Math.min(edit.rev, head.rev) - from), ...entries.slice(Math.max(0, edit.rev - head.rev))];
+        // Refused before any of the work is done (transform-cost.ts): the sender adopts the head
+        // text instead, which costs the relay a copy of the text, paced to the sender's reading.
+        const cost = transformCost(op.length, past);
+        if (cost > this.maxTransformCost || !(hooks.afford?.(cost) ?? true)) {
+          answers.push([pending, { kind: 'resync-due', reason: 'too_costly' }]);
+          continue;
+        }
+        try {
+          let slice = 0;
+          for (const c of past) {
+            slice += op.length + c.op.length;
+            op = textType.transform(op, c.op, 'right');
+            if (slice >= TRANSFORM_SLICE) {
+              slice = 0;
+              await yieldToEventLoop();
+            }
+          }
+        } catch (error) {
+          throw toProtocolError(error);
+        }
+        const change = lengthChange(op);
+        if (length + change > this.limits.maxLength) {
           throw new ProtocolError(
             'DOCUMENT_TOO_LARGE',
-            `the document would have ${length} code units, the limit is ${this.limits.maxLength}`,
+            `the document would have ${length + change} code units, the limit is ${this.limits.maxLength}`,
             'payload.op',
           );
         }
-        committed = { document, rev, client_id: clientId, seq, op };
-        if (!(await this.store.append(sessionId, document, { rev, op, userId, clientId, seq }, hooks.announce(committed, ack)))) continue;
+        const rev = head.rev + entries.length + 1;
+        const ack: AckPayload = { document, rev, client_id: clientId, seq };
+        const committed: EditPayload = { document, rev, client_id: clientId, seq, op };
+        entries.push({ rev, op, userId, clientId, seq });
+        committing.push({ pending, ack, committed, publication: hooks.announce(committed, ack) });
+        ours.set(client, { seq, rev });
+        length += change;
       } catch (error) {
-        throw toProtocolError(error);
+        answers.push([pending, { kind: 'error', error }]);
       }
-      return { kind: 'committed', ack, committed };
     }
-    throw new Error(`document "${document}": lost the commit race ${MAX_APPEND_ATTEMPTS} times`);
+    return { entries, committing, answers };
+  }
+
+  /** Answers the edits that were not committed, in their order (a resync reads the text as it is now). */
+  private async settle(sessionId: string, document: string, answers: Built['answers']): Promise<void> {
+    for (const [pending, answer] of answers) {
+      try {
+        if (answer.kind === 'error') throw answer.error;
+        const result: Exclude<CommitResult, { kind: 'committed' }> =
+          answer.kind === 'resync-due' ? await this.resync(sessionId, document, answer.reason) : answer;
+        await pending.hooks.reply(result);
+        pending.resolve(result);
+      } catch (error) {
+        pending.reject(error);
+      }
+    }
   }
 
   private get maxTransformCost(): number {
@@ -455,7 +595,11 @@ export class DocumentAuthority {
   }
 
   /** The answer to an op that is not applied: the document as it is now, to adopt and rebase onto. */
-  private async resync(sessionId: string, document: string, reason: ResyncPayload['reason']): Promise<CommitResult> {
+  private async resync(
+    sessionId: string,
+    document: string,
+    reason: ResyncPayload['reason'],
+  ): Promise<Extract<CommitResult, { kind: 'resync' }>> {
     const snapshot = await this.store.snapshot(sessionId, document);
     if (!snapshot) throw notFound(document);
     return { kind: 'resync', resync: { document, rev: snapshot.rev, text: snapshot.text, reason } };
@@ -463,6 +607,8 @@ export class DocumentAuthority {
 
   private serialize<T>(sessionId: string, documentId: string, task: () => Promise<T>): Promise<T> {
     const key = `${sessionId}\u0000${documentId}`;
+    // Work queued behind a waiting group closes it: a later edit must not overtake this work.
+    this.groups.delete(key);
     const previous = this.queues.get(key);
     // An idle document runs its task at once (no extra turn of the microtask queue).
     const run = previous ? previous.then(task) : task();
@@ -489,6 +635,39 @@ export function lengthChange(op: TextOp): number {
 }
 
 type RejoinRequest = OpenRequest & { rev: number; clientId: string; epoch: string };
+
+/** An edit waiting for its group's commit, and how to answer it. */
+interface PendingEdit {
+  userId: string;
+  edit: EditPayload;
+  hooks: CommitHooks;
+  resolve(result: CommitResult): void;
+  reject(error: unknown): void;
+}
+
+interface Group {
+  edits: PendingEdit[];
+  /** Its work has begun: later edits go in the next group. */
+  started: boolean;
+}
+
+/** What an edit of a group that is not committed gets. */
+type Answer =
+  { kind: 'duplicate'; ack: AckPayload } | { kind: 'resync-due'; reason: ResyncPayload['reason'] } | { kind: 'error'; error: unknown };
+
+interface Built {
+  entries: CommittedOp[];
+  /** Per entry, in order: whose edit it is, its ack, the committed edit and their publication. */
+  committing: Array<{ pending: PendingEdit; ack: AckPayload; committed: EditPayload; publication: CommitPublication }>;
+  answers: Array<[PendingEdit, Answer]>;
+}
+
+function split<T>(items: T[], test: (item: T) => boolean): [T[], T[]] {
+  const yes: T[] = [];
+  const no: T[] = [];
+  for (const item of items) (test(item) ? yes : no).push(item);
+  return [yes, no];
+}
 
 function pause(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

@@ -85,6 +85,29 @@ export interface CommitPublication {
 }
 
 /**
+ * What a commit starts from (`DocumentStore.commitBase`): the head, the ops since a revision and
+ * the last commits of the clients, as this relay knows them.
+ */
+export interface CommitBase {
+  head: DocumentHead;
+  /** The ops committed after the `from` asked for, up to `head`, oldest first; undefined if not kept. */
+  ops: CommittedOp[] | undefined;
+  /** The last commit of (user, client id) as this relay knows it: the store's may be newer (its commit checks that one). */
+  lastCommit(userId: string, clientId: string): LastCommit | undefined;
+}
+
+/** Thrown by `DocumentStore.commit`: the op of `entries[index]` does not apply (`cause`: its `OtError`); nothing was committed. */
+export class EntryRejectedError extends Error {
+  constructor(
+    readonly index: number,
+    override readonly cause: unknown,
+  ) {
+    super(`the op of entry ${index} does not apply: ${cause instanceof Error ? cause.message : String(cause)}`);
+    this.name = 'EntryRejectedError';
+  }
+}
+
+/**
  * Storage of the shared documents (ShareDB's model): per document of a session, a snapshot at
  * the head revision and a bounded history of committed ops. Ordering within a relay is the
  * caller's job (`DocumentAuthority` serializes per document); `append` is a compare-and-set on
@@ -132,6 +155,28 @@ export interface DocumentStore {
    * caught up by rejoining (`collaboration.open` with the revision the client has).
    */
   append(sessionId: string, documentId: string, entry: CommittedOp, publication?: CommitPublication): Promise<boolean>;
+  /**
+   * What committing ops based on `from` or later needs, as `since` and `lastCommit` would have it,
+   * but from this relay's copy of the document where it has one, without a round trip: the hot
+   * path of a commit. That copy may be behind the store (another relay committed since), never
+   * wrong: a `commit` built on a copy that is behind returns false and catches the copy up, so
+   * that the next `commitBase` has what was missing. `fresh`: read from the store (an op based on
+   * a revision or epoch the copy does not know yet). Undefined if the document does not exist.
+   */
+  commitBase(sessionId: string, documentId: string, from: number, fresh?: boolean): Promise<CommitBase | undefined>;
+  /**
+   * `append` for several entries at once (a group commit): consecutive revisions from head + 1,
+   * committed all or none, and `publications` (one per entry, or none) published with them, in
+   * revision order, as `append` publishes. False if the head moved or an entry's (user, client id,
+   * seq) is committed already: nothing changed, and the next `commitBase` knows why. Throws
+   * `EntryRejectedError` naming the first entry whose op does not apply, and then changes nothing.
+   */
+  commit(
+    sessionId: string,
+    documentId: string,
+    entries: readonly CommittedOp[],
+    publications?: readonly CommitPublication[],
+  ): Promise<boolean>;
   /**
    * Someone still has the document open: keep it. A document that is neither touched nor used
    * for the store's idle timeout is dropped (with its history and dedupe records).

@@ -1,14 +1,16 @@
-import { ProtocolError, TextDocument } from '../../protocol';
+import { ProtocolError, TextDocument, textType } from '../../protocol';
 import type { Broker } from '../broker/broker';
 import { newEpoch } from '../epoch';
-import type {
-  CommitPublication,
-  CommittedOp,
-  DocumentHead,
-  DocumentSnapshot,
-  DocumentStore,
-  LastCommit,
-  RecoveryOrigin,
+import {
+  type CommitBase,
+  type CommitPublication,
+  type CommittedOp,
+  EntryRejectedError,
+  type DocumentHead,
+  type DocumentSnapshot,
+  type DocumentStore,
+  type LastCommit,
+  type RecoveryOrigin,
 } from './document-store';
 import { committedOpBytes, lastCommitBytes } from './history-bytes';
 
@@ -136,16 +138,55 @@ export class MemoryDocumentStore implements DocumentStore {
    * (not with the MemoryBroker) leaves the commit in place; a resend is acked as a duplicate.
    */
   async append(sessionId: string, documentId: string, entry: CommittedOp, publication?: CommitPublication): Promise<boolean> {
-    if (publication && !this.broker) throw new Error('MemoryDocumentStore: a publication needs the `broker` option');
+    try {
+      return await this.commit(sessionId, documentId, [entry], publication && [publication]);
+    } catch (error) {
+      throw error instanceof EntryRejectedError ? error.cause : error;
+    }
+  }
+
+  /** Nothing to round-trip: the document itself. */
+  async commitBase(sessionId: string, documentId: string, from: number): Promise<CommitBase | undefined> {
     const doc = this.use(sessionId, documentId);
-    if (!doc || entry.rev !== doc.rev + 1) return false;
-    const client = clientKey(entry.userId, entry.clientId);
-    const last = doc.lastCommits.get(client);
-    if (last && entry.seq <= last.seq) return false;
-    doc.text.apply(entry.op); // throws before changing anything if the op does not apply
-    doc.rev = entry.rev;
-    doc.history.push(entry);
-    doc.historyBytes += committedOpBytes(entry);
+    if (!doc) return undefined;
+    const oldest = doc.rev - doc.history.length;
+    return {
+      head: { rev: doc.rev, oldestRev: oldest, length: doc.text.length, epoch: doc.epoch },
+      ops: from < oldest || from > doc.rev ? undefined : doc.history.slice(from - oldest),
+      lastCommit: (userId, clientId) => doc.lastCommits.get(clientKey(userId, clientId)),
+    };
+  }
+
+  async commit(
+    sessionId: string,
+    documentId: string,
+    entries: readonly CommittedOp[],
+    publications?: readonly CommitPublication[],
+  ): Promise<boolean> {
+    if (publications?.length && !this.broker) throw new Error('MemoryDocumentStore: a publication needs the `broker` option');
+    const doc = this.use(sessionId, documentId);
+    if (!doc || entries[0]?.rev !== doc.rev + 1) return false;
+    const group = new Map<string, number>();
+    for (const [i, entry] of entries.entries()) {
+      if (entry.rev !== doc.rev + 1 + i) throw new RangeError(`entry ${i} has revision ${entry.rev}, not ${doc.rev + 1 + i}`);
+      const client = clientKey(entry.userId, entry.clientId);
+      const last = group.get(client) ?? doc.lastCommits.get(client)?.seq;
+      if (last !== undefined && entry.seq <= last) return false;
+      group.set(client, entry.seq);
+    }
+    let applied = 0;
+    try {
+      for (; applied < entries.length; applied++) doc.text.apply(entries[applied]!.op); // throws before changing anything
+    } catch (error) {
+      for (let i = applied - 1; i >= 0; i--) doc.text.apply(textType.invert(entries[i]!.op));
+      throw new EntryRejectedError(applied, error);
+    }
+    for (const entry of entries) {
+      doc.rev = entry.rev;
+      doc.history.push(entry);
+      doc.historyBytes += committedOpBytes(entry);
+      this.remember(doc, clientKey(entry.userId, entry.clientId), entry);
+    }
     // By count, then by bytes (an op older than the kept history gets a resync).
     let drop = Math.max(0, doc.history.length - this.historySize);
     let bytes = doc.historyBytes;
@@ -153,8 +194,7 @@ export class MemoryDocumentStore implements DocumentStore {
     while (drop < doc.history.length && bytes > this.historyMaxBytes) bytes -= committedOpBytes(doc.history[drop++]!);
     if (drop > 0) doc.history.splice(0, drop);
     doc.historyBytes = bytes;
-    this.remember(doc, client, entry);
-    if (publication) await this.broker!.publish(publication.channel, publication.message);
+    for (const publication of publications ?? []) await this.broker!.publish(publication.channel, publication.message);
     return true;
   }
 

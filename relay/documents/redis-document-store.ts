@@ -2,20 +2,22 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { TextDocument, textType, type TextOp } from '../../protocol';
-import { encodePublication } from '../broker/redis-publication';
+import { encodePublications, recordOf, withRecord } from '../broker/redis-publication';
 import { newEpoch } from '../epoch';
 import type { RedisConnections } from '../redis/redis-connection';
 import { defineScript } from '../redis/scripts';
 import { lengthChange } from './document-authority';
-import type {
-  CommitPublication,
-  CommittedOp,
-  DocumentHead,
-  DocumentSnapshot,
-  DocumentStore,
-  LastCommit,
-  RecoveryOrigin,
-  RecoveryRecord,
+import {
+  type CommitBase,
+  type CommitPublication,
+  type CommittedOp,
+  type DocumentHead,
+  type DocumentSnapshot,
+  type DocumentStore,
+  EntryRejectedError,
+  type LastCommit,
+  type RecoveryOrigin,
+  type RecoveryRecord,
 } from './document-store';
 import { committedOpBytes, lastCommitBytes } from './history-bytes';
 import { tooManyDocuments } from './memory-document-store';
@@ -56,15 +58,25 @@ import { tooManyDocuments } from './memory-document-store';
  * what a late op needs to be transformed. Ops older than `orev` but newer than the snapshot stay in
  * the stream (unreadable) until the next commit writes a snapshot.
  *
- * A commit is one script (relay/redis/lua/document-append.lua): compare-and-set on (incarnation, revision), the dedupe check, XADD,
- * head and length, the client's last commit, the snapshot if due, the idle expiry, and the
- * commit's publication (SPUBLISH in the broker's wire format). Publishing inside the script makes
- * the order of publications the order of revisions, whichever relay commits: publishing after
- * the script returned, two relays could publish revisions 5 and 6 the other way round.
+ * A commit is one script (relay/redis/lua/document-commit.lua) for a group of consecutive ops
+ * (the authority's group commit): compare-and-set on (incarnation, revision), the dedupe check,
+ * XADD, head and length, the clients' last commits, the snapshot if due, the idle expiry, and one
+ * publication of them all (SPUBLISH in the broker's wire format, a batch). Publishing inside the
+ * script makes the order of publications the order of revisions, whichever relay commits:
+ * publishing after the script returned, two relays could publish revisions 5 and 6 the other way
+ * round.
  *
- * Each relay keeps the head text of recently used documents (a chunked `TextDocument`, LRU),
- * keyed by (incarnation, revision): ops are validated and applied locally, and a reader fetches
- * only the ops committed since (by other relays). Nothing is read at start-up.
+ * Each relay keeps the head of recently used documents (a chunked `TextDocument`, LRU, with the
+ * last ops and the clients' last commits it saw), keyed by (incarnation, revision), and builds
+ * commits on it with no read (`commitBase`): ops are transformed, validated and applied locally,
+ * and the script's compare-and-set finds out if the copy was behind, in which case its answer
+ * carries what was missing (the ops since, or the dedupe records that make an op a resubmit), so
+ * that the next try needs no read either. The copy is kept current without any read too: each
+ * commit's publication opens with the commit's record (the ops as JSON, who committed them), which
+ * every relay subscribed to the document (it has clients on it) applies to its copy when it
+ * continues it (`onPublication`): by the time a client answers an edit it got, the relay it talks
+ * to knows the revision that edit made. A reader (open, cursor, check) fetches only the ops
+ * committed since its copy (`document-load.lua`). Nothing is read at start-up.
  *
  * Every write and `touch` sets the idle expiry (PEXPIRE) of all three keys; reads do not, so that
  * a read costs no write (nor an AOF fsync). The relay touches the documents its clients have open.
@@ -93,7 +105,7 @@ const Options = z.object({
     .default(32 * 1024 * 1024),
   /** Recent ops kept with each cached text, so that a late op's history is read without Redis. */
   cacheOps: z.int().min(0).default(200),
-  /** How long a relay that lost a commit race has the document's next commit to itself (see document-append.lua). */
+  /** How long a relay that lost a commit race twice in a row has the document's next commit to itself (see document-commit.lua). */
   turnMs: z.int().min(1).default(100),
   /** Documents one session may have (DOCUMENT_MAX_PER_SESSION); 0: no bound. */
   maxPerSession: z.int().min(0).default(0),
@@ -125,7 +137,26 @@ interface Cached {
   text: TextDocument;
   /** Ops `rev - recent.length + 1 .. rev`. */
   recent: CommittedOp[];
+  /**
+   * Last commits (dedupe field -> seq, rev) seen by this copy: its commits, the ops it caught up
+   * with and the records a failed commit answered with. Redis may know newer ones (a commit checks
+   * those), never older: seqs only grow within an incarnation.
+   */
+  last: Map<string, LastCommit>;
+  /** Its last commit lost the race: if the next one loses too, it claims the turn (document-commit.lua). */
+  lost?: boolean;
 }
+
+/** How long a commit that yielded to another relay's turn waits for that relay's commit record before it tries again. */
+const YIELD_WAIT_MS = 10;
+
+/** An entry of a commit record: op, user, client id, seq, recovery record. */
+type RecordEntry = [op: TextOp, userId: string, clientId: string, seq: number, recovery?: RecoveryRecord];
+
+/** Last commits a cached copy keeps (the least recently committed go first). */
+const MAX_KNOWN_COMMITS = 1024;
+
+type CommitReply = [committed: 1, srev: number, orev: number] | [committed: 0, head: number, missing: StreamEntry[], records: string[]];
 
 interface Keys {
   meta: string;
@@ -140,13 +171,22 @@ export class RedisDocumentStore implements DocumentStore {
   private readonly command: Redis;
   private readonly runCreate: (keys: readonly string[], args: readonly (string | number)[]) => Promise<number>;
   private readonly runLoad: (keys: readonly string[], args: readonly (string | number)[]) => Promise<LoadReply>;
-  private readonly runAppend: (keys: readonly string[], args: readonly (string | number)[]) => Promise<[number, number, number?]>;
+  private readonly runCommit: (keys: readonly string[], args: readonly (string | number)[]) => Promise<CommitReply>;
   /** Insertion order is use order: the first entry is the least recently used. */
   private readonly cache = new Map<string, Cached>();
   private cachedLength = 0;
   /** Names this store in the document's turn (unique per process, like a relay instance). */
   private readonly instance = randomUUID().slice(0, 8);
   private closing: Promise<void> | undefined;
+  /** The most ops a failed commit's answer brings to catch a copy up (as many as a load would). */
+  private readonly maxCatchUp: number;
+  private readonly subscriber: Redis;
+  /** Shard channel -> cache key of the documents this relay committed to with a publication (see `onPublication`). */
+  private readonly channels = new Map<string, string>();
+  /** Records that came for a document while this relay's commit to it was on its way (see `commit`). */
+  private readonly held = new Map<string, string[]>();
+  /** Commits that yielded to another relay's turn, waiting for its record (`advanced`). */
+  private readonly waiters = new Map<string, Set<() => void>>();
 
   constructor(
     private readonly redis: RedisConnections,
@@ -157,7 +197,10 @@ export class RedisDocumentStore implements DocumentStore {
     this.command = redis.command;
     this.runCreate = defineScript(this.command, 'tandemDocumentCreate');
     this.runLoad = defineScript(this.command, 'tandemDocumentLoad');
-    this.runAppend = defineScript(this.command, 'tandemDocumentAppend');
+    this.runCommit = defineScript(this.command, 'tandemDocumentCommit');
+    this.maxCatchUp = Math.max(1000, this.options.historySize);
+    this.subscriber = redis.subscriber;
+    this.subscriber.on('smessage', this.onPublication);
   }
 
   async create(sessionId: string, documentId: string, text: string, origin?: RecoveryOrigin): Promise<boolean> {
@@ -177,7 +220,15 @@ export class RedisDocumentStore implements DocumentStore {
     const created = await this.runCreate([keys.meta, keys.ops, keys.seen, this.sessionKey(sessionId), keys.seenq], args);
     if (created === 2) throw tooManyDocuments(maxPerSession);
     if (created !== 1) return false;
-    this.remember(cacheKey(sessionId, documentId), { epoch, rev: 0, srev: 0, orev: 0, text: new TextDocument(text), recent: [] });
+    this.remember(cacheKey(sessionId, documentId), {
+      epoch,
+      rev: 0,
+      srev: 0,
+      orev: 0,
+      text: new TextDocument(text),
+      recent: [],
+      last: new Map(),
+    });
     return true;
   }
 
@@ -216,77 +267,143 @@ export class RedisDocumentStore implements DocumentStore {
   ): Promise<{ head: DocumentHead; ops: CommittedOp[] | undefined } | undefined> {
     const doc = await this.load(sessionId, documentId);
     if (!doc) return undefined;
-    const { rev, recent } = doc;
-    const head = { rev, oldestRev: Math.max(doc.orev, rev - this.options.historySize), length: doc.text.length, epoch: doc.epoch };
-    if (fromRev > rev || fromRev < head.oldestRev) return { head, ops: undefined };
-    if (fromRev >= rev - recent.length) return { head, ops: recent.slice(recent.length - (rev - fromRev)) };
-    // Older than the cached ops: from the stream, up to the head just loaded.
-    const keys = this.keysOf(sessionId, documentId);
-    const entries = (await this.command.xrange(keys.ops, `${fromRev + 1}-0`, `${rev}-0`)) as StreamEntry[];
-    const complete = entries.length === rev - fromRev && entries[0]?.[0] === `${fromRev + 1}-0`;
-    return { head, ops: complete ? entries.map(toCommittedOp) : undefined };
+    const head = this.headOf(doc);
+    return { head, ops: await this.opsSince(sessionId, documentId, doc, fromRev) };
   }
 
   async append(sessionId: string, documentId: string, entry: CommittedOp, publication?: CommitPublication): Promise<boolean> {
+    try {
+      return await this.commit(sessionId, documentId, [entry], publication && [publication]);
+    } catch (error) {
+      throw error instanceof EntryRejectedError ? error.cause : error;
+    }
+  }
+
+  /**
+   * From the cached copy with no round trip when there is one (the hot path); it is behind only
+   * if another relay committed since, which the next `commit` finds out and repairs in its one call.
+   */
+  async commitBase(sessionId: string, documentId: string, from: number, fresh = false): Promise<CommitBase | undefined> {
+    const cached = fresh ? undefined : this.cache.get(cacheKey(sessionId, documentId));
+    const doc = cached ?? (await this.load(sessionId, documentId));
+    if (!doc) return undefined;
+    const head = this.headOf(doc);
+    const ops = await this.opsSince(sessionId, documentId, doc, from);
+    const known = doc.last;
+    return { head, ops, lastCommit: (userId, clientId) => known.get(dedupeField(userId, clientId)) };
+  }
+
+  async commit(
+    sessionId: string,
+    documentId: string,
+    entries: readonly CommittedOp[],
+    publications?: readonly CommitPublication[],
+  ): Promise<boolean> {
+    const first = entries[0];
+    if (!first) return false;
+    for (const [i, entry] of entries.entries())
+      if (entry.rev !== first.rev + i) throw new RangeError(`entry ${i} has revision ${entry.rev}, not ${first.rev + i}`);
     const key = cacheKey(sessionId, documentId);
     let doc = this.cache.get(key);
-    if (!doc || doc.rev < entry.rev - 1) doc = await this.load(sessionId, documentId);
-    if (!doc || doc.rev !== entry.rev - 1) return false;
-    // The text at entry.rev - 1 of this incarnation is what Redis has too (revisions never change):
-    // the op is checked here, and the script checks that the head is still entry.rev - 1. The text
+    if (!doc || doc.rev < first.rev - 1) doc = await this.load(sessionId, documentId);
+    if (!doc || doc.rev !== first.rev - 1) return false;
+    // The text at first.rev - 1 of this incarnation is what Redis has too (revisions never change):
+    // the ops are checked here, and the script checks that the head is still first.rev - 1. The text
     // is out of the cache while the script runs, so that nothing else catches it up meanwhile, and
     // stays out if the script fails: it may have run (a reply lost with the connection).
     this.forget(key);
+    let applied = 0;
     try {
-      doc.text.apply(entry.op); // throws the op's OtError before changing anything
+      for (; applied < entries.length; applied++) doc.text.apply(entries[applied]!.op); // throws the op's OtError before changing anything
     } catch (error) {
+      undo(doc, entries, applied);
       this.remember(key, doc);
-      throw error;
+      throw new EntryRejectedError(applied, error);
     }
+    const last = entries[entries.length - 1]!;
     // Also due once the kept history no longer reaches back to the snapshot: the ops in between
     // stay in the stream until then, outside the byte bound (see the header comment).
-    const due = entry.rev - doc.srev >= this.options.snapshotInterval || doc.srev < doc.orev;
-    const snapshot = due ? JSON.stringify(doc.text.toString()) : '';
-    const [channel, payload] = publication ? encodePublication(this.options.prefix, publication.channel, publication.message) : ['', ''];
-    const keys = this.keysOf(sessionId, documentId);
-    const result = await this.runAppend(
-      [keys.meta, keys.ops, keys.seen, keys.turn, keys.seenq],
-      [
-        doc.epoch,
-        entry.rev,
-        JSON.stringify(entry.op),
-        entry.userId,
-        entry.clientId,
-        entry.seq,
-        dedupeField(entry.userId, entry.clientId),
-        lengthChange(entry.op),
-        this.options.idleTimeoutMs,
-        this.options.historySize,
-        snapshot,
+    const due = last.rev - doc.srev >= this.options.snapshotInterval || doc.srev < doc.orev;
+    const channel = publications?.[0]?.channel;
+    const args: Array<string | number> = [
+      doc.epoch,
+      first.rev - 1,
+      entries.length,
+      this.options.idleTimeoutMs,
+      this.options.historySize,
+      due ? JSON.stringify(doc.text.toString()) : '',
+      '', // the shard channel and payload, below
+      '',
+      this.instance,
+      this.options.turnMs,
+      this.options.historyMaxBytes,
+      entries.reduce((sum, e) => sum + lengthChange(e.op), 0),
+      this.maxCatchUp,
+      doc.lost ? '1' : '0',
+    ];
+    // The commit record (see `onPublication`): [incarnation, base revision, snapshot revision or
+    // -1, then per entry [op, user, client id, seq, recovery record?]], the ops' JSON as is.
+    let record = `[${JSON.stringify(doc.epoch)},${first.rev - 1},${due ? last.rev : -1}`;
+    for (const e of entries) {
+      const op = JSON.stringify(e.op);
+      const recovery = e.recovery ? JSON.stringify(e.recovery) : '';
+      const [user, client] = [JSON.stringify(e.userId), JSON.stringify(e.clientId)];
+      record += `,[${op},${user},${client},${e.seq}${recovery && `,${recovery}`}]`;
+      args.push(op, e.userId, e.clientId, e.seq, recovery, committedOpBytes(e), lastCommitBytes(e.userId, e.clientId));
+    }
+    if (channel !== undefined) {
+      const [shard, payload] = encodePublications(
+        this.options.prefix,
         channel,
-        payload,
-        this.instance,
-        this.options.turnMs,
-        entry.recovery ? JSON.stringify(entry.recovery) : '',
-        committedOpBytes(entry),
-        this.options.historyMaxBytes,
-        lastCommitBytes(entry.userId, entry.clientId),
-      ],
-    );
-    if (result[0] !== 1) {
-      // Lost the race (or the op was committed already): back to entry.rev - 1, still true of that revision.
-      if (result[1] !== -1) {
-        doc.text.apply(textType.invert(entry.op));
-        this.remember(key, doc);
+        publications!.map((p) => p.message),
+      );
+      args[6] = shard;
+      args[7] = withRecord(`${record}]`, payload);
+      this.noteChannel(shard, key);
+    }
+    const keys = this.keysOf(sessionId, documentId);
+    // Records of other relays' commits that arrive meanwhile wait, to be applied after the answer
+    // (the publication of a commit made just before or after this one may well come first).
+    this.held.set(key, []);
+    let reply: CommitReply;
+    let held: string[];
+    try {
+      reply = await this.runCommit([keys.meta, keys.ops, keys.seen, keys.turn, keys.seenq], args);
+    } finally {
+      held = this.held.get(key) ?? [];
+      this.held.delete(key);
+    }
+    if (reply[0] !== 1) {
+      const [, head, missing, records] = reply;
+      if (head === -1) return false; // another incarnation: its copy is of no use
+      // Back to first.rev - 1, still true of that revision; then what another relay committed since.
+      undo(doc, entries, entries.length);
+      const moved = head !== doc.rev;
+      doc.lost = moved;
+      if (moved && !this.catchUp(doc, missing, head)) return false; // too far behind: the next use reads
+      for (let i = 0; i + 1 < records.length; i += 2) {
+        const [seq, rev] = records[i + 1]!.split(' ').map(Number);
+        noteLast(doc, records[i]!, { seq: seq!, rev: rev! });
       }
+      this.rememberUnlessNewer(key, doc);
+      const at = doc.rev;
+      for (const record of held) this.applyRecord(key, record);
+      // Neither: another relay has the turn. Its commit's record will move the copy on: trying
+      // again before then would only yield again.
+      if (!moved && records.length === 0 && doc.rev === at) await this.advanced(key, doc, YIELD_WAIT_MS);
       return false;
     }
-    doc.rev = entry.rev;
-    doc.srev = result[1];
-    doc.orev = result[2] ?? doc.orev;
-    doc.recent.push(entry);
+    doc.lost = false;
+    doc.rev = last.rev;
+    doc.srev = reply[1];
+    doc.orev = reply[2];
+    for (const e of entries) {
+      doc.recent.push(e);
+      noteLast(doc, dedupeField(e.userId, e.clientId), { seq: e.seq, rev: e.rev });
+    }
     this.trimRecent(doc);
     this.remember(key, doc);
+    for (const record of held) this.applyRecord(key, record);
     return true;
   }
 
@@ -309,6 +426,7 @@ export class RedisDocumentStore implements DocumentStore {
   /** Forgets the cached texts and lets go of Redis (the documents stay in Redis). */
   close(): Promise<void> {
     return (this.closing ??= (async () => {
+      this.subscriber.off('smessage', this.onPublication);
       this.cache.clear();
       this.cachedLength = 0;
       await this.redis.release();
@@ -337,7 +455,7 @@ export class RedisDocumentStore implements DocumentStore {
     const srev = Number(srevText);
     let doc: Cached;
     if (mode === 'f') {
-      doc = { epoch, rev: srev, srev, orev: 0, text: new TextDocument(JSON.parse(snapshot) as string), recent: [] };
+      doc = { epoch, rev: srev, srev, orev: 0, text: new TextDocument(JSON.parse(snapshot) as string), recent: [], last: new Map() };
     } else if (cached && this.cache.get(key) === cached && cached.rev === rev - entries.length) {
       doc = cached;
     } else {
@@ -353,6 +471,7 @@ export class RedisDocumentStore implements DocumentStore {
       doc.text.apply(op.op);
       doc.rev = op.rev;
       doc.recent.push(op);
+      noteLast(doc, dedupeField(op.userId, op.clientId), { seq: op.seq, rev: op.rev });
     }
     if (doc.rev !== rev) throw new Error(`document "${documentId}": the stored history ends at revision ${doc.rev}, the head is ${rev}`);
     doc.srev = Math.max(doc.srev, srev);
@@ -360,6 +479,124 @@ export class RedisDocumentStore implements DocumentStore {
     this.trimRecent(doc);
     this.remember(key, doc);
     return doc;
+  }
+
+  private headOf(doc: Cached): DocumentHead {
+    const { rev } = doc;
+    return { rev, oldestRev: Math.max(doc.orev, rev - this.options.historySize), length: doc.text.length, epoch: doc.epoch };
+  }
+
+  /** The ops after `from` up to the copy's head: from the cached ones, else from the stream. */
+  private async opsSince(sessionId: string, documentId: string, doc: Cached, from: number): Promise<CommittedOp[] | undefined> {
+    const { rev, recent } = doc;
+    if (from > rev || from < Math.max(doc.orev, rev - this.options.historySize)) return undefined;
+    if (from >= rev - recent.length) return recent.slice(recent.length - (rev - from));
+    // Older than the cached ops: from the stream, up to the copy's head.
+    const keys = this.keysOf(sessionId, documentId);
+    const entries = (await this.command.xrange(keys.ops, `${from + 1}-0`, `${rev}-0`)) as StreamEntry[];
+    const complete = entries.length === rev - from && entries[0]?.[0] === `${from + 1}-0`;
+    return complete ? entries.map(toCommittedOp) : undefined;
+  }
+
+  /** Brings `doc` from its revision to `head` with the stream entries in between; false (and `doc` of no use) if they do not. */
+  private catchUp(doc: Cached, entries: StreamEntry[], head: number): boolean {
+    if (entries.length !== head - doc.rev) return false;
+    try {
+      for (const entry of entries) {
+        const op = toCommittedOp(entry);
+        if (op.rev !== doc.rev + 1) return false;
+        doc.text.apply(op.op);
+        doc.rev = op.rev;
+        doc.recent.push(op);
+        noteLast(doc, dedupeField(op.userId, op.clientId), { seq: op.seq, rev: op.rev });
+      }
+    } catch {
+      return false;
+    }
+    this.trimRecent(doc);
+    return true;
+  }
+
+  /**
+   * A publication on the subscriber connection (every relay's: this one's listens to the channels
+   * of the documents its clients have open). A commit's opens with its record (`commit`): if it
+   * continues this relay's copy of the document, the copy takes it, so that the copy is current
+   * when the next edit, which the record's own edits may have prompted, comes in: no read and no
+   * lost race for it. Anything else (a copy ahead of it, or behind by more, another incarnation)
+   * is left for the next commit to find out, as for a publication that never came.
+   */
+  private readonly onPublication = (channel: string, payload: string): void => {
+    if (payload.charCodeAt(0) !== 35 /* '#' */) return;
+    const key = this.channels.get(channel);
+    if (key === undefined) return;
+    const record = recordOf(payload);
+    if (record === undefined) return;
+    const held = this.held.get(key);
+    if (held) held.push(record);
+    else this.applyRecord(key, record);
+  };
+
+  /** Applies a commit record (`commit` has its format) to the cached copy if it continues it. */
+  private applyRecord(key: string, json: string): void {
+    const doc = this.cache.get(key);
+    if (!doc) return;
+    let record: [epoch: string, base: number, srev: number, ...entries: RecordEntry[]];
+    try {
+      record = JSON.parse(json) as typeof record;
+    } catch {
+      return;
+    }
+    const [epoch, base, srev, ...entries] = record;
+    if (epoch !== doc.epoch || base !== doc.rev || entries.length === 0) return;
+    this.forget(key);
+    try {
+      for (const [op, userId, clientId, seq, recovery] of entries) {
+        doc.text.apply(op);
+        doc.rev++;
+        doc.recent.push({ rev: doc.rev, op, userId, clientId, seq, ...(recovery && { recovery }) });
+        noteLast(doc, dedupeField(userId, clientId), { seq, rev: doc.rev });
+      }
+    } catch {
+      return; // not what Redis has, then: the copy stays out
+    }
+    if (srev > doc.srev) doc.srev = srev;
+    this.trimRecent(doc);
+    this.remember(key, doc);
+    const waiting = this.waiters.get(key);
+    this.waiters.delete(key);
+    for (const wake of waiting ?? []) wake();
+  }
+
+  /** Resolves once a commit record moved `doc` past its revision now, or after `ms`. */
+  private advanced(key: string, doc: Cached, ms: number): Promise<void> {
+    const rev = doc.rev;
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.waiters.get(key)?.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      if (doc.rev !== rev) return done();
+      let waiting = this.waiters.get(key);
+      if (!waiting) this.waiters.set(key, (waiting = new Set()));
+      waiting.add(done);
+    });
+  }
+
+  /** Bounded like the cache: the oldest entries go first. */
+  private noteChannel(shard: string, key: string): void {
+    if (this.channels.get(shard) === key) return;
+    this.channels.delete(shard);
+    this.channels.set(shard, key);
+    if (this.channels.size > Math.max(16, 2 * this.options.cacheDocuments)) this.channels.delete(this.channels.keys().next().value!);
+  }
+
+  /** Keeps `doc` unless the cache has a later revision of the same incarnation (nothing here serializes other readers). */
+  private rememberUnlessNewer(key: string, doc: Cached): void {
+    const current = this.cache.get(key);
+    if (current && current.epoch === doc.epoch && current.rev > doc.rev) return;
+    this.remember(key, doc);
   }
 
   /** (Re)inserts as the most recently used entry, then evicts the least recently used over the bounds. */
@@ -412,6 +649,17 @@ export class RedisDocumentStore implements DocumentStore {
 }
 
 const cacheKey = (sessionId: string, documentId: string) => `${sessionId}\u0000${documentId}`;
+
+function noteLast(doc: Cached, field: string, last: LastCommit): void {
+  doc.last.delete(field);
+  doc.last.set(field, last);
+  if (doc.last.size > MAX_KNOWN_COMMITS) doc.last.delete(doc.last.keys().next().value!);
+}
+
+/** Takes `doc.text` back over the first `count` of `entries` (applied to it), last first. */
+function undo(doc: Cached, entries: readonly CommittedOp[], count: number): void {
+  for (let i = count - 1; i >= 0; i--) doc.text.apply(textType.invert(entries[i]!.op));
+}
 const dedupeField = (userId: string, clientId: string) => `${userId}\u0000${clientId}`;
 
 function toCommittedOp([id, fields]: StreamEntry): CommittedOp {

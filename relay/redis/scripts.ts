@@ -10,7 +10,7 @@ import brokerPublish from './lua/broker-publish.lua';
 import debugApply from './lua/debug-apply.lua';
 import debugClearStopped from './lua/debug-clear-stopped.lua';
 import debugSetStopped from './lua/debug-set-stopped.lua';
-import documentAppend from './lua/document-append.lua';
+import documentCommit from './lua/document-commit.lua';
 import documentCreate from './lua/document-create.lua';
 import documentLoad from './lua/document-load.lua';
 import joinRequestAdd from './lua/join-request-add.lua';
@@ -33,7 +33,7 @@ const scripts = {
   tandemPresenceList: { numberOfKeys: 1, lua: [presenceList] },
   tandemDocumentCreate: { numberOfKeys: 5, lua: [documentCreate] },
   tandemDocumentLoad: { numberOfKeys: 2, lua: [documentLoad] },
-  tandemDocumentAppend: { numberOfKeys: 5, lua: [documentAppend] },
+  tandemDocumentCommit: { numberOfKeys: 5, lua: [documentCommit] },
   tandemSessionEnd: { numberOfKeys: 1, lua: [sessionEnd] },
   tandemSessionUseInvite: { numberOfKeys: 1, lua: [sessionUseInvite] },
   tandemJoinRequestAdd: { numberOfKeys: 1, lua: [joinRequestAdd] },

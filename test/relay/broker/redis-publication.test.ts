@@ -3,10 +3,14 @@ import { describe, it } from 'node:test';
 import type { BrokerMessage } from '../../../relay/broker/broker';
 import {
   decodePublication,
+  decodePublications,
   decodeStreamEntry,
   encodeHeader,
   encodePublication,
+  encodePublications,
+  recordOf,
   shardChannel,
+  withRecord,
 } from '../../../relay/broker/redis-publication';
 
 const messages: BrokerMessage[] = [
@@ -49,6 +53,49 @@ describe('the Redis broker publication format', () => {
       assert.deepEqual(decodeStreamEntry('42-0', ['h', header, 'd', data]), { ...message, offset: 42 });
       assert.deepEqual(decodeStreamEntry('42-0', ['d', data, 'h', header]), { ...message, offset: 42 });
     }
+  });
+
+  it('decodes a batch of messages published at once (a group commit), in order, whatever their data holds', () => {
+    const [channel, payload] = encodePublications('tandem:', 'doc:s1\u0000a.ts', messages);
+    assert.equal(channel, 'tandem:{doc:s1\u0000a.ts}');
+    assert.deepEqual(
+      decodePublications(payload),
+      messages.map((m) => ({ ...m, offset: 0 })),
+    );
+    // One message is the single format, which every reader knows.
+    const [, single] = encodePublications('tandem:', 'c', [messages[1]!]);
+    assert.equal(single, encodePublication('tandem:', 'c', messages[1]!)[1]);
+    assert.deepEqual(decodePublications(single), [{ ...messages[1]!, offset: 0 }]);
+    // A lone surrogate comes back from Redis as U+FFFD: one code unit for one, the lengths still hold.
+    const [, lone] = encodePublications('p:', 'c', [
+      { eventType: 'x', data: 'a\uD800b' },
+      { eventType: 'y', data: 'c' },
+    ]);
+    assert.deepEqual(
+      decodePublications(Buffer.from(lone).toString()).map((p) => p.data),
+      ['a\uFFFDb', 'c'],
+    );
+  });
+
+  it('skips a record a payload opens with, which recordOf reads', () => {
+    for (const list of [[messages[0]!], messages]) {
+      const [, payload] = encodePublications('p:', 'c', list);
+      const record = '["e",3,-1,[["x"],"u","c\\n",0]]\n#*';
+      const opened = withRecord(record, payload);
+      assert.equal(recordOf(opened), record);
+      assert.equal(recordOf(payload), undefined);
+      assert.deepEqual(
+        decodePublications(opened),
+        list.map((m) => ({ ...m, offset: 0 })),
+      );
+    }
+  });
+
+  it('refuses a batch cut short or longer than its count', () => {
+    const [, payload] = encodePublications('p:', 'c', messages);
+    assert.throws(() => decodePublications(payload.slice(0, -3)));
+    assert.throws(() => decodePublications(`${payload}x`));
+    assert.throws(() => decodePublications(payload.replace('*4', '*5')));
   });
 
   it('refuses a payload whose header is not JSON', () => {

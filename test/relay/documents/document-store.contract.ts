@@ -2,12 +2,13 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { OtError, type TextOp } from '../../../protocol';
 import type { Broker, Publication } from '../../../relay/broker/broker';
-import type {
-  CommitPublication,
-  CommittedOp,
-  DocumentStore,
-  RecoveryOrigin,
-  RecoveryRecord,
+import {
+  type CommitPublication,
+  type CommittedOp,
+  type DocumentStore,
+  EntryRejectedError,
+  type RecoveryOrigin,
+  type RecoveryRecord,
 } from '../../../relay/documents/document-store';
 import { committedOpBytes, lastCommitBytes } from '../../../relay/documents/history-bytes';
 import { sleep, waitUntil } from '../../support/wait';
@@ -288,6 +289,130 @@ export function documentStoreContract(name: string, create: (options: DocumentSt
       assert.deepEqual(got[0]!.echo, { eventType: 'collaboration.ack', data: '{"ack":1}' });
       assert.equal(got[0]!.exclude, 'relay-1.1');
       assert.equal(got[0]!.eventType, 'collaboration.edit');
+    });
+
+    it('commits a group of entries at consecutive revisions in one call, with their publications in revision order', async () => {
+      const { store, broker } = await make();
+      const session = freshSession();
+      const got: Publication[] = [];
+      await broker.subscribe(publication(session, 0).channel, (p) => got.push(p));
+      await store.create(session, DOC, 'abc');
+      const group = [entry(1, ['1']), entry(2, [4, '2'], { userId: 'bob', clientId: 'c-bob', seq: 3 }), entry(3, [2, '3'], { seq: 1 })];
+      assert.equal(
+        await store.commit(
+          session,
+          DOC,
+          group,
+          [1, 2, 3].map((rev) => publication(session, rev)),
+        ),
+        true,
+      );
+      assert.deepEqual(plain(await store.snapshot(session, DOC)), { rev: 3, text: '1a3bc2' });
+      assert.deepEqual(await store.read(session, DOC, 0), group);
+      assert.deepEqual(await store.lastCommit(session, DOC, 'alice', 'c-alice'), { seq: 1, rev: 3 });
+      assert.deepEqual(await store.lastCommit(session, DOC, 'bob', 'c-bob'), { seq: 3, rev: 2 });
+      // Then single appends and groups mix, publications still in revision order.
+      assert.equal(await store.append(session, DOC, entry(4, ['4'], { seq: 2 }), publication(session, 4)), true);
+      assert.equal(
+        await store.commit(
+          session,
+          DOC,
+          [entry(5, ['5'], { seq: 3 }), entry(6, ['6'], { seq: 4 })],
+          [publication(session, 5), publication(session, 6)],
+        ),
+        true,
+      );
+      await waitUntil(() => got.length >= 6, '6 publications');
+      await sleep(50);
+      assert.deepEqual(
+        got.map((p) => p.data),
+        [1, 2, 3, 4, 5, 6].map((rev) => `{"rev":${rev}}`),
+      );
+      assert.deepEqual(got[2]!.echo, { eventType: 'collaboration.ack', data: '{"ack":3}' });
+      assert.equal(got[2]!.exclude, 'relay-1.1');
+      assert.deepEqual(plain(await store.snapshot(session, DOC)), { rev: 6, text: '6541a3bc2' });
+    });
+
+    it('commits a group all or none: taken revision, resubmit (before, or twice in the group), an op that does not apply', async () => {
+      const { store, broker } = await make();
+      const session = freshSession();
+      const got: Publication[] = [];
+      await broker.subscribe(publication(session, 0).channel, (p) => got.push(p));
+      await store.create(session, DOC, 'abc');
+      assert.equal(await store.append(session, DOC, entry(1, ['x'], { seq: 5 })), true);
+      const fresh = (rev: number, seq: number, op: TextOp = ['y']) => entry(rev, op, { userId: 'bob', clientId: 'c-bob', seq });
+      const pubs = (n: number) => Array.from({ length: n }, (_, i) => publication(session, 90 + i));
+      assert.equal(await store.commit(session, DOC, [fresh(1, 0), fresh(2, 1)], pubs(2)), false, 'revision 1 is taken');
+      assert.equal(await store.commit(session, DOC, [fresh(3, 0), fresh(4, 1)], pubs(2)), false, 'a revision ahead of the head');
+      assert.equal(await store.commit(session, DOC, [fresh(2, 0), entry(3, ['z'], { seq: 5 })], pubs(2)), false, 'a resubmit');
+      assert.equal(await store.commit(session, DOC, [fresh(2, 0), fresh(3, 0)], pubs(2)), false, 'the same seq twice');
+      assert.equal(await store.commit(session, DOC, [fresh(2, 1), fresh(3, 0)], pubs(2)), false, 'a lower seq after a higher one');
+      await assert.rejects(
+        store.commit(session, DOC, [fresh(2, 0), fresh(3, 1, [9, 'x']), fresh(4, 2)], pubs(3)),
+        (error: unknown) => error instanceof EntryRejectedError && error.index === 1 && (error.cause as OtError).code === 'OP_OUT_OF_RANGE',
+      );
+      await assert.rejects(
+        store.commit(session, DOC, [fresh(2, 0), fresh(3, 1, [{ d: 'y' }]), fresh(4, 2, [{ d: 'q' }])], pubs(3)),
+        (error: unknown) => error instanceof EntryRejectedError && error.index === 2,
+        'the second op deletes what the first inserted; the third does not apply after it',
+      );
+      assert.deepEqual(plain(await store.snapshot(session, DOC)), { rev: 1, text: 'xabc' }, 'nothing of any of them');
+      assert.equal(await store.lastCommit(session, DOC, 'bob', 'c-bob'), undefined);
+      assert.equal(await store.commit(session, DOC, [fresh(2, 0), fresh(3, 1, [{ d: 'y' }])], pubs(2)), true, 'all still free');
+      assert.deepEqual(plain(await store.snapshot(session, DOC)), { rev: 3, text: 'xabc' });
+      await waitUntil(() => got.length >= 2, '2 publications');
+      await sleep(50);
+      assert.deepEqual(
+        got.map((p) => p.data),
+        ['{"rev":90}', '{"rev":91}'],
+        'only the group that was committed was published',
+      );
+    });
+
+    it('gives what a commit needs from a base revision (`commitBase`): head, ops since, last commits', async () => {
+      const { store } = await make({ historySize: 3 });
+      const session = freshSession();
+      assert.equal(await store.commitBase(session, DOC, 0), undefined);
+      await store.create(session, DOC, '');
+      for (let rev = 1; rev <= 5; rev++) assert.equal(await store.append(session, DOC, entry(rev, [String(rev)])), true);
+      for (const fresh of [false, true]) {
+        const base = await store.commitBase(session, DOC, 3, fresh);
+        assert.deepEqual(plain(base?.head), { rev: 5, oldestRev: 2, length: 5 });
+        assert.deepEqual(base?.ops, [entry(4, ['4']), entry(5, ['5'])]);
+        assert.deepEqual(base?.lastCommit('alice', 'c-alice'), { seq: 4, rev: 5 });
+        assert.equal(base?.lastCommit('bob', 'c-alice'), undefined);
+        assert.equal((await store.commitBase(session, DOC, 1, fresh))?.ops, undefined, 'older than the kept history');
+        assert.deepEqual((await store.commitBase(session, DOC, 5, fresh))?.ops, []);
+      }
+    });
+
+    it('bounds the history by bytes across a group too: a group larger than the bound leaves none of the older ops', async () => {
+      const line = (rev: number, seq = rev - 1) => entry(rev, [String(rev % 10).repeat(1000)], { seq });
+      const { store } = await make({ historyMaxBytes: 3 * committedOpBytes(line(1)) + 10 });
+      const session = freshSession();
+      await store.create(session, DOC, '');
+      assert.equal(await store.commit(session, DOC, [line(1), line(2)]), true);
+      assert.deepEqual(plain(await store.head(session, DOC)), { rev: 2, oldestRev: 0, length: 2000 });
+      assert.equal(await store.commit(session, DOC, [line(3), line(4), line(5)]), true);
+      assert.deepEqual(plain(await store.head(session, DOC)), { rev: 5, oldestRev: 2, length: 5000 });
+      assert.equal(await store.read(session, DOC, 1), undefined);
+      assert.deepEqual(
+        (await store.read(session, DOC, 2))?.map((c) => c.rev),
+        [3, 4, 5],
+      );
+      assert.equal(
+        await store.commit(
+          session,
+          DOC,
+          [6, 7, 8, 9].map((rev) => line(rev)),
+        ),
+        true,
+      );
+      assert.deepEqual(plain(await store.head(session, DOC)), { rev: 9, oldestRev: 6, length: 9000 });
+      assert.deepEqual(
+        (await store.read(session, DOC, 6))?.map((c) => c.rev),
+        [7, 8, 9],
+      );
     });
 
     it('drops a document neither written nor touched for the idle timeout, and keeps a touched one', async () => {

@@ -42,6 +42,29 @@ async function storeOn(
   return store;
 }
 
+/**
+ * A relay's store and broker on its own two connections, as relay.ts wires them (the store reads
+ * the commit records of the publications its subscriber gets), and the names of the commands it
+ * sends on its command connection from now on.
+ */
+async function relayOn(url: string, options: RedisDocumentStoreOptions = {}) {
+  const relayId = `relay-${++relayCounter}`;
+  const redis = await RedisConnections.open(url, { name: relayId, connectTimeoutMs: 5000 });
+  const broker = new RedisBroker(redis, { relayId, livenessIntervalMs: 0 });
+  const store = new RedisDocumentStore(redis, options);
+  closers.push(async () => {
+    await store.close();
+    await broker.close();
+  });
+  const sent: string[] = [];
+  const send = redis.command.sendCommand.bind(redis.command);
+  redis.command.sendCommand = (command, stream) => {
+    sent.push(command.name);
+    return send(command, stream);
+  };
+  return { store, broker, sent };
+}
+
 async function brokerOn(url: string): Promise<RedisBroker> {
   const relayId = `relay-${++relayCounter}`;
   const broker = new RedisBroker(await RedisConnections.open(url, { name: relayId, connectTimeoutMs: 5000 }), {
@@ -160,6 +183,87 @@ describe('RedisDocumentStore', () => {
     const markers = one!.text.match(/⟦[^⟧]*⟧/gu) ?? [];
     assert.equal(markers.length, total);
     assert.equal(new Set(markers).size, total, 'every op exactly once');
+  });
+
+  it('builds commits on its cached head, no read; when another relay moved the head, the failed commit brings what misses', async () => {
+    const url = (await shared).url;
+    const [a, b] = [await relayOn(url), await relayOn(url)];
+    const session = freshSession();
+    await a.store.create(session, DOC, 'abc');
+    assert.equal((await b.store.commitBase(session, DOC, 0))?.head.rev, 0, 'read once: b had no copy');
+    assert.equal(await a.store.commit(session, DOC, [entry(1, ['1']), entry(2, ['2'])]), true);
+    b.sent.length = 0;
+    // b's copy is behind (no publication told it): it does not know, and asks nothing.
+    const stale = await b.store.commitBase(session, DOC, 0);
+    assert.deepEqual(plain(stale?.head), { rev: 0, oldestRev: 0, length: 3 });
+    assert.deepEqual(b.sent, []);
+    assert.equal(await b.store.commit(session, DOC, [entry(1, [3, '!'], 0, 'bob')]), false, 'lost the race');
+    assert.deepEqual(b.sent, ['evalsha'], 'one call');
+    // The answer brought revisions 1 and 2: the next try needs no read, and goes through.
+    const current = await b.store.commitBase(session, DOC, 0);
+    assert.deepEqual(plain(current?.head), { rev: 2, oldestRev: 0, length: 5 });
+    assert.deepEqual(
+      current?.ops?.map((c) => c.op),
+      [['1'], ['2']],
+    );
+    assert.deepEqual(current?.lastCommit('alice', 'c-alice'), { seq: 1, rev: 2 }, 'and who committed them');
+    assert.equal(await b.store.commit(session, DOC, [entry(3, [5, '!'], 0, 'bob')]), true);
+    assert.deepEqual(b.sent, ['evalsha', 'evalsha']);
+    assert.deepEqual(plain(await a.store.snapshot(session, DOC)), { rev: 3, text: '21abc!' });
+  });
+
+  it('a resend that reached another relay first: the failed commit brings its dedupe record; the op is known as committed', async () => {
+    const url = (await shared).url;
+    // A snapshot at every commit: b's copy, read from the snapshot, has no ops and so no records.
+    const [a, b] = [await relayOn(url, { snapshotInterval: 1 }), await relayOn(url, { snapshotInterval: 1 })];
+    const session = freshSession();
+    await a.store.create(session, DOC, 'abc');
+    assert.equal(await a.store.append(session, DOC, entry(1, ['1'], 4, 'bob')), true);
+    const base = await b.store.commitBase(session, DOC, 1, true);
+    assert.equal(base?.head.rev, 1);
+    assert.equal(base?.lastCommit('bob', 'c-bob'), undefined, 'not known to b yet');
+    b.sent.length = 0;
+    assert.equal(await b.store.commit(session, DOC, [entry(2, ['x'], 3), entry(3, ['1'], 4, 'bob')]), false);
+    assert.deepEqual((await b.store.commitBase(session, DOC, 1))?.lastCommit('bob', 'c-bob'), { seq: 4, rev: 1 });
+    assert.deepEqual(b.sent, ['evalsha'], 'no read');
+    assert.deepEqual(plain(await a.store.snapshot(session, DOC)), { rev: 1, text: '1abc' }, 'nothing of the group');
+  });
+
+  it('keeps its copy current from the commit records of the other relay’s publications: no read, no lost race', async () => {
+    const url = (await shared).url;
+    const [a, b] = [await relayOn(url), await relayOn(url)];
+    const session = freshSession();
+    const channel = `doc:${session}\u0000${DOC}`;
+    const seen: Publication[][] = [[], []];
+    await a.broker.subscribe(channel, (p) => seen[0]!.push(p));
+    await b.broker.subscribe(channel, (p) => seen[1]!.push(p));
+    const pub = (rev: number) => ({ channel, message: { eventType: 'collaboration.edit', data: `{"rev":${rev}}` } });
+    await a.store.create(session, DOC, 'abc');
+    assert.equal(await b.store.commit(session, DOC, [entry(1, ['b'], 0, 'bob')], [pub(1)]), true);
+    assert.equal(await a.store.commit(session, DOC, [entry(2, ['a'], 0), entry(3, [2, 'a'], 1)], [pub(2), pub(3)]), true);
+    assert.equal(await a.store.append(session, DOC, entry(4, [4, { d: 'b' }], 2), pub(4)), true);
+    await waitUntil(() => seen[1]!.length >= 4, 'b to get the publications');
+    b.sent.length = 0;
+    const base = await b.store.commitBase(session, DOC, 1);
+    assert.deepEqual(plain(base?.head), { rev: 4, oldestRev: 0, length: 5 });
+    assert.deepEqual(
+      base?.ops?.map((c) => [c.rev, c.userId, c.seq, c.op]),
+      [
+        [2, 'alice', 0, ['a']],
+        [3, 'alice', 1, [2, 'a']],
+        [4, 'alice', 2, [4, { d: 'b' }]],
+      ],
+    );
+    assert.deepEqual(base?.lastCommit('alice', 'c-alice'), { seq: 2, rev: 4 });
+    assert.equal(await b.store.commit(session, DOC, [entry(5, ['!'], 1, 'bob')], [pub(5)]), true);
+    assert.deepEqual(b.sent, ['evalsha'], 'one call, no read');
+    assert.deepEqual(plain(await a.store.snapshot(session, DOC)), { rev: 5, text: '!abaac' });
+    await waitUntil(() => seen.every((inbox) => inbox.length >= 5), 'both to get every publication');
+    for (const inbox of seen)
+      assert.deepEqual(
+        inbox.map((p) => p.data),
+        [1, 2, 3, 4, 5].map((rev) => `{"rev":${rev}}`),
+      );
   });
 
   it('writes a snapshot every `snapshotInterval` ops and trims the stream; a relay without a cache rebuilds the head', async () => {

@@ -1,0 +1,148 @@
+-- RedisDocumentStore.commit: consecutive ops, all or none (the keys are described in
+-- redis-document-store.ts). A group commit: the ops of one document that reached a relay while its
+-- previous commit was on its way go in one call, with one publication.
+--
+-- KEYS: meta, ops, seen, turn, seenq. ARGV: 1 incarnation, 2 the head the relay built the ops on
+-- (they get revisions head + 1 .. head + n), 3 n, 4 ttl ms, 5 history size, 6 snapshot JSON at
+-- head + n ('' if not due), 7 shard channel ('' for none), 8 payload, 9 this store's instance id,
+-- 10 turn ms, 11 history bytes kept (for the ops, and as much for the dedupe records), 12 the
+-- length change of all the ops, 13 the most missing ops to answer with, 14 '1' if the relay lost
+-- its last try at this document too (it claims the turn if it loses again); then 7 per op, from 15: op
+-- JSON, user, client id, seq, recovery record JSON ('' for none), the entry's bytes
+-- (`committedOpBytes`), the dedupe record's bytes (`lastCommitBytes`).
+--
+-- Returns {1, srev, orev} if committed; else {0, head, missing, records}, nothing changed:
+-- - head -1: the document is another incarnation (or gone);
+-- - missing: the stream entries after the relay's head up to the head, when another relay moved
+--   it (at most ARGV[13] of them, else none): the relay catches its copy up with them and builds
+--   its ops again, with no read of its own (its copy is current again);
+-- - records: field, value of each dedupe record that has an op's seq committed already (a resend
+--   that reached another relay first): the relay acks that op instead.
+-- Neither: another relay has the turn (below); the relay tries again.
+--
+-- The shard channel and payload are the broker's (relay/broker/redis-publication.ts,
+-- `encodePublications`): publishing here makes the order of publications the order of revisions.
+--
+-- Turns: a relay that lost the race twice in a row (the head moved) claims the next commit of the
+-- document (`…:turn`, expiring after ARGV[10] ms), and the others yield to it until it has
+-- committed. Without that, a relay whose clients commit non-stop would win most races against one
+-- whose catch-up-transform-commit cycle is a little behind, and starve it; with it, each relay
+-- loses at most a few times in a row. Not after the first loss: two relays whose clients answer
+-- the same publication commit at the same moment all the time, and the loser's immediate second
+-- try (built on the missing ops it got) usually wins anyway; a turn then would only make the
+-- winner's next commit wait.
+--
+-- The XADDs go first among the writes: Redis does not roll back a script that fails halfway, and
+-- a write that fails (out of memory) fails at the first one, before anything changed; once a
+-- script has written, Redis lets its later writes through.
+--
+-- Trimming reads the oldest kept entries' `b` (each leaves the window once: a few per commit
+-- amortized). A document written before `orev`, `hb` and `sb` existed (by an older relay) has
+-- ops of unknown bytes: its first commit here starts the window at itself, so the bound holds
+-- from then on at the cost of that history (an op based before it gets a resync, as after a
+-- memory store's restart); its dedupe records are counted from then on, the older ones expire
+-- with the document. An entry without `b` is counted by its fields' UTF-8 lengths.
+
+local m = redis.call('HMGET', KEYS[1], 'e', 'rev', 'srev', 'orev', 'hb', 'sb')
+if m[1] ~= ARGV[1] then return {0, -1, {}, {}} end
+local base = tonumber(ARGV[2])
+local n = tonumber(ARGV[3])
+local head = tonumber(m[2])
+local turn = redis.call('GET', KEYS[4])
+if head ~= base then
+  if ARGV[14] == '1' and (not turn or turn == ARGV[9]) then redis.call('SET', KEYS[4], ARGV[9], 'PX', ARGV[10]) end
+  local missing = {}
+  if head > base and head - base <= tonumber(ARGV[13]) then
+    missing = redis.call('XRANGE', KEYS[2], (base + 1) .. '-0', head .. '-0')
+  end
+  return {0, head, missing, {}}
+end
+if turn and turn ~= ARGV[9] then return {0, head, {}, {}} end
+local records = {}
+-- A client's seqs rise within the group too (the relay builds groups so; a resend twice in one
+-- group would be committed twice otherwise): the group's own last seq per client, then Redis's.
+local grouped = {}
+for i = 0, n - 1 do
+  local at = 15 + 7 * i
+  local field = ARGV[at + 1] .. '\0' .. ARGV[at + 2]
+  local seq = tonumber(ARGV[at + 3])
+  if grouped[field] then
+    if grouped[field] >= seq then return {0, head, {}, {}} end
+  else
+    local last = redis.call('HGET', KEYS[3], field)
+    if last and tonumber(string.match(last, '^%d+')) >= seq then
+      table.insert(records, field)
+      table.insert(records, last)
+    end
+  end
+  grouped[field] = seq
+end
+if #records > 0 then return {0, head, {}, records} end
+local rev = base + n
+local hb = tonumber(m[5]) or 0
+for i = 0, n - 1 do
+  local at = 15 + 7 * i
+  local fields = {(base + 1 + i) .. '-0', 'o', ARGV[at], 'u', ARGV[at + 1], 'c', ARGV[at + 2], 's', ARGV[at + 3], 'b', ARGV[at + 5]}
+  if ARGV[at + 4] ~= '' then
+    table.insert(fields, 'x')
+    table.insert(fields, ARGV[at + 4])
+  end
+  redis.call('XADD', KEYS[2], unpack(fields))
+  hb = hb + tonumber(ARGV[at + 5])
+end
+local maxBytes = tonumber(ARGV[11])
+-- The window: ops orev + 1 .. rev, at most historySize of them and maxBytes in all.
+local floor = rev - tonumber(ARGV[5])
+local orev = tonumber(m[4]) or base
+while orev < rev and (orev < floor or hb > maxBytes) do
+  -- Past the count bound only, exactly the entries that leave (usually the group's size).
+  local count = 16
+  if hb <= maxBytes then count = math.min(16, floor - orev) end
+  local batch = redis.call('XRANGE', KEYS[2], (orev + 1) .. '-0', '+', 'COUNT', count)
+  if #batch == 0 then
+    orev = rev
+    hb = 0
+  end
+  for _, e in ipairs(batch) do
+    if not (orev < floor or hb > maxBytes) then break end
+    local f = e[2]
+    local bytes
+    local size = 96
+    for i = 1, #f, 2 do
+      if f[i] == 'b' then bytes = tonumber(f[i + 1]) end
+      if f[i] ~= 's' then size = size + 2 * #f[i + 1] end
+    end
+    hb = hb - (bytes or size)
+    orev = tonumber(string.match(e[1], '^%d+'))
+  end
+end
+if hb < 0 then hb = 0 end
+local srev = tonumber(m[3])
+if ARGV[6] ~= '' then srev = rev end
+local keep = math.min(srev, orev)
+if keep > 0 then redis.call('XTRIM', KEYS[2], 'MINID', '~', keep + 1) end
+if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], 'srev', rev, 'snap', ARGV[6]) end
+-- Each client's last commit, most recent in seenq; the least recent go past the byte bound.
+local sb = tonumber(m[6]) or 0
+for i = 0, n - 1 do
+  local at = 15 + 7 * i
+  local field = ARGV[at + 1] .. '\0' .. ARGV[at + 2]
+  local r = base + 1 + i
+  redis.call('HSET', KEYS[3], field, ARGV[at + 3] .. ' ' .. r .. ' ' .. ARGV[at + 6])
+  if redis.call('ZADD', KEYS[5], r, field) == 1 then sb = sb + tonumber(ARGV[at + 6]) end
+end
+while sb > maxBytes and redis.call('ZCARD', KEYS[5]) > 1 do
+  local oldest = redis.call('ZPOPMIN', KEYS[5])[1]
+  local value = redis.call('HGET', KEYS[3], oldest)
+  redis.call('HDEL', KEYS[3], oldest)
+  sb = sb - (tonumber(value and string.match(value, '^%d+ %d+ (%d+)')) or 0)
+end
+if sb < 0 then sb = 0 end
+redis.call('HSET', KEYS[1], 'rev', rev, 'orev', orev, 'hb', hb, 'sb', sb)
+redis.call('HINCRBY', KEYS[1], 'len', ARGV[12])
+for i = 1, 5 do
+  if i ~= 4 then redis.call('PEXPIRE', KEYS[i], ARGV[4]) end
+end
+if turn then redis.call('DEL', KEYS[4]) end
+if ARGV[7] ~= '' then redis.call('SPUBLISH', ARGV[7], ARGV[8]) end
+return {1, srev, orev}
