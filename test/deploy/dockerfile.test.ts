@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -88,16 +88,15 @@ describe('docker/Dockerfile', () => {
     );
   });
 
-  it('copies only the bundle (and its source map) into the runtime image', () => {
+  it('copies only the bundle (and its source map) and the dashboard it serves into the runtime image', () => {
     assert.deepEqual(of(runtime, 'ADD'), []);
     const copies = of(runtime, 'COPY').map(copyParts);
-    assert.equal(copies.length, 1);
-    assert.equal(copies[0]!.from, 'build');
+    assert.equal(copies.length, 2);
+    assert.ok(copies.every((copy) => copy.from === 'build'));
     assert.deepEqual(
-      copies[0]!.sources.map((source) => basename(source)),
-      ['relay.js', 'relay.js.map'],
+      copies.flatMap((copy) => copy.sources),
+      ['/src/dist/relay.js', '/src/dist/relay.js.map', '/src/dist/dashboard'],
     );
-    assert.ok(copies[0]!.sources.every((source) => source.startsWith('/src/dist/')));
   });
 
   it('runs as a non-root user, exposes 8001, listens on all interfaces, serves by default', () => {
@@ -144,11 +143,7 @@ describe('docker/Dockerfile', () => {
     it('the build stage produces dist/relay.js from only what it copies', async () => {
       mkdirSync(src);
       for (const { sources, destination } of of(build, 'COPY').map(copyParts)) {
-        for (const source of sources) {
-          const target = destination.endsWith('/') ? join(src, destination, basename(source)) : join(src, destination);
-          mkdirSync(dirname(target), { recursive: true });
-          cpSync(join(ROOT, source), target, { recursive: true });
-        }
+        for (const source of sources) dockerCopy(join(ROOT, source), src, destination, source);
       }
       // What .dockerignore keeps out of the context is not there either.
       const ignored = readFileSync(join(ROOT, '.dockerignore'), 'utf8')
@@ -167,8 +162,7 @@ describe('docker/Dockerfile', () => {
 
     it('the runtime stage serves from dist/relay.js alone and its HEALTHCHECK passes', async () => {
       for (const { sources, destination } of of(runtime, 'COPY').map(copyParts)) {
-        mkdirSync(join(app, destination), { recursive: true });
-        for (const source of sources) cpSync(join(src, source.slice('/src/'.length)), join(app, destination, basename(source)));
+        for (const source of sources) dockerCopy(join(src, source.slice('/src/'.length)), app, destination, source);
       }
       const port = await freePort();
       // The image's environment, on loopback and a free port here; production needs a secret and a public URL.
@@ -203,6 +197,7 @@ describe('docker/Dockerfile', () => {
           50,
         );
         assert.equal(await healthcheck(), 0);
+        assert.equal(await httpStatus(`http://127.0.0.1:${port}/dashboard/`, 5000), 200, 'the dashboard page is in the image');
       } finally {
         relay.kill('SIGTERM');
         await exited;
@@ -211,3 +206,17 @@ describe('docker/Dockerfile', () => {
     });
   });
 });
+
+/**
+ * `COPY source destination` as Docker does it, into `root`: a file goes to `destination` (into it
+ * when it ends with `/`), a directory's contents go into `destination`.
+ */
+function dockerCopy(from: string, root: string, destination: string, source: string): void {
+  if (statSync(from).isDirectory()) {
+    cpSync(from, join(root, destination), { recursive: true });
+    return;
+  }
+  const target = destination.endsWith('/') ? join(root, destination, basename(source)) : join(root, destination);
+  mkdirSync(dirname(target), { recursive: true });
+  cpSync(from, target);
+}
