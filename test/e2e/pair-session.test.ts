@@ -135,6 +135,9 @@ describe('a pair session through the UI of two VS Code windows', { timeout: 300_
     // An input method (Japanese, Chinese, Korean...) as Chromium gets it from the OS: composition
     // updates replace the marked text (each a change event of the guest's editor), then the commit.
     const ime = await guest.page.context().newCDPSession(guest.page);
+    // Input methods compose in the focused editor of the page in front (reading a window's text moves the focus).
+    await guest.page.bringToFront();
+    await guest.editorFocused('notes.txt');
     const rounds = 8;
     for (let round = 0; round < rounds; round++) {
       await Promise.all([host.page.keyboard.press('Control+End'), guest.page.keyboard.press('Control+End')]);
@@ -142,8 +145,9 @@ describe('a pair session through the UI of two VS Code windows', { timeout: 300_
       for (const marked of ['n', 'に', 'にh', 'にほ', 'にほn', 'にほん']) {
         await ime.send('Input.imeSetComposition', { text: marked, selectionStart: marked.length, selectionEnd: marked.length });
       }
-      // The marked text is the editor's text while it is composed: it travels like typing.
-      if (round === 0) await eventuallyText(host, (text) => text.includes('にほん'), 'the marked text reaches the host');
+      // The marked text is the editor's text while it is composed: it travels like typing. (Read
+      // from the rendered lines: reading through the clipboard would move the focus and end the composition.)
+      if (round === 0) await eventuallyShown(host, 'にほん', 'the marked text reaching the host');
       await ime.send('Input.insertText', { text: '日本' });
       await hostTyping;
     }
@@ -175,6 +179,16 @@ async function eventually(check: () => boolean, what: () => string, timeoutMs = 
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what()}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/** Waits until the editor's rendered lines (what is in view) show `text`, without touching the focus. */
+async function eventuallyShown(window: Workbench, text: string, what: string, timeoutMs = 30_000): Promise<void> {
+  const shown = () => window.page.evaluate(() => document.querySelector('.editor-instance .monaco-editor .view-lines')?.textContent ?? '');
+  const deadline = Date.now() + timeoutMs;
+  while (!(await shown()).includes(text)) {
+    if (Date.now() > deadline) throw new Error(`${window.name}: timed out waiting for ${what}; it shows ${JSON.stringify(await shown())}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
 
