@@ -23,16 +23,20 @@ export interface CaretAtInsert {
   readonly kept: number;
 }
 
-/** The carets (collapsed selections, as positions) that sit at an insert point of `op` (wire), with where each goes. */
+/**
+ * The carets (collapsed selections, as positions) that sit where `op` (wire) inserts text: at a
+ * plain insert, or at the start of a replacement (an input method's next composition step
+ * replaces its marked text: a caret there must not end up inside the new text), with where each goes.
+ */
 export function caretsAtInserts(op: TextOp, index: LineIndex, carets: ReadonlyArray<LinePosition | undefined>): CaretAtInsert[] {
-  const inserts = insertPoints(op);
-  if (inserts.length === 0) return [];
+  const runs = editRuns(op).filter((run) => run.inserted > 0);
+  if (runs.length === 0) return [];
   const out: CaretAtInsert[] = [];
   carets.forEach((caret, selection) => {
     if (!caret) return;
     const at = wireOffsetAt(index, caret.line, caret.character);
-    const insert = inserts.find((point) => point.at === at);
-    if (insert) out.push({ selection, kept: at + insert.shiftBefore, pushed: at + insert.shiftBefore + insert.length });
+    const run = runs.find((r) => r.start === at);
+    if (run) out.push({ selection, kept: at + run.shiftBefore, pushed: at + run.shiftBefore + run.inserted });
   });
   return out;
 }
@@ -55,20 +59,29 @@ export function keptCarets(
   return moves.size > 0 ? moves : undefined;
 }
 
-/** Each insert of `op`: its offset in the text before, its length, and the net length the op added before it. */
-function insertPoints(op: TextOp): Array<{ at: number; length: number; shiftBefore: number }> {
-  const points: Array<{ at: number; length: number; shiftBefore: number }> = [];
+/**
+ * Each run of inserts and deletes of `op` (between two retains): where it starts in the text
+ * before, how much it inserts, and the net length the op added before it.
+ */
+function editRuns(op: TextOp): Array<{ start: number; inserted: number; shiftBefore: number }> {
+  const runs: Array<{ start: number; inserted: number; shiftBefore: number }> = [];
   let at = 0;
   let shift = 0;
+  let run: { start: number; inserted: number; shiftBefore: number } | undefined;
   for (const component of op) {
-    if (typeof component === 'number') at += component;
-    else if (typeof component === 'string') {
-      points.push({ at, length: component.length, shiftBefore: shift });
+    if (typeof component === 'number') {
+      run = undefined;
+      at += component;
+      continue;
+    }
+    if (!run) runs.push((run = { start: at, inserted: 0, shiftBefore: shift }));
+    if (typeof component === 'string') {
+      run.inserted += component.length;
       shift += component.length;
     } else {
       at += component.d.length;
       shift -= component.d.length;
     }
   }
-  return points;
+  return runs;
 }

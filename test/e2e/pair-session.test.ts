@@ -130,7 +130,7 @@ describe('a pair session through the UI of two VS Code windows', { timeout: 300_
     },
   );
 
-  it('the guest composes with an input method while the host types at the same place: both kept', async () => {
+  it('the guest composes with an input method while the host types: the composition and every host keystroke kept', async () => {
     const before = await sameText(host, guest);
     // An input method (Japanese, Chinese, Korean...) as Chromium gets it from the OS: composition
     // updates replace the marked text (each a change event of the guest's editor), then the commit.
@@ -140,14 +140,15 @@ describe('a pair session through the UI of two VS Code windows', { timeout: 300_
     await guest.editorFocused('notes.txt');
     const rounds = 8;
     for (let round = 0; round < rounds; round++) {
-      await Promise.all([host.page.keyboard.press('Control+End'), guest.page.keyboard.press('Control+End')]);
+      // The host types at the start, so its edits land before the composition and move it.
+      await Promise.all([host.page.keyboard.press('Control+Home'), guest.page.keyboard.press('Control+End')]);
       const hostTyping = host.page.keyboard.type('hh', { delay: 10 });
       for (const marked of ['n', 'に', 'にh', 'にほ', 'にほn', 'にほん']) {
         await ime.send('Input.imeSetComposition', { text: marked, selectionStart: marked.length, selectionEnd: marked.length });
       }
-      // The marked text is the editor's text while it is composed: it travels like typing. (Read
-      // from the rendered lines: reading through the clipboard would move the focus and end the composition.)
-      if (round === 0) await eventuallyShown(host, 'にほん', 'the marked text reaching the host');
+      // The input method is at work: the marked text is in the guest's editor. (Read from the
+      // rendered lines: reading through the clipboard would move the focus and end the composition.)
+      if (round === 0) await eventuallyShown(guest, 'にほん', 'the marked text in the editor');
       await ime.send('Input.insertText', { text: '日本' });
       await hostTyping;
     }

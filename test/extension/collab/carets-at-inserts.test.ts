@@ -33,4 +33,18 @@ describe('carets at a remote insert stay before it', () => {
     const after = stringLineIndex('b\r\ncZd', true);
     assert.deepEqual([...keptCarets(noted, after, [{ line: 1, character: 2 }])!], [[0, { line: 1, character: 1 }]]);
   });
+
+  it('a caret at the start of a replacement (an input method’s next step) stays before the new text, whichever order the op has', () => {
+    const before = stringLineIndex('abcn');
+    const after = stringLineIndex('abcに');
+    for (const op of [
+      [3, { d: 'n' }, 'に'],
+      [3, 'に', { d: 'n' }],
+    ]) {
+      const noted = caretsAtInserts(op, before, [{ line: 0, character: 3 }]);
+      assert.deepEqual(noted, [{ selection: 0, kept: 3, pushed: 4 }], JSON.stringify(op));
+      assert.deepEqual([...keptCarets(noted, after, [{ line: 0, character: 4 }])!], [[0, { line: 0, character: 3 }]]);
+    }
+    assert.deepEqual(caretsAtInserts([3, { d: 'n' }], before, [{ line: 0, character: 3 }]), [], 'a delete alone moves no caret');
+  });
 });
