@@ -4,7 +4,7 @@ import { startRedisServer } from '../../test/support/redis-server';
 import { RelayProcess } from '../../test/support/relay-process';
 import { runBench } from '../entry';
 import { sampleProcess } from '../proc-stats';
-import { n0, n2, summarize, table, writeBenchReport } from '../report';
+import { median, n0, n2, summarize, table, writeBenchReport } from '../report';
 import { Crowd } from '../crowd/crowd';
 import { benchRelayEnv } from '../processes';
 
@@ -121,7 +121,10 @@ runBench('soak', (config.minutes + 10) * 60_000, async () => {
     await new Promise((resolve) => setTimeout(resolve, 2000));
     const findings = crowd.verify();
     const afterWarmup = samples.slice(Math.max(1, Math.floor(samples.length / 5)));
-    const growth = (values: number[]) => (values.length >= 2 ? mid(values.slice(-3)) / mid(values.slice(0, 3)) - 1 : undefined);
+    const growth = (values: number[]) => {
+      const [first, last] = [median(values.slice(0, 3)), median(values.slice(-3))];
+      return values.length >= 2 && first && last !== undefined ? last / first - 1 : undefined;
+    };
     const figures = {
       totals: { keystrokes: crowd.keystrokes, reconnects: crowd.reconnects, chats: crowd.chats },
       latencyMs: summarize(allLatencies),
@@ -158,11 +161,6 @@ runBench('soak', (config.minutes + 10) * 60_000, async () => {
     await redis.dispose();
   }
 });
-
-function mid(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
 
 function percent(value: number | undefined): string {
   return value === undefined || !Number.isFinite(value) ? '-' : `${value >= 0 ? '+' : ''}${(100 * value).toFixed(1)} %`;
