@@ -137,11 +137,15 @@ export class WorkspaceSharing implements vscode.Disposable {
     if (!sessionId) return;
     const kept = this.resume.kept(sessionId);
     this.registerProvider(sessionId, kept?.info.role !== 'editor');
-    if (!kept) return void removeSharedFolder(sessionId, 'that Tandem session is over');
+    if (!kept) {
+      this.log.info(`this window shows the folder of session ${sessionId}, which it keeps nothing of: asking to remove it`);
+      return void removeSharedFolder(sessionId, 'that Tandem session is over');
+    }
     this.resuming = sessionId;
     void this.resume
       .session(sessionId)
       .then((info) => {
+        if (!info) this.log.info(`session ${sessionId}: its token is gone from the secret storage; not resuming`);
         if (!info || this.disposed || this.session.isActive) return;
         this.session.resume(info);
       })

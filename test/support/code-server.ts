@@ -4,7 +4,7 @@
  * made by `node scripts/install-code-server.mjs` (see notes/vscode-under-test.md).
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sleep } from './wait';
@@ -119,6 +119,27 @@ export class CodeServer {
   /** Everything code-server printed so far (print it when a test fails). */
   log(): string {
     return this.output;
+  }
+
+  /**
+   * The extension's own log (its `Tandem` output channel) from every extension host this server
+   * started, oldest first: a window that reloads gets a new one. Read it before stop().
+   */
+  extensionLog(): string {
+    const files: string[] = [];
+    const walk = (dir: string) => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) walk(path);
+        else if (entry.name === 'Tandem.log') files.push(path);
+      }
+    };
+    const logs = join(this.tempRoot, 'user-data', 'logs');
+    if (existsSync(logs)) walk(logs);
+    return files
+      .sort()
+      .map((file) => `--- ${file.slice(logs.length + 1)}\n${readFileSync(file, 'utf8')}`)
+      .join('\n');
   }
 
   /**

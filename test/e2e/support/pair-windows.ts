@@ -2,7 +2,8 @@
  * Two VS Code windows and a relay for end-to-end tests through the UI: a host and a guest, each
  * a code-server process with the packaged .vsix installed, in one headless Chromium. The host's
  * folder is made from a file map; the guest gets a scratch folder (or an empty window).
- * `close()` keeps screenshots of both windows and the relay's log in test-artifacts/.
+ * `close()` keeps screenshots of both windows, the relay's log and each window's Tandem log in
+ * test-artifacts/.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -99,6 +100,12 @@ export class PairWindows {
   async close(): Promise<void> {
     mkdirSync(ARTIFACTS_DIR, { recursive: true });
     writeFileSync(join(ARTIFACTS_DIR, `${this.options.name}-relay.log`), this.relay.log);
+    for (const [window, server] of [
+      [this.host, this.servers[0]],
+      [this.guest, this.servers[1]],
+    ] as const) {
+      writeFileSync(join(ARTIFACTS_DIR, `${this.options.name}-${window.name}-tandem.log`), server?.extensionLog() ?? '');
+    }
     for (const window of [this.host, this.guest]) {
       await window.screenshot(`${this.options.name}-end`);
       await window.close();
