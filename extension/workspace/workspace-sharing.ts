@@ -130,24 +130,25 @@ export class WorkspaceSharing implements vscode.Disposable {
   /**
    * A window that shows a shared folder was (re)started: its file system must exist before
    * `activate` returns (VS Code asks for it right after), and the session it belongs to is joined
-   * again with the token kept for it.
+   * again with the record kept for it. The file system is registered at once with the role of
+   * the quick copy, read-only when there is none; joining registers it again with the role the
+   * relay gives.
    */
   private resumeShownFolder(): void {
     const sessionId = sharedFoldersShown()[0];
     if (!sessionId) return;
-    const kept = this.resume.kept(sessionId);
-    this.registerProvider(sessionId, kept?.info.role !== 'editor');
-    if (!kept) {
-      this.log.info(`this window shows the folder of session ${sessionId}, which it keeps nothing of: asking to remove it`);
-      return void removeSharedFolder(sessionId, 'that Tandem session is over');
-    }
+    this.registerProvider(sessionId, this.resume.kept(sessionId)?.info.role !== 'editor');
     this.resuming = sessionId;
     void this.resume
       .session(sessionId)
       .then((info) => {
-        if (!info) this.log.info(`session ${sessionId}: its token is gone from the secret storage; not resuming`);
-        if (!info || this.disposed || this.session.isActive) return;
-        this.session.resume(info);
+        if (this.disposed) return;
+        if (!info) {
+          this.log.info(`this window shows the folder of session ${sessionId}, which it keeps nothing of: asking to remove it`);
+          void removeSharedFolder(sessionId, 'that Tandem session is over');
+          return;
+        }
+        if (!this.session.isActive) this.session.resume(info);
       })
       .catch((error: unknown) => this.log.error(`could not resume session ${sessionId}`, error))
       .finally(() => {
