@@ -52,10 +52,8 @@ export function renderFigures(reports: readonly BenchReport[]): string {
     for (const [setup, largest] of largestSustained(report.results ?? [])) {
       rows.push([
         run,
-        `${setup}: most sessions sustained (participants), keystrokes/s, p99, server CPU per keystroke`,
-        largest
-          ? `${largest.sessions} (${largest.participants}), ${Math.round(largest.offeredKeysPerSecond)}/s, ${number(largest.p99Ms)} ms, ${Math.round(largest.serverCpuUsPerKeystroke)} µs`
-          : 'none of the sizes tried',
+        `${setup}: most sessions sustained (participants), keys/s, p99, CPU per key`,
+        largest ? sizeFigures(largest) : 'none of the sizes tried',
         '',
         'info',
       ]);
@@ -83,8 +81,9 @@ export function renderFigures(reports: readonly BenchReport[]): string {
   }
   if (rows.length === 0) return 'No bench report yet: run `npm run bench` (or one of its parts), then `npm run bench:readme`.';
   const machine = sorted.find((r) => r.machine)?.machine;
+  const where = machine ? ` (${machine.cpus ?? '?'} cores, Node ${machine.node ?? '?'})` : '';
   const lines = [
-    `From the JSON of the last run of each bench${machine ? ` (${machine.cpus ?? '?'} cores, Node ${machine.node ?? '?'})` : ''}; ratios are relay / baseline where a target names one.`,
+    `From the JSON of the last run of each bench${where}; ratios are relay / baseline where a target names one.`,
     '',
     '| run | figure | measured | goal | verdict |',
     '| --- | --- | --- | --- | --- |',
@@ -130,6 +129,12 @@ function largestSustained(results: NonNullable<BenchReport['results']>): Map<str
     if (ok && (!best || result.sessions > best.sessions)) out.set(result.setup, result);
   }
   return out;
+}
+
+function sizeFigures(size: NonNullable<BenchReport['results']>[number]): string {
+  const { sessions, participants, offeredKeysPerSecond, p99Ms, serverCpuUsPerKeystroke } = size;
+  const rate = Math.round(offeredKeysPerSecond);
+  return `${sessions} (${participants}), ${rate}/s, ${number(p99Ms)} ms, ${Math.round(serverCpuUsPerKeystroke)} µs`;
 }
 
 function rank(order: readonly string[], bench: string): number {
