@@ -274,20 +274,35 @@ suite('the host in charge', () => {
       await eventually(() => api.session.state === 'live', state);
       assert.equal(api.session.info!.role, 'editor');
       assert.equal((await vscode.workspace.fs.stat(uri('hello.txt'))).permissions, undefined);
+      // Open before the change: it must turn read-only where it is.
+      const editor = await vscode.window.showTextDocument(uri('hello.txt'));
 
       const patch = (role: string) =>
         call(relay, 'PATCH', `/api/sessions/${created.session_id}/participants/${me()}`, { role }, created.host.token);
       assert.equal((await patch('viewer')).status, 200);
       await eventually(() => api.session.info?.role === 'viewer', state);
-      // Registered read-only: VS Code shows the folder and its editors read-only.
-      assert.equal(vscode.workspace.fs.isWritableFileSystem('tandem'), false);
+      // Registered read-only: VS Code shows the folder and its editors read-only (the workbench tells
+      // this extension host of the new registration by a message of its own).
+      await eventually(
+        () => vscode.workspace.fs.isWritableFileSystem('tandem') === false,
+        () => 'the tandem: file system registered read-only',
+      );
       assert.equal((await vscode.workspace.fs.stat(uri('hello.txt'))).permissions, vscode.FilePermission.Readonly);
       await assert.rejects(Promise.resolve(vscode.workspace.fs.writeFile(uri('hello.txt'), new TextEncoder().encode('changed'))));
       assert.ok(shownWith(api, 'the host made you a viewer'));
+      // The open editor is read-only now: what the user types there goes nowhere (VS Code's `edit` on
+      // a read-only editor changes nothing).
+      await editor.edit((change) => change.insert(new vscode.Position(0, 0), 'sneaky '));
+      assert.equal(editor.document.getText(), 'hello from the host\n', 'a read-only editor takes no typing');
+      assert.equal(editor.document.isDirty, false);
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
 
       assert.equal((await patch('editor')).status, 200);
       await eventually(() => api.session.info?.role === 'editor', state);
-      assert.equal(vscode.workspace.fs.isWritableFileSystem('tandem'), true);
+      await eventually(
+        () => vscode.workspace.fs.isWritableFileSystem('tandem') === true,
+        () => 'the tandem: file system registered writable',
+      );
       assert.equal((await vscode.workspace.fs.stat(uri('hello.txt'))).permissions, undefined);
       await vscode.workspace.fs.writeFile(uri('hello.txt'), new TextEncoder().encode('from the guest\n'));
       assert.equal(new TextDecoder().decode(await vscode.workspace.fs.readFile(uri('hello.txt'))), 'from the guest\n');
