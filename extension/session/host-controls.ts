@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import type { GuestRole, JoinRequestPayload, RelayClient } from '../../protocol';
 import type { Log } from '../log';
-import { relayApi } from './relay-api';
+import { RelayApiError, relayApi } from './relay-api';
 import type { SessionController } from './session-controller';
 
 /** A guest waiting at the door: who, with which role (from their link), until when. */
@@ -43,10 +43,13 @@ export class HostControls implements vscode.Disposable {
     const info = this.hostInfo();
     try {
       await relayApi.decideJoinRequest(info.relayUrl, info.sessionId, requestId, info.token, admit);
-    } finally {
-      // Answered, used up or expired: in every case nobody waits on it any more.
-      this.forget(requestId);
+    } catch (error) {
+      // The relay's answer (expired, used up, ended) is final; an unreachable relay is not: the
+      // guest still waits, and the host can answer again.
+      if (!(error instanceof RelayApiError && error.code === 'UNREACHABLE')) this.forget(requestId);
+      throw error;
     }
+    this.forget(requestId);
   }
 
   /** Removes a guest: the relay closes their connections and refuses their token from now on. */
