@@ -337,8 +337,8 @@ export class Hub {
     if (publication.eventType === SESSION_ENDED_CONTROL) return this.sessionEnded([...connections]);
     if (publication.eventType === PARTICIPANT_REMOVED_CONTROL || publication.eventType === PARTICIPANT_ROLE_CONTROL) {
       const reached = [...connections].filter((connection) => addressedTo(connection, publication));
-      const role = publication.data;
       if (publication.eventType === PARTICIPANT_REMOVED_CONTROL) return this.participantControl({ kind: 'removed' }, reached);
+      const role = publication.data;
       if (role === 'editor' || role === 'viewer') this.participantControl({ kind: 'role', role }, reached);
       return;
     }
