@@ -93,7 +93,7 @@ describe('the host removes a guest', () => {
     bystander.close();
   });
 
-  it('lets the owner’s personal token remove too; a guest, another session’s host and a stranger get FORBIDDEN_ROLE', async () => {
+  it('lets the owner’s personal token and an admin do it too; a guest, another session’s host and a stranger get FORBIDDEN_ROLE', async () => {
     const target = await redeemInvite(relay, session.invites.editor.token, 'Target');
     const guest = await redeemInvite(relay, session.invites.editor.token, 'Guest');
     const otherHost = (await createApiSession(relay, {}, personalToken('carol', 'Carol'))).host.token;
@@ -106,6 +106,11 @@ describe('the host removes a guest', () => {
     (await connectAs(relay, target.token)).close();
     assert.equal((await remove(relay, session, target.user_id, personalToken('alice'))).status, 200);
     assert.equal((await refusedUpgrade(`${relay.url}?token=${target.token}`)).body.code, 'PARTICIPANT_REMOVED');
+    // An admin may too (an operator stepping in).
+    const other = await redeemInvite(relay, session.invites.viewer.token, 'Other');
+    const admin = relay.token({ user: 'ops', admin: true, sessions: ['elsewhere'] });
+    assert.equal((await changeRole(relay, session, other.user_id, 'editor', admin)).status, 200);
+    assert.equal((await remove(relay, session, other.user_id, admin)).status, 200);
   });
 
   it('refuses to remove the host or change their role, and malformed requests, each with a clear error', async () => {
