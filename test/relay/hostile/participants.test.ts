@@ -93,7 +93,7 @@ describe('the host removes a guest', () => {
     bystander.close();
   });
 
-  it('lets the owner’s personal token and an admin do it too; a guest, another session’s host and a stranger get FORBIDDEN_ROLE', async () => {
+  it('lets the owner’s personal token and an admin do it too; a guest, another host and a stranger get FORBIDDEN_ROLE', async () => {
     const target = await redeemInvite(relay, session.invites.editor.token, 'Target');
     const guest = await redeemInvite(relay, session.invites.editor.token, 'Guest');
     const otherHost = (await createApiSession(relay, {}, personalToken('carol', 'Carol'))).host.token;
