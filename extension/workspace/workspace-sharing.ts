@@ -288,6 +288,7 @@ export class WorkspaceSharing implements vscode.Disposable {
         isReadonly: readonly,
       });
       this.provider.fs.fireRefresh();
+      this.keepRole(sessionId);
       return;
     }
     this.disposeProvider();
@@ -295,6 +296,14 @@ export class WorkspaceSharing implements vscode.Disposable {
     fs.onDidChangeOnHost((path) => this.boundFileChanged.fire({ fs, path }));
     const registration = vscode.workspace.registerFileSystemProvider(SHARED_SCHEME, fs, { isCaseSensitive: true, isReadonly: readonly });
     this.provider = { fs, registration };
+  }
+
+  /** A window restarted after a role change registers its file system with the new role at once. */
+  private keepRole(sessionId: string): void {
+    const kept = this.resume.kept(sessionId);
+    const info = this.session.info;
+    if (!kept || info?.sessionId !== sessionId) return;
+    this.resume.keep(info, kept.folderName).catch((error: unknown) => this.log.error('could not keep the new role', error));
   }
 
   private disposeProvider(sessionId?: string): void {
