@@ -23,6 +23,10 @@ import { registerChatCommands } from './commands/chat-commands';
 import { settings } from './config';
 import { Notifier } from './ui/notifier';
 import { FeedbackService } from './chat/feedback-service';
+import { HostControls } from './session/host-controls';
+import { FocusRequests } from './presence/focus-requests';
+import { showJoinRequests } from './ui/join-requests';
+import { registerHostCommands } from './commands/host-commands';
 
 /** What `activate` returns (`vscode.extensions.getExtension('tandem.tandem').exports`): for tests and other extensions. */
 export interface TandemApi {
@@ -44,6 +48,10 @@ export interface TandemApi {
   readonly notifier: Notifier;
   /** Feedback to the relay: AI answers' thumbs, Send Feedback (its `prompts` can be answered by a suite). */
   readonly feedback: FeedbackService;
+  /** The host in charge: guests waiting to be admitted, removal, roles, Focus Participants. */
+  readonly hostControls: HostControls;
+  /** The Participants view (its entries, waiting guests included). */
+  readonly participants: ParticipantsView;
 }
 
 /**
@@ -57,7 +65,8 @@ export function activate(context: vscode.ExtensionContext): TandemApi {
   const cursors = new RemoteCursors(session, documents);
   const follow = new FollowMode(session, cursors, documents);
   const statusBar = new SessionStatusBar(session, follow);
-  const participants = new ParticipantsView(session, cursors, follow);
+  const hostControls = new HostControls(session, log);
+  const participants = new ParticipantsView(session, cursors, follow, hostControls);
   const personalTokens = new PersonalTokenStore(context.secrets);
   const notifier = new Notifier();
   const chat = new ChatService(session, log);
@@ -81,9 +90,12 @@ export function activate(context: vscode.ExtensionContext): TandemApi {
     cursors,
     follow,
     statusBar,
+    hostControls,
     participants,
     vscode.window.registerTreeDataProvider('tandem.participants', participants),
     notifier,
+    showJoinRequests(hostControls, notifier, log),
+    new FocusRequests(session, follow, notifier),
     chat,
     feedback,
     chatView,
@@ -99,8 +111,9 @@ export function activate(context: vscode.ExtensionContext): TandemApi {
       });
     }),
     // Commands call the services above (their ids: commands/command-ids.ts).
-    registerSessionCommands(session, personalTokens, log),
+    registerSessionCommands(session, personalTokens, notifier, log),
     registerFollowCommands(session, follow),
+    registerHostCommands(session, hostControls, notifier, log),
     registerUndoCommands(undo),
     registerChatCommands(session, chat, chatView, documents, feedback),
   );
@@ -118,6 +131,8 @@ export function activate(context: vscode.ExtensionContext): TandemApi {
     notifier,
     debugging,
     feedback,
+    hostControls,
+    participants,
   };
 }
 

@@ -44,7 +44,7 @@ export function registerWorkspaceSharing(context: vscode.ExtensionContext, sessi
 export class WorkspaceSharing implements vscode.Disposable {
   private host: HostShare | undefined;
   private guest: GuestShare | undefined;
-  private provider: { fs: SharedFileSystem; registration: vscode.Disposable } | undefined;
+  private provider: { readonly fs: SharedFileSystem; registration: vscode.Disposable } | undefined;
   private resuming: string | undefined;
   private disposed = false;
   private readonly resume: GuestResume;
@@ -176,6 +176,8 @@ export class WorkspaceSharing implements vscode.Disposable {
         this.guest = this.startGuest(client, info);
         this.guestChanged.fire();
       }
+      // The host made this guest a viewer, or an editor again: the folder and its editors follow.
+      this.registerProvider(info.sessionId, info.role === 'viewer');
       if (this.session.state === 'live' && !this.guest.placed) {
         this.guest.placed = true;
         void this.place(this.guest, info);
@@ -272,13 +274,37 @@ export class WorkspaceSharing implements vscode.Disposable {
     }
   }
 
+  /**
+   * The `tandem:` file system, read-only for viewers. A role change keeps the same file system
+   * (its caches, its listeners) and registers it again with the other capability: VS Code then
+   * turns its open editors read-only or writable.
+   */
   private registerProvider(sessionId: string, readonly: boolean): void {
-    if (this.provider?.fs.sessionId === sessionId && this.provider.fs.readonly === readonly) return;
+    if (this.provider?.fs.sessionId === sessionId) {
+      if (this.provider.fs.readonly === readonly) return;
+      this.provider.registration.dispose();
+      this.provider.fs.readonly = readonly;
+      this.provider.registration = vscode.workspace.registerFileSystemProvider(SHARED_SCHEME, this.provider.fs, {
+        isCaseSensitive: true,
+        isReadonly: readonly,
+      });
+      this.provider.fs.fireRefresh();
+      this.keepRole(sessionId);
+      return;
+    }
     this.disposeProvider();
     const fs = new SharedFileSystem(sessionId, () => this.requestsFor(sessionId), readonly);
     fs.onDidChangeOnHost((path) => this.boundFileChanged.fire({ fs, path }));
     const registration = vscode.workspace.registerFileSystemProvider(SHARED_SCHEME, fs, { isCaseSensitive: true, isReadonly: readonly });
     this.provider = { fs, registration };
+  }
+
+  /** A window restarted after a role change registers its file system with the new role at once. */
+  private keepRole(sessionId: string): void {
+    const kept = this.resume.kept(sessionId);
+    const info = this.session.info;
+    if (!kept || info?.sessionId !== sessionId) return;
+    this.resume.keep(info, kept.folderName).catch((error: unknown) => this.log.error('could not keep the new role', error));
   }
 
   private disposeProvider(sessionId?: string): void {

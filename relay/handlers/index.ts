@@ -6,6 +6,7 @@ import { checkHandler, closeHandler, cursorHandler, editHandler, openHandler } f
 import type { HandlerContext } from './context';
 import type { Debugging } from '../debugging/debugging';
 import { breakpointHandler, continuedHandler, controlHandler, controlResultHandler, stoppedHandler } from './debugging';
+import { focusHandler } from './session';
 import { operatorOnlyHandler, pingHandler } from './system';
 import { workspaceChangedHandler, workspaceRequestHandler, workspaceResponseHandler } from './workspace';
 
@@ -27,6 +28,7 @@ export function createHandlers(context: HandlerContext, debugging: Debugging, ai
     'debugging.control_result': controlResultHandler(context),
     'operator.subscribe': operatorOnlyHandler(),
     'operator.unsubscribe': operatorOnlyHandler(),
+    'session.focus': focusHandler(context),
     'system.ping': pingHandler(),
     'workspace.request': workspaceRequestHandler(context),
     'workspace.response': workspaceResponseHandler(context),
