@@ -52,6 +52,8 @@ export interface Apply {
   caret?: { offset: number | undefined };
   /** The editors' carets at the insert points of the `applyEdit` under way (carets-at-inserts.ts). */
   carets?: Array<{ editor: vscode.TextEditor; noted: CaretAtInsert[] }>;
+  /** A remote insert at the caret of someone typing waits for a pause (see `issue`): since when. */
+  deferredSince?: number;
   readonly done?: (applied: boolean) => void;
 }
 
@@ -75,6 +77,8 @@ export interface ApplyQueueHost<Item> {
    * owner recovers).
    */
   shareHeld(ops: readonly TextOp[], apply: Apply | undefined, caret: { offset: number | undefined } | undefined): boolean;
+  /** When the user last changed the text (performance.now()), undefined if never. */
+  lastLocalChange(): number | undefined;
   /** The editor and the shared text parted: the owner replaces the editor's text (and calls `cancel`). */
   recover(reason: string): void;
   /** A refused edit goes to the editor again after a local change got in first. */
@@ -83,6 +87,10 @@ export interface ApplyQueueHost<Item> {
 }
 
 const MAX_FAILURES = 3;
+/** A remote insert at the caret waits until the user has not typed for this long... */
+const TYPING_PAUSE_MS = 250;
+/** ...but no longer than this, so that a long burst of typing does not hold the others' edits back. */
+const MAX_DEFER_MS = 3_000;
 
 /**
  * The owner's queue of items (remote ops, acks, undo requests...) handled in order, and its edit
@@ -181,8 +189,19 @@ export class ApplyQueue<Item> implements vscode.Disposable {
     this.cancel();
   }
 
-  /** Sends `apply` to the editor as one `WorkspaceEdit`, against the document as it is now. */
+  /**
+   * Sends `apply` to the editor as one `WorkspaceEdit`, against the document as it is now.
+   *
+   * A remote insert exactly at the caret of a user who is typing waits for a pause in the typing
+   * (`TYPING_PAUSE_MS`, at most `MAX_DEFER_MS`): VS Code pushes the caret past the inserted text,
+   * and putting it back (`keepCarets`) takes a round trip to the extension host, during which an
+   * input method's next step (Japanese, Chinese, Korean...) replaced the characters before the
+   * pushed caret, someone else's among them (the pair-session e2e's same-place input-method round).
+   * Local changes made meanwhile transform the waiting op as they would an op in flight; typing
+   * elsewhere, and remote edits anywhere else, do not wait.
+   */
   private issue(apply: Apply): void {
+    if (apply.kind === 'remote' && this.deferred(apply)) return;
     let edit: vscode.WorkspaceEdit;
     try {
       edit = toWorkspaceEdit(this.document.uri, replacementsFor(docOp(apply), this.host.index()), vscode);
@@ -200,6 +219,31 @@ export class ApplyQueue<Item> implements vscode.Disposable {
         this.answered(apply, false);
       },
     );
+  }
+
+  /** True if `apply` waits for a pause in the user's typing (it is issued again after one). */
+  private deferred(apply: Apply): boolean {
+    const now = performance.now();
+    const typedAt = this.host.lastLocalChange();
+    const typing = typedAt !== undefined && now - typedAt < TYPING_PAUSE_MS;
+    if (
+      !typing ||
+      (apply.deferredSince !== undefined && now - apply.deferredSince >= MAX_DEFER_MS) ||
+      !this.caretsAtInserts(docOp(apply))
+    ) {
+      apply.deferredSince = undefined;
+      return false;
+    }
+    apply.deferredSince ??= now;
+    apply.stale = false;
+    apply.version = undefined;
+    setTimeout(
+      () => {
+        if (!this.disposed && this.inFlight === apply && !apply.cancelled) this.issue(apply);
+      },
+      TYPING_PAUSE_MS - (now - typedAt),
+    );
+    return true;
   }
 
   /** The carets of this document's visible editors that sit at an insert point of `op`. */

@@ -37,6 +37,7 @@ import { type Apply, ApplyQueue } from './apply-queue';
 import { changesToOp } from './changes';
 import { crFix, documentLineIndex, type LineIndex, toWireText, wireLength, wireOffsetAt, withoutCr } from './eol';
 import { replacementsFor, toWorkspaceEdit } from './remote-edit';
+import { TypingRun } from './typing-run';
 import { UndoStack, type UndoStackOptions } from './undo-stack';
 
 export type { OutgoingEdit };
@@ -121,6 +122,10 @@ export class DocumentBinding implements vscode.Disposable {
   private mirror: TextDocument;
   private crlf: boolean;
   private readonly undoStack: UndoStack;
+  /** Where the user is typing: keystrokes that continue it are widened so that no tie splits it (typing-run.ts). */
+  private readonly typing = new TypingRun();
+  /** performance.now() of the last local change (the apply queue holds remote inserts at the caret while the user types). */
+  private lastLocalAt: number | undefined;
   /** Remote ops, acks, resyncs, snapshots and undo requests in order; our edit in flight to the editor. */
   private readonly queue: ApplyQueue<Inbound>;
   private resetting = false;
@@ -189,6 +194,7 @@ export class DocumentBinding implements vscode.Disposable {
     this.crlf = document.eol === vscode.EndOfLine.CRLF;
     this.queue = new ApplyQueue<Inbound>(document, {
       index: () => this.index(),
+      lastLocalChange: () => this.lastLocalAt,
       recovering: () => this.resetting,
       process: (item) => this.handle(item),
       dropped: (item) => {
@@ -423,6 +429,7 @@ export class DocumentBinding implements vscode.Disposable {
       case 'snapshot':
         this.joining = false;
         if (item.reset) {
+          this.typing.clear();
           this.log.warn(
             `${this.name}: the relay lost this document's history and rebuilt it from its participants' copies (revision ${item.rev})`,
           );
@@ -454,6 +461,7 @@ export class DocumentBinding implements vscode.Disposable {
   }
 
   private resync(text: string, rev: number, lastSeq: number | undefined): void {
+    this.typing.clear();
     this.log.info(`${this.name}: ops were missed; rebasing the pending edits onto revision ${rev}`);
     const { op, outgoing } = this.client.resync(text, rev, lastSeq);
     this.sendOut(outgoing);
@@ -465,12 +473,14 @@ export class DocumentBinding implements vscode.Disposable {
     // `op` (the change as the editor reported it) has the same effect as `apply` in the editor.
     this.textEmitter.fire({ op, local: apply.kind !== 'remote' });
     if (apply.kind === 'remote') {
+      this.typing.moved(op);
       this.unchecked = true;
       this.undoStack.transform(op);
       // The editor shows any `\r` the op inserted as a line break: share that form.
       if (withoutCr(apply.op) !== apply.op) this.sendOut(this.client.applyLocal(crFix(apply.op)));
       return;
     }
+    this.typing.clear();
     this.sendOut(this.client.applyLocal(apply.op));
     if (apply.kind === 'undo') this.undoStack.undone(apply.op);
     else this.undoStack.redone(apply.op);
@@ -496,13 +506,18 @@ export class DocumentBinding implements vscode.Disposable {
   private local(op: TextOp, apply: Apply | undefined, mirrored = false): void {
     if (apply) apply.stale = true; // the document's version moved: that applyEdit will be refused
     if (isNoop(op)) return; // e.g. an EOL switch: nothing changes on the wire
-    let forClient = op;
+    // The same effect; what the user is typing stays in one piece against concurrent inserts. (A
+    // held op is already in `mirror`, with what came after it: shared as it is.)
+    const shared = mirrored ? op : this.typing.widen(op, this.mirror);
+    let forClient = shared;
     if (apply) {
       // The client has the remote op already; the editor had the local one first.
-      if (apply.kind === 'remote') forClient = transform(op, apply.op, 'right');
-      apply.op = transform(apply.op, op, 'left');
+      if (apply.kind === 'remote') forClient = transform(shared, apply.op, 'right');
+      apply.op = transform(apply.op, shared, 'left');
     }
     const outgoing = this.client.applyLocal(forClient); // throws (changing nothing) if not shareable
+    this.typing.local(op);
+    this.lastLocalAt = performance.now();
     if (!mirrored) this.mirror.apply(op);
     this.textEmitter.fire({ op, local: true });
     this.undoStack.recordLocal(op);
@@ -549,6 +564,7 @@ export class DocumentBinding implements vscode.Disposable {
     const shown = toWireText(this.document.getText());
     this.mirror = editorMirror(shown);
     this.undoStack.clear();
+    this.typing.clear();
     this.resetting = false;
     this.unchecked = true;
     if (shown !== this.client.text) {
