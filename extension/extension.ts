@@ -23,6 +23,9 @@ import { registerChatCommands } from './commands/chat-commands';
 import { settings } from './config';
 import { Notifier } from './ui/notifier';
 import { FeedbackService } from './chat/feedback-service';
+import { LanguageSharing } from './language/language-sharing';
+import { SharedSearch } from './search/shared-search';
+import { registerSearchCommands } from './commands/search-commands';
 
 /** What `activate` returns (`vscode.extensions.getExtension('tandem.tandem').exports`): for tests and other extensions. */
 export interface TandemApi {
@@ -44,6 +47,10 @@ export interface TandemApi {
   readonly notifier: Notifier;
   /** Feedback to the relay: AI answers' thumbs, Send Feedback (its `prompts` can be answered by a suite). */
   readonly feedback: FeedbackService;
+  /** The host's language features: as guest, its providers and Problems (`guest`); as host, the service. */
+  readonly language: LanguageSharing;
+  /** Go to Shared File and Find in Shared Folder (its `results`). */
+  readonly search: SharedSearch;
 }
 
 /**
@@ -72,6 +79,10 @@ export function activate(context: vscode.ExtensionContext): TandemApi {
   const undo = new SharedUndo((document) => sessionDocuments.bindingOf(document), sessionDocuments.onDidChangeBindings);
   const saveState = new SaveStateFollower(sessionDocuments, sharing, log);
   context.subscriptions.push(sharing, sessionDocuments, undo, saveState, statusBar.showRepairs(sessionDocuments.onDidRepair));
+  // After `sharing`: its listener makes the host's shared folder before this one looks for it.
+  const language = new LanguageSharing(session, sharing, log);
+  const search = new SharedSearch(sharing, () => (session.info?.role === 'host' ? undefined : session.info?.sessionId));
+  context.subscriptions.push(language, search, registerSearchCommands(search));
   const debugging = registerDebugging(session, sharing, log);
   context.subscriptions.push(debugging, registerDebugCommands(debugging));
   context.subscriptions.push(
@@ -118,6 +129,8 @@ export function activate(context: vscode.ExtensionContext): TandemApi {
     notifier,
     debugging,
     feedback,
+    language,
+    search,
   };
 }
 

@@ -27,6 +27,8 @@ export const commandIds = {
   askAiAboutSelection: 'tandem.askAiAboutSelection',
   reconnect: 'tandem.reconnect',
   sendFeedback: 'tandem.sendFeedback',
+  goToSharedFile: 'tandem.goToSharedFile',
+  findInSharedFolder: 'tandem.findInSharedFolder',
 } as const;
 
 export type CommandId = (typeof commandIds)[keyof typeof commandIds];
