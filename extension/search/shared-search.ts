@@ -33,10 +33,7 @@ export class SharedSearch implements vscode.Disposable {
   ) {
     this.results = new SearchResults((path) => this.uriOf(path));
     this.view = vscode.window.createTreeView(SEARCH_RESULTS_VIEW_ID, { treeDataProvider: this.results });
-    this.disposables = [
-      this.results,
-      this.view,
-    ];
+    this.disposables = [this.results, this.view];
   }
 
   private uriOf(path: string): vscode.Uri | undefined {
