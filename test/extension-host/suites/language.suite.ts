@@ -9,13 +9,21 @@
 import assert from 'node:assert/strict';
 import { suite, suiteSetup, suiteTeardown, test } from 'mocha';
 import * as vscode from 'vscode';
-import type { LanguageRequestOut } from '../../../protocol';
+import type { LanguageRequestIn, LanguageRequestOut } from '../../../protocol';
 import type { RelayClient } from '../../../protocol/client';
 import type { TandemApi } from '../../../extension/extension';
 import { DiagnosticsFeed } from '../../../extension/language/diagnostics-feed';
+import type { LanguageQuestion } from '../../../extension/language/language-client';
 import { LanguageHost } from '../../../extension/language/language-host';
 import { DEFAULT_EXCLUDE, DEFAULT_READ_ONLY } from '../../../extension/workspace/default-rules';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import { createNodeWsTransport, RelayClient as PlainRelayClient, type ServerFrame } from '../../../protocol';
+import { mintToken } from '../../../relay/auth/tokens';
+import type { RelayProcess } from '../../support/relay-process';
 import { startTestRelay, type TestRelay } from '../../support/relay-fixture';
+import { hostLiveSession } from '../support/hosted-session';
 import {
   connectClient,
   createSession,
@@ -335,5 +343,78 @@ suite('language features and search from the host', () => {
       [],
       'nothing about the excluded folder',
     );
+  });
+});
+
+/**
+ * The host's side as the extension wires it: this window hosts (Start Session, its folder shared)
+ * and a guest is a plain RelayClient asking over the wire.
+ */
+suite('language features: this window as the host', () => {
+  const DIR = 'language-host';
+  let relay: RelayProcess;
+  let api: TandemApi;
+  let guest: PlainRelayClient;
+  let folder: string;
+  const frames: ServerFrame[] = [];
+  let counter = 0;
+
+  /** One question, and the host's answer to it. */
+  async function ask(question: LanguageQuestion) {
+    const request_id = `q-${++counter}`;
+    guest.send('language.request', { ...question, request_id } as LanguageRequestIn);
+    await eventually(
+      () => frames.some((f) => f.event_type === 'language.response' && f.payload.request_id === request_id),
+      () => `the host's answer to ${JSON.stringify(question)}`,
+    );
+    const frame = frames.find((f) => f.event_type === 'language.response' && f.payload.request_id === request_id);
+    assert.ok(frame?.event_type === 'language.response');
+    return frame.payload;
+  }
+
+  suiteSetup(async () => {
+    folder = vscode.workspace.workspaceFolders![0]!.uri.fsPath;
+    mkdirSync(join(folder, DIR), { recursive: true });
+    writeFileSync(join(folder, DIR, 'notes.md'), '# Plan\n\n## Steps\n\nfirst\n');
+    writeFileSync(join(folder, DIR, '.env'), 'SECRET=1\n');
+    ({ relay, api } = await hostLiveSession());
+    const token = mintToken(relay.secret, { user: 'bob', sessions: [api.session.info!.sessionId], role: 'viewer', ttl: '1h' });
+    guest = new PlainRelayClient({ url: relay.url, token, transport: createNodeWsTransport(WebSocket) });
+    guest.onFrame((frame) => frames.push(frame));
+    guest.connect();
+    await eventually(
+      () => guest.state === 'open',
+      () => `the guest to connect (${guest.state})`,
+    );
+  });
+
+  suiteTeardown(async () => {
+    guest?.dispose();
+    if (api?.session.isActive) await vscode.commands.executeCommand('tandem.endSession');
+    api?.session.reset();
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await relay?.stop();
+    await vscode.workspace.getConfiguration('tandem').update('relayUrl', undefined, vscode.ConfigurationTarget.Global);
+    if (folder) rmSync(join(folder, DIR), { recursive: true, force: true });
+  });
+
+  test('answers a viewer’s outline question with its own language support, and refuses an excluded file', async function () {
+    this.timeout(60_000);
+    let last: unknown;
+    await eventually(
+      async () => {
+        const answer = await ask({ op: 'documentSymbols', path: `${DIR}/notes.md` });
+        last = answer;
+        return answer.ok && answer.result.kind === 'symbols' && answer.result.symbols.some((s) => s.name.includes('Steps'));
+      },
+      () => `the outline of notes.md (last: ${JSON.stringify(last)})`,
+      50_000,
+      500,
+    );
+    const refused = await ask({ op: 'hover', path: `${DIR}/.env`, position: { line: 0, character: 1 } });
+    assert.deepEqual(refused.ok ? refused.result : refused.error.code, 'NotShared');
+    const all = await ask({ op: 'diagnostics' });
+    assert.ok(all.ok && all.result.kind === 'diagnostics');
+    assert.ok(all.result.files.every((file) => !file.path.endsWith('.env')));
   });
 });
