@@ -41,7 +41,11 @@ export function signatureHelpFromWire(result: Extract<LanguageResult, { kind: 's
   help.signatures = result.signatures.map((signature) => {
     const info = new vscode.SignatureInformation(signature.label, signature.documentation && markdown(signature.documentation));
     info.parameters = signature.parameters.map(
-      (parameter) => new vscode.ParameterInformation(parameter.label, parameter.documentation && markdown(parameter.documentation)),
+      (parameter) =>
+        new vscode.ParameterInformation(
+          typeof parameter.label === 'string' ? parameter.label : [parameter.label.start, parameter.label.end],
+          parameter.documentation && markdown(parameter.documentation),
+        ),
     );
     if (signature.active_parameter !== undefined) info.activeParameter = signature.active_parameter;
     return info;

@@ -88,7 +88,10 @@ export function signatureHelpToWire(help: vscode.SignatureHelp | undefined): Lan
         parameters: signature.parameters.slice(0, 100).map((parameter) => {
           const doc = markdownOf(parameter.documentation);
           return {
-            label: typeof parameter.label === 'string' ? cut(parameter.label, LABEL_CHARS) : ([...parameter.label] as [number, number]),
+            label:
+              typeof parameter.label === 'string'
+                ? cut(parameter.label, LABEL_CHARS)
+                : { start: parameter.label[0], end: parameter.label[1] },
             ...(doc !== undefined && { documentation: cut(doc) }),
           };
         }),

@@ -127,7 +127,8 @@ export const SignatureHelpResult = z.strictObject({
         parameters: z
           .array(
             z.strictObject({
-              label: z.union([Label, z.tuple([Count, Count])]),
+              /** The text, or where it is in the signature's label (UTF-16 offsets). */
+              label: z.union([Label, z.strictObject({ start: Count, end: Count })]),
               documentation: Text.optional(),
             }),
           )

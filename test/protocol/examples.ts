@@ -579,7 +579,9 @@ const languageResponses = [
     ok: true,
     result: {
       kind: 'signatureHelp',
-      signatures: [{ label: 'add(a: number, b: number)', parameters: [{ label: [4, 13] }, { label: 'b: number' }], active_parameter: 1 }],
+      signatures: [
+        { label: 'add(a: number, b: number)', parameters: [{ label: { start: 4, end: 13 } }, { label: 'b: number' }], active_parameter: 1 },
+      ],
       active_signature: 0,
       active_parameter: 1,
     },

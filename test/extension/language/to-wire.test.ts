@@ -61,7 +61,7 @@ describe('language results to the wire', () => {
     } as unknown as vscode.SignatureHelp;
     assert.deepEqual(valid(signatureHelpToWire(help)), {
       kind: 'signatureHelp',
-      signatures: [{ label: 'add(a, b)', parameters: [{ label: [4, 5] }, { label: 'b' }], active_parameter: 1 }],
+      signatures: [{ label: 'add(a, b)', parameters: [{ label: { start: 4, end: 5 } }, { label: 'b' }], active_parameter: 1 }],
       active_signature: 0,
       active_parameter: 1,
     });
