@@ -202,7 +202,7 @@ suite('language features and search from the host', () => {
     assert.deepEqual(refused, { code: 'NotShared', message: 'vendor/lib.ts: not shared' });
   });
 
-  test('completion and document symbols come from the host', async () => {
+  test('completion, signature help and document symbols come from the host', async () => {
     const list = await vscode.commands.executeCommand<vscode.CompletionList>(
       'vscode.executeCompletionItemProvider',
       uri('src/main.ts'),
@@ -211,6 +211,16 @@ suite('language features and search from the host', () => {
     const labels = list.items.map((item) => (typeof item.label === 'string' ? item.label : item.label.label));
     assert.ok(labels.includes('toUpperCase'), labels.slice(0, 20).join(', '));
     assert.ok(list.items.length <= 200);
+
+    const help = await vscode.commands.executeCommand<vscode.SignatureHelp>(
+      'vscode.executeSignatureHelpProvider',
+      uri('src/main.ts'),
+      new vscode.Position(3, 37),
+    );
+    const signature = help.signatures[help.activeSignature]!;
+    assert.match(signature.label, /greet\(name: string\): string/);
+    const parameter = signature.parameters[0]!.label;
+    assert.equal(typeof parameter === 'string' ? parameter : signature.label.slice(...parameter), 'name: string');
 
     // The host's outline, as a tree. (This window's own TypeScript adds a syntax-only outline of the
     // guest's copy to what the command returns, so the host's answer is checked on its own too.)
