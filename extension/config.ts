@@ -18,6 +18,8 @@ export function settings() {
     sessionTtlHours: config.get<number>('sessionTtlHours', 12),
     notifications: config.get<NotificationLevel>('notifications', 'important'),
     notifyOnChatMessage: config.get<boolean>('notifyOnChatMessage', false),
+    requireApproval: config.get<boolean>('requireApproval', false),
+    acceptFocusRequests: config.get<boolean>('acceptFocusRequests', true),
   };
 }
 

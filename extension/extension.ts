@@ -23,6 +23,10 @@ import { registerChatCommands } from './commands/chat-commands';
 import { settings } from './config';
 import { Notifier } from './ui/notifier';
 import { FeedbackService } from './chat/feedback-service';
+import { HostControls } from './session/host-controls';
+import { FocusRequests } from './presence/focus-requests';
+import { showJoinRequests } from './ui/join-requests';
+import { registerHostCommands } from './commands/host-commands';
 import { LanguageSharing } from './language/language-sharing';
 import { SharedSearch } from './search/shared-search';
 import { registerSearchCommands } from './commands/search-commands';
@@ -47,6 +51,10 @@ export interface TandemApi {
   readonly notifier: Notifier;
   /** Feedback to the relay: AI answers' thumbs, Send Feedback (its `prompts` can be answered by a suite). */
   readonly feedback: FeedbackService;
+  /** The host in charge: guests waiting to be admitted, removal, roles, Focus Participants. */
+  readonly hostControls: HostControls;
+  /** The Participants view (its entries, waiting guests included). */
+  readonly participants: ParticipantsView;
   /** The host's language features: as guest, its providers and Problems (`guest`); as host, the service. */
   readonly language: LanguageSharing;
   /** Go to Shared File and Find in Shared Folder (its `results`). */
@@ -64,7 +72,8 @@ export function activate(context: vscode.ExtensionContext): TandemApi {
   const cursors = new RemoteCursors(session, documents);
   const follow = new FollowMode(session, cursors, documents);
   const statusBar = new SessionStatusBar(session, follow);
-  const participants = new ParticipantsView(session, cursors, follow);
+  const hostControls = new HostControls(session, log);
+  const participants = new ParticipantsView(session, cursors, follow, hostControls);
   const personalTokens = new PersonalTokenStore(context.secrets);
   const notifier = new Notifier();
   const chat = new ChatService(session, log);
@@ -92,9 +101,12 @@ export function activate(context: vscode.ExtensionContext): TandemApi {
     cursors,
     follow,
     statusBar,
+    hostControls,
     participants,
     vscode.window.registerTreeDataProvider('tandem.participants', participants),
     notifier,
+    showJoinRequests(hostControls, notifier, log),
+    new FocusRequests(session, follow, notifier),
     chat,
     feedback,
     chatView,
@@ -110,8 +122,9 @@ export function activate(context: vscode.ExtensionContext): TandemApi {
       });
     }),
     // Commands call the services above (their ids: commands/command-ids.ts).
-    registerSessionCommands(session, personalTokens, log),
+    registerSessionCommands(session, personalTokens, notifier, log),
     registerFollowCommands(session, follow),
+    registerHostCommands(session, hostControls, notifier, log),
     registerUndoCommands(undo),
     registerChatCommands(session, chat, chatView, documents, feedback),
   );
@@ -129,6 +142,8 @@ export function activate(context: vscode.ExtensionContext): TandemApi {
     notifier,
     debugging,
     feedback,
+    hostControls,
+    participants,
     language,
     search,
   };

@@ -29,6 +29,7 @@ export const errorCodes = {
   HOST_NOT_ALLOWED: 'The request’s `Host` is not one this relay serves (PUBLIC_URL, ALLOWED_HOSTS), so no link is made from it.',
   INVITE_USED_UP: 'The invite has been used as many times as its host allowed (`max_uses`).',
   JOIN_DENIED: 'The host denied this request to join the session.',
+  PARTICIPANT_REMOVED: 'The session’s host removed this participant: their token no longer joins the session.',
   JOIN_REQUEST_EXPIRED: 'No such join request, or the host did not answer it in time (JOIN_APPROVAL_TIMEOUT_MS); redeem the invite again.',
   DOCUMENT_NOT_FOUND: 'The session has no such document; only the session’s host creates one, with `collaboration.open`.',
   DOCUMENT_NOT_OPEN: 'Open the document (`collaboration.open`) before sending its edits or cursors.',
@@ -114,4 +115,5 @@ export const closeCodes = {
   HEARTBEAT_TIMEOUT: 4000,
   SLOW_CONSUMER: 4008,
   SESSION_ENDED: 4010,
+  REMOVED: 4011,
 } as const;

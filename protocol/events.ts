@@ -26,7 +26,7 @@ import {
 } from './schemas/debugging';
 import { LanguageDiagnosticsPayload, LanguageRequestIn, LanguageRequestOut, LanguageResponse } from './schemas/language';
 import { MetricsAggregates, OperatorSubscribe, OperatorUnsubscribe } from './schemas/operator';
-import { JoinRequestPayload } from './schemas/session';
+import { FocusPayload, FocusRequest, JoinRequestPayload, RoleChangedPayload } from './schemas/session';
 import { ConnectPayload, DisconnectPayload, ErrorPayload, NotificationPayload, PingPayload, PongPayload } from './schemas/system';
 import { WorkspaceChangedPayload, WorkspaceRequestIn, WorkspaceRequestOut, WorkspaceResponse } from './schemas/workspace';
 
@@ -87,6 +87,17 @@ export const events = {
     description:
       'To the host only: a guest waits for approval to join (an invite with `approval`); answer with POST ' +
       '/api/sessions/ID/join-requests/REQUEST_ID.',
+  },
+  'session.role_changed': {
+    server: RoleChangedPayload,
+    description:
+      'To everyone in the session: the host made a guest an `editor` or a `viewer` (PATCH /api/sessions/ID/participants/USER_ID); ' +
+      'the relay enforces the new role from then on.',
+  },
+  'session.focus': {
+    client: FocusRequest,
+    server: FocusPayload,
+    description: 'From the host only: ask everyone to follow the host; to the others, the host to follow.',
   },
   'ai.request': {
     client: AiRequestIn,

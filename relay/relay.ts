@@ -47,6 +47,7 @@ import { MemorySessionStore } from './sessions/memory-session-store';
 import { RedisJoinRequestStore } from './sessions/redis-join-request-store';
 import { RedisSessionStore } from './sessions/redis-session-store';
 import { SessionDirectory } from './sessions/session-directory';
+import { Participants } from './sessions/participants';
 import type { SessionStore } from './sessions/session-store';
 import { Router } from './routing/router';
 import { RelayStats } from './stats';
@@ -282,6 +283,7 @@ export async function startRelay({ config, secret, logger, modelPerformance }: R
     const sessions = new SessionDirectory(sessionStore, hub, (id) =>
       debugging.ended(id).catch((error: unknown) => log.warn({ err: error, session: id }, 'could not delete debugging state')),
     );
+    const participants = new Participants(sessionStore, hub, presence);
     operatorSide = new OperatorSide({
       relayId,
       secret,
@@ -305,6 +307,9 @@ export async function startRelay({ config, secret, logger, modelPerformance }: R
       router,
       presence,
       sessions: retryableWhileUnreachable(sessions, availability),
+      participants: {
+        standing: (id, userId) => retryWhileUnreachable(availability, () => participants.standing(id, userId)),
+      },
       availability,
       stats,
       log,
@@ -340,6 +345,7 @@ export async function startRelay({ config, secret, logger, modelPerformance }: R
         trustProxy: config.trustProxy,
         limits,
         approvals,
+        participants,
       }),
       limits,
       feedback: new FeedbackApi({
@@ -449,16 +455,17 @@ function httpServerOptions(requestTimeoutMs: number) {
  * for good, or admitting a session that may have ended, would both be wrong.
  */
 function retryableWhileUnreachable(sessions: SessionDirectory, availability: Availability): Pick<SessionDirectory, 'assertLive'> {
-  return {
-    assertLive: async (id, recordRequired) => {
-      try {
-        await sessions.assertLive(id, recordRequired);
-      } catch (error) {
-        if (availability.isUnavailableError(error)) throw new ProtocolError('BROKER_UNAVAILABLE');
-        throw error;
-      }
-    },
-  };
+  return { assertLive: (id, recordRequired) => retryWhileUnreachable(availability, () => sessions.assertLive(id, recordRequired)) };
+}
+
+/** The answer of a session store call, or BROKER_UNAVAILABLE (retryable) when Redis cannot be reached. */
+async function retryWhileUnreachable<T>(availability: Availability, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (availability.isUnavailableError(error)) throw new ProtocolError('BROKER_UNAVAILABLE');
+    throw error;
+  }
 }
 
 const OUTAGE_NOTICE =

@@ -27,6 +27,12 @@ export const commandIds = {
   askAiAboutSelection: 'tandem.askAiAboutSelection',
   reconnect: 'tandem.reconnect',
   sendFeedback: 'tandem.sendFeedback',
+  focusParticipants: 'tandem.focusParticipants',
+  removeParticipant: 'tandem.removeParticipant',
+  makeViewer: 'tandem.makeViewer',
+  makeEditor: 'tandem.makeEditor',
+  admitGuest: 'tandem.admitGuest',
+  denyGuest: 'tandem.denyGuest',
   goToSharedFile: 'tandem.goToSharedFile',
   findInSharedFolder: 'tandem.findInSharedFolder',
 } as const;

@@ -5,11 +5,17 @@ import { InviteLinkError, parseInviteLink } from '../session/invite-link';
 import type { PersonalTokenStore } from '../session/personal-token';
 import { RelayApiError } from '../session/relay-api';
 import type { SessionController } from '../session/session-controller';
+import type { Notifier } from '../ui/notifier';
 import { type CommandId, commandIds } from './command-ids';
 
 /** Registers the session's commands (start, join, end, leave, invites, personal token, menu, log) and the invite links' URI handler. */
-export function registerSessionCommands(session: SessionController, personalTokens: PersonalTokenStore, log: Log): vscode.Disposable {
-  const commands = new SessionCommands(session, personalTokens, log);
+export function registerSessionCommands(
+  session: SessionController,
+  personalTokens: PersonalTokenStore,
+  notifier: Notifier,
+  log: Log,
+): vscode.Disposable {
+  const commands = new SessionCommands(session, personalTokens, notifier, log);
   return vscode.Disposable.from(
     vscode.commands.registerCommand(commandIds.showLog, () => log.show()),
     vscode.commands.registerCommand(commandIds.startSession, () => commands.start()),
@@ -30,11 +36,12 @@ class SessionCommands {
   constructor(
     private readonly session: SessionController,
     private readonly personalTokens: PersonalTokenStore,
+    private readonly notifier: Notifier,
     private readonly log: Log,
   ) {}
 
   async start(): Promise<void> {
-    const { relayUrl, sessionTtlHours } = settings();
+    const { relayUrl, sessionTtlHours, requireApproval } = settings();
     let token = await this.personalTokens.get(relayUrl);
     if (!token) {
       token = await this.askPersonalToken(relayUrl);
@@ -42,7 +49,7 @@ class SessionCommands {
     }
     const folder = vscode.workspace.workspaceFolders?.[0];
     const info = await this.run('Starting a Tandem session…', async () => {
-      const started = await this.session.host(relayUrl, token, { name: folder?.name, ttlHours: sessionTtlHours });
+      const started = await this.session.host(relayUrl, token, { name: folder?.name, ttlHours: sessionTtlHours, requireApproval });
       await this.session.whenLive();
       return started;
     });
@@ -96,10 +103,24 @@ class SessionCommands {
       if (answer !== 'Leave and Join') return;
       this.session.leave();
     }
-    await this.run('Joining the Tandem session…', async () => {
-      await this.session.join(invite, settings().displayName);
-      await this.session.whenLive();
-    });
+    // Cancellable: with an invite that needs the host's approval, this waits for the host.
+    await this.run(
+      'Joining the Tandem session…',
+      async (progress, cancelled) => {
+        const abort = new AbortController();
+        const subscription = cancelled.onCancellationRequested(() => abort.abort());
+        try {
+          const joined = await this.session.join(invite, settings().displayName, {
+            signal: abort.signal,
+            onWaiting: () => progress.report({ message: 'waiting for the host to admit you' }),
+          });
+          if (joined) await this.session.whenLive();
+        } finally {
+          subscription.dispose();
+        }
+      },
+      true,
+    );
   }
 
   leave(): void {
@@ -165,12 +186,16 @@ class SessionCommands {
   }
 
   /** Runs a session step with a progress notification; a failure becomes an error message, with a hint. */
-  private async run<T>(title: string, step: () => Promise<T>): Promise<T | undefined> {
+  private async run<T>(
+    title: string,
+    step: (progress: vscode.Progress<{ message?: string }>, cancelled: vscode.CancellationToken) => Promise<T>,
+    cancellable = false,
+  ): Promise<T | undefined> {
     try {
-      return await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title }, step);
+      return await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable }, step);
     } catch (error) {
       this.log.error(title, error);
-      void vscode.window.showErrorMessage(`Tandem: ${describe(error)}`);
+      this.notifier.show('error', `Tandem: ${describe(error)}`);
       return undefined;
     }
   }
@@ -184,7 +209,13 @@ function describe(error: unknown): string {
       SESSION_ENDED: ' Ask the host to start a new one.',
       UNREACHABLE: ' Is the relay running? Check the tandem.relayUrl setting.',
     };
-    return `${error.message}.${hints[error.code] ?? ''}`;
+    // Said to the guest in their words, not the relay's (which names its settings).
+    const plain: Record<string, string> = {
+      JOIN_DENIED: 'the host denied your request to join the session.',
+      JOIN_REQUEST_EXPIRED: 'the host did not admit you in time. Open the invite link again to ask again.',
+    };
+    if (plain[error.code]) return plain[error.code]!;
+    return `${error.message.replace(/\.$/, '')}.${hints[error.code] ?? ''}`;
   }
   return error instanceof Error ? error.message : String(error);
 }

@@ -1,4 +1,4 @@
-import type { FeedbackAccepted, FeedbackRequest } from '../../protocol';
+import type { FeedbackAccepted, FeedbackRequest, GuestRole, RoleChangedPayload } from '../../protocol';
 
 /**
  * The relay's REST API for sessions, invites and feedback (see the README's REST table), with `fetch`.
@@ -24,6 +24,21 @@ export interface RedeemedInvite {
   expires_at: string;
   ws_url: string;
 }
+
+/** An invite with `approval`: the guest waits for the host (see `JoinApproval`). */
+export interface PendingJoin {
+  status: 'pending';
+  session_id: string;
+  request_id: string;
+  request_token: string;
+  user_id: string;
+  display_name: string;
+  role: 'editor' | 'viewer';
+  expires_at: string;
+}
+
+/** A join request as it stands (`GET /api/join-requests/ID`): still pending, or approved with the token. */
+export type JoinAnswer = (Omit<PendingJoin, 'request_token'> & { status: 'pending' }) | (RedeemedInvite & { status: 'approved' });
 
 export class RelayApiError extends Error {
   override name = 'RelayApiError';
@@ -72,10 +87,43 @@ async function call<T>(relayUrl: string, method: string, path: string, token: st
 }
 
 export const relayApi = {
-  createSession: (relayUrl: string, personalToken: string, body: { name?: string; ttl_s?: number }) =>
+  createSession: (relayUrl: string, personalToken: string, body: { name?: string; ttl_s?: number; invites?: { approval?: boolean } }) =>
     call<CreatedSession>(relayUrl, 'POST', '/api/sessions', personalToken, body),
+  /** A session token, or (an invite with `approval`) a join request that waits for the host. */
   redeemInvite: (relayUrl: string, invite: string, name?: string) =>
-    call<RedeemedInvite>(relayUrl, 'POST', '/api/invites/redeem', undefined, { invite, ...(name && { name }) }),
+    call<RedeemedInvite | PendingJoin>(relayUrl, 'POST', '/api/invites/redeem', undefined, { invite, ...(name && { name }) }),
+  /** The guest's poll: pending, approved (with the token); JOIN_DENIED and JOIN_REQUEST_EXPIRED are errors. */
+  joinRequest: (relayUrl: string, requestId: string, requestToken: string) =>
+    call<JoinAnswer>(relayUrl, 'GET', `/api/join-requests/${encodeURIComponent(requestId)}`, requestToken),
+  /** The host's answer to a join request. */
+  decideJoinRequest: (relayUrl: string, sessionId: string, requestId: string, token: string, approve: boolean) =>
+    call<{ status: string }>(
+      relayUrl,
+      'POST',
+      `/api/sessions/${encodeURIComponent(sessionId)}/join-requests/${encodeURIComponent(requestId)}`,
+      token,
+      { approve },
+    ),
+  /** The join requests waiting for the host (those told before this connection). */
+  joinRequests: (relayUrl: string, sessionId: string, token: string) =>
+    call<{ requests: PendingJoin[] }>(relayUrl, 'GET', `/api/sessions/${encodeURIComponent(sessionId)}/join-requests`, token),
+  /** The host removes a guest: their connections close, their token stops working. */
+  removeParticipant: (relayUrl: string, sessionId: string, userId: string, token: string) =>
+    call<{ removed: boolean }>(
+      relayUrl,
+      'DELETE',
+      `/api/sessions/${encodeURIComponent(sessionId)}/participants/${encodeURIComponent(userId)}`,
+      token,
+    ),
+  /** The host makes a guest an editor or a viewer. */
+  changeRole: (relayUrl: string, sessionId: string, userId: string, token: string, role: GuestRole) =>
+    call<RoleChangedPayload>(
+      relayUrl,
+      'PATCH',
+      `/api/sessions/${encodeURIComponent(sessionId)}/participants/${encodeURIComponent(userId)}`,
+      token,
+      { role },
+    ),
   endSession: (relayUrl: string, sessionId: string, token: string) =>
     call<{ session_id: string; ended_at?: string }>(relayUrl, 'DELETE', `/api/sessions/${encodeURIComponent(sessionId)}`, token),
   /** A session token (about its own sessions or the product) or a personal token. */

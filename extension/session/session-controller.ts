@@ -9,10 +9,12 @@ import {
   type Participant,
   RelayClient,
   type Role,
+  type RoleChangedPayload,
 } from '../../protocol';
 import type { Log } from '../log';
 import type { InviteLink } from './invite-link';
-import { type CreatedSession, relayApi } from './relay-api';
+import { isPending, waitForApproval } from './join-approval';
+import { type CreatedSession, type PendingJoin, relayApi } from './relay-api';
 
 /**
  * `idle`: no session. `connecting`: first connection under way. `live`: connected.
@@ -41,10 +43,13 @@ export type SessionEvent =
   | { kind: 'joined'; participant: Participant }
   | { kind: 'left'; participant: Participant }
   | { kind: 'ended'; reason: string }
+  /** The host changed someone's role (`self`: this window's user). */
+  | { kind: 'role-changed'; change: RoleChangedPayload; self: boolean }
   | { kind: 'connection-lost' }
   | { kind: 'connection-back' };
 
 const LATENCY_PROBE_MS = 5000;
+const REMOVED = 'the host removed you from the session';
 const nodeTransport = createNodeWsTransport(WebSocket);
 
 /**
@@ -65,6 +70,7 @@ export class SessionController implements vscode.Disposable {
   /** When the current connection began, by the relay's clock (ms). */
   private connectedAt: number | undefined;
   private degradedRelay = false;
+  private pending: PendingJoin | undefined;
   private readonly subscriptions: Array<{ dispose(): void }> = [];
 
   private readonly changed = new vscode.EventEmitter<void>();
@@ -107,6 +113,10 @@ export class SessionController implements vscode.Disposable {
   get relayDegraded(): boolean {
     return this.degradedRelay;
   }
+  /** While Join Session waits for the host to admit this window's user (an invite with `approval`). */
+  get pendingJoin(): PendingJoin | undefined {
+    return this.pending;
+  }
   /** Why the session ended, once `ended`. */
   get endReason(): string | undefined {
     return this.ended;
@@ -116,11 +126,17 @@ export class SessionController implements vscode.Disposable {
   }
 
   /** Creates a session on the relay (the personal token may host) and connects as its host. */
-  async host(relayUrl: string, personalToken: string, options: { name?: string; ttlHours: number }): Promise<SessionInfo> {
+  async host(
+    relayUrl: string,
+    personalToken: string,
+    options: { name?: string; ttlHours: number; requireApproval?: boolean },
+  ): Promise<SessionInfo> {
     this.assertIdle();
     const created = await relayApi.createSession(relayUrl, personalToken, {
       ...(options.name && { name: options.name.slice(0, 200) }),
       ttl_s: Math.round(options.ttlHours * 3600),
+      // Both links then make each guest wait for the host's Admit (tandem.requireApproval).
+      ...(options.requireApproval && { invites: { approval: true } }),
     });
     this.log.info(`created session ${created.session_id} on ${created.relay_url}`);
     return this.start({
@@ -136,10 +152,33 @@ export class SessionController implements vscode.Disposable {
     });
   }
 
-  /** Redeems an invite and connects as a guest. */
-  async join(link: InviteLink, displayName: string | undefined): Promise<SessionInfo> {
+  /**
+   * Redeems an invite and connects as a guest. With an invite that needs the host's approval, it
+   * first waits for the host (`onWaiting` says so): undefined if `signal` aborts meanwhile; a
+   * denial or a request that expired rejects (JOIN_DENIED, JOIN_REQUEST_EXPIRED) and starts nothing.
+   */
+  async join(
+    link: InviteLink,
+    displayName: string | undefined,
+    waiting: { signal?: AbortSignal; onWaiting?: (pending: PendingJoin) => void } = {},
+  ): Promise<SessionInfo | undefined> {
     this.assertIdle();
-    const redeemed = await relayApi.redeemInvite(link.relayUrl, link.invite, displayName);
+    const answer = await relayApi.redeemInvite(link.relayUrl, link.invite, displayName);
+    let redeemed;
+    if (isPending(answer)) {
+      this.log.info(`waiting for the host of ${answer.session_id} to admit ${answer.user_id} (request ${answer.request_id})`);
+      this.setPending(answer);
+      waiting.onWaiting?.(answer);
+      try {
+        redeemed = await waitForApproval(link.relayUrl, answer, waiting.signal ?? new AbortController().signal);
+      } finally {
+        this.setPending(undefined);
+      }
+      if (!redeemed) return void this.log.info('stopped waiting for the host');
+      this.assertIdle();
+    } else {
+      redeemed = answer;
+    }
     this.log.info(`joined session ${redeemed.session_id} as ${redeemed.role} (${redeemed.user_id})`);
     return this.start({
       sessionId: redeemed.session_id,
@@ -213,6 +252,11 @@ export class SessionController implements vscode.Disposable {
     this.setState('idle');
   }
 
+  private setPending(pending: PendingJoin | undefined): void {
+    this.pending = pending;
+    this.changed.fire();
+  }
+
   private assertIdle(): void {
     if (this.isActive) throw new Error(`already in session ${this.current?.sessionId ?? ''}: end or leave it first`);
     this.reset();
@@ -236,7 +280,10 @@ export class SessionController implements vscode.Disposable {
       client.onStateChange((state) => this.onClientState(state)),
       client.onConnected((payload) => this.onConnected(payload)),
       client.onDisconnected((disconnect) => this.onDisconnected(disconnect)),
-      client.onAuthError((error) => this.finish(`the relay refused the session token: ${error.message}`)),
+      client.onAuthError((error) =>
+        this.finish(error.code === 'PARTICIPANT_REMOVED' ? REMOVED : `the relay refused the session token: ${error.message}`),
+      ),
+      client.on('session.role_changed', (change, frame) => this.onRoleChanged(change, this.isNews(frame.timestamp))),
       client.on('session.joined', (participant, frame) => {
         this.people.set(participant.connection_id, participant);
         this.log.info(`${participant.display_name} (${participant.user_id}, ${participant.connection_id}) joined`);
@@ -301,8 +348,27 @@ export class SessionController implements vscode.Disposable {
     }
   }
 
+  /** Everyone's view of the guest follows; this window's own role follows too (the shared folder turns read-only or writable). */
+  private onRoleChanged(change: RoleChangedPayload, news: boolean): void {
+    for (const [id, participant] of this.people)
+      if (participant.user_id === change.user_id) this.people.set(id, { ...participant, role: change.role });
+    const self = change.user_id === this.current?.userId;
+    this.log.info(`${change.display_name ?? change.user_id} is ${change.role === 'editor' ? 'an editor' : 'a viewer'} now`);
+    if (self) this.setRole(change.role);
+    if (news) this.happened.fire({ kind: 'role-changed', change, self });
+    this.changed.fire();
+  }
+
+  /** The relay's word on this window's role (a change, or the role the session gave since the token was made). */
+  private setRole(role: Role): void {
+    if (!this.current || this.current.role === role) return;
+    this.current = { ...this.current, role };
+    void vscode.commands.executeCommand('setContext', 'tandem.role', role);
+  }
+
   private onConnected(payload: ConnectPayload): void {
     this.connectedAt = Date.parse(payload.server_time);
+    this.setRole(payload.user.role);
     this.degradedRelay = false;
     this.people.clear();
     for (const participant of payload.participants) this.people.set(participant.connection_id, participant);
@@ -314,6 +380,7 @@ export class SessionController implements vscode.Disposable {
   private onDisconnected(info: DisconnectInfo): void {
     const said = info.serverDisconnect;
     if (said?.reason === 'session_ended') return this.finish('the host ended the session');
+    if (said?.reason === 'removed') return this.finish(REMOVED);
     // A final refusal of the upgrade is followed by `authError`, which carries the relay's reason.
     if (info.rejection && authErrorFromRejection(info.rejection)) return;
     if (!info.retry && info.cause !== 'client-closed') this.finish(said ? `disconnected: ${said.message}` : `disconnected (${info.cause})`);

@@ -46,6 +46,26 @@ function describe(event: SessionEvent): {
     }
     case 'left':
       return { severity: 'info', message: `${event.participant.display_name} left the session`, important: false, actions: [] };
+    case 'role-changed': {
+      const { change, self } = event;
+      if (self)
+        return {
+          severity: 'info',
+          message:
+            change.role === 'viewer'
+              ? 'the host made you a viewer: the shared files are read-only for you now'
+              : 'the host made you an editor: you can edit the shared files again',
+          important: true,
+          actions: [],
+        };
+      const who = change.display_name ?? change.user_id;
+      return {
+        severity: 'info',
+        message: `${who} is ${change.role === 'viewer' ? 'a viewer' : 'an editor'} now`,
+        important: false,
+        actions: [],
+      };
+    }
     case 'ended':
       return { severity: 'warning', message: capitalise(event.reason), important: true, actions: [] };
     case 'connection-lost':

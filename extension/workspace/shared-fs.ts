@@ -47,7 +47,8 @@ export class SharedFileSystem implements vscode.FileSystemProvider, vscode.Dispo
      * undefined when there is no connection to ask through.
      */
     private readonly requests: () => Promise<WorkspaceClient | undefined>,
-    readonly readonly: boolean,
+    /** A viewer's copy: every write refused here (and by the relay). Changes when the host changes the guest's role. */
+    public readonly: boolean,
   ) {}
 
   /** The host's change events, as this file system's. */

@@ -44,7 +44,7 @@ export function registerWorkspaceSharing(context: vscode.ExtensionContext, sessi
 export class WorkspaceSharing implements vscode.Disposable {
   private host: HostShare | undefined;
   private guest: GuestShare | undefined;
-  private provider: { fs: SharedFileSystem; registration: vscode.Disposable } | undefined;
+  private provider: { readonly fs: SharedFileSystem; registration: vscode.Disposable } | undefined;
   private resuming: string | undefined;
   private disposed = false;
   private readonly resume: GuestResume;
@@ -140,24 +140,25 @@ export class WorkspaceSharing implements vscode.Disposable {
   /**
    * A window that shows a shared folder was (re)started: its file system must exist before
    * `activate` returns (VS Code asks for it right after), and the session it belongs to is joined
-   * again with the token kept for it.
+   * again with the record kept for it. The file system is registered at once with the role of
+   * the quick copy, read-only when there is none; joining registers it again with the role the
+   * relay gives.
    */
   private resumeShownFolder(): void {
     const sessionId = sharedFoldersShown()[0];
     if (!sessionId) return;
-    const kept = this.resume.kept(sessionId);
-    this.registerProvider(sessionId, kept?.info.role !== 'editor');
-    if (!kept) {
-      this.log.info(`this window shows the folder of session ${sessionId}, which it keeps nothing of: asking to remove it`);
-      return void removeSharedFolder(sessionId, 'that Tandem session is over');
-    }
+    this.registerProvider(sessionId, this.resume.kept(sessionId)?.info.role !== 'editor');
     this.resuming = sessionId;
     void this.resume
       .session(sessionId)
       .then((info) => {
-        if (!info) this.log.info(`session ${sessionId}: its token is gone from the secret storage; not resuming`);
-        if (!info || this.disposed || this.session.isActive) return;
-        this.session.resume(info);
+        if (this.disposed) return;
+        if (!info) {
+          this.log.info(`this window shows the folder of session ${sessionId}, which it keeps nothing of: asking to remove it`);
+          void removeSharedFolder(sessionId, 'that Tandem session is over');
+          return;
+        }
+        if (!this.session.isActive) this.session.resume(info);
       })
       .catch((error: unknown) => this.log.error(`could not resume session ${sessionId}`, error))
       .finally(() => {
@@ -185,6 +186,8 @@ export class WorkspaceSharing implements vscode.Disposable {
         this.guest = this.startGuest(client, info);
         this.guestChanged.fire();
       }
+      // The host made this guest a viewer, or an editor again: the folder and its editors follow.
+      this.registerProvider(info.sessionId, info.role === 'viewer');
       if (this.session.state === 'live' && !this.guest.placed) {
         this.guest.placed = true;
         void this.place(this.guest, info);
@@ -281,13 +284,37 @@ export class WorkspaceSharing implements vscode.Disposable {
     }
   }
 
+  /**
+   * The `tandem:` file system, read-only for viewers. A role change keeps the same file system
+   * (its caches, its listeners) and registers it again with the other capability: VS Code then
+   * turns its open editors read-only or writable.
+   */
   private registerProvider(sessionId: string, readonly: boolean): void {
-    if (this.provider?.fs.sessionId === sessionId && this.provider.fs.readonly === readonly) return;
+    if (this.provider?.fs.sessionId === sessionId) {
+      if (this.provider.fs.readonly === readonly) return;
+      this.provider.registration.dispose();
+      this.provider.fs.readonly = readonly;
+      this.provider.registration = vscode.workspace.registerFileSystemProvider(SHARED_SCHEME, this.provider.fs, {
+        isCaseSensitive: true,
+        isReadonly: readonly,
+      });
+      this.provider.fs.fireRefresh();
+      this.keepRole(sessionId);
+      return;
+    }
     this.disposeProvider();
     const fs = new SharedFileSystem(sessionId, () => this.requestsFor(sessionId), readonly);
     fs.onDidChangeOnHost((path) => this.boundFileChanged.fire({ fs, path }));
     const registration = vscode.workspace.registerFileSystemProvider(SHARED_SCHEME, fs, { isCaseSensitive: true, isReadonly: readonly });
     this.provider = { fs, registration };
+  }
+
+  /** A window restarted after a role change registers its file system with the new role at once. */
+  private keepRole(sessionId: string): void {
+    const kept = this.resume.kept(sessionId);
+    const info = this.session.info;
+    if (!kept || info?.sessionId !== sessionId) return;
+    this.resume.keep(info, kept.folderName).catch((error: unknown) => this.log.error('could not keep the new role', error));
   }
 
   private disposeProvider(sessionId?: string): void {

@@ -16,7 +16,7 @@ const fatalStatuses: Readonly<Record<number, ErrorCode>> = {
  * relay restarted without Redis), and retrying would loop against it. Only from the relay's own
  * JSON body, so a proxy's 404 page still passes as retryable.
  */
-const fatalCodes: ReadonlySet<ErrorCode> = new Set(['SESSION_NOT_FOUND', 'SESSION_ENDED']);
+const fatalCodes: ReadonlySet<ErrorCode> = new Set(['SESSION_NOT_FOUND', 'SESSION_ENDED', 'PARTICIPANT_REMOVED']);
 
 /** The relay refused the token or the session; reconnecting will not help until that changes. */
 export class RelayAuthError extends Error {

@@ -46,6 +46,7 @@ export const DisconnectReason = z.enum([
   'frame_too_large',
   'server_error',
   'session_ended',
+  'removed',
 ]);
 export type DisconnectReason = z.infer<typeof DisconnectReason>;
 

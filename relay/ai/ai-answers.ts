@@ -62,7 +62,7 @@ export class AiAnswers {
     const { settings, model } = this.deps;
     const id = request.request_id;
     if (!settings || !model) throw new ProtocolError('AI_NOT_CONFIGURED', undefined, undefined, id);
-    if (connection.principal.role === 'viewer' && !settings.viewersMayAsk) {
+    if (connection.role === 'viewer' && !settings.viewersMayAsk) {
       throw new ProtocolError('AI_FORBIDDEN', 'a viewer may not ask the AI model on this relay', undefined, id);
     }
     const { line_start: start, line_end: end } = request.context ?? {};
@@ -99,7 +99,7 @@ export class AiAnswers {
     if (!this.deps.settings) throw new ProtocolError('AI_NOT_CONFIGURED', undefined, undefined, id);
     const answer = await this.deps.registry.get(connection.sessionId, id);
     if (!answer) throw new ProtocolError('AI_REQUEST_NOT_FOUND', undefined, undefined, id);
-    if (answer.askerUserId !== connection.userId && connection.principal.role !== 'host') {
+    if (answer.askerUserId !== connection.userId && connection.role !== 'host') {
       throw new ProtocolError('AI_FORBIDDEN', 'only the asker or the session’s host may cancel this answer', undefined, id);
     }
     const key = answerKey(connection.sessionId, id);

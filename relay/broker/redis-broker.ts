@@ -17,9 +17,10 @@ import { decodePublications, decodeStreamEntry, encodeHeader, shardChannel } fro
  *
  * Per channel, all keys share the channel as their hash tag (cluster-ready: one slot per channel):
  * - `<prefix>{<channel>}:meta`   hash: `e` epoch, `s` offset of the last history publication
- * - `<prefix>{<channel>}:stream` stream: entry id `<offset>-0`, fields `h` header, `d` data
+ * - `<prefix>{<channel>}:stream` stream: entry id `<offset>-0`, fields `h` header, `d` data, `k` key
  * - `<prefix>{<channel>}`        shard channel, payload `<offset>\n<header>\n<data>`
- * - `<prefix>{<channel>}:once:<key>` string `<epoch>:<offset>`: an idempotency key (a TTL)
+ * - `<prefix>{<channel>}:once`   hash: idempotency key -> `<epoch>:<offset>`, for the publications
+ *                                 in the history window (as the memory broker keeps them)
  * The header, the payload and the stream entry are `redis-publication.ts`'s format; the scripts
  * are relay/redis/lua/broker-*.lua.
  */
@@ -33,8 +34,6 @@ const Options = z.object({
   historySize: z.int().min(1).default(1000),
   /** A channel's history and epoch go after this long without history activity (default 1 day). */
   historyTtlSeconds: z.int().min(1).default(86_400),
-  /** How long an idempotency key dedupes a resend (default 1 hour). */
-  idempotencyTtlSeconds: z.int().min(1).default(3_600),
   /** Prefix of every key and channel, so that several deployments (or tests) can share one Redis. */
   prefix: z.string().default('tandem:'),
   /** How often the subscription is proven alive end to end; 0 turns the check off. */
@@ -109,7 +108,7 @@ export class RedisBroker implements Broker {
     const keys = this.keysOf(channel);
     const key = options?.history ? options.idempotencyKey : undefined;
     const [offset, epoch, duplicate, entries] = await this.runPublish(
-      [keys.meta, keys.stream, `${keys.channel}:once:${key ?? ''}`],
+      [keys.meta, keys.stream, `${keys.channel}:once`],
       [
         newEpoch(),
         this.options.historyTtlSeconds,
@@ -118,7 +117,7 @@ export class RedisBroker implements Broker {
         data,
         options?.history ? '1' : '0',
         this.options.historySize,
-        key === undefined ? '' : this.options.idempotencyTtlSeconds,
+        key ?? '',
       ],
     );
     if (duplicate !== 1) return { offset, epoch };

@@ -117,7 +117,7 @@ export class Debugging {
 
   /** A connection left (its presence is gone): the last of the host's clears the stopped state. */
   async departed(connection: Connection): Promise<void> {
-    if (connection.principal.role !== 'host' || (await this.hostConnected(connection.sessionId))) return;
+    if (connection.role !== 'host' || (await this.hostConnected(connection.sessionId))) return;
     const rev = await this.store.clearStopped(connection.sessionId);
     if (rev !== undefined) await this.publishContinued(connection.sessionId, connection.userId, { reason: 'host_left', rev });
   }

@@ -6,6 +6,7 @@ import {
   encodeServerFrame,
   type ErrorPayload,
   type Participant,
+  type Role,
   type ServerEventType,
   type ServerPayload,
   SYSTEM_USER_ID,
@@ -24,6 +25,7 @@ const disconnectCloseCodes: Record<DisconnectReason, number> = {
   frame_too_large: closeCodes.MESSAGE_TOO_BIG,
   server_error: closeCodes.INTERNAL_ERROR,
   session_ended: closeCodes.SESSION_ENDED,
+  removed: closeCodes.REMOVED,
 };
 
 /**
@@ -55,6 +57,11 @@ export class Connection {
    * an earlier one (events up to `offset` reached it then, or never will).
    */
   sessionLog: { epoch: string; offset: number; resumed: boolean } | undefined;
+  /**
+   * The role the relay enforces: the token's, until the session says otherwise (the host made
+   * this guest an editor or a viewer: at admission, or live through the hub).
+   */
+  role: Role;
   /** Token bucket for inbound messages. */
   private tokens: number;
   private refilledAt = Date.now();
@@ -74,6 +81,7 @@ export class Connection {
     private readonly stats?: Pick<RelayStats, 'countOut'>,
   ) {
     this.tokens = limits.maxMessagesPerSecond;
+    this.role = principal.role;
   }
 
   get userId(): string {
@@ -84,7 +92,7 @@ export class Connection {
     return {
       user_id: this.principal.userId,
       display_name: this.principal.displayName,
-      role: this.principal.role,
+      role: this.role,
       connection_id: this.id,
     };
   }

@@ -10,6 +10,7 @@ import type { StreamPosition } from '../broker/broker';
 import type { PresenceStore } from '../broker/presence';
 import type { Hub, SessionLogStart } from '../routing/hub';
 import type { SessionDirectory } from '../sessions/session-directory';
+import type { Participants } from '../sessions/participants';
 import type { Router } from '../routing/router';
 import type { RelayStats } from '../stats';
 import { Connection } from './connection';
@@ -26,6 +27,8 @@ const HARD_FRAME_LIMIT_FACTOR = 4;
 
 const connectionOf = new WeakMap<WebSocket, Connection>();
 
+const REMOVED_MESSAGE = 'the host removed you from the session';
+
 export interface GatewayDeps {
   config: RelayConfig;
   secret: string;
@@ -35,6 +38,8 @@ export interface GatewayDeps {
   presence: PresenceStore;
   /** Refuses tokens of a session that has ended. */
   sessions: Pick<SessionDirectory, 'assertLive'>;
+  /** What the session says of a guest (removed, or another role than its token's). */
+  participants: Pick<Participants, 'standing'>;
   /** Whether the broker can be reached: frames that failed for want of it get BROKER_UNAVAILABLE. */
   availability: Availability;
   stats: RelayStats;
@@ -111,6 +116,12 @@ export class Gateway {
     this.deps.hub.onSessionEnded((connections) => {
       for (const connection of connections) connection.disconnect('session_ended', 'the host ended the session', false);
     });
+    this.deps.hub.onParticipantControl((control, connections) => {
+      for (const connection of connections) {
+        if (control.kind === 'removed') connection.disconnect('removed', REMOVED_MESSAGE, false);
+        else void this.changeRole(connection, control.role);
+      }
+    });
     const interval = this.deps.config.heartbeatIntervalMs;
     this.heartbeat = setInterval(() => this.sweep(), interval);
     this.heartbeat.unref();
@@ -144,6 +155,7 @@ export class Gateway {
       // After the token checks, so that a bad token is refused for good rather than "later".
       if (!this.deps.availability.available) throw new ProtocolError('BROKER_UNAVAILABLE');
       await this.deps.sessions.assertLive(sessionId, principal.recordRequired);
+      if ((await this.standingOf(principal, sessionId)) === 'removed') throw new ProtocolError('PARTICIPANT_REMOVED');
       if (socket.destroyed) return;
       this.wss.handleUpgrade(request, socket, head, (ws) => {
         const id = `${this.deps.relayId}.${(++this.connectionCounter).toString(36)}`;
@@ -198,6 +210,11 @@ export class Gateway {
     let sessionLog: SessionLogStart | undefined;
     try {
       await hub.add(connection);
+      // Read again once subscribed: a removal or a role change since the upgrade's check reaches
+      // this connection either here or live through the hub, never neither.
+      const standing = await this.standingOf(connection.principal, connection.sessionId);
+      if (standing === 'removed') return connection.disconnect('removed', REMOVED_MESSAGE, false);
+      if (standing) connection.role = standing;
       sessionLog = await hub.openSessionLog(connection, since);
       await presence.add(connection.sessionId, connection.participant);
       // Closed while being admitted: its departure may have been handled before this arrival.
@@ -241,6 +258,28 @@ export class Gateway {
       }
       log.error({ err: error, connection: connection.id }, 'could not admit connection');
       connection.disconnect('server_error', 'the relay could not admit the connection', true);
+    }
+  }
+
+  /**
+   * What the session says of a guest whose token the sessions API minted (only those can be
+   * removed or given another role: the others' sessions have no record); nothing for a host.
+   */
+  private async standingOf(principal: Connection['principal'], sessionId: string) {
+    if (!principal.recordRequired || principal.role === 'host') return undefined;
+    return this.deps.participants.standing(sessionId, principal.userId);
+  }
+
+  /** The host changed this guest's role: enforced from the next frame on, and shown in presence. */
+  private async changeRole(connection: Connection, role: 'editor' | 'viewer'): Promise<void> {
+    connection.role = role;
+    if (!connection.isOpen) return;
+    try {
+      await this.deps.presence.add(connection.sessionId, connection.participant);
+      // Closed meanwhile: its departure may have removed the entry before this wrote it again.
+      if (!connection.isOpen) await this.deps.presence.remove(connection.sessionId, connection.id);
+    } catch (error) {
+      this.deps.log.warn({ err: error, connection: connection.id }, 'could not update the presence of a changed role');
     }
   }
 

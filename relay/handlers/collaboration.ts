@@ -144,8 +144,8 @@ export function openHandler(context: HandlerContext): Handler<'collaboration.ope
       const request = {
         document: payload.document,
         text: earlier === undefined ? payload.text : earlier + (payload.text ?? ''),
-        mayCreate: connection.principal.role === 'host' && payload.create !== false,
-        mayWrite: connection.principal.role !== 'viewer',
+        mayCreate: connection.role === 'host' && payload.create !== false,
+        mayWrite: connection.role !== 'viewer',
         rev: payload.rev,
         clientId: payload.client_id,
         epoch: payload.epoch,

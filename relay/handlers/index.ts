@@ -6,6 +6,7 @@ import { checkHandler, closeHandler, cursorHandler, editHandler, openHandler } f
 import type { HandlerContext } from './context';
 import type { Debugging } from '../debugging/debugging';
 import { breakpointHandler, continuedHandler, controlHandler, controlResultHandler, stoppedHandler } from './debugging';
+import { focusHandler } from './session';
 import { languageDiagnosticsHandler, languageRequestHandler, languageResponseHandler } from './language';
 import { operatorOnlyHandler, pingHandler } from './system';
 import { workspaceChangedHandler, workspaceRequestHandler, workspaceResponseHandler } from './workspace';
@@ -31,6 +32,7 @@ export function createHandlers(context: HandlerContext, debugging: Debugging, ai
     'language.diagnostics': languageDiagnosticsHandler(context),
     'operator.subscribe': operatorOnlyHandler(),
     'operator.unsubscribe': operatorOnlyHandler(),
+    'session.focus': focusHandler(context),
     'system.ping': pingHandler(),
     'workspace.request': workspaceRequestHandler(context),
     'workspace.response': workspaceResponseHandler(context),

@@ -12,7 +12,7 @@ import type { HandlerContext } from './context';
 export function workspaceRequestHandler(context: HandlerContext): Handler<'workspace.request'> {
   return {
     handle: async (connection, { payload }) => {
-      if (connection.principal.role === 'viewer' && !READ_ONLY_WORKSPACE_OPS.includes(payload.op)) {
+      if (connection.role === 'viewer' && !READ_ONLY_WORKSPACE_OPS.includes(payload.op)) {
         throw new ProtocolError('FORBIDDEN_ROLE', `a viewer cannot ${payload.op} in the shared folder`, 'payload.op', payload.request_id);
       }
       await forwardToHost(context, connection, 'workspace.request', { ...payload, requester: connection.id });

@@ -59,6 +59,7 @@ const NotificationRequest = NotificationPayload.extend({
 const SESSION_PATH = /^\/api\/sessions\/([^/]+)$/;
 const JOIN_REQUESTS_PATH = /^\/api\/sessions\/([^/]+)\/join-requests(?:\/([^/]+))?$/;
 const JOIN_STATUS_PATH = /^\/api\/join-requests\/([^/]+)$/;
+const PARTICIPANT_PATH = /^\/api\/sessions\/([^/]+)\/participants\/([^/]+)$/;
 /**
  * The relay's figures: who is busy and how much is nobody else's business in production (see
  * `assertOperator`). The metrics document (`GET /api/metrics`) is an operator's everywhere.
@@ -142,6 +143,13 @@ export class HttpApi {
         return send(response, 200, await this.deps.sessions.joinRequests(request, sessionId));
       if (joinRequests[2] !== undefined && method === 'POST')
         return send(response, 200, await this.deps.sessions.decide(request, sessionId, joinRequestIdOf(joinRequests[2])));
+    }
+    const participant = PARTICIPANT_PATH.exec(path);
+    if (participant) {
+      const sessionId = sessionIdOf(participant[1]!);
+      const userId = userIdOf(participant[2]!);
+      if (method === 'DELETE') return send(response, 200, await this.deps.sessions.removeParticipant(request, sessionId, userId));
+      if (method === 'PATCH') return send(response, 200, await this.deps.sessions.changeRole(request, sessionId, userId));
     }
     const joinStatus = JOIN_STATUS_PATH.exec(path);
     if (joinStatus && method === 'GET')
@@ -242,7 +250,7 @@ export class HttpApi {
     if (!origin || !(allowed.includes('*') || allowed.includes(origin))) return;
     response.setHeader('Access-Control-Allow-Origin', allowed.includes('*') ? '*' : origin);
     response.setHeader('Vary', 'Origin');
-    response.setHeader('Access-Control-Allow-Methods', 'GET, POST, DELETE, OPTIONS');
+    response.setHeader('Access-Control-Allow-Methods', 'GET, POST, PATCH, DELETE, OPTIONS');
     response.setHeader('Access-Control-Allow-Headers', 'Authorization, Content-Type');
   }
 }
@@ -255,6 +263,12 @@ function sessionIdOf(segment: string): string {
   const sessionId = SessionId.safeParse(decodeSegment(segment, 'path'));
   if (!sessionId.success) throw new ProtocolError('SESSION_NOT_FOUND', 'not a session id', 'path');
   return sessionId.data;
+}
+
+function userIdOf(segment: string): string {
+  const userId = UserId.safeParse(decodeSegment(segment, 'path'));
+  if (!userId.success) throw new ProtocolError('VALIDATION_FAILED', `the user id in the path ${userId.error.issues[0]!.message}`, 'path');
+  return userId.data;
 }
 
 function joinRequestIdOf(segment: string): string {

@@ -12,7 +12,8 @@ export function statusOf(error: ProtocolError): number {
     error.code === 'SESSION_FORBIDDEN' ||
     error.code === 'FORBIDDEN_ROLE' ||
     error.code === 'OPERATOR_ONLY' ||
-    error.code === 'JOIN_DENIED'
+    error.code === 'JOIN_DENIED' ||
+    error.code === 'PARTICIPANT_REMOVED'
   )
     return 403;
   if (error.code === 'NOT_FOUND' || error.code === 'SESSION_NOT_FOUND') return 404;

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
-import { DisplayName, ProtocolError } from '../../protocol';
+import { DisplayName, GuestRole, ProtocolError } from '../../protocol';
 import {
   type InviteOptions,
   type InviteRole,
@@ -18,6 +18,7 @@ import type { PresenceStore } from '../broker/presence';
 import { cleanDisplayName } from '../sessions/display-name';
 import type { JoinApprovals } from '../sessions/join-approvals';
 import type { JoinRequest } from '../sessions/join-request-store';
+import type { Participants } from '../sessions/participants';
 import type { SessionDirectory } from '../sessions/session-directory';
 import type { SessionRecord } from '../sessions/session-store';
 import { bearerToken, readBody } from './http-util';
@@ -34,6 +35,7 @@ export interface SessionsApiDeps {
   trustProxy: boolean;
   limits: RequestLimits;
   approvals: JoinApprovals;
+  participants: Participants;
 }
 
 /** A status and a body, for the calls whose success is not always the same status. */
@@ -63,6 +65,7 @@ const CreateSessionRequest = z.strictObject({
     .optional(),
 });
 const DecideRequest = z.strictObject({ approve: z.boolean() });
+const RoleRequest = z.strictObject({ role: GuestRole });
 const RedeemRequest = z.strictObject({
   invite: z.string().min(1).max(4096),
   /** The guest's display name. */
@@ -186,6 +189,23 @@ export class SessionsApi {
     return describeRequest(await this.deps.approvals.decide(sessionId, requestId, approve));
   }
 
+  /**
+   * DELETE /api/sessions/:id/participants/:user: the owner, host or an admin removes a guest: their
+   * connections are closed on every relay and their token no longer joins.
+   */
+  async removeParticipant(request: IncomingMessage, sessionId: string, userId: string) {
+    await this.authorize(request, sessionId, 'host');
+    await this.deps.participants.remove(sessionId, userId);
+    return { session_id: sessionId, user_id: userId, removed: true };
+  }
+
+  /** PATCH /api/sessions/:id/participants/:user `{role}`: the owner, host or an admin makes a guest an editor or a viewer. */
+  async changeRole(request: IncomingMessage, sessionId: string, userId: string) {
+    await this.authorize(request, sessionId, 'host');
+    const { role } = await readBody(request, RoleRequest);
+    return { session_id: sessionId, ...(await this.deps.participants.setRole(sessionId, userId, role)) };
+  }
+
   /** GET /api/sessions/:id: for its participants and its owner. */
   async get(request: IncomingMessage, sessionId: string) {
     const record = await this.authorize(request, sessionId, 'participant');
@@ -248,9 +268,11 @@ export class SessionsApi {
     const token = bearerToken(request);
     let allowedUser: string | undefined;
     let allowed = false;
+    let guest: Principal | undefined;
     try {
       const principal = verifyToken(this.deps.secret, token);
       allowed = principal.admin || (principal.sessions.includes(sessionId) && (need === 'participant' || principal.role === 'host'));
+      if (allowed && !principal.admin && principal.role !== 'host') guest = principal;
     } catch (error) {
       if (!(error instanceof ProtocolError) || error.code !== 'AUTH_TOKEN_INVALID') throw error;
       allowedUser = verifyPersonalToken(this.deps.secret, token).userId;
@@ -260,9 +282,12 @@ export class SessionsApi {
     if (!allowed && allowedUser !== record.ownerId) {
       throw new ProtocolError(
         'FORBIDDEN_ROLE',
-        need === 'host' ? 'only the session’s owner, its host or an admin can end it' : 'the token is not for this session',
+        need === 'host' ? 'only the session’s owner, its host or an admin may do this' : 'the token is not for this session',
       );
     }
+    // A removed guest's token still verifies: the session's word is what stops it.
+    if (guest && (await this.deps.participants.standing(sessionId, guest.userId)) === 'removed')
+      throw new ProtocolError('PARTICIPANT_REMOVED');
     return record;
   }
 

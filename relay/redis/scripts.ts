@@ -17,6 +17,7 @@ import joinRequestAdd from './lua/join-request-add.lua';
 import joinRequestDecide from './lua/join-request-decide.lua';
 import presenceList from './lua/presence-list.lua';
 import sessionEnd from './lua/session-end.lua';
+import sessionSetStanding from './lua/session-set-standing.lua';
 import sessionUseInvite from './lua/session-use-invite.lua';
 import windowAdd from './lua/window-add.lua';
 import windowRead from './lua/window-read.lua';
@@ -36,6 +37,7 @@ const scripts = {
   tandemDocumentCommit: { numberOfKeys: 5, lua: [documentCommit] },
   tandemSessionEnd: { numberOfKeys: 1, lua: [sessionEnd] },
   tandemSessionUseInvite: { numberOfKeys: 1, lua: [sessionUseInvite] },
+  tandemSessionSetStanding: { numberOfKeys: 1, lua: [sessionSetStanding] },
   tandemJoinRequestAdd: { numberOfKeys: 1, lua: [joinRequestAdd] },
   tandemJoinRequestDecide: { numberOfKeys: 1, lua: [joinRequestDecide] },
   tandemDebugApply: { numberOfKeys: 2, lua: [debugApply] },

@@ -53,6 +53,16 @@ const EVERYONE = 'everyone';
 
 /** An internal publication on a session channel: every relay closes its connections of the session. */
 export const SESSION_ENDED_CONTROL = 'session.ended';
+/** Internal, to one user of a session (`users`): every relay closes that user's connections (the host removed them). */
+export const PARTICIPANT_REMOVED_CONTROL = 'participant.removed';
+/** Internal, to one user of a session (`users`), the new role as its data: every relay enforces it on that user's connections. */
+export const PARTICIPANT_ROLE_CONTROL = 'participant.role';
+
+/** What a participant control publication asks of the connections it reaches. */
+export type ParticipantControl = { kind: 'removed' } | { kind: 'role'; role: 'editor' | 'viewer' };
+
+const isControl = (eventType: string) =>
+  eventType === SESSION_ENDED_CONTROL || eventType === PARTICIPANT_REMOVED_CONTROL || eventType === PARTICIPANT_ROLE_CONTROL;
 
 /**
  * This relay's connections, grouped by session and by open document. Every publication goes
@@ -73,6 +83,7 @@ export class Hub {
   readonly connections = new Set<Connection>();
   private everyoneSubscription: Promise<Disposable> | undefined;
   private sessionEnded: (connections: Connection[]) => void = () => {};
+  private participantControl: (control: ParticipantControl, connections: Connection[]) => void = () => {};
 
   constructor(
     private readonly broker: Broker,
@@ -105,6 +116,11 @@ export class Hub {
   /** Called with this relay's connections of a session that has just ended. */
   onSessionEnded(listener: (connections: Connection[]) => void): void {
     this.sessionEnded = listener;
+  }
+
+  /** Called with this relay's connections of a user that the host removed, or whose role changed. */
+  onParticipantControl(listener: (control: ParticipantControl, connections: Connection[]) => void): void {
+    this.participantControl = listener;
   }
 
   /**
@@ -319,6 +335,13 @@ export class Hub {
 
   private deliver(connections: Iterable<Connection>, publication: Publication): void {
     if (publication.eventType === SESSION_ENDED_CONTROL) return this.sessionEnded([...connections]);
+    if (publication.eventType === PARTICIPANT_REMOVED_CONTROL || publication.eventType === PARTICIPANT_ROLE_CONTROL) {
+      const reached = [...connections].filter((connection) => addressedTo(connection, publication));
+      if (publication.eventType === PARTICIPANT_REMOVED_CONTROL) return this.participantControl({ kind: 'removed' }, reached);
+      const role = publication.data;
+      if (role === 'editor' || role === 'viewer') this.participantControl({ kind: 'role', role }, reached);
+      return;
+    }
     const timings = this.stats.timings;
     const started = timings.enabled ? performance.now() : 0;
     const { exclude, echo, offset } = publication;
@@ -359,6 +382,6 @@ function addressedTo(connection: Connection, publication: Publication): boolean 
 
 /** Whether the connection is in the publication's audience (for a replay, where it was not yet). */
 function visibleTo(connection: Connection, publication: Publication): boolean {
-  if (publication.eventType === SESSION_ENDED_CONTROL || publication.exclude === connection.id) return false;
+  if (isControl(publication.eventType) || publication.exclude === connection.id) return false;
   return addressedTo(connection, publication);
 }

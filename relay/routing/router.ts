@@ -26,8 +26,8 @@ export class Router {
       throw new ProtocolError('SESSION_FORBIDDEN', `this connection belongs to session "${connection.sessionId}"`, 'session_id');
     }
     const handler = this.handlers[frame.event_type] as Handler<ClientEventType>;
-    if (handler.roles && !handler.roles.includes(connection.principal.role)) {
-      throw new ProtocolError('FORBIDDEN_ROLE', `a ${connection.principal.role} cannot send ${frame.event_type}`, 'event_type');
+    if (handler.roles && !handler.roles.includes(connection.role)) {
+      throw new ProtocolError('FORBIDDEN_ROLE', `a ${connection.role} cannot send ${frame.event_type}`, 'event_type');
     }
     await handler.handle(connection, frame as FrameOf<ClientEventType>);
   }

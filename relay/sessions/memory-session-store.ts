@@ -1,10 +1,12 @@
-import type { SessionRecord, SessionStore } from './session-store';
+import type { ParticipantStanding, SessionRecord, SessionStore } from './session-store';
 
 /** The embedded default: records live as long as the relay process (or until they expire). */
 export class MemorySessionStore implements SessionStore {
   private readonly records = new Map<string, SessionRecord>();
   /** Uses of each session's limited invites, by session id, then invite id. */
   private readonly inviteUses = new Map<string, Map<string, number>>();
+  /** Removed guests and changed roles, by session id, then user id. */
+  private readonly standings = new Map<string, Map<string, NonNullable<ParticipantStanding>>>();
 
   async create(record: SessionRecord): Promise<void> {
     this.dropExpired();
@@ -32,9 +34,22 @@ export class MemorySessionStore implements SessionStore {
     return true;
   }
 
+  async setStanding(id: string, userId: string, standing: NonNullable<ParticipantStanding>): Promise<boolean> {
+    if (!this.records.has(id)) return false;
+    const standings = this.standings.get(id) ?? new Map<string, NonNullable<ParticipantStanding>>();
+    if (standings.get(userId) === 'removed') return false;
+    this.standings.set(id, standings.set(userId, standing));
+    return true;
+  }
+
+  async standing(id: string, userId: string): Promise<ParticipantStanding> {
+    return this.standings.get(id)?.get(userId);
+  }
+
   async close(): Promise<void> {
     this.records.clear();
     this.inviteUses.clear();
+    this.standings.clear();
   }
 
   /** An expired session's tokens and invites have expired too: nothing needs its record. */
@@ -44,6 +59,7 @@ export class MemorySessionStore implements SessionStore {
       if (record.expiresAt >= now) continue;
       this.records.delete(id);
       this.inviteUses.delete(id);
+      this.standings.delete(id);
     }
   }
 }

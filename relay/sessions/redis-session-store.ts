@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { RedisConnections } from '../redis/redis-connection';
 import { defineScript } from '../redis/scripts';
-import type { SessionRecord, SessionStore } from './session-store';
+import type { ParticipantStanding, SessionRecord, SessionStore } from './session-store';
 
 /**
  * Session records in Redis, shared by every relay: whichever relay ends a session, every relay
@@ -19,6 +19,7 @@ export class RedisSessionStore implements SessionStore {
   private readonly prefix: string;
   private readonly runEnd: (keys: readonly string[], args: readonly (string | number)[]) => Promise<string[] | null>;
   private readonly runUseInvite: (keys: readonly string[], args: readonly (string | number)[]) => Promise<number>;
+  private readonly runSetStanding: (keys: readonly string[], args: readonly (string | number)[]) => Promise<number>;
   private closing: Promise<void> | undefined;
 
   constructor(
@@ -30,6 +31,7 @@ export class RedisSessionStore implements SessionStore {
     this.command = redis.command;
     this.runEnd = defineScript(this.command, 'tandemSessionEnd');
     this.runUseInvite = defineScript(this.command, 'tandemSessionUseInvite');
+    this.runSetStanding = defineScript(this.command, 'tandemSessionSetStanding');
   }
 
   async create(record: SessionRecord): Promise<void> {
@@ -60,6 +62,15 @@ export class RedisSessionStore implements SessionStore {
 
   async useInvite(id: string, inviteId: string, maxUses: number): Promise<boolean> {
     return (await this.runUseInvite([this.keyOf(id)], [inviteId, maxUses])) === 1;
+  }
+
+  async setStanding(id: string, userId: string, standing: NonNullable<ParticipantStanding>): Promise<boolean> {
+    return (await this.runSetStanding([this.keyOf(id)], [userId, standing])) === 1;
+  }
+
+  async standing(id: string, userId: string): Promise<ParticipantStanding> {
+    const value = await this.command.hget(this.keyOf(id), `participant:${userId}`);
+    return value === 'removed' || value === 'editor' || value === 'viewer' ? value : undefined;
   }
 
   /** Lets go of Redis; the records stay there for the other relays. */

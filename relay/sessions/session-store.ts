@@ -12,6 +12,12 @@ export interface SessionRecord {
 }
 
 /**
+ * What a session says of one of its guests, whatever the guest's token says: `removed` (the host
+ * removed them: their tokens no longer join), the role the host gave them since, or nothing.
+ */
+export type ParticipantStanding = 'removed' | 'editor' | 'viewer' | undefined;
+
+/**
  * Where session records live: in memory by default, in Redis when relays share one (so that any
  * relay can end a session and every relay refuses its tokens afterwards).
  */
@@ -26,5 +32,13 @@ export interface SessionStore {
    * is no such session.
    */
   useInvite(id: string, inviteId: string, maxUses: number): Promise<boolean>;
+  /**
+   * Records `standing` for `userId` in the session, kept as long as the record. A removal is
+   * final: false when the user was removed before (nothing changes then), or there is no such
+   * session.
+   */
+  setStanding(id: string, userId: string, standing: 'removed' | 'editor' | 'viewer'): Promise<boolean>;
+  /** What the session says of `userId` (undefined too when there is no such session). */
+  standing(id: string, userId: string): Promise<ParticipantStanding>;
   close(): Promise<void>;
 }

@@ -209,6 +209,18 @@ export const payloadExamples: Record<string, Examples> = {
       { request_id: 'jr-1', user_id: 'guest-0a1b2c', display_name: 'Bob', role: 'viewer' },
     ],
   },
+  'session.role_changed.server': {
+    valid: [
+      { user_id: 'guest-0a1b2c', role: 'viewer' },
+      { user_id: 'guest-0a1b2c', role: 'editor', display_name: 'Bob' },
+    ],
+    invalid: [{ user_id: 'guest-0a1b2c', role: 'host' }, { role: 'viewer' }, { user_id: 'guest-0a1b2c', role: 'viewer', by: 'alice' }],
+  },
+  'session.focus.client': { valid: [{}], invalid: [{ user_id: 'alice' }, null] },
+  'session.focus.server': {
+    valid: [{ user_id: 'alice', display_name: 'Alice', connection_id: 'relay-1.1' }],
+    invalid: [{ user_id: 'alice', display_name: 'Alice' }, {}],
+  },
   'ai.request.client': {
     valid: [
       { request_id: 'q-1', prompt: 'What does this do?' },

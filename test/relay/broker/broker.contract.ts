@@ -214,6 +214,23 @@ export function brokerContract(name: string, create: (historySize: number) => Pr
       );
     });
 
+    it('dedupes by idempotency key for as long as the original is in the history window, then publishes anew', async () => {
+      const broker = await make(3);
+      const channel = freshChannel();
+      const first = await broker.publish(channel, message(1), { history: true, idempotencyKey: 'k' });
+      await broker.publish(channel, message(2), { history: true });
+      await broker.publish(channel, message(3), { history: true });
+      const inWindow = await broker.publish(channel, { ...message(1), data: '"1 again"' }, { history: true, idempotencyKey: 'k' });
+      assert.equal(inWindow.offset, first.offset);
+      assert.equal(inWindow.duplicate?.original?.data, message(1).data);
+      await broker.publish(channel, message(4), { history: true });
+      const afterWindow = await broker.publish(channel, { ...message(1), data: '"1 later"' }, { history: true, idempotencyKey: 'k' });
+      assert.equal(afterWindow.duplicate, undefined, 'its original left the window: a new publication');
+      assert.equal(afterWindow.offset, 5);
+      const again = await broker.publish(channel, { ...message(1), data: '"1 later again"' }, { history: true, idempotencyKey: 'k' });
+      assert.equal(again.offset, 5, 'and that one dedupes in turn');
+    });
+
     it('keeps idempotency keys per channel', async () => {
       const broker = await make();
       const [one, two] = [freshChannel(), freshChannel()];

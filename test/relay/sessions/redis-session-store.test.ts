@@ -5,6 +5,7 @@ import type { SessionRecord } from '../../../relay/sessions/session-store';
 import { RedisSessionStore } from '../../../relay/sessions/redis-session-store';
 import { startRedisServer } from '../../support/redis-server';
 import { waitUntil } from '../../support/wait';
+import { sessionStoreContract } from './session-store.contract';
 
 // Needs /usr/bin/redis-server: the test's own, on a free port.
 describe('RedisSessionStore', () => {
@@ -59,4 +60,17 @@ describe('RedisSessionStore', () => {
     assert.deepEqual(await store.get(session.id), session);
     await waitUntil(async () => (await store.get(session.id)) === undefined, 'the record to expire', 5000, 50);
   });
+});
+
+// The same Redis for the contract: each store is a relay of its own; session ids never repeat.
+describe('RedisSessionStore (contract)', () => {
+  const server = startRedisServer();
+  let relays = 0;
+  after(async () => (await server).dispose());
+  sessionStoreContract(
+    'redis',
+    async () =>
+      new RedisSessionStore(await RedisConnections.open((await server).url, { name: `contract-${++relays}`, connectTimeoutMs: 5000 })),
+    { shared: true },
+  );
 });
