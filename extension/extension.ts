@@ -27,6 +27,9 @@ import { HostControls } from './session/host-controls';
 import { FocusRequests } from './presence/focus-requests';
 import { showJoinRequests } from './ui/join-requests';
 import { registerHostCommands } from './commands/host-commands';
+import { LanguageSharing } from './language/language-sharing';
+import { SharedSearch } from './search/shared-search';
+import { registerSearchCommands } from './commands/search-commands';
 
 /** What `activate` returns (`vscode.extensions.getExtension('tandem.tandem').exports`): for tests and other extensions. */
 export interface TandemApi {
@@ -52,6 +55,10 @@ export interface TandemApi {
   readonly hostControls: HostControls;
   /** The Participants view (its entries, waiting guests included). */
   readonly participants: ParticipantsView;
+  /** The host's language features: as guest, its providers and Problems (`guest`); as host, the service. */
+  readonly language: LanguageSharing;
+  /** Go to Shared File and Find in Shared Folder (its `results`). */
+  readonly search: SharedSearch;
 }
 
 /**
@@ -81,6 +88,10 @@ export function activate(context: vscode.ExtensionContext): TandemApi {
   const undo = new SharedUndo((document) => sessionDocuments.bindingOf(document), sessionDocuments.onDidChangeBindings);
   const saveState = new SaveStateFollower(sessionDocuments, sharing, log);
   context.subscriptions.push(sharing, sessionDocuments, undo, saveState, statusBar.showRepairs(sessionDocuments.onDidRepair));
+  // After `sharing`: its listener makes the host's shared folder before this one looks for it.
+  const language = new LanguageSharing(session, sharing, log);
+  const search = new SharedSearch(sharing, () => (session.info?.role === 'host' ? undefined : session.info?.sessionId));
+  context.subscriptions.push(language, search, registerSearchCommands(search));
   const debugging = registerDebugging(session, sharing, log);
   context.subscriptions.push(debugging, registerDebugCommands(debugging));
   context.subscriptions.push(
@@ -133,6 +144,8 @@ export function activate(context: vscode.ExtensionContext): TandemApi {
     feedback,
     hostControls,
     participants,
+    language,
+    search,
   };
 }
 

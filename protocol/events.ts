@@ -24,6 +24,7 @@ import {
   StoppedPayload,
   StoppedState,
 } from './schemas/debugging';
+import { LanguageDiagnosticsPayload, LanguageRequestIn, LanguageRequestOut, LanguageResponse } from './schemas/language';
 import { MetricsAggregates, OperatorSubscribe, OperatorUnsubscribe } from './schemas/operator';
 import { FocusPayload, FocusRequest, JoinRequestPayload, RoleChangedPayload } from './schemas/session';
 import { ConnectPayload, DisconnectPayload, ErrorPayload, NotificationPayload, PingPayload, PongPayload } from './schemas/system';
@@ -155,6 +156,23 @@ export const events = {
     client: WorkspaceChangedPayload,
     server: WorkspaceChangedPayload,
     description: 'Files changed in the host’s shared folder (host only).',
+  },
+  'language.request': {
+    client: LanguageRequestIn,
+    server: LanguageRequestOut,
+    description:
+      'A language feature of the host’s VS Code on a shared file (hover, completion, definition, ...) or `cancel` of an earlier one: ' +
+      'from a guest; to the host’s connection with the `requester` added.',
+  },
+  'language.response': {
+    client: LanguageResponse,
+    server: LanguageResponse,
+    description: 'The host’s answer to a `language.request`, delivered to the `requester` only.',
+  },
+  'language.diagnostics': {
+    client: LanguageDiagnosticsPayload,
+    server: LanguageDiagnosticsPayload,
+    description: 'The host’s diagnostics (problems) of shared files changed: to everyone else in the session (host only).',
   },
   'operator.subscribe': {
     client: OperatorSubscribe,

@@ -10,6 +10,7 @@ export * from './schemas/common';
 export * from './schemas/dashboard';
 export * from './schemas/debugging';
 export * from './schemas/feedback';
+export * from './schemas/language';
 export * from './schemas/operator';
 export * from './schemas/session';
 export * from './schemas/system';

@@ -33,6 +33,8 @@ export const commandIds = {
   makeEditor: 'tandem.makeEditor',
   admitGuest: 'tandem.admitGuest',
   denyGuest: 'tandem.denyGuest',
+  goToSharedFile: 'tandem.goToSharedFile',
+  findInSharedFolder: 'tandem.findInSharedFolder',
 } as const;
 
 export type CommandId = (typeof commandIds)[keyof typeof commandIds];

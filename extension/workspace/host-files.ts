@@ -5,11 +5,21 @@
  */
 import * as vscode from 'vscode';
 import type { RelayClient } from '../../protocol/client';
-import type { FileKind, Role, WorkspaceOp, WorkspaceRequestOut, WorkspaceResult } from '../../protocol';
+import {
+  type FileKind,
+  READ_ONLY_WORKSPACE_OPS,
+  type Role,
+  WORKSPACE_SEARCH_LIMITS,
+  type WorkspaceOp,
+  type WorkspaceRequestOut,
+  type WorkspaceResult,
+} from '../../protocol';
 import { MAX_SHARED_FILE_BYTES, Pacer, fromBase64Pieces, pieceBytes, splitByJsonSize, toBase64Pieces } from './chunks';
 import { FileFault, toFileError } from './file-fault';
 import type { HostFolder } from './host-folder';
 import { TransferBudgetError, Transfers } from './transfers';
+import { sharedFiles } from './shared-files';
+import { searchSharedFiles } from '../search/host-search';
 import { joinWire, parentOf } from './wire-path';
 
 /** A guest's request the host served; for features that follow what guests open and save. */
@@ -93,12 +103,7 @@ export class HostFileService implements vscode.Disposable {
   private answer(request: WorkspaceRequestOut): Promise<WorkspaceResult> {
     const folder = this.folder;
     if (!folder) return Promise.reject(new FileFault('Unavailable', 'the host has no folder open'));
-    if (
-      request.op !== 'stat' &&
-      request.op !== 'readDirectory' &&
-      request.op !== 'readFile' &&
-      this.options.roleOf?.(request.requester) === 'viewer'
-    ) {
+    if (!READ_ONLY_WORKSPACE_OPS.includes(request.op) && this.options.roleOf?.(request.requester) === 'viewer') {
       return Promise.reject(new FileFault('NoPermissions', 'viewers cannot change the shared folder'));
     }
     const key = Transfers.key(request.requester, request.request_id);
@@ -117,6 +122,10 @@ export class HostFileService implements vscode.Disposable {
         return this.delete(folder, request.path, request.recursive);
       case 'rename':
         return this.rename(folder, request.path, request.to, request.overwrite);
+      case 'findFiles':
+        return request.chunk ? this.nextPiece(key, request.chunk) : this.findFiles(folder, request.path, key);
+      case 'search':
+        return request.chunk ? this.nextPiece(key, request.chunk) : this.search(folder, request, key);
     }
   }
 
@@ -150,25 +159,33 @@ export class HostFileService implements vscode.Disposable {
 
   private async readDirectory(folder: HostFolder, path: string, key: string): Promise<WorkspaceResult> {
     const stat = await this.sharedStat(folder, path);
-    const uri = folder.uriOf(path, 'read');
     if (kindOf(stat.type) !== 'directory') throw new FileFault('FileNotADirectory', `${path}: not a folder`);
-    const entries: Array<{ name: string; type: FileKind; symlink?: boolean }> = [];
-    for (const [name, type] of await vscode.workspace.fs.readDirectory(uri)) {
-      const child = joinWire(path, name);
-      try {
-        folder.uriOf(child, 'read');
-      } catch {
-        continue; // a name the wire cannot carry, or one that is risky on this host
-      }
-      const kind = kindOf(type);
-      if (await folder.isExcluded(child, kind === 'directory')) continue;
-      const symlink = (type & vscode.FileType.SymbolicLink) !== 0;
-      if (symlink && !(await folder.staysInside(child))) continue;
-      entries.push({ name, type: kind, ...(symlink && { symlink: true }) });
-    }
+    const entries = (await folder.sharedEntries(path)).map(({ name, type, symlink }) => ({
+      name,
+      type: kindOf(type),
+      ...(symlink && { symlink: true }),
+    }));
     const runs = splitByJsonSize(entries, this.maxFrameBytes - 2048);
     const pieces: WorkspaceResult[] = runs.map((run) => ({ kind: 'directory', entries: run, chunks: runs.length }));
     return this.firstPiece(key, pieces, Buffer.byteLength(JSON.stringify(entries)));
+  }
+
+  /** Go to Shared File's list: every shared file below `path`, capped. */
+  private async findFiles(folder: HostFolder, path: string, key: string): Promise<WorkspaceResult> {
+    await this.sharedStat(folder, path);
+    const { paths, incomplete } = await sharedFiles(folder, path, WORKSPACE_SEARCH_LIMITS.files);
+    const runs = splitByJsonSize(paths, this.maxFrameBytes - 2048);
+    const pieces: WorkspaceResult[] = runs.map((run) => ({ kind: 'files', paths: run, chunks: runs.length, incomplete }));
+    return this.firstPiece(key, pieces, Buffer.byteLength(JSON.stringify(paths)));
+  }
+
+  /** Find in Shared Folder: ripgrep over the shared files below `path` only, capped. */
+  private async search(folder: HostFolder, request: Extract<WorkspaceRequestOut, { op: 'search' }>, key: string): Promise<WorkspaceResult> {
+    await this.sharedStat(folder, request.path);
+    const { matches, incomplete } = await searchSharedFiles(folder, request.path, request.query);
+    const runs = splitByJsonSize(matches, this.maxFrameBytes - 2048);
+    const pieces: WorkspaceResult[] = runs.map((run) => ({ kind: 'matches', matches: run, chunks: runs.length, incomplete }));
+    return this.firstPiece(key, pieces, Buffer.byteLength(JSON.stringify(matches)));
   }
 
   private async readFile(folder: HostFolder, path: string, key: string): Promise<WorkspaceResult> {

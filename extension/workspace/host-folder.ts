@@ -8,7 +8,17 @@ import { sep } from 'node:path';
 import * as vscode from 'vscode';
 import { FileFault } from './file-fault';
 import { type ExclusionRules, Exclusions } from './exclusions';
-import { isRiskyNameOn, isWirePath, parentOf } from './wire-path';
+import { isRiskyNameOn, isWirePath, joinWire, parentOf } from './wire-path';
+
+/** A name in a shared folder, as guests may see it. */
+export interface SharedEntry {
+  name: string;
+  type: vscode.FileType;
+  /** `path` joined with `name`. */
+  path: string;
+  directory: boolean;
+  symlink: boolean;
+}
 
 /** What a check is for: a read that fails says "not found", a write "not shared". */
 export type Intent = 'read' | 'write';
@@ -89,6 +99,28 @@ export class HostFolder {
       if (real !== undefined) return real === root || real.startsWith(root.endsWith(sep) ? root : `${root}${sep}`);
       if (at === '') return false;
     }
+  }
+
+  /**
+   * What a guest may see in the folder `path` (itself already checked): names the wire can carry
+   * and this host serves, not excluded, and no link that leads out of the folder.
+   */
+  async sharedEntries(path: string): Promise<SharedEntry[]> {
+    const entries: SharedEntry[] = [];
+    for (const [name, type] of await vscode.workspace.fs.readDirectory(this.uriOf(path, 'read'))) {
+      const child = joinWire(path, name);
+      try {
+        this.uriOf(child, 'read');
+      } catch {
+        continue; // a name the wire cannot carry, or one that is risky on this host
+      }
+      const directory = (type & vscode.FileType.Directory) !== 0;
+      if (await this.isExcluded(child, directory)) continue;
+      const symlink = (type & vscode.FileType.SymbolicLink) !== 0;
+      if (symlink && !(await this.staysInside(child))) continue;
+      entries.push({ name, type, path: child, directory, symlink });
+    }
+    return entries;
   }
 
   private exclusionsFor(rules: ExclusionRules): Exclusions {

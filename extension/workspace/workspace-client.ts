@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Disposable, RelayClient } from '../../protocol/client';
-import type { ErrorCode, FileErrorCode, FileKind, WorkspaceRequestIn, WorkspaceResult } from '../../protocol';
+import type { ErrorCode, FileErrorCode, FileKind, SearchMatch, SearchQuery, WorkspaceRequestIn, WorkspaceResult } from '../../protocol';
 import { MAX_SHARED_FILE_BYTES, Pacer, fromBase64Pieces, pieceBytes, toBase64Pieces } from './chunks';
 
 export class WorkspaceError extends Error {
@@ -126,6 +126,29 @@ export class WorkspaceClient implements Disposable {
     const bytes = fromBase64Pieces(pieces.map((piece) => piece.content));
     if (bytes.length !== size) throw new WorkspaceError('Unavailable', `${path}: changed while it was being read; read it again`);
     return bytes;
+  }
+
+  /** Go to Shared File: the shared files below `path`, as the host lists them (capped: `incomplete`). */
+  async findFiles(path = ''): Promise<{ paths: string[]; incomplete: boolean }> {
+    const pieces = await this.pull<Extract<WorkspaceResult, { kind: 'files' }>>(
+      (chunk, id) => this.call({ op: 'findFiles', path, ...(chunk > 0 && { chunk }) }, id),
+      'files',
+    );
+    return { paths: pieces.flatMap((piece) => piece.paths), incomplete: pieces[0]!.incomplete };
+  }
+
+  /** Find in Shared Folder: the host's matches, piece by piece as they arrive (`onPiece`), then all of them. */
+  async search(
+    path: string,
+    query: SearchQuery,
+    onPiece?: (matches: SearchMatch[]) => void,
+  ): Promise<{ matches: SearchMatch[]; incomplete: boolean }> {
+    const pieces = await this.pull<Extract<WorkspaceResult, { kind: 'matches' }>>(async (chunk, id) => {
+      const result = await this.call({ op: 'search', path, query, ...(chunk > 0 && { chunk }) }, id);
+      if (result.kind === 'matches') onPiece?.(result.matches);
+      return result;
+    }, 'matches');
+    return { matches: pieces.flatMap((piece) => piece.matches), incomplete: pieces[0]!.incomplete };
   }
 
   /** Pushes the content in pieces; the host writes the file once it has the last one. */

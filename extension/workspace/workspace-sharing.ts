@@ -118,6 +118,16 @@ export class WorkspaceSharing implements vscode.Disposable {
     return path;
   }
 
+  /** Host: the shared folder with its rules, if a session is being hosted with a folder open. */
+  get hostSharedFolder(): HostFolder | undefined {
+    return this.host?.folder;
+  }
+
+  /** Guest: the requests to the host's shared folder, if this window is a guest of a session. */
+  get guestRequests(): WorkspaceClient | undefined {
+    return this.guest?.requests;
+  }
+
   /** Host: where a wire path lives in the shared folder. */
   uriOf(documentId: string): vscode.Uri | undefined {
     try {

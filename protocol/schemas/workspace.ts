@@ -34,11 +34,39 @@ export const Base64 = z.string().regex(/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2
 /** Which piece of a chunked transfer a frame is; 0 (the default) is the first. */
 export const ChunkIndex = z.number().int().nonnegative().max(1_000_000);
 
-export const WorkspaceOp = z.enum(['stat', 'readDirectory', 'readFile', 'writeFile', 'createDirectory', 'delete', 'rename']);
+export const WorkspaceOp = z.enum([
+  'stat',
+  'readDirectory',
+  'readFile',
+  'writeFile',
+  'createDirectory',
+  'delete',
+  'rename',
+  'findFiles',
+  'search',
+]);
 export type WorkspaceOp = z.infer<typeof WorkspaceOp>;
 
-/** What the operations may do to the host's folder; viewers may only read. */
-export const READ_ONLY_WORKSPACE_OPS: readonly WorkspaceOp[] = ['stat', 'readDirectory', 'readFile'];
+/** What the operations may do to the host's folder; viewers may only read (and search). */
+export const READ_ONLY_WORKSPACE_OPS: readonly WorkspaceOp[] = ['stat', 'readDirectory', 'readFile', 'findFiles', 'search'];
+
+/** The most paths a `findFiles` answer lists, and the most matches a `search` answer holds (all pieces together). */
+export const WORKSPACE_SEARCH_LIMITS = { files: 10_000, matches: 2_000 } as const;
+
+/** A glob of VS Code's syntax, relative to the shared folder (`src/**\/*.ts`). */
+const SearchGlob = z.string().min(1).max(512);
+
+/** What `search` looks for: a text or a regular expression (ripgrep's syntax: no backtracking), in some files. */
+export const SearchQuery = z.strictObject({
+  pattern: z.string().min(1).max(1000),
+  regex: z.boolean(),
+  case_sensitive: z.boolean(),
+  /** Only files matching one of these (all shared files when absent). */
+  include: z.array(SearchGlob).max(20).optional(),
+  /** Never files matching one of these (besides what the host never shares). */
+  exclude: z.array(SearchGlob).max(20).optional(),
+});
+export type SearchQuery = z.infer<typeof SearchQuery>;
 
 /** The operations of a `vscode.FileSystemProvider`, with their arguments. */
 function requestVariants<Extra extends z.ZodRawShape>(extra: Extra) {
@@ -58,6 +86,10 @@ function requestVariants<Extra extends z.ZodRawShape>(extra: Extra) {
     variant('createDirectory', {}),
     variant('delete', { recursive: z.boolean() }),
     variant('rename', { to: WorkspacePath, overwrite: z.boolean() }),
+    /** Every shared file below `path` (its pieces pulled like a listing's): for Go to Shared File. */
+    variant('findFiles', { chunk: ChunkIndex.optional() }),
+    /** Text in the shared files below `path` (its pieces pulled like a listing's): for Find in Shared Folder. */
+    variant('search', { query: SearchQuery, chunk: ChunkIndex.optional() }),
   ]);
 }
 
@@ -112,10 +144,43 @@ export const ContentResult = z.strictObject({
   chunks: z.number().int().positive(),
 });
 
+/** Shared files, one piece of the list; `incomplete`: there were more than `WORKSPACE_SEARCH_LIMITS.files`. */
+export const FilesResult = z.strictObject({
+  kind: z.literal('files'),
+  paths: z.array(WorkspacePath).max(WORKSPACE_SEARCH_LIMITS.files),
+  chunks: z.number().int().positive(),
+  incomplete: z.boolean(),
+});
+
+/** A line that matches: where (zero-based line, UTF-16 column and length) and the line's text (cut). */
+export const SearchMatch = z.strictObject({
+  path: WorkspacePath,
+  line: z.number().int().nonnegative(),
+  character: z.number().int().nonnegative(),
+  length: z.number().int().nonnegative(),
+  preview: z.string().max(1000),
+});
+export type SearchMatch = z.infer<typeof SearchMatch>;
+
+/** Matches, one piece of them; `incomplete`: the search stopped at `WORKSPACE_SEARCH_LIMITS.matches` (or its time limit). */
+export const MatchesResult = z.strictObject({
+  kind: z.literal('matches'),
+  matches: z.array(SearchMatch).max(WORKSPACE_SEARCH_LIMITS.matches),
+  chunks: z.number().int().positive(),
+  incomplete: z.boolean(),
+});
+
 /** The operation (or, for a `writeFile` piece that is not the last, that piece) succeeded. */
 export const DoneResult = z.strictObject({ kind: z.literal('done') });
 
-export const WorkspaceResult = z.discriminatedUnion('kind', [StatResult, DirectoryResult, ContentResult, DoneResult]);
+export const WorkspaceResult = z.discriminatedUnion('kind', [
+  StatResult,
+  DirectoryResult,
+  ContentResult,
+  DoneResult,
+  FilesResult,
+  MatchesResult,
+]);
 export type WorkspaceResult = z.infer<typeof WorkspaceResult>;
 
 /** `vscode.FileSystemError`'s kinds: the guest throws the same error the host's file system did. */

@@ -3,7 +3,7 @@ import { Identifier } from '../../protocol';
 /** What an error frame can say about the frame it refuses, so a client marks the right request or message failed. */
 export interface RefusedFrameIds {
   eventType?: string;
-  /** `payload.request_id` (`workspace.request`, `ai.request`, `ai.cancel`). */
+  /** `payload.request_id` (`workspace.request`, `language.request`, `ai.request`, `ai.cancel`). */
   requestId?: string;
   /** `payload.client_message_id` (`chat.message`). */
   clientMessageId?: string;

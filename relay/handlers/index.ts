@@ -7,6 +7,7 @@ import type { HandlerContext } from './context';
 import type { Debugging } from '../debugging/debugging';
 import { breakpointHandler, continuedHandler, controlHandler, controlResultHandler, stoppedHandler } from './debugging';
 import { focusHandler } from './session';
+import { languageDiagnosticsHandler, languageRequestHandler, languageResponseHandler } from './language';
 import { operatorOnlyHandler, pingHandler } from './system';
 import { workspaceChangedHandler, workspaceRequestHandler, workspaceResponseHandler } from './workspace';
 
@@ -26,6 +27,9 @@ export function createHandlers(context: HandlerContext, debugging: Debugging, ai
     'debugging.continued': continuedHandler(debugging),
     'debugging.control': controlHandler(context),
     'debugging.control_result': controlResultHandler(context),
+    'language.request': languageRequestHandler(context),
+    'language.response': languageResponseHandler(context),
+    'language.diagnostics': languageDiagnosticsHandler(context),
     'operator.subscribe': operatorOnlyHandler(),
     'operator.unsubscribe': operatorOnlyHandler(),
     'session.focus': focusHandler(context),

@@ -1,4 +1,5 @@
-import { encodeServerFrame, ProtocolError, READ_ONLY_WORKSPACE_OPS } from '../../protocol';
+import { encodeServerFrame, ProtocolError, READ_ONLY_WORKSPACE_OPS, type ServerPayload } from '../../protocol';
+import type { Connection } from '../gateway/connection';
 import type { Handler } from '../routing/router';
 import type { HandlerContext } from './context';
 
@@ -14,24 +15,29 @@ export function workspaceRequestHandler(context: HandlerContext): Handler<'works
       if (connection.role === 'viewer' && !READ_ONLY_WORKSPACE_OPS.includes(payload.op)) {
         throw new ProtocolError('FORBIDDEN_ROLE', `a viewer cannot ${payload.op} in the shared folder`, 'payload.op', payload.request_id);
       }
-      // Normally one; while a host reconnects its old connection may linger in presence for a
-      // moment: it is dead, so asking it too costs nothing and the live one answers.
-      const hosts = (await context.presence.list(connection.sessionId)).filter(
-        (p) => p.role === 'host' && p.connection_id !== connection.id,
-      );
-      if (hosts.length === 0) throw new ProtocolError('HOST_NOT_CONNECTED', undefined, undefined, payload.request_id);
-      const data = encodeServerFrame(
-        'workspace.request',
-        { ...payload, requester: connection.id },
-        { userId: connection.userId, sessionId: connection.sessionId },
-      );
-      await Promise.all(
-        hosts.map((host) =>
-          context.hub.toSession(connection.sessionId, { eventType: 'workspace.request', data }, { connection: host.connection_id }),
-        ),
-      );
+      await forwardToHost(context, connection, 'workspace.request', { ...payload, requester: connection.id });
     },
   };
+}
+
+/**
+ * A guest's request to the session's host connection (on whichever relay holds it), with the
+ * asking connection named in `requester` so that the answer can go back there alone.
+ */
+export async function forwardToHost<E extends 'workspace.request' | 'language.request'>(
+  context: HandlerContext,
+  connection: Connection,
+  eventType: E,
+  payload: ServerPayload<E> & { request_id: string },
+): Promise<void> {
+  // Normally one; while a host reconnects its old connection may linger in presence for a
+  // moment: it is dead, so asking it too costs nothing and the live one answers.
+  const hosts = (await context.presence.list(connection.sessionId)).filter((p) => p.role === 'host' && p.connection_id !== connection.id);
+  if (hosts.length === 0) throw new ProtocolError('HOST_NOT_CONNECTED', undefined, undefined, payload.request_id);
+  const data = encodeServerFrame(eventType, payload, { userId: connection.userId, sessionId: connection.sessionId });
+  await Promise.all(
+    hosts.map((host) => context.hub.toSession(connection.sessionId, { eventType, data }, { connection: host.connection_id })),
+  );
 }
 
 /**

@@ -390,6 +390,15 @@ const workspaceRequests = [
   { request_id: 'r-6', op: 'delete', path: 'a', recursive: true },
   { request_id: 'r-7', op: 'rename', path: 'a.txt', to: 'b/a.txt', overwrite: false },
   { request_id: 'r-8', op: 'stat', path: '..hidden/.env' },
+  { request_id: 'r-9', op: 'findFiles', path: '' },
+  { request_id: 'r-9', op: 'findFiles', path: 'src', chunk: 2 },
+  {
+    request_id: 'r-10',
+    op: 'search',
+    path: '',
+    query: { pattern: 'TODO\\(\\w+\\)', regex: true, case_sensitive: false, include: ['src/**/*.ts'], exclude: ['**/*.test.ts'] },
+  },
+  { request_id: 'r-10', op: 'search', path: '', query: { pattern: 'x', regex: false, case_sensitive: true }, chunk: 1 },
 ];
 const badWorkspaceRequests = [
   {},
@@ -412,6 +421,11 @@ const badWorkspaceRequests = [
   { request_id: 'r-1', op: 'writeFile', path: 'a', content: 'aGVsbG8=', chunk: 0, create: true, overwrite: true },
   { request_id: 'r-1', op: 'delete', path: 'a' },
   { request_id: 'r-1', op: 'rename', path: 'a', to: '../b', overwrite: false },
+  { request_id: 'r-1', op: 'findFiles', path: '../' },
+  { request_id: 'r-1', op: 'search', path: '', query: { pattern: '', regex: false, case_sensitive: false } },
+  { request_id: 'r-1', op: 'search', path: '', query: { pattern: 'x', regex: 'yes', case_sensitive: false } },
+  { request_id: 'r-1', op: 'search', path: '', query: { pattern: 'x', regex: false, case_sensitive: false, include: Array(21).fill('a') } },
+  { request_id: 'r-1', op: 'search', path: '', query: { pattern: 'x'.repeat(1001), regex: false, case_sensitive: false } },
 ];
 const workspaceResponses = [
   {
@@ -449,6 +463,23 @@ const workspaceResponses = [
   { request_id: 'r-4', requester: 'relay-1.4', ok: true, result: { kind: 'done' } },
   { request_id: 'r-5', requester: 'relay-1.4', ok: false, error: { code: 'FileNotFound', message: 'a/b: no such file or directory' } },
   { request_id: 'r-6', requester: 'relay-1.4', ok: false, error: { code: 'NoPermissions', message: 'not shared' } },
+  {
+    request_id: 'r-9',
+    requester: 'relay-1.4',
+    ok: true,
+    result: { kind: 'files', paths: ['a.ts', 'src/b.ts'], chunks: 2, incomplete: false },
+  },
+  {
+    request_id: 'r-10',
+    requester: 'relay-1.4',
+    ok: true,
+    result: {
+      kind: 'matches',
+      matches: [{ path: 'src/a.ts', line: 3, character: 4, length: 4, preview: '    TODO(ana): tidy' }],
+      chunks: 1,
+      incomplete: true,
+    },
+  },
 ];
 const badWorkspaceResponses = [
   {},
@@ -472,6 +503,18 @@ const badWorkspaceResponses = [
   { request_id: 'r-1', requester: 'relay-1.4', ok: true, result: { kind: 'content', content: '%%%', size: 3, chunks: 1 } },
   { request_id: 'r-1', requester: 'relay-1.4', ok: true, result: { kind: 'content', content: '', size: 0, chunks: 0 } },
   { request_id: 'r-1', requester: 'relay-1.4', ok: true, result: { kind: 'done', extra: 1 } },
+  {
+    request_id: 'r-1',
+    requester: 'relay-1.4',
+    ok: true,
+    result: { kind: 'files', paths: ['../etc/passwd'], chunks: 1, incomplete: false },
+  },
+  {
+    request_id: 'r-1',
+    requester: 'relay-1.4',
+    ok: true,
+    result: { kind: 'matches', matches: [{ path: 'a', line: -1, character: 0, length: 1, preview: '' }], chunks: 1, incomplete: false },
+  },
 ];
 const workspaceChanges = [
   { changes: [{ type: 'created', path: 'src/new.ts' }] },
@@ -502,6 +545,136 @@ payloadExamples['workspace.response.client'] = { valid: workspaceResponses, inva
 payloadExamples['workspace.response.server'] = { valid: workspaceResponses, invalid: badWorkspaceResponses };
 payloadExamples['workspace.changed.client'] = { valid: workspaceChanges, invalid: badWorkspaceChanges };
 payloadExamples['workspace.changed.server'] = { valid: workspaceChanges, invalid: badWorkspaceChanges };
+
+// The host's language features: guests' questions, the host's answers, its diagnostics.
+const position = { line: 3, character: 14 };
+const range = { start: { line: 3, character: 10 }, end: { line: 3, character: 17 } };
+const languageRequests = [
+  { request_id: 'l-1', op: 'hover', path: 'src/app.ts', position },
+  { request_id: 'l-2', op: 'completion', path: 'src/app.ts', position, trigger_character: '.' },
+  { request_id: 'l-3', op: 'signatureHelp', path: 'src/app.ts', position },
+  { request_id: 'l-4', op: 'definition', path: 'src/app.ts', position },
+  { request_id: 'l-5', op: 'references', path: 'src/app.ts', position },
+  { request_id: 'l-6', op: 'implementation', path: 'src/app.ts', position },
+  { request_id: 'l-7', op: 'documentSymbols', path: 'src/app.ts' },
+  { request_id: 'l-8', op: 'diagnostics' },
+  { request_id: 'l-1', op: 'cancel' },
+];
+const badLanguageRequests = [
+  {},
+  { request_id: 'l-1', op: 'format', path: 'a.ts', position },
+  { request_id: 'l-1', op: 'hover', path: '../outside.ts', position },
+  { request_id: 'l-1', op: 'hover', path: '/etc/passwd', position },
+  { request_id: 'l-1', op: 'hover', path: 'a.ts' },
+  { request_id: 'l-1', op: 'hover', path: 'a.ts', position: { line: -1, character: 0 } },
+  { request_id: 'l-1', op: 'hover', path: 'a.ts', position: { line: 0.5, character: 0 } },
+  { request_id: 'l-1', op: 'documentSymbols', path: 'a.ts', position },
+  { request_id: 'l-1', op: 'completion', path: 'a.ts', position, trigger_character: 'x'.repeat(9) },
+  { request_id: 'l-1', op: 'cancel', path: 'a.ts' },
+  { op: 'diagnostics' },
+];
+const languageResponses = [
+  { request_id: 'l-1', requester: 'relay-1.4', ok: true, result: { kind: 'hover', contents: ['```ts\nconst x: number\n```'], range } },
+  {
+    request_id: 'l-2',
+    requester: 'relay-1.4',
+    ok: true,
+    result: {
+      kind: 'completion',
+      items: [{ label: 'toFixed', item_kind: 1, detail: '(method)', insert_text: 'toFixed($1)', snippet: true, sort_text: '0', range }],
+      incomplete: false,
+    },
+  },
+  {
+    request_id: 'l-3',
+    requester: 'relay-1.4',
+    ok: true,
+    result: {
+      kind: 'signatureHelp',
+      signatures: [
+        { label: 'add(a: number, b: number)', parameters: [{ label: { start: 4, end: 13 } }, { label: 'b: number' }], active_parameter: 1 },
+      ],
+      active_signature: 0,
+      active_parameter: 1,
+    },
+  },
+  {
+    request_id: 'l-4',
+    requester: 'relay-1.4',
+    ok: true,
+    result: {
+      kind: 'locations',
+      locations: [{ path: 'src/util.ts', range, selection_range: range, origin_range: range }],
+      not_shared: 1,
+      incomplete: false,
+    },
+  },
+  {
+    request_id: 'l-7',
+    requester: 'relay-1.4',
+    ok: true,
+    result: {
+      kind: 'symbols',
+      symbols: [
+        { name: 'Greeter', symbol_kind: 4, range, selection_range: range },
+        { name: 'greet', detail: '()', symbol_kind: 5, range, selection_range: range, parent: 0 },
+      ],
+      incomplete: false,
+    },
+  },
+  {
+    request_id: 'l-8',
+    requester: 'relay-1.4',
+    ok: true,
+    result: {
+      kind: 'diagnostics',
+      files: [{ path: 'src/app.ts', diagnostics: [{ range, message: 'Type mismatch', severity: 0, source: 'ts', code: 2322 }] }],
+      incomplete: false,
+    },
+  },
+  { request_id: 'l-9', requester: 'relay-1.4', ok: true, result: { kind: 'none' } },
+  { request_id: 'l-9', requester: 'relay-1.4', ok: false, error: { code: 'NotShared', message: '.env: not shared' } },
+];
+const badLanguageResponses = [
+  {},
+  { request_id: 'l-1', ok: true, result: { kind: 'none' } },
+  { request_id: 'l-1', requester: 'relay-1.4', ok: true, result: { kind: 'hover', contents: ['x'.repeat(16_385)] } },
+  {
+    request_id: 'l-1',
+    requester: 'relay-1.4',
+    ok: true,
+    result: { kind: 'locations', locations: [{ path: '../secret', range }], not_shared: 0, incomplete: false },
+  },
+  {
+    request_id: 'l-1',
+    requester: 'relay-1.4',
+    ok: true,
+    result: { kind: 'completion', items: Array.from({ length: 201 }, (_, i) => ({ label: `x${i}` })), incomplete: true },
+  },
+  { request_id: 'l-1', requester: 'relay-1.4', ok: false, error: { code: 'ENOENT', message: 'x' } },
+];
+const languageDiagnostics = [
+  { files: [{ path: 'src/app.ts', diagnostics: [{ range, message: 'Unused', severity: 3, code: 'no-unused' }] }] },
+  { files: [{ path: 'src/app.ts', diagnostics: [] }] },
+];
+const badLanguageDiagnostics = [
+  { files: [] },
+  { files: [{ path: '../a', diagnostics: [] }] },
+  { files: [{ path: 'a', diagnostics: [{ range, message: 'x', severity: 4 }] }] },
+  {},
+];
+payloadExamples['language.request.client'] = {
+  valid: languageRequests,
+  invalid: [...badLanguageRequests, { ...languageRequests[0], requester: 'relay-1.4' }],
+};
+payloadExamples['language.request.server'] = {
+  valid: languageRequests.map((request) => ({ ...request, requester: 'relay-1.4' })),
+  invalid: [...badLanguageRequests.map((request) => ({ ...request, requester: 'relay-1.4' })), languageRequests[0]],
+};
+payloadExamples['language.response.client'] = { valid: languageResponses, invalid: badLanguageResponses };
+payloadExamples['language.response.server'] = { valid: languageResponses, invalid: badLanguageResponses };
+payloadExamples['language.diagnostics.client'] = { valid: languageDiagnostics, invalid: badLanguageDiagnostics };
+payloadExamples['language.diagnostics.server'] = { valid: languageDiagnostics, invalid: badLanguageDiagnostics };
 
 /** Whole frames as clients send them; the README's JavaScript and Python examples first. */
 export const clientFrameExamples = {

@@ -155,6 +155,25 @@ describe('shared folder routing (workspace.*)', () => {
     assert.deepEqual(host.of('workspace.changed'), [], 'not back to the host');
   });
 
+  it('lets a viewer list and search the shared folder (reads), and refuses a search outside it', async () => {
+    const host = await relay.connect('hana', { role: 'host' });
+    const carol = await relay.connect('carol', { role: 'viewer' });
+    const query = { pattern: 'TODO', regex: false, case_sensitive: false, include: ['src/**'] };
+    request(carol, { request_id: 'f-1', op: 'findFiles', path: '' });
+    request(carol, { request_id: 's-1', op: 'search', path: 'src', query });
+    await host.until(() => host.of('workspace.request').length === 2, 'both requests');
+    assert.deepEqual(
+      host.of('workspace.request').map((f) => f.payload.op),
+      ['findFiles', 'search'],
+    );
+    carol.send({ event_type: 'workspace.request', payload: { request_id: 's-2', op: 'search', path: '../..', query } });
+    const error = await carol.next('error', (f) => f.payload.request_id === 's-2');
+    assert.equal(error.payload.code, 'VALIDATION_FAILED');
+    assert.equal(error.payload.path, 'payload.path');
+    await settle(carol, 'marker');
+    assert.equal(host.of('workspace.request').length, 2, 'the bad one never reached the host');
+  });
+
   it('refuses malformed requests and answers with VALIDATION_FAILED, naming the field and the request', async () => {
     const host = await relay.connect('hana', { role: 'host' });
     const bob = await relay.connect('bob');

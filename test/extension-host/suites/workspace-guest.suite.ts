@@ -10,30 +10,18 @@ import { join } from 'node:path';
 import { suite, suiteSetup, suiteTeardown, test } from 'mocha';
 import * as vscode from 'vscode';
 import type { TandemApi } from '../../../extension/extension';
-import { mintPersonalToken } from '../../../relay/auth/tokens';
 import { OtPeer } from '../../support/ot-peer';
-import { startTestRelay, TEST_SECRET, type TestRelay } from '../../support/relay-fixture';
+import { startTestRelay, type TestRelay } from '../../support/relay-fixture';
 import { textType } from '../../../protocol';
-import { connectClient, eventually, makeTree, removeTreeOnExit, TestHost } from '../support/shared-folder';
-
-interface CreatedSession {
-  session_id: string;
-  host: { token: string };
-  invites: Record<'editor' | 'viewer', { link: string }>;
-}
-
-async function createSession(relay: TestRelay): Promise<CreatedSession> {
-  const response = await fetch(`${relay.httpUrl}/api/sessions`, {
-    method: 'POST',
-    headers: {
-      'Content-Type': 'application/json',
-      Authorization: `Bearer ${mintPersonalToken(TEST_SECRET, { user: 'hana', name: 'Hana', ttl: '1h' })}`,
-    },
-    body: JSON.stringify({ name: 'pairing' }),
-  });
-  assert.equal(response.status, 201, await response.clone().text());
-  return (await response.json()) as CreatedSession;
-}
+import {
+  connectClient,
+  createSession,
+  type CreatedSession,
+  eventually,
+  makeTree,
+  removeTreeOnExit,
+  TestHost,
+} from '../support/shared-folder';
 
 /** Rejects with a `vscode.FileSystemError` of this kind. */
 async function rejectsWith(promise: Thenable<unknown>, kind: string, what: string): Promise<void> {

@@ -20,8 +20,31 @@ const transport = createNodeWsTransport(WebSocket);
 export const DEFAULT_RULES: ExclusionRules = { globs: DEFAULT_EXCLUDE, respectGitignore: true, readOnly: DEFAULT_READ_ONLY };
 
 import { eventually } from './eventually';
+import assert from 'node:assert/strict';
+import { mintPersonalToken } from '../../../relay/auth/tokens';
+import { TEST_SECRET, type TestRelay } from '../../support/relay-fixture';
 
 export { eventually };
+
+export interface CreatedSession {
+  session_id: string;
+  host: { token: string };
+  invites: Record<'editor' | 'viewer', { link: string }>;
+}
+
+/** A session made over REST as Start Session does, for a host played by the suite (its token) and this window as a guest (the invites). */
+export async function createSession(relay: TestRelay): Promise<CreatedSession> {
+  const response = await fetch(`${relay.httpUrl}/api/sessions`, {
+    method: 'POST',
+    headers: {
+      'Content-Type': 'application/json',
+      Authorization: `Bearer ${mintPersonalToken(TEST_SECRET, { user: 'hana', name: 'Hana', ttl: '1h' })}`,
+    },
+    body: JSON.stringify({ name: 'pairing' }),
+  });
+  assert.equal(response.status, 201, await response.clone().text());
+  return (await response.json()) as CreatedSession;
+}
 
 export async function connectClient(url: string, token: string): Promise<RelayClient> {
   const client = new RelayClient({ url, token, transport });
