@@ -201,7 +201,8 @@ export class ApplyQueue<Item> implements vscode.Disposable {
    * elsewhere, and remote edits anywhere else, do not wait.
    */
   private issue(apply: Apply): void {
-    if (apply.kind === 'remote' && this.deferred(apply)) return;
+    const carets = apply.kind === 'remote' ? this.caretsAtInserts(docOp(apply)) : undefined;
+    if (carets && this.deferred(apply)) return;
     let edit: vscode.WorkspaceEdit;
     try {
       edit = toWorkspaceEdit(this.document.uri, replacementsFor(docOp(apply), this.host.index()), vscode);
@@ -211,7 +212,7 @@ export class ApplyQueue<Item> implements vscode.Disposable {
     }
     apply.stale = false;
     apply.version = this.document.version;
-    apply.carets = apply.kind === 'remote' ? this.caretsAtInserts(docOp(apply)) : undefined;
+    apply.carets = carets;
     void vscode.workspace.applyEdit(edit).then(
       (ok) => this.answered(apply, ok),
       (error: unknown) => {
@@ -221,16 +222,15 @@ export class ApplyQueue<Item> implements vscode.Disposable {
     );
   }
 
-  /** True if `apply` waits for a pause in the user's typing (it is issued again after one). */
+  /**
+   * True if `apply`, a remote edit that inserts at a caret, waits for a pause in the user's typing
+   * (it is issued again after one).
+   */
   private deferred(apply: Apply): boolean {
     const now = performance.now();
     const typedAt = this.host.lastLocalChange();
     const typing = typedAt !== undefined && now - typedAt < TYPING_PAUSE_MS;
-    if (
-      !typing ||
-      (apply.deferredSince !== undefined && now - apply.deferredSince >= MAX_DEFER_MS) ||
-      !this.caretsAtInserts(docOp(apply))
-    ) {
+    if (!typing || (apply.deferredSince !== undefined && now - apply.deferredSince >= MAX_DEFER_MS)) {
       apply.deferredSince = undefined;
       return false;
     }
