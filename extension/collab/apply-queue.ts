@@ -79,6 +79,8 @@ export interface ApplyQueueHost<Item> {
   shareHeld(ops: readonly TextOp[], apply: Apply | undefined, caret: { offset: number | undefined } | undefined): boolean;
   /** When the user last changed the text (performance.now()), undefined if never. */
   lastLocalChange(): number | undefined;
+  /** When the user last made an input method's step (typing-run.ts `isInputMethodStep`), undefined if never. */
+  lastInputMethodStep(): number | undefined;
   /** The editor and the shared text parted: the owner replaces the editor's text (and calls `cancel`). */
   recover(reason: string): void;
   /** A refused edit goes to the editor again after a local change got in first. */
@@ -89,8 +91,17 @@ export interface ApplyQueueHost<Item> {
 const MAX_FAILURES = 3;
 /** A remote insert at the caret waits until the user has not typed for this long... */
 const TYPING_PAUSE_MS = 250;
-/** ...but no longer than this, so that a long burst of typing does not hold the others' edits back. */
+/** ...but no longer than this, so that a long burst of typing does not hold the others' edits back... */
 const MAX_DEFER_MS = 3_000;
+/**
+ * ...unless the user is composing with an input method (a step in the last `COMPOSING_MS`): an
+ * insert forced in between two steps pushes the caret, and the next step, relative to the caret,
+ * replaced the other person's character and left a marked one behind (the same-place input-method
+ * probe: after 3 s of composing without a pause, one `h` lost and one `に` left in ten rounds).
+ * Composing that long without a quarter-second pause is rare; this bound only keeps a stuck queue finite.
+ */
+const MAX_DEFER_COMPOSING_MS = 30_000;
+const COMPOSING_MS = 1_000;
 
 /**
  * The owner's queue of items (remote ops, acks, undo requests...) handled in order, and its edit
@@ -193,12 +204,13 @@ export class ApplyQueue<Item> implements vscode.Disposable {
    * Sends `apply` to the editor as one `WorkspaceEdit`, against the document as it is now.
    *
    * A remote insert exactly at the caret of a user who is typing waits for a pause in the typing
-   * (`TYPING_PAUSE_MS`, at most `MAX_DEFER_MS`): VS Code pushes the caret past the inserted text,
-   * and putting it back (`keepCarets`) takes a round trip to the extension host, during which an
-   * input method's next step (Japanese, Chinese, Korean...) replaced the characters before the
-   * pushed caret, someone else's among them (the pair-session e2e's same-place input-method round).
-   * Local changes made meanwhile transform the waiting op as they would an op in flight; typing
-   * elsewhere, and remote edits anywhere else, do not wait.
+   * (`TYPING_PAUSE_MS`, at most `MAX_DEFER_MS`, or `MAX_DEFER_COMPOSING_MS` with an input method):
+   * VS Code pushes the caret past the inserted text, and putting it back (`keepCarets`) takes a
+   * round trip to the extension host, during which an input method's next step (Japanese, Chinese,
+   * Korean...) replaced the characters before the pushed caret, someone else's among them (the
+   * pair-session e2e's same-place input-method round). Local changes made meanwhile transform the
+   * waiting op as they would an op in flight. Typing elsewhere and remote edits elsewhere are not
+   * held themselves, but remote edits queued behind a held one wait with it (the queue keeps order).
    */
   private issue(apply: Apply): void {
     const carets = apply.kind === 'remote' ? this.caretsAtInserts(docOp(apply)) : undefined;
@@ -230,7 +242,9 @@ export class ApplyQueue<Item> implements vscode.Disposable {
     const now = performance.now();
     const typedAt = this.host.lastLocalChange();
     const typing = typedAt !== undefined && now - typedAt < TYPING_PAUSE_MS;
-    if (!typing || (apply.deferredSince !== undefined && now - apply.deferredSince >= MAX_DEFER_MS)) {
+    const composedAt = this.host.lastInputMethodStep();
+    const longest = composedAt !== undefined && now - composedAt < COMPOSING_MS ? MAX_DEFER_COMPOSING_MS : MAX_DEFER_MS;
+    if (!typing || (apply.deferredSince !== undefined && now - apply.deferredSince >= longest)) {
       apply.deferredSince = undefined;
       return false;
     }

@@ -126,6 +126,8 @@ export class DocumentBinding implements vscode.Disposable {
   private readonly typing = new TypingRun();
   /** performance.now() of the last local change (the apply queue holds remote inserts at the caret while the user types). */
   private lastLocalAt: number | undefined;
+  /** When the user last made an input method's step: a remote insert at the caret waits for them longer (apply-queue.ts). */
+  private lastInputMethodAt: number | undefined;
   /** Remote ops, acks, resyncs, snapshots and undo requests in order; our edit in flight to the editor. */
   private readonly queue: ApplyQueue<Inbound>;
   private resetting = false;
@@ -195,6 +197,7 @@ export class DocumentBinding implements vscode.Disposable {
     this.queue = new ApplyQueue<Inbound>(document, {
       index: () => this.index(),
       lastLocalChange: () => this.lastLocalAt,
+      lastInputMethodStep: () => this.lastInputMethodAt,
       recovering: () => this.resetting,
       process: (item) => this.handle(item),
       dropped: (item) => {
@@ -516,8 +519,9 @@ export class DocumentBinding implements vscode.Disposable {
       apply.op = transform(apply.op, shared, 'left');
     }
     const outgoing = this.client.applyLocal(forClient); // throws (changing nothing) if not shareable
-    this.typing.local(op);
     this.lastLocalAt = performance.now();
+    if (this.typing.isInputMethodStep(op)) this.lastInputMethodAt = this.lastLocalAt;
+    this.typing.local(op);
     if (!mirrored) this.mirror.apply(op);
     this.textEmitter.fire({ op, local: true });
     this.undoStack.recordLocal(op);

@@ -63,6 +63,16 @@ export class TypingRun {
     return widened;
   }
 
+  /**
+   * True if the local edit `op` (call before `local(op)`) is an input method's step: it replaces
+   * the run's tail with other text (marked text updated, or committed). Plain typing only inserts.
+   */
+  isInputMethodStep(op: TextOp): boolean {
+    const run = this.run;
+    const change = singleChange(op);
+    return !!run && !!change && change.deleted !== '' && change.inserted !== '' && continues(run, change);
+  }
+
   /** A local edit, against the text before it. */
   local(op: TextOp): void {
     const change = singleChange(op);

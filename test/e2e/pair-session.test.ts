@@ -160,6 +160,34 @@ describe('a pair session through the UI of two VS Code windows', { timeout: 300_
     );
     await guest.screenshot('pair-session-ime');
   });
+
+  it('the guest composes where the host types, at the same moment: every character once, nothing left marked', async () => {
+    const before = await sameText(host, guest);
+    const ime = await guest.page.context().newCDPSession(guest.page);
+    await guest.page.bringToFront();
+    await guest.editorFocused('notes.txt');
+    // Ten rounds without a pause: longer than a plain-typing hold (3 s), so the composing hold is what keeps them apart.
+    const rounds = 10;
+    for (let round = 0; round < rounds; round++) {
+      // Both at the end: the host's keystrokes tie with the guest's marked text at its very edge.
+      await Promise.all([host.page.keyboard.press('Control+End'), guest.page.keyboard.press('Control+End')]);
+      const hostTyping = host.page.keyboard.type('hh', { delay: 40 });
+      // An input method's steps at a quick typist's pace.
+      for (const marked of ['n', 'に', 'にh', 'にほ', 'にほn', 'にほん']) {
+        await ime.send('Input.imeSetComposition', { text: marked, selectionStart: marked.length, selectionEnd: marked.length });
+        await guest.page.waitForTimeout(60);
+      }
+      await ime.send('Input.insertText', { text: '日本' });
+      await hostTyping;
+    }
+    const after = await sameText(host, guest);
+    assert.deepEqual(
+      characterCounts(after),
+      characterCounts(before + 'hh'.repeat(rounds) + '日本'.repeat(rounds)),
+      `every committed word and every host keystroke once; no marked text left behind: ${JSON.stringify(after.slice(before.length - 20))}`,
+    );
+    await guest.screenshot('pair-session-ime-same-place');
+  });
 });
 
 /** `count` keystrokes: words of letters from `alphabet` (rotated by `round`), separated by spaces. */
