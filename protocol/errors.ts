@@ -28,6 +28,7 @@ export const errorCodes = {
   UNSUPPORTED_MEDIA_TYPE: 'A REST request body must be JSON sent with `Content-Type: application/json`.',
   HOST_NOT_ALLOWED: 'The request’s `Host` is not one this relay serves (PUBLIC_URL, ALLOWED_HOSTS), so no link is made from it.',
   INVITE_USED_UP: 'The invite has been used as many times as its host allowed (`max_uses`).',
+  INVITE_REVOKED: 'The host renewed the session’s invite links since this one was made: ask the host for the new link.',
   JOIN_DENIED: 'The host denied this request to join the session.',
   PARTICIPANT_REMOVED: 'The session’s host removed this participant: their token no longer joins the session.',
   JOIN_REQUEST_EXPIRED: 'No such join request, or the host did not answer it in time (JOIN_APPROVAL_TIMEOUT_MS); redeem the invite again.',

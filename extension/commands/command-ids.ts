@@ -30,6 +30,7 @@ export const commandIds = {
   focusParticipants: 'tandem.focusParticipants',
   removeParticipant: 'tandem.removeParticipant',
   makeViewer: 'tandem.makeViewer',
+  renewInviteLinks: 'tandem.renewInviteLinks',
   makeEditor: 'tandem.makeEditor',
   admitGuest: 'tandem.admitGuest',
   denyGuest: 'tandem.denyGuest',

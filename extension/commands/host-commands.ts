@@ -6,12 +6,16 @@ import type { SessionController } from '../session/session-controller';
 import type { Notifier } from '../ui/notifier';
 import { commandIds } from './command-ids';
 
-/** Registers the host's commands: Focus Participants, Remove Participant, Make Viewer / Editor, Admit / Deny a waiting guest. */
+/**
+ * Registers the host's commands: Focus Participants, Remove Participant, Renew Invite Links, Make
+ * Viewer / Editor, Admit / Deny a waiting guest.
+ */
 export function registerHostCommands(session: SessionController, controls: HostControls, notifier: Notifier, log: Log): vscode.Disposable {
   const commands = new HostCommands(session, controls, notifier, log);
   return vscode.Disposable.from(
     vscode.commands.registerCommand(commandIds.focusParticipants, () => commands.focus()),
     vscode.commands.registerCommand(commandIds.removeParticipant, (who?: Participant | string) => commands.remove(who)),
+    vscode.commands.registerCommand(commandIds.renewInviteLinks, () => commands.renewInvites()),
     vscode.commands.registerCommand(commandIds.makeViewer, (who?: Participant | string) => commands.setRole(who, 'viewer')),
     vscode.commands.registerCommand(commandIds.makeEditor, (who?: Participant | string) => commands.setRole(who, 'editor')),
     vscode.commands.registerCommand(commandIds.admitGuest, (request?: WaitingGuest | string) => commands.answer(request, true)),
@@ -40,7 +44,24 @@ class HostCommands {
     if (!guest) return;
     await this.attempt(`remove ${guest.name}`, async () => {
       await this.controls.remove(guest.userId);
-      this.notifier.show('info', `Tandem: you removed ${guest.name} from the session; their link no longer lets them back in.`);
+      // Their token is refused from now on, but the invite link they have would mint a new one.
+      this.notifier.show(
+        'info',
+        `Tandem: you removed ${guest.name} from the session. ` +
+          'The invite link would let them back in as a new guest: renew the links to stop it.',
+        { title: 'Renew Invite Links', run: () => this.renewInvites() },
+      );
+    });
+  }
+
+  async renewInvites(): Promise<void> {
+    if (!this.isHost()) return;
+    await this.attempt('renew the invite links', async () => {
+      await vscode.env.clipboard.writeText(await this.controls.renewInvites());
+      this.notifier.show(
+        'info',
+        'Tandem: new invite links; the editor link is on the clipboard. The earlier links no longer admit anyone.',
+      );
     });
   }
 

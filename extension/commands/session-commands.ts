@@ -160,6 +160,7 @@ class SessionCommands {
       items.push(
         { label: '$(link) Copy Editor Invite Link', command: commandIds.copyInviteLink, args: ['editor'] },
         { label: '$(eye) Copy Viewer Invite Link', command: commandIds.copyInviteLink, args: ['viewer'] },
+        { label: '$(refresh) Renew Invite Links', command: commandIds.renewInviteLinks },
         { label: '$(debug-stop) End Session', command: commandIds.endSession },
       );
     } else {

@@ -58,6 +58,19 @@ export class HostControls implements vscode.Disposable {
     await relayApi.removeParticipant(info.relayUrl, info.sessionId, userId, info.token);
   }
 
+  /**
+   * New invite links (kept for Copy Invite Link; the editor's returned), with approval if the
+   * session's links needed it; every earlier link is refused from then on.
+   */
+  async renewInvites(): Promise<string> {
+    const info = this.hostInfo();
+    const approval = info.invites?.editor.approval === true;
+    const { invites } = await relayApi.renewInvites(info.relayUrl, info.sessionId, info.token, approval ? { approval } : {});
+    info.invites = invites;
+    this.log.info('renewed the invite links: the earlier ones no longer admit anyone');
+    return invites.editor.link;
+  }
+
   /** Makes a guest an editor or a viewer; the relay enforces it and tells everyone. */
   async setRole(userId: string, role: GuestRole): Promise<void> {
     const info = this.hostInfo();

@@ -12,7 +12,7 @@ export interface CreatedSession {
   relay_url: string;
   ws_url: string;
   host: { user_id: string; display_name: string; token: string };
-  invites: Record<'editor' | 'viewer', { token: string; link: string; expires_at: string }>;
+  invites: Record<'editor' | 'viewer', { token: string; link: string; expires_at: string; approval?: boolean }>;
 }
 
 export interface RedeemedInvite {
@@ -107,6 +107,15 @@ export const relayApi = {
   /** The join requests waiting for the host (those told before this connection). */
   joinRequests: (relayUrl: string, sessionId: string, token: string) =>
     call<{ requests: PendingJoin[] }>(relayUrl, 'GET', `/api/sessions/${encodeURIComponent(sessionId)}/join-requests`, token),
+  /** The host renews the invite links: new ones, and the relay refuses every earlier one. */
+  renewInvites: (relayUrl: string, sessionId: string, token: string, options: { approval?: boolean }) =>
+    call<{ session_id: string; invites: CreatedSession['invites'] }>(
+      relayUrl,
+      'POST',
+      `/api/sessions/${encodeURIComponent(sessionId)}/invites`,
+      token,
+      { invites: options },
+    ),
   /** The host removes a guest: their connections close, their token stops working. */
   removeParticipant: (relayUrl: string, sessionId: string, userId: string, token: string) =>
     call<{ removed: boolean }>(

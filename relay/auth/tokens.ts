@@ -196,6 +196,8 @@ const InviteClaims = z.object({
   max: z.number().int().min(1).max(10_000).optional(),
   /** Each redemption waits for the host's approval. */
   apr: z.literal(true).optional(),
+  /** The session's invite generation it was minted in (absent: the first); renewing the links starts the next. */
+  gen: z.number().int().min(1).max(1_000_000).optional(),
 });
 export type InviteRole = z.infer<typeof InviteClaims>['role'];
 
@@ -204,6 +206,8 @@ export interface InviteOptions {
   maxUses?: number;
   /** Each redemption waits for the host to approve it. */
   approval?: boolean;
+  /** The session's invite generation (see `SessionRecord.inviteGeneration`); 0 or absent: the first. */
+  generation?: number;
 }
 
 export interface Invite extends InviteOptions {
@@ -223,6 +227,7 @@ export function mintInvite(secret: string, options: { sessionId: string; role: I
     role: options.role,
     ...(limited && { iid: randomBytes(9).toString('base64url'), max: options.maxUses }),
     ...(options.approval && { apr: true }),
+    ...(options.generation && { gen: options.generation }),
   });
   return jwt.sign({ ...claims, exp: options.expiresAt }, secretKey(secret), { algorithm: 'HS256' });
 }
@@ -231,13 +236,14 @@ export function verifyInvite(secret: string, invite: string | undefined): Invite
   const decoded = verifySigned(secret, invite, 'invite');
   const claims = InviteClaims.safeParse(decoded);
   if (!claims.success) throw new ProtocolError('AUTH_TOKEN_INVALID', 'this is not an invite');
-  const { sid, role, iid, max, apr } = claims.data;
+  const { sid, role, iid, max, apr, gen } = claims.data;
   return {
     sessionId: sid,
     role,
     expiresAt: decoded.exp as number,
     ...(iid !== undefined && max !== undefined && { inviteId: iid, maxUses: max }),
     ...(apr && { approval: true }),
+    ...(gen !== undefined && { generation: gen }),
   };
 }
 

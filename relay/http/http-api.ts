@@ -60,6 +60,7 @@ const SESSION_PATH = /^\/api\/sessions\/([^/]+)$/;
 const JOIN_REQUESTS_PATH = /^\/api\/sessions\/([^/]+)\/join-requests(?:\/([^/]+))?$/;
 const JOIN_STATUS_PATH = /^\/api\/join-requests\/([^/]+)$/;
 const PARTICIPANT_PATH = /^\/api\/sessions\/([^/]+)\/participants\/([^/]+)$/;
+const INVITES_PATH = /^\/api\/sessions\/([^/]+)\/invites$/;
 /**
  * The relay's figures: who is busy and how much is nobody else's business in production (see
  * `assertOperator`). The metrics document (`GET /api/metrics`) is an operator's everywhere.
@@ -151,6 +152,8 @@ export class HttpApi {
       if (method === 'DELETE') return send(response, 200, await this.deps.sessions.removeParticipant(request, sessionId, userId));
       if (method === 'PATCH') return send(response, 200, await this.deps.sessions.changeRole(request, sessionId, userId));
     }
+    const invites = INVITES_PATH.exec(path);
+    if (invites && method === 'POST') return send(response, 200, await this.deps.sessions.renewInvites(request, sessionIdOf(invites[1]!)));
     const joinStatus = JOIN_STATUS_PATH.exec(path);
     if (joinStatus && method === 'GET')
       return reply(response, await this.deps.sessions.joinStatus(request, joinRequestIdOf(joinStatus[1]!)));

@@ -17,7 +17,13 @@ export function statusOf(error: ProtocolError): number {
   )
     return 403;
   if (error.code === 'NOT_FOUND' || error.code === 'SESSION_NOT_FOUND') return 404;
-  if (error.code === 'SESSION_ENDED' || error.code === 'INVITE_USED_UP' || error.code === 'JOIN_REQUEST_EXPIRED') return 410;
+  if (
+    error.code === 'SESSION_ENDED' ||
+    error.code === 'INVITE_USED_UP' ||
+    error.code === 'INVITE_REVOKED' ||
+    error.code === 'JOIN_REQUEST_EXPIRED'
+  )
+    return 410;
   if (error.code === 'FRAME_TOO_LARGE') return 413;
   if (error.code === 'UNSUPPORTED_MEDIA_TYPE') return 415;
   if (error.code === 'API_RATE_LIMITED') return 429;

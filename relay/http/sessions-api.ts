@@ -45,6 +45,12 @@ export interface Reply {
 }
 
 const HOUR_S = 3600;
+const InvitesOptions = z.strictObject({
+  /** The most guests each link admits. */
+  max_uses: z.number().int().min(1).max(10_000).optional(),
+  /** Each guest waits for the host to approve them (`session.join_request`). */
+  approval: z.boolean().optional(),
+});
 const CreateSessionRequest = z.strictObject({
   name: z.string().min(1).max(200).optional(),
   /** Lifetime of the session, its host token and its invites (default 12 hours, at most 7 days). */
@@ -55,15 +61,9 @@ const CreateSessionRequest = z.strictObject({
     .max(7 * 24 * HOUR_S)
     .optional(),
   /** Applies to both invite links. */
-  invites: z
-    .strictObject({
-      /** The most guests each link admits. */
-      max_uses: z.number().int().min(1).max(10_000).optional(),
-      /** Each guest waits for the host to approve them (`session.join_request`). */
-      approval: z.boolean().optional(),
-    })
-    .optional(),
+  invites: InvitesOptions.optional(),
 });
+const RenewInvitesRequest = z.strictObject({ invites: InvitesOptions.optional() });
 const DecideRequest = z.strictObject({ approve: z.boolean() });
 const RoleRequest = z.strictObject({ role: GuestRole });
 const RedeemRequest = z.strictObject({
@@ -94,7 +94,6 @@ export class SessionsApi {
     const ttlS = body.ttl_s ?? 12 * HOUR_S;
     const ownerName = cleanDisplayName(owner.displayName) ?? owner.userId;
     const record = await this.deps.sessions.create({ ownerId: owner.userId, ownerName, name: body.name, ttlMs: ttlS * 1000 });
-    const expiresAt = Math.floor(record.expiresAt / 1000);
     const hostToken = mintToken(this.deps.secret, {
       user: owner.userId,
       name: ownerName,
@@ -103,27 +102,48 @@ export class SessionsApi {
       ttl: ttlS,
       recordRequired: true,
     });
-    const options: InviteOptions = {
-      ...(body.invites?.max_uses !== undefined && { maxUses: body.invites.max_uses }),
-      ...(body.invites?.approval && { approval: true }),
-    };
-    const invite = (role: InviteRole) => {
-      const token = mintInvite(this.deps.secret, { sessionId: record.id, role, expiresAt, ...options });
-      return {
-        token,
-        link: inviteLink(urls.relayUrl, token),
-        expires_at: iso(record.expiresAt),
-        ...(options.maxUses !== undefined && { max_uses: options.maxUses }),
-        approval: options.approval === true,
-      };
-    };
     return {
       ...describe(record),
       relay_url: urls.relayUrl,
       ws_url: urls.wsUrl,
       host: { user_id: owner.userId, display_name: ownerName, token: hostToken },
-      invites: { editor: invite('editor'), viewer: invite('viewer') },
+      invites: this.invites(record, urls.relayUrl, body.invites, 0),
     };
+  }
+
+  /**
+   * POST /api/sessions/:id/invites `{invites?: {max_uses, approval}}`: the owner, host or an admin
+   * renews the session's invite links: new ones, and every earlier link is refused from now on
+   * (INVITE_REVOKED), e.g. after removing a guest who still has one. Guests already in stay.
+   */
+  async renewInvites(request: IncomingMessage, sessionId: string) {
+    await this.authorize(request, sessionId, 'host');
+    const body = await readBody(request, RenewInvitesRequest);
+    const record = await this.liveRecord(sessionId);
+    const urls = this.urls(request);
+    const generation = await this.deps.sessions.renewInvites(sessionId);
+    return { session_id: sessionId, invites: this.invites(record, urls.relayUrl, body.invites, generation) };
+  }
+
+  /** An editor and a viewer invite link of `generation`, valid as long as the session. */
+  private invites(record: SessionRecord, relayUrl: string, wanted: z.infer<typeof InvitesOptions> | undefined, generation: number) {
+    const expiresAt = Math.floor(record.expiresAt / 1000);
+    const options: InviteOptions = {
+      ...(wanted?.max_uses !== undefined && { maxUses: wanted.max_uses }),
+      ...(wanted?.approval && { approval: true }),
+      ...(generation > 0 && { generation }),
+    };
+    const invite = (role: InviteRole) => {
+      const token = mintInvite(this.deps.secret, { sessionId: record.id, role, expiresAt, ...options });
+      return {
+        token,
+        link: inviteLink(relayUrl, token),
+        expires_at: iso(record.expiresAt),
+        ...(options.maxUses !== undefined && { max_uses: options.maxUses }),
+        approval: options.approval === true,
+      };
+    };
+    return { editor: invite('editor'), viewer: invite('viewer') };
   }
 
   /**
@@ -136,6 +156,7 @@ export class SessionsApi {
     const body = await readBody(request, RedeemRequest);
     const invite = verifyInvite(this.deps.secret, body.invite);
     const record = await this.liveRecord(invite.sessionId);
+    if ((invite.generation ?? 0) < (record.inviteGeneration ?? 0)) throw new ProtocolError('INVITE_REVOKED');
     const urls = this.urls(request);
     // A fresh id per guest: display names are not unique, and ids key each user's edits.
     const guest = { userId: `guest-${randomBytes(6).toString('hex')}`, displayName: (body.name && cleanDisplayName(body.name)) ?? 'Guest' };

@@ -19,6 +19,7 @@ import presenceList from './lua/presence-list.lua';
 import sessionEnd from './lua/session-end.lua';
 import sessionSetStanding from './lua/session-set-standing.lua';
 import sessionUseInvite from './lua/session-use-invite.lua';
+import sessionRenewInvites from './lua/session-renew-invites.lua';
 import windowAdd from './lua/window-add.lua';
 import windowRead from './lua/window-read.lua';
 
@@ -37,6 +38,7 @@ const scripts = {
   tandemDocumentCommit: { numberOfKeys: 5, lua: [documentCommit] },
   tandemSessionEnd: { numberOfKeys: 1, lua: [sessionEnd] },
   tandemSessionUseInvite: { numberOfKeys: 1, lua: [sessionUseInvite] },
+  tandemSessionRenewInvites: { numberOfKeys: 1, lua: [sessionRenewInvites] },
   tandemSessionSetStanding: { numberOfKeys: 1, lua: [sessionSetStanding] },
   tandemJoinRequestAdd: { numberOfKeys: 1, lua: [joinRequestAdd] },
   tandemJoinRequestDecide: { numberOfKeys: 1, lua: [joinRequestDecide] },

@@ -34,6 +34,13 @@ export class MemorySessionStore implements SessionStore {
     return true;
   }
 
+  async renewInvites(id: string): Promise<number | undefined> {
+    const record = this.records.get(id);
+    if (!record) return undefined;
+    record.inviteGeneration = (record.inviteGeneration ?? 0) + 1;
+    return record.inviteGeneration;
+  }
+
   async setStanding(id: string, userId: string, standing: NonNullable<ParticipantStanding>): Promise<boolean> {
     if (!this.records.has(id)) return false;
     const standings = this.standings.get(id) ?? new Map<string, NonNullable<ParticipantStanding>>();

@@ -20,6 +20,7 @@ export class RedisSessionStore implements SessionStore {
   private readonly runEnd: (keys: readonly string[], args: readonly (string | number)[]) => Promise<string[] | null>;
   private readonly runUseInvite: (keys: readonly string[], args: readonly (string | number)[]) => Promise<number>;
   private readonly runSetStanding: (keys: readonly string[], args: readonly (string | number)[]) => Promise<number>;
+  private readonly runRenewInvites: (keys: readonly string[], args: readonly (string | number)[]) => Promise<number>;
   private closing: Promise<void> | undefined;
 
   constructor(
@@ -32,6 +33,7 @@ export class RedisSessionStore implements SessionStore {
     this.runEnd = defineScript(this.command, 'tandemSessionEnd');
     this.runUseInvite = defineScript(this.command, 'tandemSessionUseInvite');
     this.runSetStanding = defineScript(this.command, 'tandemSessionSetStanding');
+    this.runRenewInvites = defineScript(this.command, 'tandemSessionRenewInvites');
   }
 
   async create(record: SessionRecord): Promise<void> {
@@ -44,6 +46,7 @@ export class RedisSessionStore implements SessionStore {
     };
     if (record.name !== undefined) fields.name = record.name;
     if (record.endedAt !== undefined) fields.endedAt = record.endedAt;
+    if (record.inviteGeneration) fields.inviteGeneration = record.inviteGeneration;
     // DEL first: a record is written whole, never merged into an older one of the same id.
     await this.command.multi().del(key).hset(key, fields).pexpireat(key, record.expiresAt).exec();
   }
@@ -62,6 +65,11 @@ export class RedisSessionStore implements SessionStore {
 
   async useInvite(id: string, inviteId: string, maxUses: number): Promise<boolean> {
     return (await this.runUseInvite([this.keyOf(id)], [inviteId, maxUses])) === 1;
+  }
+
+  async renewInvites(id: string): Promise<number | undefined> {
+    const generation = await this.runRenewInvites([this.keyOf(id)], []);
+    return generation < 0 ? undefined : generation;
   }
 
   async setStanding(id: string, userId: string, standing: NonNullable<ParticipantStanding>): Promise<boolean> {
@@ -93,5 +101,6 @@ function toRecord(id: string, fields: Record<string, string>): SessionRecord | u
     createdAt: Number(fields.createdAt),
     expiresAt: Number(fields.expiresAt),
     ...(fields.endedAt !== undefined && { endedAt: Number(fields.endedAt) }),
+    ...(fields.inviteGeneration !== undefined && { inviteGeneration: Number(fields.inviteGeneration) }),
   };
 }

@@ -67,6 +67,13 @@ export class SessionDirectory {
     return this.store.useInvite(id, inviteId, maxUses);
   }
 
+  /** Starts a new generation of invite links: the earlier ones stop working. SESSION_NOT_FOUND if there is no such session. */
+  async renewInvites(id: string): Promise<number> {
+    const generation = await this.store.renewInvites(id);
+    if (generation === undefined) throw new ProtocolError('SESSION_NOT_FOUND');
+    return generation;
+  }
+
   /** Ends the session; its connections are told and closed on every relay. */
   async end(id: string): Promise<SessionRecord> {
     const existing = await this.store.get(id);

@@ -9,6 +9,8 @@ export interface SessionRecord {
   createdAt: number;
   expiresAt: number;
   endedAt?: number;
+  /** Invites minted before the last renewal (an older generation) are refused; 0 or absent: never renewed. */
+  inviteGeneration?: number;
 }
 
 /**
@@ -32,6 +34,11 @@ export interface SessionStore {
    * is no such session.
    */
   useInvite(id: string, inviteId: string, maxUses: number): Promise<boolean>;
+  /**
+   * Starts a new generation of invites (every earlier link stops working): the new generation,
+   * for the new links to carry, or undefined when there is no such session.
+   */
+  renewInvites(id: string): Promise<number | undefined>;
   /**
    * Records `standing` for `userId` in the session, kept as long as the record. A removal is
    * final: false when the user was removed before (nothing changes then), or there is no such

@@ -176,6 +176,32 @@ suite('the host in charge', () => {
         () => guestOf('Rita') === undefined,
         () => 'Rita gone from the participants',
       );
+      // Her old link would mint a new guest: the notice offers to renew the links, and the old ones stop working.
+      const oldLink = api.session.info!.invites!.editor.link;
+      const notice = shownWith(api, 'you removed Rita');
+      assert.deepEqual(notice?.actions, ['Renew Invite Links']);
+      assert.ok(api.notifier.choose(notice!, 'Renew Invite Links'));
+      await eventually(
+        () => api.session.info!.invites!.editor.link !== oldLink,
+        () => 'new invite links',
+      );
+      const newLink = api.session.info!.invites!.editor.link;
+      await eventually(
+        async () => (await vscode.env.clipboard.readText()) === newLink,
+        () => 'the new editor link on the clipboard',
+      );
+      const refused = await call<{ code?: string }>(relay, 'POST', '/api/invites/redeem', {
+        invite: inviteOf(oldLink),
+        name: 'Rita again',
+      });
+      assert.deepEqual([refused.status, refused.body.code], [410, 'INVITE_REVOKED']);
+      // The new links still need the host's approval, as the session's did.
+      await askToJoin(relay, inviteOf(newLink), 'Ralph');
+      await eventually(
+        () => shownWith(api, 'Ralph asks to join') !== undefined,
+        () => 'Ralph waiting',
+      );
+      assert.ok(api.notifier.choose(shownWith(api, 'Ralph asks to join')!, 'Deny'));
     });
 
     test('makes an editor a viewer and back (Make Viewer, Make Editor); everyone sees the role', async () => {

@@ -81,6 +81,72 @@ describe('invites with a use limit', () => {
   });
 });
 
+describe('renewed invite links (a removed guest still holds the old one)', () => {
+  let relay: TestRelay;
+  before(async () => {
+    relay = await startTestRelay();
+  });
+  after(() => relay.stop());
+
+  const renew = (session: CreatedSession, token: string, body: unknown = {}) =>
+    callApi(relay, 'POST', `/api/sessions/${session.session_id}/invites`, { token, body });
+
+  it('the host removes a guest and renews the links: the old links are refused, the new ones admit, guests in stay', async () => {
+    const session = await createApiSession(relay);
+    const stays = await redeemInvite(relay, session.invites.editor.token, 'Stays');
+    const removed = await redeemInvite(relay, session.invites.editor.token, 'Removed');
+    const removal = await callApi(relay, 'DELETE', `/api/sessions/${session.session_id}/participants/${removed.user_id}`, {
+      token: session.host.token,
+    });
+    assert.equal(removal.status, 200, removal.text);
+    // The attack: the removed guest comes back as a new guest with the link they still have.
+    await redeemInvite(relay, session.invites.editor.token, 'Back again');
+
+    const renewed = await renew(session, session.host.token);
+    assert.equal(renewed.status, 200, renewed.text);
+    const { invites } = jsonBody<{ invites: CreatedSession['invites'] }>(renewed);
+    for (const old of [session.invites.editor.token, session.invites.viewer.token]) {
+      const refused = await callApi(relay, 'POST', '/api/invites/redeem', { body: { invite: old, name: 'Back again' } });
+      expectApiError(refused, 410, 'INVITE_REVOKED');
+      assert.equal(jsonBody(refused).token, undefined);
+    }
+    assert.equal((await redeemInvite(relay, invites.editor.token)).role, 'editor');
+    assert.equal((await redeemInvite(relay, invites.viewer.token)).role, 'viewer');
+    assert.match(invites.editor.link, /^vscode:\/\/tandem\.tandem\/join\?relay=/);
+    // A guest already in is not touched; the removed one stays out.
+    const inSession = await openTestClient(`${relay.url}?token=${stays.token}`);
+    inSession.close();
+    const refusedRemoved = await refusedUpgrade(`${relay.url}?token=${removed.token}`);
+    assert.deepEqual([refusedRemoved.status, refusedRemoved.body.code], [403, 'PARTICIPANT_REMOVED']);
+
+    // Renewed again: the links of the first renewal go too.
+    const again = jsonBody<{ invites: CreatedSession['invites'] }>(await renew(session, session.host.token, { invites: { max_uses: 1 } }));
+    expectApiError(await callApi(relay, 'POST', '/api/invites/redeem', { body: { invite: invites.editor.token } }), 410, 'INVITE_REVOKED');
+    assert.equal(again.invites.editor.max_uses, 1);
+    await redeemInvite(relay, again.invites.editor.token);
+  });
+
+  it('only the owner, the host or an admin renews; bad bodies and ended sessions are refused and change nothing', async () => {
+    const session = await createApiSession(relay);
+    const guest = await redeemInvite(relay, session.invites.editor.token);
+    expectApiError(await renew(session, guest.token), 403, 'FORBIDDEN_ROLE');
+    expectApiError(await renew(session, personalToken('mallory')), 403, 'FORBIDDEN_ROLE');
+    for (const body of [{ invites: { max_uses: 0 } }, { other: 1 }, { invites: { approval: 'yes' } }])
+      expectApiError(await renew(session, session.host.token, body), 400, 'VALIDATION_FAILED');
+    // Nothing was renewed: the first links still work.
+    await redeemInvite(relay, session.invites.viewer.token);
+    assert.equal((await renew(session, personalToken('alice', 'Alice'))).status, 200, 'the owner');
+    const ended = await callApi(relay, 'DELETE', `/api/sessions/${session.session_id}`, { token: session.host.token });
+    assert.equal(ended.status, 200, ended.text);
+    expectApiError(await renew(session, session.host.token), 410, 'SESSION_ENDED');
+    expectApiError(
+      await callApi(relay, 'POST', '/api/sessions/ses-unknown0000000000/invites', { token: session.host.token }),
+      404,
+      'SESSION_NOT_FOUND',
+    );
+  });
+});
+
 describe('invites that need the host’s approval', () => {
   let relay: TestRelay;
   let session: CreatedSession;

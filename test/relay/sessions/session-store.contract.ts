@@ -69,6 +69,19 @@ export function sessionStoreContract(name: string, create: () => Promise<Session
       assert.equal(await a.standing(session.id, 'guest-1'), 'removed');
     });
 
+    it('renews invites: each renewal a new generation, seen by any relay and kept in the record', async () => {
+      const [a, b] = await pair();
+      const session = record();
+      await a.create(session);
+      assert.equal((await b.get(session.id))?.inviteGeneration, undefined, 'never renewed');
+      assert.equal(await a.renewInvites(session.id), 1);
+      assert.equal(await b.renewInvites(session.id), 2);
+      assert.deepEqual(await a.get(session.id), { ...session, inviteGeneration: 2 });
+      assert.deepEqual(await b.end(session.id, 1000), { ...session, inviteGeneration: 2, endedAt: 1000 });
+      assert.equal(await a.renewInvites('ses-unknown'), undefined);
+      assert.equal(await a.get('ses-unknown'), undefined, 'a renewal makes no record');
+    });
+
     it('records nothing for a session it does not have', async () => {
       const store = await make();
       assert.equal(await store.setStanding('ses-unknown', 'guest-1', 'removed'), false);
