@@ -56,12 +56,13 @@ export class StreamTable<T> {
     return this.perRequester.get(requester) ?? 0;
   }
 
-  /** Removes and returns the streams matching (a guest's, a share's, all). */
-  take(match: { requester?: string; shareId?: string } = {}): T[] {
+  /** Removes and returns the streams matching (a guest's, a share's, an id's, all). */
+  take(match: { requester?: string; shareId?: string; streamId?: string } = {}): T[] {
     const taken: T[] = [];
     for (const entry of [...this.entries.values()]) {
       if (match.requester !== undefined && entry.requester !== match.requester) continue;
       if (match.shareId !== undefined && entry.shareId !== match.shareId) continue;
+      if (match.streamId !== undefined && entry.streamId !== match.streamId) continue;
       this.delete(entry);
       taken.push(entry.value);
     }

@@ -36,8 +36,6 @@ export class TunnelHost implements Disposable {
   private readonly streams: StreamTable<SocketStream>;
   private readonly emitter = new Emitter<{ change: [] }>();
   private readonly subscriptions: Disposable[];
-  /** Each stream's id, for an error that names only that (TUNNEL_BYTES_EXCEEDED). */
-  private readonly streamIds = new WeakMap<SocketStream, string>();
 
   constructor(
     private readonly client: RelayClient,
@@ -56,7 +54,8 @@ export class TunnelHost implements Disposable {
       client.on('error', (error) => {
         if (error.code !== 'TUNNEL_BYTES_EXCEEDED' || error.request_id === undefined) return;
         this.log(`a stream hit the relay’s byte limit (TUNNEL_SESSION_BYTES_PER_MINUTE): ${error.request_id}`);
-        for (const stream of this.streams.take().filter((s) => this.streamIds.get(s) === error.request_id)) {
+        // The error names the stream id only: every guest's stream of that id (ids are random, so one).
+        for (const stream of this.streams.take({ streamId: error.request_id })) {
           stream.close('limit', 'the session’s shared servers reached the relay’s byte limit');
         }
         this.emitter.emit('change');
@@ -150,7 +149,6 @@ export class TunnelHost implements Disposable {
         },
       },
     );
-    this.streamIds.set(stream, streamId);
     this.streams.add({ requester, streamId }, shareId, stream);
     socket.once('connect', () => {
       connected = true;

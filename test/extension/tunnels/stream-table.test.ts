@@ -28,6 +28,8 @@ describe('StreamTable (the host’s streams)', () => {
     assert.deepEqual(Object.fromEntries(table.countByShare()), { web: 2, api: 1 });
     assert.deepEqual(table.take({ shareId: 'web' }).sort(), ['bob-web', 'eve-web']);
     assert.deepEqual(table.take({ requester: 'eve' }), []);
+    table.add({ requester: 'eve', streamId: 'c' }, 'api', 'eve-c');
+    assert.deepEqual(table.take({ streamId: 'c' }), ['eve-c'], 'by id alone (an error that names only the stream)');
     assert.equal(table.countOf('eve'), 0);
     assert.deepEqual(table.take(), ['bob-api']);
     assert.equal(table.size, 0);

@@ -150,6 +150,21 @@ describe('shared servers (TunnelHost and TunnelGuest on a real relay)', () => {
     app = await startApp();
   });
 
+  it('closes a stream that hits the session’s byte limit, on both sides, and the tunnel still serves within it', async () => {
+    await relay.stop();
+    relay = await startTestRelay({ TUNNEL_SESSION_BYTES_PER_MINUTE: String(512 * 1024) });
+    const { host, guest } = await pair();
+    host.share(app.port, 'web');
+    await waitUntil(() => guest.servers[0]?.localPort !== undefined, 'the guest’s listener');
+    const base = `http://127.0.0.1:${guest.servers[0]!.localPort!}`;
+    assert.equal(await (await fetch(`${base}/small`)).text(), 'hello from /small');
+    const outcome = await fetch(`${base}/big`)
+      .then(async (response) => (await response.arrayBuffer()).byteLength)
+      .catch((error: Error) => error.message);
+    assert.notEqual(outcome, app.big.length, 'the 1 MiB body cannot pass a 512 KiB minute');
+    await waitUntil(() => host.streamCounts().size === 0 && guest.servers[0]!.streams === 0, 'both sides to close the stream');
+  });
+
   it('validates what the host shares', () => {
     assert.match(validateShare(0, 'web', [])!, /1 to 65535/);
     assert.match(validateShare(65536, 'web', [])!, /1 to 65535/);
