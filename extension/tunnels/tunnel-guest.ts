@@ -44,6 +44,8 @@ export class TunnelGuest implements Disposable {
   private readonly idPrefix = randomBytes(4).toString('hex');
   private counter = 0;
   private disposed = false;
+  /** The host's connections: when the last one leaves, its servers are gone (it shares them again when back). */
+  private readonly hosts = new Set<string>();
 
   constructor(
     private readonly client: RelayClient,
@@ -69,12 +71,24 @@ export class TunnelGuest implements Disposable {
         if (error.event_type === 'tunnel.open') stream.abort('refused', error.message);
         else stream.close(error.code === 'TUNNEL_BYTES_EXCEEDED' ? 'limit' : 'error', error.message);
       }),
+      client.onConnected((connected) => this.knowHosts(connected.participants)),
+      client.on('session.joined', (participant) => this.knowHosts([participant])),
+      client.on('session.left', (participant) => {
+        if (!this.hosts.delete(participant.connection_id) || this.hosts.size > 0) return;
+        this.log('the host left: its shared servers are closed until it is back');
+        this.update([]);
+      }),
       client.onStateChange((state) => {
         // The relay forgets a connection's streams with it: end them here too.
         if (state !== 'open')
           for (const stream of [...this.streams.values()]) stream.abort('error', 'the connection to the relay was lost');
       }),
     ];
+    this.knowHosts(client.connection?.participants ?? []);
+  }
+
+  private knowHosts(participants: ReadonlyArray<{ role: string; connection_id: string }>): void {
+    for (const participant of participants) if (participant.role === 'host') this.hosts.add(participant.connection_id);
   }
 
   /** The host's shared servers and where each is on this machine. */

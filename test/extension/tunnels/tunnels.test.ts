@@ -165,6 +165,23 @@ describe('shared servers (TunnelHost and TunnelGuest on a real relay)', () => {
     await waitUntil(() => host.streamCounts().size === 0 && guest.servers[0]!.streams === 0, 'both sides to close the stream');
   });
 
+  it('closes the guest’s listeners when the host leaves, and opens them again when it shares after coming back', async () => {
+    const { host, guest, hostClient } = await pair();
+    host.share(app.port, 'web');
+    await waitUntil(() => guest.servers[0]?.localPort !== undefined, 'the guest’s listener');
+    const port = guest.servers[0]!.localPort!;
+    hostClient.dispose();
+    await waitUntil(() => guest.servers.length === 0, 'the guest to drop the host’s servers');
+    await waitUntil(() => refuses(port), 'the port to refuse connections');
+    const back = await connect(relay, 'hana', 'host');
+    disposables.push(back);
+    const again = new TunnelHost(back);
+    disposables.push(again);
+    again.share(app.port, 'web');
+    await waitUntil(() => guest.servers[0]?.localPort !== undefined, 'the guest’s listener again');
+    assert.equal(await (await fetch(`http://127.0.0.1:${guest.servers[0]!.localPort!}/back`)).text(), 'hello from /back');
+  });
+
   it('validates what the host shares', () => {
     assert.match(validateShare(0, 'web', [])!, /1 to 65535/);
     assert.match(validateShare(65536, 'web', [])!, /1 to 65535/);
