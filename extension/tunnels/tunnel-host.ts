@@ -36,6 +36,7 @@ export class TunnelHost implements Disposable {
   private readonly streams: StreamTable<SocketStream>;
   private readonly emitter = new Emitter<{ change: [] }>();
   private readonly subscriptions: Disposable[];
+  private everShared = false;
 
   constructor(
     private readonly client: RelayClient,
@@ -94,6 +95,7 @@ export class TunnelHost implements Disposable {
         .slice(0, 40) || 'server';
     const server: SharedServer = { share_id: `${slug}-${randomBytes(4).toString('hex')}`, name: name.trim(), port };
     this.list.push(server);
+    this.everShared = true;
     this.publish();
     this.emitter.emit('change');
     return server;
@@ -110,8 +112,12 @@ export class TunnelHost implements Disposable {
     return true;
   }
 
-  /** The whole list to everyone else (a missed update is mended by the next). */
+  /**
+   * The whole list to everyone else (a missed update is mended by the next). A host that never
+   * shared anything sends nothing: a session without shared servers sees no `tunnel.*` frame.
+   */
   private publish(): void {
+    if (this.list.length === 0 && !this.everShared) return;
     this.client.send('tunnel.shared', { servers: [...this.list] });
   }
 

@@ -182,6 +182,24 @@ describe('shared servers (TunnelHost and TunnelGuest on a real relay)', () => {
     assert.equal(await (await fetch(`http://127.0.0.1:${guest.servers[0]!.localPort!}/back`)).text(), 'hello from /back');
   });
 
+  it('sends no list while the host has never shared anything; once it has, the whole list to each joiner', async () => {
+    const { host } = await pair();
+    const late = await connect(relay, 'carl', 'editor');
+    disposables.push(late);
+    const lists: number[] = [];
+    late.on('tunnel.shared', ({ servers }) => lists.push(servers.length));
+    const later = await connect(relay, 'dora', 'viewer');
+    disposables.push(later);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.deepEqual(lists, [], 'nothing while nothing is shared');
+    const shared = host.share(app.port, 'web');
+    host.unshare(shared.share_id);
+    await waitUntil(() => lists.length === 2, 'the list after the share and after the unshare');
+    disposables.push(await connect(relay, 'emil', 'viewer'));
+    await waitUntil(() => lists.length === 3, 'the (empty) list again for a joiner');
+    assert.deepEqual(lists, [1, 0, 0]);
+  });
+
   it('validates what the host shares', () => {
     assert.match(validateShare(0, 'web', [])!, /1 to 65535/);
     assert.match(validateShare(65536, 'web', [])!, /1 to 65535/);
