@@ -7,7 +7,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
-import { Emitter, type Disposable, type RelayClient, type SharedServer } from '../../protocol';
+import { Emitter, type Disposable, type ClientPayload, type RelayClient, type SharedServer } from '../../protocol';
+import { FramePacer } from './frame-pacer';
 import { SocketStream } from './socket-stream';
 
 export interface GuestServer {
@@ -41,6 +42,8 @@ export class TunnelGuest implements Disposable {
   private readonly streams = new Map<string, SocketStream>();
   private readonly emitter = new Emitter<{ change: []; shared: [added: SharedServer[]] }>();
   private readonly subscriptions: Disposable[];
+  /** Stream frames, in order, under a share of the relay's message rate. */
+  private readonly pacer: FramePacer;
   private readonly idPrefix = randomBytes(4).toString('hex');
   private counter = 0;
   private disposed = false;
@@ -51,6 +54,7 @@ export class TunnelGuest implements Disposable {
     private readonly client: RelayClient,
     private readonly options: TunnelGuestOptions = {},
   ) {
+    this.pacer = new FramePacer(() => client.connection?.limits.max_messages_per_second ?? 200);
     this.subscriptions = [
       client.on('tunnel.shared', ({ servers }) => this.update(servers)),
       client.on('tunnel.opened', ({ stream_id }) => this.streams.get(stream_id)?.start()),
@@ -61,7 +65,7 @@ export class TunnelGuest implements Disposable {
         if (!stream) return;
         stream.remoteClose(reason);
         // Frees the stream's place at the relay (a guest closes every stream it opened).
-        this.client.send('tunnel.close', { stream_id, reason: 'closed' });
+        this.post('tunnel.close', { stream_id, reason: 'closed' });
       }),
       client.on('error', (error) => {
         const stream = error.request_id === undefined ? undefined : this.streams.get(error.request_id);
@@ -80,8 +84,9 @@ export class TunnelGuest implements Disposable {
       }),
       client.onStateChange((state) => {
         // The relay forgets a connection's streams with it: end them here too.
-        if (state !== 'open')
-          for (const stream of [...this.streams.values()]) stream.abort('error', 'the connection to the relay was lost');
+        if (state === 'open') return;
+        this.pacer.clear();
+        for (const stream of [...this.streams.values()]) stream.abort('error', 'the connection to the relay was lost');
       }),
     ];
     this.knowHosts(client.connection?.participants ?? []);
@@ -166,10 +171,10 @@ export class TunnelGuest implements Disposable {
     const stream = new SocketStream(
       socket,
       {
-        data: (data) => void this.client.send('tunnel.data', { stream_id: streamId, data }),
-        ack: (bytes) => void this.client.send('tunnel.ack', { stream_id: streamId, bytes }),
+        data: (data) => this.post('tunnel.data', { stream_id: streamId, data }),
+        ack: (bytes) => this.post('tunnel.ack', { stream_id: streamId, bytes }),
         close: (reason, message) =>
-          void this.client.send('tunnel.close', { stream_id: streamId, reason, ...(message && { message: message.slice(0, 500) }) }),
+          this.post('tunnel.close', { stream_id: streamId, reason, ...(message && { message: message.slice(0, 500) }) }),
       },
       {
         ...(this.options.windowBytes !== undefined && { windowBytes: this.options.windowBytes }),
@@ -182,7 +187,7 @@ export class TunnelGuest implements Disposable {
     );
     this.streams.set(streamId, stream);
     entry.streams.add(stream);
-    this.client.send('tunnel.open', { stream_id: streamId, share_id: entry.server.share_id });
+    this.post('tunnel.open', { stream_id: streamId, share_id: entry.server.share_id });
     this.emitter.emit('change');
   }
 
@@ -194,6 +199,13 @@ export class TunnelGuest implements Disposable {
 
   private log(message: string): void {
     this.options.log?.(message);
+  }
+
+  private post<E extends 'tunnel.open' | 'tunnel.opened' | 'tunnel.data' | 'tunnel.ack' | 'tunnel.close'>(
+    eventType: E,
+    payload: ClientPayload<E>,
+  ): void {
+    this.pacer.send(() => void this.client.send(eventType, payload));
   }
 
   dispose(): void {

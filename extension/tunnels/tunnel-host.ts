@@ -6,7 +6,16 @@
  */
 import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
-import { Emitter, type Disposable, type RelayClient, type SharedServer, TUNNEL_LIMITS, type TunnelCloseReason } from '../../protocol';
+import {
+  Emitter,
+  type Disposable,
+  type ClientPayload,
+  type RelayClient,
+  type SharedServer,
+  TUNNEL_LIMITS,
+  type TunnelCloseReason,
+} from '../../protocol';
+import { FramePacer } from './frame-pacer';
 import { SocketStream } from './socket-stream';
 import { StreamTable } from './stream-table';
 
@@ -36,6 +45,8 @@ export class TunnelHost implements Disposable {
   private readonly streams: StreamTable<SocketStream>;
   private readonly emitter = new Emitter<{ change: [] }>();
   private readonly subscriptions: Disposable[];
+  /** Stream frames, in order, under a share of the relay's message rate. */
+  private readonly pacer: FramePacer;
   private everShared = false;
 
   constructor(
@@ -43,6 +54,7 @@ export class TunnelHost implements Disposable {
     private readonly options: TunnelHostOptions = {},
   ) {
     this.streams = new StreamTable(options.maxStreamsPerGuest ?? 32);
+    this.pacer = new FramePacer(() => client.connection?.limits.max_messages_per_second ?? 200);
     this.subscriptions = [
       client.on('tunnel.open', (open) => this.open(open.requester, open.stream_id, open.share_id)),
       client.on('tunnel.data', (data) => this.streams.get(key(data))?.remoteData(data.data)),
@@ -62,8 +74,9 @@ export class TunnelHost implements Disposable {
         this.emitter.emit('change');
       }),
       client.onStateChange((state) => {
-        if (state === 'open') this.publish();
-        else for (const stream of this.streams.take()) stream.abort('error', 'the connection to the relay was lost');
+        if (state === 'open') return this.publish();
+        this.pacer.clear();
+        for (const stream of this.streams.take()) stream.abort('error', 'the connection to the relay was lost');
       }),
     ];
   }
@@ -123,7 +136,7 @@ export class TunnelHost implements Disposable {
 
   private open(requester: string, streamId: string, shareId: string): void {
     const link = (reason: TunnelCloseReason, message?: string) =>
-      void this.client.send('tunnel.close', { stream_id: streamId, requester, reason, ...(message && { message: message.slice(0, 500) }) });
+      this.post('tunnel.close', { stream_id: streamId, requester, reason, ...(message && { message: message.slice(0, 500) }) });
     const server = this.list.find((s) => s.share_id === shareId);
     if (!server) return link('unshared', 'the host does not share this server');
     const refusal = this.streams.refusal({ requester, streamId });
@@ -142,8 +155,8 @@ export class TunnelHost implements Disposable {
     const stream: SocketStream = new SocketStream(
       socket,
       {
-        data: (data) => void this.client.send('tunnel.data', { stream_id: streamId, requester, data }),
-        ack: (bytes) => void this.client.send('tunnel.ack', { stream_id: streamId, requester, bytes }),
+        data: (data) => this.post('tunnel.data', { stream_id: streamId, requester, data }),
+        ack: (bytes) => this.post('tunnel.ack', { stream_id: streamId, requester, bytes }),
         close: link,
       },
       {
@@ -160,7 +173,7 @@ export class TunnelHost implements Disposable {
       connected = true;
       clearTimeout(timer);
       if (stream.isEnded) return;
-      this.client.send('tunnel.opened', { stream_id: streamId, requester });
+      this.post('tunnel.opened', { stream_id: streamId, requester });
       stream.start();
       this.emitter.emit('change');
     });
@@ -168,6 +181,13 @@ export class TunnelHost implements Disposable {
 
   private log(message: string): void {
     this.options.log?.(message);
+  }
+
+  private post<E extends 'tunnel.open' | 'tunnel.opened' | 'tunnel.data' | 'tunnel.ack' | 'tunnel.close'>(
+    eventType: E,
+    payload: ClientPayload<E>,
+  ): void {
+    this.pacer.send(() => void this.client.send(eventType, payload));
   }
 
   dispose(): void {

@@ -200,6 +200,28 @@ describe('shared servers (TunnelHost and TunnelGuest on a real relay)', () => {
     assert.deepEqual(lists, [1, 0, 0]);
   });
 
+  it('stays under the relay’s message rate (no frame dropped as RATE_LIMITED): bodies arrive whole under a low limit', async () => {
+    await relay.stop();
+    relay = await startTestRelay({ WS_MAX_MESSAGES_PER_SECOND: '60' });
+    const { host, guest, hostClient, guestClient } = await pair();
+    const errors: string[] = [];
+    for (const client of [hostClient, guestClient]) client.on('error', (error) => errors.push(error.code));
+    host.share(app.port, 'web');
+    await waitUntil(() => guest.servers[0]?.localPort !== undefined, 'the guest’s listener');
+    const base = `http://127.0.0.1:${guest.servers[0]!.localPort!}`;
+    const [first, second, ...small] = await Promise.all([
+      fetch(`${base}/big`).then(async (r) => Buffer.from(await r.arrayBuffer())),
+      fetch(`${base}/big`).then(async (r) => Buffer.from(await r.arrayBuffer())),
+      ...Array.from({ length: 6 }, (_, i) => fetch(`${base}/s${i}`).then((r) => r.text())),
+    ]);
+    assert.ok(first!.equals(app.big) && second!.equals(app.big), 'both bodies byte-exact');
+    assert.deepEqual(
+      small,
+      Array.from({ length: 6 }, (_, i) => `hello from /s${i}`),
+    );
+    assert.deepEqual(errors, []);
+  });
+
   it('validates what the host shares', () => {
     assert.match(validateShare(0, 'web', [])!, /1 to 65535/);
     assert.match(validateShare(65536, 'web', [])!, /1 to 65535/);
