@@ -74,3 +74,43 @@ export class ReceiveCredit {
     return ack;
   }
 }
+
+/**
+ * Credit shared by all the streams between the host and one guest connection, on top of each
+ * stream's own: what one side has in flight to the other stays under the relay's outbound buffer
+ * for that connection (WS_MAX_BUFFERED_BYTES, 1 MiB by default, base64 being 4/3 of it) however
+ * many streams there are. A stream out of pool credit waits to be woken by a release.
+ */
+export class CreditPool {
+  private readonly credit: SendCredit;
+  private readonly waiters = new Set<() => void>();
+
+  constructor(readonly windowBytes: number = 2 * TUNNEL_LIMITS.windowBytes) {
+    this.credit = new SendCredit(windowBytes);
+  }
+
+  get available(): number {
+    return this.credit.available;
+  }
+
+  take(wanted: number): number {
+    return this.credit.take(wanted);
+  }
+
+  /** Gives back credit (an ack, or what an ended stream had in flight) and wakes the waiting streams. */
+  release(bytes: number): void {
+    if (bytes > 0) this.credit.release(Math.min(bytes, this.credit.unacknowledged));
+    const waiting = [...this.waiters];
+    this.waiters.clear();
+    for (const wake of waiting) wake();
+  }
+
+  /** `wake` is called once, at the next release. */
+  wait(wake: () => void): void {
+    this.waiters.add(wake);
+  }
+
+  unwait(wake: () => void): void {
+    this.waiters.delete(wake);
+  }
+}

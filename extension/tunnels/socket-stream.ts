@@ -7,7 +7,7 @@
  */
 import type { Duplex } from 'node:stream';
 import { TUNNEL_LIMITS, type TunnelCloseReason } from '../../protocol';
-import { ReceiveCredit, SendCredit } from './credit';
+import { type CreditPool, ReceiveCredit, SendCredit } from './credit';
 
 /** What a stream sends to its peer through the relay (the caller adds the stream id and the `requester`). */
 export interface StreamLink {
@@ -19,6 +19,8 @@ export interface StreamLink {
 export interface SocketStreamOptions {
   windowBytes?: number;
   chunkBytes?: number;
+  /** Credit shared with the other streams to the same peer connection. */
+  pool?: CreditPool;
   /** Once, when the stream is over (whichever side ended it). */
   onEnd?: (reason: TunnelCloseReason, message?: string) => void;
 }
@@ -35,6 +37,7 @@ export class SocketStream {
   /** Bytes sent and received, for the view and the tests. */
   bytesOut = 0;
   bytesIn = 0;
+  private readonly wake = () => this.pump();
 
   constructor(
     readonly socket: Duplex,
@@ -90,6 +93,7 @@ export class SocketStream {
       this.close('protocol', 'the peer acknowledged more than was sent');
       return;
     }
+    this.options.pool?.release(bytes);
     this.pump();
   }
 
@@ -120,6 +124,9 @@ export class SocketStream {
   private finish(reason: TunnelCloseReason, message?: string): void {
     this.ended = true;
     this.pending.length = 0;
+    // What this stream had in flight will never be acknowledged: the others may use it.
+    this.options.pool?.unwait(this.wake);
+    this.options.pool?.release(this.sendCredit.unacknowledged);
     this.options.onEnd?.(reason, message);
   }
 
@@ -127,8 +134,14 @@ export class SocketStream {
   private pump(): void {
     while (!this.ended && this.pending.length > 0) {
       const head = this.pending[0]!;
-      const size = this.sendCredit.take(Math.min(head.length, this.chunkBytes));
+      const { pool } = this.options;
+      let size = Math.min(head.length, this.chunkBytes, this.sendCredit.available);
+      if (size > 0 && pool) {
+        size = pool.take(size);
+        if (size === 0) pool.wait(this.wake);
+      }
       if (size === 0) break;
+      this.sendCredit.take(size);
       const piece = head.subarray(0, size);
       if (size === head.length) this.pending.shift();
       else this.pending[0] = head.subarray(size);

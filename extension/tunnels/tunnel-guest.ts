@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import { Emitter, type Disposable, type ClientPayload, type RelayClient, type SharedServer } from '../../protocol';
+import { CreditPool } from './credit';
 import { FramePacer } from './frame-pacer';
 import { SocketStream } from './socket-stream';
 
@@ -44,6 +45,8 @@ export class TunnelGuest implements Disposable {
   private readonly subscriptions: Disposable[];
   /** Stream frames, in order, under a share of the relay's message rate. */
   private readonly pacer: FramePacer;
+  /** Credit shared by all this guest's streams: what is in flight to the host, however many streams. */
+  private readonly pool = new CreditPool();
   private readonly idPrefix = randomBytes(4).toString('hex');
   private counter = 0;
   private disposed = false;
@@ -178,6 +181,7 @@ export class TunnelGuest implements Disposable {
       },
       {
         ...(this.options.windowBytes !== undefined && { windowBytes: this.options.windowBytes }),
+        pool: this.pool,
         onEnd: () => {
           this.streams.delete(streamId);
           entry.streams.delete(stream);

@@ -15,6 +15,7 @@ import {
   TUNNEL_LIMITS,
   type TunnelCloseReason,
 } from '../../protocol';
+import { CreditPool } from './credit';
 import { FramePacer } from './frame-pacer';
 import { SocketStream } from './socket-stream';
 import { StreamTable } from './stream-table';
@@ -48,6 +49,8 @@ export class TunnelHost implements Disposable {
   /** Stream frames, in order, under a share of the relay's message rate. */
   private readonly pacer: FramePacer;
   private everShared = false;
+  /** Credit shared by each guest connection's streams (what is in flight to it, however many streams). */
+  private readonly pools = new Map<string, CreditPool>();
 
   constructor(
     private readonly client: RelayClient,
@@ -152,6 +155,8 @@ export class TunnelHost implements Disposable {
       if (!connected) stream.close('refused', `port ${server.port}: ${error.code ?? error.message}`);
     });
     const timer = setTimeout(() => stream.close('refused', `no answer from port ${server.port}`), this.options.connectTimeoutMs ?? 10_000);
+    let pool = this.pools.get(requester);
+    if (!pool) this.pools.set(requester, (pool = new CreditPool()));
     const stream: SocketStream = new SocketStream(
       socket,
       {
@@ -161,9 +166,11 @@ export class TunnelHost implements Disposable {
       },
       {
         ...(this.options.windowBytes !== undefined && { windowBytes: this.options.windowBytes }),
+        pool,
         onEnd: () => {
           clearTimeout(timer);
           if (this.streams.get({ requester, streamId }) === stream) this.streams.delete({ requester, streamId });
+          if (this.streams.countOf(requester) === 0) this.pools.delete(requester);
           this.emitter.emit('change');
         },
       },

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ReceiveCredit, SendCredit } from '../../../extension/tunnels/credit';
+import { CreditPool, ReceiveCredit, SendCredit } from '../../../extension/tunnels/credit';
 
 describe('SendCredit (a stream’s sender)', () => {
   it('grants at most the window, and more only as acks come back', () => {
@@ -64,5 +64,24 @@ describe('ReceiveCredit (a stream’s reader)', () => {
       }
     }
     assert.ok(sender.unacknowledged < window / 4);
+  });
+});
+
+describe('CreditPool (all streams to one peer connection)', () => {
+  it('bounds what all streams have in flight together, and wakes the waiting ones on a release', () => {
+    const pool = new CreditPool(100);
+    assert.equal(pool.take(70), 70);
+    assert.equal(pool.take(70), 30);
+    assert.equal(pool.take(1), 0);
+    const woken: string[] = [];
+    pool.wait(() => woken.push('a'));
+    pool.wait(() => woken.push('b'));
+    pool.release(40);
+    assert.deepEqual(woken, ['a', 'b']);
+    assert.equal(pool.available, 40);
+    pool.release(40);
+    assert.deepEqual(woken, ['a', 'b'], 'each wait wakes once');
+    pool.release(1000);
+    assert.equal(pool.available, 100, 'never more than the window');
   });
 });

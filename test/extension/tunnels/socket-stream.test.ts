@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { Duplex } from 'node:stream';
 import { describe, it } from 'node:test';
 import type { TunnelCloseReason } from '../../../protocol';
+import { CreditPool } from '../../../extension/tunnels/credit';
 import { SocketStream, type StreamLink } from '../../../extension/tunnels/socket-stream';
 
 /** A socket whose writes complete only when the test says so (a reader that stops reading), and whose reads the test pushes. */
@@ -73,6 +74,27 @@ describe('SocketStream (one end of a tunnel stream)', () => {
       [32 * 1024, 32 * 1024, 32 * 1024, 32 * 1024],
       'an ack per quarter window written',
     );
+  });
+
+  it('shares a pool with other streams: a stream out of pool credit waits, and goes on when another is acknowledged or ends', async () => {
+    const pool = new CreditPool(64 * 1024);
+    const a = { socket: new FakeSocket(), ...recorder() };
+    const b = { socket: new FakeSocket(), ...recorder() };
+    const streamA = new SocketStream(a.socket, a.link, { windowBytes: 256 * 1024, pool });
+    const streamB = new SocketStream(b.socket, b.link, { windowBytes: 256 * 1024, pool });
+    streamA.start();
+    streamB.start();
+    a.socket.push(Buffer.alloc(64 * 1024));
+    b.socket.push(Buffer.alloc(32 * 1024));
+    await tick();
+    assert.equal(a.sent() + b.sent(), 64 * 1024, 'the pool’s window, across both');
+    assert.equal(b.sent(), 0);
+    streamA.remoteAck(32 * 1024);
+    await tick();
+    assert.equal(b.sent(), 32 * 1024, 'B woken by A’s ack');
+    streamB.close('closed');
+    streamA.remoteAck(32 * 1024);
+    assert.equal(pool.available, 64 * 1024, 'an ended stream gives back what it had in flight');
   });
 
   it('closes with `protocol` when the peer sends past its credit or acknowledges what was never sent', () => {
