@@ -30,6 +30,9 @@ import { registerHostCommands } from './commands/host-commands';
 import { LanguageSharing } from './language/language-sharing';
 import { SharedSearch } from './search/shared-search';
 import { registerSearchCommands } from './commands/search-commands';
+import { TunnelSharing } from './tunnels/tunnel-sharing';
+import { SharedServersView } from './tunnels/shared-servers-view';
+import { registerTunnelCommands } from './commands/tunnel-commands';
 
 /** What `activate` returns (`vscode.extensions.getExtension('tandem.tandem').exports`): for tests and other extensions. */
 export interface TandemApi {
@@ -59,6 +62,8 @@ export interface TandemApi {
   readonly language: LanguageSharing;
   /** Go to Shared File and Find in Shared Folder (its `results`). */
   readonly search: SharedSearch;
+  /** Shared servers (port forwarding): the host's `host`, the guest's `guest`, the view's `entries`. */
+  readonly tunnels: TunnelSharing;
 }
 
 /**
@@ -92,6 +97,14 @@ export function activate(context: vscode.ExtensionContext): TandemApi {
   const language = new LanguageSharing(session, sharing, log);
   const search = new SharedSearch(sharing, () => (session.info?.role === 'host' ? undefined : session.info?.sessionId));
   context.subscriptions.push(language, search, registerSearchCommands(search));
+  const tunnels = new TunnelSharing(session, notifier, log);
+  const sharedServers = new SharedServersView(tunnels);
+  context.subscriptions.push(
+    tunnels,
+    sharedServers,
+    vscode.window.registerTreeDataProvider('tandem.sharedServers', sharedServers),
+    registerTunnelCommands(tunnels, notifier),
+  );
   const debugging = registerDebugging(session, sharing, log);
   context.subscriptions.push(debugging, registerDebugCommands(debugging));
   context.subscriptions.push(
@@ -146,6 +159,7 @@ export function activate(context: vscode.ExtensionContext): TandemApi {
     participants,
     language,
     search,
+    tunnels,
   };
 }
 

@@ -58,6 +58,13 @@ export const errorCodes = {
   DEBUG_STATE_TOO_LARGE:
     'The stopped state (call stack and variables) exceeds the relay’s size limit (DEBUG_MAX_STATE_BYTES, its JSON in UTF-8); nothing ' +
     'changed: send fewer frames or variables, or shorter values.',
+  TUNNEL_BYTES_EXCEEDED:
+    'The session’s shared servers moved as many bytes in the last minute as the relay allows (TUNNEL_SESSION_BYTES_PER_MINUTE); the ' +
+    'data was dropped and its stream (`request_id`) must be closed.',
+  TUNNEL_TOO_MANY_STREAMS:
+    'The connection has as many shared-server streams open as the relay allows (TUNNEL_MAX_STREAMS_PER_CONNECTION); close one first.',
+  TUNNEL_STREAM_UNKNOWN:
+    'This connection opened no stream with this id (`request_id`), or opened one already: data, acks and closes name an open stream.',
   BROKER_UNAVAILABLE:
     'The relay cannot reach its message broker (Redis) right now, so the frame was not handled (or not confirmed); keep it and send it ' +
     'again after the relay’s `BROKER_RESTORED` notification or a reconnect.',

@@ -28,6 +28,18 @@ import { LanguageDiagnosticsPayload, LanguageRequestIn, LanguageRequestOut, Lang
 import { MetricsAggregates, OperatorSubscribe, OperatorUnsubscribe } from './schemas/operator';
 import { FocusPayload, FocusRequest, JoinRequestPayload, RoleChangedPayload } from './schemas/session';
 import { ConnectPayload, DisconnectPayload, ErrorPayload, NotificationPayload, PingPayload, PongPayload } from './schemas/system';
+import {
+  TunnelAckIn,
+  TunnelAckOut,
+  TunnelCloseIn,
+  TunnelCloseOut,
+  TunnelDataIn,
+  TunnelDataOut,
+  TunnelOpenedPayload,
+  TunnelOpenIn,
+  TunnelOpenOut,
+  TunnelSharedPayload,
+} from './schemas/tunnel';
 import { WorkspaceChangedPayload, WorkspaceRequestIn, WorkspaceRequestOut, WorkspaceResponse } from './schemas/workspace';
 
 /**
@@ -173,6 +185,41 @@ export const events = {
     client: LanguageDiagnosticsPayload,
     server: LanguageDiagnosticsPayload,
     description: 'The host’s diagnostics (problems) of shared files changed: to everyone else in the session (host only).',
+  },
+  'tunnel.shared': {
+    client: TunnelSharedPayload,
+    server: TunnelSharedPayload,
+    description: 'The host’s shared servers, the whole list (host only): to everyone else, on every change and when someone joins.',
+  },
+  'tunnel.open': {
+    client: TunnelOpenIn,
+    server: TunnelOpenOut,
+    description:
+      'A guest’s new stream (`stream_id`, its choice) to a shared server (`share_id`): to the host’s connection with `requester` added; ' +
+      'at most TUNNEL_MAX_STREAMS_PER_CONNECTION open per connection.',
+  },
+  'tunnel.opened': {
+    client: TunnelOpenedPayload,
+    server: TunnelOpenedPayload,
+    description: 'The host connected the stream to its server (host only), to the `requester` only.',
+  },
+  'tunnel.data': {
+    client: TunnelDataIn,
+    server: TunnelDataOut,
+    description:
+      'Bytes of a stream (base64, at most 32 KiB raw): a guest’s to the host, the host’s to the `requester` only; counted against ' +
+      'TUNNEL_SESSION_BYTES_PER_MINUTE.',
+  },
+  'tunnel.ack': {
+    client: TunnelAckIn,
+    server: TunnelAckOut,
+    description:
+      'Credit: the reader wrote `bytes` more of the stream to its socket, so the sender may send as much more (routed as `tunnel.data`).',
+  },
+  'tunnel.close': {
+    client: TunnelCloseIn,
+    server: TunnelCloseOut,
+    description: 'The stream is over, with a `reason` (routed as `tunnel.data`); a guest sends one for every stream it opened.',
   },
   'operator.subscribe': {
     client: OperatorSubscribe,

@@ -274,6 +274,7 @@ export async function startRelay({ config, secret, logger, modelPerformance }: R
           }),
           debugging,
           ai,
+          config.tunnels,
         ),
         (sessionId) => operatorSide?.view.countChat(sessionId),
       ),

@@ -36,6 +36,9 @@ export const commandIds = {
   denyGuest: 'tandem.denyGuest',
   goToSharedFile: 'tandem.goToSharedFile',
   findInSharedFolder: 'tandem.findInSharedFolder',
+  shareServer: 'tandem.shareServer',
+  stopSharingServer: 'tandem.stopSharingServer',
+  openSharedServer: 'tandem.openSharedServer',
 } as const;
 
 export type CommandId = (typeof commandIds)[keyof typeof commandIds];

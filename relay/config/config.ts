@@ -116,6 +116,8 @@ const ConfigSchema = z.strictObject({
   DEBUG_MAX_BREAKPOINT_BYTES: integer(1024, 64 * 1024 * 1024).default(256 * 1024),
   DEBUG_MAX_STATE_BYTES: integer(1024, 16 * 1024 * 1024).default(64 * 1024),
   DEBUG_IDLE_TIMEOUT_MS: integer(1000, 30 * 24 * 3_600_000).default(3_600_000),
+  TUNNEL_SESSION_BYTES_PER_MINUTE: integer(64 * 1024, 1024 * 1024 * 1024 * 1024).default(256 * 1024 * 1024),
+  TUNNEL_MAX_STREAMS_PER_CONNECTION: integer(1, 10_000).default(32),
   AI_BASE_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
   AI_API_KEY: z.string().min(1).max(4096).optional(),
   AI_MODEL: z.string().min(1).max(200).optional(),
@@ -199,6 +201,8 @@ export interface RelayConfig {
   joinApprovalTimeoutMs: number;
   /** What the relay keeps of each session's debugging (relay/debugging). */
   debugging: DebuggingLimits;
+  /** Shared servers (port forwarding): what the relay lets their streams cost. */
+  tunnels: TunnelLimits;
   /** The AI model the relay asks for `ai.request` (undefined: AI_MODEL unset, `AI_NOT_CONFIGURED`), and the limits. */
   ai: AiSettings | undefined;
   /**
@@ -229,6 +233,13 @@ export interface StreamSettings {
   windowMs: number;
   /** How often the aggregates are computed and pushed to subscribed operators. */
   publishIntervalMs: number;
+}
+
+export interface TunnelLimits {
+  /** Bytes of `tunnel.data` (raw, both directions) one session may send in a minute, counted by each relay. */
+  sessionBytesPerMinute: number;
+  /** Streams one guest connection may have open. */
+  maxStreamsPerConnection: number;
 }
 
 export interface DebuggingLimits {
@@ -387,6 +398,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
       maxStateBytes: raw.DEBUG_MAX_STATE_BYTES,
       idleTimeoutMs: raw.DEBUG_IDLE_TIMEOUT_MS,
     },
+    tunnels: {
+      sessionBytesPerMinute: raw.TUNNEL_SESSION_BYTES_PER_MINUTE,
+      maxStreamsPerConnection: raw.TUNNEL_MAX_STREAMS_PER_CONNECTION,
+    },
   };
 }
 
@@ -487,6 +502,11 @@ export const settingDescriptions: Record<keyof RawConfig, string> = {
     'bytes of the host’s stopped state (call stack and variables, its JSON in UTF-8); more gets DEBUG_STATE_TOO_LARGE (default 65536)',
   DEBUG_IDLE_TIMEOUT_MS:
     'a session’s breakpoints and stopped state are dropped after this long with nobody connected to it (default 3600000, 1 hour)',
+  TUNNEL_SESSION_BYTES_PER_MINUTE:
+    'bytes of shared-server traffic (`tunnel.data`, both directions) one session may send per minute, counted by each relay; more gets ' +
+    'TUNNEL_BYTES_EXCEEDED and the stream is closed (default 268435456, 256 MiB)',
+  TUNNEL_MAX_STREAMS_PER_CONNECTION:
+    'shared-server streams (TCP connections) one guest connection may have open at once; more gets TUNNEL_TOO_MANY_STREAMS (default 32)',
   AI_BASE_URL:
     'an OpenAI-compatible Chat Completions API the relay asks for `ai.request` (Ollama: http://localhost:11434/v1) (default ' +
     'https://api.openai.com/v1)',

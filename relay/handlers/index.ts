@@ -9,10 +9,13 @@ import { breakpointHandler, continuedHandler, controlHandler, controlResultHandl
 import { focusHandler } from './session';
 import { languageDiagnosticsHandler, languageRequestHandler, languageResponseHandler } from './language';
 import { operatorOnlyHandler, pingHandler } from './system';
+import { TunnelRouting } from './tunnel';
+import type { TunnelLimits } from '../config/config';
 import { workspaceChangedHandler, workspaceRequestHandler, workspaceResponseHandler } from './workspace';
 
-export function createHandlers(context: HandlerContext, debugging: Debugging, ai: AiAnswers): HandlerTable {
+export function createHandlers(context: HandlerContext, debugging: Debugging, ai: AiAnswers, tunnels: TunnelLimits): HandlerTable {
   return {
+    ...new TunnelRouting(context, tunnels).handlers(),
     'ai.request': aiRequestHandler(ai),
     'ai.cancel': aiCancelHandler(ai),
     'chat.message': chatMessageHandler(context),

@@ -24,16 +24,20 @@ export function workspaceRequestHandler(context: HandlerContext): Handler<'works
  * A guest's request to the session's host connection (on whichever relay holds it), with the
  * asking connection named in `requester` so that the answer can go back there alone.
  */
-export async function forwardToHost<E extends 'workspace.request' | 'language.request'>(
+export async function forwardToHost<
+  E extends 'workspace.request' | 'language.request' | 'tunnel.open' | 'tunnel.data' | 'tunnel.ack' | 'tunnel.close',
+>(
   context: HandlerContext,
   connection: Connection,
   eventType: E,
-  payload: ServerPayload<E> & { request_id: string },
+  payload: ServerPayload<E>,
+  /** Named in the error when no host is connected (the request's id, a tunnel's stream id). */
+  requestId: string | undefined = (payload as { request_id?: string }).request_id,
 ): Promise<void> {
   // Normally one; while a host reconnects its old connection may linger in presence for a
   // moment: it is dead, so asking it too costs nothing and the live one answers.
   const hosts = (await context.presence.list(connection.sessionId)).filter((p) => p.role === 'host' && p.connection_id !== connection.id);
-  if (hosts.length === 0) throw new ProtocolError('HOST_NOT_CONNECTED', undefined, undefined, payload.request_id);
+  if (hosts.length === 0) throw new ProtocolError('HOST_NOT_CONNECTED', undefined, undefined, requestId);
   const data = encodeServerFrame(eventType, payload, { userId: connection.userId, sessionId: connection.sessionId });
   await Promise.all(
     hosts.map((host) => context.hub.toSession(connection.sessionId, { eventType, data }, { connection: host.connection_id })),

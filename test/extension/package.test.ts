@@ -54,7 +54,7 @@ describe('the extension package', () => {
         assert.ok(source.includes(`registerCommand(commandIds.${key},`), `${command} is registered in extension/commands/`);
       assert.deepEqual(
         manifest.contributes.views.tandem?.map((v) => v.id),
-        ['tandem.participants', 'tandem.chat', 'tandem.debugging', 'tandem.searchResults'],
+        ['tandem.participants', 'tandem.chat', 'tandem.debugging', 'tandem.searchResults', 'tandem.sharedServers'],
       );
     },
   );

@@ -748,3 +748,79 @@ payloadExamples['operator.metrics.server'] = {
     { ...aggregates, extra: 1 },
   ],
 };
+
+// Shared servers (port forwarding): the host's list, a guest's streams, credit.
+const servers = [{ share_id: 'web-1', name: 'web', port: 3000 }];
+payloadExamples['tunnel.shared.client'] = {
+  valid: [{ servers }, { servers: [] }],
+  invalid: [
+    { servers: [{ share_id: 'web-1', name: 'web', port: 0 }] },
+    { servers: [{ share_id: 'web-1', name: 'web', port: 65536 }] },
+    { servers: [{ share_id: '../x', name: 'web', port: 3000 }] },
+    { servers: [{ share_id: 'web-1', name: '', port: 3000 }] },
+    { servers: [{ ...servers[0], host: '10.0.0.1' }] },
+    { servers: Array.from({ length: 33 }, (_, i) => ({ share_id: `s${i}`, name: 'x', port: 3000 + i })) },
+  ],
+};
+payloadExamples['tunnel.shared.server'] = payloadExamples['tunnel.shared.client'];
+payloadExamples['tunnel.open.client'] = {
+  valid: [{ stream_id: 'st-1', share_id: 'web-1' }],
+  invalid: [
+    { stream_id: 'st-1', share_id: 'web-1', requester: 'relay-1.4' },
+    { stream_id: 'st-1', share_id: 'web-1', port: 22 },
+    { stream_id: 'st 1', share_id: 'web-1' },
+    { stream_id: 'st-1' },
+  ],
+};
+payloadExamples['tunnel.open.server'] = {
+  valid: [{ stream_id: 'st-1', share_id: 'web-1', requester: 'relay-1.4' }],
+  invalid: [{ stream_id: 'st-1', share_id: 'web-1' }],
+};
+payloadExamples['tunnel.opened.client'] = {
+  valid: [{ stream_id: 'st-1', requester: 'relay-1.4' }],
+  invalid: [{ stream_id: 'st-1' }, { stream_id: '', requester: 'relay-1.4' }],
+};
+payloadExamples['tunnel.opened.server'] = payloadExamples['tunnel.opened.client'];
+const chunk = Buffer.from('GET / HTTP/1.1\r\n\r\n').toString('base64');
+payloadExamples['tunnel.data.client'] = {
+  valid: [
+    { stream_id: 'st-1', data: chunk },
+    { stream_id: 'st-1', data: chunk, requester: 'relay-1.4' },
+  ],
+  invalid: [
+    { stream_id: 'st-1', data: '' },
+    { stream_id: 'st-1', data: 'not base64!' },
+    { stream_id: 'st-1', data: 'A'.repeat(43_696) },
+    { stream_id: 'st-1' },
+  ],
+};
+payloadExamples['tunnel.data.server'] = {
+  valid: [{ stream_id: 'st-1', data: 'A'.repeat(43_692), requester: 'relay-1.4' }],
+  invalid: [{ stream_id: 'st-1', data: chunk }],
+};
+payloadExamples['tunnel.ack.client'] = {
+  valid: [
+    { stream_id: 'st-1', bytes: 32768 },
+    { stream_id: 'st-1', bytes: 1, requester: 'relay-1.4' },
+  ],
+  invalid: [
+    { stream_id: 'st-1', bytes: 0 },
+    { stream_id: 'st-1', bytes: 262_145 },
+    { stream_id: 'st-1', bytes: 1.5 },
+  ],
+};
+payloadExamples['tunnel.ack.server'] = {
+  valid: [{ stream_id: 'st-1', bytes: 32768, requester: 'relay-1.4' }],
+  invalid: [{ stream_id: 'st-1', bytes: 32768 }],
+};
+payloadExamples['tunnel.close.client'] = {
+  valid: [
+    { stream_id: 'st-1', reason: 'closed' },
+    { stream_id: 'st-1', reason: 'refused', message: 'ECONNREFUSED', requester: 'relay-1.4' },
+  ],
+  invalid: [{ stream_id: 'st-1' }, { stream_id: 'st-1', reason: 'bye' }],
+};
+payloadExamples['tunnel.close.server'] = {
+  valid: [{ stream_id: 'st-1', reason: 'unshared', requester: 'relay-1.4' }],
+  invalid: [{ stream_id: 'st-1', reason: 'closed' }],
+};
