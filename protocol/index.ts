@@ -14,6 +14,7 @@ export * from './schemas/language';
 export * from './schemas/operator';
 export * from './schemas/session';
 export * from './schemas/system';
+export * from './schemas/terminal';
 export * from './schemas/workspace';
 export * from './client';
 export * from './ot';

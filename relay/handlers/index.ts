@@ -9,6 +9,14 @@ import { breakpointHandler, continuedHandler, controlHandler, controlResultHandl
 import { focusHandler } from './session';
 import { languageDiagnosticsHandler, languageRequestHandler, languageResponseHandler } from './language';
 import { operatorOnlyHandler, pingHandler } from './system';
+import {
+  terminalClosedHandler,
+  terminalInputHandler,
+  terminalOutputHandler,
+  terminalRequestHandler,
+  terminalScrollbackHandler,
+  terminalSharedHandler,
+} from './terminal';
 import { workspaceChangedHandler, workspaceRequestHandler, workspaceResponseHandler } from './workspace';
 
 export function createHandlers(context: HandlerContext, debugging: Debugging, ai: AiAnswers): HandlerTable {
@@ -34,6 +42,12 @@ export function createHandlers(context: HandlerContext, debugging: Debugging, ai
     'operator.unsubscribe': operatorOnlyHandler(),
     'session.focus': focusHandler(context),
     'system.ping': pingHandler(),
+    'terminal.shared': terminalSharedHandler(context),
+    'terminal.output': terminalOutputHandler(context),
+    'terminal.request': terminalRequestHandler(context),
+    'terminal.scrollback': terminalScrollbackHandler(context),
+    'terminal.input': terminalInputHandler(context),
+    'terminal.closed': terminalClosedHandler(context),
     'workspace.request': workspaceRequestHandler(context),
     'workspace.response': workspaceResponseHandler(context),
     'workspace.changed': workspaceChangedHandler(context),

@@ -24,11 +24,11 @@ export function workspaceRequestHandler(context: HandlerContext): Handler<'works
  * A guest's request to the session's host connection (on whichever relay holds it), with the
  * asking connection named in `requester` so that the answer can go back there alone.
  */
-export async function forwardToHost<E extends 'workspace.request' | 'language.request'>(
+export async function forwardToHost<E extends 'workspace.request' | 'language.request' | 'terminal.request' | 'terminal.input'>(
   context: HandlerContext,
   connection: Connection,
   eventType: E,
-  payload: ServerPayload<E> & { request_id: string },
+  payload: ServerPayload<E> & { request_id?: string },
 ): Promise<void> {
   // Normally one; while a host reconnects its old connection may linger in presence for a
   // moment: it is dead, so asking it too costs nothing and the live one answers.
