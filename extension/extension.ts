@@ -30,6 +30,8 @@ import { registerHostCommands } from './commands/host-commands';
 import { LanguageSharing } from './language/language-sharing';
 import { SharedSearch } from './search/shared-search';
 import { registerSearchCommands } from './commands/search-commands';
+import { TerminalSharing } from './terminal/terminal-sharing';
+import { registerTerminalCommands } from './commands/terminal-commands';
 
 /** What `activate` returns (`vscode.extensions.getExtension('tandem.tandem').exports`): for tests and other extensions. */
 export interface TandemApi {
@@ -59,6 +61,8 @@ export interface TandemApi {
   readonly language: LanguageSharing;
   /** Go to Shared File and Find in Shared Folder (its `results`). */
   readonly search: SharedSearch;
+  /** Shared terminals: as host, its shares (`host`) and the grant's status bar text; as guest, the host's terminals (`guest`). */
+  readonly terminals: TerminalSharing;
 }
 
 /**
@@ -92,6 +96,8 @@ export function activate(context: vscode.ExtensionContext): TandemApi {
   const language = new LanguageSharing(session, sharing, log);
   const search = new SharedSearch(sharing, () => (session.info?.role === 'host' ? undefined : session.info?.sessionId));
   context.subscriptions.push(language, search, registerSearchCommands(search));
+  const terminals = new TerminalSharing(session, sharing, notifier, log);
+  context.subscriptions.push(terminals, registerTerminalCommands(session, terminals, notifier));
   const debugging = registerDebugging(session, sharing, log);
   context.subscriptions.push(debugging, registerDebugCommands(debugging));
   context.subscriptions.push(
@@ -146,6 +152,7 @@ export function activate(context: vscode.ExtensionContext): TandemApi {
     participants,
     language,
     search,
+    terminals,
   };
 }
 

@@ -35,6 +35,10 @@ export const commandIds = {
   denyGuest: 'tandem.denyGuest',
   goToSharedFile: 'tandem.goToSharedFile',
   findInSharedFolder: 'tandem.findInSharedFolder',
+  shareTerminal: 'tandem.shareTerminal',
+  allowTerminalInput: 'tandem.allowTerminalInput',
+  revokeTerminalInput: 'tandem.revokeTerminalInput',
+  stopSharingTerminal: 'tandem.stopSharingTerminal',
 } as const;
 
 export type CommandId = (typeof commandIds)[keyof typeof commandIds];
