@@ -90,7 +90,9 @@ class GuestTerminal {
   close(message: string | undefined): void {
     clearTimeout(this.timer);
     if (message) this.write(`\r\n\x1b[2m[Tandem: ${message}]\x1b[0m\r\n`);
-    this.closed.fire();
+    // Before VS Code opened the pty its close event goes nowhere: the terminal itself is disposed then.
+    if (this.opened) this.closed.fire();
+    else this.terminal.dispose();
     this.written.dispose();
     this.renamed.dispose();
     this.closed.dispose();
