@@ -105,6 +105,11 @@ export const TerminalClosedPayload = z.strictObject({
   terminal_id: TerminalId,
   reason: z.enum(['stopped', 'exited']),
   /** The shell's exit code, when it exited. */
-  exit_code: z.number().int().optional(),
+  exit_code: z
+    .number()
+    .int()
+    .min(-(2 ** 31))
+    .max(2 ** 32 - 1)
+    .optional(),
 });
 export type TerminalClosedPayload = z.infer<typeof TerminalClosedPayload>;
