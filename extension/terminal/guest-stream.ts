@@ -70,3 +70,16 @@ export class GuestStream {
     }
   }
 }
+
+/**
+ * What a guest's terminal answers by itself, not the user: replies to the host program's queries
+ * (device attributes, cursor position, modes, colours) and focus reports. The host's own terminal
+ * answers those already; a guest's copy must not answer twice into the host's shell, nor count
+ * as typing in a read-only terminal.
+ */
+// eslint-disable-next-line no-control-regex -- escape sequences are exactly what this matches
+const TERMINAL_REPORTS = /\x1b\[[?>][\d;]*c|\x1b\[\d+;\d+R|\x1b\[[IO]|\x1b\[\??[\d;]*\$y|\x1b\][\d;]*[^\x07\x1b]*(?:\x07|\x1b\\)/g;
+
+export function withoutTerminalReports(data: string): string {
+  return data.replace(TERMINAL_REPORTS, '');
+}

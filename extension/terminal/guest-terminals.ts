@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { type Role, type SharedTerminal, TERMINAL_LIMITS, type TerminalClosedPayload } from '../../protocol';
 import type { RelayClient } from '../../protocol/client';
-import { GuestStream } from './guest-stream';
+import { GuestStream, withoutTerminalReports } from './guest-stream';
 
 /** How long a catch-up may take before the live output held meanwhile is written anyway. */
 const CATCHUP_TIMEOUT_MS = 10_000;
@@ -149,7 +149,9 @@ export class GuestTerminals implements vscode.Disposable {
   }
 
   /** What the user typed into one of the host's terminals. */
-  typed(terminal: GuestTerminal, data: string): void {
+  typed(terminal: GuestTerminal, keys: string): void {
+    const data = withoutTerminalReports(keys);
+    if (data.length === 0) return;
     if (this.options.role() !== 'editor') return terminal.hint('viewers cannot type in the host’s terminal');
     if (!terminal.info.guests_can_type) return terminal.hint('read-only: the host has not let guests type in this terminal');
     for (let start = 0; start < data.length; start += TERMINAL_LIMITS.inputChars)

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { GuestStream, MISSED_NOTICE } from '../../../extension/terminal/guest-stream';
+import { GuestStream, MISSED_NOTICE, withoutTerminalReports } from '../../../extension/terminal/guest-stream';
 
 function stream() {
   const written: string[] = [];
@@ -49,5 +49,24 @@ describe('a guest’s view of a shared terminal', () => {
     s.onOutput({ seq: 1, data: 'a' });
     s.endCatchup();
     assert.deepEqual(written, ['a', 'b']);
+  });
+});
+
+describe('what a guest’s terminal answers by itself', () => {
+  it('is not sent as typing: device attributes, cursor position, focus, mode and colour reports', () => {
+    for (const report of [
+      '\x1b[?1;2c',
+      '\x1b[>0;276;0c',
+      '\x1b[12;40R',
+      '\x1b[I',
+      '\x1b[O',
+      '\x1b[?2004;1$y',
+      '\x1b]11;rgb:0000/0000/0000\x1b\\',
+    ])
+      assert.equal(withoutTerminalReports(report), '', JSON.stringify(report));
+    assert.equal(withoutTerminalReports('ls\x1b[I -la\r'), 'ls -la\r');
+    // What the user types stays: arrows, Ctrl-C, text.
+    for (const keys of ['\x1b[A', '\x1b[D', '\x03', 'echo hi\r', '\x1bOA'])
+      assert.equal(withoutTerminalReports(keys), keys, JSON.stringify(keys));
   });
 });
