@@ -20,6 +20,7 @@ export function settings() {
     notifyOnChatMessage: config.get<boolean>('notifyOnChatMessage', false),
     requireApproval: config.get<boolean>('requireApproval', false),
     acceptFocusRequests: config.get<boolean>('acceptFocusRequests', true),
+    sharedTerminalScrollbackKiB: config.get<number>('sharedTerminalScrollbackKiB', 64),
   };
 }
 

@@ -33,6 +33,8 @@ import { registerSearchCommands } from './commands/search-commands';
 import { TunnelSharing } from './tunnels/tunnel-sharing';
 import { SharedServersView } from './tunnels/shared-servers-view';
 import { registerTunnelCommands } from './commands/tunnel-commands';
+import { TerminalSharing } from './terminal/terminal-sharing';
+import { registerTerminalCommands } from './commands/terminal-commands';
 
 /** What `activate` returns (`vscode.extensions.getExtension('tandem.tandem').exports`): for tests and other extensions. */
 export interface TandemApi {
@@ -64,6 +66,8 @@ export interface TandemApi {
   readonly search: SharedSearch;
   /** Shared servers (port forwarding): the host's `host`, the guest's `guest`, the view's `entries`. */
   readonly tunnels: TunnelSharing;
+  /** Shared terminals: as host, its shares (`host`) and the grant's status bar text; as guest, the host's terminals (`guest`). */
+  readonly terminals: TerminalSharing;
 }
 
 /**
@@ -105,6 +109,8 @@ export function activate(context: vscode.ExtensionContext): TandemApi {
     vscode.window.registerTreeDataProvider('tandem.sharedServers', sharedServers),
     registerTunnelCommands(tunnels, notifier),
   );
+  const terminals = new TerminalSharing(session, sharing, notifier, log);
+  context.subscriptions.push(terminals, registerTerminalCommands(session, terminals, notifier));
   const debugging = registerDebugging(session, sharing, log);
   context.subscriptions.push(debugging, registerDebugCommands(debugging));
   context.subscriptions.push(
@@ -160,6 +166,7 @@ export function activate(context: vscode.ExtensionContext): TandemApi {
     language,
     search,
     tunnels,
+    terminals,
   };
 }
 

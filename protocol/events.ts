@@ -40,6 +40,16 @@ import {
   TunnelOpenOut,
   TunnelSharedPayload,
 } from './schemas/tunnel';
+import {
+  TerminalClosedPayload,
+  TerminalInputIn,
+  TerminalInputOut,
+  TerminalOutputPayload,
+  TerminalRequestIn,
+  TerminalRequestOut,
+  TerminalScrollbackPayload,
+  TerminalSharedPayload,
+} from './schemas/terminal';
 import { WorkspaceChangedPayload, WorkspaceRequestIn, WorkspaceRequestOut, WorkspaceResponse } from './schemas/workspace';
 
 /**
@@ -220,6 +230,43 @@ export const events = {
     client: TunnelCloseIn,
     server: TunnelCloseOut,
     description: 'The stream is over, with a `reason` (routed as `tunnel.data`); a guest sends one for every stream it opened.',
+  },
+  'terminal.shared': {
+    client: TerminalSharedPayload,
+    server: TerminalSharedPayload,
+    description:
+      'The terminals the host shares now, each with whether editors may type in it (host only): to everyone else after each change, ' +
+      'or with `requester` to that connection only (the answer to `terminal.request` without `terminal_id`).',
+  },
+  'terminal.output': {
+    client: TerminalOutputPayload,
+    server: TerminalOutputPayload,
+    description: 'The next piece (`seq`) of a shared terminal’s output (host only), to everyone else.',
+  },
+  'terminal.request': {
+    client: TerminalRequestIn,
+    server: TerminalRequestOut,
+    description:
+      'From a guest: the host’s shared terminals, or one terminal’s recent output after `since_seq`; to the host’s connection with ' +
+      'the `requester` added.',
+  },
+  'terminal.scrollback': {
+    client: TerminalScrollbackPayload,
+    server: TerminalScrollbackPayload,
+    description:
+      'The host’s answer to a `terminal.request` for a terminal’s output, in pieces (the last has `done`), to the `requester` only.',
+  },
+  'terminal.input': {
+    client: TerminalInputIn,
+    server: TerminalInputOut,
+    description:
+      'From an editor (never a viewer): keys typed into a shared terminal; to the host’s connection with the `sender` added. The host ' +
+      'passes it to its shell only if it granted typing and the sender is an editor by its own account.',
+  },
+  'terminal.closed': {
+    client: TerminalClosedPayload,
+    server: TerminalClosedPayload,
+    description: 'A shared terminal ended (host only), to everyone else: the host stopped sharing it, or its shell exited.',
   },
   'operator.subscribe': {
     client: OperatorSubscribe,

@@ -15,6 +15,7 @@ export * from './schemas/operator';
 export * from './schemas/session';
 export * from './schemas/system';
 export * from './schemas/tunnel';
+export * from './schemas/terminal';
 export * from './schemas/workspace';
 export * from './client';
 export * from './ot';

@@ -39,6 +39,10 @@ export const commandIds = {
   shareServer: 'tandem.shareServer',
   stopSharingServer: 'tandem.stopSharingServer',
   openSharedServer: 'tandem.openSharedServer',
+  shareTerminal: 'tandem.shareTerminal',
+  allowTerminalInput: 'tandem.allowTerminalInput',
+  revokeTerminalInput: 'tandem.revokeTerminalInput',
+  stopSharingTerminal: 'tandem.stopSharingTerminal',
 } as const;
 
 export type CommandId = (typeof commandIds)[keyof typeof commandIds];

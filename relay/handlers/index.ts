@@ -11,6 +11,14 @@ import { languageDiagnosticsHandler, languageRequestHandler, languageResponseHan
 import { operatorOnlyHandler, pingHandler } from './system';
 import { TunnelRouting } from './tunnel';
 import type { TunnelLimits } from '../config/config';
+import {
+  terminalClosedHandler,
+  terminalInputHandler,
+  terminalOutputHandler,
+  terminalRequestHandler,
+  terminalScrollbackHandler,
+  terminalSharedHandler,
+} from './terminal';
 import { workspaceChangedHandler, workspaceRequestHandler, workspaceResponseHandler } from './workspace';
 
 export function createHandlers(context: HandlerContext, debugging: Debugging, ai: AiAnswers, tunnels: TunnelLimits): HandlerTable {
@@ -37,6 +45,12 @@ export function createHandlers(context: HandlerContext, debugging: Debugging, ai
     'operator.unsubscribe': operatorOnlyHandler(),
     'session.focus': focusHandler(context),
     'system.ping': pingHandler(),
+    'terminal.shared': terminalSharedHandler(context),
+    'terminal.output': terminalOutputHandler(context),
+    'terminal.request': terminalRequestHandler(context),
+    'terminal.scrollback': terminalScrollbackHandler(context),
+    'terminal.input': terminalInputHandler(context),
+    'terminal.closed': terminalClosedHandler(context),
     'workspace.request': workspaceRequestHandler(context),
     'workspace.response': workspaceResponseHandler(context),
     'workspace.changed': workspaceChangedHandler(context),

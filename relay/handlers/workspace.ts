@@ -25,7 +25,15 @@ export function workspaceRequestHandler(context: HandlerContext): Handler<'works
  * asking connection named in `requester` so that the answer can go back there alone.
  */
 export async function forwardToHost<
-  E extends 'workspace.request' | 'language.request' | 'tunnel.open' | 'tunnel.data' | 'tunnel.ack' | 'tunnel.close',
+  E extends
+    | 'workspace.request'
+    | 'language.request'
+    | 'terminal.request'
+    | 'terminal.input'
+    | 'tunnel.open'
+    | 'tunnel.data'
+    | 'tunnel.ack'
+    | 'tunnel.close',
 >(
   context: HandlerContext,
   connection: Connection,

@@ -676,6 +676,89 @@ payloadExamples['language.response.server'] = { valid: languageResponses, invali
 payloadExamples['language.diagnostics.client'] = { valid: languageDiagnostics, invalid: badLanguageDiagnostics };
 payloadExamples['language.diagnostics.server'] = { valid: languageDiagnostics, invalid: badLanguageDiagnostics };
 
+// The host's shared terminals: its list, output, guests' requests and input, scrollback, closes.
+const terminalLists = [
+  { terminals: [] },
+  { terminals: [{ terminal_id: 't-1', name: 'bash', guests_can_type: false }] },
+  { terminals: [{ terminal_id: 't-1', name: 'bash', guests_can_type: true }], requester: 'relay-1.4' },
+];
+const badTerminalLists = [
+  {},
+  { terminals: [{ terminal_id: 't 1', name: 'bash', guests_can_type: false }] },
+  { terminals: [{ terminal_id: 't-1', name: '', guests_can_type: false }] },
+  { terminals: [{ terminal_id: 't-1', name: 'bash' }] },
+  { terminals: Array.from({ length: 11 }, (_, i) => ({ terminal_id: `t-${i}`, name: 'sh', guests_can_type: false })) },
+];
+const terminalOutputs = [
+  { terminal_id: 't-1', seq: 1, data: '$ ' },
+  { terminal_id: 't-1', seq: 42, data: '\u001b[32mtandem-42\u001b[0m\r\n' },
+];
+const badTerminalOutputs = [
+  { terminal_id: 't-1', seq: 0, data: 'x' },
+  { terminal_id: 't-1', seq: 1, data: '' },
+  { terminal_id: 't-1', seq: 1, data: 'x'.repeat(16_385) },
+  { terminal_id: 't-1', seq: 1.5, data: 'x' },
+  { terminal_id: 't-1', data: 'x' },
+];
+const terminalRequests = [
+  { request_id: 'r-1' },
+  { request_id: 'r-2', terminal_id: 't-1' },
+  { request_id: 'r-3', terminal_id: 't-1', since_seq: 12 },
+];
+const badTerminalRequests = [{}, { request_id: 'r 1' }, { request_id: 'r-1', terminal_id: '../t' }, { request_id: 'r-1', since_seq: -1 }];
+const terminalScrollbacks = [
+  { request_id: 'r-2', requester: 'relay-1.4', terminal_id: 't-1', seq: 12, data: 'hello\r\n', gap: false, done: false },
+  { request_id: 'r-2', requester: 'relay-1.4', terminal_id: 't-1', seq: 12, data: '', gap: true, done: true },
+];
+const badTerminalScrollbacks = [
+  { request_id: 'r-2', terminal_id: 't-1', seq: 12, data: '', gap: false, done: true },
+  { request_id: 'r-2', requester: 'relay-1.4', terminal_id: 't-1', seq: 12, data: '', done: true },
+  { request_id: 'r-2', requester: 'relay-1.4', terminal_id: 't-1', seq: 12, data: 'x'.repeat(16_385), gap: false, done: true },
+];
+const terminalInputs = [
+  { terminal_id: 't-1', data: 'ls\r' },
+  { terminal_id: 't-1', data: '\u0003' },
+];
+const badTerminalInputs = [
+  { terminal_id: 't-1', data: '' },
+  { terminal_id: 't-1', data: 'x'.repeat(4097) },
+  { data: 'ls\r' },
+  { terminal_id: 't-1', data: 'ls', read_only: false },
+];
+const terminalCloses = [
+  { terminal_id: 't-1', reason: 'stopped' },
+  { terminal_id: 't-1', reason: 'exited', exit_code: 0 },
+];
+const badTerminalCloses = [
+  { terminal_id: 't-1' },
+  { terminal_id: 't-1', reason: 'bored' },
+  { terminal_id: 't-1', reason: 'exited', exit_code: 0.5 },
+];
+payloadExamples['terminal.shared.client'] = { valid: terminalLists, invalid: badTerminalLists };
+payloadExamples['terminal.shared.server'] = { valid: terminalLists, invalid: badTerminalLists };
+payloadExamples['terminal.output.client'] = { valid: terminalOutputs, invalid: badTerminalOutputs };
+payloadExamples['terminal.output.server'] = { valid: terminalOutputs, invalid: badTerminalOutputs };
+payloadExamples['terminal.request.client'] = {
+  valid: terminalRequests,
+  invalid: [...badTerminalRequests, { ...terminalRequests[0], requester: 'relay-1.4' }],
+};
+payloadExamples['terminal.request.server'] = {
+  valid: terminalRequests.map((request) => ({ ...request, requester: 'relay-1.4' })),
+  invalid: [...badTerminalRequests.map((request) => ({ ...request, requester: 'relay-1.4' })), terminalRequests[0]],
+};
+payloadExamples['terminal.scrollback.client'] = { valid: terminalScrollbacks, invalid: badTerminalScrollbacks };
+payloadExamples['terminal.scrollback.server'] = { valid: terminalScrollbacks, invalid: badTerminalScrollbacks };
+payloadExamples['terminal.input.client'] = {
+  valid: terminalInputs,
+  invalid: [...badTerminalInputs, { ...terminalInputs[0], sender: 'relay-1.4' }],
+};
+payloadExamples['terminal.input.server'] = {
+  valid: terminalInputs.map((input) => ({ ...input, sender: 'relay-1.4' })),
+  invalid: [...badTerminalInputs.map((input) => ({ ...input, sender: 'relay-1.4' })), terminalInputs[0]],
+};
+payloadExamples['terminal.closed.client'] = { valid: terminalCloses, invalid: badTerminalCloses };
+payloadExamples['terminal.closed.server'] = { valid: terminalCloses, invalid: badTerminalCloses };
+
 /** Whole frames as clients send them; the README's JavaScript and Python examples first. */
 export const clientFrameExamples = {
   valid: [
