@@ -3,7 +3,8 @@
  * (code-server with the packaged .vsix, headless Chromium) and a relay. The host has a TypeScript
  * project and no extension of the guest's knows TypeScript's types: the guest's hover shows the
  * host's TypeScript answer, Go to Definition opens the host's file at the function, Go to Shared
- * File finds a file by part of its name, and Find in Shared Folder lists the matches in its view.
+ * File finds a file by part of its name, Find in Shared Folder lists the matches in its view, and
+ * a terminal the host shares shows the guest its output live, read-only.
  * Screenshots of each are kept in test-artifacts/ (guest-tools-*.png).
  */
 import assert from 'node:assert/strict';
@@ -56,7 +57,8 @@ describe('a guest’s language features, file finder and search come from the ho
       },
       // The guest's own TypeScript answers too on the tandem: file (syntax only: the import in this
       // file), beside the host's declaration: go to the first, the host's, rather than a peek of both.
-      settings: { 'editor.gotoLocation.multipleDefinitions': 'goto' },
+      // The terminal's DOM renderer (not a canvas): its rows can be read.
+      settings: { 'editor.gotoLocation.multipleDefinitions': 'goto', 'terminal.integrated.gpuAcceleration': 'off' },
     });
     ({ host, guest } = pair);
   });
@@ -118,5 +120,24 @@ describe('a guest’s language features, file finder and search come from the ho
     await guest.screenshot('guest-tools-search');
     assert.ok(ready(results), `the view lists the matches; it shows ${JSON.stringify(results)}`);
     assert.ok(!results.includes('.env'), 'an unshared file never shows');
+  });
+
+  it('the host shares a terminal: the guest sees its output live, in a read-only terminal', async () => {
+    await host.runCommand('Tandem: Share Terminal');
+    await host.page.locator('.terminal-wrapper .xterm').first().waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
+    // The shell's prompt first, then the host types into its terminal (it has the focus).
+    await shownText(host, '.xterm-rows', (text) => text.trim().length > 0);
+    await host.page.keyboard.type('echo tandem-$((6*7))', { delay: 10 });
+    await host.page.keyboard.press('Enter');
+    const hostShows = await shownText(host, '.xterm-rows', (text) => text.includes('tandem-42'));
+    assert.ok(hostShows.includes('tandem-42'), `the host's terminal ran it; it shows ${JSON.stringify(hostShows)}`);
+    await host.screenshot('guest-tools-terminal');
+
+    // The guest's terminal opened by itself (its panel, without taking the focus) and shows the output.
+    const guestShows = await shownText(guest, '.xterm-rows', (text) => text.includes('tandem-42'));
+    const panel = await shownText(guest, '.part.panel', (text) => text.includes('read-only'));
+    await guest.screenshot('guest-tools-terminal');
+    assert.ok(guestShows.includes('tandem-42'), `the guest's terminal shows the output; it shows ${JSON.stringify(guestShows)}`);
+    assert.match(panel, /read-only/, 'the guest’s terminal says it is read-only');
   });
 });
