@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/redis-connection';
 import type { Histogram } from 'prom-client';
 import { OTHER } from './labels';
 
@@ -50,7 +51,9 @@ const ignore = () => undefined;
  * timed: an outage shows in `tandem_redis_up`, and a rejected command took no time at Redis).
  * One clock read and one `then` per command; the connection is otherwise untouched.
  */
-export function timeRedisCommands(client: Redis, histogram: Histogram<'command'>): void {
+export function timeRedisCommands(redis: RedisClient, histogram: Histogram<'command'>): void {
+  // A Cluster's `sendCommand` (which routes to the slot's master) takes the same first argument.
+  const client = redis as Pick<Redis, 'sendCommand'>;
   const send = client.sendCommand.bind(client);
   client.sendCommand = (command, stream) => {
     const started = performance.now();

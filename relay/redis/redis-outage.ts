@@ -1,6 +1,6 @@
-import type { Redis } from 'ioredis';
+import { Cluster } from 'ioredis';
 import type { Availability } from '../broker/availability';
-import { isRedisUnreachableError, type RedisConnections, withTimeout } from './redis-connection';
+import { isRedisUnreachableError, type RedisClient, type RedisConnections, withTimeout } from './redis-connection';
 
 /** Hears of each outage exactly twice: when it begins, and when Redis has been back for a while. */
 export interface OutageListener {
@@ -26,6 +26,12 @@ export interface RedisOutageOptions {
  * gone again) therefore keeps the one outage going instead of announcing a new one each time,
  * and the subscriber's PING is answered after its re-subscriptions (same connection, in order):
  * when `up` is called, publications reach this relay again.
+ *
+ * On Redis Cluster a node's connection closing (`-node`: a master killed, a failover under way) is
+ * an outage too, even though the cluster clients stay up: publications of that shard were lost
+ * meanwhile (pub/sub is at most once), and the clients must resume. Up once both clients are
+ * ready, the cluster says `cluster_state:ok`, every master answers PING and the subscriber sees the
+ * same masters as the command client (its sharded subscribers follow the promoted replicas).
  */
 export class RedisOutageMonitor implements Availability {
   private down = false;
@@ -38,7 +44,7 @@ export class RedisOutageMonitor implements Availability {
   private listener: OutageListener | undefined;
   private readonly probeIntervalMs: number;
   private readonly probeTimeoutMs: number;
-  private readonly clients: Array<[role: string, client: Redis, onClose: () => void]>;
+  private readonly clients: Array<[role: string, client: RedisClient, onClose: () => void]>;
 
   constructor(
     private readonly redis: RedisConnections,
@@ -50,7 +56,10 @@ export class RedisOutageMonitor implements Availability {
       ['command', redis.command, () => this.closed('command')],
       ['subscriber', redis.subscriber, () => this.closed('subscriber')],
     ];
-    for (const [, client, onClose] of this.clients) client.on('close', onClose);
+    for (const [, client, onClose] of this.clients) {
+      client.on('close', onClose);
+      if (client instanceof Cluster) client.on('-node', onClose);
+    }
   }
 
   get available(): boolean {
@@ -69,7 +78,10 @@ export class RedisOutageMonitor implements Availability {
   dispose(): void {
     this.disposed = true;
     clearTimeout(this.probeTimer);
-    for (const [, client, onClose] of this.clients) client.off('close', onClose);
+    for (const [, client, onClose] of this.clients) {
+      client.off('close', onClose);
+      client.off('-node', onClose);
+    }
   }
 
   private closed(role: string): void {
@@ -92,17 +104,33 @@ export class RedisOutageMonitor implements Availability {
   private async probe(): Promise<void> {
     const closesBefore = this.closes;
     const ready = this.clients.every(([, client]) => client.status === 'ready');
-    const answered =
-      ready &&
-      (await Promise.all(this.clients.map(([, client]) => withTimeout(client.ping(), this.probeTimeoutMs, 'PING'))).then(
-        () => true,
-        () => false,
-      ));
+    const answered = ready && (await withTimeout(this.answers(), this.probeTimeoutMs, 'PING').catch(() => false));
     if (this.disposed) return;
     this.goodProbes = answered && this.closes === closesBefore ? this.goodProbes + 1 : 0;
     if (this.goodProbes < 2) return this.schedule();
     this.down = false;
     this.goodProbes = 0;
     this.listener?.up(Date.now() - this.downSince);
+  }
+
+  /** Whether Redis answers through both connections (on a cluster: every master, as above). */
+  private async answers(): Promise<boolean> {
+    const { command, subscriber } = this.redis;
+    if (!(command instanceof Cluster) || !(subscriber instanceof Cluster)) {
+      await Promise.all([command.ping(), subscriber.ping()]);
+      return true;
+    }
+    const masters = command.nodes('master');
+    const names = (cluster: Cluster) =>
+      cluster
+        .nodes('master')
+        .map((node) => `${node.options.host}:${node.options.port}`)
+        .sort()
+        .join(',');
+    if (masters.length === 0 || names(command) !== names(subscriber)) return false;
+    const info = (await masters[0]!.cluster('INFO')) as string;
+    if (!info.includes('cluster_state:ok')) return false;
+    await Promise.all(masters.map((node) => node.ping()));
+    return true;
   }
 }
