@@ -131,6 +131,8 @@ export class RedisConnections {
       retryDelayOnClusterDown: 100,
       retryDelayOnTryAgain: 100,
       slotsRefreshTimeout: Math.min(2_000, connectTimeoutMs),
+      // A promoted replica is learnt from CLUSTER SLOTS: asked every second (and on MOVED).
+      slotsRefreshInterval: 1_000,
     };
     const startNodes = nodes.map((node) => ({ ...node }));
     const command = new Cluster(startNodes, {
@@ -155,6 +157,13 @@ export class RedisConnections {
       retryDelayOnFailover: 100,
       redisOptions: { ...redisOptions, connectionName: `${name}:sub`, maxRetriesPerRequest: null, autoResendUnfulfilledCommands: true },
     });
+    for (const client of [command, subscriber]) {
+      // A node's connection is lazy, and a command sent while it is still connecting is refused
+      // (no offline queue): connect each node as soon as the cluster learns of it.
+      client.on('+node', (node: Redis) => {
+        if (node.status === 'wait') node.connect().catch(() => undefined);
+      });
+    }
     const where = `Redis Cluster at ${nodes.map((node) => `${node.host}:${node.port}`).join(',')}`;
     return RedisConnections.connect(new RedisConnections(command, subscriber, true), connectTimeoutMs, where, options);
   }

@@ -120,14 +120,20 @@ export class RedisOutageMonitor implements Availability {
       await Promise.all([command.ping(), subscriber.ping()]);
       return true;
     }
+    // Every slot served by a master that both clients know, the same one for both.
+    const servers = (cluster: Cluster): string | undefined => {
+      const masters = new Set(cluster.nodes('master').map((node) => `${node.options.host}:${node.options.port}`));
+      const keys = new Set<string>();
+      for (let slot = 0; slot < 16384; slot++) {
+        const key = cluster.slots[slot]?.[0];
+        if (key === undefined || !masters.has(key)) return undefined;
+        keys.add(key);
+      }
+      return [...keys].sort().join(',');
+    };
+    const served = servers(command);
+    if (served === undefined || served !== servers(subscriber)) return false;
     const masters = command.nodes('master');
-    const names = (cluster: Cluster) =>
-      cluster
-        .nodes('master')
-        .map((node) => `${node.options.host}:${node.options.port}`)
-        .sort()
-        .join(',');
-    if (masters.length === 0 || names(command) !== names(subscriber)) return false;
     const info = (await masters[0]!.cluster('INFO')) as string;
     if (!info.includes('cluster_state:ok')) return false;
     await Promise.all(masters.map((node) => node.ping()));
