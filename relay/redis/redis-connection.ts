@@ -179,6 +179,9 @@ export class RedisConnections {
     watch(connections.subscriber, 'sub', closing, options.log);
     try {
       await Promise.all([ready(connections.command, connectTimeoutMs), ready(connections.subscriber, connectTimeoutMs)]);
+      // A cluster is ready before its nodes' own connections are (they connect on '+node', above):
+      // the first commands would be refused.
+      if (connections.command instanceof Cluster) await mastersReady(connections.command, connectTimeoutMs);
     } catch (error) {
       await connections.close();
       throw new Error(`${where} is not reachable: ${(error as Error).message}`);
@@ -277,6 +280,16 @@ function ready(client: RedisClient, timeoutMs: number): Promise<void> {
     // Its rejection only repeats the first error; the retries go on and `ready` or the timer decides.
     client.connect().catch(() => undefined);
   });
+}
+
+async function mastersReady(cluster: Cluster, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const masters = cluster.nodes('master');
+    if (masters.length > 0 && masters.every((node) => node.status === 'ready')) return;
+    if (Date.now() > deadline) throw new Error(`the cluster's masters did not all connect within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
 }
 
 /** QUIT lets pending replies arrive; a connection that is down, or does not answer, is dropped. */

@@ -1,4 +1,4 @@
-import { Cluster } from 'ioredis';
+import { Cluster, type Redis } from 'ioredis';
 import type { Availability } from '../broker/availability';
 import { isRedisUnreachableError, type RedisClient, type RedisConnections, withTimeout } from './redis-connection';
 
@@ -58,7 +58,7 @@ export class RedisOutageMonitor implements Availability {
     ];
     for (const [, client, onClose] of this.clients) {
       client.on('close', onClose);
-      if (client instanceof Cluster) client.on('-node', onClose);
+      if (client instanceof Cluster && client === redis.command) client.on('-node', this.nodeLost);
     }
   }
 
@@ -80,9 +80,20 @@ export class RedisOutageMonitor implements Availability {
     clearTimeout(this.probeTimer);
     for (const [, client, onClose] of this.clients) {
       client.off('close', onClose);
-      client.off('-node', onClose);
+      client.off('-node', this.nodeLost);
     }
   }
+
+  /**
+   * The command client lost a node's connection. Only a master that serves slots counts: the pool
+   * also drops replicas when the topology it reads changes (as right after a cluster formed).
+   */
+  private readonly nodeLost = (node: Redis): void => {
+    const command = this.redis.command;
+    if (!(command instanceof Cluster)) return;
+    const key = `${node.options.host}:${node.options.port}`;
+    if (command.slots.some((owners) => owners?.[0] === key)) this.closed(`master ${key}`);
+  };
 
   private closed(role: string): void {
     if (this.disposed || this.redis.closed) return;

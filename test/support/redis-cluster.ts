@@ -161,13 +161,17 @@ export class RedisCluster {
     return master;
   }
 
-  /** Waits until the replicas of the master serving `slot` have every write it has (replication is asynchronous). */
+  /**
+   * Waits until the replicas of the master serving `slot` have every write it had when called
+   * (replication is asynchronous).
+   */
   async waitForReplicas(slot: number): Promise<void> {
     const master = await this.masterOf(slot);
     const deadline = Date.now() + this.timeoutMs;
+    const first = await this.askNode(master.server.port, ['INFO', 'replication']);
+    const offset = Number(/master_repl_offset:(\d+)/.exec(first)?.[1] ?? NaN);
     for (;;) {
       const info = await this.askNode(master.server.port, ['INFO', 'replication']);
-      const offset = Number(/master_repl_offset:(\d+)/.exec(info)?.[1] ?? NaN);
       const replicas = [...info.matchAll(/^slave\d+:.*offset=(\d+)/gm)].map((match) => Number(match[1]));
       if (replicas.length > 0 && replicas.every((replica) => replica >= offset)) return;
       if (Date.now() > deadline) throw new Error(`the replicas of slot ${slot}'s master are behind: ${info}`);
