@@ -100,13 +100,20 @@ interface Storage {
 const REDIS_PREFIX = 'tandem:';
 
 /**
- * Picks the bus and storage: the embedded in-memory ones unless REDIS_URL is set. A Redis that
+ * Picks the bus and storage: the embedded in-memory ones unless REDIS_URL (one Redis) or
+ * REDIS_CLUSTER_NODES (Redis Cluster: the same stores, see `RedisConnections.openCluster`) is set. A Redis that
  * cannot be reached at start-up stops the relay with one line (`RedisConnections.open` waits for
  * it, bounded): a wrong URL is better found at once than as a relay that never works. Once
  * started, the relay rides out any outage by itself (see `announceOutages`).
  */
 async function createStorage(config: RelayConfig, relayId: string, log: Logger): Promise<Storage> {
-  if (!config.redisUrl) {
+  let redis: RedisConnections | undefined;
+  try {
+    redis = await RedisConnections.configured(config, { name: relayId, log });
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
+  if (!redis) {
     const broker = new MemoryBroker();
     return {
       broker,
@@ -125,12 +132,6 @@ async function createStorage(config: RelayConfig, relayId: string, log: Logger):
       streams: new MemoryStreamStore(),
       windows: new MemoryWindowStore(),
     };
-  }
-  let redis: RedisConnections;
-  try {
-    redis = await RedisConnections.open(config.redisUrl, { name: relayId, log });
-  } catch (error) {
-    throw new ConfigError(`REDIS_URL: ${(error as Error).message}`);
   }
   const made: Array<{ close(): Promise<void> }> = [];
   const keep = <T extends { close(): Promise<void> }>(part: T): T => (made.push(part), part);
@@ -330,7 +331,7 @@ export async function startRelay({ config, secret, logger, modelPerformance }: R
     const api = new HttpApi({
       relayId,
       secret,
-      redisConfigured: config.redisUrl !== undefined,
+      redisConfigured: redis !== undefined,
       corsOrigins: config.corsOrigins,
       gateway,
       hub,
@@ -395,7 +396,10 @@ export async function startRelay({ config, secret, logger, modelPerformance }: R
   const { port } = server.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `ws://${host}:${port}/ws`;
-  log.info({ relay: relayId, url, storage: config.redisUrl ? 'redis' : 'memory', ai_model: config.ai?.model }, 'relay listening');
+  log.info(
+    { relay: relayId, url, storage: redis ? (redis.cluster ? 'redis-cluster' : 'redis') : 'memory', ai_model: config.ai?.model },
+    'relay listening',
+  );
 
   let stopping: Promise<void> | undefined;
   const stop = () =>

@@ -1,20 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
-import type { RedisConnections } from '../redis/redis-connection';
+import type { RedisClient, RedisConnections } from '../redis/redis-connection';
 import { defineScript } from '../redis/scripts';
 import { answerKey, type AnswerRegistry, type BeginResult, type OrphanAnswer, type RunningAnswer } from './answer-registry';
 
 /**
  * The running answers of every relay, in Redis, each with a lease its relay keeps alive: when a
  * relay dies in the middle of an answer, its lease expires, and the next relay to look
- * (`takeOrphans`, every third of the lease) takes the answer, in one script so that exactly one
- * relay does, and ends it for everyone with AI_RELAY_LOST and the text published so far. Single
- * Redis (the scripts read keys they are not given, as the presence store's does).
+ * (`takeOrphans`, every third of the lease) takes the answer, a script per answer so that exactly
+ * one relay does, and ends it for everyone with AI_RELAY_LOST and the text published so far. Every
+ * key in one hash slot (`{ai}`), so that the scripts may run on Redis Cluster (answers are few: the
+ * slot's shard carries a write per chunk, not per keystroke).
  *
- * - `<prefix>ai:answers`  hash: answer key -> JSON `{s, r, a, m, n, i}` (session, request, asker,
+ * - `<prefix>{ai}:answers`  hash: answer key -> JSON `{s, r, a, m, n, i}` (session, request, asker,
  *   model, next index, serving instance)
- * - `<prefix>ai:lease:<answer key>`  the serving instance, with a TTL of the lease
- * - `<prefix>ai:text:<answer key>`  the text published so far
+ * - `<prefix>{ai}:lease:<answer key>`  the serving instance, with a TTL of the lease
+ * - `<prefix>{ai}:text:<answer key>`  the text published so far
  *
  * The entry is updated before each chunk is published (`progress`), so an orphan's last chunk has
  * an index past every chunk its relay published (at most one past: an index may be skipped, never
@@ -44,7 +44,7 @@ export interface RedisAnswerRegistryOptions {
 }
 
 export class RedisAnswerRegistry implements AnswerRegistry {
-  private readonly command: Redis;
+  private readonly command: RedisClient;
   private readonly instance: string;
   private readonly leaseMs: number;
   private readonly prefix: string;
@@ -53,7 +53,7 @@ export class RedisAnswerRegistry implements AnswerRegistry {
   private readonly runProgress: Script<number>;
   private readonly runRefresh: Script<number>;
   private readonly runEnd: Script<number>;
-  private readonly runTakeOrphans: Script<string[]>;
+  private readonly runTakeOrphan: Script<string[]>;
   private closing: Promise<void> | undefined;
 
   constructor(
@@ -65,12 +65,12 @@ export class RedisAnswerRegistry implements AnswerRegistry {
     this.instance = `${options.relayId.replace(/\s/g, '_')}:${randomUUID().slice(0, 8)}`;
     this.leaseMs = options.leaseMs;
     this.prefix = options.prefix ?? 'tandem:';
-    this.answersKey = `${this.prefix}ai:answers`;
+    this.answersKey = `${this.prefix}{ai}:answers`;
     this.runBegin = defineScript(this.command, 'tandemAiBegin');
     this.runProgress = defineScript(this.command, 'tandemAiProgress');
     this.runRefresh = defineScript(this.command, 'tandemAiRefresh');
     this.runEnd = defineScript(this.command, 'tandemAiEnd');
-    this.runTakeOrphans = defineScript(this.command, 'tandemAiTakeOrphans');
+    this.runTakeOrphan = defineScript(this.command, 'tandemAiTakeOrphan');
   }
 
   begin(answer: RunningAnswer, maxPerSession: number): Promise<BeginResult> {
@@ -106,10 +106,14 @@ export class RedisAnswerRegistry implements AnswerRegistry {
   }
 
   async takeOrphans(): Promise<OrphanAnswer[]> {
-    const taken = await this.runTakeOrphans([this.answersKey], [`${this.prefix}ai:lease:`, `${this.prefix}ai:text:`]);
-    const orphans: OrphanAnswer[] = [];
-    for (let i = 0; i + 1 < taken.length; i += 2) orphans.push({ answer: fromEntry(taken[i]!), text: taken[i + 1]! });
-    return orphans;
+    const fields = await this.command.hkeys(this.answersKey);
+    if (fields.length === 0) return [];
+    // Only the fields without a lease are tried (one EXISTS each, cheaper than a script).
+    const leased = await Promise.all(fields.map((field) => this.command.exists(this.keysOf(field)[1]!)));
+    const taken = await Promise.all(
+      fields.filter((_, i) => leased[i] === 0).map((field) => this.runTakeOrphan(this.keysOf(field), [field])),
+    );
+    return taken.flatMap((reply) => (reply.length === 2 ? [{ answer: fromEntry(reply[0]!), text: reply[1]! }] : []));
   }
 
   /** Lets go of Redis. Answers still running stay in the registry: their leases expire and another relay ends them. */
@@ -118,7 +122,7 @@ export class RedisAnswerRegistry implements AnswerRegistry {
   }
 
   private keysOf(field: string): string[] {
-    return [this.answersKey, `${this.prefix}ai:lease:${field}`, `${this.prefix}ai:text:${field}`];
+    return [this.answersKey, `${this.prefix}{ai}:lease:${field}`, `${this.prefix}{ai}:text:${field}`];
   }
 
   private entry(answer: RunningAnswer): string {

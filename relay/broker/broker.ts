@@ -66,6 +66,10 @@ export interface BrokerHealth {
   detail?: string;
 }
 
+/**
+ * Channel names are opaque, except that a non-empty `{…}` part (Redis Cluster's hash tag) groups
+ * channels: on Redis Cluster the channels of one group, and their history, live on one shard.
+ */
 export interface Broker {
   /** Publishes to every subscriber of the channel on every relay. */
   publish(channel: string, message: BrokerMessage, options?: PublishOptions): Promise<PublishResult>;

@@ -1,26 +1,27 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { newEpoch } from '../epoch';
 import type { Logger } from '../log';
 import type { Broker, BrokerHealth, BrokerMessage, Disposable, Publication, PublishOptions, PublishResult, StreamPosition } from './broker';
-import { type RedisConnections, withTimeout } from '../redis/redis-connection';
+import { type RedisClient, type RedisConnections, withTimeout } from '../redis/redis-connection';
 import { defineScript } from '../redis/scripts';
 import { decodePublications, decodeStreamEntry, encodeHeader, shardChannel } from './redis-publication';
 
 /**
- * N relays on one Redis (not Redis Cluster: see `liveness`): sharded pub/sub fans publications
- * out, a bounded stream per channel keeps the history, and a per-channel epoch says when that
- * history was lost. Pub/sub is at most once: a relay whose subscriber was down misses what was
- * published meanwhile (its clients resume from history).
+ * N relays on one Redis or on Redis Cluster: sharded pub/sub fans publications out, a bounded
+ * stream per channel keeps the history, and a per-channel epoch says when that history was lost.
+ * Pub/sub is at most once: a relay whose subscriber was down misses what was published meanwhile
+ * (its clients resume from history).
  *
- * Per channel, all keys share the channel as their hash tag (cluster-ready: one slot per channel):
- * - `<prefix>{<channel>}:meta`   hash: `e` epoch, `s` offset of the last history publication
- * - `<prefix>{<channel>}:stream` stream: entry id `<offset>-0`, fields `h` header, `d` data, `k` key
- * - `<prefix>{<channel>}`        shard channel, payload `<offset>\n<header>\n<data>`
- * - `<prefix>{<channel>}:once`   hash: idempotency key -> `<epoch>:<offset>`, for the publications
- *                                 in the history window (as the memory broker keeps them)
+ * Per channel, all keys share the channel's hash tag (one slot per channel, or per group of
+ * channels with the same `{…}` tag: `shardChannel`); `<base>` is `<prefix>{<channel>}`, or
+ * `<prefix><channel>` for a channel with its own tag (the hub's `session:{<session>}`):
+ * - `<base>:meta`   hash: `e` epoch, `s` offset of the last history publication
+ * - `<base>:stream` stream: entry id `<offset>-0`, fields `h` header, `d` data, `k` key
+ * - `<base>`        shard channel, payload `<offset>\n<header>\n<data>`
+ * - `<base>:once`   hash: idempotency key -> `<epoch>:<offset>`, for the publications in the
+ *                   history window (as the memory broker keeps them)
  * The header, the payload and the stream entry are `redis-publication.ts`'s format; the scripts
  * are relay/redis/lua/broker-*.lua.
  */
@@ -59,8 +60,8 @@ interface Channel {
 export class RedisBroker implements Broker {
   private readonly options: z.output<typeof Options>;
   private readonly log: RedisBrokerOptions['log'];
-  private readonly command: Redis;
-  private readonly subscriber: Redis;
+  private readonly command: RedisClient;
+  private readonly subscriber: RedisClient;
   /** Keyed by shard channel name, which is what the subscriber's messages carry. */
   private readonly channels = new Map<string, Channel>();
   private readonly runPublish: (
@@ -93,7 +94,7 @@ export class RedisBroker implements Broker {
     this.subscriber.on('smessage', this.onMessage);
     this.subscriber.on('ready', this.onSubscriberReady);
     if (this.subscriber.status === 'ready') this.subscriberReadyAt = performance.now();
-    // Outside the `{…}` form of user channels, so no channel name can collide with it.
+    // Its random part keeps any channel name from colliding with it.
     this.livenessChannel = `${this.options.prefix}liveness:{${this.options.relayId}:${randomUUID().slice(0, 8)}}`;
     if (this.options.livenessIntervalMs > 0) {
       this.subscriber

@@ -1,23 +1,23 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { Participant } from '../../protocol';
 import type { Logger } from '../log';
 import type { PresenceStore } from './presence';
-import type { RedisConnections } from '../redis/redis-connection';
-import { defineScript } from '../redis/scripts';
+import type { RedisClient, RedisConnections } from '../redis/redis-connection';
 
 /**
  * Presence across relays, expiring per relay (not per connection): a crashed relay's
  * participants disappear within `ttlMs`, at the cost of one key write per relay per heartbeat
- * whatever its number of connections. Single Redis (the list script reads keys it is not given).
+ * whatever its number of connections. Works on one Redis and on Redis Cluster: no command or
+ * transaction touches two sessions' keys, nor a session's hash and a relay's key together.
  *
  * - `<prefix>presence:{<session>}`  hash: connection id -> `<instance> <participant JSON>`
  * - `<prefix>presence:alive:<instance>`  string with a TTL, refreshed every `heartbeatMs`
  *
  * `instance` is the relay id plus a random suffix, so a relay restarted under the same RELAY_ID
  * does not revive the entries of its crashed predecessor. `list` drops (and deletes) entries whose
- * instance key has expired. The store also remembers its own entries: when its key was found
+ * instance key has expired (an entry's instance never writes again once its key expired, so that
+ * needs no transaction). The store also remembers its own entries: when its key was found
  * missing (Redis lost its data, or this process stalled longer than the TTL and another relay
  * swept its entries) it writes them all again, so presence heals without the relay's help.
  */
@@ -41,15 +41,16 @@ export type RedisPresenceOptions = z.input<typeof Options> & { log?: Pick<Logger
 export class RedisPresenceStore implements PresenceStore {
   private readonly options: z.output<typeof Options>;
   private readonly log: RedisPresenceOptions['log'];
-  private readonly command: Redis;
+  private readonly command: RedisClient;
   private readonly instance: string;
   private readonly aliveKey: string;
-  private readonly runList: (keys: readonly string[], args: readonly (string | number)[]) => Promise<string[]>;
   /** This relay's own entries, as written: what a re-announce writes again. */
   private readonly own = new Map<string, Map<string, string>>();
   private readonly timer: NodeJS.Timeout;
   private started: Promise<void> | undefined;
   private beating = false;
+  /** An announce failed half-way: the next beat writes everything again. */
+  private announceDue = false;
   private sessionsRefreshedAt = Date.now();
   private closing: Promise<void> | undefined;
 
@@ -64,8 +65,7 @@ export class RedisPresenceStore implements PresenceStore {
     redis.acquire();
     this.command = redis.command;
     this.instance = `${relayId.replace(/\s/g, '_')}:${randomUUID().slice(0, 8)}`;
-    this.aliveKey = `${this.options.prefix}presence:alive:${this.instance}`;
-    this.runList = defineScript(this.command, 'tandemPresenceList');
+    this.aliveKey = this.aliveKeyOf(this.instance);
     this.timer = setInterval(() => void this.beat(), this.options.heartbeatMs).unref();
     // An early failure (Redis down) is retried by the next beat or the first `add`.
     this.start().catch(() => undefined);
@@ -97,19 +97,39 @@ export class RedisPresenceStore implements PresenceStore {
   }
 
   async list(sessionId: string): Promise<Participant[]> {
-    const live = await this.runList([this.sessionKey(sessionId)], [`${this.options.prefix}presence:alive:`]);
-    return live.map((json) => JSON.parse(json) as Participant);
+    const key = this.sessionKey(sessionId);
+    const entries = await this.command.hgetall(key);
+    const instances = new Set<string>();
+    for (const value of Object.values(entries)) instances.add(value.slice(0, Math.max(0, value.indexOf(' '))));
+    // One EXISTS each (on Redis Cluster the relays' keys are on any shard); a session sees a handful of relays.
+    const alive = new Map(
+      await Promise.all(
+        [...instances].map(
+          async (instance) => [instance, instance !== '' && (await this.command.exists(this.aliveKeyOf(instance))) === 1] as const,
+        ),
+      ),
+    );
+    const live: Participant[] = [];
+    const dead: string[] = [];
+    for (const [connectionId, value] of Object.entries(entries)) {
+      const space = value.indexOf(' ');
+      if (space > 0 && alive.get(value.slice(0, space))) live.push(JSON.parse(value.slice(space + 1)) as Participant);
+      else dead.push(connectionId);
+    }
+    if (dead.length > 0) await this.command.hdel(key, ...dead);
+    return live;
   }
 
   /** Deletes this relay's key and entries (best effort: Redis may be down), then lets go of Redis. */
   close(): Promise<void> {
     return (this.closing ??= (async () => {
       clearInterval(this.timer);
-      const transaction = this.command.multi();
-      for (const [sessionId, entries] of this.own) transaction.hdel(this.sessionKey(sessionId), ...entries.keys());
-      transaction.del(this.aliveKey);
+      const own = [...this.own];
       this.own.clear();
-      await transaction.exec().catch(() => undefined);
+      await Promise.allSettled([
+        ...own.map(([sessionId, entries]) => this.command.hdel(this.sessionKey(sessionId), ...entries.keys())),
+        this.command.del(this.aliveKey),
+      ]);
       await this.redis.release();
     })());
   }
@@ -127,7 +147,7 @@ export class RedisPresenceStore implements PresenceStore {
     this.beating = true;
     try {
       const refreshed = await this.command.set(this.aliveKey, '1', 'PX', this.options.ttlMs, 'XX');
-      if (refreshed === null) {
+      if (refreshed === null || this.announceDue) {
         const count = [...this.own.values()].reduce((sum, entries) => sum + entries.size, 0);
         this.log?.warn({ instance: this.instance, connections: count }, 'presence key was lost; announcing this relay again');
         await this.announce();
@@ -141,23 +161,27 @@ export class RedisPresenceStore implements PresenceStore {
     }
   }
 
-  /** The key, then every own entry, in one transaction (nobody sees entries without their key). */
+  /**
+   * The key, then every own entry, a transaction per session (nobody sees entries without their
+   * key); if any of them fails, the next beat announces again.
+   */
   private async announce(): Promise<void> {
-    const transaction = this.command.multi().set(this.aliveKey, '1', 'PX', this.options.ttlMs);
-    for (const [sessionId, entries] of this.own) {
-      if (entries.size === 0) continue;
-      transaction
-        .hset(this.sessionKey(sessionId), Object.fromEntries(entries))
-        .expire(this.sessionKey(sessionId), this.options.sessionTtlSeconds);
-    }
-    await transaction.exec();
+    this.announceDue = true;
+    await this.command.set(this.aliveKey, '1', 'PX', this.options.ttlMs);
+    const writes = [...this.own].flatMap(([sessionId, entries]) => {
+      if (entries.size === 0) return [];
+      const key = this.sessionKey(sessionId);
+      return [this.command.multi().hset(key, Object.fromEntries(entries)).expire(key, this.options.sessionTtlSeconds).exec()];
+    });
+    await Promise.all(writes);
+    this.announceDue = false;
     this.sessionsRefreshedAt = Date.now();
   }
 
   private async refreshSessions(): Promise<void> {
-    const transaction = this.command.multi();
-    for (const sessionId of this.own.keys()) transaction.expire(this.sessionKey(sessionId), this.options.sessionTtlSeconds);
-    await transaction.exec();
+    await Promise.all(
+      [...this.own.keys()].map((sessionId) => this.command.expire(this.sessionKey(sessionId), this.options.sessionTtlSeconds)),
+    );
     this.sessionsRefreshedAt = Date.now();
   }
 
@@ -166,6 +190,10 @@ export class RedisPresenceStore implements PresenceStore {
     if (!session) return;
     session.delete(connectionId);
     if (session.size === 0) this.own.delete(sessionId);
+  }
+
+  private aliveKeyOf(instance: string): string {
+    return `${this.options.prefix}presence:alive:${instance}`;
   }
 
   private sessionKey(sessionId: string): string {

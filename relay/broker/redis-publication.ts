@@ -5,7 +5,8 @@ import type { BrokerMessage, Publication } from './broker';
  * the same payload together from the parts they are given: `broker-publish.lua`, and
  * `document-commit.lua` with the payload of `encodePublications`).
  *
- * - Shard channel: `<prefix>{<channel>}`, which is also the base of the channel's keys.
+ * - Shard channel: `<prefix>{<channel>}`, or `<prefix><channel>` for a channel with its own hash
+ *   tag (`shardChannel`), which is also the base of the channel's keys.
  * - Header: the message's JSON without `data`, which is carried as is: nobody parses the envelope
  *   twice, and new message fields travel without a format change.
  * - Payload on the shard channel: `<offset>\n<header>\n<data>` (offset 0: not kept in history).
@@ -25,13 +26,23 @@ import type { BrokerMessage, Publication } from './broker';
 const SURROGATE = /[\uD800-\uDFFF]/;
 
 /**
- * The shard channel of a broker channel. The subscriber hands channel names back decoded from
- * UTF-8: a name that is not well-formed UTF-16 (a lone surrogate) is named by what Redis will
- * actually return.
+ * The shard channel of a broker channel: `<prefix>{<channel>}`, or `<prefix><channel>` when the
+ * channel names its own hash tag (a non-empty `{…}`, Redis's rule: the first `{` and the first `}`
+ * after it). Channels with the same tag, and their keys, share one hash slot: the hub tags its
+ * session and document channels with the session id, so that on Redis Cluster a session's
+ * channels, logs and documents live on one shard and a commit script may publish on its
+ * document's channel. The subscriber hands channel names back decoded from UTF-8: a name that is
+ * not well-formed UTF-16 (a lone surrogate) is named by what Redis will actually return.
  */
 export function shardChannel(prefix: string, channel: string): string {
   const wellFormed = SURROGATE.test(channel) ? Buffer.from(channel).toString() : channel;
-  return `${prefix}{${wellFormed}}`;
+  return hasHashTag(wellFormed) ? `${prefix}${wellFormed}` : `${prefix}{${wellFormed}}`;
+}
+
+/** Whether Redis Cluster hashes `name` by a `{…}` part of it rather than by the whole name. */
+export function hasHashTag(name: string): boolean {
+  const open = name.indexOf('{');
+  return open >= 0 && name.indexOf('}', open + 1) > open + 1;
 }
 
 /** The message as the publish script takes it: the header, and the data as is. */

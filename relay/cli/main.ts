@@ -77,13 +77,14 @@ async function serve(): Promise<void> {
 async function worker(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config.logLevel);
-  if (!config.redisUrl) throw new ConfigError('relay worker: REDIS_URL is required (the streams it processes are in Redis)');
+  if (!config.redisUrl && !config.redisClusterNodes)
+    throw new ConfigError('relay worker: REDIS_URL or REDIS_CLUSTER_NODES is required (the streams it processes are in Redis)');
   const consumer = config.relayId ?? `worker-${randomUUID().slice(0, 8)}`;
   let redis: RedisConnections;
   try {
-    redis = await RedisConnections.open(config.redisUrl, { name: consumer, log });
+    redis = (await RedisConnections.configured(config, { name: consumer, log }))!;
   } catch (error) {
-    throw new ConfigError(`REDIS_URL: ${(error as Error).message}`);
+    throw new ConfigError((error as Error).message);
   }
   const streams = new RedisStreamStore(redis);
   const windows = new RedisWindowStore(redis, { ttlMs: 2 * config.streams.windowMs + 60_000 });

@@ -80,6 +80,19 @@ const ConfigSchema = z.strictObject({
   WS_PORT: integer(0, 65535).default(8001),
   AUTH_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .transform((value) => value.split(',').map((node) => node.trim()))
+    .pipe(
+      z
+        .array(
+          z
+            .string()
+            .regex(/^([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):\d{1,5}$/, 'must be a comma-separated list of host:port (Redis Cluster nodes)'),
+        )
+        .min(1),
+    )
+    .optional(),
   LOG_LEVEL: logLevel.default('info'),
   RELAY_ID: z
     .string()
@@ -152,6 +165,8 @@ export interface RelayConfig {
   /** Undefined when not configured; see `resolveAuthSecret`. */
   authSecret: string | undefined;
   redisUrl: string | undefined;
+  /** Redis Cluster's nodes to start from (REDIS_CLUSTER_NODES); never set together with `redisUrl`. */
+  redisClusterNodes: Array<{ host: string; port: number }> | undefined;
   logLevel: LogLevel;
   relayId: string | undefined;
   limits: {
@@ -335,6 +350,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
         `(${leastPieceBytes}) (got ${raw.DOCUMENT_MAX_PENDING_PIECE_BYTES})`,
     );
   }
+  if (raw.REDIS_URL !== undefined && raw.REDIS_CLUSTER_NODES !== undefined) {
+    throw new ConfigError('Invalid configuration: set REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (Redis Cluster), not both');
+  }
   const ai = aiSettings(raw);
   return {
     ai,
@@ -359,6 +377,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     port: raw.WS_PORT,
     authSecret: raw.AUTH_SECRET,
     redisUrl: raw.REDIS_URL,
+    redisClusterNodes: raw.REDIS_CLUSTER_NODES?.map(clusterNode),
     logLevel: raw.LOG_LEVEL,
     relayId: raw.RELAY_ID,
     limits: {
@@ -448,6 +467,9 @@ export const settingDescriptions: Record<keyof RawConfig, string> = {
   WS_PORT: 'port for WebSocket and REST (default 8001)',
   AUTH_SECRET: 'HS256 secret for tokens, at least 16 characters',
   REDIS_URL: 'redis:// URL; unset = embedded in-memory bus and storage',
+  REDIS_CLUSTER_NODES:
+    'Redis Cluster instead of one Redis: comma-separated host:port of some of its nodes ' +
+    '(e.g. `redis-1:6379,redis-2:6379`); not together with REDIS_URL',
   LOG_LEVEL: 'DEBUG, INFO, WARNING, ERROR or CRITICAL (default INFO)',
   RELAY_ID: 'name of this relay in logs and stats (default: generated)',
   WS_MAX_FRAME_BYTES: 'largest inbound frame (default 65536)',
@@ -562,4 +584,15 @@ export function assertLinksConfigured(config: RelayConfig): void {
 function defaultStateDir(env: NodeJS.ProcessEnv): string {
   const base = env.XDG_STATE_HOME || join(env.HOME || homedir(), '.local', 'state');
   return join(base, 'tandem-relay');
+}
+
+/** `host:port` (host may be a bracketed IPv6 address) as ioredis takes a cluster node. */
+function clusterNode(node: string): { host: string; port: number } {
+  const colon = node.lastIndexOf(':');
+  const host = node.slice(0, colon);
+  const port = Number(node.slice(colon + 1));
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new ConfigError(`Invalid configuration: REDIS_CLUSTER_NODES has a port out of range (got ${JSON.stringify(node)})`);
+  }
+  return { host: host.startsWith('[') ? host.slice(1, -1) : host, port };
 }

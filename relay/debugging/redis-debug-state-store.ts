@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import {
   type Breakpoint,
   type BreakpointChange,
@@ -7,7 +6,7 @@ import {
   type StoppedPayload,
   type StoppedState,
 } from '../../protocol';
-import type { RedisConnections } from '../redis/redis-connection';
+import type { RedisClient, RedisConnections } from '../redis/redis-connection';
 import { defineScript } from '../redis/scripts';
 import { type BreakpointLimits, breakpointJson, type DebugSnapshot, type DebugStateStore } from './debug-state-store';
 
@@ -34,7 +33,7 @@ export interface RedisDebugStateStoreOptions extends BreakpointLimits {
 }
 
 export class RedisDebugStateStore implements DebugStateStore {
-  private readonly command: Redis;
+  private readonly command: RedisClient;
   private readonly prefix: string;
   private readonly runApply: Script<[number, number?, string?]>;
   private readonly runSetStopped: Script<number>;

@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { TextDocument, textType, type TextOp } from '../../protocol';
 import { encodePublications, recordOf, withRecord } from '../broker/redis-publication';
 import { newEpoch } from '../epoch';
-import type { RedisConnections } from '../redis/redis-connection';
+import type { RedisClient, RedisConnections } from '../redis/redis-connection';
 import { defineScript } from '../redis/scripts';
 import { lengthChange } from './document-authority';
 import {
@@ -23,9 +22,11 @@ import { committedOpBytes, lastCommitBytes } from './history-bytes';
 import { tooManyDocuments } from './memory-document-store';
 
 /**
- * The shared documents in Redis, for relays that share one (single Redis, not Cluster: the commit
- * script publishes on a channel it is not given as a key). Per document of a session, under
- * `<prefix>doc:{<session>\0<document>}` (one hash slot):
+ * The shared documents in Redis, for relays that share one Redis or one Redis Cluster. Per document
+ * of a session, under `<prefix>doc:{<session>}:<document>`, in the hash slot of every key and
+ * channel of the session (its `{…}` tag), so that the commit script may publish on the document's
+ * channel (`<prefix>doc:{<session>}\0<document>`) on Redis Cluster too; the session's list of
+ * documents is `<prefix>docs:{<session>}`:
  *
  * - `…:meta`  hash: `e` incarnation, the document's epoch (random per create: a document dropped
  *   or lost and created again is another document to every cache and client), `rev` head revision,
@@ -168,7 +169,7 @@ interface Keys {
 
 export class RedisDocumentStore implements DocumentStore {
   private readonly options: z.output<typeof Options>;
-  private readonly command: Redis;
+  private readonly command: RedisClient;
   private readonly runCreate: (keys: readonly string[], args: readonly (string | number)[]) => Promise<number>;
   private readonly runLoad: (keys: readonly string[], args: readonly (string | number)[]) => Promise<LoadReply>;
   private readonly runCommit: (keys: readonly string[], args: readonly (string | number)[]) => Promise<CommitReply>;
@@ -180,7 +181,7 @@ export class RedisDocumentStore implements DocumentStore {
   private closing: Promise<void> | undefined;
   /** The most ops a failed commit's answer brings to catch a copy up (as many as a load would). */
   private readonly maxCatchUp: number;
-  private readonly subscriber: Redis;
+  private readonly subscriber: RedisClient;
   /** Shard channel -> cache key of the documents this relay committed to with a publication (see `onPublication`). */
   private readonly channels = new Map<string, string>();
   /** Records that came for a document while this relay's commit to it was on its way (see `commit`). */
@@ -643,7 +644,8 @@ export class RedisDocumentStore implements DocumentStore {
   }
 
   private keysOf(sessionId: string, documentId: string): Keys {
-    const base = `${this.options.prefix}doc:{${sessionId}\u0000${documentId}}`;
+    // Not the broker's `<prefix>doc:{<session>}\0<document>` (the document channel's keys): a colon, not a NUL.
+    const base = `${this.options.prefix}doc:{${sessionId}}:${documentId}`;
     return { meta: `${base}:meta`, ops: `${base}:ops`, seen: `${base}:seen`, turn: `${base}:turn`, seenq: `${base}:seenq` };
   }
 }

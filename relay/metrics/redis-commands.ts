@@ -1,4 +1,5 @@
-import type { Redis } from 'ioredis';
+import type { Command } from 'ioredis';
+import type { RedisClient } from '../redis/redis-connection';
 import type { Histogram } from 'prom-client';
 import { OTHER } from './labels';
 
@@ -50,11 +51,17 @@ const ignore = () => undefined;
  * timed: an outage shows in `tandem_redis_up`, and a rejected command took no time at Redis).
  * One clock read and one `then` per command; the connection is otherwise untouched.
  */
-export function timeRedisCommands(client: Redis, histogram: Histogram<'command'>): void {
+export function timeRedisCommands(redis: RedisClient, histogram: Histogram<'command'>): void {
+  // A Cluster's `sendCommand` routes to the slot's master: the same command first, other arguments
+  // after it (passed on as they are), and it calls itself again for a redirection (timed once).
+  const client = redis as unknown as { sendCommand: (command: Command, ...rest: unknown[]) => unknown };
   const send = client.sendCommand.bind(client);
-  client.sendCommand = (command, stream) => {
+  const timed = new WeakSet<Command>();
+  client.sendCommand = (command, ...rest) => {
+    const result = send(command, ...rest);
+    if (timed.has(command)) return result;
+    timed.add(command);
     const started = performance.now();
-    const result = send(command, stream);
     const name = COMMANDS.has(command.name) ? command.name : OTHER;
     command.promise.then(() => histogram.observe({ command: name }, (performance.now() - started) / 1000), ignore);
     return result;

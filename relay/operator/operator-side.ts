@@ -69,7 +69,14 @@ export class OperatorSide {
             if (health.status === 'down' || deps.availability.available) return health;
             return { ...health, status: 'down', detail: 'reachable again, making sure it stays up' };
           },
-          redisMemoryBytes: async () => (redis ? usedMemory(await redis.command.info('memory')) : undefined),
+          // On Redis Cluster, the masters' sum.
+          redisMemoryBytes: async () => {
+            if (!redis) return undefined;
+            const used = (await Promise.all(redis.masters().map(async (node) => usedMemory(await node.info('memory'))))).filter(
+              (bytes) => bytes !== undefined,
+            );
+            return used.length === 0 ? undefined : used.reduce((sum, bytes) => sum + bytes, 0);
+          },
           streams: deps.streams,
           group: DEFAULT_GROUP,
           prometheusConfigured: prometheusUrl !== undefined,

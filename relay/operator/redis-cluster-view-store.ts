@@ -1,12 +1,13 @@
-import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { Participant } from '../../protocol';
-import type { RedisConnections } from '../redis/redis-connection';
+import type { RedisClient, RedisConnections } from '../redis/redis-connection';
 import type { ClusterViewStore, RelayView } from './cluster-view-store';
 
 /**
- * The relays' views in Redis: `<prefix>operator:view:<relay id>`, a JSON string with a TTL. One
- * key per relay, so listing them (SCAN over a handful of keys, then MGET) stays cheap.
+ * The relays' views in Redis, in one hash slot (`{operator}`, so that Redis Cluster can MGET them):
+ * - `<prefix>{operator}:view:<relay id>`  a JSON string with a TTL
+ * - `<prefix>{operator}:views`            sorted set: relay id, scored by when its view expires
+ * Listing reads the set (no SCAN, which would see one shard of a cluster), then the views.
  */
 
 const View = z.object({
@@ -26,7 +27,7 @@ const View = z.object({
 const MAX_RELAYS = 200;
 
 export class RedisClusterViewStore implements ClusterViewStore {
-  private readonly command: Redis;
+  private readonly command: RedisClient;
   private readonly prefix: string;
   private closing: Promise<void> | undefined;
 
@@ -34,25 +35,25 @@ export class RedisClusterViewStore implements ClusterViewStore {
     private readonly redis: RedisConnections,
     options: { prefix?: string } = {},
   ) {
-    this.prefix = `${options.prefix ?? 'tandem:'}operator:view:`;
+    this.prefix = `${options.prefix ?? 'tandem:'}{operator}:`;
     redis.acquire();
     this.command = redis.command;
   }
 
   async put(view: RelayView, ttlMs: number): Promise<void> {
-    await this.command.set(this.prefix + view.relay_id, JSON.stringify(view), 'PX', ttlMs);
+    const now = Date.now();
+    await this.command
+      .multi()
+      .set(this.viewKey(view.relay_id), JSON.stringify(view), 'PX', ttlMs)
+      .zadd(this.indexKey, now + ttlMs, view.relay_id)
+      .zremrangebyscore(this.indexKey, '-inf', `(${now}`)
+      .exec();
   }
 
   async all(): Promise<RelayView[]> {
-    const keys = new Set<string>();
-    let cursor = '0';
-    do {
-      const [next, found] = await this.command.scan(cursor, 'MATCH', `${this.prefix}*`, 'COUNT', 100);
-      for (const key of found) keys.add(key);
-      cursor = next;
-    } while (cursor !== '0' && keys.size < MAX_RELAYS);
-    if (keys.size === 0) return [];
-    const values = await this.command.mget(...[...keys].slice(0, MAX_RELAYS));
+    const relays = await this.command.zrangebyscore(this.indexKey, Date.now(), '+inf', 'LIMIT', 0, MAX_RELAYS);
+    if (relays.length === 0) return [];
+    const values = await this.command.mget(...relays.map((relay) => this.viewKey(relay)));
     return values.flatMap((value) => {
       if (value === null) return [];
       try {
@@ -65,7 +66,15 @@ export class RedisClusterViewStore implements ClusterViewStore {
   }
 
   async remove(relayId: string): Promise<void> {
-    await this.command.del(this.prefix + relayId);
+    await this.command.multi().del(this.viewKey(relayId)).zrem(this.indexKey, relayId).exec();
+  }
+
+  private get indexKey(): string {
+    return `${this.prefix}views`;
+  }
+
+  private viewKey(relayId: string): string {
+    return `${this.prefix}view:${relayId}`;
   }
 
   close(): Promise<void> {

@@ -1,4 +1,4 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from '../log';
 
 /**
@@ -12,7 +12,21 @@ import type { Logger } from '../log';
  *
  * The users (broker, presence store) `acquire` in their constructors and `release` in their
  * `close`; the last release closes both connections, so the composition root needs no ordering.
+ *
+ * On Redis Cluster (`openCluster`) each is an ioredis `Cluster`: the command one keeps a socket per
+ * master and sends each command to the master of its keys' slot; the subscriber one has a sharded
+ * subscriber per master (ioredis's `shardedSubscribers`), so that SSUBSCRIBE reaches the shard
+ * that publishes the channel. The stores put every key and channel of one session in one hash slot.
  */
+
+/** One Redis, or a Redis Cluster: the stores use the commands both have. */
+export type RedisClient = Redis | Cluster;
+
+/** A node of a Redis Cluster to start from (REDIS_CLUSTER_NODES). */
+export interface RedisClusterNode {
+  host: string;
+  port: number;
+}
 export interface RedisConnectionOptions {
   /** Names the connections in CLIENT LIST as `<name>:cmd` and `<name>:sub` (the relay id). */
   name: string;
@@ -32,8 +46,10 @@ export class RedisConnections {
   private closing: Promise<void> | undefined;
 
   private constructor(
-    readonly command: Redis,
-    readonly subscriber: Redis,
+    readonly command: RedisClient,
+    readonly subscriber: RedisClient,
+    /** Whether these are Redis Cluster clients. */
+    readonly cluster: boolean,
   ) {}
 
   /**
@@ -81,17 +97,119 @@ export class RedisConnections {
       autoResubscribe: true,
       autoResendUnfulfilledCommands: true,
     });
-    const connections = new RedisConnections(command, subscriber);
+    return RedisConnections.connect(
+      new RedisConnections(command, subscriber, false),
+      connectTimeoutMs,
+      `Redis at ${redactUrl(url)}`,
+      options,
+    );
+  }
+
+  /**
+   * The same two connections to a Redis Cluster, found from any of `nodes` (ioredis learns the
+   * others and the slots from CLUSTER SLOTS). `password` (and `username`) are the nodes' AUTH.
+   */
+  static async openCluster(
+    nodes: readonly RedisClusterNode[],
+    options: RedisConnectionOptions & { username?: string; password?: string },
+  ): Promise<RedisConnections> {
+    const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
+    const commandTimeoutMs = options.commandTimeoutMs ?? 5_000;
+    const maxDelay = options.maxReconnectDelayMs ?? 2_000;
+    const name = options.name.replace(/[^\w.:-]/g, '_');
+    const redisOptions: RedisOptions = {
+      connectTimeout: connectTimeoutMs,
+      ...(options.username !== undefined && { username: options.username }),
+      ...(options.password !== undefined && { password: options.password }),
+    };
+    const common: ClusterOptions = {
+      lazyConnect: true,
+      clusterRetryStrategy: (attempt) => Math.round(Math.min(maxDelay, 50 * 2 ** Math.min(attempt - 1, 10)) * (0.5 + Math.random() / 2)),
+      // A failover's window: MOVED, TRYAGAIN and CLUSTERDOWN mean "not executed", so they are
+      // retried (bounded by maxRedirections); see below for a connection that closes.
+      maxRedirections: 16,
+      retryDelayOnClusterDown: 100,
+      retryDelayOnTryAgain: 100,
+      slotsRefreshTimeout: Math.min(2_000, connectTimeoutMs),
+      // A promoted replica is learnt from CLUSTER SLOTS: asked every second (and on MOVED).
+      slotsRefreshInterval: 1_000,
+    };
+    const startNodes = nodes.map((node) => ({ ...node }));
+    const command = new Cluster(startNodes, {
+      ...common,
+      // As on one Redis: fail fast while a shard is unreachable, and never resend a command that
+      // was in flight when its master's connection closed (its script may have run already).
+      enableOfflineQueue: false,
+      retryDelayOnFailover: 0,
+      redisOptions: {
+        ...redisOptions,
+        connectionName: `${name}:cmd`,
+        maxRetriesPerRequest: 0,
+        autoResendUnfulfilledCommands: false,
+        commandTimeout: commandTimeoutMs,
+        socketTimeout: commandTimeoutMs,
+      },
+    });
+    const subscriber = new Cluster(startNodes, {
+      ...common,
+      shardedSubscribers: true,
+      enableOfflineQueue: true,
+      retryDelayOnFailover: 100,
+      redisOptions: { ...redisOptions, connectionName: `${name}:sub`, maxRetriesPerRequest: null, autoResendUnfulfilledCommands: true },
+    });
+    for (const client of [command, subscriber]) {
+      // A node's connection is lazy, and a command sent while it is still connecting is refused
+      // (no offline queue): connect each node as soon as the cluster learns of it.
+      client.on('+node', (node: Redis) => {
+        if (node.status === 'wait') node.connect().catch(() => undefined);
+      });
+    }
+    const where = `Redis Cluster at ${nodes.map((node) => `${node.host}:${node.port}`).join(',')}`;
+    return RedisConnections.connect(new RedisConnections(command, subscriber, true), connectTimeoutMs, where, options);
+  }
+
+  private static async connect(
+    connections: RedisConnections,
+    connectTimeoutMs: number,
+    where: string,
+    options: RedisConnectionOptions,
+  ): Promise<RedisConnections> {
     const closing = () => connections.closing !== undefined;
-    watch(command, 'cmd', closing, options.log);
-    watch(subscriber, 'sub', closing, options.log);
+    watch(connections.command, 'cmd', closing, options.log);
+    watch(connections.subscriber, 'sub', closing, options.log);
     try {
-      await Promise.all([ready(command, connectTimeoutMs), ready(subscriber, connectTimeoutMs)]);
+      await Promise.all([ready(connections.command, connectTimeoutMs), ready(connections.subscriber, connectTimeoutMs)]);
+      // A cluster is ready before its nodes' own connections are (they connect on '+node', above):
+      // the first commands would be refused.
+      if (connections.command instanceof Cluster) await mastersReady(connections.command, connectTimeoutMs);
     } catch (error) {
       await connections.close();
-      throw new Error(`Redis at ${redactUrl(url)} is not reachable: ${(error as Error).message}`);
+      throw new Error(`${where} is not reachable: ${(error as Error).message}`);
     }
     return connections;
+  }
+
+  /**
+   * The connections the settings ask for: one Redis (REDIS_URL) or Redis Cluster
+   * (REDIS_CLUSTER_NODES), or undefined for neither. The error names the setting at fault.
+   */
+  static async configured(
+    settings: { redisUrl: string | undefined; redisClusterNodes: readonly RedisClusterNode[] | undefined },
+    options: RedisConnectionOptions,
+  ): Promise<RedisConnections | undefined> {
+    const setting = settings.redisClusterNodes ? 'REDIS_CLUSTER_NODES' : 'REDIS_URL';
+    try {
+      if (settings.redisClusterNodes) return await RedisConnections.openCluster(settings.redisClusterNodes, options);
+      if (settings.redisUrl) return await RedisConnections.open(settings.redisUrl, options);
+      return undefined;
+    } catch (error) {
+      throw new RedisConfigError(`${setting}: ${(error as Error).message}`);
+    }
+  }
+
+  /** The masters of a cluster (their own connections), or the one Redis. */
+  masters(): Redis[] {
+    return this.command instanceof Cluster ? this.command.nodes('master') : [this.command];
   }
 
   /** Registers a user; the connections stay open until every user has released them. */
@@ -116,7 +234,7 @@ export class RedisConnections {
 }
 
 /** Logs an outage once when it begins and once when it ends, not every failed reconnect. */
-function watch(client: Redis, role: Role, closing: () => boolean, log: RedisConnectionOptions['log']): void {
+function watch(client: RedisClient, role: Role, closing: () => boolean, log: RedisConnectionOptions['log']): void {
   let wasReady = false;
   let down = false;
   let lastError = '';
@@ -134,9 +252,16 @@ function watch(client: Redis, role: Role, closing: () => boolean, log: RedisConn
     down = true;
     log?.warn({ connection: role, reason: lastError || 'closed' }, 'redis connection lost; reconnecting');
   });
+  if (client instanceof Cluster) {
+    // A node's connection is gone (a master died: a failover follows, or a replica). Once per node.
+    client.on('-node', (node: Redis) => {
+      if (closing() || !wasReady) return;
+      log?.warn({ connection: role, node: `${node.options.host}:${node.options.port}` }, 'redis cluster node connection lost');
+    });
+  }
 }
 
-function ready(client: Redis, timeoutMs: number): Promise<void> {
+function ready(client: RedisClient, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
     let lastError: Error | undefined;
     const onError = (error: Error) => (lastError = error);
@@ -157,8 +282,18 @@ function ready(client: Redis, timeoutMs: number): Promise<void> {
   });
 }
 
+async function mastersReady(cluster: Cluster, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const masters = cluster.nodes('master');
+    if (masters.length > 0 && masters.every((node) => node.status === 'ready')) return;
+    if (Date.now() > deadline) throw new Error(`the cluster's masters did not all connect within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 /** QUIT lets pending replies arrive; a connection that is down, or does not answer, is dropped. */
-async function quit(client: Redis): Promise<void> {
+async function quit(client: RedisClient): Promise<void> {
   if (client.status === 'end') return;
   if (client.status === 'ready') {
     try {
@@ -169,6 +304,11 @@ async function quit(client: Redis): Promise<void> {
     }
   }
   client.disconnect();
+}
+
+/** Redis named by the settings cannot be used (the caller turns it into its ConfigError). */
+export class RedisConfigError extends Error {
+  override readonly name = 'RedisConfigError';
 }
 
 /** Redis did not answer in time (`withTimeout`): unreachable, frozen, or far too busy. */
@@ -197,19 +337,24 @@ export async function withTimeout<T>(promise: Promise<T>, ms: number, what: stri
  */
 const UNREACHABLE_MESSAGES = new Set([
   "Stream isn't writeable and enableOfflineQueue options is false",
+  "Cluster isn't ready and enableOfflineQueue options is false",
   'Connection is closed.',
   'Command timed out',
+  'Failed to refresh slots cache.',
+  'None of startup nodes is available',
 ]);
+/** A Redis Cluster in a failover's window: the redirections ran out (MOVED to a dead master, CLUSTERDOWN...). */
+const CLUSTER_UNREACHABLE = /^(Too many Cluster redirections|Failed to refresh slots cache)/;
 /** Aborted in flight by a closing connection (`AbortError`, `MaxRetriesPerRequestError` extends it). */
 const UNREACHABLE_NAMES = new Set(['AbortError', 'MaxRetriesPerRequestError', 'RedisTimeoutError']);
 /** Replies of a Redis that is up but cannot serve yet (loading its AOF, a replica without its primary). */
-const NOT_READY_REPLY = /^(LOADING|MASTERDOWN|TRYAGAIN)\b/;
+const NOT_READY_REPLY = /^(LOADING|MASTERDOWN|TRYAGAIN|CLUSTERDOWN)\b/;
 const SOCKET_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTCONN']);
 
 /** Whether a Redis call failed because Redis could not be reached (retry later), not because of a bug. */
 export function isRedisUnreachableError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
-  if (UNREACHABLE_NAMES.has(error.name) || UNREACHABLE_MESSAGES.has(error.message)) return true;
+  if (UNREACHABLE_NAMES.has(error.name) || UNREACHABLE_MESSAGES.has(error.message) || CLUSTER_UNREACHABLE.test(error.message)) return true;
   if (error.name === 'ReplyError' && NOT_READY_REPLY.test(error.message)) return true;
   const code = (error as NodeJS.ErrnoException).code;
   return typeof code === 'string' && SOCKET_ERRORS.has(code);

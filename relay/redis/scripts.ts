@@ -1,9 +1,9 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection';
 import aiBegin from './lua/ai-begin.lua';
 import aiProgress from './lua/ai-progress.lua';
 import aiRefresh from './lua/ai-refresh.lua';
 import aiEnd from './lua/ai-end.lua';
-import aiTakeOrphans from './lua/ai-take-orphans.lua';
+import aiTakeOrphan from './lua/ai-take-orphan.lua';
 import brokerEnsureEpoch from './lua/broker-ensure-epoch.lua';
 import brokerHistory from './lua/broker-history.lua';
 import brokerPublish from './lua/broker-publish.lua';
@@ -15,7 +15,6 @@ import documentCreate from './lua/document-create.lua';
 import documentLoad from './lua/document-load.lua';
 import joinRequestAdd from './lua/join-request-add.lua';
 import joinRequestDecide from './lua/join-request-decide.lua';
-import presenceList from './lua/presence-list.lua';
 import sessionEnd from './lua/session-end.lua';
 import sessionSetStanding from './lua/session-set-standing.lua';
 import sessionUseInvite from './lua/session-use-invite.lua';
@@ -32,7 +31,6 @@ import windowRead from './lua/window-read.lua';
 const scripts = {
   tandemBrokerPublish: { numberOfKeys: 3, lua: [brokerEnsureEpoch, brokerPublish] },
   tandemBrokerHistory: { numberOfKeys: 2, lua: [brokerEnsureEpoch, brokerHistory] },
-  tandemPresenceList: { numberOfKeys: 1, lua: [presenceList] },
   tandemDocumentCreate: { numberOfKeys: 5, lua: [documentCreate] },
   tandemDocumentLoad: { numberOfKeys: 2, lua: [documentLoad] },
   tandemDocumentCommit: { numberOfKeys: 5, lua: [documentCommit] },
@@ -49,7 +47,7 @@ const scripts = {
   tandemAiProgress: { numberOfKeys: 3, lua: [aiProgress] },
   tandemAiRefresh: { numberOfKeys: 2, lua: [aiRefresh] },
   tandemAiEnd: { numberOfKeys: 3, lua: [aiEnd] },
-  tandemAiTakeOrphans: { numberOfKeys: 1, lua: [aiTakeOrphans] },
+  tandemAiTakeOrphan: { numberOfKeys: 3, lua: [aiTakeOrphan] },
   tandemWindowAdd: { numberOfKeys: 2, lua: [windowAdd] },
   tandemWindowRead: { numberOfKeys: 2, lua: [windowRead] },
 } satisfies Record<string, { numberOfKeys: number; lua: string[] }>;
@@ -74,7 +72,7 @@ export function scriptSource(name: ScriptName): string {
  * so a restarted Redis (empty script cache) needs nothing from the caller.
  */
 export function defineScript<T>(
-  client: Redis,
+  client: RedisClient,
   name: ScriptName,
 ): (keys: readonly string[], args: readonly (string | number)[]) => Promise<T> {
   if (!(name in client)) client.defineCommand(name, { numberOfKeys: scripts[name].numberOfKeys, lua: scriptSource(name) });

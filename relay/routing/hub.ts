@@ -46,9 +46,11 @@ const HISTORY_TAIL = 500;
 /** A position no log has: reading "since" it only answers where the log stands. */
 const NOWHERE: StreamPosition = { offset: 0, epoch: '' };
 
-const sessionChannel = (sessionId: string) => `session:${sessionId}`;
-// Session ids cannot hold a NUL, so the channel name is unambiguous whatever the document path.
-const documentChannel = (sessionId: string, documentId: string) => `doc:${sessionId}\u0000${documentId}`;
+// Both tagged with the session id (`{…}`, see `Broker`): on Redis Cluster a session's channels and
+// keys share one hash slot. Session ids hold neither braces nor a NUL, so the names are unambiguous
+// whatever the document path.
+const sessionChannel = (sessionId: string) => `session:{${sessionId}}`;
+const documentChannel = (sessionId: string, documentId: string) => `doc:{${sessionId}}\u0000${documentId}`;
 const EVERYONE = 'everyone';
 
 /** An internal publication on a session channel: every relay closes its connections of the session. */

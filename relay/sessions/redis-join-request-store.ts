@@ -1,5 +1,4 @@
-import type { Redis } from 'ioredis';
-import type { RedisConnections } from '../redis/redis-connection';
+import type { RedisClient, RedisConnections } from '../redis/redis-connection';
 import { defineScript } from '../redis/scripts';
 import type { JoinRequest, JoinRequestStore } from './join-request-store';
 
@@ -10,7 +9,7 @@ import type { JoinRequest, JoinRequestStore } from './join-request-store';
  */
 
 export class RedisJoinRequestStore implements JoinRequestStore {
-  private readonly command: Redis;
+  private readonly command: RedisClient;
   private readonly prefix: string;
   private readonly runAdd: (keys: readonly string[], args: readonly (string | number)[]) => Promise<number>;
   private readonly runDecide: (keys: readonly string[], args: readonly (string | number)[]) => Promise<string | null>;

@@ -1,5 +1,4 @@
-import type { Redis } from 'ioredis';
-import type { RedisConnections } from '../redis/redis-connection';
+import type { RedisClient, RedisConnections } from '../redis/redis-connection';
 import { defineScript } from '../redis/scripts';
 import type { ParticipantStanding, SessionRecord, SessionStore } from './session-store';
 
@@ -15,7 +14,7 @@ export interface RedisSessionStoreOptions {
 }
 
 export class RedisSessionStore implements SessionStore {
-  private readonly command: Redis;
+  private readonly command: RedisClient;
   private readonly prefix: string;
   private readonly runEnd: (keys: readonly string[], args: readonly (string | number)[]) => Promise<string[] | null>;
   private readonly runUseInvite: (keys: readonly string[], args: readonly (string | number)[]) => Promise<number>;

@@ -1,5 +1,4 @@
-import type { Redis } from 'ioredis';
-import type { RedisConnections } from '../redis/redis-connection';
+import type { RedisClient, RedisConnections } from '../redis/redis-connection';
 import {
   type ClaimResult,
   type PendingSummary,
@@ -23,7 +22,7 @@ export interface RedisStreamStoreOptions {
 type RawEntry = [id: string, fields: string[] | null];
 
 export class RedisStreamStore implements StreamStore {
-  private readonly command: Redis;
+  private readonly command: RedisClient;
   private readonly prefix: string;
   private closing: Promise<void> | undefined;
 

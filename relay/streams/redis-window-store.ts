@@ -4,9 +4,10 @@ import type { StreamName } from './stream-store';
 import type { Observation, WindowStore } from './window-store';
 
 /**
- * The rolling windows in Redis, shared by every relay: `<prefix>window:<stream>:ids` (a sorted set
- * of entry ids by time) and `<prefix>window:<stream>:data` (a hash of id -> observation), both
- * expiring `ttlMs` after the last observation. Lua keeps the set and the hash in step.
+ * The rolling windows in Redis, shared by every relay: `<prefix>window:{<stream>}:ids` (a sorted set
+ * of entry ids by time) and `<prefix>window:{<stream>}:data` (a hash of id -> observation), both
+ * expiring `ttlMs` after the last observation, in one hash slot (Redis Cluster). Lua keeps the set
+ * and the hash in step.
  */
 
 export interface RedisWindowStoreOptions {
@@ -52,6 +53,6 @@ export class RedisWindowStore implements WindowStore {
   }
 
   private keysOf(stream: StreamName): string[] {
-    return [`${this.prefix}window:${stream}:ids`, `${this.prefix}window:${stream}:data`];
+    return [`${this.prefix}window:{${stream}}:ids`, `${this.prefix}window:{${stream}}:data`];
   }
 }

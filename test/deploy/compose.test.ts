@@ -20,6 +20,7 @@ interface ComposeService {
   image?: string;
   build?: { context: string; dockerfile: string };
   command?: string[];
+  profiles?: string[];
   environment?: Record<string, string>;
   depends_on?: Record<string, { condition: string }>;
   volumes?: string[];
@@ -44,16 +45,47 @@ describe('docker/docker-compose.realtime.yml (docker-compose config)', () => {
   });
 
   it("has the deployment's services and named volumes", () => {
+    const nodes = [1, 2, 3, 4, 5, 6].map((n) => `redis-node-${n}`);
     assert.deepEqual(Object.keys(config.services).sort(), [
       'alertmanager',
       'grafana',
       'nginx',
       'prometheus',
       'redis',
+      'redis-cluster-init',
+      ...nodes,
       'relay-1',
       'relay-2',
     ]);
-    assert.deepEqual(Object.keys(config.volumes).sort(), ['grafana-data', 'prometheus-data', 'redis-data']);
+    assert.deepEqual(Object.keys(config.volumes).sort(), [
+      'grafana-data',
+      'prometheus-data',
+      'redis-data',
+      ...nodes.map((n) => `${n}-data`),
+    ]);
+  });
+
+  it('has a `cluster` profile: six Redis Cluster nodes (AOF, noeviction), the job that joins them (3 masters, 3 replicas)', () => {
+    for (let n = 1; n <= 6; n++) {
+      const node = config.services[`redis-node-${n}`]!;
+      assert.deepEqual(node.profiles, ['cluster']);
+      const command = node.command!.join(' ');
+      assert.match(command, /--cluster-enabled yes/);
+      assert.match(command, /--appendonly yes/);
+      assert.match(command, /--maxmemory-policy noeviction/);
+      assert.ok(node.volumes!.some((volume) => volume.startsWith(`redis-node-${n}-data:/data`)));
+    }
+    const init = config.services['redis-cluster-init']!;
+    assert.deepEqual(init.profiles, ['cluster']);
+    assert.match(init.command!.join(' '), /redis-cli --cluster create .* --cluster-replicas 1 --cluster-yes/s);
+    // The relays' settings with the profile's nodes pass the relay's own validation.
+    const env = { ...config.services['relay-1']!.environment!, REDIS_URL: '', REDIS_CLUSTER_NODES: 'redis-node-1:6379,redis-node-2:6379' };
+    const relayConfig = loadConfig(Object.fromEntries(Object.entries(env).filter(([, value]) => value !== '')));
+    assert.deepEqual(relayConfig.redisClusterNodes, [
+      { host: 'redis-node-1', port: 6379 },
+      { host: 'redis-node-2', port: 6379 },
+    ]);
+    assert.equal(relayConfig.redisUrl, undefined);
   });
 
   it('runs Redis with AOF (appendonly, fsync every second) on a volume, and a health check', () => {

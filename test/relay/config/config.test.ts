@@ -74,6 +74,16 @@ describe('configuration', () => {
     for (const [given, expected] of Object.entries(levels)) assert.equal(loadConfig({ LOG_LEVEL: given }).logLevel, expected);
   });
 
+  it('reads REDIS_CLUSTER_NODES as host:port pairs (IPv6 in brackets)', () => {
+    const config = loadConfig({ REDIS_CLUSTER_NODES: ' redis-1:6379, 10.0.0.2:7000,[::1]:7001' });
+    assert.deepEqual(config.redisClusterNodes, [
+      { host: 'redis-1', port: 6379 },
+      { host: '10.0.0.2', port: 7000 },
+      { host: '::1', port: 7001 },
+    ]);
+    assert.equal(config.redisUrl, undefined);
+  });
+
   it('refuses each bad value with one line that names it', () => {
     const cases: Array<[Record<string, string>, RegExp]> = [
       [{ WS_PORT: 'eighty' }, /WS_PORT must be an integer between 0 and 65535 \(got "eighty"\)/],
@@ -81,6 +91,13 @@ describe('configuration', () => {
       [{ WS_PORT: '80.5' }, /WS_PORT/],
       [{ LOG_LEVEL: 'LOUD' }, /LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL/],
       [{ REDIS_URL: 'http://localhost' }, /REDIS_URL must be a redis:\/\/ or rediss:\/\/ URL/],
+      [{ REDIS_CLUSTER_NODES: 'redis-1' }, /REDIS_CLUSTER_NODES must be a comma-separated list of host:port/],
+      [{ REDIS_CLUSTER_NODES: 'redis-1:6379,,redis-2:6379' }, /REDIS_CLUSTER_NODES/],
+      [{ REDIS_CLUSTER_NODES: 'redis-1:99999' }, /REDIS_CLUSTER_NODES has a port out of range/],
+      [
+        { REDIS_URL: 'redis://localhost:6379', REDIS_CLUSTER_NODES: 'redis-1:6379' },
+        /set REDIS_URL \(one Redis\) or REDIS_CLUSTER_NODES \(Redis Cluster\), not both/,
+      ],
       [{ WS_MAX_FRAME_BYTES: '0' }, /WS_MAX_FRAME_BYTES/],
       [{ WS_MAX_BUFFERED_BYTES: '-5' }, /WS_MAX_BUFFERED_BYTES/],
       [{ WS_HEARTBEAT_INTERVAL_MS: 'soon' }, /WS_HEARTBEAT_INTERVAL_MS/],

@@ -49,7 +49,7 @@ const entry = (rev: number, op: TextOp, extra: Partial<CommittedOp> = {}): Commi
   ...extra,
 });
 const publication = (session: string, rev: number): CommitPublication => ({
-  channel: `doc:${session}\u0000${DOC}`,
+  channel: `doc:{${session}}\u0000${DOC}`,
   message: {
     eventType: 'collaboration.edit',
     data: `{"rev":${rev}}`,

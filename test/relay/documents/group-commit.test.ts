@@ -67,7 +67,7 @@ for (const [name, make] of Object.entries(fixtures)) {
     async function setup(text: string) {
       const fixture = await make();
       const session = `group-${process.pid}-${++sessions}`;
-      const channel = `doc:${session}\u0000${DOC}`;
+      const channel = `doc:{${session}}\u0000${DOC}`;
       const published: Publication[] = [];
       await fixture.broker.subscribe(channel, (p) => published.push(p));
       await fixture.store.create(session, DOC, text);

@@ -57,8 +57,9 @@ async function relayOn(url: string, options: RedisDocumentStoreOptions = {}) {
     await broker.close();
   });
   const sent: string[] = [];
-  const send = redis.command.sendCommand.bind(redis.command);
-  redis.command.sendCommand = (command, stream) => {
+  const client = redis.command as Redis;
+  const send = client.sendCommand.bind(client);
+  client.sendCommand = (command, stream) => {
     sent.push(command.name);
     return send(command, stream);
   };
@@ -146,7 +147,7 @@ describe('RedisDocumentStore', () => {
     const stores = [await storeOn(url), await storeOn(url)];
     const authorities = stores.map((store) => new DocumentAuthority(store));
     const session = freshSession();
-    const channel = `doc:${session}`;
+    const channel = `doc:{${session}}`;
     const inboxes: Publication[][] = [[], []];
     for (const inbox of inboxes) await (await brokerOn(url)).subscribe(channel, (p) => inbox.push(p));
     await stores[0]!.create(session, DOC, '');
@@ -233,7 +234,7 @@ describe('RedisDocumentStore', () => {
     const url = (await shared).url;
     const [a, b] = [await relayOn(url), await relayOn(url)];
     const session = freshSession();
-    const channel = `doc:${session}\u0000${DOC}`;
+    const channel = `doc:{${session}}\u0000${DOC}`;
     const seen: Publication[][] = [[], []];
     await a.broker.subscribe(channel, (p) => seen[0]!.push(p));
     await b.broker.subscribe(channel, (p) => seen[1]!.push(p));
@@ -280,7 +281,7 @@ describe('RedisDocumentStore', () => {
     const expected = await writer.snapshot(session, DOC);
     const admin = new Redis(server.url);
     try {
-      const base = `tandem:doc:{${session}\u0000${DOC}}`;
+      const base = `tandem:doc:{${session}}:${DOC}`;
       const [srev, rev] = (await admin.hmget(`${base}:meta`, 'srev', 'rev')).map(Number);
       assert.equal(rev, 100);
       assert.ok(srev! >= 91, `snapshot at ${srev}`);
@@ -314,7 +315,7 @@ describe('RedisDocumentStore', () => {
       await writer.create(session, DOC, '');
       for (let rev = 1; rev <= 300; rev++) assert.equal(await writer.append(session, DOC, op(rev)), true);
       const admin = new Redis(url);
-      const base = `tandem:doc:{${session}\u0000${DOC}}`;
+      const base = `tandem:doc:{${session}}:${DOC}`;
       try {
         const [orev, hb, srev, sb] = (await admin.hmget(`${base}:meta`, 'orev', 'hb', 'srev', 'sb')).map(Number);
         assert.equal(orev, 296);
@@ -355,7 +356,7 @@ describe('RedisDocumentStore', () => {
       await store.create(session, DOC, '');
       for (let rev = 1; rev <= 5; rev++) await store.append(session, DOC, entry(rev, ['x']));
       const admin = new Redis(url);
-      const base = `tandem:doc:{${session}\u0000${DOC}}`;
+      const base = `tandem:doc:{${session}}:${DOC}`;
       try {
         await admin.hdel(`${base}:meta`, 'orev', 'hb', 'sb');
       } finally {
@@ -395,7 +396,7 @@ describe('RedisDocumentStore', () => {
     assert.deepEqual(plain(await b.snapshot(session, DOC)), { rev: 1, text: '1old' });
     const admin = new Redis(url);
     try {
-      const base = `tandem:doc:{${session}\u0000${DOC}}`;
+      const base = `tandem:doc:{${session}}:${DOC}`;
       await admin.del(`${base}:meta`, `${base}:ops`, `${base}:seen`, `${base}:seenq`); // as the idle expiry does
     } finally {
       admin.disconnect();

@@ -69,8 +69,9 @@ describe('ClusterViewStore', () => {
     it('skips a key that is not a view (another version, or garbage)', async () => {
       const connections = await RedisConnections.open(redis.url, { name: 'views-garbage' });
       const store = new RedisClusterViewStore(connections, { prefix: 'g:' });
-      await connections.command.set('g:operator:view:broken', '{"relay_id": 1');
-      await connections.command.set('g:operator:view:odd', '{"relay_id": "odd"}');
+      await connections.command.set('g:{operator}:view:broken', '{"relay_id": 1');
+      await connections.command.set('g:{operator}:view:odd', '{"relay_id": "odd"}');
+      await connections.command.zadd('g:{operator}:views', Date.now() + 60_000, 'broken', Date.now() + 60_000, 'odd');
       await store.put(view('fine'), 60_000);
       assert.deepEqual(
         (await store.all()).map((v) => v.relay_id),
