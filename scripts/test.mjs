@@ -24,11 +24,27 @@ if (files.length === 0) {
   console.error(`no test files match ${filters.join(' ')}`);
   process.exit(1);
 }
+// A test file that hangs (a server that never answers, a handle left open) fails after this long,
+// named, instead of holding up the whole run: with a list of files, node's runner applies the
+// timeout to each file as a whole. The longest file (the extension-host suites) takes about 5 min.
+const FILE_TIMEOUT_MS = 15 * 60_000;
 // The relay's Lua scripts as text (relay/redis/scripts.ts); by URL, so that a child with another cwd finds it too.
 const luaLoader = pathToFileURL(join(root, 'scripts', 'lua-loader.mjs')).href;
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--import', luaLoader, '--test', '--test-concurrency=1', '--test-reporter=spec', ...files],
+  [
+    '--import',
+    'tsx',
+    '--import',
+    luaLoader,
+    '--test',
+    '--test-concurrency=1',
+    `--test-timeout=${FILE_TIMEOUT_MS}`,
+    // A file whose tests are done ends even if something it started keeps a handle open.
+    '--test-force-exit',
+    '--test-reporter=spec',
+    ...files,
+  ],
   {
     cwd: root,
     stdio: 'inherit',
