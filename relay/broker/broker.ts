@@ -1,3 +1,5 @@
+import type { Role } from '../../protocol';
+
 /**
  * Cross-relay fan-out with per-channel history (Centrifuge's broker model). Delivery is ordered
  * per channel. A publication's position is its offset in the channel's stream plus the stream's
@@ -18,6 +20,11 @@ export interface BrokerMessage {
    * connection ids are unique across relays, so every relay but one delivers nothing).
    */
   connection?: string;
+  /**
+   * Only connections with one of these roles receive it, on every relay (a guest's frame for the
+   * session's host: no presence read per frame, and no host connection is missed).
+   */
+  roles?: readonly Role[];
   /**
    * Sent to the `exclude` connection instead of `data`, in the same order as the others get
    * `data` (an edit's ack to its sender: it must not overtake the edits committed before it).

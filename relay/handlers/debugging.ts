@@ -1,4 +1,4 @@
-import { encodeServerFrame, ProtocolError } from '../../protocol';
+import { forwardToHost } from './workspace';
 import type { Debugging } from '../debugging/debugging';
 import type { Handler } from '../routing/router';
 import type { HandlerContext } from './context';
@@ -32,22 +32,7 @@ export function controlHandler(context: HandlerContext): Handler<'debugging.cont
   return {
     roles: ['editor'],
     handle: async (connection, { payload }) => {
-      const hosts = (await context.presence.list(connection.sessionId)).filter(
-        (p) => p.role === 'host' && p.connection_id !== connection.id,
-      );
-      if (hosts.length === 0) {
-        throw new ProtocolError('HOST_NOT_CONNECTED', 'the session’s host is not connected', undefined, payload.request_id);
-      }
-      const data = encodeServerFrame(
-        'debugging.control',
-        { ...payload, requester: connection.id },
-        { userId: connection.userId, sessionId: connection.sessionId },
-      );
-      await Promise.all(
-        hosts.map((host) =>
-          context.hub.toSession(connection.sessionId, { eventType: 'debugging.control', data }, { connection: host.connection_id }),
-        ),
-      );
+      await forwardToHost(context, connection, 'debugging.control', { ...payload, requester: connection.id });
     },
   };
 }

@@ -3,7 +3,7 @@ import type { TunnelLimits } from '../config/config';
 import type { Connection } from '../gateway/connection';
 import type { Handler } from '../routing/router';
 import type { HandlerContext } from './context';
-import { forwardToHost } from './workspace';
+import { forwardToHost, streamToHost } from './workspace';
 
 /**
  * Shared servers (port forwarding): the relay routes stream frames and bounds their cost; it
@@ -133,7 +133,7 @@ export class TunnelRouting {
       // The relay's frame always names the guest connection, so the types on both sides agree.
       await this.context.publishFrom(connection, eventType, { ...payload, requester } as never, { connection: requester });
     } else {
-      await forwardToHost(this.context, connection, eventType, { ...payload, requester: connection.id } as never, payload.stream_id);
+      await streamToHost(this.context, connection, eventType, { ...payload, requester: connection.id } as never);
     }
   }
 

@@ -20,21 +20,24 @@ export function workspaceRequestHandler(context: HandlerContext): Handler<'works
   };
 }
 
+/** Frames a guest sends the session's host. */
+type HostBound =
+  | 'workspace.request'
+  | 'language.request'
+  | 'terminal.request'
+  | 'terminal.input'
+  | 'debugging.control'
+  | 'tunnel.open'
+  | 'tunnel.data'
+  | 'tunnel.ack'
+  | 'tunnel.close';
+
 /**
  * A guest's request to the session's host connection (on whichever relay holds it), with the
- * asking connection named in `requester` so that the answer can go back there alone.
+ * asking connection named in `requester` so that the answer can go back there alone. Answered
+ * `HOST_NOT_CONNECTED` when the session's presence lists no host connection.
  */
-export async function forwardToHost<
-  E extends
-    | 'workspace.request'
-    | 'language.request'
-    | 'terminal.request'
-    | 'terminal.input'
-    | 'tunnel.open'
-    | 'tunnel.data'
-    | 'tunnel.ack'
-    | 'tunnel.close',
->(
+export async function forwardToHost<E extends HostBound>(
   context: HandlerContext,
   connection: Connection,
   eventType: E,
@@ -42,14 +45,27 @@ export async function forwardToHost<
   /** Named in the error when no host is connected (the request's id, a tunnel's stream id). */
   requestId: string | undefined = (payload as { request_id?: string }).request_id,
 ): Promise<void> {
-  // Normally one; while a host reconnects its old connection may linger in presence for a
-  // moment: it is dead, so asking it too costs nothing and the live one answers.
   const hosts = (await context.presence.list(connection.sessionId)).filter((p) => p.role === 'host' && p.connection_id !== connection.id);
   if (hosts.length === 0) throw new ProtocolError('HOST_NOT_CONNECTED', undefined, undefined, requestId);
+  await streamToHost(context, connection, eventType, payload);
+}
+
+/**
+ * `forwardToHost` without the presence read, for the frames of a stream the host has opened
+ * (tunnel data, credit, close): they come by the hundred a second, and one presence read each
+ * would cost the session's store a round trip per frame. One publication, which every relay
+ * delivers to its host connections of the session (normally one; while a host reconnects its
+ * old connection may linger a moment: it is dead, and the live one gets it too). With no host
+ * connected it reaches no one, as the stream is gone anyway.
+ */
+export async function streamToHost<E extends HostBound>(
+  context: HandlerContext,
+  connection: Connection,
+  eventType: E,
+  payload: ServerPayload<E>,
+): Promise<void> {
   const data = encodeServerFrame(eventType, payload, { userId: connection.userId, sessionId: connection.sessionId });
-  await Promise.all(
-    hosts.map((host) => context.hub.toSession(connection.sessionId, { eventType, data }, { connection: host.connection_id })),
-  );
+  await context.hub.toSession(connection.sessionId, { eventType, data }, { roles: ['host'], exclude: connection.id });
 }
 
 /**

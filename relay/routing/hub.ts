@@ -1,4 +1,4 @@
-import { frameWithOffset } from '../../protocol';
+import { frameWithOffset, type Role } from '../../protocol';
 import { type Availability, alwaysAvailable } from '../broker/availability';
 import type { Broker, BrokerMessage, Disposable, Publication, PublishOptions, PublishResult, StreamPosition } from '../broker/broker';
 import type { CommitPublication } from '../documents/document-store';
@@ -14,9 +14,11 @@ export interface Audience {
   exclude?: string;
   /** Only this connection, on whichever relay holds it (an answer to its request). */
   connection?: string;
+  /** Only connections with one of these roles (a guest's frame for the host). */
+  roles?: readonly Role[];
 }
 
-export type HubMessage = Omit<BrokerMessage, 'exclude' | 'users' | 'connection'>;
+export type HubMessage = Omit<BrokerMessage, 'exclude' | 'users' | 'connection' | 'roles'>;
 
 /** The local connections of one broker channel, and this relay's one subscription to it. */
 interface Topic {
@@ -376,9 +378,10 @@ export class Hub {
   }
 }
 
-/** Whether the publication's `users` and `connection` audience takes in this connection. */
+/** Whether the publication's `users`, `roles` and `connection` audience takes in this connection. */
 function addressedTo(connection: Connection, publication: Publication): boolean {
   if (publication.users && !publication.users.includes(connection.userId)) return false;
+  if (publication.roles && !publication.roles.includes(connection.role)) return false;
   return publication.connection === undefined || publication.connection === connection.id;
 }
 

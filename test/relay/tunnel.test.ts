@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
+import { startRedisServer } from '../support/redis-server';
 import { clientFrame, samplePayloads, startTestRelay, type TestClient, type TestRelay } from '../support/relay-fixture';
 
 /**
@@ -181,5 +183,45 @@ describe('shared servers routing (tunnel.*)', () => {
       host.of('tunnel.data').map((f) => Buffer.from(f.payload.data, 'base64').length),
       [30 * 1024, 4],
     );
+  });
+});
+
+describe('shared servers across two relays on one Redis', () => {
+  it('forwards a guest’s stream frames to the host on another relay with no presence read each (Redis, two relays)', async () => {
+    const redis = await startRedisServer();
+    const settings = (id: string) => ({ RELAY_ID: id, REDIS_URL: redis.url, WS_MAX_MESSAGES_PER_SECOND: '100000' });
+    const other = await startTestRelay(settings('relay-b'));
+    const relay = await startTestRelay(settings('relay-a'));
+    const stats = new Redis(redis.url);
+    try {
+      const host = await other.connect('hana', { role: 'host' });
+      const bob = await relay.connect('bob');
+      bob.send(clientFrame('tunnel.open', { stream_id: 's1', share_id: 'web-1' }));
+      await host.next('tunnel.open');
+      const presenceReads = async () => Number(/cmdstat_hgetall:calls=(\d+)/.exec(await stats.info('commandstats'))?.[1] ?? 0);
+      const before = await presenceReads();
+      const FRAMES = 300;
+      for (let i = 0; i < FRAMES; i++) {
+        bob.send(clientFrame('tunnel.data', { stream_id: 's1', data: b64(`chunk ${i};`) }));
+        if (i % 10 === 9) bob.send(clientFrame('tunnel.ack', { stream_id: 's1', bytes: 100 }));
+      }
+      bob.send(clientFrame('tunnel.close', { stream_id: 's1', reason: 'closed' }));
+      await host.next('tunnel.close', undefined, 10_000);
+      const received = host.of('tunnel.data').map((f) => Buffer.from(f.payload.data, 'base64').toString());
+      assert.deepEqual(
+        received,
+        Array.from({ length: FRAMES }, (_, i) => `chunk ${i};`),
+        'every chunk once, in order',
+      );
+      assert.equal(host.of('tunnel.ack').length, FRAMES / 10);
+      // Before, each of these 331 frames read the session's presence (an HGETALL, then an EXISTS per relay).
+      const reads = (await presenceReads()) - before;
+      assert.ok(reads < 20, `${reads} HGETALLs for ${FRAMES + FRAMES / 10 + 1} stream frames`);
+    } finally {
+      stats.disconnect();
+      await other.stop();
+      await relay.stop();
+      await redis.dispose();
+    }
   });
 });
