@@ -9,6 +9,7 @@
  */
 import * as vscode from 'vscode';
 import { SHARED_SCHEME, sharedFolderUri } from './shared-fs';
+import { workspaceFileName } from './tandem-workspace-file';
 
 export function sharedFolderIndex(sessionId: string): number {
   return (vscode.workspace.workspaceFolders ?? []).findIndex((f) => f.uri.scheme === SHARED_SCHEME && f.uri.authority === sessionId);
@@ -60,7 +61,7 @@ export async function showSharedFolder(
   // so there was no shared folder to resume the session from; most likely the page read that
   // workspace's file before it was written. A file written here, completely, before the window
   // reopens as it, cannot be read half-made.
-  const file = vscode.Uri.joinPath(workspaces, `${sessionId}.code-workspace`);
+  const file = vscode.Uri.joinPath(workspaces, workspaceFileName(sessionId));
   // A local folder by its path: the workspace file's own scheme and authority apply to it (a
   // `file:` URI would mean the browser's side in a remote window); other schemes by URI.
   const entry = (f: { name: string; uri: vscode.Uri }) =>

@@ -10,6 +10,7 @@ import type { Log } from '../log';
 import type { SessionController, SessionInfo } from '../session/session-controller';
 import { ChangeFeed } from './change-feed';
 import type { ExclusionRules } from './exclusions';
+import { recoverFolderlessWorkspace } from './folderless-workspace';
 import { GuestResume } from './guest-resume';
 import { HostFileService, type ServedRequest } from './host-files';
 import { HostFolder } from './host-folder';
@@ -146,6 +147,13 @@ export class WorkspaceSharing implements vscode.Disposable {
    */
   private resumeShownFolder(): void {
     const sessionId = sharedFoldersShown()[0];
+    // Perhaps a window that came back from that restart without its folders: it reloads itself.
+    recoverFolderlessWorkspace(this.context, this.log).then(
+      (outcome) => {
+        if (outcome === 'has-folders' && !sessionId && !this.disposed && sharedFoldersShown().length > 0) this.resumeShownFolder();
+      },
+      (error: unknown) => this.log.error('could not check this window’s workspace', error),
+    );
     if (!sessionId) return;
     this.registerProvider(sessionId, this.resume.kept(sessionId)?.info.role !== 'editor');
     this.resuming = sessionId;
