@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { type RedisCluster, startRedisCluster } from '../../test/support/redis-cluster';
 import { type RedisServer, startRedisServer } from '../../test/support/redis-server';
 import { RelayProcess } from '../../test/support/relay-process';
 import { Crowd } from '../crowd/crowd';
@@ -10,7 +11,8 @@ import { n0, n2, summarize, table, writeBenchReport } from '../report';
 /**
  * `npm run bench:sessions`: how the relay's cost grows with the number of sessions. For each
  * setup (one relay in memory, one relay on Redis, two relays on one Redis with participants
- * alternating between them) and each size, a fresh crowd of sessions of 4 participants, each
+ * alternating between them, and two relays on a Redis Cluster of 3 masters without replicas,
+ * `cluster-2`, whose sessions spread over the shards) and each size, a fresh crowd of sessions of 4 participants, each
  * typing SESSIONS_KEYS_PER_SECOND tokens a second and moving its cursor twice a second, one in
  * four chatting every 10 s; after a warm-up, a measured window: keystrokes/s offered, remote
  * deliveries/s, keystroke-to-remote p50/p99, the relays' (and Redis's) CPU per keystroke, the load
@@ -18,19 +20,19 @@ import { n0, n2, summarize, table, writeBenchReport } from '../report';
  * A size is sustained when every keystroke reached the other three within the window's end
  * plus a second and its p99 stays under a second.
  *
- * Knobs: SESSIONS_SIZES=25,50,100,250 (sessions), SESSIONS_SETUPS=memory,redis,redis-2,
+ * Knobs: SESSIONS_SIZES=25,50,100,250 (sessions), SESSIONS_SETUPS=memory,redis,redis-2,cluster-2,
  * SESSIONS_KEYS_PER_SECOND=5, SESSIONS_WARMUP_S=5, SESSIONS_MEASURE_S=20.
  */
 
 const env = process.env;
 const config = {
   sizes: (env.SESSIONS_SIZES ?? '25,50,100,250').split(',').map(Number),
-  setups: (env.SESSIONS_SETUPS ?? 'memory,redis,redis-2').split(',') as Setup[],
+  setups: (env.SESSIONS_SETUPS ?? 'memory,redis,redis-2,cluster-2').split(',') as Setup[],
   keysPerSecond: Number(env.SESSIONS_KEYS_PER_SECOND ?? 5),
   warmupSeconds: Number(env.SESSIONS_WARMUP_S ?? 5),
   measureSeconds: Number(env.SESSIONS_MEASURE_S ?? 20),
 };
-type Setup = 'memory' | 'redis' | 'redis-2';
+type Setup = 'memory' | 'redis' | 'redis-2' | 'cluster-2';
 const TICK_MS = 20;
 
 interface Figures {
@@ -108,12 +110,19 @@ runBench('sessions', 60 * 60_000, async () => {
 
 async function measure(setup: Setup, sessions: number, secret: string, relayEnv: Record<string, string>): Promise<Figures> {
   let redis: RedisServer | undefined;
+  let cluster: RedisCluster | undefined;
   const relays: RelayProcess[] = [];
   let crowd: Crowd | undefined;
   try {
-    if (setup !== 'memory') redis = await startRedisServer();
-    const settings = { ...relayEnv, ...(redis && { REDIS_URL: redis.url }) };
-    for (let i = 0; i < (setup === 'redis-2' ? 2 : 1); i++)
+    if (setup === 'redis' || setup === 'redis-2') redis = await startRedisServer();
+    // No replicas: on 2 cores their replication would only take CPU from the shards measured.
+    if (setup === 'cluster-2') cluster = await startRedisCluster({ masters: 3, replicas: 0 });
+    const settings = {
+      ...relayEnv,
+      ...(redis && { REDIS_URL: redis.url }),
+      ...(cluster && { REDIS_CLUSTER_NODES: cluster.nodesSetting }),
+    };
+    for (let i = 0; i < (setup === 'memory' || setup === 'redis' ? 1 : 2); i++)
       relays.push(await RelayProcess.start({ ...settings, RELAY_ID: `sessions-${i + 1}` }));
     crowd = await Crowd.join({
       relays: relays.map((relay) => relay.url),
@@ -125,7 +134,8 @@ async function measure(setup: Setup, sessions: number, secret: string, relayEnv:
       chatEverySeconds: 40,
       name: `${setup}-${sessions}`,
     });
-    const pids = [...relays.map((relay) => relay.pid!), ...(redis?.pid !== undefined ? [redis.pid] : [])];
+    const redisPids = [redis, ...(cluster?.servers ?? [])].flatMap((server) => (server?.pid !== undefined ? [server.pid] : []));
+    const pids = [...relays.map((relay) => relay.pid!), ...redisPids];
     const run = async (seconds: number) => {
       const end = performance.now() + seconds * 1000;
       let last = performance.now();
@@ -179,6 +189,7 @@ async function measure(setup: Setup, sessions: number, secret: string, relayEnv:
     crowd?.dispose();
     for (const relay of relays) await relay.stop();
     await redis?.dispose();
+    await cluster?.dispose();
   }
 }
 
