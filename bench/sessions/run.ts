@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
 import { type RedisCluster, startRedisCluster } from '../../test/support/redis-cluster';
 import { type RedisServer, startRedisServer } from '../../test/support/redis-server';
 import { RelayProcess } from '../../test/support/relay-process';
@@ -21,7 +22,8 @@ import { n0, n2, summarize, table, writeBenchReport } from '../report';
  * plus a second and its p99 stays under a second.
  *
  * Knobs: SESSIONS_SIZES=25,50,100,250 (sessions), SESSIONS_SETUPS=memory,redis,redis-2,cluster-2,
- * SESSIONS_KEYS_PER_SECOND=5, SESSIONS_WARMUP_S=5, SESSIONS_MEASURE_S=20.
+ * SESSIONS_KEYS_PER_SECOND=5, SESSIONS_WARMUP_S=5, SESSIONS_MEASURE_S=20, BENCH_RELAY_PROF=dir (a CPU
+ * profile of each relay).
  */
 
 const env = process.env;
@@ -121,6 +123,8 @@ async function measure(setup: Setup, sessions: number, secret: string, relayEnv:
       ...relayEnv,
       ...(redis && { REDIS_URL: redis.url }),
       ...(cluster && { REDIS_CLUSTER_NODES: cluster.nodesSetting }),
+      // A CPU profile of each relay, as the other benches write them (see bench/profile-summary.ts).
+      ...(env.BENCH_RELAY_PROF && { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${resolve(env.BENCH_RELAY_PROF)}` }),
     };
     for (let i = 0; i < (setup === 'memory' || setup === 'redis' ? 1 : 2); i++)
       relays.push(await RelayProcess.start({ ...settings, RELAY_ID: `sessions-${i + 1}` }));
