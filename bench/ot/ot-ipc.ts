@@ -1,6 +1,12 @@
 /** What the OT bench (`run-ot.ts`) and its load generator process (`ot-loadgen.ts`) say. */
 
-export type OtTarget = 'relay' | 'sharedb';
+/**
+ * relay: one relay in memory. relay-redis: one relay with REDIS_URL (commits and publications
+ * through Redis). sharedb: ShareDB in memory. floor: a `ws` server that only forwards each edit
+ * frame to the document's other editors (bench/ot/forward-server.ts), the floor of the latency
+ * runs (it acknowledges nothing, so it has no commit runs).
+ */
+export type OtTarget = 'relay' | 'relay-redis' | 'sharedb' | 'floor';
 
 /**
  * closed: every editor keeps `window` single-character inserts unacknowledged, typing the next

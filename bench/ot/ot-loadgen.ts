@@ -1,7 +1,7 @@
 import { type as textUnicode } from 'ot-text-unicode';
 import { Connection, type Doc, types as sharedbTypes } from 'sharedb/lib/client';
 import WebSocket from 'ws';
-import type { TextOp } from '../../protocol';
+import { createNodeWsTransport, decodeClientFrame, encodeClientFrame, TextDocument, type TextOp, type Transport } from '../../protocol';
 import { OtPeer } from '../../test/support/ot-peer';
 import { monotonicMs } from '../clock';
 import type { FromOtLoadgen, OtGo, OtResult, OtSetup, ToOtLoadgen } from './ot-ipc';
@@ -10,7 +10,8 @@ import type { FromOtLoadgen, OtGo, OtResult, OtSetup, ToOtLoadgen } from './ot-i
  * The OT bench's load generator: a few editors on one document, on the relay (the protocol's
  * RelayClient + ClientDocument, as `OtPeer` wires them) or on ShareDB (its own client). Both
  * sides type the same single-character inserts at random places, each client keeping at most
- * one op in flight and composing what is typed meanwhile, as both client libraries do.
+ * one op in flight and composing what is typed meanwhile, as both client libraries do. The floor
+ * (`floorEditor`) sends the same edit frames to a server that only forwards them.
  * One run per process: setup, then go, then the result.
  */
 
@@ -30,6 +31,8 @@ interface Editor {
   revision(): number;
   problems(): string[];
   close(): void;
+  /** False: the server acknowledges nothing (the floor); `type` never calls `acked`. */
+  acknowledges?: boolean;
 }
 
 /** Remote inserts: editor index, inserted text. */
@@ -71,6 +74,75 @@ async function relayEditor(setup: OtSetup, index: number, onRemote: OnRemote): P
     problems: () => peer.problems,
     close: () => peer.dispose(),
   };
+}
+
+const floorTransport = createNodeWsTransport(WebSocket);
+
+/**
+ * An editor on the floor (bench/ot/forward-server.ts): the same edit frames as the relay's
+ * client, sent to a server that forwards them to the other editors as they are. Its timing path
+ * matches `relayEditor`'s as far as a server with no OT allows:
+ * - typing: the op is applied to the local text (`ClientDocument.applyLocal` does that too), then
+ *   encoded by the protocol's `encodeClientFrame` (as `RelayClient.send` does) and sent on the same
+ *   `ws` transport adapter (`createNodeWsTransport`, no compression);
+ * - receiving: the frame is decoded and validated by the protocol's codec (`decodeClientFrame`,
+ *   the same envelope parse and `EditPayload` schema the relay client's `decodeServerFrame` runs),
+ *   then applied to two text documents, as `ClientDocument.applyServer` applies a remote op to its
+ *   server copy and its local one, and only then timestamped (`onRemote`), as `relayEditor`'s
+ *   listener runs after `OtPeer` has applied the op.
+ * What it leaves out: the relay client's transform of a remote op against its own op in flight
+ * (rare at 10 chars/s: an editor's op is acknowledged within a millisecond or two, its next
+ * keystroke comes 100 ms later) and the op history it keeps. Without OT the texts drift apart
+ * (an insert lands where the sender saw it, clamped to this text's length): only the timing counts.
+ */
+async function floorEditor(setup: OtSetup, index: number, onRemote: OnRemote): Promise<Editor> {
+  const clientId = `editor-${index}`;
+  const problems: string[] = [];
+  const server = new TextDocument(setup.text);
+  const local = new TextDocument(setup.text);
+  let seq = 0;
+  let transport: Transport | undefined;
+  const url = `${setup.url}?doc=${encodeURIComponent(setup.document)}`;
+  await new Promise<void>((resolve, reject) => {
+    transport = floorTransport(url, {
+      open: () => resolve(),
+      message: (text) => {
+        const decoded = decodeClientFrame(text);
+        if (!decoded.ok || decoded.frame.event_type !== 'collaboration.edit') {
+          problems.push(`${clientId}: unexpected frame ${text.slice(0, 80)}`);
+          return;
+        }
+        const op = clamp(decoded.frame.payload.op, server.length);
+        server.check(op);
+        server.apply(op);
+        local.apply(clamp(op, local.length));
+        onRemote(index, insertedText(op));
+      },
+      close: (info) => {
+        problems.push(`${clientId}: closed (${info.code})`);
+        reject(new Error(`${clientId}: closed (${info.code})`));
+      },
+      error: (error) => problems.push(`${clientId}: ${error.message}`),
+    });
+  });
+  return {
+    text: () => local.toString(),
+    length: () => local.length,
+    type: (op) => {
+      local.apply(op);
+      transport!.send(encodeClientFrame('collaboration.edit', { document: setup.document, rev: 0, client_id: clientId, seq: ++seq, op }));
+    },
+    revision: () => 0,
+    problems: () => problems,
+    close: () => transport?.close(),
+    acknowledges: false,
+  };
+}
+
+/** A single-character insert moved inside a text of `length` (the floor's texts drift apart: nothing transforms). */
+function clamp(op: TextOp, length: number): TextOp {
+  const [first, second] = op;
+  return typeof first === 'number' && first > length ? (length === 0 ? [second as string] : [length, second as string]) : op;
 }
 
 function call(f: (callback: (error?: Error) => void) => void): Promise<void> {
@@ -130,6 +202,10 @@ async function run(setup: OtSetup, go: OtGo, editors: Editor[], sentAt: Map<stri
     const at = monotonicMs();
     const counted = inWindow(at);
     if (counted) result.typedInWindow++;
+    if (editors[editor]!.acknowledges === false) {
+      editors[editor]!.type(insertAt(editors[editor]!.length(), char), () => undefined);
+      return { at, counted };
+    }
     outstanding++;
     editors[editor]!.type(insertAt(editors[editor]!.length(), char), () => {
       outstanding--;
@@ -170,7 +246,9 @@ async function run(setup: OtSetup, go: OtGo, editors: Editor[], sentAt: Map<stri
   await marks;
   result.commitsInWindow = revisionAtEnd - revisionAtStart;
   const drainEnd = monotonicMs() + go.drainMs;
-  while (outstanding > 0 && monotonicMs() < drainEnd) await new Promise((resolve) => setTimeout(resolve, 10));
+  // Until every ack and every remote arrival is in (the floor has only the latter), or the drain ends.
+  while ((outstanding > 0 || result.arrivals < result.expectedArrivals) && monotonicMs() < drainEnd)
+    await new Promise((resolve) => setTimeout(resolve, 10));
 }
 
 async function main(): Promise<void> {
@@ -199,7 +277,7 @@ async function main(): Promise<void> {
   };
   const editors: Editor[] = [];
   try {
-    const open = setup.target === 'relay' ? relayEditor : sharedbEditor;
+    const open = { relay: relayEditor, 'relay-redis': relayEditor, sharedb: sharedbEditor, floor: floorEditor }[setup.target];
     // One after another: the first creates the document (ShareDB) or gives its text (relay).
     for (let i = 0; i < setup.editors; i++) editors.push(await open(setup, i, onRemote));
     await send({ type: 'ready' });

@@ -22,6 +22,7 @@ export function trackOtChild(child: ChildProcess): void {
 
 export interface OtBundles {
   sharedbServer: string;
+  forwardServer: string;
   loadgen: string;
   dispose(): void;
 }
@@ -29,6 +30,7 @@ export interface OtBundles {
 export async function bundleOtProcesses(): Promise<OtBundles> {
   const { files, dispose } = await bundleEntries({
     sharedbServer: join(__dirname, 'sharedb-server.ts'),
+    forwardServer: join(__dirname, 'forward-server.ts'),
     loadgen: join(__dirname, 'ot-loadgen.ts'),
   });
   return { ...files, dispose };

@@ -6,7 +6,21 @@ import { mintToken } from '../../relay/auth/tokens';
 import { monotonicMs } from '../clock';
 import { baselineLaunch, benchRelayEnv, relayLaunch, type ServerLaunch, type ServerProcess, startServer } from '../processes';
 import { cpuPercent, type ProcSample, sampleProcess } from '../proc-stats';
-import { check, checksTable, info, type LatencySummary, n0, n2, summarize, table, writeBenchReport } from '../report';
+import { startRedisServer, type RedisServer } from '../../test/support/redis-server';
+import {
+  check,
+  checksTable,
+  combineLatencies,
+  info,
+  type LatencySummary,
+  median,
+  n0,
+  n2,
+  summarize,
+  table,
+  type TargetCheck,
+  writeBenchReport,
+} from '../report';
 import type { OtLoad, OtResult, OtTarget } from './ot-ipc';
 import { bundleOtProcesses, documentText, type OtBundles, OtLoadgen, trackOtChild } from './ot-process';
 import { runBench } from '../entry';
@@ -16,23 +30,35 @@ import { runBench } from '../entry';
  * over `ws`), the same editing workload in the same run. Prints a table and writes
  * bench-results/ot.json. It measures; it asserts nothing.
  *   1. transform and apply throughput in-process (bench/ot/ot-throughput.ts, run as is);
- *   2. commit throughput on one document: 4 editors typing single characters in a closed loop;
- *   3. keystroke-to-remote latency, 2, 5 and 10 editors each typing 10 characters a second.
+ *   2. commit throughput on one document: 4 editors typing single characters in a closed loop
+ *      (relay and ShareDB);
+ *   3. keystroke-to-remote latency, 2, 5 and 10 editors each typing 10 characters a second, on
+ *      the relay in memory, the relay on Redis (one relay with REDIS_URL to a `redis-server` the
+ *      bench starts on a free port), ShareDB, and the floor: a plain `ws` server that only
+ *      forwards the same edit frames to the document's other editors (bench/ot/forward-server.ts).
+ * The targets take turns (rotating who goes first) over OT_BENCH_ROUNDS rounds; the table and the
+ * checks show each figure's median over the rounds (each round's own are in the JSON).
  * Run: npm run build && node --import tsx bench/ot/run-ot.ts
  *
- * Knobs (environment): OT_BENCH_TARGETS=relay,sharedb  OT_BENCH_EDITORS=2,5,10  OT_BENCH_WINDOWS=1,16
- *   OT_BENCH_MEASURE_MS=4000 (throughput window; latency runs take 5 s)  OT_BENCH_DOC_KB=10
+ * Knobs (environment): OT_BENCH_TARGETS=relay,sharedb,floor,relay-redis (commit runs: relay and
+ *   sharedb only; floor has no acks)  OT_BENCH_EDITORS=2,5,10  OT_BENCH_WINDOWS=1,16  OT_BENCH_ROUNDS=3
+ *   OT_BENCH_MEASURE_MS=4000 (throughput window)  OT_BENCH_LATENCY_MS=5000 (shortest latency window)
+ *   OT_BENCH_LATENCY_SAMPLES=1000 (remote samples a latency window aims at, up to 30 s)  OT_BENCH_DOC_KB=10
  *   OT_BENCH_SKIP_INPROCESS=1  BENCH_RELAY_BUNDLE=file (another relay build)
  */
 
 const env = process.env;
+const ALL_TARGETS: readonly OtTarget[] = ['relay', 'sharedb', 'floor', 'relay-redis'];
+/** Targets that acknowledge ops (the floor does not), and of those, the ones the commit runs compare. */
+const COMMIT_TARGETS: readonly OtTarget[] = ['relay', 'sharedb'];
 const list = (value: string | undefined, fallback: string) =>
   (value ?? fallback)
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
 const config = {
-  targets: list(env.OT_BENCH_TARGETS, 'relay,sharedb').filter((t): t is OtTarget => t === 'relay' || t === 'sharedb'),
+  targets: list(env.OT_BENCH_TARGETS, 'relay,sharedb,floor,relay-redis').filter((t): t is OtTarget => ALL_TARGETS.includes(t as OtTarget)),
+  rounds: Math.max(1, Number(env.OT_BENCH_ROUNDS ?? 3)),
   throughputEditors: 4,
   /** Closed loop: keystrokes each editor keeps unacknowledged (beyond one, the client libraries compose them). */
   windows: list(env.OT_BENCH_WINDOWS, '1,16').map(Number),
@@ -40,8 +66,8 @@ const config = {
   latencyEditors: list(env.OT_BENCH_EDITORS, '2,5,10').map(Number),
   charsPerSecond: 10,
   /** At least this long, and long enough for `latencySamples` remote samples (a p99 needs hundreds), up to 30 s. */
-  latencyMeasureMs: 5000,
-  latencySamples: 1000,
+  latencyMeasureMs: Number(env.OT_BENCH_LATENCY_MS ?? 5000),
+  latencySamples: Number(env.OT_BENCH_LATENCY_SAMPLES ?? 1000),
   warmupMs: 1000,
   drainMs: 2000,
   /** Once per server, untimed, before anything counts. */
@@ -49,7 +75,6 @@ const config = {
   docChars: Number(env.OT_BENCH_DOC_KB ?? 10) * 1024,
   inProcessSeconds: 0.5,
   skipInProcess: env.OT_BENCH_SKIP_INPROCESS === '1',
-  deadlineMs: 300_000,
 };
 
 /** Remote samples per second: every keystroke reaches every other editor. */
@@ -58,14 +83,32 @@ function latencyWindowMs(editors: number): number {
   return Math.min(30_000, Math.max(config.latencyMeasureMs, Math.ceil((config.latencySamples / samplesPerSecond) * 1000)));
 }
 
+/** Every run's windows and its fixed costs (load generator, connects, drain), with room to spare. */
+function deadlineMs(): number {
+  const perRun = config.warmupMs + config.drainMs + 5000;
+  const commitTargets = config.targets.filter((t) => COMMIT_TARGETS.includes(t)).length;
+  const commit = config.windows.length * commitTargets * (config.throughputMeasureMs + perRun);
+  const latency = config.latencyEditors.reduce((a, editors) => a + config.targets.length * (latencyWindowMs(editors) + perRun), 0);
+  return 180_000 + config.rounds * (commit + latency) + config.targets.length * (config.primeMs + perRun);
+}
+
 const root = resolve(__dirname, '..', '..');
 const secret = randomBytes(24).toString('hex');
 const SESSION = 'ot-bench';
 
 const relayEnv = benchRelayEnv(secret);
 
-function launch(target: OtTarget, sharedbBundle: string): ServerLaunch {
-  return target === 'relay' ? relayLaunch(relayEnv) : baselineLaunch('sharedb', sharedbBundle);
+function launch(target: OtTarget, bundles: OtBundles, redis: RedisServer | undefined): ServerLaunch {
+  switch (target) {
+    case 'relay':
+      return relayLaunch(relayEnv);
+    case 'relay-redis':
+      return { ...relayLaunch({ ...relayEnv, REDIS_URL: redis!.url }), name: 'relay-redis' };
+    case 'sharedb':
+      return baselineLaunch('sharedb', bundles.sharedbServer);
+    case 'floor':
+      return baselineLaunch('floor', bundles.forwardServer);
+  }
 }
 
 // ---- runs --------------------------------------------------------------------------------------
@@ -94,6 +137,34 @@ interface RunFigures {
   serverRssMB: number | undefined;
   loadgenCpuPercent: number | undefined;
   problems: string[];
+  /** Set on the figures of several rounds (medians, pooled counts): each round's own. */
+  rounds?: RunFigures[];
+  /** Of several rounds: the highest load generator CPU of any. */
+  loadgenCpuMaxPercent?: number | undefined;
+}
+
+/** One scenario's rounds on one target as one: the median of each figure (of latencies, of each percentile), summed misses. */
+function combineRuns(rounds: RunFigures[]): RunFigures {
+  const med = (pick: (r: RunFigures) => number | undefined) => median(rounds.map(pick));
+  const cpus = rounds.map((r) => r.loadgenCpuPercent).filter((c): c is number => c !== undefined);
+  return {
+    ...rounds[0]!,
+    ackedOpsPerSecond: med((r) => r.ackedOpsPerSecond)!,
+    typedOpsPerSecond: med((r) => r.typedOpsPerSecond)!,
+    commitsPerSecond: med((r) => r.commitsPerSecond)!,
+    keystrokesPerCommit: med((r) => r.keystrokesPerCommit),
+    remoteLatencyMs: combineLatencies(rounds.map((r) => r.remoteLatencyMs)),
+    ackLatencyMs: combineLatencies(rounds.map((r) => r.ackLatencyMs)),
+    missingArrivals: rounds.reduce((a, r) => a + r.missingArrivals, 0),
+    serverCpuPercent: med((r) => r.serverCpuPercent),
+    serverMicrosPerOp: med((r) => r.serverMicrosPerOp),
+    serverMicrosPerCommit: med((r) => r.serverMicrosPerCommit),
+    serverRssMB: med((r) => r.serverRssMB),
+    loadgenCpuPercent: med((r) => r.loadgenCpuPercent),
+    loadgenCpuMaxPercent: cpus.length ? Math.max(...cpus) : undefined,
+    problems: rounds.flatMap((r) => r.problems).slice(0, 20),
+    rounds,
+  };
 }
 
 let runCount = 0;
@@ -154,7 +225,7 @@ async function runOnce(
       problems: result.problems,
     };
     process.stdout.write(
-      `  ${target.padEnd(7)} ${scenario.padEnd(28)} ${Math.round(figures.ackedOpsPerSecond).toLocaleString('en-US').padStart(7)} ` +
+      `  ${target.padEnd(11)} ${scenario.padEnd(28)} ${Math.round(figures.ackedOpsPerSecond).toLocaleString('en-US').padStart(7)} ` +
         `ops/s, ${Math.round(figures.commitsPerSecond).toLocaleString('en-US').padStart(7)} commits/s, ` +
         `remote p50/p99 ${n2(figures.remoteLatencyMs?.p50)}/${n2(figures.remoteLatencyMs?.p99)} ms, ack p99 ` +
         `${n2(figures.ackLatencyMs?.p99)} ms, server CPU ${n0(serverCpu)}%, loadgen CPU ${n0(figures.loadgenCpuPercent)}%` +
@@ -218,6 +289,8 @@ function runsTable(runs: RunFigures[]): string {
       'srv µs/commit',
       'srv RSS MB',
       'gen CPU%',
+      'gen CPU% max',
+      'rounds',
     ],
     runs.map((r) => [
       r.scenario,
@@ -237,6 +310,8 @@ function runsTable(runs: RunFigures[]): string {
       n2(r.serverMicrosPerCommit),
       r.serverRssMB === undefined ? '-' : r.serverRssMB.toFixed(1),
       n0(r.loadgenCpuPercent),
+      n0(r.loadgenCpuMaxPercent ?? r.loadgenCpuPercent),
+      String(r.rounds?.length ?? 1),
     ]),
   );
 }
@@ -260,10 +335,14 @@ async function main(): Promise<void> {
 
   const bundles = await bundleOtProcesses();
   const servers = new Map<OtTarget, ServerProcess>();
-  const runs: RunFigures[] = [];
+  let redis: RedisServer | undefined;
+  const rounds: RunFigures[] = [];
   try {
-    for (const target of config.targets) servers.set(target, await startServer(launch(target, bundles.sharedbServer)));
-    process.stdout.write('Through the servers (each run: a fresh document and load generator process):\n');
+    if (config.targets.includes('relay-redis')) redis = await startRedisServer();
+    for (const target of config.targets) servers.set(target, await startServer(launch(target, bundles, redis)));
+    process.stdout.write(
+      `Through the servers (each run: a fresh document and load generator process; ${config.rounds} round(s), targets taking turns):\n`,
+    );
     for (const [target, server] of servers)
       await runOnce(
         target,
@@ -271,39 +350,48 @@ async function main(): Promise<void> {
         bundles,
         'priming (untimed)',
         config.throughputEditors,
-        { mode: 'closed', window: 4 },
+        // The floor acknowledges nothing: it is primed with typing at a steady rate instead.
+        target === 'floor' ? { mode: 'open', rate: 100 } : { mode: 'closed', window: 4 },
         config.primeMs,
         0,
       );
     let turn = 0;
-    const each = async (run: (target: OtTarget, server: ServerProcess) => Promise<RunFigures>) => {
-      // The targets take turns going first, so that a change in the machine's load hits both alike.
-      const order = turn++ % 2 === 0 ? [...servers] : [...servers].reverse();
-      for (const [target, server] of order) runs.push(await run(target, server));
+    const each = async (targets: readonly OtTarget[], run: (target: OtTarget, server: ServerProcess) => Promise<RunFigures>) => {
+      // Who goes first rotates, so that a change in the machine's load hits every target alike.
+      const present = [...servers].filter(([target]) => targets.includes(target));
+      const first = present.length ? turn++ % present.length : 0;
+      for (const [target, server] of [...present.slice(first), ...present.slice(0, first)]) rounds.push(await run(target, server));
     };
-    for (const window of config.windows) {
-      const scenario = `commit, closed, window ${window}`;
-      await each((target, server) =>
-        runOnce(target, server, bundles, scenario, config.throughputEditors, { mode: 'closed', window }, config.throughputMeasureMs),
-      );
-    }
-    for (const editors of config.latencyEditors) {
-      const scenario = `latency, ${config.charsPerSecond} chars/s each`;
-      await each((target, server) =>
-        runOnce(target, server, bundles, scenario, editors, { mode: 'open', rate: config.charsPerSecond }, latencyWindowMs(editors)),
-      );
+    for (let round = 1; round <= config.rounds; round++) {
+      if (config.rounds > 1) process.stdout.write(`round ${round} of ${config.rounds}\n`);
+      for (const window of config.windows) {
+        const scenario = `commit, closed, window ${window}`;
+        await each(COMMIT_TARGETS, (target, server) =>
+          runOnce(target, server, bundles, scenario, config.throughputEditors, { mode: 'closed', window }, config.throughputMeasureMs),
+        );
+      }
+      for (const editors of config.latencyEditors) {
+        const scenario = `latency, ${config.charsPerSecond} chars/s each`;
+        await each(ALL_TARGETS, (target, server) =>
+          runOnce(target, server, bundles, scenario, editors, { mode: 'open', rate: config.charsPerSecond }, latencyWindowMs(editors)),
+        );
+      }
     }
   } finally {
     await Promise.all([...servers.values()].map((s) => s.stop()));
+    await redis?.dispose();
     bundles.dispose();
   }
 
-  // Sort for the table: by scenario, then target.
-  const scenarioOrder = [...new Set(runs.map((r) => `${r.scenario}|${r.editors}`))];
+  // One row per scenario and target (medians over the rounds), sorted by scenario, then target.
+  const key = (r: RunFigures) => `${r.scenario}|${r.editors}`;
+  const scenarioOrder = [...new Set(rounds.map(key))];
+  const groups = new Map<string, RunFigures[]>();
+  for (const r of rounds) groups.set(`${key(r)}|${r.target}`, [...(groups.get(`${key(r)}|${r.target}`) ?? []), r]);
+  const runs = [...groups.values()].map((group) => (group.length === 1 ? group[0]! : combineRuns(group)));
   runs.sort(
     (a, b) =>
-      scenarioOrder.indexOf(`${a.scenario}|${a.editors}`) - scenarioOrder.indexOf(`${b.scenario}|${b.editors}`) ||
-      a.target.localeCompare(b.target),
+      scenarioOrder.indexOf(key(a)) - scenarioOrder.indexOf(key(b)) || ALL_TARGETS.indexOf(a.target) - ALL_TARGETS.indexOf(b.target),
   );
 
   const find = (target: OtTarget, scenario: string, editors: number) =>
@@ -374,6 +462,12 @@ async function main(): Promise<void> {
         ),
       ];
     }),
+    ...floorChecks(find),
+    info(
+      'load generator CPU %, latency runs (highest of any round)',
+      Math.max(...runs.filter((r) => r.load.mode === 'open').map((r) => r.loadgenCpuMaxPercent ?? r.loadgenCpuPercent ?? 0)),
+      'of one core; the load generator is one process, so near 100 % it, not the server, would set the latency',
+    ),
   ];
 
   const summary = [
@@ -385,6 +479,9 @@ async function main(): Promise<void> {
     `commit: ${config.throughputEditors} editors in a closed loop, each keeping <window> keystrokes unacknowledged; ${config.warmupMs} ` +
       `ms warm-up + ${config.throughputMeasureMs} ms measured. ` +
       `ops/s: keystrokes acknowledged; commits/s: document revisions (one may carry several composed keystrokes).`,
+    `floor: a plain ws server that forwards each edit frame as is to the document's other editors (no OT, no ack); its ` +
+      `editors send the same frames through the same codec and apply what they receive to their text before taking the time. ` +
+      `relay-redis: one relay with REDIS_URL (srv CPU is the relay's alone, not Redis's).`,
     `latency: every editor types ${config.charsPerSecond} distinct characters a second (open loop, staggered); remote: from the ` +
       `keystroke until another editor's client has the op (one sample per receiving editor); ` +
       `ack: until the typist's ack. ${config.warmupMs} ms warm-up + ${config.latencyMeasureMs} ms measured (longer for few editors: up ` +
@@ -405,4 +502,31 @@ async function main(): Promise<void> {
   });
 }
 
-runBench('ot bench', config.deadlineMs, main);
+/**
+ * Issue 16 item 3: keystroke-to-remote p99 against the floor (a server that only forwards the
+ * frames), in memory and on Redis, at each editor count; only when the floor ran.
+ */
+function floorChecks(find: (target: OtTarget, scenario: string, editors: number) => RunFigures | undefined): TargetCheck[] {
+  if (!config.targets.includes('floor')) return [];
+  const scenario = `latency, ${config.charsPerSecond} chars/s each`;
+  return config.latencyEditors.flatMap((editors) => {
+    const floor = find('floor', scenario, editors)?.remoteLatencyMs;
+    const vsFloor = (target: OtTarget, label: string, bound: number) => {
+      const relay = find(target, scenario, editors)?.remoteLatencyMs;
+      return check(
+        `remote p99, ${editors} editors, ${label}/floor`,
+        relay && floor && floor.p99 > 0 ? relay.p99 / floor.p99 : undefined,
+        '<=',
+        bound,
+        `${n2(relay?.p99)} vs ${n2(floor?.p99)} ms; p50 ${n2(relay?.p50)} vs ${n2(floor?.p50)} ms; ${relay?.samples ?? 0} vs ` +
+          `${floor?.samples ?? 0} samples`,
+      );
+    };
+    return [
+      ...(config.targets.includes('relay') ? [vsFloor('relay', 'relay', 1.25)] : []),
+      ...(config.targets.includes('relay-redis') ? [vsFloor('relay-redis', 'relay on Redis', 1.5)] : []),
+    ];
+  });
+}
+
+runBench('ot bench', deadlineMs(), main);
