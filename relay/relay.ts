@@ -114,7 +114,7 @@ async function createStorage(config: RelayConfig, relayId: string, log: Logger):
     throw new ConfigError((error as Error).message);
   }
   if (!redis) {
-    const broker = new MemoryBroker();
+    const broker = new MemoryBroker(config.sessionLogSize);
     return {
       broker,
       presence: new MemoryPresenceStore(),
@@ -137,7 +137,7 @@ async function createStorage(config: RelayConfig, relayId: string, log: Logger):
   const keep = <T extends { close(): Promise<void> }>(part: T): T => (made.push(part), part);
   try {
     return {
-      broker: keep(new RedisBroker(redis, { relayId, prefix: REDIS_PREFIX, log })),
+      broker: keep(new RedisBroker(redis, { relayId, prefix: REDIS_PREFIX, historySize: config.sessionLogSize, log })),
       presence: keep(new RedisPresenceStore(redis, relayId, { prefix: REDIS_PREFIX, log })),
       documents: keep(
         new RedisDocumentStore(redis, {

@@ -106,6 +106,7 @@ const ConfigSchema = z.strictObject({
   WS_HEARTBEAT_INTERVAL_MS: integer(100, 3_600_000).default(25_000),
   SHUTDOWN_TIMEOUT_MS: integer(0, 600_000).default(10_000),
   DOCUMENT_HISTORY_SIZE: integer(1, 1_000_000).default(1000),
+  SESSION_LOG_SIZE: integer(10, 1_000_000).default(1000),
   DOCUMENT_MAX_LENGTH: integer(1, 100_000_000).default(10_000_000),
   DOCUMENT_IDLE_TIMEOUT_MS: integer(1000, 7 * 24 * 3_600_000).default(600_000),
   DOCUMENT_HISTORY_MAX_BYTES: integer(1024, 1024 * 1024 * 1024).default(8 * 1024 * 1024),
@@ -180,6 +181,8 @@ export interface RelayConfig {
   shutdownTimeoutMs: number;
   /** Committed ops kept per document for transforming late ops; older bases get a resync. */
   documentHistorySize: number;
+  /** Events kept per session (its log) for a reconnecting client to resume from. */
+  sessionLogSize: number;
   /** Where clients reach the service (invite links carry it); from the request when unset. */
   publicUrl?: string;
   /** UTF-16 code units a shared document may hold. */
@@ -390,6 +393,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     heartbeatIntervalMs: raw.WS_HEARTBEAT_INTERVAL_MS,
     shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT_MS,
     documentHistorySize: raw.DOCUMENT_HISTORY_SIZE,
+    sessionLogSize: raw.SESSION_LOG_SIZE,
     ...(raw.PUBLIC_URL !== undefined && { publicUrl: raw.PUBLIC_URL }),
     documentMaxLength: raw.DOCUMENT_MAX_LENGTH,
     documentIdleTimeoutMs: raw.DOCUMENT_IDLE_TIMEOUT_MS,
@@ -482,6 +486,8 @@ export const settingDescriptions: Record<keyof RawConfig, string> = {
   PUBLIC_URL:
     'the URL clients reach this service at (behind Nginx: its https:// URL); invite links carry it. Default: the Host of each request',
   DOCUMENT_HISTORY_SIZE: 'committed ops kept per shared document; an op based on an older revision gets a resync (default 1000)',
+  SESSION_LOG_SIZE:
+    'events kept per session (chat, joins, AI answers...) for a client that reconnects to resume from; one that missed more is told it could not resume (default 1000)',
   DOCUMENT_MAX_LENGTH:
     'the most UTF-16 code units a shared document may hold; a bigger open or edit gets DOCUMENT_TOO_LARGE (default 10000000)',
   DOCUMENT_IDLE_TIMEOUT_MS: 'a shared document that nobody has open is dropped after this long (default 600000, 10 minutes)',

@@ -106,6 +106,7 @@ describe('configuration', () => {
       [{ RELAY_ID: 'has spaces' }, /RELAY_ID/],
       [{ EDIT_MAX_TRANSFORM_COST: '10' }, /EDIT_MAX_TRANSFORM_COST/],
       [{ DOCUMENT_MAX_PER_SESSION: '0' }, /DOCUMENT_MAX_PER_SESSION/],
+      [{ SESSION_LOG_SIZE: '5' }, /SESSION_LOG_SIZE must be an integer between 10 and 1000000 \(got "5"\)/],
       // A document of the greatest length must fit in a connection's pending pieces.
       [
         { DOCUMENT_MAX_LENGTH: '1000000', DOCUMENT_MAX_PENDING_PIECE_BYTES: '1000000' },

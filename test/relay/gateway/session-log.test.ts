@@ -352,3 +352,44 @@ describe('session log: no gap, no duplicate (embedded broker)', () => {
     }
   });
 });
+
+describe('SESSION_LOG_SIZE: how many events a session keeps for resume', () => {
+  /** 25 events after `old`, with a log of 20: `old` is gone, 5 back still resumes exactly. */
+  async function checkWindow(relays: [TestRelay, TestRelay]): Promise<void> {
+    const [a, b] = relays;
+    const sessions = freshSession();
+    const alice = await a.connect('alice', { sessions });
+    const old = lastPosition(alice);
+    for (let n = 0; n < 25; n++) alice.send(clientFrame('chat.message', { content: `m${n}` }));
+    await alice.until(() => chats(alice).length === 25, '25 chats');
+    const late = await b.connect('dave', { sessions, query: since(old) });
+    assert.deepEqual([logOf(late).recovered, logOf(late).missed], [false, 0], 'further behind than the log keeps');
+    const head = logOf(late).offset;
+    const recent = await b.connect('erin', { sessions, query: since({ offset: head - 5, epoch: old.epoch }) });
+    assert.equal(logOf(recent).recovered, true);
+    await recent.until(() => chats(recent).length >= 4, 'the missed chats');
+    assert.deepEqual(chats(recent).slice(-4), ['m21', 'm22', 'm23', 'm24'], 'the last of what it missed, in order');
+  }
+
+  it('bounds the embedded log', async () => {
+    const relay = await startTestRelay({ ...settings, SESSION_LOG_SIZE: '20' });
+    try {
+      await checkWindow([relay, relay]);
+    } finally {
+      await relay.stop();
+    }
+  });
+
+  it('bounds the log in Redis, for every relay', async () => {
+    const redis = await startRedisServer();
+    const a = await startTestRelay({ ...settings, SESSION_LOG_SIZE: '20', RELAY_ID: 'relay-a', REDIS_URL: redis.url });
+    const b = await startTestRelay({ ...settings, SESSION_LOG_SIZE: '20', RELAY_ID: 'relay-b', REDIS_URL: redis.url });
+    try {
+      await checkWindow([a, b]);
+    } finally {
+      await a.stop();
+      await b.stop();
+      await redis.dispose();
+    }
+  });
+});
