@@ -24,7 +24,10 @@ import { benchRelayEnv } from '../processes';
  *
  * Knobs: SOAK_MINUTES=30, SOAK_CLIENTS=200 (a multiple of 4), SOAK_KEYS_PER_SECOND=2 (tokens
  * typed or deleted per participant), SOAK_CHAT_EVERY_S=20, SOAK_RECONNECT_EVERY_S=90,
- * SOAK_LIVE_TOKENS=12 (each participant's tokens kept in the text).
+ * SOAK_LIVE_TOKENS=12 (each participant's tokens kept in the text), SOAK_SESSION_LOG=200 (the relays'
+ * SESSION_LOG_SIZE: every bounded window must fill during the warm-up for "flat after it" to mean
+ * anything, and at these rates a session logs about 15 events a minute, so the default log of
+ * 1,000 would still be filling after an hour; the document histories fill within minutes).
  */
 
 const env = process.env;
@@ -35,6 +38,7 @@ const config = {
   chatEverySeconds: Number(env.SOAK_CHAT_EVERY_S ?? 20),
   reconnectEverySeconds: Number(env.SOAK_RECONNECT_EVERY_S ?? 90),
   liveTokens: Number(env.SOAK_LIVE_TOKENS ?? 12),
+  sessionLog: Number(env.SOAK_SESSION_LOG ?? 200),
 };
 const TICK_MS = 50;
 const SAMPLE_MS = 10_000;
@@ -52,7 +56,11 @@ interface Sample {
 runBench('soak', (config.minutes + 10) * 60_000, async () => {
   const startedAt = Date.now();
   const secret = randomBytes(24).toString('hex');
-  const relayEnv = { ...benchRelayEnv(secret), DOCUMENT_MAX_LENGTH: String(4 * 1024 * 1024) };
+  const relayEnv = {
+    ...benchRelayEnv(secret),
+    DOCUMENT_MAX_LENGTH: String(4 * 1024 * 1024),
+    SESSION_LOG_SIZE: String(config.sessionLog),
+  };
   delete (relayEnv as Record<string, string>).WS_PORT;
   const redis = await startRedisServer();
   const relays = [
