@@ -34,6 +34,8 @@ const config = {
   warmupSeconds: Number(env.SESSIONS_WARMUP_S ?? 5),
   measureSeconds: Number(env.SESSIONS_MEASURE_S ?? 20),
 };
+/** A CPU profile of each relay, as the other benches write them (see bench/profile-summary.ts). */
+const relayNodeArgs = env.BENCH_RELAY_PROF ? ['--cpu-prof', `--cpu-prof-dir=${resolve(env.BENCH_RELAY_PROF)}`] : [];
 type Setup = 'memory' | 'redis' | 'redis-2' | 'cluster-2';
 const TICK_MS = 20;
 
@@ -123,11 +125,9 @@ async function measure(setup: Setup, sessions: number, secret: string, relayEnv:
       ...relayEnv,
       ...(redis && { REDIS_URL: redis.url }),
       ...(cluster && { REDIS_CLUSTER_NODES: cluster.nodesSetting }),
-      // A CPU profile of each relay, as the other benches write them (see bench/profile-summary.ts).
-      ...(env.BENCH_RELAY_PROF && { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${resolve(env.BENCH_RELAY_PROF)}` }),
     };
     for (let i = 0; i < (setup === 'memory' || setup === 'redis' ? 1 : 2); i++)
-      relays.push(await RelayProcess.start({ ...settings, RELAY_ID: `sessions-${i + 1}` }));
+      relays.push(await RelayProcess.start({ ...settings, RELAY_ID: `sessions-${i + 1}` }, relayNodeArgs));
     crowd = await Crowd.join({
       relays: relays.map((relay) => relay.url),
       secret,

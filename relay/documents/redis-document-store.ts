@@ -136,8 +136,10 @@ interface Cached {
   /** The oldest revision of the kept history as last seen (ops `orev + 1 .. rev` may be read). */
   orev: number;
   text: TextDocument;
-  /** Ops `rev - recent.length + 1 .. rev`. */
+  /** Ops `rev - recent.length + 1 .. rev` (added with `pushRecent`, which counts their bytes). */
   recent: CommittedOp[];
+  /** `committedOpBytes` of `recent`, kept as ops come and go: trimming costs the ops it drops, not all of them. */
+  recentBytes: number;
   /**
    * Last commits (dedupe field -> seq, rev) seen by this copy: its commits, the ops it caught up
    * with and the records a failed commit answered with. Redis may know newer ones (a commit checks
@@ -228,6 +230,7 @@ export class RedisDocumentStore implements DocumentStore {
       orev: 0,
       text: new TextDocument(text),
       recent: [],
+      recentBytes: 0,
       last: new Map(),
     });
     return true;
@@ -399,7 +402,7 @@ export class RedisDocumentStore implements DocumentStore {
     doc.srev = reply[1];
     doc.orev = reply[2];
     for (const e of entries) {
-      doc.recent.push(e);
+      pushRecent(doc, e);
       noteLast(doc, dedupeField(e.userId, e.clientId), { seq: e.seq, rev: e.rev });
     }
     this.trimRecent(doc);
@@ -456,7 +459,16 @@ export class RedisDocumentStore implements DocumentStore {
     const srev = Number(srevText);
     let doc: Cached;
     if (mode === 'f') {
-      doc = { epoch, rev: srev, srev, orev: 0, text: new TextDocument(JSON.parse(snapshot) as string), recent: [], last: new Map() };
+      doc = {
+        epoch,
+        rev: srev,
+        srev,
+        orev: 0,
+        text: new TextDocument(JSON.parse(snapshot) as string),
+        recent: [],
+        recentBytes: 0,
+        last: new Map(),
+      };
     } else if (cached && this.cache.get(key) === cached && cached.rev === rev - entries.length) {
       doc = cached;
     } else {
@@ -471,7 +483,7 @@ export class RedisDocumentStore implements DocumentStore {
         throw new Error(`document "${documentId}": the stored history skips from revision ${doc.rev} to ${op.rev}`);
       doc.text.apply(op.op);
       doc.rev = op.rev;
-      doc.recent.push(op);
+      pushRecent(doc, op);
       noteLast(doc, dedupeField(op.userId, op.clientId), { seq: op.seq, rev: op.rev });
     }
     if (doc.rev !== rev) throw new Error(`document "${documentId}": the stored history ends at revision ${doc.rev}, the head is ${rev}`);
@@ -508,7 +520,7 @@ export class RedisDocumentStore implements DocumentStore {
         if (op.rev !== doc.rev + 1) return false;
         doc.text.apply(op.op);
         doc.rev = op.rev;
-        doc.recent.push(op);
+        pushRecent(doc, op);
         noteLast(doc, dedupeField(op.userId, op.clientId), { seq: op.seq, rev: op.rev });
       }
     } catch {
@@ -554,7 +566,7 @@ export class RedisDocumentStore implements DocumentStore {
       for (const [op, userId, clientId, seq, recovery] of entries) {
         doc.text.apply(op);
         doc.rev++;
-        doc.recent.push({ rev: doc.rev, op, userId, clientId, seq, ...(recovery && { recovery }) });
+        pushRecent(doc, { rev: doc.rev, op, userId, clientId, seq, ...(recovery && { recovery }) });
         noteLast(doc, dedupeField(userId, clientId), { seq, rev: doc.rev });
       }
     } catch {
@@ -631,15 +643,10 @@ export class RedisDocumentStore implements DocumentStore {
 
   /** Drops the oldest of the cached recent ops past the count and byte bounds. */
   private trimRecent(doc: Cached): void {
-    let drop = Math.max(0, doc.recent.length - this.options.cacheOps);
-    let bytes = 0;
-    for (let i = doc.recent.length - 1; i >= drop; i--) {
-      bytes += committedOpBytes(doc.recent[i]!);
-      if (bytes > this.options.cacheOpsBytes) {
-        drop = i + 1;
-        break;
-      }
-    }
+    const { cacheOps, cacheOpsBytes } = this.options;
+    let drop = 0;
+    while (drop < doc.recent.length && (doc.recent.length - drop > cacheOps || doc.recentBytes > cacheOpsBytes))
+      doc.recentBytes -= committedOpBytes(doc.recent[drop++]!);
     if (drop > 0) doc.recent.splice(0, drop);
   }
 
@@ -651,6 +658,11 @@ export class RedisDocumentStore implements DocumentStore {
 }
 
 const cacheKey = (sessionId: string, documentId: string) => `${sessionId}\u0000${documentId}`;
+
+function pushRecent(doc: Cached, op: CommittedOp): void {
+  doc.recent.push(op);
+  doc.recentBytes += committedOpBytes(op);
+}
 
 function noteLast(doc: Cached, field: string, last: LastCommit): void {
   doc.last.delete(field);

@@ -49,14 +49,16 @@ export class RelayProcess {
     readonly port: number,
     readonly secret: string,
     private readonly settings: Record<string, string>,
+    /** Options for node itself, before the bundle (e.g. a benchmark's `--cpu-prof`, which NODE_OPTIONS may not carry). */
+    private readonly nodeArgs: readonly string[] = [],
   ) {}
 
   /**
    * Starts a relay with these settings (environment variable names, over test defaults) and waits
    * until it listens. AUTH_SECRET is random unless given (relays of one cluster need the same).
    */
-  static async start(settings: Record<string, string> = {}): Promise<RelayProcess> {
-    const relay = new RelayProcess(await freePort(), settings.AUTH_SECRET ?? randomBytes(24).toString('hex'), settings);
+  static async start(settings: Record<string, string> = {}, nodeArgs: readonly string[] = []): Promise<RelayProcess> {
+    const relay = new RelayProcess(await freePort(), settings.AUTH_SECRET ?? randomBytes(24).toString('hex'), settings, nodeArgs);
     await relay.launch();
     return relay;
   }
@@ -129,7 +131,7 @@ export class RelayProcess {
   private async launch(): Promise<void> {
     if (this.child) throw new Error(`the relay on port ${this.port} is already running`);
     if (!existsSync(RELAY_BUNDLE)) throw new Error(`${RELAY_BUNDLE} is missing: build it first (node scripts/build.mjs)`);
-    const child = spawn(process.execPath, [RELAY_BUNDLE, 'serve'], {
+    const child = spawn(process.execPath, [...this.nodeArgs, RELAY_BUNDLE, 'serve'], {
       cwd: REPO_ROOT,
       env: {
         PATH: process.env.PATH ?? '',
