@@ -84,11 +84,6 @@ export class RedisConnections {
       // A half-open socket (a dead peer that never sent a FIN) would otherwise swallow commands
       // until TCP gives up, minutes later: silence while a reply is due means reconnect.
       socketTimeout: commandTimeoutMs,
-      // The commands of one turn of the event loop (commits and publications of many sessions)
-      // leave in one write: a system call per command was the relay's largest cost of talking
-      // to Redis. Not on Redis Cluster, where ioredis picks a script's node by its first argument
-      // rather than by its keys' slot (redis/ioredis#2109).
-      enableAutoPipelining: true,
     });
     const subscriber = new Redis(url, {
       ...common,
