@@ -356,8 +356,16 @@ export class DocumentAuthority {
     afford: (cost: number) => boolean = () => true,
   ): Promise<void> {
     return this.serialize(sessionId, cursor.document, async () => {
-      // Without a revision no history is needed (a base past the head reads none).
-      const state = await this.store.since(sessionId, cursor.document, cursor.rev ?? Infinity);
+      // Without a revision no history is needed (a base past the head reads none). From this
+      // relay's copy, with no round trip (cursors come more often than edits): a copy a commit or
+      // two behind moves the cursor as far as it knows, which is all a cursor needs (receivers draw
+      // it where it says, and the next one replaces it). A cursor made at a revision or epoch the
+      // copy does not know yet reads the store.
+      const from = cursor.rev ?? Infinity;
+      let state = await this.store.commitBase(sessionId, cursor.document, from);
+      const ahead = (s: CommitBase) =>
+        (cursor.rev !== undefined && cursor.rev > s.head.rev) || (cursor.epoch ?? s.head.epoch) !== s.head.epoch;
+      if (state && ahead(state)) state = await this.store.commitBase(sessionId, cursor.document, from, true);
       if (!state) throw notFound(cursor.document);
       const { head } = state;
       if (cursor.epoch !== undefined && cursor.epoch !== head.epoch) return; // of a lost epoch: the next one will do
