@@ -93,6 +93,8 @@ const ConfigSchema = z.strictObject({
         .min(1),
     )
     .optional(),
+  REDIS_CLUSTER_USERNAME: z.string().min(1).max(256).optional(),
+  REDIS_CLUSTER_PASSWORD: z.string().min(1).max(4096).optional(),
   LOG_LEVEL: logLevel.default('info'),
   RELAY_ID: z
     .string()
@@ -168,6 +170,8 @@ export interface RelayConfig {
   redisUrl: string | undefined;
   /** Redis Cluster's nodes to start from (REDIS_CLUSTER_NODES); never set together with `redisUrl`. */
   redisClusterNodes: Array<{ host: string; port: number }> | undefined;
+  /** The cluster nodes' AUTH (REDIS_CLUSTER_USERNAME, REDIS_CLUSTER_PASSWORD); one Redis has its own in REDIS_URL. */
+  redisClusterAuth?: { username?: string; password: string };
   logLevel: LogLevel;
   relayId: string | undefined;
   limits: {
@@ -338,7 +342,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     const message = issue.code === 'unrecognized_keys' ? 'unknown setting in the config file' : issue.message;
     const got = issue.code === 'unrecognized_keys' ? undefined : merged[name];
     const shown =
-      name === 'AUTH_SECRET' || name === 'AI_API_KEY' || name === 'METRICS_TOKEN' || got === undefined
+      name === 'AUTH_SECRET' || name === 'AI_API_KEY' || name === 'METRICS_TOKEN' || name === 'REDIS_CLUSTER_PASSWORD' || got === undefined
         ? ''
         : ` (got ${JSON.stringify(got)})`;
     throw new ConfigError(`Invalid configuration: ${name} ${message}${shown}`);
@@ -356,6 +360,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
   if (raw.REDIS_URL !== undefined && raw.REDIS_CLUSTER_NODES !== undefined) {
     throw new ConfigError('Invalid configuration: set REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (Redis Cluster), not both');
   }
+  const auth = clusterAuth(raw);
   const ai = aiSettings(raw);
   return {
     ai,
@@ -381,6 +386,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     authSecret: raw.AUTH_SECRET,
     redisUrl: raw.REDIS_URL,
     redisClusterNodes: raw.REDIS_CLUSTER_NODES?.map(clusterNode),
+    ...(auth && { redisClusterAuth: auth }),
     logLevel: raw.LOG_LEVEL,
     relayId: raw.RELAY_ID,
     limits: {
@@ -426,6 +432,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
       maxStreamsPerConnection: raw.TUNNEL_MAX_STREAMS_PER_CONNECTION,
     },
   };
+}
+
+/** The cluster nodes' AUTH: only with REDIS_CLUSTER_NODES, and a user only with a password. */
+function clusterAuth(raw: RawConfig): { username?: string; password: string } | undefined {
+  const { REDIS_CLUSTER_USERNAME: username, REDIS_CLUSTER_PASSWORD: password } = raw;
+  if (password === undefined && username === undefined) return undefined;
+  if (raw.REDIS_CLUSTER_NODES === undefined) {
+    throw new ConfigError(
+      'Invalid configuration: REDIS_CLUSTER_USERNAME and REDIS_CLUSTER_PASSWORD are for REDIS_CLUSTER_NODES ' +
+        '(one Redis takes them in REDIS_URL: redis://user:password@host:6379)',
+    );
+  }
+  if (password === undefined) throw new ConfigError('Invalid configuration: REDIS_CLUSTER_USERNAME needs REDIS_CLUSTER_PASSWORD');
+  return { ...(username !== undefined && { username }), password };
 }
 
 /**
@@ -474,6 +494,9 @@ export const settingDescriptions: Record<keyof RawConfig, string> = {
   REDIS_CLUSTER_NODES:
     'Redis Cluster instead of one Redis: comma-separated host:port of some of its nodes ' +
     '(e.g. `redis-1:6379,redis-2:6379`); not together with REDIS_URL',
+  REDIS_CLUSTER_USERNAME: 'the ACL user the relay authenticates as on every cluster node (default: the default user)',
+  REDIS_CLUSTER_PASSWORD:
+    'the password of the cluster nodes (their `requirepass`, or the ACL user’s); one Redis takes its password in REDIS_URL',
   LOG_LEVEL: 'DEBUG, INFO, WARNING, ERROR or CRITICAL (default INFO)',
   RELAY_ID: 'name of this relay in logs and stats (default: generated)',
   WS_MAX_FRAME_BYTES: 'largest inbound frame (default 65536)',

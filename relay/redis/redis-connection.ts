@@ -41,6 +41,9 @@ export interface RedisConnectionOptions {
 
 type Role = 'cmd' | 'sub';
 
+/** Redis's answers to a missing or wrong password (AUTH, or a command before it). */
+const AUTH_REFUSED = /NOAUTH|WRONGPASS|invalid password|invalid username-password/i;
+
 export class RedisConnections {
   private users = 0;
   private closing: Promise<void> | undefined;
@@ -177,6 +180,14 @@ export class RedisConnections {
     const closing = () => connections.closing !== undefined;
     watch(connections.command, 'cmd', closing, options.log);
     watch(connections.subscriber, 'sub', closing, options.log);
+    // A refused password shows only as a connection (or a cluster node's) error, while the wait
+    // below just times out: kept to say so.
+    let refused: Error | undefined;
+    const note = (error: Error) => {
+      if (AUTH_REFUSED.test(error.message)) refused = error;
+    };
+    const clients = [connections.command, connections.subscriber];
+    for (const client of clients) client.on('error', note).on('node error', note);
     try {
       await Promise.all([ready(connections.command, connectTimeoutMs), ready(connections.subscriber, connectTimeoutMs)]);
       // A cluster is ready before its nodes' own connections are (they connect on '+node', above):
@@ -184,7 +195,10 @@ export class RedisConnections {
       if (connections.command instanceof Cluster) await mastersReady(connections.command, connectTimeoutMs);
     } catch (error) {
       await connections.close();
+      if (refused) throw new Error(`${where} refused the relay's credentials: ${refused.message}`);
       throw new Error(`${where} is not reachable: ${(error as Error).message}`);
+    } finally {
+      for (const client of clients) client.off('error', note).off('node error', note);
     }
     return connections;
   }
@@ -194,12 +208,17 @@ export class RedisConnections {
    * (REDIS_CLUSTER_NODES), or undefined for neither. The error names the setting at fault.
    */
   static async configured(
-    settings: { redisUrl: string | undefined; redisClusterNodes: readonly RedisClusterNode[] | undefined },
+    settings: {
+      redisUrl: string | undefined;
+      redisClusterNodes: readonly RedisClusterNode[] | undefined;
+      redisClusterAuth?: { username?: string; password: string } | undefined;
+    },
     options: RedisConnectionOptions,
   ): Promise<RedisConnections | undefined> {
     const setting = settings.redisClusterNodes ? 'REDIS_CLUSTER_NODES' : 'REDIS_URL';
     try {
-      if (settings.redisClusterNodes) return await RedisConnections.openCluster(settings.redisClusterNodes, options);
+      if (settings.redisClusterNodes)
+        return await RedisConnections.openCluster(settings.redisClusterNodes, { ...options, ...settings.redisClusterAuth });
       if (settings.redisUrl) return await RedisConnections.open(settings.redisUrl, options);
       return undefined;
     } catch (error) {

@@ -21,6 +21,8 @@ export interface RedisClusterOptions {
   nodeTimeoutMs?: number;
   /** Upper bound for forming the cluster and for a failover (default 20 s). */
   timeoutMs?: number;
+  /** Every node's `requirepass` (and `masterauth`, for its replicas); the tools here use it too. */
+  password?: string;
 }
 
 export interface ClusterNode {
@@ -36,7 +38,8 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
   const replicas = options.replicas ?? 1;
   const nodeTimeout = options.nodeTimeoutMs ?? 1000;
   const servers: RedisServer[] = [];
-  const cluster = new RedisCluster(servers, options.timeoutMs ?? 20_000);
+  const password = options.password;
+  const cluster = new RedisCluster(servers, options.timeoutMs ?? 20_000, password);
   try {
     for (let i = 0; i < masters * (1 + replicas); i++) {
       servers.push(
@@ -48,11 +51,13 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
             // A replica whose master is gone takes over however long it was cut off (tests kill masters).
             'cluster-replica-validity-factor 0',
             'appendonly no',
+            ...(password === undefined ? [] : [`requirepass ${password}`, `masterauth ${password}`]),
           ],
         }),
       );
     }
     await run(CLI, [
+      ...authArgs(password),
       '--cluster',
       'create',
       ...servers.map((server) => `127.0.0.1:${server.port}`),
@@ -72,6 +77,7 @@ export class RedisCluster {
   constructor(
     readonly servers: RedisServer[],
     private readonly timeoutMs: number,
+    private readonly password?: string,
   ) {}
 
   /** `host:port,host:port,…` of every node: what REDIS_CLUSTER_NODES takes. */
@@ -181,7 +187,11 @@ export class RedisCluster {
 
   /** A Redis client on one running node (not cluster-aware), e.g. for INFO. */
   client(server: RedisServer): Redis {
-    return new Redis(server.port, '127.0.0.1', { lazyConnect: false, maxRetriesPerRequest: 1 });
+    return new Redis(server.port, '127.0.0.1', {
+      lazyConnect: false,
+      maxRetriesPerRequest: 1,
+      ...(this.password !== undefined && { password: this.password }),
+    });
   }
 
   async dispose(): Promise<void> {
@@ -201,7 +211,12 @@ export class RedisCluster {
   }
 
   private async askNode(port: number, command: string[]): Promise<string> {
-    const { stdout } = await run(CLI, ['-p', String(port), ...command], { timeout: 2000 });
+    const { stdout } = await run(CLI, [...authArgs(this.password), '-p', String(port), ...command], { timeout: 2000 });
     return stdout;
   }
+}
+
+/** redis-cli's arguments for a password, without its warning about passwords on command lines. */
+function authArgs(password: string | undefined): string[] {
+  return password === undefined ? [] : ['-a', password, '--no-auth-warning'];
 }

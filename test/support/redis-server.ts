@@ -113,7 +113,8 @@ export class RedisServer {
       });
     });
     const deadline = Date.now() + this.timeoutMs;
-    while ((await ping(this.port).catch(() => '')) !== '+PONG') {
+    // A server with `requirepass` answers NOAUTH: it is up all the same.
+    while (!/^(\+PONG|-NOAUTH)/.test(await ping(this.port).catch(() => ''))) {
       if (this.process !== child) throw new Error(`redis-server exited during start-up:\n${this.logTail()}`);
       if (Date.now() > deadline) {
         await this.kill();

@@ -64,6 +64,11 @@ describe('configuration', () => {
     assert.equal(config.httpRequestTimeoutMs, 2000);
     assert.equal(config.joinApprovalTimeoutMs, 5000);
     assert.match(configError({ ALLOWED_HOSTS: 'https://relay.test' }), /ALLOWED_HOSTS must be host names/);
+    // A secret that fails its check is named, never shown.
+    const tooLong = 'p'.repeat(5000);
+    const refused = configError({ REDIS_CLUSTER_NODES: 'r1:6379', REDIS_CLUSTER_PASSWORD: tooLong });
+    assert.match(refused, /REDIS_CLUSTER_PASSWORD/);
+    assert.ok(!refused.includes('ppppp'), refused);
     assert.match(configError({ ALLOWED_ORIGINS: 'relay.test' }), /ALLOWED_ORIGINS must be "\*" or origins/);
     assert.match(configError({ HTTP_REQUEST_TIMEOUT_MS: '10' }), /HTTP_REQUEST_TIMEOUT_MS must be an integer between 1000 and 600000/);
     assert.match(configError({ API_MAX_REQUESTS_PER_IP_PER_MINUTE: '0' }), /API_MAX_REQUESTS_PER_IP_PER_MINUTE must be an integer/);
@@ -107,6 +112,8 @@ describe('configuration', () => {
       [{ EDIT_MAX_TRANSFORM_COST: '10' }, /EDIT_MAX_TRANSFORM_COST/],
       [{ DOCUMENT_MAX_PER_SESSION: '0' }, /DOCUMENT_MAX_PER_SESSION/],
       [{ SESSION_LOG_SIZE: '5' }, /SESSION_LOG_SIZE must be an integer between 10 and 1000000 \(got "5"\)/],
+      [{ REDIS_CLUSTER_PASSWORD: 'pw' }, /REDIS_CLUSTER_USERNAME and REDIS_CLUSTER_PASSWORD are for REDIS_CLUSTER_NODES/],
+      [{ REDIS_CLUSTER_NODES: 'r1:6379', REDIS_CLUSTER_USERNAME: 'relay' }, /REDIS_CLUSTER_USERNAME needs REDIS_CLUSTER_PASSWORD/],
       // A document of the greatest length must fit in a connection's pending pieces.
       [
         { DOCUMENT_MAX_LENGTH: '1000000', DOCUMENT_MAX_PENDING_PIECE_BYTES: '1000000' },

@@ -155,3 +155,38 @@ async function scanAll(redis: RedisConnections, pattern: string): Promise<string
   }
   return keys;
 }
+
+describe('Redis Cluster with AUTH (REDIS_CLUSTER_PASSWORD)', () => {
+  it('connects with the nodes’ password, and refuses to start without it or with a wrong one, in one line', async () => {
+    const secured = await startRedisCluster({ masters: 3, replicas: 0, password: 'cluster-secret-42' });
+    try {
+      const nodes = secured.startupNodes;
+      const open = (auth?: { password: string }) =>
+        RedisConnections.configured(
+          { redisUrl: undefined, redisClusterNodes: nodes, redisClusterAuth: auth },
+          { name: 'auth-check', connectTimeoutMs: 3000 },
+        );
+      const redis = (await open({ password: 'cluster-secret-42' }))!;
+      try {
+        // A session's keys on its shard, through the authenticated connections.
+        const store = new RedisDocumentStore(redis);
+        assert.ok(await store.create('auth-session', 'a.txt', 'locked'));
+        assert.equal((await store.snapshot('auth-session', 'a.txt'))?.text, 'locked');
+        await store.close();
+      } finally {
+        await redis.close();
+      }
+      for (const auth of [undefined, { password: 'wrong' }]) {
+        await assert.rejects(
+          open(auth),
+          (error: Error) =>
+            /^REDIS_CLUSTER_NODES: Redis Cluster at .* refused the relay's credentials: (NOAUTH|WRONGPASS)/.test(error.message) &&
+            !error.message.includes('cluster-secret-42'),
+          `connecting ${auth ? 'with a wrong password' : 'without a password'} is refused`,
+        );
+      }
+    } finally {
+      await secured.dispose();
+    }
+  });
+});
