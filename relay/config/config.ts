@@ -510,7 +510,8 @@ export const settingDescriptions: Record<keyof RawConfig, string> = {
     'the URL clients reach this service at (behind Nginx: its https:// URL); invite links carry it. Default: the Host of each request',
   DOCUMENT_HISTORY_SIZE: 'committed ops kept per shared document; an op based on an older revision gets a resync (default 1000)',
   SESSION_LOG_SIZE:
-    'events kept per session (chat, joins, AI answers...) for a client that reconnects to resume from; one that missed more is told it could not resume (default 1000)',
+    'events kept per session (chat, joins, AI answers...) for a client that reconnects to resume from; ' +
+    'one that missed more is told it could not resume (default 1000)',
   DOCUMENT_MAX_LENGTH:
     'the most UTF-16 code units a shared document may hold; a bigger open or edit gets DOCUMENT_TOO_LARGE (default 10000000)',
   DOCUMENT_IDLE_TIMEOUT_MS: 'a shared document that nobody has open is dropped after this long (default 600000, 10 minutes)',
