@@ -19,12 +19,11 @@ const reloadsKey = (file: string) => `tandem.folderlessReloads.${file}`;
 
 /**
  * Checks this window once, at activation: if it is a Tandem workspace showing no folder while its
- * file lists some, it reloads (once `GRACE_MS` passed with no folder). Resolves with what it did, for the log and for tests.
+ * file lists some, it reloads (once `GRACE_MS` passed with no folder). Resolves with what it found.
  */
 export async function recoverFolderlessWorkspace(
   context: Pick<vscode.ExtensionContext, 'globalStorageUri' | 'secrets'>,
   log: Log,
-  reload: () => Thenable<unknown> = () => vscode.commands.executeCommand('workbench.action.reloadWindow'),
 ): Promise<'not-ours' | 'has-folders' | 'lists-none' | 'gave-up' | 'reloaded'> {
   const workspaceFile = vscode.workspace.workspaceFile;
   const sessionId = tandemWorkspaceSession(workspaceFile?.path, vscode.Uri.joinPath(context.globalStorageUri, 'workspaces').path);
@@ -61,6 +60,6 @@ export async function recoverFolderlessWorkspace(
   }
   log.warn(`${what} (code-server): reloading it`);
   await context.secrets.store(key, JSON.stringify([...reloads, now]));
-  await reload();
+  await vscode.commands.executeCommand('workbench.action.reloadWindow');
   return 'reloaded';
 }
