@@ -1,9 +1,12 @@
 /**
  * The Shared Search Results view: Find in Shared Folder's matches, grouped by file, growing as
- * the host's pieces arrive. Clicking a match opens the `tandem:` file with the match selected.
+ * the host's pieces arrive. Files are listed by path and matches by position, as VS Code's own
+ * Search view does, so the list does not depend on the order the host's search found them in.
+ * Clicking a match opens the `tandem:` file with the match selected.
  */
 import * as vscode from 'vscode';
 import type { SearchMatch } from '../../protocol';
+import { comparePaths } from './path-order';
 
 export const SEARCH_RESULTS_VIEW_ID = 'tandem.searchResults';
 
@@ -15,9 +18,14 @@ export class SearchResults implements vscode.TreeDataProvider<Node>, vscode.Disp
   readonly onDidChangeTreeData = this.changed.event;
   constructor(private readonly uriOf: (path: string) => vscode.Uri | undefined) {}
 
-  /** Every match shown, in order. */
+  /** Every match shown, in the view's order. */
   get matches(): SearchMatch[] {
-    return [...this.byFile.values()].flat();
+    return this.paths().flatMap((path) => this.byFile.get(path) ?? []);
+  }
+
+  /** How many files have a match. */
+  get fileCount(): number {
+    return this.byFile.size;
   }
 
   clear(): void {
@@ -31,11 +39,16 @@ export class SearchResults implements vscode.TreeDataProvider<Node>, vscode.Disp
       list.push(match);
       this.byFile.set(match.path, list);
     }
+    for (const path of new Set(matches.map((match) => match.path))) this.byFile.get(path)?.sort(byPosition);
     this.changed.fire();
   }
 
+  private paths(): string[] {
+    return [...this.byFile.keys()].sort(comparePaths);
+  }
+
   getChildren(node?: Node): Node[] {
-    if (!node) return [...this.byFile.keys()].map((path) => ({ kind: 'file', path }));
+    if (!node) return this.paths().map((path) => ({ kind: 'file', path }));
     if (node.kind === 'file') return (this.byFile.get(node.path) ?? []).map((match) => ({ kind: 'match', match }));
     return [];
   }
@@ -59,6 +72,8 @@ export class SearchResults implements vscode.TreeDataProvider<Node>, vscode.Disp
     this.changed.dispose();
   }
 }
+
+const byPosition = (a: SearchMatch, b: SearchMatch) => a.line - b.line || a.character - b.character;
 
 export function rangeOf(match: SearchMatch): vscode.Range {
   return new vscode.Range(match.line, match.character, match.line, match.character + match.length);

@@ -107,7 +107,10 @@ export class SharedSearch implements vscode.Disposable {
         { location: { viewId: SEARCH_RESULTS_VIEW_ID }, title: 'Searching the shared folder' },
         () => requests.search('', query, (piece) => this.results.add(piece)),
       );
-      this.view.message = `${matches.length}${incomplete ? '+ (the first ones)' : ''} matches of ${input.pattern}`;
+      const files = this.results.fileCount;
+      this.view.message =
+        `${matches.length}${incomplete ? '+ (the first ones)' : ''} matches of ${input.pattern}` +
+        ` in ${files} ${files === 1 ? 'file' : 'files'}`;
       return matches.length;
     } catch (error) {
       this.view.message = `The search failed: ${(error as Error).message}`;

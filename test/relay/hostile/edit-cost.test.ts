@@ -64,10 +64,12 @@ describe('hostile: costly edits against an old base revision (EDIT_MAX_TRANSFORM
     // The attacker is the host (only a host creates documents; the bounds hold for any role).
     attacker = await openTestClient(`${relay.url}?token=${relay.token({ user: 'mallory', role: 'host' })}`);
     await openDocument(attacker, DOC, 'x'.repeat(20_000));
-    // 1,000 one-character commits, the history the attack's ops are transformed through, from five
-    // helpers: each connection may send a burst of 200 frames at once.
+    // 1,000 one-character commits, the history the attack's ops are transformed through, from eight
+    // helpers of 125: a connection may send a burst of 200 frames at once, and its open was one of
+    // them (with 200 each, the last edit was refused as RATE_LIMITED whenever the open's answer
+    // came back within 5 ms, too soon for the bucket to have refilled a token).
     const helpers = await Promise.all(
-      [1, 2, 3, 4, 5].map((i) => openTestClient(`${relay.url}?token=${relay.token({ user: `helper-${i}` })}`)),
+      [1, 2, 3, 4, 5, 6, 7, 8].map((i) => openTestClient(`${relay.url}?token=${relay.token({ user: `helper-${i}` })}`)),
     );
     for (const [i, helper] of helpers.entries()) {
       await openDocument(helper, DOC);
