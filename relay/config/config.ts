@@ -3,11 +3,10 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { MAX_AI_PROMPT_CHARS, MAX_AI_SELECTION_CHARS } from '../../protocol';
+import { ConfigError } from './config-error';
+import { redisTlsOptions, type RedisTlsOptions } from './redis-tls';
 
-/** Bad configuration: the message is one line that names the setting and what was wrong. */
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
+export { ConfigError } from './config-error';
 
 const integer = (min: number, max: number) =>
   z.preprocess(
@@ -95,6 +94,10 @@ const ConfigSchema = z.strictObject({
     .optional(),
   REDIS_CLUSTER_USERNAME: z.string().min(1).max(256).optional(),
   REDIS_CLUSTER_PASSWORD: z.string().min(1).max(4096).optional(),
+  REDIS_CLUSTER_TLS: boolean.default(false),
+  REDIS_TLS_CA_FILE: z.string().min(1).optional(),
+  REDIS_TLS_CERT_FILE: z.string().min(1).optional(),
+  REDIS_TLS_KEY_FILE: z.string().min(1).optional(),
   LOG_LEVEL: logLevel.default('info'),
   RELAY_ID: z
     .string()
@@ -172,6 +175,11 @@ export interface RelayConfig {
   redisClusterNodes: Array<{ host: string; port: number }> | undefined;
   /** The cluster nodes' AUTH (REDIS_CLUSTER_USERNAME, REDIS_CLUSTER_PASSWORD); one Redis has its own in REDIS_URL. */
   redisClusterAuth?: { username?: string; password: string };
+  /**
+   * TLS to Redis (a rediss:// REDIS_URL, or REDIS_CLUSTER_TLS): the CAs and client certificate,
+   * read from REDIS_TLS_*_FILE at start-up. Unset: plain TCP.
+   */
+  redisTls?: RedisTlsOptions;
   logLevel: LogLevel;
   relayId: string | undefined;
   limits: {
@@ -361,6 +369,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     throw new ConfigError('Invalid configuration: set REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (Redis Cluster), not both');
   }
   const auth = clusterAuth(raw);
+  const redisTls = redisTlsOptions(raw);
   const ai = aiSettings(raw);
   return {
     ai,
@@ -387,6 +396,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     redisUrl: raw.REDIS_URL,
     redisClusterNodes: raw.REDIS_CLUSTER_NODES?.map(clusterNode),
     ...(auth && { redisClusterAuth: auth }),
+    ...(redisTls && { redisTls }),
     logLevel: raw.LOG_LEVEL,
     relayId: raw.RELAY_ID,
     limits: {
@@ -490,13 +500,20 @@ export const settingDescriptions: Record<keyof RawConfig, string> = {
   WS_HOST: 'interface to listen on (default 127.0.0.1; 0.0.0.0 for all)',
   WS_PORT: 'port for WebSocket and REST (default 8001)',
   AUTH_SECRET: 'HS256 secret for tokens, at least 16 characters',
-  REDIS_URL: 'redis:// URL; unset = embedded in-memory bus and storage',
+  REDIS_URL: 'redis:// URL (rediss:// for TLS); unset = embedded in-memory bus and storage',
   REDIS_CLUSTER_NODES:
     'Redis Cluster instead of one Redis: comma-separated host:port of some of its nodes ' +
     '(e.g. `redis-1:6379,redis-2:6379`); not together with REDIS_URL',
   REDIS_CLUSTER_USERNAME: 'the ACL user the relay authenticates as on every cluster node (default: the default user)',
   REDIS_CLUSTER_PASSWORD:
     'the password of the cluster nodes (their `requirepass`, or the ACL user’s); one Redis takes its password in REDIS_URL',
+  REDIS_CLUSTER_TLS: 'connect to every cluster node with TLS (their `tls-port`); one Redis takes a rediss:// REDIS_URL (default false)',
+  REDIS_TLS_CA_FILE:
+    'PEM file of the CA(s) whose certificates the relay trusts for Redis, instead of the system’s; only with TLS (a rediss:// REDIS_URL ' +
+    'or REDIS_CLUSTER_TLS=true)',
+  REDIS_TLS_CERT_FILE:
+    'PEM file of the relay’s client certificate for Redis servers that check clients (`tls-auth-clients yes`); with REDIS_TLS_KEY_FILE',
+  REDIS_TLS_KEY_FILE: 'PEM file of that certificate’s private key (unencrypted); with REDIS_TLS_CERT_FILE',
   LOG_LEVEL: 'DEBUG, INFO, WARNING, ERROR or CRITICAL (default INFO)',
   RELAY_ID: 'name of this relay in logs and stats (default: generated)',
   WS_MAX_FRAME_BYTES: 'largest inbound frame (default 65536)',
