@@ -1,5 +1,8 @@
+import type { ConnectionOptions } from 'node:tls';
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from '../log';
+import { GuardedConnector } from './guarded-connector';
+import { CLOSED_UNANSWERED, connectionResetHint, describeTlsFailure, probe } from './tls-failure';
 
 /**
  * The relay's Redis "pool": exactly two connections per relay, whatever the number of sessions.
@@ -37,7 +40,15 @@ export interface RedisConnectionOptions {
   /** The reconnect backoff's ceiling (default 2 s). */
   maxReconnectDelayMs?: number;
   log?: Pick<Logger, 'info' | 'warn'>;
+  /**
+   * TLS: the CAs to trust and the client certificate (PEM). One Redis uses TLS with a rediss://
+   * URL (these are ignored with redis://); a cluster uses it on every node when this is set.
+   */
+  tls?: RedisTls;
 }
+
+/** What the relay gives node:tls for Redis; no `ca`: the system's CAs. */
+export type RedisTls = Pick<ConnectionOptions, 'ca' | 'cert' | 'key'>;
 
 type Role = 'cmd' | 'sub';
 
@@ -67,11 +78,15 @@ export class RedisConnections {
     const common: RedisOptions = {
       // Created idle so that the listeners below are in place before the first connect.
       lazyConnect: true,
+      Connector: GuardedConnector,
       connectTimeout: connectTimeoutMs,
       // Reconnect forever, backing off exponentially up to `maxDelay`; the jitter keeps N relays
       // from hitting a restarted Redis in lockstep.
       retryStrategy: (attempt) => Math.round(Math.min(maxDelay, 50 * 2 ** Math.min(attempt - 1, 10)) * (0.5 + Math.random() / 2)),
     };
+    // The URL's scheme turns TLS on or off; the files only say which CAs and client certificate.
+    const tls = new URL(url).protocol === 'rediss:' ? options.tls : undefined;
+    if (tls) common.tls = { ...tls };
     const command = new Redis(url, {
       ...common,
       connectionName: `${name}:cmd`,
@@ -100,12 +115,13 @@ export class RedisConnections {
       autoResubscribe: true,
       autoResendUnfulfilledCommands: true,
     });
-    return RedisConnections.connect(
-      new RedisConnections(command, subscriber, false),
-      connectTimeoutMs,
-      `Redis at ${redactUrl(url)}`,
-      options,
-    );
+    const { hostname, port } = new URL(url);
+    const target = { host: hostname.replace(/^\[(.*)\]$/, '$1') || 'localhost', port: Number(port || 6379) };
+    return RedisConnections.connect(new RedisConnections(command, subscriber, false), connectTimeoutMs, `Redis at ${redactUrl(url)}`, {
+      ...options,
+      tls,
+      targets: [target],
+    });
   }
 
   /**
@@ -122,8 +138,13 @@ export class RedisConnections {
     const name = options.name.replace(/[^\w.:-]/g, '_');
     const redisOptions: RedisOptions = {
       connectTimeout: connectTimeoutMs,
+      Connector: GuardedConnector,
       ...(options.username !== undefined && { username: options.username }),
       ...(options.password !== undefined && { password: options.password }),
+      // Every node's connection, those learnt from CLUSTER SLOTS and the (sharded) subscribers
+      // alike (ioredis builds them all from these options). No `servername`: each node's
+      // certificate is checked against the host or IP address the relay connects to.
+      ...(options.tls && { tls: { ...options.tls } }),
     };
     const common: ClusterOptions = {
       lazyConnect: true,
@@ -136,6 +157,10 @@ export class RedisConnections {
       slotsRefreshTimeout: Math.min(2_000, connectTimeoutMs),
       // A promoted replica is learnt from CLUSTER SLOTS: asked every second (and on MOVED).
       slotsRefreshInterval: 1_000,
+      // ioredis resolves the start-up nodes' host names to addresses before it connects, so their
+      // certificates would be checked against an IP address: with TLS it connects to the name
+      // (as REDIS_CLUSTER_NODES has it) and checks the certificate against it.
+      ...(options.tls && { dnsLookup: (address: string, callback: (error: null, address: string) => void) => callback(null, address) }),
     };
     const startNodes = nodes.map((node) => ({ ...node }));
     const command = new Cluster(startNodes, {
@@ -162,41 +187,82 @@ export class RedisConnections {
     });
     for (const client of [command, subscriber]) {
       // A node's connection is lazy, and a command sent while it is still connecting is refused
-      // (no offline queue): connect each node as soon as the cluster learns of it.
-      client.on('+node', (node: Redis) => {
+      // (no offline queue): connect each node as soon as the ready cluster learns of it. Not
+      // before: the cluster's own ready check (CLUSTER INFO to any node) is refused by a node that
+      // is connecting, while a lazy one takes it and connects; a TLS handshake lost that race
+      // every time.
+      const connectNode = (node: Redis) => {
         if (node.status === 'wait') node.connect().catch(() => undefined);
+      };
+      client.on('+node', (node: Redis) => {
+        if (client.status === 'ready') connectNode(node);
       });
+      client.on('ready', () => client.nodes('all').forEach(connectNode));
     }
     const where = `Redis Cluster at ${nodes.map((node) => `${node.host}:${node.port}`).join(',')}`;
-    return RedisConnections.connect(new RedisConnections(command, subscriber, true), connectTimeoutMs, where, options);
+    return RedisConnections.connect(new RedisConnections(command, subscriber, true), connectTimeoutMs, where, {
+      ...options,
+      targets: nodes,
+    });
   }
 
   private static async connect(
     connections: RedisConnections,
     connectTimeoutMs: number,
     where: string,
-    options: RedisConnectionOptions,
+    options: RedisConnectionOptions & { targets: readonly RedisClusterNode[] },
   ): Promise<RedisConnections> {
     const closing = () => connections.closing !== undefined;
     watch(connections.command, 'cmd', closing, options.log);
     watch(connections.subscriber, 'sub', closing, options.log);
     // A refused password shows only as a connection (or a cluster node's) error, while the wait
-    // below just times out: kept to say so.
+    // below just times out: kept to say so. A failed TLS handshake (a certificate the relay does
+    // not trust, or the server refusing the relay's) will fail every retry alike: it ends the wait.
     let refused: Error | undefined;
-    const note = (error: Error) => {
+    let tlsFailure: string | undefined;
+    let reset = false;
+    let stop: (error: Error) => void = () => undefined;
+    const failed = new Promise<never>((_, reject) => (stop = reject));
+    const tlsContext = { ownCa: options.tls?.ca !== undefined };
+    const note = (error: Error, node?: string) => {
       if (AUTH_REFUSED.test(error.message)) refused = error;
+      if ((error as NodeJS.ErrnoException).code === 'ECONNRESET') reset = true;
+      const described = options.tls ? describeTlsFailure(error, tlsContext) : undefined;
+      if (described && tlsFailure === undefined) {
+        tlsFailure = node === undefined ? described : `${described} [node ${node}]`;
+        stop(error);
+      }
     };
     const clients = [connections.command, connections.subscriber];
     for (const client of clients) client.on('error', note).on('node error', note);
+    // Beside them, one handshake of its own per target (an extra connection at start-up, closed at
+    // once): see `probe` for what it sees that ioredis does not say.
+    const { tls, targets } = options;
+    const probeTimeoutMs = Math.min(connectTimeoutMs / 2, 5_000);
+    if (tls) {
+      // A cluster's failure names its node (as a cluster node's own error does); one Redis is named already.
+      const named = connections.cluster;
+      for (const target of targets)
+        void probe(target, tls, probeTimeoutMs).then((error) => error && note(error, named ? `${target.host}:${target.port}` : undefined));
+    }
     try {
-      await Promise.all([ready(connections.command, connectTimeoutMs), ready(connections.subscriber, connectTimeoutMs)]);
+      const ready = Promise.all([waitReady(connections.command, connectTimeoutMs), waitReady(connections.subscriber, connectTimeoutMs)]);
+      await Promise.race([ready, failed]);
       // A cluster is ready before its nodes' own connections are (they connect on '+node', above):
       // the first commands would be refused.
-      if (connections.command instanceof Cluster) await mastersReady(connections.command, connectTimeoutMs);
+      if (connections.command instanceof Cluster) await Promise.race([mastersReady(connections.command, connectTimeoutMs), failed]);
     } catch (error) {
       await connections.close();
+      if (tlsFailure !== undefined) throw new Error(`${where} failed TLS: ${tlsFailure}`);
       if (refused) throw new Error(`${where} refused the relay's credentials: ${refused.message}`);
-      throw new Error(`${where} is not reachable: ${(error as Error).message}`);
+      // A plain-text client of a TLS-only port is dropped without a word, which ioredis does not
+      // always pass on (a cluster's CLUSTER SLOTS connection swallows it): asked once more here.
+      if (!tls && !reset) {
+        const errors = await Promise.all(targets.map((target) => probe(target, undefined, Math.min(probeTimeoutMs, 1_000))));
+        reset = errors.some((e) => e && [CLOSED_UNANSWERED, 'ECONNRESET'].includes((e as NodeJS.ErrnoException).code ?? ''));
+      }
+      const hint = reset ? ` (${connectionResetHint(tls && { clientCertificate: tls.cert !== undefined }, connections.cluster)})` : '';
+      throw new Error(`${where} is not reachable: ${(error as Error).message}${hint}`);
     } finally {
       for (const client of clients) client.off('error', note).off('node error', note);
     }
@@ -212,14 +278,17 @@ export class RedisConnections {
       redisUrl: string | undefined;
       redisClusterNodes: readonly RedisClusterNode[] | undefined;
       redisClusterAuth?: { username?: string; password: string } | undefined;
+      /** TLS's files (REDIS_TLS_*), read; set only with a rediss:// URL or REDIS_CLUSTER_TLS. */
+      redisTls?: RedisTls | undefined;
     },
     options: RedisConnectionOptions,
   ): Promise<RedisConnections | undefined> {
     const setting = settings.redisClusterNodes ? 'REDIS_CLUSTER_NODES' : 'REDIS_URL';
+    const withTls = { ...options, ...(settings.redisTls && { tls: settings.redisTls }) };
     try {
       if (settings.redisClusterNodes)
-        return await RedisConnections.openCluster(settings.redisClusterNodes, { ...options, ...settings.redisClusterAuth });
-      if (settings.redisUrl) return await RedisConnections.open(settings.redisUrl, options);
+        return await RedisConnections.openCluster(settings.redisClusterNodes, { ...withTls, ...settings.redisClusterAuth });
+      if (settings.redisUrl) return await RedisConnections.open(settings.redisUrl, withTls);
       return undefined;
     } catch (error) {
       throw new RedisConfigError(`${setting}: ${(error as Error).message}`);
@@ -280,21 +349,31 @@ function watch(client: RedisClient, role: Role, closing: () => boolean, log: Red
   }
 }
 
-function ready(client: RedisClient, timeoutMs: number): Promise<void> {
+function waitReady(client: RedisClient, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
     let lastError: Error | undefined;
     const onError = (error: Error) => (lastError = error);
-    const timer = setTimeout(() => {
+    const settle = () => {
+      clearTimeout(timer);
       client.off('ready', onReady);
       client.off('error', onError);
+      client.off('end', onEnd);
+    };
+    const timer = setTimeout(() => {
+      settle();
       reject(new Error(`no connection within ${timeoutMs} ms${lastError ? ` (${lastError.message})` : ''}`));
     }, timeoutMs);
     const onReady = () => {
-      clearTimeout(timer);
-      client.off('error', onError);
+      settle();
       resolve();
     };
+    // Closed meanwhile (the wait was given up, e.g. on a TLS failure): no timer left behind.
+    const onEnd = () => {
+      settle();
+      reject(new Error(`closed before it was ready${lastError ? ` (${lastError.message})` : ''}`));
+    };
     client.once('ready', onReady);
+    client.once('end', onEnd);
     client.on('error', onError);
     // Its rejection only repeats the first error; the retries go on and `ready` or the timer decides.
     client.connect().catch(() => undefined);
@@ -306,6 +385,7 @@ async function mastersReady(cluster: Cluster, timeoutMs: number): Promise<void> 
   for (;;) {
     const masters = cluster.nodes('master');
     if (masters.length > 0 && masters.every((node) => node.status === 'ready')) return;
+    if (cluster.status === 'end') throw new Error('closed before its masters were ready');
     if (Date.now() > deadline) throw new Error(`the cluster's masters did not all connect within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }

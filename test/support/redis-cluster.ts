@@ -1,13 +1,14 @@
 /**
  * A real Redis Cluster for tests: 3 masters and 3 replicas (`redis-server --cluster-enabled yes`,
  * each a `RedisServer` on a free loopback port with its own temp dir), joined by
- * `redis-cli --cluster create`. Tests can kill a master (kill -9) and wait for its replica to take
- * over. Never the shared instance on 6379.
+ * `redis-cli --cluster create`; plain, or TLS only (`tls`). Tests can kill a master (kill -9) and
+ * wait for its replica to take over. Never the shared instance on 6379.
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
-import { type RedisServer, startRedisServer } from './redis-server';
+import { type RedisServer, type RedisServerTls, startRedisServer } from './redis-server';
 import { sleep } from './wait';
 
 const run = promisify(execFile);
@@ -23,6 +24,11 @@ export interface RedisClusterOptions {
   timeoutMs?: number;
   /** Every node's `requirepass` (and `masterauth`, for its replicas); the tools here use it too. */
   password?: string;
+  /**
+   * TLS only: every node's `tls-port` (cluster bus and replication included, `tls-cluster`,
+   * `tls-replication`), the tools here over TLS too, with the client certificate.
+   */
+  tls?: RedisServerTls;
 }
 
 export interface ClusterNode {
@@ -38,8 +44,8 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
   const replicas = options.replicas ?? 1;
   const nodeTimeout = options.nodeTimeoutMs ?? 1000;
   const servers: RedisServer[] = [];
-  const password = options.password;
-  const cluster = new RedisCluster(servers, options.timeoutMs ?? 20_000, password);
+  const { password, tls } = options;
+  const cluster = new RedisCluster(servers, options.timeoutMs ?? 20_000, password, tls);
   try {
     for (let i = 0; i < masters * (1 + replicas); i++) {
       servers.push(
@@ -52,12 +58,15 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
             'cluster-replica-validity-factor 0',
             'appendonly no',
             ...(password === undefined ? [] : [`requirepass ${password}`, `masterauth ${password}`]),
+            ...(tls === undefined ? [] : ['tls-cluster yes', 'tls-replication yes']),
           ],
+          ...(tls && { tls }),
         }),
       );
     }
     await run(CLI, [
       ...authArgs(password),
+      ...tlsArgs(tls),
       '--cluster',
       'create',
       ...servers.map((server) => `127.0.0.1:${server.port}`),
@@ -78,6 +87,7 @@ export class RedisCluster {
     readonly servers: RedisServer[],
     private readonly timeoutMs: number,
     private readonly password?: string,
+    private readonly tls?: RedisServerTls,
   ) {}
 
   /** `host:port,host:port,…` of every node: what REDIS_CLUSTER_NODES takes. */
@@ -191,6 +201,7 @@ export class RedisCluster {
       lazyConnect: false,
       maxRetriesPerRequest: 1,
       ...(this.password !== undefined && { password: this.password }),
+      ...(this.tls && { tls: clientTls(this.tls) }),
     });
   }
 
@@ -211,7 +222,9 @@ export class RedisCluster {
   }
 
   private async askNode(port: number, command: string[]): Promise<string> {
-    const { stdout } = await run(CLI, [...authArgs(this.password), '-p', String(port), ...command], { timeout: 2000 });
+    const { stdout } = await run(CLI, [...authArgs(this.password), ...tlsArgs(this.tls), '-p', String(port), ...command], {
+      timeout: 2000,
+    });
     return stdout;
   }
 }
@@ -219,4 +232,17 @@ export class RedisCluster {
 /** redis-cli's arguments for a password, without its warning about passwords on command lines. */
 function authArgs(password: string | undefined): string[] {
   return password === undefined ? [] : ['-a', password, '--no-auth-warning'];
+}
+
+/** redis-cli's arguments for TLS: the CA, and the client certificate (whether the nodes ask for one or not). */
+function tlsArgs(tls: RedisServerTls | undefined): string[] {
+  if (!tls) return [];
+  const { caFile, clientCertFile, clientKeyFile } = tls.certificates;
+  return ['--tls', '--cacert', caFile, '--cert', clientCertFile, '--key', clientKeyFile];
+}
+
+/** The same for an ioredis client. */
+function clientTls(tls: RedisServerTls): { ca: Buffer; cert: Buffer; key: Buffer } {
+  const { caFile, clientCertFile, clientKeyFile } = tls.certificates;
+  return { ca: readFileSync(caFile), cert: readFileSync(clientCertFile), key: readFileSync(clientKeyFile) };
 }

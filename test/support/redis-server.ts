@@ -3,10 +3,12 @@
  * on a free loopback port with its own temp dir, never the shared instance on 6379.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect as tlsConnect } from 'node:tls';
+import type { TestCertificates } from './test-certificates';
 import { sleep } from './wait';
 import { freePort } from '../../relay/cli/cluster/probes';
 
@@ -17,6 +19,14 @@ export interface RedisServerOptions {
   config?: string[];
   /** Upper bound for start, stop and restart (default 10 s). */
   timeoutMs?: number;
+  /** TLS only: `port 0` and `tls-port` (so `port` is the TLS port), with these certificates. */
+  tls?: RedisServerTls;
+}
+
+export interface RedisServerTls {
+  certificates: TestCertificates;
+  /** `tls-auth-clients`: whether a client must show a certificate signed by the CA (default false). */
+  authClients?: boolean;
 }
 
 const BINARY = process.env.REDIS_SERVER_BIN ?? 'redis-server';
@@ -50,15 +60,17 @@ export class RedisServer {
   private frozen = false;
   private output = '';
   private readonly timeoutMs: number;
+  private readonly tls: RedisServerTls | undefined;
 
   constructor(
     readonly port: number,
     options: RedisServerOptions,
   ) {
     this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.tls = options.tls;
     const aof = options.persistence === 'aof-always';
     const lines = [
-      `port ${port}`,
+      ...(this.tls ? tlsConfig(port, this.tls) : [`port ${port}`]),
       'bind 127.0.0.1',
       `dir ${this.dir}`,
       'daemonize no',
@@ -78,7 +90,7 @@ export class RedisServer {
   }
 
   get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
+    return `${this.tls ? 'rediss' : 'redis'}://127.0.0.1:${this.port}`;
   }
 
   get running(): boolean {
@@ -114,7 +126,7 @@ export class RedisServer {
     });
     const deadline = Date.now() + this.timeoutMs;
     // A server with `requirepass` answers NOAUTH: it is up all the same.
-    while (!/^(\+PONG|-NOAUTH)/.test(await ping(this.port).catch(() => ''))) {
+    while (!/^(\+PONG|-NOAUTH)/.test(await ping(this.port, this.tls?.certificates).catch(() => ''))) {
       if (this.process !== child) throw new Error(`redis-server exited during start-up:\n${this.logTail()}`);
       if (Date.now() > deadline) {
         await this.kill();
@@ -216,13 +228,36 @@ export class RedisServer {
   }
 }
 
-/** One inline PING over a fresh socket; resolves with the first reply line. */
-function ping(port: number, timeoutMs = 1000): Promise<string> {
+/** redis.conf lines for a TLS-only server (the client certificate is the one a test relay shows). */
+function tlsConfig(port: number, tls: RedisServerTls): string[] {
+  const { certificates } = tls;
+  return [
+    'port 0',
+    `tls-port ${port}`,
+    `tls-cert-file ${certificates.serverCertFile}`,
+    `tls-key-file ${certificates.serverKeyFile}`,
+    `tls-ca-cert-file ${certificates.caFile}`,
+    `tls-auth-clients ${tls.authClients ? 'yes' : 'no'}`,
+  ];
+}
+
+/** One inline PING over a fresh socket (TLS with `certificates`); resolves with the first reply line. */
+function ping(port: number, certificates?: TestCertificates, timeoutMs = 1000): Promise<string> {
   return new Promise((resolve, reject) => {
-    const socket = createConnection({ host: '127.0.0.1', port });
+    const socket = certificates
+      ? tlsConnect({
+          host: '127.0.0.1',
+          port,
+          ca: readFileSync(certificates.caFile),
+          cert: readFileSync(certificates.clientCertFile),
+          key: readFileSync(certificates.clientKeyFile),
+          // Whether it is up, not whom its certificate names: a test may give it a certificate for another name.
+          checkServerIdentity: () => undefined,
+        })
+      : createConnection({ host: '127.0.0.1', port });
     let reply = '';
     socket.setTimeout(timeoutMs, () => socket.destroy(new Error('PING timed out')));
-    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once(certificates ? 'secureConnect' : 'connect', () => socket.write('PING\r\n'));
     socket.on('data', (chunk) => {
       reply += chunk.toString();
       const end = reply.indexOf('\r\n');
