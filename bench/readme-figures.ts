@@ -39,7 +39,7 @@ export interface BenchReport {
 
 /** The Markdown between the markers, for these reports (in a fixed order of benches). */
 export function renderFigures(reports: readonly BenchReport[]): string {
-  const order = ['relay-broadcast', 'ot', 'scaleout', 'sessions', 'soak'];
+  const order = ['relay-broadcast', 'ot', 'scaleout', 'redis-floor', 'sessions', 'soak'];
   const sorted = [...reports].sort((a, b) => rank(order, a.bench) - rank(order, b.bench) || a.bench.localeCompare(b.bench));
   const rows: string[][] = [];
   for (const report of sorted) {
