@@ -330,10 +330,16 @@ export class DocumentAuthority {
         return;
       }
       const group: Group = { edits: [pending], started: false };
+      // Behind other work (on Redis, usually the previous group's commit), the group has been
+      // gathering edits for that long already: it goes the moment that work is done. An edit to an
+      // idle document waits one setImmediate, so that the edits that reach the relay in the same
+      // turn of the event loop (several sockets read at once) go together. Measured on Redis, 4
+      // editors one op in flight each (bench:scaleout): +26 % commits/s, -13 % CPU per commit
+      // against a setImmediate for every group (which let the loop turn once more between a
+      // commit's reply and the next group's script).
+      const behindOtherWork = this.queues.has(key);
       void this.serialize(sessionId, edit.document, async () => {
-        // The edits that reach the relay in the same turn of the event loop (several sockets read
-        // at once) go together: one setImmediate per group, and the group waits for nothing else.
-        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (!behindOtherWork) await new Promise<void>((resolve) => setImmediate(resolve));
         group.started = true;
         if (this.groups.get(key) === group) this.groups.delete(key);
         return this.commitGroup(sessionId, edit.document, group.edits);
