@@ -4,10 +4,11 @@
  * always what one run printed, never a figure copied by hand. `npm run bench` ends with it.
  *
  * What it takes from each report: the target checks (`targets`: measured, goal, verdict) of the
- * broadcast, OT and scale-out benches; per setup the largest sustained size of the many-sessions
- * bench (`results`); the soak's totals, growth after warm-up and lost-or-doubled findings. A
- * report that is absent leaves its rows out. The section between the two markers is replaced;
- * nothing else in the README changes.
+ * broadcast, OT, scale-out and Redis-floor benches; per setup the largest sustained size of the
+ * many-sessions bench (`results`); the soak's totals, growth after warm-up and lost-or-doubled
+ * findings. A bench with no report in bench-results/ keeps the rows the table has for it (its last
+ * run, e.g. a 30-minute soak not repeated with every `npm run bench`); each row names its run. The
+ * section between the two markers is replaced; nothing else in the README changes.
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -37,10 +38,16 @@ export interface BenchReport {
   findings?: unknown[];
 }
 
-/** The Markdown between the markers, for these reports (in a fixed order of benches). */
-export function renderFigures(reports: readonly BenchReport[]): string {
-  const order = ['relay-broadcast', 'ot', 'scaleout', 'redis-floor', 'sessions', 'soak'];
-  const sorted = [...reports].sort((a, b) => rank(order, a.bench) - rank(order, b.bench) || a.bench.localeCompare(b.bench));
+const ORDER = ['relay-broadcast', 'ot', 'scaleout', 'redis-floor', 'sessions', 'soak'];
+
+/**
+ * The Markdown between the markers, for these reports (in a fixed order of benches); `previous`
+ * (the section as it stands) gives the rows of the benches that have no report here.
+ */
+export function renderFigures(reports: readonly BenchReport[], previous = ''): string {
+  const sorted = [...reports].sort((a, b) => rank(ORDER, a.bench) - rank(ORDER, b.bench) || a.bench.localeCompare(b.bench));
+  const reported = new Set(reports.map((report) => report.bench));
+  const kept = keptRows(previous).filter((row) => !reported.has(row.bench));
   const rows: string[][] = [];
   for (const report of sorted) {
     const run = `${report.bench}, ${report.date.slice(0, 10)}`;
@@ -79,17 +86,41 @@ export function renderFigures(reports: readonly BenchReport[]): string {
       ]);
     }
   }
-  if (rows.length === 0) return 'No bench report yet: run `npm run bench` (or one of its parts), then `npm run bench:readme`.';
+  if (rows.length === 0 && kept.length === 0)
+    return 'No bench report yet: run `npm run bench` (or one of its parts), then `npm run bench:readme`.';
   const machine = sorted.find((r) => r.machine)?.machine;
   const where = machine ? ` (${machine.cpus ?? '?'} cores, Node ${machine.node ?? '?'})` : '';
   const lines = [
+    ...rows.map((row) => ({ bench: row[0]!.slice(0, row[0]!.indexOf(',')), line: `| ${row.map(cell).join(' | ')} |` })),
+    ...kept,
+  ]
+    .map((row, i) => ({ ...row, i }))
+    .sort((a, b) => rank(ORDER, a.bench) - rank(ORDER, b.bench) || a.i - b.i)
+    .map((row) => row.line);
+  return [
     `From the JSON of the last run of each bench${where}; ratios are relay / baseline where a target names one.`,
     '',
     '| run | figure | measured | goal | verdict |',
     '| --- | --- | --- | --- | --- |',
-    ...rows.map((row) => `| ${row.map(cell).join(' | ')} |`),
-  ];
-  return lines.join('\n');
+    ...lines,
+  ].join('\n');
+}
+
+/** The rows of a section this script wrote, each with the bench its run names (`| <bench>, <date> | ...`). */
+function keptRows(section: string): Array<{ bench: string; line: string }> {
+  const rows: Array<{ bench: string; line: string }> = [];
+  for (const line of section.split('\n')) {
+    const run = /^\| ([\w-]+), \d{4}-\d{2}-\d{2} \|/.exec(line);
+    if (run) rows.push({ bench: run[1]!, line });
+  }
+  return rows;
+}
+
+/** The section between the markers as it stands ('' if there is none). */
+export function currentSection(readme: string): string {
+  const start = readme.indexOf(START_MARKER);
+  const end = readme.indexOf(END_MARKER);
+  return start < 0 || end < start ? '' : readme.slice(start + START_MARKER.length, end);
 }
 
 /** `readme` with the section between the markers replaced by `figures`; throws if a marker is missing. */
@@ -160,7 +191,8 @@ function cell(text: string): string {
 if (require.main === module) {
   const root = resolve(__dirname, '..');
   const readmePath = join(root, 'README.md');
-  const figures = renderFigures(readReports(join(root, 'bench-results')));
-  writeFileSync(readmePath, replaceSection(readFileSync(readmePath, 'utf8'), figures));
+  const readme = readFileSync(readmePath, 'utf8');
+  const figures = renderFigures(readReports(join(root, 'bench-results')), currentSection(readme));
+  writeFileSync(readmePath, replaceSection(readme, figures));
   process.stdout.write(`README.md: the latest figures written from bench-results/\n`);
 }

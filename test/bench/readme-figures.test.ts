@@ -3,7 +3,15 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { type BenchReport, END_MARKER, readReports, renderFigures, replaceSection, START_MARKER } from '../../bench/readme-figures';
+import {
+  type BenchReport,
+  currentSection,
+  END_MARKER,
+  readReports,
+  renderFigures,
+  replaceSection,
+  START_MARKER,
+} from '../../bench/readme-figures';
 
 const ot: BenchReport = {
   bench: 'ot',
@@ -77,6 +85,36 @@ describe('the README figures written from the bench reports', () => {
       '| soak, 2026-12-06 | soak: growth after warm-up (relays RSS, Redis memory) | +1.4 %, +1.2 %, +130.0 % | < 10 % | missed |',
     ]);
     assert.match(text, /2 cores, Node v20\.20\.2/);
+  });
+
+  it('keeps the rows of a bench that has no report this time (its last run), and replaces those of one that has', () => {
+    const previous = [
+      'From the JSON of the last run of each bench; ratios are relay / baseline where a target names one.',
+      '',
+      '| run | figure | measured | goal | verdict |',
+      '| --- | --- | --- | --- | --- |',
+      '| ot, 2026-11-01 | an old OT figure | 1.00 | >= 2.00 | missed |',
+      '| scaleout, 2026-11-02 | commits/s, relay-redis / memory, 4 editors | 0.31 | >= 0.70 | missed |',
+      '| soak, 2026-11-03 | soak: keystrokes, dropped connections, chat messages; lost or doubled | 1, 2, 3; 0 | = 0 | met |',
+    ].join('\n');
+    const readme = `# Title\n${START_MARKER}\n${previous}\n${END_MARKER}\n`;
+    const text = renderFigures([ot], currentSection(readme));
+    const runs = text
+      .split('\n')
+      .filter((line) => line.startsWith('| ') && !line.startsWith('| run') && !line.startsWith('| ---'))
+      .map((line) => line.split(' | ')[0]);
+    assert.deepEqual(runs, [
+      '| ot, 2026-12-06',
+      '| ot, 2026-12-06',
+      '| ot, 2026-12-06',
+      '| ot, 2026-12-06',
+      '| scaleout, 2026-11-02',
+      '| soak, 2026-11-03',
+    ]);
+    assert.ok(!text.includes('an old OT figure'), 'the new OT report replaces all of the old OT rows');
+    // Written again with the same reports, the table is the same.
+    assert.equal(renderFigures([ot], `\n${text}\n`), text);
+    assert.equal(currentSection('# no markers'), '');
   });
 
   it('says how to get figures when there is no report', () => {
