@@ -119,6 +119,34 @@ describe('docker/docker-compose.realtime.yml (docker-compose config)', () => {
     }
   });
 
+  it('passes Redis TLS settings through to both relays, and none by default', async () => {
+    for (const relay of ['relay-1', 'relay-2']) {
+      const env = config.services[relay]!.environment!;
+      for (const name of ['REDIS_CLUSTER_TLS', 'REDIS_TLS_CA_FILE', 'REDIS_TLS_CERT_FILE', 'REDIS_TLS_KEY_FILE'])
+        assert.equal(env[name], '', name);
+    }
+    const tls = { REDIS_URL: 'rediss://redis:6380', REDIS_TLS_CA_FILE: '/certs/ca.pem', REDIS_TLS_CERT_FILE: '/certs/relay.pem' };
+    const compose = requireBinary('docker-compose', 'docker-compose');
+    const result = await runCommand(compose, ['-f', COMPOSE_FILE, 'config'], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '/tmp',
+        AUTH_SECRET: SECRET,
+        ...tls,
+        REDIS_TLS_KEY_FILE: '/certs/relay.key',
+      },
+    });
+    assert.equal(result.status, 0, result.stderr);
+    const rendered = (await parseYaml(result.stdout)) as ComposeConfig;
+    for (const relay of ['relay-1', 'relay-2']) {
+      const env = rendered.services[relay]!.environment!;
+      assert.deepEqual(
+        [env.REDIS_URL, env.REDIS_TLS_CA_FILE, env.REDIS_TLS_CERT_FILE, env.REDIS_TLS_KEY_FILE],
+        [tls.REDIS_URL, tls.REDIS_TLS_CA_FILE, tls.REDIS_TLS_CERT_FILE, '/certs/relay.key'],
+      );
+    }
+  });
+
   it('puts nginx in front with docker/nginx.conf and the certificate dir, on 80 and 443', () => {
     const nginx = config.services.nginx!;
     assert.ok(nginx.volumes!.includes(`${join(ROOT, 'docker', 'nginx.conf')}:/etc/nginx/nginx.conf:ro`), nginx.volumes!.join(', '));
