@@ -7,9 +7,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
-import { Emitter, type Disposable, type ClientPayload, type RelayClient, type SharedServer } from '../../protocol';
+import { Emitter, type Disposable, type RelayClient, type SharedServer } from '../../protocol';
 import { CreditPool } from './credit';
-import { FramePacer } from './frame-pacer';
+import { TunnelFrames } from './tunnel-frames';
 import { SocketStream } from './socket-stream';
 
 export interface GuestServer {
@@ -44,7 +44,7 @@ export class TunnelGuest implements Disposable {
   private readonly emitter = new Emitter<{ change: []; shared: [added: SharedServer[]] }>();
   private readonly subscriptions: Disposable[];
   /** Stream frames, in order, under a share of the relay's message rate. */
-  private readonly pacer: FramePacer;
+  private readonly frames: TunnelFrames;
   /** Credit shared by all this guest's streams: what is in flight to the host, however many streams. */
   private readonly pool = new CreditPool();
   private readonly idPrefix = randomBytes(4).toString('hex');
@@ -57,7 +57,7 @@ export class TunnelGuest implements Disposable {
     private readonly client: RelayClient,
     private readonly options: TunnelGuestOptions = {},
   ) {
-    this.pacer = new FramePacer(() => client.connection?.limits.max_messages_per_second ?? 200);
+    this.frames = new TunnelFrames(client);
     this.subscriptions = [
       client.on('tunnel.shared', ({ servers }) => this.update(servers)),
       client.on('tunnel.opened', ({ stream_id }) => this.streams.get(stream_id)?.start()),
@@ -68,7 +68,7 @@ export class TunnelGuest implements Disposable {
         if (!stream) return;
         stream.remoteClose(reason);
         // Frees the stream's place at the relay (a guest closes every stream it opened).
-        this.post('tunnel.close', { stream_id, reason: 'closed' });
+        this.frames.send('tunnel.close', { stream_id, reason: 'closed' });
       }),
       client.on('error', (error) => {
         const stream = error.request_id === undefined ? undefined : this.streams.get(error.request_id);
@@ -88,7 +88,7 @@ export class TunnelGuest implements Disposable {
       client.onStateChange((state) => {
         // The relay forgets a connection's streams with it: end them here too.
         if (state === 'open') return;
-        this.pacer.clear();
+        this.frames.clear();
         for (const stream of [...this.streams.values()]) stream.abort('error', 'the connection to the relay was lost');
       }),
     ];
@@ -174,10 +174,10 @@ export class TunnelGuest implements Disposable {
     const stream = new SocketStream(
       socket,
       {
-        data: (data) => this.post('tunnel.data', { stream_id: streamId, data }),
-        ack: (bytes) => this.post('tunnel.ack', { stream_id: streamId, bytes }),
+        data: (data) => this.frames.send('tunnel.data', { stream_id: streamId, data }),
+        ack: (bytes) => this.frames.send('tunnel.ack', { stream_id: streamId, bytes }),
         close: (reason, message) =>
-          this.post('tunnel.close', { stream_id: streamId, reason, ...(message && { message: message.slice(0, 500) }) }),
+          this.frames.send('tunnel.close', { stream_id: streamId, reason, ...(message && { message: message.slice(0, 500) }) }),
       },
       {
         ...(this.options.windowBytes !== undefined && { windowBytes: this.options.windowBytes }),
@@ -191,7 +191,7 @@ export class TunnelGuest implements Disposable {
     );
     this.streams.set(streamId, stream);
     entry.streams.add(stream);
-    this.post('tunnel.open', { stream_id: streamId, share_id: entry.server.share_id });
+    this.frames.send('tunnel.open', { stream_id: streamId, share_id: entry.server.share_id });
     this.emitter.emit('change');
   }
 
@@ -203,13 +203,6 @@ export class TunnelGuest implements Disposable {
 
   private log(message: string): void {
     this.options.log?.(message);
-  }
-
-  private post<E extends 'tunnel.open' | 'tunnel.opened' | 'tunnel.data' | 'tunnel.ack' | 'tunnel.close'>(
-    eventType: E,
-    payload: ClientPayload<E>,
-  ): void {
-    this.pacer.send(() => void this.client.send(eventType, payload));
   }
 
   dispose(): void {

@@ -6,17 +6,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
-import {
-  Emitter,
-  type Disposable,
-  type ClientPayload,
-  type RelayClient,
-  type SharedServer,
-  TUNNEL_LIMITS,
-  type TunnelCloseReason,
-} from '../../protocol';
+import { Emitter, type Disposable, type RelayClient, type SharedServer, TUNNEL_LIMITS, type TunnelCloseReason } from '../../protocol';
 import { CreditPool } from './credit';
-import { FramePacer } from './frame-pacer';
+import { TunnelFrames } from './tunnel-frames';
 import { SocketStream } from './socket-stream';
 import { StreamTable } from './stream-table';
 
@@ -47,7 +39,7 @@ export class TunnelHost implements Disposable {
   private readonly emitter = new Emitter<{ change: [] }>();
   private readonly subscriptions: Disposable[];
   /** Stream frames, in order, under a share of the relay's message rate. */
-  private readonly pacer: FramePacer;
+  private readonly frames: TunnelFrames;
   private everShared = false;
   /** Credit shared by each guest connection's streams (what is in flight to it, however many streams). */
   private readonly pools = new Map<string, CreditPool>();
@@ -57,7 +49,7 @@ export class TunnelHost implements Disposable {
     private readonly options: TunnelHostOptions = {},
   ) {
     this.streams = new StreamTable(options.maxStreamsPerGuest ?? 32);
-    this.pacer = new FramePacer(() => client.connection?.limits.max_messages_per_second ?? 200);
+    this.frames = new TunnelFrames(client);
     this.subscriptions = [
       client.on('tunnel.open', (open) => this.open(open.requester, open.stream_id, open.share_id)),
       client.on('tunnel.data', (data) => this.streams.get(key(data))?.remoteData(data.data)),
@@ -78,7 +70,7 @@ export class TunnelHost implements Disposable {
       }),
       client.onStateChange((state) => {
         if (state === 'open') return this.publish();
-        this.pacer.clear();
+        this.frames.clear();
         for (const stream of this.streams.take()) stream.abort('error', 'the connection to the relay was lost');
       }),
     ];
@@ -139,7 +131,7 @@ export class TunnelHost implements Disposable {
 
   private open(requester: string, streamId: string, shareId: string): void {
     const link = (reason: TunnelCloseReason, message?: string) =>
-      this.post('tunnel.close', { stream_id: streamId, requester, reason, ...(message && { message: message.slice(0, 500) }) });
+      this.frames.send('tunnel.close', { stream_id: streamId, requester, reason, ...(message && { message: message.slice(0, 500) }) });
     const server = this.list.find((s) => s.share_id === shareId);
     if (!server) return link('unshared', 'the host does not share this server');
     const refusal = this.streams.refusal({ requester, streamId });
@@ -160,8 +152,8 @@ export class TunnelHost implements Disposable {
     const stream: SocketStream = new SocketStream(
       socket,
       {
-        data: (data) => this.post('tunnel.data', { stream_id: streamId, requester, data }),
-        ack: (bytes) => this.post('tunnel.ack', { stream_id: streamId, requester, bytes }),
+        data: (data) => this.frames.send('tunnel.data', { stream_id: streamId, requester, data }),
+        ack: (bytes) => this.frames.send('tunnel.ack', { stream_id: streamId, requester, bytes }),
         close: link,
       },
       {
@@ -180,7 +172,7 @@ export class TunnelHost implements Disposable {
       connected = true;
       clearTimeout(timer);
       if (stream.isEnded) return;
-      this.post('tunnel.opened', { stream_id: streamId, requester });
+      this.frames.send('tunnel.opened', { stream_id: streamId, requester });
       stream.start();
       this.emitter.emit('change');
     });
@@ -188,13 +180,6 @@ export class TunnelHost implements Disposable {
 
   private log(message: string): void {
     this.options.log?.(message);
-  }
-
-  private post<E extends 'tunnel.open' | 'tunnel.opened' | 'tunnel.data' | 'tunnel.ack' | 'tunnel.close'>(
-    eventType: E,
-    payload: ClientPayload<E>,
-  ): void {
-    this.pacer.send(() => void this.client.send(eventType, payload));
   }
 
   dispose(): void {
