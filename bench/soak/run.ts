@@ -18,7 +18,7 @@ import { benchRelayEnv } from '../processes';
  * At the end it checks every session: the participants' texts are one text, every token typed
  * and not deleted is in it once, every deleted one is gone, and every chat message reached each
  * other participant exactly once. Every 10 s it samples both relays' RSS, Redis's used memory
- * and the keystroke-to-remote p99 of that window; after the warm-up (the first fifth) memory
+ * and the keystroke-to-remote p99 of that window; after the warm-up (the first half) memory
  * should stay within 10 % and the p99 should not rise. Prints a table, writes bench-results/soak.json,
  * exits 1 if anything was lost or doubled.
  *
@@ -28,8 +28,8 @@ import { benchRelayEnv } from '../processes';
  * SESSION_LOG_SIZE: every bounded window must fill during the warm-up for "flat after it" to mean
  * anything, and at these rates a session logs about 15 events a minute, so the default log of
  * 1,000 would still be filling after an hour; the document histories fill within minutes; a log of 200
- * fills in about 13 minutes), SOAK_WARMUP_MINUTES (default: the first fifth; 15 for a 30-minute run
- * with the default log, since Redis trims its streams by whole nodes of 100 entries).
+ * fills in about 13 minutes), SOAK_WARMUP_MINUTES (default: the first half, 15 minutes of a 30-minute
+ * run: the logs of 200 must be full, and Redis trims its streams by whole nodes of 100 entries).
  */
 
 const env = process.env;
@@ -41,8 +41,8 @@ const config = {
   reconnectEverySeconds: Number(env.SOAK_RECONNECT_EVERY_S ?? 90),
   liveTokens: Number(env.SOAK_LIVE_TOKENS ?? 12),
   sessionLog: Number(env.SOAK_SESSION_LOG ?? 200),
-  /** Samples before this are the warm-up (default: the first fifth). */
-  warmupMinutes: Number(env.SOAK_WARMUP_MINUTES ?? Number(env.SOAK_MINUTES ?? 30) / 5),
+  /** Samples before this are the warm-up (default: the first half, 15 minutes of a 30-minute run: the session logs fill in about 13). */
+  warmupMinutes: Number(env.SOAK_WARMUP_MINUTES ?? Number(env.SOAK_MINUTES ?? 30) / 2),
 };
 const TICK_MS = 50;
 const SAMPLE_MS = 10_000;
