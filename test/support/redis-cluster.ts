@@ -178,6 +178,18 @@ export class RedisCluster {
   }
 
   /**
+   * Holds every write on the master serving `slot` for `ms` (CLIENT PAUSE … WRITE): a command sent
+   * meanwhile waits there, unanswered, so that once `waitForReplicas` returns, nothing the master
+   * acknowledged is missing from its replicas. Killing it then loses only unanswered commands,
+   * which their senders send again, never an acknowledged write (which Redis Cluster's
+   * asynchronous replication could lose with a master under load).
+   */
+  async pauseWrites(slot: number, ms: number): Promise<void> {
+    const master = await this.masterOf(slot);
+    await this.askNode(master.server.port, ['CLIENT', 'PAUSE', String(ms), 'WRITE']);
+  }
+
+  /**
    * Waits until the replicas of the master serving `slot` have every write it had when called
    * (replication is asynchronous).
    */
