@@ -1,5 +1,5 @@
-import type { ConnectionOptions } from 'node:tls';
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
+import type { RedisTlsOptions } from '../config/redis-tls';
 import type { Logger } from '../log';
 import { GuardedConnector } from './guarded-connector';
 import { CLOSED_UNANSWERED, connectionResetHint, describeTlsFailure, probe } from './tls-failure';
@@ -44,11 +44,8 @@ export interface RedisConnectionOptions {
    * TLS: the CAs to trust and the client certificate (PEM). One Redis uses TLS with a rediss://
    * URL (these are ignored with redis://); a cluster uses it on every node when this is set.
    */
-  tls?: RedisTls;
+  tls?: RedisTlsOptions;
 }
-
-/** What the relay gives node:tls for Redis; no `ca`: the system's CAs. */
-export type RedisTls = Pick<ConnectionOptions, 'ca' | 'cert' | 'key'>;
 
 type Role = 'cmd' | 'sub';
 
@@ -279,7 +276,7 @@ export class RedisConnections {
       redisClusterNodes: readonly RedisClusterNode[] | undefined;
       redisClusterAuth?: { username?: string; password: string } | undefined;
       /** TLS's files (REDIS_TLS_*), read; set only with a rediss:// URL or REDIS_CLUSTER_TLS. */
-      redisTls?: RedisTls | undefined;
+      redisTls?: RedisTlsOptions | undefined;
     },
     options: RedisConnectionOptions,
   ): Promise<RedisConnections | undefined> {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { type RedisConnections, RedisConnections as Connections, type RedisTls } from '../../../relay/redis/redis-connection';
+import type { RedisTlsOptions } from '../../../relay/config/redis-tls';
+import { type RedisConnections, RedisConnections as Connections } from '../../../relay/redis/redis-connection';
 import { type RedisCluster, startRedisCluster } from '../../support/redis-cluster';
 import { type RedisServer, startRedisServer } from '../../support/redis-server';
 import { makeTestCertificates, type TestCertificates } from '../../support/test-certificates';
@@ -27,11 +28,15 @@ describe('TLS to Redis (RedisConnections)', () => {
   const servers: RedisServer[] = [];
   const opened: RedisConnections[] = [];
   /** The CA and client certificate as the config holds them (PEM text). */
-  const files = (certificates: TestCertificates, client = true): RedisTls => ({
+  const files = (certificates: TestCertificates, client = true): RedisTlsOptions => ({
     ca: readFileSync(certificates.caFile, 'utf8'),
     ...(client && { cert: readFileSync(certificates.clientCertFile, 'utf8'), key: readFileSync(certificates.clientKeyFile, 'utf8') }),
   });
-  const open = async (settings: { redisUrl?: string; redisClusterNodes?: Array<{ host: string; port: number }>; redisTls?: RedisTls }) => {
+  const open = async (settings: {
+    redisUrl?: string;
+    redisClusterNodes?: Array<{ host: string; port: number }>;
+    redisTls?: RedisTlsOptions;
+  }) => {
     const redis = await Connections.configured(
       { redisUrl: settings.redisUrl, redisClusterNodes: settings.redisClusterNodes, redisTls: settings.redisTls },
       { name: 'tls-check', connectTimeoutMs: 2000 },

@@ -21,6 +21,15 @@ describe('relays on Redis over TLS (REDIS_TLS_*_FILE, REDIS_CLUSTER_TLS)', () =>
     relays.push(relay);
     return relay;
   };
+  /** Two editors on `endpoints` make 20 edits; every relay's copy converges on every edit once. */
+  const editsConverge = async (endpoints: RelayProcess[], seed: number, what: string) => {
+    const run = new EditingRun(endpoints, { seed });
+    runs.push(run);
+    await run.start(2);
+    await run.further(20, what);
+    await run.stop();
+    await run.assertConverged();
+  };
 
   before(async () => {
     ensureRelayBuilt();
@@ -55,12 +64,7 @@ describe('relays on Redis over TLS (REDIS_TLS_*_FILE, REDIS_CLUSTER_TLS)', () =>
       assert.equal(health.status, 200, health.text);
       assert.equal(jsonBody<{ checks: { redis: { status: string } } }>(health).checks.redis.status, 'up');
       await chatCrosses(relay, relay);
-      const run = new EditingRun([relay], { seed: 9300 });
-      runs.push(run);
-      await run.start(2);
-      await run.further(20, 'edits over TLS');
-      await run.stop();
-      await run.assertConverged();
+      await editsConverge([relay], 9300, 'edits over TLS');
     });
 
     it('a CA that did not sign the server’s certificate: the relay exits at start with one line saying it is TLS', () => {
@@ -113,12 +117,7 @@ describe('relays on Redis over TLS (REDIS_TLS_*_FILE, REDIS_CLUSTER_TLS)', () =>
       });
       const b = await start({ ...clusterSettings(), ...clientCertificate(), RELAY_ID: 'tls-b', AUTH_SECRET: a.secret });
       await chatCrosses(a, b);
-      const run = new EditingRun([a, b], { seed: 9400 });
-      runs.push(run);
-      await run.start(2);
-      await run.further(20, 'edits across the relays');
-      await run.stop();
-      await run.assertConverged();
+      await editsConverge([a, b], 9400, 'edits across the relays');
     });
 
     it('without a client certificate: the relay exits at start with one line naming the settings', () => {
