@@ -18,7 +18,7 @@ export class RelayStats {
   /** Refused WebSocket upgrades by the HTTP status they were answered with. */
   private readonly refusedUpgrades = new Map<number, number>();
   /** Rejoins of a document whose history was lost: `rebuilt` recreated it, `reset` brought a copy to it. */
-  private readonly recoveries = { rebuilt: 0, reset: 0 };
+  private readonly recoveries = { rebuilt: 0, reset: 0, forked: 0 };
   connectionsTotal = 0;
   connectionsRefused = 0;
   /** The hot paths' timings (relay/metrics); a no-op unless metrics are enabled. */
@@ -45,7 +45,7 @@ export class RelayStats {
     this.refusedUpgrades.set(status, (this.refusedUpgrades.get(status) ?? 0) + 1);
   }
 
-  countRecovery(kind: 'rebuilt' | 'reset'): void {
+  countRecovery(kind: 'rebuilt' | 'reset' | 'forked'): void {
     this.recoveries[kind]++;
   }
 

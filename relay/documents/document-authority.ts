@@ -20,7 +20,9 @@ import {
   type DocumentStore,
   EntryRejectedError,
   type LastCommit,
+  type OldOp,
 } from './document-store';
+import { committedOpBytes } from './history-bytes';
 import { fitted, localText, oldOps, plan, rebaseSince, replay, type RecoveryState, type RecoveryUpload } from './recovery';
 import { CostBudget, cursorCost, TRANSFORM_SLICE, transformCost, yieldToEventLoop } from './transform-cost';
 
@@ -63,6 +65,8 @@ export interface CommitHooks {
    * transform-cost.ts); false: the op gets a resync instead. Unbounded when absent.
    */
   afford?(cost: number): boolean;
+  /** The notice published with a fork the edit leads to (`forkLost`): the document's other connections rejoin. */
+  forked?(): CommitPublication;
 }
 
 export interface OpenRequest {
@@ -97,6 +101,8 @@ export interface OpenHooks {
   send(result: OpenResult): void;
   /** The publication of a commit the open makes (merging a rejoining client's copy): as `CommitHooks.announce`. */
   announce?(committed: EditPayload, ack: AckPayload): CommitPublication;
+  /** The notice published with a fork the rejoin leads to (`forkLost`): the document's other connections rejoin. */
+  forked?(): CommitPublication;
 }
 
 export interface DocumentLimits {
@@ -106,8 +112,11 @@ export interface DocumentLimits {
   maxTransformCost?: number;
   /** Transform work one connection may do per second (`transformBudget`). */
   transformCostPerSecond?: number;
-  /** Told of each rejoin of a lost document: `rebuilt` recreated it, `reset` brought a copy to it (for `/metrics`). */
-  onRecovery?: (kind: 'rebuilt' | 'reset') => void;
+  /**
+   * Told of each rejoin of a lost document (`rebuilt` recreated it, `reset` brought a copy to it)
+   * and of each document whose last revisions were lost (`forked`), for `/metrics`.
+   */
+  onRecovery?: (kind: 'rebuilt' | 'reset' | 'forked') => void;
 }
 
 /**
@@ -124,6 +133,15 @@ const MAX_GROUP = 32;
 /** Documents whose last hash `check` keeps (one entry each, a few dozen bytes). */
 const MAX_KEPT_HASHES = 10_000;
 const BACKOFF_AFTER_ATTEMPTS = 3;
+/**
+ * A document forks (`forkLost`) at most once in this long on one relay: a fork makes every
+ * participant rejoin, and a client's word that revisions were lost may be a lie. A real loss (a
+ * Redis failover) happens once, and every rejoin that follows it merges into the one fork.
+ */
+const FORK_COOLDOWN_MS = 30_000;
+/** The last ops before a fork kept with it (for the rejoins of clients behind it), at most this many bytes of them. */
+const FORK_HISTORY_OPS = 100;
+const FORK_HISTORY_BYTES = 1024 * 1024;
 const MAX_BACKOFF_MS = 20;
 
 /**
@@ -144,6 +162,8 @@ export class DocumentAuthority {
   private readonly hashes = new Map<string, { epoch: string; rev: number; hash: string }>();
   /** Per document, the group of edits waiting at the tail of its queue (see `commit`), if any. */
   private readonly groups = new Map<string, Group>();
+  /** When each document last forked here (`forkLost`), kept for FORK_COOLDOWN_MS. */
+  private readonly forks = new Map<string, number>();
 
   constructor(
     private readonly store: DocumentStore,
@@ -195,6 +215,12 @@ export class DocumentAuthority {
       const snapshot = await this.store.snapshot(sessionId, document);
       if (!snapshot) throw notFound(document);
       if (rev !== undefined && rev > snapshot.rev) {
+        // A rejoin from past the head, same epoch: the store lost the revisions this client had
+        // (a failover). The document forks, and this client's copy is the first to be merged.
+        if (rejoin && epoch === snapshot.epoch && request.mayWrite !== false) {
+          if (await this.forkLost(sessionId, document, { epoch, rev }, hooks.forked?.()))
+            return this.recover(sessionId, userId, request as RejoinRequest, hooks);
+        }
         throw new ProtocolError('EDIT_REV_TOO_NEW', `revision ${rev} is newer than the document's (${snapshot.rev})`, 'payload.rev');
       }
       // Another relay may commit between the two reads: the catch-up stops at the snapshot, and the
@@ -290,6 +316,49 @@ export class DocumentAuthority {
       return reset(textType.apply(snapshot.text, merge.op), rev, merge.rebase, seq);
     }
     throw new Error(`document "${document}": lost the commit race ${MAX_APPEND_ATTEMPTS} times`);
+  }
+
+  /**
+   * The store lost the revisions of `claimed.epoch` after its head, up to `claimed.rev` at least,
+   * which a client had (acked or received): a Redis failover lost what the master had not yet
+   * passed on. Were the document to go on in that epoch, its next commits would reuse those
+   * revision numbers with other ops, and the clients that had the lost ones would diverge without
+   * knowing. So it forks (`DocumentStore.fork`): a new epoch from the head's text, with `notice`
+   * published so that every relay closes the document's connections, whose rejoins merge what each
+   * had (the lost revisions included, from whoever had them) as after any lost history (recovery.ts).
+   *
+   * A client's word is all there is (the store cannot know what it lost), and a lying client
+   * costs every participant a rejoin: hence at most one fork per document per FORK_COOLDOWN_MS
+   * on this relay. False if it did not fork (cooldown, the head moved past the claim, another epoch).
+   */
+  private async forkLost(
+    sessionId: string,
+    document: string,
+    claimed: { epoch: string; rev: number },
+    notice: CommitPublication | undefined,
+  ): Promise<boolean> {
+    const key = `${sessionId}\u0000${document}`;
+    const now = Date.now();
+    for (const [old, at] of this.forks) {
+      if (at > now - FORK_COOLDOWN_MS) break;
+      this.forks.delete(old);
+    }
+    if (this.forks.has(key)) return false;
+    const [snapshot, head] = await Promise.all([this.store.snapshot(sessionId, document), this.store.head(sessionId, document)]);
+    if (!snapshot || !head || snapshot.epoch !== claimed.epoch || snapshot.rev >= claimed.rev) return false;
+    const kept = (await this.store.read(sessionId, document, Math.max(head.oldestRev, snapshot.rev - FORK_HISTORY_OPS))) ?? [];
+    const history: OldOp[] = [];
+    let bytes = 0;
+    for (const c of kept.filter((c) => c.rev <= snapshot.rev).reverse()) {
+      bytes += committedOpBytes(c);
+      if (bytes > FORK_HISTORY_BYTES) break;
+      history.unshift({ rev: c.rev, op: c.op, clientId: c.clientId, seq: c.seq });
+    }
+    const forked = await this.store.fork(sessionId, document, snapshot, { epoch: snapshot.epoch, rev: snapshot.rev, history }, notice);
+    if (!forked) return false;
+    this.forks.set(key, now);
+    this.limits.onRecovery?.('forked');
+    return true;
   }
 
   /** The recovery state at the head, if the document was rebuilt by a rejoin and its history since is kept. */
@@ -441,6 +510,7 @@ export class DocumentAuthority {
   private async commitGroup(sessionId: string, document: string, edits: PendingEdit[]): Promise<void> {
     let live = edits;
     let fresh = false;
+    let mayFork = true;
     try {
       for (let attempt = 0; live.length > 0; attempt++) {
         if (attempt >= MAX_APPEND_ATTEMPTS) throw new Error(`document "${document}": lost the commit race ${MAX_APPEND_ATTEMPTS} times`);
@@ -469,10 +539,18 @@ export class DocumentAuthority {
           live = rest;
           continue;
         }
-        const built = await this.build(document, base, from, live, fresh);
+        const built = await this.build(document, base, from, live, fresh, fresh && mayFork);
         if (built === 'behind') {
           // An op based on a revision the copy does not know yet (nor the group before it).
           fresh = true;
+          continue;
+        }
+        if ('lost' in built) {
+          // Based on a revision of this epoch that the store no longer has: it lost the last ones
+          // (a failover). The document forks; this client's edits, of the old epoch, are then
+          // refused (DocumentLostError) and its rejoin brings them back with what it had.
+          const { edit, hooks } = built.lost;
+          if (!(await this.forkLost(sessionId, document, { epoch: edit.epoch!, rev: edit.rev }, hooks.forked?.()))) mayFork = false;
           continue;
         }
         fresh = false;
@@ -508,9 +586,18 @@ export class DocumentAuthority {
    * Builds the group's commit on `base`: each edit checked (epoch, resubmit, revision, op, cost),
    * transformed op by op past the history since its base revision and the group's earlier edits,
    * and given the next revision. Edits that are not committed get their answer in `answers`.
-   * 'behind': an edit is based on a revision newer than the copy (not `fresh`) knows.
+   * 'behind': an edit is based on a revision newer than the copy (not `fresh`) knows. `lost`: as
+   * read from the store (`forking`), an edit of the document's epoch is based on a revision past
+   * its head, which only a store that lost revisions can make (a client could lie, see `forkLost`).
    */
-  private async build(document: string, base: CommitBase, from: number, live: PendingEdit[], fresh: boolean): Promise<Built | 'behind'> {
+  private async build(
+    document: string,
+    base: CommitBase,
+    from: number,
+    live: PendingEdit[],
+    fresh: boolean,
+    forking: boolean,
+  ): Promise<Built | 'behind' | { lost: PendingEdit }> {
     const { head } = base;
     const history = base.ops ?? []; // none only when every edit's base is past the head (an error each)
     const entries: CommittedOp[] = [];
@@ -533,6 +620,7 @@ export class DocumentAuthority {
         // resends a run of ops): a revision the group itself makes is known here.
         if (edit.rev > head.rev + entries.length) {
           if (!fresh) return 'behind';
+          if (forking && edit.epoch === head.epoch) return { lost: pending };
           throw new ProtocolError(
             'EDIT_REV_TOO_NEW',
             `the op is based on revision ${edit.rev}, the document is at ${head.rev + entries.length}`,

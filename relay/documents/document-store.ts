@@ -120,6 +120,16 @@ export interface DocumentStore {
    * Throws the ProtocolError TOO_MANY_DOCUMENTS if the session has as many as the store allows.
    */
   create(sessionId: string, documentId: string, text: string, origin?: RecoveryOrigin): Promise<boolean>;
+  /**
+   * The document lost its revisions after `from`, its head (a Redis failover lost what the master
+   * had not yet passed on to its replica; clients that had them say so): a new epoch starts at
+   * revision 0 with `from`'s text, recreated as a rejoin recreates a lost document (`origin`: of
+   * `from`'s epoch and revision, with the last ops kept before it), so that the participants'
+   * rejoins merge what they had past it (recovery.ts). `notice` is published with it, on the
+   * document's channel before any commit of the new epoch. False if the head is no longer `from`
+   * (nothing changed).
+   */
+  fork(sessionId: string, documentId: string, from: DocumentSnapshot, origin: RecoveryOrigin, notice?: CommitPublication): Promise<boolean>;
   /** The `origin` the document was created with, if it is still the incarnation `epoch`. */
   origin(sessionId: string, documentId: string, epoch: string): Promise<RecoveryOrigin | undefined>;
   /** Undefined if the document does not exist. */

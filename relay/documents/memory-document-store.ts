@@ -100,6 +100,31 @@ export class MemoryDocumentStore implements DocumentStore {
     return true;
   }
 
+  /** Nothing is ever lost in one process; a client may still say so (the authority decides whether to believe it). */
+  async fork(
+    sessionId: string,
+    documentId: string,
+    from: DocumentSnapshot,
+    origin: RecoveryOrigin,
+    notice?: CommitPublication,
+  ): Promise<boolean> {
+    if (notice && !this.broker) throw new Error('MemoryDocumentStore: a publication needs the `broker` option');
+    const doc = this.use(sessionId, documentId);
+    if (!doc || doc.epoch !== from.epoch || doc.rev !== from.rev) return false;
+    Object.assign(doc, {
+      epoch: newEpoch(),
+      origin,
+      text: new TextDocument(from.text),
+      rev: 0,
+      history: [],
+      historyBytes: 0,
+      lastCommits: new Map(),
+      lastCommitsBytes: 0,
+    } satisfies Omit<StoredDocument, 'usedAt'>);
+    if (notice) await this.broker!.publish(notice.channel, notice.message);
+    return true;
+  }
+
   async origin(sessionId: string, documentId: string, epoch: string): Promise<RecoveryOrigin | undefined> {
     const doc = this.use(sessionId, documentId);
     return doc?.epoch === epoch ? doc.origin : undefined;

@@ -147,6 +147,7 @@ function recordOf(
 
 /** The client had at least what the document holds of the old epoch: its newer ops come in first. */
 function ahead(state: RecoveryState, upload: RecoveryUpload): RecoveryPlan | undefined {
+  if (!sameAt(state, upload, state.rev)) return undefined;
   const ops = upload.history.filter((o) => o.rev > state.rev && o.rev <= upload.rev).sort((a, b) => a.rev - b.rev);
   if (ops.length !== upload.rev - state.rev || ops.some((o, i) => o.rev !== state.rev + 1 + i)) return undefined;
   const work: RecoveryState = { ...state, old: new Map(state.old) };
@@ -171,6 +172,7 @@ function ahead(state: RecoveryState, upload: RecoveryUpload): RecoveryPlan | und
  * ops it missed first (its outstanding op among them is its ack), as its client would have done.
  */
 function behind(state: RecoveryState, upload: RecoveryUpload): RecoveryPlan | undefined {
+  if (!sameAt(state, upload, upload.rev)) return undefined;
   let outstanding = normalize(upload.outstanding?.op ?? []);
   let buffer = normalize(upload.buffer ?? []);
   let acked = false;
@@ -196,6 +198,19 @@ function behind(state: RecoveryState, upload: RecoveryUpload): RecoveryPlan | un
   const work: RecoveryState = { ...state };
   commitTo(state, work, merged);
   return { op: merged, record: recordOf(upload, [], !acked, merged, rebase), rebase, exact: true };
+}
+
+/**
+ * Whether the upload's op at `rev` is the one the document holds, where both name who made it. Not
+ * so when the old epoch went on in two ways from some revision: after a failover lost its last
+ * revisions, before anyone said so (`DocumentAuthority.forkLost`), others committed other ops at
+ * those numbers; this client had the lost ones. Its ops then do not continue the document's.
+ */
+function sameAt(state: RecoveryState, upload: RecoveryUpload, rev: number): boolean {
+  const mine = upload.history.find((o) => o.rev === rev);
+  const held = state.old.get(rev);
+  if (!mine || !held || mine.clientId === undefined || held.clientId === undefined) return true;
+  return mine.clientId === held.clientId && mine.seq === held.seq;
 }
 
 /** `state` becomes `work` with `merged` committed on top. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { TextDocument, textType, type TextOp } from '../../protocol';
-import { encodePublications, recordOf, withRecord } from '../broker/redis-publication';
+import { encodePublication, encodePublications, recordOf, withRecord } from '../broker/redis-publication';
 import { newEpoch } from '../epoch';
 import type { RedisClient, RedisConnections } from '../redis/redis-connection';
 import { defineScript } from '../redis/scripts';
@@ -207,6 +207,28 @@ export class RedisDocumentStore implements DocumentStore {
   }
 
   async create(sessionId: string, documentId: string, text: string, origin?: RecoveryOrigin): Promise<boolean> {
+    return this.incarnate(sessionId, documentId, text, origin);
+  }
+
+  async fork(
+    sessionId: string,
+    documentId: string,
+    from: DocumentSnapshot,
+    origin: RecoveryOrigin,
+    notice?: CommitPublication,
+  ): Promise<boolean> {
+    const published = notice && encodePublication(this.options.prefix, notice.channel, notice.message);
+    return this.incarnate(sessionId, documentId, from.text, origin, [from.epoch, from.rev, ...(published ?? ['', ''])]);
+  }
+
+  /** A new incarnation at revision 0 (document-create.lua): of a document that does not exist, or instead of `replacing`'s. */
+  private async incarnate(
+    sessionId: string,
+    documentId: string,
+    text: string,
+    origin: RecoveryOrigin | undefined,
+    replacing: [epoch: string, rev: number, channel: string, payload: string] | [] = [],
+  ): Promise<boolean> {
     const epoch = newEpoch();
     const keys = this.keysOf(sessionId, documentId);
     const { idleTimeoutMs, maxPerSession } = this.options;
@@ -219,11 +241,15 @@ export class RedisDocumentStore implements DocumentStore {
       maxPerSession,
       Date.now(),
       documentId,
+      ...replacing,
     ];
+    const key = cacheKey(sessionId, documentId);
+    // A fork's script may run even if its answer is lost: the copy of the replaced incarnation goes first.
+    if (replacing.length > 0) this.forget(key);
     const created = await this.runCreate([keys.meta, keys.ops, keys.seen, this.sessionKey(sessionId), keys.seenq], args);
     if (created === 2) throw tooManyDocuments(maxPerSession);
     if (created !== 1) return false;
-    this.remember(cacheKey(sessionId, documentId), {
+    this.remember(key, {
       epoch,
       rev: 0,
       srev: 0,

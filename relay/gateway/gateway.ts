@@ -28,6 +28,7 @@ const HARD_FRAME_LIMIT_FACTOR = 4;
 const connectionOf = new WeakMap<WebSocket, Connection>();
 
 const REMOVED_MESSAGE = 'the host removed you from the session';
+const FORKED_MESSAGE = 'the store lost a document’s last revisions (a Redis failover); reconnect and rejoin it with your copy';
 
 export interface GatewayDeps {
   config: RelayConfig;
@@ -115,6 +116,9 @@ export class Gateway {
     server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => void this.onUpgrade(request, socket, head));
     this.deps.hub.onSessionEnded((connections) => {
       for (const connection of connections) connection.disconnect('session_ended', 'the host ended the session', false);
+    });
+    this.deps.hub.onDocumentForked((connections) => {
+      for (const connection of connections) connection.disconnect('server_error', FORKED_MESSAGE, true);
     });
     this.deps.hub.onParticipantControl((control, connections) => {
       for (const connection of connections) {

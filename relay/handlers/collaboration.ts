@@ -168,6 +168,7 @@ export function openHandler(context: HandlerContext): Handler<'collaboration.ope
             sendText(context, connection, payload.document, frames());
           },
           announce: announcer(context, connection, payload.document),
+          forked: () => context.hub.documentForkNotice(connection.sessionId, payload.document, connection.id),
         });
       } catch (error) {
         if (wasOpen) context.hub.documentReady(connection, payload.document);
@@ -219,6 +220,7 @@ export function editHandler(context: HandlerContext): Handler<'collaboration.edi
             sendResync(context, connection, result.resync);
           },
           afford: afford(context, connection),
+          forked: () => context.hub.documentForkNotice(connection.sessionId, payload.document, connection.id),
         });
         if (timings.enabled) timings.editAck((performance.now() - started) / 1000);
       } catch (error) {

@@ -157,11 +157,12 @@ export class RelayMetrics implements HotPathTimings {
     );
     counter(
       'tandem_document_recoveries_total',
-      'rejoins of a document whose history was lost: rebuilt (recreated it) or reset (a copy merged into it)',
+      'documents whose history was lost: rejoins that rebuilt (recreated) or reset one (merged a copy), forks (its last revisions lost)',
       ['kind'],
       (set) => {
         set({ kind: 'rebuilt' }, counts.recoveries.rebuilt);
         set({ kind: 'reset' }, counts.recoveries.reset);
+        set({ kind: 'forked' }, counts.recoveries.forked);
       },
     );
 

@@ -62,11 +62,21 @@ export const PARTICIPANT_REMOVED_CONTROL = 'participant.removed';
 /** Internal, to one user of a session (`users`), the new role as its data: every relay enforces it on that user's connections. */
 export const PARTICIPANT_ROLE_CONTROL = 'participant.role';
 
+/**
+ * Internal, on a document channel, published with a fork of the document (`DocumentStore.fork`):
+ * every relay closes its connections of the document but the one whose rejoin forked it (`exclude`),
+ * so that each rejoins and its copy is merged.
+ */
+export const DOCUMENT_FORKED_CONTROL = 'document.forked';
+
 /** What a participant control publication asks of the connections it reaches. */
 export type ParticipantControl = { kind: 'removed' } | { kind: 'role'; role: 'editor' | 'viewer' };
 
 const isControl = (eventType: string) =>
-  eventType === SESSION_ENDED_CONTROL || eventType === PARTICIPANT_REMOVED_CONTROL || eventType === PARTICIPANT_ROLE_CONTROL;
+  eventType === SESSION_ENDED_CONTROL ||
+  eventType === PARTICIPANT_REMOVED_CONTROL ||
+  eventType === PARTICIPANT_ROLE_CONTROL ||
+  eventType === DOCUMENT_FORKED_CONTROL;
 
 /**
  * This relay's connections, grouped by session and by open document. Every publication goes
@@ -88,6 +98,7 @@ export class Hub {
   private everyoneSubscription: Promise<Disposable> | undefined;
   private sessionEnded: (connections: Connection[]) => void = () => {};
   private participantControl: (control: ParticipantControl, connections: Connection[]) => void = () => {};
+  private documentForked: (connections: Connection[]) => void = () => {};
 
   constructor(
     private readonly broker: Broker,
@@ -205,6 +216,16 @@ export class Hub {
     for (const documentId of connection.openDocuments) this.leaveDocument(connection, documentId);
     this.leave(sessionChannel(connection.sessionId), connection);
     if (!this.topics.has(sessionChannel(connection.sessionId))) this.sessionIds.delete(connection.sessionId);
+  }
+
+  /** Called with this relay's connections of a document that forked (`DOCUMENT_FORKED_CONTROL`). */
+  onDocumentForked(listener: (connections: Connection[]) => void): void {
+    this.documentForked = listener;
+  }
+
+  /** The notice a fork of the document publishes (`DOCUMENT_FORKED_CONTROL`): all but `exclude` rejoin. */
+  documentForkNotice(sessionId: string, documentId: string, exclude: string): CommitPublication {
+    return this.documentPublication(sessionId, documentId, { eventType: DOCUMENT_FORKED_CONTROL, data: '' }, { exclude });
   }
 
   /**
@@ -339,6 +360,8 @@ export class Hub {
 
   private deliver(connections: Iterable<Connection>, publication: Publication): void {
     if (publication.eventType === SESSION_ENDED_CONTROL) return this.sessionEnded([...connections]);
+    if (publication.eventType === DOCUMENT_FORKED_CONTROL)
+      return this.documentForked([...connections].filter((connection) => connection.id !== publication.exclude));
     if (publication.eventType === PARTICIPANT_REMOVED_CONTROL || publication.eventType === PARTICIPANT_ROLE_CONTROL) {
       const reached = [...connections].filter((connection) => addressedTo(connection, publication));
       if (publication.eventType === PARTICIPANT_REMOVED_CONTROL) return this.participantControl({ kind: 'removed' }, reached);

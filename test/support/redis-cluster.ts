@@ -160,12 +160,13 @@ export class RedisCluster {
   }
 
   /**
-   * kill -9 of the master serving `slot`, then waits until one of its replicas was promoted and
-   * the cluster is ok again. Returns the killed node.
+   * kill -9 of the master serving `slot` (its replicas thawed, if `cutReplicas` froze them), then
+   * waits until one of its replicas was promoted and the cluster is ok again. Returns the killed node.
    */
   async killMasterOf(slot: number): Promise<ClusterNode> {
     const master = await this.masterOf(slot);
     await master.server.kill();
+    for (const server of this.servers) server.thaw();
     const deadline = Date.now() + this.timeoutMs;
     for (;;) {
       const now = await this.masterOf(slot).catch(() => undefined);
@@ -178,15 +179,20 @@ export class RedisCluster {
   }
 
   /**
-   * Holds every write on the master serving `slot` for `ms` (CLIENT PAUSE … WRITE): a command sent
-   * meanwhile waits there, unanswered, so that once `waitForReplicas` returns, nothing the master
-   * acknowledged is missing from its replicas. Killing it then loses only unanswered commands,
-   * which their senders send again, never an acknowledged write (which Redis Cluster's
-   * asynchronous replication could lose with a master under load).
+   * Cuts the replicas of the master serving `slot` off it: frozen (SIGSTOP), and their replication
+   * links closed by the master (CLIENT KILL TYPE replica), so that nothing the master acknowledges
+   * from now on reaches them. Killing the master then (`killMasterOf` thaws them, and one takes
+   * over) loses those acknowledged writes: what Redis Cluster's asynchronous replication can do
+   * to a master under load, made certain.
    */
-  async pauseWrites(slot: number, ms: number): Promise<void> {
+  async cutReplicas(slot: number): Promise<void> {
     const master = await this.masterOf(slot);
-    await this.askNode(master.server.port, ['CLIENT', 'PAUSE', String(ms), 'WRITE']);
+    const lines = (await this.askNode(master.server.port, ['CLUSTER', 'REPLICAS', master.id])).trim().split('\n');
+    const ports = lines.map((line) => Number(line.split(' ')[1]?.split('@')[0]?.split(':')[1]));
+    const replicas = this.servers.filter((server) => ports.includes(server.port) && server.running);
+    if (replicas.length === 0) throw new Error(`the master of slot ${slot} has no replica`);
+    for (const replica of replicas) replica.freeze();
+    await this.askNode(master.server.port, ['CLIENT', 'KILL', 'TYPE', 'replica']);
   }
 
   /**

@@ -268,6 +268,48 @@ export function documentStoreContract(name: string, create: (options: DocumentSt
       assert.equal(await tiny.append(other, DOC, entry(2, ['x'], { seq: 0 })), false, 'a resubmit is still refused');
     });
 
+    it('forks a document at its head only: a new epoch at revision 0, its text and origin, no history, the notice published', async () => {
+      const { store, broker } = await make();
+      const session = freshSession();
+      const got: Publication[] = [];
+      await broker.subscribe(publication(session, 0).channel, (p) => got.push(p));
+      await store.create(session, DOC, 'abc');
+      for (let rev = 1; rev <= 3; rev++) assert.equal(await store.append(session, DOC, entry(rev, ['x'])), true);
+      const at = (await store.snapshot(session, DOC))!;
+      assert.deepEqual(plain(at), { rev: 3, text: 'xxxabc' });
+      const origin: RecoveryOrigin = { epoch: at.epoch, rev: 3, history: [{ rev: 3, op: ['x'], clientId: 'c-alice', seq: 2 }] };
+      const notice: CommitPublication = {
+        channel: publication(session, 0).channel,
+        message: { eventType: 'document.forked', data: '', exclude: 'relay-1.7' },
+      };
+      // Only from the head as it is: another revision or another epoch changes nothing.
+      assert.equal(await store.fork(session, DOC, { ...at, rev: 2 }, origin, notice), false);
+      assert.equal(await store.fork(session, DOC, { ...at, epoch: 'other0123456789a' }, origin, notice), false);
+      assert.equal(await store.fork(session, 'missing.ts', at, origin, notice), false);
+      assert.equal((await store.head(session, DOC))!.epoch, at.epoch);
+      assert.equal(await store.fork(session, DOC, at, origin, notice), true);
+      const head = (await store.head(session, DOC))!;
+      assert.notEqual(head.epoch, at.epoch, 'a new epoch');
+      assert.deepEqual(plain(head), { rev: 0, oldestRev: 0, length: 6 });
+      assert.deepEqual(plain(await store.snapshot(session, DOC)), { rev: 0, text: 'xxxabc' });
+      assert.deepEqual(await store.read(session, DOC, 0), []);
+      assert.deepEqual(await store.origin(session, DOC, head.epoch), origin);
+      assert.equal(
+        await store.lastCommit(session, DOC, 'alice', 'c-alice'),
+        undefined,
+        'seqs of the old epoch mean nothing to the new one',
+      );
+      assert.equal(await store.fork(session, DOC, at, origin, notice), false, 'once');
+      await waitUntil(() => got.length >= 1, 'the notice');
+      await sleep(50);
+      assert.deepEqual(
+        got.map((p) => [p.eventType, p.data, p.exclude]),
+        [['document.forked', '', 'relay-1.7']],
+      );
+      assert.equal(await store.append(session, DOC, entry(1, ['y'], { seq: 0 })), true, 'the same client id and seq commit again');
+      assert.equal((await store.snapshot(session, DOC))!.text, 'yxxxabc');
+    });
+
     it('publishes a commit’s publication once, in revision order, and nothing for an append that fails', async () => {
       const { store, broker } = await make();
       const session = freshSession();

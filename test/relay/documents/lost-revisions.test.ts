@@ -1,0 +1,173 @@
+import assert from 'node:assert/strict';
+import { afterEach, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
+import { type ClientPayload, textType } from '../../../protocol';
+import { DocumentAuthority, DocumentLostError } from '../../../relay/documents/document-authority';
+import { MemoryDocumentStore } from '../../../relay/documents/memory-document-store';
+import { type RedisServer, startRedisServer } from '../../support/redis-server';
+import { clientFrame, openDocument, startTestRelay, type TestClient, type TestRelay } from '../../support/relay-fixture';
+import { sleep } from '../../support/wait';
+import { EditingRun } from './editing-run';
+
+// A store that lost a document's last revisions but kept its epoch (a Redis failover: what the
+// master acknowledged in its last moment never reached the replica that took over) forks it: a
+// new epoch from what it still has, into which every participant's rejoin merges its copy, the
+// lost revisions included (DocumentAuthority.forkLost).
+
+const DOC = 'notes.md';
+const open = (payload: Omit<ClientPayload<'collaboration.open'>, 'document'>) =>
+  clientFrame('collaboration.open', { document: DOC, ...payload });
+const resetOf = async (client: TestClient) => (await client.next('collaboration.snapshot', (f) => f.payload.reset === true)).payload;
+
+describe('a document whose last revisions were lost (same epoch) forks, and the rejoins bring them back', () => {
+  const relays: TestRelay[] = [];
+  afterEach(async () => {
+    for (const relay of relays.splice(0)) await relay.stop();
+  });
+
+  it('a rejoin from past the head: a new epoch with what the client had, the others told to rejoin; a 2nd claim is refused', async () => {
+    const relay = await startTestRelay();
+    relays.push(relay);
+    const alice = await relay.connect('alice', { role: 'host' });
+    const { epoch } = await openDocument(alice, DOC, 'hello');
+    alice.send(clientFrame('collaboration.edit', { document: DOC, rev: 0, client_id: 'a', seq: 0, op: [5, '!'], epoch }));
+    await alice.next('collaboration.ack');
+
+    // Carol had two more revisions (" world" by alice, "?" by herself) that the store no longer
+    // has, and typed ">" meanwhile.
+    const carol = await relay.connect('carol');
+    carol.send(
+      open({
+        rev: 3,
+        client_id: 'c',
+        epoch: epoch!,
+        text: 'hello! world?',
+        recovery: {
+          seq: 1,
+          buffer: ['>'],
+          history: [
+            { rev: 1, op: [5, '!'], client_id: 'a', seq: 0 },
+            { rev: 2, op: [6, ' world'], client_id: 'a', seq: 1 },
+            { rev: 3, op: [12, '?'], client_id: 'c', seq: 0 },
+          ],
+        },
+      }),
+    );
+    const forked = await resetOf(carol);
+    assert.notEqual(forked.epoch, epoch, 'a new epoch');
+    assert.equal(forked.text, '>hello! world?', 'the lost revisions and carol’s pending edit');
+    assert.equal(forked.rev, 1);
+    assert.equal(textType.apply('>hello! world?', forked.rebase!), forked.text);
+
+    // Alice, still in the old epoch at revision 1, is told to rejoin; her rejoin catches her up.
+    const told = (await alice.next('disconnect')).payload;
+    assert.deepEqual([told.reason, told.reconnect], ['server_error', true]);
+    const again = await relay.connect('alice', { role: 'host' });
+    again.send(
+      open({
+        rev: 1,
+        client_id: 'a',
+        epoch: epoch!,
+        text: 'hello!',
+        recovery: { seq: 2, history: [{ rev: 1, op: [5, '!'], client_id: 'a', seq: 0 }] },
+      }),
+    );
+    const caughtUp = await resetOf(again);
+    assert.equal(caughtUp.epoch, forked.epoch);
+    assert.equal(caughtUp.text, '>hello! world?');
+    assert.equal(textType.apply('hello!', caughtUp.rebase!), caughtUp.text, 'the rebase brings alice’s text to the document');
+
+    // Another claim soon after is not believed: one fork per document per cooldown.
+    const mallory = await relay.connect('mallory');
+    mallory.send(open({ rev: 9, client_id: 'm', epoch: forked.epoch!, text: 'x', recovery: { seq: 0, history: [] } }));
+    const error = (await mallory.next('error')).payload;
+    assert.equal(error.code, 'EDIT_REV_TOO_NEW');
+    const watcher = await relay.connect('watcher', { role: 'viewer' });
+    const now = await openDocument(watcher, DOC);
+    assert.deepEqual([now.epoch, now.text], [forked.epoch, '>hello! world?'], 'nothing changed');
+  });
+
+  it('a viewer’s claim never forks a document', async () => {
+    const relay = await startTestRelay();
+    relays.push(relay);
+    const alice = await relay.connect('alice', { role: 'host' });
+    const { epoch } = await openDocument(alice, DOC, 'hello');
+    const viewer = await relay.connect('vera', { role: 'viewer' });
+    viewer.send(open({ rev: 5, client_id: 'v', epoch: epoch!, text: 'hello', recovery: { seq: 0, history: [] } }));
+    assert.equal((await viewer.next('error')).payload.code, 'EDIT_REV_TOO_NEW');
+    await sleep(50);
+    assert.deepEqual(alice.of('disconnect'), [], 'no one told to rejoin');
+  });
+
+  it('an edit based past the head (same epoch) forks the document and is refused as of a lost epoch; claims are bounded', async () => {
+    const store = new MemoryDocumentStore();
+    const forks: string[] = [];
+    const authority = new DocumentAuthority(store, { maxLength: 1000, onRecovery: (kind) => forks.push(kind) });
+    const hooks = { announce: () => assert.fail('nothing is committed'), reply: () => assert.fail('nothing to answer') };
+    assert.ok(await store.create('s1', DOC, 'text'));
+    const { epoch } = (await store.head('s1', DOC))!;
+    const claim = (seq: number, on: string) =>
+      authority.commit('s1', 'mallory', { document: DOC, rev: 4, client_id: 'm', seq, op: ['x'], epoch: on }, hooks);
+    await assert.rejects(claim(0, epoch), DocumentLostError);
+    const head = (await store.head('s1', DOC))!;
+    assert.notEqual(head.epoch, epoch);
+    assert.deepEqual([head.rev, (await store.snapshot('s1', DOC))!.text], [0, 'text'], 'nothing applied');
+    assert.deepEqual(await store.origin('s1', DOC, head.epoch), { epoch, rev: 0, history: [] });
+    // A client that keeps claiming gets refused, and costs no further fork.
+    for (let seq = 1; seq <= 20; seq++) await assert.rejects(claim(seq, head.epoch), { code: 'EDIT_REV_TOO_NEW' });
+    assert.deepEqual(forks, ['forked']);
+    assert.equal((await store.head('s1', DOC))!.epoch, head.epoch);
+    await store.close();
+  });
+});
+
+describe('Redis lost a document’s last revisions (its keys put back as they were, as a failover does) while participants edit', () => {
+  let redis: RedisServer | undefined;
+  const relays: TestRelay[] = [];
+  let run: EditingRun | undefined;
+  afterEach(async (t) => {
+    run?.dispose();
+    run = undefined;
+    for (const relay of relays.splice(0)) await relay.stop();
+    redis?.printLogIfFailed(t);
+    await redis?.dispose();
+    redis = undefined;
+  });
+
+  it('two relays: every marker anyone had confirmed comes back exactly once, all converge in a new epoch', async () => {
+    redis = await startRedisServer({ persistence: 'none' });
+    const settings = (id: string) => ({ RELAY_ID: id, REDIS_URL: redis!.url, WS_MAX_MESSAGES_PER_SECOND: '100000' });
+    relays.push(await startTestRelay(settings('relay-a')), await startTestRelay(settings('relay-b')));
+    run = new EditingRun(relays);
+    await run.start(4);
+    await run.further(60, 'edits before');
+    const before = await run.current(relays[0]!);
+
+    // The document's keys as a replica has them, then edits it will never get, then the failover.
+    const direct = new Redis(redis.port, '127.0.0.1');
+    try {
+      const base = `tandem:doc:{s1}:${run.document}`;
+      const keys = ['meta', 'ops', 'seen', 'seenq'].map((k) => `${base}:${k}`);
+      const dumping = direct.multi();
+      for (const key of keys) dumping.dumpBuffer(key);
+      const dumped = (await dumping.exec())!.map(([error, value]) => {
+        assert.ifError(error);
+        assert.ok(Buffer.isBuffer(value));
+        return value;
+      });
+      await run.further(40, 'edits the store will lose');
+      const lost = run.confirmed();
+      const restoring = direct.multi();
+      for (const [i, key] of keys.entries()) restoring.restore(key, 0, dumped[i]!, 'REPLACE');
+      for (const [error] of (await restoring.exec())!) assert.ifError(error);
+      await run.further(100, 'edits after the loss', 40_000);
+      await run.stop();
+      const text = await run.assertConverged(40_000);
+      for (const marker of lost) assert.ok(text.includes(marker), `${marker}, confirmed before the loss, is back`);
+      const after = await run.current(relays[1]!);
+      assert.notEqual(after.epoch, before.epoch, 'a new epoch');
+    } finally {
+      direct.disconnect();
+    }
+  });
+});
