@@ -232,6 +232,43 @@ describe('recovery: rebuilding a lost document from its participants’ copies',
     );
   });
 
+  it('a client of another branch of the old epoch (others committed at the lost revision numbers) is merged by text', () => {
+    // The store kept revision 1 ("x" by d) and went on at revision 2 with e's "y"; c had a revision
+    // 2 of its own (lost with a failover) and a 3, and types "!". Its ops do not continue the document's.
+    const origin: RecoveryOrigin = {
+      epoch: 'old',
+      rev: 2,
+      history: [
+        { rev: 1, op: ['x'], clientId: 'd', seq: 0 },
+        { rev: 2, op: [1, 'y'], clientId: 'e', seq: 0 },
+      ],
+    };
+    const upload: RecoveryUpload = {
+      epoch: 'old',
+      rev: 3,
+      clientId: 'c',
+      text: 'xAB',
+      buffer: [3, '!'],
+      history: [
+        { rev: 1, op: ['x'], clientId: 'd', seq: 0 },
+        { rev: 2, op: [1, 'A'], clientId: 'c', seq: 0 },
+        { rev: 3, op: [2, 'B'], clientId: 'c', seq: 1 },
+      ],
+    };
+    const ahead = plan(replay(origin, []), 'xy', upload);
+    assert.equal(ahead.exact, false, 'not chained onto a revision 2 it never had');
+    assert.equal(apply('xy', ahead.op), 'xy!');
+    assert.equal(apply('xAB!', ahead.rebase!), 'xy!');
+    // The same client behind (at its own revision 2): not caught up with e's revision 2 either.
+    const behind = plan(replay(origin, []), 'xy', { ...upload, rev: 2, text: 'xA', buffer: [2, '!'], history: upload.history.slice(0, 2) });
+    assert.equal(behind.exact, false);
+    assert.equal(apply('xy', behind.op), 'xy!');
+    // Of the same branch: exact.
+    const same = plan(replay(origin, []), 'xy', { ...upload, rev: 2, text: 'xy', buffer: [2, '!'], history: origin.history });
+    assert.equal(same.exact, true);
+    assert.equal(apply('xy', same.op), 'xy!');
+  });
+
   it('fallback: pending edits go past one replacement from the client’s text to the document’s', () => {
     const upload: RecoveryUpload = { epoch: 'other', rev: 9, clientId: 'c', text: 'hello world', buffer: [5, ','], history: [] };
     const merge = fallback('hello there world', upload);
