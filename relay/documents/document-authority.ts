@@ -208,6 +208,10 @@ export class DocumentAuthority {
       }
       if (!head) throw notFound(document);
       await hooks.join();
+      // This relay saw revisions of the epoch past the store's head: the store lost them.
+      const seen = this.store.seenPast(sessionId, document, head);
+      if (seen !== undefined && (await this.forkLost(sessionId, document, { epoch: head.epoch, rev: seen }, hooks.forked?.())))
+        head = (await this.store.head(sessionId, document)) ?? head;
       if (rejoin && head.epoch !== epoch) {
         this.limits.onRecovery?.('reset');
         return this.recover(sessionId, userId, request as RejoinRequest, hooks);
@@ -523,6 +527,13 @@ export class DocumentAuthority {
           return;
         }
         const { head } = base;
+        // This relay saw revisions of the epoch past the store's head: the store lost them, and
+        // the document forks before anyone commits at their numbers again (see `forkLost`).
+        const seen = mayFork ? this.store.seenPast(sessionId, document, head) : undefined;
+        if (seen !== undefined) {
+          if (!(await this.forkLost(sessionId, document, { epoch: head.epoch, rev: seen }, live[0]!.hooks.forked?.()))) mayFork = false;
+          continue;
+        }
         // A copy that does not know the op's epoch yet may be behind: ask the store itself.
         if (!fresh && live.some((p) => p.edit.epoch !== undefined && p.edit.epoch !== head.epoch)) {
           fresh = true;

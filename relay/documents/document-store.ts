@@ -130,6 +130,13 @@ export interface DocumentStore {
    * (nothing changed).
    */
   fork(sessionId: string, documentId: string, from: DocumentSnapshot, origin: RecoveryOrigin, notice?: CommitPublication): Promise<boolean>;
+  /**
+   * The newest revision of `head`'s epoch this store instance has seen committed, if it is past
+   * `head.rev` (as read from the store): the store lost the revisions since (a failover), and the
+   * authority forks the document (`DocumentAuthority.forkLost`) before anyone commits at those
+   * revision numbers again. Undefined otherwise, and always for a store that cannot lose them.
+   */
+  seenPast(sessionId: string, documentId: string, head: { epoch: string; rev: number }): number | undefined;
   /** The `origin` the document was created with, if it is still the incarnation `epoch`. */
   origin(sessionId: string, documentId: string, epoch: string): Promise<RecoveryOrigin | undefined>;
   /** Undefined if the document does not exist. */

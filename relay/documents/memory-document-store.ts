@@ -125,6 +125,11 @@ export class MemoryDocumentStore implements DocumentStore {
     return true;
   }
 
+  /** Nothing committed is lost while the process runs. */
+  seenPast(): undefined {
+    return undefined;
+  }
+
   async origin(sessionId: string, documentId: string, epoch: string): Promise<RecoveryOrigin | undefined> {
     const doc = this.use(sessionId, documentId);
     return doc?.epoch === epoch ? doc.origin : undefined;

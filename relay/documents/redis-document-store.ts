@@ -188,6 +188,12 @@ export class RedisDocumentStore implements DocumentStore {
   private readonly channels = new Map<string, string>();
   /** Records that came for a document while this relay's commit to it was on its way (see `commit`). */
   private readonly held = new Map<string, string[]>();
+  /**
+   * Per document, the newest revision of its epoch this relay has seen committed (a copy of it
+   * was remembered at that revision: its own commits, the records of others', reads), for
+   * `seenPast`; a few dozen bytes each, the least recently raised dropped first.
+   */
+  private readonly seen = new Map<string, { epoch: string; rev: number }>();
   /** Commits that yielded to another relay's turn, waiting for its record (`advanced`). */
   private readonly waiters = new Map<string, Set<() => void>>();
 
@@ -260,6 +266,11 @@ export class RedisDocumentStore implements DocumentStore {
       last: new Map(),
     });
     return true;
+  }
+
+  seenPast(sessionId: string, documentId: string, head: { epoch: string; rev: number }): number | undefined {
+    const seen = this.seen.get(cacheKey(sessionId, documentId));
+    return seen && seen.epoch === head.epoch && seen.rev > head.rev ? seen.rev : undefined;
   }
 
   async origin(sessionId: string, documentId: string, epoch: string): Promise<RecoveryOrigin | undefined> {
@@ -640,6 +651,7 @@ export class RedisDocumentStore implements DocumentStore {
 
   /** (Re)inserts as the most recently used entry, then evicts the least recently used over the bounds. */
   private remember(key: string, doc: Cached): void {
+    this.raiseSeen(key, doc);
     this.forget(key);
     this.cache.set(key, doc);
     this.cachedLength += doc.text.length;
@@ -648,6 +660,15 @@ export class RedisDocumentStore implements DocumentStore {
       this.cache.delete(oldest);
       this.cachedLength -= entry.text.length;
     }
+  }
+
+  /** `seen` moves up to the copy's revision (or to the copy's, of another epoch). */
+  private raiseSeen(key: string, doc: Cached): void {
+    const seen = this.seen.get(key);
+    if (seen && seen.epoch === doc.epoch && seen.rev >= doc.rev) return;
+    this.seen.delete(key);
+    this.seen.set(key, { epoch: doc.epoch, rev: doc.rev });
+    if (this.seen.size > Math.max(64, 4 * this.options.cacheDocuments)) this.seen.delete(this.seen.keys().next().value!);
   }
 
   private forget(key: string): void {

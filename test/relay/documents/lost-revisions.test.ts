@@ -134,6 +134,76 @@ describe('Redis lost a document’s last revisions (its keys put back as they we
     redis = undefined;
   });
 
+  /** The document's keys (session s1) as they are now, and a function that puts them back so. */
+  async function keepKeys(document: string): Promise<() => Promise<void>> {
+    const direct = new Redis(redis!.port, '127.0.0.1');
+    const keys = ['meta', 'ops', 'seen', 'seenq'].map((k) => `tandem:doc:{s1}:${document}:${k}`);
+    const dumping = direct.multi();
+    for (const key of keys) dumping.dumpBuffer(key);
+    const dumped = (await dumping.exec())!.map(([error, value]) => {
+      assert.ifError(error);
+      assert.ok(Buffer.isBuffer(value));
+      return value;
+    });
+    return async () => {
+      const restoring = direct.multi();
+      for (const [i, key] of keys.entries()) restoring.restore(key, 0, dumped[i]!, 'REPLACE');
+      for (const [error] of (await restoring.exec())!) assert.ifError(error);
+      direct.disconnect();
+    };
+  }
+
+  it('one behind the loss rejoins first: the relay that saw the lost revisions forks before anyone commits at their numbers', async () => {
+    redis = await startRedisServer({ persistence: 'none' });
+    const relay = await startTestRelay({ REDIS_URL: redis.url });
+    relays.push(relay);
+    const alice = await relay.connect('alice', { role: 'host' });
+    const { epoch } = await openDocument(alice, DOC, 'hello');
+    alice.send(clientFrame('collaboration.edit', { document: DOC, rev: 0, client_id: 'a', seq: 0, op: [5, '!'], epoch }));
+    await alice.next('collaboration.ack');
+    const restore = await keepKeys(DOC);
+    alice.send(clientFrame('collaboration.edit', { document: DOC, rev: 1, client_id: 'a', seq: 1, op: [6, ' world'], epoch }));
+    await alice.next('collaboration.ack', (f) => f.payload.rev === 2);
+    await restore(); // Redis is back at revision 1; this relay saw 2
+
+    // Bob had revision 1 and typed ">": a plain rejoin, from behind the loss.
+    const bob = await relay.connect('bob');
+    bob.send(
+      open({
+        rev: 1,
+        client_id: 'b',
+        epoch: epoch!,
+        text: 'hello!',
+        recovery: { seq: 0, buffer: ['>'], history: [{ rev: 1, op: [5, '!'], client_id: 'a', seq: 0 }] },
+      }),
+    );
+    const forked = await resetOf(bob);
+    assert.notEqual(forked.epoch, epoch, 'forked: bob’s ">" is not committed at the lost revision 2 of the old epoch');
+    assert.equal(forked.text, '>hello!');
+    // Alice is told to rejoin, and brings " world" back.
+    assert.equal((await alice.next('disconnect')).payload.reconnect, true);
+    const again = await relay.connect('alice', { role: 'host' });
+    again.send(
+      open({
+        rev: 2,
+        client_id: 'a',
+        epoch: epoch!,
+        text: 'hello! world',
+        recovery: {
+          seq: 2,
+          history: [
+            { rev: 1, op: [5, '!'], client_id: 'a', seq: 0 },
+            { rev: 2, op: [6, ' world'], client_id: 'a', seq: 1 },
+          ],
+        },
+      }),
+    );
+    const merged = await resetOf(again);
+    assert.deepEqual([merged.epoch, merged.text], [forked.epoch, '>hello! world']);
+    const atBob = await bob.next('collaboration.edit');
+    assert.equal(textType.apply(forked.text, atBob.payload.op), '>hello! world', 'bob gets alice’s lost revision as an edit');
+  });
+
   it('two relays: every marker anyone had confirmed comes back exactly once, all converge in a new epoch', async () => {
     redis = await startRedisServer({ persistence: 'none' });
     const settings = (id: string) => ({ RELAY_ID: id, REDIS_URL: redis!.url, WS_MAX_MESSAGES_PER_SECOND: '100000' });
@@ -144,30 +214,15 @@ describe('Redis lost a document’s last revisions (its keys put back as they we
     const before = await run.current(relays[0]!);
 
     // The document's keys as a replica has them, then edits it will never get, then the failover.
-    const direct = new Redis(redis.port, '127.0.0.1');
-    try {
-      const base = `tandem:doc:{s1}:${run.document}`;
-      const keys = ['meta', 'ops', 'seen', 'seenq'].map((k) => `${base}:${k}`);
-      const dumping = direct.multi();
-      for (const key of keys) dumping.dumpBuffer(key);
-      const dumped = (await dumping.exec())!.map(([error, value]) => {
-        assert.ifError(error);
-        assert.ok(Buffer.isBuffer(value));
-        return value;
-      });
-      await run.further(40, 'edits the store will lose');
-      const lost = run.confirmed();
-      const restoring = direct.multi();
-      for (const [i, key] of keys.entries()) restoring.restore(key, 0, dumped[i]!, 'REPLACE');
-      for (const [error] of (await restoring.exec())!) assert.ifError(error);
-      await run.further(100, 'edits after the loss', 40_000);
-      await run.stop();
-      const text = await run.assertConverged(40_000);
-      for (const marker of lost) assert.ok(text.includes(marker), `${marker}, confirmed before the loss, is back`);
-      const after = await run.current(relays[1]!);
-      assert.notEqual(after.epoch, before.epoch, 'a new epoch');
-    } finally {
-      direct.disconnect();
-    }
+    const restore = await keepKeys(run.document);
+    await run.further(40, 'edits the store will lose');
+    const lost = run.confirmed();
+    await restore();
+    await run.further(100, 'edits after the loss', 40_000);
+    await run.stop();
+    const text = await run.assertConverged(40_000);
+    for (const marker of lost) assert.ok(text.includes(marker), `${marker}, confirmed before the loss, is back`);
+    const after = await run.current(relays[1]!);
+    assert.notEqual(after.epoch, before.epoch, 'a new epoch');
   });
 });
