@@ -212,9 +212,10 @@ export class RedisConnections {
     const closing = () => connections.closing !== undefined;
     watch(connections.command, 'cmd', closing, options.log);
     watch(connections.subscriber, 'sub', closing, options.log);
-    // A refused password shows only as a connection (or a cluster node's) error, while the wait
-    // below just times out: kept to say so. A failed TLS handshake (a certificate the relay does
-    // not trust, or the server refusing the relay's) will fail every retry alike: it ends the wait.
+    // A refused password (or none where one is needed) and a failed TLS handshake (a certificate
+    // the relay does not trust, or the server refusing the relay's) show only as a connection (or
+    // a cluster node's) error, and would fail every retry alike: either ends the wait at once,
+    // rather than when the connect timeout runs out, and is what the error says.
     let refused: Error | undefined;
     let tlsFailure: string | undefined;
     let reset = false;
@@ -222,7 +223,10 @@ export class RedisConnections {
     const failed = new Promise<never>((_, reject) => (stop = reject));
     const tlsContext = { ownCa: options.tls?.ca !== undefined };
     const note = (error: Error, node?: string) => {
-      if (AUTH_REFUSED.test(error.message)) refused = error;
+      if (AUTH_REFUSED.test(error.message) && refused === undefined) {
+        refused = error;
+        stop(error);
+      }
       if ((error as NodeJS.ErrnoException).code === 'ECONNRESET') reset = true;
       const described = options.tls ? describeTlsFailure(error, tlsContext) : undefined;
       if (described && tlsFailure === undefined) {

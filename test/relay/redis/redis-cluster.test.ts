@@ -12,7 +12,7 @@ import { RedisSessionStore } from '../../../relay/sessions/redis-session-store';
 import { RedisStreamStore } from '../../../relay/streams/redis-stream-store';
 import { RedisWindowStore } from '../../../relay/streams/redis-window-store';
 import { startRedisCluster } from '../../support/redis-cluster';
-import { waitUntil } from '../../support/wait';
+import { waitUntil, within } from '../../support/wait';
 import { answerRegistryContract } from '../ai/answer-registry.contract';
 import { brokerContract } from '../broker/broker.contract';
 import { presenceContract } from '../broker/presence.contract';
@@ -161,10 +161,11 @@ describe('Redis Cluster with AUTH (REDIS_CLUSTER_PASSWORD)', () => {
     const secured = await startRedisCluster({ masters: 3, replicas: 0, password: 'cluster-secret-42' });
     try {
       const nodes = secured.startupNodes;
+      // A connect timeout far longer than the test's bound: a refusal ends the wait at once.
       const open = (auth?: { password: string }) =>
         RedisConnections.configured(
           { redisUrl: undefined, redisClusterNodes: nodes, redisClusterAuth: auth },
-          { name: 'auth-check', connectTimeoutMs: 3000 },
+          { name: 'auth-check', connectTimeoutMs: 120_000 },
         );
       const redis = (await open({ password: 'cluster-secret-42' }))!;
       try {
@@ -178,7 +179,7 @@ describe('Redis Cluster with AUTH (REDIS_CLUSTER_PASSWORD)', () => {
       }
       for (const auth of [undefined, { password: 'wrong' }]) {
         await assert.rejects(
-          open(auth),
+          within(open(auth), 20_000, 'the refusal (not the connect timeout)'),
           (error: Error) =>
             /^REDIS_CLUSTER_NODES: Redis Cluster at .* refused the relay's credentials: (NOAUTH|WRONGPASS)/.test(error.message) &&
             !error.message.includes('cluster-secret-42'),
