@@ -210,20 +210,23 @@ export class DocumentAuthority {
       await hooks.join();
       // This relay saw revisions of the epoch past the store's head: the store lost them.
       const seen = this.store.seenPast(sessionId, document, head);
-      if (seen !== undefined && (await this.forkLost(sessionId, document, { epoch: head.epoch, rev: seen }, hooks.forked?.())))
-        head = (await this.store.head(sessionId, document)) ?? head;
-      if (rejoin && head.epoch !== epoch) {
+      if (seen !== undefined) await this.forkLost(sessionId, document, { epoch: head.epoch, rev: seen }, hooks.forked?.());
+      const merge = () => {
         this.limits.onRecovery?.('reset');
         return this.recover(sessionId, userId, request as RejoinRequest, hooks);
-      }
+      };
       const snapshot = await this.store.snapshot(sessionId, document);
       if (!snapshot) throw notFound(document);
+      // A rejoin of another epoch: the document was lost, recreated or forked (by this relay or
+      // another, even since the head was read). Its copy is merged in.
+      if (rejoin && snapshot.epoch !== epoch) return merge();
       if (rev !== undefined && rev > snapshot.rev) {
         // A rejoin from past the head, same epoch: the store lost the revisions this client had
-        // (a failover). The document forks, and this client's copy is the first to be merged.
-        if (rejoin && epoch === snapshot.epoch && request.mayWrite !== false) {
-          if (await this.forkLost(sessionId, document, { epoch, rev }, hooks.forked?.()))
-            return this.recover(sessionId, userId, request as RejoinRequest, hooks);
+        // (a failover). The document forks (here, or on another relay meanwhile), and this
+        // client's copy is merged into the new epoch.
+        if (rejoin && request.mayWrite !== false) {
+          await this.forkLost(sessionId, document, { epoch, rev }, hooks.forked?.());
+          if ((await this.store.head(sessionId, document))?.epoch !== epoch) return merge();
         }
         throw new ProtocolError('EDIT_REV_TOO_NEW', `revision ${rev} is newer than the document's (${snapshot.rev})`, 'payload.rev');
       }

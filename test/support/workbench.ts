@@ -111,12 +111,21 @@ export class Workbench {
     }
   }
 
-  /** Waits until some status bar item's text matches, and returns it. */
+  /**
+   * Waits until some status bar item's text matches, and returns it. Across a reload too: a read
+   * that the page's navigation cut short (the window reopening as a workspace) is read again.
+   */
   async statusBar(pattern: RegExp, timeoutMs = UI_TIMEOUT_MS): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     let seen: string[] = [];
     while (Date.now() < deadline) {
-      seen = await this.page.locator('.part.statusbar .statusbar-item').allInnerTexts();
+      seen = await this.page
+        .locator('.part.statusbar .statusbar-item')
+        .allInnerTexts()
+        .catch((error: Error) => {
+          if (!/Execution context was destroyed|navigation/i.test(error.message)) throw error;
+          return [];
+        });
       const match = seen.find((text) => pattern.test(text));
       if (match !== undefined) return match;
       await this.page.waitForTimeout(200);
