@@ -106,8 +106,12 @@ const Options = z.object({
     .default(32 * 1024 * 1024),
   /** Recent ops kept with each cached text, so that a late op's history is read without Redis. */
   cacheOps: z.int().min(0).default(200),
-  /** How long a relay that lost a commit race twice in a row has the document's next commit to itself (see document-commit.lua). */
-  turnMs: z.int().min(1).default(100),
+  /**
+   * How long a relay that lost a commit race has the document's next commit to itself (see
+   * document-commit.lua). Its next try comes at once; a turn that outlives it (the try had nothing
+   * left to commit: its edits were resends) only holds the other relays back.
+   */
+  turnMs: z.int().min(1).default(25),
   /** Documents one session may have (DOCUMENT_MAX_PER_SESSION); 0: no bound. */
   maxPerSession: z.int().min(0).default(0),
   /** Bytes of recent ops kept with each cached text (`committedOpBytes`, DOCUMENT_HISTORY_MAX_BYTES). */
@@ -146,8 +150,6 @@ interface Cached {
    * those), never older: seqs only grow within an incarnation.
    */
   last: Map<string, LastCommit>;
-  /** Its last commit lost the race: if the next one loses too, it claims the turn (document-commit.lua). */
-  lost?: boolean;
 }
 
 /** How long a commit that yielded to another relay's turn waits for that relay's commit record before it tries again. */
@@ -380,7 +382,6 @@ export class RedisDocumentStore implements DocumentStore {
       this.options.historyMaxBytes,
       entries.reduce((sum, e) => sum + lengthChange(e.op), 0),
       this.maxCatchUp,
-      doc.lost ? '1' : '0',
     ];
     // The commit record (see `onPublication`): [incarnation, base revision, snapshot revision or
     // -1, then per entry [op, user, client id, seq, recovery record?]], the ops' JSON as is.
@@ -420,7 +421,6 @@ export class RedisDocumentStore implements DocumentStore {
       // Back to first.rev - 1, still true of that revision; then what another relay committed since.
       undo(doc, entries, entries.length);
       const moved = head !== doc.rev;
-      doc.lost = moved;
       if (moved && !this.catchUp(doc, missing, head)) return false; // too far behind: the next use reads
       for (let i = 0; i + 1 < records.length; i += 2) {
         const [seq, rev] = records[i + 1]!.split(' ').map(Number);
@@ -434,7 +434,6 @@ export class RedisDocumentStore implements DocumentStore {
       if (!moved && records.length === 0 && doc.rev === at) await this.advanced(key, doc, YIELD_WAIT_MS);
       return false;
     }
-    doc.lost = false;
     doc.rev = last.rev;
     doc.srev = reply[1];
     doc.orev = reply[2];

@@ -6,8 +6,7 @@
 -- (they get revisions head + 1 .. head + n), 3 n, 4 ttl ms, 5 history size, 6 snapshot JSON at
 -- head + n ('' if not due), 7 shard channel ('' for none), 8 payload, 9 this store's instance id,
 -- 10 turn ms, 11 history bytes kept (for the ops, and as much for the dedupe records), 12 the
--- length change of all the ops, 13 the most missing ops to answer with, 14 '1' if the relay lost
--- its last try at this document too (it claims the turn if it loses again); then 7 per op, from 15: op
+-- length change of all the ops, 13 the most missing ops to answer with; then 7 per op, from 14: op
 -- JSON, user, client id, seq, recovery record JSON ('' for none), the entry's bytes
 -- (`committedOpBytes`), the dedupe record's bytes (`lastCommitBytes`).
 --
@@ -23,25 +22,14 @@
 -- The shard channel and payload are the broker's (relay/broker/redis-publication.ts,
 -- `encodePublications`): publishing here makes the order of publications the order of revisions.
 --
--- Turns: a relay that lost the race twice in a row (the head moved) claims the next commit of the
--- document (`…:turn`, expiring after ARGV[10] ms), and the others yield to it until it has
--- committed. Without that, a relay whose clients commit non-stop would win most races against one
--- whose catch-up-transform-commit cycle is a little behind, and starve it; with it, each relay
--- loses at most a few times in a row. Not after the first loss: two relays whose clients answer
--- the same publication commit at the same moment all the time, and the loser's immediate second
--- try (built on the missing ops it got) usually wins anyway; a turn then would only make the
--- winner's next commit wait.
---
--- The XADDs go first among the writes: Redis does not roll back a script that fails halfway, and
--- a write that fails (out of memory) fails at the first one, before anything changed; once a
--- script has written, Redis lets its later writes through.
---
--- Trimming reads the oldest kept entries' `b` (each leaves the window once: a few per commit
--- amortized). A document written before `orev`, `hb` and `sb` existed (by an older relay) has
--- ops of unknown bytes: its first commit here starts the window at itself, so the bound holds
--- from then on at the cost of that history (an op based before it gets a resync, as after a
--- memory store's restart); its dedupe records are counted from then on, the older ones expire
--- with the document. An entry without `b` is counted by its fields' UTF-8 lengths.
+-- Turns: a relay that lost the race (the head moved) claims the next commit of the document
+-- (`…:turn`, expiring after ARGV[10] ms), and the others yield to it until it has committed (its
+-- next try comes at once, built on the missing ops this answer carries). Without that, a relay
+-- whose clients commit non-stop would win most races against one whose catch-up-transform-commit
+-- cycle is a little behind, and starve it. Claimed from the first loss: measured with two relays
+-- of two editors each on one document (bench:scaleout, relay-x2, alternating rounds), claiming only
+-- from the second loss in a row lost the second try too about 40 % of the time, and gave 5-13 %
+-- fewer commits/s and a higher ack p99.
 
 local m = redis.call('HMGET', KEYS[1], 'e', 'rev', 'srev', 'orev', 'hb', 'sb')
 if m[1] ~= ARGV[1] then return {0, -1, {}, {}} end
@@ -50,7 +38,7 @@ local n = tonumber(ARGV[3])
 local head = tonumber(m[2])
 local turn = redis.call('GET', KEYS[4])
 if head ~= base then
-  if ARGV[14] == '1' and (not turn or turn == ARGV[9]) then redis.call('SET', KEYS[4], ARGV[9], 'PX', ARGV[10]) end
+  if not turn or turn == ARGV[9] then redis.call('SET', KEYS[4], ARGV[9], 'PX', ARGV[10]) end
   local missing = {}
   if head > base and head - base <= tonumber(ARGV[13]) then
     missing = redis.call('XRANGE', KEYS[2], (base + 1) .. '-0', head .. '-0')
@@ -63,7 +51,7 @@ local records = {}
 -- group would be committed twice otherwise): the group's own last seq per client, then Redis's.
 local grouped = {}
 for i = 0, n - 1 do
-  local at = 15 + 7 * i
+  local at = 14 + 7 * i
   local field = ARGV[at + 1] .. '\0' .. ARGV[at + 2]
   local seq = tonumber(ARGV[at + 3])
   if grouped[field] then
@@ -81,7 +69,7 @@ if #records > 0 then return {0, head, {}, records} end
 local rev = base + n
 local hb = tonumber(m[5]) or 0
 for i = 0, n - 1 do
-  local at = 15 + 7 * i
+  local at = 14 + 7 * i
   local fields = {(base + 1 + i) .. '-0', 'o', ARGV[at], 'u', ARGV[at + 1], 'c', ARGV[at + 2], 's', ARGV[at + 3], 'b', ARGV[at + 5]}
   if ARGV[at + 4] ~= '' then
     table.insert(fields, 'x')
@@ -125,7 +113,7 @@ if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], 'srev', rev, 'snap', ARGV[6]) 
 -- Each client's last commit, most recent in seenq; the least recent go past the byte bound.
 local sb = tonumber(m[6]) or 0
 for i = 0, n - 1 do
-  local at = 15 + 7 * i
+  local at = 14 + 7 * i
   local field = ARGV[at + 1] .. '\0' .. ARGV[at + 2]
   local r = base + 1 + i
   redis.call('HSET', KEYS[3], field, ARGV[at + 3] .. ' ' .. r .. ' ' .. ARGV[at + 6])
