@@ -139,6 +139,11 @@ const BACKOFF_AFTER_ATTEMPTS = 3;
  * Redis failover) happens once, and every rejoin that follows it merges into the one fork.
  */
 const FORK_COOLDOWN_MS = 30_000;
+/**
+ * Forks one user's claims may cause in FORK_COOLDOWN_MS on one relay: a failover can take the last
+ * revisions of the few documents that were being typed in at that moment, not of many.
+ */
+const FORK_CLAIMS_PER_USER = 3;
 /** The last ops before a fork kept with it (for the rejoins of clients behind it), at most this many bytes of them. */
 const FORK_HISTORY_OPS = 100;
 const FORK_HISTORY_BYTES = 1024 * 1024;
@@ -164,6 +169,8 @@ export class DocumentAuthority {
   private readonly groups = new Map<string, Group>();
   /** When each document last forked here (`forkLost`), kept for FORK_COOLDOWN_MS. */
   private readonly forks = new Map<string, number>();
+  /** Per user whose claims forked documents here: since when, and how many (FORK_CLAIMS_PER_USER per FORK_COOLDOWN_MS). */
+  private readonly claims = new Map<string, { since: number; count: number }>();
 
   constructor(
     private readonly store: DocumentStore,
@@ -225,7 +232,7 @@ export class DocumentAuthority {
         // (a failover). The document forks (here, or on another relay meanwhile), and this
         // client's copy is merged into the new epoch.
         if (rejoin && request.mayWrite !== false) {
-          await this.forkLost(sessionId, document, { epoch, rev }, hooks.forked?.());
+          await this.forkLost(sessionId, document, { epoch, rev }, hooks.forked?.(), userId);
           if ((await this.store.head(sessionId, document))?.epoch !== epoch) return merge();
         }
         throw new ProtocolError('EDIT_REV_TOO_NEW', `revision ${rev} is newer than the document's (${snapshot.rev})`, 'payload.rev');
@@ -335,22 +342,30 @@ export class DocumentAuthority {
    * had (the lost revisions included, from whoever had them) as after any lost history (recovery.ts).
    *
    * A client's word is all there is (the store cannot know what it lost), and a lying client
-   * costs every participant a rejoin: hence at most one fork per document per FORK_COOLDOWN_MS
-   * on this relay. False if it did not fork (cooldown, the head moved past the claim, another epoch).
+   * costs every participant of the document a rejoin: hence, on this relay, at most one fork per
+   * document per FORK_COOLDOWN_MS, and FORK_CLAIMS_PER_USER per `claimant` (the user whose client
+   * said so; none when this relay saw the revisions itself) whatever the documents, so that one
+   * guest cannot have everyone rejoin document after document. False if it did not fork (cooldown,
+   * the head moved past the claim, another epoch).
    */
   private async forkLost(
     sessionId: string,
     document: string,
     claimed: { epoch: string; rev: number },
     notice: CommitPublication | undefined,
+    claimant?: string,
   ): Promise<boolean> {
     const key = `${sessionId}\u0000${document}`;
+    const user = claimant === undefined ? undefined : `${sessionId}\u0000${claimant}`;
     const now = Date.now();
-    for (const [old, at] of this.forks) {
-      if (at > now - FORK_COOLDOWN_MS) break;
-      this.forks.delete(old);
+    for (const forks of [this.forks, this.claims]) {
+      for (const [old, at] of forks) {
+        if ((typeof at === 'number' ? at : at.since) > now - FORK_COOLDOWN_MS) break;
+        forks.delete(old);
+      }
     }
-    if (this.forks.has(key)) return false;
+    const claims = user === undefined ? undefined : this.claims.get(user);
+    if (this.forks.has(key) || (claims?.count ?? 0) >= FORK_CLAIMS_PER_USER) return false;
     const [snapshot, head] = await Promise.all([this.store.snapshot(sessionId, document), this.store.head(sessionId, document)]);
     if (!snapshot || !head || snapshot.epoch !== claimed.epoch || snapshot.rev >= claimed.rev) return false;
     const kept = (await this.store.read(sessionId, document, Math.max(head.oldestRev, snapshot.rev - FORK_HISTORY_OPS))) ?? [];
@@ -364,6 +379,10 @@ export class DocumentAuthority {
     const forked = await this.store.fork(sessionId, document, snapshot, { epoch: snapshot.epoch, rev: snapshot.rev, history }, notice);
     if (!forked) return false;
     this.forks.set(key, now);
+    if (user !== undefined) {
+      if (claims) claims.count++;
+      else this.claims.set(user, { since: now, count: 1 });
+    }
     this.limits.onRecovery?.('forked');
     return true;
   }
@@ -563,8 +582,8 @@ export class DocumentAuthority {
           // Based on a revision of this epoch that the store no longer has: it lost the last ones
           // (a failover). The document forks; this client's edits, of the old epoch, are then
           // refused (DocumentLostError) and its rejoin brings them back with what it had.
-          const { edit, hooks } = built.lost;
-          if (!(await this.forkLost(sessionId, document, { epoch: edit.epoch!, rev: edit.rev }, hooks.forked?.()))) mayFork = false;
+          const { edit, hooks, userId } = built.lost;
+          if (!(await this.forkLost(sessionId, document, { epoch: edit.epoch!, rev: edit.rev }, hooks.forked?.(), userId))) mayFork = false;
           continue;
         }
         fresh = false;

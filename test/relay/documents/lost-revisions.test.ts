@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
-import { type ClientPayload, textType } from '../../../protocol';
+import { type ClientPayload, type ProtocolError, textType } from '../../../protocol';
 import { DocumentAuthority, DocumentLostError } from '../../../relay/documents/document-authority';
 import { MemoryDocumentStore } from '../../../relay/documents/memory-document-store';
 import { type RedisServer, startRedisServer } from '../../support/redis-server';
@@ -99,7 +99,7 @@ describe('a document whose last revisions were lost (same epoch) forks, and the 
     assert.deepEqual(alice.of('disconnect'), [], 'no one told to rejoin');
   });
 
-  it('an edit based past the head (same epoch) forks the document and is refused as of a lost epoch; claims are bounded', async () => {
+  it('an edit past the head (same epoch) forks the document and is refused (lost epoch); claims bounded per document, user', async () => {
     const store = new MemoryDocumentStore();
     const forks: string[] = [];
     const authority = new DocumentAuthority(store, { maxLength: 1000, onRecovery: (kind) => forks.push(kind) });
@@ -117,6 +117,28 @@ describe('a document whose last revisions were lost (same epoch) forks, and the 
     for (let seq = 1; seq <= 20; seq++) await assert.rejects(claim(seq, head.epoch), { code: 'EDIT_REV_TOO_NEW' });
     assert.deepEqual(forks, ['forked']);
     assert.equal((await store.head('s1', DOC))!.epoch, head.epoch);
+
+    // Nor document after document: three forks per claiming user, whatever the documents.
+    const claims: string[] = [];
+    for (const [i, document] of ['b.md', 'c.md', 'd.md', 'e.md', 'f.md'].entries()) {
+      assert.ok(await store.create('s1', document, 'text'));
+      const on = (await store.head('s1', document))!.epoch;
+      const edit = { document, rev: 4, client_id: 'm', seq: 100 + i, op: ['x'], epoch: on };
+      const refused = await authority.commit('s1', 'mallory', edit, hooks).then(
+        () => assert.fail('nothing is committed'),
+        (error: unknown) => error,
+      );
+      const forked = (await store.head('s1', document))!.epoch !== on;
+      claims.push(forked && refused instanceof DocumentLostError ? 'forked' : (refused as ProtocolError).code);
+    }
+    assert.deepEqual(claims, ['forked', 'forked', 'EDIT_REV_TOO_NEW', 'EDIT_REV_TOO_NEW', 'EDIT_REV_TOO_NEW']);
+    // Another user's claims count for that user.
+    const epochOfE = (await store.head('s1', 'e.md'))!.epoch;
+    await assert.rejects(
+      authority.commit('s1', 'trent', { document: 'e.md', rev: 4, client_id: 't', seq: 0, op: ['x'], epoch: epochOfE }, hooks),
+      DocumentLostError,
+    );
+    assert.equal(forks.length, 4);
     await store.close();
   });
 });
