@@ -235,6 +235,8 @@ export class DocumentAuthority {
           await this.forkLost(sessionId, document, { epoch, rev }, hooks.forked?.(), userId);
           if ((await this.store.head(sessionId, document))?.epoch !== epoch) return merge();
         }
+        // A viewer's word forks nothing (it has nothing to bring in): it is brought to the head.
+        if (rejoin && request.mayWrite === false) return merge();
         throw new ProtocolError('EDIT_REV_TOO_NEW', `revision ${rev} is newer than the document's (${snapshot.rev})`, 'payload.rev');
       }
       // Another relay may commit between the two reads: the catch-up stops at the snapshot, and the

@@ -87,16 +87,19 @@ describe('a document whose last revisions were lost (same epoch) forks, and the 
     assert.deepEqual([now.epoch, now.text], [forked.epoch, '>hello! world?'], 'nothing changed');
   });
 
-  it('a viewer’s claim never forks a document', async () => {
+  it('a viewer’s claim never forks a document: the viewer is brought to the head', async () => {
     const relay = await startTestRelay();
     relays.push(relay);
     const alice = await relay.connect('alice', { role: 'host' });
     const { epoch } = await openDocument(alice, DOC, 'hello');
     const viewer = await relay.connect('vera', { role: 'viewer' });
-    viewer.send(open({ rev: 5, client_id: 'v', epoch: epoch!, text: 'hello', recovery: { seq: 0, history: [] } }));
-    assert.equal((await viewer.next('error')).payload.code, 'EDIT_REV_TOO_NEW');
+    viewer.send(open({ rev: 5, client_id: 'v', epoch: epoch!, text: 'hello, lost', recovery: { seq: 0, history: [] } }));
+    const reset = await resetOf(viewer);
+    assert.deepEqual([reset.epoch, reset.rev, reset.text], [epoch, 0, 'hello'], 'the same epoch, at its head');
+    assert.equal(textType.apply('hello, lost', reset.rebase!), 'hello');
     await sleep(50);
     assert.deepEqual(alice.of('disconnect'), [], 'no one told to rejoin');
+    assert.deepEqual(viewer.of('error'), []);
   });
 
   it('an edit past the head (same epoch) forks the document and is refused (lost epoch); claims bounded per document, user', async () => {
