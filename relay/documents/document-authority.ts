@@ -360,12 +360,8 @@ export class DocumentAuthority {
     const key = `${sessionId}\u0000${document}`;
     const user = claimant === undefined ? undefined : `${sessionId}\u0000${claimant}`;
     const now = Date.now();
-    for (const forks of [this.forks, this.claims]) {
-      for (const [old, at] of forks) {
-        if ((typeof at === 'number' ? at : at.since) > now - FORK_COOLDOWN_MS) break;
-        forks.delete(old);
-      }
-    }
+    dropSince(this.forks, now - FORK_COOLDOWN_MS, (at) => at);
+    dropSince(this.claims, now - FORK_COOLDOWN_MS, (claims) => claims.since);
     const claims = user === undefined ? undefined : this.claims.get(user);
     if (this.forks.has(key) || (claims?.count ?? 0) >= FORK_CLAIMS_PER_USER) return false;
     const [snapshot, head] = await Promise.all([this.store.snapshot(sessionId, document), this.store.head(sessionId, document)]);
@@ -797,6 +793,14 @@ interface Built {
   /** Per entry, in order: whose edit it is, its ack, the committed edit and their publication. */
   committing: Array<{ pending: PendingEdit; ack: AckPayload; committed: EditPayload; publication: CommitPublication }>;
   answers: Array<[PendingEdit, Answer]>;
+}
+
+/** Drops the entries of `map` (in time order) dated at or before `cutoff`. */
+function dropSince<V>(map: Map<string, V>, cutoff: number, dateOf: (value: V) => number): void {
+  for (const [key, value] of map) {
+    if (dateOf(value) > cutoff) return;
+    map.delete(key);
+  }
 }
 
 function split<T>(items: T[], test: (item: T) => boolean): [T[], T[]] {
