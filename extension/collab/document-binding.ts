@@ -76,6 +76,8 @@ export interface BindingLog {
 export interface DocumentBindingOptions {
   /** Sends an op (`collaboration.edit` without `document`). False: not sent; it is sent again after the next snapshot. */
   send(edit: OutgoingEdit): boolean | void;
+  /** The most JSON bytes of op one edit carries (`maxEditOpBytes`): a larger change goes in pieces. Default: no bound. */
+  maxOpBytes?: number;
   log?: BindingLog;
   /** Listen to `onDidChangeTextDocument` itself (default); false: the owner calls `onLocalChange`. */
   listen?: boolean;
@@ -218,6 +220,7 @@ export class DocumentBinding implements vscode.Disposable {
       text: snapshot.text,
       nextSeq: snapshot.nextSeq,
       epoch: snapshot.epoch,
+      ...(options.maxOpBytes !== undefined && { maxOpBytes: options.maxOpBytes }),
     });
     this.disposables.push(this.idleEmitter, this.recoverEmitter, this.repairEmitter, this.textEmitter);
     if (options.listen !== false) this.disposables.push(vscode.workspace.onDidChangeTextDocument((e) => this.onLocalChange(e)));

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { ErrorPayload, OpenPayload, RelayClient, SnapshotPayload } from '../../protocol';
-import { openFrames } from '../../protocol/client';
+import { maxEditOpBytes, openFrames } from '../../protocol/client';
 import type { Log } from '../log';
 import type { SharedDocumentRegistry } from '../presence/shared-document-registry';
 import type { SharedDocument } from '../presence/shared-documents';
@@ -217,6 +217,8 @@ export class SessionDocuments implements vscode.Disposable {
             client?.send('collaboration.edit', { document: entry.id, ...edit, ...(current !== undefined && { epoch: current }) }) ?? false
           );
         },
+        // A paste larger than a frame goes in pieces the relay takes (WS_MAX_FRAME_BYTES).
+        maxOpBytes: maxEditOpBytes(entry.id, client?.connection?.limits.max_frame_bytes),
         log: { info: (m) => this.log.info(m), warn: (m) => this.log.warn(m), error: (m) => this.log.error(m) },
         onGap: () => this.join(entry),
         check: (check) => void client?.send('collaboration.check', { document: entry.id, ...check }),

@@ -1,3 +1,4 @@
+import { MIN_SPLIT_BYTES } from '../ot/split-op';
 import type { OpenPayload } from '../schemas/collaboration';
 
 /** Code units of text per `collaboration.open` piece: well under a 64 KiB frame even as 3-byte UTF-8. */
@@ -25,8 +26,22 @@ export function openFrames(open: OpenPayload, maxFrameBytes = 64 * 1024): OpenPa
     const history = final.recovery.history;
     final = { ...final, recovery: { ...final.recovery, history: history.slice(Math.ceil(history.length / 4)) } };
   }
+  // The pending edits (each within `maxEditOpBytes`) and the end of the text may not fit together.
+  if (final.recovery && final.text && utf8Length(JSON.stringify(final)) > limit) {
+    frames.push({ document: open.document, text: final.text, more: true });
+    final = { ...final, text: '' };
+  }
   frames.push(final);
   return frames;
+}
+
+/**
+ * The most JSON bytes of op one `collaboration.edit` of `document` may carry (`ClientDocument`'s
+ * `maxOpBytes`) under the relay's frame limit: half of what the frame leaves beside the envelope
+ * and the document id, since a rejoin's upload carries two pending ops in one frame (`openFrames`).
+ */
+export function maxEditOpBytes(document: string, maxFrameBytes = 64 * 1024): number {
+  return Math.max(MIN_SPLIT_BYTES, Math.floor((maxFrameBytes - ENVELOPE_ALLOWANCE_BYTES - utf8Length(JSON.stringify(document))) / 2));
 }
 
 /** The UTF-8 size of a string (no TextEncoder in every runtime `protocol/` targets). */

@@ -7,7 +7,8 @@
  * - `outstanding`: the one op sent and not yet acknowledged (kept transformed so that it applies
  *   to `serverText`); the op as first sent is kept too, for `resendPending`.
  * - `buffer`: local edits made while an op is outstanding, composed into one op (applies after
- *   `outstanding`). It gets its `seq` only when it is sent, after the ack.
+ *   `outstanding`). It gets its `seq` only when it is sent, after the ack. With `maxOpBytes`, it
+ *   also holds the rest of a change too large for one edit, sent piece by piece.
  * - `serverText` is the text at `revision` as the server has it; `text` is
  *   `serverText` + outstanding + buffer, what the local editor shows.
  *
@@ -21,6 +22,7 @@
 import { apply } from './apply';
 import { diffOp } from './diff';
 import { TextDocument } from './text-document';
+import { MIN_SPLIT_BYTES, splitOp } from './split-op';
 import { isNoop, normalize, type TextOp } from './text-op';
 import type { CommittedEntry, RecoveryPayload } from '../schemas/collaboration';
 import { compose, transform } from './transform';
@@ -50,6 +52,14 @@ export interface ClientDocumentOptions {
    * document's history, they let it rebuild what this client had confirmed (see `rejoin`).
    */
   historyLimit?: number;
+  /**
+   * The most JSON bytes of op one edit carries (at least `MIN_SPLIT_BYTES`; default: no bound). A
+   * larger change (a paste, the deletion of a large selection) is sent as several edits, one after
+   * the other, each within it (`splitOp`); the rest waits as the buffer. A rejoin's upload carries
+   * up to two of them (the outstanding op and the start of the buffer), so half of what fits in a
+   * frame is the bound for a relay's frame limit.
+   */
+  maxOpBytes?: number;
 }
 
 /**
@@ -77,7 +87,7 @@ export interface ResetSnapshot {
 /** Between `rejoin` and the snapshot that answers it. */
 interface Rejoin {
   readonly state: RejoinState;
-  /** Every change of the local text since `rejoin`, as one op. */
+  /** Every change of the local text since `rejoin` (and the end of a buffer too large for its upload), as one op. */
   since: TextOp;
   /**
    * Only local edits since (no server op or ack): the same upload can be sent again. A server op
@@ -129,10 +139,11 @@ export class ClientDocument {
   /** The last committed ops, contiguous, ending at `rev` (empty after a resync or reset). */
   private committed: CommittedEntry[] = [];
   private readonly historyLimit: number;
+  private readonly maxOpBytes: number | undefined;
   private rejoining: Rejoin | undefined;
 
   constructor(options: ClientDocumentOptions) {
-    const { clientId, revision, text, nextSeq = 0, epoch, historyLimit = 100 } = options;
+    const { clientId, revision, text, nextSeq = 0, epoch, historyLimit = 100, maxOpBytes } = options;
     if (!(Number.isSafeInteger(revision) && revision >= 0))
       throw new TypeError(`revision must be a non-negative integer, got ${String(revision)}`);
     if (!(Number.isSafeInteger(nextSeq) && nextSeq >= 0))
@@ -147,6 +158,9 @@ export class ClientDocument {
     this.seq = nextSeq;
     this.epochId = epoch;
     this.historyLimit = Math.max(0, Math.floor(historyLimit));
+    if (maxOpBytes !== undefined && !(maxOpBytes >= MIN_SPLIT_BYTES))
+      throw new RangeError(`maxOpBytes must be at least ${MIN_SPLIT_BYTES}, got ${String(maxOpBytes)}`);
+    this.maxOpBytes = maxOpBytes;
   }
 
   get state(): ClientState {
@@ -348,10 +362,14 @@ export class ClientDocument {
    */
   rejoin(maxHistory = this.historyLimit): RejoinState {
     if (this.rejoining?.clean) return this.rejoining.state;
+    // A buffer too large for the upload's frame goes as far as it fits; the rest counts as made
+    // after the rejoin (`since`): a reset rebases it and sends it then, in pieces.
+    const split = this.buf !== undefined && this.maxOpBytes !== undefined ? splitOp(this.buf, this.maxOpBytes) : undefined;
+    const buffer = split ? split[0] : this.buf;
     const recovery: RecoveryPayload = {
       seq: this.seq++,
       ...(this.pending !== undefined && this.sent !== undefined && { outstanding: { seq: this.sent.seq, op: this.pending } }),
-      ...(this.buf !== undefined && { buffer: this.buf }),
+      ...(buffer !== undefined && { buffer }),
       history: this.committed.slice(Math.max(0, this.committed.length - maxHistory)),
     };
     const state: RejoinState = {
@@ -361,7 +379,7 @@ export class ClientDocument {
       text: this.serverText,
       recovery,
     };
-    this.rejoining = { state, since: [], clean: true };
+    this.rejoining = { state, since: split ? split[1] : [], clean: true };
     return state;
   }
 
@@ -408,7 +426,13 @@ export class ClientDocument {
     return { op: editorOp, outgoing: isNoop(pending) ? undefined : this.send(pending) };
   }
 
+  /** Sends `op` (the buffer is empty): all of it, or as much as fits (`maxOpBytes`), the rest becoming the buffer. */
   private send(op: TextOp): OutgoingEdit {
+    const split = this.maxOpBytes === undefined ? undefined : splitOp(op, this.maxOpBytes);
+    if (split) {
+      op = split[0];
+      this.buf = split[1];
+    }
     const edit: OutgoingEdit = { rev: this.rev, client_id: this.clientId, seq: this.seq++, op };
     this.sent = edit;
     this.pending = op;

@@ -32,3 +32,4 @@ export {
 } from './client-document';
 export { diffOp } from './diff';
 export { textHash } from './text-hash';
+export { splitOp, MIN_SPLIT_BYTES } from './split-op';

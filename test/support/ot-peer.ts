@@ -9,6 +9,7 @@ import {
   ClientDocument,
   SyncError,
   createNodeWsTransport,
+  maxEditOpBytes,
   openFrames,
   type OutgoingEdit,
   RelayClient,
@@ -152,7 +153,14 @@ export class OtPeer {
       const { text, rev, last_seq: lastSeq, epoch } = snapshot;
       this.joining = false;
       if (!this.doc) {
-        this.doc = new ClientDocument({ clientId: this.clientId, revision: rev, text, ...(epoch !== undefined && { epoch }) });
+        this.doc = new ClientDocument({
+          clientId: this.clientId,
+          revision: rev,
+          text,
+          ...(epoch !== undefined && { epoch }),
+          // As the extension does: a change larger than a frame goes in pieces.
+          maxOpBytes: maxEditOpBytes(this.document, this.client.connection?.limits.max_frame_bytes),
+        });
         this.readyResolve?.();
         return;
       }

@@ -273,6 +273,54 @@ describe('ClientDocument transitions', () => {
     assert.equal(d.resendPending(), outgoing);
   });
 
+  it('maxOpBytes: a large paste goes piece by piece, each within the bound, one seq each, the rest waiting as the buffer', () => {
+    const d = new ClientDocument({ clientId: 'c1', revision: 0, text: 'ab', maxOpBytes: 64 });
+    const paste = 'x'.repeat(150);
+    const first = d.applyLocal([1, paste])!;
+    assert.ok(JSON.stringify(first.op).length <= 64);
+    assert.equal(d.state, 'awaitingWithBuffer');
+    assert.equal(d.text, `a${paste}b`, 'the editor has all of it at once');
+    const seqs = [first.seq];
+    let server = apply('ab', first.op);
+    for (let rev = 1, next: OutgoingEdit | undefined = first; next; rev++) {
+      next = d.serverAck(rev, next.seq);
+      if (!next) break;
+      assert.ok(JSON.stringify(next.op).length <= 64, 'each piece within the bound');
+      assert.equal(next.rev, rev);
+      seqs.push(next.seq);
+      server = apply(server, next.op);
+    }
+    assert.equal(server, `a${paste}b`);
+    assert.deepEqual([d.state, d.serverText], ['synchronized', `a${paste}b`]);
+    assert.deepEqual(
+      seqs,
+      seqs.map((_, i) => i),
+    );
+    assert.ok(seqs.length >= 3);
+    assert.throws(() => new ClientDocument({ clientId: 'c', revision: 0, text: '', maxOpBytes: 10 }), RangeError);
+  });
+
+  it('maxOpBytes: a rejoin uploads as much of a large buffer as fits; a reset sends the rest, in pieces', () => {
+    const d = new ClientDocument({ clientId: 'c1', revision: 7, text: 'ab', epoch: 'old', maxOpBytes: 64 });
+    const paste = 'y'.repeat(200);
+    const sent = d.applyLocal([1, paste])!;
+    const { recovery } = d.rejoin();
+    assert.deepEqual(recovery.outstanding, { seq: sent.seq, op: sent.op });
+    assert.ok(recovery.buffer && JSON.stringify(recovery.buffer).length <= 64, 'the upload carries the start of the buffer');
+    // The relay lost the document and rebuilt it from the upload: the outstanding op and the
+    // start of the buffer are in its text; the rest is sent after the reset.
+    const rebuilt = apply(apply('ab', recovery.outstanding!.op), recovery.buffer!);
+    const { outgoing } = d.reset({ text: rebuilt, rev: 1, epoch: 'new', rebase: [] });
+    assert.equal(d.text, `a${paste}b`, 'nothing of the paste is lost locally');
+    let server = rebuilt;
+    for (let rev = 2, next = outgoing; next; rev++) {
+      assert.ok(JSON.stringify(next.op).length <= 64);
+      server = apply(server, next.op);
+      next = d.serverAck(rev, next.seq);
+    }
+    assert.equal(server, `a${paste}b`, 'and it all reaches the relay, once');
+  });
+
   it('reset without the rebase (or one that does not fit): pending edits keep the local text and send the difference', () => {
     const d = new ClientDocument({ clientId: 'c1', revision: 4, text: 'abc' });
     d.applyLocal([3, 'd']);
@@ -374,8 +422,11 @@ interface Sim {
   sent: Map<string, number[]>;
 }
 
-function makeSim(n: number, initial: string): Sim {
-  const clients = Array.from({ length: n }, (_, i) => new ClientDocument({ clientId: `c${i}`, revision: 0, text: initial }));
+function makeSim(n: number, initial: string, maxOpBytes?: number): Sim {
+  const clients = Array.from(
+    { length: n },
+    (_, i) => new ClientDocument({ clientId: `c${i}`, revision: 0, text: initial, ...(maxOpBytes !== undefined && { maxOpBytes }) }),
+  );
   const down: ToClient[][] = clients.map(() => []);
   const server = new Server(
     initial,
@@ -393,11 +444,14 @@ function record(sim: Sim, edit: OutgoingEdit | undefined, i: number): void {
   sim.up[i]!.push(edit);
 }
 
-/** A random op valid for `text` that never deletes any part of a marker. */
-function randomEdit(text: string, a: number, b: number, c: number, marker: string): TextOp {
+/** Pasted text (`paste` in `runSim`): no other edit makes or deletes a P, so each one pasted must be there once. */
+const PASTED = /P+/g;
+
+/** A random op valid for `text` that never deletes any part of a marker or of pasted text (inserting `paste` instead, if given). */
+function randomEdit(text: string, a: number, b: number, c: number, marker: string, paste?: string): TextOp {
   let pos = a % (text.length + 1);
   if (splitsPair(text, pos)) pos--;
-  const spans = [...text.matchAll(MARKER)].map((m) => [m.index, m.index + m[0].length] as const);
+  const spans = [...text.matchAll(MARKER), ...text.matchAll(PASTED)].map((m) => [m.index, m.index + m[0].length] as const);
   for (const [s, e] of spans) if (pos > s && pos < e) pos = e; // never inside a marker
   let end = Math.min(text.length, pos + (b % 5));
   for (const [s] of spans) if (s >= pos && s < end) end = s;
@@ -405,6 +459,7 @@ function randomEdit(text: string, a: number, b: number, c: number, marker: strin
   let ins = '';
   if (c % 4 !== 0) ins = FILLER[c % FILLER.length]! + (c % 2 === 0 ? FILLER[(c >> 1) % FILLER.length]! : '');
   if (c % 3 !== 0) ins += marker;
+  if (paste !== undefined) ins = paste;
   const op: TextOp = [];
   if (pos > 0) op.push(pos);
   if (ins.length > 0) op.push(ins);
@@ -435,15 +490,24 @@ function deliverDown(sim: Sim, i: number): boolean {
 
 type Action = [kind: number, client: number, a: number, b: number, c: number];
 
-function runSim(n: number, initial: string, actions: Action[], tail: number[]): void {
-  const sim = makeSim(n, initial);
+/**
+ * `maxOpBytes`: the clients' bound on an edit; then one local edit in ten is a paste of 20 to 120
+ * P's (split into pieces by the bound), and every P must end up in the text exactly once. A
+ * paste's pieces may have another client's insert between them (see `splitOp`), so they carry no
+ * markers: the P's are counted instead.
+ */
+function runSim(n: number, initial: string, actions: Action[], tail: number[], maxOpBytes?: number): void {
+  const sim = makeSim(n, initial, maxOpBytes);
   let markerNo = 0;
+  let pasted = 0;
   for (const [kind, ci, a, b, c] of actions) {
     const i = ci % n;
     const client = sim.clients[i]!;
     if (kind < 40) {
       const marker = `[${i}.${markerNo++}]`;
-      const op = randomEdit(client.text, a, b, c, marker);
+      const paste = maxOpBytes !== undefined && kind % 10 === 0 ? 'P'.repeat(20 + (c % 101)) : undefined;
+      const op = randomEdit(client.text, a, b, c, marker, paste);
+      pasted += paste?.length ?? 0;
       const had = client.text;
       record(sim, client.applyLocal(op), i);
       if (client.text.includes(marker) && !had.includes(marker)) sim.markers.push(marker);
@@ -484,8 +548,17 @@ function runSim(n: number, initial: string, actions: Action[], tail: number[]): 
     assert.equal(client.text, server.text);
   }
   // Nothing lost, nothing twice: each marker once; each sent (client, seq) committed exactly once.
-  for (const m of sim.markers) assert.equal(server.text.split(m).length - 1, 1, `marker ${m} must appear exactly once`);
-  assert.equal(server.text.match(MARKER)?.length ?? 0, sim.markers.length);
+  if (maxOpBytes === undefined) {
+    for (const m of sim.markers) assert.equal(server.text.split(m).length - 1, 1, `marker ${m} must appear exactly once`);
+    assert.equal(server.text.match(MARKER)?.length ?? 0, sim.markers.length);
+  } else {
+    // Another client's insert may land between two pieces of an edit, inside a marker: the
+    // markers' characters are counted instead (only markers make '[', '.', ']' and digits).
+    const markerChars = (text: string) => [...text.replace(/[^[\].0-9]/g, '')].sort().join('');
+    assert.equal(markerChars(server.text), markerChars(sim.markers.join('')), 'every character of every marker once');
+  }
+  assert.equal(server.text.split('P').length - 1, pasted, 'every pasted character once');
+  if (maxOpBytes !== undefined) for (const entry of server.history) assert.ok(JSON.stringify(entry.op).length <= maxOpBytes + 17);
   for (const client of sim.clients) {
     const seqs = sim.sent.get(client.clientId) ?? [];
     assert.deepEqual(
@@ -509,6 +582,22 @@ describe('ClientDocument simulation', () => {
         fc.array(action, { minLength: 10, maxLength: 120 }),
         fc.array(fc.nat(1000), { minLength: 1, maxLength: 30 }),
         (n, text, actions, tail) => runSim(n, text, actions as Action[], tail),
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('with a bound on each edit: pastes go in pieces, and still nothing is lost or doubled', () => {
+    const action = fc.tuple(fc.nat(99), fc.nat(3), fc.nat(1000), fc.nat(1000), fc.nat(1000));
+    const initial = fc.array(fc.constantFrom(...FILLER), { maxLength: 10 }).map((a) => a.join(''));
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 2, max: 4 }),
+        initial,
+        fc.array(action, { minLength: 10, maxLength: 120 }),
+        fc.array(fc.nat(1000), { minLength: 1, maxLength: 30 }),
+        fc.integer({ min: 64, max: 100 }),
+        (n, text, actions, tail, maxOpBytes) => runSim(n, text, actions as Action[], tail, maxOpBytes),
       ),
       { numRuns: 300 },
     );
