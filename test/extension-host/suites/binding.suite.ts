@@ -259,6 +259,34 @@ suite('document binding', () => {
     this.test!.title += ` (${JSON.stringify(moments)})`;
   });
 
+  test('a paste larger than a frame while someone types at the same place: every character of both, once', async function () {
+    this.timeout(120_000);
+    const { options } = room('paste');
+    const a = await host('start\nend\n', options('alice'));
+    const r = await remote(options('rob'));
+    // 200 KB: more than three times the relay's frame limit (64 KiB), one op in the editor.
+    const pasted = `${'P'.repeat(99)}\n`.repeat(2000);
+    const at = 'start\n'.length;
+    const pasting = localEdit(a.document, (e) => e.insert(new Position(1, 0), pasted));
+    let typed = 0;
+    await eventually(
+      () => {
+        if (typed < 30) {
+          remoteInsert(r, 'r', Math.min(at, r.text.length));
+          typed++;
+        }
+        return typed === 30;
+      },
+      () => 'rob typing',
+    );
+    await pasting;
+    const text = await converged([a], [r], 60_000);
+    const count = (s: string, ch: string) => s.split(ch).length - 1;
+    assert.equal(count(text, 'P'), count(pasted, 'P'), `every pasted character once\n${a.logged.join('\n')}`);
+    assert.equal(count(text, 'r'), 30 + 1, 'every typed character once (and the r of start)');
+    assert.equal(text.length, 'start\nend\n'.length + pasted.length + 30);
+  });
+
   test('different keys at the same place at the same moment, 60 times: both keystrokes are kept', async function () {
     this.timeout(120_000);
     await collide('\r\n', 60, 3, (key) => (key === 'x' ? 'R' : 'x'));

@@ -12,6 +12,7 @@ import * as vscode from 'vscode';
 import WebSocket from 'ws';
 import {
   createNodeWsTransport,
+  maxEditOpBytes,
   openFrames,
   RelayClient,
   type SnapshotPayload,
@@ -215,6 +216,8 @@ export class EditorPeer {
         // Quicker than the extension's second: the suites' quiet moments are short.
         check: (check) => void this.client.send('collaboration.check', { document: this.options.documentId, ...check }),
         checkAfterMs: 250,
+        // As the extension does (session-documents.ts): a change larger than a frame goes in pieces.
+        maxOpBytes: maxEditOpBytes(this.options.documentId, this.client.connection?.limits.max_frame_bytes),
         log: { info: log('info'), warn: log('warn'), error: log('error') },
         ...this.options.binding,
       },
