@@ -96,7 +96,16 @@ export function activate(context: vscode.ExtensionContext): TandemApi {
   const sessionDocuments = new SessionDocuments(session, documents, sharing, log);
   const undo = new SharedUndo((document) => sessionDocuments.bindingOf(document), sessionDocuments.onDidChangeBindings);
   const saveState = new SaveStateFollower(sessionDocuments, sharing, log);
-  context.subscriptions.push(sharing, sessionDocuments, undo, saveState, statusBar.showRepairs(sessionDocuments.onDidRepair));
+  context.subscriptions.push(
+    sharing,
+    sessionDocuments,
+    undo,
+    saveState,
+    statusBar.showRepairs(sessionDocuments.onDidRepair),
+    sessionDocuments.onDidRefuseEdit(({ document, message }) =>
+      notifier.show('warning', `Tandem: your change to ${document} could not be shared (${message}); it was taken out of your editor.`),
+    ),
+  );
   // After `sharing`: its listener makes the host's shared folder before this one looks for it.
   const language = new LanguageSharing(session, sharing, log);
   const search = new SharedSearch(sharing, () => (session.info?.role === 'host' ? undefined : session.info?.sessionId));

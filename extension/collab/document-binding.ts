@@ -32,7 +32,7 @@ import {
   type TextOp,
   transform,
 } from '../../protocol/ot';
-import type { ResyncPayload } from '../../protocol';
+import type { ErrorCode, ResyncPayload } from '../../protocol';
 import { type Apply, ApplyQueue } from './apply-queue';
 import { changesToOp } from './changes';
 import { crFix, documentLineIndex, type LineIndex, toWireText, wireLength, wireOffsetAt, withoutCr } from './eol';
@@ -111,11 +111,16 @@ export interface ConvergenceCheck {
 type Inbound =
   | { kind: 'edit'; op: TextOp; rev: number; clientId: string | undefined; seq: number | undefined }
   | { kind: 'ack'; rev: number; seq: number }
+  | { kind: 'refused'; seq: number; code: ErrorCode; message: string }
   | { kind: 'resync'; text: string; rev: number; lastSeq: number | undefined; diverged?: boolean }
   | ({ kind: 'snapshot' } & RejoinSnapshot)
   | { kind: 'undo' | 'redo'; done: (applied: boolean) => void };
 
 const CHECK_AFTER_MS = 1000;
+/** An edit refused as over the relay's message rate (per second) goes again after this. */
+const RESEND_AFTER_RATE_LIMIT_MS = 1000;
+/** Refusals that mean this copy and the relay's disagree on where the document is: open it again. */
+const REJOIN_ON: ReadonlySet<ErrorCode> = new Set(['EDIT_REV_TOO_NEW', 'DOCUMENT_NOT_OPEN', 'DOCUMENT_NOT_FOUND']);
 const MAX_RESET_ATTEMPTS = 5;
 const silent: BindingLog = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
@@ -154,6 +159,8 @@ export class DocumentBinding implements vscode.Disposable {
   private readonly idleEmitter = new vscode.EventEmitter<void>();
   private readonly recoverEmitter = new vscode.EventEmitter<string>();
   private readonly repairEmitter = new vscode.EventEmitter<string>();
+  private readonly refuseEmitter = new vscode.EventEmitter<{ code: ErrorCode; message: string }>();
+  private resendTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly textEmitter = new vscode.EventEmitter<{ op: TextOp; local: boolean }>();
   /**
    * The editor's text changed (wire op against the text before it): `local` for this user's
@@ -169,6 +176,8 @@ export class DocumentBinding implements vscode.Disposable {
    * or the copy from the relay's document (a convergence check). The reason. A bug to find.
    */
   readonly onDidRepair = this.repairEmitter.event;
+  /** The relay refused one of this user's edits for good, and it was taken out of the editor: why. */
+  readonly onDidRefuse = this.refuseEmitter.event;
   /** Counts, for logs and tests. */
   readonly stats = {
     localOps: 0,
@@ -222,7 +231,7 @@ export class DocumentBinding implements vscode.Disposable {
       epoch: snapshot.epoch,
       ...(options.maxOpBytes !== undefined && { maxOpBytes: options.maxOpBytes }),
     });
-    this.disposables.push(this.idleEmitter, this.recoverEmitter, this.repairEmitter, this.textEmitter);
+    this.disposables.push(this.idleEmitter, this.recoverEmitter, this.repairEmitter, this.refuseEmitter, this.textEmitter);
     if (options.listen !== false) this.disposables.push(vscode.workspace.onDidChangeTextDocument((e) => this.onLocalChange(e)));
     // After the change event of an edit comes its caret move; any other move ends the undo group.
     this.disposables.push(vscode.window.onDidChangeTextEditorSelection((e) => this.onSelection(e)));
@@ -277,6 +286,19 @@ export class DocumentBinding implements vscode.Disposable {
   /** `collaboration.ack`: this client's op `seq` was committed at `rev`. */
   onAck(rev: number, seq: number): void {
     this.queue.enqueue({ kind: 'ack', rev, seq });
+  }
+
+  /**
+   * The relay refused this client's edit `seq` (an `error` naming it). Over the message rate
+   * (`RATE_LIMITED`), it goes again a second later; if the relay is past it (`EDIT_REV_TOO_NEW`) or
+   * no longer has it open, the document is opened again (`onGap`); while Redis is unreachable, the
+   * reconnect the relay asks for afterwards resends it. Any other refusal is for good (the document
+   * would outgrow DOCUMENT_MAX_LENGTH, this user may no longer edit, ...): the edit is taken out of
+   * the editor, what was typed after it is kept and sent, and `onDidRefuse` says why, so that
+   * this copy never waits for an ack that will not come.
+   */
+  onRefused(seq: number, code: ErrorCode, message: string): void {
+    this.queue.enqueue({ kind: 'refused', seq, code, message });
   }
 
   /**
@@ -384,6 +406,7 @@ export class DocumentBinding implements vscode.Disposable {
     if (this.disposed) return;
     this.disposed = true;
     clearTimeout(this.checkTimer);
+    clearTimeout(this.resendTimer);
     this.queue.dispose();
     for (const d of this.disposables.splice(0).reverse()) d.dispose();
   }
@@ -432,6 +455,9 @@ export class DocumentBinding implements vscode.Disposable {
       case 'ack':
         this.sendOut(client.serverAck(item.rev, item.seq));
         return;
+      case 'refused':
+        this.refused(item.seq, item.code, item.message);
+        return;
       case 'snapshot':
         this.joining = false;
         if (item.reset) {
@@ -464,6 +490,32 @@ export class DocumentBinding implements vscode.Disposable {
         return;
       }
     }
+  }
+
+  private refused(seq: number, code: ErrorCode, message: string): void {
+    const client = this.client;
+    if (client.resendPending()?.seq !== seq) return; // answered since (a late refusal of a resend)
+    if (code === 'BROKER_UNAVAILABLE') return;
+    if (code === 'RATE_LIMITED') {
+      clearTimeout(this.resendTimer);
+      this.resendTimer = setTimeout(() => {
+        const pending = this.client.resendPending();
+        if (pending?.seq === seq) this.sendOut(pending);
+      }, RESEND_AFTER_RATE_LIMIT_MS);
+      return;
+    }
+    if (REJOIN_ON.has(code)) {
+      this.log.warn(`${this.name}: the relay refused an edit (${code}); opening the document again`);
+      this.onGap?.();
+      return;
+    }
+    const result = client.refuse(seq);
+    if (!result) return;
+    this.typing.clear();
+    this.log.warn(`${this.name}: the relay refused an edit for good (${code}: ${message}); it was taken out of the editor`);
+    this.refuseEmitter.fire({ code, message });
+    this.sendOut(result.outgoing);
+    this.queue.start({ kind: 'remote', op: result.op, stale: false, failures: 0, cancelled: false });
   }
 
   private resync(text: string, rev: number, lastSeq: number | undefined): void {

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { ErrorPayload, OpenPayload, RelayClient, SnapshotPayload } from '../../protocol';
+import type { ErrorCode, ErrorPayload, OpenPayload, RelayClient, SnapshotPayload } from '../../protocol';
 import { maxEditOpBytes, openFrames } from '../../protocol/client';
 import type { Log } from '../log';
 import type { SharedDocumentRegistry } from '../presence/shared-document-registry';
@@ -27,6 +27,13 @@ export interface SharedFiles {
 export interface DocumentRepair {
   readonly document: string;
   readonly reason: string;
+}
+
+/** An edit of this user's that the relay refused for good (`ErrorPayload.code` and `message`). */
+export interface RefusedEdit {
+  readonly document: string;
+  readonly code: ErrorCode;
+  readonly message: string;
 }
 
 /** A guest opening a file the host has not shared yet retries for this long. */
@@ -74,6 +81,9 @@ export class SessionDocuments implements vscode.Disposable {
   readonly onDidRepair = this.repairEmitter.event;
   /** Repairs in this window since activation. */
   repairs = 0;
+  private readonly refuseEmitter = new vscode.EventEmitter<RefusedEdit>();
+  /** The relay refused one of this user's edits for good; it was taken out of the editor (see `DocumentBinding.onRefused`). */
+  readonly onDidRefuseEdit = this.refuseEmitter.event;
 
   constructor(
     private readonly session: SessionController,
@@ -224,6 +234,8 @@ export class SessionDocuments implements vscode.Disposable {
         check: (check) => void client?.send('collaboration.check', { document: entry.id, ...check }),
       },
     );
+    const id = entry.id;
+    entry.binding.onDidRefuse(({ code, message }) => this.refuseEmitter.fire({ document: id, code, message }));
     entry.binding.onDidRepair((reason) => {
       this.repairs++;
       this.repairEmitter.fire({ document: entry.id, reason });
@@ -235,6 +247,11 @@ export class SessionDocuments implements vscode.Disposable {
   }
 
   private onError(error: ErrorPayload): void {
+    // A refused edit names its document and seq: its binding takes it out, or sends it again.
+    if (error.event_type === 'collaboration.edit' && error.document !== undefined && error.seq !== undefined) {
+      this.entries.get(error.document)?.binding?.onRefused(error.seq, error.code, error.message);
+      return;
+    }
     if (error.event_type !== 'collaboration.open' || error.code !== 'DOCUMENT_NOT_FOUND') {
       if (error.event_type?.startsWith('collaboration.'))
         this.log.warn(`relay refused ${error.event_type}: ${error.code} ${error.message}`);
@@ -285,6 +302,7 @@ export class SessionDocuments implements vscode.Disposable {
     this.closeAll();
     this.bindingsChanged.dispose();
     this.repairEmitter.dispose();
+    this.refuseEmitter.dispose();
     for (const disposable of this.disposables) disposable.dispose();
   }
 }

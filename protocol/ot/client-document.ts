@@ -23,7 +23,7 @@ import { apply } from './apply';
 import { diffOp } from './diff';
 import { TextDocument } from './text-document';
 import { MIN_SPLIT_BYTES, splitOp } from './split-op';
-import { isNoop, normalize, type TextOp } from './text-op';
+import { invert, isNoop, normalize, type TextOp } from './text-op';
 import type { CommittedEntry, RecoveryPayload } from '../schemas/collaboration';
 import { compose, transform } from './transform';
 
@@ -297,6 +297,29 @@ export class ClientDocument {
    */
   resendPending(): OutgoingEdit | undefined {
     return this.sent;
+  }
+
+  /**
+   * The server refused the outstanding op `seq` for good (the document would grow past its limit,
+   * the client's role no longer allows edits, ...): nothing of it was applied, and it is dropped.
+   * Returns the op that takes it out of the local text (transformed past the buffer, which is
+   * kept), for the editor, and the buffer to send next, if any. `undefined` (nothing changes) if
+   * `seq` is not the outstanding op's: a refusal that came late, or for another op.
+   */
+  refuse(seq: number): ResyncResult | undefined {
+    if (this.pending === undefined || this.sent?.seq !== seq) return undefined;
+    const undo = invert(this.pending);
+    const buf = this.buf ?? [];
+    // Both apply to the local text as it was with the refused op: one drops it, the other keeps the buffer.
+    const editorOp = transform(undo, buf, 'left');
+    const rest = transform(buf, undo, 'right');
+    this.local.apply(editorOp);
+    this.localText = undefined;
+    if (this.rejoining) this.rejoining.since = compose(this.rejoining.since, editorOp);
+    this.pending = undefined;
+    this.sent = undefined;
+    this.buf = undefined;
+    return { op: editorOp, outgoing: isNoop(rest) ? undefined : this.send(rest) };
   }
 
   /**

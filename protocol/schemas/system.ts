@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ErrorCode } from '../errors';
-import { ConnectionId, Epoch, Identifier, Participant, SessionId, Timestamp } from './common';
+import { ConnectionId, DocumentId, Epoch, Identifier, Participant, SessionId, Timestamp } from './common';
 
 /**
  * Where the session log stood when the connection was admitted. Events the log keeps carry an
@@ -69,6 +69,12 @@ export const ErrorPayload = z.strictObject({
   request_id: Identifier.optional(),
   /** The `client_message_id` of a refused `chat.message`, when it had one and could be read. */
   client_message_id: Identifier.optional(),
+  /**
+   * Of a refused `collaboration.edit` that could be read: its `document` and `seq`, so that the
+   * client knows which op was not applied (it undoes it, or sends it again, as the `code` says).
+   */
+  document: DocumentId.optional(),
+  seq: z.number().int().nonnegative().optional(),
 });
 export type ErrorPayload = z.infer<typeof ErrorPayload>;
 

@@ -1,4 +1,4 @@
-import { Identifier } from '../../protocol';
+import { DocumentId, Identifier } from '../../protocol';
 
 /** What an error frame can say about the frame it refuses, so a client marks the right request or message failed. */
 export interface RefusedFrameIds {
@@ -7,6 +7,9 @@ export interface RefusedFrameIds {
   requestId?: string;
   /** `payload.client_message_id` (`chat.message`). */
   clientMessageId?: string;
+  /** `payload.document` and `payload.seq` of a `collaboration.edit`: which op of which document. */
+  document?: string;
+  seq?: number;
 }
 
 /**
@@ -19,7 +22,7 @@ export function refusedFrameIds(frame: string | { event_type: string; payload: u
   let value: unknown = frame;
   if (typeof frame === 'string') {
     // Most refused frames carry no id: a scan is cheaper than parsing them again.
-    if (!frame.includes('request_id"') && !frame.includes('client_message_id"')) return {};
+    if (!frame.includes('request_id"') && !frame.includes('client_message_id"') && !frame.includes('"collaboration.edit"')) return {};
     try {
       value = JSON.parse(frame);
     } catch {
@@ -34,6 +37,13 @@ export function refusedFrameIds(frame: string | { event_type: string; payload: u
   const clientMessageId = identifier(value.payload.client_message_id);
   if (requestId !== undefined) ids.requestId = requestId;
   if (clientMessageId !== undefined) ids.clientMessageId = clientMessageId;
+  if (ids.eventType === 'collaboration.edit') {
+    const { document, seq } = value.payload;
+    if (DocumentId.safeParse(document).success && typeof seq === 'number' && Number.isSafeInteger(seq) && seq >= 0) {
+      ids.document = document as string;
+      ids.seq = seq;
+    }
+  }
   return ids;
 }
 

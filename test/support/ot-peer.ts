@@ -45,6 +45,10 @@ export class OtPeer {
   resets = 0;
   /** Catch-ups after a revision gap (publications lost, e.g. while the relay's Redis restarted). */
   gapRejoins = 0;
+  /** Codes of this peer's edits the relay refused for good (each taken out of its text). */
+  readonly refusals: string[] = [];
+  /** Edits refused as over the message rate (each sent again). */
+  rateLimited = 0;
 
   constructor(
     url: string,
@@ -68,6 +72,9 @@ export class OtPeer {
     this.client.on('collaboration.ack', (p) => p.document === this.document && this.onAck(p.rev, p.seq));
     this.client.on('collaboration.resync', (p) => p.document === this.document && this.onResync(p.text, p.rev));
     this.client.on('error', (p) => {
+      // One of our edits refused: as the extension's binding does (DocumentBinding.onRefused).
+      if (p.event_type === 'collaboration.edit' && p.document === this.document && p.seq !== undefined)
+        return this.onRefused(p.seq, p.code);
       // A rejoin of a document the relay lost, that this peer may not recreate (a viewer): later.
       if (p.code === 'DOCUMENT_NOT_FOUND' && p.event_type === 'collaboration.open' && this.doc && this.joining) this.retryRejoin();
       // Redis is down: the op stays unconfirmed until the reconnect the relay asks for once it is back.
@@ -186,6 +193,25 @@ export class OtPeer {
       }
       const pending = this.doc.resendPending();
       if (pending && !this.sentOnConnection.has(pending.seq)) this.send(pending);
+    });
+  }
+
+  /** Refused as over the message rate: sent again a second later; refused for good: taken out of the text (`ClientDocument.refuse`). */
+  private onRefused(seq: number, code: string): void {
+    this.guard(() => {
+      const doc = this.doc;
+      if (!doc || doc.resendPending()?.seq !== seq) return;
+      if (code === 'RATE_LIMITED') {
+        this.rateLimited++;
+        setTimeout(() => {
+          const pending = this.doc?.resendPending();
+          if (pending?.seq === seq) this.send(pending);
+        }, 1000).unref();
+        return;
+      }
+      this.refusals.push(code);
+      const result = doc.refuse(seq);
+      if (result?.outgoing) this.send(result.outgoing);
     });
   }
 

@@ -259,12 +259,34 @@ suite('document binding', () => {
     this.test!.title += ` (${JSON.stringify(moments)})`;
   });
 
+  /**
+   * A relay with the default frame and buffer limits (the suite's relay allows 16 MiB frames) and
+   * `settings`, for the test that calls it; stopped, after checking it found no diverged copy, when
+   * the test ends.
+   */
+  async function relayAsDeployed(settings: Record<string, string> = {}): Promise<TestRelay> {
+    const limited = await startCollabRelay({ WS_MAX_FRAME_BYTES: '65536', WS_MAX_BUFFERED_BYTES: '1048576', ...settings });
+    stopAfter.push(limited);
+    return limited;
+  }
+  const stopAfter: TestRelay[] = [];
+  teardown(async () => {
+    for (const limited of stopAfter.splice(0)) {
+      const found = await relayRepairs(limited);
+      await limited.stop();
+      assert.equal(found, 0, 'that relay found no diverged copy');
+    }
+  });
+
   test('a paste larger than a frame while someone types at the same place: every character of both, once', async function () {
     this.timeout(120_000);
-    const { options } = room('paste');
-    const a = await host('start\nend\n', options('alice'));
-    const r = await remote(options('rob'));
-    // 200 KB: more than three times the relay's frame limit (64 KiB), one op in the editor.
+    const { documentId, options } = room('paste');
+    const limited = await relayAsDeployed();
+    const a = await host('start\nend\n', options('alice', { relay: limited }));
+    const r = new OtPeer(limited.url, limited.token({ user: 'rob' }), `rob-${count}`, documentId);
+    peers.push(r);
+    await r.start();
+    // 200 KB: more than three times the relay's frame limit (64 KiB), one change in the editor.
     const pasted = `${'P'.repeat(99)}\n`.repeat(2000);
     const at = 'start\n'.length;
     const pasting = localEdit(a.document, (e) => e.insert(new Position(1, 0), pasted));
@@ -281,10 +303,37 @@ suite('document binding', () => {
     );
     await pasting;
     const text = await converged([a], [r], 60_000);
-    const count = (s: string, ch: string) => s.split(ch).length - 1;
-    assert.equal(count(text, 'P'), count(pasted, 'P'), `every pasted character once\n${a.logged.join('\n')}`);
-    assert.equal(count(text, 'r'), 30 + 1, 'every typed character once (and the r of start)');
+    const chars = (s: string, ch: string) => s.split(ch).length - 1;
+    assert.equal(chars(text, 'P'), chars(pasted, 'P'), `every pasted character once\n${a.logged.join('\n')}`);
+    assert.equal(chars(text, 'r'), 30 + 1, 'every typed character once (and the r of start)');
     assert.equal(text.length, 'start\nend\n'.length + pasted.length + 30);
+    assert.ok(a.bound.stats.localOps >= 1);
+  });
+
+  test('a paste past DOCUMENT_MAX_LENGTH is taken out of the editor with a reason; typing after it reaches the others', async function () {
+    this.timeout(60_000);
+    const { documentId, options } = room('too-large');
+    const limited = await relayAsDeployed({ DOCUMENT_MAX_LENGTH: '1000' });
+    const a = await host('start\nend\n', options('alice', { relay: limited }));
+    const r = new OtPeer(limited.url, limited.token({ user: 'rob' }), `rob-${count}`, documentId);
+    peers.push(r);
+    await r.start();
+    const refusals: string[] = [];
+    const listening = a.bound.onDidRefuse(({ code }) => refusals.push(code));
+    try {
+      await localEdit(a.document, (e) => e.insert(new Position(1, 0), 'P'.repeat(2000)));
+      await localEdit(a.document, (e) => e.insert(new Position(0, 0), 'z'));
+      await eventually(
+        () => refusals.length === 1,
+        () => `the refusal (${a.logged.join('\n')})`,
+      );
+      const text = await converged([a], [r]);
+      assert.deepEqual(refusals, ['DOCUMENT_TOO_LARGE']);
+      assert.equal(text, 'zstart\nend\n', 'the paste is out of the editor, the z typed after it is shared');
+      assert.equal(a.document.getText().replace(/\r\n/g, '\n'), 'zstart\nend\n');
+    } finally {
+      listening.dispose();
+    }
   });
 
   test('different keys at the same place at the same moment, 60 times: both keystrokes are kept', async function () {

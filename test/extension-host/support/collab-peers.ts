@@ -140,7 +140,13 @@ export class EditorPeer {
     });
     this.client.on('collaboration.ack', (p) => p.document === id && this.deliver((b) => b.onAck(p.rev, p.seq)));
     this.client.on('collaboration.resync', (p) => p.document === id && this.deliver((b) => b.onResync(p.text, p.rev, p.reason)));
-    this.client.on('error', (p) => this.problems.push(`${options.clientId}: error ${p.code}: ${p.message}`));
+    this.client.on('error', (p) => {
+      // A refused edit of ours goes to the binding, as the extension does (session-documents.ts).
+      const { seq } = p;
+      if (p.event_type === 'collaboration.edit' && p.document === id && seq !== undefined)
+        return this.deliver((b) => b.onRefused(seq, p.code, p.message));
+      this.problems.push(`${options.clientId}: error ${p.code}: ${p.message}`);
+    });
   }
 
   /** The host: opens (creates) the shared document with the editor document's text. */

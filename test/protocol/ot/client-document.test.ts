@@ -321,6 +321,52 @@ describe('ClientDocument transitions', () => {
     assert.equal(server, `a${paste}b`, 'and it all reaches the relay, once');
   });
 
+  it('refuse: the outstanding op is taken out of the local text; the buffer is kept and sent next', () => {
+    const d = new ClientDocument({ clientId: 'c1', revision: 2, text: 'hello world' });
+    const sent = d.applyLocal([5, ' big', { d: ' world' }])!;
+    d.applyLocal(['>']);
+    d.applyLocal([10, '!']);
+    assert.equal(d.text, '>hello big!');
+    assert.equal(d.refuse(sent.seq + 1), undefined, 'not the outstanding op: nothing changes');
+    const before = d.text;
+    const { op, outgoing } = d.refuse(sent.seq)!;
+    assert.equal(d.text, '>hello world!', 'the refused change is gone (its deleted text back), what was typed after it stays');
+    assert.equal(apply(before, op), d.text, 'the op for the editor');
+    assert.deepEqual([outgoing!.rev, outgoing!.seq], [2, sent.seq + 1]);
+    assert.equal(apply(d.serverText, outgoing!.op), d.text, 'the buffer goes next, against the server text');
+    assert.equal(d.refuse(sent.seq), undefined, 'a second refusal of it changes nothing');
+    const alone = new ClientDocument({ clientId: 'c2', revision: 0, text: 'abc' });
+    const only = alone.applyLocal([{ d: 'a' }])!;
+    assert.deepEqual(alone.refuse(only.seq), { op: ['a'], outgoing: undefined });
+    assert.deepEqual([alone.text, alone.state], ['abc', 'synchronized']);
+  });
+
+  it('refuse, as a property: the local text becomes the server text with the buffer, and the editor op gets it there', () => {
+    const chars = ['a', 'b', '\n', 'é', '😀'];
+    const textArb = fc.array(fc.constantFrom(...chars), { minLength: 1, maxLength: 4 }).map((a) => a.join(''));
+    fc.assert(
+      fc.property(
+        fc.array(fc.constantFrom(...chars), { maxLength: 12 }).map((a) => a.join('')),
+        fc.array(fc.tuple(fc.nat(100), fc.nat(3), textArb), { minLength: 2, maxLength: 6 }),
+        (text, edits) => {
+          const d = new ClientDocument({ clientId: 'c', revision: 0, text });
+          let first: OutgoingEdit | undefined;
+          for (const [at, del, ins] of edits) {
+            const op = randomEdit(d.text, at, del, ins.length, '', ins);
+            if (op.length === 0) continue;
+            first ??= d.applyLocal(op);
+          }
+          if (!first) return;
+          const before = d.text;
+          const result = d.refuse(first.seq)!;
+          assert.equal(apply(before, result.op), d.text);
+          assert.equal(result.outgoing ? apply(d.serverText, result.outgoing.op) : d.serverText, d.text);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
   it('reset without the rebase (or one that does not fit): pending edits keep the local text and send the difference', () => {
     const d = new ClientDocument({ clientId: 'c1', revision: 4, text: 'abc' });
     d.applyLocal([3, 'd']);
