@@ -32,7 +32,7 @@ import {
   type TextOp,
   transform,
 } from '../../protocol/ot';
-import type { ErrorCode, ResyncPayload } from '../../protocol';
+import { type ErrorCode, refusedEditAction, type ResyncPayload } from '../../protocol';
 import { type Apply, ApplyQueue } from './apply-queue';
 import { changesToOp } from './changes';
 import { crFix, documentLineIndex, type LineIndex, toWireText, wireLength, wireOffsetAt, withoutCr } from './eol';
@@ -119,8 +119,6 @@ type Inbound =
 const CHECK_AFTER_MS = 1000;
 /** An edit refused as over the relay's message rate (per second) goes again after this. */
 const RESEND_AFTER_RATE_LIMIT_MS = 1000;
-/** Refusals that mean this copy and the relay's disagree on where the document is: open it again. */
-const REJOIN_ON: ReadonlySet<ErrorCode> = new Set(['EDIT_REV_TOO_NEW', 'DOCUMENT_NOT_OPEN', 'DOCUMENT_NOT_FOUND']);
 const MAX_RESET_ATTEMPTS = 5;
 const silent: BindingLog = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
@@ -289,13 +287,13 @@ export class DocumentBinding implements vscode.Disposable {
   }
 
   /**
-   * The relay refused this client's edit `seq` (an `error` naming it). Over the message rate
-   * (`RATE_LIMITED`), it goes again a second later; if the relay is past it (`EDIT_REV_TOO_NEW`) or
-   * no longer has it open, the document is opened again (`onGap`); while Redis is unreachable, the
-   * reconnect the relay asks for afterwards resends it. Any other refusal is for good (the document
-   * would outgrow DOCUMENT_MAX_LENGTH, this user may no longer edit, ...): the edit is taken out of
-   * the editor, what was typed after it is kept and sent, and `onDidRefuse` says why, so that
-   * this copy never waits for an ack that will not come.
+   * The relay refused this client's edit `seq` (an `error` naming it); `refusedEditAction` says
+   * what follows. Over the message rate, it goes again a second later; if the relay is past it
+   * (`EDIT_REV_TOO_NEW`) or no longer has it open, the document is opened again (`onGap`); while
+   * Redis is unreachable, the reconnect the relay asks for afterwards settles it. Refused for good
+   * (the document would outgrow DOCUMENT_MAX_LENGTH, this user may no longer edit, ...): the edit
+   * is taken out of the editor, what was typed after it is kept and sent, and `onDidRefuse` says
+   * why, so that this copy never waits for an ack that will not come.
    */
   onRefused(seq: number, code: ErrorCode, message: string): void {
     this.queue.enqueue({ kind: 'refused', seq, code, message });
@@ -495,8 +493,9 @@ export class DocumentBinding implements vscode.Disposable {
   private refused(seq: number, code: ErrorCode, message: string): void {
     const client = this.client;
     if (client.resendPending()?.seq !== seq) return; // answered since (a late refusal of a resend)
-    if (code === 'BROKER_UNAVAILABLE') return;
-    if (code === 'RATE_LIMITED') {
+    const action = refusedEditAction(code);
+    if (action === 'wait') return;
+    if (action === 'resend') {
       clearTimeout(this.resendTimer);
       this.resendTimer = setTimeout(() => {
         const pending = this.client.resendPending();
@@ -504,7 +503,7 @@ export class DocumentBinding implements vscode.Disposable {
       }, RESEND_AFTER_RATE_LIMIT_MS);
       return;
     }
-    if (REJOIN_ON.has(code)) {
+    if (action === 'rejoin') {
       this.log.warn(`${this.name}: the relay refused an edit (${code}); opening the document again`);
       this.onGap?.();
       return;

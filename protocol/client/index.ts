@@ -7,6 +7,7 @@ export * from './debug-state';
 export * from './emitter';
 export * from './heartbeat';
 export * from './open-frames';
+export * from './refused-edit';
 export * from './node-ws-transport';
 export * from './relay-client';
 export * from './session-log';

@@ -1,10 +1,10 @@
-import { MIN_SPLIT_BYTES } from '../ot/split-op';
+import { jsonPrefixUnits, MIN_SPLIT_BYTES } from '../ot/split-op';
 import type { OpenPayload } from '../schemas/collaboration';
 
-/** Code units of text per `collaboration.open` piece: well under a 64 KiB frame even as 3-byte UTF-8. */
-export const OPEN_PIECE_CHARS = 16 * 1024;
 /** Room left in a frame for the envelope around the payload. */
 const ENVELOPE_ALLOWANCE_BYTES = 1024;
+/** The least room a piece of text gets, whatever the frame limit: a few characters. */
+const MIN_PIECE_BYTES = 64;
 
 /**
  * The `collaboration.open` frames that carry `open` within the relay's frame limit (the
@@ -16,12 +16,18 @@ const ENVELOPE_ALLOWANCE_BYTES = 1024;
 export function openFrames(open: OpenPayload, maxFrameBytes = 64 * 1024): OpenPayload[] {
   const text = open.text ?? '';
   const frames: OpenPayload[] = [];
+  const limit = maxFrameBytes - ENVELOPE_ALLOWANCE_BYTES;
+  // Each piece as much text as its frame holds, measured as JSON: a piece of 3-byte characters or
+  // escaped control characters fits a small frame limit too.
+  const room = Math.max(MIN_PIECE_BYTES, limit - utf8Length(JSON.stringify(open.document)) - 32);
   let last = 0;
-  for (; text.length - last > OPEN_PIECE_CHARS; last += OPEN_PIECE_CHARS) {
-    frames.push({ document: open.document, text: text.slice(last, last + OPEN_PIECE_CHARS), more: true });
+  for (;;) {
+    const units = jsonPrefixUnits(last === 0 ? text : text.slice(last), room);
+    if (units >= text.length - last) break;
+    frames.push({ document: open.document, text: text.slice(last, last + units), more: true });
+    last += units;
   }
   let final: OpenPayload = { ...open, ...(open.text !== undefined && { text: text.slice(last) }) };
-  const limit = maxFrameBytes - ENVELOPE_ALLOWANCE_BYTES;
   while (final.recovery && final.recovery.history.length > 0 && utf8Length(JSON.stringify(final)) > limit) {
     const history = final.recovery.history;
     final = { ...final, recovery: { ...final.recovery, history: history.slice(Math.ceil(history.length / 4)) } };

@@ -40,6 +40,11 @@ function fittingUnits(s: string, budget: number): [units: number, bytes: number]
   return [i, bytes];
 }
 
+/** How many code units of `text` its JSON string takes within `budget` bytes (quotes not counted; never half a surrogate pair). */
+export function jsonPrefixUnits(text: string, budget: number): number {
+  return fittingUnits(text, budget)[0];
+}
+
 /** An upper bound of `op`'s JSON bytes, without looking at its characters (6 bytes a code unit at most). */
 function boundBytes(op: TextOp): number {
   let bytes = 2;

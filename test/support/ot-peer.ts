@@ -11,6 +11,8 @@ import {
   createNodeWsTransport,
   maxEditOpBytes,
   openFrames,
+  refusedEditAction,
+  type ErrorCode,
   type OutgoingEdit,
   RelayClient,
   type SnapshotPayload,
@@ -128,16 +130,15 @@ export class OtPeer {
     this.joining = true;
     this.sentOnConnection = new Set();
     const doc = this.doc;
+    const frameLimit = this.client.connection?.limits.max_frame_bytes;
     if (!doc) {
-      this.client.send('collaboration.open', {
-        document: this.document,
-        ...(this.initialText !== undefined && { text: this.initialText }),
-      });
+      // A long initial text in pieces, as the extension's host sends it.
+      const open = { document: this.document, ...(this.initialText !== undefined && { text: this.initialText }) };
+      for (const frame of openFrames(open, frameLimit)) this.client.send('collaboration.open', frame);
       return;
     }
     // Long texts go in pieces, and the oldest committed ops are dropped if the frame is too large.
-    for (const open of openFrames({ document: this.document, ...doc.rejoin() }, this.client.connection?.limits.max_frame_bytes))
-      this.client.send('collaboration.open', open);
+    for (const open of openFrames({ document: this.document, ...doc.rejoin() }, frameLimit)) this.client.send('collaboration.open', open);
   }
 
   private retryRejoin(): void {
@@ -196,12 +197,19 @@ export class OtPeer {
     });
   }
 
-  /** Refused as over the message rate: sent again a second later; refused for good: taken out of the text (`ClientDocument.refuse`). */
-  private onRefused(seq: number, code: string): void {
+  /** One of our edits refused: as the extension's binding does (`refusedEditAction`, `DocumentBinding.onRefused`). */
+  private onRefused(seq: number, code: ErrorCode): void {
     this.guard(() => {
       const doc = this.doc;
       if (!doc || doc.resendPending()?.seq !== seq) return;
-      if (code === 'RATE_LIMITED') {
+      const action = refusedEditAction(code);
+      if (action === 'wait') {
+        // Redis is down: the op stays unconfirmed until the reconnect the relay asks for once it is back.
+        if (code === 'BROKER_UNAVAILABLE') this.brokerRefusals++;
+        else this.problems.push(`${this.clientId}: edit ${seq} refused: ${code}`);
+        return;
+      }
+      if (action === 'resend') {
         this.rateLimited++;
         setTimeout(() => {
           const pending = this.doc?.resendPending();
@@ -209,6 +217,7 @@ export class OtPeer {
         }, 1000).unref();
         return;
       }
+      if (action === 'rejoin') return this.rejoin();
       this.refusals.push(code);
       const result = doc.refuse(seq);
       if (result?.outgoing) this.send(result.outgoing);

@@ -26,6 +26,19 @@ describe('openFrames', () => {
     assert.ok(frames.slice(0, -1).every((f) => f.more === true) && last.more === undefined);
   });
 
+  it('pieces of text as large as the frame holds, whatever the characters and however small the frame limit', () => {
+    const text = 'ascii 中文 \u0001\u0002 "quoted" 😀\n'.repeat(3000);
+    for (const limit of [2048, 4096, 64 * 1024]) {
+      const frames = openFrames({ document: 'doc.txt', text }, limit);
+      for (const frame of frames) assert.ok(frameBytes(frame) <= limit, `a frame of ${frameBytes(frame)} bytes over ${limit}`);
+      assert.equal(frames.map((f) => f.text).join(''), text);
+      assert.ok(
+        frames.slice(0, -1).every((f) => frameBytes(f) > limit / 2),
+        'each piece holds what fits, not a fixed count',
+      );
+    }
+  });
+
   it('maxEditOpBytes: half of what the frame leaves beside the envelope and the document id, never below the least', () => {
     assert.ok(maxEditOpBytes('a.ts') < 32 * 1024 && maxEditOpBytes('a.ts') > 31 * 1024);
     assert.ok(maxEditOpBytes('a'.repeat(1000)) < maxEditOpBytes('a.ts'));

@@ -497,7 +497,11 @@ const PASTED = /P+/g;
 function randomEdit(text: string, a: number, b: number, c: number, marker: string, paste?: string): TextOp {
   let pos = a % (text.length + 1);
   if (splitsPair(text, pos)) pos--;
-  const spans = [...text.matchAll(MARKER), ...text.matchAll(PASTED)].map((m) => [m.index, m.index + m[0].length] as const);
+  // Each character of a marker too: a marker cut by another client's insert between two pieces of
+  // an edit (see `runSim`) is no longer matched whole, and its characters must still be kept.
+  const spans = [...text.matchAll(MARKER), ...text.matchAll(PASTED), ...text.matchAll(/[[\].0-9]/g)].map(
+    (m) => [m.index, m.index + m[0].length] as const,
+  );
   for (const [s, e] of spans) if (pos > s && pos < e) pos = e; // never inside a marker
   let end = Math.min(text.length, pos + (b % 5));
   for (const [s] of spans) if (s >= pos && s < end) end = s;

@@ -10,7 +10,7 @@ import { OtPeer } from '../../support/ot-peer';
 import { startTestRelay, type TestRelay } from '../../support/relay-fixture';
 import { ensureRelayBuilt } from '../../support/cli';
 import { RelayProcess } from '../../support/relay-process';
-import { waitUntil } from '../../support/wait';
+import { waitUntil, within } from '../../support/wait';
 
 const DOC = 'notes.md';
 /** Small frames: a paste of 60 KB takes dozens of edits. */
@@ -77,10 +77,11 @@ describe('changes larger than a frame', () => {
   it('a relay that restarts empty with most of a paste pending: the rejoin brings it back in pieces, once', async () => {
     ensureRelayBuilt();
     process_ = await RelayProcess.start({ WS_MAX_FRAME_BYTES: FRAME_LIMIT, WS_MAX_MESSAGES_PER_SECOND: '100000' });
-    const alice = peer(process_.url, process_.token({ user: 'alice', role: 'host' }), 'alice-2', 'start\nend\n');
-    await alice.start();
+    // 30 KB of 3-byte characters: the document itself goes in pieces of a 4 KiB frame, to open and to rejoin.
+    const alice = peer(process_.url, process_.token({ user: 'alice', role: 'host' }), 'alice-2', `start\n${'中'.repeat(10_000)}\nend\n`);
+    await within(alice.start(), 10_000, 'alice to share the document, in pieces');
     const bob = peer(process_.url, process_.token({ user: 'bob', role: 'editor' }), 'bob-2');
-    await bob.start();
+    await within(bob.start(), 10_000, 'bob to open it, in pieces');
     const pasted = paste(500);
     await process_.kill();
     alice.edit([6, pasted]); // typed offline: all of it pending, far more than one frame
