@@ -21,14 +21,14 @@ import { n0, n2, summarize, table, writeBenchReport } from '../report';
  * A size is sustained when every keystroke reached the other three within the window's end
  * plus a second and its p99 stays under a second.
  *
- * Knobs: SESSIONS_SIZES=25,50,100,250 (sessions), SESSIONS_SETUPS=memory,redis,redis-2,cluster-2,
+ * Knobs: SESSIONS_SIZES=25,50,100,150,200,250 (sessions), SESSIONS_SETUPS=memory,redis,redis-2,cluster-2,
  * SESSIONS_KEYS_PER_SECOND=5, SESSIONS_WARMUP_S=5, SESSIONS_MEASURE_S=20, BENCH_RELAY_PROF=dir (a CPU
  * profile of each relay).
  */
 
 const env = process.env;
 const config = {
-  sizes: (env.SESSIONS_SIZES ?? '25,50,100,250').split(',').map(Number),
+  sizes: (env.SESSIONS_SIZES ?? '25,50,100,150,200,250').split(',').map(Number),
   setups: (env.SESSIONS_SETUPS ?? 'memory,redis,redis-2,cluster-2').split(',') as Setup[],
   keysPerSecond: Number(env.SESSIONS_KEYS_PER_SECOND ?? 5),
   warmupSeconds: Number(env.SESSIONS_WARMUP_S ?? 5),
