@@ -105,6 +105,9 @@ export function activate(context: vscode.ExtensionContext): TandemApi {
     sessionDocuments.onDidRefuseEdit(({ document, message }) =>
       notifier.show('warning', `Tandem: your change to ${document} could not be shared (${message}); it was taken out of your editor.`),
     ),
+    sessionDocuments.onDidRefuseOpen(({ document, message }) =>
+      notifier.show('warning', `Tandem: ${document} is not shared in this session (${message}); edits to it stay on this machine.`),
+    ),
   );
   // After `sharing`: its listener makes the host's shared folder before this one looks for it.
   const language = new LanguageSharing(session, sharing, log);

@@ -29,7 +29,7 @@ export interface DocumentRepair {
   readonly reason: string;
 }
 
-/** An edit of this user's that the relay refused for good (`ErrorPayload.code` and `message`). */
+/** An edit (or open) of this user's that the relay refused for good (`ErrorPayload.code` and `message`). */
 export interface RefusedEdit {
   readonly document: string;
   readonly code: ErrorCode;
@@ -57,7 +57,12 @@ interface Entry {
   retry: NodeJS.Timeout | undefined;
   shared: (SharedDocument & vscode.Disposable) | undefined;
   registration: vscode.Disposable | undefined;
+  /** The relay refused to open it for a limit (`onDidRefuseOpen` fired, once). */
+  refusedOpen?: boolean;
 }
+
+/** Refusals of `collaboration.open` that a limit of the relay causes: the user is told, once per document. */
+const OPEN_LIMITS: ReadonlySet<ErrorCode> = new Set(['DOCUMENT_TOO_LARGE', 'PENDING_PIECES_TOO_LARGE', 'TOO_MANY_DOCUMENTS']);
 
 /**
  * Every shared text document of the session is one OT document on the relay, through a
@@ -84,6 +89,9 @@ export class SessionDocuments implements vscode.Disposable {
   private readonly refuseEmitter = new vscode.EventEmitter<RefusedEdit>();
   /** The relay refused one of this user's edits for good; it was taken out of the editor (see `DocumentBinding.onRefused`). */
   readonly onDidRefuseEdit = this.refuseEmitter.event;
+  private readonly refuseOpenEmitter = new vscode.EventEmitter<RefusedEdit>();
+  /** The relay would not open (share) a document, for one of its limits (too large, too many): it stays local. */
+  readonly onDidRefuseOpen = this.refuseOpenEmitter.event;
 
   constructor(
     private readonly session: SessionController,
@@ -252,6 +260,13 @@ export class SessionDocuments implements vscode.Disposable {
       this.entries.get(error.document)?.binding?.onRefused(error.seq, error.code, error.message);
       return;
     }
+    const refused = error.event_type === 'collaboration.open' && error.document !== undefined && this.entries.get(error.document);
+    if (refused && OPEN_LIMITS.has(error.code)) {
+      this.log.warn(`${refused.id} is not shared: ${error.code} ${error.message}`);
+      if (!refused.refusedOpen) this.refuseOpenEmitter.fire({ document: refused.id, code: error.code, message: error.message });
+      refused.refusedOpen = true;
+      return;
+    }
     if (error.event_type !== 'collaboration.open' || error.code !== 'DOCUMENT_NOT_FOUND') {
       if (error.event_type?.startsWith('collaboration.'))
         this.log.warn(`relay refused ${error.event_type}: ${error.code} ${error.message}`);
@@ -303,6 +318,7 @@ export class SessionDocuments implements vscode.Disposable {
     this.bindingsChanged.dispose();
     this.repairEmitter.dispose();
     this.refuseEmitter.dispose();
+    this.refuseOpenEmitter.dispose();
     for (const disposable of this.disposables) disposable.dispose();
   }
 }

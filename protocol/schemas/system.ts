@@ -72,6 +72,7 @@ export const ErrorPayload = z.strictObject({
   /**
    * Of a refused `collaboration.edit` that could be read: its `document` and `seq`, so that the
    * client knows which op was not applied (it undoes it, or sends it again, as the `code` says).
+   * Of a refused `collaboration.open`: its `document` (a host learns which file is not shared).
    */
   document: DocumentId.optional(),
   seq: z.number().int().nonnegative().optional(),

@@ -332,10 +332,8 @@ export class Gateway {
     const requestId = error.requestId ?? ids.requestId;
     if (requestId) payload.request_id = requestId;
     if (ids.clientMessageId) payload.client_message_id = ids.clientMessageId;
-    if (ids.document !== undefined && ids.seq !== undefined) {
-      payload.document = ids.document;
-      payload.seq = ids.seq;
-    }
+    if (ids.document !== undefined) payload.document = ids.document;
+    if (ids.seq !== undefined) payload.seq = ids.seq;
     connection.sendError(payload);
   }
 

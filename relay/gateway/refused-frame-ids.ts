@@ -7,7 +7,7 @@ export interface RefusedFrameIds {
   requestId?: string;
   /** `payload.client_message_id` (`chat.message`). */
   clientMessageId?: string;
-  /** `payload.document` and `payload.seq` of a `collaboration.edit`: which op of which document. */
+  /** `payload.document` of a `collaboration.edit` or `collaboration.open`, and the edit's `payload.seq`. */
   document?: string;
   seq?: number;
 }
@@ -22,7 +22,7 @@ export function refusedFrameIds(frame: string | { event_type: string; payload: u
   let value: unknown = frame;
   if (typeof frame === 'string') {
     // Most refused frames carry no id: a scan is cheaper than parsing them again.
-    if (!frame.includes('request_id"') && !frame.includes('client_message_id"') && !frame.includes('"collaboration.edit"')) return {};
+    if (!/request_id"|client_message_id"|"collaboration\.(edit|open)"/.test(frame)) return {};
     try {
       value = JSON.parse(frame);
     } catch {
@@ -37,12 +37,14 @@ export function refusedFrameIds(frame: string | { event_type: string; payload: u
   const clientMessageId = identifier(value.payload.client_message_id);
   if (requestId !== undefined) ids.requestId = requestId;
   if (clientMessageId !== undefined) ids.clientMessageId = clientMessageId;
+  const { document, seq } = value.payload;
   if (ids.eventType === 'collaboration.edit') {
-    const { document, seq } = value.payload;
     if (DocumentId.safeParse(document).success && typeof seq === 'number' && Number.isSafeInteger(seq) && seq >= 0) {
       ids.document = document as string;
       ids.seq = seq;
     }
+  } else if (ids.eventType === 'collaboration.open' && DocumentId.safeParse(document).success) {
+    ids.document = document as string;
   }
   return ids;
 }

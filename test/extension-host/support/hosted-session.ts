@@ -9,8 +9,8 @@ import { eventually } from './eventually';
  * A relay process and this window hosting a live session on it, as a user starts one (personal
  * token, Start Session): the set-up of the suites where this window is the host.
  */
-export async function hostLiveSession(): Promise<{ relay: RelayProcess; api: TandemApi }> {
-  const relay = await RelayProcess.start();
+export async function hostLiveSession(settings: Record<string, string> = {}): Promise<{ relay: RelayProcess; api: TandemApi }> {
+  const relay = await RelayProcess.start(settings);
   const extension = vscode.extensions.getExtension<TandemApi>('tandem.tandem');
   assert.ok(extension);
   const api = await extension.activate();

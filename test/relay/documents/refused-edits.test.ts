@@ -30,7 +30,7 @@ describe('refused edits', () => {
     return p;
   }
 
-  it('the error of a refused edit names its document and seq, whether refused by the handler or before decoding', async () => {
+  it('a refused edit names its document and seq in the error (refused by the handler or before decoding); a refused open its document', async () => {
     const relay = await relayWith({ DOCUMENT_MAX_LENGTH: '100', WS_MAX_MESSAGES_PER_SECOND: '20' });
     const alice = await relay.connect('alice', { role: 'host' });
     const { epoch } = await openDocument(alice, DOC, 'hello');
@@ -58,6 +58,16 @@ describe('refused edits', () => {
         .of('error')
         .filter((e) => e.payload.event_type === 'system.ping')
         .every((e) => e.payload.document === undefined),
+    );
+    // A refused open names its document (a host learns which file is not shared), and no seq.
+    await new Promise((resolve) => setTimeout(resolve, 1100)); // a new second of messages
+    const before = alice.of('error').length;
+    alice.send(clientFrame('collaboration.open', { document: 'big.md', text: 'b'.repeat(200) }));
+    await alice.until(() => alice.of('error').length > before, 'the refusal of the open');
+    const open = alice.of('error')[before]!.payload;
+    assert.deepEqual(
+      [open.code, open.event_type, open.document, open.seq],
+      ['DOCUMENT_TOO_LARGE', 'collaboration.open', 'big.md', undefined],
     );
   });
 
