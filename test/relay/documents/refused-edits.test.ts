@@ -30,7 +30,7 @@ describe('refused edits', () => {
     return p;
   }
 
-  it('a refused edit names its document and seq in the error (refused by the handler or before decoding); a refused open its document', async () => {
+  it('a refused edit names its document and seq (refused by the handler or before decoding); a refused open its document', async () => {
     const relay = await relayWith({ DOCUMENT_MAX_LENGTH: '100', WS_MAX_MESSAGES_PER_SECOND: '20' });
     const alice = await relay.connect('alice', { role: 'host' });
     const { epoch } = await openDocument(alice, DOC, 'hello');
