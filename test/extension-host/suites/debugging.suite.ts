@@ -17,7 +17,7 @@ import type { ControlOutcome } from '../../../extension/debugging/guest-control'
 import { mintPersonalToken, mintToken } from '../../../relay/auth/tokens';
 import { RelayProcess } from '../../support/relay-process';
 import { eventually } from '../support/eventually';
-import { hostLiveSession } from '../support/hosted-session';
+import { endHostedSession, hostLiveSession } from '../support/hosted-session';
 
 const transport = createNodeWsTransport(WebSocket);
 type Frame<E extends ServerFrame['event_type']> = Extract<ServerFrame, { event_type: E }>;
@@ -92,11 +92,7 @@ suite('debugging: this window hosts', () => {
     await vscode.debug.stopDebugging();
     vscode.debug.removeBreakpoints(vscode.debug.breakpoints);
     await vscode.workspace.getConfiguration('tandem').update('allowGuestDebugControl', undefined, vscode.ConfigurationTarget.Global);
-    if (api?.session.isActive) await vscode.commands.executeCommand('tandem.endSession');
-    api?.session.reset();
-    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
-    await relay?.stop();
-    await vscode.workspace.getConfiguration('tandem').update('relayUrl', undefined, vscode.ConfigurationTarget.Global);
+    await endHostedSession(api, relay);
     if (folder) rmSync(join(folder, DIR), { recursive: true, force: true });
   });
 

@@ -18,7 +18,7 @@ import { DEFAULT_READ_ONLY } from '../../../extension/workspace/default-rules';
 import { mintToken } from '../../../relay/auth/tokens';
 import type { RelayProcess } from '../../support/relay-process';
 import { eventually } from '../support/eventually';
-import { hostLiveSession } from '../support/hosted-session';
+import { endHostedSession, hostLiveSession } from '../support/hosted-session';
 
 const transport = createNodeWsTransport(WebSocket);
 
@@ -109,11 +109,7 @@ suite('host documents: files read-only for guests are never shared as documents'
   suiteTeardown(async () => {
     intruder?.dispose();
     await vscode.workspace.getConfiguration('tandem').update('readOnlyForGuests', undefined, vscode.ConfigurationTarget.Global);
-    if (api?.session.isActive) await vscode.commands.executeCommand('tandem.endSession');
-    api?.session.reset();
-    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
-    await relay?.stop();
-    await vscode.workspace.getConfiguration('tandem').update('relayUrl', undefined, vscode.ConfigurationTarget.Global);
+    await endHostedSession(api, relay);
     if (folder) rmSync(join(folder, DIR), { recursive: true, force: true });
   });
 

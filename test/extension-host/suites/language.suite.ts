@@ -23,7 +23,7 @@ import { createNodeWsTransport, RelayClient as PlainRelayClient, type ServerFram
 import { mintToken } from '../../../relay/auth/tokens';
 import type { RelayProcess } from '../../support/relay-process';
 import { startTestRelay, type TestRelay } from '../../support/relay-fixture';
-import { hostLiveSession } from '../support/hosted-session';
+import { endHostedSession, hostLiveSession } from '../support/hosted-session';
 import {
   connectClient,
   createSession,
@@ -411,11 +411,7 @@ suite('language features: this window as the host', () => {
 
   suiteTeardown(async () => {
     guest?.dispose();
-    if (api?.session.isActive) await vscode.commands.executeCommand('tandem.endSession');
-    api?.session.reset();
-    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
-    await relay?.stop();
-    await vscode.workspace.getConfiguration('tandem').update('relayUrl', undefined, vscode.ConfigurationTarget.Global);
+    await endHostedSession(api, relay);
     if (folder) rmSync(join(folder, DIR), { recursive: true, force: true });
   });
 

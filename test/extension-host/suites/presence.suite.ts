@@ -16,7 +16,7 @@ import type { TandemApi } from '../../../extension/extension';
 import type { SharedDocument } from '../../../extension/presence/shared-documents';
 import type { RelayProcess } from '../../support/relay-process';
 import { eventually } from '../support/eventually';
-import { hostLiveSession } from '../support/hosted-session';
+import { endHostedSession, hostLiveSession } from '../support/hosted-session';
 
 const transport = createNodeWsTransport(WebSocket);
 
@@ -95,11 +95,7 @@ suite('presence: cursors and follow', () => {
   suiteTeardown(async () => {
     guest?.dispose();
     for (const disposable of cleanup) disposable.dispose();
-    if (api?.session.isActive) await vscode.commands.executeCommand('tandem.endSession');
-    api?.session.reset();
-    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
-    await relay?.stop();
-    await vscode.workspace.getConfiguration('tandem').update('relayUrl', undefined, vscode.ConfigurationTarget.Global);
+    await endHostedSession(api, relay);
   });
 
   test('a guest’s cursor and selection are drawn in the editor with their name', async () => {

@@ -15,7 +15,7 @@ import type { TandemApi } from '../../../extension/extension';
 import { mintToken } from '../../../relay/auth/tokens';
 import type { RelayProcess } from '../../support/relay-process';
 import { eventually } from '../support/eventually';
-import { hostLiveSession } from '../support/hosted-session';
+import { endHostedSession, hostLiveSession } from '../support/hosted-session';
 
 const DIR = 'share-limits';
 const BIG = `${DIR}/big.txt`;
@@ -38,11 +38,7 @@ suite('share limits: what the relay will not take, the host is told about, and n
   });
 
   suiteTeardown(async () => {
-    if (api?.session.isActive) await vscode.commands.executeCommand('tandem.endSession');
-    api?.session.reset();
-    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
-    await relay?.stop();
-    await vscode.workspace.getConfiguration('tandem').update('relayUrl', undefined, vscode.ConfigurationTarget.Global);
+    await endHostedSession(api, relay);
     if (folder) rmSync(join(folder, DIR), { recursive: true, force: true });
   });
 

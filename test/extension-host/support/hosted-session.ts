@@ -26,3 +26,15 @@ export async function hostLiveSession(settings: Record<string, string> = {}): Pr
   );
   return { relay, api };
 }
+
+/**
+ * Undoes `hostLiveSession` (for a suite's teardown, after a set-up that may have failed midway):
+ * ends the session, closes the editors, stops the relay and forgets its URL.
+ */
+export async function endHostedSession(api: TandemApi | undefined, relay: RelayProcess | undefined): Promise<void> {
+  if (api?.session.isActive) await vscode.commands.executeCommand('tandem.endSession');
+  api?.session.reset();
+  await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  await relay?.stop();
+  await vscode.workspace.getConfiguration('tandem').update('relayUrl', undefined, vscode.ConfigurationTarget.Global);
+}

@@ -621,36 +621,30 @@ function runSim(n: number, initial: string, actions: Action[], tail: number[], m
   }
 }
 
+/** `runSim` over random client counts, initial texts, actions and delivery orders (and bounds on each edit, if given). */
+function simulate(maxOpBytes?: { min: number; max: number }): void {
+  const action = fc.tuple(fc.nat(99), fc.nat(3), fc.nat(1000), fc.nat(1000), fc.nat(1000));
+  const initial = fc.array(fc.constantFrom(...FILLER), { maxLength: 10 }).map((a) => a.join(''));
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 2, max: 4 }),
+      initial,
+      fc.array(action, { minLength: 10, maxLength: 120 }),
+      fc.array(fc.nat(1000), { minLength: 1, maxLength: 30 }),
+      maxOpBytes ? fc.integer(maxOpBytes) : fc.constant(undefined),
+      (n, text, actions, tail, bound) => runSim(n, text, actions as Action[], tail, bound),
+    ),
+    { numRuns: 300 },
+  );
+}
+
 describe('ClientDocument simulation', () => {
   it('clients and server converge under random interleavings, resends and lost connections', () => {
-    const action = fc.tuple(fc.nat(99), fc.nat(3), fc.nat(1000), fc.nat(1000), fc.nat(1000));
-    const initial = fc.array(fc.constantFrom(...FILLER), { maxLength: 10 }).map((a) => a.join(''));
-    fc.assert(
-      fc.property(
-        fc.integer({ min: 2, max: 4 }),
-        initial,
-        fc.array(action, { minLength: 10, maxLength: 120 }),
-        fc.array(fc.nat(1000), { minLength: 1, maxLength: 30 }),
-        (n, text, actions, tail) => runSim(n, text, actions as Action[], tail),
-      ),
-      { numRuns: 300 },
-    );
+    simulate();
   });
 
   it('with a bound on each edit: pastes go in pieces, and still nothing is lost or doubled', () => {
-    const action = fc.tuple(fc.nat(99), fc.nat(3), fc.nat(1000), fc.nat(1000), fc.nat(1000));
-    const initial = fc.array(fc.constantFrom(...FILLER), { maxLength: 10 }).map((a) => a.join(''));
-    fc.assert(
-      fc.property(
-        fc.integer({ min: 2, max: 4 }),
-        initial,
-        fc.array(action, { minLength: 10, maxLength: 120 }),
-        fc.array(fc.nat(1000), { minLength: 1, maxLength: 30 }),
-        fc.integer({ min: 64, max: 100 }),
-        (n, text, actions, tail, maxOpBytes) => runSim(n, text, actions as Action[], tail, maxOpBytes),
-      ),
-      { numRuns: 300 },
-    );
+    simulate({ min: 64, max: 100 });
   });
 
   it('a fixed scenario: concurrent inserts at one place, a duplicate resend, a lost connection', () => {

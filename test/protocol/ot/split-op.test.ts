@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { MIN_SPLIT_BYTES, normalize, splitOp, TextDocument, type TextOp } from '../../../protocol/ot';
 import { utf8Length } from '../../../protocol/client/open-frames';
+import { buildOp, type Step } from './build-op';
 
 const runs = { numRuns: Number(process.env.OT_PROPERTY_RUNS ?? 1000) };
 const wireBytes = (op: TextOp) => utf8Length(JSON.stringify(op));
@@ -22,24 +23,11 @@ function apply(text: string, ...ops: TextOp[]): string {
 const chars = ['a', 'b', '"', '\\', '\n', '\u0001', 'é', '中', '😀', '\ud800', ' '];
 const textArb = fc.array(fc.constantFrom(...chars), { minLength: 1, maxLength: 60 }).map((a) => a.join(''));
 const docArb = fc.array(fc.constantFrom(...chars), { maxLength: 80 }).map((a) => a.join(''));
-const stepArb = fc.record({ kind: fc.constantFrom('retain', 'insert', 'delete'), n: fc.integer({ min: 1, max: 30 }), text: textArb });
-
-/** A valid op on `doc` (cut between characters, so never inside a surrogate pair). */
-function opOn(doc: string, steps: Array<{ kind: string; n: number; text: string }>): TextOp {
-  const cps = Array.from(doc);
-  let at = 0;
-  const op: TextOp = [];
-  for (const s of steps) {
-    if (s.kind === 'insert') {
-      op.push(s.text);
-      continue;
-    }
-    const taken = cps.slice(at, at + s.n).join('');
-    at += Math.min(s.n, cps.length - at);
-    if (taken) op.push(s.kind === 'retain' ? taken.length : { d: taken });
-  }
-  return normalize(op);
-}
+const stepArb = fc.record({
+  kind: fc.constantFrom<Step['kind']>('retain', 'insert', 'delete'),
+  n: fc.integer({ min: 1, max: 30 }),
+  text: textArb,
+});
 
 /** Splits until the rest fits; every piece checked. */
 function pieces(op: TextOp, budget: number): TextOp[] {
@@ -69,7 +57,7 @@ describe('splitOp', () => {
   it('pieces within the budget that do exactly what the op does', () => {
     fc.assert(
       fc.property(docArb, fc.array(stepArb, { maxLength: 10 }), fc.integer({ min: MIN_SPLIT_BYTES, max: 200 }), (doc, steps, budget) => {
-        const op = opOn(doc, steps);
+        const op = normalize(buildOp(doc, steps));
         assert.equal(apply(doc, ...pieces(op, budget)), apply(doc, op));
       }),
       runs,

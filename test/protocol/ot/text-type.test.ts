@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { OtError, textType as t, type Side, type TextOpComponent } from '../../../protocol/ot';
 import type { TextOp } from '../../../protocol/schemas/collaboration';
+import { buildOp, type Step } from './build-op';
 
 const runs = { numRuns: Number(process.env.OT_PROPERTY_RUNS ?? 1000) };
 
@@ -16,29 +17,10 @@ const charArb = fc.constantFrom(...chars);
 const docArb = fc.array(charArb, { maxLength: 14 }).map((a) => a.join(''));
 const textArb = fc.array(charArb, { minLength: 1, maxLength: 4 }).map((a) => a.join(''));
 
-type Step = { kind: 'retain' | 'insert' | 'delete'; n: number; text: string };
 const stepsArb = fc.array(
   fc.record({ kind: fc.constantFrom<Step['kind']>('retain', 'insert', 'delete'), n: fc.integer({ min: 1, max: 4 }), text: textArb }),
   { maxLength: 8 },
 );
-
-/** A valid op on `doc`, built component by component without normalizing. */
-function buildOp(doc: string, steps: Step[]): TextOp {
-  const cps = Array.from(doc);
-  let at = 0;
-  const op: TextOp = [];
-  for (const s of steps) {
-    if (s.kind === 'insert') {
-      op.push(s.text);
-      continue;
-    }
-    const taken = cps.slice(at, at + s.n).join('');
-    at += Math.min(s.n, cps.length - at);
-    if (taken.length === 0) continue;
-    op.push(s.kind === 'retain' ? taken.length : { d: taken });
-  }
-  return op;
-}
 
 const opOnDoc = fc.tuple(docArb, stepsArb).map(([doc, steps]) => ({ doc, op: buildOp(doc, steps) }));
 const twoOpsOnDoc = fc.tuple(docArb, stepsArb, stepsArb).map(([doc, sa, sb]) => ({ doc, a: buildOp(doc, sa), b: buildOp(doc, sb) }));
