@@ -21,6 +21,7 @@
  */
 import { apply } from './apply';
 import { diffOp } from './diff';
+import { rebaseByText } from './rebase-by-text';
 import { TextDocument } from './text-document';
 import { MIN_SPLIT_BYTES, splitOp } from './split-op';
 import { invert, isNoop, normalize, type TextOp } from './text-op';
@@ -329,10 +330,11 @@ export class ClientDocument {
    * The pending edits (outstanding then buffer) are known exactly as one op against `serverText`.
    * What happened on the server between is not: it is approximated by one replacement, the
    * common-prefix/common-suffix diff from `serverText` to `snapshot` (never splitting a surrogate
-   * pair). The pending op is transformed past that diff (`'right'`, as uncommitted ops are) and
-   * becomes a new op with a new seq. Limitation: the diff is coarse, so where remote changes and
-   * local edits overlap, a local insert inside the replaced span lands at its start and a local
-   * delete of text the span replaced is dropped; edits outside the span are kept exactly.
+   * pair). The pending op is transformed past that diff (`rebaseByText`) and becomes a new op
+   * with a new seq. Limitation: the diff is coarse, so where remote changes and local edits
+   * overlap, a local insert inside the replaced span lands just after its new text (between
+   * words) and a local delete of text the span replaced is dropped; edits outside the span are
+   * kept exactly.
    *
    * `lastCommittedSeq`: the last seq of this client the server committed, if it can tell. If it
    * covers the outstanding op, that op is taken to be in the snapshot already and only the buffer
@@ -349,10 +351,8 @@ export class ClientDocument {
       else pending = this.pending;
       if (this.buf !== undefined) pending = compose(pending, this.buf);
     }
-    const remote = diffOp(base, snapshot);
-    const rebased = transform(pending, remote, 'right');
-    // What the editor must do: the remote change as seen after the local edits.
-    const editorOp = transform(remote, pending, 'left');
+    // editorOp, what the editor must do: the remote change as seen after the local edits.
+    const { rebased, incoming: editorOp } = rebaseByText(base, pending, snapshot);
     const local = apply(snapshot, rebased);
     this.server = new TextDocument(snapshot);
     this.serverString = snapshot;

@@ -31,5 +31,6 @@ export {
   type SyncErrorCode,
 } from './client-document';
 export { diffOp } from './diff';
+export { rebaseByText, type TextRebase } from './rebase-by-text';
 export { textHash } from './text-hash';
 export { splitOp, MIN_SPLIT_BYTES } from './split-op';

@@ -27,10 +27,10 @@
  * recovery commits carry what they merged (`RecoveryRecord`). So this needs the history since
  * revision 0 (the first `historySize` commits after the rebuild); later, or for a participant of
  * another lost epoch or without the ops needed, `fallback` merges by text: the pending edits are
- * transformed past a replacement of the differing span (`diffOp`), so they are kept, but what the
+ * transformed past a replacement of the differing span (`rebaseByText`), so they are kept, but what the
  * participant alone had confirmed is lost and where edits overlap one may land at the span's edge.
  */
-import { diffOp, type RecoveryPayload, textType, type TextOp } from '../../protocol';
+import { diffOp, rebaseByText, type RecoveryPayload, textType, type TextOp } from '../../protocol';
 import type { CommittedOp, OldOp, RecoveryOrigin, RecoveryRecord } from './document-store';
 
 const { compose, invert, transform, normalize } = textType;
@@ -239,9 +239,7 @@ export function fallback(text: string, upload: RecoveryUpload, state?: RecoveryS
     const confirmed = held ? textType.apply(upload.text, sent.op) : upload.text;
     const pending = held ? normalize(upload.buffer ?? []) : pendingOf(upload);
     textType.apply(confirmed, pending); // the pending edits must fit the text they were made on
-    const remote = diffOp(confirmed, text);
-    const merged = transform(pending, remote, 'right');
-    const rebase = transform(remote, pending, 'left');
+    const { rebased: merged, incoming: rebase } = rebaseByText(confirmed, pending, text);
     return { op: merged, record: recordOf(upload, [], !held, merged, rebase), rebase, exact: false };
   } catch {
     return none();
