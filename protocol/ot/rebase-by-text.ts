@@ -28,11 +28,15 @@ const isSpace = (text: string, at: number) => /\s/.test(text.charAt(at));
 
 /** Rebases `pending` (made on `from`) onto `to`: see the module comment. */
 export function rebaseByText(from: string, pending: TextOp, to: string): TextRebase {
-  if (from === to) return { rebased: pending, incoming: [] };
+  const remote = from === to ? [] : replacement(from, pending, to);
+  return { rebased: transform(pending, remote, 'right'), incoming: transform(remote, pending, 'left') };
+}
+
+/** The one replacement from `from` to `to`, widened where an insert of `pending` would split a word. */
+function replacement(from: string, pending: TextOp, to: string): TextOp {
   const span = diffSpan(from, to);
   if (insertsWithin(pending, span.prefix, from.length - span.suffix)) span.suffix = to.length - wordEnd(to, to.length - span.suffix);
-  const remote = spanOp(from, to, span);
-  return { rebased: transform(pending, remote, 'right'), incoming: transform(remote, pending, 'left') };
+  return spanOp(from, to, span);
 }
 
 /** Whether `op` inserts anywhere from `start` to `end` (inclusive) of the text it applies to. */
