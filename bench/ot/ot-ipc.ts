@@ -19,7 +19,7 @@ export interface OtSetup {
   type: 'setup';
   target: OtTarget;
   url: string;
-  /** Relay: editor i connects to `urls[i % urls.length]` instead (editors spread over relays on one Redis). */
+  /** Editor i connects to `urls[i % urls.length]` instead (editors spread over servers sharing one Redis). */
   urls?: string[];
   /** Relay: one token per editor. */
   tokens: string[];

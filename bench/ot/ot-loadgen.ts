@@ -44,9 +44,12 @@ function insertedText(op: ReadonlyArray<unknown>): string {
   return text;
 }
 
+/** The server editor `index` talks to: the servers in turn, when there are several. */
+const serverOf = (setup: OtSetup, index: number) => (setup.urls?.length ? setup.urls[index % setup.urls.length]! : setup.url);
+
 async function relayEditor(setup: OtSetup, index: number, onRemote: OnRemote): Promise<Editor> {
   const clientId = `editor-${index}`;
-  const url = setup.urls?.length ? setup.urls[index % setup.urls.length]! : setup.url;
+  const url = serverOf(setup, index);
   const peer = new OtPeer(url, setup.tokens[index]!, clientId, setup.document, setup.text);
   let inflight: Array<() => void> = [];
   let buffered: Array<() => void> = [];
@@ -150,7 +153,7 @@ function call(f: (callback: (error?: Error) => void) => void): Promise<void> {
 }
 
 async function sharedbEditor(setup: OtSetup, index: number, onRemote: OnRemote): Promise<Editor> {
-  const socket = new WebSocket(setup.url, { perMessageDeflate: false });
+  const socket = new WebSocket(serverOf(setup, index), { perMessageDeflate: false });
   const connection = new Connection(socket);
   const doc: Doc = connection.get('bench', setup.document);
   const problems: string[] = [];

@@ -13,24 +13,34 @@ import { WebSocketServer } from 'ws';
  * port) and prints `{"listening":PORT}` on stdout, as the plain ws server does.
  *
  * With SHAREDB_REDIS_URL, its pub/sub is `sharedb-redis-pubsub` on that Redis (how ShareDB is
- * scaled out: every op goes through Redis), the baseline of the scale-out bench's commits. That
- * package is loaded from the project's node_modules when the server starts (not bundled), so the
- * in-memory baseline runs without it; NODE_PATH may name another folder that has it.
+ * scaled out: every op goes through Redis), and with SHAREDB_PG_URL its database is
+ * `sharedb-postgres` on that database (what servers that scale out share): the baselines of the
+ * scale-out bench's commits. Those packages are loaded from the project's node_modules when the
+ * server starts (not bundled), so the in-memory baseline runs without them.
  */
 ShareDB.types.register(textUnicode);
 const redisUrl = process.env.SHAREDB_REDIS_URL;
-const backend = new ShareDB(redisUrl ? { pubsub: redisPubSub(redisUrl) } : {});
+const pgUrl = process.env.SHAREDB_PG_URL;
+const backend = new ShareDB({
+  ...(redisUrl && { pubsub: installed<(options: object) => object>('sharedb-redis-pubsub', 'SHAREDB_REDIS_URL')({ url: redisUrl }) }),
+  // Commits not waiting for the disk: the closest PostgreSQL gets to the bench's Redis, which keeps nothing on disk.
+  ...(pgUrl && {
+    db: new (installed<new (options: object) => object>('sharedb-postgres', 'SHAREDB_PG_URL'))({
+      connectionString: pgUrl,
+      options: '-c synchronous_commit=off',
+    }),
+  }),
+});
 
-function redisPubSub(url: string): object {
+/** An adapter from the project's node_modules, loaded only when its variable asks for it. */
+function installed<T>(name: string, variable: string): T {
   const load = createRequire(join(process.cwd(), 'package.json'));
-  let create: (options: object) => object;
   try {
-    create = load('sharedb-redis-pubsub') as typeof create;
+    return load(name) as T;
   } catch {
-    process.stderr.write('SHAREDB_REDIS_URL is set but sharedb-redis-pubsub is not installed (npm install)\n');
+    process.stderr.write(`${variable} is set but ${name} is not installed (npm install)\n`);
     process.exit(1);
   }
-  return create({ url });
 }
 
 const server = createServer((_request, response) => response.writeHead(404).end());

@@ -10,20 +10,24 @@ import {
   startServer,
 } from '../processes';
 import type { QuietWaiter } from '../proc-stats';
+import { type BenchDatabase, createBenchDatabase, postgresPids } from './postgres';
 
 /**
- * The servers of one scale-out target: relays (alone, or on a Redis of their own) or Socket.IO
- * servers on one Redis with the redis adapter. Each target gets a fresh `redis-server` on a free
- * port (never the shared one on 6379), so its CPU is the target's alone.
+ * The servers of one scale-out target: relays (alone, or on a Redis of their own), Socket.IO
+ * servers on one Redis with the redis adapter, or ShareDB servers. Each target gets a fresh
+ * `redis-server` on a free port (never the shared one on 6379), so its CPU is the target's alone,
+ * and a ShareDB on PostgreSQL a database of its own (postgres.ts).
  */
 
-export type TargetName = 'relay' | 'relay-redis' | 'relay-x2' | 'socketio-x2' | 'sharedb-redis';
+export type TargetName = 'relay' | 'relay-redis' | 'relay-x2' | 'socketio-x2' | 'sharedb-redis' | 'sharedb-pg' | 'sharedb-pg-x2';
 
 export interface TargetSpec {
   name: TargetName;
   kind: 'relay' | 'socketio' | 'sharedb';
   servers: number;
   redis: boolean;
+  /** A PostgreSQL database of the target's own (postgres.ts), shared by its servers. */
+  postgres?: boolean;
   description: string;
 }
 
@@ -49,6 +53,22 @@ export const TARGETS: Record<TargetName, TargetSpec> = {
     servers: 1,
     redis: true,
     description: 'ShareDB (memory database) with sharedb-redis-pubsub: every op through Redis (commits only)',
+  },
+  'sharedb-pg': {
+    name: 'sharedb-pg',
+    kind: 'sharedb',
+    servers: 1,
+    redis: true,
+    postgres: true,
+    description: 'ShareDB on PostgreSQL (sharedb-postgres) with sharedb-redis-pubsub, as it is deployed to scale out (commits only)',
+  },
+  'sharedb-pg-x2': {
+    name: 'sharedb-pg-x2',
+    kind: 'sharedb',
+    servers: 2,
+    redis: true,
+    postgres: true,
+    description: 'two ShareDB servers on one PostgreSQL and one Redis (commits only)',
   },
   'socketio-x2': {
     name: 'socketio-x2',
@@ -81,6 +101,8 @@ export interface Cluster {
   redisPid: number | undefined;
   /** Servers first, then Redis: the processes whose CPU is the target's. */
   pids: number[];
+  /** The database server's processes, when the target has one: read when a measured window starts. */
+  databasePids?: () => number[];
   stop(): Promise<void>;
 }
 
@@ -93,14 +115,25 @@ export async function startCluster(
 ): Promise<Cluster> {
   const redis = spec.redis ? await startRedisServer() : undefined;
   const servers: ServerProcess[] = [];
+  let database: BenchDatabase | undefined;
   const stop = async () => {
     await Promise.all(servers.map((s) => s.stop()));
-    await redis?.dispose();
+    await Promise.all([redis?.dispose(), database?.dispose()]);
   };
   try {
     const redisPid = redis ? await redisProcessId(redis.port) : undefined;
-    for (let i = 0; i < spec.servers; i++) servers.push(await startServer(launch(context, spec, i, redis, extraEnv, relayBundle)));
-    return { spec, servers, redis, redisPid, pids: [...servers.map((s) => s.pid), ...(redisPid ? [redisPid] : [])], stop };
+    if (spec.postgres) database = await createBenchDatabase();
+    const env = { ...(database && { SHAREDB_PG_URL: database.url }), ...extraEnv };
+    for (let i = 0; i < spec.servers; i++) servers.push(await startServer(launch(context, spec, i, redis, env, relayBundle)));
+    return {
+      spec,
+      servers,
+      redis,
+      redisPid,
+      pids: [...servers.map((s) => s.pid), ...(redisPid ? [redisPid] : [])],
+      ...(database && { databasePids: postgresPids }),
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;

@@ -11,9 +11,10 @@ import { type BenchContext, type Cluster, sessionToken, startCluster, type Targe
  * against a relay alone (in memory), one relay on Redis, and two relays on one Redis with the
  * editors alternating between them, so that every commit races the other relay's through the
  * atomic Lua commit; and ShareDB with sharedb-redis-pubsub (its own client library, one op in
- * flight too). Editors type single characters in a closed loop, one document. The targets take
- * turns, `rounds` times (a shared machine's noise hits them alike); the figures are each
- * target's medians. `baselineBundle`: the relay targets run a second time with that relay build
+ * flight too), on its memory database (one process's) or on PostgreSQL, one server or two (as it
+ * is deployed to scale out: its servers share the database). Editors type single characters in
+ * a closed loop, one document. The targets take turns, `rounds` times (a shared machine's noise
+ * hits them alike); the figures are each target's medians. `baselineBundle`: the relay targets run a second time with that relay build
  * (`<target>@base`), to compare a change with what it changes in the same run.
  */
 
@@ -41,8 +42,10 @@ export interface CommitFigures {
   ackLatencyMs: LatencySummary | undefined;
   serverCpuPercents: number[];
   redisCpuPercent: number | undefined;
+  /** The PostgreSQL server's processes, for a target on PostgreSQL. */
+  databaseCpuPercent?: number | undefined;
   loadgenCpuPercent: number | undefined;
-  /** Server CPU time (relays and Redis) per commit, µs. */
+  /** Server CPU time (relays or ShareDB servers, Redis, PostgreSQL) per commit, µs. */
   serverMicrosPerCommit: number | undefined;
   problems: string[];
 }
@@ -138,18 +141,32 @@ async function runOnce(
     const windowEnd = windowStart + config.measureMs;
     let before: Array<ProcSample | undefined> = [];
     let after: Array<ProcSample | undefined> = [];
+    let databasePids: number[] = [];
+    let databaseBefore: Array<ProcSample | undefined> = [];
+    let databaseAfter: Array<ProcSample | undefined> = [];
     const sampling = Promise.all([
-      sleep(windowStart - monotonicMs()).then(() => (before = pids.map(sampleProcess))),
-      sleep(windowEnd - monotonicMs()).then(() => (after = pids.map(sampleProcess))),
+      sleep(windowStart - monotonicMs()).then(() => {
+        before = pids.map(sampleProcess);
+        databasePids = cluster.databasePids?.() ?? [];
+        databaseBefore = databasePids.map(sampleProcess);
+      }),
+      sleep(windowEnd - monotonicMs()).then(() => {
+        after = pids.map(sampleProcess);
+        databaseAfter = databasePids.map(sampleProcess);
+      }),
     ]);
     loadgen.send({ type: 'go', startAt, warmupMs: config.warmupMs, measureMs: config.measureMs, drainMs: config.drainMs });
     const result: OtResult = await loadgen.next('result', windowEnd - monotonicMs() + config.drainMs + 10_000);
     await sampling;
     const seconds = config.measureMs / 1000;
     const cpu = (i: number) => cpuPercent(before[i], after[i]);
+    // A backend that ended within the window is left out (its CPU is not known): a slight undercount.
+    const databaseCpu = cluster.databasePids
+      ? databasePids.reduce((sum, _, i) => sum + (cpuPercent(databaseBefore[i], databaseAfter[i]) ?? 0), 0)
+      : undefined;
     const serverCpu = cluster.pids.reduce<number | undefined>(
       (a, _, i) => (a === undefined || cpu(i) === undefined ? undefined : a + cpu(i)!),
-      0,
+      databaseCpu ?? 0,
     );
     const figures: CommitFigures = {
       target: label,
@@ -160,6 +177,7 @@ async function runOnce(
       ackLatencyMs: summarize(result.ackLatencies),
       serverCpuPercents: cluster.servers.map((_, i) => cpu(i) ?? NaN),
       redisCpuPercent: cluster.redisPid ? cpu(cluster.servers.length) : undefined,
+      databaseCpuPercent: databaseCpu,
       loadgenCpuPercent: cpu(cluster.pids.length),
       serverMicrosPerCommit:
         serverCpu === undefined || result.commitsInWindow === 0 ? undefined : (serverCpu * 1e4 * seconds) / result.commitsInWindow,
@@ -173,6 +191,7 @@ async function runOnce(
         `servers CPU ` +
         `${figures.serverCpuPercents.map(Math.round).join('+')}%` +
         `${figures.redisCpuPercent === undefined ? '' : ` redis ${Math.round(figures.redisCpuPercent)}%`}` +
+        `${figures.databaseCpuPercent === undefined ? '' : ` postgres ${Math.round(figures.databaseCpuPercent)}%`}` +
         `, loadgen ${Math.round(figures.loadgenCpuPercent ?? NaN)}%` +
         `${result.problems.length ? `, PROBLEMS: ${result.problems[0]}` : ''}`,
     );

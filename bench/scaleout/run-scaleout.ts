@@ -24,7 +24,8 @@ import { runBench } from '../entry';
  *   SCALEOUT_WINDOW=16            saturation: messages in flight per publisher
  *   SCALEOUT_ROUNDS=3  SCALEOUT_MEASURE_MS=2500  SCALEOUT_DRIVER=wire|typed
  *   SCALEOUT_SKIP=commits,reconnect   phases to leave out (broadcast, commits, reconnect)
- *   SCALEOUT_COMMIT_TARGETS=relay,relay-redis,relay-x2,sharedb-redis   SCALEOUT_COMMIT_EDITORS=4,16
+ *   SCALEOUT_COMMIT_TARGETS=relay,relay-redis,relay-x2,sharedb-redis,sharedb-pg,sharedb-pg-x2
+ *                                 (ShareDB on PostgreSQL: BENCH_PG_URL, see postgres.ts)   SCALEOUT_COMMIT_EDITORS=4,16
  *   SCALEOUT_COMMIT_ROUNDS=3      the commit targets take turns this many times; medians reported
  *   SCALEOUT_COMMIT_BASELINE=file another relay build, run as `<target>@base` beside each relay
  *                                 commit target (a change and what it changes, in one run)
@@ -66,7 +67,7 @@ const commitConfig: CommitConfig = {
   rounds: Number(env.SCALEOUT_COMMIT_ROUNDS ?? 3),
   ...(env.SCALEOUT_COMMIT_BASELINE && { baselineBundle: env.SCALEOUT_COMMIT_BASELINE }),
 };
-const commitTargets = list(env.SCALEOUT_COMMIT_TARGETS, 'relay,relay-redis,relay-x2,sharedb-redis').filter(
+const commitTargets = list(env.SCALEOUT_COMMIT_TARGETS, 'relay,relay-redis,relay-x2,sharedb-redis,sharedb-pg,sharedb-pg-x2').filter(
   (t): t is TargetName => t in TARGETS && TARGETS[t as TargetName].kind !== 'socketio',
 );
 
@@ -289,17 +290,24 @@ function targetChecks(scenarios: ScaleoutFigures[], commitFigures: CommitFigures
         ),
       );
     }
-    const sharedb = of('sharedb-redis');
-    for (const target of ['relay-redis', 'relay-x2']) {
+    // ShareDB on its memory database against both; on PostgreSQL, like against like (one server, two).
+    const baselines: Array<[target: string, baseline: string, name: string]> = [
+      ['relay-redis', 'sharedb-redis', 'ShareDB + redis pub/sub'],
+      ['relay-x2', 'sharedb-redis', 'ShareDB + redis pub/sub'],
+      ['relay-redis', 'sharedb-pg', 'ShareDB on PostgreSQL + redis pub/sub'],
+      ['relay-x2', 'sharedb-pg-x2', 'ShareDB x2 on PostgreSQL + redis pub/sub'],
+    ];
+    for (const [target, baseline, name] of baselines) {
+      const sharedb = of(baseline);
       if (!sharedb || !of(target)) continue;
       checks.push(
         check(
-          `acked keystrokes/s, ${target} / ShareDB + redis pub/sub, ${editors} editors`,
+          `acked keystrokes/s, ${target} / ${name}, ${editors} editors`,
           ratio(of(target)?.ackedOpsPerSecond, sharedb.ackedOpsPerSecond),
           '>=',
           5,
           `${n0(of(target)?.ackedOpsPerSecond)} vs ${n0(sharedb.ackedOpsPerSecond)}/s, one op in flight per editor ` +
-            `(ShareDB: ${n0(sharedb.commitsPerSecond)} ops/s committed)`,
+            `(ShareDB: ${n0(sharedb.commitsPerSecond)} ops/s committed, ${n2(sharedb.serverMicrosPerCommit)} µs of CPU each)`,
         ),
       );
     }
@@ -363,6 +371,7 @@ function commitTable(figures: CommitFigures[]): string {
       'ack p99 ms',
       'each server CPU%',
       'redis CPU%',
+      'postgres CPU%',
       'µs/commit',
       'gen CPU%',
       'problems',
@@ -377,6 +386,7 @@ function commitTable(figures: CommitFigures[]): string {
       n2(f.ackLatencyMs?.p99),
       f.serverCpuPercents.map((c) => n0(c)).join(' + '),
       n0(f.redisCpuPercent),
+      n0(f.databaseCpuPercent),
       n2(f.serverMicrosPerCommit),
       n0(f.loadgenCpuPercent),
       String(f.problems.length),
