@@ -181,7 +181,7 @@ function behind(state: RecoveryState, upload: RecoveryUpload): RecoveryPlan | un
   for (let rev = upload.rev + 1; rev <= state.rev; rev++) {
     const o = state.old.get(rev);
     if (!o) return undefined;
-    if (!acked && upload.outstanding && o.clientId === upload.clientId && o.seq === upload.outstanding.seq) {
+    if (!acked && upload.outstanding && isCommitOf(o, upload.clientId, upload.outstanding)) {
       acked = true;
       outstanding = [];
       continue;
@@ -213,6 +213,24 @@ function sameAt(state: RecoveryState, upload: RecoveryUpload, rev: number): bool
   return mine.clientId === held.clientId && mine.seq === held.seq;
 }
 
+/**
+ * Whether the old op `o` is `outstanding` (the unacknowledged edit of `clientId`) as the lost epoch
+ * committed it, so that the client's edit is in the document already. The identity alone is a
+ * participant's word: any upload may name any client in its history, and a guest naming the
+ * host's next seq would have the host's edit dropped for an op of its own. What an op inserts is
+ * kept whole by every transform, though, so the op must insert exactly what the client's edit
+ * does: text nobody else has seen unless it was committed.
+ */
+function isCommitOf(o: OldOp, clientId: string, outstanding: { seq: number; op: TextOp }): boolean {
+  return o.clientId === clientId && o.seq === outstanding.seq && insertedText(o.op) === insertedText(outstanding.op);
+}
+
+function insertedText(op: TextOp): string {
+  let text = '';
+  for (const c of op) if (typeof c === 'string') text += c;
+  return text;
+}
+
 /** `state` becomes `work` with `merged` committed on top. */
 function commitTo(state: RecoveryState, work: RecoveryState, merged: TextOp): void {
   state.rev = work.rev;
@@ -233,9 +251,7 @@ export function fallback(text: string, upload: RecoveryUpload, state?: RecoveryS
   try {
     const sent = upload.outstanding;
     const held =
-      sent !== undefined &&
-      state?.epoch === upload.epoch &&
-      [...state.old.values()].some((o) => o.clientId === upload.clientId && o.seq === sent.seq);
+      sent !== undefined && state?.epoch === upload.epoch && [...state.old.values()].some((o) => isCommitOf(o, upload.clientId, sent));
     const confirmed = held ? textType.apply(upload.text, sent.op) : upload.text;
     const pending = held ? normalize(upload.buffer ?? []) : pendingOf(upload);
     textType.apply(confirmed, pending); // the pending edits must fit the text they were made on

@@ -212,6 +212,46 @@ describe('recovery: rebuilding a lost document from its participants’ copies',
     }
   });
 
+  it('an op a guest uploads under the host’s identity does not pass for the host’s unacknowledged edit (attack)', () => {
+    // A fork (the store kept revision 1): the guest comes back first with a "revision 2" it claims
+    // the host made with the host's next seq; the host comes back with that seq unacknowledged.
+    const origin: RecoveryOrigin = { epoch: 'old', rev: 1, history: [{ rev: 1, op: ['ab'], clientId: 'host', seq: 0 }] };
+    const forged = { rev: 2, op: [1, 'X'], clientId: 'host', seq: 1 };
+    const guest: RecoveryUpload = { epoch: 'old', rev: 2, clientId: 'guest', text: 'aXb', history: [...origin.history, forged] };
+    const host: RecoveryUpload = {
+      epoch: 'old',
+      rev: 1,
+      clientId: 'host',
+      text: 'ab',
+      outstanding: { seq: 1, op: [2, 'HOST'] },
+      history: origin.history,
+    };
+    const first = plan(replay(origin, []), 'ab', guest);
+    const text = apply('ab', first.op);
+    assert.equal(text, 'aXb');
+    const history: CommittedOp[] = [{ rev: 1, op: first.op, userId: 'g', clientId: 'guest', seq: 0, recovery: first.record }];
+    // By ops: the forged op is the guest's, and the host's edit is merged past it.
+    const merge = plan(replay(origin, history), text, host);
+    assert.equal(merge.exact, true);
+    assert.equal(apply(text, merge.op), 'aXbHOST');
+    assert.equal(apply('abHOST', merge.rebase!), 'aXbHOST');
+    // By text (the history between is missing): the same.
+    const sparse: RecoveryOrigin = { ...origin, rev: 2, history: [forged] };
+    const byText = plan(replay(sparse, []), text, { ...host, rev: 0, text: '', outstanding: { seq: 1, op: ['HOST'] }, history: [] });
+    assert.equal(byText.exact, false);
+    assert.ok(apply(text, byText.op).includes('HOST'), 'the host’s edit is kept');
+    // The op the lost epoch really committed for the host's edit is still its acknowledgement.
+    const real = { ...forged, op: [2, 'HOST'] };
+    const acked = plan(replay(origin, []), 'ab', { ...guest, text: 'abHOST', history: [...origin.history, real] });
+    const after = apply('ab', acked.op);
+    const again = plan(
+      replay(origin, [{ rev: 1, op: acked.op, userId: 'g', clientId: 'guest', seq: 0, recovery: acked.record }]),
+      after,
+      host,
+    );
+    assert.equal(apply(after, again.op), 'abHOST', 'not twice');
+  });
+
   it('with too little history to merge by ops, it merges by text: every pending edit is kept, nothing throws', () => {
     // Not exact: what one participant alone confirmed may be lost, and an outstanding op another
     // participant confirmed (unknown to the relay without the ops) may come back twice.
