@@ -58,6 +58,10 @@ function runPinger(url: string, everyMs: number): void {
   let timer: NodeJS.Timeout | undefined;
   let counter = 0;
   socket.on('error', (error) => send({ type: 'failed', message: error.message }));
+  socket.on('close', () => clearInterval(timer));
+  // The test that started it is gone (it failed before `stop`, or its process ended): so is the
+  // pinger. Left running, it would hold the test runner's output pipe open, and the run with it.
+  process.on('disconnect', () => process.exit(0));
   socket.on('message', (data) => {
     const frame = JSON.parse(data.toString()) as { event_type: string; payload: { nonce?: string } };
     if (frame.event_type === 'connect') {

@@ -197,25 +197,22 @@ export async function fuzzRound(relay: RelayProcess, frames: Judged[], round: nu
 /** Edits `document` (one op in flight at a time) until `stop`, which resolves to the number acknowledged. */
 async function keepEditing(client: TestClient, document: string, clientId: string): Promise<{ stop(): Promise<number> }> {
   const { rev } = await openDocument(client, document, 'calm');
-  let acked = 0;
-  let pending = false;
+  // Counted from the frames the client recorded, not by a listener of its own: `until` checks its
+  // condition when the client records a frame, which would be before such a listener saw it, so a
+  // last ack arriving during `stop` would be missed (a timeout though the ack came).
+  const acked = () => client.of('collaboration.ack').length;
+  let sent = 0;
   // Nobody else edits it: each ack moves the document one revision on.
   const timer = setInterval(() => {
-    if (pending) return;
-    pending = true;
-    client.send(clientFrame('collaboration.edit', { document, rev: rev + acked, client_id: clientId, seq: acked, op: ['.'] }));
+    if (acked() < sent) return;
+    client.send(clientFrame('collaboration.edit', { document, rev: rev + sent, client_id: clientId, seq: sent, op: ['.'] }));
+    sent++;
   }, EDIT_INTERVAL_MS);
-  const onFrame = () => {
-    const acks = client.of('collaboration.ack').length;
-    if (acks > acked) [acked, pending] = [acks, false];
-  };
-  client.socket.on('message', onFrame);
   return {
     stop: async () => {
       clearInterval(timer);
-      await client.until(() => !pending, 'the bystander’s last ack');
-      client.socket.off('message', onFrame);
-      return acked;
+      await client.until(() => acked() >= sent, 'the bystander’s last ack');
+      return acked();
     },
   };
 }
