@@ -33,8 +33,12 @@ export interface RecoveryRecord {
    * already in the document through another participant's pending edits, not applied again.
    */
   chain: Array<OldOp & { skipped?: true }>;
-  /** The client's op that was sent and not acknowledged (now part of `pending`). */
-  outstanding?: { clientId: string; seq: number };
+  /**
+   * The client's op that was sent and not acknowledged (now part of `pending`), and the text it
+   * inserts (`inserted`; absent in records of earlier relays): an old op of that identity is this
+   * op only if it inserts the same text (recovery.ts `isCommitOf`).
+   */
+  outstanding?: { clientId: string; seq: number; inserted?: string };
   /** The client's pending edits as committed: the commit's op is the chain's ops, then this. */
   pending: TextOp;
   /** What the client was told (its text as of the rejoin -> the text after this commit). */

@@ -44,8 +44,11 @@ export interface RecoveryState {
   bridge: TextOp;
   /** The old ops the relay was given (origin and chains), by revision. */
   readonly old: Map<number, OldOp>;
-  /** `client\0seq` of old outstanding ops already brought in through their author's pending edits. */
-  readonly merged: Set<string>;
+  /**
+   * `client\0seq` of old outstanding ops already brought in through their author's pending edits,
+   * with the text each inserts (undefined: not recorded, the identity alone decides).
+   */
+  readonly merged: Map<string, string | undefined>;
 }
 
 /** A rejoining client's copy: what `collaboration.open` carried. */
@@ -78,7 +81,7 @@ const identity = (clientId: string, seq: number) => `${clientId}\u0000${seq}`;
  * revision 0 (in order). Throws an `OtError` if the stored records do not fit together.
  */
 export function replay(origin: RecoveryOrigin, history: readonly CommittedOp[]): RecoveryState {
-  const state: RecoveryState = { epoch: origin.epoch, rev: origin.rev, bridge: [], old: new Map(), merged: new Set() };
+  const state: RecoveryState = { epoch: origin.epoch, rev: origin.rev, bridge: [], old: new Map(), merged: new Map() };
   for (const o of origin.history) if (o.rev <= origin.rev) state.old.set(o.rev, o);
   for (const commit of history) {
     const record = commit.recovery;
@@ -89,7 +92,7 @@ export function replay(origin: RecoveryOrigin, history: readonly CommittedOp[]):
     for (const o of record.chain) advance(state, o, o.skipped === true);
     state.bridge = compose(state.bridge, record.pending);
     if (record.outstanding && record.from.epoch === state.epoch)
-      state.merged.add(identity(record.outstanding.clientId, record.outstanding.seq));
+      state.merged.set(identity(record.outstanding.clientId, record.outstanding.seq), record.outstanding.inserted);
   }
   return state;
 }
@@ -139,7 +142,10 @@ function recordOf(
   return {
     from: { epoch: upload.epoch, rev: upload.rev },
     chain,
-    ...(outstanding && upload.outstanding && { outstanding: { clientId: upload.clientId, seq: upload.outstanding.seq } }),
+    ...(outstanding &&
+      upload.outstanding && {
+        outstanding: { clientId: upload.clientId, seq: upload.outstanding.seq, inserted: insertedText(upload.outstanding.op) },
+      }),
     pending,
     rebase,
   };
@@ -155,7 +161,7 @@ function ahead(state: RecoveryState, upload: RecoveryUpload): RecoveryPlan | und
   const chain: RecoveryRecord['chain'] = [];
   for (const o of ops) {
     const op = normalize(o.op);
-    const skip = o.clientId !== undefined && o.seq !== undefined && state.merged.has(identity(o.clientId, o.seq));
+    const skip = o.clientId !== undefined && o.seq !== undefined && wasMerged(state, o.clientId, o.seq, o.op);
     const committed = advance(work, { ...o, op }, skip);
     if (committed) chained = compose(chained, committed);
     chain.push({ ...o, op, ...(skip && { skipped: true as const }) });
@@ -223,6 +229,18 @@ function sameAt(state: RecoveryState, upload: RecoveryUpload, rev: number): bool
  */
 function isCommitOf(o: OldOp, clientId: string, outstanding: { seq: number; op: TextOp }): boolean {
   return o.clientId === clientId && o.seq === outstanding.seq && insertedText(o.op) === insertedText(outstanding.op);
+}
+
+/**
+ * Whether the old op `op` of that identity came into the document already through its author's
+ * pending edits: the same identity (a participant's word, see `isCommitOf`) and the same inserted
+ * text. A guest rejoining under the host's client id must not have the host's real op skipped.
+ */
+function wasMerged(state: RecoveryState, clientId: string, seq: number, op: TextOp): boolean {
+  const key = identity(clientId, seq);
+  if (!state.merged.has(key)) return false;
+  const inserted = state.merged.get(key);
+  return inserted === undefined || inserted === insertedText(op);
 }
 
 function insertedText(op: TextOp): string {

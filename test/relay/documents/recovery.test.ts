@@ -252,6 +252,35 @@ describe('recovery: rebuilding a lost document from its participants’ copies',
     assert.equal(apply(after, again.op), 'abHOST', 'not twice');
   });
 
+  it('a guest rejoining under the host’s client id does not have the host’s committed op skipped (attack)', () => {
+    // A fork (the store kept revision 1). The guest comes back first, naming the host's client id
+    // and the host's next seq for an edit of its own; then someone who saw the host's real op
+    // with that seq committed at revision 2 brings it in.
+    const origin: RecoveryOrigin = { epoch: 'old', rev: 1, history: [{ rev: 1, op: ['ab'], clientId: 'host', seq: 0 }] };
+    const impostor: RecoveryUpload = {
+      epoch: 'old',
+      rev: 1,
+      clientId: 'host',
+      text: 'ab',
+      outstanding: { seq: 1, op: [2, 'EVIL'] },
+      history: origin.history,
+    };
+    const first = plan(replay(origin, []), 'ab', impostor);
+    const text = apply('ab', first.op);
+    assert.equal(text, 'abEVIL');
+    const history: CommittedOp[] = [{ rev: 1, op: first.op, userId: 'guest', clientId: 'host', seq: 0, recovery: first.record }];
+    const real = { rev: 2, op: [2, 'HOST'], clientId: 'host', seq: 1 };
+    const witness: RecoveryUpload = { epoch: 'old', rev: 2, clientId: 'p', text: 'abHOST', history: [...origin.history, real] };
+    const merge = plan(replay(origin, history), text, witness);
+    assert.equal(merge.exact, true);
+    assert.deepEqual(
+      merge.record.chain.map((o) => o.skipped ?? false),
+      [false],
+      'the host’s op is not taken for the impostor’s',
+    );
+    assert.ok(apply(text, merge.op).includes('HOST'), 'the host’s committed edit is in');
+  });
+
   it('with too little history to merge by ops, it merges by text: every pending edit is kept, nothing throws', () => {
     // Not exact: what one participant alone confirmed may be lost, and an outstanding op another
     // participant confirmed (unknown to the relay without the ops) may come back twice.
