@@ -26,9 +26,10 @@
  * The state is not stored: `replay` rebuilds it from the origin and the epoch's history, whose
  * recovery commits carry what they merged (`RecoveryRecord`). So this needs the history since
  * revision 0 (the first `historySize` commits after the rebuild); later, or for a participant of
- * another lost epoch or without the ops needed, `fallback` merges by text: the pending edits are
- * transformed past a replacement of the differing span (`rebaseByText`), so they are kept, but what the
- * participant alone had confirmed is lost and where edits overlap one may land at the span's edge.
+ * another lost epoch or without the ops needed, `fallback` merges by text (`rebaseByText`): the
+ * pending edits are transformed past a replacement of the differing span, so they are kept, but
+ * what the participant alone had confirmed is lost, and an edit made inside the span lands after
+ * its new text (between words).
  */
 import { diffOp, rebaseByText, type RecoveryPayload, textType, type TextOp } from '../../protocol';
 import type { CommittedOp, OldOp, RecoveryOrigin, RecoveryRecord } from './document-store';
