@@ -92,17 +92,21 @@ export class NginxProcess {
     this.exited = once(child, 'exit').then(() => void live.delete(child));
   }
 
-  /** Renders the template into `dir` (nginx.conf, tmp/, logs/) and starts nginx; `healthUrl` answers 200 when it is up. */
+  /**
+   * Renders the template (docker/nginx.conf unless given) into `dir` (nginx.conf, tmp/, logs/) and
+   * starts nginx; `healthUrl` answers 200 when it is up.
+   */
   static async start(
     dir: string,
     options: Omit<NginxRenderOptions, 'runDir' | 'logDir'>,
     healthUrl: (nginx: NginxProcess) => string | Promise<string>,
+    template = readNginxTemplate(),
   ): Promise<NginxProcess> {
     const nginx = requireBinary('nginx', 'nginx');
     mkdirSync(join(dir, 'tmp'), { recursive: true });
     mkdirSync(join(dir, 'logs'), { recursive: true });
     const config = join(dir, 'nginx.conf');
-    writeFileSync(config, renderNginxConfig(readNginxTemplate(), { ...options, runDir: dir, logDir: join(dir, 'logs') }));
+    writeFileSync(config, renderNginxConfig(template, { ...options, runDir: dir, logDir: join(dir, 'logs') }));
     // Detached: its own process group, so a stop reaches the workers too.
     const child = spawn(nginx, ['-p', dir, '-c', config, '-e', join(dir, 'logs', 'nginx-error.log'), '-g', 'daemon off;'], {
       detached: true,

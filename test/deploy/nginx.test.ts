@@ -1,7 +1,8 @@
 /**
  * A real nginx running docker/nginx.conf (rendered for loopback ports, TLS with a throwaway
  * certificate) in front of two relays from the bundle: WebSocket upgrades, round robin,
- * failover, REST, forwarded headers, the redirect server and the access log.
+ * failover, REST, forwarded headers, the redirect server and the access log; and the optional
+ * session affinity (its hash line on).
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type WebSocket from 'ws';
 import { mintPersonalToken, mintToken } from '../../relay/auth/tokens';
+import { readNginxTemplate } from '../../relay/cli/cluster/nginx-config';
 import { ensureCertificate } from '../../relay/cli/cluster/tls';
 import { httpGet } from '../../relay/cli/cluster/probes';
 import { clientFrame, openTestClient, type TestClient } from '../support/relay-fixture';
@@ -183,6 +185,70 @@ describe('nginx (docker/nginx.conf) in front of two relays', () => {
       req.end(body);
     });
   }
+});
+
+describe('nginx with session affinity (docker/nginx.conf with its hash line on)', () => {
+  const AFFINITY = '# hash $tandem_affinity consistent;';
+  let dir: string;
+  let relays: RelayProcess[] = [];
+  let nginx: NginxProcess | undefined;
+  let port: number;
+  const clients: TestClient[] = [];
+
+  const connect = async (user: string, session: string) => {
+    const token = mintToken(TEST_SECRET, { user, sessions: [session], role: 'editor', ttl: '5m' });
+    const client = await openTestClient(`ws://127.0.0.1:${port}/ws?token=${token}&session=${session}`, {}, 10_000);
+    clients.push(client);
+    return client;
+  };
+  const relayOf = (client: TestClient) => (client.frames[0]!.payload as { relay_id: string }).relay_id;
+
+  before(async () => {
+    requireBinary('nginx', 'nginx');
+    const template = readNginxTemplate();
+    assert.ok(template.includes(AFFINITY), 'the template has the affinity line, commented out');
+    dir = mkdtempSync(join(tmpdir(), 'tandem-nginx-affinity-'));
+    relays = await startRelays(['relay-a', 'relay-b']);
+    port = await freePort();
+    nginx = await NginxProcess.start(
+      join(dir, 'nginx'),
+      { relays: relays.map((relay) => relay.address), listen: { host: '127.0.0.1', port } },
+      () => `http://127.0.0.1:${port}/health`,
+      template.replace(AFFINITY, AFFINITY.slice(2)),
+    );
+  });
+
+  after(async () => {
+    for (const client of clients) client.socket.terminate();
+    await nginx?.stop();
+    await Promise.all(relays.map((relay) => relay.stop()));
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('sends every connection of a session to one relay, and the sessions over both', async () => {
+    const bySession = new Map<string, Set<string>>();
+    for (let s = 0; s < 16; s++) {
+      for (let i = 0; i < 3; i++) {
+        const client = await connect(`user-${s}-${i}`, `s${s}`);
+        bySession.set(`s${s}`, (bySession.get(`s${s}`) ?? new Set()).add(relayOf(client)));
+      }
+    }
+    for (const [session, relayIds] of bySession) assert.equal(relayIds.size, 1, `${session} on ${[...relayIds].join(', ')}`);
+    // Consistent hashing of 16 sessions over two relays: all on one has a chance of about 1 in 30,000.
+    assert.equal(new Set([...bySession.values()].flatMap((ids) => [...ids])).size, 2, 'the sessions spread over both relays');
+  });
+
+  it('moves a session to the other relay when its relay fails', async () => {
+    const first = await connect('mover', 's0');
+    const victim = relays.find((relay) => relay.id === relayOf(first))!;
+    const survivor = relays.find((relay) => relay !== victim)!;
+    await victim.kill();
+    await first.closed;
+    const again = await connect('mover', 's0');
+    assert.equal(relayOf(again), survivor.id);
+    const other = await connect('mover-2', 's0');
+    assert.equal(relayOf(other), survivor.id, 'the session stays together on its new relay');
+  });
 });
 
 /** A GET that reports a redirect instead of following it. */
