@@ -270,6 +270,8 @@ export class SessionController implements vscode.Disposable {
     const client = new RelayClient({
       url: info.wsUrl,
       token: info.token,
+      // Named in the URL too (the token names it already): a proxy with session affinity keys on it.
+      session: info.sessionId,
       transport: nodeTransport,
       // A late joiner sees the session's chat so far: what the session log keeps (see the README).
       replayHistory: true,
