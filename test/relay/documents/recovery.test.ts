@@ -170,6 +170,18 @@ function assertMarkers(text: string, expected: Set<string>): void {
   assert.deepEqual([...found].sort(), [...expected].sort(), 'every marker anyone confirmed or had pending, exactly once');
 }
 
+/** A fork whose store kept revision 1 ("ab", by the host): the attack cases start from it. */
+const FORKED: RecoveryOrigin = { epoch: 'old', rev: 1, history: [{ rev: 1, op: ['ab'], clientId: 'host', seq: 0 }] };
+
+/** The first rejoin merged into `FORKED`: the document's text after it, and its commit as the new epoch's history. */
+function firstBack(upload: RecoveryUpload): { text: string; history: CommittedOp[] } {
+  const merge = plan(replay(FORKED, []), 'ab', upload);
+  return {
+    text: apply('ab', merge.op),
+    history: [{ rev: 1, op: merge.op, userId: 'guest', clientId: upload.clientId, seq: 0, recovery: merge.record }],
+  };
+}
+
 const action = fc.tuple(fc.nat(99), fc.nat(4), fc.nat(1000), fc.nat(1000), fc.nat(1000));
 const initial = fc.array(fc.constantFrom(...FILLER), { maxLength: 8 }).map((a) => a.join(''));
 
@@ -215,7 +227,7 @@ describe('recovery: rebuilding a lost document from its participants’ copies',
   it('an op a guest uploads under the host’s identity does not pass for the host’s unacknowledged edit (attack)', () => {
     // A fork (the store kept revision 1): the guest comes back first with a "revision 2" it claims
     // the host made with the host's next seq; the host comes back with that seq unacknowledged.
-    const origin: RecoveryOrigin = { epoch: 'old', rev: 1, history: [{ rev: 1, op: ['ab'], clientId: 'host', seq: 0 }] };
+    const origin = FORKED;
     const forged = { rev: 2, op: [1, 'X'], clientId: 'host', seq: 1 };
     const guest: RecoveryUpload = { epoch: 'old', rev: 2, clientId: 'guest', text: 'aXb', history: [...origin.history, forged] };
     const host: RecoveryUpload = {
@@ -226,10 +238,8 @@ describe('recovery: rebuilding a lost document from its participants’ copies',
       outstanding: { seq: 1, op: [2, 'HOST'] },
       history: origin.history,
     };
-    const first = plan(replay(origin, []), 'ab', guest);
-    const text = apply('ab', first.op);
+    const { text, history } = firstBack(guest);
     assert.equal(text, 'aXb');
-    const history: CommittedOp[] = [{ rev: 1, op: first.op, userId: 'g', clientId: 'guest', seq: 0, recovery: first.record }];
     // By ops: the forged op is the guest's, and the host's edit is merged past it.
     const merge = plan(replay(origin, history), text, host);
     assert.equal(merge.exact, true);
@@ -242,21 +252,16 @@ describe('recovery: rebuilding a lost document from its participants’ copies',
     assert.ok(apply(text, byText.op).includes('HOST'), 'the host’s edit is kept');
     // The op the lost epoch really committed for the host's edit is still its acknowledgement.
     const real = { ...forged, op: [2, 'HOST'] };
-    const acked = plan(replay(origin, []), 'ab', { ...guest, text: 'abHOST', history: [...origin.history, real] });
-    const after = apply('ab', acked.op);
-    const again = plan(
-      replay(origin, [{ rev: 1, op: acked.op, userId: 'g', clientId: 'guest', seq: 0, recovery: acked.record }]),
-      after,
-      host,
-    );
-    assert.equal(apply(after, again.op), 'abHOST', 'not twice');
+    const acked = firstBack({ ...guest, text: 'abHOST', history: [...origin.history, real] });
+    const again = plan(replay(origin, acked.history), acked.text, host);
+    assert.equal(apply(acked.text, again.op), 'abHOST', 'not twice');
   });
 
   it('a guest rejoining under the host’s client id does not have the host’s committed op skipped (attack)', () => {
     // A fork (the store kept revision 1). The guest comes back first, naming the host's client id
     // and the host's next seq for an edit of its own; then someone who saw the host's real op
     // with that seq committed at revision 2 brings it in.
-    const origin: RecoveryOrigin = { epoch: 'old', rev: 1, history: [{ rev: 1, op: ['ab'], clientId: 'host', seq: 0 }] };
+    const origin = FORKED;
     const impostor: RecoveryUpload = {
       epoch: 'old',
       rev: 1,
@@ -265,10 +270,8 @@ describe('recovery: rebuilding a lost document from its participants’ copies',
       outstanding: { seq: 1, op: [2, 'EVIL'] },
       history: origin.history,
     };
-    const first = plan(replay(origin, []), 'ab', impostor);
-    const text = apply('ab', first.op);
+    const { text, history } = firstBack(impostor);
     assert.equal(text, 'abEVIL');
-    const history: CommittedOp[] = [{ rev: 1, op: first.op, userId: 'guest', clientId: 'host', seq: 0, recovery: first.record }];
     const real = { rev: 2, op: [2, 'HOST'], clientId: 'host', seq: 1 };
     const witness: RecoveryUpload = { epoch: 'old', rev: 2, clientId: 'p', text: 'abHOST', history: [...origin.history, real] };
     const merge = plan(replay(origin, history), text, witness);
