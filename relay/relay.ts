@@ -21,6 +21,7 @@ import type { DebugStateStore } from './debugging/debug-state-store';
 import { Debugging } from './debugging/debugging';
 import { MemoryDebugStateStore } from './debugging/memory-debug-state-store';
 import { RedisDebugStateStore } from './debugging/redis-debug-state-store';
+import { CommitForwarding } from './documents/commit-forwarding';
 import { DocumentAuthority } from './documents/document-authority';
 import type { DocumentStore } from './documents/document-store';
 import { MemoryDocumentStore } from './documents/memory-document-store';
@@ -28,6 +29,7 @@ import { RedisDocumentStore } from './documents/redis-document-store';
 import { Gateway } from './gateway/gateway';
 import { HandlerContext } from './handlers/context';
 import { createHandlers } from './handlers';
+import { forwardedEditCommitter } from './handlers/collaboration';
 import { HttpApi } from './http/http-api';
 import { pathOf } from './http/http-util';
 import { RequestLimits } from './http/request-limits';
@@ -136,8 +138,11 @@ async function createStorage(config: RelayConfig, relayId: string, log: Logger):
   const made: Array<{ close(): Promise<void> }> = [];
   const keep = <T extends { close(): Promise<void> }>(part: T): T => (made.push(part), part);
   try {
+    const broker = keep(new RedisBroker(redis, { relayId, prefix: REDIS_PREFIX, historySize: config.sessionLogSize, log }));
+    // The name this relay's commit leases and forwards go by: a restarted relay is another one.
+    const instance = `${relayId}.${randomUUID().slice(0, 8)}`;
     return {
-      broker: keep(new RedisBroker(redis, { relayId, prefix: REDIS_PREFIX, historySize: config.sessionLogSize, log })),
+      broker,
       presence: keep(new RedisPresenceStore(redis, relayId, { prefix: REDIS_PREFIX, log })),
       documents: keep(
         new RedisDocumentStore(redis, {
@@ -147,6 +152,7 @@ async function createStorage(config: RelayConfig, relayId: string, log: Logger):
           maxPerSession: config.documentMaxPerSession,
           cacheOpsBytes: config.documentHistoryMaxBytes,
           historyMaxBytes: config.documentHistoryMaxBytes,
+          instance,
         }),
       ),
       sessionStore: keep(new RedisSessionStore(redis, { prefix: REDIS_PREFIX })),
@@ -187,6 +193,15 @@ export async function startRelay({ config, secret, logger, modelPerformance }: R
   const storage = await createStorage(config, relayId, log);
   const { broker, presence, documents, sessionStore, joinRequests, debugState, answers, streams, windows, redis } = storage;
   const stats = new RelayStats();
+  // With Redis: the edits of a document another relay commits go there (commit-forwarding.ts).
+  const forwarding =
+    documents instanceof RedisDocumentStore
+      ? new CommitForwarding(broker, {
+          instance: documents.instance,
+          onForward: (outcome) => stats.countForward(outcome),
+          onMalformed: (error) => log.warn({ err: error }, 'dropped a malformed forward from another relay'),
+        })
+      : undefined;
   const outage = redis ? new RedisOutageMonitor(redis) : undefined;
   const availability: Availability = outage ?? alwaysAvailable;
   const hub = new Hub(broker, stats, availability);
@@ -211,7 +226,8 @@ export async function startRelay({ config, secret, logger, modelPerformance }: R
   // In this order (the broker last: the hub's subscriptions go through it); each part is closed
   // even if one before it failed. The last of them to let go of Redis closes its connections.
   const closeStorage = async () => {
-    for (const part of [hub, presence, documents, sessionStore, joinRequests, debugState, answers, streams, windows, broker]) {
+    const parts = [forwarding, hub, presence, documents, sessionStore, joinRequests, debugState, answers, streams, windows, broker];
+    for (const part of parts.filter((p) => p !== undefined)) {
       await part.close().catch((error: unknown) => log.warn({ err: error }, 'could not close a part of the storage'));
     }
   };
@@ -260,25 +276,23 @@ export async function startRelay({ config, secret, logger, modelPerformance }: R
     debugging.start();
     await ai.start();
     await monitoring.start();
-    const authority = new DocumentAuthority(documents, {
-      maxLength: config.documentMaxLength,
-      maxTransformCost: config.editMaxTransformCost,
-      transformCostPerSecond: config.editTransformCostPerSecond,
-      onRecovery: (kind) => stats.countRecovery(kind),
+    const authority = new DocumentAuthority(
+      documents,
+      {
+        maxLength: config.documentMaxLength,
+        maxTransformCost: config.editMaxTransformCost,
+        transformCostPerSecond: config.editTransformCostPerSecond,
+        onRecovery: (kind) => stats.countRecovery(kind),
+      },
+      forwarding,
+    );
+    const handlerContext = new HandlerContext(hub, relayId, authority, presence, {
+      maxOpenPerConnection: config.documentMaxOpenPerConnection,
+      maxPendingPieceBytes: config.documentMaxPendingPieceBytes,
     });
+    await forwarding?.start(forwardedEditCommitter(handlerContext));
     const router = new Router(
-      countingChat(
-        createHandlers(
-          new HandlerContext(hub, relayId, authority, presence, {
-            maxOpenPerConnection: config.documentMaxOpenPerConnection,
-            maxPendingPieceBytes: config.documentMaxPendingPieceBytes,
-          }),
-          debugging,
-          ai,
-          config.tunnels,
-        ),
-        (sessionId) => operatorSide?.view.countChat(sessionId),
-      ),
+      countingChat(createHandlers(handlerContext, debugging, ai, config.tunnels), (sessionId) => operatorSide?.view.countChat(sessionId)),
     );
     keepOpenDocuments = keepDocumentsAlive(hub, documents, config.documentIdleTimeoutMs, log);
     // An ended session's debugging state that cannot be deleted now (Redis away) expires when idle.

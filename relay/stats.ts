@@ -19,6 +19,12 @@ export class RelayStats {
   private readonly refusedUpgrades = new Map<number, number>();
   /** Rejoins of a document whose history was lost: `rebuilt` recreated it, `reset` brought a copy to it. */
   private readonly recoveries = { rebuilt: 0, reset: 0, forked: 0 };
+  /**
+   * Edits forwarded between relays to the one that commits their document (commit-forwarding.ts):
+   * forwards this relay sent that were `answered` or `unanswered` (committed here instead), and
+   * forwarded edits it committed for another relay (`served`).
+   */
+  private readonly forwards = { answered: 0, unanswered: 0, served: 0 };
   connectionsTotal = 0;
   connectionsRefused = 0;
   /** The hot paths' timings (relay/metrics); a no-op unless metrics are enabled. */
@@ -49,6 +55,10 @@ export class RelayStats {
     this.recoveries[kind]++;
   }
 
+  countForward(outcome: 'answered' | 'unanswered' | 'served', count = 1): void {
+    this.forwards[outcome] += count;
+  }
+
   /** The counts as they stand, for `/metrics` (read when scraped, never copied on the hot path). */
   get counts() {
     return {
@@ -58,6 +68,7 @@ export class RelayStats {
       refusedUpgrades: this.refusedUpgrades as ReadonlyMap<number, number>,
       repairs: this.repairs as Readonly<typeof this.repairs>,
       recoveries: this.recoveries as Readonly<typeof this.recoveries>,
+      forwards: this.forwards as Readonly<typeof this.forwards>,
     };
   }
 

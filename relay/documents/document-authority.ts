@@ -22,6 +22,7 @@ import {
   type LastCommit,
   type OldOp,
 } from './document-store';
+import type { CommitForwarding, ForwardOutcome } from './commit-forwarding';
 import { committedOpBytes } from './history-bytes';
 import { fitted, localText, oldOps, plan, rebaseSince, replay, type RecoveryState, type RecoveryUpload } from './recovery';
 import { CostBudget, cursorCost, TRANSFORM_SLICE, transformCost, yieldToEventLoop } from './transform-cost';
@@ -44,9 +45,7 @@ export class DocumentLostError extends Error {
  * `resync`: the op's base revision is older than the kept history; nothing was applied.
  */
 export type CommitResult =
-  | { kind: 'committed'; ack: AckPayload; committed: EditPayload }
-  | { kind: 'duplicate'; ack: AckPayload }
-  | { kind: 'resync'; resync: ResyncPayload };
+  { kind: 'committed'; ack: AckPayload } | { kind: 'duplicate'; ack: AckPayload } | { kind: 'resync'; resync: ResyncPayload };
 
 /** What a convergence check found (`DocumentAuthority.check`). */
 export type CheckResult = { kind: 'match' } | { kind: 'stale' } | { kind: 'diverged'; resync: ResyncPayload };
@@ -67,6 +66,13 @@ export interface CommitHooks {
   afford?(cost: number): boolean;
   /** The notice published with a fork the edit leads to (`forkLost`): the document's other connections rejoin. */
   forked?(): CommitPublication;
+  /**
+   * The sender's connection, if the edit may be committed by the relay that is the document's
+   * home (commit-forwarding.ts): its publication reaches that connection wherever it is made.
+   */
+  sender?: { userId: string; connectionId: string };
+  /** The edit was forwarded here by its sender's relay: it is committed here, never forwarded again. */
+  forwarded?: boolean;
 }
 
 export interface OpenRequest {
@@ -175,6 +181,8 @@ export class DocumentAuthority {
   constructor(
     private readonly store: DocumentStore,
     private readonly limits: DocumentLimits = { maxLength: 10_000_000 },
+    /** With a store that has commit leases (Redis): edits go to the relay that commits their document. */
+    private readonly forwarding?: CommitForwarding,
   ) {}
 
   /** The most UTF-16 code units a document may hold. */
@@ -536,6 +544,7 @@ export class DocumentAuthority {
     let fresh = false;
     let mayFork = true;
     try {
+      live = await this.forwardToHome(sessionId, document, live);
       for (let attempt = 0; live.length > 0; attempt++) {
         if (attempt >= MAX_APPEND_ATTEMPTS) throw new Error(`document "${document}": lost the commit race ${MAX_APPEND_ATTEMPTS} times`);
         if (attempt >= BACKOFF_AFTER_ATTEMPTS) await pause(Math.random() * Math.min(MAX_BACKOFF_MS, attempt));
@@ -604,13 +613,47 @@ export class DocumentAuthority {
           }
           if (!committed) continue;
         }
-        for (const c of built.committing) c.pending.resolve({ kind: 'committed', ack: c.ack, committed: c.committed });
+        for (const c of built.committing) c.pending.resolve({ kind: 'committed', ack: c.ack });
         await this.settle(sessionId, document, built.answers);
         return;
       }
     } catch (error) {
       for (const p of live) p.reject(error);
     }
+  }
+
+  /**
+   * Sends the group's edits to the relay that commits the document (its home, as the store last
+   * learned it), if another one does and answers: they are committed there, in its groups, and
+   * answered here as if committed here. Returns the edits left to commit here: all of them if there
+   * is no home to send to or it did not answer in time, else those it could not commit (`failed`)
+   * and those that may not go (forwarded here already, or not from a connection).
+   */
+  private async forwardToHome(sessionId: string, document: string, edits: PendingEdit[]): Promise<PendingEdit[]> {
+    const home = this.forwarding && this.store.commitHome?.(sessionId, document);
+    if (!home || !this.forwarding!.reachable(home)) return edits;
+    const sendable = edits.filter((p) => p.hooks.sender !== undefined && !p.hooks.forwarded);
+    if (sendable.length === 0) return edits;
+    const outcomes = await this.forwarding!.forward(
+      home,
+      sessionId,
+      sendable.map((p) => ({ ...p.hooks.sender!, edit: p.edit })),
+    );
+    if (!outcomes) return edits;
+    const answered = new Map<PendingEdit, ForwardOutcome>(sendable.map((p, i) => [p, outcomes[i]!]));
+    const answers: Built['answers'] = [];
+    const rest: PendingEdit[] = [];
+    for (const pending of edits) {
+      const outcome = answered.get(pending);
+      if (!outcome || outcome.kind === 'failed') rest.push(pending);
+      else if (outcome.kind === 'committed') pending.resolve({ kind: 'committed', ack: outcome.ack });
+      else if (outcome.kind === 'lost') pending.reject(new DocumentLostError(document));
+      else if (outcome.kind === 'error') {
+        answers.push([pending, { kind: 'error', error: new ProtocolError(outcome.code, outcome.message, outcome.path) }]);
+      } else answers.push([pending, outcome]);
+    }
+    await this.settle(sessionId, document, answers);
+    return rest;
   }
 
   /**

@@ -199,6 +199,15 @@ export interface DocumentStore {
     publications?: readonly CommitPublication[],
   ): Promise<boolean>;
   /**
+   * Another relay that commits this document for the others (it holds the document's commit
+   * lease, as this relay's last commit of it learned, recently enough to trust): this relay
+   * forwards its clients' edits there (commit-forwarding.ts), so that the document's commits are
+   * made in one relay's groups instead of racing each other. Undefined: this relay, no one known,
+   * or a store without leases (memory: there is one relay). Advisory: a commit made anywhere else
+   * is as safe as ever.
+   */
+  commitHome?(sessionId: string, documentId: string): string | undefined;
+  /**
    * Someone still has the document open: keep it. A document that is neither touched nor used
    * for the store's idle timeout is dropped (with its history and dedupe records).
    */

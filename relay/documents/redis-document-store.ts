@@ -79,6 +79,10 @@ import { tooManyDocuments } from './memory-document-store';
  * to knows the revision that edit made. A reader (open, cursor, check) fetches only the ops
  * committed since its copy (`document-load.lua`). Nothing is read at start-up.
  *
+ * Each commit also takes or renews the document's commit lease (document-commit.lua) and answers
+ * with its holder: `commitHome` names another holder while this relay's last commit is recent, and
+ * the authority forwards its edits there (commit-forwarding.ts) rather than race that relay here.
+ *
  * Every write and `touch` sets the idle expiry (PEXPIRE) of all three keys; reads do not, so that
  * a read costs no write (nor an AOF fsync). The relay touches the documents its clients have open.
  */
@@ -112,6 +116,15 @@ const Options = z.object({
    * left to commit: its edits were resends) only holds the other relays back.
    */
   turnMs: z.int().min(1).default(25),
+  /**
+   * The commit lease (document-commit.lua): the relay that commits a document holds it this long
+   * past its last commit, and the other relays forward their clients' edits to it
+   * (commit-forwarding.ts) while their last commit of the document named it, for half as long.
+   * 0: no lease, every relay commits for itself.
+   */
+  leaseMs: z.int().min(0).default(4000),
+  /** This store's name in turns and leases: unique per process (the relay's id and a random part). */
+  instance: z.string().min(1).optional(),
   /** Documents one session may have (DOCUMENT_MAX_PER_SESSION); 0: no bound. */
   maxPerSession: z.int().min(0).default(0),
   /** Bytes of recent ops kept with each cached text (`committedOpBytes`, DOCUMENT_HISTORY_MAX_BYTES). */
@@ -161,7 +174,11 @@ type RecordEntry = [op: TextOp, userId: string, clientId: string, seq: number, r
 /** Last commits a cached copy keeps (the least recently committed go first). */
 const MAX_KNOWN_COMMITS = 1024;
 
-type CommitReply = [committed: 1, srev: number, orev: number] | [committed: 0, head: number, missing: StreamEntry[], records: string[]];
+type CommitReply =
+  [committed: 1, srev: number, orev: number, home: string] | [committed: 0, head: number, missing: StreamEntry[], records: string[]];
+
+/** Documents whose commit lease holder a store remembers (a few dozen bytes each). */
+const MAX_KNOWN_HOMES = 4096;
 
 interface Keys {
   meta: string;
@@ -180,8 +197,10 @@ export class RedisDocumentStore implements DocumentStore {
   /** Insertion order is use order: the first entry is the least recently used. */
   private readonly cache = new Map<string, Cached>();
   private cachedLength = 0;
-  /** Names this store in the document's turn (unique per process, like a relay instance). */
-  private readonly instance = randomUUID().slice(0, 8);
+  /** Names this store in the document's turn and lease (unique per process, like a relay instance). */
+  readonly instance: string;
+  /** Per document, the lease holder its last commit here named, and when (`commitHome`). */
+  private readonly homes = new Map<string, { holder: string; at: number }>();
   private closing: Promise<void> | undefined;
   /** The most ops a failed commit's answer brings to catch a copy up (as many as a load would). */
   private readonly maxCatchUp: number;
@@ -204,6 +223,7 @@ export class RedisDocumentStore implements DocumentStore {
     options: RedisDocumentStoreOptions = {},
   ) {
     this.options = Options.parse(options);
+    this.instance = this.options.instance ?? randomUUID().slice(0, 8);
     redis.acquire();
     this.command = redis.command;
     this.runCreate = defineScript(this.command, 'tandemDocumentCreate');
@@ -382,6 +402,7 @@ export class RedisDocumentStore implements DocumentStore {
       this.options.historyMaxBytes,
       entries.reduce((sum, e) => sum + lengthChange(e.op), 0),
       this.maxCatchUp,
+      this.options.leaseMs,
     ];
     // The commit record (see `onPublication`): [incarnation, base revision, snapshot revision or
     // -1, then per entry [op, user, client id, seq, recovery record?]], the ops' JSON as is.
@@ -437,6 +458,7 @@ export class RedisDocumentStore implements DocumentStore {
     doc.rev = last.rev;
     doc.srev = reply[1];
     doc.orev = reply[2];
+    if (reply[3]) this.noteHome(key, reply[3]);
     for (const e of entries) {
       pushRecent(doc, e);
       noteLast(doc, dedupeField(e.userId, e.clientId), { seq: e.seq, rev: e.rev });
@@ -445,6 +467,20 @@ export class RedisDocumentStore implements DocumentStore {
     this.remember(key, doc);
     for (const record of held) this.applyRecord(key, record);
     return true;
+  }
+
+  commitHome(sessionId: string, documentId: string): string | undefined {
+    const home = this.homes.get(cacheKey(sessionId, documentId));
+    // Half the lease: the holder may have stopped committing since (it died, or its clients left)
+    // and its lease run out; this relay's next commit of its own finds out who holds it now.
+    if (!home || home.holder === this.instance || Date.now() - home.at > this.options.leaseMs / 2) return undefined;
+    return home.holder;
+  }
+
+  private noteHome(key: string, holder: string): void {
+    this.homes.delete(key);
+    this.homes.set(key, { holder, at: Date.now() });
+    if (this.homes.size > MAX_KNOWN_HOMES) this.homes.delete(this.homes.keys().next().value!);
   }
 
   async touch(sessionId: string, documentId: string): Promise<void> {

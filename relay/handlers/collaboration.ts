@@ -7,7 +7,8 @@ import {
   type ResyncPayload,
   textPieces,
 } from '../../protocol';
-import { DocumentLostError } from '../documents/document-authority';
+import type { CommitHere } from '../documents/commit-forwarding';
+import { type CommitResult, DocumentLostError } from '../documents/document-authority';
 import type { CommitPublication } from '../documents/document-store';
 import { OpenPieces } from '../documents/open-pieces';
 import { CostBudget } from '../documents/transform-cost';
@@ -87,27 +88,35 @@ function pieceBytes(connection: Connection): number {
   return Math.min(connection.maxFrameBytes, connection.maxBufferedBytes / 2);
 }
 
+/** Whom a commit is made for: a connection here, or one on another relay that forwarded its edit. */
+interface Sender {
+  sessionId: string;
+  userId: string;
+  /** The connection's id (unique across relays). */
+  id: string;
+}
+
 /**
- * The publication of a commit made for `connection` (an edit, or the merge of its copy when it
+ * The publication of a commit made for `sender` (an edit, or the merge of its copy when it
  * rejoins a rebuilt document): the others get the edit, the sender the ack in its place (`echo`),
  * so the ack can never overtake an earlier revision on any relay.
  */
 function announcer(
   context: HandlerContext,
-  connection: Connection,
+  sender: Sender,
   document: string,
 ): (committed: EditPayload, ack: AckPayload) => CommitPublication {
-  const envelope = { userId: connection.userId, sessionId: connection.sessionId };
+  const envelope = { userId: sender.userId, sessionId: sender.sessionId };
   return (committed, ack) =>
     context.hub.documentPublication(
-      connection.sessionId,
+      sender.sessionId,
       document,
       {
         eventType: 'collaboration.edit',
         data: encodeServerFrame('collaboration.edit', committed, envelope),
         echo: { eventType: 'collaboration.ack', data: encodeServerFrame('collaboration.ack', ack, envelope) },
       },
-      { exclude: connection.id },
+      { exclude: sender.id },
     );
 }
 
@@ -221,6 +230,7 @@ export function editHandler(context: HandlerContext): Handler<'collaboration.edi
           },
           afford: afford(context, connection),
           forked: () => context.hub.documentForkNotice(connection.sessionId, payload.document, connection.id),
+          sender: { userId: connection.userId, connectionId: connection.id },
         });
         if (timings.enabled) timings.editAck((performance.now() - started) / 1000);
       } catch (error) {
@@ -238,6 +248,55 @@ export function editHandler(context: HandlerContext): Handler<'collaboration.edi
       }
     },
   };
+}
+
+/** Connections of other relays whose forwarded edits a relay keeps a transform budget for (the least recent go first). */
+const MAX_FORWARDED_BUDGETS = 10_000;
+
+/**
+ * Commits the edits other relays forward to this one, the home of their document
+ * (commit-forwarding.ts), as `editHandler` commits a connection's: announced to the document's
+ * connections on every relay, the sender's ack as its echo, within a transform budget per sender
+ * connection. What an edit comes to is the forwarding relay's to tell its client.
+ */
+export function forwardedEditCommitter(context: HandlerContext): CommitHere {
+  const budgets = new Map<string, CostBudget>();
+  const budgetOf = (connectionId: string): CostBudget => {
+    let budget = budgets.get(connectionId);
+    if (budget) budgets.delete(connectionId);
+    else budget = context.documents.transformBudget();
+    budgets.set(connectionId, budget);
+    if (budgets.size > MAX_FORWARDED_BUDGETS) budgets.delete(budgets.keys().next().value!);
+    return budget;
+  };
+  return async (sessionId, { userId, connectionId, edit }) => {
+    const sender: Sender = { sessionId, userId, id: connectionId };
+    let reply: Exclude<CommitResult, { kind: 'committed' }> | undefined;
+    try {
+      const result = await context.documents.commit(sessionId, userId, edit, {
+        announce: announcer(context, sender, edit.document),
+        reply: (answer) => void (reply = answer),
+        afford: (cost) => budgetOf(connectionId).spend(cost),
+        forked: () => context.hub.documentForkNotice(sessionId, edit.document, connectionId),
+        forwarded: true,
+      });
+      if (result.kind === 'committed') return { kind: 'committed', ack: result.ack };
+      const answered = reply ?? result;
+      // The text of a resync is read by the sender's relay: it does not travel between relays.
+      return answered.kind === 'duplicate'
+        ? { kind: 'duplicate', ack: answered.ack }
+        : { kind: 'resync-due', reason: resyncReason(answered) };
+    } catch (error) {
+      if (error instanceof DocumentLostError) return { kind: 'lost' };
+      if (error instanceof ProtocolError)
+        return { kind: 'error', code: error.code, message: error.message, ...(error.path !== undefined && { path: error.path }) };
+      return { kind: 'failed' };
+    }
+  };
+}
+
+function resyncReason(result: Extract<CommitResult, { kind: 'resync' }>): 'history_trimmed' | 'too_costly' {
+  return result.resync.reason === 'too_costly' ? 'too_costly' : 'history_trimmed';
 }
 
 /** Checks a connection may make in a burst, and per second after it (each costs a head read). */

@@ -165,6 +165,16 @@ export class RelayMetrics implements HotPathTimings {
         set({ kind: 'forked' }, counts.recoveries.forked);
       },
     );
+    counter(
+      'tandem_edit_forwards_total',
+      'edits forwarded to the relay that commits their document: forwards answered, unanswered (committed here), edits served',
+      ['outcome'],
+      (set) => {
+        set({ outcome: 'answered' }, counts.forwards.answered);
+        set({ outcome: 'unanswered' }, counts.forwards.unanswered);
+        set({ outcome: 'served' }, counts.forwards.served);
+      },
+    );
 
     this.fanOutSeconds = new Histogram({
       name: 'tandem_broadcast_fanout_seconds',

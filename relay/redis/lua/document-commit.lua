@@ -6,11 +6,11 @@
 -- (they get revisions head + 1 .. head + n), 3 n, 4 ttl ms, 5 history size, 6 snapshot JSON at
 -- head + n ('' if not due), 7 shard channel ('' for none), 8 payload, 9 this store's instance id,
 -- 10 turn ms, 11 history bytes kept (for the ops, and as much for the dedupe records), 12 the
--- length change of all the ops, 13 the most missing ops to answer with; then 7 per op, from 14: op
--- JSON, user, client id, seq, recovery record JSON ('' for none), the entry's bytes
--- (`committedOpBytes`), the dedupe record's bytes (`lastCommitBytes`).
+-- length change of all the ops, 13 the most missing ops to answer with, 14 the commit lease in ms
+-- (0: none); then 7 per op, from 15: op JSON, user, client id, seq, recovery record JSON ('' for
+-- none), the entry's bytes (`committedOpBytes`), the dedupe record's bytes (`lastCommitBytes`).
 --
--- Returns {1, srev, orev} if committed; else {0, head, missing, records}, nothing changed:
+-- Returns {1, srev, orev, home} if committed; else {0, head, missing, records}, nothing changed:
 -- - head -1: the document is another incarnation (or gone);
 -- - missing: the stream entries after the relay's head up to the head, when another relay moved
 --   it (at most ARGV[13] of them, else none): the relay catches its copy up with them and builds
@@ -30,8 +30,14 @@
 -- of two editors each on one document (bench:scaleout, relay-x2, alternating rounds), claiming only
 -- from the second loss in a row lost the second try too about 40 % of the time, and gave 5-13 %
 -- fewer commits/s and a higher ack p99.
+--
+-- The commit lease (`h`, `hu` in meta; advisory): the store instance that commits a document while
+-- no other holds an unexpired lease on it takes the lease, and renews it with each commit. `home`
+-- is the holder after this commit: the other relays send it their clients' edits to commit in its
+-- groups (commit-forwarding.ts) instead of racing it here. Nothing here refuses a commit for the
+-- lease: a relay whose forward went unanswered commits by itself, as safely as ever.
 
-local m = redis.call('HMGET', KEYS[1], 'e', 'rev', 'srev', 'orev', 'hb', 'sb')
+local m = redis.call('HMGET', KEYS[1], 'e', 'rev', 'srev', 'orev', 'hb', 'sb', 'h', 'hu')
 if m[1] ~= ARGV[1] then return {0, -1, {}, {}} end
 local base = tonumber(ARGV[2])
 local n = tonumber(ARGV[3])
@@ -51,7 +57,7 @@ local records = {}
 -- group would be committed twice otherwise): the group's own last seq per client, then Redis's.
 local grouped = {}
 for i = 0, n - 1 do
-  local at = 14 + 7 * i
+  local at = 15 + 7 * i
   local field = ARGV[at + 1] .. '\0' .. ARGV[at + 2]
   local seq = tonumber(ARGV[at + 3])
   if grouped[field] then
@@ -69,7 +75,7 @@ if #records > 0 then return {0, head, {}, records} end
 local rev = base + n
 local hb = tonumber(m[5]) or 0
 for i = 0, n - 1 do
-  local at = 14 + 7 * i
+  local at = 15 + 7 * i
   local fields = {(base + 1 + i) .. '-0', 'o', ARGV[at], 'u', ARGV[at + 1], 'c', ARGV[at + 2], 's', ARGV[at + 3], 'b', ARGV[at + 5]}
   if ARGV[at + 4] ~= '' then
     table.insert(fields, 'x')
@@ -113,7 +119,7 @@ if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], 'srev', rev, 'snap', ARGV[6]) 
 -- Each client's last commit, most recent in seenq; the least recent go past the byte bound.
 local sb = tonumber(m[6]) or 0
 for i = 0, n - 1 do
-  local at = 14 + 7 * i
+  local at = 15 + 7 * i
   local field = ARGV[at + 1] .. '\0' .. ARGV[at + 2]
   local r = base + 1 + i
   redis.call('HSET', KEYS[3], field, ARGV[at + 3] .. ' ' .. r .. ' ' .. ARGV[at + 6])
@@ -132,5 +138,15 @@ for i = 1, 5 do
   if i ~= 4 then redis.call('PEXPIRE', KEYS[i], ARGV[4]) end
 end
 if turn then redis.call('DEL', KEYS[4]) end
+local home = m[7] or ''
+local lease = tonumber(ARGV[14])
+if lease > 0 then
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  if home == '' or home == ARGV[9] or (tonumber(m[8]) or 0) < now then
+    home = ARGV[9]
+    redis.call('HSET', KEYS[1], 'h', home, 'hu', now + lease)
+  end
+end
 if ARGV[7] ~= '' then redis.call('SPUBLISH', ARGV[7], ARGV[8]) end
-return {1, srev, orev}
+return {1, srev, orev, home}
