@@ -74,12 +74,16 @@ const Answer = z.strictObject({
   outcomes: z.array(ForwardOutcome),
 });
 
-const Message = z.discriminatedUnion('t', [Request, Answer]);
+/** A home that stops (a graceful stop): the relays it served commit by themselves from now on, with no forward left to time out. */
+const Leaving = z.strictObject({ t: z.literal('leaving'), from: z.string().min(1) });
+
+const Message = z.discriminatedUnion('t', [Request, Answer, Leaving]);
 
 const DEFAULT_TIMEOUT_MS = 750;
 const DEFAULT_SUSPECT_MS = 5000;
-/** Homes remembered as unresponsive at once (a few dozen bytes each). */
+/** Homes remembered as unresponsive at once, and relays remembered as served (a few dozen bytes each). */
 const MAX_SUSPECTS = 1024;
+const MAX_SERVED = 1024;
 
 /** The broker channel a relay listens on for forwards and answers (its own hash tag: a shard of its own on a cluster). */
 function channelOf(instance: string): string {
@@ -98,6 +102,8 @@ export class CommitForwarding {
   private readonly waiting = new Map<number, Waiting>();
   /** Homes that left a forward unanswered, and until when nothing more goes to them. */
   private readonly suspects = new Map<string, number>();
+  /** The relays this one committed forwarded edits for (told when it stops). */
+  private readonly served = new Set<string>();
   private nextId = 0;
   private subscription: Promise<Disposable> | undefined;
   private commitHere: CommitHere | undefined;
@@ -158,9 +164,20 @@ export class CommitForwarding {
     });
   }
 
-  /** Answers nothing more: waiting forwards are committed by their callers, forwards that arrive are dropped. */
+  /**
+   * Answers nothing more: waiting forwards are committed by their callers, forwards that arrive
+   * are dropped, and the relays this one served are told so (they would otherwise wait for a
+   * forward's timeout to find out).
+   */
   async close(): Promise<void> {
+    if (this.closed) return;
     this.closed = true;
+    const leaving = JSON.stringify({ t: 'leaving', from: this.instance } satisfies z.input<typeof Leaving>);
+    await Promise.all(
+      [...this.served].map((relay) =>
+        this.broker.publish(channelOf(relay), { eventType: 'document.forward', data: leaving }).catch(() => undefined),
+      ),
+    );
     for (const [id, waiting] of this.waiting) {
       clearTimeout(waiting.timer);
       this.waiting.delete(id);
@@ -183,6 +200,10 @@ export class CommitForwarding {
       this.options.onMalformed?.(error);
       return;
     }
+    if (message.t === 'leaving') {
+      this.suspect(message.from);
+      return;
+    }
     if (message.t === 'answer') {
       const waiting = this.waiting.get(message.id);
       if (!waiting) return; // too late: its edits were committed here
@@ -199,6 +220,9 @@ export class CommitForwarding {
 
   /** Commits a forward's edits here (each in its document's queue, in order) and answers with what became of them. */
   private async serve(request: z.output<typeof Request>, commitHere: CommitHere): Promise<void> {
+    this.served.delete(request.from);
+    this.served.add(request.from);
+    if (this.served.size > MAX_SERVED) this.served.delete(this.served.values().next().value!);
     const outcomes = await Promise.all(
       request.edits.map((edit) => commitHere(request.session, edit).catch((): ForwardOutcome => ({ kind: 'failed' }))),
     );

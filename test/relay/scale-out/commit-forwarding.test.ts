@@ -159,4 +159,36 @@ describe('commit forwarding between relays', () => {
       await home.stop();
     }
   });
+  it('a home that stops gracefully tells the relays it served: they commit by themselves at once, nothing waits for answers', async () => {
+    const home = await startTestRelay({ ...settings('fwd-leaving'), REDIS_URL: redis.url });
+    const other = await startTestRelay({ ...settings('fwd-staying'), REDIS_URL: redis.url });
+    try {
+      const sessions = [freshSession()];
+      const DOC = 'src/leaving-home.ts';
+      const alice = await peer(home.url, 'alice', sessions, DOC, '');
+      alice.edit(['<a>']);
+      await waitUntil(() => alice.settled, 'alice’s edit acknowledged');
+      const bob = await peer(other.url, 'bob', sessions, DOC);
+      let typed = 0;
+      const type = async (count: number) => {
+        for (let n = 0; n < count; n++) {
+          bob.edit([bob.text.length, `<b${typed++}>`]);
+          await sleep(5);
+        }
+        await waitUntil(() => bob.settled, 'bob’s edits acknowledged');
+      };
+      await type(10);
+      assert.ok((await forwards(other.httpUrl)).answered > 0, 'bob’s relay forwards to the home');
+      await home.stop();
+      await type(20);
+      const onOther = await forwards(other.httpUrl);
+      assert.equal(onOther.unanswered, 0, `no forward went unanswered (${JSON.stringify(onOther)})`);
+      const watcher = await other.connect('watcher', { role: 'viewer', sessions });
+      const snapshot = await openDocument(watcher, DOC);
+      assert.equal(snapshot.text, ['<a>', ...Array.from({ length: typed }, (_, n) => `<b${n}>`)].join(''));
+    } finally {
+      await other.stop();
+      await home.stop().catch(() => undefined);
+    }
+  });
 });
