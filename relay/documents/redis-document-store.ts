@@ -179,6 +179,22 @@ type CommitReply =
 
 /** Documents whose commit lease holder a store remembers (a few dozen bytes each). */
 const MAX_KNOWN_HOMES = 4096;
+/** Lost commit races for a document within CONTENTION_WINDOW_MS that make it contended (`commitHome`). */
+const CONTENDED_LOSSES = 3;
+const CONTENTION_WINDOW_MS = 1000;
+
+/** What a store knows of a document's commit lease and of its races for it (`commitHome`). */
+interface Home {
+  /** The lease holder its last commit here named (none with leases off). */
+  holder?: string;
+  /** When that commit was. */
+  at: number;
+  /** Races lost since `lossesSince` (a window of CONTENTION_WINDOW_MS). */
+  losses: number;
+  lossesSince: number;
+  /** Forward while before this (CONTENDED_LOSSES lost in one window). */
+  contendedUntil: number;
+}
 
 interface Keys {
   meta: string;
@@ -199,8 +215,8 @@ export class RedisDocumentStore implements DocumentStore {
   private cachedLength = 0;
   /** Names this store in the document's turn and lease (unique per process, like a relay instance). */
   readonly instance: string;
-  /** Per document, the lease holder its last commit here named, and when (`commitHome`). */
-  private readonly homes = new Map<string, { holder: string; at: number }>();
+  /** Per document, the lease holder its last commit here named, and how contended its commits here are (`commitHome`). */
+  private readonly homes = new Map<string, Home>();
   private closing: Promise<void> | undefined;
   /** The most ops a failed commit's answer brings to catch a copy up (as many as a load would). */
   private readonly maxCatchUp: number;
@@ -442,6 +458,8 @@ export class RedisDocumentStore implements DocumentStore {
       // Back to first.rev - 1, still true of that revision; then what another relay committed since.
       undo(doc, entries, entries.length);
       const moved = head !== doc.rev;
+      // Lost to another relay's commit or turn (not a resubmit's dedupe record).
+      if (moved || records.length === 0) this.noteLostRace(key);
       if (moved && !this.catchUp(doc, missing, head)) return false; // too far behind: the next use reads
       for (let i = 0; i + 1 < records.length; i += 2) {
         const [seq, rev] = records[i + 1]!.split(' ').map(Number);
@@ -458,7 +476,8 @@ export class RedisDocumentStore implements DocumentStore {
     doc.rev = last.rev;
     doc.srev = reply[1];
     doc.orev = reply[2];
-    if (reply[3]) this.noteHome(key, reply[3]);
+    if (reply[3]) this.homeOf(key).holder = reply[3];
+    this.homeOf(key).at = Date.now();
     for (const e of entries) {
       pushRecent(doc, e);
       noteLast(doc, dedupeField(e.userId, e.clientId), { seq: e.seq, rev: e.rev });
@@ -471,16 +490,34 @@ export class RedisDocumentStore implements DocumentStore {
 
   commitHome(sessionId: string, documentId: string): string | undefined {
     const home = this.homes.get(cacheKey(sessionId, documentId));
-    // Half the lease: the holder may have stopped committing since (it died, or its clients left)
-    // and its lease run out; this relay's next commit of its own finds out who holds it now.
-    if (!home || home.holder === this.instance || Date.now() - home.at > this.options.leaseMs / 2) return undefined;
+    const now = Date.now();
+    // Only while this relay keeps losing races for the document: at a few edits a second a race
+    // is rare, and a forward (two more messages between relays) would cost more than the races
+    // it saves. And only for half the lease: the holder may have stopped committing since (it
+    // died, or its clients left) and its lease run out; this relay's next commit finds out.
+    if (!home?.holder || home.holder === this.instance || now > home.contendedUntil || now - home.at > this.options.leaseMs / 2)
+      return undefined;
     return home.holder;
   }
 
-  private noteHome(key: string, holder: string): void {
+  /** The document's entry in `homes` (created if new, moved to the end: the least recently used go first). */
+  private homeOf(key: string): Home {
+    const home = this.homes.get(key) ?? { at: 0, losses: 0, lossesSince: 0, contendedUntil: 0 };
     this.homes.delete(key);
-    this.homes.set(key, { holder, at: Date.now() });
+    this.homes.set(key, home);
     if (this.homes.size > MAX_KNOWN_HOMES) this.homes.delete(this.homes.keys().next().value!);
+    return home;
+  }
+
+  /** A commit here lost a race for the document (another relay committed first): it is contended after a few in a second. */
+  private noteLostRace(key: string): void {
+    const home = this.homeOf(key);
+    const now = Date.now();
+    if (now - home.lossesSince > CONTENTION_WINDOW_MS) {
+      home.lossesSince = now;
+      home.losses = 0;
+    }
+    if (++home.losses >= CONTENDED_LOSSES) home.contendedUntil = now + this.options.leaseMs / 2;
   }
 
   async touch(sessionId: string, documentId: string): Promise<void> {

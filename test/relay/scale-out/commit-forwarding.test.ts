@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
+import { textType } from '../../../protocol';
 import { mintToken } from '../../../relay/auth/tokens';
 import { ensureRelayBuilt } from '../../support/cli';
 import { OtPeer } from '../../support/ot-peer';
@@ -34,6 +35,36 @@ describe('commit forwarding between relays', () => {
     await p.start();
     return p;
   };
+  /** Types tokens at the end of the document, each an edit of its own while the last is on its way: `<name><n>`. */
+  const typist = (p: OtPeer, name: string) => {
+    let typed = 0;
+    return {
+      peer: p,
+      type: () => p.edit(textType.fromChange(p.text.length, '', `<${name}${typed++}>`)),
+      tokens: () => Array.from({ length: typed }, (_, n) => `<${name}${n}>`),
+    };
+  };
+  type Typist = ReturnType<typeof typist>;
+  /**
+   * Everyone types at once, as fast as edits are acknowledged, until `relay` finds the document
+   * contended (it lost commit races to the other) and forwards: forwarding only starts then.
+   */
+  const contend = async (typists: Typist[], relay: string) => {
+    for (let round = 0; round < 2000; round++) {
+      for (const t of typists) t.type();
+      await sleep(1);
+      if (round % 10 === 9 && (await forwards(relay)).answered > 0) break;
+    }
+    await waitUntil(() => typists.every((t) => t.peer.settled), 'every typist in step', 15_000);
+    assert.ok((await forwards(relay)).answered > 0, 'the relay forwards to the home');
+  };
+  /** The tokens of `text` (which holds nothing else), sorted: each typist's once, whatever the order. */
+  const tokensOf = (text: string) => {
+    const tokens = text.match(/<[^>]+>/g) ?? [];
+    assert.equal(tokens.join(''), text, 'nothing but whole tokens');
+    return tokens.sort();
+  };
+  const expected = (typists: Typist[]) => typists.flatMap((t) => t.tokens()).sort();
   /** The relay's `tandem_edit_forwards_total`, by outcome. */
   const forwards = async (httpUrl: string) => {
     const samples = parseSamples((await httpRequest(`${httpUrl}/metrics`)).text);
@@ -70,11 +101,14 @@ describe('commit forwarding between relays', () => {
         await peer(a.url, 'dave', sessions, DOC),
       ];
       const keys = ['a', 'b', 'c', 'd'];
-      const PER_TYPIST = 120;
-      // Everyone types their key at offset 0 at the same moment, round after round.
-      for (let round = 0; round < PER_TYPIST; round++) {
-        for (const [i, typist] of typists.entries()) typist.edit([keys[i]!]);
-        await sleep(round % 4 === 0 ? 2 : 0);
+      // Everyone types their key at offset 0 at the same moment, round after round, until relay b
+      // has lost enough races to forward (and at least 120 rounds).
+      let rounds = 0;
+      while (rounds < 120 || (rounds < 3000 && (await forwards(b.httpUrl)).answered === 0)) {
+        for (let n = 0; n < 20; n++, rounds++) {
+          for (const [i, t] of typists.entries()) t.edit([keys[i]!]);
+          await sleep(rounds % 4 === 0 ? 2 : 0);
+        }
       }
       await waitUntil(() => typists.every((p) => p.settled || p.problems.length > 0), 'every typist in step', 20_000);
       assert.deepEqual(
@@ -91,9 +125,9 @@ describe('commit forwarding between relays', () => {
       assert.equal(text.endsWith('|'), true);
       for (const [i, key] of keys.entries()) {
         const count = [...text].filter((c) => c === key).length;
-        assert.equal(count, PER_TYPIST + (i === 0 ? 1 : 0), `every "${key}" once`);
+        assert.equal(count, rounds + (i === 0 ? 1 : 0), `every "${key}" once`);
       }
-      assert.equal(text.length, 4 * PER_TYPIST + 2, 'nothing else, nothing twice');
+      assert.equal(text.length, 4 * rounds + 2, 'nothing else, nothing twice');
       // Bob's and Carol's edits went to Alice's relay, which committed them: nothing went unanswered.
       const [onA, onB] = [await forwards(a.httpUrl), await forwards(b.httpUrl)];
       assert.ok(onB.answered > 0, `relay b forwarded (${JSON.stringify(onB)})`);
@@ -106,34 +140,56 @@ describe('commit forwarding between relays', () => {
     }
   });
 
+  it('a few edits a second from both relays, taking turns: each relay commits its own, nothing is forwarded', async () => {
+    const a = await startTestRelay({ ...settings('fwd-calm-a'), REDIS_URL: redis.url });
+    const b = await startTestRelay({ ...settings('fwd-calm-b'), REDIS_URL: redis.url });
+    try {
+      const sessions = [freshSession()];
+      const DOC = 'src/calm.ts';
+      const alice = typist(await peer(a.url, 'alice', sessions, DOC, ''), 'a');
+      const bob = typist(await peer(b.url, 'bob', sessions, DOC), 'b');
+      for (let round = 0; round < 15; round++) {
+        alice.type();
+        await sleep(50);
+        bob.type();
+        await sleep(50);
+      }
+      await waitUntil(() => alice.peer.settled && bob.peer.settled && alice.peer.text === bob.peer.text, 'both in step');
+      assert.deepEqual(tokensOf(bob.peer.text), expected([alice, bob]));
+      // A forward costs two messages between relays: worth it only against races, which are rare here.
+      assert.deepEqual(
+        [await forwards(a.httpUrl), await forwards(b.httpUrl)],
+        [
+          { answered: 0, unanswered: 0, served: 0 },
+          { answered: 0, unanswered: 0, served: 0 },
+        ],
+      );
+    } finally {
+      await a.stop();
+      await b.stop();
+    }
+  });
+
   it('a home that stops answering mid-forward (SIGSTOP): the other commits by itself; woken, the home applies nothing twice', async () => {
     const home = await RelayProcess.start({ ...settings('fwd-home'), REDIS_URL: redis.url });
     const other = await startTestRelay({ ...settings('fwd-other'), REDIS_URL: redis.url });
     try {
       const sessions = [freshSession()];
       const DOC = 'src/frozen-home.ts';
-      const alice = await peer(home.url, 'alice', sessions, DOC, '');
-      alice.edit(['<a>']);
-      await waitUntil(() => alice.settled, 'alice’s edit acknowledged');
-      const bob = await peer(other.url, 'bob', sessions, DOC);
-      // Bob types one token after another at the end, each its own edit while the last is acknowledged.
-      let typed = 0;
-      const type = async (count: number, pauseMs: number) => {
-        for (let n = 0; n < count; n++) {
-          bob.edit([bob.text.length, `<b${typed++}>`]);
-          await sleep(pauseMs);
-        }
-      };
-      // The first of Bob's commits teaches his relay who commits the document; the next are forwarded.
-      await type(10, 5);
-      await waitUntil(() => bob.settled, 'bob’s first edits acknowledged');
-      assert.ok((await forwards(other.httpUrl)).answered > 0, 'bob’s relay forwards to the home');
+      const alice = typist(await peer(home.url, 'alice', sessions, DOC, ''), 'a');
+      alice.type();
+      await waitUntil(() => alice.peer.settled, 'alice’s edit acknowledged');
+      const bob = typist(await peer(other.url, 'bob', sessions, DOC), 'b');
+      await contend([alice, bob], other.httpUrl);
       process.kill(home.pid!, 'SIGSTOP');
       try {
         // Forwards the home will only read when it wakes up; the first goes unanswered, and bob's
         // relay commits those edits, and the next ones, itself.
-        await type(30, 20);
-        await waitUntil(() => bob.settled, 'bob’s edits acknowledged with the home frozen', 15_000);
+        for (let n = 0; n < 30; n++) {
+          bob.type();
+          await sleep(20);
+        }
+        await waitUntil(() => bob.peer.settled, 'bob’s edits acknowledged with the home frozen', 15_000);
         const onOther = await forwards(other.httpUrl);
         assert.ok(onOther.unanswered >= 1, `a forward went unanswered (${JSON.stringify(onOther)})`);
       } finally {
@@ -141,51 +197,48 @@ describe('commit forwarding between relays', () => {
       }
       // The home reads the forwards it slept through: every one of those edits is committed already.
       await sleep(1500);
-      await type(10, 5);
-      await waitUntil(() => bob.settled && alice.settled, 'both in step', 15_000);
-      await waitUntil(() => alice.text === bob.text, 'alice on the home has bob’s text', 10_000);
+      for (let n = 0; n < 10; n++) {
+        alice.type();
+        bob.type();
+        await sleep(5);
+      }
+      await waitUntil(() => bob.peer.settled && alice.peer.settled && alice.peer.text === bob.peer.text, 'both in step', 15_000);
       assert.deepEqual(
         peers.flatMap((p) => p.problems),
         [],
       );
       const watcher = await other.connect('watcher', { role: 'viewer', sessions });
       const snapshot = await openDocument(watcher, DOC);
-      assert.equal(snapshot.text, bob.text);
-      const tokens = snapshot.text.match(/<[^>]+>/g) ?? [];
-      assert.deepEqual(tokens, ['<a>', ...Array.from({ length: typed }, (_, n) => `<b${n}>`)], 'every token once, in order');
-      assert.equal(snapshot.text, tokens.join(''));
+      assert.equal(snapshot.text, bob.peer.text);
+      assert.deepEqual(tokensOf(snapshot.text), expected([alice, bob]), 'every token once');
     } finally {
       await other.stop();
       await home.stop();
     }
   });
+
   it('a home that stops gracefully tells the relays it served: they commit by themselves at once, nothing waits for answers', async () => {
     const home = await startTestRelay({ ...settings('fwd-leaving'), REDIS_URL: redis.url });
     const other = await startTestRelay({ ...settings('fwd-staying'), REDIS_URL: redis.url });
     try {
       const sessions = [freshSession()];
       const DOC = 'src/leaving-home.ts';
-      const alice = await peer(home.url, 'alice', sessions, DOC, '');
-      alice.edit(['<a>']);
-      await waitUntil(() => alice.settled, 'alice’s edit acknowledged');
-      const bob = await peer(other.url, 'bob', sessions, DOC);
-      let typed = 0;
-      const type = async (count: number) => {
-        for (let n = 0; n < count; n++) {
-          bob.edit([bob.text.length, `<b${typed++}>`]);
-          await sleep(5);
-        }
-        await waitUntil(() => bob.settled, 'bob’s edits acknowledged');
-      };
-      await type(10);
-      assert.ok((await forwards(other.httpUrl)).answered > 0, 'bob’s relay forwards to the home');
+      const alice = typist(await peer(home.url, 'alice', sessions, DOC, ''), 'a');
+      alice.type();
+      await waitUntil(() => alice.peer.settled, 'alice’s edit acknowledged');
+      const bob = typist(await peer(other.url, 'bob', sessions, DOC), 'b');
+      await contend([alice, bob], other.httpUrl);
       await home.stop();
-      await type(20);
+      for (let n = 0; n < 20; n++) {
+        bob.type();
+        await sleep(5);
+      }
+      await waitUntil(() => bob.peer.settled, 'bob’s edits acknowledged');
       const onOther = await forwards(other.httpUrl);
       assert.equal(onOther.unanswered, 0, `no forward went unanswered (${JSON.stringify(onOther)})`);
       const watcher = await other.connect('watcher', { role: 'viewer', sessions });
       const snapshot = await openDocument(watcher, DOC);
-      assert.equal(snapshot.text, ['<a>', ...Array.from({ length: typed }, (_, n) => `<b${n}>`)].join(''));
+      assert.deepEqual(tokensOf(snapshot.text), expected([alice, bob]));
     } finally {
       await other.stop();
       await home.stop().catch(() => undefined);
