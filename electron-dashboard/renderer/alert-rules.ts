@@ -71,6 +71,12 @@ const RULES: Rule[] = [
     evaluate: ({ aggregates }) => (aggregates ? ((aggregates.cluster.errors.SLOW_CONSUMER ?? 0) > 10 ? [{}] : []) : undefined),
   },
   {
+    name: 'TandemEditForwardsUnanswered',
+    severity: 'warning',
+    summary: 'More than 3 edit forwards from a relay went unanswered within 5 minutes (needs PROMETHEUS_URL).',
+    evaluate: () => undefined,
+  },
+  {
     name: 'TandemSlowEditAcks',
     severity: 'warning',
     summary: 'p99 edit ack latency over 250 ms (needs PROMETHEUS_URL).',

@@ -39,7 +39,7 @@ describe('alert rules on the live aggregates (no Prometheus)', () => {
     assert.deepEqual(
       alerts.filter((a) => !a.evaluated).map((a) => a.name),
       // The connection rules wait for five minutes of the dashboard's own history.
-      ['TandemConnectionDrop', 'TandemConnectionSpike', 'TandemSlowEditAcks', 'TandemSlowRestResponses'],
+      ['TandemConnectionDrop', 'TandemConnectionSpike', 'TandemEditForwardsUnanswered', 'TandemSlowEditAcks', 'TandemSlowRestResponses'],
     );
   });
 
