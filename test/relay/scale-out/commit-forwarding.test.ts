@@ -58,6 +58,19 @@ describe('commit forwarding between relays', () => {
     await waitUntil(() => typists.every((t) => t.peer.settled), 'every typist in step', 15_000);
     assert.ok((await forwards(relay)).answered > 0, 'the relay forwards to the home');
   };
+  /**
+   * Alice on the home relay creates `DOC` and commits first (its relay takes the commit lease),
+   * Bob joins on `other`, and they type at once until Bob's relay forwards to the home.
+   */
+  const forwarding = async (homeUrl: string, other: { url: string; httpUrl: string }, DOC: string) => {
+    const sessions = [freshSession()];
+    const alice = typist(await peer(homeUrl, 'alice', sessions, DOC, ''), 'a');
+    alice.type();
+    await waitUntil(() => alice.peer.settled, 'alice’s edit acknowledged');
+    const bob = typist(await peer(other.url, 'bob', sessions, DOC), 'b');
+    await contend([alice, bob], other.httpUrl);
+    return { sessions, DOC, alice, bob };
+  };
   /** The tokens of `text` (which holds nothing else), sorted: each typist's once, whatever the order. */
   const tokensOf = (text: string) => {
     const tokens = text.match(/<[^>]+>/g) ?? [];
@@ -174,13 +187,7 @@ describe('commit forwarding between relays', () => {
     const home = await RelayProcess.start({ ...settings('fwd-home'), REDIS_URL: redis.url });
     const other = await startTestRelay({ ...settings('fwd-other'), REDIS_URL: redis.url });
     try {
-      const sessions = [freshSession()];
-      const DOC = 'src/frozen-home.ts';
-      const alice = typist(await peer(home.url, 'alice', sessions, DOC, ''), 'a');
-      alice.type();
-      await waitUntil(() => alice.peer.settled, 'alice’s edit acknowledged');
-      const bob = typist(await peer(other.url, 'bob', sessions, DOC), 'b');
-      await contend([alice, bob], other.httpUrl);
+      const { sessions, DOC, alice, bob } = await forwarding(home.url, other, 'src/frozen-home.ts');
       process.kill(home.pid!, 'SIGSTOP');
       try {
         // Forwards the home will only read when it wakes up; the first goes unanswered, and bob's
@@ -221,13 +228,7 @@ describe('commit forwarding between relays', () => {
     const home = await startTestRelay({ ...settings('fwd-leaving'), REDIS_URL: redis.url });
     const other = await startTestRelay({ ...settings('fwd-staying'), REDIS_URL: redis.url });
     try {
-      const sessions = [freshSession()];
-      const DOC = 'src/leaving-home.ts';
-      const alice = typist(await peer(home.url, 'alice', sessions, DOC, ''), 'a');
-      alice.type();
-      await waitUntil(() => alice.peer.settled, 'alice’s edit acknowledged');
-      const bob = typist(await peer(other.url, 'bob', sessions, DOC), 'b');
-      await contend([alice, bob], other.httpUrl);
+      const { sessions, DOC, alice, bob } = await forwarding(home.url, other, 'src/leaving-home.ts');
       await home.stop();
       for (let n = 0; n < 20; n++) {
         bob.type();
