@@ -224,6 +224,48 @@ describe('commit forwarding between relays', () => {
     }
   });
 
+  it('a home killed (kill -9) in the middle of forwards, then restarted: nothing lost, nothing twice, on either side', async () => {
+    const home = await RelayProcess.start({ ...settings('fwd-killed'), REDIS_URL: redis.url });
+    const other = await startTestRelay({ ...settings('fwd-survivor'), REDIS_URL: redis.url });
+    try {
+      const { sessions, DOC, alice, bob } = await forwarding(home.url, other, 'src/killed-home.ts');
+      // Both keep typing: Alice's edits die with her relay's connection (her client keeps them),
+      // Bob's forwards go unanswered and his relay commits them itself.
+      const typing = (async () => {
+        for (let n = 0; n < 40; n++) {
+          alice.type();
+          bob.type();
+          await sleep(10);
+        }
+      })();
+      await sleep(50);
+      await home.kill();
+      await typing;
+      await waitUntil(() => bob.peer.settled, 'bob’s edits acknowledged with the home gone', 15_000);
+      assert.ok((await forwards(other.httpUrl)).unanswered >= 1, 'a forward went unanswered');
+      // The relay comes back (another instance: the old lease names a relay that is gone), Alice's
+      // client rejoins with the edits it still had, and both type on.
+      await home.restart();
+      for (let n = 0; n < 10; n++) {
+        alice.type();
+        bob.type();
+        await sleep(5);
+      }
+      await waitUntil(() => alice.peer.settled && bob.peer.settled && alice.peer.text === bob.peer.text, 'both in step', 20_000);
+      assert.deepEqual(
+        peers.flatMap((p) => p.problems),
+        [],
+      );
+      const watcher = await other.connect('watcher', { role: 'viewer', sessions });
+      const snapshot = await openDocument(watcher, DOC);
+      assert.equal(snapshot.text, bob.peer.text);
+      assert.deepEqual(tokensOf(snapshot.text), expected([alice, bob]), 'every token once');
+    } finally {
+      await other.stop();
+      await home.stop();
+    }
+  });
+
   it('a home that stops gracefully tells the relays it served: they commit by themselves at once, nothing waits for answers', async () => {
     const home = await startTestRelay({ ...settings('fwd-leaving'), REDIS_URL: redis.url });
     const other = await startTestRelay({ ...settings('fwd-staying'), REDIS_URL: redis.url });
