@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AckPayload, EditPayload, ErrorCode } from '../../protocol';
+import { AckPayload, EditPayload, ErrorCode, ResyncPayload } from '../../protocol';
 import type { Broker, Disposable } from '../broker/broker';
 
 /**
@@ -53,7 +53,8 @@ export interface CommitForwardingOptions {
 const ForwardOutcome = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('committed'), ack: AckPayload }),
   z.strictObject({ kind: z.literal('duplicate'), ack: AckPayload }),
-  z.strictObject({ kind: z.literal('resync-due'), reason: z.enum(['history_trimmed', 'too_costly']) }),
+  // A commit's resync is never `diverged` (that is the convergence check's).
+  z.strictObject({ kind: z.literal('resync-due'), reason: ResyncPayload.shape.reason.exclude(['diverged']) }),
   z.strictObject({ kind: z.literal('error'), code: ErrorCode, message: z.string(), path: z.string().optional() }),
   z.strictObject({ kind: z.literal('lost') }),
   z.strictObject({ kind: z.literal('failed') }),

@@ -476,8 +476,9 @@ export class RedisDocumentStore implements DocumentStore {
     doc.rev = last.rev;
     doc.srev = reply[1];
     doc.orev = reply[2];
-    if (reply[3]) this.homeOf(key).holder = reply[3];
-    this.homeOf(key).at = Date.now();
+    const home = this.homeOf(key);
+    if (reply[3]) home.holder = reply[3];
+    home.at = Date.now();
     for (const e of entries) {
       pushRecent(doc, e);
       noteLast(doc, dedupeField(e.userId, e.clientId), { seq: e.seq, rev: e.rev });

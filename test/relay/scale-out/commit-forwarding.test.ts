@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { textType } from '../../../protocol';
+import { RedisBroker } from '../../../relay/broker/redis-broker';
+import { RedisConnections } from '../../../relay/redis/redis-connection';
 import { mintToken } from '../../../relay/auth/tokens';
 import { ensureRelayBuilt } from '../../support/cli';
 import { OtPeer } from '../../support/ot-peer';
 import { parseSamples, sampleValue } from '../../support/prometheus-text';
 import { type RedisServer, startRedisServer } from '../../support/redis-server';
-import { httpRequest, openDocument, startTestRelay, TEST_SECRET } from '../../support/relay-fixture';
+import { httpRequest, LogSink, openDocument, startTestRelay, TEST_SECRET, type TestRelay } from '../../support/relay-fixture';
 import { RelayProcess } from '../../support/relay-process';
 import { sleep, waitUntil } from '../../support/wait';
 
@@ -50,13 +52,14 @@ describe('commit forwarding between relays', () => {
    * contended (it lost commit races to the other) and forwards: forwarding only starts then.
    */
   const contend = async (typists: Typist[], relay: string) => {
+    const before = (await forwards(relay)).answered;
     for (let round = 0; round < 2000; round++) {
       for (const t of typists) t.type();
       await sleep(1);
-      if (round % 10 === 9 && (await forwards(relay)).answered > 0) break;
+      if (round % 10 === 9 && (await forwards(relay)).answered > before) break;
     }
     await waitUntil(() => typists.every((t) => t.peer.settled), 'every typist in step', 15_000);
-    assert.ok((await forwards(relay)).answered > 0, 'the relay forwards to the home');
+    assert.ok((await forwards(relay)).answered > before, 'the relay forwards to the home');
   };
   /**
    * Alice on the home relay creates `DOC` and commits first (its relay takes the commit lease),
@@ -70,6 +73,26 @@ describe('commit forwarding between relays', () => {
     const bob = typist(await peer(other.url, 'bob', sessions, DOC), 'b');
     await contend([alice, bob], other.httpUrl);
     return { sessions, DOC, alice, bob };
+  };
+  /**
+   * Alice and Bob type on together; then both have one text, nobody saw a problem, and a viewer
+   * joining on `relay` reads that text, every token of theirs once.
+   */
+  const typeOnTogether = async (relay: TestRelay, sessions: string[], DOC: string, alice: Typist, bob: Typist) => {
+    for (let n = 0; n < 10; n++) {
+      alice.type();
+      bob.type();
+      await sleep(5);
+    }
+    await waitUntil(() => alice.peer.settled && bob.peer.settled && alice.peer.text === bob.peer.text, 'both in step', 20_000);
+    assert.deepEqual(
+      peers.flatMap((p) => p.problems),
+      [],
+    );
+    const watcher = await relay.connect('watcher', { role: 'viewer', sessions });
+    const snapshot = await openDocument(watcher, DOC);
+    assert.equal(snapshot.text, bob.peer.text);
+    assert.deepEqual(tokensOf(snapshot.text), expected([alice, bob]), 'every token once');
   };
   /** The tokens of `text` (which holds nothing else), sorted: each typist's once, whatever the order. */
   const tokensOf = (text: string) => {
@@ -204,20 +227,7 @@ describe('commit forwarding between relays', () => {
       }
       // The home reads the forwards it slept through: every one of those edits is committed already.
       await sleep(1500);
-      for (let n = 0; n < 10; n++) {
-        alice.type();
-        bob.type();
-        await sleep(5);
-      }
-      await waitUntil(() => bob.peer.settled && alice.peer.settled && alice.peer.text === bob.peer.text, 'both in step', 15_000);
-      assert.deepEqual(
-        peers.flatMap((p) => p.problems),
-        [],
-      );
-      const watcher = await other.connect('watcher', { role: 'viewer', sessions });
-      const snapshot = await openDocument(watcher, DOC);
-      assert.equal(snapshot.text, bob.peer.text);
-      assert.deepEqual(tokensOf(snapshot.text), expected([alice, bob]), 'every token once');
+      await typeOnTogether(other, sessions, DOC, alice, bob);
     } finally {
       await other.stop();
       await home.stop();
@@ -246,21 +256,49 @@ describe('commit forwarding between relays', () => {
       // The relay comes back (another instance: the old lease names a relay that is gone), Alice's
       // client rejoins with the edits it still had, and both type on.
       await home.restart();
-      for (let n = 0; n < 10; n++) {
-        alice.type();
-        bob.type();
-        await sleep(5);
-      }
-      await waitUntil(() => alice.peer.settled && bob.peer.settled && alice.peer.text === bob.peer.text, 'both in step', 20_000);
-      assert.deepEqual(
-        peers.flatMap((p) => p.problems),
-        [],
-      );
-      const watcher = await other.connect('watcher', { role: 'viewer', sessions });
-      const snapshot = await openDocument(watcher, DOC);
-      assert.equal(snapshot.text, bob.peer.text);
-      assert.deepEqual(tokensOf(snapshot.text), expected([alice, bob]), 'every token once');
+      await typeOnTogether(other, sessions, DOC, alice, bob);
     } finally {
+      await other.stop();
+      await home.stop();
+    }
+  });
+
+  it('messages on a relay’s forward channel that are not forwards are dropped with a log line; forwarding goes on', async () => {
+    const sink = new LogSink();
+    const home = await startTestRelay({ ...settings('fwd-target'), REDIS_URL: redis.url, LOG_LEVEL: 'warn' }, { logSink: sink });
+    const other = await startTestRelay({ ...settings('fwd-sender'), REDIS_URL: redis.url });
+    const connections = await RedisConnections.open(redis.url, { name: 'fwd-intruder', connectTimeoutMs: 5000 });
+    const broker = new RedisBroker(connections, { relayId: 'fwd-intruder', prefix: 'tandem:', livenessIntervalMs: 0 });
+    try {
+      const { sessions, DOC, alice, bob } = await forwarding(home.url, other, 'src/garbage.ts');
+      // The lease names the home's instance: its forward channel.
+      const instance = await connections.command.hget(`tandem:doc:{${sessions[0]}}:${DOC}:meta`, 'h');
+      assert.ok(instance, 'the document has a lease holder');
+      const edit = { document: DOC, rev: 0, client_id: 'x', seq: 1 };
+      const garbage = [
+        'not json',
+        JSON.stringify({ t: 'forward' }),
+        JSON.stringify({
+          t: 'forward',
+          from: 'fwd-intruder',
+          id: 1,
+          session: sessions[0],
+          edits: [{ userId: 'u', connectionId: 'c', edit: { ...edit, op: [0] } }],
+        }),
+        JSON.stringify({ t: 'answer', id: 'one', outcomes: [] }),
+        JSON.stringify({ t: 'leaving' }),
+      ];
+      for (const data of garbage) await broker.publish(`forward:{${instance}}`, { eventType: 'document.forward', data });
+      await waitUntil(
+        () => sink.records('dropped a malformed forward from another relay').length === garbage.length,
+        'every malformed message logged',
+      );
+      // The home still commits what it is sent, and answers every forward.
+      await contend([alice, bob], other.httpUrl);
+      await typeOnTogether(other, sessions, DOC, alice, bob);
+      assert.equal((await forwards(other.httpUrl)).unanswered, 0, 'every forward answered');
+    } finally {
+      await broker.close();
       await other.stop();
       await home.stop();
     }
