@@ -2,11 +2,13 @@
 
 /**
  * relay: one relay in memory. relay-redis: one relay with REDIS_URL (commits and publications
- * through Redis). sharedb: ShareDB in memory. floor: a `ws` server that only forwards each edit
- * frame to the document's other editors (bench/ot/forward-server.ts), the floor of the latency
- * runs (it acknowledges nothing, so it has no commit runs).
+ * through Redis). sharedb: ShareDB in memory. sharedb-redis: ShareDB (memory database) with
+ * `sharedb-redis-pubsub`, every op through Redis as ShareDB scales out (latency runs only).
+ * floor: a `ws` server that only forwards each edit frame to the document's other editors
+ * (bench/ot/forward-server.ts), the floor of the latency runs (it acknowledges nothing, so it has
+ * no commit runs).
  */
-export type OtTarget = 'relay' | 'relay-redis' | 'sharedb' | 'floor';
+export type OtTarget = 'relay' | 'relay-redis' | 'sharedb' | 'sharedb-redis' | 'floor';
 
 /**
  * closed: every editor keeps `window` single-character inserts unacknowledged, typing the next

@@ -4,7 +4,7 @@ import WebSocket from 'ws';
 import { createNodeWsTransport, decodeClientFrame, encodeClientFrame, TextDocument, type TextOp, type Transport } from '../../protocol';
 import { OtPeer } from '../../test/support/ot-peer';
 import { monotonicMs } from '../clock';
-import type { FromOtLoadgen, OtGo, OtResult, OtSetup, ToOtLoadgen } from './ot-ipc';
+import type { FromOtLoadgen, OtGo, OtResult, OtSetup, OtTarget, ToOtLoadgen } from './ot-ipc';
 
 /**
  * The OT bench's load generator: a few editors on one document, on the relay (the protocol's
@@ -178,6 +178,15 @@ async function sharedbEditor(setup: OtSetup, index: number, onRemote: OnRemote):
 }
 
 /** An insert of `char` at a random place of a text of `length` (the texts here have no surrogate pairs). */
+/** How each target's editors connect: the relay's client library, ShareDB's, or the floor's raw frames. */
+const editorOf: Record<OtTarget, (setup: OtSetup, index: number, onRemote: OnRemote) => Promise<Editor>> = {
+  relay: relayEditor,
+  'relay-redis': relayEditor,
+  sharedb: sharedbEditor,
+  'sharedb-redis': sharedbEditor,
+  floor: floorEditor,
+};
+
 function insertAt(length: number, char: string): TextOp {
   const pos = Math.floor(Math.random() * (length + 1));
   return pos === 0 ? [char] : [pos, char];
@@ -280,7 +289,7 @@ async function main(): Promise<void> {
   };
   const editors: Editor[] = [];
   try {
-    const open = { relay: relayEditor, 'relay-redis': relayEditor, sharedb: sharedbEditor, floor: floorEditor }[setup.target];
+    const open = editorOf[setup.target];
     // One after another: the first creates the document (ShareDB) or gives its text (relay).
     for (let i = 0; i < setup.editors; i++) editors.push(await open(setup, i, onRemote));
     await send({ type: 'ready' });

@@ -34,21 +34,23 @@ import { runBench } from '../entry';
  *      (relay and ShareDB);
  *   3. keystroke-to-remote latency, 2, 5 and 10 editors each typing 10 characters a second, on
  *      the relay in memory, the relay on Redis (one relay with REDIS_URL to a `redis-server` the
- *      bench starts on a free port), ShareDB, and the floor: a plain `ws` server that only
- *      forwards the same edit frames to the document's other editors (bench/ot/forward-server.ts).
+ *      bench starts on a free port), ShareDB, ShareDB with `sharedb-redis-pubsub` (every op
+ *      through a `redis-server` of its own, as ShareDB scales out: the relay on Redis is held to
+ *      its p99), and the floor: a plain `ws` server that only forwards the same edit frames to the
+ *      document's other editors (bench/ot/forward-server.ts).
  * The targets take turns (rotating who goes first) over OT_BENCH_ROUNDS rounds; the table and the
  * checks show each figure's median over the rounds (each round's own are in the JSON).
  * Run: npm run build && node --import tsx bench/ot/run-ot.ts
  *
- * Knobs (environment): OT_BENCH_TARGETS=relay,sharedb,floor,relay-redis (commit runs: relay and
- *   sharedb only; floor has no acks)  OT_BENCH_EDITORS=2,5,10  OT_BENCH_WINDOWS=1,16  OT_BENCH_ROUNDS=3
+ * Knobs (environment): OT_BENCH_TARGETS=relay,sharedb,floor,relay-redis,sharedb-redis (commit runs:
+ *   relay and sharedb only; floor has no acks)  OT_BENCH_EDITORS=2,5,10  OT_BENCH_WINDOWS=1,16  OT_BENCH_ROUNDS=3
  *   OT_BENCH_MEASURE_MS=4000 (throughput window)  OT_BENCH_LATENCY_MS=5000 (shortest latency window)
  *   OT_BENCH_LATENCY_SAMPLES=1000 (remote samples a latency window aims at, up to 30 s)  OT_BENCH_DOC_KB=10
  *   OT_BENCH_SKIP_INPROCESS=1  BENCH_RELAY_BUNDLE=file (another relay build)
  */
 
 const env = process.env;
-const ALL_TARGETS: readonly OtTarget[] = ['relay', 'sharedb', 'floor', 'relay-redis'];
+const ALL_TARGETS: readonly OtTarget[] = ['relay', 'sharedb', 'floor', 'relay-redis', 'sharedb-redis'];
 /** Targets that acknowledge ops (the floor does not), and of those, the ones the commit runs compare. */
 const COMMIT_TARGETS: readonly OtTarget[] = ['relay', 'sharedb'];
 const list = (value: string | undefined, fallback: string) =>
@@ -57,7 +59,7 @@ const list = (value: string | undefined, fallback: string) =>
     .map((s) => s.trim())
     .filter(Boolean);
 const config = {
-  targets: list(env.OT_BENCH_TARGETS, 'relay,sharedb,floor,relay-redis').filter((t): t is OtTarget => ALL_TARGETS.includes(t as OtTarget)),
+  targets: list(env.OT_BENCH_TARGETS, ALL_TARGETS.join(',')).filter((t): t is OtTarget => ALL_TARGETS.includes(t as OtTarget)),
   rounds: Math.max(1, Number(env.OT_BENCH_ROUNDS ?? 3)),
   throughputEditors: 4,
   /** Closed loop: keystrokes each editor keeps unacknowledged (beyond one, the client libraries compose them). */
@@ -98,14 +100,21 @@ const SESSION = 'ot-bench';
 
 const relayEnv = benchRelayEnv(secret);
 
-function launch(target: OtTarget, bundles: OtBundles, redis: RedisServer | undefined): ServerLaunch {
+/** The `redis-server` of each target on Redis (one each: neither sees the other's keys or load). */
+type RedisOf = Partial<Record<OtTarget, RedisServer>>;
+
+function launch(target: OtTarget, bundles: OtBundles, redis: RedisOf): ServerLaunch {
   switch (target) {
     case 'relay':
       return relayLaunch(relayEnv);
     case 'relay-redis':
-      return { ...relayLaunch({ ...relayEnv, REDIS_URL: redis!.url }), name: 'relay-redis' };
+      return { ...relayLaunch({ ...relayEnv, REDIS_URL: redis['relay-redis']!.url }), name: 'relay-redis' };
     case 'sharedb':
       return baselineLaunch('sharedb', bundles.sharedbServer);
+    case 'sharedb-redis': {
+      const base = baselineLaunch('sharedb-redis', bundles.sharedbServer);
+      return { ...base, env: { ...base.env, SHAREDB_REDIS_URL: redis['sharedb-redis']!.url } };
+    }
     case 'floor':
       return baselineLaunch('floor', bundles.forwardServer);
   }
@@ -335,10 +344,11 @@ async function main(): Promise<void> {
 
   const bundles = await bundleOtProcesses();
   const servers = new Map<OtTarget, ServerProcess>();
-  let redis: RedisServer | undefined;
+  const redis: RedisOf = {};
   const rounds: RunFigures[] = [];
   try {
-    if (config.targets.includes('relay-redis')) redis = await startRedisServer();
+    for (const target of ['relay-redis', 'sharedb-redis'] as const)
+      if (config.targets.includes(target)) redis[target] = await startRedisServer();
     for (const target of config.targets) servers.set(target, await startServer(launch(target, bundles, redis)));
     process.stdout.write(
       `Through the servers (each run: a fresh document and load generator process; ${config.rounds} round(s), targets taking turns):\n`,
@@ -379,7 +389,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await Promise.all([...servers.values()].map((s) => s.stop()));
-    await redis?.dispose();
+    await Promise.all(Object.values(redis).map((server) => server.dispose()));
     bundles.dispose();
   }
 
@@ -463,6 +473,7 @@ async function main(): Promise<void> {
       ];
     }),
     ...floorChecks(find),
+    ...shareDbOnRedisChecks(find),
     info(
       'load generator CPU %, latency runs (highest of any round)',
       Math.max(...runs.filter((r) => r.load.mode === 'open').map((r) => r.loadgenCpuMaxPercent ?? r.loadgenCpuPercent ?? 0)),
@@ -481,7 +492,8 @@ async function main(): Promise<void> {
       `ops/s: keystrokes acknowledged; commits/s: document revisions (one may carry several composed keystrokes).`,
     `floor: a plain ws server that forwards each edit frame as is to the document's other editors (no OT, no ack); its ` +
       `editors send the same frames through the same codec and apply what they receive to their text before taking the time. ` +
-      `relay-redis: one relay with REDIS_URL (srv CPU is the relay's alone, not Redis's).`,
+      `relay-redis: one relay with REDIS_URL (srv CPU is the relay's alone, not Redis's). sharedb-redis: ShareDB with ` +
+      `sharedb-redis-pubsub on a redis-server of its own (latency runs only).`,
     `latency: every editor types ${config.charsPerSecond} distinct characters a second (open loop, staggered); remote: from the ` +
       `keystroke until another editor's client has the op (one sample per receiving editor); ` +
       `ack: until the typist's ack. ${config.warmupMs} ms warm-up + ${config.latencyMeasureMs} ms measured (longer for few editors: up ` +
@@ -526,6 +538,28 @@ function floorChecks(find: (target: OtTarget, scenario: string, editors: number)
       ...(config.targets.includes('relay') ? [vsFloor('relay', 'relay', 1.25)] : []),
       ...(config.targets.includes('relay-redis') ? [vsFloor('relay-redis', 'relay on Redis', 1.5)] : []),
     ];
+  });
+}
+
+/**
+ * Issue 16 item 2: on Redis, the relay's keystroke-to-remote p99 no higher than that of ShareDB
+ * with `sharedb-redis-pubsub` (each on a `redis-server` of its own), at each editor count; only
+ * when both ran.
+ */
+function shareDbOnRedisChecks(find: (target: OtTarget, scenario: string, editors: number) => RunFigures | undefined): TargetCheck[] {
+  if (!config.targets.includes('relay-redis') || !config.targets.includes('sharedb-redis')) return [];
+  const scenario = `latency, ${config.charsPerSecond} chars/s each`;
+  return config.latencyEditors.map((editors) => {
+    const relay = find('relay-redis', scenario, editors)?.remoteLatencyMs;
+    const sharedb = find('sharedb-redis', scenario, editors)?.remoteLatencyMs;
+    return check(
+      `remote p99, ${editors} editors, relay on Redis/ShareDB + redis pub/sub`,
+      relay && sharedb && sharedb.p99 > 0 ? relay.p99 / sharedb.p99 : undefined,
+      '<=',
+      1,
+      `${n2(relay?.p99)} vs ${n2(sharedb?.p99)} ms; p50 ${n2(relay?.p50)} vs ${n2(sharedb?.p50)} ms; ${relay?.samples ?? 0} vs ` +
+        `${sharedb?.samples ?? 0} samples`,
+    );
   });
 }
 
