@@ -204,7 +204,7 @@ export async function startRelay({ config, secret, logger, modelPerformance }: R
       : undefined;
   const outage = redis ? new RedisOutageMonitor(redis) : undefined;
   const availability: Availability = outage ?? alwaysAvailable;
-  const hub = new Hub(broker, stats, availability);
+  const hub = new Hub(broker, stats, availability, forwarding && ((connectionId, echo) => forwarding.noteEcho(connectionId, echo)));
   // Gauges are read when scraped; `gateway` is made further down (and counts the hub's connections).
   const metrics = config.metrics.enabled
     ? new RelayMetrics({

@@ -20,6 +20,13 @@ export interface Audience {
 
 export type HubMessage = Omit<BrokerMessage, 'exclude' | 'users' | 'connection' | 'roles'>;
 
+/**
+ * Told of each echo that reaches this relay on a topic it subscribes to, with the connection it
+ * is for, whether or not that connection is still here: an edit committed for `connectionId`
+ * (commit-forwarding.ts learns so of the edits it forwarded).
+ */
+export type EchoListener = (connectionId: string, echo: NonNullable<BrokerMessage['echo']>) => void;
+
 /** The local connections of one broker channel, and this relay's one subscription to it. */
 interface Topic {
   connections: Set<Connection>;
@@ -105,6 +112,7 @@ export class Hub {
     readonly stats: RelayStats,
     /** Whether the broker can be reached now (see `toSessionEphemeral`). */
     readonly availability: Availability = alwaysAvailable,
+    private readonly onEcho?: EchoListener,
   ) {}
 
   async start(): Promise<void> {
@@ -347,6 +355,7 @@ export class Hub {
   }
 
   private deliverToTopic(topic: Topic, publication: Publication): void {
+    if (publication.echo && publication.exclude !== undefined) this.onEcho?.(publication.exclude, publication.echo);
     const held = topic.held;
     if (!held) return this.deliver(topic.connections, publication);
     const now: Connection[] = [];

@@ -8,7 +8,7 @@ import { ensureRelayBuilt } from '../../support/cli';
 import { OtPeer } from '../../support/ot-peer';
 import { parseSamples, sampleValue } from '../../support/prometheus-text';
 import { type RedisServer, startRedisServer } from '../../support/redis-server';
-import { httpRequest, LogSink, openDocument, startTestRelay, TEST_SECRET, type TestRelay } from '../../support/relay-fixture';
+import { clientFrame, httpRequest, LogSink, openDocument, startTestRelay, TEST_SECRET, type TestRelay } from '../../support/relay-fixture';
 import { RelayProcess } from '../../support/relay-process';
 import { sleep, waitUntil } from '../../support/wait';
 
@@ -173,6 +173,53 @@ describe('commit forwarding between relays', () => {
     } finally {
       await a.stop();
       await b.stop();
+    }
+  });
+
+  it('the home answers only a forward with an edit it did not commit: the others’ relay sees its commits in their echoes', async () => {
+    const home = await startTestRelay({ ...settings('fwd-quiet-home'), REDIS_URL: redis.url });
+    const other = await startTestRelay({ ...settings('fwd-echoes'), REDIS_URL: redis.url });
+    const listener = await RedisConnections.open(redis.url, { name: 'fwd-listener', connectTimeoutMs: 5000 });
+    try {
+      const { sessions, DOC, alice, bob } = await forwarding(home.url, other, 'src/echoes.ts');
+      // The forward channel of Bob's relay: the one that is not the lease holder's.
+      const holder = await listener.command.hget(`tandem:doc:{${sessions[0]}}:${DOC}:meta`, 'h');
+      const channels = (await listener.command.call('PUBSUB', 'SHARDCHANNELS', 'tandem:forward:*')) as string[];
+      const channel = channels.find((c) => c !== `tandem:forward:{${holder}}`);
+      assert.ok(holder && channel, `two forward channels (${channels.join(', ')})`);
+      const answers: string[] = [];
+      listener.subscriber.on('smessage', (from: string, payload: string) => {
+        if (from === channel && payload.includes('"t":"answer"')) answers.push(payload);
+      });
+      await listener.subscriber.ssubscribe(channel);
+      // Every forwarded edit committed at the home: their relay learns it from the echoes alone.
+      await contend([alice, bob], other.httpUrl);
+      assert.deepEqual(answers, [], 'no answer to forwards of committed edits');
+      // A resend of an edit (same client, same seq) is not committed again, and no publication
+      // says so: the home answers it, and the resend is acked like the original.
+      const eve = await other.connect('eve', { role: 'host', sessions });
+      const { rev } = await openDocument(eve, DOC);
+      let seq = 0;
+      for (; seq < 50 && answers.length === 0; seq++) {
+        await contend([alice, bob], other.httpUrl);
+        const edit = clientFrame('collaboration.edit', { document: DOC, client_id: 'c-eve', rev, seq, op: [`<e${seq}>`] });
+        eve.send(edit);
+        eve.send(edit);
+        await eve.until(() => eve.of('collaboration.ack').filter((a) => a.payload.seq === seq).length === 2, `edit ${seq} acked twice`);
+      }
+      assert.ok(answers.length > 0, 'a resend was forwarded and answered');
+      for (let n = 0; n < seq; n++) {
+        const acks = eve.of('collaboration.ack').filter((a) => a.payload.seq === n);
+        assert.equal(acks[0]!.payload.rev, acks[1]!.payload.rev, `the resend of edit ${n} acked at the original’s revision`);
+      }
+      await waitUntil(() => alice.peer.settled && bob.peer.settled && alice.peer.text === bob.peer.text, 'both in step');
+      const eves = Array.from({ length: seq }, (_, n) => `<e${n}>`);
+      assert.deepEqual(tokensOf(alice.peer.text), [...expected([alice, bob]), ...eves].sort(), 'every token once, each resend none');
+      assert.equal((await forwards(other.httpUrl)).unanswered, 0, 'nothing waited for an answer that did not come');
+    } finally {
+      await listener.close();
+      await other.stop();
+      await home.stop();
     }
   });
 
