@@ -175,6 +175,11 @@ export class DocumentAuthority {
   private readonly groups = new Map<string, Group>();
   /** When each document last forked here (`forkLost`), kept for FORK_COOLDOWN_MS. */
   private readonly forks = new Map<string, number>();
+  /**
+   * Per sender connection, the answer to the forward of its edits under way (`forwardToHome`): its
+   * next edits and its cursors wait for it, so that nothing of one connection overtakes its edit.
+   */
+  private readonly forwardsUnderWay = new Map<string, Promise<unknown>>();
   /** Per user whose claims forked documents here: since when, and how many (FORK_CLAIMS_PER_USER per FORK_COOLDOWN_MS). */
   private readonly claims = new Map<string, { since: number; count: number }>();
 
@@ -461,8 +466,11 @@ export class DocumentAuthority {
     cursor: CursorPayload,
     publish: (cursor: CursorPayload) => Promise<void>,
     afford: (cost: number) => boolean = () => true,
+    /** The sender's connection: the cursor waits for the forward of its last edit, if under way. */
+    connectionId?: string,
   ): Promise<void> {
     return this.serialize(sessionId, cursor.document, async () => {
+      if (connectionId !== undefined) await this.forwardsUnderWay.get(connectionId);
       // Without a revision no history is needed (a base past the head reads none). From this
       // relay's copy, with no round trip (cursors come more often than edits): a copy a commit or
       // two behind moves the cursor as far as it knows, which is all a cursor needs (receivers draw
@@ -624,36 +632,79 @@ export class DocumentAuthority {
 
   /**
    * Sends the group's edits to the relay that commits the document (its home, as the store last
-   * learned it), if another one does and answers: they are committed there, in its groups, and
-   * answered here as if committed here. Returns the edits left to commit here: all of them if there
-   * is no home to send to or it did not answer in time, else those it could not commit (`failed`)
-   * and those that may not go (forwarded here already, or not from a connection).
+   * learned it), if another one does: they are committed there, in its groups, and answered here
+   * as if committed here. Returns the edits to commit here now: all of them if there is no home
+   * to send to, else those that may not go (forwarded here already, tried there already, or not
+   * from a connection).
+   *
+   * The queue does not wait for the answer: the next group goes at once (the home commits the
+   * forwards of one relay in the order they were sent), so that the edits of this relay's
+   * clients are not committed one forward at a time. The answer is handled in the document's
+   * queue when it comes (`settleForward`); the edits the home could not commit, or left
+   * unanswered, are committed here then. A connection's own next edit and cursors wait for the
+   * answer to its forward, so nothing of one connection overtakes its edit.
    */
   private async forwardToHome(sessionId: string, document: string, edits: PendingEdit[]): Promise<PendingEdit[]> {
     const home = this.forwarding && this.store.commitHome?.(sessionId, document);
     if (!home || !this.forwarding!.reachable(home)) return edits;
-    const sendable = edits.filter((p) => p.hooks.sender !== undefined && !p.hooks.forwarded);
+    const [sendable, local] = split(edits, (p) => p.hooks.sender !== undefined && !p.hooks.forwarded && !p.tried);
     if (sendable.length === 0) return edits;
-    const outcomes = await this.forwarding!.forward(
+    const senders = [...new Set(sendable.map((p) => p.hooks.sender!.connectionId))];
+    await Promise.all(senders.map((id) => this.forwardsUnderWay.get(id)));
+    const outcomes = this.forwarding!.forward(
       home,
       sessionId,
       sendable.map((p) => ({ ...p.hooks.sender!, edit: p.edit })),
     );
-    if (!outcomes) return edits;
-    const answered = new Map<PendingEdit, ForwardOutcome>(sendable.map((p, i) => [p, outcomes[i]!]));
-    const answers: Built['answers'] = [];
+    for (const id of senders) {
+      this.forwardsUnderWay.set(id, outcomes);
+      void outcomes.then(() => {
+        if (this.forwardsUnderWay.get(id) === outcomes) this.forwardsUnderWay.delete(id);
+      });
+    }
+    const settle = (answered: ForwardOutcome[] | undefined) => this.settleForward(sessionId, document, home, sendable, answered);
+    void outcomes.then((answered) =>
+      this.serialize(sessionId, document, () => settle(answered)).catch((error: unknown) => {
+        for (const p of sendable) p.reject(error);
+      }),
+    );
+    return local;
+  }
+
+  /**
+   * The answer to a forward (`forwardToHome`), in the document's queue: each edit answered as the
+   * home says, and those it could not commit, or all of them if no answer came in time, committed
+   * here (never sent there again).
+   */
+  private async settleForward(
+    sessionId: string,
+    document: string,
+    home: string,
+    sent: PendingEdit[],
+    outcomes: ForwardOutcome[] | undefined,
+  ): Promise<void> {
     const rest: PendingEdit[] = [];
-    for (const pending of edits) {
-      const outcome = answered.get(pending);
+    const answers: Built['answers'] = [];
+    let landed = false;
+    let concurrent = false;
+    for (const [i, pending] of sent.entries()) {
+      const outcome = outcomes?.[i];
       if (!outcome || outcome.kind === 'failed') rest.push(pending);
-      else if (outcome.kind === 'committed') pending.resolve({ kind: 'committed', ack: outcome.ack });
-      else if (outcome.kind === 'lost') pending.reject(new DocumentLostError(document));
+      else if (outcome.kind === 'committed') {
+        landed = true;
+        // Committed past revisions it was not built on: here it would have raced those commits.
+        if (outcome.ack.rev > pending.edit.rev + 1) concurrent = true;
+        pending.resolve({ kind: 'committed', ack: outcome.ack });
+      } else if (outcome.kind === 'lost') pending.reject(new DocumentLostError(document));
       else if (outcome.kind === 'error') {
         answers.push([pending, { kind: 'error', error: new ProtocolError(outcome.code, outcome.message, outcome.path) }]);
       } else answers.push([pending, outcome]);
     }
+    if (landed) this.store.committedAtHome?.(sessionId, document, home, concurrent);
     await this.settle(sessionId, document, answers);
-    return rest;
+    if (rest.length === 0) return;
+    for (const pending of rest) pending.tried = true;
+    await this.commitGroup(sessionId, document, rest);
   }
 
   /**
@@ -817,6 +868,8 @@ interface PendingEdit {
   userId: string;
   edit: EditPayload;
   hooks: CommitHooks;
+  /** Sent to the document's home once already (`forwardToHome`): committed here from then on. */
+  tried?: boolean;
   resolve(result: CommitResult): void;
   reject(error: unknown): void;
 }

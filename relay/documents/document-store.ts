@@ -208,6 +208,13 @@ export interface DocumentStore {
    */
   commitHome?(sessionId: string, documentId: string): string | undefined;
   /**
+   * Edits this relay forwarded to `home` (its `commitHome`) were committed there: the holder
+   * renewed its lease, as a commit here would have learned. `concurrent`: others' commits landed
+   * between an edit's base revision and its own, so a commit here would have raced them; forwarding
+   * goes on while that keeps happening, as it would while commits here kept losing races.
+   */
+  committedAtHome?(sessionId: string, documentId: string, home: string, concurrent: boolean): void;
+  /**
    * Someone still has the document open: keep it. A document that is neither touched nor used
    * for the store's idle timeout is dropped (with its history and dedupe records).
    */

@@ -501,6 +501,14 @@ export class RedisDocumentStore implements DocumentStore {
     return home.holder;
   }
 
+  committedAtHome(sessionId: string, documentId: string, holder: string, concurrent: boolean): void {
+    const key = cacheKey(sessionId, documentId);
+    const home = this.homes.get(key);
+    if (home?.holder !== holder) return;
+    home.at = Date.now();
+    if (concurrent) this.noteLostRace(key);
+  }
+
   /** The document's entry in `homes` (created if new, moved to the end: the least recently used go first). */
   private homeOf(key: string): Home {
     const home = this.homes.get(key) ?? { at: 0, losses: 0, lossesSince: 0, contendedUntil: 0 };

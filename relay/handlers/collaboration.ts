@@ -366,6 +366,7 @@ export function cursorHandler(context: HandlerContext): Handler<'collaboration.c
             await hub.toSessionEphemeral(connection.sessionId, message(cursor), audience);
           },
           afford(context, connection),
+          connection.id,
         );
       } catch (error) {
         // The document store could not be read; the broker will not do better.

@@ -223,6 +223,76 @@ describe('commit forwarding between relays', () => {
     }
   });
 
+  it('forwards go one after another, not each after the answer to the last', async () => {
+    const home = await RelayProcess.start({ ...settings('fwd-busy-home'), REDIS_URL: redis.url });
+    const other = await startTestRelay({ ...settings('fwd-pipeline'), REDIS_URL: redis.url });
+    const listener = await RedisConnections.open(redis.url, { name: 'fwd-counter', connectTimeoutMs: 5000 });
+    try {
+      const { sessions, DOC, alice, bob } = await forwarding(home.url, other, 'src/pipelined.ts');
+      await waitUntil(() => alice.peer.settled && bob.peer.settled, 'both in step');
+      const holder = await listener.command.hget(`tandem:doc:{${sessions[0]}}:${DOC}:meta`, 'h');
+      const forwardsSeen: string[] = [];
+      listener.subscriber.on('smessage', (from: string, payload: string) => {
+        if (from === `tandem:forward:{${holder}}` && payload.includes('"t":"forward"')) forwardsSeen.push(payload);
+      });
+      await listener.subscriber.ssubscribe(`tandem:forward:{${holder}}`);
+      const carol = typist(await peer(other.url, 'carol', sessions, DOC), 'c');
+      // The home frozen: no answer comes. Bob's edit goes in one forward; Carol's, a moment later,
+      // goes in the next at once, not after the first one's answer (or its timeout, 750 ms).
+      process.kill(home.pid!, 'SIGSTOP');
+      try {
+        bob.type();
+        await sleep(30);
+        carol.type();
+        await waitUntil(() => forwardsSeen.length >= 2, 'two forwards under way at once', 500);
+      } finally {
+        process.kill(home.pid!, 'SIGCONT');
+      }
+      const everyone = [alice, bob, carol];
+      await waitUntil(() => everyone.every((t) => t.peer.settled && t.peer.text === alice.peer.text), 'everyone in step', 10_000);
+      assert.deepEqual(tokensOf(alice.peer.text), expected(everyone), 'every token once');
+    } finally {
+      await listener.close();
+      await other.stop();
+      await home.stop();
+    }
+  });
+
+  it('a cursor never overtakes its sender’s forwarded edit', async () => {
+    const home = await startTestRelay({ ...settings('fwd-cursor-home'), REDIS_URL: redis.url });
+    const other = await startTestRelay({ ...settings('fwd-cursor-other'), REDIS_URL: redis.url });
+    try {
+      const { sessions, DOC } = await forwarding(home.url, other, 'src/cursor-after-edit.ts');
+      const watcher = await home.connect('walt', { role: 'host', sessions });
+      await openDocument(watcher, DOC);
+      const eve = await other.connect('eve', { role: 'host', sessions });
+      let { rev } = await openDocument(eve, DOC);
+      const before = (await forwards(other.httpUrl)).answered;
+      // Each edit followed at once by a cursor placed after it: the cursor is published by Eve's
+      // relay, the edit by the home; the watcher must get the edit first.
+      const rounds = 5;
+      for (let seq = 0; seq < rounds; seq++) {
+        eve.send(clientFrame('collaboration.edit', { document: DOC, client_id: 'c-eve', rev, seq, op: [`<e${seq}>`] }));
+        eve.send(clientFrame('collaboration.cursor', { document: DOC, rev, selections: [{ anchor: 4, head: 4 }] }));
+        rev = (await eve.next('collaboration.ack', (a) => a.payload.seq === seq)).payload.rev;
+      }
+      const fromEve = () =>
+        watcher.frames.filter(
+          (f) => f.user_id === 'eve' && (f.event_type === 'collaboration.edit' || f.event_type === 'collaboration.cursor'),
+        );
+      await watcher.until(() => fromEve().filter((f) => f.event_type === 'collaboration.cursor').length === rounds, 'every cursor');
+      assert.deepEqual(
+        fromEve().map((f) => f.event_type),
+        Array.from({ length: rounds }, () => ['collaboration.edit', 'collaboration.cursor']).flat(),
+        'each edit before the cursor that followed it',
+      );
+      assert.ok((await forwards(other.httpUrl)).answered > before, 'Eve’s edits were forwarded');
+    } finally {
+      await other.stop();
+      await home.stop();
+    }
+  });
+
   it('a few edits a second from both relays, taking turns: each relay commits its own, nothing is forwarded', async () => {
     const a = await startTestRelay({ ...settings('fwd-calm-a'), REDIS_URL: redis.url });
     const b = await startTestRelay({ ...settings('fwd-calm-b'), REDIS_URL: redis.url });
