@@ -167,7 +167,8 @@ export class RelayMetrics implements HotPathTimings {
     );
     counter(
       'tandem_edit_forwards_total',
-      'edits forwarded to the relay that commits their document: forwards answered, unanswered (committed here), edits served',
+      'edits forwarded to the relay that commits their document: forwards answered (by the echoes of their commits, or an answer), ' +
+        'unanswered (committed here), edits served',
       ['outcome'],
       (set) => {
         set({ outcome: 'answered' }, counts.forwards.answered);
