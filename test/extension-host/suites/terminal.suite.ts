@@ -24,6 +24,8 @@ import { connectClient, createSession, eventually } from '../support/shared-fold
 interface Guest {
   client: RelayClient;
   output: () => string;
+  /** The seq of each output piece it got live. */
+  seqs: number[];
   lists: Array<ServerPayload<'terminal.shared'>>;
   closed: Array<ServerPayload<'terminal.closed'>>;
   errors: Array<{ code: string; event?: string }>;
@@ -31,8 +33,11 @@ interface Guest {
 
 function watch(client: RelayClient): Guest {
   const pieces: string[] = [];
-  const guest: Guest = { client, output: () => pieces.join(''), lists: [], closed: [], errors: [] };
-  client.on('terminal.output', (piece) => pieces.push(piece.data));
+  const guest: Guest = { client, output: () => pieces.join(''), seqs: [], lists: [], closed: [], errors: [] };
+  client.on('terminal.output', (piece) => {
+    pieces.push(piece.data);
+    guest.seqs.push(piece.seq);
+  });
   client.on('terminal.shared', (list) => guest.lists.push(list));
   client.on('terminal.closed', (closed) => guest.closed.push(closed));
   client.on('error', (error) => guest.errors.push({ code: error.code, ...(error.event_type && { event: error.event_type }) }));
@@ -192,7 +197,18 @@ suite('shared terminal', () => {
       );
       const text = scrollback.map((piece) => piece.data).join('');
       assert.ok(text.includes('tandem-42') && text.includes('marker-2'), JSON.stringify(text.slice(-300)));
-      assert.equal(scrollback.at(-1)!.seq, hostTerminal().scrollback.lastSeq);
+      // The shell may still be writing (a prompt after the last command): what it wrote after the
+      // catch-up reaches Dave live, from the next seq on, so that he misses nothing.
+      const caughtUpTo = scrollback.at(-1)!.seq;
+      assert.ok(caughtUpTo <= hostTerminal().scrollback.lastSeq);
+      await eventually(
+        () => {
+          const last = hostTerminal().scrollback.lastSeq;
+          for (let seq = caughtUpTo + 1; seq <= last; seq++) if (!dave.seqs.includes(seq)) return false;
+          return true;
+        },
+        () => `output after seq ${caughtUpTo} to Dave (got ${JSON.stringify(dave.seqs)}, host at ${hostTerminal().scrollback.lastSeq})`,
+      );
 
       await vscode.commands.executeCommand('tandem.revokeTerminalInput', terminalId);
       assert.equal(api.terminals.grantText, '');
