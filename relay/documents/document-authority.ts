@@ -656,18 +656,15 @@ export class DocumentAuthority {
       sessionId,
       sendable.map((p) => ({ ...p.hooks.sender!, edit: p.edit })),
     );
-    for (const id of senders) {
-      this.forwardsUnderWay.set(id, outcomes);
-      void outcomes.then(() => {
-        if (this.forwardsUnderWay.get(id) === outcomes) this.forwardsUnderWay.delete(id);
-      });
-    }
-    const settle = (answered: ForwardOutcome[] | undefined) => this.settleForward(sessionId, document, home, sendable, answered);
-    void outcomes.then((answered) =>
-      this.serialize(sessionId, document, () => settle(answered)).catch((error: unknown) => {
-        for (const p of sendable) p.reject(error);
-      }),
-    );
+    for (const id of senders) this.forwardsUnderWay.set(id, outcomes);
+    void outcomes.then((answered) => {
+      for (const id of senders) if (this.forwardsUnderWay.get(id) === outcomes) this.forwardsUnderWay.delete(id);
+      return this.serialize(sessionId, document, () => this.settleForward(sessionId, document, home, sendable, answered)).catch(
+        (error: unknown) => {
+          for (const p of sendable) p.reject(error);
+        },
+      );
+    });
     return local;
   }
 

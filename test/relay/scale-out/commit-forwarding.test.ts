@@ -101,6 +101,18 @@ describe('commit forwarding between relays', () => {
     return tokens.sort();
   };
   const expected = (typists: Typist[]) => typists.flatMap((t) => t.tokens()).sort();
+  /** The relay that holds the document's commit lease (its home): its store instance, from the document's meta hash. */
+  const leaseHolder = (redisConnections: RedisConnections, session: string, DOC: string) =>
+    redisConnections.command.hget(`tandem:doc:{${session}}:${DOC}:meta`, 'h');
+  /** The messages of kind `t` ('forward', 'answer') published from now on on a relay's forward channel (its shard channel). */
+  const messagesOn = async (redisConnections: RedisConnections, channel: string, t: string) => {
+    const seen: string[] = [];
+    redisConnections.subscriber.on('smessage', (from: string, payload: string) => {
+      if (from === channel && payload.includes(`"t":"${t}"`)) seen.push(payload);
+    });
+    await redisConnections.subscriber.ssubscribe(channel);
+    return seen;
+  };
   /** The relay's `tandem_edit_forwards_total`, by outcome. */
   const forwards = async (httpUrl: string) => {
     const samples = parseSamples((await httpRequest(`${httpUrl}/metrics`)).text);
@@ -183,15 +195,11 @@ describe('commit forwarding between relays', () => {
     try {
       const { sessions, DOC, alice, bob } = await forwarding(home.url, other, 'src/echoes.ts');
       // The forward channel of Bob's relay: the one that is not the lease holder's.
-      const holder = await listener.command.hget(`tandem:doc:{${sessions[0]}}:${DOC}:meta`, 'h');
+      const holder = await leaseHolder(listener, sessions[0]!, DOC);
       const channels = (await listener.command.call('PUBSUB', 'SHARDCHANNELS', 'tandem:forward:*')) as string[];
       const channel = channels.find((c) => c !== `tandem:forward:{${holder}}`);
       assert.ok(holder && channel, `two forward channels (${channels.join(', ')})`);
-      const answers: string[] = [];
-      listener.subscriber.on('smessage', (from: string, payload: string) => {
-        if (from === channel && payload.includes('"t":"answer"')) answers.push(payload);
-      });
-      await listener.subscriber.ssubscribe(channel);
+      const answers = await messagesOn(listener, channel, 'answer');
       // Every forwarded edit committed at the home: their relay learns it from the echoes alone.
       await contend([alice, bob], other.httpUrl);
       assert.deepEqual(answers, [], 'no answer to forwards of committed edits');
@@ -230,12 +238,8 @@ describe('commit forwarding between relays', () => {
     try {
       const { sessions, DOC, alice, bob } = await forwarding(home.url, other, 'src/pipelined.ts');
       await waitUntil(() => alice.peer.settled && bob.peer.settled, 'both in step');
-      const holder = await listener.command.hget(`tandem:doc:{${sessions[0]}}:${DOC}:meta`, 'h');
-      const forwardsSeen: string[] = [];
-      listener.subscriber.on('smessage', (from: string, payload: string) => {
-        if (from === `tandem:forward:{${holder}}` && payload.includes('"t":"forward"')) forwardsSeen.push(payload);
-      });
-      await listener.subscriber.ssubscribe(`tandem:forward:{${holder}}`);
+      const holder = await leaseHolder(listener, sessions[0]!, DOC);
+      const forwardsSeen = await messagesOn(listener, `tandem:forward:{${holder}}`, 'forward');
       const carol = typist(await peer(other.url, 'carol', sessions, DOC), 'c');
       // The home frozen: no answer comes. Bob's edit goes in one forward; Carol's, a moment later,
       // goes in the next at once, not after the first one's answer (or its timeout, 750 ms).
@@ -389,7 +393,7 @@ describe('commit forwarding between relays', () => {
     try {
       const { sessions, DOC, alice, bob } = await forwarding(home.url, other, 'src/garbage.ts');
       // The lease names the home's instance: its forward channel.
-      const instance = await connections.command.hget(`tandem:doc:{${sessions[0]}}:${DOC}:meta`, 'h');
+      const instance = await leaseHolder(connections, sessions[0]!, DOC);
       assert.ok(instance, 'the document has a lease holder');
       const edit = { document: DOC, rev: 0, client_id: 'x', seq: 1 };
       const garbage = [
