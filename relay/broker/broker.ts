@@ -54,6 +54,7 @@ export interface PublishOptions {
   idempotencyKey?: string;
 }
 
+/** Where a publication kept in history went; one kept nowhere has offset 0 and epoch ''. */
 export interface PublishResult extends StreamPosition {
   /**
    * Set when `idempotencyKey` had been used: nothing was published, `offset` is the original's,

@@ -45,7 +45,7 @@ export class MemoryBroker implements Broker {
       const publication: Publication = { ...message, offset };
       for (const listener of listeners) listener(publication);
     }
-    return { offset, epoch: this.epoch };
+    return { offset, epoch: offset > 0 ? this.epoch : '' };
   }
 
   async subscribe(channel: string, listener: (publication: Publication) => void): Promise<Disposable> {

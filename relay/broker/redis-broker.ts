@@ -6,7 +6,7 @@ import type { Logger } from '../log';
 import type { Broker, BrokerHealth, BrokerMessage, Disposable, Publication, PublishOptions, PublishResult, StreamPosition } from './broker';
 import { type RedisClient, type RedisConnections, withTimeout } from '../redis/redis-connection';
 import { defineScript } from '../redis/scripts';
-import { decodePublications, decodeStreamEntry, encodeHeader, shardChannel } from './redis-publication';
+import { decodePublications, decodeStreamEntry, encodeHeader, encodePublication, shardChannel } from './redis-publication';
 
 /**
  * N relays on one Redis or on Redis Cluster: sharded pub/sub fans publications out, a bounded
@@ -105,21 +105,19 @@ export class RedisBroker implements Broker {
   }
 
   async publish(channel: string, message: BrokerMessage, options?: PublishOptions): Promise<PublishResult> {
+    // Kept nowhere and numbered by nothing (cursors, forwards, answers to one connection): one
+    // SPUBLISH, in order with the scripts on this connection. The script would read the epoch (and
+    // draw a candidate for it) only to return what nothing uses.
+    if (!options?.history) {
+      await this.command.spublish(...encodePublication(this.options.prefix, channel, message));
+      return { offset: 0, epoch: '' };
+    }
     const { header, data } = encodeHeader(message);
     const keys = this.keysOf(channel);
-    const key = options?.history ? options.idempotencyKey : undefined;
+    const key = options.idempotencyKey;
     const [offset, epoch, duplicate, entries] = await this.runPublish(
       [keys.meta, keys.stream, `${keys.channel}:once`],
-      [
-        newEpoch(),
-        this.options.historyTtlSeconds,
-        keys.channel,
-        header,
-        data,
-        options?.history ? '1' : '0',
-        this.options.historySize,
-        key ?? '',
-      ],
+      [newEpoch(), this.options.historyTtlSeconds, keys.channel, header, data, this.options.historySize, key ?? ''],
     );
     if (duplicate !== 1) return { offset, epoch };
     const entry = entries[0];

@@ -110,6 +110,35 @@ export function brokerContract(name: string, create: (historySize: number) => Pr
       assert.deepEqual(got, []);
     });
 
+    it('delivers publications kept nowhere in order with kept ones, at offset 0, and keeps none of them', async () => {
+      const broker = await make();
+      const channel = freshChannel();
+      const got: Publication[] = [];
+      await broker.subscribe(channel, (p) => got.push(p));
+      // Not awaited one by one: sent back to back, as a cursor right behind an edit.
+      const results = await Promise.all(
+        [1, 2, 3, 4, 5, 6].map((n) => broker.publish(channel, message(n), n % 2 === 0 ? { history: true } : undefined)),
+      );
+      assert.deepEqual(
+        results.map((r) => r.offset),
+        [0, 1, 0, 2, 0, 3],
+      );
+      assert.deepEqual(
+        results.map((r) => r.epoch === ''),
+        [true, false, true, false, true, false],
+      );
+      await waitUntil(() => got.length === 6, 'the publications');
+      assert.deepEqual(
+        got.map((p) => [p.data, p.offset]),
+        [1, 2, 3, 4, 5, 6].map((n) => [`{"n":${n}}`, n % 2 === 0 ? n / 2 : 0]),
+      );
+      const { publications } = await broker.history(channel, { offset: 0, epoch: results[1]!.epoch }, 100);
+      assert.deepEqual(
+        publications.map((p) => p.data),
+        ['{"n":2}', '{"n":4}', '{"n":6}'],
+      );
+    });
+
     it('numbers history publications 1, 2, 3... in one epoch and replays what came after a position', async () => {
       const broker = await make();
       const channel = freshChannel();
