@@ -27,6 +27,8 @@ const CALLS = Number(process.env.REDIS_FLOOR_CALLS ?? 3000);
 const ROUNDS = Math.max(1, Number(process.env.REDIS_FLOOR_ROUNDS ?? 3));
 const SESSION = 'floor';
 const DOCUMENT = 'doc.txt';
+/** A long text (1 MB): what a commit costs as the text grows (its snapshots, see `snapshotEvery`). */
+const LONG_DOCUMENT = 'long.txt';
 const GROUP = 4;
 
 interface StepFigures {
@@ -49,20 +51,25 @@ runBench('redis-floor', 10 * 60_000, async () => {
   const store = new RedisDocumentStore(connections);
   try {
     await store.create(SESSION, DOCUMENT, 'x'.repeat(10 * 1024));
+    await store.create(SESSION, LONG_DOCUMENT, 'x'.repeat(1024 * 1024));
     // The publication goes to a subscriber of this process, as to every relay with clients on the document.
     const message = { eventType: 'collaboration.edit', data: '{"event_type":"collaboration.edit","payload":{}}' };
     const [shard] = encodePublications('tandem:', `doc:${DOCUMENT}`, [message]);
     await connections.subscriber.ssubscribe(shard);
-    let rev = 0;
+    const revs = new Map<string, number>();
     let seq = 0;
-    const entry = (): CommittedOp => ({ rev: ++rev, op: [1 + (rev % 1000), 'a'], userId: 'u', clientId: 'c', seq: ++seq });
+    const entry = (document: string): CommittedOp => {
+      const rev = (revs.get(document) ?? 0) + 1;
+      revs.set(document, rev);
+      return { rev, op: [1 + (rev % 1000), 'a'], userId: 'u', clientId: 'c', seq: ++seq };
+    };
     const publication: CommitPublication = { channel: `doc:${DOCUMENT}`, message };
-    const commit = async (ops: number) => {
-      const entries = Array.from({ length: ops }, entry);
+    const commit = async (ops: number, document = DOCUMENT) => {
+      const entries = Array.from({ length: ops }, () => entry(document));
       if (
         !(await store.commit(
           SESSION,
-          DOCUMENT,
+          document,
           entries,
           entries.map(() => publication),
         ))
@@ -82,9 +89,11 @@ runBench('redis-floor', 10 * 60_000, async () => {
       },
       { name: 'commit, 1 op', perCall: 1, script: true, call: () => commit(1) },
       { name: `commit, group of ${GROUP} ops`, perCall: GROUP, script: true, call: () => commit(GROUP) },
+      { name: 'commit, 1 op, 1 MB text', perCall: 1, script: true, call: () => commit(1, LONG_DOCUMENT) },
     ];
-    // Past the document's kept history (1,000 ops), so that every commit also trims, as in use.
+    // Past the documents' kept history (1,000 ops), so that every commit also trims, as in use.
     for (let i = 0; i < 1200; i++) await commit(1);
+    for (let i = 0; i < 1200; i++) await commit(1, LONG_DOCUMENT);
 
     const rounds: StepFigures[][] = [];
     for (let round = 0; round < ROUNDS; round++) {
@@ -120,7 +129,7 @@ runBench('redis-floor', 10 * 60_000, async () => {
         [0],
       )}\n`,
     );
-    const [ping, empty, single, group] = medians as [StepFigures, StepFigures, StepFigures, StepFigures];
+    const [ping, empty, single, group, long] = medians as [StepFigures, StepFigures, StepFigures, StepFigures, StepFigures];
     const cpuPerOp = (f: StepFigures) => (f.redisCpuUs === undefined ? undefined : (f.clientCpuUs + f.redisCpuUs) / f.perCall);
     const targets: TargetCheck[] = [
       info(
@@ -139,6 +148,11 @@ runBench('redis-floor', 10 * 60_000, async () => {
         `store commit in groups of ${GROUP}: store + Redis CPU per op (µs)`,
         cpuPerOp(group),
         `round trip ${n0(group.roundTripUs)} µs, ${n0(group.scriptUs)} µs in the script per call`,
+      ),
+      info(
+        'store commit of 1 op on a 1 MB text: store + Redis CPU per commit (µs)',
+        cpuPerOp(long),
+        `${n2((cpuPerOp(long) ?? NaN) / (cpuPerOp(single) ?? NaN))}x the 10 KB text's; round trip ${n0(long.roundTripUs)} µs`,
       ),
     ];
     process.stdout.write(`\n${checksTable(targets)}\n`);

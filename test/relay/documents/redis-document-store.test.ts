@@ -302,6 +302,39 @@ describe('RedisDocumentStore', () => {
     assert.deepEqual(plain(await writer.snapshot(session, DOC)), { rev: 101, text: expected!.text.slice(1) });
   });
 
+  it('writes a long text’s snapshot less often (1,024 characters per op), at the latest when the kept history leaves it', async () => {
+    const url = (await shared).url;
+    const admin = new Redis(url);
+    const srevOf = async (session: string) => Number(await admin.hget(`tandem:doc:{${session}}:${DOC}:meta`, 'srev'));
+    // 300 × 1,024 characters at revision 300: its snapshot then, not every 10th op; a short text's every 10th.
+    const long = 'y'.repeat(300 * 1024 - 300);
+    const writer = await storeOn(url, { snapshotInterval: 10 });
+    const bounded = await storeOn(url, { snapshotInterval: 10, historySize: 50 });
+    const [longSession, shortSession, boundedSession] = [freshSession(), freshSession(), freshSession()];
+    try {
+      await writer.create(longSession, DOC, long);
+      await writer.create(shortSession, DOC, 'short');
+      await bounded.create(boundedSession, DOC, long);
+      for (let rev = 1; rev <= 299; rev++) {
+        assert.equal(await writer.append(longSession, DOC, entry(rev, ['a'])), true);
+        assert.equal(await writer.append(shortSession, DOC, entry(rev, ['a'])), true);
+        if (rev <= 60) assert.equal(await bounded.append(boundedSession, DOC, entry(rev, ['a'])), true);
+      }
+      assert.equal(await srevOf(longSession), 0, 'no snapshot of the long text yet');
+      assert.equal(await srevOf(shortSession), 290);
+      assert.ok((await srevOf(boundedSession)) >= 50, 'the history of 50 ops left the snapshot: written anyway');
+      assert.equal(await writer.append(longSession, DOC, entry(300, ['a'])), true);
+      assert.equal(await srevOf(longSession), 300);
+      assert.equal(await writer.append(longSession, DOC, entry(301, ['b'])), true);
+      // A relay without a copy builds the head from the snapshot and the op after it.
+      const reader = await storeOn(url, { snapshotInterval: 10, cacheOps: 0 });
+      assert.deepEqual(plain(await reader.snapshot(longSession, DOC)), { rev: 301, text: 'b' + 'a'.repeat(300) + long });
+      assert.deepEqual(plain(await reader.snapshot(boundedSession, DOC)), { rev: 60, text: 'a'.repeat(60) + long });
+    } finally {
+      admin.disconnect();
+    }
+  });
+
   it(
     'holds the byte bound in Redis itself: the ops stream follows the kept history (snapshots included), the dedupe records their own ' +
       'bound',
